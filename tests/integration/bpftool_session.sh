@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# tests/integration/bpftool_session.sh emu|kernel|diff
+#
+# The bpftool session of issue 2 (create a pinned hash map, update, dump,
+# show, freeze, ls, rm), command by command with output checks:
+#   emu     under `bpfemu run` as user nobody
+#   kernel  on the real bpf() as root (checks the expectations themselves)
+#   diff    both, and the transcripts must be identical once ids, memlock,
+#           owners and dates are normalized
+. "$(dirname "$0")/common.sh"
+
+itest_init "${1:-}"
+BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
+[ -x "$BPFTOOL" ] || skip "bpftool is not installed (apt-get install bpftool)"
+PIN=/sys/fs/bpf/demo
+
+# step MODE CMD...: runs CMD, prints "$ CMD", its output and exit status;
+# leaves them in OUT and RC and appends them to TRANSCRIPT (through the
+# function named by FILTER, if set).
+step() {
+	local m=$1 shown tout
+	shift
+	shown="$*"
+	shown=${shown/#$BPFTOOL/bpftool}
+	[ "$m" = emu ] && shown="bpfemu run -- $shown"
+	OUT=$(in_mode "$m" "$@" 2>&1)
+	RC=$?
+	printf '$ %s\n' "$shown"
+	[ -n "$OUT" ] && printf '%s\n' "$OUT"
+	printf '[exit %d]\n' "$RC"
+	tout=$OUT
+	[ -n "${FILTER:-}" ] && tout=$("$FILTER" <<<"$OUT")
+	{
+		printf '$ %s\n' "${shown#bpfemu run -- }"
+		[ -n "$tout" ] && printf '%s\n' "$tout"
+		printf '[exit %d]\n' "$RC"
+	} >>"$TRANSCRIPT"
+}
+
+# A failed check is reported and counted; the session goes on so that one
+# run shows every problem.
+FAILS=0
+bad() {
+	printf 'FAIL: %s\n' "$*"
+	FAILS=$((FAILS + 1))
+}
+ok() { [ "$RC" -eq 0 ] || bad "$1: exit status $RC, expected 0"; }
+has() { grep -qE -- "$2" <<<"$OUT" || bad "$1: output lacks /$2/"; }
+lacks() { ! grep -qE -- "$2" <<<"$OUT" || bad "$1: output has /$2/"; }
+
+# Keeps the `bpftool map show` blocks of map "demo" (a kernel has others).
+only_demo() { awk '/^[0-9]+: /{keep = / name demo /} keep'; }
+
+session() {
+	local m=$1 id json before=$FAILS
+	TRANSCRIPT=$STAGE/transcript.$m
+	: >"$TRANSCRIPT"
+	say "bpftool session ($m)"
+
+	step "$m" "$BPFTOOL" map create $PIN type hash key 4 value 8 entries 1024 name demo
+	ok "map create"
+	step "$m" "$BPFTOOL" map update pinned $PIN key 1 0 0 0 value 2 0 0 0 0 0 0 0
+	ok "map update"
+	step "$m" "$BPFTOOL" map dump pinned $PIN
+	ok "map dump"
+	has "map dump" '^key: 01 00 00 00  value: 02 00 00 00 00 00 00 00$'
+	has "map dump" '^Found 1 element$'
+
+	step "$m" "$BPFTOOL" -j map show pinned $PIN
+	ok "-j map show"
+	json=$OUT
+	for f in '"id":[1-9][0-9]*' '"type":"hash"' '"name":"demo"' '"bytes_key":4' '"bytes_value":8' \
+		'"max_entries":1024' '"bytes_memlock":[1-9][0-9]*' '"frozen":0'; do
+		has "-j map show" "$f"
+	done
+	id=$(grep -oE '"id":[0-9]+' <<<"$json" | cut -d: -f2)
+	id=${id:-NONE}
+
+	FILTER=only_demo step "$m" "$BPFTOOL" map show
+	ok "map show"
+	has "map show" "^$id: hash  name demo  flags 0x0\$"
+	has "map show" '^	key 4B  value 8B  max_entries 1024  memlock [0-9]+B$'
+	if [ "$m" = emu ]; then
+		# a fresh state root: the demo map is the only live map
+		[ "$(grep -cE '^[0-9]+: ' <<<"$OUT")" -eq 1 ] || bad "map show: lists other maps than demo"
+	fi
+
+	step "$m" "$BPFTOOL" map show pinned $PIN
+	ok "map show pinned"
+	has "map show pinned" "^$id: hash  name demo  flags 0x0\$"
+
+	step "$m" "$BPFTOOL" map freeze pinned $PIN
+	ok "map freeze"
+	step "$m" "$BPFTOOL" -j map show pinned $PIN
+	ok "-j map show after freeze"
+	has "-j map show after freeze" '"frozen":1'
+	has "-j map show after freeze" "\"id\":$id,"
+	step "$m" "$BPFTOOL" map update pinned $PIN key 1 0 0 0 value 3 0 0 0 0 0 0 0
+	[ "$RC" -ne 0 ] || bad "map update after freeze succeeded"
+	has "map update after freeze" 'Operation not permitted'
+	step "$m" "$BPFTOOL" map dump pinned $PIN
+	ok "map dump after freeze"
+	has "map dump after freeze" '^key: 01 00 00 00  value: 02 00 00 00 00 00 00 00$'
+
+	step "$m" ls -l /sys/fs/bpf
+	ok "ls -l"
+	has "ls -l" '^-rw------- .* demo$'
+	step "$m" rm $PIN
+	ok "rm"
+	step "$m" "$BPFTOOL" map show pinned $PIN
+	[ "$RC" -ne 0 ] || bad "map show pinned after rm succeeded"
+	has "map show pinned after rm" 'No such file or directory'
+	step "$m" ls /sys/fs/bpf
+	ok "ls after rm"
+	lacks "ls after rm" '^demo$'
+	if [ "$FAILS" -eq "$before" ]; then
+		say "bpftool session ($m): all checks passed"
+	else
+		say "bpftool session ($m): $((FAILS - before)) check(s) failed"
+	fi
+}
+
+# Ids, memlock, owners and dates aside, the kernel and bpfemu must print the
+# same (ls -l: mode, links, size, name); the kernel's preloaded iterators
+# (maps.debug, progs.debug) are not part of the session.
+normalize() {
+	sed -E -e 's/"id":[0-9]+/"id":ID/; s/"bytes_memlock":[0-9]+/"bytes_memlock":MEMLOCK/' \
+		-e 's/^[0-9]+: /ID: /; s/memlock [0-9]+B/memlock MEMLOCK/' \
+		-e '/^(-r-------- .* )?(maps|progs)\.debug$/d' "$1" |
+		awk '/^[-dl][-rwxsStT]{9} /{ print $1, $2, $5, $NF; next } { print }'
+}
+
+if [ "$MODE" = emu ] || [ "$MODE" = diff ]; then
+	session emu
+fi
+if [ "$MODE" = kernel ] || [ "$MODE" = diff ]; then
+	session kernel
+fi
+if [ "$MODE" = diff ]; then
+	normalize "$STAGE/transcript.kernel" >"$STAGE/kernel.norm"
+	normalize "$STAGE/transcript.emu" >"$STAGE/emu.norm"
+	same_or_fail "bpftool session" "$STAGE/kernel.norm" "$STAGE/emu.norm"
+fi
+[ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
+exit 0
