@@ -7,6 +7,7 @@
 #   kernel  on the real bpf() as root (checks the expectations themselves)
 #   diff    both, and the transcripts must be identical once ids, memlock,
 #           owners and dates are normalized
+# shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 
 itest_init "${1:-}"

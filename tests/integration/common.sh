@@ -123,11 +123,15 @@ in_mode() {
 	esac
 }
 
-# Parses the test's MODE argument; stages the binaries (the helpers named
-# after MODE) and starts the kernel namespace when MODE needs it.
+# itest_init MODE [HELPER...]: checks MODE, stages bpfemu, the library and
+# the named helpers (plus itest_helper, the bpf() probe, when MODE runs on the
+# kernel) and starts the kernel namespace when MODE needs it.
 itest_init() {
+	local helpers
 	MODE=${1:-}
 	shift || true
+	helpers=("$@")
+	[ "$MODE" = emu ] || helpers+=(itest_helper)
 	case $MODE in
 	emu | kernel | diff) ;;
 	*)
@@ -135,7 +139,7 @@ itest_init() {
 		exit 2
 		;;
 	esac
-	stage itest_helper "$@"
+	stage "${helpers[@]}"
 	if [ "$MODE" != emu ]; then
 		kernel_start
 	fi

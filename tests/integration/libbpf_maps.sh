@@ -6,6 +6,7 @@
 # and without BPF_F_RDONLY/WRONLY, freeze, get_info_by_fd) and checks key
 # lines of its transcript; in diff mode the transcripts from bpfemu (as nobody)
 # and from the kernel (as root) must be identical.
+# shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 
 itest_init "${1:-}" libbpf_maps

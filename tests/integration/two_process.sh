@@ -5,10 +5,11 @@
 # A second, separately started process B opens the pin, reads key 1, writes
 # key 1 = 200 and key 2 = 300 and exits; A, still holding its own fd, must see
 # both writes.
+# shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 
 [ "${1:-}" != diff ] || { echo "usage: $0 emu|kernel" >&2; exit 2; }
-itest_init "${1:-}"
+itest_init "${1:-}" itest_helper
 PIN=/sys/fs/bpf/two_proc
 
 say "A: itest_helper pin-write $PIN ($MODE)"

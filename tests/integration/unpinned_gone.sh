@@ -4,10 +4,11 @@
 # Process A creates a map without pinning it, prints its id X and exits; its
 # exit closes the last fd, so afterwards MAP_GET_FD_BY_ID(X) fails with
 # ENOENT and MAP_GET_NEXT_ID does not list X.
+# shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 
 [ "${1:-}" != diff ] || { echo "usage: $0 emu|kernel" >&2; exit 2; }
-itest_init "${1:-}"
+itest_init "${1:-}" itest_helper
 say "A: itest_helper create-unpinned ($MODE)"
 out=$(in_mode "$MODE" "$STAGE/itest_helper" create-unpinned 2>&1) || {
 	printf '%s\n' "$out"
