@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/arraymap.c: BPF_MAP_TYPE_ARRAY.
+ *
+ * Storage: max_entries values of round_up(value_size, 8) bytes from the start
+ * of the (page-aligned) data area, so a BPF_F_MMAPABLE array's mmap of the map
+ * fd maps exactly the values, like the kernel's. As in the kernel, user-space
+ * updates copy without a lock (a concurrent reader may see a value mid-copy;
+ * BPF_F_LOCK needs a bpf_spin_lock in the value).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "map.h"
+
+#define ARRAY_CREATE_FLAG_MASK                                                               \
+	(BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |   \
+	 BPF_F_WRONLY_PROG | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
+#define KERNEL_BPF_ARRAY_SIZE 312u     /* sizeof(struct bpf_array): bytes_memlock */
+
+static __u32 elem_size(const struct emu_map_desc *d) { return (__u32)round_up8(d->value_size); }
+
+/* With Spectre v1 mitigations the kernel sizes arrays to a power of two. */
+static __u64 kernel_entries(__u32 max_entries)
+{
+	__u64 p = 1;
+	while (p < max_entries)
+		p <<= 1;
+	return p;
+}
+
+static int array_check_spec(const struct emu_map_spec *s)
+{
+	__u32 access = s->map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+
+	if (s->max_entries == 0 || s->key_size != 4 || s->value_size == 0 ||
+	    (s->map_flags & ~ARRAY_CREATE_FLAG_MASK) || access == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+		return -EINVAL;
+	if (s->map_flags & BPF_F_PRESERVE_ELEMS)     /* perf event arrays only */
+		return -EINVAL;
+	if (s->value_size > INT_MAX)
+		return -E2BIG;
+	if (kernel_entries(s->max_entries) > 0x80000000ull)
+		return -E2BIG;
+	return 0;
+}
+
+static __u64 array_data_size(const struct emu_map_spec *s)
+{
+	return page_align((__u64)s->max_entries * round_up8(s->value_size));
+}
+
+static __u64 array_mem_usage(const struct emu_obj *map)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u64 bytes = kernel_entries(d->max_entries) * elem_size(d);
+	if (d->map_flags & BPF_F_MMAPABLE)
+		return page_align(KERNEL_BPF_ARRAY_SIZE) + page_align(bytes);
+	return KERNEL_BPF_ARRAY_SIZE + bytes;
+}
+
+static inline char *value_at(struct emu_obj *map, __u32 index)
+{
+	return (char *)emu_obj_data(map) + (size_t)index * elem_size(emu_map_desc(map));
+}
+
+static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+{
+	__u32 index;
+	(void)flags;
+	memcpy(&index, key, 4);
+	if (index >= emu_map_desc(map)->max_entries)
+		return -ENOENT;
+	memcpy(value, value_at(map, index), emu_map_desc(map)->value_size);
+	return 0;
+}
+
+static int array_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u32 index;
+
+	memcpy(&index, key, 4);
+	if ((flags & ~(__u64)BPF_F_LOCK) > BPF_EXIST)
+		return -EINVAL;
+	if (index >= d->max_entries)
+		return -E2BIG;
+	if (flags & BPF_NOEXIST)
+		return -EEXIST;
+	memcpy(value_at(map, index), value, d->value_size);
+	return 0;
+}
+
+static int array_delete(struct emu_obj *map, const void *key)
+{
+	(void)map;
+	(void)key;
+	return -EINVAL;
+}
+
+static int array_get_next_key(struct emu_obj *map, const void *key, void *next)
+{
+	__u32 max = emu_map_desc(map)->max_entries;
+	__u32 index = UINT_MAX, n;
+
+	if (key)
+		memcpy(&index, key, 4);
+	if (index >= max) {
+		n = 0;
+	} else {
+		if (index == max - 1)
+			return -ENOENT;
+		n = index + 1;
+	}
+	memcpy(next, &n, 4);
+	return 0;
+}
+
+static int array_mmap_check(const struct emu_obj *map, size_t len, off_t off)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!(d->map_flags & BPF_F_MMAPABLE))
+		return -EINVAL;
+	if ((__u64)off + len > page_align((__u64)d->max_entries * elem_size(d)))
+		return -EINVAL;
+	return 0;
+}
+
+const struct emu_map_ops array_map_ops = {
+	.check_spec = array_check_spec,
+	.data_size = array_data_size,
+	.mem_usage = array_mem_usage,
+	.lookup = array_lookup,
+	.update = array_update,
+	.delete = array_delete,
+	.get_next_key = array_get_next_key,
+	.mmap_check = array_mmap_check,
+};

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* emu/config.c: environment (read once), the state root, the logger. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+static struct emu_config cfg;
+static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
+
+static const struct { const char *name; unsigned int bits; } log_cats[] = {
+	{ "sys", EMU_LOG_SYS }, { "map", EMU_LOG_MAP }, { "path", EMU_LOG_PATH },
+	{ "shim", EMU_LOG_SHIM }, { "all", ~0u }, { "1", ~0u },
+};
+
+static void parse_log(const char *s)
+{
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s", s);
+	for (char *save, *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < sizeof(log_cats) / sizeof(log_cats[0]); i++)
+			if (!strcmp(tok, log_cats[i].name))
+				break;
+		if (i == sizeof(log_cats) / sizeof(log_cats[0])) {
+			fprintf(stderr, "bpfemu: BPFEMU_LOG: unknown category '%s' (known: sys,map,path,shim,all)\n", tok);
+			continue;
+		}
+		cfg.log |= log_cats[i].bits;
+	}
+}
+
+/* Lexically normalized absolute copy of p into out (no symlink resolution). */
+static int normalize_mount(const char *p, char *out, size_t len)
+{
+	if (p[0] != '/' || strlen(p) >= len)
+		return -1;
+	size_t o = 0;
+	out[o++] = '/';
+	for (const char *s = p; *s;) {
+		while (*s == '/')
+			s++;
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0)
+			break;
+		if (n == 1 && s[0] == '.') {
+			/* skip */
+		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 1 && out[o - 1] != '/')
+				o--;
+			if (o > 1)
+				o--;
+		} else {
+			if (o > 1)
+				out[o++] = '/';
+			memcpy(out + o, s, n);
+			o += n;
+		}
+		s = e;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void config_init(void)
+{
+	const char *root = getenv("BPFEMU_ROOT");
+	const char *log = getenv("BPFEMU_LOG");
+
+	if (log && *log)
+		parse_log(log);
+	if (root && *root) {
+		/* a relative BPFEMU_ROOT is taken as given (relative to the cwd) */
+		if (normalize_mount(root, cfg.root, sizeof(cfg.root) - 16))
+			snprintf(cfg.root, sizeof(cfg.root) - 16, "%s", root);
+	} else
+		snprintf(cfg.root, sizeof(cfg.root), "/dev/shm/bpfemu-%u", (unsigned int)getuid());
+	snprintf(cfg.bpffs_dir, sizeof(cfg.bpffs_dir), "%.4000s/bpffs", cfg.root);
+	snprintf(cfg.objs_dir, sizeof(cfg.objs_dir), "%.4000s/objs", cfg.root);
+
+	snprintf(cfg.mounts[cfg.nmounts++], PATH_MAX, "/sys/fs/bpf");
+	const char *extra = getenv("BPFEMU_BPFFS");
+	if (extra && *extra) {
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof(tmp), "%s", extra);
+		for (char *save, *tok = strtok_r(tmp, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+			if (cfg.nmounts >= sizeof(cfg.mounts) / sizeof(cfg.mounts[0])) {
+				fprintf(stderr, "bpfemu: BPFEMU_BPFFS: more than %zu mount points, ignoring '%s'\n",
+					sizeof(cfg.mounts) / sizeof(cfg.mounts[0]) - 1, tok);
+				break;
+			}
+			if (normalize_mount(tok, cfg.mounts[cfg.nmounts], PATH_MAX)) {
+				fprintf(stderr, "bpfemu: BPFEMU_BPFFS: '%s' is not an absolute path, ignored\n", tok);
+				continue;
+			}
+			if (strcmp(cfg.mounts[cfg.nmounts], "/") && strcmp(cfg.mounts[cfg.nmounts], "/sys/fs/bpf"))
+				cfg.nmounts++;
+		}
+	}
+}
+
+const struct emu_config *emu_config(void)
+{
+	pthread_once(&cfg_once, config_init);
+	return &cfg;
+}
+
+static int mkdir_0700(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+static int root_state;          /* 0 unknown, 1 ready, <0 -errno */
+static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int emu_root_ready(void)
+{
+	int st = __atomic_load_n(&root_state, __ATOMIC_ACQUIRE);
+	if (st)
+		return st > 0 ? 0 : st;
+
+	const struct emu_config *c = emu_config();
+	int saved = errno, err;
+	struct stat sb;
+
+	pthread_mutex_lock(&root_lock);
+	err = mkdir_0700(c->root);
+	if (!err && stat(c->root, &sb))
+		err = -errno;
+	if (!err && !S_ISDIR(sb.st_mode))
+		err = -ENOTDIR;
+	if (!err && sb.st_uid != getuid() && sb.st_uid != 0) {
+		EMU_LOG(EMU_LOG_SYS, "state root %s is owned by uid %u, not by us: refused", c->root,
+			(unsigned int)sb.st_uid);
+		err = -EACCES;
+	}
+	if (!err && (sb.st_mode & S_IWOTH) && !(sb.st_mode & S_ISVTX)) {
+		EMU_LOG(EMU_LOG_SYS, "state root %s is writable by others without the sticky bit: refused", c->root);
+		err = -EACCES;
+	}
+	if (!err)
+		err = mkdir_0700(c->bpffs_dir);
+	if (!err) {
+		/* bpffs' root directory is 1777 like the kernel's (sticky). */
+		if (stat(c->bpffs_dir, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 07777) != 01777)
+			chmod(c->bpffs_dir, 01777);
+		err = mkdir_0700(c->objs_dir);
+	}
+	if (err)
+		EMU_LOG(EMU_LOG_SYS, "state root %s: %s", c->root, strerror(-err));
+	__atomic_store_n(&root_state, err ? err : 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&root_lock);
+	errno = saved;
+	return err;
+}
+
+void emu_log(unsigned int cat, const char *fmt, ...)
+{
+	static const char *const names[] = { "sys", "map", "path", "shim" };
+	const char *name = "log";
+	char line[1024];
+	int saved = errno;
+	va_list ap;
+
+	for (unsigned int i = 0; i < 4; i++)
+		if (cat & (1u << i)) {
+			name = names[i];
+			break;
+		}
+	int n = snprintf(line, sizeof(line), "bpfemu[%d] %s: ", (int)getpid(), name);
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	size_t len = strnlen(line, sizeof(line) - 2);
+	line[len++] = '\n';
+	/* one write(2): lines from several threads and processes do not interleave */
+	if (write(STDERR_FILENO, line, len) < 0) {
+		/* nothing sensible to do */
+	}
+	errno = saved;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/emu.h: what the engine offers the shim (preload/) and the tools.
+ *
+ * Convention: every function returns >= 0 or -errno and never touches errno
+ * (the two edges, bpfemu_bpf() and the shim's syscall(), convert). The engine
+ * may call libc functions that the shim wraps; the shim forwards those calls
+ * because it raises its busy flag around every call into the engine.
+ */
+#ifndef BPFEMU_EMU_H
+#define BPFEMU_EMU_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- the bpf() entry point (emu/sys.c) ---- */
+long emu_sys_bpf(int cmd, const void *uattr, unsigned int size);
+
+static inline long emu_ret_to_libc(long ret, int *err)
+{
+	if (ret < 0) {
+		*err = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* ---- configuration and logging (emu/config.c) ---- */
+enum emu_log_cat {
+	EMU_LOG_SYS = 1u << 0,   /* bpf() calls that fail or are not emulated */
+	EMU_LOG_MAP = 1u << 1,   /* map object life cycle */
+	EMU_LOG_PATH = 1u << 2,  /* path translation */
+	EMU_LOG_SHIM = 1u << 3,  /* wrapped libc calls */
+};
+struct emu_config {
+	char root[PATH_MAX];          /* state root, no trailing slash */
+	char bpffs_dir[PATH_MAX];     /* root + "/bpffs": where /sys/fs/bpf lives */
+	char objs_dir[PATH_MAX];      /* root + "/objs": O_TMPFILE home of objects */
+	unsigned int nmounts;         /* fake bpffs mount points */
+	char mounts[8][PATH_MAX];     /* [0] = "/sys/fs/bpf", then BPFEMU_BPFFS */
+	unsigned int log;             /* enum emu_log_cat bits */
+};
+/* Reads the environment once (thread-safe); never fails: problems are logged
+ * and surface as -errno from the first call that needs the state root. */
+const struct emu_config *emu_config(void);
+/* Creates the state root (0700) and its subdirectories if needed; 0 or -errno. */
+int emu_root_ready(void);
+void emu_log(unsigned int cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define EMU_LOG(cat, ...) do { if (emu_config()->log & (cat)) emu_log((cat), __VA_ARGS__); } while (0)
+
+/* ---- fd tracking (emu/fdtable.c) ---- */
+/* The shim sees close, the dup family and fcntl and tells the engine; once it says so, the
+ * engine trusts its fd cache without an fstat per call. */
+void emu_fd_hooks_active(void);
+void emu_fd_closed(int fd);                          /* after a successful close */
+void emu_fd_range_closed(unsigned int first, unsigned int last);
+void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's file */
+
+enum emu_kind { EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK };
+/* Which bpf object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */
+enum emu_kind emu_fd_kind(int fd);
+/* "anon_inode:bpf-map" and friends, NULL for EMU_KIND_NONE. */
+const char *emu_kind_anon_name(enum emu_kind kind);
+/* The bpf lines of /proc/self/fdinfo/FD after the generic ones, in the
+ * kernel's format ("map_type:\t1\nkey_size:\t4\n..."). Length or -errno. */
+int emu_fdinfo_format(int fd, char *buf, size_t len);
+
+/* mmap(2) of a bpf object fd. Returns 1 if fd is not a bpf object (the shim
+ * calls the real mmap unchanged), 0 with *real_off set to the file offset to
+ * map instead of off, or -errno (the kernel's answer for this map). */
+int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *real_off);
+
+/* ---- the fake bpffs (emu/path.c): the ONE path translator ---- */
+/*
+ * Normalizes path (relative to dirfd, AT_FDCWD or a directory fd; "." "..",
+ * "//" handled lexically) and, if it is at or below a fake bpffs mount point,
+ * writes the state-root path into buf and returns buf. Otherwise returns path
+ * unchanged. Returns NULL if the result does not fit (the caller fails with
+ * ENAMETOOLONG). Nothing it returns lies outside the state root unless the
+ * input was outside every mount point.
+ */
+const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX]);
+/* The reverse, for paths handed back to the program (realpath, getcwd,
+ * readlink): a state-root bpffs path becomes its mount-point path in buf. */
+const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
+/* Is this real (already translated) path at or under the fake bpffs? */
+bool emu_bpffs_contains(const char *real);
+/* Is fd an open file or directory under the fake bpffs? (fstatfs) */
+bool emu_bpffs_fd_contains(int fd);
+/* Lines to append to /proc/mounts (mountinfo = false) or /proc/self/mountinfo
+ * for every fake bpffs mount point. Length written (truncated to len) */
+size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);
+
+#endif

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/obj.h: bpf objects as shared files.
+ *
+ * Every object (map, program) is a file in the state root, created unlinked
+ * (O_TMPFILE) and mapped MAP_SHARED. The fd bpf() returns is a real fd of that
+ * file, so the kernel's own file refcounting is the object's refcount: the
+ * last close of an unpinned object frees it. A pin is a hard link in the fake
+ * bpffs.
+ *
+ * The file starts with struct emu_obj_hdr (one page); type storage follows at
+ * hdr->data_off (page aligned, so BPF_F_MMAPABLE arrays map it directly).
+ * Nothing in the file is a pointer: every process maps it at its own address.
+ */
+#ifndef BPFEMU_OBJ_H
+#define BPFEMU_OBJ_H
+
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "emu.h"
+
+#define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
+#define EMU_OBJ_VERSION 1
+#define EMU_PAGE_SIZE   4096u
+#define EMU_OBJ_NAME_LEN 16
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef offsetofend
+#define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
+#endif
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define round_up8(x) (((x) + 7u) & ~(__u64)7u)
+#define page_align(x) (((x) + (__u64)EMU_PAGE_SIZE - 1) & ~((__u64)EMU_PAGE_SIZE - 1))
+
+struct emu_map_desc {
+	__u32 map_type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u32 numa_node;
+	__u64 map_extra;
+	__u32 btf_id;
+	__u32 btf_key_type_id;
+	__u32 btf_value_type_id;
+	__u32 btf_vmlinux_value_type_id;
+	__u32 ifindex;
+	__u32 frozen;                  /* written once, under the object lock */
+	__u64 type_state[16];          /* the family's shared counters (hashtab: heads, count...) */
+};
+
+struct emu_prog_desc {
+	__u32 prog_type;
+	__u32 expected_attach_type;
+	__u32 insn_cnt;
+	__u32 prog_flags;
+	__u32 gpl_compatible;
+	__u32 nr_map_ids;
+	__u8 tag[8];
+	__u64 load_time;               /* ns since boot, like the kernel's */
+	__u32 created_by_uid;
+	__u32 pad;
+	__u32 map_ids[64];             /* maps used by the program (info.map_ids) */
+	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off */
+};
+
+struct emu_obj_hdr {
+	__u64 magic;
+	__u32 version;
+	__u32 kind;                    /* enum emu_kind */
+	__u32 id;                      /* bpf object id (per kind, from the state root counter) */
+	__u32 owner_uid;
+	__u64 data_off;                /* page aligned */
+	__u64 data_size;
+	__u64 total_size;              /* data_off + data_size: the file and mapping size */
+	char name[EMU_OBJ_NAME_LEN];
+	pthread_mutex_t lock;          /* robust, process-shared: survives a holder killed by SIGKILL */
+	__u32 lock_gen;                /* bumped when a dead holder's state was repaired */
+	__u32 pad;
+	union {
+		struct emu_map_desc map;
+		struct emu_prog_desc prog;
+	};
+};
+_Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");
+
+/* Per-process handle of one object file (shared by every fd of that file). */
+struct emu_obj {
+	struct emu_obj_hdr *hdr;       /* mapping of the whole file */
+	size_t map_len;
+	dev_t dev;
+	ino_t ino;
+	int refs;                      /* fd table entries + callers holding it */
+	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
+	struct emu_obj *next;          /* process-wide list, by inode */
+};
+
+static inline void *emu_obj_data(const struct emu_obj *obj)
+{
+	return (char *)obj->hdr + obj->hdr->data_off;
+}
+
+/* ---- emu/fdtable.c ---- */
+/* Resolve fd to its object: 0 and a reference in *objp (drop with emu_obj_put),
+ * -EBADF for a closed fd, -EINVAL for an fd that is not a bpf object of kind
+ * (EMU_KIND_NONE: any kind). *accmode gets O_RDONLY/O_WRONLY/O_RDWR of the fd. */
+int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode);
+void emu_obj_put(struct emu_obj *obj);
+/* Create an object file with a header page plus data_size bytes, mapped;
+ * returns an O_RDWR fd (owned by the caller) and the handle (one ref), with
+ * the header's magic/version/kind/sizes/lock set and id 0. */
+int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp);
+/* Install fd -> obj in the fd table (takes over the caller's reference). */
+void emu_fd_install(int fd, struct emu_obj *obj);
+/* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
+int emu_fd_reopen(int fd, int accmode);
+
+/* Object lock: robust across processes. Returns true if the previous holder
+ * died (the caller must repair what that holder may have left half-done). */
+bool emu_obj_lock(struct emu_obj *obj);
+void emu_obj_unlock(struct emu_obj *obj);
+
+/* ---- emu/objfs.c ---- */
+__u32 emu_id_alloc(enum emu_kind kind);             /* 0 when exhausted (-ENOSPC) */
+int emu_obj_pin(int fd, const char *pathname);
+int emu_obj_get(const char *pathname, int accmode);
+int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
+int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
+
+/* ---- helpers shared by the command handlers ---- */
+/* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */
+int emu_copy_from_user(void *dst, const void *src, size_t len);
+int emu_copy_to_user(void *dst, const void *src, size_t len);
+/* strncpy_from_user: length without NUL, -EFAULT, -ENAMETOOLONG if no NUL within len. */
+long emu_strncpy_from_user(char *dst, const void *src, size_t len);
+int emu_obj_name_cpy(char *dst, const char *src, size_t size);  /* bpf_obj_name_cpy */
+unsigned int emu_possible_cpus(void);
+__u64 emu_ktime_boot_ns(void);
+
+#endif

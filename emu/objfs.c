@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/objfs.c: pins, BPF_OBJ_GET, and object ids.
+ *
+ * A pin is a hard link of the object file into the fake bpffs (the path
+ * translation is emu/path.c's). Ids come from counters in the state root's
+ * "ids" file. A live object is one that some fd or pin still holds, which is
+ * exactly what keeps its (unlinked) file alive: finding one by id scans the
+ * pins and /proc/<pid>/fd of the processes we may look at (ours, or all for
+ * root). Rare, and never on the element-operation path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "obj.h"
+
+struct id_counters {
+	__u32 next[8];     /* by enum emu_kind */
+};
+
+static struct id_counters *ids;
+static pthread_mutex_t ids_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct id_counters *ids_map(void)
+{
+	struct id_counters *p = __atomic_load_n(&ids, __ATOMIC_ACQUIRE);
+	if (p)
+		return p;
+	pthread_mutex_lock(&ids_lock);
+	if (!ids && !emu_root_ready()) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%.4000s/ids", emu_config()->root);
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			struct stat sb;
+			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !ftruncate(fd, EMU_PAGE_SIZE))) {
+				void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+				if (m != MAP_FAILED)
+					__atomic_store_n(&ids, m, __ATOMIC_RELEASE);
+			}
+			close(fd);
+		}
+	}
+	pthread_mutex_unlock(&ids_lock);
+	return ids;
+}
+
+__u32 emu_id_alloc(enum emu_kind kind)
+{
+	struct id_counters *c = ids_map();
+	if (!c)
+		return 0;
+	__u32 id = __atomic_add_fetch(&c->next[kind], 1, __ATOMIC_RELAXED);
+	return id <= INT_MAX ? id : 0;
+}
+
+/* ---- pin / get ---- */
+
+int emu_obj_pin(int fd, const char *pathname)
+{
+	char buf[PATH_MAX], proc[64];
+	struct emu_obj *obj;
+	struct stat sb;
+	int acc, err;
+
+	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	if (err)
+		return err;
+	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	if (!path) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	if (path == pathname) {
+		/* Outside every bpffs: user_path_create() errors first, then EPERM. */
+		if (!lstat(path, &sb)) {
+			err = -EEXIST;
+		} else if (errno != ENOENT) {
+			err = -errno;
+		} else {
+			char parent[PATH_MAX];
+			snprintf(parent, sizeof(parent), "%s", path);
+			char *slash = strrchr(parent, '/');
+			if (slash == parent)
+				parent[1] = '\0';
+			else if (slash)
+				*slash = '\0';
+			else
+				snprintf(parent, sizeof(parent), ".");
+			err = stat(parent, &sb) ? -errno : !S_ISDIR(sb.st_mode) ? -ENOTDIR : -EPERM;
+		}
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
+		goto out;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
+		err = -errno;
+	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
+		err ? strerror(-err) : "ok");
+out:
+	emu_obj_put(obj);
+	return err;
+}
+
+int emu_obj_get(const char *pathname, int accmode)
+{
+	char buf[PATH_MAX];
+	struct stat sb;
+
+	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	if (!path)
+		return -ENAMETOOLONG;
+	if (stat(path, &sb))
+		return -errno;
+	if (path == pathname || !S_ISREG(sb.st_mode)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
+		return -EACCES;
+	}
+	int fd = open(path, accmode | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct emu_obj *obj;
+	int acc;
+	int err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	if (err) {
+		emu_fd_closed(fd);
+		close(fd);
+		return err == -EINVAL ? -EACCES : err;
+	}
+	bool bad = obj->hdr->kind != EMU_KIND_MAP && accmode != O_RDWR;
+	emu_obj_put(obj);
+	if (bad) {
+		emu_fd_closed(fd);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* ---- ids: scan the pins and the fds of the processes we can see ---- */
+
+struct scan {
+	enum emu_kind kind;
+	__u32 start;          /* next_id: smallest id > start */
+	__u32 want;           /* fd_by_id: this id */
+	__u32 best;
+	char best_path[PATH_MAX];
+	dev_t dev;
+};
+
+static void consider(struct scan *s, const char *path)
+{
+	struct emu_obj_hdr h;
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
+	    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
+		bool take = s->want ? h.id == s->want && !s->best
+				    : h.id > s->start && (!s->best || h.id < s->best);
+		if (take) {
+			s->best = h.id;
+			snprintf(s->best_path, sizeof(s->best_path), "%s", path);
+		}
+	}
+	close(fd);
+}
+
+static void scan_dir(struct scan *s, const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (e->d_type == DT_DIR && depth < 32)
+			scan_dir(s, path, depth + 1);
+		else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
+			consider(s, path);
+		if (s->want && s->best)
+			break;
+	}
+	closedir(d);
+}
+
+static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	if (!proc)
+		return;
+	while ((p = readdir(proc)) && !(s->want && s->best)) {
+		char fddir[64];
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(fddir, sizeof(fddir), "/proc/%.20s/fd", p->d_name);
+		DIR *d = opendir(fddir);
+		struct dirent *e;
+		if (!d)
+			continue;
+		while ((e = readdir(d))) {
+			char path[96], target[PATH_MAX];
+			if (e->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%.20s", fddir, e->d_name);
+			ssize_t n = readlink(path, target, sizeof(target) - 1);
+			if (n <= (ssize_t)root_len)
+				continue;
+			target[n] = '\0';
+			if (strncmp(target, root_real, root_len) || target[root_len] != '/')
+				continue;
+			consider(s, path);
+			if (s->want && s->best)
+				break;
+		}
+		closedir(d);
+	}
+	closedir(proc);
+}
+
+static int scan_ids(struct scan *s)
+{
+	const struct emu_config *c = emu_config();
+	char root_real[PATH_MAX];
+	struct stat sb;
+	int err = emu_root_ready();
+
+	if (err)
+		return err;
+	if (stat(c->objs_dir, &sb))
+		return -errno;
+	s->dev = sb.st_dev;
+	if (!realpath(c->root, root_real))
+		snprintf(root_real, sizeof(root_real), "%s", c->root);
+	scan_dir(s, c->bpffs_dir, 0);
+	if (!(s->want && s->best))
+		scan_procs(s, root_real, strlen(root_real));
+	return 0;
+}
+
+int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
+{
+	struct scan s = { .kind = kind, .start = start };
+	int err = scan_ids(&s);
+	if (err)
+		return err;
+	if (!s.best)
+		return -ENOENT;
+	*next = s.best;
+	return 0;
+}
+
+int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
+{
+	struct scan s = { .kind = kind, .want = id };
+	int err = scan_ids(&s);
+	if (err)
+		return err;
+	if (!s.best)
+		return -ENOENT;
+	int fd = open(s.best_path, accmode | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	struct emu_obj *obj;
+	int acc;
+	err = emu_fd_get(fd, kind, &obj, &acc);
+	if (err) {
+		emu_fd_closed(fd);
+		close(fd);
+		return -ENOENT;
+	}
+	bool same = obj->hdr->id == id;
+	emu_obj_put(obj);
+	if (!same) {
+		emu_fd_closed(fd);
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* emu/prog.h: program objects (structurally checked, not yet run). */
+#ifndef BPFEMU_PROG_H
+#define BPFEMU_PROG_H
+
+#include "obj.h"
+
+/* What sys.c decodes from BPF_PROG_LOAD's attr. Pointers are the caller's. */
+struct emu_prog_spec {
+	__u32 prog_type;
+	__u32 insn_cnt;
+	const void *insns;
+	const void *license;
+	__u32 log_level;
+	__u32 log_size;
+	void *log_buf;
+	__u32 prog_flags;
+	char name[EMU_OBJ_NAME_LEN];
+	__u32 ifindex;
+	__u32 expected_attach_type;
+	__u32 prog_btf_fd;
+	__u32 attach_btf_id;
+	__u32 attach_prog_fd;
+};
+
+int emu_prog_load(const struct emu_prog_spec *spec);
+int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *map_ids_out, __u32 nr_map_ids);
+
+#endif

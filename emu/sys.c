@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/sys.c: the bpf() entry point, the ONLY reader of union bpf_attr.
+ *
+ * One table maps each command to its handler and the last attr field the
+ * handler understands. Checks run in the kernel's order (__sys_bpf and the
+ * command handlers of kernel/bpf/syscall.c), so the first error is the
+ * kernel's first error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfemu/bpfemu.h"
+#include "map.h"
+#include "prog.h"
+
+#define PTR(u64) ((void *)(unsigned long)(u64))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* The largest attr the kernel we mirror copies in (its sizeof(union bpf_attr));
+ * bytes past our own union up to this are "fields we do not know" (EINVAL via
+ * the last-field check), bytes past it the kernel's E2BIG tail. */
+#define EMU_ATTR_MAX 168u      /* Linux 6.18 */
+
+union emu_attr {
+	union bpf_attr a;
+	unsigned char raw[EMU_ATTR_MAX];
+};
+
+struct emu_cmd {
+	int (*fn)(union bpf_attr *attr, void *uattr);
+	size_t attr_end;
+	const char *name;
+};
+
+static const char *cmd_name(int cmd);
+
+/* ---- helpers shared by the handlers ---- */
+
+/* map_get_sys_perms(): the fd's mode, less write once the map is frozen */
+static bool can_read(int acc) { return acc != O_WRONLY; }
+static bool can_write(const struct emu_obj *map, int acc)
+{
+	return acc != O_RDONLY && !__atomic_load_n(&map->hdr->map.frozen, __ATOMIC_ACQUIRE);
+}
+
+/* ___bpf_copy_key() */
+static void *copy_key(const void *ukey, __u32 key_size, int *err)
+{
+	*err = 0;
+	if (!key_size) {
+		if (ukey)
+			*err = -EINVAL;
+		return NULL;
+	}
+	void *k = malloc(key_size);
+	if (!k) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = emu_copy_from_user(k, ukey, key_size);
+	if (*err) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static int map_get(__u32 ufd, struct emu_obj **map, int *acc)
+{
+	int err = emu_fd_get((int)ufd, EMU_KIND_MAP, map, acc);
+	if (!err && !(*map)->ops) {      /* a map type this build does not know */
+		emu_obj_put(*map);
+		return -EINVAL;
+	}
+	return err;
+}
+
+/* ---- commands ---- */
+
+static int map_create(union bpf_attr *attr, void *uattr)
+{
+	struct emu_map_spec spec = {
+		.map_type = attr->map_type,
+		.key_size = attr->key_size,
+		.value_size = attr->value_size,
+		.max_entries = attr->max_entries,
+		.map_flags = attr->map_flags,
+		.inner_map_fd = attr->inner_map_fd,
+		.numa_node = attr->numa_node,
+		.ifindex = attr->map_ifindex,
+		.btf_fd = attr->btf_fd,
+		.btf_key_type_id = attr->btf_key_type_id,
+		.btf_value_type_id = attr->btf_value_type_id,
+		.btf_vmlinux_value_type_id = attr->btf_vmlinux_value_type_id,
+		.map_extra = attr->map_extra,
+	};
+	(void)uattr;
+	memcpy(spec.name, attr->map_name, sizeof(spec.name));
+	if (attr->btf_vmlinux_value_type_id) {
+		if (attr->map_type != BPF_MAP_TYPE_STRUCT_OPS || attr->btf_key_type_id || attr->btf_value_type_id)
+			return -EINVAL;
+	} else if (attr->btf_key_type_id && !attr->btf_value_type_id) {
+		return -EINVAL;
+	}
+	if (attr->map_type != BPF_MAP_TYPE_BLOOM_FILTER && attr->map_extra)
+		return -EINVAL;
+	return emu_map_create(&spec);
+}
+
+static int map_lookup_elem(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	int acc, err;
+	(void)uattr;
+
+	if (attr->flags & ~(__u64)BPF_F_LOCK)
+		return -EINVAL;
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!can_read(acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	if (attr->flags & BPF_F_LOCK) {      /* no bpf_spin_lock without BTF */
+		err = -EINVAL;
+		goto out;
+	}
+	void *key = copy_key(PTR(attr->key), d->key_size, &err);
+	if (err)
+		goto out;
+	void *value = malloc(d->value_size ? d->value_size : 1);
+	if (!value) {
+		err = -ENOMEM;
+		goto free_key;
+	}
+	err = map->ops->lookup(map, key, value, attr->flags);
+	if (!err)
+		err = emu_copy_to_user(PTR(attr->value), value, d->value_size);
+	free(value);
+free_key:
+	free(key);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int map_update_elem(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	int acc, err;
+	(void)uattr;
+
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!can_write(map, acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	if (attr->flags & BPF_F_LOCK) {
+		err = -EINVAL;
+		goto out;
+	}
+	void *key = copy_key(PTR(attr->key), d->key_size, &err);
+	if (err)
+		goto out;
+	void *value = malloc(d->value_size ? d->value_size : 1);
+	if (!value) {
+		err = -ENOMEM;
+		goto free_key;
+	}
+	err = emu_copy_from_user(value, PTR(attr->value), d->value_size);
+	if (!err)
+		err = map->ops->update(map, key, value, attr->flags);
+	free(value);
+free_key:
+	free(key);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int map_delete_elem(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	int acc, err;
+	(void)uattr;
+
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	if (!can_write(map, acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	void *key = copy_key(PTR(attr->key), emu_map_desc(map)->key_size, &err);
+	if (err)
+		goto out;
+	err = map->ops->delete(map, key);
+	free(key);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int map_get_next_key(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	void *key = NULL;
+	int acc, err;
+	(void)uattr;
+
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!can_read(acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	if (attr->key) {
+		key = copy_key(PTR(attr->key), d->key_size, &err);
+		if (err)
+			goto out;
+	}
+	void *next = malloc(d->key_size ? d->key_size : 1);
+	if (!next) {
+		err = -ENOMEM;
+		goto free_key;
+	}
+	err = map->ops->get_next_key(map, key, next);
+	if (!err)
+		err = emu_copy_to_user(PTR(attr->next_key), next, d->key_size);
+	free(next);
+free_key:
+	free(key);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	int acc, err;
+	(void)uattr;
+
+	if (attr->flags & ~(__u64)BPF_F_LOCK)
+		return -EINVAL;
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!can_read(acc) || !can_write(map, acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	if (attr->flags && (d->map_type == BPF_MAP_TYPE_QUEUE || d->map_type == BPF_MAP_TYPE_STACK)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (attr->flags & BPF_F_LOCK) {
+		err = -EINVAL;
+		goto out;
+	}
+	void *key = copy_key(PTR(attr->key), d->key_size, &err);
+	if (err)
+		goto out;
+	void *value = malloc(d->value_size ? d->value_size : 1);
+	if (!value) {
+		err = -ENOMEM;
+		goto free_key;
+	}
+	err = map->ops->lookup_and_delete ? map->ops->lookup_and_delete(map, key, value, attr->flags) : -ENOTSUPP;
+	if (!err)
+		err = emu_copy_to_user(PTR(attr->value), value, d->value_size);
+	free(value);
+free_key:
+	free(key);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int map_freeze(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *map;
+	int acc, err;
+	(void)uattr;
+
+	err = map_get(attr->map_fd, &map, &acc);
+	if (err)
+		return err;
+	if (!can_write(map, acc)) {
+		err = -EPERM;
+		goto out;
+	}
+	emu_obj_lock(map);
+	if (map->hdr->map.frozen)
+		err = -EBUSY;
+	else
+		__atomic_store_n(&map->hdr->map.frozen, 1, __ATOMIC_RELEASE);
+	emu_obj_unlock(map);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+static int prog_load(union bpf_attr *attr, void *uattr)
+{
+	struct emu_prog_spec spec = {
+		.prog_type = attr->prog_type,
+		.insn_cnt = attr->insn_cnt,
+		.insns = PTR(attr->insns),
+		.license = PTR(attr->license),
+		.log_level = attr->log_level,
+		.log_size = attr->log_size,
+		.log_buf = PTR(attr->log_buf),
+		.prog_flags = attr->prog_flags,
+		.ifindex = attr->prog_ifindex,
+		.expected_attach_type = attr->expected_attach_type,
+		.prog_btf_fd = attr->prog_btf_fd,
+		.attach_btf_id = attr->attach_btf_id,
+		.attach_prog_fd = attr->attach_prog_fd,
+	};
+	(void)uattr;
+	memcpy(spec.name, attr->prog_name, sizeof(spec.name));
+	return emu_prog_load(&spec);
+}
+
+static int obj_pin(union bpf_attr *attr, void *uattr)
+{
+	char path[4096];
+	(void)uattr;
+	if (attr->file_flags)
+		return -EINVAL;
+	/* the object first (bpf_fd_probe_obj), then the path */
+	struct emu_obj *obj;
+	int acc, err = emu_fd_get((int)attr->bpf_fd, EMU_KIND_NONE, &obj, &acc);
+	if (err)
+		return err;
+	emu_obj_put(obj);
+	long n = emu_strncpy_from_user(path, PTR(attr->pathname), sizeof(path));
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ENOENT;
+	return emu_obj_pin((int)attr->bpf_fd, path);
+}
+
+static int obj_get(union bpf_attr *attr, void *uattr)
+{
+	char path[4096];
+	(void)uattr;
+	if (attr->bpf_fd || (attr->file_flags & ~(__u32)(BPF_F_RDONLY | BPF_F_WRONLY)))
+		return -EINVAL;
+	if ((attr->file_flags & BPF_F_RDONLY) && (attr->file_flags & BPF_F_WRONLY))
+		return -EINVAL;
+	int acc = attr->file_flags & BPF_F_RDONLY ? O_RDONLY : attr->file_flags & BPF_F_WRONLY ? O_WRONLY : O_RDWR;
+	long n = emu_strncpy_from_user(path, PTR(attr->pathname), sizeof(path));
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ENOENT;
+	return emu_obj_get(path, acc);
+}
+
+static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
+{
+	__u32 next;
+	if (attr->next_id >= INT32_MAX)     /* attr->start_id, aliased */
+		return -EINVAL;
+	int err = emu_obj_next_id(kind, attr->start_id, &next);
+	if (err)
+		return err;
+	return emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, next_id), &next, sizeof(next));
+}
+static int map_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_MAP); }
+static int prog_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_PROG); }
+static int btf_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_BTF); }
+static int link_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_LINK); }
+
+static int map_get_fd_by_id(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	if (attr->open_flags & ~(__u32)(BPF_F_RDONLY | BPF_F_WRONLY))
+		return -EINVAL;
+	if ((attr->open_flags & BPF_F_RDONLY) && (attr->open_flags & BPF_F_WRONLY))
+		return -EINVAL;
+	int acc = attr->open_flags & BPF_F_RDONLY ? O_RDONLY : attr->open_flags & BPF_F_WRONLY ? O_WRONLY : O_RDWR;
+	return emu_obj_fd_by_id(EMU_KIND_MAP, attr->map_id, acc);
+}
+
+static int prog_get_fd_by_id(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_obj_fd_by_id(EMU_KIND_PROG, attr->prog_id, O_RDWR);
+}
+
+static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
+}
+
+/* bpf_check_uarg_tail_zero() */
+static int tail_zero(const void *uaddr, size_t expected, size_t actual)
+{
+	unsigned char buf[256];
+	if (actual > EMU_PAGE_SIZE)
+		return -E2BIG;
+	if (actual <= expected)
+		return 0;
+	for (size_t off = expected; off < actual; off += sizeof(buf)) {
+		size_t n = MIN(sizeof(buf), actual - off);
+		if (emu_copy_from_user(buf, (const char *)uaddr + off, n))
+			return -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			if (buf[i])
+				return -E2BIG;
+	}
+	return 0;
+}
+
+static int map_info(struct emu_obj *map, union bpf_attr *attr, void *uattr)
+{
+	struct bpf_map_info info;
+	void *uinfo = PTR(attr->info.info);
+	__u32 info_len = attr->info.info_len;
+	int err = tail_zero(uinfo, sizeof(info), info_len);
+	if (err)
+		return err;
+	info_len = MIN(info_len, (__u32)sizeof(info));
+	emu_map_fill_info(map, &info);
+	if (emu_copy_to_user(uinfo, &info, info_len) ||
+	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
+{
+	struct bpf_prog_info info, uinfo_in;
+	void *uinfo = PTR(attr->info.info);
+	__u32 info_len = attr->info.info_len;
+	int err = tail_zero(uinfo, sizeof(info), info_len);
+	if (err)
+		return err;
+	info_len = MIN(info_len, (__u32)sizeof(info));
+	memset(&uinfo_in, 0, sizeof(uinfo_in));
+	if (emu_copy_from_user(&uinfo_in, uinfo, info_len))
+		return -EFAULT;
+	emu_prog_fill_info(prog, &info, NULL, 0);
+	/* arrays the caller asked for: copy min(its length, ours), report ours */
+	if (uinfo_in.nr_map_ids && uinfo_in.map_ids && info_len >= offsetofend(struct bpf_prog_info, map_ids)) {
+		__u32 ids[64];
+		__u32 n = MIN(uinfo_in.nr_map_ids, info.nr_map_ids);
+		emu_prog_fill_info(prog, &info, ids, 64);
+		if (emu_copy_to_user(PTR(uinfo_in.map_ids), ids, n * 4))
+			return -EFAULT;
+		info.map_ids = uinfo_in.map_ids;
+	}
+	if (uinfo_in.xlated_prog_len && uinfo_in.xlated_prog_insns &&
+	    info_len >= offsetofend(struct bpf_prog_info, xlated_prog_insns)) {
+		__u32 n = MIN(uinfo_in.xlated_prog_len, info.xlated_prog_len);
+		if (emu_copy_to_user(PTR(uinfo_in.xlated_prog_insns), emu_obj_data(prog), n))
+			return -EFAULT;
+		info.xlated_prog_insns = uinfo_in.xlated_prog_insns;
+	}
+	if (emu_copy_to_user(uinfo, &info, info_len) ||
+	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *obj;
+	int acc, err = emu_fd_get((int)attr->info.bpf_fd, EMU_KIND_NONE, &obj, &acc);
+	if (err)
+		return err;
+	switch (obj->hdr->kind) {
+	case EMU_KIND_MAP:
+		err = obj->ops ? map_info(obj, attr, uattr) : -EINVAL;
+		break;
+	case EMU_KIND_PROG:
+		err = prog_info(obj, attr, uattr);
+		break;
+	default:
+		err = -EINVAL;
+	}
+	emu_obj_put(obj);
+	return err;
+}
+
+#define EMU_CMD(c, f, last) [c] = { f, offsetofend(union bpf_attr, last), #c }
+static const struct emu_cmd emu_cmds[] = {
+	EMU_CMD(BPF_MAP_CREATE, map_create, map_extra),
+	EMU_CMD(BPF_MAP_LOOKUP_ELEM, map_lookup_elem, flags),
+	EMU_CMD(BPF_MAP_UPDATE_ELEM, map_update_elem, flags),
+	EMU_CMD(BPF_MAP_DELETE_ELEM, map_delete_elem, key),
+	EMU_CMD(BPF_MAP_GET_NEXT_KEY, map_get_next_key, next_key),
+	EMU_CMD(BPF_PROG_LOAD, prog_load, attach_prog_fd),
+	EMU_CMD(BPF_OBJ_PIN, obj_pin, file_flags),
+	EMU_CMD(BPF_OBJ_GET, obj_get, file_flags),
+	EMU_CMD(BPF_PROG_GET_NEXT_ID, prog_get_next_id, next_id),
+	EMU_CMD(BPF_MAP_GET_NEXT_ID, map_get_next_id, next_id),
+	EMU_CMD(BPF_PROG_GET_FD_BY_ID, prog_get_fd_by_id, prog_id),
+	EMU_CMD(BPF_MAP_GET_FD_BY_ID, map_get_fd_by_id, open_flags),
+	EMU_CMD(BPF_OBJ_GET_INFO_BY_FD, obj_get_info_by_fd, info.info),
+	EMU_CMD(BPF_BTF_GET_FD_BY_ID, btf_get_fd_by_id, btf_id),
+	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_ELEM, map_lookup_and_delete_elem, flags),
+	EMU_CMD(BPF_MAP_FREEZE, map_freeze, map_fd),
+	EMU_CMD(BPF_BTF_GET_NEXT_ID, btf_get_next_id, next_id),
+	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
+};
+
+static const char *const cmd_names[] = {
+#define N(c) [c] = #c
+	N(BPF_MAP_CREATE), N(BPF_MAP_LOOKUP_ELEM), N(BPF_MAP_UPDATE_ELEM), N(BPF_MAP_DELETE_ELEM),
+	N(BPF_MAP_GET_NEXT_KEY), N(BPF_PROG_LOAD), N(BPF_OBJ_PIN), N(BPF_OBJ_GET), N(BPF_PROG_ATTACH),
+	N(BPF_PROG_DETACH), N(BPF_PROG_TEST_RUN), N(BPF_PROG_GET_NEXT_ID), N(BPF_MAP_GET_NEXT_ID),
+	N(BPF_PROG_GET_FD_BY_ID), N(BPF_MAP_GET_FD_BY_ID), N(BPF_OBJ_GET_INFO_BY_FD), N(BPF_PROG_QUERY),
+	N(BPF_RAW_TRACEPOINT_OPEN), N(BPF_BTF_LOAD), N(BPF_BTF_GET_FD_BY_ID), N(BPF_TASK_FD_QUERY),
+	N(BPF_MAP_LOOKUP_AND_DELETE_ELEM), N(BPF_MAP_FREEZE), N(BPF_BTF_GET_NEXT_ID), N(BPF_MAP_LOOKUP_BATCH),
+	N(BPF_MAP_LOOKUP_AND_DELETE_BATCH), N(BPF_MAP_UPDATE_BATCH), N(BPF_MAP_DELETE_BATCH), N(BPF_LINK_CREATE),
+	N(BPF_LINK_UPDATE), N(BPF_LINK_GET_FD_BY_ID), N(BPF_LINK_GET_NEXT_ID), N(BPF_ENABLE_STATS),
+	N(BPF_ITER_CREATE), N(BPF_LINK_DETACH), N(BPF_PROG_BIND_MAP),
+#undef N
+};
+
+static const char *cmd_name(int cmd)
+{
+	return cmd >= 0 && (size_t)cmd < ARRAY_SIZE(cmd_names) && cmd_names[cmd] ? cmd_names[cmd] : NULL;
+}
+
+static bool mem_is_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
+{
+	const struct emu_cmd *c = cmd >= 0 && (size_t)cmd < ARRAY_SIZE(emu_cmds) ? &emu_cmds[cmd] : NULL;
+	union emu_attr attr;
+	int err;
+
+	err = tail_zero(uattr, sizeof(attr), size);
+	if (err)
+		return err;
+	memset(&attr, 0, sizeof(attr));
+	if (emu_copy_from_user(&attr, uattr, MIN(size, sizeof(attr))))
+		return -EFAULT;
+	if (!c || !c->fn) {
+		const char *name = cmd_name(cmd);
+		if (name)
+			EMU_LOG(EMU_LOG_SYS, "bpf(%s): not emulated yet: EINVAL", name);
+		else
+			EMU_LOG(EMU_LOG_SYS, "bpf(cmd %d): unknown command: EINVAL", cmd);
+		return -EINVAL;
+	}
+	if (!mem_is_zero(attr.raw + c->attr_end, sizeof(attr) - c->attr_end))
+		return -EINVAL;                   /* CHECK_ATTR */
+	long ret = c->fn(&attr.a, (void *)uattr);
+	if (ret < 0 && ret != -ENOENT)
+		EMU_LOG(EMU_LOG_SYS, "bpf(%s) = %s", c->name, strerror((int)-ret));
+	return ret;
+}
+
+long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((visibility("default")));
+long bpfemu_bpf(int cmd, void *attr, unsigned int size)
+{
+	int err = 0;
+	long ret = emu_ret_to_libc(emu_sys_bpf(cmd, attr, size), &err);
+	if (ret < 0)
+		errno = err;
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bpfemu: the Linux bpf() system call in user space.
+ *
+ * Embedding API. A program that links libbpfemu (or the static engine) can run
+ * the emulated bpf() in-process without LD_PRELOAD:
+ *
+ *     int fd = bpfemu_bpf(BPF_MAP_CREATE, &attr, sizeof(attr));
+ *
+ * bpfemu_bpf() returns exactly what syscall(__NR_bpf, cmd, attr, size) would:
+ * a non-negative result, or -1 with errno set to the kernel's errno.
+ *
+ * Environment (read once, on first use):
+ *   BPFEMU_ROOT   state root (default /dev/shm/bpfemu-$UID), created 0700
+ *   BPFEMU_BPFFS  extra bpffs mount points, ':'-separated (/sys/fs/bpf always)
+ *   BPFEMU_LOG    comma-separated categories for one-line explanations on
+ *                 stderr: sys, map, path, shim, all
+ */
+#ifndef BPFEMU_BPFEMU_H
+#define BPFEMU_BPFEMU_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BPFEMU_VERSION "0.1.0"
+
+/* Returns what syscall(__NR_bpf, cmd, attr, size) returns: >= 0, or -1 and errno. */
+long bpfemu_bpf(int cmd, void *attr, unsigned int size);
+
+/*
+ * Tell the engine that fd was closed behind its back (for embedders that do
+ * not run under the preload shim, which sees close() itself). Harmless for
+ * fds that are not bpf objects.
+ */
+void bpfemu_forget_fd(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
