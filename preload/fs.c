@@ -464,6 +464,26 @@ static unsigned long fd_fs_magic(int fd)
 		}                                                                       \
 	}
 
+/* tr() leaves a relative path without ".." alone, so it says "not in bpffs"
+ * for "name" relative to a bpffs directory: ask where the base is. */
+static bool refine_in_bpffs(int dirfd, const char *t, bool in)
+{
+	char cwd[PATH_MAX];
+	bool r = in;
+	int saved = errno;
+
+	if (in || !t || t[0] == '/')
+		return in;
+	SHIM_ENTER();
+	if (dirfd != AT_FDCWD)
+		r = emu_bpffs_fd_contains(dirfd);
+	else if (getcwd(cwd, sizeof(cwd)))
+		r = emu_bpffs_contains(cwd);
+	SHIM_LEAVE();
+	errno = saved;
+	return r;
+}
+
 /* Two paths: moving or linking a name into or out of bpffs crosses a mount,
  * which the kernel refuses with EXDEV. */
 #define WRAP_PATH2(name, params, args, d1, p1, d2, p2)                                  \
@@ -477,7 +497,8 @@ static unsigned long fd_fs_magic(int fd)
 		const char *t2_ = t1_ ? tr(d2, p2, buf2_, &in2_) : NULL;                \
 		if (!t2_)                                                               \
 			return -1;                                                      \
-		if (in1_ != in2_) {                                                     \
+		if (in1_ != in2_ && refine_in_bpffs(d1, t1_, in1_) !=                   \
+				    refine_in_bpffs(d2, t2_, in2_)) {                   \
 			errno = EXDEV;                                                  \
 			return -1;                                                      \
 		}                                                                       \
