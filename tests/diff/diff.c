@@ -345,6 +345,17 @@ static struct bpf_insn ret0[] = {
 	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 	{ .code = BPF_JMP | BPF_EXIT },
 };
+static const struct bpf_insn noexit[] = {          /* r0 = 0 */
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+};
+static const struct bpf_insn exit_only[] = {       /* exit, r0 never set */
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+static const char *insns_label(const void *p)
+{
+	return !p ? "NULL" : p == ret0 ? "r0=0;exit" : p == noexit ? "r0=0" : p == exit_only ? "exit" : "<unmapped>";
+}
 
 static long prog(__u32 type, const void *insns, __u32 cnt, const char *license, const char *name, __u32 flags)
 {
@@ -357,8 +368,8 @@ static long prog(__u32 type, const void *insns, __u32 cnt, const char *license, 
 	a.prog_flags = flags;
 	if (name)
 		snprintf(a.prog_name, sizeof(a.prog_name), "%s", name);
-	return C(BPF_PROG_LOAD, &a, sizeof(a), "prog_load type=%u cnt=%u license=%s name=%s flags=%#x", type,
-		 cnt, license ? "set" : "NULL", name ? name : "-", flags);
+	return C(BPF_PROG_LOAD, &a, sizeof(a), "prog_load type=%u insns=%s cnt=%u license=%s name=%s flags=%#x",
+		 type, insns_label(insns), cnt, license ? license : "NULL", name ? name : "-", flags);
 }
 
 static int closed_fd(void)
@@ -473,9 +484,11 @@ static void case_create_numa_and_extra(void)
 			a.max_entries = 4;
 			a.map_flags = with_flag ? BPF_F_NUMA_NODE : 0;
 			a.numa_node = nodes[i];
-			close_fd(mk_attr(&a, nodes[i] == 1 ? "numa node 1" : "numa"));
+			char what[40];
+			snprintf(what, sizeof(what), "numa_node=%#x", nodes[i]);
+			close_fd(mk_attr(&a, what));
 			a.map_type = BPF_MAP_TYPE_ARRAY;
-			close_fd(mk_attr(&a, "numa"));
+			close_fd(mk_attr(&a, what));
 		}
 	}
 	/* map_extra, btf ids, inner map fd, map_ifindex on plain types */
@@ -793,30 +806,31 @@ static void case_bad_fds(void)
 	close_fd(pf);
 }
 
+/* Unmapped pointers are made right before each use: a page freed earlier
+ * may come back as the engine's own mapping of a map file. */
 static void case_bad_pointers(void)
 {
-	void *bad = unmapped();
 	for (__u32 t = BPF_MAP_TYPE_HASH; t <= BPF_MAP_TYPE_ARRAY; t++) {
 		long fd = mk(t, 4, 8, 4, 0);
 		__u32 k = 1;
 		__u64 v = 5;
-		upd(fd, NULL, &v, BPF_ANY);
-		upd(fd, &k, NULL, BPF_ANY);
-		upd(fd, bad, &v, BPF_ANY);
-		upd(fd, &k, bad, BPF_ANY);
+		elem(BPF_MAP_UPDATE_ELEM, "update NULL key", fd, NULL, &v, 0, 0);
+		elem(BPF_MAP_UPDATE_ELEM, "update NULL value", fd, &k, NULL, 0, 0);
+		elem(BPF_MAP_UPDATE_ELEM, "update bad key", fd, unmapped(), &v, 0, 0);
+		elem(BPF_MAP_UPDATE_ELEM, "update bad value", fd, &k, unmapped(), 0, 0);
 		upd(fd, &k, &v, BPF_ANY);
 		elem(BPF_MAP_LOOKUP_ELEM, "lookup NULL key", fd, NULL, NULL, 0, 0);
 		elem(BPF_MAP_LOOKUP_ELEM, "lookup NULL value", fd, &k, NULL, 0, 0);
-		elem(BPF_MAP_LOOKUP_ELEM, "lookup bad key", fd, bad, NULL, 0, 0);
-		elem(BPF_MAP_LOOKUP_ELEM, "lookup bad value", fd, &k, bad, 0, 0);
-		del(fd, NULL);
-		del(fd, bad);
-		nk(fd, bad, 4);
+		elem(BPF_MAP_LOOKUP_ELEM, "lookup bad key", fd, unmapped(), NULL, 0, 0);
+		elem(BPF_MAP_LOOKUP_ELEM, "lookup bad value", fd, &k, unmapped(), 0, 0);
+		elem(BPF_MAP_DELETE_ELEM, "delete NULL key", fd, NULL, NULL, 0, 0);
+		elem(BPF_MAP_DELETE_ELEM, "delete bad key", fd, unmapped(), NULL, 0, 0);
+		nk(fd, unmapped(), 4);
 		union bpf_attr a;
 		memset(&a, 0, sizeof(a));
 		a.map_fd = (__u32)fd;
 		C(BPF_MAP_GET_NEXT_KEY, &a, sizeof(a), "get_next_key NULL next");
-		a.next_key = PTR(bad);
+		a.next_key = PTR(unmapped());
 		C(BPF_MAP_GET_NEXT_KEY, &a, sizeof(a), "get_next_key bad next");
 		elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, "lad NULL value", fd, &k, NULL, 0, 0);
 		lkp(fd, &k, 8);
@@ -894,11 +908,10 @@ static void case_attr_rules(void)
 					BPF_OBJ_GET, BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID,
 					BPF_OBJ_GET_INFO_BY_FD, BPF_MAP_LOOKUP_AND_DELETE_ELEM, BPF_MAP_FREEZE,
 					100, 9999, -1 };
-	void *bad = unmapped();
 	for (size_t c = 0; c < ARRAY_SIZE(all_cmds); c++) {
 		C(all_cmds[c], NULL, sizeof(union bpf_attr), "cmd %d NULL attr", all_cmds[c]);
 		C(all_cmds[c], NULL, 0, "cmd %d NULL attr size 0", all_cmds[c]);
-		C(all_cmds[c], bad, sizeof(union bpf_attr), "cmd %d unmapped attr", all_cmds[c]);
+		C(all_cmds[c], unmapped(), sizeof(union bpf_attr), "cmd %d unmapped attr", all_cmds[c]);
 	}
 	char *p = mmap(NULL, (size_t)page_size * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(p + page_size, (size_t)page_size);
@@ -1147,10 +1160,6 @@ static void case_ids(void)
 
 static void case_prog_load(void)
 {
-	static const struct bpf_insn noexit[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-	};
-	static const struct bpf_insn noret[] = { { .code = BPF_JMP | BPF_EXIT } };
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, "GPL", "libbpf_nametest", 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, "MIT", NULL, 0));
@@ -1159,7 +1168,7 @@ static void case_prog_load(void)
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 0, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, NULL, 0, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, noexit, 1, "GPL", NULL, 0));
-	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, noret, 1, "GPL", NULL, 0));
+	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, exit_only, 1, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, NULL, 2, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, unmapped(), 2, "GPL", NULL, 0));
 	close_fd(prog(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, NULL, NULL, 0));

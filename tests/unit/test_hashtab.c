@@ -72,6 +72,21 @@ BT_TEST(create_numa_node_out_of_range_is_einval)
 	cr_assert(eq(i64, bt_map_create_attr(&a), -EINVAL));
 }
 
+BT_TEST(create_numa_no_node_with_flag_succeeds)
+{
+	/* NUMA_NO_NODE (-1) is always accepted */
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 4;
+	a.map_flags = BPF_F_NUMA_NODE;
+	a.numa_node = 0xffffffffu;
+	long fd = bt_map_create_attr(&a);
+	cr_assert(ge(i64, fd, 0), "%s", strerror((int)-fd));
+}
+
 BT_TEST(create_numa_node_without_flag_is_ignored)
 {
 	union bpf_attr a;

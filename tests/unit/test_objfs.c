@@ -256,6 +256,20 @@ BT_TEST(get_info_array_flags_and_type)
 	cr_assert(eq(u32, info.map_flags, BPF_F_MMAPABLE | BPF_F_RDONLY_PROG));
 }
 
+BT_TEST(get_info_of_rdonly_or_wronly_map_hides_those_flags)
+{
+	/* the kernel keeps BPF_F_RDONLY/BPF_F_WRONLY on the fd, not in map_flags */
+	static const __u32 flags[] = { BPF_F_RDONLY, BPF_F_WRONLY };
+	for (size_t i = 0; i < BT_ARRAY_SIZE(flags); i++) {
+		int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 2, flags[i] | BPF_F_RDONLY_PROG);
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		cr_assert(eq(i64, bt_info(fd, &info, &len), 0));
+		cr_assert(eq(u32, info.map_flags, BPF_F_RDONLY_PROG), "created with %#x", flags[i]);
+	}
+}
+
 BT_TEST(get_info_short_len_writes_only_that_much)
 {
 	int fd = bt_map_new(BPF_MAP_TYPE_HASH, 4, 8, 8, 0);
@@ -301,6 +315,18 @@ BT_TEST(get_info_long_len_with_nonzero_tail_is_e2big)
 	__u32 len = sizeof(buf);
 	cr_assert(eq(i64, bt_info(fd, buf, &len), -E2BIG));
 	cr_assert(eq(u32, len, sizeof(buf)));
+}
+
+BT_TEST(get_info_nonzero_byte_in_kernel_only_field_is_einval)
+{
+	/* offset 88 is 6.18's info.hash, an input pointer: set without
+	 * hash_size it is EINVAL, not the E2BIG of an unknown tail */
+	int fd = bt_map_new(BPF_MAP_TYPE_HASH, 4, 8, 8, 0);
+	char buf[200];
+	memset(buf, 0, sizeof(buf));
+	buf[88] = 1;
+	__u32 len = sizeof(buf);
+	cr_assert(eq(i64, bt_info(fd, buf, &len), -EINVAL));
 }
 
 BT_TEST(get_info_null_buffer_is_efault)

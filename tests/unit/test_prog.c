@@ -58,6 +58,13 @@ BT_TEST(load_without_exit_is_einval)
 	cr_assert(eq(i64, prog_load(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 1, "GPL"), -EINVAL));
 }
 
+BT_TEST(load_exit_without_setting_r0_is_eacces)
+{
+	/* the verifier: "R0 !read_ok" */
+	static const struct bpf_insn exit_only[] = { { .code = BPF_JMP | BPF_EXIT } };
+	cr_assert(eq(i64, prog_load(BPF_PROG_TYPE_SOCKET_FILTER, exit_only, 1, "GPL"), -EACCES));
+}
+
 BT_TEST(load_unknown_type_is_einval)
 {
 	cr_assert(eq(i64, prog_load(9999, ret0, 2, "GPL"), -EINVAL));
