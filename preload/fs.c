@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <mntent.h>
 #include <stdarg.h>
@@ -749,3 +750,52 @@ SHIM_EXPORT FILE *setmntent(const char *file, const char *mode)
 		__fsetlocking(f, FSETLOCKING_BYCALLER);
 	return f;
 }
+
+/* ---- nftw/ftw: glibc walks with its internal opendir and stat, so the
+ * wrapper translates the start and hands the callback mount-point paths
+ * (bpftool finds pins this way). The callback has no user pointer: the
+ * program's callback rides in a per-thread slot, saved across nesting. ---- */
+
+#define WRAP_NFTW(name, stattype, fn_t)                                      \
+	static __thread fn_t name##_user;                                               \
+	static int name##_tramp(const char *fpath, const struct stattype *sb, int type, \
+				struct FTW *ftw)                                        \
+	{                                                                               \
+		char view_[PATH_MAX];                                                   \
+		struct stattype st_;                                                    \
+		const char *v_ = untr(fpath, view_);                                    \
+		struct FTW f_ = *ftw;                                                   \
+		if (v_ != fpath) {                                                      \
+			const char *slash_ = strrchr(v_, '/');                          \
+			if (slash_ && slash_[1])                                        \
+				f_.base = (int)(slash_ + 1 - v_);                       \
+			if (sb) {                                                       \
+				st_ = *sb;                                              \
+				PATCH_PIN_STAT(&st_);                                   \
+				sb = &st_;                                              \
+			}                                                               \
+		}                                                                       \
+		return name##_user(v_, sb, type, &f_);                                  \
+	}                                                                               \
+	SHIM_EXPORT int name(const char *dir, fn_t fn, int nfd, int flags)              \
+	{                                                                               \
+		char buf_[PATH_MAX];                                                    \
+		bool bpffs_;                                                            \
+		if (shim_busy)                                                          \
+			return REAL(name)(dir, fn, nfd, flags);                         \
+		const char *t_ = tr(AT_FDCWD, dir, buf_, &bpffs_);                      \
+		if (!t_)                                                                \
+			return -1;                                                      \
+		if (!bpffs_)                                                            \
+			return REAL(name)(t_, fn, nfd, flags);                          \
+		fn_t saved_ = name##_user;                                              \
+		name##_user = fn;                                                       \
+		int r_ = REAL(name)(t_, name##_tramp, nfd, flags);                      \
+		name##_user = saved_;                                                   \
+		return r_;                                                              \
+	}
+
+typedef int (*shim_nftw_fn)(const char *, const struct stat *, int, struct FTW *);
+typedef int (*shim_nftw64_fn)(const char *, const struct stat64 *, int, struct FTW *);
+WRAP_NFTW(nftw, stat, shim_nftw_fn)
+WRAP_NFTW(nftw64, stat64, shim_nftw64_fn)

@@ -3,6 +3,7 @@
  * realpath under /sys/fs/bpf land in $BPFEMU_ROOT/bpffs. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -20,6 +21,18 @@ static int count_entries(const char *dir, const char *want)
 			found++;
 	closedir(d);
 	return found;
+}
+
+static int walked;
+
+static int walk(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	CHECK(!strncmp(path, "/sys/fs/bpf", 11), "nftw path %s", path);
+	CHECK(ftw->base > 0 && path[ftw->base - 1] == '/', "nftw base %d in %s", ftw->base, path);
+	walked++;
+	return 0;
 }
 
 int main(void)
@@ -71,6 +84,8 @@ int main(void)
 	CHECK(symlink("dir", "/sys/fs/bpf/link") == 0, "symlink");
 	ssize_t n = readlink("/sys/fs/bpf/link", buf, sizeof(buf));
 	CHECK(n == 3 && !memcmp(buf, "dir", 3), "readlink");
+
+	CHECK(nftw("/sys/fs/bpf", walk, 4, FTW_PHYS) == 0 && walked == 5, "nftw walked %d", walked);
 
 	CHECK(rmdir("/sys/fs/bpf/dir/x") == 0, "rmdir");
 	CHECK(unlink("/sys/fs/bpf/link") == 0, "unlink");
