@@ -302,11 +302,11 @@ static long info(long fd, __u32 len, const char *what)
 	a.info.info_len = len;
 	a.info.info = PTR(buf);
 	long r = C(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a), "info %s len=%u", what, len);
-	D(&a.info.info_len, 4, "info %s written-back info_len", what);
+	V(a.info.info_len, "info %s len=%u: written-back info_len", what, len);
 	if (len > 4)
 		memset(buf + 4, 0, len >= 8 ? 4 : len - 4);    /* id */
-	D(buf, MAX_DATA, "info %s bytes (id masked)", what);
-	D(buf + MAX_DATA, MAX_DATA, "info %s bytes past 128", what);
+	D(buf, MAX_DATA, "info %s len=%u: bytes (id masked)", what, len);
+	D(buf + MAX_DATA, MAX_DATA, "info %s len=%u: bytes past 128", what, len);
 	return r;
 }
 
@@ -1066,7 +1066,7 @@ static void case_info(void)
 		a.info.info_len = sizeof(buf);
 		a.info.info = PTR(buf);
 		C(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a), "info nonzero input byte at %u", pos[i]);
-		D(&a.info.info_len, 4, "info_len after nonzero byte at %u", pos[i]);
+		V(a.info.info_len, "info_len after nonzero byte at %u", pos[i]);
 	}
 	memset(&a, 0, sizeof(a));
 	a.info.bpf_fd = (__u32)fd;
