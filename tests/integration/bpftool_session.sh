@@ -127,8 +127,8 @@ session() {
 normalize() {
 	sed -E -e 's/"id":[0-9]+/"id":ID/; s/"bytes_memlock":[0-9]+/"bytes_memlock":MEMLOCK/' \
 		-e 's/^[0-9]+: /ID: /; s/memlock [0-9]+B/memlock MEMLOCK/' \
-		-e '/^(-r-------- .* )?(maps|progs)\.debug$/d' "$1" |
-		awk '/^[-dl][-rwxsStT]{9} /{ print $1, $2, $5, $NF; next } { print }'
+		-e '/^(-r-------- .* )?(maps|progs)\.debug$/d' \
+		-e 's/^([-dl][-rwxsStT]{9}[.+]?) +([0-9]+) +[^ ]+ +[^ ]+ +([0-9]+) .* ([^ ]+)$/\1 \2 \3 \4/' "$1"
 }
 
 if [ "$MODE" = emu ] || [ "$MODE" = diff ]; then
