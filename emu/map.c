@@ -59,7 +59,7 @@ int emu_map_create(const struct emu_map_spec *spec)
 	if ((spec->map_flags & BPF_F_RDONLY) && (spec->map_flags & BPF_F_WRONLY))
 		return -EINVAL;
 	f_flags = spec->map_flags & BPF_F_RDONLY ? O_RDONLY : spec->map_flags & BPF_F_WRONLY ? O_WRONLY : O_RDWR;
-	if ((spec->map_flags & BPF_F_NUMA_NODE) && spec->numa_node >= numa_nodes())
+	if ((spec->map_flags & BPF_F_NUMA_NODE) && spec->numa_node != 0xffffffffu && spec->numa_node >= numa_nodes())
 		return -EINVAL;
 
 	ops = emu_map_ops_of(spec->map_type);
@@ -94,7 +94,7 @@ int emu_map_create(const struct emu_map_spec *spec)
 	d->key_size = spec->key_size;
 	d->value_size = spec->value_size;
 	d->max_entries = spec->max_entries;
-	d->map_flags = spec->map_flags;
+	d->map_flags = spec->map_flags & ~(__u32)(BPF_F_RDONLY | BPF_F_WRONLY);   /* those stay on the fd */
 	d->numa_node = spec->numa_node;
 	d->map_extra = spec->map_extra;
 	map->ops = ops;

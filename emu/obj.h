@@ -132,6 +132,7 @@ int emu_obj_pin(int fd, const char *pathname);
 int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
+bool emu_obj_writably_mapped(const struct emu_obj *obj);
 
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */

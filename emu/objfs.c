@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "obj.h"
@@ -294,4 +295,40 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 		return -ENOENT;
 	}
 	return fd;
+}
+
+/* Does any process we can see have a writable shared mapping of the object's
+ * data (a user mmap of a map fd)? The kernel counts those as write-active
+ * (freeze answers EBUSY). The engine's own mappings start at offset 0, the
+ * header; user mappings start at or after data_off. Only MAP_FREEZE asks. */
+bool emu_obj_writably_mapped(const struct emu_obj *obj)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	bool found = false;
+
+	if (!proc)
+		return false;
+	while (!found && (p = readdir(proc))) {
+		char path[64], line[PATH_MAX + 128];
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/maps", p->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			char perms[8];
+			unsigned long long off, ino;
+			unsigned int maj, min;
+			if (sscanf(line, "%*x-%*x %7s %llx %x:%x %llu", perms, &off, &maj, &min, &ino) != 5)
+				continue;
+			if (ino == (unsigned long long)obj->ino && maj == major(obj->dev) && min == minor(obj->dev) &&
+			    perms[1] == 'w' && perms[3] == 's' && off >= obj->hdr->data_off)
+				found = true;
+		}
+		fclose(f);
+	}
+	closedir(proc);
+	return found;
 }

@@ -113,6 +113,135 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u3
 	return 0;
 }
 
+/* Registers an instruction reads and writes (bit n = Rn), its successors. */
+struct insn_use {
+	__u16 reads, writes, clobbers;
+	int succ[2];
+	int nsucc;
+};
+
+static struct insn_use insn_use(const struct bpf_insn *insns, __u32 i)
+{
+	const struct bpf_insn *in = &insns[i];
+	__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+	struct insn_use u = { .succ = { (int)i + 1, -1 }, .nsucc = 1 };
+	__u16 dst = (__u16)(1u << in->dst_reg), src = (__u16)(1u << in->src_reg);
+
+	switch (cls) {
+	case BPF_ALU: case BPF_ALU64:
+		if (op == BPF_MOV)
+			u.reads = x ? src : 0;
+		else
+			u.reads = dst | (x && op != BPF_END && op != BPF_NEG ? src : 0);
+		u.writes = dst;
+		break;
+	case BPF_LDX:
+		u.reads = src;
+		u.writes = dst;
+		break;
+	case BPF_ST:
+		u.reads = dst;
+		break;
+	case BPF_STX:
+		u.reads = dst | src;
+		if (BPF_MODE(in->code) == BPF_ATOMIC) {
+			if (in->imm == BPF_CMPXCHG) {
+				u.reads |= 1;
+				u.writes = 1;
+			} else if (in->imm & BPF_FETCH) {
+				u.writes = src;
+			}
+		}
+		break;
+	case BPF_LD:
+		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			u.writes = dst;
+			u.succ[0] = (int)i + 2;
+		} else {   /* LD_ABS / LD_IND: ctx in R6, result in R0, R1-R5 clobbered */
+			u.reads = (__u16)(1u << 6) | (BPF_MODE(in->code) == BPF_IND ? src : 0);
+			u.writes = 1;
+			u.clobbers = 0x3e;
+		}
+		break;
+	case BPF_JMP: case BPF_JMP32:
+		if (op == BPF_EXIT) {
+			u.reads = 1;
+			u.nsucc = 0;
+		} else if (op == BPF_CALL) {
+			u.writes = 1;
+			u.clobbers = 0x3e;
+			if (in->src_reg == BPF_PSEUDO_CALL) {
+				u.succ[1] = (int)i + in->imm + 1;
+				u.nsucc = 2;
+			}
+		} else if (op == BPF_JA) {
+			u.succ[0] = (int)i + (cls == BPF_JMP32 ? in->imm : in->off) + 1;
+		} else {
+			u.reads = dst | (x ? src : 0);
+			u.succ[1] = (int)i + in->off + 1;
+			u.nsucc = 2;
+		}
+		break;
+	}
+	return u;
+}
+
+/*
+ * check_cfg() and the register part of do_check(), path-insensitively: an
+ * instruction no path reaches is "unreachable insn", and a register that no
+ * path initializes before an instruction reads it is "!read_ok". Both are
+ * errors the kernel finds on every path, so nothing the kernel accepts is
+ * rejected here (the kernel may still reject more).
+ */
+static int check_flow(const struct bpf_insn *insns, __u32 cnt, struct vlog *log)
+{
+	__u16 *init = calloc(cnt, sizeof(*init));   /* registers some path has set; 0 = unreached */
+	int err = 0;
+	if (!init)
+		return -ENOMEM;
+	init[0] = 1u << 15 | 1u << 1 | 1u << 10;     /* bit 15: reached; R1 = ctx, R10 = frame */
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (__u32 i = 0; i < cnt; i++) {
+			if (!init[i])
+				continue;
+			struct insn_use u = insn_use(insns, i);
+			__u16 out = (__u16)((init[i] & ~u.clobbers) | u.writes);
+			for (int k = 0; k < u.nsucc; k++) {
+				int t = u.succ[k];
+				if (t < 0 || (__u32)t >= cnt)
+					continue;
+				if ((init[t] | out) != init[t]) {
+					init[t] |= out;
+					changed = true;
+				}
+			}
+			if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW))
+				i++;
+		}
+	}
+	for (__u32 i = 0; i < cnt && !err; i++) {
+		bool wide = insns[i].code == (BPF_LD | BPF_IMM | BPF_DW);
+		if (!init[i]) {
+			vlog(log, "unreachable insn %u\n", i);
+			err = -EINVAL;
+			break;
+		}
+		__u16 missing = insn_use(insns, i).reads & (__u16)~init[i];
+		for (int r = 0; r <= 10 && missing; r++)
+			if (missing & (1u << r)) {
+				vlog(log, "%u: R%d !read_ok\n", i, r);
+				err = -EACCES;
+				break;
+			}
+		if (wide)
+			i++;
+	}
+	free(init);
+	return err;
+}
+
 /* The kernel's prog tag: SHA-1 over the instructions (map fds zeroed), first 8 bytes. */
 static void sha1(const unsigned char *msg, size_t len, unsigned char out[20])
 {
@@ -239,6 +368,8 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	}
 	__u32 map_ids[64], nr_maps = 0;
 	err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps);
+	if (!err)
+		err = check_flow(insns, s->insn_cnt, &log);
 	if (!err && s->log_level)
 		vlog(&log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
 		     s->insn_cnt, BPF_COMPLEXITY_LIMIT_INSNS);

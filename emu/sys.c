@@ -303,7 +303,7 @@ static int map_freeze(union bpf_attr *attr, void *uattr)
 		goto out;
 	}
 	emu_obj_lock(map);
-	if (map->hdr->map.frozen)
+	if (map->hdr->map.frozen || emu_obj_writably_mapped(map))
 		err = -EBUSY;
 	else
 		__atomic_store_n(&map->hdr->map.frozen, 1, __ATOMIC_RELEASE);
@@ -343,9 +343,9 @@ static int obj_pin(union bpf_attr *attr, void *uattr)
 		return -EINVAL;
 	/* the object first (bpf_fd_probe_obj), then the path */
 	struct emu_obj *obj;
-	int acc, err = emu_fd_get((int)attr->bpf_fd, EMU_KIND_NONE, &obj, &acc);
-	if (err)
-		return err;
+	int acc;
+	if (emu_fd_get((int)attr->bpf_fd, EMU_KIND_NONE, &obj, &acc))
+		return -EINVAL;           /* bpf_fd_probe_obj(): any failure */
 	emu_obj_put(obj);
 	long n = emu_strncpy_from_user(path, PTR(attr->pathname), sizeof(path));
 	if (n < 0)
@@ -375,7 +375,7 @@ static int obj_get(union bpf_attr *attr, void *uattr)
 static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
 {
 	__u32 next;
-	if (attr->next_id >= INT32_MAX)     /* attr->start_id, aliased */
+	if (attr->start_id >= INT32_MAX)
 		return -EINVAL;
 	int err = emu_obj_next_id(kind, attr->start_id, &next);
 	if (err)
@@ -429,16 +429,36 @@ static int tail_zero(const void *uaddr, size_t expected, size_t actual)
 	return 0;
 }
 
+/* struct bpf_map_info as Linux 6.18 has it: the installed headers stop at map_extra */
+struct emu_map_info {
+	struct bpf_map_info base;
+	__u64 hash;           /* user pointer for the map's SHA-256 (exclusive maps) */
+	__u32 hash_size;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct emu_map_info) == 104, "bpf_map_info of Linux 6.18");
+
 static int map_info(struct emu_obj *map, union bpf_attr *attr, void *uattr)
 {
-	struct bpf_map_info info;
+	struct emu_map_info info, in;
 	void *uinfo = PTR(attr->info.info);
 	__u32 info_len = attr->info.info_len;
 	int err = tail_zero(uinfo, sizeof(info), info_len);
 	if (err)
 		return err;
 	info_len = MIN(info_len, (__u32)sizeof(info));
-	emu_map_fill_info(map, &info);
+	memset(&in, 0, sizeof(in));
+	if (emu_copy_from_user(&in, uinfo, info_len))
+		return -EFAULT;
+	if (in.pad)          /* the kernel's tail check covers the padding too */
+		return -E2BIG;
+	/* no map type we have computes a hash: asking for one is EINVAL */
+	if (in.hash || in.hash_size) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET_INFO_BY_FD: map hash is not available for this map: EINVAL");
+		return -EINVAL;
+	}
+	memset(&info, 0, sizeof(info));
+	emu_map_fill_info(map, &info.base);
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
 	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
 		return -EFAULT;
@@ -485,7 +505,7 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 	struct emu_obj *obj;
 	int acc, err = emu_fd_get((int)attr->info.bpf_fd, EMU_KIND_NONE, &obj, &acc);
 	if (err)
-		return err;
+		return err == -EBADF ? -EBADFD : err;     /* 6.18: fd_empty() -> EBADFD */
 	switch (obj->hdr->kind) {
 	case EMU_KIND_MAP:
 		err = obj->ops ? map_info(obj, attr, uattr) : -EINVAL;
@@ -578,7 +598,9 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	return ret;
 }
 
-long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((visibility("default")));
+/* Weak: libbpfemu.so defines its own, which raises the shim's busy flag
+ * around the engine so the engine's libc calls do not re-enter the shim. */
+long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((weak, visibility("default")));
 long bpfemu_bpf(int cmd, void *attr, unsigned int size)
 {
 	int err = 0;
