@@ -289,11 +289,11 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 
 /* ---- stat ---- */
 
-/* A pin reads as an empty regular file, as on bpffs (the object's storage
- * behind it is the engine's business). */
+/* A pin reads as an empty regular file and a directory as an empty one, as
+ * on bpffs (the object's storage behind a pin is the engine's business). */
 #define PATCH_PIN_STAT(st)                                                              \
 	do {                                                                            \
-		if (S_ISREG((st)->st_mode)) {                                           \
+		if (S_ISREG((st)->st_mode) || S_ISDIR((st)->st_mode)) {                 \
 			(st)->st_size = 0;                                              \
 			(st)->st_blocks = 0;                                            \
 		}                                                                       \
@@ -542,7 +542,7 @@ SHIM_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	if (!t)
 		return -1;
 	int r = REAL(statx)(dirfd, t, flags, mask, stx);
-	if (r == 0 && bpffs && S_ISREG(stx->stx_mode)) {
+	if (r == 0 && bpffs && (S_ISREG(stx->stx_mode) || S_ISDIR(stx->stx_mode))) {
 		stx->stx_size = 0;
 		stx->stx_blocks = 0;
 	}
@@ -710,8 +710,17 @@ SHIM_EXPORT int mount(const char *source, const char *target, const char *fstype
 	 * first (iproute2: MS_PRIVATE, then MS_BIND onto itself), is a no-op */
 	if (bpffs && ((fstype && !strcmp(fstype, "bpf")) ||
 		      (flags & (MS_BIND | MS_REMOUNT | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE |
-				MS_UNBINDABLE))))
+				MS_UNBINDABLE)))) {
+		/* the kernel still resolves the target: a missing directory is ENOENT */
+		struct stat sb;
+		if (REAL(stat)(t, &sb))
+			return -1;
+		if (!S_ISDIR(sb.st_mode)) {
+			errno = ENOTDIR;
+			return -1;
+		}
 		return 0;
+	}
 	return REAL(mount)(source, t, fstype, flags, data);
 }
 
