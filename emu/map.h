@@ -37,6 +37,10 @@ struct emu_map_ops {
 	int (*lookup_and_delete)(struct emu_obj *map, const void *key, void *value, __u64 flags); /* optional: -ENOTSUPP */
 	int (*get_next_key)(struct emu_obj *map, const void *key, void *next);    /* key NULL = first */
 
+	/* bytes user space passes as a value (bpf_map_value_size): optional,
+	 * value_size when NULL; per-CPU maps: round_up(value_size, 8) * possible CPUs */
+	__u32 (*user_value_size)(const struct emu_obj *map);
+
 	/* mmap of the map fd: 0 if allowed (the file offset of the data is data_off + off) */
 	int (*mmap_check)(const struct emu_obj *map, size_t len, off_t off);    /* optional: -ENOTSUPP */
 };
@@ -47,6 +51,11 @@ struct emu_map_ops {
 
 const struct emu_map_ops *emu_map_ops_of(__u32 map_type);
 static inline struct emu_map_desc *emu_map_desc(const struct emu_obj *map) { return &map->hdr->map; }
+/* bpf_map_value_size(): what the syscall copies in and out as one value */
+static inline __u32 emu_map_value_size(const struct emu_obj *map)
+{
+	return map->ops->user_value_size ? map->ops->user_value_size(map) : map->hdr->map.value_size;
+}
 
 /* the families (one file each, emu/map_types.h lists them) */
 extern const struct emu_map_ops htab_map_ops;

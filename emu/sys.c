@@ -134,14 +134,14 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(d->value_size ? d->value_size : 1);
+	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
 	}
 	err = map->ops->lookup(map, key, value, attr->flags);
 	if (!err)
-		err = emu_copy_to_user(PTR(attr->value), value, d->value_size);
+		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 	free(value);
 free_key:
 	free(key);
@@ -171,12 +171,12 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(d->value_size ? d->value_size : 1);
+	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
 	}
-	err = emu_copy_from_user(value, PTR(attr->value), d->value_size);
+	err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
 	if (!err)
 		err = map->ops->update(map, key, value, attr->flags);
 	free(value);
@@ -273,14 +273,14 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(d->value_size ? d->value_size : 1);
+	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
 	}
 	err = map->ops->lookup_and_delete ? map->ops->lookup_and_delete(map, key, value, attr->flags) : -ENOTSUPP;
 	if (!err)
-		err = emu_copy_to_user(PTR(attr->value), value, d->value_size);
+		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 	free(value);
 free_key:
 	free(key);
