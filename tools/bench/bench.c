@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tools/bench/bench.c: map workloads through one of two backends.
+ *
+ *   bench syscall   every operation is syscall(__NR_bpf, ...): the real kernel
+ *                   when run plainly as root, the emulator when run under
+ *                   `bpfemu run` (the shim answers the same syscall)
+ *   bench floor     the same operations on a plain in-process table (open
+ *                   addressing hash / array, same copies in and out): the
+ *                   floor no emulator can beat
+ *
+ * Prints one line per row: "row <name> <ns_per_op>" (median of the repeats),
+ * plus "mem <name> <value>" lines. tools/bench/run-bench runs all backends
+ * in one go and prints the ratios. Options: --quick (fewer repeats, 100K
+ * instead of 1M entries: for a smoke run, not for the README's table).
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXV 64
+
+struct table;         /* a map in some backend */
+
+struct backend {
+	const char *name;
+	struct table *(*create)(int type, unsigned int ksz, unsigned int vsz, unsigned int max);
+	void (*destroy)(struct table *t);
+	int (*update)(struct table *t, const void *key, const void *val, __u64 flags);
+	int (*lookup)(struct table *t, const void *key, void *val);
+	int (*delete)(struct table *t, const void *key);
+	int (*next_key)(struct table *t, const void *key, void *next);
+	/* lookup_batch: returns elements fetched, -1 when not supported */
+	long (*lookup_batch)(struct table *t, unsigned int total);
+	/* the same map reopened in a forked child (pinned for the syscall backend) */
+	struct table *(*share)(struct table *t);
+};
+
+/* ---- syscall backend ---- */
+
+struct table {
+	int fd;
+	int type;
+	unsigned int ksz, vsz, max;
+	/* floor */
+	unsigned char *mem;
+	__u32 *slots;          /* hash: index + 1 per open-addressing slot */
+	unsigned int nslots, used;
+	pthread_mutex_t *lock;
+	char pin[128];
+};
+
+static long sys_bpf(int cmd, union bpf_attr *a, unsigned int size)
+{
+	return syscall(__NR_bpf, cmd, a, size);
+}
+
+static struct table *sc_create(int type, unsigned int ksz, unsigned int vsz, unsigned int max)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = (__u32)type;
+	a.key_size = ksz;
+	a.value_size = vsz;
+	a.max_entries = max;
+	int fd = (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+	if (fd < 0) {
+		fprintf(stderr, "bench: BPF_MAP_CREATE: %s\n", strerror(errno));
+		exit(1);
+	}
+	struct table *t = calloc(1, sizeof(*t));
+	t->fd = fd;
+	t->type = type;
+	t->ksz = ksz;
+	t->vsz = vsz;
+	t->max = max;
+	return t;
+}
+
+static void sc_destroy(struct table *t)
+{
+	if (t->pin[0])
+		unlink(t->pin);
+	close(t->fd);
+	free(t);
+}
+
+static int sc_update(struct table *t, const void *key, const void *val, __u64 flags)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)t->fd;
+	a.key = (__u64)(unsigned long)key;
+	a.value = (__u64)(unsigned long)val;
+	a.flags = flags;
+	return (int)sys_bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a));
+}
+
+static int sc_lookup(struct table *t, const void *key, void *val)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)t->fd;
+	a.key = (__u64)(unsigned long)key;
+	a.value = (__u64)(unsigned long)val;
+	return (int)sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a));
+}
+
+static int sc_delete(struct table *t, const void *key)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)t->fd;
+	a.key = (__u64)(unsigned long)key;
+	return (int)sys_bpf(BPF_MAP_DELETE_ELEM, &a, sizeof(a));
+}
+
+static int sc_next_key(struct table *t, const void *key, void *next)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)t->fd;
+	a.key = (__u64)(unsigned long)key;
+	a.next_key = (__u64)(unsigned long)next;
+	return (int)sys_bpf(BPF_MAP_GET_NEXT_KEY, &a, sizeof(a));
+}
+
+static long sc_lookup_batch(struct table *t, unsigned int total)
+{
+	enum { CHUNK = 1024 };
+	static unsigned char keys[CHUNK * MAXV], vals[CHUNK * MAXV];
+	__u64 in = 0, out = 0;
+	long got = 0;
+	bool first = true;
+
+	for (;;) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.batch.map_fd = (__u32)t->fd;
+		a.batch.in_batch = first ? 0 : (__u64)(unsigned long)&in;
+		a.batch.out_batch = (__u64)(unsigned long)&out;
+		a.batch.keys = (__u64)(unsigned long)keys;
+		a.batch.values = (__u64)(unsigned long)vals;
+		a.batch.count = CHUNK;
+		long r = sys_bpf(BPF_MAP_LOOKUP_BATCH, &a, sizeof(a));
+		if (r < 0 && errno != ENOENT)
+			return got ? got : -1;
+		got += a.batch.count;
+		if (r < 0 || got >= total)
+			return got;
+		in = out;
+		first = false;
+	}
+}
+
+static struct table *sc_share(struct table *t)
+{
+	/* the child reopens the map through its pin, like a separate program */
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)t->pin;
+	int fd = (int)sys_bpf(BPF_OBJ_GET, &a, sizeof(a));
+	if (fd < 0) {
+		fprintf(stderr, "bench: BPF_OBJ_GET %s: %s\n", t->pin, strerror(errno));
+		exit(1);
+	}
+	struct table *c = malloc(sizeof(*c));
+	*c = *t;
+	c->fd = fd;
+	c->pin[0] = '\0';
+	return c;
+}
+
+static int sc_pin(struct table *t, const char *path)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	snprintf(t->pin, sizeof(t->pin), "%s", path);
+	unlink(path);
+	a.pathname = (__u64)(unsigned long)t->pin;
+	a.bpf_fd = (__u32)t->fd;
+	return (int)sys_bpf(BPF_OBJ_PIN, &a, sizeof(a));
+}
+
+static const struct backend sc_backend = {
+	"syscall", sc_create, sc_destroy, sc_update, sc_lookup, sc_delete, sc_next_key, sc_lookup_batch, sc_share,
+};
+
+/* ---- floor backend: what an in-process table costs ---- */
+
+static __u32 fl_hash(const void *key, unsigned int len)
+{
+	const unsigned char *p = key;
+	__u64 h = 0x9e3779b97f4a7c15ull ^ len;
+	for (unsigned int i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	h ^= h >> 29;
+	return (__u32)h;
+}
+
+static size_t fl_elem(const struct table *t) { return ((t->ksz + 7) & ~7u) + ((t->vsz + 7) & ~7u); }
+
+static struct table *fl_create(int type, unsigned int ksz, unsigned int vsz, unsigned int max)
+{
+	struct table *t = calloc(1, sizeof(*t));
+	t->type = type;
+	t->ksz = ksz;
+	t->vsz = vsz;
+	t->max = max;
+	size_t bytes = (size_t)max * fl_elem(t);
+	if (type == BPF_MAP_TYPE_HASH) {
+		t->nslots = 1;
+		while (t->nslots < max * 2u)
+			t->nslots <<= 1;
+		bytes += (size_t)t->nslots * 4;
+	}
+	/* shared, so the two-process row has the same floor */
+	t->mem = mmap(NULL, bytes + 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t->mem == MAP_FAILED) {
+		perror("bench: mmap");
+		exit(1);
+	}
+	t->lock = (pthread_mutex_t *)t->mem;
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(t->lock, &ma);
+	if (type == BPF_MAP_TYPE_HASH)
+		t->slots = (__u32 *)(t->mem + 4096 + (size_t)max * fl_elem(t));
+	return t;
+}
+
+static void fl_destroy(struct table *t)
+{
+	free(t);    /* the mapping is left to process exit: rows are few */
+}
+
+static unsigned char *fl_at(struct table *t, __u32 idx) { return t->mem + 4096 + (size_t)idx * fl_elem(t); }
+
+/* slot of key, or of the empty slot where it would go */
+static __u32 *fl_find(struct table *t, const void *key, bool *found)
+{
+	__u32 mask = t->nslots - 1, s = fl_hash(key, t->ksz) & mask;
+	for (;; s = (s + 1) & mask) {
+		__u32 v = t->slots[s];
+		if (!v) {
+			*found = false;
+			return &t->slots[s];
+		}
+		if (v != UINT32_MAX && !memcmp(fl_at(t, v - 1), key, t->ksz)) {
+			*found = true;
+			return &t->slots[s];
+		}
+	}
+}
+
+static int fl_update(struct table *t, const void *key, const void *val, __u64 flags)
+{
+	(void)flags;
+	if (t->type == BPF_MAP_TYPE_ARRAY) {
+		__u32 i;
+		memcpy(&i, key, 4);
+		if (i >= t->max)
+			return -1;
+		memcpy(fl_at(t, i), val, t->vsz);
+		return 0;
+	}
+	bool found;
+	pthread_mutex_lock(t->lock);
+	__u32 *s = fl_find(t, key, &found);
+	if (!found) {
+		if (t->used >= t->max) {
+			pthread_mutex_unlock(t->lock);
+			errno = E2BIG;
+			return -1;
+		}
+		*s = ++t->used;
+		memcpy(fl_at(t, *s - 1), key, t->ksz);
+	}
+	memcpy(fl_at(t, *s - 1) + ((t->ksz + 7) & ~7u), val, t->vsz);
+	pthread_mutex_unlock(t->lock);
+	return 0;
+}
+
+static int fl_lookup(struct table *t, const void *key, void *val)
+{
+	if (t->type == BPF_MAP_TYPE_ARRAY) {
+		__u32 i;
+		memcpy(&i, key, 4);
+		if (i >= t->max) {
+			errno = ENOENT;
+			return -1;
+		}
+		memcpy(val, fl_at(t, i), t->vsz);
+		return 0;
+	}
+	bool found;
+	pthread_mutex_lock(t->lock);
+	__u32 *s = fl_find(t, key, &found);
+	if (found)
+		memcpy(val, fl_at(t, *s - 1) + ((t->ksz + 7) & ~7u), t->vsz);
+	pthread_mutex_unlock(t->lock);
+	if (!found)
+		errno = ENOENT;
+	return found ? 0 : -1;
+}
+
+static int fl_delete(struct table *t, const void *key)
+{
+	bool found;
+	pthread_mutex_lock(t->lock);
+	__u32 *s = fl_find(t, key, &found);
+	if (found)
+		*s = UINT32_MAX;   /* tombstone; the element slot is not reused: fine for a floor */
+	pthread_mutex_unlock(t->lock);
+	return found ? 0 : -1;
+}
+
+static int fl_next_key(struct table *t, const void *key, void *next)
+{
+	/* walk slots in order; the key's position found by lookup */
+	__u32 start = 0;
+	if (t->type == BPF_MAP_TYPE_ARRAY) {
+		__u32 i = UINT32_MAX;
+		if (key)
+			memcpy(&i, key, 4);
+		__u32 n = i >= t->max ? 0 : i + 1;
+		if (n >= t->max)
+			return -1;
+		memcpy(next, &n, 4);
+		return 0;
+	}
+	if (key) {
+		bool found;
+		__u32 *s = fl_find(t, key, &found);
+		start = found ? (__u32)(s - t->slots) + 1 : 0;
+	}
+	for (__u32 s = start; s < t->nslots; s++)
+		if (t->slots[s] && t->slots[s] != UINT32_MAX) {
+			memcpy(next, fl_at(t, t->slots[s] - 1), t->ksz);
+			return 0;
+		}
+	return -1;
+}
+
+static long fl_lookup_batch(struct table *t, unsigned int total)
+{
+	static unsigned char key[MAXV], val[MAXV];
+	long got = 0;
+	if (t->type == BPF_MAP_TYPE_ARRAY) {
+		for (__u32 i = 0; i < t->max && got < total; i++, got++)
+			memcpy(val, fl_at(t, i), t->vsz);
+		return got;
+	}
+	for (__u32 s = 0; s < t->nslots && got < total; s++)
+		if (t->slots[s] && t->slots[s] != UINT32_MAX) {
+			memcpy(key, fl_at(t, t->slots[s] - 1), t->ksz);
+			memcpy(val, fl_at(t, t->slots[s] - 1) + ((t->ksz + 7) & ~7u), t->vsz);
+			got++;
+		}
+	return got;
+}
+
+static struct table *fl_share(struct table *t) { return t; }
+
+static const struct backend fl_backend = {
+	"floor", fl_create, fl_destroy, fl_update, fl_lookup, fl_delete, fl_next_key, fl_lookup_batch, fl_share,
+};
+
+/* ---- workloads ---- */
+
+static const struct backend *be;
+static int repeats = 5;
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *name, double *samples, int n)
+{
+	qsort(samples, (size_t)n, sizeof(double), cmp_double);
+	printf("row %s %.1f\n", name, samples[n / 2]);
+	fflush(stdout);
+}
+
+/* key i as ksz bytes (the index in the first 4, the rest a pattern) */
+static void make_key(unsigned char *k, unsigned int ksz, __u32 i)
+{
+	memset(k, 0x5a, ksz);
+	memcpy(k, &i, ksz < 4 ? ksz : 4);
+}
+
+static __u32 rnd(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (__u32)(*s >> 11);
+}
+
+static void fill(struct table *t, unsigned int n)
+{
+	unsigned char k[MAXV], v[MAXV];
+	memset(v, 7, sizeof(v));
+	for (__u32 i = 0; i < n; i++) {
+		make_key(k, t->ksz, i);
+		if (be->update(t, k, v, BPF_ANY)) {
+			fprintf(stderr, "bench: fill %u: %s\n", i, strerror(errno));
+			exit(1);
+		}
+	}
+}
+
+enum op { OP_UPDATE_NEW, OP_UPDATE_EXISTING, OP_LOOKUP_HIT, OP_LOOKUP_MISS, OP_DELETE, OP_ITERATE, OP_BATCH };
+static const char *const op_names[] = { "update_new", "update_existing", "lookup_hit", "lookup_miss", "delete",
+					"iterate", "lookup_batch" };
+
+static double run_op(int type, unsigned int ksz, unsigned int vsz, unsigned int n, enum op op, unsigned int nops)
+{
+	unsigned char k[MAXV], v[MAXV], nk[MAXV];
+	struct table *t = be->create(type, ksz, vsz, n);
+	__u64 seed = 0x1234567ull + op, t0, t1;
+	long done = nops;
+	memset(v, 3, sizeof(v));
+
+	if (op != OP_UPDATE_NEW || type == BPF_MAP_TYPE_ARRAY)
+		fill(t, n);
+	t0 = now_ns();
+	switch (op) {
+	case OP_UPDATE_NEW:
+		done = n;
+		for (__u32 i = 0; i < n; i++) {
+			make_key(k, ksz, i);
+			be->update(t, k, v, BPF_ANY);
+		}
+		break;
+	case OP_UPDATE_EXISTING:
+		for (unsigned int i = 0; i < nops; i++) {
+			make_key(k, ksz, rnd(&seed) % n);
+			be->update(t, k, v, BPF_ANY);
+		}
+		break;
+	case OP_LOOKUP_HIT:
+		for (unsigned int i = 0; i < nops; i++) {
+			make_key(k, ksz, rnd(&seed) % n);
+			be->lookup(t, k, v);
+		}
+		break;
+	case OP_LOOKUP_MISS:
+		for (unsigned int i = 0; i < nops; i++) {
+			make_key(k, ksz, n + rnd(&seed) % n);
+			be->lookup(t, k, v);
+		}
+		break;
+	case OP_DELETE:
+		done = n;
+		for (__u32 i = 0; i < n; i++) {
+			make_key(k, ksz, i);
+			be->delete(t, k);
+		}
+		break;
+	case OP_ITERATE: {
+		long cnt = 0;
+		const void *prev = NULL;
+		while (!be->next_key(t, prev, nk)) {
+			memcpy(k, nk, ksz);
+			prev = k;
+			cnt++;
+		}
+		done = cnt ? cnt : 1;
+		break;
+	}
+	case OP_BATCH:
+		done = be->lookup_batch(t, n);
+		break;
+	}
+	t1 = now_ns();
+	be->destroy(t);
+	if (done <= 0)
+		return -1;
+	return (double)(t1 - t0) / (double)done;
+}
+
+struct mix_arg {
+	struct table *t;
+	unsigned int n, nops;
+	__u64 seed;
+};
+
+static void *mix_thread(void *p)
+{
+	struct mix_arg *a = p;
+	unsigned char k[MAXV], v[MAXV];
+	memset(v, 9, sizeof(v));
+	for (unsigned int i = 0; i < a->nops; i++) {
+		__u32 r = rnd(&a->seed);
+		make_key(k, a->t->ksz, r % a->n);
+		if (r & 0x80000)
+			be->lookup(a->t, k, v);
+		else
+			be->update(a->t, k, v, BPF_ANY);
+	}
+	return NULL;
+}
+
+/* aggregate ns/op of `threads` threads doing 50/50 lookup/update */
+static double run_mix_threads(unsigned int n, int threads, unsigned int nops)
+{
+	struct table *t = be->create(BPF_MAP_TYPE_HASH, 4, 8, n);
+	pthread_t tid[8];
+	struct mix_arg args[8];
+	fill(t, n);
+	__u64 t0 = now_ns();
+	for (int i = 0; i < threads; i++) {
+		args[i] = (struct mix_arg){ t, n, nops, 0x9999ull + (__u64)i * 77 };
+		pthread_create(&tid[i], NULL, mix_thread, &args[i]);
+	}
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	__u64 t1 = now_ns();
+	be->destroy(t);
+	return (double)(t1 - t0) / ((double)nops * threads);
+}
+
+static double run_mix_procs(unsigned int n, int procs, unsigned int nops, const char *pin)
+{
+	struct table *t = be->create(BPF_MAP_TYPE_HASH, 4, 8, n);
+	fill(t, n);
+	if (be == &sc_backend && sc_pin(t, pin)) {
+		fprintf(stderr, "bench: pin %s: %s\n", pin, strerror(errno));
+		exit(1);
+	}
+	int go[2];
+	if (pipe(go))
+		exit(1);
+	pid_t pids[8];
+	for (int i = 0; i < procs; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			char c;
+			struct mix_arg a = { be->share(t), n, nops, 0x4242ull + (__u64)i * 31 };
+			close(go[1]);
+			if (read(go[0], &c, 1) < 0)
+				_exit(1);
+			mix_thread(&a);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	usleep(100000);     /* let the children open the pin */
+	__u64 t0 = now_ns();
+	close(go[1]);
+	for (int i = 0; i < procs; i++)
+		waitpid(pids[i], NULL, 0);
+	__u64 t1 = now_ns();
+	be->destroy(t);
+	return (double)(t1 - t0) / ((double)nops * procs);
+}
+
+/* bytes of state-root storage per entry of a full map (emulator only: the
+ * run-bench script measures the state root; here: the map's file blocks) */
+static void mem_rows(unsigned int n)
+{
+	if (be != &sc_backend)
+		return;
+	struct table *t = be->create(BPF_MAP_TYPE_HASH, 4, 8, n);
+	char path[64];
+	struct stat sb;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->fd);
+	if (!stat(path, &sb))
+		printf("mem hash_4_8_%u_empty_bytes %lld\n", n, (long long)sb.st_blocks * 512);
+	fill(t, n);
+	if (!stat(path, &sb))
+		printf("mem hash_4_8_%u_full_bytes_per_entry %.1f\n", n, (double)sb.st_blocks * 512 / n);
+	/* the kernel's own figure, for comparison: bytes_memlock from the info */
+	struct bpf_map_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)t->fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a))) {
+		char fdinfo[64], line[256];
+		snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", t->fd);
+		FILE *f = fopen(fdinfo, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned long long ml;
+			if (sscanf(line, "memlock: %llu", &ml) == 1)
+				printf("mem hash_4_8_%u_memlock_per_entry %.1f\n", n, (double)ml / n);
+		}
+		if (f)
+			fclose(f);
+	}
+	fflush(stdout);
+	be->destroy(t);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = false;
+	const char *pin = "/sys/fs/bpf/bpfemu-bench";
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench syscall|floor [--quick] [--pin PATH]\n");
+		return 2;
+	}
+	be = !strcmp(argv[1], "floor") ? &fl_backend : !strcmp(argv[1], "syscall") ? &sc_backend : NULL;
+	if (!be) {
+		fprintf(stderr, "bench: unknown backend %s\n", argv[1]);
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--pin") && i + 1 < argc)
+			pin = argv[++i];
+	}
+	unsigned int big = quick ? 100000 : 1000000;
+	if (quick)
+		repeats = 3;
+
+	static const struct { int type; unsigned int ksz, vsz; const char *name; } cfgs[] = {
+		{ BPF_MAP_TYPE_HASH, 4, 8, "hash_4_8" },
+		{ BPF_MAP_TYPE_HASH, 16, 64, "hash_16_64" },
+		{ BPF_MAP_TYPE_ARRAY, 4, 8, "array_4_8" },
+		{ BPF_MAP_TYPE_ARRAY, 4, 64, "array_4_64" },
+	};
+	unsigned int sizes[] = { 1000, big };
+	for (size_t c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++)
+		for (int s = 0; s < 2; s++)
+			for (int op = OP_UPDATE_NEW; op <= OP_BATCH; op++) {
+				bool hash = cfgs[c].type == BPF_MAP_TYPE_HASH;
+				if (!hash && (op == OP_UPDATE_NEW || op == OP_DELETE))
+					continue;
+				unsigned int n = sizes[s];
+				unsigned int nops = n < 200000 ? 200000 : 300000;
+				double samples[16];
+				int got = 0;
+				int reps = n > 100000 ? (repeats < 3 ? repeats : 3) : repeats;
+				for (int r = 0; r < reps; r++) {
+					double x = run_op(cfgs[c].type, cfgs[c].ksz, cfgs[c].vsz, n, (enum op)op, nops);
+					if (x >= 0)
+						samples[got++] = x;
+				}
+				char name[96];
+				snprintf(name, sizeof(name), "%s_%s_%s", cfgs[c].name, n == 1000 ? "1k" : quick ? "100k" : "1m",
+					 op_names[op]);
+				if (got)
+					report(name, samples, got);
+				else
+					printf("row %s n/a\n", name);
+			}
+	for (int th = 1; th <= 2; th++) {
+		double samples[8];
+		int reps = repeats < 3 ? repeats : 3;
+		for (int r = 0; r < reps; r++)
+			samples[r] = run_mix_threads(big, th, 300000);
+		char name[64];
+		snprintf(name, sizeof(name), "hash_4_8_%s_mix_%dthread", quick ? "100k" : "1m", th);
+		report(name, samples, reps);
+	}
+	{
+		double samples[8];
+		int reps = repeats < 3 ? repeats : 3;
+		for (int r = 0; r < reps; r++)
+			samples[r] = run_mix_procs(big, 2, 300000, pin);
+		char name[64];
+		snprintf(name, sizeof(name), "hash_4_8_%s_mix_2proc", quick ? "100k" : "1m");
+		report(name, samples, reps);
+	}
+	mem_rows(big);
+	return 0;
+}
