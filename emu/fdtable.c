@@ -14,26 +14,37 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/uio.h>
 #include <time.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "obj.h"
 #include "map.h"
 
-struct fdent {
-	struct emu_obj *obj;
-	int accmode;
-};
+/*
+ * The table: fd -> (object, access mode), read without a lock. Chunks of
+ * FD_CHUNK slots are allocated on first use and never freed; a slot holds the
+ * object pointer with the fd's access mode in its low two bits. Writers (new
+ * fds, close, dup) serialize on fd_lock. A reader takes a reference only if
+ * the count is not already zero and then re-reads the slot, so an object being
+ * torn down by a concurrent close is never resurrected; object structs are
+ * recycled through a pool instead of freed, so a reader that loses that race
+ * only ever touches a valid struct.
+ */
+#define FD_CHUNK 1024u
+#define FD_CHUNKS 1024u              /* fds up to 1M; larger ones take the locked path */
 
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fdent *fds;
-static size_t nfds;
-static struct emu_obj *objs;       /* every mapped object of this process */
+static uintptr_t *fd_chunks[FD_CHUNKS];
+static struct emu_obj *objs;       /* every mapped object of this process (fd_lock) */
+static struct emu_obj *obj_pool;   /* retired structs for reuse (fd_lock) */
 static bool hooks_active;
 static dev_t root_dev;
 static bool root_dev_known;
@@ -41,72 +52,231 @@ static bool root_dev_known;
 void emu_fd_hooks_active(void)
 {
 	__atomic_store_n(&hooks_active, true, __ATOMIC_RELEASE);
+	emu_uaccess_enable();
 }
 
-/* Drop one reference; unmap when the last fd and user are gone. fd_lock held. */
-static void obj_put_locked(struct emu_obj *obj)
+/*
+ * Readers pin an object with a hazard pointer instead of a reference count
+ * (an atomic read-modify-write costs more than the whole lookup of a small
+ * map). A thread publishes the object in one of its hazard slots with a plain
+ * store and re-reads the fd slot; whoever retires an object first makes every
+ * thread pass a full barrier (membarrier(2), the asymmetric-fence pattern) and
+ * then waits until no hazard names it. Where membarrier is not available the
+ * readers pay a fence instead.
+ */
+#define EMU_HAZARDS 4
+struct reader {
+	struct emu_obj *hz[EMU_HAZARDS];
+	struct reader *next;
+	bool in_use;
+};
+static struct reader *readers;         /* append-only; entries reused after thread exit */
+static __thread struct reader *me;
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static bool membarrier_ok;
+static struct emu_obj *dying;          /* released, waiting for readers (fd_lock) */
+
+static void reader_exit(void *p)
 {
-	if (--obj->refs > 0)
-		return;
+	struct reader *r = p;
+	for (int i = 0; i < EMU_HAZARDS; i++)
+		__atomic_store_n(&r->hz[i], NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->in_use, false, __ATOMIC_RELEASE);
+	me = NULL;
+}
+
+static void reader_init(void)
+{
+	pthread_key_create(&reader_key, reader_exit);
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+		__atomic_store_n(&membarrier_ok, true, __ATOMIC_RELEASE);
+}
+
+static struct reader *reader_self(void)
+{
+	if (__builtin_expect(me != NULL, 1))
+		return me;
+	pthread_once(&reader_once, reader_init);
+	pthread_mutex_lock(&fd_lock);
+	struct reader *r;
+	for (r = readers; r; r = r->next)
+		if (!__atomic_load_n(&r->in_use, __ATOMIC_ACQUIRE))
+			break;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (r) {
+			r->next = readers;
+			__atomic_store_n(&readers, r, __ATOMIC_RELEASE);
+		}
+	}
+	if (r)
+		__atomic_store_n(&r->in_use, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fd_lock);
+	if (r) {
+		pthread_setspecific(reader_key, r);
+		me = r;
+	}
+	return r;
+}
+
+/* Wait until no other thread's hazard names obj. Returns false if this
+ * thread itself holds one (the caller keeps the object alive instead). */
+static bool wait_readers(struct emu_obj *obj)
+{
+	if (__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE))
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next)
+		for (int i = 0; i < EMU_HAZARDS; i++) {
+			if (r == me && __atomic_load_n(&r->hz[i], __ATOMIC_RELAXED) == obj)
+				return false;
+			while (__atomic_load_n(&r->hz[i], __ATOMIC_ACQUIRE) == obj)
+				sched_yield();
+		}
+	return true;
+}
+
+static struct emu_obj *obj_alloc_locked(void)
+{
+	struct emu_obj *o = obj_pool;
+	if (o) {
+		obj_pool = o->next;
+		memset(o, 0, sizeof(*o));
+		return o;
+	}
+	return calloc(1, sizeof(*o));
+}
+
+static bool obj_get_not_zero(struct emu_obj *obj)
+{
+	int r = __atomic_load_n(&obj->refs, __ATOMIC_RELAXED);
+	do {
+		if (r <= 0)
+			return false;
+	} while (!__atomic_compare_exchange_n(&obj->refs, &r, r + 1, true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return true;
+}
+
+/* The last reference is gone: off the list now, unmapped once no reader
+ * holds it (fd_unlock). fd_lock held. */
+static void obj_release_locked(struct emu_obj *obj)
+{
 	for (struct emu_obj **pp = &objs; *pp; pp = &(*pp)->next)
 		if (*pp == obj) {
 			*pp = obj->next;
 			break;
 		}
-	munmap(obj->hdr, obj->map_len);
-	free(obj);
+	obj->next = dying;
+	dying = obj;
+}
+
+/* Unlock fd_lock, then finish releasing what died meanwhile (waiting for
+ * readers must not happen under the lock: a reader may be about to take it). */
+static void fd_unlock(void)
+{
+	struct emu_obj *d = dying;
+	dying = NULL;
+	pthread_mutex_unlock(&fd_lock);
+	while (d) {
+		struct emu_obj *next = d->next;
+		if (!wait_readers(d)) {
+			/* this thread still uses it: turn its hazard into a reference */
+			for (int i = 0; i < EMU_HAZARDS; i++)
+				if (me->hz[i] == d)
+					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
+		} else {
+			munmap(d->hdr, d->map_len);
+			pthread_mutex_lock(&fd_lock);
+			d->next = obj_pool;
+			obj_pool = d;
+			pthread_mutex_unlock(&fd_lock);
+		}
+		d = next;
+	}
+}
+
+static void obj_put_locked(struct emu_obj *obj)
+{
+	if (__atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		obj_release_locked(obj);
 }
 
 void emu_obj_put(struct emu_obj *obj)
 {
 	if (!obj)
 		return;
-	pthread_mutex_lock(&fd_lock);
-	obj_put_locked(obj);
-	pthread_mutex_unlock(&fd_lock);
+	struct reader *r = me;
+	if (r)
+		for (int i = 0; i < EMU_HAZARDS; i++)
+			if (r->hz[i] == obj) {
+				__atomic_store_n(&r->hz[i], NULL, __ATOMIC_RELEASE);
+				return;
+			}
+	if (__atomic_sub_fetch(&obj->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_mutex_lock(&fd_lock);
+		obj_release_locked(obj);
+		fd_unlock();
+	}
+}
+
+static uintptr_t *fd_slot(int fd)
+{
+	if (fd < 0 || (unsigned int)fd >= FD_CHUNK * FD_CHUNKS)
+		return NULL;
+	uintptr_t *chunk = __atomic_load_n(&fd_chunks[(unsigned int)fd / FD_CHUNK], __ATOMIC_ACQUIRE);
+	return chunk ? &chunk[(unsigned int)fd % FD_CHUNK] : NULL;
 }
 
 static void fd_clear_locked(int fd)
 {
-	if (fd >= 0 && (size_t)fd < nfds && fds[fd].obj) {
-		struct emu_obj *obj = fds[fd].obj;
-		fds[fd].obj = NULL;
-		obj_put_locked(obj);
-	}
+	uintptr_t *slot = fd_slot(fd);
+	uintptr_t v = slot ? __atomic_exchange_n(slot, 0, __ATOMIC_ACQ_REL) : 0;
+	if (v)
+		obj_put_locked((struct emu_obj *)(v & ~(uintptr_t)3));
 }
 
+/* Installs obj (whose reference the slot takes over). fd_lock held. */
 static int fd_set_locked(int fd, struct emu_obj *obj, int accmode)
 {
-	if ((size_t)fd >= nfds) {
-		size_t n = nfds ? nfds : 64;
-		while (n <= (size_t)fd)
-			n *= 2;
-		struct fdent *t = realloc(fds, n * sizeof(*t));
-		if (!t)
+	if (fd < 0 || (unsigned int)fd >= FD_CHUNK * FD_CHUNKS)
+		return -EMFILE;
+	uintptr_t **cp = &fd_chunks[(unsigned int)fd / FD_CHUNK];
+	if (!*cp) {
+		uintptr_t *chunk = calloc(FD_CHUNK, sizeof(*chunk));
+		if (!chunk)
 			return -ENOMEM;
-		memset(t + nfds, 0, (n - nfds) * sizeof(*t));
-		fds = t;
-		nfds = n;
+		__atomic_store_n(cp, chunk, __ATOMIC_RELEASE);
 	}
 	fd_clear_locked(fd);
-	fds[fd].obj = obj;
-	fds[fd].accmode = accmode;
+	__atomic_store_n(fd_slot(fd), (uintptr_t)obj | (uintptr_t)(accmode & 3), __ATOMIC_RELEASE);
 	return 0;
 }
 
 void emu_fd_closed(int fd)
 {
+	uintptr_t *slot = fd_slot(fd);
+	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
+		return;       /* the common case for fds that are not ours: no lock */
 	pthread_mutex_lock(&fd_lock);
 	fd_clear_locked(fd);
-	pthread_mutex_unlock(&fd_lock);
+	fd_unlock();
 }
 
 void emu_fd_range_closed(unsigned int first, unsigned int last)
 {
 	pthread_mutex_lock(&fd_lock);
-	for (size_t fd = first; fd < nfds && fd <= last; fd++)
-		fd_clear_locked((int)fd);
-	pthread_mutex_unlock(&fd_lock);
+	for (unsigned int c = first / FD_CHUNK; c < FD_CHUNKS && c <= last / FD_CHUNK; c++) {
+		if (!fd_chunks[c])
+			continue;
+		unsigned int lo = c * FD_CHUNK > first ? c * FD_CHUNK : first;
+		unsigned int hi = (c + 1) * FD_CHUNK - 1 < last ? (c + 1) * FD_CHUNK - 1 : last;
+		for (unsigned int fd = lo; fd <= hi; fd++)
+			fd_clear_locked((int)fd);
+	}
+	fd_unlock();
 }
 
 void emu_fd_duped(int oldfd, int newfd)
@@ -114,15 +284,17 @@ void emu_fd_duped(int oldfd, int newfd)
 	if (oldfd == newfd || newfd < 0)
 		return;
 	pthread_mutex_lock(&fd_lock);
-	if (oldfd >= 0 && (size_t)oldfd < nfds && fds[oldfd].obj) {
-		struct emu_obj *obj = fds[oldfd].obj;
-		obj->refs++;
-		if (fd_set_locked(newfd, obj, fds[oldfd].accmode))
-			obj->refs--;
+	uintptr_t *slot = fd_slot(oldfd);
+	uintptr_t v = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+	if (v) {
+		struct emu_obj *obj = (struct emu_obj *)(v & ~(uintptr_t)3);
+		__atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);
+		if (fd_set_locked(newfd, obj, (int)(v & 3)))
+			obj_put_locked(obj);
 	} else {
 		fd_clear_locked(newfd);   /* newfd now names a file we may not know */
 	}
-	pthread_mutex_unlock(&fd_lock);
+	fd_unlock();
 }
 
 void bpfemu_forget_fd(int fd) __attribute__((visibility("default")));
@@ -171,8 +343,7 @@ static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
 static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
 {
 	for (struct emu_obj *o = objs; o; o = o->next)
-		if (o->dev == sb->st_dev && o->ino == sb->st_ino) {
-			o->refs++;
+		if (o->dev == sb->st_dev && o->ino == sb->st_ino && obj_get_not_zero(o)) {
 			*objp = o;
 			return 0;
 		}
@@ -196,7 +367,7 @@ static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
 	close(rfd);
 	if (err)
 		return err;
-	struct emu_obj *obj = calloc(1, sizeof(*obj));
+	struct emu_obj *obj = obj_alloc_locked();
 	if (!obj) {
 		munmap(p, h.total_size);
 		return -ENOMEM;
@@ -205,25 +376,26 @@ static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
 	obj->map_len = h.total_size;
 	obj->dev = sb->st_dev;
 	obj->ino = sb->st_ino;
-	obj->refs = 1;
 	if (h.kind == EMU_KIND_MAP)
 		obj->ops = emu_map_ops_of(h.map.map_type);
+	__atomic_store_n(&obj->refs, 1, __ATOMIC_RELEASE);
 	obj->next = objs;
 	objs = obj;
 	*objp = obj;
 	return 0;
 }
 
-int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
+/* The locked path: fds we have not seen yet (adopted after an fstat and a
+ * header check), and every lookup when no shim tells us about close(). */
+static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted)
 {
 	struct stat sb;
-	bool trusted = __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
 	int err;
 
-	if (fd < 0)
-		return -EBADF;
 	pthread_mutex_lock(&fd_lock);
-	struct emu_obj *obj = (size_t)fd < nfds ? fds[fd].obj : NULL;
+	uintptr_t *slot = fd_slot(fd);
+	uintptr_t v = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+	struct emu_obj *obj = (struct emu_obj *)(v & ~(uintptr_t)3);
 	if (obj && !trusted) {
 		/* Nobody tells us about close(): check the fd still names this file. */
 		if (fstat(fd, &sb) || sb.st_dev != obj->dev || sb.st_ino != obj->ino) {
@@ -232,14 +404,17 @@ int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
 		}
 	}
 	if (obj) {
-		*accmode = fds[fd].accmode;
-		goto found;
+		__atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);   /* the slot holds one */
+		*accmode = (int)(v & 3);
+		*objp = obj;
+		err = 0;
+		goto out;
 	}
 
 	/* Adopt an fd we have not seen. */
 	dev_t rdev = 0;
 	if (fstat(fd, &sb)) {
-		err = -errno == -EBADF ? -EBADF : -errno;
+		err = errno == EBADF ? -EBADF : -errno;
 		goto out;
 	}
 	err = -EINVAL;
@@ -261,28 +436,64 @@ int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
 		obj_put_locked(obj);
 		goto out;
 	}
+	__atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);
 	*accmode = fl & O_ACCMODE;
+	*objp = obj;
+out:
+	fd_unlock();
+	return err;
+}
+
+int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
+{
+	bool trusted = __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
+	struct emu_obj *obj = NULL;
+	int acc = 0, err;
+
+	if (fd < 0)
+		return -EBADF;
+	uintptr_t *slot = fd_slot(fd);
+	uintptr_t v = slot && trusted ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
+	struct reader *r = v ? reader_self() : NULL;
+	if (r) {
+		/* lock-free: publish a hazard, then make sure the slot still names it */
+		obj = (struct emu_obj *)(v & ~(uintptr_t)3);
+		for (int i = 0; i < EMU_HAZARDS; i++) {
+			if (r->hz[i])
+				continue;
+			__atomic_store_n(&r->hz[i], obj, __ATOMIC_RELAXED);
+			if (__atomic_load_n(&membarrier_ok, __ATOMIC_RELAXED))
+				__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			else
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) == v) {
+				acc = (int)(v & 3);
+				goto found;
+			}
+			__atomic_store_n(&r->hz[i], NULL, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	err = fd_get_slow(fd, &obj, &acc, trusted);
+	if (err)
+		return err;
 found:
 	if (kind != EMU_KIND_NONE && obj->hdr->kind != (__u32)kind) {
-		err = -EINVAL;
-		goto out;
+		emu_obj_put(obj);
+		return -EINVAL;
 	}
-	obj->refs++;
+	*accmode = acc;
 	*objp = obj;
-	err = 0;
-out:
-	pthread_mutex_unlock(&fd_lock);
-	return err;
+	return 0;
 }
 
 void emu_fd_install(int fd, struct emu_obj *obj)
 {
+	int acc = fcntl(fd, F_GETFL);
 	pthread_mutex_lock(&fd_lock);
-	if (fd_set_locked(fd, obj, O_RDWR))
+	if (fd_set_locked(fd, obj, acc < 0 ? O_RDWR : acc & O_ACCMODE))
 		obj_put_locked(obj);
-	else
-		fds[fd].accmode = fcntl(fd, F_GETFL) & O_ACCMODE;
-	pthread_mutex_unlock(&fd_lock);
+	fd_unlock();
 }
 
 enum emu_kind emu_fd_kind(int fd)
@@ -403,64 +614,6 @@ bool emu_obj_lock(struct emu_obj *obj)
 void emu_obj_unlock(struct emu_obj *obj)
 {
 	pthread_mutex_unlock(&obj->hdr->lock);
-}
-
-/* ---- copies that answer EFAULT instead of crashing ---- */
-
-int emu_copy_from_user(void *dst, const void *src, size_t len)
-{
-	if (!len)
-		return 0;
-	if (!src)
-		return -EFAULT;
-	struct iovec l = { dst, len }, r = { (void *)src, len };
-	ssize_t n = process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
-		memcpy(dst, src, len);     /* no way to check: trust the caller */
-		return 0;
-	}
-	return -EFAULT;
-}
-
-int emu_copy_to_user(void *dst, const void *src, size_t len)
-{
-	if (!len)
-		return 0;
-	if (!dst)
-		return -EFAULT;
-	struct iovec l = { (void *)src, len }, r = { dst, len };
-	ssize_t n = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
-		memcpy(dst, src, len);
-		return 0;
-	}
-	return -EFAULT;
-}
-
-long emu_strncpy_from_user(char *dst, const void *src, size_t len)
-{
-	/* Copy in chunks that do not cross a page, so the string may end just
-	 * before an unmapped page as the kernel allows. */
-	size_t done = 0;
-	if (!src)
-		return -EFAULT;
-	while (done < len) {
-		uintptr_t a = (uintptr_t)src + done;
-		size_t chunk = EMU_PAGE_SIZE - (a % EMU_PAGE_SIZE);
-		if (chunk > len - done)
-			chunk = len - done;
-		if (emu_copy_from_user(dst + done, (const void *)a, chunk))
-			return -EFAULT;
-		char *nul = memchr(dst + done, '\0', chunk);
-		if (nul)
-			return nul - dst;
-		done += chunk;
-	}
-	return -ENAMETOOLONG;
 }
 
 int emu_obj_name_cpy(char *dst, const char *src, size_t size)

@@ -134,6 +134,15 @@ int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
 
+/* ---- emu/uaccess.c ---- */
+/* The shim calls enable once: from then on copies use a fault handler
+ * instead of a system call, and the shim routes the program's sigaction()
+ * for SIGSEGV/SIGBUS through emu_uaccess_sigaction() (1 = not handled). */
+struct sigaction;
+void emu_uaccess_enable(void);
+bool emu_uaccess_fast(void);
+int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */
 int emu_copy_from_user(void *dst, const void *src, size_t len);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -564,7 +565,17 @@ static const char *cmd_name(int cmd)
 static bool mem_is_zero(const void *p, size_t n)
 {
 	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+	for (; i < n && ((uintptr_t)(c + i) & 7); i++)
+		if (c[i])
+			return false;
+	for (; i + 8 <= n; i += 8) {
+		__u64 w;
+		memcpy(&w, c + i, 8);
+		if (w)
+			return false;
+	}
+	for (; i < n; i++)
 		if (c[i])
 			return false;
 	return true;
@@ -579,7 +590,9 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	err = tail_zero(uattr, sizeof(attr), size);
 	if (err)
 		return err;
-	memset(&attr, 0, sizeof(attr));
+	/* zero-extend a short attr; the copy fills the rest */
+	if (size < sizeof(attr))
+		memset(attr.raw + size, 0, sizeof(attr) - size);
 	if (emu_copy_from_user(&attr, uattr, MIN(size, sizeof(attr))))
 		return -EFAULT;
 	if (!c || !c->fn) {

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/uaccess.c: copies from and to the caller's memory that answer EFAULT
+ * instead of crashing, like the kernel's copy_from_user().
+ *
+ * Fast path (under the shim): a plain memcpy with a SIGSEGV/SIGBUS handler
+ * armed for the calling thread; a fault inside the copy jumps back and the
+ * copy answers -EFAULT. No system call. The handler passes every other fault
+ * on to whatever the program installed (the shim keeps ours first when the
+ * program calls sigaction(), see preload/signal.c), so the program's own
+ * crashes and handlers behave as without us.
+ *
+ * Slow path (the engine embedded without the shim, or built with ASan, which
+ * owns SIGSEGV): process_vm_readv/writev on ourselves, one system call per
+ * copy, equally safe.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "obj.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EMU_FAULT_HANDLER 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define EMU_FAULT_HANDLER 0
+#endif
+#endif
+#ifndef EMU_FAULT_HANDLER
+#define EMU_FAULT_HANDLER 1
+#endif
+
+static __thread sigjmp_buf *fault_jmp;     /* armed while this thread copies */
+static struct sigaction prev_act[2];       /* [0] SIGSEGV, [1] SIGBUS: the program's */
+static bool fast;                          /* the handler is installed */
+static bool enabled;                       /* the shim is there to keep it installed */
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	sigjmp_buf *j = fault_jmp;
+	if (j) {
+		fault_jmp = NULL;
+		siglongjmp(*j, 1);
+	}
+	/* not a copy of ours: what the program would have had */
+	struct sigaction *p = &prev_act[sig == SIGBUS];
+	if (p->sa_flags & SA_SIGINFO) {
+		p->sa_sigaction(sig, si, uc);
+	} else if (p->sa_handler == SIG_DFL || p->sa_handler == SIG_IGN) {
+		/* back to the default action; returning re-runs the faulting
+		 * instruction, which now kills the process as it would have */
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+	} else {
+		p->sa_handler(sig);
+	}
+}
+
+static void install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, &prev_act[0]) == 0 && sigaction(SIGBUS, &sa, &prev_act[1]) == 0)
+		__atomic_store_n(&fast, true, __ATOMIC_RELEASE);
+}
+
+void emu_uaccess_enable(void)
+{
+	__atomic_store_n(&enabled, true, __ATOMIC_RELEASE);
+}
+
+bool emu_uaccess_fast(void)
+{
+	if (!EMU_FAULT_HANDLER || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_once(&fast_once, install);
+	return __atomic_load_n(&fast, __ATOMIC_ACQUIRE);
+}
+
+/* sigaction() as the program sees it: the shim calls this for SIGSEGV and
+ * SIGBUS, so the program's handler runs for its own faults and ours stays. */
+int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&fast, __ATOMIC_ACQUIRE))
+		return 1;     /* not ours: the caller does the real sigaction */
+	struct sigaction *p = &prev_act[sig == SIGBUS];
+	if (old)
+		*old = *p;
+	if (act)
+		*p = *act;
+	return 0;
+}
+
+static int slow_copy(void *dst, const void *src, size_t len, bool to_user)
+{
+	struct iovec l = { to_user ? (void *)src : dst, len }, r = { to_user ? dst : (void *)src, len };
+	ssize_t n = to_user ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
+			    : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		memcpy(dst, src, len);     /* no way to check: trust the caller */
+		return 0;
+	}
+	return -EFAULT;
+}
+
+/* Only this function touches caller memory on the fast path. noinline and
+ * the barriers keep the accesses between arming and disarming. */
+__attribute__((noinline)) static int guarded_copy(void *dst, const void *src, size_t len)
+{
+	sigjmp_buf env;
+	int saved = errno;
+	if (sigsetjmp(env, 0)) {
+		errno = saved;
+		return -EFAULT;
+	}
+	fault_jmp = &env;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	memcpy(dst, src, len);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	fault_jmp = NULL;
+	return 0;
+}
+
+int emu_copy_from_user(void *dst, const void *src, size_t len)
+{
+	if (!len)
+		return 0;
+	if ((uintptr_t)src < EMU_PAGE_SIZE)       /* NULL and the zero page */
+		return -EFAULT;
+	return emu_uaccess_fast() ? guarded_copy(dst, src, len) : slow_copy(dst, src, len, false);
+}
+
+int emu_copy_to_user(void *dst, const void *src, size_t len)
+{
+	if (!len)
+		return 0;
+	if ((uintptr_t)dst < EMU_PAGE_SIZE)
+		return -EFAULT;
+	return emu_uaccess_fast() ? guarded_copy(dst, src, len) : slow_copy(dst, src, len, true);
+}
+
+long emu_strncpy_from_user(char *dst, const void *src, size_t len)
+{
+	/* Copy in chunks that do not cross a page, so the string may end just
+	 * before an unmapped page as the kernel allows. */
+	size_t done = 0;
+	if ((uintptr_t)src < EMU_PAGE_SIZE)
+		return -EFAULT;
+	while (done < len) {
+		uintptr_t a = (uintptr_t)src + done;
+		size_t chunk = EMU_PAGE_SIZE - (a % EMU_PAGE_SIZE);
+		if (chunk > len - done)
+			chunk = len - done;
+		if (emu_copy_from_user(dst + done, (const void *)a, chunk))
+			return -EFAULT;
+		char *nul = memchr(dst + done, '\0', chunk);
+		if (nul)
+			return nul - dst;
+		done += chunk;
+	}
+	return -ENAMETOOLONG;
+}

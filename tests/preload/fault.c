@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Bad pointers passed to bpf() under the shim: EFAULT, never a crash (the
+ * engine's fault handler), while the program's own SIGSEGV handler still
+ * runs for its own faults and sigaction() reads back what it installed. */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "check.h"
+
+static sigjmp_buf env;
+static volatile sig_atomic_t caught;
+
+static void on_segv(int sig)
+{
+	caught = sig;
+	siglongjmp(env, 1);
+}
+
+static long bpf(int cmd, union bpf_attr *a, unsigned int size)
+{
+	return syscall(SYS_bpf, cmd, a, size);
+}
+
+int main(void)
+{
+	union bpf_attr a;
+	require_shim();
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 4;
+	int fd = (int)bpf(BPF_MAP_CREATE, &a, sizeof(a));
+	CHECK(fd >= 0, "create");
+
+	/* an unmapped page as key, value and attr */
+	char *hole = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(hole != MAP_FAILED, "mmap");
+	CHECK(munmap(hole, 4096) == 0, "munmap");
+	__u32 key = 1;
+	__u64 val = 2;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)fd;
+	a.key = (unsigned long)hole;
+	a.value = (unsigned long)&val;
+	errno = 0;
+	CHECK(bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) == -1 && errno == EFAULT, "update with unmapped key: EFAULT");
+	a.key = (unsigned long)&key;
+	CHECK(bpf(BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) == 0, "update");
+	a.value = (unsigned long)hole;
+	errno = 0;
+	CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) == -1 && errno == EFAULT, "lookup into unmapped value: EFAULT");
+	errno = 0;
+	CHECK(bpf(BPF_MAP_LOOKUP_ELEM, (union bpf_attr *)hole, sizeof(a)) == -1 && errno == EFAULT,
+	      "unmapped attr: EFAULT");
+
+	/* the program's own handler: installed, read back, and called for its fault */
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_segv;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGSEGV, &sa, NULL) == 0, "sigaction SIGSEGV");
+	CHECK(sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == on_segv, "sigaction reads back our handler");
+	if (!sigsetjmp(env, 1)) {
+		*(volatile char *)hole = 1;     /* the program's own fault */
+		CHECK(0, "no fault?");
+	}
+	CHECK(caught == SIGSEGV, "the program's handler ran for its own fault");
+	/* and bpf() still answers EFAULT rather than calling it */
+	caught = 0;
+	errno = 0;
+	CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) == -1 && errno == EFAULT && !caught,
+	      "lookup into unmapped value after the program's sigaction: EFAULT, handler not called");
+	return 0;
+}
