@@ -19,7 +19,8 @@
 
 #include <bpfemu/bpfemu.h>
 
-#define EXIT_USAGE	2
+#include "tools.h"
+
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
 
@@ -45,10 +46,14 @@ struct subcmd {
 static int cmd_run(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-/* Later: replay, record, load, ls. A name not in this table is a usage error. */
+/* Later: replay, record. A name not in this table is a usage error. */
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--root DIR] [--log CATS] [--] CMD [ARG...]",
 	  "run CMD with bpf() emulated in user space (LD_PRELOAD=libbpfemu.so)" },
+	{ "load", cmd_load, "OBJ.o [--pin-dir DIR] [--json]",
+	  "create and pin the maps an ELF object defines (SEC(\"maps\") and SEC(\".maps\"))" },
+	{ "ls", cmd_ls, "[PATH] [--json]", "show a bpffs (default /sys/fs/bpf) as a tree of objects" },
+	{ "reset", cmd_reset, "[--root DIR] [--yes]", "remove the state root: every emulated map and pin" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
 
