@@ -117,10 +117,10 @@ static Elf_Data *sec_data(struct ldobj *o, Elf_Scn *scn, const char *name)
 	return d;
 }
 
-static int elf_scan(struct ldobj *o, Elf *elf, struct elfsecs *s)
+static int elf_scan(struct ldobj *o, Elf *elf, struct elfsecs *s, __u64 fsize)
 {
 	GElf_Ehdr eh;
-	size_t shstrndx;
+	size_t shstrndx, shnum;
 	Elf_Scn *scn = NULL;
 
 	if (elf_kind(elf) != ELF_K_ELF)
@@ -136,6 +136,15 @@ static int elf_scan(struct ldobj *o, Elf *elf, struct elfsecs *s)
 		return obj_err(o, "ELF header: machine %u is not BPF (%u): not a BPF object", eh.e_machine, EM_BPF);
 	if (eh.e_type != ET_REL)
 		return obj_err(o, "ELF header: type %u is not a relocatable object (ET_REL)", eh.e_type);
+	/* libelf reads a cut-off file without complaint: name the damage ourselves */
+	/* e_shnum 0 means the count is in section 0 (more than 0xff00 sections) */
+	shnum = eh.e_shnum;
+	if (!shnum && elf_getshdrnum(elf, &shnum))
+		return obj_err(o, "section headers: %s", elf_errmsg(-1));
+	if (eh.e_shoff > fsize || (__u64)shnum * eh.e_shentsize > fsize - eh.e_shoff)
+		return obj_err(o, "truncated: the section header table (offset %llu, %zu entries) ends past the "
+			       "end of the file (%llu bytes)", (unsigned long long)eh.e_shoff, shnum,
+			       (unsigned long long)fsize);
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		return obj_err(o, "section header string table: %s", elf_errmsg(-1));
 
@@ -149,6 +158,10 @@ static int elf_scan(struct ldobj *o, Elf *elf, struct elfsecs *s)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name)
 			return obj_err(o, "section %zu: name: %s", elf_ndxscn(scn), elf_errmsg(-1));
+		if (sh.sh_type != SHT_NOBITS && (sh.sh_offset > fsize || sh.sh_size > fsize - sh.sh_offset))
+			return obj_err(o, "section %s: truncated: bytes %llu..%llu, the file has %llu", name,
+				       (unsigned long long)sh.sh_offset,
+				       (unsigned long long)(sh.sh_offset + sh.sh_size), (unsigned long long)fsize);
 		if (!strcmp(name, LEGACY_SEC)) {
 			if (!(s->legacy = sec_data(o, scn, name)))
 				return -EINVAL;
@@ -857,6 +870,7 @@ int cmd_load(int argc, char **argv)
 	};
 	struct ldobj o;
 	struct elfsecs secs;
+	struct stat st;
 	const char *dir_opt = NULL;
 	char dir[PATH_MAX];
 	bool json = false;
@@ -926,7 +940,11 @@ int cmd_load(int argc, char **argv)
 		obj_err(&o, "cannot read as ELF: %s", elf_errmsg(-1));
 		goto out;
 	}
-	err = elf_scan(&o, elf, &secs);
+	if (fstat(fd, &st)) {
+		fprintf(stderr, "bpfemu: load: %s: %s\n", o.file, strerror(errno));
+		goto out;
+	}
+	err = elf_scan(&o, elf, &secs, (__u64)st.st_size);
 	if (!err && secs.legacy)
 		err = parse_legacy(&o, elf, &secs);
 	if (!err && secs.legacy)

@@ -275,6 +275,11 @@ static void print_line(const struct node *n)
 {
 	char t[32];
 
+	if (n->err && n->kind == K_OTHER && !strcmp(n->err_what, "BPF_OBJ_GET")) {
+		/* e.g. a kernel bpffs's maps.debug: a file, not a pinned object */
+		printf("  file, not a bpf object (BPF_OBJ_GET: %s)\n", strerror(-n->err));
+		return;
+	}
 	if (n->err) {
 		printf("  error: %s: %s\n", n->err_what, strerror(-n->err));
 		return;
@@ -285,7 +290,7 @@ static void print_line(const struct node *n)
 		printf("/\n");
 		break;
 	case K_MAP:
-		printf("  map %s id=%u name=%s key=%u value=%u max_entries=%u flags=%#x entries=", t, n->id,
+		printf("  map %s id=%u name=%s key=%u value=%u max_entries=%u flags=0x%x entries=", t, n->id,
 		       n->objname, n->key_size, n->value_size, n->max_entries, n->map_flags);
 		if (n->entries >= 0)
 			printf("%lld", n->entries);
@@ -328,7 +333,8 @@ static void print_json(const struct node *n)
 	tool_json_str(stdout, n->name);
 	printf(",\"path\":");
 	tool_json_str(stdout, n->path);
-	printf(",\"kind\":\"%s\"", kind_name(n->kind));
+	printf(",\"kind\":\"%s\"", n->kind == K_OTHER && n->err && !strcmp(n->err_what, "BPF_OBJ_GET")
+	       ? "file" : kind_name(n->kind));
 	if (n->err) {
 		printf(",\"error\":");
 		tool_json_str(stdout, strerror(-n->err));

@@ -3,13 +3,17 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#ifndef COUNTS_MAX
+#define COUNTS_MAX 1024
+#endif
+
 struct pair { __u32 a; __u64 b; };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);
 	__type(value, struct pair);
-	__uint(max_entries, 1024);
+	__uint(max_entries, COUNTS_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } counts SEC(".maps");
 
