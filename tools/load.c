@@ -674,7 +674,7 @@ static int create_one(struct ldobj *o, struct ldmap *m)
 	if (inner_fd >= 0 && o->maps[m->inner].template_only)
 		close(inner_fd);
 	if (fd < 0) {
-		fprintf(stderr, "bpfemu: load: %s: map '%s' (%s, key %u, value %u, max_entries %u, flags %#x): "
+		fprintf(stderr, "bpfemu: load: %s: map '%s' (%s, key %u, value %u, max_entries %u, flags 0x%x): "
 			"create: %s\n", o->file, m->name, tool_map_type_name(m->type) ?: "?", m->key_size,
 			m->value_size, m->max_entries, m->map_flags, strerror(-fd));
 		return fd;
