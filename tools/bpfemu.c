@@ -19,7 +19,8 @@
 
 #include <bpfemu/bpfemu.h>
 
-#define EXIT_USAGE	2
+#include "tools.h"
+
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
 
@@ -28,6 +29,9 @@
 #endif
 #ifndef BPFEMU_INSTALL_LIB
 #error "BPFEMU_INSTALL_LIB must name the installed libbpfemu.so"
+#endif
+#ifndef BPFEMU_BIN_TO_LIB
+#error "BPFEMU_BIN_TO_LIB must name the install libdir relative to the bindir"
 #endif
 #ifndef BPFEMU_INSTALL_BINDIR
 #error "BPFEMU_INSTALL_BINDIR must name the directory the binary is installed to"
@@ -45,10 +49,14 @@ struct subcmd {
 static int cmd_run(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-/* Later: replay, record, load, ls. A name not in this table is a usage error. */
+/* Later: replay, record. A name not in this table is a usage error. */
 static const struct subcmd subcmds[] = {
 	{ "run", cmd_run, "[--root DIR] [--log CATS] [--] CMD [ARG...]",
 	  "run CMD with bpf() emulated in user space (LD_PRELOAD=libbpfemu.so)" },
+	{ "load", cmd_load, "OBJ.o [--pin-dir DIR] [--json]",
+	  "create and pin the maps an ELF object defines (SEC(\"maps\") and SEC(\".maps\"))" },
+	{ "ls", cmd_ls, "[PATH] [--json]", "show a bpffs (default /sys/fs/bpf) as a tree of objects" },
+	{ "reset", cmd_reset, "[--root DIR] [--yes]", "remove the state root: every emulated map and pin" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
 
@@ -134,6 +142,24 @@ static bool running_installed(void)
 	return !strcmp(self, bindir);
 }
 
+/* <directory of this binary>/<BPFEMU_BIN_TO_LIB>/libbpfemu.so, if it exists. */
+static bool lib_beside_binary(char *out, size_t len)
+{
+	char self[PATH_MAX], cand[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	snprintf(cand, sizeof(cand), "%s/" BPFEMU_BIN_TO_LIB "/libbpfemu.so", self);
+	return access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len;
+}
+
 /* Chooses the absolute path of libbpfemu.so; 0 or -errno (message printed). */
 static int find_library(char *out, size_t len)
 {
@@ -149,6 +175,10 @@ static int find_library(char *out, size_t len)
 		}
 		return 0;
 	}
+	/* an installed tree moved elsewhere (cmake --install --prefix, DESTDIR):
+	 * the library beside the binary, <bindir>/../<libdir>/libbpfemu.so */
+	if (lib_beside_binary(out, len))
+		return 0;
 	if (running_installed()) {
 		cand[0] = BPFEMU_INSTALL_LIB;
 		cand[1] = BPFEMU_BUILD_LIB;
