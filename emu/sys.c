@@ -313,6 +313,55 @@ out:
 	return err;
 }
 
+/* bpf_map_do_batch(): the fd, its mode (less write once frozen), then the family's op */
+static int map_batch(union bpf_attr *attr, void *uattr, int cmd)
+{
+	bool has_read = cmd == BPF_MAP_LOOKUP_BATCH || cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH;
+	bool has_write = cmd != BPF_MAP_LOOKUP_BATCH;
+	struct emu_obj *map;
+	int acc, err;
+
+	err = map_get(attr->batch.map_fd, &map, &acc);
+	if (err)
+		return err;
+	if ((has_read && !can_read(acc)) || (has_write && !can_write(map, acc))) {
+		err = -EPERM;
+		goto out;
+	}
+	const struct emu_map_ops *ops = map->ops;
+	int (*op)(struct emu_obj *, const struct emu_map_batch *) =
+		cmd == BPF_MAP_LOOKUP_BATCH ? ops->lookup_batch :
+		cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH ? ops->lookup_and_delete_batch :
+		cmd == BPF_MAP_UPDATE_BATCH ? ops->update_batch : ops->delete_batch;
+	if (!op) {
+		EMU_LOG(EMU_LOG_SYS, "bpf(%s): map type %u has no batch operation (the kernel's ENOTSUPP)",
+			cmd_name(cmd), emu_map_desc(map)->map_type);
+		err = -ENOTSUPP;
+		goto out;
+	}
+	struct emu_map_batch b = {
+		.in_batch = PTR(attr->batch.in_batch),
+		.out_batch = PTR(attr->batch.out_batch),
+		.keys = PTR(attr->batch.keys),
+		.values = PTR(attr->batch.values),
+		.ucount = (char *)uattr + offsetof(union bpf_attr, batch.count),
+		.count = attr->batch.count,
+		.elem_flags = attr->batch.elem_flags,
+		.flags = attr->batch.flags,
+	};
+	err = op(map, &b);
+out:
+	emu_obj_put(map);
+	return err;
+}
+static int map_lookup_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_LOOKUP_BATCH); }
+static int map_lookup_and_delete_batch(union bpf_attr *a, void *u)
+{
+	return map_batch(a, u, BPF_MAP_LOOKUP_AND_DELETE_BATCH);
+}
+static int map_update_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_UPDATE_BATCH); }
+static int map_delete_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_DELETE_BATCH); }
+
 static int prog_load(union bpf_attr *attr, void *uattr)
 {
 	struct emu_prog_spec spec = {
@@ -539,6 +588,10 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_ELEM, map_lookup_and_delete_elem, flags),
 	EMU_CMD(BPF_MAP_FREEZE, map_freeze, map_fd),
 	EMU_CMD(BPF_BTF_GET_NEXT_ID, btf_get_next_id, next_id),
+	EMU_CMD(BPF_MAP_LOOKUP_BATCH, map_lookup_batch, batch.flags),
+	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_BATCH, map_lookup_and_delete_batch, batch.flags),
+	EMU_CMD(BPF_MAP_UPDATE_BATCH, map_update_batch, batch.flags),
+	EMU_CMD(BPF_MAP_DELETE_BATCH, map_delete_batch, batch.flags),
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
 };
 
