@@ -217,7 +217,8 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -ENOTSUPP;
 		goto out;
 	}
-	if ((flags & MAP_TYPE) != MAP_SHARED) {
+	/* a read-only file's shared mapping loses VM_SHARED in the mm layer */
+	if ((flags & MAP_TYPE) != MAP_SHARED || acc == O_RDONLY) {
 		err = -EINVAL;
 		goto out;
 	}
