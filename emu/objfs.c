@@ -66,6 +66,15 @@ __u32 emu_id_alloc(enum emu_kind kind)
 
 /* ---- pin / get ---- */
 
+/* bpf_lookup(): a name with a dot is reserved in bpffs, its lookup is EPERM
+ * (only the files bpffs itself creates, like maps.debug, have one). */
+static bool bpffs_dotted(const char *real)
+{
+	size_t n = strlen(emu_config()->bpffs_dir);
+	/* the path is normalized: no "." or ".." components are left */
+	return !strncmp(real, emu_config()->bpffs_dir, n) && strchr(real + n, '.');
+}
+
 int emu_obj_pin(int fd, const char *pathname)
 {
 	char buf[PATH_MAX], proc[64];
@@ -102,6 +111,11 @@ int emu_obj_pin(int fd, const char *pathname)
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
 	}
+	if (bpffs_dotted(path)) {
+		err = -EPERM;
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
+		goto out;
+	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
 		err = -errno;
@@ -120,6 +134,8 @@ int emu_obj_get(const char *pathname, int accmode)
 	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
 	if (!path)
 		return -ENAMETOOLONG;
+	if (path != pathname && bpffs_dotted(path))
+		return -EPERM;
 	if (stat(path, &sb))
 		return -errno;
 	if (path == pathname || !S_ISREG(sb.st_mode)) {
