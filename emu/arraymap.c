@@ -136,4 +136,6 @@ const struct emu_map_ops array_map_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.mmap_check = array_mmap_check,
+	.lookup_batch = emu_generic_map_lookup_batch,
+	.update_batch = emu_generic_map_update_batch,
 };

@@ -350,6 +350,124 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 	return err;
 }
 
+/*
+ * MAP_LOOKUP_BATCH and MAP_LOOKUP_AND_DELETE_BATCH, bucket by bucket like the
+ * kernel's __htab_map_lookup_and_delete_batch: the token is a bucket index, a
+ * bucket is taken whole or not at all (ENOSPC when the first non-empty bucket
+ * is larger than count), out_batch is the first bucket not taken, ENOENT once
+ * the last bucket was passed. Buckets are gathered under one lock hold into a
+ * chunk buffer, which is copied out after the lock is dropped; with delete,
+ * elements go before the copy out (a fault then loses them, as in the kernel).
+ */
+#define HTAB_BATCH_CHUNK 1024u
+
+static int htab_batch(struct emu_obj *map, const struct emu_map_batch *b, bool del)
+{
+	struct emu_map_desc *d = emu_map_desc(map);
+	__u32 nb = (__u32)d->type_state[HT_NBUCKETS], ks = d->key_size, vs = d->value_size;
+	__u32 batch = 0, total = 0, cap;
+	char *keys = NULL, *vals = NULL;
+	bool stop = false;
+	int ret = 0;
+
+	if (emu_map_batch_elem_flags_check(map, b->elem_flags))
+		return -EINVAL;
+	if (b->flags)
+		return -EINVAL;
+	if (!b->count)
+		return 0;
+	__u32 zero = 0;
+	if (emu_copy_to_user(b->ucount, &zero, sizeof(zero)))
+		return -EFAULT;
+	if (b->in_batch && emu_copy_from_user(&batch, b->in_batch, sizeof(batch)))
+		return -EFAULT;
+	if (batch >= nb)
+		return -ENOENT;
+
+	cap = b->count < HTAB_BATCH_CHUNK ? b->count : HTAB_BATCH_CHUNK;
+grow:
+	free(keys);
+	free(vals);
+	keys = malloc((size_t)cap * ks);
+	vals = malloc((size_t)cap * vs);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 n = 0;
+		struct htab h = lock_htab(map);
+		while (batch < nb) {
+			__u32 cnt = 0;
+			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next)
+				cnt++;
+			if (!cnt) {
+				batch++;
+				continue;
+			}
+			if (cnt > b->count - total - n) {
+				if (!total && !n)
+					ret = -ENOSPC;
+				stop = true;
+				break;
+			}
+			if (n + cnt > cap) {
+				if (n)
+					break;          /* flush, then take this bucket */
+				emu_obj_unlock(map);
+				cap = cnt;
+				goto grow;
+			}
+			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next, n++) {
+				struct htab_elem *e = elem_at(&h, i);
+				memcpy(keys + (size_t)n * ks, elem_key(e), ks);
+				memcpy(vals + (size_t)n * vs, elem_value(&h, e), vs);
+			}
+			if (del) {
+				__u32 i = h.buckets[batch];
+				__atomic_store_n(&h.buckets[batch], 0, __ATOMIC_RELEASE);
+				while (i) {
+					__u32 next = elem_at(&h, i)->next;
+					free_elem(&h, i);
+					i = next;
+				}
+				h.st[HT_COUNT] -= cnt;
+			}
+			batch++;
+		}
+		emu_obj_unlock(map);
+		if (n && (emu_copy_to_user((char *)b->keys + (size_t)total * ks, keys, (size_t)n * ks) ||
+			  emu_copy_to_user((char *)b->values + (size_t)total * vs, vals, (size_t)n * vs))) {
+			ret = -EFAULT;
+			goto out;
+		}
+		total += n;
+		if (stop)
+			break;
+		if (batch >= nb) {
+			ret = -ENOENT;
+			break;
+		}
+	}
+	if (emu_copy_to_user(b->out_batch, &batch, sizeof(batch)) ||
+	    emu_copy_to_user(b->ucount, &total, sizeof(total)))
+		ret = -EFAULT;
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int htab_lookup_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	return htab_batch(map, b, false);
+}
+
+static int htab_lookup_and_delete_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	return htab_batch(map, b, true);
+}
+
 const struct emu_map_ops htab_map_ops = {
 	.check_spec = htab_check_spec,
 	.data_size = htab_data_size,
@@ -360,4 +478,8 @@ const struct emu_map_ops htab_map_ops = {
 	.delete = htab_delete,
 	.lookup_and_delete = htab_lookup_and_delete,
 	.get_next_key = htab_get_next_key,
+	.lookup_batch = htab_lookup_batch,
+	.lookup_and_delete_batch = htab_lookup_and_delete_batch,
+	.update_batch = emu_generic_map_update_batch,
+	.delete_batch = emu_generic_map_delete_batch,
 };

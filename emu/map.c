@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -216,7 +217,8 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -ENOTSUPP;
 		goto out;
 	}
-	if ((flags & MAP_TYPE) != MAP_SHARED) {
+	/* a read-only file's shared mapping loses VM_SHARED in the mm layer */
+	if ((flags & MAP_TYPE) != MAP_SHARED || acc == O_RDONLY) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -236,4 +238,179 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 out:
 	emu_obj_put(obj);
 	return err;
+}
+
+/* ---- batch commands: the kernel's generic_map_*_batch over the element ops ----
+ *
+ * The observable behaviour is the kernel's element by element (the count
+ * written back is the number of elements done before the first error), but
+ * user memory is copied in and out a chunk at a time, so a batch costs one
+ * copy per chunk instead of a system call per element. When a chunk copy in
+ * faults, the chunk is redone element by element to find where the kernel
+ * would have stopped.
+ */
+#define BATCH_CHUNK_BYTES (64u * 1024)
+
+int emu_map_batch_elem_flags_check(const struct emu_obj *map, __u64 elem_flags)
+{
+	if (elem_flags & ~(__u64)BPF_F_LOCK)
+		return -EINVAL;
+	if ((elem_flags & BPF_F_LOCK) && !emu_map_has_spin_lock(map))
+		return -EINVAL;
+	return 0;
+}
+
+static __u32 batch_chunk(__u32 count, __u32 elem_bytes)
+{
+	__u32 n = BATCH_CHUNK_BYTES / (elem_bytes ? elem_bytes : 1);
+	if (n < 1)
+		n = 1;
+	return n < count ? n : count;
+}
+
+static int put_count(const struct emu_map_batch *b, __u32 n)
+{
+	return emu_copy_to_user(b->ucount, &n, sizeof(n));
+}
+
+int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	__u32 ks = emu_map_desc(map)->key_size, vs = emu_map_value_size(map);
+	__u32 cp = 0, n = 0, chunk;
+	char *keys, *vals, *prev_buf;
+	bool have_prev = false;
+	int err;
+
+	err = emu_map_batch_elem_flags_check(map, b->elem_flags);
+	if (err)
+		return err;
+	if (!b->count)
+		return 0;
+	if (put_count(b, 0))
+		return -EFAULT;
+	chunk = batch_chunk(b->count, ks + vs);
+	keys = malloc((size_t)chunk * (ks ? ks : 1));
+	vals = malloc((size_t)chunk * (vs ? vs : 1));
+	prev_buf = malloc(ks ? ks : 1);
+	if (!keys || !vals || !prev_buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (b->in_batch) {
+		if (emu_copy_from_user(prev_buf, b->in_batch, ks)) {
+			err = -EFAULT;
+			goto out;
+		}
+		have_prev = true;
+	}
+	err = 0;
+	while (cp + n < b->count) {
+		char *key = keys + (size_t)n * ks;
+		err = map->ops->get_next_key(map, have_prev ? prev_buf : NULL, key);
+		if (err)
+			break;
+		err = map->ops->lookup(map, key, vals + (size_t)n * vs, b->elem_flags);
+		if (err && err != -ENOENT)
+			goto out;
+		memcpy(prev_buf, key, ks);     /* the token: the last key get_next_key gave */
+		have_prev = true;
+		if (err == -ENOENT) {
+			err = 0;
+			continue;      /* gone since get_next_key: skipped, as the kernel does */
+		}
+		if (++n == chunk) {
+			if (emu_copy_to_user((char *)b->keys + (size_t)cp * ks, keys, (size_t)n * ks) ||
+			    emu_copy_to_user((char *)b->values + (size_t)cp * vs, vals, (size_t)n * vs)) {
+				err = -EFAULT;
+				goto out;
+			}
+			cp += n;
+			n = 0;
+		}
+	}
+	if (n && (emu_copy_to_user((char *)b->keys + (size_t)cp * ks, keys, (size_t)n * ks) ||
+		  emu_copy_to_user((char *)b->values + (size_t)cp * vs, vals, (size_t)n * vs))) {
+		err = -EFAULT;
+		goto out;
+	}
+	cp += n;
+	if (put_count(b, cp) || (cp && emu_copy_to_user(b->out_batch, prev_buf, ks)))
+		err = -EFAULT;
+out:
+	free(prev_buf);
+	free(vals);
+	free(keys);
+	return err;
+}
+
+/* Copy keys (and values) of elements [i, i + n) in: the whole chunk at once,
+ * or, if that faults, element by element up to the first fault. Returns the
+ * number of elements copied in; *fault set when it stopped at a fault. */
+static __u32 batch_copy_in(const struct emu_map_batch *b, __u32 i, __u32 n, __u32 ks, __u32 vs, char *keys,
+			   char *vals, bool with_values, bool *fault)
+{
+	*fault = false;
+	if (!emu_copy_from_user(keys, (char *)b->keys + (size_t)i * ks, (size_t)n * ks) &&
+	    (!with_values || !emu_copy_from_user(vals, (char *)b->values + (size_t)i * vs, (size_t)n * vs)))
+		return n;
+	for (__u32 j = 0; j < n; j++)
+		if (emu_copy_from_user(keys + (size_t)j * ks, (char *)b->keys + (size_t)(i + j) * ks, ks) ||
+		    (with_values &&
+		     emu_copy_from_user(vals + (size_t)j * vs, (char *)b->values + (size_t)(i + j) * vs, vs))) {
+			*fault = true;
+			return j;
+		}
+	return n;
+}
+
+static int generic_write_batch(struct emu_obj *map, const struct emu_map_batch *b, bool update)
+{
+	__u32 ks = emu_map_desc(map)->key_size, vs = update ? emu_map_value_size(map) : 0;
+	__u32 cp = 0, chunk;
+	char *keys = NULL, *vals = NULL;
+	int err;
+
+	err = emu_map_batch_elem_flags_check(map, b->elem_flags);
+	if (err)
+		return err;
+	if (!b->count)
+		return 0;
+	if (put_count(b, 0))
+		return -EFAULT;
+	chunk = batch_chunk(b->count, ks + vs);
+	keys = malloc((size_t)chunk * (ks ? ks : 1));
+	vals = malloc((size_t)chunk * (vs ? vs : 1));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!err && cp < b->count) {
+		__u32 want = b->count - cp < chunk ? b->count - cp : chunk;
+		bool fault;
+		__u32 got = batch_copy_in(b, cp, want, ks, vs, keys, vals, update, &fault);
+		for (__u32 j = 0; j < got && !err; j++) {
+			err = update ? map->ops->update(map, keys + (size_t)j * ks, vals + (size_t)j * vs, b->elem_flags)
+				     : map->ops->delete(map, keys + (size_t)j * ks);
+			if (!err)
+				cp++;
+		}
+		if (!err && fault)
+			err = -EFAULT;
+	}
+	if (put_count(b, cp))
+		err = -EFAULT;
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
+int emu_generic_map_update_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	return generic_write_batch(map, b, true);
+}
+
+int emu_generic_map_delete_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	return generic_write_batch(map, b, false);
 }

@@ -23,6 +23,16 @@ struct emu_map_spec {
 	char name[EMU_OBJ_NAME_LEN];
 };
 
+/* A batch command as sys.c decoded it (families never see union bpf_attr).
+ * Pointers are the caller's; ucount is the address of attr->batch.count in
+ * the caller's attr, where the number of elements done is written back. */
+struct emu_map_batch {
+	void *in_batch, *out_batch, *keys, *values;
+	void *ucount;
+	__u32 count;
+	__u64 elem_flags, flags;
+};
+
 struct emu_map_ops {
 	/* creation: a pure check of the spec, the storage size, then init of the storage */
 	int (*check_spec)(const struct emu_map_spec *spec);                 /* optional */
@@ -41,6 +51,14 @@ struct emu_map_ops {
 	 * value_size when NULL; per-CPU maps: round_up(value_size, 8) * possible CPUs */
 	__u32 (*user_value_size)(const struct emu_obj *map);
 
+	/* batch commands (optional: NULL is -ENOTSUPP, as the kernel); the generic
+	 * helpers below implement them through the element ops, like the kernel's
+	 * generic_map_*_batch; a family may do better (hashtab: bucket by bucket) */
+	int (*lookup_batch)(struct emu_obj *map, const struct emu_map_batch *b);
+	int (*lookup_and_delete_batch)(struct emu_obj *map, const struct emu_map_batch *b);
+	int (*update_batch)(struct emu_obj *map, const struct emu_map_batch *b);
+	int (*delete_batch)(struct emu_obj *map, const struct emu_map_batch *b);
+
 	/* mmap of the map fd: 0 if allowed (the file offset of the data is data_off + off) */
 	int (*mmap_check)(const struct emu_obj *map, size_t len, off_t off);    /* optional: -ENOTSUPP */
 };
@@ -56,6 +74,21 @@ static inline __u32 emu_map_value_size(const struct emu_obj *map)
 {
 	return map->ops->user_value_size ? map->ops->user_value_size(map) : map->hdr->map.value_size;
 }
+
+/* Does the map's value hold a bpf_spin_lock (BPF_F_LOCK allowed)? Needs BTF:
+ * false until map creation with BTF records it. */
+static inline bool emu_map_has_spin_lock(const struct emu_obj *map)
+{
+	(void)map;
+	return false;
+}
+
+/* emu/map.c: the kernel's generic_map_{lookup,update,delete}_batch over the element ops */
+int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch *b);
+int emu_generic_map_update_batch(struct emu_obj *map, const struct emu_map_batch *b);
+int emu_generic_map_delete_batch(struct emu_obj *map, const struct emu_map_batch *b);
+/* elem_flags as every batch command checks them first: 0 or -EINVAL */
+int emu_map_batch_elem_flags_check(const struct emu_obj *map, __u64 elem_flags);
 
 /* the families (one file each, emu/map_types.h lists them) */
 extern const struct emu_map_ops htab_map_ops;

@@ -66,6 +66,15 @@ __u32 emu_id_alloc(enum emu_kind kind)
 
 /* ---- pin / get ---- */
 
+/* bpf_lookup(): a name with a dot is reserved in bpffs, its lookup is EPERM
+ * (only the files bpffs itself creates, like maps.debug, have one). */
+static bool bpffs_dotted(const char *real)
+{
+	size_t n = strlen(emu_config()->bpffs_dir);
+	/* the path is normalized: no "." or ".." components are left */
+	return !strncmp(real, emu_config()->bpffs_dir, n) && strchr(real + n, '.');
+}
+
 int emu_obj_pin(int fd, const char *pathname)
 {
 	char buf[PATH_MAX], proc[64];
@@ -102,6 +111,11 @@ int emu_obj_pin(int fd, const char *pathname)
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
 	}
+	if (bpffs_dotted(path)) {
+		err = -EPERM;
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
+		goto out;
+	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
 		err = -errno;
@@ -120,6 +134,8 @@ int emu_obj_get(const char *pathname, int accmode)
 	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
 	if (!path)
 		return -ENAMETOOLONG;
+	if (path != pathname && bpffs_dotted(path))
+		return -EPERM;
 	if (stat(path, &sb))
 		return -errno;
 	if (path == pathname || !S_ISREG(sb.st_mode)) {
@@ -156,6 +172,7 @@ struct scan {
 	__u32 best;
 	char best_path[PATH_MAX];
 	dev_t dev;
+	bool all_users;       /* root: other users' default roots too, as the kernel shows root every id */
 };
 
 static void consider(struct scan *s, const char *path)
@@ -225,7 +242,11 @@ static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 			if (n <= (ssize_t)root_len)
 				continue;
 			target[n] = '\0';
-			if (strncmp(target, root_real, root_len) || target[root_len] != '/')
+			/* ours: an object file of our state root; root also takes
+			 * every other user's (object files are "<root>/objs/#ino") */
+			bool mine = !strncmp(target, root_real, root_len) && target[root_len] == '/';
+			if (!mine && !(s->all_users && !strncmp(target, "/dev/shm/bpfemu-", 16) &&
+				       strstr(target, "/objs/#")))
 				continue;
 			consider(s, path);
 			if (s->want && s->best)
@@ -234,6 +255,24 @@ static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 		closedir(d);
 	}
 	closedir(proc);
+}
+
+/* Root: the pins of the other users' default state roots (/dev/shm/bpfemu-UID/bpffs). */
+static void scan_other_pins(struct scan *s, const char *own_bpffs)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d)) && !(s->want && s->best)) {
+		char path[PATH_MAX];
+		if (strncmp(e->d_name, "bpfemu-", 7))
+			continue;
+		snprintf(path, sizeof(path), "/dev/shm/%.200s/bpffs", e->d_name);
+		if (strcmp(path, own_bpffs))
+			scan_dir(s, path, 0);
+	}
+	closedir(d);
 }
 
 static int scan_ids(struct scan *s)
@@ -250,7 +289,15 @@ static int scan_ids(struct scan *s)
 	s->dev = sb.st_dev;
 	if (!realpath(c->root, root_real))
 		snprintf(root_real, sizeof(root_real), "%s", c->root);
+	/* Root in the default state root also sees the other users' default
+	 * roots. A root given by BPFEMU_ROOT is a private world: its ids are
+	 * its own, and other roots' ids could collide with them. */
+	char def[64];
+	snprintf(def, sizeof(def), "/dev/shm/bpfemu-%u", (unsigned int)getuid());
+	s->all_users = geteuid() == 0 && !strcmp(c->root, def);
 	scan_dir(s, c->bpffs_dir, 0);
+	if (s->all_users && !(s->want && s->best))
+		scan_other_pins(s, c->bpffs_dir);
 	if (!(s->want && s->best))
 		scan_procs(s, root_real, strlen(root_real));
 	return 0;

@@ -432,6 +432,11 @@ int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *
 	info->nr_map_ids = p->nr_map_ids;
 	memcpy(info->name, prog->hdr->name, sizeof(info->name));
 	info->gpl_compatible = p->gpl_compatible;
+	info->verified_insns = p->insn_cnt;          /* straight-line: what the verifier processed */
+	info->func_info_rec_size = sizeof(struct bpf_func_info);
+	info->line_info_rec_size = sizeof(struct bpf_line_info);
+	info->jited_line_info_rec_size = sizeof(__u64);
+	info->nr_prog_tags = 1;                      /* no subprograms: the program's own tag */
 	if (map_ids_out)
 		memcpy(map_ids_out, p->map_ids, (nr_map_ids < p->nr_map_ids ? nr_map_ids : p->nr_map_ids) * 4);
 	return 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bpfemu/bpfemu.h"
@@ -314,6 +315,55 @@ out:
 	return err;
 }
 
+/* bpf_map_do_batch(): the fd, its mode (less write once frozen), then the family's op */
+static int map_batch(union bpf_attr *attr, void *uattr, int cmd)
+{
+	bool has_read = cmd == BPF_MAP_LOOKUP_BATCH || cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH;
+	bool has_write = cmd != BPF_MAP_LOOKUP_BATCH;
+	struct emu_obj *map;
+	int acc, err;
+
+	err = map_get(attr->batch.map_fd, &map, &acc);
+	if (err)
+		return err;
+	if ((has_read && !can_read(acc)) || (has_write && !can_write(map, acc))) {
+		err = -EPERM;
+		goto out;
+	}
+	const struct emu_map_ops *ops = map->ops;
+	int (*op)(struct emu_obj *, const struct emu_map_batch *) =
+		cmd == BPF_MAP_LOOKUP_BATCH ? ops->lookup_batch :
+		cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH ? ops->lookup_and_delete_batch :
+		cmd == BPF_MAP_UPDATE_BATCH ? ops->update_batch : ops->delete_batch;
+	if (!op) {
+		EMU_LOG(EMU_LOG_SYS, "bpf(%s): map type %u has no batch operation (the kernel's ENOTSUPP)",
+			cmd_name(cmd), emu_map_desc(map)->map_type);
+		err = -ENOTSUPP;
+		goto out;
+	}
+	struct emu_map_batch b = {
+		.in_batch = PTR(attr->batch.in_batch),
+		.out_batch = PTR(attr->batch.out_batch),
+		.keys = PTR(attr->batch.keys),
+		.values = PTR(attr->batch.values),
+		.ucount = (char *)uattr + offsetof(union bpf_attr, batch.count),
+		.count = attr->batch.count,
+		.elem_flags = attr->batch.elem_flags,
+		.flags = attr->batch.flags,
+	};
+	err = op(map, &b);
+out:
+	emu_obj_put(map);
+	return err;
+}
+static int map_lookup_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_LOOKUP_BATCH); }
+static int map_lookup_and_delete_batch(union bpf_attr *a, void *u)
+{
+	return map_batch(a, u, BPF_MAP_LOOKUP_AND_DELETE_BATCH);
+}
+static int map_update_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_UPDATE_BATCH); }
+static int map_delete_batch(union bpf_attr *a, void *u) { return map_batch(a, u, BPF_MAP_DELETE_BATCH); }
+
 static int prog_load(union bpf_attr *attr, void *uattr)
 {
 	struct emu_prog_spec spec = {
@@ -411,6 +461,18 @@ static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
 }
 
+/* bpf_enable_stats(): an fd that keeps run-time stats on while open. No
+ * program runs in the engine, so run_time_ns and run_cnt stay 0 either way;
+ * the fd is a memfd named bpf-stats (the kernel's is anon_inode:bpf-stats). */
+static int enable_stats(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	if (attr->enable_stats.type != BPF_STATS_RUN_TIME)
+		return -EINVAL;
+	int fd = memfd_create("bpf-stats", MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* bpf_check_uarg_tail_zero() */
 static int tail_zero(const void *uaddr, size_t expected, size_t actual)
 {
@@ -479,22 +541,39 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 	if (emu_copy_from_user(&uinfo_in, uinfo, info_len))
 		return -EFAULT;
 	emu_prog_fill_info(prog, &info, NULL, 0);
-	/* arrays the caller asked for: copy min(its length, ours), report ours */
-	if (uinfo_in.nr_map_ids && uinfo_in.map_ids && info_len >= offsetofend(struct bpf_prog_info, map_ids)) {
+	/* bpf_prog_get_info_by_fd(): the caller's pointers stay as given; each
+	 * array gets min(asked, ours) entries copied (EFAULT for a bad pointer,
+	 * NULL included) and its length set to ours. No JIT: jited arrays are empty. */
+	info.jited_prog_insns = uinfo_in.jited_prog_insns;
+	info.xlated_prog_insns = uinfo_in.xlated_prog_insns;
+	info.map_ids = uinfo_in.map_ids;
+	info.jited_ksyms = uinfo_in.jited_ksyms;
+	info.jited_func_lens = uinfo_in.jited_func_lens;
+	info.func_info = uinfo_in.func_info;
+	info.line_info = uinfo_in.line_info;
+	info.jited_line_info = uinfo_in.jited_line_info;
+	info.prog_tags = uinfo_in.prog_tags;
+	__u32 n = MIN(uinfo_in.nr_map_ids, info.nr_map_ids);
+	if (n) {
 		__u32 ids[64];
-		__u32 n = MIN(uinfo_in.nr_map_ids, info.nr_map_ids);
 		emu_prog_fill_info(prog, &info, ids, 64);
+		info.map_ids = uinfo_in.map_ids;
+		info.jited_prog_insns = uinfo_in.jited_prog_insns;
+		info.xlated_prog_insns = uinfo_in.xlated_prog_insns;
+		info.jited_ksyms = uinfo_in.jited_ksyms;
+		info.jited_func_lens = uinfo_in.jited_func_lens;
+		info.func_info = uinfo_in.func_info;
+		info.line_info = uinfo_in.line_info;
+		info.jited_line_info = uinfo_in.jited_line_info;
+		info.prog_tags = uinfo_in.prog_tags;
 		if (emu_copy_to_user(PTR(uinfo_in.map_ids), ids, n * 4))
 			return -EFAULT;
-		info.map_ids = uinfo_in.map_ids;
 	}
-	if (uinfo_in.xlated_prog_len && uinfo_in.xlated_prog_insns &&
-	    info_len >= offsetofend(struct bpf_prog_info, xlated_prog_insns)) {
-		__u32 n = MIN(uinfo_in.xlated_prog_len, info.xlated_prog_len);
-		if (emu_copy_to_user(PTR(uinfo_in.xlated_prog_insns), emu_obj_data(prog), n))
-			return -EFAULT;
-		info.xlated_prog_insns = uinfo_in.xlated_prog_insns;
-	}
+	n = MIN(uinfo_in.xlated_prog_len, info.xlated_prog_len);
+	if (n && emu_copy_to_user(PTR(uinfo_in.xlated_prog_insns), emu_obj_data(prog), n))
+		return -EFAULT;
+	if (uinfo_in.nr_prog_tags && emu_copy_to_user(PTR(uinfo_in.prog_tags), info.tag, sizeof(info.tag)))
+		return -EFAULT;
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
 	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
 		return -EFAULT;
@@ -540,7 +619,12 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_ELEM, map_lookup_and_delete_elem, flags),
 	EMU_CMD(BPF_MAP_FREEZE, map_freeze, map_fd),
 	EMU_CMD(BPF_BTF_GET_NEXT_ID, btf_get_next_id, next_id),
+	EMU_CMD(BPF_MAP_LOOKUP_BATCH, map_lookup_batch, batch.flags),
+	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_BATCH, map_lookup_and_delete_batch, batch.flags),
+	EMU_CMD(BPF_MAP_UPDATE_BATCH, map_update_batch, batch.flags),
+	EMU_CMD(BPF_MAP_DELETE_BATCH, map_delete_batch, batch.flags),
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
+	EMU_CMD(BPF_ENABLE_STATS, enable_stats, enable_stats.type),
 };
 
 static const char *const cmd_names[] = {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test_arraymap.c: BPF_MAP_TYPE_ARRAY (emu/arraymap.c), errnos as the kernel gives them. */
+#include <sys/wait.h>
+
 #include "bt.h"
 
 struct create_case {
@@ -289,6 +291,78 @@ BT_TEST(freeze_with_writable_mmap_is_ebusy)
 	void *mem = bt_mmap(fd, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED);
 	cr_assert(ne(ptr, mem, MAP_FAILED), "mmap: %s", strerror(errno));
 	cr_assert(eq(i64, bt_freeze(fd), -EBUSY));
+}
+
+BT_TEST(mmap_shared_with_another_process_both_ways)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 16, BPF_F_MMAPABLE);
+	cr_assert(eq(i64, bt_pin(fd, "/sys/fs/bpf/mm"), 0));
+	__u64 *mem = bt_mmap(fd, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED);
+	cr_assert(ne(ptr, mem, MAP_FAILED), "mmap: %s", strerror(errno));
+	mem[1] = 1111;
+	pid_t pid = fork();
+	cr_assert(ge(i32, pid, 0));
+	if (pid == 0) {
+		/* another process: its own fd and its own mapping */
+		munmap(mem, (size_t)pg);
+		int f2 = (int)bt_get("/sys/fs/bpf/mm", 0);
+		__u64 *m2 = f2 < 0 ? MAP_FAILED : bt_mmap(f2, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED);
+		__u32 k = 1;
+		__u64 v = 0;
+		if (m2 == MAP_FAILED || bt_lookup(f2, &k, &v) || v != 1111 || m2[1] != 1111)
+			_exit(1);
+		m2[2] = 2222;                    /* seen by the parent's lookup */
+		k = 3;
+		v = 3333;                        /* seen in the parent's mapping */
+		_exit(bt_update(f2, &k, &v, BPF_ANY) ? 2 : 0);
+	}
+	int st;
+	cr_assert(eq(i32, waitpid(pid, &st, 0), pid));
+	cr_assert(eq(i32, st, 0), "child status %#x", st);
+	__u32 k = 2;
+	__u64 v = 0;
+	cr_assert(eq(i64, bt_lookup(fd, &k, &v), 0));
+	cr_assert(eq(u64, v, 2222));
+	cr_assert(eq(u64, mem[3], 3333));
+}
+
+BT_TEST(mmap_private_mapping_is_einval)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 16, BPF_F_MMAPABLE);
+	cr_assert(eq(ptr, bt_mmap(fd, (size_t)pg, PROT_READ, MAP_PRIVATE), MAP_FAILED));
+	cr_assert(eq(int, errno, EINVAL));
+}
+
+BT_TEST(mmap_past_the_values_is_einval)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 16, BPF_F_MMAPABLE);
+	cr_assert(eq(ptr, bt_mmap(fd, (size_t)pg * 2, PROT_READ, MAP_SHARED), MAP_FAILED));
+	cr_assert(eq(int, errno, EINVAL));
+}
+
+BT_TEST(mmap_hash_map_is_enotsupp)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bt_map_new(BPF_MAP_TYPE_HASH, 4, 8, 16, 0);
+	cr_assert(eq(ptr, bt_mmap(fd, (size_t)pg, PROT_READ, MAP_SHARED), MAP_FAILED));
+	cr_assert(eq(int, errno, 524), "ENOTSUPP");
+}
+
+BT_TEST(mmap_writable_through_readonly_fd_is_eacces)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 16, BPF_F_MMAPABLE);
+	cr_assert(eq(i64, bt_pin(fd, "/sys/fs/bpf/ro"), 0));
+	int ro = (int)bt_get("/sys/fs/bpf/ro", BPF_F_RDONLY);
+	cr_assert(ge(i32, ro, 0));
+	cr_assert(eq(ptr, bt_mmap(ro, (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED), MAP_FAILED));
+	cr_assert(eq(int, errno, EACCES));
+	/* the mm layer makes a shared mapping of a read-only file private: EINVAL */
+	cr_assert(eq(ptr, bt_mmap(ro, (size_t)pg, PROT_READ, MAP_SHARED), MAP_FAILED));
+	cr_assert(eq(int, errno, EINVAL));
 }
 
 /* ---- bad fds and pointers ---- */
