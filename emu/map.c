@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "btf.h"
 #include "map.h"
 
 static const struct emu_map_ops *const emu_map_types[] = {
@@ -40,13 +41,6 @@ static unsigned int numa_nodes(void)
 	}
 	n = c ? c : 1;
 	return n;
-}
-
-/* The object's fd for a btf_fd: we have no BTF objects yet, so any valid fd
- * is "not a BTF fd" (EINVAL) and an invalid one EBADF, as btf_get_by_fd(). */
-static int btf_fd_check(__u32 btf_fd)
-{
-	return fcntl((int)btf_fd, F_GETFD) < 0 ? -EBADF : -EINVAL;
 }
 
 int emu_map_create(const struct emu_map_spec *spec)
@@ -85,11 +79,20 @@ int emu_map_create(const struct emu_map_spec *spec)
 	err = emu_obj_name_cpy(h->name, spec->name, sizeof(h->name));
 	if (err < 0)
 		goto fail;
-	if (spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id) {
-		err = btf_fd_check(spec->btf_fd);
-		goto fail;
-	}
 	struct emu_map_desc *d = &h->map;
+	d->spin_lock_off = -1;
+	if (spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id) {
+		struct emu_map_btf mb;
+		err = emu_btf_map_check(spec, &mb);
+		if (err)
+			goto fail;
+		d->btf_id = mb.btf_id;
+		d->btf_key_type_id = spec->btf_key_type_id;
+		d->btf_value_type_id = spec->btf_value_type_id;
+		d->btf_vmlinux_value_type_id = spec->btf_vmlinux_value_type_id;
+		d->spin_lock_off = mb.spin_lock_off;
+		d->special = mb.special;
+	}
 	d->map_type = spec->map_type;
 	d->key_size = spec->key_size;
 	d->value_size = spec->value_size;
@@ -181,6 +184,9 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 			     obj->hdr->id);
 		break;
 	}
+	case EMU_KIND_BTF:
+		n = snprintf(buf, len, "btf_id:\t%u\n", obj->hdr->id);
+		break;
 	default:
 		n = snprintf(buf, len, "%s", "");
 	}
@@ -212,7 +218,7 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -EACCES;
 		goto out;
 	}
-	if (!obj->ops || !obj->ops->mmap_check) {
+	if (!obj->ops || !obj->ops->mmap_check || d->special) {
 		err = -ENOTSUPP;
 		goto out;
 	}
