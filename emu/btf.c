@@ -1951,6 +1951,7 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 		err = -EOPNOTSUPP;
 		goto out;
 	}
+	err = -EINVAL;
 	if (spec->map_type == BPF_MAP_TYPE_ARRAY) {       /* array_map_check_btf() */
 		if (is_void(kt)) {
 			if (spec->max_entries != 1 || !is_datasec(vt))

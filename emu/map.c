@@ -72,20 +72,28 @@ int emu_map_create(const struct emu_map_spec *spec)
 		return if_indextoname(spec->ifindex, ifname) ? -EOPNOTSUPP : -EINVAL;
 	}
 
+	/* the name, then the BTF (map_create()), checked before the object file
+	 * exists so that its fd cannot be mistaken for spec->btf_fd */
+	char name[EMU_OBJ_NAME_LEN];
+	err = emu_obj_name_cpy(name, spec->name, sizeof(name));
+	if (err < 0)
+		return err;
+	struct emu_map_btf mb = { .spin_lock_off = -1 };
+	bool with_btf = spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id;
+	if (with_btf) {
+		err = emu_btf_map_check(spec, &mb);
+		if (err)
+			return err;
+	}
+
 	fd = emu_obj_create(EMU_KIND_MAP, ops->data_size(spec), &map);
 	if (fd < 0)
 		return fd;
 	struct emu_obj_hdr *h = map->hdr;
-	err = emu_obj_name_cpy(h->name, spec->name, sizeof(h->name));
-	if (err < 0)
-		goto fail;
+	memcpy(h->name, name, sizeof(h->name));
 	struct emu_map_desc *d = &h->map;
 	d->spin_lock_off = -1;
-	if (spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id) {
-		struct emu_map_btf mb;
-		err = emu_btf_map_check(spec, &mb);
-		if (err)
-			goto fail;
+	if (with_btf) {
 		d->btf_id = mb.btf_id;
 		d->btf_key_type_id = spec->btf_key_type_id;
 		d->btf_value_type_id = spec->btf_value_type_id;

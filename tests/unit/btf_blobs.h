@@ -35,15 +35,16 @@ struct bb_patch {
 	__u32 off, val;
 };
 
+/* No pointers: Criterion hands parameters to a re-executed test process. */
 struct bb_case {
-	const char *name;
+	char name[40];
 	__u32 types[48];
 	__u32 ntypes;            /* words used in types[] */
 	struct bb_patch patch[3];
 	int npatch;
 	int size_delta;          /* added to the blob size passed to the kernel (bytes cut or appended) */
 	int err;                 /* the kernel's errno (positive), 0 for success */
-	const char *log_last;    /* the last line of the kernel's log_level 1 log */
+	char log_last[160];      /* the last line of the kernel's log_level 1 log */
 };
 
 /* Builds header + types + strings into buf; returns the size to pass. */
