@@ -119,6 +119,11 @@ int emu_map_create(const struct emu_map_spec *spec)
 		err = -ENOSPC;
 		goto fail;
 	}
+	if (with_btf) {
+		err = emu_obj_hold((int)spec->btf_fd, h->id);
+		if (err)
+			goto fail;
+	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 
 	if (f_flags != O_RDWR) {

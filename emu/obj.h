@@ -141,6 +141,7 @@ int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
+int emu_obj_hold(int fd, __u32 holder_id);          /* a map holds its BTF (map->btf) */
 
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */
