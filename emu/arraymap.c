@@ -68,11 +68,16 @@ static inline char *value_at(struct emu_obj *map, __u32 index)
 static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	__u32 index;
-	(void)flags;
 	memcpy(&index, key, 4);
 	if (index >= emu_map_desc(map)->max_entries)
 		return -ENOENT;
+	/* BPF_F_LOCK: the value's bpf_spin_lock is taken as the object lock
+	 * (only user space touches these maps, and every locked copy takes it) */
+	if (flags & BPF_F_LOCK)
+		emu_obj_lock(map);
 	memcpy(value, value_at(map, index), emu_map_desc(map)->value_size);
+	if (flags & BPF_F_LOCK)
+		emu_obj_unlock(map);
 	return 0;
 }
 
@@ -88,7 +93,19 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 		return -E2BIG;
 	if (flags & BPF_NOEXIST)
 		return -EEXIST;
-	memcpy(value_at(map, index), value, d->value_size);
+	if (flags & BPF_F_LOCK)
+		emu_obj_lock(map);
+	/* the value's special field (bpf_spin_lock) is not the caller's to write */
+	if (d->spin_lock_off >= 0) {
+		char *dst = value_at(map, index);
+		memcpy(dst, value, (size_t)d->spin_lock_off);
+		memcpy(dst + d->spin_lock_off + 4, (const char *)value + d->spin_lock_off + 4,
+		       d->value_size - (size_t)d->spin_lock_off - 4);
+	} else {
+		memcpy(value_at(map, index), value, d->value_size);
+	}
+	if (flags & BPF_F_LOCK)
+		emu_obj_unlock(map);
 	return 0;
 }
 

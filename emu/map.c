@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "btf.h"
 #include "map.h"
 
 static const struct emu_map_ops *const emu_map_types[] = {
@@ -43,13 +44,6 @@ static unsigned int numa_nodes(void)
 	return n;
 }
 
-/* The object's fd for a btf_fd: we have no BTF objects yet, so any valid fd
- * is "not a BTF fd" (EINVAL) and an invalid one EBADF, as btf_get_by_fd(). */
-static int btf_fd_check(__u32 btf_fd)
-{
-	return fcntl((int)btf_fd, F_GETFD) < 0 ? -EBADF : -EINVAL;
-}
-
 int emu_map_create(const struct emu_map_spec *spec)
 {
 	const struct emu_map_ops *ops;
@@ -79,18 +73,35 @@ int emu_map_create(const struct emu_map_spec *spec)
 		return if_indextoname(spec->ifindex, ifname) ? -EOPNOTSUPP : -EINVAL;
 	}
 
+	/* the name, then the BTF (map_create()), checked before the object file
+	 * exists so that its fd cannot be mistaken for spec->btf_fd */
+	char name[EMU_OBJ_NAME_LEN];
+	err = emu_obj_name_cpy(name, spec->name, sizeof(name));
+	if (err < 0)
+		return err;
+	struct emu_map_btf mb = { .spin_lock_off = -1 };
+	bool with_btf = spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id;
+	if (with_btf) {
+		err = emu_btf_map_check(spec, &mb);
+		if (err)
+			return err;
+	}
+
 	fd = emu_obj_create(EMU_KIND_MAP, ops->data_size(spec), &map);
 	if (fd < 0)
 		return fd;
 	struct emu_obj_hdr *h = map->hdr;
-	err = emu_obj_name_cpy(h->name, spec->name, sizeof(h->name));
-	if (err < 0)
-		goto fail;
-	if (spec->btf_key_type_id || spec->btf_value_type_id || spec->btf_vmlinux_value_type_id) {
-		err = btf_fd_check(spec->btf_fd);
-		goto fail;
-	}
+	memcpy(h->name, name, sizeof(h->name));
 	struct emu_map_desc *d = &h->map;
+	d->spin_lock_off = -1;
+	if (with_btf) {
+		d->btf_id = mb.btf_id;
+		d->btf_key_type_id = spec->btf_key_type_id;
+		d->btf_value_type_id = spec->btf_value_type_id;
+		d->btf_vmlinux_value_type_id = spec->btf_vmlinux_value_type_id;
+		d->spin_lock_off = mb.spin_lock_off;
+		d->special = mb.special;
+	}
 	d->map_type = spec->map_type;
 	d->key_size = spec->key_size;
 	d->value_size = spec->value_size;
@@ -108,6 +119,11 @@ int emu_map_create(const struct emu_map_spec *spec)
 	if (!h->id) {
 		err = -ENOSPC;
 		goto fail;
+	}
+	if (with_btf) {
+		err = emu_obj_hold((int)spec->btf_fd, h->id);
+		if (err)
+			goto fail;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 
@@ -182,6 +198,9 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 			     obj->hdr->id);
 		break;
 	}
+	case EMU_KIND_BTF:
+		n = snprintf(buf, len, "btf_id:\t%u\n", obj->hdr->id);
+		break;
 	default:
 		n = snprintf(buf, len, "%s", "");
 	}
@@ -213,7 +232,7 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -EACCES;
 		goto out;
 	}
-	if (!obj->ops || !obj->ops->mmap_check) {
+	if (!obj->ops || !obj->ops->mmap_check || d->special) {
 		err = -ENOTSUPP;
 		goto out;
 	}

@@ -75,12 +75,11 @@ static inline __u32 emu_map_value_size(const struct emu_obj *map)
 	return map->ops->user_value_size ? map->ops->user_value_size(map) : map->hdr->map.value_size;
 }
 
-/* Does the map's value hold a bpf_spin_lock (BPF_F_LOCK allowed)? Needs BTF:
- * false until map creation with BTF records it. */
+/* Does the map's value hold a bpf_spin_lock (BPF_F_LOCK allowed)? Map
+ * creation with BTF records where it is. */
 static inline bool emu_map_has_spin_lock(const struct emu_obj *map)
 {
-	(void)map;
-	return false;
+	return map->hdr->map.spin_lock_off >= 0;
 }
 
 /* emu/map.c: the kernel's generic_map_{lookup,update,delete}_batch over the element ops */

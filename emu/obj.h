@@ -53,6 +53,13 @@ struct emu_map_desc {
 	__u32 ifindex;
 	__u32 frozen;                  /* written once, under the object lock */
 	__u64 type_state[16];          /* the family's shared counters (hashtab: heads, count...) */
+	__s32 spin_lock_off;           /* offset of the value's bpf_spin_lock, -1 for none */
+	__u32 special;                 /* the value has special fields (a btf_record): no freeze, no mmap */
+};
+
+struct emu_btf_desc {
+	__u32 data_size;               /* the raw BTF (header, types, strings) at hdr->data_off */
+	__u32 kernel_btf;
 };
 
 struct emu_prog_desc {
@@ -86,6 +93,7 @@ struct emu_obj_hdr {
 	union {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
+		struct emu_btf_desc btf;
 	};
 };
 _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");
@@ -133,6 +141,7 @@ int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
+int emu_obj_hold(int fd, __u32 holder_id);          /* a map holds its BTF (map->btf) */
 
 /* ---- emu/uaccess.c ---- */
 /* The shim calls enable once: from then on copies use a fault handler

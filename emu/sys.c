@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bpfemu/bpfemu.h"
+#include "btf.h"
 #include "map.h"
 #include "prog.h"
 
@@ -129,7 +130,7 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 		err = -EPERM;
 		goto out;
 	}
-	if (attr->flags & BPF_F_LOCK) {      /* no bpf_spin_lock without BTF */
+	if ((attr->flags & BPF_F_LOCK) && d->spin_lock_off < 0) {   /* no bpf_spin_lock in the value */
 		err = -EINVAL;
 		goto out;
 	}
@@ -142,6 +143,8 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 		goto free_key;
 	}
 	err = map->ops->lookup(map, key, value, attr->flags);
+	if (!err && d->spin_lock_off >= 0)      /* special fields read as zero */
+		memset((char *)value + d->spin_lock_off, 0, 4);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 	free(value);
@@ -166,7 +169,7 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 		err = -EPERM;
 		goto out;
 	}
-	if (attr->flags & BPF_F_LOCK) {
+	if ((attr->flags & BPF_F_LOCK) && d->spin_lock_off < 0) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -268,7 +271,7 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 		err = -EINVAL;
 		goto out;
 	}
-	if (attr->flags & BPF_F_LOCK) {
+	if ((attr->flags & BPF_F_LOCK) && d->spin_lock_off < 0) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -281,6 +284,8 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 		goto free_key;
 	}
 	err = map->ops->lookup_and_delete ? map->ops->lookup_and_delete(map, key, value, attr->flags) : -ENOTSUPP;
+	if (!err && d->spin_lock_off >= 0)
+		memset((char *)value + d->spin_lock_off, 0, 4);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 	free(value);
@@ -300,6 +305,10 @@ static int map_freeze(union bpf_attr *attr, void *uattr)
 	err = map_get(attr->map_fd, &map, &acc);
 	if (err)
 		return err;
+	if (map->hdr->map.special) {          /* a value with special fields (btf_record) */
+		err = -ENOTSUPP;
+		goto out;
+	}
 	if (!can_write(map, acc)) {
 		err = -EPERM;
 		goto out;
@@ -384,6 +393,38 @@ static int prog_load(union bpf_attr *attr, void *uattr)
 	(void)uattr;
 	memcpy(spec.name, attr->prog_name, sizeof(spec.name));
 	return emu_prog_load(&spec);
+}
+
+/* BPF_BTF_LOAD: Linux 6.18 has btf_log_true_size, btf_flags and btf_token_fd
+ * after btf_log_level; the installed header may not. */
+#define BTF_LOAD_TRUE_SIZE_OFF 28u
+#define BTF_LOAD_FLAGS_OFF 32u
+#define BTF_LOAD_TOKEN_FD_OFF 36u
+#define BTF_LOAD_END 40u
+#define EMU_F_TOKEN_FD (1u << 16)
+
+static __thread unsigned int cur_attr_size;   /* the size argument of the bpf() call being served */
+
+static int btf_load(union bpf_attr *attr, void *uattr)
+{
+	unsigned int size = cur_attr_size;
+	__u32 flags, token_fd;
+	memcpy(&flags, (char *)attr + BTF_LOAD_FLAGS_OFF, 4);
+	memcpy(&token_fd, (char *)attr + BTF_LOAD_TOKEN_FD_OFF, 4);
+	if (flags & ~EMU_F_TOKEN_FD)
+		return -EINVAL;
+	if (flags & EMU_F_TOKEN_FD)           /* no bpf tokens here: whatever the fd is, it is not one */
+		return fcntl((int)token_fd, F_GETFD) < 0 ? -EBADF : -EINVAL;
+	struct emu_btf_load_spec spec = {
+		.btf = PTR(attr->btf),
+		.btf_size = attr->btf_size,
+		.log_buf = PTR(attr->btf_log_buf),
+		.log_size = attr->btf_log_size,
+		.log_level = attr->btf_log_level,
+		.log_true_size = size >= BTF_LOAD_TRUE_SIZE_OFF + 4 ? (void *)((char *)uattr + BTF_LOAD_TRUE_SIZE_OFF)
+								   : NULL,
+	};
+	return emu_btf_load(&spec);
 }
 
 static int obj_pin(union bpf_attr *attr, void *uattr)
@@ -593,6 +634,16 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 	case EMU_KIND_PROG:
 		err = prog_info(obj, attr, uattr);
 		break;
+	case EMU_KIND_BTF: {
+		__u32 out_len = 0;
+		err = tail_zero(PTR(attr->info.info), 32, attr->info.info_len);
+		if (!err)
+			err = emu_btf_get_info(obj, PTR(attr->info.info), attr->info.info_len, &out_len);
+		if ((!err || err == -ENOSPC) &&
+		    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &out_len, 4))
+			err = -EFAULT;
+		break;
+	}
 	default:
 		err = -EINVAL;
 	}
@@ -601,6 +652,7 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 }
 
 #define EMU_CMD(c, f, last) [c] = { f, offsetofend(union bpf_attr, last), #c }
+#define EMU_CMD_END(c, f, end) [c] = { f, end, #c }    /* last field past the installed header */
 static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_CREATE, map_create, map_extra),
 	EMU_CMD(BPF_MAP_LOOKUP_ELEM, map_lookup_elem, flags),
@@ -615,6 +667,7 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_PROG_GET_FD_BY_ID, prog_get_fd_by_id, prog_id),
 	EMU_CMD(BPF_MAP_GET_FD_BY_ID, map_get_fd_by_id, open_flags),
 	EMU_CMD(BPF_OBJ_GET_INFO_BY_FD, obj_get_info_by_fd, info.info),
+	EMU_CMD_END(BPF_BTF_LOAD, btf_load, BTF_LOAD_END),
 	EMU_CMD(BPF_BTF_GET_FD_BY_ID, btf_get_fd_by_id, btf_id),
 	EMU_CMD(BPF_MAP_LOOKUP_AND_DELETE_ELEM, map_lookup_and_delete_elem, flags),
 	EMU_CMD(BPF_MAP_FREEZE, map_freeze, map_fd),
@@ -689,6 +742,7 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	}
 	if (!mem_is_zero(attr.raw + c->attr_end, sizeof(attr) - c->attr_end))
 		return -EINVAL;                   /* CHECK_ATTR */
+	cur_attr_size = size;
 	long ret = c->fn(&attr.a, (void *)uattr);
 	if (ret < 0 && ret != -ENOENT)
 		EMU_LOG(EMU_LOG_SYS, "bpf(%s) = %s", c->name, strerror((int)-ret));

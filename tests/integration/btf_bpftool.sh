@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/integration/btf_bpftool.sh emu|kernel|diff
+#
+# btf_maps (libbpf: BTF built with btf__add_*, loaded, a HASH and a
+# bpf_spin_lock ARRAY created with it and pinned), then bpftool's BTF views of
+# them: btf list (our BTF's line), btf dump id (raw and C), btf dump map, map
+# dump (plain and -j) with BTF-formatted values. In diff mode the transcripts
+# from bpfemu (as nobody) and from the kernel (as root) must be identical
+# once ids are normalized.
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "$0")/common.sh"
+
+itest_init "${1:-}" btf_maps
+
+session() {
+	local m=$1 id
+	in_mode "$m" "$STAGE/btf_maps" /sys/fs/bpf || return 1
+	id=$(in_mode "$m" bpftool -j map show pinned /sys/fs/bpf/btf_hash | sed -E 's/.*"btf_id":([0-9]+).*/\1/')
+	[ -n "$id" ] || return 1
+	echo "-- btf list (our btf)"
+	in_mode "$m" bpftool btf list | grep -E "^$id: " | sed -E 's/^[0-9]+:/N:/; s/map_ids [0-9,]+/map_ids M/'
+	echo "-- btf dump id"
+	in_mode "$m" bpftool btf dump id "$id"
+	echo "-- btf dump id format c"
+	in_mode "$m" bpftool btf dump id "$id" format c
+	echo "-- btf dump map"
+	in_mode "$m" bpftool btf dump map pinned /sys/fs/bpf/btf_hash
+	echo "-- map dump"
+	in_mode "$m" bpftool map dump pinned /sys/fs/bpf/btf_hash
+	echo "-- map dump -j"
+	in_mode "$m" bpftool -j map dump pinned /sys/fs/bpf/btf_hash
+	echo "-- lock map dump"
+	in_mode "$m" bpftool map dump pinned /sys/fs/bpf/btf_lock
+	echo "-- map show"
+	in_mode "$m" bpftool map show pinned /sys/fs/bpf/btf_hash | sed -E 's/^[0-9]+:/N:/; s/btf_id [0-9]+/btf_id B/; s/memlock [0-9]+B/memlock MB/'
+}
+
+run() {
+	local m=$1 out
+	out=$STAGE/btf_bpftool.$m
+	say "btf_bpftool ($m)"
+	session "$m" >"$out" 2>&1 || { cat "$out"; fail "btf session ($m) failed"; }
+	cat "$out"
+	grep -q '^locked lookup: lock 0 n 5$' "$out" || fail "($m) locked lookup line missing"
+	grep -q '"name": "elem2"' "$out" || fail "($m) BTF-formatted dump missing"
+	grep -q '^struct val {$' "$out" || fail "($m) C dump missing"
+}
+
+[ "$MODE" = kernel ] || run emu
+[ "$MODE" = emu ] || run kernel
+if [ "$MODE" = diff ]; then
+	same_or_fail "btf_bpftool transcript" "$STAGE/btf_bpftool.kernel" "$STAGE/btf_bpftool.emu"
+fi
+exit 0
