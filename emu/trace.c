@@ -734,3 +734,54 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 	free(l.p);
 	errno = saved;
 }
+
+/* ---- names back to values (bpfemu replay) ---- */
+
+static bool name_in(const char *name, const char *prefix, const char *const *names, size_t n,
+		    unsigned long long *v)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(name, prefix, pl))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(name + pl, names[i])) {
+			*v = i;
+			return true;
+		}
+	return false;
+}
+
+static bool flag_in(const char *name, const struct flag *f, size_t n, unsigned long long *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, f[i].name)) {
+			*v = f[i].bit;
+			return true;
+		}
+	return false;
+}
+
+bool emu_trace_name_value(const char *name, unsigned long long *v)
+{
+	static const char *const upd[] = { "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST" };
+	return name_in(name, "", upd, ARRAY_SIZE(upd), v) ||
+	       name_in(name, "BPF_MAP_TYPE_", map_type_names, ARRAY_SIZE(map_type_names), v) ||
+	       name_in(name, "BPF_PROG_TYPE_", prog_type_names, ARRAY_SIZE(prog_type_names), v) ||
+	       name_in(name, "BPF_", attach_type_names, ARRAY_SIZE(attach_type_names), v) ||
+	       flag_in(name, map_flags, ARRAY_SIZE(map_flags), v) ||
+	       flag_in(name, prog_flags, ARRAY_SIZE(prog_flags), v) ||
+	       flag_in(name, lookup_flags, ARRAY_SIZE(lookup_flags), v);
+}
+
+int emu_trace_cmd_value(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_names); i++)
+		if (!strcmp(name, cmd_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *emu_trace_cmd_name(int cmd)
+{
+	return cmd >= 0 && (size_t)cmd < ARRAY_SIZE(cmd_names) ? cmd_names[cmd] : "BPF_???";
+}

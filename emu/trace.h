@@ -24,4 +24,11 @@ struct emu_trace_call {
 bool emu_trace_enter(struct emu_trace_call *t, int cmd, const void *uattr, unsigned int size);
 void emu_trace_exit(struct emu_trace_call *t, long ret);
 
+/* For bpfemu replay: the value of a name the trace prints (BPF_MAP_TYPE_HASH,
+ * BPF_F_RDONLY, BPF_NOEXIST, ...); false if unknown. */
+bool emu_trace_name_value(const char *name, unsigned long long *v);
+/* The number of a command name (BPF_MAP_CREATE = 0), -1 if unknown. */
+int emu_trace_cmd_value(const char *name);
+const char *emu_trace_cmd_name(int cmd);
+
 #endif
