@@ -524,7 +524,7 @@ static void put_data(struct line *l, bool *open, const char *name, unsigned long
 	free(buf);
 }
 
-static void put_comment(struct line *l, int cmd, const union bpf_attr *a, long ret)
+static void put_comment(struct line *l, int cmd, const union bpf_attr *a, const void *uattr, long ret)
 {
 	bool open = false;
 	__u32 ks = 0, vs = 0;
@@ -549,6 +549,13 @@ static void put_comment(struct line *l, int cmd, const union bpf_attr *a, long r
 	case BPF_PROG_LOAD:
 		if (a->insn_cnt && a->insn_cnt <= MAX_DATA / 8)
 			put_data(l, &open, "insns", a->insns, a->insn_cnt * 8ull);
+		goto out;
+	case BPF_OBJ_GET_INFO_BY_FD:       /* the object's id, for replay to map ids */
+		if (ret == 0) {
+			__u32 len = 0;
+			if (!emu_copy_from_user(&len, (const char *)uattr + ATTR_OFF(info.info_len), sizeof(len)))
+				put_data(l, &open, "info", a->info.info, MIN(len, 64u));
+		}
 		goto out;
 	default:
 		return;
@@ -724,7 +731,7 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 		union bpf_attr a;
 		memset(&a, 0, sizeof(a));
 		memcpy(&a, t->before, MIN(t->size, (unsigned int)sizeof(a)));
-		put_comment(&l, t->cmd, &a, ret);
+		put_comment(&l, t->cmd, &a, t->uattr, ret);
 	}
 	put(&l, "\n", 1);
 	int fd = l.oom ? -1 : trace_fd_checked();

@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <linux/bpf.h>
 #include <net/if.h>
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -420,7 +422,7 @@ static long comment_data(const char *comment, const char *name, unsigned char *o
 }
 
 /* key and value sizes of the map behind real fd (0 if not a map) */
-static void map_sizes(int fd, __u32 *ks, __u32 *vs)
+static void map_sizes(int fd, __u32 *ks, __u32 *vs, __u32 *type)
 {
 	struct bpf_map_info info;
 	union bpf_attr a;
@@ -433,6 +435,7 @@ static void map_sizes(int fd, __u32 *ks, __u32 *vs)
 	if (emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)) == 0) {
 		*ks = info.key_size;
 		*vs = info.value_size;
+		*type = info.type;
 		if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
 		    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
 			long cpus = sysconf(_SC_NPROCESSORS_CONF);
@@ -449,6 +452,11 @@ static void put_hex(FILE *f, const unsigned char *b, size_t n)
 	fputc('"', f);
 }
 
+/* The last GET_NEXT_KEY's next_key: as logged and as this replay got it */
+static struct { int pid; size_t n; unsigned char rec[256], real[256]; bool rec_known; } walk;
+
+struct call;
+static long comment_data(const char *comment, const char *name, unsigned char *out, size_t cap);
 struct call {
 	unsigned long ln;
 	int pid;
@@ -460,6 +468,23 @@ struct call {
 	int err;
 	const char *comment;
 };
+
+/* The key a GET_NEXT_KEY walk continues from: what this replay returned at
+ * that recorded address, or, when the log's key is the walk's last logged
+ * next_key (or the log has no bytes), the walk's last next_key here. */
+static void walk_key(const struct call *c, unsigned long long addr, unsigned char *key, size_t n)
+{
+	if (mem_load(c->pid, addr, key, n))
+		return;
+	long got = comment_data(c->comment, "key", key, n);
+	if (walk.pid == c->pid && walk.n == n && n <= sizeof(walk.real) &&
+	    (got < 0 || (walk.rec_known && !memcmp(key, walk.rec, n)))) {
+		memcpy(key, walk.real, n);
+		return;
+	}
+	if (got < 0)
+		memset(key, 0, n);
+}
 
 /* Buffers handed to the engine for one call, freed after it. */
 struct bufs { void *p[16]; int n; };
@@ -479,8 +504,8 @@ static int replay_call(struct call *c)
 	struct field f[MAX_FIELDS];
 	struct bufs bufs = { .n = 0 };
 	unsigned long long rec_key = 0, rec_value = 0, rec_next = 0;
-	unsigned char *out_value = NULL, *out_next = NULL;
-	__u32 ks = 0, vs = 0;
+	unsigned char *out_value = NULL, *out_next = NULL, *out_info = NULL;
+	__u32 ks = 0, vs = 0, map_type = 0;
 	const struct fdesc *fd_tab = fields_of(c->cmd);
 	void *attr = &a;
 	int nf = 0, rc = 0;
@@ -520,7 +545,7 @@ static int replay_call(struct call *c)
 			unsigned long long v;
 			if (parse_number(f[i].val, &v))
 				return malformed(c->ln, "map_fd=%s", f[i].val);
-			map_sizes(fd_map(c->pid, (int)v), &ks, &vs);
+			map_sizes(fd_map(c->pid, (int)v), &ks, &vs, &map_type);
 		}
 
 	for (int i = 0; i < nf; i++) {
@@ -574,7 +599,11 @@ static int replay_call(struct call *c)
 			} else if (d->kind == K_KEY || (d->kind == K_VALUE && c->cmd == BPF_MAP_UPDATE_ELEM)) {
 				n = d->kind == K_KEY ? ks : vs;
 				ptr = buf_new(&bufs, n > MAX_BUF ? MAX_BUF : n);
-				if (ptr && comment_data(c->comment, d->kind == K_KEY ? "key" : "value", ptr, n) < 0)
+				/* a key walk goes on from what this replay returned (hash order is
+				 * seeded at random, as in the kernel); other inputs use the log's bytes */
+				if (ptr && c->cmd == BPF_MAP_GET_NEXT_KEY)
+					walk_key(c, num, ptr, n);
+				else if (ptr && comment_data(c->comment, d->kind == K_KEY ? "key" : "value", ptr, n) < 0)
 					mem_load(c->pid, num, ptr, n);
 			} else if (d->kind == K_VALUE) {
 				ptr = out_value = buf_new(&bufs, vs);
@@ -583,7 +612,7 @@ static int replay_call(struct call *c)
 				ptr = out_next = buf_new(&bufs, ks);
 				rec_next = num;
 			} else if (d->kind == K_INFO) {
-				ptr = buf_new(&bufs, 4096);
+				ptr = out_info = buf_new(&bufs, 4096);
 			} else if (d->kind == K_INSNS) {
 				__u32 cnt = a.insn_cnt;
 				for (int j = 0; j < nf; j++)
@@ -664,7 +693,22 @@ static int replay_call(struct call *c)
 			rc = 1;
 		}
 	}
-	/* returned bytes: remembered by recorded address, checked against the log */
+	/* ids: the object's id in the log's info bytes (our trace records them) is ours now */
+	if (ret == 0 && out_info && c->ret == 0) {
+		unsigned char rec[64];
+		long n = comment_data(c->comment, "info", rec, sizeof(rec));
+		enum emu_kind kind = emu_fd_kind((int)a.info.bpf_fd);
+		size_t off = kind == EMU_KIND_BTF ? 12 : 4;     /* bpf_btf_info.id; map/prog/link: .id */
+		__u32 rid, aid;
+		if (kind != EMU_KIND_NONE && n >= (long)(off + 4) && a.info.info_len >= off + 4) {
+			memcpy(&rid, rec + off, 4);
+			memcpy(&aid, out_info + off, 4);
+			if (rid)
+				id_set_map(rid, aid);
+		}
+	}
+	/* returned bytes: remembered by recorded address, checked against the log
+	 * (a hash map's key order is its own: next_key is checked for arrays only) */
 	if (ret == 0 && !rc) {
 		struct { const char *name; unsigned char *buf; size_t n; unsigned long long rec; } outs[] = {
 			{ "value", out_value, vs, rec_value }, { "next_key", out_next, ks, rec_next } };
@@ -672,8 +716,17 @@ static int replay_call(struct call *c)
 			if (!outs[k].buf)
 				continue;
 			mem_store(c->pid, outs[k].rec, outs[k].buf, outs[k].n);
+			if (k == 1 && outs[k].n <= sizeof(walk.real)) {
+				walk.pid = c->pid;
+				walk.n = outs[k].n;
+				memcpy(walk.real, outs[k].buf, outs[k].n);
+				walk.rec_known = comment_data(c->comment, "next_key", walk.rec, outs[k].n) == (long)outs[k].n;
+			}
 			unsigned char *exp = malloc(outs[k].n ? outs[k].n : 1);
 			long n = exp ? comment_data(c->comment, outs[k].name, exp, outs[k].n) : -1;
+			bool ordered = map_type == BPF_MAP_TYPE_ARRAY || map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+			if (k == 1 && !ordered)
+				n = -1;
 			if (n >= 0 && ((size_t)n != outs[k].n || memcmp(exp, outs[k].buf, outs[k].n))) {
 				diverge(c->ln, "bpf(%s): %s differs", emu_trace_cmd_name(c->cmd), outs[k].name);
 				fprintf(stderr, "  expected ");
@@ -784,6 +837,32 @@ static int handle_call(unsigned long ln, int pid, char *s)
 	return replay_call(&c) < 0 ? -1 : 0;
 }
 
+/* unlink/unlinkat/rmdir/mkdir of a path on the fake bpffs: done, result checked */
+static int replay_path_call(unsigned long ln, char *s)
+{
+	unsigned char path[4097];
+	char buf[PATH_MAX];
+	const char *q = strchr(s, '"'), *end;
+	long n = unquote(q, path, sizeof(path) - 1, &end);
+	if (n < 0 || (size_t)n >= sizeof(path) - 1)
+		return malformed(ln, "bad path in '%.40s'", s);
+	path[n] = '\0';
+	const char *real = emu_bpffs_translate(AT_FDCWD, (const char *)path, buf);
+	if (!real || real == (const char *)path)
+		return 0;                   /* not on bpffs: not ours to repeat */
+	const char *eq = strstr(end, " = ");
+	if (!eq)
+		return malformed(ln, "truncated call: no return value");
+	long rec = strtol(eq + 3, NULL, 10);
+	int r = !strncmp(s, "mkdir", 5) ? mkdir(real, 0755) : !strncmp(s, "rmdir", 5) ? rmdir(real) :
+		strstr(end, "AT_REMOVEDIR") ? rmdir(real) : unlink(real);
+	if ((r < 0) != (rec < 0)) {
+		diverge(ln, "%.*s: expected %ld, got %d", (int)(q - s - 1), s, rec, r < 0 ? -errno : r);
+		return 0;
+	}
+	return 0;
+}
+
 /* One log line: 0 fine (or divergence counted), -1 malformed */
 static int handle_line(unsigned long ln, char *s)
 {
@@ -848,6 +927,10 @@ static int handle_line(unsigned long ln, char *s)
 	}
 	if (!strncmp(s, "bpf(", 4))
 		return handle_call(ln, pid, s);
+	/* unpin and bpffs directories, when the log has them (strace -e trace=bpf,unlink,...) */
+	if (!strncmp(s, "unlink(\"", 8) || !strncmp(s, "unlinkat(AT_FDCWD, \"", 20) ||
+	    !strncmp(s, "rmdir(\"", 7) || !strncmp(s, "mkdir(\"", 7))
+		return replay_path_call(ln, s);
 	/* another system call: NAME(... */
 	char *q = s;
 	while (isalnum((unsigned char)*q) || *q == '_')
