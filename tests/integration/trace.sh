@@ -69,7 +69,7 @@ record_kernel() {
 	case $name in trace_calls_thread) f=-f ;; libbpf_maps) e=bpf,unlink ;; esac
 	# shellcheck disable=SC2086
 	kern strace $f -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
-	grep -v '^+++\|^---' "$LOGS/$name.kernel" | grep -q 'bpf(' || bad "$name: strace logged no bpf() call"
+	grep -qE '^([0-9]+ +)?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
 }
 
 replay_ok() {
