@@ -75,8 +75,15 @@ static void config_init(void)
 	const char *root = getenv("BPFEMU_ROOT");
 	const char *log = getenv("BPFEMU_LOG");
 
+	const char *trace = getenv("BPFEMU_TRACE");
+	const char *trace_pid = getenv("BPFEMU_TRACE_PID");
+
 	if (log && *log)
 		parse_log(log);
+	if (trace && *trace)
+		snprintf(cfg.trace, sizeof(cfg.trace), "%s", trace);
+	if (trace_pid && *trace_pid)
+		cfg.trace_pid = (pid_t)strtol(trace_pid, NULL, 10);
 	if (root && *root) {
 		/* a relative BPFEMU_ROOT is taken as given (relative to the cwd) */
 		if (normalize_mount(root, cfg.root, sizeof(cfg.root) - 16))

@@ -41,6 +41,8 @@ struct emu_config {
 	unsigned int nmounts;         /* fake bpffs mount points */
 	char mounts[8][PATH_MAX];     /* [0] = "/sys/fs/bpf", then BPFEMU_BPFFS */
 	unsigned int log;             /* enum emu_log_cat bits */
+	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
+	pid_t trace_pid;              /* BPFEMU_TRACE_PID: lines from other pids get "[pid N] " */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged
  * and surface as -errno from the first call that needs the state root. */

@@ -19,6 +19,7 @@
 #include "btf.h"
 #include "map.h"
 #include "prog.h"
+#include "trace.h"
 
 #define PTR(u64) ((void *)(unsigned long)(u64))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -718,7 +719,7 @@ static bool mem_is_zero(const void *p, size_t n)
 	return true;
 }
 
-long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
+static long sys_bpf(int cmd, const void *uattr, unsigned int size)
 {
 	const struct emu_cmd *c = cmd >= 0 && (size_t)cmd < ARRAY_SIZE(emu_cmds) ? &emu_cmds[cmd] : NULL;
 	union emu_attr attr;
@@ -746,6 +747,17 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	long ret = c->fn(&attr.a, (void *)uattr);
 	if (ret < 0 && ret != -ENOENT)
 		EMU_LOG(EMU_LOG_SYS, "bpf(%s) = %s", c->name, strerror((int)-ret));
+	return ret;
+}
+
+/* BPFEMU_TRACE: the attr as it was before the call, the line after it (emu/trace.c) */
+long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
+{
+	struct emu_trace_call tc;
+	bool traced = emu_trace_enter(&tc, cmd, uattr, size);
+	long ret = sys_bpf(cmd, uattr, size);
+	if (traced)
+		emu_trace_exit(&tc, ret);
 	return ret;
 }
 

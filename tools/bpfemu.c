@@ -51,12 +51,16 @@ static int cmd_help(int argc, char **argv);
 
 /* Later: replay, record. A name not in this table is a usage error. */
 static const struct subcmd subcmds[] = {
-	{ "run", cmd_run, "[--root DIR] [--log CATS] [--] CMD [ARG...]",
+	{ "run", cmd_run, "[--root DIR] [--log CATS] [--trace FILE] [--] CMD [ARG...]",
 	  "run CMD with bpf() emulated in user space (LD_PRELOAD=libbpfemu.so)" },
 	{ "load", cmd_load, "OBJ.o [--pin-dir DIR] [--json]",
 	  "create and pin the maps an ELF object defines (SEC(\"maps\") and SEC(\".maps\"))" },
 	{ "ls", cmd_ls, "[PATH] [--json]", "show a bpffs (default /sys/fs/bpf) as a tree of objects" },
 	{ "reset", cmd_reset, "[--root DIR] [--yes]", "remove the state root: every emulated map and pin" },
+	{ "replay", cmd_replay, "[--keep-going] [--root DIR] LOG",
+	  "re-run the bpf() calls of an strace or BPFEMU_TRACE log on the engine and check every result" },
+	{ "record", cmd_record, "-o LOG [--root DIR] [--log CATS] [--] CMD [ARG...]",
+	  "run CMD under the shim, writing every bpf() call to LOG (replayable)" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
 
@@ -85,6 +89,7 @@ static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 			"               default /dev/shm/bpfemu-$UID)\n"
 			"  --log CATS   explain failing or unemulated calls on stderr (sets BPFEMU_LOG;\n"
 			"               comma-separated: sys,map,path,shim,all)\n"
+			"  --trace FILE append one strace-style line per bpf() call to FILE (BPFEMU_TRACE)\n"
 			"\n"
 			"  The library is BPFEMU_LIB if set, else the installed or built libbpfemu.so.\n"
 			"  Exit status: CMD's; 127 if CMD is not found, 126 if it cannot be run,\n"
@@ -224,6 +229,7 @@ static int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -251,6 +257,10 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'l':
 			if (set_env("BPFEMU_LOG", optarg))
+				return EXIT_FAILURE;
+			break;
+		case 't':
+			if (record_trace_env(optarg, 0))
 				return EXIT_FAILURE;
 			break;
 		case 'h':

@@ -46,4 +46,12 @@ int cmd_load(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_reset(int argc, char **argv);
 
+
+int cmd_replay(int argc, char **argv);     /* tools/replay.c */
+int cmd_record(int argc, char **argv);     /* tools/record.c */
+/* `run --trace FILE` and `record -o FILE`: BPFEMU_TRACE (absolute) and
+ * BPFEMU_TRACE_PID for the program about to be exec'd; truncates FILE first
+ * if truncate. 0, or -errno with a message printed. */
+int record_trace_env(const char *file, int truncate);
+
 #endif

@@ -902,7 +902,10 @@ static void case_attr_rules(void)
 	}
 	close_fd(fd);
 
-	/* NULL, unmapped and straddling attrs */
+	/* NULL, unmapped and straddling attrs. A live map in both worlds, so
+	 * MAP_GET_NEXT_ID finds one and fails writing it back (EFAULT) whatever
+	 * else the machine's kernel holds at the time. */
+	long live = mk(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0);
 	static const int all_cmds[] = { BPF_MAP_CREATE, BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM,
 					BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY, BPF_PROG_LOAD, BPF_OBJ_PIN,
 					BPF_OBJ_GET, BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID,
@@ -913,6 +916,7 @@ static void case_attr_rules(void)
 		C(all_cmds[c], NULL, 0, "cmd %d NULL attr size 0", all_cmds[c]);
 		C(all_cmds[c], unmapped(), sizeof(union bpf_attr), "cmd %d unmapped attr", all_cmds[c]);
 	}
+	close_fd(live);
 	char *p = mmap(NULL, (size_t)page_size * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(p + page_size, (size_t)page_size);
 	a = (union bpf_attr *)(p + page_size - 16);

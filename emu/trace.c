@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/trace.c: BPFEMU_TRACE=FILE writes one line per bpf() call in the syntax
+ * strace 6.1 prints for the same call (`strace -e trace=bpf`), so a trace from
+ * the emulator and a log from the kernel compare line by line.
+ *
+ * Decoding follows what strace 6.1 prints, worked out by running it on the
+ * kernel: which fields each command shows, and how many of them depending on
+ * the size argument; flags and types by name; strings quoted and escaped the
+ * strace way; pointers as hex, NULL for zero; fds as numbers; "old => new" for
+ * the output fields strace shows on exit; `= RET` or `= -1 ENAME (Message)`
+ * starting at column 40. Key and value bytes, which strace cannot show, go in
+ * a trailing comment (` /\* key="\x01..." value="\x02..." *\/`) that
+ * `bpfemu replay` reads back.
+ *
+ * This file reads union bpf_attr for printing only (sys.c stays the only
+ * reader that acts on it). Every line is formatted in memory and written with
+ * one write(2) to a file opened O_APPEND, so threads and processes sharing the
+ * trace neither interleave nor lose lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "map.h"
+#include "trace.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ATTR_OFF(f) offsetof(union bpf_attr, f)
+#define MAX_STRLEN 32u                  /* strace -s default */
+#define MAX_DATA 65536u                 /* larger keys/values are left out of the comment */
+
+/* ---- the output line ---- */
+
+struct line {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (l->oom)
+		return;
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap ? l->cap : 512;
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		char *p = realloc(l->p, cap);
+		if (!p) {
+			l->oom = true;
+			return;
+		}
+		l->p = p;
+		l->cap = cap;
+	}
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+	l->p[l->len] = '\0';
+}
+
+static void puts_(struct line *l, const char *s) { put(l, s, strlen(s)); }
+
+static void __attribute__((format(printf, 2, 3))) putf(struct line *l, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(l, buf, MIN((size_t)n, sizeof(buf) - 1));
+}
+
+/* ---- names (strace 6.1's spelling; values it has no name for print as hex) ---- */
+
+static const char *const cmd_names[] = {
+	"BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
+	"BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
+	"BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
+	"BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
+	"BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
+	"BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID", "BPF_MAP_LOOKUP_BATCH",
+	"BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE",
+	"BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS",
+	"BPF_ITER_CREATE", "BPF_LINK_DETACH", "BPF_PROG_BIND_MAP",
+};
+
+static const char *const map_type_names[] = {
+	"UNSPEC", "HASH", "ARRAY", "PROG_ARRAY", "PERF_EVENT_ARRAY", "PERCPU_HASH", "PERCPU_ARRAY",
+	"STACK_TRACE", "CGROUP_ARRAY", "LRU_HASH", "LRU_PERCPU_HASH", "LPM_TRIE", "ARRAY_OF_MAPS",
+	"HASH_OF_MAPS", "DEVMAP", "SOCKMAP", "CPUMAP", "XSKMAP", "SOCKHASH", "CGROUP_STORAGE",
+	"REUSEPORT_SOCKARRAY", "PERCPU_CGROUP_STORAGE", "QUEUE", "STACK", "SK_STORAGE", "DEVMAP_HASH",
+	"STRUCT_OPS", "RINGBUF", "INODE_STORAGE", "TASK_STORAGE", "BLOOM_FILTER", "USER_RINGBUF",
+};
+
+static const char *const prog_type_names[] = {
+	"UNSPEC", "SOCKET_FILTER", "KPROBE", "SCHED_CLS", "SCHED_ACT", "TRACEPOINT", "XDP", "PERF_EVENT",
+	"CGROUP_SKB", "CGROUP_SOCK", "LWT_IN", "LWT_OUT", "LWT_XMIT", "SOCK_OPS", "SK_SKB",
+	"CGROUP_DEVICE", "SK_MSG", "RAW_TRACEPOINT", "CGROUP_SOCK_ADDR", "LWT_SEG6LOCAL", "LIRC_MODE2",
+	"SK_REUSEPORT", "FLOW_DISSECTOR", "CGROUP_SYSCTL", "RAW_TRACEPOINT_WRITABLE", "CGROUP_SOCKOPT",
+	"TRACING", "STRUCT_OPS", "EXT", "LSM", "SK_LOOKUP", "SYSCALL",
+};
+
+static const char *const attach_type_names[] = {
+	"CGROUP_INET_INGRESS", "CGROUP_INET_EGRESS", "CGROUP_INET_SOCK_CREATE", "CGROUP_SOCK_OPS",
+	"SK_SKB_STREAM_PARSER", "SK_SKB_STREAM_VERDICT", "CGROUP_DEVICE", "SK_MSG_VERDICT",
+	"CGROUP_INET4_BIND", "CGROUP_INET6_BIND", "CGROUP_INET4_CONNECT", "CGROUP_INET6_CONNECT",
+	"CGROUP_INET4_POST_BIND", "CGROUP_INET6_POST_BIND", "CGROUP_UDP4_SENDMSG", "CGROUP_UDP6_SENDMSG",
+	"LIRC_MODE2", "FLOW_DISSECTOR", "CGROUP_SYSCTL", "CGROUP_UDP4_RECVMSG", "CGROUP_UDP6_RECVMSG",
+	"CGROUP_GETSOCKOPT", "CGROUP_SETSOCKOPT", "TRACE_RAW_TP", "TRACE_FENTRY", "TRACE_FEXIT",
+	"MODIFY_RETURN", "LSM_MAC", "TRACE_ITER", "CGROUP_INET4_GETPEERNAME", "CGROUP_INET6_GETPEERNAME",
+	"CGROUP_INET4_GETSOCKNAME", "CGROUP_INET6_GETSOCKNAME", "XDP_DEVMAP", "CGROUP_INET_SOCK_RELEASE",
+	"XDP_CPUMAP", "SK_LOOKUP", "XDP", "SK_SKB_VERDICT", "SK_REUSEPORT_SELECT",
+	"SK_REUSEPORT_SELECT_OR_MIGRATE", "PERF_EVENT", "TRACE_KPROBE_MULTI", "LSM_CGROUP",
+};
+
+struct flag { unsigned long long bit; const char *name; };
+
+static const struct flag map_flags[] = {
+	{ 1u << 0, "BPF_F_NO_PREALLOC" }, { 1u << 1, "BPF_F_NO_COMMON_LRU" }, { 1u << 2, "BPF_F_NUMA_NODE" },
+	{ 1u << 3, "BPF_F_RDONLY" }, { 1u << 4, "BPF_F_WRONLY" }, { 1u << 5, "BPF_F_STACK_BUILD_ID" },
+	{ 1u << 6, "BPF_F_ZERO_SEED" }, { 1u << 7, "BPF_F_RDONLY_PROG" }, { 1u << 8, "BPF_F_WRONLY_PROG" },
+	{ 1u << 9, "BPF_F_CLONE" }, { 1u << 10, "BPF_F_MMAPABLE" }, { 1u << 11, "BPF_F_PRESERVE_ELEMS" },
+	{ 1u << 12, "BPF_F_INNER_MAP" },
+};
+static const struct flag prog_flags[] = {
+	{ 1u << 0, "BPF_F_STRICT_ALIGNMENT" }, { 1u << 1, "BPF_F_ANY_ALIGNMENT" },
+	{ 1u << 2, "BPF_F_TEST_RND_HI32" }, { 1u << 3, "BPF_F_TEST_STATE_FREQ" }, { 1u << 4, "BPF_F_SLEEPABLE" },
+};
+static const struct flag file_flags[] = { { 1u << 3, "BPF_F_RDONLY" }, { 1u << 4, "BPF_F_WRONLY" } };
+static const struct flag lookup_flags[] = { { 1u << 2, "BPF_F_LOCK" } };
+
+/* strace's xlat of a value: NAME, or 0xN followed by a comment with the unknown placeholder */
+static void put_xval(struct line *l, unsigned long long v, const char *const *names, size_t n,
+		     const char *prefix, const char *unknown)
+{
+	if (v < n && names[v])
+		putf(l, "%s%s", prefix, names[v]);
+	else
+		putf(l, "%#llx /* %s */", v, unknown);
+}
+
+/* strace's printflags: known bits joined by |, the rest as hex; 0 as "0" (or zero_name) */
+static void put_flags(struct line *l, unsigned long long v, const struct flag *f, size_t n,
+		      const char *zero_name, const char *unknown)
+{
+	unsigned long long rest = v;
+	bool any = false;
+
+	if (!v) {
+		puts_(l, zero_name ? zero_name : "0");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v & f[i].bit) {
+			putf(l, "%s%s", any ? "|" : "", f[i].name);
+			rest &= ~f[i].bit;
+			any = true;
+		}
+	}
+	if (!any)
+		putf(l, "%#llx /* %s */", v, unknown);
+	else if (rest)
+		putf(l, "|%#llx", rest);
+}
+
+static void put_addr(struct line *l, unsigned long long a)
+{
+	if (a)
+		putf(l, "%#llx", a);
+	else
+		puts_(l, "NULL");
+}
+
+/* strace's string_quote: printable ASCII as is, \" \\ \t \n \v \f \r, the
+ * rest in octal (three digits when an octal digit follows); hex forces \xHH. */
+static void put_quoted(struct line *l, const unsigned char *s, size_t n, bool hex)
+{
+	put(l, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char b[8];
+		if (hex) {
+			snprintf(b, sizeof(b), "\\x%02x", c);
+		} else if (c == '"' || c == '\\') {
+			b[0] = '\\', b[1] = (char)c, b[2] = 0;
+		} else if (c >= ' ' && c <= 0x7e) {
+			b[0] = (char)c, b[1] = 0;
+		} else if (c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+			b[0] = '\\', b[1] = "tnvfr"[c == '\t' ? 0 : c == '\n' ? 1 : c == '\v' ? 2 : c == '\f' ? 3 : 4];
+			b[2] = 0;
+		} else if (i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '7') {
+			snprintf(b, sizeof(b), "\\%03o", c);
+		} else {
+			snprintf(b, sizeof(b), "\\%o", c);
+		}
+		puts_(l, b);
+	}
+	put(l, "\"", 1);
+}
+
+/* A fixed-size char array field (PRINT_FIELD_CSTRING_SZ): up to the NUL, or all n bytes and "..." */
+static void put_cstring_sz(struct line *l, const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	if (len == n && n)
+		len = n - 1;   /* strace keeps room for the terminator it did not find */
+	put_quoted(l, (const unsigned char *)s, len, false);
+	if (!memchr(s, '\0', n))
+		puts_(l, "...");
+}
+
+/* A user string (printstr/printpath): NULL, the address as hex if unreadable,
+ * else quoted. limit is strace's -s (0 for paths: no cut); len >= 0 bounds
+ * the buffer (log_buf/log_size). Unterminated strings end in "...". */
+static void put_ustr(struct line *l, unsigned long long addr, size_t limit, long long len)
+{
+	char buf[4096];
+	size_t size, have;
+	bool cut;
+
+	if (!addr) {
+		puts_(l, "NULL");
+		return;
+	}
+	if (len < 0)
+		size = limit ? limit + 1 : sizeof(buf);
+	else
+		size = MIN((size_t)len, limit ? limit : sizeof(buf));
+	if (!size) {
+		puts_(l, "\"\"");
+		return;
+	}
+	long n = emu_strncpy_from_user(buf, (const void *)(unsigned long)addr, size);
+	if (n == -EFAULT) {
+		putf(l, "%#llx", addr);
+		return;
+	}
+	if (n >= 0) {
+		have = (size_t)n;
+		cut = false;
+	} else {
+		have = len < 0 && limit ? limit : size;
+		cut = true;
+	}
+	put_quoted(l, (const unsigned char *)buf, have, false);
+	if (cut)
+		puts_(l, "...");
+}
+
+/* ---- per-command decoders (strace 6.1's field order and size breaks) ---- */
+
+struct dec {
+	struct line *l;
+	const union bpf_attr *a;        /* as on entry */
+	const union bpf_attr *after;    /* as on exit (output fields) */
+	unsigned int len;               /* min(size, what we hold) */
+	long ret;
+};
+
+#define SEP(d) puts_((d)->l, ", ")
+
+static void dec_map_create(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	struct line *l = d->l;
+
+	puts_(l, "map_type=");
+	put_xval(l, a->map_type, map_type_names, ARRAY_SIZE(map_type_names), "BPF_MAP_TYPE_", "BPF_MAP_TYPE_???");
+	putf(l, ", key_size=%u, value_size=%u, max_entries=%u", a->key_size, a->value_size, a->max_entries);
+	if (d->len <= ATTR_OFF(map_flags))
+		return;
+	puts_(l, ", map_flags=");
+	put_flags(l, a->map_flags, map_flags, ARRAY_SIZE(map_flags), NULL, "BPF_F_???");
+	if (d->len <= ATTR_OFF(inner_map_fd))
+		return;
+	putf(l, ", inner_map_fd=%d", (int)a->inner_map_fd);
+	if (d->len <= ATTR_OFF(numa_node))
+		return;
+	if (a->map_flags & BPF_F_NUMA_NODE) {
+		if (a->numa_node == (__u32)-1)
+			putf(l, ", numa_node=%u /* NUMA_NO_NODE */", a->numa_node);
+		else
+			putf(l, ", numa_node=%u", a->numa_node);
+	}
+	if (d->len <= ATTR_OFF(map_name))
+		return;
+	puts_(l, ", map_name=");
+	put_cstring_sz(l, a->map_name, MIN(sizeof(a->map_name), d->len - ATTR_OFF(map_name)));
+	if (d->len <= ATTR_OFF(map_ifindex))
+		return;
+	char ifname[IF_NAMESIZE];
+	if (a->map_ifindex && if_indextoname(a->map_ifindex, ifname))
+		putf(l, ", map_ifindex=if_nametoindex(\"%s\")", ifname);
+	else
+		putf(l, ", map_ifindex=%u", a->map_ifindex);
+	if (d->len <= ATTR_OFF(btf_fd))
+		return;
+	putf(l, ", btf_fd=%d, btf_key_type_id=%u, btf_value_type_id=%u", (int)a->btf_fd, a->btf_key_type_id,
+	     a->btf_value_type_id);
+	if (d->len <= ATTR_OFF(btf_vmlinux_value_type_id))
+		return;
+	putf(l, ", btf_vmlinux_value_type_id=%u", a->btf_vmlinux_value_type_id);
+	if (d->len <= ATTR_OFF(map_extra))
+		return;
+	putf(l, ", map_extra=%llu", (unsigned long long)a->map_extra);
+}
+
+static void dec_elem(struct dec *d)         /* LOOKUP_ELEM, LOOKUP_AND_DELETE_ELEM */
+{
+	const union bpf_attr *a = d->a;
+	putf(d->l, "map_fd=%d, key=", (int)a->map_fd);
+	put_addr(d->l, a->key);
+	puts_(d->l, ", value=");
+	put_addr(d->l, a->value);
+	if (d->len <= ATTR_OFF(flags))
+		return;
+	puts_(d->l, ", flags=");
+	put_flags(d->l, a->flags, lookup_flags, ARRAY_SIZE(lookup_flags), "BPF_ANY", "BPF_???");
+}
+
+static void dec_update(struct dec *d)
+{
+	static const char *const names[] = { "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST", NULL, "BPF_F_LOCK" };
+	const union bpf_attr *a = d->a;
+	putf(d->l, "map_fd=%d, key=", (int)a->map_fd);
+	put_addr(d->l, a->key);
+	puts_(d->l, ", value=");
+	put_addr(d->l, a->value);
+	puts_(d->l, ", flags=");
+	put_xval(d->l, a->flags, names, ARRAY_SIZE(names), "", "BPF_???");
+}
+
+static void dec_delete(struct dec *d)
+{
+	putf(d->l, "map_fd=%d, key=", (int)d->a->map_fd);
+	put_addr(d->l, d->a->key);
+}
+
+static void dec_next_key(struct dec *d)
+{
+	dec_delete(d);
+	puts_(d->l, ", next_key=");
+	put_addr(d->l, d->a->next_key);
+}
+
+static void dec_freeze(struct dec *d) { putf(d->l, "map_fd=%d", (int)d->a->map_fd); }
+
+static void dec_prog_load(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	struct line *l = d->l;
+
+	puts_(l, "prog_type=");
+	put_xval(l, a->prog_type, prog_type_names, ARRAY_SIZE(prog_type_names), "BPF_PROG_TYPE_",
+		 "BPF_PROG_TYPE_???");
+	putf(l, ", insn_cnt=%u, insns=", a->insn_cnt);
+	put_addr(l, a->insns);
+	puts_(l, ", license=");
+	put_ustr(l, a->license, MAX_STRLEN, -1);
+	if (d->len <= ATTR_OFF(log_level))
+		return;
+	putf(l, ", log_level=%u, log_size=%u, log_buf=", a->log_level, a->log_size);
+	put_ustr(l, a->log_buf, MAX_STRLEN, a->log_size);
+	if (d->len <= ATTR_OFF(kern_version))
+		return;
+	putf(l, ", kern_version=KERNEL_VERSION(%u, %u, %u)", a->kern_version >> 16, (a->kern_version >> 8) & 0xff,
+	     a->kern_version & 0xff);
+	if (d->len <= ATTR_OFF(prog_flags))
+		return;
+	puts_(l, ", prog_flags=");
+	put_flags(l, a->prog_flags, prog_flags, ARRAY_SIZE(prog_flags), NULL, "BPF_F_???");
+	if (d->len <= ATTR_OFF(prog_name))
+		return;
+	puts_(l, ", prog_name=");
+	put_cstring_sz(l, a->prog_name, MIN(sizeof(a->prog_name), d->len - ATTR_OFF(prog_name)));
+	if (d->len <= ATTR_OFF(prog_ifindex))
+		return;
+	char ifname[IF_NAMESIZE];
+	if (a->prog_ifindex && if_indextoname(a->prog_ifindex, ifname))
+		putf(l, ", prog_ifindex=if_nametoindex(\"%s\")", ifname);
+	else
+		putf(l, ", prog_ifindex=%u", a->prog_ifindex);
+	if (d->len <= ATTR_OFF(expected_attach_type))
+		return;
+	puts_(l, ", expected_attach_type=");
+	put_xval(l, a->expected_attach_type, attach_type_names, ARRAY_SIZE(attach_type_names), "BPF_", "BPF_???");
+	if (d->len <= ATTR_OFF(prog_btf_fd))
+		return;
+	putf(l, ", prog_btf_fd=%d, func_info_rec_size=%u, func_info=", (int)a->prog_btf_fd, a->func_info_rec_size);
+	put_addr(l, a->func_info);
+	putf(l, ", func_info_cnt=%u, line_info_rec_size=%u, line_info=", a->func_info_cnt, a->line_info_rec_size);
+	put_addr(l, a->line_info);
+	putf(l, ", line_info_cnt=%u", a->line_info_cnt);
+	if (d->len <= ATTR_OFF(attach_btf_id))
+		return;
+	putf(l, ", attach_btf_id=%u", a->attach_btf_id);
+	if (d->len <= ATTR_OFF(attach_prog_fd))
+		return;
+	putf(l, ", attach_prog_fd=%d", (int)a->attach_prog_fd);
+	if (d->len <= ATTR_OFF(fd_array))
+		return;
+	puts_(l, ", fd_array=");
+	put_addr(l, a->fd_array);
+}
+
+static void dec_obj(struct dec *d)          /* OBJ_PIN, OBJ_GET */
+{
+	puts_(d->l, "pathname=");
+	put_ustr(d->l, d->a->pathname, 0, -1);
+	putf(d->l, ", bpf_fd=%d", (int)d->a->bpf_fd);
+	if (d->len <= ATTR_OFF(file_flags))
+		return;
+	puts_(d->l, ", file_flags=");
+	put_flags(d->l, d->a->file_flags, file_flags, ARRAY_SIZE(file_flags), NULL, "BPF_F_???");
+}
+
+static void dec_next_id(struct dec *d)
+{
+	putf(d->l, "start_id=%u, next_id=%u", d->a->start_id, d->a->next_id);
+	if (d->ret >= 0 && d->after && d->after->next_id != d->a->next_id)
+		putf(d->l, " => %u", d->after->next_id);
+	if (d->len <= ATTR_OFF(open_flags))
+		return;
+	puts_(d->l, ", open_flags=");
+	put_flags(d->l, d->a->open_flags, file_flags, ARRAY_SIZE(file_flags), NULL, "BPF_F_???");
+}
+
+static void dec_fd_by_id(struct dec *d, const char *what)   /* PROG_, MAP_GET_FD_BY_ID */
+{
+	putf(d->l, "%s=%u, next_id=%u", what, d->a->start_id, d->a->next_id);
+	if (d->len <= ATTR_OFF(open_flags))
+		return;
+	puts_(d->l, ", open_flags=");
+	put_flags(d->l, d->a->open_flags, file_flags, ARRAY_SIZE(file_flags), NULL, "BPF_F_???");
+}
+static void dec_prog_fd_by_id(struct dec *d) { dec_fd_by_id(d, "prog_id"); }
+static void dec_map_fd_by_id(struct dec *d) { dec_fd_by_id(d, "map_id"); }
+static void dec_btf_fd_by_id(struct dec *d) { putf(d->l, "btf_id=%u", d->a->btf_id); }
+static void dec_link_fd_by_id(struct dec *d) { putf(d->l, "link_id=%u", d->a->link_id); }
+
+static void dec_info(struct dec *d)
+{
+	putf(d->l, "info={bpf_fd=%d, info_len=%u", (int)d->a->info.bpf_fd, d->a->info.info_len);
+	if (d->ret >= 0 && d->after && d->after->info.info_len != d->a->info.info_len)
+		putf(d->l, " => %u", d->after->info.info_len);
+	puts_(d->l, ", info=");
+	put_addr(d->l, d->a->info.info);
+	puts_(d->l, "}");
+}
+
+struct decoder {
+	void (*fn)(struct dec *d);
+	unsigned int attr_size;         /* strace 6.1's struct size: non-zero bytes past it print ", ..." */
+};
+
+#define D(cmd, f, last) [cmd] = { f, offsetofend(union bpf_attr, last) }
+static const struct decoder decoders[] = {
+	D(BPF_MAP_CREATE, dec_map_create, map_extra),
+	D(BPF_MAP_LOOKUP_ELEM, dec_elem, flags),
+	D(BPF_MAP_UPDATE_ELEM, dec_update, flags),
+	D(BPF_MAP_DELETE_ELEM, dec_delete, key),
+	D(BPF_MAP_GET_NEXT_KEY, dec_next_key, next_key),
+	D(BPF_PROG_LOAD, dec_prog_load, fd_array),
+	D(BPF_OBJ_PIN, dec_obj, file_flags),
+	D(BPF_OBJ_GET, dec_obj, file_flags),
+	D(BPF_PROG_GET_NEXT_ID, dec_next_id, open_flags),
+	D(BPF_MAP_GET_NEXT_ID, dec_next_id, open_flags),
+	D(BPF_PROG_GET_FD_BY_ID, dec_prog_fd_by_id, open_flags),
+	D(BPF_MAP_GET_FD_BY_ID, dec_map_fd_by_id, open_flags),
+	D(BPF_OBJ_GET_INFO_BY_FD, dec_info, info.info),
+	D(BPF_BTF_GET_FD_BY_ID, dec_btf_fd_by_id, btf_id),
+	D(BPF_MAP_LOOKUP_AND_DELETE_ELEM, dec_elem, flags),
+	D(BPF_MAP_FREEZE, dec_freeze, map_fd),
+	D(BPF_BTF_GET_NEXT_ID, dec_next_id, open_flags),
+	D(BPF_LINK_GET_FD_BY_ID, dec_link_fd_by_id, link_id),
+	D(BPF_LINK_GET_NEXT_ID, dec_next_id, open_flags),
+};
+#undef D
+
+/* Any non-zero byte of the attr past attr_size (up to size)? */
+static bool extra_data(const struct emu_trace_call *t, unsigned int attr_size)
+{
+	unsigned char buf[256];
+	for (unsigned int off = attr_size; off < t->size;) {
+		unsigned int n = MIN((unsigned int)sizeof(buf), t->size - off);
+		if (off + n <= EMU_TRACE_ATTR)
+			memcpy(buf, t->before + off, n);
+		else if (emu_copy_from_user(buf, (const char *)t->uattr + off, n))
+			return false;
+		for (unsigned int i = 0; i < n; i++)
+			if (buf[i])
+				return true;
+		off += n;
+	}
+	return false;
+}
+
+/* ---- key/value bytes for replay ---- */
+
+static void put_data(struct line *l, bool *open, const char *name, unsigned long long addr, size_t n)
+{
+	if (!addr || !n || n > MAX_DATA)
+		return;
+	unsigned char *buf = malloc(n);
+	if (!buf)
+		return;
+	if (!emu_copy_from_user(buf, (const void *)(unsigned long)addr, n)) {
+		puts_(l, *open ? " " : " /* ");
+		*open = true;
+		putf(l, "%s=", name);
+		put_quoted(l, buf, n, true);
+	}
+	free(buf);
+}
+
+static void put_comment(struct line *l, int cmd, const union bpf_attr *a, const void *uattr, long ret)
+{
+	bool open = false;
+	__u32 ks = 0, vs = 0;
+
+	switch (cmd) {
+	case BPF_MAP_LOOKUP_ELEM:
+	case BPF_MAP_UPDATE_ELEM:
+	case BPF_MAP_DELETE_ELEM:
+	case BPF_MAP_GET_NEXT_KEY:
+	case BPF_MAP_LOOKUP_AND_DELETE_ELEM: {
+		struct emu_obj *map;
+		int acc;
+		if (emu_fd_get((int)a->map_fd, EMU_KIND_MAP, &map, &acc))
+			return;
+		if (map->ops) {
+			ks = emu_map_desc(map)->key_size;
+			vs = emu_map_value_size(map);
+		}
+		emu_obj_put(map);
+		break;
+	}
+	case BPF_PROG_LOAD:
+		if (a->insn_cnt && a->insn_cnt <= MAX_DATA / 8)
+			put_data(l, &open, "insns", a->insns, a->insn_cnt * 8ull);
+		goto out;
+	case BPF_OBJ_GET_INFO_BY_FD:       /* the object's id, for replay to map ids */
+		if (ret == 0) {
+			__u32 len = 0;
+			if (!emu_copy_from_user(&len, (const char *)uattr + ATTR_OFF(info.info_len), sizeof(len)))
+				put_data(l, &open, "info", a->info.info, MIN(len, 64u));
+		}
+		goto out;
+	default:
+		return;
+	}
+	put_data(l, &open, "key", a->key, ks);
+	switch (cmd) {
+	case BPF_MAP_UPDATE_ELEM:
+		put_data(l, &open, "value", a->value, vs);
+		break;
+	case BPF_MAP_LOOKUP_ELEM:
+	case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+		if (ret == 0)
+			put_data(l, &open, "value", a->value, vs);
+		break;
+	case BPF_MAP_GET_NEXT_KEY:
+		if (ret == 0)
+			put_data(l, &open, "next_key", a->next_key, ks);
+		break;
+	}
+out:
+	if (open)
+		puts_(l, " */");
+}
+
+/* ---- the trace file ---- */
+
+/* The trace fd sits high (F_DUPFD from TRACE_FD_MIN) so the traced program's
+ * fds are numbered as without tracing; a program may still close or reuse it
+ * (close_range, dup2), so each line first checks it is still our file. */
+#define TRACE_FD_MIN 600
+static int trace_fd = -1;
+static dev_t trace_dev;
+static ino_t trace_ino;
+static pid_t leader;
+static pthread_once_t trace_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int trace_open(void)
+{
+	const struct emu_config *c = emu_config();
+	struct stat st;
+	int fd = open(c->trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, TRACE_FD_MIN);
+	if (high >= 0) {
+		close(fd);
+		fd = high;
+	}
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	trace_dev = st.st_dev;
+	trace_ino = st.st_ino;
+	return fd;
+}
+
+static void trace_init(void)
+{
+	const struct emu_config *c = emu_config();
+	if (!c->trace[0])
+		return;
+	int fd = trace_open();
+	if (fd < 0) {
+		char msg[PATH_MAX + 64];
+		int n = snprintf(msg, sizeof(msg), "bpfemu: BPFEMU_TRACE=%s: %s\n", c->trace, strerror(-fd));
+		if (n > 0 && write(STDERR_FILENO, msg, MIN((size_t)n, sizeof(msg) - 1)) < 0) {
+			/* nothing more to say */
+		}
+		return;
+	}
+	leader = c->trace_pid > 0 ? c->trace_pid : getpid();
+	__atomic_store_n(&trace_fd, fd, __ATOMIC_RELEASE);
+}
+
+/* Our trace fd, reopened if the program closed or replaced it; -1 if lost. */
+static int trace_fd_checked(void)
+{
+	struct stat st;
+	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
+	if (fd >= 0 && !fstat(fd, &st) && st.st_dev == trace_dev && st.st_ino == trace_ino)
+		return fd;
+	pthread_mutex_lock(&trace_lock);
+	fd = trace_fd;
+	if (fd < 0 || fstat(fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino) {
+		fd = trace_open();       /* the old number is not ours any more: leave it alone */
+		__atomic_store_n(&trace_fd, fd < 0 ? -1 : fd, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&trace_lock);
+	return fd;
+}
+
+bool emu_trace_enter(struct emu_trace_call *t, int cmd, const void *uattr, unsigned int size)
+{
+	pthread_once(&trace_once, trace_init);
+	if (trace_fd < 0)
+		return false;
+	t->cmd = cmd;
+	t->uattr = uattr;
+	t->size = size;
+	memset(t->before, 0, sizeof(t->before));
+	t->readable = size && !emu_copy_from_user(t->before, uattr, MIN(size, EMU_TRACE_ATTR));
+	return true;
+}
+
+static const char *errno_name(int e, char *buf, size_t len)
+{
+	switch (e) {
+	case 512: return "ERESTARTSYS";
+	case 513: return "ERESTARTNOINTR";
+	case 514: return "ERESTARTNOHAND";
+	case 515: return "ENOIOCTLCMD";
+	case 516: return "ERESTART_RESTARTBLOCK";
+	case 524: return "ENOTSUPP";
+	}
+	const char *n = strerrorname_np(e);
+	if (n)
+		return n;
+	snprintf(buf, len, "%d", e);
+	return buf;
+}
+
+void emu_trace_exit(struct emu_trace_call *t, long ret)
+{
+	struct line l = { 0 };
+	int saved = errno;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	const struct decoder *dec = t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(decoders) && decoders[t->cmd].fn ?
+		&decoders[t->cmd] : NULL;
+
+	if (tid != leader)
+		putf(&l, "[pid %5u] ", (unsigned int)tid);
+	puts_(&l, "bpf(");
+	if (t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(cmd_names))
+		puts_(&l, cmd_names[t->cmd]);
+	else
+		putf(&l, "%#x /* BPF_??? */", (unsigned int)t->cmd);
+	puts_(&l, ", ");
+	if (!dec || !t->readable) {
+		put_addr(&l, (unsigned long)t->uattr);
+	} else {
+		union bpf_attr before, after;
+		unsigned int len = MIN(t->size, (unsigned int)sizeof(before));
+		bool have_after;
+		memset(&before, 0, sizeof(before));
+		memcpy(&before, t->before, len);
+		memset(&after, 0, sizeof(after));
+		have_after = !emu_copy_from_user(&after, t->uattr, len);
+		struct dec d = { &l, &before, have_after ? &after : NULL, len, ret };
+		puts_(&l, "{");
+		dec->fn(&d);
+		if (extra_data(t, dec->attr_size))
+			puts_(&l, ", ...");
+		puts_(&l, "}");
+	}
+	putf(&l, ", %u)", t->size);
+	/* strace starts the return value at column 40 */
+	if (l.len < 40) {
+		static const char spaces[] = "                                        ";
+		put(&l, spaces, 40 - l.len);
+	} else {
+		put(&l, " ", 1);
+	}
+	if (ret >= 0) {
+		putf(&l, "= %ld", ret);
+	} else {
+		char num[16];
+		int e = (int)-ret;
+		putf(&l, "= -1 %s (%s)", errno_name(e, num, sizeof(num)), strerror(e));
+	}
+	if (dec && t->readable) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		memcpy(&a, t->before, MIN(t->size, (unsigned int)sizeof(a)));
+		put_comment(&l, t->cmd, &a, t->uattr, ret);
+	}
+	put(&l, "\n", 1);
+	int fd = l.oom ? -1 : trace_fd_checked();
+	if (fd >= 0 && write(fd, l.p, l.len) < 0) {
+		/* a full disk loses trace lines, never the call */
+	}
+	free(l.p);
+	errno = saved;
+}
+
+/* ---- names back to values (bpfemu replay) ---- */
+
+static bool name_in(const char *name, const char *prefix, const char *const *names, size_t n,
+		    unsigned long long *v)
+{
+	size_t pl = strlen(prefix);
+	if (strncmp(name, prefix, pl))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(name + pl, names[i])) {
+			*v = i;
+			return true;
+		}
+	return false;
+}
+
+static bool flag_in(const char *name, const struct flag *f, size_t n, unsigned long long *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, f[i].name)) {
+			*v = f[i].bit;
+			return true;
+		}
+	return false;
+}
+
+bool emu_trace_name_value(const char *name, unsigned long long *v)
+{
+	static const char *const upd[] = { "BPF_ANY", "BPF_NOEXIST", "BPF_EXIST" };
+	return name_in(name, "", upd, ARRAY_SIZE(upd), v) ||
+	       name_in(name, "BPF_MAP_TYPE_", map_type_names, ARRAY_SIZE(map_type_names), v) ||
+	       name_in(name, "BPF_PROG_TYPE_", prog_type_names, ARRAY_SIZE(prog_type_names), v) ||
+	       name_in(name, "BPF_", attach_type_names, ARRAY_SIZE(attach_type_names), v) ||
+	       flag_in(name, map_flags, ARRAY_SIZE(map_flags), v) ||
+	       flag_in(name, prog_flags, ARRAY_SIZE(prog_flags), v) ||
+	       flag_in(name, lookup_flags, ARRAY_SIZE(lookup_flags), v);
+}
+
+int emu_trace_cmd_value(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_names); i++)
+		if (!strcmp(name, cmd_names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *emu_trace_cmd_name(int cmd)
+{
+	return cmd >= 0 && (size_t)cmd < ARRAY_SIZE(cmd_names) ? cmd_names[cmd] : "BPF_???";
+}
