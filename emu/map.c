@@ -103,6 +103,11 @@ int emu_map_create(const struct emu_map_spec *spec)
 		if (err)
 			goto fail;
 	}
+	if (ops->init_spec) {
+		err = ops->init_spec(map, spec);
+		if (err)
+			goto fail;
+	}
 	h->id = emu_id_alloc(EMU_KIND_MAP);
 	if (!h->id) {
 		err = -ENOSPC;

@@ -28,6 +28,7 @@ struct emu_map_ops {
 	int (*check_spec)(const struct emu_map_spec *spec);                 /* optional */
 	__u64 (*data_size)(const struct emu_map_spec *spec);
 	int (*init)(struct emu_obj *map);                                   /* optional */
+	int (*init_spec)(struct emu_obj *map, const struct emu_map_spec *spec); /* optional: init that needs the spec */
 	__u64 (*mem_usage)(const struct emu_obj *map);                      /* bytes_memlock */
 
 	/* element operations, callable from user space; the caller copied key and value in */
@@ -60,6 +61,21 @@ static inline __u32 emu_map_value_size(const struct emu_obj *map)
 /* the families (one file each, emu/map_types.h lists them) */
 extern const struct emu_map_ops htab_map_ops;
 extern const struct emu_map_ops array_map_ops;
+extern const struct emu_map_ops prog_array_map_ops;
+extern const struct emu_map_ops perf_event_array_map_ops;
+extern const struct emu_map_ops cgroup_array_map_ops;
+extern const struct emu_map_ops array_of_maps_map_ops;
+extern const struct emu_map_ops htab_of_maps_map_ops;
+
+/* emu/map_in_map.c: references from a map's slots to other objects (hard
+ * links under <root>/refs/<holder id>/), and the inner-map template */
+int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held; or -errno */
+void emu_refs_unlock(int dfd);
+int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
+void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
+int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
+int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
+int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
 
 /* emu/map.c: the command handlers' map side, attr already decoded */
 int emu_map_create(const struct emu_map_spec *spec);

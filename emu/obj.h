@@ -133,6 +133,8 @@ int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
+bool emu_obj_alive(enum emu_kind kind, __u32 id);   /* reached by a pin or a visible fd */
+void emu_refs_gc(void);                             /* emu/map_in_map.c: drop dead holders' references */
 
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */

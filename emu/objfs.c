@@ -251,14 +251,26 @@ static int scan_ids(struct scan *s)
 	if (!realpath(c->root, root_real))
 		snprintf(root_real, sizeof(root_real), "%s", c->root);
 	scan_dir(s, c->bpffs_dir, 0);
+	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
+		char refs[PATH_MAX];
+		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
+		scan_dir(s, refs, 0);
+	}
 	if (!(s->want && s->best))
 		scan_procs(s, root_real, strlen(root_real));
 	return 0;
 }
 
+bool emu_obj_alive(enum emu_kind kind, __u32 id)
+{
+	struct scan s = { .kind = kind, .want = id };
+	return !scan_ids(&s) && s.best == id;
+}
+
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
 {
 	struct scan s = { .kind = kind, .start = start };
+	emu_refs_gc();
 	int err = scan_ids(&s);
 	if (err)
 		return err;
@@ -271,6 +283,7 @@ int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 {
 	struct scan s = { .kind = kind, .want = id };
+	emu_refs_gc();
 	int err = scan_ids(&s);
 	if (err)
 		return err;
