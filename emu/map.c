@@ -217,7 +217,7 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -EACCES;
 		goto out;
 	}
-	if (!obj->ops || !obj->ops->mmap_check) {
+	if (!obj->ops || (!obj->ops->mmap_check && !obj->ops->mmap_check_prot)) {
 		err = -ENOTSUPP;
 		goto out;
 	}
@@ -235,7 +235,8 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 			goto out;
 		}
 	}
-	err = obj->ops->mmap_check(obj, len, off);
+	err = obj->ops->mmap_check_prot ? obj->ops->mmap_check_prot(obj, len, off, prot)
+					: obj->ops->mmap_check(obj, len, off);
 	if (!err)
 		*real_off = (off_t)obj->hdr->data_off + off;
 out:

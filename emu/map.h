@@ -44,6 +44,8 @@ struct emu_map_ops {
 
 	/* mmap of the map fd: 0 if allowed (the file offset of the data is data_off + off) */
 	int (*mmap_check)(const struct emu_obj *map, size_t len, off_t off);    /* optional: -ENOTSUPP */
+	/* the same for families whose pages differ in what may be written (ring buffers); preferred */
+	int (*mmap_check_prot)(const struct emu_obj *map, size_t len, off_t off, int prot);
 };
 
 #ifndef ENOTSUPP
@@ -66,6 +68,12 @@ extern const struct emu_map_ops perf_event_array_map_ops;
 extern const struct emu_map_ops cgroup_array_map_ops;
 extern const struct emu_map_ops array_of_maps_map_ops;
 extern const struct emu_map_ops htab_of_maps_map_ops;
+extern const struct emu_map_ops ringbuf_map_ops;
+extern const struct emu_map_ops user_ringbuf_map_ops;
+
+/* emu/ringbuf.c: what a BPF program's bpf_ringbuf_output / bpf_user_ringbuf_drain do */
+int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags);
+long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx);
 
 /* emu/map_in_map.c: references from a map's slots to other objects (hard
  * links under <root>/refs/<holder id>/), and the inner-map template */
