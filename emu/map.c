@@ -115,6 +115,11 @@ int emu_map_create(const struct emu_map_spec *spec)
 		if (err)
 			goto fail;
 	}
+	if (ops->init_spec) {
+		err = ops->init_spec(map, spec);
+		if (err)
+			goto fail;
+	}
 	h->id = emu_id_alloc(EMU_KIND_MAP);
 	if (!h->id) {
 		err = -ENOSPC;
@@ -232,7 +237,7 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 		err = -EACCES;
 		goto out;
 	}
-	if (!obj->ops || !obj->ops->mmap_check || d->special) {
+	if (!obj->ops || (!obj->ops->mmap_check && !obj->ops->mmap_check_prot) || d->special) {
 		err = -ENOTSUPP;
 		goto out;
 	}
@@ -251,7 +256,8 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 			goto out;
 		}
 	}
-	err = obj->ops->mmap_check(obj, len, off);
+	err = obj->ops->mmap_check_prot ? obj->ops->mmap_check_prot(obj, len, off, prot)
+					: obj->ops->mmap_check(obj, len, off);
 	if (!err)
 		*real_off = (off_t)obj->hdr->data_off + off;
 out:

@@ -38,6 +38,7 @@ struct emu_map_ops {
 	int (*check_spec)(const struct emu_map_spec *spec);                 /* optional */
 	__u64 (*data_size)(const struct emu_map_spec *spec);
 	int (*init)(struct emu_obj *map);                                   /* optional */
+	int (*init_spec)(struct emu_obj *map, const struct emu_map_spec *spec); /* optional: init that needs the spec */
 	__u64 (*mem_usage)(const struct emu_obj *map);                      /* bytes_memlock */
 
 	/* element operations, callable from user space; the caller copied key and value in */
@@ -61,6 +62,8 @@ struct emu_map_ops {
 
 	/* mmap of the map fd: 0 if allowed (the file offset of the data is data_off + off) */
 	int (*mmap_check)(const struct emu_obj *map, size_t len, off_t off);    /* optional: -ENOTSUPP */
+	/* the same for families whose pages differ in what may be written (ring buffers); preferred */
+	int (*mmap_check_prot)(const struct emu_obj *map, size_t len, off_t off, int prot);
 };
 
 #ifndef ENOTSUPP
@@ -92,6 +95,27 @@ int emu_map_batch_elem_flags_check(const struct emu_obj *map, __u64 elem_flags);
 /* the families (one file each, emu/map_types.h lists them) */
 extern const struct emu_map_ops htab_map_ops;
 extern const struct emu_map_ops array_map_ops;
+extern const struct emu_map_ops prog_array_map_ops;
+extern const struct emu_map_ops perf_event_array_map_ops;
+extern const struct emu_map_ops cgroup_array_map_ops;
+extern const struct emu_map_ops array_of_maps_map_ops;
+extern const struct emu_map_ops htab_of_maps_map_ops;
+extern const struct emu_map_ops ringbuf_map_ops;
+extern const struct emu_map_ops user_ringbuf_map_ops;
+
+/* emu/ringbuf.c: what a BPF program's bpf_ringbuf_output / bpf_user_ringbuf_drain do */
+int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags);
+long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx);
+
+/* emu/map_in_map.c: references from a map's slots to other objects (hard
+ * links under <root>/refs/<holder id>/), and the inner-map template */
+int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held; or -errno */
+void emu_refs_unlock(int dfd);
+int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
+void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
+int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
+int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
+int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
 
 /* emu/map.c: the command handlers' map side, attr already decoded */
 int emu_map_create(const struct emu_map_spec *spec);

@@ -6,3 +6,10 @@
  */
 EMU_MAP_TYPE(BPF_MAP_TYPE_HASH, htab_map_ops)
 EMU_MAP_TYPE(BPF_MAP_TYPE_ARRAY, array_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_PROG_ARRAY, prog_array_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_PERF_EVENT_ARRAY, perf_event_array_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_CGROUP_ARRAY, cgroup_array_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_ARRAY_OF_MAPS, array_of_maps_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_HASH_OF_MAPS, htab_of_maps_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_RINGBUF, ringbuf_map_ops)
+EMU_MAP_TYPE(BPF_MAP_TYPE_USER_RINGBUF, user_ringbuf_map_ops)

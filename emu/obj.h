@@ -151,6 +151,8 @@ struct sigaction;
 void emu_uaccess_enable(void);
 bool emu_uaccess_fast(void);
 int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+bool emu_obj_alive(enum emu_kind kind, __u32 id);   /* reached by a pin or a visible fd */
+void emu_refs_gc(void);                             /* emu/map_in_map.c: drop dead holders' references */
 
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */

@@ -293,7 +293,6 @@ int emu_obj_hold(int fd, __u32 holder_id)
 	return 0;
 }
 
-static bool map_alive(__u32 id);
 
 static void scan_held(struct scan *s)
 {
@@ -311,7 +310,7 @@ static void scan_held(struct scan *s)
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		if (!map_alive(holder)) {
+		if (!emu_obj_alive(EMU_KIND_MAP, holder)) {
 			unlink(path);
 			continue;
 		}
@@ -343,6 +342,11 @@ static int scan_ids(struct scan *s)
 	scan_dir(s, c->bpffs_dir, 0);
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
+	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
+		char refs[PATH_MAX];
+		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
+		scan_dir(s, refs, 0);
+	}
 	if (!(s->want && s->best))
 		scan_procs(s, root_real, strlen(root_real));
 	if (s->kind == EMU_KIND_BTF && !(s->want && s->best))
@@ -350,15 +354,16 @@ static int scan_ids(struct scan *s)
 	return 0;
 }
 
-static bool map_alive(__u32 id)
+bool emu_obj_alive(enum emu_kind kind, __u32 id)
 {
-	struct scan m = { .kind = EMU_KIND_MAP, .want = id };
-	return !scan_ids(&m) && m.best == id;
+	struct scan s = { .kind = kind, .want = id };
+	return !scan_ids(&s) && s.best == id;
 }
 
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
 {
 	struct scan s = { .kind = kind, .start = start };
+	emu_refs_gc();
 	int err = scan_ids(&s);
 	if (err)
 		return err;
@@ -371,6 +376,7 @@ int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 {
 	struct scan s = { .kind = kind, .want = id };
+	emu_refs_gc();
 	int err = scan_ids(&s);
 	if (err)
 		return err;

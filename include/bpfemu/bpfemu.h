@@ -35,6 +35,23 @@ long bpfemu_bpf(int cmd, void *attr, unsigned int size);
  */
 void bpfemu_forget_fd(int fd);
 
+/*
+ * Ring buffers: what a BPF program does to them, done from user space (any
+ * process that has the map fd, e.g. from BPF_OBJ_GET of a pin).
+ *
+ * bpfemu_ringbuf_output: bpf_ringbuf_output() on a BPF_MAP_TYPE_RINGBUF map:
+ * appends one record of size bytes for consumers such as libbpf's
+ * ring_buffer__poll(). flags: BPF_RB_NO_WAKEUP / BPF_RB_FORCE_WAKEUP.
+ * Returns 0, or -1 and errno (EAGAIN: no room; EINVAL: not a ring buffer).
+ *
+ * bpfemu_user_ringbuf_drain: bpf_user_ringbuf_drain() on a
+ * BPF_MAP_TYPE_USER_RINGBUF map: calls fn(data, size, ctx) for each record
+ * libbpf's user_ring_buffer__submit() committed, in order; fn returning
+ * non-zero stops. Returns the number of records, or -1 and errno.
+ */
+int bpfemu_ringbuf_output(int map_fd, const void *data, unsigned long long size, unsigned long long flags);
+long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned int size, void *ctx), void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

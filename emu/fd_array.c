@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/fd_array.c: the arrays whose values user space writes as fds:
+ * BPF_MAP_TYPE_PROG_ARRAY (program fds), PERF_EVENT_ARRAY (perf event fds),
+ * CGROUP_ARRAY (cgroup directory fds) and ARRAY_OF_MAPS (inner map fds).
+ *
+ * Storage: one __u32 per slot, 0 = empty. A program or map slot holds the
+ * target's id and a reference (emu/map_in_map.c: a hard link that keeps the
+ * target's file alive), so lookup answers the id as the kernel's
+ * map_fd_sys_lookup_elem does. Perf events and cgroups are kernel objects no
+ * file of ours can keep alive: their slots only record that an fd of the
+ * right kind was stored (user space cannot read them back: ENOTSUPP, like the
+ * kernel), and no program of ours would use them.
+ *
+ * Kernel order (bpf_fd_array_map_update_elem): flags != BPF_ANY, index,
+ * then the fd (map_fd_get_ptr).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "map.h"
+
+#define FD_ARRAY_FLAG_MASK                                                                   \
+	(BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |   \
+	 BPF_F_WRONLY_PROG | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
+#define KERNEL_BPF_ARRAY_SIZE 312u     /* sizeof(struct bpf_array) */
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+/* type_state slots: the program type that owns a PROG_ARRAY (set by its first program) */
+enum { FA_OWNER_SET, FA_OWNER_TYPE };
+
+static int fd_array_check_spec(const struct emu_map_spec *s)
+{
+	__u64 n = 1;
+
+	/* fd_array_map_alloc_check, then array_map_alloc_check */
+	if (s->value_size != 4 || (s->map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)))
+		return -EINVAL;
+	if (s->max_entries == 0 || s->key_size != 4 || (s->map_flags & ~FD_ARRAY_FLAG_MASK))
+		return -EINVAL;
+	if (s->map_flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP))
+		return -EINVAL;
+	if (s->map_type != BPF_MAP_TYPE_PERF_EVENT_ARRAY && (s->map_flags & BPF_F_PRESERVE_ELEMS))
+		return -EINVAL;
+	while (n < s->max_entries)
+		n <<= 1;
+	if (n > 0x80000000ull)
+		return -E2BIG;
+	if (s->map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
+		return emu_inner_meta_check(s->inner_map_fd);
+	return 0;
+}
+
+static __u64 fd_array_data_size(const struct emu_map_spec *s)
+{
+	return page_align((__u64)s->max_entries * 4);
+}
+
+static int aom_init(struct emu_obj *map, const struct emu_map_spec *spec)
+{
+	return emu_inner_meta_save(map, spec->inner_map_fd);
+}
+
+static __u64 fd_array_mem_usage(const struct emu_obj *map)
+{
+	return KERNEL_BPF_ARRAY_SIZE + 8ull * emu_map_desc(map)->max_entries;    /* a pointer per slot */
+}
+
+static inline __u32 *slot_at(struct emu_obj *map, __u32 index)
+{
+	return (__u32 *)emu_obj_data(map) + index;
+}
+
+static enum emu_kind target_kind(__u32 map_type)
+{
+	return map_type == BPF_MAP_TYPE_PROG_ARRAY ? EMU_KIND_PROG
+	       : map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? EMU_KIND_MAP : EMU_KIND_NONE;
+}
+
+/* ---- map_fd_get_ptr per type: 0 and the target (or NULL) or -errno ---- */
+
+static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
+{
+	struct emu_obj *prog;
+	int acc, err = emu_fd_get(ufd, EMU_KIND_PROG, &prog, &acc);
+	if (err)
+		return err;
+	__u64 *st = emu_map_desc(map)->type_state;
+	__u32 type = prog->hdr->prog.prog_type;
+	/* __bpf_prog_map_compatible(): the first program's type owns the array for good */
+	emu_obj_lock(map);
+	if (!st[FA_OWNER_SET]) {
+		st[FA_OWNER_TYPE] = type;
+		st[FA_OWNER_SET] = 1;
+	} else if (st[FA_OWNER_TYPE] != type) {
+		err = -EINVAL;
+	}
+	emu_obj_unlock(map);
+	if (type == BPF_PROG_TYPE_EXT)
+		err = -EINVAL;
+	if (err) {
+		EMU_LOG(EMU_LOG_SYS, "prog array %u: program type %u does not match the array's: EINVAL",
+			map->hdr->id, type);
+		emu_obj_put(prog);
+		return err;
+	}
+	*tp = prog;
+	return 0;
+}
+
+static int perf_event_check(int ufd)
+{
+	char proc[64], target[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ufd);
+	if (ufd < 0 || fcntl(ufd, F_GETFD) < 0)
+		return -EBADF;
+	ssize_t n = readlink(proc, target, sizeof(target) - 1);
+	if (n < 0)
+		return -EBADF;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[perf_event]") ? -EBADF : 0;    /* perf_event_get() */
+}
+
+static int cgroup_check(int ufd)
+{
+	struct statfs sfs;
+	struct stat sb;
+	if (ufd < 0 || fstat(ufd, &sb))
+		return -EBADF;
+	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */
+	if (fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EBADF;
+	return 0;
+}
+
+static int fd_array_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+{
+	__u32 index, v;
+	(void)flags;
+	if (target_kind(emu_map_desc(map)->map_type) == EMU_KIND_NONE)
+		return -ENOTSUPP;            /* no map_fd_sys_lookup_elem */
+	memcpy(&index, key, 4);
+	if (index >= emu_map_desc(map)->max_entries)
+		return -ENOENT;
+	v = __atomic_load_n(slot_at(map, index), __ATOMIC_ACQUIRE);
+	if (!v)
+		return -ENOENT;
+	memcpy(value, &v, 4);
+	return 0;
+}
+
+static int fd_array_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	enum emu_kind kind = target_kind(d->map_type);
+	struct emu_obj *target = NULL;
+	__u32 index, ufd, v = 1, old;
+	int err, dfd = -1;
+
+	memcpy(&index, key, 4);
+	memcpy(&ufd, value, 4);
+	if (flags != BPF_ANY)
+		return -EINVAL;
+	if (index >= d->max_entries)
+		return -E2BIG;
+	switch (d->map_type) {
+	case BPF_MAP_TYPE_PROG_ARRAY:
+		err = prog_get(map, (int)ufd, &target);
+		break;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		err = emu_inner_map_get(map, (int)ufd, &target);
+		break;
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+		err = perf_event_check((int)ufd);
+		break;
+	default:
+		err = cgroup_check((int)ufd);
+	}
+	if (err)
+		return err;
+	if (target) {
+		v = target->hdr->id;
+		dfd = emu_refs_lock(map);
+		err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)ufd, target);
+		if (err)
+			goto out;
+	}
+	old = __atomic_exchange_n(slot_at(map, index), v, __ATOMIC_ACQ_REL);
+	if (target && old)
+		emu_ref_drop(dfd, kind, old);
+out:
+	emu_refs_unlock(dfd);
+	if (target)
+		emu_obj_put(target);
+	return err;
+}
+
+static int fd_array_delete(struct emu_obj *map, const void *key)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	enum emu_kind kind = target_kind(d->map_type);
+	__u32 index;
+	int dfd = -1;
+
+	memcpy(&index, key, 4);
+	if (index >= d->max_entries)
+		return -E2BIG;
+	if (kind != EMU_KIND_NONE) {
+		dfd = emu_refs_lock(map);
+		if (dfd < 0)
+			return dfd;
+	}
+	__u32 old = __atomic_exchange_n(slot_at(map, index), 0, __ATOMIC_ACQ_REL);
+	if (old && kind != EMU_KIND_NONE)
+		emu_ref_drop(dfd, kind, old);
+	emu_refs_unlock(dfd);
+	return old ? 0 : -ENOENT;
+}
+
+static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *next)
+{
+	__u32 max = emu_map_desc(map)->max_entries;
+	__u32 index = UINT_MAX, n;
+
+	if (key)
+		memcpy(&index, key, 4);
+	if (index >= max) {
+		n = 0;
+	} else {
+		if (index == max - 1)
+			return -ENOENT;
+		n = index + 1;
+	}
+	memcpy(next, &n, 4);
+	return 0;
+}
+
+#define FD_ARRAY_OPS                                  \
+	.check_spec = fd_array_check_spec,            \
+	.data_size = fd_array_data_size,              \
+	.mem_usage = fd_array_mem_usage,              \
+	.lookup = fd_array_lookup,                    \
+	.update = fd_array_update,                    \
+	.delete = fd_array_delete,                    \
+	.get_next_key = fd_array_get_next_key
+
+const struct emu_map_ops prog_array_map_ops = { FD_ARRAY_OPS };
+const struct emu_map_ops perf_event_array_map_ops = { FD_ARRAY_OPS };
+const struct emu_map_ops cgroup_array_map_ops = { FD_ARRAY_OPS };
+const struct emu_map_ops array_of_maps_map_ops = { FD_ARRAY_OPS, .init_spec = aom_init };

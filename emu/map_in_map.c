@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/map_in_map.c: references between objects, the inner-map template, and
+ * BPF_MAP_TYPE_HASH_OF_MAPS (ARRAY_OF_MAPS is an fd array: emu/fd_array.c).
+ *
+ * References. In the kernel a map slot holding an inner map (or a program,
+ * for PROG_ARRAY) holds a reference that keeps the target alive. Our objects
+ * are files, and what keeps a file alive is a link or an open fd; a shared
+ * file must hold no pointers. So a slot's reference is a hard link of the
+ * target's file in a hidden directory of the state root:
+ *
+ *     <root>/refs/<holder map id>/<kind>-<target id>-<n>
+ *
+ * one link per slot that holds the target (n only makes names unique: links
+ * to one target are interchangeable, so dropping "a" reference unlinks any
+ * one of them). A slot gets its link before the slot is written and loses it
+ * after the slot is cleared, so a holder killed in between leaks one link (the
+ * target lives too long), never frees a target that a slot still names.
+ *
+ * The holder's own death: the kernel drops the references when the outer map
+ * is freed. Nothing runs when our holder's last fd closes, so the directory
+ * of a dead holder is collected before every id scan (MAP_GET_NEXT_ID,
+ * GET_FD_BY_ID: emu_refs_gc), the only calls that can observe an object no fd
+ * or pin reaches. A holder is alive if a pin or an fd of a process we can see
+ * reaches it; an fd in flight in an SCM_RIGHTS message is invisible, so a
+ * holder that exists only there loses its references. Holders are never
+ * targets (an inner map cannot hold maps, a program array cannot be an inner
+ * map), so one pass decides.
+ *
+ * Ids scan these directories too (emu/objfs.c), so an inner map reached only
+ * through an outer map is found by MAP_GET_FD_BY_ID, as in the kernel.
+ *
+ * Limbo. Linux refuses to link a file again once it was linked and lost its
+ * last link (linkat of /proc/self/fd/N answers ENOENT unless the file is a
+ * fresh O_TMPFILE). A map inserted, deleted and inserted again must work, so
+ * the reference that would be a target's last link is not unlinked but moved
+ * to <root>/limbo/<kind>-<id>, which id scans do not look at; emu_refs_gc
+ * removes a limbo entry once no pin, slot or visible fd reaches the object.
+ * All reference changes run under one flock on <root>/refs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "map.h"
+
+static const char *const kind_tag[] = {
+	[EMU_KIND_MAP] = "map", [EMU_KIND_PROG] = "prog", [EMU_KIND_BTF] = "btf", [EMU_KIND_LINK] = "link",
+};
+
+static int refs_root(char *buf, size_t len)
+{
+	int err = emu_root_ready();
+	if (err)
+		return err;
+	if (snprintf(buf, len, "%.4000s/refs", emu_config()->root) >= (int)len)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static __thread int refs_lock_fd = -1;
+
+/* Takes the flock on <root>/refs (every change of references runs under it)
+ * and opens the holder's directory, creating it if asked. Returns its fd. */
+static int holder_dir_lock(__u32 holder_id, bool create)
+{
+	char path[PATH_MAX];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	int lfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd < 0)
+		return -errno;
+	while (flock(lfd, LOCK_EX) && errno == EINTR)
+		;
+	size_t n = strlen(path);
+	snprintf(path + n, sizeof(path) - n, "/%u", holder_id);
+	if (create && mkdir(path, 0700) && errno != EEXIST) {
+		err = -errno;
+		close(lfd);
+		return err;
+	}
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		close(lfd);
+		return err;
+	}
+	refs_lock_fd = lfd;
+	return dfd;
+}
+
+/* Removes one reference link; the target's last link goes to limbo instead. */
+static void ref_unlink(int dfd, const char *name)
+{
+	char limbo[PATH_MAX], *dash;
+	struct stat sb;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	/* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
+	if (snprintf(limbo, sizeof(limbo), "%.4000s/limbo", emu_config()->root) >= (int)sizeof(limbo) ||
+	    (mkdir(limbo, 0700) && errno != EEXIST)) {
+		unlinkat(dfd, name, 0);
+		return;
+	}
+	size_t n = strlen(limbo);
+	snprintf(limbo + n, sizeof(limbo) - n, "/%.200s", name);
+	dash = strrchr(limbo + n, '-');
+	if (dash)
+		*dash = '\0';
+	if (renameat(dfd, name, AT_FDCWD, limbo))
+		unlinkat(dfd, name, 0);
+}
+
+int emu_refs_lock(const struct emu_obj *holder)
+{
+	return holder_dir_lock(holder->hdr->id, true);
+}
+
+void emu_refs_unlock(int dfd)
+{
+	if (dfd < 0)
+		return;
+	close(dfd);
+	if (refs_lock_fd >= 0)
+		close(refs_lock_fd);      /* releases the flock */
+	refs_lock_fd = -1;
+}
+
+int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
+{
+	char proc[64], name[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target_fd);
+	for (unsigned int n = 0; n < 1u << 20; n++) {
+		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
+		if (!linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST) {
+			/* ENOENT: the file was linked once and lost every link outside our limbo (a pin
+			 * unlinked by hand); Linux does not let it be linked again */
+			EMU_LOG(EMU_LOG_SYS, "reference to %s %u: linkat: %s", kind_tag[target->hdr->kind],
+				target->hdr->id, strerror(errno));
+			return errno == ENOSPC || errno == EMLINK ? -ENOMEM : -errno;
+		}
+	}
+	return -ENOMEM;
+}
+
+void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id)
+{
+	char prefix[48];
+	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], target_id);
+	int d2 = dup(dfd);
+	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	struct dirent *e;
+	if (!d) {
+		if (d2 >= 0)
+			close(d2);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, (size_t)n)) {
+			ref_unlink(dfd, e->d_name);
+			break;
+		}
+	closedir(d);
+}
+
+/* Removes every reference of a holder (all of its slots are gone). */
+static void refs_remove_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (d) {
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				ref_unlink(dirfd(d), e->d_name);
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* Limbo entries of objects nothing reaches any more. */
+static void limbo_gc(void)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%.4000s/limbo", emu_config()->root);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		unsigned int id;
+		char kind[8];
+		enum emu_kind k = EMU_KIND_NONE;
+		if (sscanf(e->d_name, "%7[a-z]-%u", kind, &id) != 2)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(kind_tag); i++)
+			if (kind_tag[i] && !strcmp(kind_tag[i], kind))
+				k = (enum emu_kind)i;
+		if (k != EMU_KIND_NONE && !emu_obj_alive(k, id))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+void emu_refs_gc(void)
+{
+	char root[PATH_MAX];
+	if (refs_root(root, sizeof(root)))
+		return;
+	DIR *d = opendir(root);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX], *end;
+		unsigned long id = strtoul(e->d_name, &end, 10);
+		if (e->d_name[0] == '.' || *end || !id)
+			continue;
+		if (emu_obj_alive(EMU_KIND_MAP, (__u32)id))
+			continue;
+		int dfd = holder_dir_lock((__u32)id, false);
+		if (dfd < 0) {
+			if (refs_lock_fd >= 0)
+				close(refs_lock_fd);
+			refs_lock_fd = -1;
+			continue;
+		}
+		/* checked again under the lock: a holder's directory is made only once it has an id and an fd */
+		if (!emu_obj_alive(EMU_KIND_MAP, (__u32)id)) {
+			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->d_name) < (int)sizeof(path))
+				refs_remove_dir(path);
+			EMU_LOG(EMU_LOG_MAP, "map %lu is gone: its references to inner objects are dropped", id);
+		}
+		emu_refs_unlock(dfd);
+	}
+	closedir(d);
+	int lfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lfd >= 0) {
+		while (flock(lfd, LOCK_EX) && errno == EINTR)
+			;
+		limbo_gc();
+		close(lfd);
+	}
+}
+
+/* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */
+
+/* Slots of type_state the template occupies (after what hashtab.c uses). */
+enum { META_TYPE = 10, META_KEY, META_VALUE, META_FLAGS, META_MAX, META_SET };
+
+static bool has_meta_equal(__u32 type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_PROG_ARRAY:            /* the kernel's types without map_meta_equal */
+	case BPF_MAP_TYPE_STRUCT_OPS:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static bool is_map_in_map(__u32 type)
+{
+	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+int emu_inner_meta_check(__u32 inner_map_fd)
+{
+	struct emu_obj *inner;
+	int acc, err = emu_fd_get((int)inner_map_fd, EMU_KIND_MAP, &inner, &acc);
+	if (err)
+		return err;                                       /* EBADF, or EINVAL: not a map */
+	__u32 t = emu_map_desc(inner)->map_type;
+	err = !inner->ops || is_map_in_map(t) ? -EINVAL : !has_meta_equal(t) ? -ENOTSUPP : 0;
+	emu_obj_put(inner);
+	return err;
+}
+
+int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd)
+{
+	struct emu_obj *inner;
+	int acc, err = emu_fd_get((int)inner_map_fd, EMU_KIND_MAP, &inner, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *i = emu_map_desc(inner);
+	__u64 *st = emu_map_desc(map)->type_state;
+	st[META_TYPE] = i->map_type;
+	st[META_KEY] = i->key_size;
+	st[META_VALUE] = i->value_size;
+	st[META_FLAGS] = i->map_flags;
+	st[META_MAX] = i->max_entries;
+	st[META_SET] = 1;
+	emu_obj_put(inner);
+	return 0;
+}
+
+int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp)
+{
+	struct emu_obj *inner;
+	int acc, err = emu_fd_get(ufd, EMU_KIND_MAP, &inner, &acc);
+	if (err)
+		return err;
+	const struct emu_map_desc *i = emu_map_desc(inner);
+	const __u64 *st = emu_map_desc(map)->type_state;
+	/* bpf_map_meta_equal compares no max_entries; array_map_meta_equal does, unless the
+	 * template has BPF_F_INNER_MAP */
+	bool array = i->map_type == BPF_MAP_TYPE_ARRAY || i->map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
+	if (st[META_TYPE] != i->map_type || st[META_KEY] != i->key_size || st[META_VALUE] != i->value_size ||
+	    st[META_FLAGS] != i->map_flags ||
+	    (array && !(st[META_FLAGS] & BPF_F_INNER_MAP) && st[META_MAX] != i->max_entries)) {
+		EMU_LOG(EMU_LOG_SYS, "map %u: inner map %u does not match the template (type %u key %u value %u "
+			"flags %#x): EINVAL", map->hdr->id, inner->hdr->id, i->map_type, i->key_size,
+			i->value_size, i->map_flags);
+		emu_obj_put(inner);
+		return -EINVAL;
+	}
+	*innerp = inner;
+	return 0;
+}
+
+/* ---- BPF_MAP_TYPE_HASH_OF_MAPS: a hash of inner map ids ---- */
+
+enum { HOM_COUNT = 9 };    /* type_state slot: elements, for bytes_memlock */
+
+static int hom_check_spec(const struct emu_map_spec *s)
+{
+	if (s->value_size != 4)
+		return -EINVAL;
+	struct emu_map_spec h = *s;
+	h.map_type = BPF_MAP_TYPE_HASH;
+	int err = htab_map_ops.check_spec(&h);
+	if (err)
+		return err;
+	return emu_inner_meta_check(s->inner_map_fd);
+}
+
+static __u64 hom_data_size(const struct emu_map_spec *s)
+{
+	return htab_map_ops.data_size(s);
+}
+
+static __u64 hom_mem_usage(const struct emu_obj *map)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u64 cpus = emu_possible_cpus(), nb = 1;
+	while (nb < d->max_entries)
+		nb <<= 1;
+	/* bpf_htab + buckets + lock counters; elements hold a pointer; no extra elements for fd hashes */
+	__u64 kelem = 48 + round_up8(d->key_size) + 8;
+	__u64 usage = 832 + 16 * nb + 4 * cpus * 8;
+	if (!(d->map_flags & BPF_F_NO_PREALLOC))
+		usage += kelem * d->max_entries + 8 * cpus;
+	else
+		usage += (kelem + 8) * __atomic_load_n(&d->type_state[HOM_COUNT], __ATOMIC_RELAXED);
+	return usage;
+}
+
+static int hom_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
+{
+	struct emu_obj *inner;
+	__u32 ufd, id, old;
+	memcpy(&ufd, value, 4);
+	/* the fd first (map_fd_get_ptr), then the hash's own flag checks */
+	int err = emu_inner_map_get(map, (int)ufd, &inner);
+	if (err)
+		return err;
+	id = inner->hdr->id;
+	int dfd = emu_refs_lock(map);
+	if (dfd < 0) {
+		err = dfd;
+		goto put;
+	}
+	bool existed = !htab_map_ops.lookup(map, key, &old, 0);
+	err = emu_ref_take(dfd, (int)ufd, inner);
+	if (err)
+		goto unlock;
+	err = htab_map_ops.update(map, key, &id, flags);
+	if (err) {
+		emu_ref_drop(dfd, EMU_KIND_MAP, id);
+		goto unlock;
+	}
+	if (existed)
+		emu_ref_drop(dfd, EMU_KIND_MAP, old);
+	else
+		__atomic_add_fetch(&emu_map_desc(map)->type_state[HOM_COUNT], 1, __ATOMIC_RELAXED);
+unlock:
+	emu_refs_unlock(dfd);
+put:
+	emu_obj_put(inner);
+	return err;
+}
+
+static int hom_delete(struct emu_obj *map, const void *key)
+{
+	__u32 old;
+	int dfd = emu_refs_lock(map);
+	if (dfd < 0)
+		return dfd;
+	int err = htab_map_ops.lookup(map, key, &old, 0);
+	if (!err)
+		err = htab_map_ops.delete(map, key);
+	if (!err) {
+		emu_ref_drop(dfd, EMU_KIND_MAP, old);
+		__atomic_sub_fetch(&emu_map_desc(map)->type_state[HOM_COUNT], 1, __ATOMIC_RELAXED);
+	}
+	emu_refs_unlock(dfd);
+	return err;
+}
+
+static int hom_init(struct emu_obj *map, const struct emu_map_spec *spec)
+{
+	int err = htab_map_ops.init ? htab_map_ops.init(map) : 0;
+	return err ? err : emu_inner_meta_save(map, spec->inner_map_fd);
+}
+
+static int hom_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+{
+	return htab_map_ops.lookup(map, key, value, flags);     /* the slot holds the inner map's id */
+}
+
+static int hom_get_next_key(struct emu_obj *map, const void *key, void *next)
+{
+	return htab_map_ops.get_next_key(map, key, next);
+}
+
+const struct emu_map_ops htab_of_maps_map_ops = {
+	.check_spec = hom_check_spec,
+	.data_size = hom_data_size,
+	.init_spec = hom_init,
+	.mem_usage = hom_mem_usage,
+	.lookup = hom_lookup,
+	.update = hom_update,
+	.delete = hom_delete,
+	.get_next_key = hom_get_next_key,
+};

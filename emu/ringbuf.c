@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/ringbuf.c: BPF_MAP_TYPE_RINGBUF and BPF_MAP_TYPE_USER_RINGBUF.
+ *
+ * What user space maps (the kernel's layout, from file offset 0 of the fd):
+ *     page 0          consumer_pos (u64)
+ *     page 1          producer_pos (u64), pending_pos (u64)
+ *     pages 2..       data, max_entries bytes, then the same data again
+ * The kernel maps the data pages twice so a record that wraps past the end
+ * reads as one run. Our storage is a file, so the data area is simply twice
+ * as long (2 * max_entries): every writer and every reader touches a record at
+ * data + (pos & mask) for its whole length, never through the other copy, so
+ * each byte is read at the very address it was written at and the two copies
+ * never need to agree. libbpf reads exactly that way.
+ *
+ * Records: an 8-byte header { u32 len | BUSY (1 << 31) | DISCARD (1 << 30);
+ * u32 pg_off } then len bytes, rounded up to 8. Producers (bpfemu_ringbuf_output
+ * for RINGBUF, libbpf's user_ring_buffer for USER_RINGBUF) write the record,
+ * then clear BUSY with a release store, as the kernel does.
+ *
+ * Element operations from the syscall are the kernel's ENOTSUPP (524).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bpfemu/bpfemu.h"
+#include "map.h"
+
+#define RB_BUSY_BIT (1u << 31)
+#define RB_DISCARD_BIT (1u << 30)
+#define RB_HDR_SZ 8u
+#define KERNEL_RINGBUF_MAP_SIZE 304u     /* sizeof(struct bpf_ringbuf_map): bytes_memlock */
+#define KERNEL_RINGBUF_META_PAGES 3u     /* the header page, consumer and producer pages */
+#define RB_POS_PAGES 2u                  /* what user space sees before the data */
+
+static int ringbuf_check_spec(const struct emu_map_spec *s)
+{
+	if (s->map_flags & ~(__u32)BPF_F_NUMA_NODE)
+		return -EINVAL;
+	if (s->key_size || s->value_size || !s->max_entries || (s->max_entries & (s->max_entries - 1)) ||
+	    (s->max_entries % EMU_PAGE_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+static __u64 ringbuf_data_size(const struct emu_map_spec *s)
+{
+	return (__u64)RB_POS_PAGES * EMU_PAGE_SIZE + 2ull * s->max_entries;
+}
+
+static __u64 ringbuf_mem_usage(const struct emu_obj *map)
+{
+	__u64 data_pages = emu_map_desc(map)->max_entries / EMU_PAGE_SIZE;
+	return KERNEL_RINGBUF_MAP_SIZE + ((KERNEL_RINGBUF_META_PAGES + data_pages) * EMU_PAGE_SIZE) +
+	       (KERNEL_RINGBUF_META_PAGES + 2 * data_pages) * 8;
+}
+
+static int ringbuf_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+{
+	(void)map, (void)key, (void)value, (void)flags;
+	return -ENOTSUPP;
+}
+
+static int ringbuf_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
+{
+	(void)map, (void)key, (void)value, (void)flags;
+	return -ENOTSUPP;
+}
+
+static int ringbuf_delete(struct emu_obj *map, const void *key)
+{
+	(void)map, (void)key;
+	return -ENOTSUPP;
+}
+
+static int ringbuf_get_next_key(struct emu_obj *map, const void *key, void *next)
+{
+	(void)map, (void)key, (void)next;
+	return -ENOTSUPP;
+}
+
+/* ringbuf_map_mmap_kern / ringbuf_map_mmap_user */
+static int ringbuf_mmap_check_prot(const struct emu_obj *map, size_t len, off_t off, int prot)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (prot & PROT_WRITE) {
+		if (d->map_type == BPF_MAP_TYPE_RINGBUF && (off != 0 || len != EMU_PAGE_SIZE))
+			return -EPERM;           /* only the consumer page is writable */
+		if (d->map_type == BPF_MAP_TYPE_USER_RINGBUF && off == 0)
+			return -EPERM;           /* everything but the consumer page is */
+	}
+	if (off < 0 || (__u64)off + page_align(len) > (__u64)RB_POS_PAGES * EMU_PAGE_SIZE + 2ull * d->max_entries)
+		return -EINVAL;              /* remap_vmalloc_range() */
+	return 0;
+}
+
+/* ---- the positions and records ---- */
+
+struct rb {
+	__u64 *consumer_pos, *producer_pos, *pending_pos;
+	char *data;
+	__u64 mask;
+};
+
+static struct rb rb_of(struct emu_obj *map)
+{
+	char *base = emu_obj_data(map);
+	struct rb r = {
+		.consumer_pos = (__u64 *)base,
+		.producer_pos = (__u64 *)(base + EMU_PAGE_SIZE),
+		.pending_pos = (__u64 *)(base + EMU_PAGE_SIZE) + 1,
+		.data = base + RB_POS_PAGES * EMU_PAGE_SIZE,
+		.mask = emu_map_desc(map)->max_entries - 1,
+	};
+	return r;
+}
+
+/* bpf_ringbuf_output(): reserve, copy, commit. Producers serialize on the map's lock. */
+int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags)
+{
+	struct emu_obj *map;
+	int acc, err = emu_fd_get(fd, EMU_KIND_MAP, &map, &acc);
+	if (err)
+		return err;
+	if (!map->ops || emu_map_desc(map)->map_type != BPF_MAP_TYPE_RINGBUF) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (flags & ~(__u64)(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) {
+		err = -EINVAL;
+		goto out;
+	}
+	struct rb r = rb_of(map);
+	__u64 total = (size + RB_HDR_SZ + 7) & ~7ull;
+	if (size > (r.mask + 1) / 4 || total > r.mask + 1) {
+		err = -EAGAIN;            /* bpf_ringbuf_output: reservation failed */
+		goto out;
+	}
+	emu_obj_lock(map);
+	__u64 cons = __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE);
+	__u64 prod = *r.producer_pos;
+	if (prod - cons + total > r.mask + 1) {
+		emu_obj_unlock(map);
+		err = -EAGAIN;
+		goto out;
+	}
+	__u32 *hdr = (__u32 *)(r.data + (prod & r.mask));
+	hdr[0] = (__u32)size | RB_BUSY_BIT;
+	hdr[1] = (__u32)(((char *)hdr - (char *)map->hdr) / EMU_PAGE_SIZE);
+	__atomic_store_n(r.producer_pos, prod + total, __ATOMIC_RELEASE);
+	*r.pending_pos = prod + total;
+	emu_obj_unlock(map);
+	if (emu_copy_from_user(hdr + 2, data, size)) {
+		__atomic_store_n(&hdr[0], (__u32)size | RB_DISCARD_BIT, __ATOMIC_RELEASE);
+		err = -EFAULT;
+		goto out;
+	}
+	__atomic_store_n(&hdr[0], (__u32)size, __ATOMIC_RELEASE);
+out:
+	emu_obj_put(map);
+	return err;
+}
+
+/* bpf_user_ringbuf_drain() from user space: calls fn for each committed
+ * record, skips discarded ones, stops at a busy one. Returns the number of
+ * records handed to fn, or -errno. fn returning non-zero stops the drain. */
+long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx)
+{
+	struct emu_obj *map;
+	int acc, err = emu_fd_get(fd, EMU_KIND_MAP, &map, &acc);
+	long n = 0;
+	if (err)
+		return err;
+	if (!map->ops || emu_map_desc(map)->map_type != BPF_MAP_TYPE_USER_RINGBUF) {
+		emu_obj_put(map);
+		return -EINVAL;
+	}
+	struct rb r = rb_of(map);
+	emu_obj_lock(map);
+	__u64 cons = *r.consumer_pos;
+	__u64 prod = __atomic_load_n(r.producer_pos, __ATOMIC_ACQUIRE);
+	while (cons < prod) {
+		__u32 *hdr = (__u32 *)(r.data + (cons & r.mask));
+		__u32 len = __atomic_load_n(&hdr[0], __ATOMIC_ACQUIRE);
+		if (len & RB_BUSY_BIT)
+			break;
+		__u32 size = len & ~(RB_BUSY_BIT | RB_DISCARD_BIT);
+		__u64 total = ((__u64)size + RB_HDR_SZ + 7) & ~7ull;
+		if (total > prod - cons) {
+			n = -EINVAL;      /* a producer wrote a length past its reservation */
+			break;
+		}
+		int stop = 0;
+		if (!(len & RB_DISCARD_BIT)) {
+			n++;
+			stop = fn(hdr + 2, size, ctx);
+		}
+		cons += total;
+		__atomic_store_n(r.consumer_pos, cons, __ATOMIC_RELEASE);
+		if (stop)
+			break;
+	}
+	emu_obj_unlock(map);
+	emu_obj_put(map);
+	return n;
+}
+
+const struct emu_map_ops ringbuf_map_ops = {
+	.check_spec = ringbuf_check_spec,
+	.data_size = ringbuf_data_size,
+	.mem_usage = ringbuf_mem_usage,
+	.lookup = ringbuf_lookup,
+	.update = ringbuf_update,
+	.delete = ringbuf_delete,
+	.get_next_key = ringbuf_get_next_key,
+	.mmap_check_prot = ringbuf_mmap_check_prot,
+};
+
+const struct emu_map_ops user_ringbuf_map_ops = {
+	.check_spec = ringbuf_check_spec,
+	.data_size = ringbuf_data_size,
+	.mem_usage = ringbuf_mem_usage,
+	.lookup = ringbuf_lookup,
+	.update = ringbuf_update,
+	.delete = ringbuf_delete,
+	.get_next_key = ringbuf_get_next_key,
+	.mmap_check_prot = ringbuf_mmap_check_prot,
+};
+
+/* ---- the embedding API (include/bpfemu/bpfemu.h) ---- */
+
+int bpfemu_ringbuf_output(int map_fd, const void *data, unsigned long long size, unsigned long long flags)
+	__attribute__((weak, visibility("default")));
+int bpfemu_ringbuf_output(int map_fd, const void *data, unsigned long long size, unsigned long long flags)
+{
+	int err = emu_ringbuf_output(map_fd, data, size, flags);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned int size, void *ctx), void *ctx)
+	__attribute__((weak, visibility("default")));
+long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned int size, void *ctx), void *ctx)
+{
+	long n = emu_user_ringbuf_drain(map_fd, fn, ctx);
+	if (n < 0) {
+		errno = (int)-n;
+		return -1;
+	}
+	return n;
+}
