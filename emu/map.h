@@ -60,6 +60,14 @@ static inline __u32 emu_map_value_size(const struct emu_obj *map)
 /* the families (one file each, emu/map_types.h lists them) */
 extern const struct emu_map_ops htab_map_ops;
 extern const struct emu_map_ops array_map_ops;
+extern const struct emu_map_ops percpu_array_map_ops;
+extern const struct emu_map_ops htab_percpu_map_ops;
+extern const struct emu_map_ops htab_lru_map_ops;
+extern const struct emu_map_ops htab_lru_percpu_map_ops;
+extern const struct emu_map_ops trie_map_ops;
+extern const struct emu_map_ops queue_map_ops;
+extern const struct emu_map_ops stack_map_ops;
+extern const struct emu_map_ops bloom_filter_map_ops;
 
 /* emu/map.c: the command handlers' map side, attr already decoded */
 int emu_map_create(const struct emu_map_spec *spec);
