@@ -20,19 +20,25 @@
  * possible CPU; user space reads and writes them all at once, as the kernel's
  * syscall path does (there is no "current CPU" for user space).
  *
- * LRU variants keep, besides the chains, recency lists (one list, or one per
- * possible CPU with BPF_F_NO_COMMON_LRU, as the kernel's percpu_lru) of
- * element indices, oldest first. A list that is full evicts a batch of its
- * oldest elements before taking a new one, like the kernel's shrink: the
+ * LRU variants keep, besides the chains, the kernel's LRU lists (one, or one
+ * per possible CPU with BPF_F_NO_COMMON_LRU, as the kernel's percpu_lru),
+ * each an inactive and an active sublist of element indices, oldest first,
+ * plus the kernel's reference bit. New elements join the inactive sublist,
+ * replacing updates the active one; before taking nodes the kernel rotates
+ * (when inactive is the smaller sublist, unreferenced active elements move to
+ * inactive) and shrinks the inactive sublist from its oldest end, moving
+ * referenced elements to active instead of evicting them. A list that is full
+ * evicts a batch of elements before taking a new one: the
  * kernel moves up to target_free nodes to the CPU's local free list at once,
  * where target_free is clamp(max_entries / possible CPUs / 2, 1, 128) for the
  * common LRU and 4 for per-CPU lists. The common LRU also hands its free
  * nodes out target_free at a time, and a refill that finds fewer free nodes
  * on the global list evicts the difference, so a map can evict before it is
  * full (a 1000-entry map on 2 CPUs first evicts at 896 entries, as the
- * kernel does for a process that stays on one CPU). Updates make an element the newest;
- * lookups through bpf() do not (the kernel's lookup_elem_sys_only does not set
- * the reference bit). With per-CPU lists the caller's CPU (sched_getcpu())
+ * kernel does for a process that stays on one CPU). Lookups through bpf() do
+ * not count as a use (the kernel's lookup_elem_sys_only leaves the reference
+ * bit alone). The kernel's rotating inactive cursor is approximated by a scan
+ * from the oldest end. With per-CPU lists the caller's CPU (sched_getcpu())
  * picks the list, each holding max_entries / possible CPUs elements.
  */
 #include <errno.h>
@@ -49,17 +55,21 @@ struct htab_elem {
 	__u32 lru_prev, lru_next;      /* LRU types: index + 1 in the recency list (older, newer) */
 	__u32 lru_list;                /* LRU types: which list */
 	__u32 lru_gen;                 /* LRU types: the list's refill generation when it was taken */
+	__u32 lru_sub;                 /* LRU types: LRU_INACTIVE or LRU_ACTIVE */
+	__u32 lru_ref;                 /* LRU types: the kernel's reference bit */
 	/* key (rounded to 8), value (rounded to 8; per-CPU: one such slot per CPU) */
 };
 
 /* one recency list of an LRU map, in the data area after the buckets */
+enum { LRU_INACTIVE, LRU_ACTIVE };
 struct lru_list {
-	__u32 oldest, newest;          /* index + 1 */
+	__u32 oldest[2], newest[2];    /* index + 1, per sublist */
+	__u32 n[2];                    /* elements per sublist */
 	__u32 count, cap;
 	/* common LRU: free nodes on the (one) local list and on the global list;
 	 * nodes taken since the last refill (gen) are still "pending" and go back
 	 * to the local list when freed, older ones to the global list */
-	__u32 local_free, global_free, gen, pad;
+	__u32 local_free, global_free, gen;
 };
 
 /* map->hdr->map.type_state slots */
@@ -294,6 +304,50 @@ static __u32 htab_user_value_size(const struct emu_obj *map)
 	return (__u32)emu_map_desc(map)->type_state[HT_VBYTES];
 }
 
+static void lru_unlink(struct htab *h, __u32 i)
+{
+	struct htab_elem *e = elem_at(h, i);
+	struct lru_list *L = &h->lists[e->lru_list];
+	__u32 sub = e->lru_sub;
+	if (e->lru_prev)
+		elem_at(h, e->lru_prev)->lru_next = e->lru_next;
+	else
+		L->oldest[sub] = e->lru_next;
+	if (e->lru_next)
+		elem_at(h, e->lru_next)->lru_prev = e->lru_prev;
+	else
+		L->newest[sub] = e->lru_prev;
+	L->n[sub]--;
+	L->count--;
+}
+
+/* Element i becomes the newest of a sublist of list. */
+static void lru_push(struct htab *h, __u32 i, __u32 list, __u32 sub, __u32 ref)
+{
+	struct htab_elem *e = elem_at(h, i);
+	struct lru_list *L = &h->lists[list];
+	e->lru_list = list;
+	e->lru_sub = sub;
+	e->lru_ref = ref;
+	e->lru_next = 0;
+	e->lru_prev = L->newest[sub];
+	if (L->newest[sub])
+		elem_at(h, L->newest[sub])->lru_next = i;
+	else
+		L->oldest[sub] = i;
+	L->newest[sub] = i;
+	L->n[sub]++;
+	L->count++;
+}
+
+/* __bpf_lru_node_move(): to the newest end of a sublist, reference cleared */
+static void lru_move(struct htab *h, __u32 i, __u32 sub)
+{
+	__u32 list = elem_at(h, i)->lru_list;
+	lru_unlink(h, i);
+	lru_push(h, i, list, sub, 0);
+}
+
 /* After a holder died: rebuild the free list and the count from the chains. */
 static void htab_repair(struct htab *h)
 {
@@ -319,22 +373,16 @@ static void htab_repair(struct htab *h)
 	if (h->lru) {
 		/* recency is lost: the surviving elements are listed in chain order */
 		__u32 n = (__u32)h->st[HT_NLISTS];
-		for (__u32 l = 0; l < n; l++)
-			h->lists[l].oldest = h->lists[l].newest = h->lists[l].count = 0;
+		for (__u32 l = 0; l < n; l++) {
+			struct lru_list *L = &h->lists[l];
+			L->oldest[0] = L->oldest[1] = L->newest[0] = L->newest[1] = 0;
+			L->n[0] = L->n[1] = L->count = 0;
+		}
 		for (__u32 i = 1; i <= bump; i++) {
 			if (!seen[i])
 				continue;
 			struct htab_elem *e = elem_at(h, i);
-			struct lru_list *L = &h->lists[e->lru_list < n ? e->lru_list : 0];
-			e->lru_list = (__u32)(L - h->lists);
-			e->lru_next = 0;
-			e->lru_prev = L->newest;
-			if (L->newest)
-				elem_at(h, L->newest)->lru_next = i;
-			else
-				L->oldest = i;
-			L->newest = i;
-			L->count++;
+			lru_push(h, i, e->lru_list < n ? e->lru_list : 0, LRU_INACTIVE, 0);
 		}
 		if (n == 1) {
 			h->lists[0].local_free = 0;
@@ -388,36 +436,6 @@ static void free_elem(struct htab *h, __u32 i)
 
 /* ---- LRU recency lists ---- */
 
-static void lru_unlink(struct htab *h, __u32 i)
-{
-	struct htab_elem *e = elem_at(h, i);
-	struct lru_list *L = &h->lists[e->lru_list];
-	if (e->lru_prev)
-		elem_at(h, e->lru_prev)->lru_next = e->lru_next;
-	else
-		L->oldest = e->lru_next;
-	if (e->lru_next)
-		elem_at(h, e->lru_next)->lru_prev = e->lru_prev;
-	else
-		L->newest = e->lru_prev;
-	L->count--;
-}
-
-static void lru_push_newest(struct htab *h, __u32 i, __u32 list)
-{
-	struct htab_elem *e = elem_at(h, i);
-	struct lru_list *L = &h->lists[list];
-	e->lru_list = list;
-	e->lru_next = 0;
-	e->lru_prev = L->newest;
-	if (L->newest)
-		elem_at(h, L->newest)->lru_next = i;
-	else
-		L->oldest = i;
-	L->newest = i;
-	L->count++;
-}
-
 /* The list this caller's updates go to: the common one, or its CPU's. */
 static __u32 lru_list_of_caller(const struct htab *h)
 {
@@ -456,10 +474,55 @@ static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
 	h->st[HT_COUNT]--;
 }
 
-static void lru_evict(struct htab *h, struct lru_list *L, __u32 n)
+#define LOCAL_NR_SCANS LOCAL_FREE_TARGET
+#define PERCPU_NR_SCANS PERCPU_FREE_TARGET
+
+/* __bpf_lru_list_rotate(): when inactive is the smaller sublist, active
+ * elements from the oldest end go to inactive (referenced ones get one more
+ * round in active); then referenced inactive elements move to active. */
+static void lru_rotate(struct htab *h, struct lru_list *L, __u32 nr_scans)
 {
-	for (; n && L->oldest; n--)
-		unlink_and_free(h, L->oldest, true);
+	if (L->n[LRU_INACTIVE] < L->n[LRU_ACTIVE]) {
+		__u32 first = L->newest[LRU_ACTIVE], i = L->oldest[LRU_ACTIVE];
+		for (__u32 scanned = 0; i;) {
+			__u32 next = elem_at(h, i)->lru_next;
+			lru_move(h, i, elem_at(h, i)->lru_ref ? LRU_ACTIVE : LRU_INACTIVE);
+			if (++scanned == nr_scans || i == first)
+				break;
+			i = next;
+		}
+	}
+	__u32 i = L->oldest[LRU_INACTIVE];
+	for (__u32 scanned = 0; i && scanned < nr_scans; scanned++) {
+		__u32 next = elem_at(h, i)->lru_next;
+		if (elem_at(h, i)->lru_ref)
+			lru_move(h, i, LRU_ACTIVE);
+		i = next;
+	}
+}
+
+/* __bpf_lru_list_shrink(): evict up to n unreferenced inactive elements from
+ * the oldest end; if none, force out the oldest inactive (else active) one. */
+static void lru_evict(struct htab *h, struct lru_list *L, __u32 n, __u32 nr_scans)
+{
+	__u32 done = 0, i = L->oldest[LRU_INACTIVE];
+	for (__u32 scanned = 0; i && done < n;) {
+		__u32 next = elem_at(h, i)->lru_next;
+		if (elem_at(h, i)->lru_ref) {
+			lru_move(h, i, LRU_ACTIVE);
+		} else {
+			unlink_and_free(h, i, true);
+			done++;
+		}
+		if (++scanned == nr_scans)
+			break;
+		i = next;
+	}
+	if (done)
+		return;
+	i = L->oldest[LRU_INACTIVE] ? L->oldest[LRU_INACTIVE] : L->oldest[LRU_ACTIVE];
+	if (i)
+		unlink_and_free(h, i, true);
 }
 
 /* Takes a free node for the caller's list, evicting as the kernel's
@@ -469,17 +532,19 @@ static bool lru_reserve(struct htab *h, __u32 list)
 	struct lru_list *L = &h->lists[list];
 	__u32 target = (__u32)h->st[HT_TARGET];
 	if (h->st[HT_NLISTS] > 1) {
+		lru_rotate(h, L, PERCPU_NR_SCANS);
 		if (L->count >= L->cap)
-			lru_evict(h, L, target);
+			lru_evict(h, L, target, PERCPU_NR_SCANS);
 		return L->count < L->cap;
 	}
 	if (!L->local_free) {
 		__u32 n = L->global_free < target ? L->global_free : target;
 		L->gen++;                      /* pending nodes are flushed to the lists */
+		lru_rotate(h, L, LOCAL_NR_SCANS);
 		L->global_free -= n;
 		L->local_free += n;
 		if (n < target)
-			lru_evict(h, L, target - n);
+			lru_evict(h, L, target - n, LOCAL_NR_SCANS);
 	}
 	if (!L->local_free)
 		return false;
@@ -547,11 +612,8 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	if (old && h.percpu) {
 		/* per-CPU values are updated in place, like the kernel's */
 		memcpy(elem_value(&h, elem_at(&h, old)), value, h.vbytes);
-		if (h.lru) {
-			__u32 ol = elem_at(&h, old)->lru_list;
-			lru_unlink(&h, old);
-			lru_push_newest(&h, old, ol);
-		}
+		if (h.lru)
+			elem_at(&h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
 		goto out;
 	}
 	if (!old && !h.lru && h.st[HT_COUNT] >= h.max_entries) {
@@ -581,7 +643,15 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 		h.st[HT_COUNT]++;
 	}
 	if (h.lru) {
-		lru_push_newest(&h, n, list);
+		/* a replacing node carries the reference bit: the common LRU's
+		 * flush puts it on the active sublist, a per-CPU list keeps it
+		 * inactive until the next rotation */
+		if (!old)
+			lru_push(&h, n, list, LRU_INACTIVE, 0);
+		else if (h.st[HT_NLISTS] == 1)
+			lru_push(&h, n, list, LRU_ACTIVE, 0);
+		else
+			lru_push(&h, n, list, LRU_INACTIVE, 1);
 		elem_at(&h, n)->lru_gen = h.lists[list].gen;
 		reserved = false;
 	}
