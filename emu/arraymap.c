@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * emu/arraymap.c: BPF_MAP_TYPE_ARRAY.
+ * emu/arraymap.c: BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY.
  *
  * Storage: max_entries values of round_up(value_size, 8) bytes from the start
  * of the (page-aligned) data area, so a BPF_F_MMAPABLE array's mmap of the map
  * fd maps exactly the values, like the kernel's. As in the kernel, user-space
  * updates copy without a lock (a concurrent reader may see a value mid-copy;
  * BPF_F_LOCK needs a bpf_spin_lock in the value).
+ *
+ * PERCPU_ARRAY stores, per index, one round_up(value_size, 8) slot per
+ * possible CPU, contiguous, which is exactly what user space reads and writes.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,7 +22,19 @@
 	 BPF_F_WRONLY_PROG | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP)
 #define KERNEL_BPF_ARRAY_SIZE 312u     /* sizeof(struct bpf_array): bytes_memlock */
 
-static __u32 elem_size(const struct emu_map_desc *d) { return (__u32)round_up8(d->value_size); }
+#define PCPU_MIN_UNIT_SIZE (32u << 10)
+
+static bool is_percpu(__u32 map_type) { return map_type == BPF_MAP_TYPE_PERCPU_ARRAY; }
+/* bytes of one index: one rounded value, per CPU for per-CPU arrays */
+static __u32 elem_size(const struct emu_map_desc *d)
+{
+	return (__u32)round_up8(d->value_size) * (is_percpu(d->map_type) ? emu_possible_cpus() : 1);
+}
+/* what user space passes as one value: value_size, or every CPU's slot */
+static __u32 user_bytes(const struct emu_map_desc *d)
+{
+	return is_percpu(d->map_type) ? elem_size(d) : d->value_size;
+}
 
 /* With Spectre v1 mitigations the kernel sizes arrays to a power of two. */
 static __u64 kernel_entries(__u32 max_entries)
@@ -33,13 +48,20 @@ static __u64 kernel_entries(__u32 max_entries)
 static int array_check_spec(const struct emu_map_spec *s)
 {
 	__u32 access = s->map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+	bool percpu = is_percpu(s->map_type);
+	bool numa = (s->map_flags & BPF_F_NUMA_NODE) && s->numa_node != 0xffffffffu;
 
 	if (s->max_entries == 0 || s->key_size != 4 || s->value_size == 0 ||
-	    (s->map_flags & ~ARRAY_CREATE_FLAG_MASK) || access == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
+	    (s->map_flags & ~ARRAY_CREATE_FLAG_MASK) || access == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG) ||
+	    (percpu && numa))
+		return -EINVAL;
+	if (s->map_type != BPF_MAP_TYPE_ARRAY && (s->map_flags & (BPF_F_MMAPABLE | BPF_F_INNER_MAP)))
 		return -EINVAL;
 	if (s->map_flags & BPF_F_PRESERVE_ELEMS)     /* perf event arrays only */
 		return -EINVAL;
 	if (s->value_size > INT_MAX)
+		return -E2BIG;
+	if (percpu && round_up8(s->value_size) > PCPU_MIN_UNIT_SIZE)
 		return -E2BIG;
 	if (kernel_entries(s->max_entries) > 0x80000000ull)
 		return -E2BIG;
@@ -48,12 +70,15 @@ static int array_check_spec(const struct emu_map_spec *s)
 
 static __u64 array_data_size(const struct emu_map_spec *s)
 {
-	return page_align((__u64)s->max_entries * round_up8(s->value_size));
+	__u64 per = round_up8(s->value_size) * (is_percpu(s->map_type) ? emu_possible_cpus() : 1);
+	return page_align((__u64)s->max_entries * per);
 }
 
 static __u64 array_mem_usage(const struct emu_obj *map)
 {
 	const struct emu_map_desc *d = emu_map_desc(map);
+	if (is_percpu(d->map_type))   /* the value pointers, then every CPU's values */
+		return KERNEL_BPF_ARRAY_SIZE + (__u64)d->max_entries * 8 + (__u64)d->max_entries * elem_size(d);
 	__u64 bytes = kernel_entries(d->max_entries) * elem_size(d);
 	if (d->map_flags & BPF_F_MMAPABLE)
 		return page_align(KERNEL_BPF_ARRAY_SIZE) + page_align(bytes);
@@ -75,7 +100,7 @@ static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64
 	 * (only user space touches these maps, and every locked copy takes it) */
 	if (flags & BPF_F_LOCK)
 		emu_obj_lock(map);
-	memcpy(value, value_at(map, index), emu_map_desc(map)->value_size);
+	memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
 	if (flags & BPF_F_LOCK)
 		emu_obj_unlock(map);
 	return 0;
@@ -102,7 +127,7 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 		memcpy(dst + d->spin_lock_off + 4, (const char *)value + d->spin_lock_off + 4,
 		       d->value_size - (size_t)d->spin_lock_off - 4);
 	} else {
-		memcpy(value_at(map, index), value, d->value_size);
+		memcpy(value_at(map, index), value, user_bytes(d));
 	}
 	if (flags & BPF_F_LOCK)
 		emu_obj_unlock(map);
@@ -134,6 +159,11 @@ static int array_get_next_key(struct emu_obj *map, const void *key, void *next)
 	return 0;
 }
 
+static __u32 percpu_array_user_value_size(const struct emu_obj *map)
+{
+	return user_bytes(emu_map_desc(map));
+}
+
 static int array_mmap_check(const struct emu_obj *map, size_t len, off_t off)
 {
 	const struct emu_map_desc *d = emu_map_desc(map);
@@ -153,6 +183,20 @@ const struct emu_map_ops array_map_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.mmap_check = array_mmap_check,
+	.lookup_batch = emu_generic_map_lookup_batch,
+	.update_batch = emu_generic_map_update_batch,
+};
+
+/* no mmap: the kernel's percpu_array_map_ops has no map_mmap (ENOTSUPP) */
+const struct emu_map_ops percpu_array_map_ops = {
+	.check_spec = array_check_spec,
+	.data_size = array_data_size,
+	.mem_usage = array_mem_usage,
+	.lookup = array_lookup,
+	.update = array_update,
+	.delete = array_delete,
+	.get_next_key = array_get_next_key,
+	.user_value_size = percpu_array_user_value_size,
 	.lookup_batch = emu_generic_map_lookup_batch,
 	.update_batch = emu_generic_map_update_batch,
 };

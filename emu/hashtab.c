@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * emu/hashtab.c: BPF_MAP_TYPE_HASH.
+ * emu/hashtab.c: BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH.
  *
  * Storage (all offsets, no pointers): buckets[n_buckets] of element index + 1
  * (0 = empty), then max_entries + 1 elements. The spare element lets an update
@@ -15,8 +15,34 @@
  * only have leaked an element (taken from the free list, not yet linked, or
  * unlinked and not yet freed); the next locker rebuilds the free list and the
  * count from the chains.
+ *
+ * Per-CPU variants store, per element, one round_up(value_size, 8) slot per
+ * possible CPU; user space reads and writes them all at once, as the kernel's
+ * syscall path does (there is no "current CPU" for user space).
+ *
+ * LRU variants keep, besides the chains, the kernel's LRU lists (one, or one
+ * per possible CPU with BPF_F_NO_COMMON_LRU, as the kernel's percpu_lru),
+ * each an inactive and an active sublist of element indices, oldest first,
+ * plus the kernel's reference bit. New elements join the inactive sublist,
+ * replacing updates the active one; before taking nodes the kernel rotates
+ * (when inactive is the smaller sublist, unreferenced active elements move to
+ * inactive) and shrinks the inactive sublist from its oldest end, moving
+ * referenced elements to active instead of evicting them. A list that is full
+ * evicts a batch of elements before taking a new one: the
+ * kernel moves up to target_free nodes to the CPU's local free list at once,
+ * where target_free is clamp(max_entries / possible CPUs / 2, 1, 128) for the
+ * common LRU and 4 for per-CPU lists. The common LRU also hands its free
+ * nodes out target_free at a time, and a refill that finds fewer free nodes
+ * on the global list evicts the difference, so a map can evict before it is
+ * full (a 1000-entry map on 2 CPUs first evicts at 896 entries, as the
+ * kernel does for a process that stays on one CPU). Lookups through bpf() do
+ * not count as a use (the kernel's lookup_elem_sys_only leaves the reference
+ * bit alone). The kernel's rotating inactive cursor is approximated by a scan
+ * from the oldest end. With per-CPU lists the caller's CPU (sched_getcpu())
+ * picks the list, each holding max_entries / possible CPUs elements.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,11 +52,28 @@
 struct htab_elem {
 	__u32 next;                    /* index + 1 of the next element in the chain */
 	__u32 hash;
-	/* key (rounded to 8), value (rounded to 8) */
+	__u32 lru_prev, lru_next;      /* LRU types: index + 1 in the recency list (older, newer) */
+	__u32 lru_list;                /* LRU types: which list */
+	__u32 lru_gen;                 /* LRU types: the list's refill generation when it was taken */
+	__u32 lru_sub;                 /* LRU types: LRU_INACTIVE or LRU_ACTIVE */
+	__u32 lru_ref;                 /* LRU types: the kernel's reference bit */
+	/* key (rounded to 8), value (rounded to 8; per-CPU: one such slot per CPU) */
+};
+
+/* one recency list of an LRU map, in the data area after the buckets */
+enum { LRU_INACTIVE, LRU_ACTIVE };
+struct lru_list {
+	__u32 oldest[2], newest[2];    /* index + 1, per sublist */
+	__u32 n[2];                    /* elements per sublist */
+	__u32 count, cap;
+	/* common LRU: free nodes on the (one) local list and on the global list;
+	 * nodes taken since the last refill (gen) are still "pending" and go back
+	 * to the local list when freed, older ones to the global list */
+	__u32 local_free, global_free, gen;
 };
 
 /* map->hdr->map.type_state slots */
-enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE };
+enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE, HT_VBYTES, HT_NCPUS, HT_NLISTS, HT_TARGET };
 
 #define HTAB_CREATE_FLAG_MASK                                                                   \
 	(BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
@@ -38,13 +81,21 @@ enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE };
 #define KMALLOC_MAX_SIZE (1u << 22)
 #define KERNEL_HTAB_ELEM_SIZE 48u      /* sizeof(struct htab_elem) in the kernel: bytes_memlock */
 #define KERNEL_BPF_HTAB_SIZE 832u      /* sizeof(struct bpf_htab) */
+#define PCPU_MIN_UNIT_SIZE (32u << 10)
+#define LOCAL_FREE_TARGET 128u         /* bpf_lru_list.h: common LRU batch cap */
+#define PERCPU_FREE_TARGET 4u          /* bpf_lru_list.h: per-CPU LRU batch */
 
 struct htab {
 	__u64 *st;
 	__u32 *buckets;
+	struct lru_list *lists;        /* LRU types, else NULL */
 	char *elems;
-	__u32 n_buckets, elem_size, key_size, value_size, max_entries;
+	__u32 n_buckets, elem_size, key_size, vbytes, max_entries;
+	bool percpu, lru;
 };
+
+static bool type_is_percpu(__u32 t) { return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH; }
+static bool type_is_lru(__u32 t) { return t == BPF_MAP_TYPE_LRU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH; }
 
 static __u32 roundup_pow2(__u64 v)
 {
@@ -63,10 +114,15 @@ static struct htab htab_of(struct emu_obj *map)
 		.n_buckets = (__u32)d->type_state[HT_NBUCKETS],
 		.elem_size = (__u32)d->type_state[HT_ELEM_SIZE],
 		.key_size = d->key_size,
-		.value_size = d->value_size,
+		.vbytes = (__u32)d->type_state[HT_VBYTES],
 		.max_entries = d->max_entries,
+		.percpu = type_is_percpu(d->map_type),
+		.lru = type_is_lru(d->map_type),
 	};
-	h.elems = (char *)h.buckets + round_up8((__u64)h.n_buckets * 4);
+	char *p = (char *)h.buckets + round_up8((__u64)h.n_buckets * 4);
+	if (h.lru)
+		h.lists = (struct lru_list *)p;
+	h.elems = p + sizeof(struct lru_list) * d->type_state[HT_NLISTS];
 	return h;
 }
 
@@ -102,66 +158,194 @@ static __u32 hash_key(const void *key, __u32 len, __u64 seed)
 	return (__u32)h;
 }
 
+/* htab_map_alloc_check(), then the checks of htab_map_alloc() */
 static int htab_check_spec(const struct emu_map_spec *s)
 {
+	bool percpu = type_is_percpu(s->map_type), lru = type_is_lru(s->map_type);
+	bool percpu_lru = s->map_flags & BPF_F_NO_COMMON_LRU;
 	bool prealloc = !(s->map_flags & BPF_F_NO_PREALLOC);
 	__u32 access = s->map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+	bool numa = (s->map_flags & BPF_F_NUMA_NODE) && s->numa_node != 0xffffffffu;
 
-	(void)prealloc;
 	if ((s->map_flags & ~HTAB_CREATE_FLAG_MASK) || access == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))
 		return -EINVAL;
-	if (s->map_flags & BPF_F_NO_COMMON_LRU)   /* percpu_lru without lru */
+	if (!lru && percpu_lru)
+		return -EINVAL;
+	if (lru && !prealloc)
+		return -ENOTSUPP;
+	if (numa && (percpu || percpu_lru))
 		return -EINVAL;
 	if (s->max_entries == 0 || s->key_size == 0 || s->value_size == 0)
 		return -EINVAL;
 	if ((__u64)s->key_size + s->value_size >= KMALLOC_MAX_SIZE - KERNEL_HTAB_ELEM_SIZE)
 		return -E2BIG;
-	__u32 nb = roundup_pow2(s->max_entries);
+	if (percpu && round_up8(s->value_size) > PCPU_MIN_UNIT_SIZE)
+		return -E2BIG;
+	return 0;
+}
+
+/* the max_entries the kernel keeps: per-CPU LRU lists get equal shares */
+static __u32 kernel_max_entries(const struct emu_map_spec *s)
+{
+	__u64 cpus = emu_possible_cpus(), max = s->max_entries;
+	if (!(s->map_flags & BPF_F_NO_COMMON_LRU))
+		return s->max_entries;
+	__u64 up = (max + cpus - 1) / cpus * cpus;
+	return up <= 0xffffffffull ? (__u32)up : (__u32)(max / cpus * cpus);
+}
+
+static __u64 vbytes_of(const struct emu_map_spec *s)
+{
+	return type_is_percpu(s->map_type) ? round_up8(s->value_size) * emu_possible_cpus() : s->value_size;
+}
+
+static __u64 elem_size_of(const struct emu_map_spec *s)
+{
+	return sizeof(struct htab_elem) + round_up8(s->key_size) + round_up8(vbytes_of(s));
+}
+
+static __u32 nlists_of(const struct emu_map_spec *s)
+{
+	if (!type_is_lru(s->map_type))
+		return 0;
+	return s->map_flags & BPF_F_NO_COMMON_LRU ? emu_possible_cpus() : 1;
+}
+
+/* the E2BIG checks of htab_map_alloc(), on the kernel's max_entries */
+static int htab_check_alloc(const struct emu_map_spec *s)
+{
+	__u32 max = kernel_max_entries(s);
+	if (max > 0x80000000u)
+		return -E2BIG;
+	__u32 nb = roundup_pow2(max);
 	if (nb == 0 || nb > 0xffffffffu / 16)
 		return -E2BIG;
 	return 0;
 }
 
-static __u32 elem_size_of(const struct emu_map_spec *s)
+static int htab_check(const struct emu_map_spec *s)
 {
-	return (__u32)(sizeof(struct htab_elem) + round_up8(s->key_size) + round_up8(s->value_size));
+	int err = htab_check_spec(s);
+	return err ? err : htab_check_alloc(s);
 }
 
 static __u64 htab_data_size(const struct emu_map_spec *s)
 {
-	__u64 nb = roundup_pow2(s->max_entries);
-	return round_up8(nb * 4) + ((__u64)s->max_entries + 1) * elem_size_of(s);
+	__u64 max = kernel_max_entries(s), nb = roundup_pow2(max);
+	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s) + (max + 1) * elem_size_of(s);
 }
 
 static int htab_init(struct emu_obj *map)
 {
 	struct emu_map_desc *d = emu_map_desc(map);
 	__u64 seed = 0;
-	struct emu_map_spec s = { .key_size = d->key_size, .value_size = d->value_size };
+	struct emu_map_spec s = { .map_type = d->map_type, .key_size = d->key_size, .value_size = d->value_size,
+				  .max_entries = d->max_entries, .map_flags = d->map_flags };
+	__u32 cpus = emu_possible_cpus();
 
 	if (!(d->map_flags & BPF_F_ZERO_SEED) && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (__u64)emu_ktime_boot_ns() * 0x9e3779b97f4a7c15ull;
+	d->max_entries = kernel_max_entries(&s);
 	d->type_state[HT_NBUCKETS] = roundup_pow2(d->max_entries);
 	d->type_state[HT_COUNT] = 0;
 	d->type_state[HT_FREE] = 0;
 	d->type_state[HT_BUMP] = 0;
 	d->type_state[HT_SEED] = seed;
 	d->type_state[HT_ELEM_SIZE] = elem_size_of(&s);
+	d->type_state[HT_VBYTES] = vbytes_of(&s);
+	d->type_state[HT_NCPUS] = cpus;
+	d->type_state[HT_NLISTS] = nlists_of(&s);
+	if (type_is_lru(d->map_type)) {
+		__u32 n = (__u32)d->type_state[HT_NLISTS];
+		__u32 cap = d->max_entries / n, target;
+		if (n > 1) {
+			target = PERCPU_FREE_TARGET;
+		} else {
+			target = d->max_entries / cpus / 2;
+			target = target < 1 ? 1 : target > LOCAL_FREE_TARGET ? LOCAL_FREE_TARGET : target;
+		}
+		d->type_state[HT_TARGET] = target;
+		struct htab h = htab_of(map);
+		for (__u32 i = 0; i < n; i++)
+			h.lists[i].cap = cap;
+		if (n == 1)
+			h.lists[0].global_free = d->max_entries;
+	}
 	return 0;     /* buckets are zero: the file is new */
 }
 
+/* htab_map_mem_usage() */
 static __u64 htab_mem_usage(const struct emu_obj *map)
 {
 	const struct emu_map_desc *d = emu_map_desc(map);
-	__u64 cpus = emu_possible_cpus();
-	__u64 kelem = KERNEL_HTAB_ELEM_SIZE + round_up8(d->key_size) + round_up8(d->value_size);
+	bool percpu = type_is_percpu(d->map_type), lru = type_is_lru(d->map_type);
+	__u64 cpus = emu_possible_cpus(), vs = round_up8(d->value_size);
+	__u64 kelem = KERNEL_HTAB_ELEM_SIZE + round_up8(d->key_size) + (percpu ? 8 : vs);
 	__u64 usage = KERNEL_BPF_HTAB_SIZE + 16 * d->type_state[HT_NBUCKETS] + 4 * cpus * 8;
 
-	if (!(d->map_flags & BPF_F_NO_PREALLOC))
-		usage += kelem * (d->max_entries + cpus) + 8 * cpus;
-	else
-		usage += (kelem + 8) * __atomic_load_n(&d->type_state[HT_COUNT], __ATOMIC_RELAXED);
+	if (!(d->map_flags & BPF_F_NO_PREALLOC)) {
+		__u64 n = d->max_entries + (!percpu && !lru ? cpus : 0);
+		usage += kelem * n;
+		if (percpu)
+			usage += vs * cpus * n;
+		else if (!lru)
+			usage += 8 * cpus;
+	} else {
+		__u64 n = __atomic_load_n(&d->type_state[HT_COUNT], __ATOMIC_RELAXED);
+		usage += (kelem + 8) * n;
+		if (percpu)
+			usage += (8 + 8) * n + vs * cpus * n;
+	}
 	return usage;
+}
+
+static __u32 htab_user_value_size(const struct emu_obj *map)
+{
+	return (__u32)emu_map_desc(map)->type_state[HT_VBYTES];
+}
+
+static void lru_unlink(struct htab *h, __u32 i)
+{
+	struct htab_elem *e = elem_at(h, i);
+	struct lru_list *L = &h->lists[e->lru_list];
+	__u32 sub = e->lru_sub;
+	if (e->lru_prev)
+		elem_at(h, e->lru_prev)->lru_next = e->lru_next;
+	else
+		L->oldest[sub] = e->lru_next;
+	if (e->lru_next)
+		elem_at(h, e->lru_next)->lru_prev = e->lru_prev;
+	else
+		L->newest[sub] = e->lru_prev;
+	L->n[sub]--;
+	L->count--;
+}
+
+/* Element i becomes the newest of a sublist of list. */
+static void lru_push(struct htab *h, __u32 i, __u32 list, __u32 sub, __u32 ref)
+{
+	struct htab_elem *e = elem_at(h, i);
+	struct lru_list *L = &h->lists[list];
+	e->lru_list = list;
+	e->lru_sub = sub;
+	e->lru_ref = ref;
+	e->lru_next = 0;
+	e->lru_prev = L->newest[sub];
+	if (L->newest[sub])
+		elem_at(h, L->newest[sub])->lru_next = i;
+	else
+		L->oldest[sub] = i;
+	L->newest[sub] = i;
+	L->n[sub]++;
+	L->count++;
+}
+
+/* __bpf_lru_node_move(): to the newest end of a sublist, reference cleared */
+static void lru_move(struct htab *h, __u32 i, __u32 sub)
+{
+	__u32 list = elem_at(h, i)->lru_list;
+	lru_unlink(h, i);
+	lru_push(h, i, list, sub, 0);
 }
 
 /* After a holder died: rebuild the free list and the count from the chains. */
@@ -186,6 +370,25 @@ static void htab_repair(struct htab *h)
 		}
 	h->st[HT_FREE] = free_head;
 	h->st[HT_COUNT] = count;
+	if (h->lru) {
+		/* recency is lost: the surviving elements are listed in chain order */
+		__u32 n = (__u32)h->st[HT_NLISTS];
+		for (__u32 l = 0; l < n; l++) {
+			struct lru_list *L = &h->lists[l];
+			L->oldest[0] = L->oldest[1] = L->newest[0] = L->newest[1] = 0;
+			L->n[0] = L->n[1] = L->count = 0;
+		}
+		for (__u32 i = 1; i <= bump; i++) {
+			if (!seen[i])
+				continue;
+			struct htab_elem *e = elem_at(h, i);
+			lru_push(h, i, e->lru_list < n ? e->lru_list : 0, LRU_INACTIVE, 0);
+		}
+		if (n == 1) {
+			h->lists[0].local_free = 0;
+			h->lists[0].global_free = h->lists[0].cap - h->lists[0].count;
+		}
+	}
 	free(seen);
 }
 
@@ -231,6 +434,133 @@ static void free_elem(struct htab *h, __u32 i)
 	h->st[HT_FREE] = i;
 }
 
+/* ---- LRU recency lists ---- */
+
+/* The list this caller's updates go to: the common one, or its CPU's. */
+static __u32 lru_list_of_caller(const struct htab *h)
+{
+	__u32 n = (__u32)h->st[HT_NLISTS];
+	if (n <= 1)
+		return 0;
+	int cpu = sched_getcpu();
+	return cpu < 0 ? 0 : (__u32)cpu % n;
+}
+
+/* Element i leaves its LRU list; its node goes back to a free list. */
+static void lru_release(struct htab *h, __u32 i, bool evicted)
+{
+	struct htab_elem *e = elem_at(h, i);
+	struct lru_list *L = &h->lists[e->lru_list];
+	lru_unlink(h, i);
+	if (h->st[HT_NLISTS] == 1) {
+		if (evicted || e->lru_gen == L->gen)
+			L->local_free++;
+		else
+			L->global_free++;
+	}
+}
+
+/* Unlinks element i from its chain (it is in the map) and frees it. */
+static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
+{
+	struct htab_elem *e = elem_at(h, i);
+	__u32 *link;
+	if (find(h, elem_key(e), e->hash, &link) != i)
+		return;
+	__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
+	if (h->lru)
+		lru_release(h, i, evicted);
+	free_elem(h, i);
+	h->st[HT_COUNT]--;
+}
+
+#define LOCAL_NR_SCANS LOCAL_FREE_TARGET
+#define PERCPU_NR_SCANS PERCPU_FREE_TARGET
+
+/* __bpf_lru_list_rotate(): when inactive is the smaller sublist, active
+ * elements from the oldest end go to inactive (referenced ones get one more
+ * round in active); then referenced inactive elements move to active. */
+static void lru_rotate(struct htab *h, struct lru_list *L, __u32 nr_scans)
+{
+	if (L->n[LRU_INACTIVE] < L->n[LRU_ACTIVE]) {
+		__u32 first = L->newest[LRU_ACTIVE], i = L->oldest[LRU_ACTIVE];
+		for (__u32 scanned = 0; i;) {
+			__u32 next = elem_at(h, i)->lru_next;
+			lru_move(h, i, elem_at(h, i)->lru_ref ? LRU_ACTIVE : LRU_INACTIVE);
+			if (++scanned == nr_scans || i == first)
+				break;
+			i = next;
+		}
+	}
+	__u32 i = L->oldest[LRU_INACTIVE];
+	for (__u32 scanned = 0; i && scanned < nr_scans; scanned++) {
+		__u32 next = elem_at(h, i)->lru_next;
+		if (elem_at(h, i)->lru_ref)
+			lru_move(h, i, LRU_ACTIVE);
+		i = next;
+	}
+}
+
+/* __bpf_lru_list_shrink(): evict up to n unreferenced inactive elements from
+ * the oldest end; if none, force out the oldest inactive (else active) one. */
+static void lru_evict(struct htab *h, struct lru_list *L, __u32 n, __u32 nr_scans)
+{
+	__u32 done = 0, i = L->oldest[LRU_INACTIVE];
+	for (__u32 scanned = 0; i && done < n;) {
+		__u32 next = elem_at(h, i)->lru_next;
+		if (elem_at(h, i)->lru_ref) {
+			lru_move(h, i, LRU_ACTIVE);
+		} else {
+			unlink_and_free(h, i, true);
+			done++;
+		}
+		if (++scanned == nr_scans)
+			break;
+		i = next;
+	}
+	if (done)
+		return;
+	i = L->oldest[LRU_INACTIVE] ? L->oldest[LRU_INACTIVE] : L->oldest[LRU_ACTIVE];
+	if (i)
+		unlink_and_free(h, i, true);
+}
+
+/* Takes a free node for the caller's list, evicting as the kernel's
+ * bpf_lru_pop_free() would; false if there is none (-ENOMEM). */
+static bool lru_reserve(struct htab *h, __u32 list)
+{
+	struct lru_list *L = &h->lists[list];
+	__u32 target = (__u32)h->st[HT_TARGET];
+	if (h->st[HT_NLISTS] > 1) {
+		lru_rotate(h, L, PERCPU_NR_SCANS);
+		if (L->count >= L->cap)
+			lru_evict(h, L, target, PERCPU_NR_SCANS);
+		return L->count < L->cap;
+	}
+	if (!L->local_free) {
+		__u32 n = L->global_free < target ? L->global_free : target;
+		L->gen++;                      /* pending nodes are flushed to the lists */
+		lru_rotate(h, L, LOCAL_NR_SCANS);
+		L->global_free -= n;
+		L->local_free += n;
+		if (n < target)
+			lru_evict(h, L, target - n, LOCAL_NR_SCANS);
+	}
+	if (!L->local_free)
+		return false;
+	L->local_free--;
+	return true;
+}
+
+/* A reserved node that was not used goes back (it is pending: local). */
+static void lru_unreserve(struct htab *h, __u32 list)
+{
+	if (h->st[HT_NLISTS] == 1)
+		h->lists[list].local_free++;
+}
+
+/* ---- element operations ---- */
+
 static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	(void)flags;
@@ -238,7 +568,7 @@ static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	__u32 i = find(&h, key, hash, NULL);
 	if (i)
-		memcpy(value, elem_value(&h, elem_at(&h, i)), h.value_size);
+		memcpy(value, elem_value(&h, elem_at(&h, i)), h.vbytes);
 	emu_obj_unlock(map);
 	return i ? 0 : -ENOENT;
 }
@@ -251,9 +581,25 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 
 	struct htab h = lock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+	__u32 list = 0;
+	int err = 0;
+
+	/* LRU: the kernel takes a free node (evicting if it must) before it
+	 * looks the key up; the per-CPU flavour skips that for BPF_EXIST */
+	bool reserved = false;
+	if (h.lru) {
+		list = lru_list_of_caller(&h);
+		if (!(h.percpu && op == BPF_EXIST)) {
+			if (!lru_reserve(&h, list)) {
+				err = -ENOMEM;
+				goto out;
+			}
+			reserved = true;
+		}
+	}
+
 	__u32 *link;
 	__u32 old = find(&h, key, hash, &link);
-	int err = 0;
 
 	if (old && op == BPF_NOEXIST) {
 		err = -EEXIST;
@@ -263,7 +609,14 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 		err = -ENOENT;
 		goto out;
 	}
-	if (!old && h.st[HT_COUNT] >= h.max_entries) {
+	if (old && h.percpu) {
+		/* per-CPU values are updated in place, like the kernel's */
+		memcpy(elem_value(&h, elem_at(&h, old)), value, h.vbytes);
+		if (h.lru)
+			elem_at(&h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
+		goto out;
+	}
+	if (!old && !h.lru && h.st[HT_COUNT] >= h.max_entries) {
 		err = -E2BIG;
 		goto out;
 	}
@@ -275,11 +628,13 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	struct htab_elem *e = elem_at(&h, n);
 	e->hash = hash;
 	memcpy(elem_key(e), key, h.key_size);
-	memcpy(elem_value(&h, e), value, h.value_size);
+	memcpy(elem_value(&h, e), value, h.vbytes);
 	if (old) {
 		/* replace in place in the chain: one store publishes the new element */
 		e->next = elem_at(&h, old)->next;
 		__atomic_store_n(link, n, __ATOMIC_RELEASE);
+		if (h.lru)
+			lru_release(&h, old, false);
 		free_elem(&h, old);
 	} else {
 		__u32 *head = &h.buckets[hash & (h.n_buckets - 1)];
@@ -287,7 +642,22 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 		__atomic_store_n(head, n, __ATOMIC_RELEASE);
 		h.st[HT_COUNT]++;
 	}
+	if (h.lru) {
+		/* a replacing node carries the reference bit: the common LRU's
+		 * flush puts it on the active sublist, a per-CPU list keeps it
+		 * inactive until the next rotation */
+		if (!old)
+			lru_push(&h, n, list, LRU_INACTIVE, 0);
+		else if (h.st[HT_NLISTS] == 1)
+			lru_push(&h, n, list, LRU_ACTIVE, 0);
+		else
+			lru_push(&h, n, list, LRU_INACTIVE, 1);
+		elem_at(&h, n)->lru_gen = h.lists[list].gen;
+		reserved = false;
+	}
 out:
+	if (reserved)
+		lru_unreserve(&h, list);
 	emu_obj_unlock(map);
 	return err;
 }
@@ -296,13 +666,9 @@ static int htab_delete(struct emu_obj *map, const void *key)
 {
 	struct htab h = lock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	__u32 *link;
-	__u32 i = find(&h, key, hash, &link);
-	if (i) {
-		__atomic_store_n(link, elem_at(&h, i)->next, __ATOMIC_RELEASE);
-		free_elem(&h, i);
-		h.st[HT_COUNT]--;
-	}
+	__u32 i = find(&h, key, hash, NULL);
+	if (i)
+		unlink_and_free(&h, i, false);
 	emu_obj_unlock(map);
 	return i ? 0 : -ENOENT;
 }
@@ -312,13 +678,10 @@ static int htab_lookup_and_delete(struct emu_obj *map, const void *key, void *va
 	(void)flags;
 	struct htab h = lock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	__u32 *link;
-	__u32 i = find(&h, key, hash, &link);
+	__u32 i = find(&h, key, hash, NULL);
 	if (i) {
-		memcpy(value, elem_value(&h, elem_at(&h, i)), h.value_size);
-		__atomic_store_n(link, elem_at(&h, i)->next, __ATOMIC_RELEASE);
-		free_elem(&h, i);
-		h.st[HT_COUNT]--;
+		memcpy(value, elem_value(&h, elem_at(&h, i)), h.vbytes);
+		unlink_and_free(&h, i, false);
 	}
 	emu_obj_unlock(map);
 	return i ? 0 : -ENOENT;
@@ -364,7 +727,7 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 static int htab_batch(struct emu_obj *map, const struct emu_map_batch *b, bool del)
 {
 	struct emu_map_desc *d = emu_map_desc(map);
-	__u32 nb = (__u32)d->type_state[HT_NBUCKETS], ks = d->key_size, vs = d->value_size;
+	__u32 nb = (__u32)d->type_state[HT_NBUCKETS], ks = d->key_size, vs = (__u32)d->type_state[HT_VBYTES];
 	__u32 batch = 0, total = 0, cap;
 	char *keys = NULL, *vals = NULL;
 	bool stop = false;
@@ -428,6 +791,8 @@ grow:
 				__atomic_store_n(&h.buckets[batch], 0, __ATOMIC_RELEASE);
 				while (i) {
 					__u32 next = elem_at(&h, i)->next;
+					if (h.lru)
+						lru_release(&h, i, false);
 					free_elem(&h, i);
 					i = next;
 				}
@@ -469,7 +834,7 @@ static int htab_lookup_and_delete_batch(struct emu_obj *map, const struct emu_ma
 }
 
 const struct emu_map_ops htab_map_ops = {
-	.check_spec = htab_check_spec,
+	.check_spec = htab_check,
 	.data_size = htab_data_size,
 	.init = htab_init,
 	.mem_usage = htab_mem_usage,
@@ -483,3 +848,26 @@ const struct emu_map_ops htab_map_ops = {
 	.update_batch = emu_generic_map_update_batch,
 	.delete_batch = emu_generic_map_delete_batch,
 };
+
+/* The same code serves the per-CPU and LRU flavours (the kernel's hashtab.c
+ * does likewise); they differ in the value size user space passes. */
+#define HTAB_OPS(name)                                          \
+	const struct emu_map_ops name = {                       \
+		.check_spec = htab_check,                       \
+		.data_size = htab_data_size,                    \
+		.init = htab_init,                              \
+		.mem_usage = htab_mem_usage,                    \
+		.lookup = htab_lookup,                          \
+		.update = htab_update,                          \
+		.delete = htab_delete,                          \
+		.lookup_and_delete = htab_lookup_and_delete,    \
+		.get_next_key = htab_get_next_key,              \
+		.user_value_size = htab_user_value_size,        \
+		.lookup_batch = htab_lookup_batch,              \
+		.lookup_and_delete_batch = htab_lookup_and_delete_batch, \
+		.update_batch = emu_generic_map_update_batch,   \
+		.delete_batch = emu_generic_map_delete_batch,   \
+	}
+HTAB_OPS(htab_percpu_map_ops);
+HTAB_OPS(htab_lru_map_ops);
+HTAB_OPS(htab_lru_percpu_map_ops);

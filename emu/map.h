@@ -116,6 +116,14 @@ void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
+extern const struct emu_map_ops percpu_array_map_ops;
+extern const struct emu_map_ops htab_percpu_map_ops;
+extern const struct emu_map_ops htab_lru_map_ops;
+extern const struct emu_map_ops htab_lru_percpu_map_ops;
+extern const struct emu_map_ops trie_map_ops;
+extern const struct emu_map_ops queue_map_ops;
+extern const struct emu_map_ops stack_map_ops;
+extern const struct emu_map_ops bloom_filter_map_ops;
 
 /* emu/map.c: the command handlers' map side, attr already decoded */
 int emu_map_create(const struct emu_map_spec *spec);

@@ -143,11 +143,19 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 		err = -ENOMEM;
 		goto free_key;
 	}
+	if (d->map_type == BPF_MAP_TYPE_BLOOM_FILTER) {
+		/* the value is what to look for; nothing is copied out */
+		err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
+		if (!err)
+			err = map->ops->lookup(map, key, value, attr->flags);
+		goto free_value;
+	}
 	err = map->ops->lookup(map, key, value, attr->flags);
 	if (!err && d->spin_lock_off >= 0)      /* special fields read as zero */
 		memset((char *)value + d->spin_lock_off, 0, 4);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
+free_value:
 	free(value);
 free_key:
 	free(key);
