@@ -73,7 +73,8 @@ struct lru_list {
 };
 
 /* map->hdr->map.type_state slots */
-enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE, HT_VBYTES, HT_NCPUS, HT_NLISTS, HT_TARGET };
+enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE, HT_VBYTES, HT_NCPUS, HT_NLISTS, HT_TARGET,
+       HT_SEQ /* even: stable; odd: a writer is inside (lock-free lookups retry) */ };
 
 #define HTAB_CREATE_FLAG_MASK                                                                   \
 	(BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
@@ -396,9 +397,29 @@ static struct htab lock_htab(struct emu_obj *map)
 {
 	bool dead = emu_obj_lock(map);
 	struct htab h = htab_of(map);
-	if (dead)
+	if (dead) {
 		htab_repair(&h);
+		if (h.st[HT_SEQ] & 1)     /* the dead holder was a writer */
+			__atomic_store_n(&h.st[HT_SEQ], h.st[HT_SEQ] + 1, __ATOMIC_RELEASE);
+	}
 	return h;
+}
+
+/* Writers make the sequence odd while they change chains or values, so a
+ * lock-free lookup that overlapped them retries. */
+static struct htab wlock_htab(struct emu_obj *map)
+{
+	struct htab h = lock_htab(map);
+	__atomic_store_n(&h.st[HT_SEQ], h.st[HT_SEQ] + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return h;
+}
+
+static void wunlock_htab(struct emu_obj *map)
+{
+	__u64 *seq = &emu_map_desc(map)->type_state[HT_SEQ];
+	__atomic_store_n(seq, *seq + 1, __ATOMIC_RELEASE);
+	emu_obj_unlock(map);
 }
 
 /* Find key; *prevp gets the link that points at it (bucket slot or prev->next). */
@@ -561,9 +582,52 @@ static void lru_unreserve(struct htab *h, __u32 list)
 
 /* ---- element operations ---- */
 
+/*
+ * A lookup without the lock: read the sequence, walk the chain, copy the
+ * value into the engine's buffer, and accept the result only if no writer
+ * was inside meanwhile (the sequence is unchanged and even). Indices are
+ * bounds-checked and the walk is bounded, so a chain changing under us can
+ * only make us retry. After a few failed tries, take the lock.
+ */
+__attribute__((no_sanitize("thread")))
+static int htab_lookup_seq(struct emu_obj *map, const void *key, void *value)
+{
+	const __u64 *seq = &emu_map_desc(map)->type_state[HT_SEQ];
+	for (int tries = 0; tries < 4; tries++) {
+		__u64 s1 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		struct htab h = htab_of(map);
+		__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+		__u32 limit = h.max_entries + 1, found = 0, steps = 0;
+		bool sane = true;
+		for (__u32 i = __atomic_load_n(&h.buckets[hash & (h.n_buckets - 1)], __ATOMIC_ACQUIRE); i;
+		     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
+			if (i > limit || ++steps > limit) {
+				sane = false;
+				break;
+			}
+			struct htab_elem *e = elem_at(&h, i);
+			if (e->hash == hash && !memcmp(elem_key(e), key, h.key_size)) {
+				memcpy(value, elem_value(&h, e), h.vbytes);
+				found = i;
+				break;
+			}
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (sane && __atomic_load_n(seq, __ATOMIC_RELAXED) == s1)
+			return found ? 0 : -ENOENT;
+	}
+	return 1;     /* take the lock */
+}
+
 static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
-	(void)flags;
+	if (!(flags & BPF_F_LOCK)) {
+		int r = htab_lookup_seq(map, key, value);
+		if (r <= 0)
+			return r;
+	}
 	struct htab h = lock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	__u32 i = find(&h, key, hash, NULL);
@@ -579,7 +643,7 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	if (op > BPF_EXIST)
 		return -EINVAL;
 
-	struct htab h = lock_htab(map);
+	struct htab h = wlock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	__u32 list = 0;
 	int err = 0;
@@ -658,32 +722,32 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 out:
 	if (reserved)
 		lru_unreserve(&h, list);
-	emu_obj_unlock(map);
+	wunlock_htab(map);
 	return err;
 }
 
 static int htab_delete(struct emu_obj *map, const void *key)
 {
-	struct htab h = lock_htab(map);
+	struct htab h = wlock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	__u32 i = find(&h, key, hash, NULL);
 	if (i)
 		unlink_and_free(&h, i, false);
-	emu_obj_unlock(map);
+	wunlock_htab(map);
 	return i ? 0 : -ENOENT;
 }
 
 static int htab_lookup_and_delete(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	(void)flags;
-	struct htab h = lock_htab(map);
+	struct htab h = wlock_htab(map);
 	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	__u32 i = find(&h, key, hash, NULL);
 	if (i) {
 		memcpy(value, elem_value(&h, elem_at(&h, i)), h.vbytes);
 		unlink_and_free(&h, i, false);
 	}
-	emu_obj_unlock(map);
+	wunlock_htab(map);
 	return i ? 0 : -ENOENT;
 }
 
@@ -759,7 +823,7 @@ grow:
 	}
 	for (;;) {
 		__u32 n = 0;
-		struct htab h = lock_htab(map);
+		struct htab h = del ? wlock_htab(map) : lock_htab(map);
 		while (batch < nb) {
 			__u32 cnt = 0;
 			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next)
@@ -777,7 +841,7 @@ grow:
 			if (n + cnt > cap) {
 				if (n)
 					break;          /* flush, then take this bucket */
-				emu_obj_unlock(map);
+				del ? wunlock_htab(map) : emu_obj_unlock(map);
 				cap = cnt;
 				goto grow;
 			}
@@ -800,7 +864,7 @@ grow:
 			}
 			batch++;
 		}
-		emu_obj_unlock(map);
+		del ? wunlock_htab(map) : emu_obj_unlock(map);
 		if (n && (emu_copy_to_user((char *)b->keys + (size_t)total * ks, keys, (size_t)n * ks) ||
 			  emu_copy_to_user((char *)b->values + (size_t)total * vs, vals, (size_t)n * vs))) {
 			ret = -EFAULT;
