@@ -258,7 +258,7 @@ void emu_refs_gc(void)
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */
 
 /* Slots of type_state the template occupies (after what hashtab.c uses). */
-enum { META_TYPE = 10, META_KEY, META_VALUE, META_FLAGS, META_MAX, META_SET };
+enum { META_TYPE = 16, META_KEY, META_VALUE, META_FLAGS, META_MAX, META_SET };   /* the wrapper's slots */
 
 static bool has_meta_equal(__u32 type)
 {
@@ -332,7 +332,7 @@ int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **inner
 
 /* ---- BPF_MAP_TYPE_HASH_OF_MAPS: a hash of inner map ids ---- */
 
-enum { HOM_COUNT = 9 };    /* type_state slot: elements, for bytes_memlock */
+enum { HOM_COUNT = META_SET + 1 };    /* type_state slot: elements, for bytes_memlock */
 
 static int hom_check_spec(const struct emu_map_spec *s)
 {

@@ -52,7 +52,10 @@ struct emu_map_desc {
 	__u32 btf_vmlinux_value_type_id;
 	__u32 ifindex;
 	__u32 frozen;                  /* written once, under the object lock */
-	__u64 type_state[16];          /* the family's shared counters (hashtab: heads, count...) */
+	/* the family's shared counters: [0, 16) belong to the storage family
+	 * (hashtab: heads, count, seq...), [16, 24) to a family wrapping it
+	 * (map_in_map.c around hashtab.c) */
+	__u64 type_state[24];
 	__s32 spin_lock_off;           /* offset of the value's bpf_spin_lock, -1 for none */
 	__u32 special;                 /* the value has special fields (a btf_record): no freeze, no mmap */
 };
