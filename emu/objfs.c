@@ -43,6 +43,9 @@ static struct id_counters *ids_map(void)
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			struct stat sb;
+			/* in a shared root every user takes ids from the same counters */
+			if (emu_root_shared() && !fstat(fd, &sb) && sb.st_uid == getuid() && (sb.st_mode & 0777) != 0666)
+				fchmod(fd, 0666);
 			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !posix_fallocate(fd, 0, EMU_PAGE_SIZE))) {
 				void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 				if (m != MAP_FAILED)
@@ -65,6 +68,19 @@ __u32 emu_id_alloc(enum emu_kind kind)
 }
 
 /* ---- pin / get ---- */
+
+/* Does real_path, symlinks resolved, lie in the fake bpffs? A symlink planted
+ * inside it must not let a pin or a get reach a file outside (the kernel
+ * refuses a pin whose parent is not on a bpffs, and a get of a file that is
+ * not a bpf object). */
+static bool resolves_inside(const char *real_path)
+{
+	char canon[PATH_MAX], base[PATH_MAX];
+	if (!realpath(real_path, canon) || !realpath(emu_config()->bpffs_dir, base))
+		return false;
+	size_t n = strlen(base);
+	return !strncmp(canon, base, n) && (canon[n] == '\0' || canon[n] == '/');
+}
 
 int emu_obj_pin(int fd, const char *pathname)
 {
@@ -102,6 +118,16 @@ int emu_obj_pin(int fd, const char *pathname)
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
 	}
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (!lstat(parent, &sb) && !resolves_inside(parent)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
+		err = -EPERM;
+		goto out;
+	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
 		err = -errno;
@@ -122,7 +148,7 @@ int emu_obj_get(const char *pathname, int accmode)
 		return -ENAMETOOLONG;
 	if (stat(path, &sb))
 		return -errno;
-	if (path == pathname || !S_ISREG(sb.st_mode)) {
+	if (path == pathname || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
 		return -EACCES;
 	}
