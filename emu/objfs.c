@@ -123,7 +123,8 @@ int emu_obj_pin(int fd, const char *pathname)
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	if (!lstat(parent, &sb) && !resolves_inside(parent)) {
+	/* user_path_create(): an existing name is EEXIST before anything else */
+	if (lstat(path, &sb) && errno == ENOENT && !lstat(parent, &sb) && !resolves_inside(parent)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
 		err = -EPERM;
 		goto out;
