@@ -21,8 +21,9 @@
  *
  * Other bytes stay as given, so the engine also sees wild pointers and fds;
  * to keep a wild pointer from landing in the fuzzer's own memory, the known
- * pointer fields of the commands the engine implements are replaced by an
- * unmapped address when they are not tagged. Every fd returned is closed and
+ * pointer fields of the commands the engine implements (and the pointers
+ * inside a bpf_*_info struct) are replaced by an unmapped address when they
+ * are not tagged. Every fd returned is closed and
  * the fake bpffs emptied after each input, so inputs do not depend on each
  * other (the state root is a fresh directory per fuzzer process). An fd the
  * engine leaks, or a positive result from a command that returns no fd, is a
@@ -177,6 +178,27 @@ static void patch(int cmd, size_t len, const int *fds, unsigned int nfds)
 		if (!done[off / 8] && v > PAGE) {     /* NULL and tiny values stay: they are unmapped */
 			v = (uint64_t)(uintptr_t)buf_at(NBUF);
 			memcpy(attr + off, &v, 8);
+		}
+	}
+	/* OBJ_GET_INFO_BY_FD writes through pointers inside the info struct
+	 * (map_ids, xlated_prog_insns ...), which live in a fuzzer buffer: the
+	 * same rule there, so no write lands in the fuzzer's own heap. */
+	if (cmd == BPF_OBJ_GET_INFO_BY_FD) {
+		uint64_t p;
+		memcpy(&p, attr + 8, 8);
+		for (unsigned int b = 0; b < NBUF; b++) {
+			unsigned char *lo = buf_at(b), *q = (unsigned char *)(uintptr_t)p;
+			if (q < lo || q >= lo + PAGE)
+				continue;
+			for (unsigned char *w = lo + ((size_t)(q - lo) & ~(size_t)7); w + 8 <= lo + PAGE; w += 8) {
+				uint64_t v;
+				memcpy(&v, w, 8);
+				if ((v >> 32) == PTR_TAG)
+					v = (uint64_t)(uintptr_t)(buf_at((unsigned int)(v >> 16) & 3) + (v & 0xffff) % PAGE);
+				else if (v > PAGE)
+					v = (uint64_t)(uintptr_t)buf_at(NBUF);
+				memcpy(w, &v, 8);
+			}
 		}
 	}
 	for (size_t off = 0; off + 4 <= len && off < PAGE; off += 4) {
