@@ -128,6 +128,12 @@ static int mkdir_0700(const char *path)
 }
 
 static int root_state;          /* 0 unknown, 1 ready, <0 -errno */
+static bool root_shared;
+
+bool emu_root_shared(void)
+{
+	return emu_root_ready() == 0 && __atomic_load_n(&root_shared, __ATOMIC_ACQUIRE);
+}
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int emu_root_ready(void)
@@ -157,11 +163,19 @@ int emu_root_ready(void)
 	}
 	if (!err)
 		err = mkdir_0700(c->bpffs_dir);
+	/* A root-owned sticky root that others may write (like /tmp) is shared
+	 * by several users, as the kernel's bpffs is: every user must be able
+	 * to create objects (objs/ 1777, each file 0600) and take ids. */
+	if (!err && sb.st_uid == 0 && (sb.st_mode & S_IWOTH) && (sb.st_mode & S_ISVTX))
+		__atomic_store_n(&root_shared, true, __ATOMIC_RELEASE);
 	if (!err) {
 		/* bpffs' root directory is 1777 like the kernel's (sticky). */
 		if (stat(c->bpffs_dir, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 07777) != 01777)
 			chmod(c->bpffs_dir, 01777);
 		err = mkdir_0700(c->objs_dir);
+		if (!err && root_shared && stat(c->objs_dir, &sb) == 0 && sb.st_uid == getuid() &&
+		    (sb.st_mode & 07777) != 01777)
+			chmod(c->objs_dir, 01777);
 	}
 	if (err)
 		EMU_LOG(EMU_LOG_SYS, "state root %s: %s", c->root, strerror(-err));

@@ -49,6 +49,8 @@ struct emu_config {
 const struct emu_config *emu_config(void);
 /* Creates the state root (0700) and its subdirectories if needed; 0 or -errno. */
 int emu_root_ready(void);
+/* Is the state root shared by several users (root-owned, sticky, writable by all)? */
+bool emu_root_shared(void);
 void emu_log(unsigned int cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define EMU_LOG(cat, ...) do { if (emu_config()->log & (cat)) emu_log((cat), __VA_ARGS__); } while (0)
 

@@ -550,6 +550,14 @@ int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp)
 		err = errno == EFBIG ? -E2BIG : -ENOMEM;
 		goto fail_fd;
 	}
+	/* Reserve every page now, as the kernel allocates an array or a
+	 * preallocated hash at create: a sparse file on a full tmpfs would
+	 * SIGBUS the first store to an unallocated page. Filesystems without
+	 * fallocate keep the sparse file. */
+	if (fallocate(fd, 0, 0, (off_t)total) && errno != EOPNOTSUPP) {
+		err = errno == EFBIG ? -E2BIG : -ENOMEM;
+		goto fail_fd;
+	}
 	void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		err = -ENOMEM;

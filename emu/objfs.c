@@ -43,7 +43,10 @@ static struct id_counters *ids_map(void)
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			struct stat sb;
-			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !ftruncate(fd, EMU_PAGE_SIZE))) {
+			/* in a shared root every user takes ids from the same counters */
+			if (emu_root_shared() && !fstat(fd, &sb) && sb.st_uid == getuid() && (sb.st_mode & 0777) != 0666)
+				fchmod(fd, 0666);
+			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !posix_fallocate(fd, 0, EMU_PAGE_SIZE))) {
 				void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 				if (m != MAP_FAILED)
 					__atomic_store_n(&ids, m, __ATOMIC_RELEASE);
@@ -73,6 +76,19 @@ static bool bpffs_dotted(const char *real)
 	size_t n = strlen(emu_config()->bpffs_dir);
 	/* the path is normalized: no "." or ".." components are left */
 	return !strncmp(real, emu_config()->bpffs_dir, n) && strchr(real + n, '.');
+}
+
+/* Does real_path, symlinks resolved, lie in the fake bpffs? A symlink planted
+ * inside it must not let a pin or a get reach a file outside (the kernel
+ * refuses a pin whose parent is not on a bpffs, and a get of a file that is
+ * not a bpf object). */
+static bool resolves_inside(const char *real_path)
+{
+	char canon[PATH_MAX], base[PATH_MAX];
+	if (!realpath(real_path, canon) || !realpath(emu_config()->bpffs_dir, base))
+		return false;
+	size_t n = strlen(base);
+	return !strncmp(canon, base, n) && (canon[n] == '\0' || canon[n] == '/');
 }
 
 int emu_obj_pin(int fd, const char *pathname)
@@ -116,6 +132,17 @@ int emu_obj_pin(int fd, const char *pathname)
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
 		goto out;
 	}
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	/* user_path_create(): an existing name is EEXIST before anything else */
+	if (lstat(path, &sb) && errno == ENOENT && !lstat(parent, &sb) && !resolves_inside(parent)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
+		err = -EPERM;
+		goto out;
+	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
 		err = -errno;
@@ -138,7 +165,7 @@ int emu_obj_get(const char *pathname, int accmode)
 		return -EPERM;
 	if (stat(path, &sb))
 		return -errno;
-	if (path == pathname || !S_ISREG(sb.st_mode)) {
+	if (path == pathname || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
 		return -EACCES;
 	}

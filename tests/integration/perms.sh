@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# tests/integration/perms.sh: state-root permissions, users sharing one fake
+# bpffs, access modes, and paths that try to leave the state root.
+# Emulator only, as root driving two users (nobody and daemon) with setpriv;
+# the path errnos were taken from a real bpffs (unshare -m, mount -t bpf).
+. "$(dirname "$0")/common.sh"
+[ "${1:-emu}" = emu ] || skip "emu mode only"
+is_root || skip "needs root to run as two users"
+stage perm_helper
+P=$STAGE/perm_helper
+U1="setpriv --reuid=65534 --regid=65534 --clear-groups"
+U2="setpriv --reuid=1 --regid=1 --clear-groups"
+run_as() { local u=$1 root=$2; shift 2; (cd / && $u "$STAGE/bpfemu" run --root "$root" -- "$@"); }
+expect() { local want=$1 got; shift; got=$("$@" 2>&1); [ "$got" = "$want" ] || fail "$*: got '$got', want '$want'"; say "ok: $want"; }
+
+# a state root the emulator creates is 0700
+mkdir -m 1777 "$STAGE/pub"
+expect "pin=OK" run_as "$U1" "$STAGE/pub/fresh" "$P" pin /sys/fs/bpf/m
+[ "$(stat -c %a "$STAGE/pub/fresh")" = 700 ] || fail "fresh root is $(stat -c %a "$STAGE/pub/fresh")"
+# one owned by another user, or writable by others without the sticky bit, is refused
+mkdir -m 755 "$STAGE/daemons" && chown 1:1 "$STAGE/daemons"
+expect "create=EACCES" run_as "$U1" "$STAGE/daemons" "$P" pin /sys/fs/bpf/m
+mkdir -m 777 "$STAGE/open" && chmod 777 "$STAGE/open"
+expect "create=EACCES" run_as "$U1" "$STAGE/open" "$P" pin /sys/fs/bpf/m
+
+# a root-owned sticky root is shared: pins are 0600, modes behave as on bpffs
+SH=$STAGE/shared
+mkdir -m 1777 "$SH" && chmod 1777 "$SH"
+expect "pin=OK" run_as "$U1" "$SH" "$P" pin /sys/fs/bpf/m1
+expect "pin=OK" run_as "$U2" "$SH" "$P" pin /sys/fs/bpf/m2
+[ "$(stat -c '%a %U' "$SH/bpffs/m1")" = "600 nobody" ] || fail "pin mode: $(stat -c '%a %U' "$SH/bpffs/m1")"
+expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 rw
+expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 ro
+expect "get=EACCES" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m2 ro
+run_as "$U1" "$SH" chmod 644 /sys/fs/bpf/m1 || fail "chmod through the shim"
+# NOT YET: the kernel gives daemon a read-only fd here (get=OK update=EPERM);
+# the engine must map the object file read-write for its locks and answers
+# EACCES, so read access across users needs a design change (issue 9 report).
+expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 rw
+expect "get=OK update=OK lookup=OK" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 rw
+expect "get=OK update=OK lookup=EPERM" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 wo
+expect "get=OK update=EPERM lookup=OK" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 ro
+run_as "$U2" "$SH" rm /sys/fs/bpf/m1 2>/dev/null && fail "daemon removed nobody's pin in a sticky bpffs"
+
+# paths: nothing resolves outside the state root (errnos of a real bpffs)
+OWN=$STAGE/pub/own
+mkdir -m 1777 "$STAGE/out"
+run_as "$U1" "$OWN" ln -s "$STAGE/out" /sys/fs/bpf/esc || fail "ln -s in the fake bpffs"
+expect "pin=EPERM" run_as "$U1" "$OWN" "$P" pin /sys/fs/bpf/esc/x
+expect "pin=EPERM" run_as "$U1" "$OWN" "$P" pin "/sys/fs/bpf/../../..$STAGE/out/y"
+touch "$STAGE/out/f" && chmod 666 "$STAGE/out/f"
+run_as "$U1" "$OWN" ln -s "$STAGE/out/f" /sys/fs/bpf/lf || fail "ln -s"
+expect "get=EACCES" run_as "$U1" "$OWN" "$P" get /sys/fs/bpf/lf rw
+expect "get=EACCES" run_as "$U1" "$OWN" "$P" get /sys/fs/bpf/esc rw
+expect "pin=ENAMETOOLONG" run_as "$U1" "$OWN" "$P" pin "/sys/fs/bpf/$(printf 'n%.0s' {1..256})"
+expect "pin=OK" run_as "$U1" "$OWN" "$P" pin "/sys/fs/bpf/$(printf 'n%.0s' {1..255})"
+expect "pin=ENAMETOOLONG" run_as "$U1" "$OWN" "$P" pin "/sys/fs/bpf/$(printf 'd/%.0s' {1..2100})x"
+[ -z "$(ls "$STAGE/out" | grep -v '^f$')" ] || fail "something was created outside: $(ls "$STAGE/out")"
+say "PASS"
