@@ -530,6 +530,26 @@ static int space_available(__u64 bytes)
 
 int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp)
 {
+	return emu_obj_create_lazy(kind, data_size, data_size, objp);
+}
+
+/* Make [off, off + len) of the object's data backed by memory, so stores to
+ * it cannot SIGBUS on a full tmpfs: 0 or -ENOMEM. */
+int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
+{
+	char *base = (char *)emu_obj_data(obj);
+	__u64 start = off & ~((__u64)EMU_PAGE_SIZE - 1), end = page_align(off + len);
+	if (end > obj->hdr->data_size)
+		end = obj->hdr->data_size;
+	if (end <= start)
+		return 0;
+	if (madvise(base + start, end - start, MADV_POPULATE_WRITE) == 0 || errno == EINVAL)
+		return 0;     /* EINVAL: a kernel before 5.14; nothing better to do */
+	return -ENOMEM;
+}
+
+int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp)
+{
 	int err = emu_root_ready();
 	if (err)
 		return err;
@@ -550,11 +570,13 @@ int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp)
 		err = errno == EFBIG ? -E2BIG : -ENOMEM;
 		goto fail_fd;
 	}
-	/* Reserve every page now, as the kernel allocates an array or a
-	 * preallocated hash at create: a sparse file on a full tmpfs would
-	 * SIGBUS the first store to an unallocated page. Filesystems without
-	 * fallocate keep the sparse file. */
-	if (fallocate(fd, 0, 0, (off_t)total) && errno != EOPNOTSUPP) {
+	/* Reserve the pages the family needs at once (the header, and for an
+	 * array all of it, as the kernel allocates it at create): a sparse file
+	 * on a full tmpfs would SIGBUS the first store to an unallocated page.
+	 * Families that fill lazily (hash elements) populate as they grow, with
+	 * emu_obj_populate(). Filesystems without fallocate stay sparse. */
+	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
+	if (fallocate(fd, 0, 0, (off_t)reserve_end) && errno != EOPNOTSUPP) {
 		err = errno == EFBIG ? -E2BIG : -ENOMEM;
 		goto fail_fd;
 	}

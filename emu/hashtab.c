@@ -74,7 +74,8 @@ struct lru_list {
 
 /* map->hdr->map.type_state slots */
 enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE, HT_VBYTES, HT_NCPUS, HT_NLISTS, HT_TARGET,
-       HT_SEQ /* even: stable; odd: a writer is inside (lock-free lookups retry) */ };
+       HT_SEQ, /* even: stable; odd: a writer is inside (lock-free lookups retry) */
+       HT_POPULATED /* data bytes backed by memory (elements are populated as used) */ };
 
 #define HTAB_CREATE_FLAG_MASK                                                                   \
 	(BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
@@ -93,6 +94,7 @@ struct htab {
 	char *elems;
 	__u32 n_buckets, elem_size, key_size, vbytes, max_entries;
 	bool percpu, lru;
+	struct emu_obj *obj;
 };
 
 static bool type_is_percpu(__u32 t) { return t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH; }
@@ -119,6 +121,7 @@ static struct htab htab_of(struct emu_obj *map)
 		.max_entries = d->max_entries,
 		.percpu = type_is_percpu(d->map_type),
 		.lru = type_is_lru(d->map_type),
+		.obj = map,
 	};
 	char *p = (char *)h.buckets + round_up8((__u64)h.n_buckets * 4);
 	if (h.lru)
@@ -236,6 +239,16 @@ static __u64 htab_data_size(const struct emu_map_spec *s)
 	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s) + (max + 1) * elem_size_of(s);
 }
 
+/* Buckets and LRU lists at create; elements as the bump index reaches them
+ * (an empty map of a million entries costs its buckets only). */
+static __u64 htab_reserve_size(const struct emu_map_spec *s)
+{
+	__u64 max = kernel_max_entries(s), nb = roundup_pow2(max);
+	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s);
+}
+
+#define HTAB_POPULATE_CHUNK (256u << 10)
+
 static int htab_init(struct emu_obj *map)
 {
 	struct emu_map_desc *d = emu_map_desc(map);
@@ -272,6 +285,8 @@ static int htab_init(struct emu_obj *map)
 		if (n == 1)
 			h.lists[0].global_free = d->max_entries;
 	}
+	struct htab h = htab_of(map);
+	d->type_state[HT_POPULATED] = (__u64)(h.elems - (char *)h.buckets);   /* reserve_size */
 	return 0;     /* buckets are zero: the file is new */
 }
 
@@ -444,8 +459,17 @@ static __u32 alloc_elem(struct htab *h)
 		h->st[HT_FREE] = elem_at(h, i)->next;
 		return i;
 	}
-	if (h->st[HT_BUMP] < (__u64)h->max_entries + 1)
+	if (h->st[HT_BUMP] < (__u64)h->max_entries + 1) {
+		/* back the next stretch of elements with memory before using it */
+		__u64 off = (__u64)(h->elems - (char *)h->buckets) + h->st[HT_BUMP] * h->elem_size;
+		if (off + h->elem_size > h->st[HT_POPULATED]) {
+			__u64 upto = off + h->elem_size + HTAB_POPULATE_CHUNK;
+			if (emu_obj_populate(h->obj, h->st[HT_POPULATED], upto - h->st[HT_POPULATED]))
+				return 0;
+			h->st[HT_POPULATED] = upto;
+		}
 		return (__u32)++h->st[HT_BUMP];
+	}
 	return 0;
 }
 
@@ -686,7 +710,8 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	}
 	__u32 n = alloc_elem(&h);
 	if (!n) {
-		err = -E2BIG;
+		/* full, or no memory behind the next elements (a full tmpfs) */
+		err = h.st[HT_BUMP] < (__u64)h.max_entries + 1 ? -ENOMEM : -E2BIG;
 		goto out;
 	}
 	struct htab_elem *e = elem_at(&h, n);
@@ -900,6 +925,7 @@ static int htab_lookup_and_delete_batch(struct emu_obj *map, const struct emu_ma
 const struct emu_map_ops htab_map_ops = {
 	.check_spec = htab_check,
 	.data_size = htab_data_size,
+	.reserve_size = htab_reserve_size,
 	.init = htab_init,
 	.mem_usage = htab_mem_usage,
 	.lookup = htab_lookup,
@@ -919,6 +945,7 @@ const struct emu_map_ops htab_map_ops = {
 	const struct emu_map_ops name = {                       \
 		.check_spec = htab_check,                       \
 		.data_size = htab_data_size,                    \
+		.reserve_size = htab_reserve_size,              \
 		.init = htab_init,                              \
 		.mem_usage = htab_mem_usage,                    \
 		.lookup = htab_lookup,                          \

@@ -87,7 +87,8 @@ int emu_map_create(const struct emu_map_spec *spec)
 			return err;
 	}
 
-	fd = emu_obj_create(EMU_KIND_MAP, ops->data_size(spec), &map);
+	__u64 data_size = ops->data_size(spec);
+	fd = emu_obj_create_lazy(EMU_KIND_MAP, data_size, ops->reserve_size ? ops->reserve_size(spec) : data_size, &map);
 	if (fd < 0)
 		return fd;
 	struct emu_obj_hdr *h = map->hdr;

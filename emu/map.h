@@ -37,6 +37,9 @@ struct emu_map_ops {
 	/* creation: a pure check of the spec, the storage size, then init of the storage */
 	int (*check_spec)(const struct emu_map_spec *spec);                 /* optional */
 	__u64 (*data_size)(const struct emu_map_spec *spec);
+	/* bytes of data backed by memory at create (optional: all of it); a
+	 * family that reserves less populates the rest as it fills */
+	__u64 (*reserve_size)(const struct emu_map_spec *spec);
 	int (*init)(struct emu_obj *map);                                   /* optional */
 	int (*init_spec)(struct emu_obj *map, const struct emu_map_spec *spec); /* optional: init that needs the spec */
 	__u64 (*mem_usage)(const struct emu_obj *map);                      /* bytes_memlock */

@@ -351,6 +351,11 @@ static __u64 hom_data_size(const struct emu_map_spec *s)
 	return htab_map_ops.data_size(s);
 }
 
+static __u64 hom_reserve_size(const struct emu_map_spec *s)
+{
+	return htab_map_ops.reserve_size(s);
+}
+
 static __u64 hom_mem_usage(const struct emu_obj *map)
 {
 	const struct emu_map_desc *d = emu_map_desc(map);
@@ -438,6 +443,7 @@ static int hom_get_next_key(struct emu_obj *map, const void *key, void *next)
 const struct emu_map_ops htab_of_maps_map_ops = {
 	.check_spec = hom_check_spec,
 	.data_size = hom_data_size,
+	.reserve_size = hom_reserve_size,
 	.init_spec = hom_init,
 	.mem_usage = hom_mem_usage,
 	.lookup = hom_lookup,

@@ -127,6 +127,10 @@ void emu_obj_put(struct emu_obj *obj);
  * returns an O_RDWR fd (owned by the caller) and the handle (one ref), with
  * the header's magic/version/kind/sizes/lock set and id 0. */
 int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp);
+/* The same, with only the first `reserve` bytes of data backed by memory at
+ * once; the rest is populated by emu_obj_populate() as the family fills it. */
+int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp);
+int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
 /* Install fd -> obj in the fd table (takes over the caller's reference). */
 void emu_fd_install(int fd, struct emu_obj *obj);
 /* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
