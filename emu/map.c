@@ -127,7 +127,17 @@ int emu_map_create(const struct emu_map_spec *spec)
 		goto fail;
 	}
 	if (with_btf) {
-		err = emu_obj_hold((int)spec->btf_fd, h->id);
+		/* the map holds its BTF (map->btf): a reference link, as a map slot
+		 * holds an inner map (emu/map_in_map.c) */
+		struct emu_obj *btf;
+		int acc;
+		err = emu_fd_get((int)spec->btf_fd, EMU_KIND_BTF, &btf, &acc);
+		if (err)
+			goto fail;
+		int dfd = emu_refs_lock(map);
+		err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)spec->btf_fd, btf);
+		emu_refs_unlock(dfd);
+		emu_obj_put(btf);
 		if (err)
 			goto fail;
 	}

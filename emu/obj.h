@@ -148,7 +148,6 @@ int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
-int emu_obj_hold(int fd, __u32 holder_id);          /* a map holds its BTF (map->btf) */
 
 /* ---- emu/uaccess.c ---- */
 /* The shim calls enable once: from then on copies use a fault handler

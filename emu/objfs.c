@@ -302,49 +302,6 @@ static void scan_other_pins(struct scan *s, const char *own_bpffs)
 	closedir(d);
 }
 
-/*
- * A map holds its BTF as the kernel's map->btf does: a hard link of the BTF
- * file in $ROOT/objs/held named "btf.<map id>". It counts as live while the
- * map with that id is; a dead holder's link is removed when a scan meets it.
- */
-int emu_obj_hold(int fd, __u32 holder_id)
-{
-	char dir[PATH_MAX], path[PATH_MAX], proc[64];
-	snprintf(dir, sizeof(dir), "%.4000s/held", emu_config()->objs_dir);
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%.4000s/btf.%u", dir, holder_id);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
-		return -errno;
-	return 0;
-}
-
-
-static void scan_held(struct scan *s)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%.4000s/held", emu_config()->objs_dir);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d)) && !(s->want && s->best)) {
-		char path[PATH_MAX];
-		unsigned int holder;
-		char tail;
-		if (sscanf(e->d_name, "btf.%u%c", &holder, &tail) != 1)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
-			continue;
-		if (!emu_obj_alive(EMU_KIND_MAP, holder)) {
-			unlink(path);
-			continue;
-		}
-		consider(s, path);
-	}
-	closedir(d);
-}
 
 static int scan_ids(struct scan *s)
 {
@@ -376,8 +333,6 @@ static int scan_ids(struct scan *s)
 	}
 	if (!(s->want && s->best))
 		scan_procs(s, root_real, strlen(root_real));
-	if (s->kind == EMU_KIND_BTF && !(s->want && s->best))
-		scan_held(s);
 	return 0;
 }
 
