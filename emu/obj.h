@@ -74,7 +74,12 @@ struct emu_prog_desc {
 	__u32 created_by_uid;
 	__u32 pad;
 	__u32 map_ids[64];             /* maps used by the program (info.map_ids) */
-	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off */
+	__u32 btf_id;                  /* prog_btf_fd's BTF when func_info/line_info came with it */
+	__u32 nr_func_info;
+	__u32 nr_line_info;
+	__u32 attach_btf_id;
+	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off, then
+	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info] */
 };
 
 struct emu_obj_hdr {

@@ -390,10 +390,25 @@ static int prog_load(union bpf_attr *attr, void *uattr)
 		.prog_btf_fd = attr->prog_btf_fd,
 		.attach_btf_id = attr->attach_btf_id,
 		.attach_prog_fd = attr->attach_prog_fd,
+		.func_info_rec_size = attr->func_info_rec_size,
+		.func_info = PTR(attr->func_info),
+		.func_info_cnt = attr->func_info_cnt,
+		.line_info_rec_size = attr->line_info_rec_size,
+		.line_info = PTR(attr->line_info),
+		.line_info_cnt = attr->line_info_cnt,
 	};
 	(void)uattr;
 	memcpy(spec.name, attr->prog_name, sizeof(spec.name));
 	return emu_prog_load(&spec);
+}
+
+/* bpf_prog_bind_map() */
+static int prog_bind_map(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	if (attr->prog_bind_map.flags)
+		return -EINVAL;
+	return emu_prog_bind_map((int)attr->prog_bind_map.prog_fd, (int)attr->prog_bind_map.map_fd);
 }
 
 /* BPF_BTF_LOAD: Linux 6.18 has btf_log_true_size, btf_flags and btf_token_fd
@@ -616,6 +631,15 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 		return -EFAULT;
 	if (uinfo_in.nr_prog_tags && emu_copy_to_user(PTR(uinfo_in.prog_tags), info.tag, sizeof(info.tag)))
 		return -EFAULT;
+	/* func_info then line_info follow the instructions in the object */
+	const char *recs = (const char *)emu_obj_data(prog) + info.xlated_prog_len;
+	n = MIN(uinfo_in.nr_func_info, info.nr_func_info);
+	if (n && emu_copy_to_user(PTR(uinfo_in.func_info), recs, n * sizeof(struct bpf_func_info)))
+		return -EFAULT;
+	recs += info.nr_func_info * sizeof(struct bpf_func_info);
+	n = MIN(uinfo_in.nr_line_info, info.nr_line_info);
+	if (n && emu_copy_to_user(PTR(uinfo_in.line_info), recs, n * sizeof(struct bpf_line_info)))
+		return -EFAULT;
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
 	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
 		return -EFAULT;
@@ -679,6 +703,7 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_DELETE_BATCH, map_delete_batch, batch.flags),
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
 	EMU_CMD(BPF_ENABLE_STATS, enable_stats, enable_stats.type),
+	EMU_CMD(BPF_PROG_BIND_MAP, prog_bind_map, prog_bind_map.flags),
 };
 
 static const char *const cmd_names[] = {
