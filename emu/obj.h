@@ -82,6 +82,16 @@ struct emu_prog_desc {
 	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info] */
 };
 
+struct emu_link_desc {
+	__u32 link_type;               /* enum bpf_link_type */
+	__u32 attach_type;
+	__u32 prog_id;
+	__u32 prog_type;
+	__u32 target_ifindex;          /* XDP, TCX, netkit */
+	__u32 target_fd_ino;           /* cgroup / netns / perf event: nothing to resolve here */
+	char tp_name[64];              /* raw tracepoint name */
+};
+
 struct emu_obj_hdr {
 	__u64 magic;
 	__u32 version;
@@ -99,6 +109,7 @@ struct emu_obj_hdr {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
 		struct emu_btf_desc btf;
+		struct emu_link_desc link;
 	};
 };
 _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");

@@ -17,6 +17,7 @@
 
 #include "bpfemu/bpfemu.h"
 #include "btf.h"
+#include "link.h"
 #include "map.h"
 #include "prog.h"
 #include "trace.h"
@@ -402,6 +403,79 @@ static int prog_load(union bpf_attr *attr, void *uattr)
 	return emu_prog_load(&spec);
 }
 
+static int tail_zero(const void *uaddr, size_t expected, size_t actual);
+
+/* ---- attach calls (emu/link.c): EOPNOTSUPP, or inert links with BPFEMU_ATTACH=inert ---- */
+static int link_create(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	struct emu_link_spec spec = {
+		.cmd = "BPF_LINK_CREATE",
+		.prog_fd = (int)attr->link_create.prog_fd,
+		.attach_type = attr->link_create.attach_type,
+		.target = attr->link_create.target_fd,
+		.flags = attr->link_create.flags,
+	};
+	return emu_link_create(&spec);
+}
+
+static int raw_tracepoint_open(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	struct emu_link_spec spec = {
+		.cmd = "BPF_RAW_TRACEPOINT_OPEN",
+		.prog_fd = (int)attr->raw_tracepoint.prog_fd,
+		.tp_name = PTR(attr->raw_tracepoint.name),
+		.raw_tp = true,
+	};
+	return emu_link_create(&spec);
+}
+
+static int prog_attach(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_prog_attach("BPF_PROG_ATTACH", (int)attr->attach_bpf_fd, attr->attach_type, false);
+}
+
+static int prog_detach(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_prog_attach("BPF_PROG_DETACH", (int)attr->attach_bpf_fd, attr->attach_type, true);
+}
+
+static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDWR);
+}
+
+static int link_detach(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *link;
+	int acc, err = emu_fd_get((int)attr->link_detach.link_fd, EMU_KIND_LINK, &link, &acc);
+	(void)uattr;
+	if (err)
+		return err;
+	emu_obj_put(link);
+	return 0;
+}
+
+static int link_info(struct emu_obj *link, union bpf_attr *attr, void *uattr)
+{
+	struct bpf_link_info info;
+	void *uinfo = PTR(attr->info.info);
+	__u32 info_len = attr->info.info_len;
+	int err = tail_zero(uinfo, sizeof(info), info_len);
+	if (err)
+		return err;
+	info_len = MIN(info_len, (__u32)sizeof(info));
+	emu_link_fill_info(link, &info);
+	if (emu_copy_to_user(uinfo, &info, info_len) ||
+	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+		return -EFAULT;
+	return 0;
+}
+
 /* bpf_prog_bind_map() */
 static int prog_bind_map(union bpf_attr *attr, void *uattr)
 {
@@ -659,6 +733,9 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 	case EMU_KIND_PROG:
 		err = prog_info(obj, attr, uattr);
 		break;
+	case EMU_KIND_LINK:
+		err = link_info(obj, attr, uattr);
+		break;
 	case EMU_KIND_BTF: {
 		__u32 out_len = 0;
 		err = tail_zero(PTR(attr->info.info), 32, attr->info.info_len);
@@ -704,6 +781,12 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
 	EMU_CMD(BPF_ENABLE_STATS, enable_stats, enable_stats.type),
 	EMU_CMD(BPF_PROG_BIND_MAP, prog_bind_map, prog_bind_map.flags),
+	EMU_CMD_END(BPF_PROG_ATTACH, prog_attach, offsetofend(union bpf_attr, replace_bpf_fd)),
+	EMU_CMD_END(BPF_PROG_DETACH, prog_detach, offsetofend(union bpf_attr, replace_bpf_fd)),
+	EMU_CMD_END(BPF_RAW_TRACEPOINT_OPEN, raw_tracepoint_open, offsetofend(union bpf_attr, raw_tracepoint)),
+	EMU_CMD_END(BPF_LINK_CREATE, link_create, offsetofend(union bpf_attr, link_create)),
+	EMU_CMD(BPF_LINK_GET_FD_BY_ID, link_get_fd_by_id, link_id),
+	EMU_CMD(BPF_LINK_DETACH, link_detach, link_detach.link_fd),
 };
 
 static const char *const cmd_names[] = {
