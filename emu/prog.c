@@ -48,7 +48,8 @@ static void vlog(struct vlog *l, const char *fmt, ...)
 static bool is_ldimm64(const struct bpf_insn *i) { return i->code == (BPF_LD | BPF_IMM | BPF_DW); }
 
 /* The structural part of the verifier: 0 or -errno with a message in the log. */
-static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u32 *map_ids, __u32 *nr_maps)
+static int check_insns(struct bpf_insn *insns, __u32 cnt, __u32 prog_type, struct vlog *log, __u32 *map_ids,
+		       __u32 *nr_maps)
 {
 	for (__u32 i = 0; i < cnt; i++) {
 		struct bpf_insn *in = &insns[i];
@@ -72,6 +73,12 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u3
 				if (err) {
 					vlog(log, "fd %d is not pointing to valid bpf_map\n", in->imm);
 					return err;
+				}
+				if (map->hdr->map.map_type == BPF_MAP_TYPE_PROG_ARRAY &&
+				    emu_prog_array_claim(map, prog_type)) {
+					/* bpf_check_tail_call(): EINVAL, no verifier message */
+					emu_obj_put(map);
+					return -EINVAL;
 				}
 				__u32 k = 0;
 				while (k < *nr_maps && map_ids[k] != map->hdr->id)
@@ -641,7 +648,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		goto out_insns;
 	}
 	__u32 map_ids[64], nr_maps = 0;
-	err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps);
+	err = check_insns(insns, s->insn_cnt, s->prog_type, &log, map_ids, &nr_maps);
 	if (!err)
 		err = check_btf_info(s, insns, &log, &bi);
 	if (!err)
