@@ -270,11 +270,13 @@ static const char *name_of(const struct env *e, __u32 off)    /* __btf_name_by_o
 static bool name_valid_identifier(const struct env *e, __u32 off)
 {
 	const char *s = str_by_offset(e, off), *limit;
-	if (!s || (!isalpha((unsigned char)*s) && *s != '_'))
+	/* Linux 6.18 (__btf_name_char_ok): '.' is allowed anywhere, first
+	 * character included; clang names function-scope statics "func.var" */
+	if (!s || (!isalpha((unsigned char)*s) && *s != '_' && *s != '.'))
 		return false;
 	limit = s + KSYM_NAME_LEN;
 	for (s++; *s && s < limit; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.')
 			return false;
 	return !*s;
 }

@@ -77,9 +77,14 @@ static void config_init(void)
 
 	const char *trace = getenv("BPFEMU_TRACE");
 	const char *trace_pid = getenv("BPFEMU_TRACE_PID");
+	const char *attach = getenv("BPFEMU_ATTACH");
 
 	if (log && *log)
 		parse_log(log);
+	if (attach && !strcmp(attach, "inert"))
+		cfg.attach_inert = true;
+	else if (attach && *attach)
+		emu_log(EMU_LOG_SYS, "BPFEMU_ATTACH=%s: unknown mode (only \"inert\"); attach calls fail", attach);
 	if (trace && *trace)
 		snprintf(cfg.trace, sizeof(cfg.trace), "%s", trace);
 	if (trace_pid && *trace_pid)

@@ -43,6 +43,7 @@ struct emu_config {
 	unsigned int log;             /* enum emu_log_cat bits */
 	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
 	pid_t trace_pid;              /* BPFEMU_TRACE_PID: lines from other pids get "[pid N] " */
+	bool attach_inert;            /* BPFEMU_ATTACH=inert: attach calls succeed with links that do nothing */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged
  * and surface as -errno from the first call that needs the state root. */

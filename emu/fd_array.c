@@ -83,6 +83,31 @@ static enum emu_kind target_kind(__u32 map_type)
 	       : map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? EMU_KIND_MAP : EMU_KIND_NONE;
 }
 
+/* __bpf_prog_map_compatible() for a program that uses the array (at load):
+ * the first program's type owns the array; 0 or -EINVAL. */
+int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type)
+{
+	__u64 *st = emu_map_desc(map)->type_state;
+	int err = 0;
+	emu_obj_lock(map);
+	if (!st[FA_OWNER_SET]) {
+		st[FA_OWNER_TYPE] = prog_type;
+		st[FA_OWNER_SET] = 1;
+	} else if (st[FA_OWNER_TYPE] != prog_type) {
+		err = -EINVAL;
+	}
+	emu_obj_unlock(map);
+	return err;
+}
+
+/* fdinfo's owner lines: 1 and the owner's type once a program claimed it */
+bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type)
+{
+	const __u64 *st = map->hdr->map.type_state;
+	*prog_type = (__u32)st[FA_OWNER_TYPE];
+	return st[FA_OWNER_SET] != 0;
+}
+
 /* ---- map_fd_get_ptr per type: 0 and the target (or NULL) or -errno ---- */
 
 static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)

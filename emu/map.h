@@ -69,6 +69,10 @@ struct emu_map_ops {
 	int (*mmap_check_prot)(const struct emu_obj *map, size_t len, off_t off, int prot);
 };
 
+/* emu/fd_array.c: PROG_ARRAY ownership (the first program type that uses it) */
+int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type);
+bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type);
+
 #ifndef ENOTSUPP
 #define ENOTSUPP 524   /* the kernel's internal "operation not supported", seen by user space */
 #endif

@@ -77,7 +77,22 @@ struct emu_prog_desc {
 	__u32 created_by_uid;
 	__u32 pad;
 	__u32 map_ids[64];             /* maps used by the program (info.map_ids) */
-	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off */
+	__u32 btf_id;                  /* prog_btf_fd's BTF when func_info/line_info came with it */
+	__u32 nr_func_info;
+	__u32 nr_line_info;
+	__u32 attach_btf_id;
+	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off, then
+	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info] */
+};
+
+struct emu_link_desc {
+	__u32 link_type;               /* enum bpf_link_type */
+	__u32 attach_type;
+	__u32 prog_id;
+	__u32 prog_type;
+	__u32 target_ifindex;          /* XDP, TCX, netkit */
+	__u32 target_fd_ino;           /* cgroup / netns / perf event: nothing to resolve here */
+	char tp_name[64];              /* raw tracepoint name */
 };
 
 struct emu_obj_hdr {
@@ -97,6 +112,7 @@ struct emu_obj_hdr {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
 		struct emu_btf_desc btf;
+		struct emu_link_desc link;
 	};
 };
 _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/btf.h>
+
 #include "map.h"
 #include "prog.h"
 
@@ -46,7 +48,8 @@ static void vlog(struct vlog *l, const char *fmt, ...)
 static bool is_ldimm64(const struct bpf_insn *i) { return i->code == (BPF_LD | BPF_IMM | BPF_DW); }
 
 /* The structural part of the verifier: 0 or -errno with a message in the log. */
-static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u32 *map_ids, __u32 *nr_maps)
+static int check_insns(struct bpf_insn *insns, __u32 cnt, __u32 prog_type, struct vlog *log, __u32 *map_ids,
+		       __u32 *nr_maps)
 {
 	for (__u32 i = 0; i < cnt; i++) {
 		struct bpf_insn *in = &insns[i];
@@ -71,7 +74,16 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u3
 					vlog(log, "fd %d is not pointing to valid bpf_map\n", in->imm);
 					return err;
 				}
-				if (*nr_maps < 64)
+				if (map->hdr->map.map_type == BPF_MAP_TYPE_PROG_ARRAY &&
+				    emu_prog_array_claim(map, prog_type)) {
+					/* bpf_check_tail_call(): EINVAL, no verifier message */
+					emu_obj_put(map);
+					return -EINVAL;
+				}
+				__u32 k = 0;
+				while (k < *nr_maps && map_ids[k] != map->hdr->id)
+					k++;
+				if (k == *nr_maps && *nr_maps < 64)   /* used_maps: each map once */
 					map_ids[(*nr_maps)++] = map->hdr->id;
 				emu_obj_put(map);
 			}
@@ -111,6 +123,263 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u3
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* ---- func_info / line_info against prog_btf_fd (check_btf_info) ---- */
+
+#define MIN_FUNCINFO_SIZE 8u
+#define MAX_FUNCINFO_REC_SIZE 252u
+#define MIN_LINEINFO_SIZE 16u
+#define MAX_LINEINFO_REC_SIZE 252u
+
+/* A loaded BTF object's raw blob, indexed by type id (it passed the BTF verifier). */
+struct pbtf {
+	const unsigned char *types, *strs;
+	__u32 types_len, str_len, nr;
+	const struct btf_type **by_id;        /* [0] = void */
+};
+
+static __u32 btf_type_extra(const struct btf_type *t)
+{
+	__u32 vlen = BTF_INFO_VLEN(t->info);
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: return 4;
+	case BTF_KIND_ARRAY: return 12;
+	case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_DATASEC: case BTF_KIND_ENUM64: return vlen * 12;
+	case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO: return vlen * 8;
+	default: return 0;
+	}
+}
+
+static int pbtf_open(struct emu_obj *btf, struct pbtf *b)
+{
+	const unsigned char *raw = emu_obj_data(btf);
+	struct btf_header h;
+	memset(b, 0, sizeof(*b));
+	if (btf->hdr->btf.data_size < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, raw, sizeof(h));
+	b->types = raw + h.hdr_len + h.type_off;
+	b->types_len = h.type_len;
+	b->strs = raw + h.hdr_len + h.str_off;
+	b->str_len = h.str_len;
+	__u32 cap = 1 + h.type_len / sizeof(struct btf_type);
+	b->by_id = calloc(cap, sizeof(*b->by_id));
+	if (!b->by_id)
+		return -ENOMEM;
+	b->nr = 1;
+	for (__u32 off = 0; off + sizeof(struct btf_type) <= h.type_len && b->nr < cap;) {
+		const struct btf_type *t = (const void *)(b->types + off);
+		b->by_id[b->nr++] = t;
+		off += sizeof(*t) + btf_type_extra(t);
+	}
+	return 0;
+}
+
+static const struct btf_type *pbtf_type(const struct pbtf *b, __u32 id)
+{
+	return id && id < b->nr ? b->by_id[id] : NULL;
+}
+
+/* Subprogram starts: 0 and every bpf-to-bpf call or callback target, sorted, unique. */
+static __u32 subprogs(const struct bpf_insn *insns, __u32 cnt, __u32 *starts, __u32 max)
+{
+	__u32 n = 1;
+	starts[0] = 0;
+	for (__u32 i = 0; i < cnt; i++) {
+		long long t = -1;
+		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == BPF_PSEUDO_CALL)
+			t = (long long)i + insns[i].imm + 1;
+		else if (is_ldimm64(&insns[i]) && insns[i].src_reg == BPF_PSEUDO_FUNC)
+			t = (long long)i + insns[i].imm + 1;
+		if (t < 0 || t >= cnt)
+			continue;
+		__u32 k = 0;
+		while (k < n && starts[k] < (__u32)t)
+			k++;
+		if (k < n && starts[k] == (__u32)t)
+			continue;
+		if (n == max)
+			break;
+		memmove(&starts[k + 1], &starts[k], (n - k) * sizeof(*starts));
+		starts[k] = (__u32)t;
+		n++;
+	}
+	return n;
+}
+
+/* bpf_check_uarg_tail_zero() on one user record */
+static int rec_tail_zero(const unsigned char *urec, __u32 ksize, __u32 usize)
+{
+	unsigned char c;
+	for (__u32 i = ksize; i < usize; i++) {
+		if (emu_copy_from_user(&c, urec + i, 1))
+			return -EFAULT;
+		if (c)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+struct btf_info_out {
+	__u32 btf_id;
+	struct bpf_func_info *finfo;
+	__u32 nr_finfo;
+	struct bpf_line_info *linfo;
+	__u32 nr_linfo;
+};
+
+static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *insns, struct vlog *log,
+			  struct btf_info_out *out)
+{
+	struct emu_obj *btf;
+	struct pbtf b;
+	__u32 starts[256], nsub;
+	int acc, err;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->func_info_cnt && !s->line_info_cnt)
+		return 0;
+	err = emu_fd_get((int)s->prog_btf_fd, EMU_KIND_BTF, &btf, &acc);
+	if (err)
+		return err;                                  /* btf_get_by_fd(): EBADF, EINVAL */
+	if (btf->hdr->btf.kernel_btf) {
+		emu_obj_put(btf);
+		return -EACCES;
+	}
+	out->btf_id = btf->hdr->id;
+	err = pbtf_open(btf, &b);
+	if (err)
+		goto out_put;
+	nsub = subprogs(insns, s->insn_cnt, starts, ARRAY_SIZE(starts));
+
+	/* check_btf_func_early() and check_btf_func() */
+	if (s->func_info_cnt) {
+		__u32 urec = s->func_info_rec_size, prev = 0;
+		if (urec < MIN_FUNCINFO_SIZE || urec > MAX_FUNCINFO_REC_SIZE || urec % 4) {
+			vlog(log, "invalid func info rec size %u\n", urec);
+			err = -EINVAL;
+			goto out_free;
+		}
+		out->finfo = calloc(s->func_info_cnt, sizeof(*out->finfo));
+		if (!out->finfo) {
+			err = -ENOMEM;
+			goto out_free;
+		}
+		for (__u32 i = 0; i < s->func_info_cnt; i++) {
+			const unsigned char *u = (const unsigned char *)s->func_info + (size_t)i * urec;
+			struct bpf_func_info *f = &out->finfo[i];
+			err = rec_tail_zero(u, sizeof(*f), urec);
+			if (err) {
+				if (err == -E2BIG)
+					vlog(log, "nonzero tailing record in func info");
+				goto out_free;
+			}
+			if (emu_copy_from_user(f, u, sizeof(*f))) {
+				err = -EFAULT;
+				goto out_free;
+			}
+			err = -EINVAL;
+			if (i == 0 && f->insn_off) {
+				vlog(log, "nonzero insn_off %u for the first func info record", f->insn_off);
+				goto out_free;
+			}
+			if (i && f->insn_off <= prev) {
+				vlog(log, "same or smaller insn offset (%u) than previous func info record (%u)",
+				     f->insn_off, prev);
+				goto out_free;
+			}
+			const struct btf_type *t = pbtf_type(&b, f->type_id);
+			if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC) {
+				vlog(log, "invalid type id %d in func info", (int)f->type_id);
+				goto out_free;
+			}
+			const struct btf_type *proto = pbtf_type(&b, t->type);
+			if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO)
+				goto out_free;
+			prev = f->insn_off;
+		}
+		out->nr_finfo = s->func_info_cnt;
+		if (s->func_info_cnt != nsub) {
+			vlog(log, "number of funcs in func_info doesn't match number of subprogs\n");
+			err = -EINVAL;
+			goto out_free;
+		}
+		for (__u32 i = 0; i < nsub; i++)
+			if (out->finfo[i].insn_off != starts[i]) {
+				vlog(log, "func_info BTF section doesn't match subprog layout in BPF program\n");
+				err = -EINVAL;
+				goto out_free;
+			}
+	}
+
+	/* check_btf_line() */
+	if (s->line_info_cnt) {
+		__u32 urec = s->line_info_rec_size, prev = 0, sub = 0;
+		if (s->line_info_cnt > INT32_MAX / sizeof(struct bpf_line_info) || urec < MIN_LINEINFO_SIZE ||
+		    urec > MAX_LINEINFO_REC_SIZE || urec % 4) {
+			err = -EINVAL;
+			goto out_free;
+		}
+		out->linfo = calloc(s->line_info_cnt, sizeof(*out->linfo));
+		if (!out->linfo) {
+			err = -ENOMEM;
+			goto out_free;
+		}
+		for (__u32 i = 0; i < s->line_info_cnt; i++) {
+			const unsigned char *u = (const unsigned char *)s->line_info + (size_t)i * urec;
+			struct bpf_line_info *l = &out->linfo[i];
+			err = rec_tail_zero(u, sizeof(*l), urec);
+			if (err) {
+				if (err == -E2BIG)
+					vlog(log, "nonzero tailing record in line_info");
+				goto out_free;
+			}
+			if (emu_copy_from_user(l, u, sizeof(*l))) {
+				err = -EFAULT;
+				goto out_free;
+			}
+			err = -EINVAL;
+			if ((i && l->insn_off <= prev) || l->insn_off >= s->insn_cnt) {
+				vlog(log, "Invalid line_info[%u].insn_off:%u (prev_offset:%u prog->len:%u)\n", i,
+				     l->insn_off, prev, s->insn_cnt);
+				goto out_free;
+			}
+			if (!insns[l->insn_off].code) {
+				vlog(log, "Invalid insn code at line_info[%u].insn_off\n", i);
+				goto out_free;
+			}
+			if (l->line_off >= b.str_len || l->file_name_off >= b.str_len) {
+				vlog(log, "Invalid line_info[%u].line_off or .file_name_off\n", i);
+				goto out_free;
+			}
+			if (sub != nsub) {
+				if (l->insn_off == starts[sub]) {
+					sub++;
+				} else if (starts[sub] < l->insn_off) {
+					vlog(log, "missing bpf_line_info for func#%u\n", sub);
+					goto out_free;
+				}
+			}
+			prev = l->insn_off;
+		}
+		if (sub != nsub) {
+			vlog(log, "missing bpf_line_info for %u funcs starting from func#%u\n", nsub - sub, sub);
+			goto out_free;
+		}
+		out->nr_linfo = s->line_info_cnt;
+	}
+	err = 0;
+out_free:
+	free(b.by_id);
+out_put:
+	emu_obj_put(btf);
+	if (err) {
+		free(out->finfo);
+		free(out->linfo);
+		memset(out, 0, sizeof(*out));
+	}
+	return err;
 }
 
 /* Registers an instruction reads and writes (bit n = Rn), its successors. */
@@ -242,14 +511,28 @@ static int check_flow(const struct bpf_insn *insns, __u32 cnt, struct vlog *log)
 	return err;
 }
 
-/* The kernel's prog tag: SHA-1 over the instructions (map fds zeroed), first 8 bytes. */
-static void sha1(const unsigned char *msg, size_t len, unsigned char out[20])
+/* The kernel's prog tag (Linux 6.18, bpf_prog_calc_tag): the first 8 bytes
+ * of the SHA-256 of the instructions with map fds and map value offsets of
+ * ld_imm64 zeroed (older kernels used SHA-1). */
+static __u32 ror32(__u32 x, int n) { return x >> n | x << (32 - n); }
+
+static void sha256(const unsigned char *msg, size_t len, unsigned char out[32])
 {
-	__u32 h[5] = { 0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0 };
+	static const __u32 k[64] = {
+		0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+		0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+		0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+		0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+		0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+		0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+		0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+		0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+	};
+	__u32 h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
 	size_t total = ((len + 8) / 64 + 1) * 64;
 	unsigned char *m = calloc(1, total);
 	if (!m) {
-		memset(out, 0, 20);
+		memset(out, 0, 32);
 		return;
 	}
 	memcpy(m, msg, len);
@@ -258,28 +541,25 @@ static void sha1(const unsigned char *msg, size_t len, unsigned char out[20])
 	for (int i = 0; i < 8; i++)
 		m[total - 1 - i] = (unsigned char)(bits >> (8 * i));
 	for (size_t off = 0; off < total; off += 64) {
-		__u32 w[80];
+		__u32 w[64];
 		for (int i = 0; i < 16; i++)
 			w[i] = (__u32)m[off + 4 * i] << 24 | (__u32)m[off + 4 * i + 1] << 16 |
 			       (__u32)m[off + 4 * i + 2] << 8 | m[off + 4 * i + 3];
-		for (int i = 16; i < 80; i++) {
-			__u32 x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
-			w[i] = x << 1 | x >> 31;
+		for (int i = 16; i < 64; i++) {
+			__u32 s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+			__u32 s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
 		}
-		__u32 a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-		for (int i = 0; i < 80; i++) {
-			__u32 f, k;
-			if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999; }
-			else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1; }
-			else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC; }
-			else { f = b ^ c ^ d; k = 0xCA62C1D6; }
-			__u32 t = (a << 5 | a >> 27) + f + e + k + w[i];
-			e = d; d = c; c = b << 30 | b >> 2; b = a; a = t;
+		__u32 a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+		for (int i = 0; i < 64; i++) {
+			__u32 t1 = hh + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+			__u32 t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+			hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
 		}
-		h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+		h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 	}
 	free(m);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 4; j++)
 			out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
 }
@@ -287,7 +567,7 @@ static void sha1(const unsigned char *msg, size_t len, unsigned char out[20])
 static void prog_tag(const struct bpf_insn *insns, __u32 cnt, __u8 tag[8])
 {
 	struct bpf_insn *copy = malloc((size_t)cnt * sizeof(*copy));
-	unsigned char digest[20];
+	unsigned char digest[32];
 	if (!copy) {
 		memset(tag, 0, 8);
 		return;
@@ -301,7 +581,7 @@ static void prog_tag(const struct bpf_insn *insns, __u32 cnt, __u8 tag[8])
 			}
 			i++;
 		}
-	sha1((const unsigned char *)copy, (size_t)cnt * sizeof(*copy), digest);
+	sha256((const unsigned char *)copy, (size_t)cnt * sizeof(*copy), digest);
 	memcpy(tag, digest, 8);
 	free(copy);
 }
@@ -322,6 +602,7 @@ static int log_check(const struct emu_prog_spec *s)
 
 int emu_prog_load(const struct emu_prog_spec *s)
 {
+	struct btf_info_out bi = { 0 };
 	char license[128];
 	int err;
 
@@ -367,7 +648,9 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		goto out_insns;
 	}
 	__u32 map_ids[64], nr_maps = 0;
-	err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps);
+	err = check_insns(insns, s->insn_cnt, s->prog_type, &log, map_ids, &nr_maps);
+	if (!err)
+		err = check_btf_info(s, insns, &log, &bi);
 	if (!err)
 		err = check_flow(insns, s->insn_cnt, &log);
 	if (!err && s->log_level)
@@ -385,7 +668,9 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	}
 
 	struct emu_obj *prog;
-	int fd = emu_obj_create(EMU_KIND_PROG, bytes, &prog);
+	size_t fbytes = (size_t)bi.nr_finfo * sizeof(struct bpf_func_info);
+	size_t lbytes = (size_t)bi.nr_linfo * sizeof(struct bpf_line_info);
+	int fd = emu_obj_create(EMU_KIND_PROG, bytes + fbytes + lbytes, &prog);
 	if (fd < 0) {
 		err = fd;
 		goto out_insns;
@@ -404,6 +689,14 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	memcpy(p->map_ids, map_ids, nr_maps * sizeof(__u32));
 	prog_tag(insns, s->insn_cnt, p->tag);
 	memcpy(emu_obj_data(prog), insns, bytes);
+	p->btf_id = bi.btf_id;
+	p->nr_func_info = bi.nr_finfo;
+	p->nr_line_info = bi.nr_linfo;
+	p->attach_btf_id = s->attach_btf_id;
+	if (fbytes)
+		memcpy((char *)emu_obj_data(prog) + bytes, bi.finfo, fbytes);
+	if (lbytes)
+		memcpy((char *)emu_obj_data(prog) + bytes + fbytes, bi.linfo, lbytes);
 	h->id = emu_id_alloc(EMU_KIND_PROG);
 	if (!h->id) {
 		close(fd);
@@ -415,7 +708,37 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	emu_fd_install(fd, prog);
 	err = fd;
 out_insns:
+	free(bi.finfo);
+	free(bi.linfo);
 	free(insns);
+	return err;
+}
+
+int emu_prog_bind_map(int prog_fd, int map_fd)
+{
+	struct emu_obj *prog, *map;
+	int acc, err = emu_fd_get(prog_fd, EMU_KIND_PROG, &prog, &acc);
+	if (err)
+		return err;
+	err = emu_fd_get(map_fd, EMU_KIND_MAP, &map, &acc);
+	if (err) {
+		emu_obj_put(prog);
+		return err;
+	}
+	struct emu_prog_desc *p = &prog->hdr->prog;
+	emu_obj_lock(prog);
+	__u32 k = 0;
+	while (k < p->nr_map_ids && p->map_ids[k] != map->hdr->id)
+		k++;
+	if (k == p->nr_map_ids) {
+		if (p->nr_map_ids < ARRAY_SIZE(p->map_ids))
+			p->map_ids[p->nr_map_ids++] = map->hdr->id;
+		else
+			err = -E2BIG;
+	}
+	emu_obj_unlock(prog);
+	emu_obj_put(map);
+	emu_obj_put(prog);
 	return err;
 }
 
@@ -437,6 +760,10 @@ int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *
 	info->line_info_rec_size = sizeof(struct bpf_line_info);
 	info->jited_line_info_rec_size = sizeof(__u64);
 	info->nr_prog_tags = 1;                      /* no subprograms: the program's own tag */
+	info->btf_id = p->btf_id;
+	info->nr_func_info = p->nr_func_info;
+	info->nr_line_info = p->nr_line_info;
+	info->attach_btf_id = p->attach_btf_id;
 	if (map_ids_out)
 		memcpy(map_ids_out, p->map_ids, (nr_map_ids < p->nr_map_ids ? nr_map_ids : p->nr_map_ids) * 4);
 	return 0;

@@ -21,9 +21,17 @@ struct emu_prog_spec {
 	__u32 prog_btf_fd;
 	__u32 attach_btf_id;
 	__u32 attach_prog_fd;
+	__u32 func_info_rec_size;
+	const void *func_info;
+	__u32 func_info_cnt;
+	__u32 line_info_rec_size;
+	const void *line_info;
+	__u32 line_info_cnt;
 };
 
 int emu_prog_load(const struct emu_prog_spec *spec);
+/* BPF_PROG_BIND_MAP: map_fd joins the program's used maps (once). */
+int emu_prog_bind_map(int prog_fd, int map_fd);
 int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *map_ids_out, __u32 nr_map_ids);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "bpfemu/bpfemu.h"
 #include "btf.h"
+#include "link.h"
 #include "map.h"
 #include "prog.h"
 #include "trace.h"
@@ -398,10 +399,98 @@ static int prog_load(union bpf_attr *attr, void *uattr)
 		.prog_btf_fd = attr->prog_btf_fd,
 		.attach_btf_id = attr->attach_btf_id,
 		.attach_prog_fd = attr->attach_prog_fd,
+		.func_info_rec_size = attr->func_info_rec_size,
+		.func_info = PTR(attr->func_info),
+		.func_info_cnt = attr->func_info_cnt,
+		.line_info_rec_size = attr->line_info_rec_size,
+		.line_info = PTR(attr->line_info),
+		.line_info_cnt = attr->line_info_cnt,
 	};
 	(void)uattr;
 	memcpy(spec.name, attr->prog_name, sizeof(spec.name));
 	return emu_prog_load(&spec);
+}
+
+static int tail_zero(const void *uaddr, size_t expected, size_t actual);
+
+/* ---- attach calls (emu/link.c): EOPNOTSUPP, or inert links with BPFEMU_ATTACH=inert ---- */
+static int link_create(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	struct emu_link_spec spec = {
+		.cmd = "BPF_LINK_CREATE",
+		.prog_fd = (int)attr->link_create.prog_fd,
+		.attach_type = attr->link_create.attach_type,
+		.target = attr->link_create.target_fd,
+		.flags = attr->link_create.flags,
+	};
+	return emu_link_create(&spec);
+}
+
+static int raw_tracepoint_open(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	struct emu_link_spec spec = {
+		.cmd = "BPF_RAW_TRACEPOINT_OPEN",
+		.prog_fd = (int)attr->raw_tracepoint.prog_fd,
+		.tp_name = PTR(attr->raw_tracepoint.name),
+		.raw_tp = true,
+	};
+	return emu_link_create(&spec);
+}
+
+static int prog_attach(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_prog_attach("BPF_PROG_ATTACH", (int)attr->attach_bpf_fd, attr->attach_type, false);
+}
+
+static int prog_detach(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_prog_attach("BPF_PROG_DETACH", (int)attr->attach_bpf_fd, attr->attach_type, true);
+}
+
+static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDWR);
+}
+
+static int link_detach(union bpf_attr *attr, void *uattr)
+{
+	struct emu_obj *link;
+	int acc, err = emu_fd_get((int)attr->link_detach.link_fd, EMU_KIND_LINK, &link, &acc);
+	(void)uattr;
+	if (err)
+		return err;
+	emu_obj_put(link);
+	return 0;
+}
+
+static int link_info(struct emu_obj *link, union bpf_attr *attr, void *uattr)
+{
+	struct bpf_link_info info;
+	void *uinfo = PTR(attr->info.info);
+	__u32 info_len = attr->info.info_len;
+	int err = tail_zero(uinfo, sizeof(info), info_len);
+	if (err)
+		return err;
+	info_len = MIN(info_len, (__u32)sizeof(info));
+	emu_link_fill_info(link, &info);
+	if (emu_copy_to_user(uinfo, &info, info_len) ||
+	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+		return -EFAULT;
+	return 0;
+}
+
+/* bpf_prog_bind_map() */
+static int prog_bind_map(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	if (attr->prog_bind_map.flags)
+		return -EINVAL;
+	return emu_prog_bind_map((int)attr->prog_bind_map.prog_fd, (int)attr->prog_bind_map.map_fd);
 }
 
 /* BPF_BTF_LOAD: Linux 6.18 has btf_log_true_size, btf_flags and btf_token_fd
@@ -624,6 +713,15 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 		return -EFAULT;
 	if (uinfo_in.nr_prog_tags && emu_copy_to_user(PTR(uinfo_in.prog_tags), info.tag, sizeof(info.tag)))
 		return -EFAULT;
+	/* func_info then line_info follow the instructions in the object */
+	const char *recs = (const char *)emu_obj_data(prog) + info.xlated_prog_len;
+	n = MIN(uinfo_in.nr_func_info, info.nr_func_info);
+	if (n && emu_copy_to_user(PTR(uinfo_in.func_info), recs, n * sizeof(struct bpf_func_info)))
+		return -EFAULT;
+	recs += info.nr_func_info * sizeof(struct bpf_func_info);
+	n = MIN(uinfo_in.nr_line_info, info.nr_line_info);
+	if (n && emu_copy_to_user(PTR(uinfo_in.line_info), recs, n * sizeof(struct bpf_line_info)))
+		return -EFAULT;
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
 	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
 		return -EFAULT;
@@ -642,6 +740,9 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 		break;
 	case EMU_KIND_PROG:
 		err = prog_info(obj, attr, uattr);
+		break;
+	case EMU_KIND_LINK:
+		err = link_info(obj, attr, uattr);
 		break;
 	case EMU_KIND_BTF: {
 		__u32 out_len = 0;
@@ -687,6 +788,13 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_DELETE_BATCH, map_delete_batch, batch.flags),
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
 	EMU_CMD(BPF_ENABLE_STATS, enable_stats, enable_stats.type),
+	EMU_CMD(BPF_PROG_BIND_MAP, prog_bind_map, prog_bind_map.flags),
+	EMU_CMD_END(BPF_PROG_ATTACH, prog_attach, offsetofend(union bpf_attr, replace_bpf_fd)),
+	EMU_CMD_END(BPF_PROG_DETACH, prog_detach, offsetofend(union bpf_attr, replace_bpf_fd)),
+	EMU_CMD_END(BPF_RAW_TRACEPOINT_OPEN, raw_tracepoint_open, offsetofend(union bpf_attr, raw_tracepoint)),
+	EMU_CMD_END(BPF_LINK_CREATE, link_create, offsetofend(union bpf_attr, link_create)),
+	EMU_CMD(BPF_LINK_GET_FD_BY_ID, link_get_fd_by_id, link_id),
+	EMU_CMD(BPF_LINK_DETACH, link_detach, link_detach.link_fd),
 };
 
 static const char *const cmd_names[] = {

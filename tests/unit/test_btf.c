@@ -89,6 +89,16 @@ ParameterizedTest(const struct bb_case *c, unit, load_malformed_is_rejected_with
 	cr_assert(eq(i64, btf_load_raw(blob, size, NULL, 0, 0, NULL), -c->err), "%s without log", c->name);
 }
 
+/* Linux 6.18 allows '.' in identifiers, also first (clang's "func.var" statics) */
+BT_TEST(load_dot_in_identifier_is_accepted)
+{
+	const __u32 types[] = { INT32, BB_TYPE(S_DATA, BB_INFO(BTF_KIND_TYPEDEF, 0, 0), 1) };
+	__u32 size = bb_build(blob, sizeof(blob), types, BT_ARRAY_SIZE(types), BB_STRS, BB_STRS_LEN, NULL, 0, 0);
+	long fd = btf_load_raw(blob, size, NULL, 0, 0, NULL);
+	cr_assert(ge(i64, fd, 0), "got %ld", fd);
+	bt_close((int)fd);
+}
+
 BT_TEST(load_valid_returns_rdonly_cloexec_fd)
 {
 	int fd = btf_new();
