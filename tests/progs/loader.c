@@ -170,6 +170,38 @@ static void maps_rw(struct bpf_object *obj)
 	err = bpf_map__lookup_elem(counts, &k, 2, &out, sizeof(out), 0);
 	printf("counts lookup bad key size: %s\n", err ? en(err) : "ok");
 
+	/* per-CPU array: one value per possible CPU through libbpf */
+	struct bpf_map *pcpu = bpf_object__find_map_by_name(obj, "pcpu");
+	int ncpu = libbpf_num_possible_cpus();
+	if (pcpu && ncpu > 0 && ncpu <= 1024) {
+		__u64 vals[1024], sum = 0;
+		for (int c = 0; c < ncpu; c++)
+			vals[c] = 10ull * (__u64)(c + 1);
+		err = bpf_map__update_elem(pcpu, &z, sizeof(z), vals, sizeof(__u64) * (size_t)ncpu, 0);
+		memset(vals, 0, sizeof(vals));
+		int err2 = bpf_map__lookup_elem(pcpu, &z, sizeof(z), vals, sizeof(__u64) * (size_t)ncpu, 0);
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c] == 10ull * (__u64)(c + 1);
+		printf("pcpu update %s lookup %s: %llu of %d cpus right; short value: %s\n", err ? en(err) : "ok",
+		       err2 ? en(err2) : "ok", (unsigned long long)sum, ncpu,
+		       en(bpf_map__lookup_elem(pcpu, &z, sizeof(z), vals, 8, 0)));
+	}
+	/* LRU hash: 24 keys into 16 entries evict, none fails */
+	struct bpf_map *recent = bpf_object__find_map_by_name(obj, "recent");
+	if (recent) {
+		int fails = 0, left = 0;
+		for (__u32 i = 0; i < 24; i++) {
+			__u64 val = i;
+			fails += bpf_map__update_elem(recent, &i, sizeof(i), &val, sizeof(val), BPF_ANY) != 0;
+		}
+		for (__u32 i = 0; i < 24; i++) {
+			__u64 val;
+			left += bpf_map__lookup_elem(recent, &i, sizeof(i), &val, sizeof(val), 0) == 0;
+		}
+		printf("lru 24 updates into 16: %d failed, %d keys left, newest %s\n", fails, left,
+		       bpf_map__lookup_elem(recent, &(__u32){ 23 }, 4, &(__u64){ 0 }, 8, 0) ? "gone" : "kept");
+	}
+
 	__u32 inner_id = 0;
 	err = bpf_map__lookup_elem(outer, &z, sizeof(z), &inner_id, sizeof(inner_id), 0);
 	struct bpf_map_info ii;

@@ -78,6 +78,8 @@ EXPECT=(
 	'^globals: counter 0 started 7 tagline bpfemu limit 42 magic 0x1234$'
 	'^bss update then mmap: ok counter 41 flags_seen 0$'
 	'^rodata update: EPERM$'
+	'^pcpu update ok lookup ok: ([0-9]+) of \1 cpus right; short value: '
+	'^lru 24 updates into 16: 0 failed, [0-9]+ keys left, newest kept$'
 	'^rodata mmap writable: EPERM$'
 	'^jmp\[1\] = tc_mark: EINVAL$'
 	'^reused shared\[1\]: ok 77$'
