@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "obj.h"
@@ -37,13 +38,63 @@
 #endif
 
 static __thread sigjmp_buf *fault_jmp;     /* armed while this thread copies */
+static __thread volatile bool resetting;   /* on_fault restores a default action (volatile: read by the shim's sigaction) */
 static struct sigaction prev_act[2];       /* [0] SIGSEGV, [1] SIGBUS: the program's */
 static bool fast;                          /* the handler is installed */
 static bool enabled;                       /* the shim is there to keep it installed */
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
 
+#ifdef __x86_64__
+/*
+ * Small copies: a frameless copy loop whose faulting instructions all lie in
+ * [emu_ucopy, emu_ucopy_end). The handler moves a fault there to
+ * emu_ucopy_fault, which returns -EFAULT to the caller, the way the kernel's
+ * exception table does: no setjmp on the fast path.
+ */
+__asm__(".text\n"
+	".p2align 4\n"
+	".type emu_ucopy, @function\n"
+	"emu_ucopy:\n"                      /* rdi dst, rsi src, rdx len */
+	"	cmp $8, %rdx\n"
+	"	jb 2f\n"
+	"1:	mov (%rsi), %rax\n"
+	"	mov %rax, (%rdi)\n"
+	"	add $8, %rsi\n"
+	"	add $8, %rdi\n"
+	"	sub $8, %rdx\n"
+	"	cmp $8, %rdx\n"
+	"	jae 1b\n"
+	"2:	test %rdx, %rdx\n"
+	"	jz 3f\n"
+	"4:	movb (%rsi), %al\n"
+	"	movb %al, (%rdi)\n"
+	"	inc %rsi\n"
+	"	inc %rdi\n"
+	"	dec %rdx\n"
+	"	jnz 4b\n"
+	"3:	xor %eax, %eax\n"
+	"	ret\n"
+	"emu_ucopy_end:\n"
+	"emu_ucopy_fault:\n"
+	"	mov $-14, %eax\n"              /* -EFAULT */
+	"	ret\n"
+	".size emu_ucopy, .-emu_ucopy\n");
+int emu_ucopy(void *dst, const void *src, size_t len) __attribute__((visibility("hidden")));
+extern const char emu_ucopy_end[] __attribute__((visibility("hidden")));
+extern const char emu_ucopy_fault[] __attribute__((visibility("hidden")));
+#define UCOPY_MAX 256
+#endif
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
+#ifdef __x86_64__
+	ucontext_t *ctx = uc;
+	uintptr_t ip = (uintptr_t)ctx->uc_mcontext.gregs[REG_RIP];
+	if (ip >= (uintptr_t)emu_ucopy && ip < (uintptr_t)emu_ucopy_end) {
+		ctx->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)emu_ucopy_fault;
+		return;
+	}
+#endif
 	sigjmp_buf *j = fault_jmp;
 	if (j) {
 		fault_jmp = NULL;
@@ -59,7 +110,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
+		resetting = true;        /* the shim's sigaction() must not keep ours */
 		sigaction(sig, &dfl, NULL);
+		resetting = false;
 	} else {
 		p->sa_handler(sig);
 	}
@@ -93,7 +146,7 @@ bool emu_uaccess_fast(void)
  * SIGBUS, so the program's handler runs for its own faults and ours stays. */
 int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&fast, __ATOMIC_ACQUIRE))
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&fast, __ATOMIC_ACQUIRE) || resetting)
 		return 1;     /* not ours: the caller does the real sigaction */
 	struct sigaction *p = &prev_act[sig == SIGBUS];
 	if (old)
@@ -135,13 +188,22 @@ __attribute__((noinline)) static int guarded_copy(void *dst, const void *src, si
 	return 0;
 }
 
+static int fast_copy(void *dst, const void *src, size_t len)
+{
+#ifdef __x86_64__
+	if (len <= UCOPY_MAX)
+		return emu_ucopy(dst, src, len);
+#endif
+	return guarded_copy(dst, src, len);
+}
+
 int emu_copy_from_user(void *dst, const void *src, size_t len)
 {
 	if (!len)
 		return 0;
 	if ((uintptr_t)src < EMU_PAGE_SIZE)       /* NULL and the zero page */
 		return -EFAULT;
-	return emu_uaccess_fast() ? guarded_copy(dst, src, len) : slow_copy(dst, src, len, false);
+	return emu_uaccess_fast() ? fast_copy(dst, src, len) : slow_copy(dst, src, len, false);
 }
 
 int emu_copy_to_user(void *dst, const void *src, size_t len)
@@ -150,7 +212,7 @@ int emu_copy_to_user(void *dst, const void *src, size_t len)
 		return 0;
 	if ((uintptr_t)dst < EMU_PAGE_SIZE)
 		return -EFAULT;
-	return emu_uaccess_fast() ? guarded_copy(dst, src, len) : slow_copy(dst, src, len, true);
+	return emu_uaccess_fast() ? fast_copy(dst, src, len) : slow_copy(dst, src, len, true);
 }
 
 long emu_strncpy_from_user(char *dst, const void *src, size_t len)

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "check.h"
 
@@ -22,6 +23,23 @@ static long bpf(int cmd, union bpf_attr *a, unsigned int size)
 	return syscall(SYS_bpf, cmd, a, size);
 }
 
+/* A program's own crash with no handler of its own still kills it with
+ * SIGSEGV (once this hung: the engine's handler re-installed itself). */
+static void crash_child_is_killed(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (pid == 0) {
+		alarm(5);      /* a hang becomes SIGALRM, not a stuck test */
+		volatile int *volatile bad = (int *)(unsigned long)getenv("BPFEMU_NO_SUCH_VARIABLE");
+		*bad = 1;      /* NULL */
+		_exit(0);
+	}
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid, "waitpid");
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "a crashing child dies of SIGSEGV (status %#x)", st);
+}
+
 int main(void)
 {
 	union bpf_attr a;
@@ -34,6 +52,7 @@ int main(void)
 	a.max_entries = 4;
 	int fd = (int)bpf(BPF_MAP_CREATE, &a, sizeof(a));
 	CHECK(fd >= 0, "create");
+	crash_child_is_killed();
 
 	/* an unmapped page as key, value and attr */
 	char *hole = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
