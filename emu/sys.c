@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,59 @@ static bool can_write(const struct emu_obj *map, int acc)
 	return acc != O_RDONLY && !__atomic_load_n(&map->hdr->map.frozen, __ATOMIC_ACQUIRE);
 }
 
-/* ___bpf_copy_key() */
+/*
+ * Per-thread scratch buffers for the key, value and next key of one call:
+ * grown as needed, kept for the thread's next call (no malloc/free per
+ * element operation), freed when the thread exits. Slots: 0 key, 1 value,
+ * 2 next key. A handler uses each slot once; handlers do not nest.
+ */
+enum { SCRATCH_KEY, SCRATCH_VALUE, SCRATCH_NEXT, SCRATCH_SLOTS };
+struct scratch {
+	void *p[SCRATCH_SLOTS];
+	size_t n[SCRATCH_SLOTS];
+};
+static __thread struct scratch *scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+	struct scratch *sc = p;
+	for (int i = 0; i < SCRATCH_SLOTS; i++)
+		free(sc->p[i]);
+	free(sc);
+	scratch = NULL;
+}
+
+static void scratch_init(void)
+{
+	pthread_key_create(&scratch_key, scratch_free);
+}
+
+static void *scratch_get(int slot, size_t n)
+{
+	struct scratch *sc = scratch;
+	if (__builtin_expect(!sc, 0)) {
+		pthread_once(&scratch_once, scratch_init);
+		sc = calloc(1, sizeof(*sc));
+		if (!sc)
+			return NULL;
+		pthread_setspecific(scratch_key, sc);
+		scratch = sc;
+	}
+	if (n < 8)
+		n = 8;
+	if (n > sc->n[slot]) {
+		void *q = realloc(sc->p[slot], n);
+		if (!q)
+			return NULL;
+		sc->p[slot] = q;
+		sc->n[slot] = n;
+	}
+	return sc->p[slot];
+}
+
+/* ___bpf_copy_key(), into the key scratch buffer */
 static void *copy_key(const void *ukey, __u32 key_size, int *err)
 {
 	*err = 0;
@@ -61,17 +114,13 @@ static void *copy_key(const void *ukey, __u32 key_size, int *err)
 			*err = -EINVAL;
 		return NULL;
 	}
-	void *k = malloc(key_size);
+	void *k = scratch_get(SCRATCH_KEY, key_size);
 	if (!k) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	*err = emu_copy_from_user(k, ukey, key_size);
-	if (*err) {
-		free(k);
-		return NULL;
-	}
-	return k;
+	return *err ? NULL : k;
 }
 
 static int map_get(__u32 ufd, struct emu_obj **map, int *acc)
@@ -139,7 +188,7 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
+	void *value = scratch_get(SCRATCH_VALUE, emu_map_value_size(map));
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
@@ -157,9 +206,7 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 free_value:
-	free(value);
 free_key:
-	free(key);
 out:
 	emu_obj_put(map);
 	return err;
@@ -186,7 +233,7 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
+	void *value = scratch_get(SCRATCH_VALUE, emu_map_value_size(map));
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
@@ -194,9 +241,7 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 	err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
 	if (!err)
 		err = map->ops->update(map, key, value, attr->flags);
-	free(value);
 free_key:
-	free(key);
 out:
 	emu_obj_put(map);
 	return err;
@@ -219,7 +264,6 @@ static int map_delete_elem(union bpf_attr *attr, void *uattr)
 	if (err)
 		goto out;
 	err = map->ops->delete(map, key);
-	free(key);
 out:
 	emu_obj_put(map);
 	return err;
@@ -245,7 +289,7 @@ static int map_get_next_key(union bpf_attr *attr, void *uattr)
 		if (err)
 			goto out;
 	}
-	void *next = malloc(d->key_size ? d->key_size : 1);
+	void *next = scratch_get(SCRATCH_NEXT, d->key_size);
 	if (!next) {
 		err = -ENOMEM;
 		goto free_key;
@@ -253,9 +297,7 @@ static int map_get_next_key(union bpf_attr *attr, void *uattr)
 	err = map->ops->get_next_key(map, key, next);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->next_key), next, d->key_size);
-	free(next);
 free_key:
-	free(key);
 out:
 	emu_obj_put(map);
 	return err;
@@ -288,7 +330,7 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = malloc(emu_map_value_size(map) ? emu_map_value_size(map) : 1);
+	void *value = scratch_get(SCRATCH_VALUE, emu_map_value_size(map));
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
@@ -298,9 +340,7 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 		memset((char *)value + d->spin_lock_off, 0, 4);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
-	free(value);
 free_key:
-	free(key);
 out:
 	emu_obj_put(map);
 	return err;
