@@ -86,11 +86,18 @@ static void reader_exit(void *p)
 	me = NULL;
 }
 
+static void membarrier_register(void)
+{
+	bool ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	__atomic_store_n(&membarrier_ok, ok, __ATOMIC_RELEASE);
+}
+
 static void reader_init(void)
 {
 	pthread_key_create(&reader_key, reader_exit);
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
-		__atomic_store_n(&membarrier_ok, true, __ATOMIC_RELEASE);
+	membarrier_register();
+	/* the registration belongs to the address space: a forked child has none */
+	pthread_atfork(NULL, NULL, membarrier_register);
 }
 
 static struct reader *reader_self(void)
@@ -124,10 +131,14 @@ static struct reader *reader_self(void)
  * thread itself holds one (the caller keeps the object alive instead). */
 static bool wait_readers(struct emu_obj *obj)
 {
-	if (__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE))
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-	else
+	if (!__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE) ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+		/* no asymmetric fence: from now on readers fence themselves; wait
+		 * for any reader that started before it saw that */
+		__atomic_store_n(&membarrier_ok, false, __ATOMIC_SEQ_CST);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		usleep(1000);
+	}
 	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next)
 		for (int i = 0; i < EMU_HAZARDS; i++) {
 			if (r == me && __atomic_load_n(&r->hz[i], __ATOMIC_RELAXED) == obj)
