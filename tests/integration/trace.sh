@@ -9,6 +9,8 @@
 #         private bpffs) and under `bpfemu record`: after normalizing pointers,
 #         ids and the trace's data comments the lines are identical; the
 #         kernel's strace logs replay on the engine with every result matching
+#         (keys and ids inferred), and one changed return value or errno in
+#         them diverges at its line
 # Scenarios: the bpftool session (one log per command), libbpf_maps (a libbpf
 # program) and trace_calls (raw calls, errors and odd sizes, a second thread).
 # shellcheck source=tests/integration/common.sh
@@ -160,12 +162,44 @@ if [ "$MODE" = diff ]; then
 			bad "$n: the trace differs from strace on the kernel"
 		fi
 	done
-	# the kernel's log of the bpftool session (no key/value bytes) replays on a
-	# fresh engine. (libbpf_maps and trace_calls update keys strace cannot show,
-	# so their kernel logs diverge where deterministic zero keys differ.)
+	# the kernel's logs (no key/value bytes: replay infers the keys from the
+	# replayed map and the recorded outcome, and ids from creation order)
+	# replay on a fresh engine with every result matching
 	cat "$LOGS"/{create,update,lookup,dump,show,getnext,freeze,update_frozen,delete_frozen,pin2,missing}.kernel \
 		>"$LOGS/session.kernel"
-	replay_ok "$LOGS/session.kernel"
+	for l in session libbpf_maps trace_calls trace_calls_thread; do
+		replay_ok "$LOGS/$l.kernel"
+	done
+
+	# a changed return value or errno in a kernel log diverges at its line
+	# mutate NAME LOG SED-ADDRESS FROM TO: the first line of LOG matching the
+	# address gets FROM replaced by TO; replay must exit 1 naming that line
+	mutate() {
+		local name=$1 log=$2 addr=$3 from=$4 to=$5 line out rc
+		line=$(grep -nE "$addr" "$LOGS/$log" | head -1 | cut -d: -f1)
+		if [ -z "$line" ]; then
+			bad "$name: no line matching '$addr' in $log"
+			return
+		fi
+		sed "${line}s/$from/$to/" "$LOGS/$log" >"$LOGS/$name.log"
+		cmp -s "$LOGS/$log" "$LOGS/$name.log" && bad "$name: sed changed nothing"
+		out=$("$STAGE/bpfemu" replay "$LOGS/$name.log" 2>&1)
+		rc=$?
+		[ $rc -eq 1 ] || bad "$name: exit $rc, expected 1 ($out)"
+		grep -q "^$LOGS/$name.log:$line: divergence: " <<<"$out" || bad "$name: not reported at line $line: $out"
+		say "$name caught: $(head -1 <<<"$out")"
+	}
+	# array index 9 of 4 was E2BIG: ENOENT is reachable by no index
+	mutate array_errno trace_calls.kernel 'UPDATE_ELEM, .*= -1 E2BIG' 'E2BIG (Argument list too long)' \
+		'ENOENT (No such file or directory)'
+	# BPF_EXIST on a missing key was ENOENT: E2BIG on a hash that is not full
+	mutate hash_e2big libbpf_maps.kernel 'flags=BPF_EXIST}, 32\) = -1 ENOENT' 'ENOENT (No such file or directory)' \
+		'E2BIG (Argument list too long)'
+	# the first get_next_key on a map with one key returned it: ENOENT is not reachable
+	mutate first_key trace_calls_thread.kernel 'BPF_MAP_GET_NEXT_KEY, .*key=NULL.*= 0$' '= 0$' \
+		'= -1 ENOENT (No such file or directory)'
+	# a return value: BPF_MAP_FREEZE returned 0, not 1
+	mutate freeze_ret libbpf_maps.kernel 'BPF_MAP_FREEZE.*= 0$' '= 0$' '= 1'
 fi
 
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
