@@ -44,6 +44,7 @@ STEPS=(
 	"libbpf_maps|$STAGE/libbpf_maps /sys/fs/bpf"
 	"trace_calls|$STAGE/trace_calls /sys/fs/bpf/tc"
 	"trace_calls_thread|$STAGE/trace_calls /sys/fs/bpf/tc thread"
+	"trace_calls_fork|$STAGE/trace_calls /sys/fs/bpf/tc fork"
 )
 
 # pointers, ids and fds the run chose; our data comment; strace's exit/signal
@@ -66,12 +67,30 @@ record_emu() {
 	[ -s "$LOGS/$name.emu" ] || bad "$name: bpfemu record wrote no trace"
 }
 
+# the two-task scenarios go through strace -f to stderr (no -o), whose
+# "[pid N] " prefixes are the ones our trace follows
 record_kernel() {
-	local name=$1 cmd=$2 f= e=bpf
-	case $name in trace_calls_thread) f=-f ;; libbpf_maps) e=bpf,unlink ;; esac
-	# shellcheck disable=SC2086
-	kern strace $f -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
-	grep -qE '^([0-9]+ +)?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
+	local name=$1 cmd=$2 e=bpf
+	case $name in libbpf_maps) e=bpf,unlink ;; esac
+	case $name in
+	trace_calls_thread | trace_calls_fork)
+		# shellcheck disable=SC2086
+		kern strace -f -qq -e trace=$e $cmd >/dev/null 2>"$LOGS/$name.kernel"
+		;;
+	*)
+		# shellcheck disable=SC2086
+		kern strace -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
+		;;
+	esac
+	grep -qE '^(\[pid +[0-9]+\] )?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
+}
+
+# which lines carry "[pid N] ": "-" for none, else P1, P2... by first appearance
+# (strace's signal and exit lines left out: our trace has only bpf() lines)
+prefixes() {
+	grep -vE '^(\[pid +[0-9]+\] )?(\+\+\+|---) ' "$1" |
+		awk '{ if ($1 == "[pid") { p = $2; sub("]", "", p); if (!(p in s)) s[p] = "P" (++n); print s[p] } else print "-" }' |
+		uniq -c | tr -s ' \n' ' '
 }
 
 replay_ok() {
@@ -92,15 +111,17 @@ if [ "$MODE" != kernel ]; then
 		/sys/fs/bpf/demo /sys/fs/bpf/demo2
 	grep -q 'key="\\x01\\x00\\x00\\x00" value="\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00"' "$LOGS/update.emu" ||
 		bad "update trace lacks the key/value comment"
-	grep -qE '^\[pid +[0-9]+\] bpf\(BPF_MAP_UPDATE_ELEM' "$LOGS/trace_calls_thread.emu" ||
-		bad "thread trace lacks [pid N] prefixes"
+	for l in thread fork; do
+		grep -qE '^\[pid +[0-9]+\] bpf\(BPF_MAP_UPDATE_ELEM' "$LOGS/trace_calls_$l.emu" ||
+			bad "$l trace lacks [pid N] prefixes"
+	done
 
 	# one session log: replays on a fresh engine from the first command on
 	cat "$LOGS"/{create,update,lookup,dump,show,getnext,freeze,update_frozen,delete_frozen,pin2,missing}.emu \
 		>"$LOGS/session.emu"
 	# (libbpf_maps unpins with unlink(), which the trace does not record: its
 	# kernel log, taken with -e trace=bpf,unlink, is replayed in diff mode)
-	for l in session trace_calls trace_calls_thread; do
+	for l in session trace_calls trace_calls_thread trace_calls_fork; do
 		replay_ok "$LOGS/$l.emu"
 	done
 
@@ -167,8 +188,17 @@ if [ "$MODE" = diff ]; then
 	# replay on a fresh engine with every result matching
 	cat "$LOGS"/{create,update,lookup,dump,show,getnext,freeze,update_frozen,delete_frozen,pin2,missing}.kernel \
 		>"$LOGS/session.kernel"
-	for l in session libbpf_maps trace_calls trace_calls_thread; do
+	for l in session libbpf_maps trace_calls trace_calls_thread trace_calls_fork; do
 		replay_ok "$LOGS/$l.kernel"
+	done
+	# "[pid N] " on the same lines as strace -f: while two tasks are traced
+	for l in trace_calls_thread trace_calls_fork; do
+		k=$(prefixes "$LOGS/$l.kernel") e=$(prefixes "$LOGS/$l.emu")
+		if [ "$k" = "$e" ]; then
+			say "$l: [pid N] prefixes as strace -f puts them: $e"
+		else
+			bad "$l: [pid N] prefixes: strace -f: $k; our trace: $e"
+		fi
 	done
 
 	# a changed return value or errno in a kernel log diverges at its line
