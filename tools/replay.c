@@ -1316,6 +1316,42 @@ static int rm_entry(const char *path, const struct stat *sb, int type, struct FT
 	return 0;
 }
 
+void replay_help(FILE *f)
+{
+	fprintf(f, "\n"
+		"  --keep-going  report every divergence, not only the first\n"
+		"  --root DIR    replay in this state root (default: a fresh one, removed after)\n"
+		"\n"
+		"  LOG is a BPFEMU_TRACE/record log or strace's (-f, -o, -t, <unfinished ...>,\n"
+		"  signals and other syscalls are read as strace writes them). Every call is\n"
+		"  re-issued on the engine; recorded fds and ids map to this replay's; return\n"
+		"  values and errnos are checked, and returned bytes where the log has them.\n"
+		"\n"
+		"  What strace does not show is inferred, deterministically:\n"
+		"  - a key of a hash or array map element call (lookup, update, delete,\n"
+		"    lookup_and_delete, get_next_key) is chosen to reach the recorded outcome,\n"
+		"    from the replayed map as it is: success of lookup/delete/lookup_and_delete/\n"
+		"    BPF_EXIST update and EEXIST: a present key; ENOENT and E2BIG: an absent one\n"
+		"    (arrays: index max_entries); BPF_NOEXIST success: an absent key; BPF_ANY\n"
+		"    success on a hash: a new key while the map has room, else a present one;\n"
+		"    get_next_key success: a key with a successor, ENOENT: the last key.\n"
+		"    Candidates in order: for get_next_key the last next_key this replay got\n"
+		"    (a walk goes on), then the bytes last used or returned at the same\n"
+		"    recorded address, then the first present key in iteration order / the\n"
+		"    smallest absent little-endian number / the end of the walk.\n"
+		"    Other outcomes (EINVAL, EPERM, ...) take the bytes at that address or zeros.\n"
+		"  - values: the bytes at that address, else zeros.\n"
+		"  - an id the log never tied to an object (OBJ_GET_INFO_BY_FD's info is not\n"
+		"    printed): the object created, in this replay's creation order, between\n"
+		"    those bound to the next lower and higher recorded ids, preferring the one\n"
+		"    whose info was asked for last; a recorded failure keeps an unused id.\n"
+		"  - strace's \"...\" (non-zero attr bytes past what it decodes): the last byte.\n"
+		"  An inferred call is still checked: an outcome no key reaches (E2BIG on a\n"
+		"  hash that is not full) is a divergence.\n"
+		"\n"
+		"  Exit status: 0 all results match, 1 divergence, 2 usage, 3 malformed log.\n");
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1340,6 +1376,7 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: bpfemu replay [--keep-going] [--root DIR] LOG\n");
+			replay_help(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "bpfemu: replay: bad option '%s'\nusage: bpfemu replay [--keep-going] [--root DIR] LOG\n",
