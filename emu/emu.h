@@ -42,7 +42,7 @@ struct emu_config {
 	char mounts[8][PATH_MAX];     /* [0] = "/sys/fs/bpf", then BPFEMU_BPFFS */
 	unsigned int log;             /* enum emu_log_cat bits */
 	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
-	pid_t trace_pid;              /* BPFEMU_TRACE_PID: lines from other pids get "[pid N] " */
+	pid_t trace_pid;              /* BPFEMU_TRACE_PID: first task of the traced tree ("[pid N] " rule) */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged
  * and surface as -errno from the first call that needs the state root. */
