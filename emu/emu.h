@@ -42,7 +42,7 @@ struct emu_config {
 	char mounts[8][PATH_MAX];     /* [0] = "/sys/fs/bpf", then BPFEMU_BPFFS */
 	unsigned int log;             /* enum emu_log_cat bits */
 	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
-	pid_t trace_pid;              /* BPFEMU_TRACE_PID: lines from other pids get "[pid N] " */
+	pid_t trace_pid;              /* BPFEMU_TRACE_PID: first task of the traced tree ("[pid N] " rule) */
 	bool attach_inert;            /* BPFEMU_ATTACH=inert: attach calls succeed with links that do nothing */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged

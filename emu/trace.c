@@ -26,8 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "map.h"
@@ -649,6 +652,85 @@ static int trace_fd_checked(void)
 	return fd;
 }
 
+/* ---- strace -f's "[pid N] " rule ----
+ *
+ * strace -f writing to stderr (no -o) puts "[pid N] " (N the thread id) in
+ * front of every line while it traces more than one task, the first thread
+ * included, and of none while it traces one. We count the tasks of the traced
+ * tree we can see: the threads of this process, the leader (BPFEMU_TRACE_PID,
+ * set by `bpfemu record` and `run --trace`; else this process) if we are not
+ * it and it has not exited, and live children of this process. */
+
+/* field of /proc/PID/stat after the command name (0 = state); -1 if unreadable */
+static long proc_stat_field(pid_t pid, int field, char *state)
+{
+	char path[40], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -1;
+	p += 2;
+	if (state)
+		*state = *p;
+	for (int i = 0; i < field; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -1;
+		p++;
+	}
+	return strtol(p, NULL, 10);
+}
+
+static bool pid_live(pid_t pid)
+{
+	char st = 0;
+	return proc_stat_field(pid, 0, &st) >= 0 && st != 'Z' && st != 'X';
+}
+
+/* A live (not yet exited) child of this process: the first waitable child
+ * tells nothing when it is a zombie, so then /proc says. */
+static bool live_child(void)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
+		return false;                   /* ECHILD: no children at all */
+	if (si.si_pid == 0)
+		return true;                    /* children, none exited */
+	DIR *d = opendir("/proc");
+	bool found = false;
+	pid_t self = getpid();
+	if (!d)
+		return false;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		char st = 0;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+		found = proc_stat_field(pid, 1, &st) == self && st != 'Z' && st != 'X';   /* field 1: ppid */
+	}
+	closedir(d);
+	return found;
+}
+
+static bool several_tasks(void)
+{
+	/* field 17 after the name: num_threads */
+	if (proc_stat_field(getpid(), 17, NULL) > 1)
+		return true;
+	if (getpid() != leader && (kill(leader, 0) == 0 || errno == EPERM) && pid_live(leader))
+		return true;
+	return live_child();
+}
+
 bool emu_trace_enter(struct emu_trace_call *t, int cmd, const void *uattr, unsigned int size)
 {
 	pthread_once(&trace_once, trace_init);
@@ -687,7 +769,7 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 	const struct decoder *dec = t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(decoders) && decoders[t->cmd].fn ?
 		&decoders[t->cmd] : NULL;
 
-	if (tid != leader)
+	if (several_tasks())
 		putf(&l, "[pid %5u] ", (unsigned int)tid);
 	puts_(&l, "bpf(");
 	if (t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(cmd_names))

@@ -83,6 +83,8 @@ static const struct subcmd *find_subcmd(const char *name)
 static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 {
 	fprintf(f, "usage: bpfemu %s %s\n  %s\n", c->name, c->args, c->summary);
+	if (c->fn == cmd_replay)
+		replay_help(f);
 	if (c->fn == cmd_run)
 		fprintf(f, "\n"
 			"  --root DIR   state root for maps and the fake /sys/fs/bpf (sets BPFEMU_ROOT;\n"

@@ -5,7 +5,8 @@
  * one strace-style line per bpf() call with key and value bytes: a
  * regression test that `bpfemu replay LOG` re-checks later. It sets the
  * environment and re-executes this binary as `bpfemu run [...] -- CMD`, so
- * CMD keeps our pid (the trace's "[pid N] " prefixes are for other pids).
+ * CMD keeps our pid: BPFEMU_TRACE_PID names it as the first task of the
+ * traced tree (the trace prefixes "[pid N] " while more than one task lives).
  */
 #include <errno.h>
 #include <fcntl.h>

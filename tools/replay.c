@@ -41,6 +41,9 @@
 #define EXIT_DIVERGED 1
 #define EXIT_USAGE 2
 #define EXIT_MALFORMED 3
+#ifndef offsetofend
+#define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
+#endif
 #define MAX_BUF 65536u
 #define MAX_FIELDS 48
 #define MAX_PIDS 64
@@ -49,7 +52,7 @@
 /* ---- state: fds, ids, memory ---- */
 
 struct fdmap { int pid, rec, real; };
-struct idmap { unsigned int rec, real; };
+struct idmap { int kind; unsigned int rec, real; };
 struct mem { int pid; unsigned long long addr; size_t len; unsigned char *bytes; };
 
 static struct fdmap fds[MAX_FDS];
@@ -84,23 +87,58 @@ static int fd_map(int pid, int rec)
 	return rec <= 2 ? rec : 0x3fffff00 + (rec & 0xff);    /* not open here either: EBADF */
 }
 
-static unsigned int id_map(unsigned int rec)
+/* Object ids are per kind (the kernel has one idr per kind). */
+static unsigned int id_map(int kind, unsigned int rec)
 {
 	for (size_t i = 0; i < nids; i++)
-		if (ids[i].rec == rec)
+		if (ids[i].kind == kind && ids[i].rec == rec)
 			return ids[i].real;
 	return rec;
 }
 
-static void id_set_map(unsigned int rec, unsigned int real)
+static bool id_known(int kind, unsigned int rec)
 {
 	for (size_t i = 0; i < nids; i++)
-		if (ids[i].rec == rec) {
+		if (ids[i].kind == kind && ids[i].rec == rec)
+			return true;
+	return false;
+}
+
+static void id_set_map(int kind, unsigned int rec, unsigned int real)
+{
+	for (size_t i = 0; i < nids; i++)
+		if (ids[i].kind == kind && ids[i].rec == rec) {
 			ids[i].real = real;
 			return;
 		}
 	if (nids < MAX_FDS)
-		ids[nids++] = (struct idmap){ rec, real };
+		ids[nids++] = (struct idmap){ kind, rec, real };
+}
+
+/* Every object this replay created or was told about, in creation order (its
+ * id here), and the log's id for it once known. An id the log names but never
+ * showed (strace does not print the info struct) is bound to one of these. */
+struct obj { int kind; unsigned int real, rec; unsigned long queried; };
+static struct obj objs[MAX_FDS];
+static size_t nobjs;
+
+static struct obj *obj_of(int kind, unsigned int real)
+{
+	for (size_t i = 0; i < nobjs; i++)
+		if (objs[i].kind == kind && objs[i].real == real)
+			return &objs[i];
+	if (nobjs >= MAX_FDS || !real)
+		return NULL;
+	objs[nobjs] = (struct obj){ kind, real, 0, 0 };
+	return &objs[nobjs++];
+}
+
+static void obj_bind(int kind, unsigned int rec, unsigned int real)
+{
+	struct obj *o = obj_of(kind, real);
+	if (o)
+		o->rec = rec;
+	id_set_map(kind, rec, real);
 }
 
 static void mem_store(int pid, unsigned long long addr, const void *p, size_t len)
@@ -421,27 +459,122 @@ static long comment_data(const char *comment, const char *name, unsigned char *o
 	return unquote(p + strlen(pat) - 1, out, cap, NULL);
 }
 
-/* key and value sizes of the map behind real fd (0 if not a map) */
-static void map_sizes(int fd, __u32 *ks, __u32 *vs, __u32 *type)
+/* What replay needs to know of the map behind a real fd (all 0 if not a map) */
+struct mapview { __u32 type, ks, vs, max, id; };
+
+static void map_view(int fd, struct mapview *mv)
 {
 	struct bpf_map_info info;
 	union bpf_attr a;
 	memset(&info, 0, sizeof(info));
 	memset(&a, 0, sizeof(a));
+	memset(mv, 0, sizeof(*mv));
 	a.info.bpf_fd = (__u32)fd;
 	a.info.info_len = sizeof(info);
 	a.info.info = (unsigned long)&info;
-	*ks = *vs = 0;
-	if (emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)) == 0) {
-		*ks = info.key_size;
-		*vs = info.value_size;
-		*type = info.type;
-		if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-		    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
-			long cpus = sysconf(_SC_NPROCESSORS_CONF);
-			*vs = ((*vs + 7) & ~7u) * (__u32)(cpus > 0 ? cpus : 1);
-		}
+	if (emu_fd_kind(fd) != EMU_KIND_MAP || emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)))
+		return;
+	mv->type = info.type;
+	mv->ks = info.key_size;
+	mv->vs = info.value_size;
+	mv->max = info.max_entries;
+	mv->id = info.id;
+	if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	    info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH) {
+		long cpus = sysconf(_SC_NPROCESSORS_CONF);
+		mv->vs = ((mv->vs + 7) & ~7u) * (__u32)(cpus > 0 ? cpus : 1);
 	}
+}
+
+/* The id of the object behind real fd and its kind (0 if none) */
+static unsigned int obj_id(int fd, int *kind)
+{
+	unsigned char info[64];
+	union bpf_attr a;
+	*kind = emu_fd_kind(fd);
+	if (*kind == EMU_KIND_NONE)
+		return 0;
+	memset(info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)info;
+	if (emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)))
+		return 0;
+	__u32 id;
+	memcpy(&id, info + (*kind == EMU_KIND_BTF ? 12 : 4), 4);   /* bpf_btf_info.id; map/prog/link: .id */
+	return id;
+}
+
+static int cmd_kind(int cmd)
+{
+	switch (cmd) {
+	case BPF_MAP_GET_NEXT_ID: case BPF_MAP_GET_FD_BY_ID: return EMU_KIND_MAP;
+	case BPF_PROG_GET_NEXT_ID: case BPF_PROG_GET_FD_BY_ID: return EMU_KIND_PROG;
+	case BPF_BTF_GET_NEXT_ID: case BPF_BTF_GET_FD_BY_ID: return EMU_KIND_BTF;
+	case BPF_LINK_GET_NEXT_ID: case BPF_LINK_GET_FD_BY_ID: return EMU_KIND_LINK;
+	}
+	return EMU_KIND_NONE;
+}
+
+static bool id_alive(int kind, unsigned int id)
+{
+	static const int by_id[] = { [EMU_KIND_MAP] = BPF_MAP_GET_FD_BY_ID, [EMU_KIND_PROG] = BPF_PROG_GET_FD_BY_ID,
+				     [EMU_KIND_BTF] = BPF_BTF_GET_FD_BY_ID, [EMU_KIND_LINK] = BPF_LINK_GET_FD_BY_ID };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_id = id;
+	long fd = emu_sys_bpf(by_id[kind], &a, offsetofend(union bpf_attr, open_flags));
+	if (fd < 0)
+		return false;
+	close((int)fd);
+	emu_fd_closed((int)fd);
+	return true;
+}
+
+static unsigned long queries, ids_guessed;
+
+/* The id to send for the log's id rec of kind, which the log never tied to
+ * an object (strace does not print the info struct). Ids grow in creation
+ * order within a kind, so rec belongs to an object created after the one
+ * bound to the next lower recorded id and before the one bound to the next
+ * higher: among those not bound yet (and alive), the one whose info was asked
+ * for last, else the first created. A recorded failure keeps an id that
+ * names nothing here. */
+static unsigned int id_guess(int kind, unsigned int rec, bool recorded_ok)
+{
+	if (id_known(kind, rec) || kind == EMU_KIND_NONE)
+		return id_map(kind, rec);
+	if (!recorded_ok) {
+		unsigned int id = rec;
+		while (id && id_alive(kind, id))
+			id = id < 0x7fff0000u ? 0x7fffff00u : id + 1;
+		return id;
+	}
+	size_t lo = 0, hi = nobjs;
+	unsigned int lo_rec = 0, hi_rec = ~0u;
+	for (size_t i = 0; i < nobjs; i++) {
+		const struct obj *o = &objs[i];
+		if (o->kind != kind || !o->rec)
+			continue;
+		if (o->rec < rec && o->rec >= lo_rec)
+			lo_rec = o->rec, lo = i + 1;
+		if (o->rec > rec && o->rec < hi_rec)
+			hi_rec = o->rec, hi = i;
+	}
+	struct obj *best = NULL;
+	for (size_t i = lo; i < hi && i < nobjs; i++) {
+		struct obj *o = &objs[i];
+		if (o->kind != kind || o->rec || !id_alive(kind, o->real))
+			continue;
+		if (!best || o->queried > best->queried)
+			best = o;
+	}
+	if (!best)
+		return rec;
+	obj_bind(kind, rec, best->real);
+	ids_guessed++;
+	return best->real;
 }
 
 static void put_hex(FILE *f, const unsigned char *b, size_t n)
@@ -453,7 +586,7 @@ static void put_hex(FILE *f, const unsigned char *b, size_t n)
 }
 
 /* The last GET_NEXT_KEY's next_key: as logged and as this replay got it */
-static struct { int pid; size_t n; unsigned char rec[256], real[256]; bool rec_known; } walk;
+static struct { int pid; __u32 map_id; size_t n; unsigned char rec[256], real[256]; bool rec_known; } walk;
 
 struct call;
 static long comment_data(const char *comment, const char *name, unsigned char *out, size_t cap);
@@ -486,6 +619,208 @@ static void walk_key(const struct call *c, unsigned long long addr, unsigned cha
 		memset(key, 0, n);
 }
 
+/* ---- keys strace did not show ---- */
+
+/* What the recorded outcome says about the key the call was given */
+enum need {
+	NEED_ANY,       /* the outcome does not depend on it */
+	NEED_PRESENT,   /* a key in the map (array: an index below max_entries) */
+	NEED_ABSENT,    /* a key not in the map (array: max_entries) */
+	NEED_GROW,      /* hash update BPF_ANY that succeeded: a new key while the map has room */
+	NEED_NEXT,      /* get_next_key succeeded: a key with a successor (or absent: the first) */
+	NEED_LAST,      /* get_next_key ENOENT: the last key of the walk */
+};
+
+static bool hashlike(__u32 t)
+{
+	return t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+static bool arraylike(__u32 t)
+{
+	return t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+static enum need need_of(const struct call *c, const union bpf_attr *a, const struct mapview *mv)
+{
+	bool ok = !c->unchecked && c->ret == 0;
+	int e = c->unchecked || c->ret >= 0 ? 0 : c->err;
+	switch (c->cmd) {
+	case BPF_MAP_LOOKUP_ELEM:
+	case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+	case BPF_MAP_DELETE_ELEM:
+		return ok ? NEED_PRESENT : e == ENOENT ? NEED_ABSENT : NEED_ANY;
+	case BPF_MAP_UPDATE_ELEM: {
+		__u64 f = a->flags & ~(__u64)BPF_F_LOCK;
+		if (ok)
+			return f == BPF_NOEXIST ? NEED_ABSENT : f == BPF_EXIST ? NEED_PRESENT :
+			       hashlike(mv->type) ? NEED_GROW : NEED_PRESENT;
+		return e == EEXIST ? NEED_PRESENT : e == ENOENT || e == E2BIG ? NEED_ABSENT : NEED_ANY;
+	}
+	case BPF_MAP_GET_NEXT_KEY:
+		return ok ? NEED_NEXT : e == ENOENT ? NEED_LAST : NEED_ANY;
+	}
+	return NEED_ANY;
+}
+
+/* Probes run on a second fd of the map (by id, read-write), so they work
+ * whatever the call's fd allows; lookups and get_next_key change nothing
+ * (a lookup through bpf() does not refresh an LRU entry). */
+struct probe { int fd; const struct mapview *mv; unsigned char *val; };
+
+static bool probe_present(struct probe *p, const void *key)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)p->fd;
+	a.key = (unsigned long)key;
+	a.value = (unsigned long)p->val;
+	return emu_sys_bpf(BPF_MAP_LOOKUP_ELEM, &a, offsetofend(union bpf_attr, flags)) == 0;
+}
+
+static long probe_next(struct probe *p, const void *key, void *next)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)p->fd;
+	a.key = (unsigned long)key;
+	a.next_key = (unsigned long)next;
+	return emu_sys_bpf(BPF_MAP_GET_NEXT_KEY, &a, offsetofend(union bpf_attr, next_key));
+}
+
+static bool has_room(struct probe *p, unsigned char *k, unsigned char *n)
+{
+	__u32 count = 0;
+	size_t ks = p->mv->ks;
+	for (long r = probe_next(p, NULL, k); r == 0 && count < p->mv->max; r = probe_next(p, k, n), memcpy(k, n, ks))
+		count++;
+	return count < p->mv->max;
+}
+
+static bool satisfies(struct probe *p, enum need need, const unsigned char *key)
+{
+	size_t ks = p->mv->ks;
+	unsigned char *k = calloc(2, ks), *n = k ? k + ks : NULL;
+	bool r = true;
+	if (!k)
+		return false;
+	switch (need) {
+	case NEED_ANY: break;
+	case NEED_PRESENT: r = probe_present(p, key); break;
+	case NEED_ABSENT: r = !probe_present(p, key); break;
+	case NEED_GROW: r = has_room(p, k, n) != probe_present(p, key); break;
+	case NEED_NEXT: r = probe_next(p, key, n) == 0; break;
+	case NEED_LAST: r = probe_next(p, key, n) == -ENOENT; break;
+	}
+	free(k);
+	return r;
+}
+
+/* The deterministic key for need (the map as it is now); false if none exists */
+static bool generate(struct probe *p, enum need need, unsigned char *key)
+{
+	size_t ks = p->mv->ks;
+	memset(key, 0, ks);
+	switch (need) {
+	case NEED_ANY:
+		return true;
+	case NEED_PRESENT:
+		return probe_next(p, NULL, key) == 0;     /* the first in iteration order */
+	case NEED_ABSENT:
+		if (arraylike(p->mv->type)) {             /* index max_entries: E2BIG/ENOENT */
+			memcpy(key, &p->mv->max, ks < 4 ? ks : 4);
+			return true;
+		}
+		/* the smallest little-endian number not in the map */
+		for (unsigned long long v = 0; v <= (unsigned long long)p->mv->max + 1; v++) {
+			for (size_t i = 0; i < ks && i < 8; i++)
+				key[i] = (unsigned char)(v >> (8 * i));
+			if (!probe_present(p, key))
+				return true;
+		}
+		return false;
+	case NEED_GROW: {
+		unsigned char *k = calloc(2, ks);
+		bool room = k && has_room(p, k, k + ks);
+		free(k);
+		return generate(p, room ? NEED_ABSENT : NEED_PRESENT, key);
+	}
+	case NEED_NEXT:
+	{
+		/* a key not in the map continues with the first one */
+		unsigned char *n = malloc(ks ? ks : 1);
+		bool ok = n && generate(p, NEED_ABSENT, key) && probe_next(p, key, n) == 0;
+		free(n);
+		return ok || generate(p, NEED_PRESENT, key);
+	}
+	case NEED_LAST: {
+		unsigned char *n = malloc(ks ? ks : 1);
+		if (!n)
+			return false;
+		if (probe_next(p, NULL, key) != 0) {      /* empty: any key has no successor */
+			free(n);
+			return generate(p, NEED_ABSENT, key);
+		}
+		while (probe_next(p, key, n) == 0)
+			memcpy(key, n, ks);
+		free(n);
+		return true;
+	}
+	}
+	return false;
+}
+
+static unsigned long inferred;
+
+/* Fills key (the map's key_size bytes) for a call whose key bytes the log
+ * does not carry. Candidates, first that reaches the recorded outcome wins:
+ * for get_next_key the walk's last next_key in this replay (a program walking
+ * a map hands it back as key), then the bytes last seen at the same recorded
+ * address of this pid (chosen or returned there before), then the
+ * deterministic key of generate(). None reaches it: the generated one, and
+ * the call is checked as usual (a divergence). */
+static void infer_key(const struct call *c, const union bpf_attr *a, const struct mapview *mv,
+		      unsigned long long addr, unsigned char *key)
+{
+	size_t ks = mv->ks;
+	enum need need = mv->id && (hashlike(mv->type) || arraylike(mv->type)) ? need_of(c, a, mv) : NEED_ANY;
+	bool remembered = mem_load(c->pid, addr, key, ks);
+
+	if (need != NEED_ANY) {
+		union bpf_attr g;
+		memset(&g, 0, sizeof(g));
+		g.map_id = mv->id;
+		long pfd = emu_sys_bpf(BPF_MAP_GET_FD_BY_ID, &g, offsetofend(union bpf_attr, open_flags));
+		unsigned char *val = calloc(1, mv->vs ? mv->vs : 1), *cand = malloc(ks ? ks : 1);
+		if (pfd >= 0 && val && cand) {
+			struct probe p = { (int)pfd, mv, val };
+			bool done = false;
+			if (c->cmd == BPF_MAP_GET_NEXT_KEY && walk.pid == c->pid && walk.map_id == mv->id &&
+			    walk.n == ks && ks <= sizeof(walk.real) && satisfies(&p, need, walk.real)) {
+				memcpy(key, walk.real, ks);
+				done = true;
+			}
+			if (!done && remembered && satisfies(&p, need, key))
+				done = true;
+			if (!done && generate(&p, need, cand))
+				memcpy(key, cand, ks), done = true;
+			if (!done && !remembered)
+				memset(key, 0, ks);
+			inferred++;
+		}
+		free(val);
+		free(cand);
+		if (pfd >= 0) {
+			close((int)pfd);
+			emu_fd_closed((int)pfd);
+		}
+	} else if (!remembered) {
+		memset(key, 0, ks);
+	}
+	mem_store(c->pid, addr, key, ks);
+}
+
 /* Buffers handed to the engine for one call, freed after it. */
 struct bufs { void *p[16]; int n; };
 static void *buf_new(struct bufs *b, size_t n)
@@ -505,9 +840,13 @@ static int replay_call(struct call *c)
 	struct bufs bufs = { .n = 0 };
 	unsigned long long rec_key = 0, rec_value = 0, rec_next = 0;
 	unsigned char *out_value = NULL, *out_next = NULL, *out_info = NULL;
+	struct mapview mv = { 0 };
 	__u32 ks = 0, vs = 0, map_type = 0;
+	unsigned char *infer_buf = NULL;
+	unsigned long long infer_addr = 0;
 	const struct fdesc *fd_tab = fields_of(c->cmd);
 	void *attr = &a;
+	bool tail = false;             /* "..., ...}": strace saw non-zero bytes past what it decodes */
 	int nf = 0, rc = 0;
 	char *id_out_field = NULL, *info_len_out = NULL;
 
@@ -517,6 +856,7 @@ static int replay_call(struct call *c)
 		if (l < 2 || c->arg[l - 1] != '}')
 			return malformed(c->ln, "unbalanced attr braces");
 		c->arg[l - 1] = '\0';
+		tail = l >= 6 && !strcmp(c->arg + l - 6, ", ...");
 		nf = split_fields(c->arg + 1, f, MAX_FIELDS, "");
 		if (nf < 0)
 			return malformed(c->ln, "cannot parse the attr fields");
@@ -545,7 +885,8 @@ static int replay_call(struct call *c)
 			unsigned long long v;
 			if (parse_number(f[i].val, &v))
 				return malformed(c->ln, "map_fd=%s", f[i].val);
-			map_sizes(fd_map(c->pid, (int)v), &ks, &vs, &map_type);
+			map_view(fd_map(c->pid, (int)v), &mv);
+			ks = mv.ks, vs = mv.vs, map_type = mv.type;
 		}
 
 	for (int i = 0; i < nf; i++) {
@@ -579,7 +920,8 @@ static int replay_call(struct call *c)
 			*(__u32 *)dst = (__u32)fd_map(c->pid, (int)num);
 			break;
 		case K_ID:
-			*(__u32 *)dst = id_map((unsigned int)num);
+			*(__u32 *)dst = strcmp(d->name, "start_id") ? id_guess(cmd_kind(c->cmd), (unsigned int)num, c->ret >= 0) :
+				id_map(cmd_kind(c->cmd), (unsigned int)num);
 			break;
 		case K_NAME:
 			if (!is_str || unquote(v, dst, 16, NULL) < 0)
@@ -601,7 +943,9 @@ static int replay_call(struct call *c)
 				ptr = buf_new(&bufs, n > MAX_BUF ? MAX_BUF : n);
 				/* a key walk goes on from what this replay returned (hash order is
 				 * seeded at random, as in the kernel); other inputs use the log's bytes */
-				if (ptr && c->cmd == BPF_MAP_GET_NEXT_KEY)
+				if (ptr && d->kind == K_KEY && comment_data(c->comment, "key", ptr, n) < 0)
+					infer_buf = ptr, infer_addr = num;     /* after all fields: flags */
+				else if (ptr && c->cmd == BPF_MAP_GET_NEXT_KEY)
 					walk_key(c, num, ptr, n);
 				else if (ptr && comment_data(c->comment, d->kind == K_KEY ? "key" : "value", ptr, n) < 0)
 					mem_load(c->pid, num, ptr, n);
@@ -651,7 +995,21 @@ static int replay_call(struct call *c)
 		}
 	}
 	(void)rec_key;
+	if (infer_buf && ks <= MAX_BUF)
+		infer_key(c, &a, &mv, infer_addr, infer_buf);
 
+	/* the decoded attr, then (size above the union) zeros; strace's "..." is
+	 * taken as a non-zero last byte */
+	if (attr == &a && (c->size > sizeof(a) || tail)) {
+		size_t n = c->size > sizeof(a) ? (c->size > 4096 ? 4096 : c->size) : sizeof(a);
+		unsigned char *big = buf_new(&bufs, n);
+		if (!big)
+			return malformed(c->ln, "out of memory");
+		memcpy(big, &a, sizeof(a));
+		if (tail && c->size && c->size <= n)
+			big[c->size - 1] |= 1;
+		attr = big;
+	}
 	long ret = emu_sys_bpf(c->cmd, attr, c->size);
 	int err = ret < 0 ? (int)-ret : 0;
 
@@ -679,12 +1037,17 @@ static int replay_call(struct call *c)
 			rc = 1;
 		}
 	}
-	if (ret >= 0 && c->ret >= 0 && returns_fd(c->cmd))
+	if (ret >= 0 && c->ret >= 0 && returns_fd(c->cmd)) {
+		int kind;
+		unsigned int id = obj_id((int)ret, &kind);
 		fd_set_map(c->pid, (int)c->ret, (int)ret);
+		if (id)
+			obj_of(kind, id);        /* known here, in the order this replay met it */
+	}
 	if (ret >= 0 && id_out_field) {
 		unsigned long long rec;
 		if (!parse_number(id_out_field, &rec))
-			id_set_map((unsigned int)rec, a.next_id);
+			obj_bind(cmd_kind(c->cmd), (unsigned int)rec, a.next_id);
 	}
 	if (ret >= 0 && info_len_out && !rc) {
 		unsigned long long rec;
@@ -700,11 +1063,16 @@ static int replay_call(struct call *c)
 		enum emu_kind kind = emu_fd_kind((int)a.info.bpf_fd);
 		size_t off = kind == EMU_KIND_BTF ? 12 : 4;     /* bpf_btf_info.id; map/prog/link: .id */
 		__u32 rid, aid;
-		if (kind != EMU_KIND_NONE && n >= (long)(off + 4) && a.info.info_len >= off + 4) {
-			memcpy(&rid, rec + off, 4);
+		if (kind != EMU_KIND_NONE && a.info.info_len >= off + 4) {
 			memcpy(&aid, out_info + off, 4);
-			if (rid)
-				id_set_map(rid, aid);
+			struct obj *o = obj_of(kind, aid);
+			if (n >= (long)(off + 4)) {
+				memcpy(&rid, rec + off, 4);
+				if (rid)
+					obj_bind(kind, rid, aid);
+			} else if (o) {
+				o->queried = ++queries;     /* its id is now known to the program, not to us */
+			}
 		}
 	}
 	/* returned bytes: remembered by recorded address, checked against the log
@@ -718,6 +1086,7 @@ static int replay_call(struct call *c)
 			mem_store(c->pid, outs[k].rec, outs[k].buf, outs[k].n);
 			if (k == 1 && outs[k].n <= sizeof(walk.real)) {
 				walk.pid = c->pid;
+				walk.map_id = mv.id;
 				walk.n = outs[k].n;
 				memcpy(walk.real, outs[k].buf, outs[k].n);
 				walk.rec_known = comment_data(c->comment, "next_key", walk.rec, outs[k].n) == (long)outs[k].n;
@@ -947,6 +1316,42 @@ static int rm_entry(const char *path, const struct stat *sb, int type, struct FT
 	return 0;
 }
 
+void replay_help(FILE *f)
+{
+	fprintf(f, "\n"
+		"  --keep-going  report every divergence, not only the first\n"
+		"  --root DIR    replay in this state root (default: a fresh one, removed after)\n"
+		"\n"
+		"  LOG is a BPFEMU_TRACE/record log or strace's (-f, -o, -t, <unfinished ...>,\n"
+		"  signals and other syscalls are read as strace writes them). Every call is\n"
+		"  re-issued on the engine; recorded fds and ids map to this replay's; return\n"
+		"  values and errnos are checked, and returned bytes where the log has them.\n"
+		"\n"
+		"  What strace does not show is inferred, deterministically:\n"
+		"  - a key of a hash or array map element call (lookup, update, delete,\n"
+		"    lookup_and_delete, get_next_key) is chosen to reach the recorded outcome,\n"
+		"    from the replayed map as it is: success of lookup/delete/lookup_and_delete/\n"
+		"    BPF_EXIST update and EEXIST: a present key; ENOENT and E2BIG: an absent one\n"
+		"    (arrays: index max_entries); BPF_NOEXIST success: an absent key; BPF_ANY\n"
+		"    success on a hash: a new key while the map has room, else a present one;\n"
+		"    get_next_key success: a key with a successor, ENOENT: the last key.\n"
+		"    Candidates in order: for get_next_key the last next_key this replay got\n"
+		"    (a walk goes on), then the bytes last used or returned at the same\n"
+		"    recorded address, then the first present key in iteration order / the\n"
+		"    smallest absent little-endian number / the end of the walk.\n"
+		"    Other outcomes (EINVAL, EPERM, ...) take the bytes at that address or zeros.\n"
+		"  - values: the bytes at that address, else zeros.\n"
+		"  - an id the log never tied to an object (OBJ_GET_INFO_BY_FD's info is not\n"
+		"    printed): the object created, in this replay's creation order, between\n"
+		"    those bound to the next lower and higher recorded ids, preferring the one\n"
+		"    whose info was asked for last; a recorded failure keeps an unused id.\n"
+		"  - strace's \"...\" (non-zero attr bytes past what it decodes): the last byte.\n"
+		"  An inferred call is still checked: an outcome no key reaches (E2BIG on a\n"
+		"  hash that is not full) is a divergence.\n"
+		"\n"
+		"  Exit status: 0 all results match, 1 divergence, 2 usage, 3 malformed log.\n");
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -971,6 +1376,7 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: bpfemu replay [--keep-going] [--root DIR] LOG\n");
+			replay_help(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "bpfemu: replay: bad option '%s'\nusage: bpfemu replay [--keep-going] [--root DIR] LOG\n",
@@ -1025,7 +1431,11 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "bpfemu: replay: %d divergence%s\n", divergences, divergences == 1 ? "" : "s");
 		return EXIT_DIVERGED;
 	}
-	printf("bpfemu: replay: %s: %lu lines, all bpf() results match\n", log_name, ln);
+	printf("bpfemu: replay: %s: %lu lines, all bpf() results match", log_name, ln);
+	if (inferred || ids_guessed)
+		printf(" (%lu key%s and %lu id%s inferred)", inferred, inferred == 1 ? "" : "s", ids_guessed,
+		       ids_guessed == 1 ? "" : "s");
+	putchar('\n');
 	(void)calls;
 	return 0;
 }

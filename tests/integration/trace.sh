@@ -9,6 +9,8 @@
 #         private bpffs) and under `bpfemu record`: after normalizing pointers,
 #         ids and the trace's data comments the lines are identical; the
 #         kernel's strace logs replay on the engine with every result matching
+#         (keys and ids inferred), and one changed return value or errno in
+#         them diverges at its line
 # Scenarios: the bpftool session (one log per command), libbpf_maps (a libbpf
 # program) and trace_calls (raw calls, errors and odd sizes, a second thread).
 # shellcheck source=tests/integration/common.sh
@@ -42,6 +44,7 @@ STEPS=(
 	"libbpf_maps|$STAGE/libbpf_maps /sys/fs/bpf"
 	"trace_calls|$STAGE/trace_calls /sys/fs/bpf/tc"
 	"trace_calls_thread|$STAGE/trace_calls /sys/fs/bpf/tc thread"
+	"trace_calls_fork|$STAGE/trace_calls /sys/fs/bpf/tc fork"
 )
 
 # pointers, ids and fds the run chose; our data comment; strace's exit/signal
@@ -64,12 +67,30 @@ record_emu() {
 	[ -s "$LOGS/$name.emu" ] || bad "$name: bpfemu record wrote no trace"
 }
 
+# the two-task scenarios go through strace -f to stderr (no -o), whose
+# "[pid N] " prefixes are the ones our trace follows
 record_kernel() {
-	local name=$1 cmd=$2 f= e=bpf
-	case $name in trace_calls_thread) f=-f ;; libbpf_maps) e=bpf,unlink ;; esac
-	# shellcheck disable=SC2086
-	kern strace $f -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
-	grep -qE '^([0-9]+ +)?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
+	local name=$1 cmd=$2 e=bpf
+	case $name in libbpf_maps) e=bpf,unlink ;; esac
+	case $name in
+	trace_calls_thread | trace_calls_fork)
+		# shellcheck disable=SC2086
+		kern strace -f -qq -e trace=$e $cmd >/dev/null 2>"$LOGS/$name.kernel"
+		;;
+	*)
+		# shellcheck disable=SC2086
+		kern strace -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
+		;;
+	esac
+	grep -qE '^(\[pid +[0-9]+\] )?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
+}
+
+# which lines carry "[pid N] ": "-" for none, else P1, P2... by first appearance
+# (strace's signal and exit lines left out: our trace has only bpf() lines)
+prefixes() {
+	grep -vE '^(\[pid +[0-9]+\] )?(\+\+\+|---) ' "$1" |
+		awk '{ if ($1 == "[pid") { p = $2; sub("]", "", p); if (!(p in s)) s[p] = "P" (++n); print s[p] } else print "-" }' |
+		uniq -c | tr -s ' \n' ' '
 }
 
 replay_ok() {
@@ -90,15 +111,17 @@ if [ "$MODE" != kernel ]; then
 		/sys/fs/bpf/demo /sys/fs/bpf/demo2
 	grep -q 'key="\\x01\\x00\\x00\\x00" value="\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x00"' "$LOGS/update.emu" ||
 		bad "update trace lacks the key/value comment"
-	grep -qE '^\[pid +[0-9]+\] bpf\(BPF_MAP_UPDATE_ELEM' "$LOGS/trace_calls_thread.emu" ||
-		bad "thread trace lacks [pid N] prefixes"
+	for l in thread fork; do
+		grep -qE '^\[pid +[0-9]+\] bpf\(BPF_MAP_UPDATE_ELEM' "$LOGS/trace_calls_$l.emu" ||
+			bad "$l trace lacks [pid N] prefixes"
+	done
 
 	# one session log: replays on a fresh engine from the first command on
 	cat "$LOGS"/{create,update,lookup,dump,show,getnext,freeze,update_frozen,delete_frozen,pin2,missing}.emu \
 		>"$LOGS/session.emu"
 	# (libbpf_maps unpins with unlink(), which the trace does not record: its
 	# kernel log, taken with -e trace=bpf,unlink, is replayed in diff mode)
-	for l in session trace_calls trace_calls_thread; do
+	for l in session trace_calls trace_calls_thread trace_calls_fork; do
 		replay_ok "$LOGS/$l.emu"
 	done
 
@@ -160,12 +183,53 @@ if [ "$MODE" = diff ]; then
 			bad "$n: the trace differs from strace on the kernel"
 		fi
 	done
-	# the kernel's log of the bpftool session (no key/value bytes) replays on a
-	# fresh engine. (libbpf_maps and trace_calls update keys strace cannot show,
-	# so their kernel logs diverge where deterministic zero keys differ.)
+	# the kernel's logs (no key/value bytes: replay infers the keys from the
+	# replayed map and the recorded outcome, and ids from creation order)
+	# replay on a fresh engine with every result matching
 	cat "$LOGS"/{create,update,lookup,dump,show,getnext,freeze,update_frozen,delete_frozen,pin2,missing}.kernel \
 		>"$LOGS/session.kernel"
-	replay_ok "$LOGS/session.kernel"
+	for l in session libbpf_maps trace_calls trace_calls_thread trace_calls_fork; do
+		replay_ok "$LOGS/$l.kernel"
+	done
+	# "[pid N] " on the same lines as strace -f: while two tasks are traced
+	for l in trace_calls_thread trace_calls_fork; do
+		k=$(prefixes "$LOGS/$l.kernel") e=$(prefixes "$LOGS/$l.emu")
+		if [ "$k" = "$e" ]; then
+			say "$l: [pid N] prefixes as strace -f puts them: $e"
+		else
+			bad "$l: [pid N] prefixes: strace -f: $k; our trace: $e"
+		fi
+	done
+
+	# a changed return value or errno in a kernel log diverges at its line
+	# mutate NAME LOG SED-ADDRESS FROM TO: the first line of LOG matching the
+	# address gets FROM replaced by TO; replay must exit 1 naming that line
+	mutate() {
+		local name=$1 log=$2 addr=$3 from=$4 to=$5 line out rc
+		line=$(grep -nE "$addr" "$LOGS/$log" | head -1 | cut -d: -f1)
+		if [ -z "$line" ]; then
+			bad "$name: no line matching '$addr' in $log"
+			return
+		fi
+		sed "${line}s/$from/$to/" "$LOGS/$log" >"$LOGS/$name.log"
+		cmp -s "$LOGS/$log" "$LOGS/$name.log" && bad "$name: sed changed nothing"
+		out=$("$STAGE/bpfemu" replay "$LOGS/$name.log" 2>&1)
+		rc=$?
+		[ $rc -eq 1 ] || bad "$name: exit $rc, expected 1 ($out)"
+		grep -q "^$LOGS/$name.log:$line: divergence: " <<<"$out" || bad "$name: not reported at line $line: $out"
+		say "$name caught: $(head -1 <<<"$out")"
+	}
+	# array index 9 of 4 was E2BIG: ENOENT is reachable by no index
+	mutate array_errno trace_calls.kernel 'UPDATE_ELEM, .*= -1 E2BIG' 'E2BIG (Argument list too long)' \
+		'ENOENT (No such file or directory)'
+	# BPF_EXIST on a missing key was ENOENT: E2BIG on a hash that is not full
+	mutate hash_e2big libbpf_maps.kernel 'flags=BPF_EXIST}, 32\) = -1 ENOENT' 'ENOENT (No such file or directory)' \
+		'E2BIG (Argument list too long)'
+	# the first get_next_key on a map with one key returned it: ENOENT is not reachable
+	mutate first_key trace_calls_thread.kernel 'BPF_MAP_GET_NEXT_KEY, .*key=NULL.*= 0$' '= 0$' \
+		'= -1 ENOENT (No such file or directory)'
+	# a return value: BPF_MAP_FREEZE returned 0, not 1
+	mutate freeze_ret libbpf_maps.kernel 'BPF_MAP_FREEZE.*= 0$' '= 0$' '= 1'
 fi
 
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"

@@ -4,8 +4,12 @@
  * successes and errors, for the trace tests: run under `strace -e trace=bpf`
  * on the kernel and under the shim with BPFEMU_TRACE, the two logs must agree
  * once pointers, fds and ids are normalized. The pin path is argv[1].
- * With "thread" as argv[2], the calls after the map is created run in a
- * second thread (strace -f prints them with a pid prefix).
+ * With "thread" as argv[2], the calls after the maps are created run in a
+ * second thread; with "fork", in a child process. Then, while that task is
+ * still alive (it waits on a pipe), the first one makes one call; with "fork"
+ * it makes one more after reaping the child. strace -f (to stderr) prefixes
+ * "[pid N] " to every line while it traces more than one task: the lines of
+ * the second task and the first task's call in between, not the others.
  */
 #include <linux/bpf.h>
 #include <pthread.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static long sys(int cmd, void *attr, unsigned int size)
@@ -24,6 +29,60 @@ static long sys(int cmd, void *attr, unsigned int size)
 
 static const char *pin;
 static int map_fd, arr_fd;
+static int done_pipe[2], go_pipe[2];
+static void *calls(void *arg);
+
+/* the second task: its calls, then "done", then wait for "go" */
+static void *second(void *arg)
+{
+	char c = 0;
+	calls(arg);
+	if (write(done_pipe[1], &c, 1) != 1 || read(go_pipe[0], &c, 1) != 1)
+		perror("trace_calls: pipe");
+	return NULL;
+}
+
+/* the first task's call: a lookup of a key that is not there (ENOENT) */
+static void first_call(void)
+{
+	union bpf_attr a;
+	unsigned int key = 5;
+	unsigned long long out = 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map_fd; a.key = (unsigned long)&key; a.value = (unsigned long)&out;
+	sys(BPF_MAP_LOOKUP_ELEM, &a, END(flags));
+}
+
+static void with_second_task(int fork_it)
+{
+	pthread_t t;
+	pid_t child = -1;
+	char c = 0;
+	if (pipe(done_pipe) || pipe(go_pipe)) {
+		perror("trace_calls: pipe");
+		return;
+	}
+	if (fork_it) {
+		child = fork();
+		if (child == 0) {
+			second(NULL);
+			_exit(0);
+		}
+	} else if (pthread_create(&t, NULL, second, NULL)) {
+		return;
+	}
+	if (read(done_pipe[0], &c, 1) != 1)
+		perror("trace_calls: pipe");
+	first_call();                                         /* two tasks: prefixed */
+	if (write(go_pipe[1], &c, 1) != 1)
+		perror("trace_calls: pipe");
+	if (fork_it) {
+		waitpid(child, NULL, 0);
+		first_call();                                 /* one task again: no prefix */
+	} else {
+		pthread_join(t, NULL);
+	}
+}
 
 static void *calls(void *arg)
 {
@@ -135,7 +194,6 @@ static void *calls(void *arg)
 int main(int argc, char **argv)
 {
 	union bpf_attr a;
-	pthread_t t;
 
 	pin = argc > 1 ? argv[1] : "/sys/fs/bpf/trace_calls";
 	memset(&a, 0, sizeof(a));
@@ -153,9 +211,8 @@ int main(int argc, char **argv)
 	sys(BPF_MAP_CREATE, &a, END(map_name));                   /* EINVAL */
 	a.map_type = BPF_MAP_TYPE_HASH; a.key_size = 0;
 	sys(BPF_MAP_CREATE, &a, END(max_entries));                 /* EINVAL */
-	if (argc > 2 && !strcmp(argv[2], "thread")) {
-		pthread_create(&t, NULL, calls, NULL);
-		pthread_join(t, NULL);
+	if (argc > 2 && (!strcmp(argv[2], "thread") || !strcmp(argv[2], "fork"))) {
+		with_second_task(!strcmp(argv[2], "fork"));
 	} else {
 		calls(NULL);
 	}
