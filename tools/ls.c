@@ -409,7 +409,10 @@ int cmd_ls(int argc, char **argv)
 	snprintf(root.path, sizeof(root.path), "%s", optind < argc ? argv[optind] : "/sys/fs/bpf");
 	for (size_t l = strlen(root.path); l > 1 && root.path[l - 1] == '/'; l--)
 		root.path[l - 1] = '\0';
-	snprintf(root.name, sizeof(root.name), "%s", root.path);
+	/* the root's name is its path, cut to the name field if longer */
+	size_t nl = strnlen(root.path, sizeof(root.name) - 1);
+	memcpy(root.name, root.path, nl);
+	root.name[nl] = '\0';
 	build(&root, 0);
 	if (root.err == -ENOENT || (root.err && !strcmp(root.err_what, "stat"))) {
 		fprintf(stderr, "bpfemu: ls: %s: %s\n", root.path, strerror(-root.err));
