@@ -127,9 +127,12 @@ static struct reader *reader_self(void)
 	return r;
 }
 
-/* Wait until no other thread's hazard names obj. Returns false if this
- * thread itself holds one (the caller keeps the object alive instead). */
-static bool wait_readers(struct emu_obj *obj)
+/* Wait until no other thread's hazard names obj. Returns 0 when none does,
+ * 1 if this thread itself holds one (the caller keeps the object alive
+ * instead), -1 if another thread still holds one after a long wait (a
+ * reader that never let go: the object is leaked rather than unmapped under
+ * it, and never waited for forever). */
+static int wait_readers(struct emu_obj *obj)
 {
 	if (!__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE) ||
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
@@ -142,11 +145,17 @@ static bool wait_readers(struct emu_obj *obj)
 	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next)
 		for (int i = 0; i < EMU_HAZARDS; i++) {
 			if (r == me && __atomic_load_n(&r->hz[i], __ATOMIC_RELAXED) == obj)
-				return false;
-			while (__atomic_load_n(&r->hz[i], __ATOMIC_ACQUIRE) == obj)
+				return 1;
+			for (unsigned int spins = 0; __atomic_load_n(&r->hz[i], __ATOMIC_ACQUIRE) == obj; spins++) {
+				if (spins > 100000) {
+					EMU_LOG(EMU_LOG_MAP, "object %u: a thread still reads it after its last close; "
+						"its mapping is kept", obj->hdr->id);
+					return -1;
+				}
 				sched_yield();
+			}
 		}
-	return true;
+	return 0;
 }
 
 static struct emu_obj *obj_alloc_locked(void)
@@ -192,7 +201,10 @@ static void fd_unlock(void)
 	pthread_mutex_unlock(&fd_lock);
 	while (d) {
 		struct emu_obj *next = d->next;
-		if (!wait_readers(d)) {
+		int w = wait_readers(d);
+		if (w < 0) {
+			/* leaked: neither unmapped nor recycled */
+		} else if (w > 0) {
 			/* this thread still uses it: turn its hazard into a reference */
 			for (int i = 0; i < EMU_HAZARDS; i++)
 				if (me->hz[i] == d)
