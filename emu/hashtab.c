@@ -617,10 +617,15 @@ __attribute__((no_sanitize("thread")))
 static int htab_lookup_seq(struct emu_obj *map, const void *key, void *value)
 {
 	const __u64 *seq = &emu_map_desc(map)->type_state[HT_SEQ];
-	for (int tries = 0; tries < 4; tries++) {
+	for (int tries = 0, spins = 0; tries < 8 && spins < 4096; spins++) {
 		__u64 s1 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1)
+		if (s1 & 1) {
+			/* a writer is inside for a few dozen ns: wait for it rather
+			 * than queue on its lock */
+			emu_cpu_relax();
 			continue;
+		}
+		tries++;
 		struct htab h = htab_of(map);
 		__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 		__u32 limit = h.max_entries + 1, found = 0, steps = 0;

@@ -34,6 +34,14 @@
 #ifndef offsetofend
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 #endif
+static inline void emu_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 #define round_up8(x) (((x) + 7u) & ~(__u64)7u)
 #define page_align(x) (((x) + (__u64)EMU_PAGE_SIZE - 1) & ~((__u64)EMU_PAGE_SIZE - 1))
