@@ -11,7 +11,7 @@
  * with the id masked; hash walks as the sorted set of keys). The two
  * recordings must be identical.
  *
- * Usage: bpfemu_diff [-v] [CASE-SUBSTRING...]
+ * Usage: bpfemu_diff [-v] [-k] [CASE-SUBSTRING...]   (-k: print the kernel's run)
  * Exit: 0 all equal, 1 a divergence, 77 skipped (no root or no bpf()).
  */
 #include <errno.h>
@@ -1204,6 +1204,8 @@ static void case_fd_properties(void)
 	close_fd(fd);
 }
 
+#include "cases_special.h"
+
 /* ================= driver ================= */
 
 struct dcase {
@@ -1237,6 +1239,7 @@ static const struct dcase cases[] = {
 	{ "ids", case_ids },
 	{ "prog_load", case_prog_load },
 	{ "fd_properties", case_fd_properties },
+	SPECIAL_CASES
 };
 
 static const char *errname(long r)
@@ -1266,8 +1269,15 @@ static void hex(const unsigned char *d, unsigned int len, char *out, size_t outl
 		snprintf(out + o, outlen - o, "%s(0 x%u)", last ? "+" : "", len - last);
 }
 
+static int dump_kernel;      /* -k: print the kernel's run (to write expectations from) */
+
 static int compare(const struct run *k, const struct run *e)
 {
+	for (int i = 0; dump_kernel && i < k->n; i++) {
+		char h[2 * MAX_DATA + 16];
+		hex(k->recs[i].data, k->recs[i].len, h, sizeof(h));
+		printf("#   kernel %s: %s%s%s\n", k->recs[i].label, errname(k->recs[i].ret), k->recs[i].len ? " " : "", h);
+	}
 	int bad = 0;
 	int n = k->n > e->n ? k->n : e->n;
 	for (int i = 0; i < n; i++) {
@@ -1374,6 +1384,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "-k"))
+			dump_kernel = 1;
 	page_size = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
