@@ -104,6 +104,9 @@ const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
 bool emu_bpffs_contains(const char *real);
 /* Is fd an open file or directory under the fake bpffs? (fstatfs) */
 bool emu_bpffs_fd_contains(int fd);
+/* Called by the shim before unlinking a name under the fake bpffs (path
+ * translated, relative to dirfd): keeps an object's last link linkable. */
+void emu_unpin_prepare(int dirfd, const char *path);
 /* Lines to append to /proc/mounts (mountinfo = false) or /proc/self/mountinfo
  * for every fake bpffs mount point. Length written (truncated to len) */
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);

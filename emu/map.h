@@ -161,6 +161,9 @@ int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held;
 void emu_refs_unlock(int dfd);
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
+/* Links path (relative to dirfd) as <root>/limbo/<kind>-<id>, so the file stays
+ * linkable after its last other name goes (the limbo mechanism above). */
+int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
