@@ -107,7 +107,7 @@ extern const struct emu_map_ops user_ringbuf_map_ops;
 
 /* map types whose values are kernel objects or that need BTF (one file per
  * family: stackmap.c devmap.c cpumap.c sockmap.c reuseport_array.c xskmap.c
- * local_storage.c cgroup_storage.c struct_ops.c) */
+ * local_storage.c cgroup_storage.c struct_ops.c arena.c) */
 extern const struct emu_map_ops stack_trace_map_ops;
 extern const struct emu_map_ops dev_map_ops;
 extern const struct emu_map_ops dev_map_hash_ops;
@@ -123,6 +123,7 @@ extern const struct emu_map_ops cgrp_storage_map_ops;
 extern const struct emu_map_ops cgroup_storage_map_ops;
 extern const struct emu_map_ops percpu_cgroup_storage_map_ops;
 extern const struct emu_map_ops struct_ops_map_ops;
+extern const struct emu_map_ops arena_map_ops;
 
 /* array_map_get_next_key over [0, max): a missing or out-of-range key gives 0 */
 static inline int emu_array_next_key(__u32 max, const void *key, void *next)

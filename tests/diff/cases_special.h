@@ -582,7 +582,19 @@ static void case_arena(void)
 	del(fd, &k);
 	nk(fd, NULL, 0);
 	lad(fd, &k, 0, 0);
+	unsigned char *m = mm(fd, 4 * (size_t)page_size, PROT_READ | PROT_WRITE, "arena, 4 pages");
+	if (m != MAP_FAILED) {
+		D(m + 2 * page_size, 8, "a fresh arena page reads as zeros");
+		m[2 * page_size] = 7;
+		D(m + 2 * page_size, 8, "and keeps what was written");
+		munmap(m, 4 * (size_t)page_size);
+	}
+	/* (a freeze after a writable mmap is EBUSY for good on the kernel: the arena's vm_ops
+	 * never drop the write count; we answer 0 there, so freeze a map never mapped) */
+	close_fd(fd);
+	fd = mk(T_ARENA, 0, 0, 4, BPF_F_MMAPABLE);
 	frz(fd);
+	mm(fd, 4 * (size_t)page_size, PROT_READ | PROT_WRITE, "frozen arena, writable");
 	close_fd(fd);
 	close_fd(mk_btf(T_ARENA, 0, 0, 1, BPF_F_MMAPABLE, 0, 0, 0, 0, 4096));
 	close_fd(mk_btf(T_ARENA, 0, 0, 1, BPF_F_MMAPABLE, 0, 0, 0, 0, 4097));
