@@ -155,6 +155,7 @@ int emu_xdp_prog_id(int fd, __u32 expected_attach_type);
 /* emu/ringbuf.c: what a BPF program's bpf_ringbuf_output / bpf_user_ringbuf_drain do */
 int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags);
 long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx);
+void emu_ringbuf_notify_gc(void);     /* drops the wake-up FIFOs of rings that are gone */
 
 /* emu/map_in_map.c: references from a map's slots to other objects (hard
  * links under <root>/refs/<holder id>/), and the inner-map template */

@@ -268,6 +268,7 @@ void emu_refs_gc(void)
 		limbo_gc();
 		close(lfd);
 	}
+	emu_ringbuf_notify_gc();
 }
 
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */

@@ -33,6 +33,7 @@
  * the state after every wake-up and drain stale bytes only when the state
  * says not ready, so a byte can cause a spurious wake-up, never a lost one.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -326,6 +327,24 @@ unsigned int emu_ringbuf_revents(int fd)
 		ev = prod - cons < r.mask + 1 ? POLLOUT | POLLWRNORM : 0;   /* ringbuf_map_poll_user */
 	emu_obj_put(map);
 	return ev;
+}
+
+/* Notification FIFOs of rings nothing reaches any more (run with the id scans' gc). */
+void emu_ringbuf_notify_gc(void)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%.4000s/notify", emu_config()->root) >= (int)sizeof(path))
+		return;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		unsigned int id;
+		if (sscanf(e->d_name, "map-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_MAP, id))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }
 
 void emu_ringbuf_waiting(int fd, int delta)
