@@ -536,6 +536,13 @@ SHIM_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 			errno = EXDEV;                                                  \
 			return -1;                                                      \
 		}                                                                       \
+		if (in2_) {      /* a rename onto a pin: its object keeps a name */     \
+			int s_ = errno;                                                 \
+			SHIM_ENTER();                                                   \
+			emu_unpin_prepare(d2, t2_);                                     \
+			SHIM_LEAVE();                                                   \
+			errno = s_;                                                     \
+		}                                                                       \
 		{                                                                       \
 			const char *p1 = t1_, *p2 = t2_;                                \
 			return REAL(name) args;                                         \

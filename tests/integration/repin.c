@@ -56,6 +56,22 @@ int main(int argc, char **argv)
 	printf("value %llu, same map: %s\n", (unsigned long long)v, id_of(g) == id_of(fd) ? "yes" : "no");
 	step("unlink b", unlink(b));
 	step("unlink b (gone)", unlink(b));
+
+	/* a rename onto a pin unpins the object that was there */
+	char c[256];
+	snprintf(c, sizeof(c), "%s/repin_c", dir);
+	int fd2 = bpf_map_create(BPF_MAP_TYPE_ARRAY, "repin2", 4, 8, 4, NULL);
+	step("create a second map", fd2);
+	step("pin the first at a", bpf_obj_pin(fd, a));
+	step("pin the second at c", bpf_obj_pin(fd2, c));
+	step("rename c onto a", rename(c, a));
+	step("pin the first at c again", bpf_obj_pin(fd, c));
+	g = bpf_obj_get(a);
+	printf("a is the second map: %s\n", id_of(g) == id_of(fd2) ? "yes" : "no");
+	close(g);
+	step("unlink a", unlink(a));
+	step("unlink c", unlink(c));
+	close(fd2);
 	close(d);
 	close(g);
 	close(fd);
