@@ -47,7 +47,48 @@ static long mk_btf(__u32 type, __u32 ks, __u32 vs, __u32 max, __u32 flags, __u32
 	return mk_attr(&a, what);
 }
 
-/* creation grid: one line per attempt, info of what was created */
+/* The bpf lines of the map's fdinfo (from map_type on), map_id masked:
+ * memlock and the other fields must agree. */
+static void fdinfo(long fd, const char *what)
+{
+	char buf[1024] = "", *p;
+	if (cur->kernel) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%ld", fd);
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[n] = '\0';
+		if (f)
+			fclose(f);
+		p = strstr(buf, "map_type:");
+		if (p)
+			memmove(buf, p, strlen(p) + 1);
+	} else if (emu_fdinfo_format((int)fd, buf, sizeof(buf)) < 0) {
+		buf[0] = '\0';
+	}
+	p = strstr(buf, "map_id:\t");
+	if (p) {
+		char *q = p += 8;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		*p++ = 'N';
+		memmove(p, q, strlen(q) + 1);
+	}
+	/* newer kernels add lines (owner_prog_type, ...) after frozen: compare up to it */
+	p = strstr(buf, "frozen:\t");
+	if (p && (p = strchr(p, '\n')))
+		p[1] = '\0';
+	struct rec *r;
+	D(NULL, 0, "fdinfo %s", what);
+	r = &cur->recs[cur->n - 1];
+	r->len = (unsigned int)(strlen(buf) > MAX_DATA ? MAX_DATA : strlen(buf));
+	memcpy(r->data, buf, r->len);
+	if (strlen(buf) > MAX_DATA) {
+		D(buf + MAX_DATA, (unsigned int)strlen(buf + MAX_DATA), "fdinfo %s (rest)", what);
+	}
+}
+
+/* creation grid: one line per attempt, info and fdinfo of what was created */
 struct mk_case {
 	__u32 ks, vs, max, flags;
 };
@@ -56,8 +97,10 @@ static void create_grid(__u32 type, const struct mk_case *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		long fd = mk(type, c[i].ks, c[i].vs, c[i].max, c[i].flags);
-		if (fd >= 0)
+		if (fd >= 0) {
 			info(fd, sizeof(struct bpf_map_info), "created");
+			fdinfo(fd, "created");
+		}
 		close_fd(fd);
 	}
 }
