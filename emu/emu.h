@@ -77,6 +77,19 @@ int emu_fdinfo_format(int fd, char *buf, size_t len);
  * map instead of off, or -errno (the kernel's answer for this map). */
 int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *real_off);
 
+/* ---- ring buffer readiness (emu/ringbuf.c), for the shim's epoll/poll/select ---- */
+/* BPF_MAP_TYPE_RINGBUF or USER_RINGBUF if fd is a ring buffer map, else 0.
+ * cached_only: only fds the engine already knows (no system call). */
+int emu_ringbuf_fd_type(int fd, bool cached_only);
+/* An fd to wait on instead (readable after a producer or a drain made the ring
+ * ready; may also wake spuriously), O_NONBLOCK, owned by the caller; or -errno. */
+int emu_ringbuf_notify_open(int fd);
+/* What poll() would report for the ring now: POLLIN|POLLRDNORM (RINGBUF with
+ * data), POLLOUT|POLLWRNORM (USER_RINGBUF with space), 0, or POLLNVAL. */
+unsigned int emu_ringbuf_revents(int fd);
+/* Count (+1) or uncount (-1) a waiter: producers wake only rings with waiters. */
+void emu_ringbuf_waiting(int fd, int delta);
+
 /* ---- the fake bpffs (emu/path.c): the ONE path translator ---- */
 /*
  * Normalizes path (relative to dirfd, AT_FDCWD or a directory fd; "." "..",
@@ -94,6 +107,9 @@ const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
 bool emu_bpffs_contains(const char *real);
 /* Is fd an open file or directory under the fake bpffs? (fstatfs) */
 bool emu_bpffs_fd_contains(int fd);
+/* Called by the shim before unlinking a name under the fake bpffs (path
+ * translated, relative to dirfd): keeps an object's last link linkable. */
+void emu_unpin_prepare(int dirfd, const char *path);
 /* Lines to append to /proc/mounts (mountinfo = false) or /proc/self/mountinfo
  * for every fake bpffs mount point. Length written (truncated to len) */
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);

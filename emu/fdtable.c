@@ -519,6 +519,15 @@ void emu_fd_install(int fd, struct emu_obj *obj)
 	fd_unlock();
 }
 
+int emu_fd_peek(int fd, struct emu_obj **objp)
+{
+	int acc;
+	uintptr_t *slot = fd >= 0 ? fd_slot(fd) : NULL;
+	if (!slot || !__atomic_load_n(slot, __ATOMIC_ACQUIRE) || !__atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	return emu_fd_get(fd, EMU_KIND_NONE, objp, &acc);
+}
+
 enum emu_kind emu_fd_kind(int fd)
 {
 	struct emu_obj *obj;

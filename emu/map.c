@@ -181,12 +181,13 @@ int emu_map_fill_info(struct emu_obj *map, struct bpf_map_info *info)
 	return 0;
 }
 
+/* The kernel's seq_printf("%#x") prints 0 as "0x0"; glibc's prints "0": spelled out. */
 int emu_map_fdinfo(struct emu_obj *map, char *buf, size_t len)
 {
 	const struct emu_map_desc *d = emu_map_desc(map);
 	int n = snprintf(buf, len,
-			 "map_type:\t%u\nkey_size:\t%u\nvalue_size:\t%u\nmax_entries:\t%u\nmap_flags:\t%#x\n"
-			 "map_extra:\t%#llx\nmemlock:\t%llu\nmap_id:\t%u\nfrozen:\t%u\n",
+			 "map_type:\t%u\nkey_size:\t%u\nvalue_size:\t%u\nmax_entries:\t%u\nmap_flags:\t0x%x\n"
+			 "map_extra:\t0x%llx\nmemlock:\t%llu\nmap_id:\t%u\nfrozen:\t%u\n",
 			 d->map_type, d->key_size, d->value_size, d->max_entries, d->map_flags,
 			 (unsigned long long)d->map_extra, (unsigned long long)map->ops->mem_usage(map),
 			 map->hdr->id, __atomic_load_n(&d->frozen, __ATOMIC_ACQUIRE) ? 1 : 0);

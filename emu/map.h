@@ -3,6 +3,8 @@
 #ifndef BPFEMU_MAP_H
 #define BPFEMU_MAP_H
 
+#include <errno.h>
+
 #include "obj.h"
 
 /* What sys.c decodes from BPF_MAP_CREATE's attr; families never see union bpf_attr. */
@@ -110,9 +112,57 @@ extern const struct emu_map_ops htab_of_maps_map_ops;
 extern const struct emu_map_ops ringbuf_map_ops;
 extern const struct emu_map_ops user_ringbuf_map_ops;
 
+/* map types whose values are kernel objects or that need BTF (one file per
+ * family: stackmap.c devmap.c cpumap.c sockmap.c reuseport_array.c xskmap.c
+ * local_storage.c cgroup_storage.c struct_ops.c arena.c) */
+extern const struct emu_map_ops stack_trace_map_ops;
+extern const struct emu_map_ops dev_map_ops;
+extern const struct emu_map_ops dev_map_hash_ops;
+extern const struct emu_map_ops cpu_map_ops;
+extern const struct emu_map_ops sock_map_ops;
+extern const struct emu_map_ops sock_hash_ops;
+extern const struct emu_map_ops reuseport_array_ops;
+extern const struct emu_map_ops xsk_map_ops;
+extern const struct emu_map_ops sk_storage_map_ops;
+extern const struct emu_map_ops inode_storage_map_ops;
+extern const struct emu_map_ops task_storage_map_ops;
+extern const struct emu_map_ops cgrp_storage_map_ops;
+extern const struct emu_map_ops cgroup_storage_map_ops;
+extern const struct emu_map_ops percpu_cgroup_storage_map_ops;
+extern const struct emu_map_ops struct_ops_map_ops;
+extern const struct emu_map_ops arena_map_ops;
+
+/* array_map_get_next_key over [0, max): a missing or out-of-range key gives 0 */
+static inline int emu_array_next_key(__u32 max, const void *key, void *next)
+{
+	__u32 index = 0xffffffffu, n;
+	if (key)
+		__builtin_memcpy(&index, key, 4);
+	if (index >= max) {
+		n = 0;
+	} else {
+		if (index == max - 1)
+			return -ENOENT;
+		n = index + 1;
+	}
+	__builtin_memcpy(next, &n, 4);
+	return 0;
+}
+
+/* emu/sockmap.c: what the kernel's sockfd_lookup and the map types see of a socket fd */
+struct emu_sock {
+	int family, type, protocol;
+	bool listening, connected, bound, reuseport;
+	__u64 cookie;
+};
+int emu_sock_get(int fd, struct emu_sock *sk);     /* 0 or -ENOTSOCK */
+/* emu/devmap.c, emu/cpumap.c: a program fd as a devmap/cpumap value: its id or -errno */
+int emu_xdp_prog_id(int fd, __u32 expected_attach_type);
+
 /* emu/ringbuf.c: what a BPF program's bpf_ringbuf_output / bpf_user_ringbuf_drain do */
 int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags);
 long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx);
+void emu_ringbuf_notify_gc(void);     /* drops the wake-up FIFOs of rings that are gone */
 
 /* emu/map_in_map.c: references from a map's slots to other objects (hard
  * links under <root>/refs/<holder id>/), and the inner-map template */
@@ -120,6 +170,9 @@ int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held;
 void emu_refs_unlock(int dfd);
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
+/* Links path (relative to dirfd) as <root>/limbo/<kind>-<id>, so the file stays
+ * linkable after its last other name goes (the limbo mechanism above). */
+int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */

@@ -36,6 +36,9 @@
  * the reference that would be a target's last link is not unlinked but moved
  * to <root>/limbo/<kind>-<id>, which id scans do not look at; emu_refs_gc
  * removes a limbo entry once no pin, slot or visible fd reaches the object.
+ * A pin unlinked by hand is the same case: the shim's unlink keeps a link of
+ * an object's last name in limbo first (emu_unpin_prepare, emu/objfs.c), so
+ * pinning the same fd again works as on the kernel.
  * All reference changes run under one flock on <root>/refs.
  */
 #include <dirent.h>
@@ -98,28 +101,40 @@ static int holder_dir_lock(__u32 holder_id, bool create)
 	return dfd;
 }
 
+/* <root>/limbo/<kind>-<id>, creating <root>/limbo: 0 or -errno */
+static int limbo_path(const char *kind, __u32 id, char *buf, size_t len)
+{
+	if (snprintf(buf, len, "%.4000s/limbo", emu_config()->root) >= (int)len)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	size_t n = strlen(buf);
+	snprintf(buf + n, len - n, "/%.8s-%u", kind, id);
+	return 0;
+}
+
 /* Removes one reference link; the target's last link goes to limbo instead. */
 static void ref_unlink(int dfd, const char *name)
 {
-	char limbo[PATH_MAX], *dash;
+	char limbo[PATH_MAX], kind[8];
+	unsigned int id;
 	struct stat sb;
-	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1) {
-		unlinkat(dfd, name, 0);
-		return;
-	}
-	/* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
-	if (snprintf(limbo, sizeof(limbo), "%.4000s/limbo", emu_config()->root) >= (int)sizeof(limbo) ||
-	    (mkdir(limbo, 0700) && errno != EEXIST)) {
-		unlinkat(dfd, name, 0);
-		return;
-	}
-	size_t n = strlen(limbo);
-	snprintf(limbo + n, sizeof(limbo) - n, "/%.200s", name);
-	dash = strrchr(limbo + n, '-');
-	if (dash)
-		*dash = '\0';
-	if (renameat(dfd, name, AT_FDCWD, limbo))
-		unlinkat(dfd, name, 0);
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1 ||
+	    sscanf(name, "%7[a-z]-%u", kind, &id) != 2 || limbo_path(kind, id, limbo, sizeof(limbo)) ||
+	    renameat(dfd, name, AT_FDCWD, limbo))
+		unlinkat(dfd, name, 0);     /* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
+}
+
+int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id)
+{
+	char limbo[PATH_MAX];
+	int err = kind < ARRAY_SIZE(kind_tag) && kind_tag[kind] ? limbo_path(kind_tag[kind], id, limbo, sizeof(limbo))
+								   : -EINVAL;
+	if (err)
+		return err;
+	if (linkat(dirfd, path, AT_FDCWD, limbo, 0) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 int emu_refs_lock(const struct emu_obj *holder)
@@ -253,6 +268,7 @@ void emu_refs_gc(void)
 		limbo_gc();
 		close(lfd);
 	}
+	emu_ringbuf_notify_gc();
 }
 
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */

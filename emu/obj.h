@@ -147,6 +147,9 @@ static inline void *emu_obj_data(const struct emu_obj *obj)
  * (EMU_KIND_NONE: any kind). *accmode gets O_RDONLY/O_WRONLY/O_RDWR of the fd. */
 int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode);
 void emu_obj_put(struct emu_obj *obj);
+/* emu_fd_get for an fd the cache already holds (under the shim), without a
+ * system call: -ENOENT for any fd it does not know yet (poll's fast path). */
+int emu_fd_peek(int fd, struct emu_obj **objp);
 /* Create an object file with a header page plus data_size bytes, mapped;
  * returns an O_RDWR fd (owned by the caller) and the handle (one ref), with
  * the header's magic/version/kind/sizes/lock set and id 0. */

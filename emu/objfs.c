@@ -22,7 +22,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "obj.h"
+#include "map.h"
 
 struct id_counters {
 	__u32 next[8];     /* by enum emu_kind */
@@ -419,4 +419,28 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 	}
 	closedir(proc);
 	return found;
+}
+
+/* Before the shim unlinks a bpffs name: an object file's last link is kept in
+ * limbo too (emu_limbo_keep), because Linux never links a file again once it
+ * lost its last link, and the kernel lets a pinned fd be pinned again after
+ * its pin was removed. The limbo link goes with the next id scan once no fd
+ * reaches the object (emu_refs_gc). */
+void emu_unpin_prepare(int dirfd, const char *path)
+{
+	struct emu_obj_hdr h;
+	struct stat sb;
+	if (fstatat(dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	    sb.st_size < (off_t)EMU_PAGE_SIZE)
+		return;
+	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	ssize_t n = pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), 0);
+	close(fd);
+	if (n != (ssize_t)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
+		return;
+	int err = emu_limbo_keep(dirfd, path, (enum emu_kind)h.kind, h.id);
+	EMU_LOG(EMU_LOG_PATH, "unpin %s: object %u keeps a link in limbo: %s", path, h.id,
+		err ? strerror(-err) : "ok");
 }

@@ -19,10 +19,29 @@
  * then clear BUSY with a release store, as the kernel does.
  *
  * Element operations from the syscall are the kernel's ENOTSUPP (524).
+ *
+ * Readiness (epoll, poll, select on the map fd; the shim's preload/poll.c):
+ * the kernel's ring buffer fd is readable when data is available (RINGBUF:
+ * producer_pos != consumer_pos) and a user ring buffer's writable while it
+ * is not full. Our fd is a regular file, so the shim waits on a stand-in: a
+ * FIFO per ring, <root>/notify/map-<id>, that every waiter holds open
+ * read-write. A waiter counts itself in the ring's header (RB_WAITERS), checks
+ * the state, then sleeps on the FIFO; a producer that makes the ring ready
+ * (the kernel's rule: the record it commits is the first the consumer has
+ * not seen, or BPF_RB_FORCE_WAKEUP; a drain that consumed something) and sees
+ * a waiter writes one byte into the FIFO, from any process. Waiters re-check
+ * the state after every wake-up and drain stale bytes only when the state
+ * says not ready, so a byte can cause a spurious wake-up, never a lost one.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bpfemu/bpfemu.h"
 #include "map.h"
@@ -33,6 +52,10 @@
 #define KERNEL_RINGBUF_MAP_SIZE 304u     /* sizeof(struct bpf_ringbuf_map): bytes_memlock */
 #define KERNEL_RINGBUF_META_PAGES 3u     /* the header page, consumer and producer pages */
 #define RB_POS_PAGES 2u                  /* what user space sees before the data */
+
+enum { RB_WAITERS = 0 };                 /* type_state slot: threads waiting for readiness */
+
+static void rb_notify(struct emu_obj *map);
 
 static int ringbuf_check_spec(const struct emu_map_spec *s)
 {
@@ -157,6 +180,11 @@ int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags)
 		goto out;
 	}
 	__atomic_store_n(&hdr[0], (__u32)size, __ATOMIC_RELEASE);
+	/* bpf_ringbuf_commit: wake the consumer if it waits for exactly this record */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if ((flags & BPF_RB_FORCE_WAKEUP) ||
+	    (!(flags & BPF_RB_NO_WAKEUP) && __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE) == prod))
+		rb_notify(map);
 out:
 	emu_obj_put(map);
 	return err;
@@ -202,8 +230,130 @@ long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void
 			break;
 	}
 	emu_obj_unlock(map);
+	if (n > 0) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		rb_notify(map);                 /* space freed: wake the producer */
+	}
 	emu_obj_put(map);
 	return n;
+}
+
+/* ---- readiness ---- */
+
+static int notify_path(const struct emu_obj *map, char *buf, size_t len)
+{
+	int err = emu_root_ready();
+	if (err)
+		return err;
+	if (snprintf(buf, len, "%.4000s/notify", emu_config()->root) >= (int)len)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	size_t n = strlen(buf);
+	snprintf(buf + n, len - n, "/map-%u", map->hdr->id);
+	return 0;
+}
+
+static void rb_notify(struct emu_obj *map)
+{
+	char path[PATH_MAX];
+	if (!__atomic_load_n(&emu_map_desc(map)->type_state[RB_WAITERS], __ATOMIC_SEQ_CST))
+		return;                         /* nobody sleeps: waiters check the state first */
+	if (notify_path(map, path, sizeof(path)))
+		return;
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;                         /* ENOENT, ENXIO: no waiter holds it open */
+	ssize_t w = write(fd, "", 1);       /* EAGAIN: full of wake-ups already */
+	(void)w;
+	close(fd);
+}
+
+static int ringbuf_get(int fd, bool cached_only, struct emu_obj **mapp)
+{
+	struct emu_obj *map;
+	int acc, err = cached_only ? emu_fd_peek(fd, &map) : emu_fd_get(fd, EMU_KIND_NONE, &map, &acc);
+	if (err)
+		return err;
+	__u32 t = map->hdr->kind == EMU_KIND_MAP && map->ops ? emu_map_desc(map)->map_type : 0;
+	if (t != BPF_MAP_TYPE_RINGBUF && t != BPF_MAP_TYPE_USER_RINGBUF) {
+		emu_obj_put(map);
+		return -EINVAL;
+	}
+	*mapp = map;
+	return 0;
+}
+
+int emu_ringbuf_fd_type(int fd, bool cached_only)
+{
+	struct emu_obj *map;
+	if (ringbuf_get(fd, cached_only, &map))
+		return 0;
+	int t = (int)emu_map_desc(map)->map_type;
+	emu_obj_put(map);
+	return t;
+}
+
+int emu_ringbuf_notify_open(int fd)
+{
+	char path[PATH_MAX];
+	struct emu_obj *map;
+	int err = ringbuf_get(fd, false, &map);
+	if (err)
+		return err;
+	err = notify_path(map, path, sizeof(path));
+	if (!err && mkfifo(path, 0600) && errno != EEXIST)
+		err = -errno;
+	/* read-write: the FIFO always has a writer, so it never reports a hang-up */
+	int nfd = err ? err : open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (nfd < 0 && !err)
+		nfd = -errno;
+	emu_obj_put(map);
+	return nfd;
+}
+
+unsigned int emu_ringbuf_revents(int fd)
+{
+	struct emu_obj *map;
+	if (ringbuf_get(fd, false, &map))
+		return POLLNVAL;
+	struct rb r = rb_of(map);
+	__u64 prod = __atomic_load_n(r.producer_pos, __ATOMIC_ACQUIRE);
+	__u64 cons = __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE);
+	unsigned int ev;
+	if (emu_map_desc(map)->map_type == BPF_MAP_TYPE_RINGBUF)
+		ev = prod != cons ? POLLIN | POLLRDNORM : 0;          /* ringbuf_map_poll_kern */
+	else
+		ev = prod - cons < r.mask + 1 ? POLLOUT | POLLWRNORM : 0;   /* ringbuf_map_poll_user */
+	emu_obj_put(map);
+	return ev;
+}
+
+/* Notification FIFOs of rings nothing reaches any more (run with the id scans' gc). */
+void emu_ringbuf_notify_gc(void)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%.4000s/notify", emu_config()->root) >= (int)sizeof(path))
+		return;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		unsigned int id;
+		if (sscanf(e->d_name, "map-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_MAP, id))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+void emu_ringbuf_waiting(int fd, int delta)
+{
+	struct emu_obj *map;
+	if (ringbuf_get(fd, false, &map))
+		return;
+	__atomic_add_fetch(&emu_map_desc(map)->type_state[RB_WAITERS], (__u64)(__s64)delta, __ATOMIC_SEQ_CST);
+	emu_obj_put(map);
 }
 
 const struct emu_map_ops ringbuf_map_ops = {

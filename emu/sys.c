@@ -160,7 +160,8 @@ static int map_create(union bpf_attr *attr, void *uattr)
 	} else if (attr->btf_key_type_id && !attr->btf_value_type_id) {
 		return -EINVAL;
 	}
-	if (attr->map_type != BPF_MAP_TYPE_BLOOM_FILTER && attr->map_extra)
+	if (attr->map_type != BPF_MAP_TYPE_BLOOM_FILTER && attr->map_type != 33 /* BPF_MAP_TYPE_ARENA */ &&
+	    attr->map_extra)
 		return -EINVAL;
 	return emu_map_create(&spec);
 }

@@ -23,12 +23,15 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+void shim_poll_fd_closed(int fd);     /* preload/poll.c */
+
 static void note_closed(int fd)
 {
 	int saved = errno;
 
 	SHIM_ENTER();
 	emu_fd_closed(fd);
+	shim_poll_fd_closed(fd);
 	SHIM_LEAVE();
 	errno = saved;
 }

@@ -485,6 +485,39 @@ static bool refine_in_bpffs(int dirfd, const char *t, bool in)
 	return r;
 }
 
+/* unlink of a pin: the engine first keeps a limbo link of an object's last
+ * name, so the same fd can be pinned again (emu_unpin_prepare). */
+static int unlink_common(int dirfd, const char *path, int flags)
+{
+	char buf[PATH_MAX];
+	bool in = false;
+	const char *t = tr(dirfd, path, buf, &in);
+	if (!t)
+		return -1;
+	if (!(flags & AT_REMOVEDIR) && refine_in_bpffs(dirfd, t, in || t != path)) {
+		int saved = errno;
+		SHIM_ENTER();
+		emu_unpin_prepare(dirfd, t);
+		SHIM_LEAVE();
+		errno = saved;
+	}
+	return REAL(unlinkat)(dirfd, t, flags);
+}
+
+SHIM_EXPORT int unlink(const char *path)
+{
+	if (shim_busy)
+		return REAL(unlink)(path);
+	return unlink_common(AT_FDCWD, path, 0);
+}
+
+SHIM_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	if (shim_busy)
+		return REAL(unlinkat)(dirfd, path, flags);
+	return unlink_common(dirfd, path, flags);
+}
+
 /* Two paths: moving or linking a name into or out of bpffs crosses a mount,
  * which the kernel refuses with EXDEV. */
 #define WRAP_PATH2(name, params, args, d1, p1, d2, p2)                                  \
@@ -502,6 +535,13 @@ static bool refine_in_bpffs(int dirfd, const char *t, bool in)
 				    refine_in_bpffs(d2, t2_, in2_)) {                   \
 			errno = EXDEV;                                                  \
 			return -1;                                                      \
+		}                                                                       \
+		if (in2_) {      /* a rename onto a pin: its object keeps a name */     \
+			int s_ = errno;                                                 \
+			SHIM_ENTER();                                                   \
+			emu_unpin_prepare(d2, t2_);                                     \
+			SHIM_LEAVE();                                                   \
+			errno = s_;                                                     \
 		}                                                                       \
 		{                                                                       \
 			const char *p1 = t1_, *p2 = t2_;                                \

@@ -50,8 +50,7 @@ WRAP_FSTATVFS(fstatvfs64, statvfs64)
 WRAP_PATH(int, mkdir, -1, (const char *path, mode_t mode), (path, mode), AT_FDCWD, path)
 WRAP_PATH(int, mkdirat, -1, (int dirfd, const char *path, mode_t mode), (dirfd, path, mode), dirfd, path)
 WRAP_PATH(int, rmdir, -1, (const char *path), (path), AT_FDCWD, path)
-WRAP_PATH(int, unlink, -1, (const char *path), (path), AT_FDCWD, path)
-WRAP_PATH(int, unlinkat, -1, (int dirfd, const char *path, int flags), (dirfd, path, flags), dirfd, path)
+/* unlink, unlinkat: by hand in fs.c (an unpinned object stays linkable) */
 WRAP_PATH(int, chdir, -1, (const char *path), (path), AT_FDCWD, path)
 WRAP_PATH2(rename, (const char *oldp, const char *newp), (oldp, newp), AT_FDCWD, oldp, AT_FDCWD, newp)
 WRAP_PATH2(renameat, (int olddir, const char *oldp, int newdir, const char *newp),

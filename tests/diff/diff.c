@@ -11,7 +11,7 @@
  * with the id masked; hash walks as the sorted set of keys). The two
  * recordings must be identical.
  *
- * Usage: bpfemu_diff [-v] [CASE-SUBSTRING...]
+ * Usage: bpfemu_diff [-v] [-k] [CASE-SUBSTRING...]   (-k: print the kernel's run)
  * Exit: 0 all equal, 1 a divergence, 77 skipped (no root or no bpf()).
  */
 #ifndef _GNU_SOURCE
@@ -1207,6 +1207,8 @@ static void case_fd_properties(void)
 	close_fd(fd);
 }
 
+#include "cases_special.h"
+
 /* ================= driver ================= */
 
 /* ================= the map families of issue 3 ================= */
@@ -1587,6 +1589,7 @@ static const struct dcase cases[] = {
 	{ "lpm_trie", case_lpm_trie },
 	{ "queue_stack", case_queue_stack },
 	{ "bloom", case_bloom },
+	SPECIAL_CASES
 };
 
 static const char *errname(long r)
@@ -1616,8 +1619,15 @@ static void hex(const unsigned char *d, unsigned int len, char *out, size_t outl
 		snprintf(out + o, outlen - o, "%s(0 x%u)", last ? "+" : "", len - last);
 }
 
+static int dump_kernel;      /* -k: print the kernel's run (to write expectations from) */
+
 static int compare(const struct run *k, const struct run *e)
 {
+	for (int i = 0; dump_kernel && i < k->n; i++) {
+		char h[2 * MAX_DATA + 16];
+		hex(k->recs[i].data, k->recs[i].len, h, sizeof(h));
+		printf("#   kernel %s: %s%s%s\n", k->recs[i].label, errname(k->recs[i].ret), k->recs[i].len ? " " : "", h);
+	}
 	int bad = 0;
 	int n = k->n > e->n ? k->n : e->n;
 	for (int i = 0; i < n; i++) {
@@ -1724,6 +1734,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "-k"))
+			dump_kernel = 1;
 	page_size = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
