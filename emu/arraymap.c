@@ -98,6 +98,16 @@ static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64
 		return -ENOENT;
 	/* BPF_F_LOCK: the value's bpf_spin_lock is taken as the object lock
 	 * (only user space touches these maps, and every locked copy takes it) */
+	if ((flags & BPF_F_LOCK) && map->rdonly) {
+		/* a read-only mapping cannot take the lock: copy until no locked
+		 * writer overlapped the copy */
+		__u32 seq;
+		do {
+			seq = emu_obj_read_begin(map);
+			memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
+		} while (emu_obj_read_retry(map, seq));
+		return 0;
+	}
 	if (flags & BPF_F_LOCK)
 		emu_obj_lock(map);
 	memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
