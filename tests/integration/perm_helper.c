@@ -9,7 +9,12 @@
  *   read PATH           OBJ_GET read-only, then every read path and the writes that
  *                       must fail: "next=.. lookup=.. batch=N update=.. delete=.. freeze=..
  *                       info=.. fdinfo=.."
+ *   path PATH...        for each PATH: stat, open (O_RDONLY), mkdir, pin and get (the
+ *                       map created for pin), one "op=OK|EXXX" word each, a line per PATH
  */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +86,25 @@ int main(int argc, char **argv)
 		if (f)
 			fclose(f);
 		printf(" fdinfo=%s\n", strstr(buf, "map_type:\t1\n") ? "OK" : "missing");
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "path")) {
+		int map = bpf_map_create(BPF_MAP_TYPE_HASH, "perm", 4, 8, 4, NULL);
+		for (int i = 2; i < argc; i++) {
+			struct stat st;
+			const char *p = argv[i];
+			printf("stat=%s", e(stat(p, &st)));
+			int fd = open(p, O_RDONLY);
+			printf(" open=%s", e(fd));
+			if (fd >= 0)
+				close(fd);
+			printf(" mkdir=%s", e(mkdir(p, 0755)));
+			printf(" pin=%s", e(bpf_obj_pin(map, p)));
+			fd = bpf_obj_get(p);
+			printf(" get=%s\n", e(fd));
+			if (fd >= 0)
+				close(fd);
+		}
 		return 0;
 	}
 	fprintf(stderr, "usage: perm_helper pin PATH | get PATH rw|ro|wo\n");
