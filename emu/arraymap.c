@@ -90,6 +90,36 @@ static inline char *value_at(struct emu_obj *map, __u32 index)
 	return (char *)emu_obj_data(map) + (size_t)index * elem_size(emu_map_desc(map));
 }
 
+/*
+ * An update from user space copies the value into the shared mapping with
+ * plain stores, so a process killed in the middle of the copy leaves a
+ * larger value torn (the kernel always finishes its copy). What is
+ * guaranteed: values of 1, 2, 4 or 8 bytes of a (non-per-CPU) array are
+ * written and read with one aligned store or load (elements are 8-byte
+ * aligned), so they are never torn, by a kill or by a concurrent reader.
+ */
+static bool copy_whole(void *dst, const void *src, __u32 n)
+{
+	switch (n) {
+	case 1: __atomic_store_n((__u8 *)dst, *(const __u8 *)src, __ATOMIC_RELAXED); return true;
+	case 2: { __u16 v; memcpy(&v, src, 2); __atomic_store_n((__u16 *)dst, v, __ATOMIC_RELAXED); return true; }
+	case 4: { __u32 v; memcpy(&v, src, 4); __atomic_store_n((__u32 *)dst, v, __ATOMIC_RELAXED); return true; }
+	case 8: { __u64 v; memcpy(&v, src, 8); __atomic_store_n((__u64 *)dst, v, __ATOMIC_RELAXED); return true; }
+	default: return false;
+	}
+}
+
+static bool load_whole(void *dst, const void *src, __u32 n)
+{
+	switch (n) {
+	case 1: *(__u8 *)dst = __atomic_load_n((const __u8 *)src, __ATOMIC_RELAXED); return true;
+	case 2: { __u16 v = __atomic_load_n((const __u16 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 2); return true; }
+	case 4: { __u32 v = __atomic_load_n((const __u32 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 4); return true; }
+	case 8: { __u64 v = __atomic_load_n((const __u64 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 8); return true; }
+	default: return false;
+	}
+}
+
 static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	__u32 index;
@@ -98,6 +128,18 @@ static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64
 		return -ENOENT;
 	/* BPF_F_LOCK: the value's bpf_spin_lock is taken as the object lock
 	 * (only user space touches these maps, and every locked copy takes it) */
+	if ((flags & BPF_F_LOCK) && map->rdonly) {
+		/* a read-only mapping cannot take the lock: copy until no locked
+		 * writer overlapped the copy */
+		__u32 seq;
+		do {
+			seq = emu_obj_read_begin(map);
+			memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
+		} while (emu_obj_read_retry(map, seq));
+		return 0;
+	}
+	if (!(flags & BPF_F_LOCK) && load_whole(value, value_at(map, index), user_bytes(emu_map_desc(map))))
+		return 0;
 	if (flags & BPF_F_LOCK)
 		emu_obj_lock(map);
 	memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
@@ -126,7 +168,7 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 		memcpy(dst, value, (size_t)d->spin_lock_off);
 		memcpy(dst + d->spin_lock_off + 4, (const char *)value + d->spin_lock_off + 4,
 		       d->value_size - (size_t)d->spin_lock_off - 4);
-	} else {
+	} else if (!copy_whole(value_at(map, index), value, user_bytes(d))) {
 		memcpy(value_at(map, index), value, user_bytes(d));
 	}
 	if (flags & BPF_F_LOCK)

@@ -93,10 +93,12 @@ void emu_ringbuf_waiting(int fd, int delta);
 /* ---- the fake bpffs (emu/path.c): the ONE path translator ---- */
 /*
  * Normalizes path (relative to dirfd, AT_FDCWD or a directory fd; "." "..",
- * "//" handled lexically) and, if it is at or below a fake bpffs mount point,
+ * "//") and, if it is at or below a fake bpffs mount point,
  * writes the state-root path into buf and returns buf. Otherwise returns path
- * unchanged. Returns NULL if the result does not fit (the caller fails with
- * ENAMETOOLONG). Nothing it returns lies outside the state root unless the
+ * unchanged. Returns NULL with errno set if the path cannot be walked: the
+ * result does not fit (ENAMETOOLONG), or a component inside bpffs that a ".."
+ * removes is missing (ENOENT) or not a directory (ENOTDIR), as the kernel's
+ * walk answers; the caller fails with that errno. Nothing it returns lies outside the state root unless the
  * input was outside every mount point.
  */
 const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX]);

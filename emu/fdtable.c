@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -362,17 +363,26 @@ static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
 	return 0;
 }
 
-/* Map the object file behind fd (fd_lock held). */
-static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
+/* Map the object file behind fd (fd_lock held). The mapping is read-write
+ * (the locks live in it) unless the file can only be opened for reading and
+ * the fd is read-only: then it is mapped PROT_READ and marked rdonly, and
+ * only the lock-free read paths touch it (a writable fd of the same file
+ * gets its own read-write mapping). */
+static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu_obj **objp)
 {
 	for (struct emu_obj *o = objs; o; o = o->next)
-		if (o->dev == sb->st_dev && o->ino == sb->st_ino && obj_get_not_zero(o)) {
+		if (o->dev == sb->st_dev && o->ino == sb->st_ino && (!o->rdonly || accmode == O_RDONLY) &&
+		    obj_get_not_zero(o)) {
 			*objp = o;
 			return 0;
 		}
 
-	/* The fd may be read- or write-only; the mapping must be writable (locks). */
+	bool rdonly = false;
 	int rfd = emu_fd_reopen(fd, O_RDWR);
+	if (rfd == -EACCES && accmode == O_RDONLY) {
+		rdonly = true;
+		rfd = emu_fd_reopen(fd, O_RDONLY);
+	}
 	if (rfd < 0)
 		return rfd == -EACCES ? -EACCES : -EINVAL;
 	struct emu_obj_hdr h;
@@ -383,7 +393,7 @@ static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
 		err = check_hdr(&h, sb);
 	void *p = MAP_FAILED;
 	if (!err) {
-		p = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+		p = mmap(NULL, h.total_size, rdonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
 		if (p == MAP_FAILED)
 			err = -ENOMEM;
 	}
@@ -399,6 +409,7 @@ static int obj_map_locked(int fd, const struct stat *sb, struct emu_obj **objp)
 	obj->map_len = h.total_size;
 	obj->dev = sb->st_dev;
 	obj->ino = sb->st_ino;
+	obj->rdonly = rdonly;
 	if (h.kind == EMU_KIND_MAP)
 		obj->ops = emu_map_ops_of(h.map.map_type);
 	__atomic_store_n(&obj->refs, 1, __ATOMIC_RELEASE);
@@ -451,7 +462,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	}
 	if (fl & O_PATH)
 		goto out;
-	err = obj_map_locked(fd, &sb, &obj);
+	err = obj_map_locked(fd, &sb, fl & O_ACCMODE, &obj);
 	if (err)
 		goto out;
 	err = fd_set_locked(fd, obj, fl & O_ACCMODE);
@@ -662,20 +673,51 @@ fail_fd:
 	return err;
 }
 
+/* lock_seq: odd while held. A holder that died left it odd; the next locker
+ * makes it odd again with a new value, so readers that began before see a change. */
 bool emu_obj_lock(struct emu_obj *obj)
 {
+	bool dead = false;
 	int r = pthread_mutex_lock(&obj->hdr->lock);
 	if (r == EOWNERDEAD) {
 		pthread_mutex_consistent(&obj->hdr->lock);
 		__atomic_add_fetch(&obj->hdr->lock_gen, 1, __ATOMIC_RELEASE);
-		return true;
+		dead = true;
 	}
-	return false;
+	__u32 seq = __atomic_load_n(&obj->hdr->lock_seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&obj->hdr->lock_seq, seq + ((seq & 1) ? 2 : 1), __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return dead;
 }
 
 void emu_obj_unlock(struct emu_obj *obj)
 {
+	__atomic_store_n(&obj->hdr->lock_seq, obj->hdr->lock_seq + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&obj->hdr->lock);
+}
+
+/* glibc's robust mutex keeps the owner's tid in its futex word; the kernel
+ * replaces it with FUTEX_OWNER_DIED when the owner exits holding it. */
+bool emu_obj_holder_alive(const struct emu_obj *obj)
+{
+	int word = __atomic_load_n(&obj->hdr->lock.__data.__lock, __ATOMIC_ACQUIRE);
+	return (word & FUTEX_TID_MASK) != 0 && !(word & FUTEX_OWNER_DIED);
+}
+
+__u32 emu_obj_read_begin(const struct emu_obj *obj)
+{
+	for (;;) {
+		__u32 seq = __atomic_load_n(&obj->hdr->lock_seq, __ATOMIC_ACQUIRE);
+		if (!(seq & 1) || !emu_obj_holder_alive(obj))
+			return seq;
+		sched_yield();
+	}
+}
+
+bool emu_obj_read_retry(const struct emu_obj *obj, __u32 seq)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&obj->hdr->lock_seq, __ATOMIC_RELAXED) != seq;
 }
 
 int emu_obj_name_cpy(char *dst, const char *src, size_t size)

@@ -607,52 +607,121 @@ static void lru_unreserve(struct htab *h, __u32 list)
 /* ---- element operations ---- */
 
 /*
- * A lookup without the lock: read the sequence, walk the chain, copy the
- * value into the engine's buffer, and accept the result only if no writer
- * was inside meanwhile (the sequence is unchanged and even). Indices are
- * bounds-checked and the walk is bounded, so a chain changing under us can
- * only make us retry. After a few failed tries, take the lock.
+ * Reading without the lock: read the sequence, walk the chain, copy into the
+ * engine's buffer, and accept the result only if no writer was inside
+ * meanwhile (the sequence is unchanged). Indices are bounds-checked and walks
+ * are bounded, so a chain changing under us can only make us read again.
+ * While a live writer is inside (odd sequence) we yield; a writer that died
+ * left the chains intact (every change is one store), so its odd sequence is
+ * read through. A read-write mapping takes the lock after a few busy tries
+ * (which also repairs what a dead writer left); a read-only one cannot.
  */
-__attribute__((no_sanitize("thread")))
-static int htab_lookup_seq(struct emu_obj *map, const void *key, void *value)
+static bool htab_seq_begin(struct emu_obj *map, __u64 *s, int *tries)
 {
 	const __u64 *seq = &emu_map_desc(map)->type_state[HT_SEQ];
-	for (int tries = 0, spins = 0; tries < 8 && spins < 4096; spins++) {
-		__u64 s1 = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1) {
+	for (unsigned int spins = 0;; spins++) {
+		*s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
+		if (!(*s & 1))
+			return true;
+		if (spins < 1024) {
 			/* a writer is inside for a few dozen ns: wait for it rather
-			 * than queue on its lock */
+			 * than queue on its lock or sleep */
 			emu_cpu_relax();
 			continue;
 		}
-		tries++;
+		if (!emu_obj_holder_alive(map))
+			return true;      /* it died inside: read through it */
+		if (!map->rdonly && ++*tries >= 4)
+			return false;
+		sched_yield();
+	}
+}
+
+static bool htab_seq_retry(struct emu_obj *map, __u64 s, int *tries)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&emu_map_desc(map)->type_state[HT_SEQ], __ATOMIC_RELAXED) == s)
+		return false;
+	if (++*tries > 8)
+		sched_yield();      /* writers keep coming: let them finish */
+	return true;
+}
+
+/* find() for readers without the lock: 0 if absent, -1 if the walk met an
+ * index out of range or a cycle (a writer was inside: read again) */
+__attribute__((no_sanitize("thread")))
+static long find_seq(const struct htab *h, const void *key, __u32 hash)
+{
+	__u32 limit = h->max_entries + 1, steps = 0;
+	for (__u32 i = __atomic_load_n(&h->buckets[hash & (h->n_buckets - 1)], __ATOMIC_ACQUIRE); i;
+	     i = __atomic_load_n(&elem_at(h, i)->next, __ATOMIC_ACQUIRE)) {
+		if (i > limit || ++steps > limit)
+			return -1;
+		struct htab_elem *e = elem_at(h, i);
+		if (e->hash == hash && !memcmp(elem_key(e), key, h->key_size))
+			return i;
+	}
+	return 0;
+}
+
+/* 0, -ENOENT, or 1: take the lock */
+__attribute__((no_sanitize("thread")))
+static int htab_lookup_seq(struct emu_obj *map, const void *key, void *value)
+{
+	int tries = 0;
+	do {
+		__u64 s;
+		if (!htab_seq_begin(map, &s, &tries))
+			return 1;
 		struct htab h = htab_of(map);
 		__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-		__u32 limit = h.max_entries + 1, found = 0, steps = 0;
-		bool sane = true;
-		for (__u32 i = __atomic_load_n(&h.buckets[hash & (h.n_buckets - 1)], __ATOMIC_ACQUIRE); i;
-		     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
-			if (i > limit || ++steps > limit) {
-				sane = false;
-				break;
-			}
-			struct htab_elem *e = elem_at(&h, i);
-			if (e->hash == hash && !memcmp(elem_key(e), key, h.key_size)) {
-				memcpy(value, elem_value(&h, e), h.vbytes);
-				found = i;
-				break;
+		long i = find_seq(&h, key, hash);
+		if (i > 0)
+			memcpy(value, elem_value(&h, elem_at(&h, (__u32)i)), h.vbytes);
+		if (i >= 0 && !htab_seq_retry(map, s, &tries))
+			return i ? 0 : -ENOENT;
+	} while (map->rdonly || tries < 4);
+	return 1;
+}
+
+/* The kernel's get_next_key order (bucket by bucket, each chain newest
+ * first) without the lock; 0, -ENOENT, or 1: take the lock. */
+__attribute__((no_sanitize("thread")))
+static int htab_get_next_key_seq(struct emu_obj *map, const void *key, void *next)
+{
+	int tries = 0;
+	do {
+		__u64 s;
+		if (!htab_seq_begin(map, &s, &tries))
+			return 1;
+		struct htab h = htab_of(map);
+		__u32 b = 0, i = 0;
+		long found = 0;
+		if (key) {
+			__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+			found = find_seq(&h, key, hash);
+			if (found > 0) {
+				b = (hash & (h.n_buckets - 1)) + 1;
+				i = __atomic_load_n(&elem_at(&h, (__u32)found)->next, __ATOMIC_ACQUIRE);
 			}
 		}
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (sane && __atomic_load_n(seq, __ATOMIC_RELAXED) == s1)
-			return found ? 0 : -ENOENT;
-	}
-	return 1;     /* take the lock */
+		for (; found >= 0 && !i && b < h.n_buckets; b++)
+			i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE);
+		if (i > h.max_entries + 1)
+			found = -1;
+		if (found >= 0 && i)
+			memcpy(next, elem_key(elem_at(&h, i)), h.key_size);
+		if (found >= 0 && !htab_seq_retry(map, s, &tries))
+			return i ? 0 : -ENOENT;
+	} while (map->rdonly || tries < 4);
+	return 1;
 }
 
 static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
-	if (!(flags & BPF_F_LOCK)) {
+	/* BPF_F_LOCK: the value's lock is the map's lock, taken by every writer,
+	 * which also makes the sequence odd: a sequence-checked copy is as good */
+	if (!(flags & BPF_F_LOCK) || map->rdonly) {
 		int r = htab_lookup_seq(map, key, value);
 		if (r <= 0)
 			return r;
@@ -785,6 +854,9 @@ static int htab_lookup_and_delete(struct emu_obj *map, const void *key, void *va
  * not in the map (or NULL) restarts from the first element. */
 static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 {
+	int r = htab_get_next_key_seq(map, key, next);
+	if (r <= 0)
+		return r;
 	struct htab h = lock_htab(map);
 	__u32 b = 0, i = 0;
 	int err = -ENOENT;
@@ -851,13 +923,33 @@ grow:
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* a read-only mapping reads without the lock: the chunk is gathered
+	 * again if a writer came in meanwhile */
+	bool ro = !del && map->rdonly;
 	for (;;) {
-		__u32 n = 0;
-		struct htab h = del ? wlock_htab(map) : lock_htab(map);
+		__u32 n = 0, batch0 = batch;
+		__u64 seq = 0;
+		int tries = 0;
+		struct htab h;
+again:
+		if (ro) {
+			htab_seq_begin(map, &seq, &tries);
+			h = htab_of(map);
+		} else {
+			h = del ? wlock_htab(map) : lock_htab(map);
+		}
 		while (batch < nb) {
-			__u32 cnt = 0;
+			__u32 cnt = 0, lim = h.max_entries + 1;
 			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next)
-				cnt++;
+				if (i > lim || ++cnt > lim)
+					break;         /* only without the lock: read again */
+			if (ro && htab_seq_retry(map, seq, &tries)) {
+				batch = batch0;
+				n = 0;
+				stop = false;
+				ret = 0;
+				goto again;
+			}
 			if (!cnt) {
 				batch++;
 				continue;
@@ -871,11 +963,13 @@ grow:
 			if (n + cnt > cap) {
 				if (n)
 					break;          /* flush, then take this bucket */
-				del ? wunlock_htab(map) : emu_obj_unlock(map);
+				if (!ro)
+					del ? wunlock_htab(map) : emu_obj_unlock(map);
 				cap = cnt;
 				goto grow;
 			}
-			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next, n++) {
+			__u32 taken = 0;
+			for (__u32 i = h.buckets[batch]; i && taken < cnt; i = elem_at(&h, i)->next, n++, taken++) {
 				struct htab_elem *e = elem_at(&h, i);
 				memcpy(keys + (size_t)n * ks, elem_key(e), ks);
 				memcpy(vals + (size_t)n * vs, elem_value(&h, e), vs);
@@ -894,7 +988,15 @@ grow:
 			}
 			batch++;
 		}
-		del ? wunlock_htab(map) : emu_obj_unlock(map);
+		if (ro && htab_seq_retry(map, seq, &tries)) {
+			batch = batch0;
+			n = 0;
+			stop = false;
+			ret = 0;
+			goto again;
+		}
+		if (!ro)
+			del ? wunlock_htab(map) : emu_obj_unlock(map);
 		if (n && (emu_copy_to_user((char *)b->keys + (size_t)total * ks, keys, (size_t)n * ks) ||
 			  emu_copy_to_user((char *)b->values + (size_t)total * vs, vals, (size_t)n * vs))) {
 			ret = -EFAULT;

@@ -52,6 +52,7 @@ struct trie {
 	__u32 *root;
 	char *nodes;
 	__u32 node_size, data_size, value_size, max_prefixlen, max_entries;
+	__u64 cap;                     /* nodes in the pool */
 };
 
 static __u64 node_size_of(__u32 key_size, __u32 value_size)
@@ -71,12 +72,17 @@ static struct trie trie_of(struct emu_obj *map)
 		.value_size = d->value_size,
 		.max_prefixlen = (d->key_size - 4) * 8,
 		.max_entries = d->max_entries,
+		.cap = 2 * (__u64)d->max_entries + 1,
 	};
 	return t;
 }
 
 static inline struct lpm_node *N(const struct trie *t, __u32 i)
 {
+	/* only a reader without the lock can see an index out of range (it
+	 * reads again): keep it inside the pool */
+	if (__builtin_expect(i - 1 >= t->cap, 0))
+		i = 1;
 	return (struct lpm_node *)(t->nodes + (size_t)(i - 1) * t->node_size);
 }
 static inline __u8 *ndata(struct lpm_node *n) { return (__u8 *)(n + 1); }
@@ -212,18 +218,18 @@ static struct trie lock_trie(struct emu_obj *map)
 	return t;
 }
 
-/* trie_lookup_elem(): the longest prefix that matches */
-static int trie_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+/* trie_lookup_elem(): the longest prefix that matches. Walks are bounded by
+ * the pool size, so a reader without the lock cannot loop on a torn trie. */
+static int trie_lookup_in(const struct trie *t, const void *key, void *value)
 {
-	(void)flags;
-	struct trie t = lock_trie(map);
 	__u32 kplen = key_plen(key), found = 0;
 	const __u8 *kd = key_data(key);
-	if (kplen <= t.max_prefixlen) {
-		for (__u32 i = *t.root; i;) {
-			struct lpm_node *n = N(&t, i);
-			__u32 m = match_len(&t, n, kd, kplen);
-			if (m == t.max_prefixlen) {
+	__u64 steps = 0;
+	if (kplen <= t->max_prefixlen) {
+		for (__u32 i = __atomic_load_n(t->root, __ATOMIC_ACQUIRE); i && steps++ < t->cap;) {
+			struct lpm_node *n = N(t, i);
+			__u32 m = match_len(t, n, kd, kplen);
+			if (m == t->max_prefixlen) {
 				found = i;
 				break;
 			}
@@ -231,13 +237,31 @@ static int trie_lookup(struct emu_obj *map, const void *key, void *value, __u64 
 				break;
 			if (!(n->flags & NODE_IM))
 				found = i;
-			i = n->child[bit_at(kd, n->prefixlen)];
+			i = __atomic_load_n(&n->child[bit_at(kd, n->prefixlen)], __ATOMIC_ACQUIRE);
 		}
 	}
 	if (found)
-		memcpy(value, nvalue(&t, N(&t, found)), t.value_size);
-	emu_obj_unlock(map);
+		memcpy(value, nvalue(t, N(t, found)), t->value_size);
 	return found ? 0 : -ENOENT;
+}
+
+static int trie_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+{
+	(void)flags;
+	int err;
+	if (map->rdonly) {        /* cannot take the lock: read until no writer overlapped */
+		__u32 seq;
+		do {
+			seq = emu_obj_read_begin(map);
+			struct trie t = trie_of(map);
+			err = trie_lookup_in(&t, key, value);
+		} while (emu_obj_read_retry(map, seq));
+		return err;
+	}
+	struct trie t = lock_trie(map);
+	err = trie_lookup_in(&t, key, value);
+	emu_obj_unlock(map);
+	return err;
 }
 
 /* trie_update_elem(): insert or replace the exact prefix */
@@ -385,7 +409,7 @@ static void copy_key_out(const struct trie *t, __u32 i, void *next)
 static __u32 leftmost(const struct trie *t, __u32 i)
 {
 	__u32 found = 0;
-	while (i) {
+	for (__u64 steps = 0; i && steps < t->cap; steps++) {
 		struct lpm_node *n = N(t, i);
 		if (n->flags & NODE_IM) {
 			i = n->child[0];
@@ -398,10 +422,10 @@ static __u32 leftmost(const struct trie *t, __u32 i)
 }
 
 /* trie_get_next_key(): post-order; an absent or invalid key starts over */
-static int trie_get_next_key(struct emu_obj *map, const void *key, void *next)
+static int trie_next_in(const struct trie *tp, const void *key, void *next)
 {
-	struct trie t = lock_trie(map);
-	__u32 root = *t.root, res = 0;
+	const struct trie t = *tp;
+	__u32 root = __atomic_load_n(t.root, __ATOMIC_ACQUIRE), res = 0;
 	__u32 *stack = NULL;
 	int err = 0;
 
@@ -420,7 +444,7 @@ static int trie_get_next_key(struct emu_obj *map, const void *key, void *next)
 	}
 	__u32 kplen = key_plen(key), sp = 0, i;
 	const __u8 *kd = key_data(key);
-	for (i = root; i;) {
+	for (i = root; i && sp < t.max_prefixlen + 2;) {
 		struct lpm_node *n = N(&t, i);
 		stack[sp++] = i;
 		__u32 m = match_len(&t, n, kd, kplen);
@@ -450,6 +474,23 @@ out:
 	if (res)
 		copy_key_out(&t, res, next);
 	free(stack);
+	return err;
+}
+
+static int trie_get_next_key(struct emu_obj *map, const void *key, void *next)
+{
+	int err;
+	if (map->rdonly) {
+		__u32 seq;
+		do {
+			seq = emu_obj_read_begin(map);
+			struct trie t = trie_of(map);
+			err = trie_next_in(&t, key, next);
+		} while (emu_obj_read_retry(map, seq));
+		return err;
+	}
+	struct trie t = lock_trie(map);
+	err = trie_next_in(&t, key, next);
 	emu_obj_unlock(map);
 	return err;
 }

@@ -115,7 +115,8 @@ struct emu_obj_hdr {
 	char name[EMU_OBJ_NAME_LEN];
 	pthread_mutex_t lock;          /* robust, process-shared: survives a holder killed by SIGKILL */
 	__u32 lock_gen;                /* bumped when a dead holder's state was repaired */
-	__u32 pad;
+	__u32 lock_seq;                /* odd while a holder is inside: lock-free readers of
+	                                * read-only mappings retry (emu_obj_read_begin) */
 	union {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
@@ -132,6 +133,9 @@ struct emu_obj {
 	dev_t dev;
 	ino_t ino;
 	int refs;                      /* fd table entries + callers holding it */
+	bool rdonly;                   /* mapped PROT_READ: the file could only be opened for
+	                                * reading (another user's 0644 pin through BPF_F_RDONLY);
+	                                * never locked, never written: readers use the sequences */
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
 	struct emu_obj *next;          /* process-wide list, by inode */
 };
@@ -167,6 +171,15 @@ int emu_fd_reopen(int fd, int accmode);
  * died (the caller must repair what that holder may have left half-done). */
 bool emu_obj_lock(struct emu_obj *obj);
 void emu_obj_unlock(struct emu_obj *obj);
+/* Lock-free reading under hdr->lock_seq (for read-only mappings, which cannot
+ * take the lock): begin waits out a live holder (yielding) and returns the
+ * sequence; a holder that died leaves the object as it was, so begin does not
+ * wait for it. retry is true if a holder came in meanwhile (read again). */
+__u32 emu_obj_read_begin(const struct emu_obj *obj);
+bool emu_obj_read_retry(const struct emu_obj *obj, __u32 seq);
+/* Is the holder of a sequence-guarded section (odd seq) still alive? false
+ * when the lock is free or its owner died (robust futex: FUTEX_OWNER_DIED). */
+bool emu_obj_holder_alive(const struct emu_obj *obj);
 
 /* ---- emu/objfs.c ---- */
 __u32 emu_id_alloc(enum emu_kind kind);             /* 0 when exhausted (-ENOSPC) */

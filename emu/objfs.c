@@ -103,7 +103,7 @@ int emu_obj_pin(int fd, const char *pathname)
 		return err;
 	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
 	if (!path) {
-		err = -ENAMETOOLONG;
+		err = -errno;
 		goto out;
 	}
 	if (path == pathname) {
@@ -160,7 +160,7 @@ int emu_obj_get(const char *pathname, int accmode)
 
 	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
 	if (!path)
-		return -ENAMETOOLONG;
+		return -errno;
 	if (path != pathname && bpffs_dotted(path))
 		return -EPERM;
 	if (stat(path, &sb))

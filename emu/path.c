@@ -4,8 +4,10 @@
  *
  * Every fake mount point (emu_config()->mounts[]) maps to the same directory,
  * emu_config()->bpffs_dir, like one bpffs instance mounted several times.
- * Paths are normalized lexically ("." "..", "//") before they are matched, so
- * no input under a mount point can name anything outside bpffs_dir.
+ * Paths are normalized ("." "..", "//") before they are matched, so no input
+ * under a mount point can name anything outside bpffs_dir; a ".." is applied
+ * lexically once the component it removes was checked (inside bpffs: it must
+ * exist and be a directory, as for the kernel's walk).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,11 +46,39 @@ static size_t under(const char *p, const char *dir)
 }
 
 /*
+ * The kernel walks every component before a "..": a name that does not exist
+ * is ENOENT, one that is not a directory ENOTDIR. For a component inside a
+ * fake bpffs (out, of length o, is strictly below the mount point m), check
+ * the state-root directory it stands for; 0 or an errno. Outside the mounts
+ * the real call walks the path itself.
+ */
+static int dotdot_check(const char *out, size_t o)
+{
+	size_t m = mount_prefix(out);
+	if (!m || o <= m)
+		return 0;
+	char real[PATH_MAX];
+	struct stat st;
+	int n = snprintf(real, sizeof(real), "%s%s", emu_config()->bpffs_dir, out + m);
+	if (n < 0 || n >= (int)sizeof(real))
+		return ENAMETOOLONG;
+	int saved = errno, err = 0;
+	if (stat(real, &st))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	errno = saved;
+	return err;
+}
+
+/*
  * Appends the components of src to the normalized absolute path out (length
- * *o), resolving "." and ".." lexically. out must hold PATH_MAX bytes.
+ * *o), resolving "." and ".." lexically once the component a ".." removes
+ * was checked like the kernel's walk (dotdot_check; the first error goes to
+ * *walk_err and normalization goes on). out must hold PATH_MAX bytes.
  * Returns -1 if the result does not fit.
  */
-static int append_norm(char *out, size_t *o, const char *src)
+static int append_norm(char *out, size_t *o, const char *src, int *walk_err)
 {
 	for (const char *s = src; *s;) {
 		while (*s == '/')
@@ -60,10 +90,14 @@ static int append_norm(char *out, size_t *o, const char *src)
 		if (n == 1 && s[0] == '.') {
 			/* nothing */
 		} else if (n == 2 && s[0] == '.' && s[1] == '.') {
+			int err = *walk_err ? 0 : dotdot_check(out, *o);
+			if (err)
+				*walk_err = err;
 			while (*o > 1 && out[*o - 1] != '/')
 				(*o)--;
 			if (*o > 1)
 				(*o)--;
+			out[*o] = '\0';
 		} else {
 			size_t sep = *o > 1;
 			if (*o + sep + n >= PATH_MAX)
@@ -72,6 +106,7 @@ static int append_norm(char *out, size_t *o, const char *src)
 				out[(*o)++] = '/';
 			memcpy(out + *o, s, n);
 			*o += n;
+			out[*o] = '\0';
 		}
 		s = e;
 	}
@@ -187,8 +222,19 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 		if (base_dir(dirfd, abs, &o, &base_in_bpffs))
 			return path;    /* let the real call report EBADF, ENOENT... */
 	}
-	if (append_norm(abs, &o, path))
+	abs[o] = '\0';
+	int walk_err = 0;
+	if (append_norm(abs, &o, path, &walk_err)) {
+		errno = ENAMETOOLONG;
 		return NULL;
+	}
+	if (walk_err) {
+		/* a component inside bpffs that a ".." removed does not exist or
+		 * is no directory: the kernel's walk stops there */
+		EMU_LOG(EMU_LOG_PATH, "%s: a component before \"..\" fails: %s", path, strerror(walk_err));
+		errno = walk_err;
+		return NULL;
+	}
 
 	size_t m = mount_prefix(abs);
 	if (!m) {
@@ -200,8 +246,10 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 		return buf;
 	}
 	int n = snprintf(buf, PATH_MAX, "%s%s", c->bpffs_dir, abs + m);
-	if (n < 0 || n >= PATH_MAX)
+	if (n < 0 || n >= PATH_MAX) {
+		errno = ENAMETOOLONG;
 		return NULL;
+	}
 	/* bpffs is "mounted" from the start: make sure its directory exists
 	 * (cheap after the first call; a failure shows up as ENOENT later) */
 	emu_root_ready();

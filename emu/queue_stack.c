@@ -71,6 +71,19 @@ static int qs_get(struct emu_obj *map, void *value, bool stack, bool delete)
 	__u32 vs = emu_map_desc(map)->value_size;
 	int err = 0;
 
+	if (map->rdonly && !delete) {
+		/* a read-only mapping (delete is EPERM before this): peek without the lock */
+		__u32 seq;
+		do {
+			seq = emu_obj_read_begin(map);
+			__u64 head = __atomic_load_n(&st[QS_HEAD], __ATOMIC_ACQUIRE);
+			__u64 tail = __atomic_load_n(&st[QS_TAIL], __ATOMIC_ACQUIRE), size = st[QS_SIZE];
+			err = head == tail ? -ENOENT : 0;
+			if (!err && head < size && tail < size)
+				memcpy(value, slot(map, stack ? (head == 0 ? size - 1 : head - 1) : tail), vs);
+		} while (emu_obj_read_retry(map, seq));
+		return err;
+	}
 	emu_obj_lock(map);
 	__u64 head = st[QS_HEAD], tail = st[QS_TAIL], size = st[QS_SIZE];
 	if (head == tail) {

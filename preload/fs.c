@@ -57,8 +57,9 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int f
 #define UNHANDLED SHIM_UNHANDLED
 
 /*
- * Translates path for a wrapper. Returns NULL with errno = ENAMETOOLONG if
- * the result does not fit; otherwise errno is left as it was. *bpffs (if
+ * Translates path for a wrapper. Returns NULL with errno set if it cannot be
+ * walked (ENAMETOOLONG, or ENOENT/ENOTDIR for a bad component before a ".."
+ * inside bpffs); otherwise errno is left as it was. *bpffs (if
  * given) says whether the result lies in the fake bpffs.
  */
 static const char *tr(int dirfd, const char *path, char *buf, bool *bpffs)
@@ -71,11 +72,13 @@ static const char *tr(int dirfd, const char *path, char *buf, bool *bpffs)
 	if (!path)
 		return path;
 	SHIM_ENTER();
+	errno = ENAMETOOLONG;
 	t = emu_bpffs_translate(dirfd, path, buf);
+	int err = errno;
 	if (t && bpffs && t != path)
 		*bpffs = emu_bpffs_contains(t);
 	SHIM_LEAVE();
-	errno = t ? saved : ENAMETOOLONG;
+	errno = t ? saved : err;
 	return t;
 }
 

@@ -33,11 +33,16 @@ expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 rw
 expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 ro
 expect "get=EACCES" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m2 ro
 run_as "$U1" "$SH" chmod 644 /sys/fs/bpf/m1 || fail "chmod through the shim"
-# NOT YET: the kernel gives daemon a read-only fd here (get=OK update=EPERM);
-# the engine must map the object file read-write for its locks and answers
-# EACCES, so read access across users needs a design change (issue 9 report).
+# another user of a 0644 pin: a read-only fd that reads but cannot write, and
+# no read-write or write-only fd (the kernel, with daemon given CAP_BPF: these
+# exact lines; the engine maps the file PROT_READ and reads without its lock)
+expect "get=OK update=EPERM lookup=ENOENT" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 ro
 expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 rw
+expect "get=EACCES" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 wo
 expect "get=OK update=OK lookup=OK" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 rw
+expect "get=OK update=EPERM lookup=OK" run_as "$U2" "$SH" "$P" get /sys/fs/bpf/m1 ro
+expect "next=OK lookup=OK batch=1 update=EPERM delete=EPERM freeze=EPERM info=OK fdinfo=OK" \
+	run_as "$U2" "$SH" "$P" read /sys/fs/bpf/m1
 expect "get=OK update=OK lookup=EPERM" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 wo
 expect "get=OK update=EPERM lookup=OK" run_as "$U1" "$SH" "$P" get /sys/fs/bpf/m1 ro
 run_as "$U2" "$SH" rm /sys/fs/bpf/m1 2>/dev/null && fail "daemon removed nobody's pin in a sticky bpffs"
