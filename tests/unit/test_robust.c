@@ -200,6 +200,5 @@ Test(robust, killed_array_writer_never_tears_8_byte_values, .init = setup, .fini
 		cr_assert(eq(i64, array_elem(BPF_MAP_LOOKUP_ELEM, big, v), 0));
 		torn_big += !whole(v, BIG);
 	}
-	cr_log_info("64 KiB values torn by a kill: %d of 200", torn_big);
 	fprintf(stderr, "robust: 64 KiB ARRAY values torn by a kill: %d of 200 (8-byte values: 0)\n", torn_big);
 }

@@ -354,6 +354,6 @@ ParameterizedTest(const struct family *f, stress, sigkill_mid_update_map_stays_u
 	cr_assert(eq(int, emu_fd_get(fd, EMU_KIND_MAP, &obj, &acc), 0));
 	unsigned int repaired = __atomic_load_n(&obj->hdr->lock_gen, __ATOMIC_ACQUIRE);
 	emu_obj_put(obj);
-	cr_log_info("%s: %u kills while the child looped on map calls, %u of them holding the map lock", f->name,
+	fprintf(stderr, "stress: %s: %u kills while the child looped on map calls, %u of them holding the map lock\n", f->name,
 		    landed, repaired);
 }
