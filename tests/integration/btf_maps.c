@@ -81,5 +81,7 @@ int main(int argc, char **argv)
 	struct btf *back = btf__load_from_kernel_by_id(info.btf_id);
 	printf("map btf: key %u value %u, read back %s, %u types\n", info.btf_key_type_id, info.btf_value_type_id,
 	       back ? "ok" : strerror(errno), back ? btf__type_cnt(back) - 1 : 0);
+	btf__free(back);
+	btf__free(btf);
 	return 0;
 }

@@ -75,11 +75,13 @@ record_kernel() {
 	case $name in
 	trace_calls_thread | trace_calls_fork)
 		# shellcheck disable=SC2086
-		kern strace -f -qq -e trace=$e $cmd >/dev/null 2>"$LOGS/$name.kernel"
+		kern env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			strace -f -qq -e trace=$e $cmd >/dev/null 2>"$LOGS/$name.kernel"
 		;;
 	*)
 		# shellcheck disable=SC2086
-		kern strace -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
+		kern env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+			strace -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
 		;;
 	esac
 	grep -qE '^(\[pid +[0-9]+\] )?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
