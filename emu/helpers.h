@@ -370,6 +370,21 @@ static const struct emu_helper_row emu_helper_rows[] = {
 	  "---g------------y------yyy---yy----------yy--y--gggg-yy-y--y-y--"
 	  "--yyyyy------y------sy---yy-yyg-----yg---ggggyyggg--yyy--------s"
 	  "--yy-yyyyyyy----yyyy" },
+	{ 18, 10,
+	  "-yyy-ygyy---y-yyyy----g--g---------g-y----y---y--y-----g-y------"
+	  "y---------------yy--yyyyyy---yy----y-----yyyyy--gggg-yy-y-yy-y--"
+	  "--yyyyy-yyyyyy------sy---yy-yyg-y---yg---gggg--gggy-yyy---yy---s"
+	  "--yyyyyyyyyy----yyyy" },
+	{ 25, 22,
+	  "-yyy-ygyy---y-yyyy----g--g---------g-y----y------y-----g-y------"
+	  "----------------yy-----yyy---yy-y--------yyyyy--gggg-yy-y-yy-y--"
+	  "--yyyyy------y------sy---yy-yyg-----yg---gggg--ggg--yyy---yy---s"
+	  "--yy-yyyyyyy----yyyy" },
+	{ 30, 36,
+	  "-yyy-ygyy---y-yyyy----g--g---------g-y----y------------g--------"
+	  "----------------y-----yyyy---yy----------yy--y--gggg-yy-y--yyy--"
+	  "--yyyyy-yyyyyy------sy---yy-yyg-y---yg---gggg--gggy-yyy--------s"
+	  "--yyyyyyyyyy----yyyy" },
 };
 
 #endif

@@ -37,8 +37,12 @@
 #define MAX_ID 1024
 
 /* (program type, expected_attach_type) pairs libbpf loads with a non-zero
- * expected_attach_type: xdp (BPF_XDP), tcx/ingress and tcx/egress, kprobe.multi */
-static const unsigned int extra[][2] = { { 6, 37 }, { 3, 46 }, { 3, 47 }, { 2, 42 } };
+ * expected_attach_type: xdp (BPF_XDP), tcx/ingress and tcx/egress, kprobe.multi;
+ * and the ones libbpf's feature probes use for types that need one:
+ * cgroup_sock_addr (BPF_CGROUP_INET4_CONNECT), cgroup_sockopt
+ * (BPF_CGROUP_GETSOCKOPT), sk_lookup (BPF_SK_LOOKUP) */
+static const unsigned int extra[][2] = { { 6, 37 }, { 3, 46 }, { 3, 47 }, { 2, 42 },
+					 { 18, 10 }, { 25, 22 }, { 30, 36 } };
 #define NR_ROWS (MAX_TYPE + sizeof(extra) / sizeof(extra[0]))
 
 static char logbuf[1 << 20];
