@@ -37,6 +37,7 @@
 #include <utime.h>
 
 #include "emu.h"
+#include "perf.h"
 #include "procfs.h"
 #include "real.h"
 
@@ -135,6 +136,11 @@ static int open_prepare(int dirfd, const char **path, int flags, char *buf)
 		return UNHANDLED;
 	if (p[0] == '/' && (!strncmp(p, "/proc/", 6) || !strncmp(p, "/etc/", 5))) {
 		int fd = shim_proc_open(p, flags);
+		if (fd != UNHANDLED)
+			return fd;
+	}
+	if (!strncmp(p, "/sys/", 5)) {
+		int fd = shim_perf_open(p, flags);
 		if (fd != UNHANDLED)
 			return fd;
 	}

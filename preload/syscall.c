@@ -3,7 +3,7 @@
  * preload/syscall.c: syscall(2). SYS_bpf goes to the engine; every other
  * number is forwarded with all six arguments and errno left to the real call.
  * Raw close/dup/fcntl(F_DUPFD*) through syscall() still keep the engine's fd
- * cache right.
+ * cache right; SYS_perf_event_open goes to preload/perf.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "perf.h"
 #include "real.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -69,6 +70,8 @@ SHIM_EXPORT long syscall(long nr, ...)
 			errno = err;
 		return ret;
 	}
+	if (nr == SYS_perf_event_open)
+		return shim_perf_event_open(a);
 	ret = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	switch (nr) {
 	case SYS_fcntl:

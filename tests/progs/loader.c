@@ -9,6 +9,10 @@
  *   loader OBJ PINDIR read     a second process: open the pins, read them
  *   loader OBJ PINDIR unpin    unpin everything again
  *   loader OBJ PINDIR attach   load, then attach the XDP program to lo
+ *   loader OBJ PINDIR probes   load, then attach the tracepoint program
+ *                              (bpf_program__attach) and the kprobe program
+ *                              (bpf_program__attach_kprobe), run $LOADER_SHOW
+ *                              (if set) while the links live, destroy them
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -398,10 +402,45 @@ static int cmd_attach(const char *objpath)
 	return 0;
 }
 
+static void probe_link(const char *what, struct bpf_link *l, int err)
+{
+	printf("attach %s: %s\n", what, l ? "ok" : en(err));
+	if (!l)
+		return;
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	int e = bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len);
+	printf("%s link info: %s type %u prog matches %s\n", what, e ? en(errno) : "ok", info.type,
+	       info.prog_id ? "yes" : "no");
+}
+
+static int cmd_probes(const char *objpath)
+{
+	struct bpf_object *obj;
+	if (open_load(objpath, &obj))
+		return 1;
+	struct bpf_link *tp = bpf_program__attach(bpf_object__find_program_by_name(obj, "tp_nanosleep"));
+	int tp_err = errno;
+	probe_link("tracepoint syscalls/sys_enter_nanosleep", tp, tp_err);
+	struct bpf_link *kp = bpf_program__attach_kprobe(bpf_object__find_program_by_name(obj, "kp_nanosleep"), false,
+							 "do_nanosleep");
+	int kp_err = errno;
+	probe_link("kprobe do_nanosleep", kp, kp_err);
+	const char *show = getenv("LOADER_SHOW");
+	if (show && (tp || kp))
+		printf("show: exit %d\n", system(show));
+	int tp_d = tp ? bpf_link__destroy(tp) : 0, kp_d = kp ? bpf_link__destroy(kp) : 0;
+	printf("destroy: tracepoint %s kprobe %s\n", !tp ? "none" : tp_d ? en(tp_d) : "ok",
+	       !kp ? "none" : kp_d ? en(kp_d) : "ok");
+	bpf_object__close(obj);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s OBJ PINDIR load|reuse|read|unpin|attach\n", argv[0]);
+		fprintf(stderr, "usage: %s OBJ PINDIR load|reuse|read|unpin|attach|probes\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -418,5 +457,7 @@ int main(int argc, char **argv)
 		return cmd_unpin(argv[1], argv[2]);
 	if (!strcmp(cmd, "attach"))
 		return cmd_attach(argv[1]);
+	if (!strcmp(cmd, "probes"))
+		return cmd_probes(argv[1]);
 	return 2;
 }

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tools/gen/helpers.c: writes emu/helpers.h, the table of BPF helper ids each
+ * program type may call, by asking the running kernel. Run it once, as root,
+ * on the kernel the engine mirrors, and commit its output:
+ *
+ *     cc -O2 -Wall -Wextra -o /tmp/gen-helpers tools/gen/helpers.c
+ *     sudo /tmp/gen-helpers > emu/helpers.h
+ *
+ * For every program type that loads "r0 = 0; exit" with expected_attach_type
+ * 0 and no flags (and for the pairs in extra[] below, with that
+ * expected_attach_type, as libbpf loads those sections), and for every helper id from 0 up to the first id the
+ * verifier calls "invalid func unknown#N" (that id is __BPF_FUNC_MAX_ID),
+ * it loads "call id; r0 = 0; exit" with log_level 2, once with license "GPL"
+ * and once with "MIT", and classifies the verifier's answer:
+ *   '-' "program of this type cannot use helper"   (not allowed: EINVAL)
+ *   'g' allowed, but the MIT load says "cannot call GPL-restricted function"
+ *   'p' "helper call is not allowed in probe"
+ *   's' "helper call might sleep in a non-sleepable prog"
+ *   'y' anything else (loaded, or an argument check failed: the helper exists)
+ * The helper names come from the verifier's own "(85) call NAME#ID" lines.
+ * Not a build step: the build never runs this program.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TYPE 40
+#define MAX_ID 1024
+
+/* (program type, expected_attach_type) pairs libbpf loads with a non-zero
+ * expected_attach_type: xdp (BPF_XDP), tcx/ingress and tcx/egress, kprobe.multi;
+ * and the ones libbpf's feature probes use for types that need one:
+ * cgroup_sock_addr (BPF_CGROUP_INET4_CONNECT), cgroup_sockopt
+ * (BPF_CGROUP_GETSOCKOPT), sk_lookup (BPF_SK_LOOKUP) */
+static const unsigned int extra[][2] = { { 6, 37 }, { 3, 46 }, { 3, 47 }, { 2, 42 },
+					 { 18, 10 }, { 25, 22 }, { 30, 36 } };
+#define NR_ROWS (MAX_TYPE + sizeof(extra) / sizeof(extra[0]))
+
+static char logbuf[1 << 20];
+
+static unsigned int attach_type;   /* expected_attach_type of the loads */
+
+static int load(unsigned int type, int id, const char *license, int level)
+{
+	struct bpf_insn call[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = type;
+	a.expected_attach_type = attach_type;
+	a.insns = (unsigned long)(id < 0 ? call + 1 : call);
+	a.insn_cnt = id < 0 ? 2 : 3;
+	a.license = (unsigned long)license;
+	if (level) {
+		a.log_buf = (unsigned long)logbuf;
+		a.log_size = sizeof(logbuf);
+		a.log_level = level;
+	}
+	logbuf[0] = '\0';
+	int fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static char *names[MAX_ID];
+
+static void take_name(int id)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "#%d\n", id);
+	const char *c = strstr(logbuf, "(85) call ");
+	if (names[id] || !c)
+		return;
+	c += strlen("(85) call ");
+	const char *e = strstr(c, key);
+	if (!e || strchr(c, '\n') < e)
+		return;
+	names[id] = strndup(c, (size_t)(e - c));
+}
+
+int main(void)
+{
+	static char row[NR_ROWS][MAX_ID + 1];
+	unsigned int types[NR_ROWS], attach[NR_ROWS];
+	struct utsname u;
+	int max_id = -1;
+	bool probed[NR_ROWS] = { false };
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "gen-helpers: run as root, on the kernel to mirror\n");
+		return 1;
+	}
+	uname(&u);
+	for (int id = 0; id < MAX_ID && max_id < 0; id++) {
+		load(BPF_PROG_TYPE_SOCKET_FILTER, id, "GPL", 2);
+		if (strstr(logbuf, "invalid func unknown#"))
+			max_id = id;
+	}
+	if (max_id < 0) {
+		fprintf(stderr, "gen-helpers: no id up to %d is invalid\n", MAX_ID);
+		return 1;
+	}
+	for (unsigned int r = 1; r < NR_ROWS; r++) {
+		unsigned int t = r < MAX_TYPE ? r : extra[r - MAX_TYPE][0];
+		attach_type = r < MAX_TYPE ? 0 : extra[r - MAX_TYPE][1];
+		types[r] = t;
+		attach[r] = attach_type;
+		if (load(t, -1, "GPL", 0))
+			continue;
+		probed[r] = true;
+		for (int id = 0; id < max_id; id++) {
+			char c = 'y';
+			load(t, id, "GPL", 2);
+			take_name(id);
+			if (strstr(logbuf, "program of this type cannot use helper"))
+				c = '-';
+			else if (strstr(logbuf, "helper call is not allowed in probe"))
+				c = 'p';
+			else if (strstr(logbuf, "helper call might sleep in a non-sleepable prog"))
+				c = 's';
+			else if (strstr(logbuf, "invalid func"))
+				c = '?';
+			else if (load(t, id, "MIT", 2) && strstr(logbuf, "cannot call GPL-restricted function"))
+				c = 'g';
+			row[r][id] = c;
+		}
+	}
+
+	time_t now = time(NULL);
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%d", gmtime(&now));
+	printf("/* SPDX-License-Identifier: MIT */\n");
+	printf("/*\n * emu/helpers.h: GENERATED by tools/gen/helpers.c (see there how to run it);\n");
+	printf(" * do not edit. Produced %s as root on Linux %s %s (%s).\n", date, u.release, u.version, u.machine);
+	printf(" *\n * EMU_BPF_FUNC_MAX_ID is that kernel's __BPF_FUNC_MAX_ID (the first id its\n");
+	printf(" * verifier calls \"invalid func unknown#N\"). emu_helper_names[] are the names its\n");
+	printf(" * verifier prints. emu_helper_rows[] has one string per program type that loads\n");
+	printf(" * with expected_attach_type 0 and no flags, and per (type, expected_attach_type)\n");
+	printf(" * pair libbpf loads with one, one character per helper id:\n");
+	printf(" *   '-' \"program of this type cannot use helper\"   'y' allowed\n");
+	printf(" *   'g' allowed, GPL-compatible license only       'p' \"not allowed in probe\"\n");
+	printf(" *   's' \"might sleep in a non-sleepable prog\"\n");
+	printf(" * Answers depend on the probing process's capabilities (root: all of them).\n */\n");
+	printf("#ifndef BPFEMU_HELPERS_H\n#define BPFEMU_HELPERS_H\n\n");
+	printf("#define EMU_BPF_FUNC_MAX_ID %d\n\n", max_id);
+	printf("static const char *const emu_helper_names[EMU_BPF_FUNC_MAX_ID] = {\n");
+	for (int id = 0; id < max_id; id++)
+		printf("\t[%d] = \"%s\",\n", id, names[id] ? names[id] : "unknown");
+	printf("};\n\n");
+	printf("struct emu_helper_row {\n\t__u32 prog_type;\n\t__u32 expected_attach_type;\n\tconst char *allowed;   /* EMU_BPF_FUNC_MAX_ID characters */\n};\n\n");
+	printf("static const struct emu_helper_row emu_helper_rows[] = {\n");
+	for (unsigned int r = 1; r < NR_ROWS; r++) {
+		if (!probed[r])
+			continue;
+		printf("\t{ %u, %u,\n", types[r], attach[r]);
+		for (int id = 0; id < max_id; id += 64)
+			printf("\t  \"%.*s\"%s\n", max_id - id < 64 ? max_id - id : 64, row[r] + id,
+			       id + 64 >= max_id ? " }," : "");
+	}
+	printf("};\n\n#endif\n");
+	return 0;
+}
