@@ -119,9 +119,18 @@ static void config_init(void)
 	}
 }
 
+static bool cfg_done;
+
+static void config_once(void)
+{
+	config_init();
+	__atomic_store_n(&cfg_done, true, __ATOMIC_RELEASE);
+}
+
 const struct emu_config *emu_config(void)
 {
-	pthread_once(&cfg_once, config_init);
+	if (__builtin_expect(!__atomic_load_n(&cfg_done, __ATOMIC_ACQUIRE), 0))
+		pthread_once(&cfg_once, config_once);
 	return &cfg;
 }
 

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Thread-local storage of the engine: initial-exec, so an access is one
+ * instruction instead of a __tls_get_addr call (the engine is linked into
+ * programs or into libbpfemu.so, preloaded at start-up, never dlopen()ed late). */
+#define EMU_TLS __thread __attribute__((tls_model("initial-exec")))
+
 /* ---- the bpf() entry point (emu/sys.c) ---- */
 long emu_sys_bpf(int cmd, const void *uattr, unsigned int size);
 

@@ -72,7 +72,7 @@ struct reader {
 	bool in_use;
 };
 static struct reader *readers;         /* append-only; entries reused after thread exit */
-static __thread struct reader *me;
+static EMU_TLS struct reader *me;
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 static bool membarrier_ok;

@@ -69,7 +69,7 @@ static int refs_root(char *buf, size_t len)
 	return 0;
 }
 
-static __thread int refs_lock_fd = -1;
+static EMU_TLS int refs_lock_fd = -1;
 
 /* Takes the flock on <root>/refs (every change of references runs under it)
  * and opens the holder's directory, creating it if asked. Returns its fd. */

@@ -64,7 +64,7 @@ struct scratch {
 	void *p[SCRATCH_SLOTS];
 	size_t n[SCRATCH_SLOTS];
 };
-static __thread struct scratch *scratch;
+static EMU_TLS struct scratch *scratch;
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
@@ -542,7 +542,7 @@ static int prog_bind_map(union bpf_attr *attr, void *uattr)
 #define BTF_LOAD_END 40u
 #define EMU_F_TOKEN_FD (1u << 16)
 
-static __thread unsigned int cur_attr_size;   /* the size argument of the bpf() call being served */
+static EMU_TLS unsigned int cur_attr_size;   /* the size argument of the bpf() call being served */
 
 static int btf_load(union bpf_attr *attr, void *uattr)
 {

@@ -37,8 +37,8 @@
 #define EMU_FAULT_HANDLER 1
 #endif
 
-static __thread sigjmp_buf *fault_jmp;     /* armed while this thread copies */
-static __thread volatile bool resetting;   /* on_fault restores a default action (volatile: read by the shim's sigaction) */
+static EMU_TLS sigjmp_buf *fault_jmp;     /* armed while this thread copies */
+static EMU_TLS volatile bool resetting;   /* on_fault restores a default action (volatile: read by the shim's sigaction) */
 static struct sigaction prev_act[2];       /* [0] SIGSEGV, [1] SIGBUS: the program's */
 static bool fast;                          /* the handler is installed */
 static bool enabled;                       /* the shim is there to keep it installed */
@@ -55,7 +55,22 @@ __asm__(".text\n"
 	".p2align 4\n"
 	".type emu_ucopy, @function\n"
 	"emu_ucopy:\n"                      /* rdi dst, rsi src, rdx len */
-	"	cmp $8, %rdx\n"
+	"	cmp $32, %rdx\n"
+	"	jb 5f\n"
+	"6:	mov (%rsi), %rax\n"              /* 32 bytes a turn */
+	"	mov 8(%rsi), %rcx\n"
+	"	mov 16(%rsi), %r8\n"
+	"	mov 24(%rsi), %r9\n"
+	"	mov %rax, (%rdi)\n"
+	"	mov %rcx, 8(%rdi)\n"
+	"	mov %r8, 16(%rdi)\n"
+	"	mov %r9, 24(%rdi)\n"
+	"	add $32, %rsi\n"
+	"	add $32, %rdi\n"
+	"	sub $32, %rdx\n"
+	"	cmp $32, %rdx\n"
+	"	jae 6b\n"
+	"5:	cmp $8, %rdx\n"
 	"	jb 2f\n"
 	"1:	mov (%rsi), %rax\n"
 	"	mov %rax, (%rdi)\n"
@@ -136,6 +151,8 @@ void emu_uaccess_enable(void)
 
 bool emu_uaccess_fast(void)
 {
+	if (__builtin_expect(__atomic_load_n(&fast, __ATOMIC_ACQUIRE), 1))
+		return true;
 	if (!EMU_FAULT_HANDLER || !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
 		return false;
 	pthread_once(&fast_once, install);
