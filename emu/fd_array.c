@@ -250,20 +250,7 @@ static int fd_array_delete(struct emu_obj *map, const void *key)
 
 static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *next)
 {
-	__u32 max = emu_map_desc(map)->max_entries;
-	__u32 index = UINT_MAX, n;
-
-	if (key)
-		memcpy(&index, key, 4);
-	if (index >= max) {
-		n = 0;
-	} else {
-		if (index == max - 1)
-			return -ENOENT;
-		n = index + 1;
-	}
-	memcpy(next, &n, 4);
-	return 0;
+	return emu_array_next_key(emu_map_desc(map)->max_entries, key, next);
 }
 
 #define FD_ARRAY_OPS                                  \
