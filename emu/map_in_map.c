@@ -71,9 +71,16 @@ static int refs_root(char *buf, size_t len)
 
 static EMU_TLS int refs_lock_fd = -1;
 
+/* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
+ * map's BTF), "prog-<id>" for a program (its BTF). */
+static const char *holder_prefix(enum emu_kind kind)
+{
+	return kind == EMU_KIND_PROG ? "prog-" : "";
+}
+
 /* Takes the flock on <root>/refs (every change of references runs under it)
  * and opens the holder's directory, creating it if asked. Returns its fd. */
-static int holder_dir_lock(__u32 holder_id, bool create)
+static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
 {
 	char path[PATH_MAX];
 	int err = refs_root(path, sizeof(path));
@@ -85,7 +92,7 @@ static int holder_dir_lock(__u32 holder_id, bool create)
 	while (flock(lfd, LOCK_EX) && errno == EINTR)
 		;
 	size_t n = strlen(path);
-	snprintf(path + n, sizeof(path) - n, "/%u", holder_id);
+	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), holder_id);
 	if (create && mkdir(path, 0700) && errno != EEXIST) {
 		err = -errno;
 		close(lfd);
@@ -139,7 +146,7 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id)
 
 int emu_refs_lock(const struct emu_obj *holder)
 {
-	return holder_dir_lock(holder->hdr->id, true);
+	return holder_dir_lock((enum emu_kind)holder->hdr->kind, holder->hdr->id, true);
 }
 
 void emu_refs_unlock(int dfd)
@@ -240,12 +247,14 @@ void emu_refs_gc(void)
 		return;
 	while ((e = readdir(d))) {
 		char path[PATH_MAX], *end;
-		unsigned long id = strtoul(e->d_name, &end, 10);
-		if (e->d_name[0] == '.' || *end || !id)
+		enum emu_kind kind = strncmp(e->d_name, "prog-", 5) ? EMU_KIND_MAP : EMU_KIND_PROG;
+		const char *num = e->d_name + strlen(holder_prefix(kind));
+		unsigned long id = strtoul(num, &end, 10);
+		if (num[0] < '0' || num[0] > '9' || *end || !id)
 			continue;
-		if (emu_obj_alive(EMU_KIND_MAP, (__u32)id))
+		if (emu_obj_alive(kind, (__u32)id))
 			continue;
-		int dfd = holder_dir_lock((__u32)id, false);
+		int dfd = holder_dir_lock(kind, (__u32)id, false);
 		if (dfd < 0) {
 			if (refs_lock_fd >= 0)
 				close(refs_lock_fd);
@@ -253,10 +262,11 @@ void emu_refs_gc(void)
 			continue;
 		}
 		/* checked again under the lock: a holder's directory is made only once it has an id and an fd */
-		if (!emu_obj_alive(EMU_KIND_MAP, (__u32)id)) {
+		if (!emu_obj_alive(kind, (__u32)id)) {
 			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->d_name) < (int)sizeof(path))
 				refs_remove_dir(path);
-			EMU_LOG(EMU_LOG_MAP, "map %lu is gone: its references to inner objects are dropped", id);
+			EMU_LOG(EMU_LOG_MAP, "%s %lu is gone: its references to other objects are dropped",
+				kind == EMU_KIND_PROG ? "program" : "map", id);
 		}
 		emu_refs_unlock(dfd);
 	}

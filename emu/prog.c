@@ -813,6 +813,22 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		err = -ENOSPC;
 		goto out_insns;
 	}
+	if (bi.btf_id) {
+		/* the program holds its BTF (prog->aux->btf), as a map holds its own */
+		struct emu_obj *btf;
+		int acc, dfd;
+		if (!emu_fd_get((int)s->prog_btf_fd, EMU_KIND_BTF, &btf, &acc)) {
+			dfd = emu_refs_lock(prog);
+			err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)s->prog_btf_fd, btf);
+			emu_refs_unlock(dfd);
+			emu_obj_put(btf);
+			if (err) {
+				close(fd);
+				emu_obj_put(prog);
+				goto out_insns;
+			}
+		}
+	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	emu_fd_install(fd, prog);
 	err = fd;
