@@ -4,9 +4,16 @@
  *
  * Storage: max_entries values of round_up(value_size, 8) bytes from the start
  * of the (page-aligned) data area, so a BPF_F_MMAPABLE array's mmap of the map
- * fd maps exactly the values, like the kernel's. As in the kernel, user-space
- * updates copy without a lock (a concurrent reader may see a value mid-copy;
- * BPF_F_LOCK needs a bpf_spin_lock in the value).
+ * fd maps exactly the values, like the kernel's. Lookups copy without a lock,
+ * as in the kernel (a concurrent reader may see a value mid-copy; BPF_F_LOCK
+ * needs a bpf_spin_lock in the value).
+ *
+ * No update is ever left half done, even by a writer killed with SIGKILL (the
+ * kernel finishes every update it starts): a user value of up to 8 bytes is
+ * written with one aligned store; a larger one goes through a redo journal
+ * (struct array_journal, on the page after the values, outside what mmap
+ * can reach) under the object lock, and whoever next takes that lock, or a
+ * reader that finds its element's update abandoned, replays it.
  *
  * PERCPU_ARRAY stores, per index, one round_up(value_size, 8) slot per
  * possible CPU, contiguous, which is exactly what user space reads and writes.
@@ -68,10 +75,28 @@ static int array_check_spec(const struct emu_map_spec *s)
 	return 0;
 }
 
+/*
+ * The redo journal of an array whose user values are larger than 8 bytes.
+ * A writer holding the object lock copies {index, new value} here, marks the
+ * entry valid with one aligned store of state, copies the value into place
+ * and clears state. A valid entry found by the next holder of the lock was
+ * left by a holder that died (a live one always clears it before unlocking):
+ * the copy is replayed, which is idempotent.
+ */
+struct array_journal {
+	__u64 state;                   /* 0: empty; (index << 1) | 1: value is index's new value */
+	__u64 pad;
+	unsigned char value[];         /* one user value, as it goes into place */
+};
+#define JOURNAL_VALID(index) (((__u64)(index) << 1) | 1)
+
+/* the values, then the journal on its own page(s) when values need one */
 static __u64 array_data_size(const struct emu_map_spec *s)
 {
 	__u64 per = round_up8(s->value_size) * (is_percpu(s->map_type) ? emu_possible_cpus() : 1);
-	return page_align((__u64)s->max_entries * per);
+	__u64 user = is_percpu(s->map_type) ? per : s->value_size;
+	__u64 journal = user > 8 ? page_align(sizeof(struct array_journal) + user) : 0;
+	return page_align((__u64)s->max_entries * per) + journal;
 }
 
 static __u64 array_mem_usage(const struct emu_obj *map)
@@ -90,61 +115,159 @@ static inline char *value_at(struct emu_obj *map, __u32 index)
 	return (char *)emu_obj_data(map) + (size_t)index * elem_size(emu_map_desc(map));
 }
 
-/*
- * An update from user space copies the value into the shared mapping with
- * plain stores, so a process killed in the middle of the copy leaves a
- * larger value torn (the kernel always finishes its copy). What is
- * guaranteed: values of 1, 2, 4 or 8 bytes of a (non-per-CPU) array are
- * written and read with one aligned store or load (elements are 8-byte
- * aligned), so they are never torn, by a kill or by a concurrent reader.
- */
-static bool copy_whole(void *dst, const void *src, __u32 n)
+/* The bytes of the values: what a BPF_F_MMAPABLE array's mmap covers. */
+static __u64 values_bytes(__u32 max_entries, __u32 elem)
 {
-	switch (n) {
-	case 1: __atomic_store_n((__u8 *)dst, *(const __u8 *)src, __ATOMIC_RELAXED); return true;
-	case 2: { __u16 v; memcpy(&v, src, 2); __atomic_store_n((__u16 *)dst, v, __ATOMIC_RELAXED); return true; }
-	case 4: { __u32 v; memcpy(&v, src, 4); __atomic_store_n((__u32 *)dst, v, __ATOMIC_RELAXED); return true; }
-	case 8: { __u64 v; memcpy(&v, src, 8); __atomic_store_n((__u64 *)dst, v, __ATOMIC_RELAXED); return true; }
-	default: return false;
-	}
+	return page_align((__u64)max_entries * elem);
 }
 
-static bool load_whole(void *dst, const void *src, __u32 n)
+static bool journaled(const struct emu_map_desc *d) { return user_bytes(d) > 8; }
+
+static struct array_journal *journal_of(struct emu_obj *map)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	return (struct array_journal *)((char *)emu_obj_data(map) + values_bytes(d->max_entries, elem_size(d)));
+}
+
+/* Copy a value into place; the value's bpf_spin_lock is not the caller's to write. */
+static void copy_into_place(const struct emu_map_desc *d, char *dst, const unsigned char *src)
+{
+	__u32 n = user_bytes(d);
+	if (d->spin_lock_off < 0) {
+		memcpy(dst, src, n);
+		return;
+	}
+	memcpy(dst, src, (size_t)d->spin_lock_off);
+	memcpy(dst + d->spin_lock_off + 4, src + d->spin_lock_off + 4, n - (size_t)d->spin_lock_off - 4);
+}
+
+/* Replay what a dead holder of the lock left in the journal (lock held). */
+static void journal_redo(struct emu_obj *map)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!journaled(d))
+		return;
+	struct array_journal *j = journal_of(map);
+	__u64 state = __atomic_load_n(&j->state, __ATOMIC_ACQUIRE);
+	if (!state)
+		return;
+	if ((state >> 1) < d->max_entries)
+		copy_into_place(d, value_at(map, (__u32)(state >> 1)), j->value);
+	__atomic_store_n(&j->state, 0, __ATOMIC_RELEASE);
+}
+
+/* Take the object lock with the journal replayed. */
+static void array_lock(struct emu_obj *map)
+{
+	emu_obj_lock(map);     /* a dead holder's entry is still valid: no need for its flag */
+	journal_redo(map);
+}
+
+/* Has index's update been abandoned by a writer that died holding the lock? */
+static bool abandoned(struct emu_obj *map, __u32 index)
+{
+	if (!journaled(emu_map_desc(map)))
+		return false;
+	return __atomic_load_n(&journal_of(map)->state, __ATOMIC_ACQUIRE) == JOURNAL_VALID(index) &&
+	       !emu_obj_holder_alive(map);
+}
+
+/* Write a value of more than 8 bytes: journal, mark, copy, clear (lock held). */
+static void journaled_write(struct emu_obj *map, __u32 index, const void *value)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	struct array_journal *j = journal_of(map);
+	char *dst = value_at(map, index);
+
+	memcpy(j->value, value, user_bytes(d));
+	/* the mark is stored after the entry and before the first byte goes into
+	 * place, in program order: a kill between any two stores leaves either
+	 * the old value and no mark, or a complete entry */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&j->state, JOURNAL_VALID(index), __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	copy_into_place(d, dst, j->value);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&j->state, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * A user value of up to 8 bytes (an element slot is 8-byte aligned and at
+ * least 8 bytes long) is written with one aligned store and read with one
+ * aligned load, so neither a kill nor a concurrent reader ever sees it torn.
+ * Sizes other than 1, 2, 4 and 8 merge into the slot's 8-byte word (the rest
+ * of the word is padding); so does a value holding a bpf_spin_lock, whose
+ * lock bytes are kept.
+ */
+static void store_small(const struct emu_map_desc *d, void *dst, const void *src)
+{
+	__u32 n = user_bytes(d);
+	if (d->spin_lock_off < 0) {
+		switch (n) {
+		case 1: __atomic_store_n((__u8 *)dst, *(const __u8 *)src, __ATOMIC_RELAXED); return;
+		case 2: { __u16 v; memcpy(&v, src, 2); __atomic_store_n((__u16 *)dst, v, __ATOMIC_RELAXED); return; }
+		case 4: { __u32 v; memcpy(&v, src, 4); __atomic_store_n((__u32 *)dst, v, __ATOMIC_RELAXED); return; }
+		default: break;
+		}
+	}
+	__u64 w = __atomic_load_n((__u64 *)dst, __ATOMIC_RELAXED);
+	unsigned char *b = (unsigned char *)&w;
+	if (d->spin_lock_off < 0) {
+		memcpy(b, src, n);
+	} else {
+		memcpy(b, src, (size_t)d->spin_lock_off);
+		memcpy(b + d->spin_lock_off + 4, (const char *)src + d->spin_lock_off + 4,
+		       n - (size_t)d->spin_lock_off - 4);
+	}
+	__atomic_store_n((__u64 *)dst, w, __ATOMIC_RELAXED);
+}
+
+static void load_small(void *dst, const void *src, __u32 n)
 {
 	switch (n) {
-	case 1: *(__u8 *)dst = __atomic_load_n((const __u8 *)src, __ATOMIC_RELAXED); return true;
-	case 2: { __u16 v = __atomic_load_n((const __u16 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 2); return true; }
-	case 4: { __u32 v = __atomic_load_n((const __u32 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 4); return true; }
-	case 8: { __u64 v = __atomic_load_n((const __u64 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 8); return true; }
-	default: return false;
+	case 1: *(__u8 *)dst = __atomic_load_n((const __u8 *)src, __ATOMIC_RELAXED); return;
+	case 2: { __u16 v = __atomic_load_n((const __u16 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 2); return; }
+	case 4: { __u32 v = __atomic_load_n((const __u32 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, 4); return; }
+	default: { __u64 v = __atomic_load_n((const __u64 *)src, __ATOMIC_RELAXED); memcpy(dst, &v, n); return; }
 	}
 }
 
 static int array_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
-	__u32 index;
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u32 index, n = user_bytes(d);
+
 	memcpy(&index, key, 4);
-	if (index >= emu_map_desc(map)->max_entries)
+	if (index >= d->max_entries)
 		return -ENOENT;
+	if (!(flags & BPF_F_LOCK) && n <= 8) {
+		load_small(value, value_at(map, index), n);
+		return 0;
+	}
 	/* BPF_F_LOCK: the value's bpf_spin_lock is taken as the object lock
-	 * (only user space touches these maps, and every locked copy takes it) */
-	if ((flags & BPF_F_LOCK) && map->rdonly) {
-		/* a read-only mapping cannot take the lock: copy until no locked
-		 * writer overlapped the copy */
+	 * (only user space touches these maps, and every locked copy takes it).
+	 * A read-only mapping cannot take the lock, nor replay the journal:
+	 * copy (an abandoned update from the journal) until no locked writer
+	 * overlapped the copy */
+	if (map->rdonly && ((flags & BPF_F_LOCK) || abandoned(map, index))) {
 		__u32 seq;
 		do {
 			seq = emu_obj_read_begin(map);
-			memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
+			memcpy(value, abandoned(map, index) ? journal_of(map)->value : (unsigned char *)value_at(map, index), n);
 		} while (emu_obj_read_retry(map, seq));
 		return 0;
 	}
-	if (!(flags & BPF_F_LOCK) && load_whole(value, value_at(map, index), user_bytes(emu_map_desc(map))))
-		return 0;
-	if (flags & BPF_F_LOCK)
-		emu_obj_lock(map);
-	memcpy(value, value_at(map, index), user_bytes(emu_map_desc(map)));
-	if (flags & BPF_F_LOCK)
+	if (flags & BPF_F_LOCK) {
+		array_lock(map);
+		memcpy(value, value_at(map, index), n);
 		emu_obj_unlock(map);
+		return 0;
+	}
+	if (abandoned(map, index)) {      /* finish the dead writer's update first */
+		array_lock(map);
+		emu_obj_unlock(map);
+	}
+	memcpy(value, value_at(map, index), n);
 	return 0;
 }
 
@@ -160,19 +283,19 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 		return -E2BIG;
 	if (flags & BPF_NOEXIST)
 		return -EEXIST;
-	if (flags & BPF_F_LOCK)
-		emu_obj_lock(map);
-	/* the value's special field (bpf_spin_lock) is not the caller's to write */
-	if (d->spin_lock_off >= 0) {
-		char *dst = value_at(map, index);
-		memcpy(dst, value, (size_t)d->spin_lock_off);
-		memcpy(dst + d->spin_lock_off + 4, (const char *)value + d->spin_lock_off + 4,
-		       d->value_size - (size_t)d->spin_lock_off - 4);
-	} else if (!copy_whole(value_at(map, index), value, user_bytes(d))) {
-		memcpy(value_at(map, index), value, user_bytes(d));
+	if (!journaled(d)) {
+		if (flags & BPF_F_LOCK)
+			emu_obj_lock(map);
+		store_small(d, value_at(map, index), value);
+		if (flags & BPF_F_LOCK)
+			emu_obj_unlock(map);
+		return 0;
 	}
-	if (flags & BPF_F_LOCK)
-		emu_obj_unlock(map);
+	/* with or without BPF_F_LOCK: holding the lock for a plain update as
+	 * well only orders it against locked copies, which the kernel may do too */
+	array_lock(map);
+	journaled_write(map, index, value);
+	emu_obj_unlock(map);
 	return 0;
 }
 
@@ -198,7 +321,7 @@ static int array_mmap_check(const struct emu_obj *map, size_t len, off_t off)
 	const struct emu_map_desc *d = emu_map_desc(map);
 	if (!(d->map_flags & BPF_F_MMAPABLE))
 		return -EINVAL;
-	if ((__u64)off + len > page_align((__u64)d->max_entries * elem_size(d)))
+	if ((__u64)off + len > values_bytes(d->max_entries, elem_size(d)))     /* never the journal */
 		return -EINVAL;
 	return 0;
 }

@@ -186,6 +186,17 @@ int emu_root_ready(void)
 		/* bpffs' root directory is 1777 like the kernel's (sticky). */
 		if (stat(c->bpffs_dir, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 07777) != 01777)
 			chmod(c->bpffs_dir, 01777);
+		/* the entries bpf_preload shows in a bpffs root: 0400, empty */
+		static const char *const names[] = EMU_BPFFS_DEBUG_ENTRIES;
+		char path[PATH_MAX];
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(path, sizeof(path), "%.4000s/%s", c->bpffs_dir, names[i]);
+			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+			if (fd >= 0) {
+				fchmod(fd, 0400);
+				close(fd);
+			}
+		}
 		err = mkdir_0700(c->objs_dir);
 		if (!err && root_shared && stat(c->objs_dir, &sb) == 0 && sb.st_uid == getuid() &&
 		    (sb.st_mode & 07777) != 01777)

@@ -112,6 +112,12 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
 /* Is this real (already translated) path at or under the fake bpffs? */
 bool emu_bpffs_contains(const char *real);
+/* The entries a bpffs mount shows in its root only (bpf_preload's iterators):
+ * real files there, created with the state root (emu_root_ready). */
+#define EMU_BPFFS_DEBUG_ENTRIES { "maps.debug", "progs.debug" }
+/* Is path (translated; relative to dirfd if not absolute) one of them, in
+ * the fake bpffs root? Cheap when the last component is another name. */
+bool emu_bpffs_debug_entry(int dirfd, const char *path);
 /* Is fd an open file or directory under the fake bpffs? (fstatfs) */
 bool emu_bpffs_fd_contains(int fd);
 /* Called by the shim before unlinking a name under the fake bpffs (path

@@ -24,7 +24,7 @@
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 2      /* 2: hash elements carry LRU bookkeeping */
+#define EMU_OBJ_VERSION 3      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 

@@ -127,6 +127,10 @@ int emu_obj_pin(int fd, const char *pathname)
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
 	}
+	if (emu_bpffs_debug_entry(AT_FDCWD, path)) {     /* the name exists */
+		err = -EEXIST;
+		goto out;
+	}
 	if (bpffs_dotted(path)) {
 		err = -EPERM;
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
@@ -161,6 +165,8 @@ int emu_obj_get(const char *pathname, int accmode)
 	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
 	if (!path)
 		return -errno;
+	if (path != pathname && emu_bpffs_debug_entry(AT_FDCWD, path))
+		return -ENOENT;      /* bpf_preload's entries are no objects: ENOENT, as their open */
 	if (path != pathname && bpffs_dotted(path))
 		return -EPERM;
 	if (stat(path, &sb))

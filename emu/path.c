@@ -164,6 +164,40 @@ static const char *bpffs_dir_canonical(void)
 	return canon;
 }
 
+bool emu_bpffs_debug_entry(int dirfd, const char *path)
+{
+	static const char *const names[] = EMU_BPFFS_DEBUG_ENTRIES;
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char dir[PATH_MAX], canon[PATH_MAX];
+	bool match = false;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		match |= !strcmp(name, names[i]);
+	if (!match)
+		return false;
+	int saved = errno;
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	if (path[0] == '/') {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(dlen ? dlen : 1), path);
+	} else {
+		char base[PATH_MAX];
+		if (dirfd == AT_FDCWD) {
+			if (!getcwd(base, sizeof(base)))
+				base[0] = '\0';
+		} else {
+			char link[64];
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+			ssize_t n = readlink(link, base, sizeof(base) - 1);
+			base[n > 0 ? n : 0] = '\0';
+		}
+		snprintf(dir, sizeof(dir), "%.2000s/%.*s", base, (int)dlen, path);
+	}
+	match = realpath(dir, canon) &&
+		(!strcmp(canon, emu_config()->bpffs_dir) || !strcmp(canon, bpffs_dir_canonical()));
+	errno = saved;
+	return match;
+}
+
 /* Length of the bpffs directory prefix of the real path p, or 0. */
 static size_t bpffs_prefix(const char *p)
 {

@@ -83,6 +83,21 @@ static const char *tr(int dirfd, const char *path, char *buf, bool *bpffs)
 	return t;
 }
 
+/* Is t (translated, relative to dirfd) maps.debug or progs.debug in the
+ * fake bpffs root? Those are real empty 0400 files there, which the kernel
+ * shows as root's, cannot open (ENOENT), unlink, rename or link (EPERM). */
+static bool debug_entry(int dirfd, const char *t)
+{
+	if (!t)
+		return false;
+	int saved = errno;
+	SHIM_ENTER();
+	bool r = emu_bpffs_debug_entry(dirfd, t);
+	SHIM_LEAVE();
+	errno = saved;
+	return r;
+}
+
 /* ---- open ---- */
 
 /*
@@ -102,6 +117,10 @@ static int bpffs_open_check(const char *t, int flags)
 	}
 	if (flags & O_PATH)
 		return UNHANDLED;
+	if (debug_entry(AT_FDCWD, t)) {
+		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : ENOENT;
+		return -1;
+	}
 	int r = (flags & O_NOFOLLOW) ? REAL(lstat)(t, &st) : REAL(stat)(t, &st);
 	if (r == 0 && S_ISREG(st.st_mode)) {
 		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : EIO;
@@ -148,6 +167,10 @@ static int open_prepare(int dirfd, const char **path, int flags, char *buf)
 	if (!t)
 		return -1;
 	*path = t;
+	if (!bpffs && t[0] != '/' && (flags & O_PATH) == 0 && debug_entry(dirfd, t)) {
+		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : ENOENT;
+		return -1;
+	}
 	return bpffs ? bpffs_open_check(t, flags) : UNHANDLED;
 }
 
@@ -307,6 +330,12 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 			(st)->st_blocks = 0;                                            \
 		}                                                                       \
 	} while (0)
+/* maps.debug and progs.debug are root's on the kernel, whoever mounted it */
+#define PATCH_DEBUG_OWNER(st, dirfd, t)                                                 \
+	do {                                                                            \
+		if (S_ISREG((st)->st_mode) && debug_entry(dirfd, t))                    \
+			(st)->st_uid = (st)->st_gid = 0;                                \
+	} while (0)
 
 #define WRAP_STAT(name, type)                                                           \
 	SHIM_EXPORT int name(const char *path, struct type *st)                         \
@@ -321,6 +350,8 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 		int r_ = REAL(name)(t_, st);                                            \
 		if (r_ == 0 && bpffs_)                                                  \
 			PATCH_PIN_STAT(st);                                             \
+		if (r_ == 0)                                                            \
+			PATCH_DEBUG_OWNER(st, AT_FDCWD, t_);                            \
 		return r_;                                                              \
 	}
 
@@ -337,6 +368,8 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 		int r_ = REAL(name)(dirfd, t_, st, flags);                              \
 		if (r_ == 0 && bpffs_)                                                  \
 			PATCH_PIN_STAT(st);                                             \
+		if (r_ == 0 && t_[0])                                                   \
+			PATCH_DEBUG_OWNER(st, dirfd, t_);                               \
 		return r_;                                                              \
 	}
 
@@ -503,6 +536,10 @@ static int unlink_common(int dirfd, const char *path, int flags)
 	const char *t = tr(dirfd, path, buf, &in);
 	if (!t)
 		return -1;
+	if (!(flags & AT_REMOVEDIR) && debug_entry(dirfd, t)) {
+		errno = EPERM;
+		return -1;
+	}
 	if (!(flags & AT_REMOVEDIR) && refine_in_bpffs(dirfd, t, in || t != path)) {
 		int saved = errno;
 		SHIM_ENTER();
@@ -543,6 +580,10 @@ SHIM_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 		if (in1_ != in2_ && refine_in_bpffs(d1, t1_, in1_) !=                   \
 				    refine_in_bpffs(d2, t2_, in2_)) {                   \
 			errno = EXDEV;                                                  \
+			return -1;                                                      \
+		}                                                                       \
+		if (debug_entry(d1, t1_)) {  /* bpf_preload's entries stay put */      \
+			errno = EPERM;                                                  \
 			return -1;                                                      \
 		}                                                                       \
 		if (in2_) {      /* a rename onto a pin: its object keeps a name */     \
@@ -595,6 +636,8 @@ SHIM_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		stx->stx_size = 0;
 		stx->stx_blocks = 0;
 	}
+	if (r == 0 && t[0] && S_ISREG(stx->stx_mode) && debug_entry(dirfd, t))
+		stx->stx_uid = stx->stx_gid = 0;
 	return r;
 }
 

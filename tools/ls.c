@@ -229,6 +229,9 @@ static void build(struct node *n, int depth)
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
+		/* bpf_preload's entries in a bpffs root (the kernel's and ours): no pins */
+		if (depth == 0 && (!strcmp(e->d_name, "maps.debug") || !strcmp(e->d_name, "progs.debug")))
+			continue;
 		if (n->nkids == cap) {
 			struct node *nk = realloc(n->kids, (cap = cap ? 2 * cap : 8) * sizeof(*nk));
 

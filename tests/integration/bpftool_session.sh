@@ -106,6 +106,9 @@ session() {
 	step "$m" ls -l /sys/fs/bpf
 	ok "ls -l"
 	has "ls -l" '^-rw------- .* demo$'
+	# bpf_preload's entries, in a bpffs root only: root's, 0400, empty
+	has "ls -l" '^-r-------- +1 +root +root +0 .* maps\.debug$'
+	has "ls -l" '^-r-------- +1 +root +root +0 .* progs\.debug$'
 	step "$m" rm $PIN
 	ok "rm"
 	step "$m" "$BPFTOOL" map show pinned $PIN
@@ -122,12 +125,11 @@ session() {
 }
 
 # Ids, memlock, owners and dates aside, the kernel and bpfemu must print the
-# same (ls -l: mode, links, size, name); the kernel's preloaded iterators
-# (maps.debug, progs.debug) are not part of the session.
+# same (ls -l: mode, links, size, name), the kernel's preloaded iterators
+# (maps.debug, progs.debug) included.
 normalize() {
 	sed -E -e 's/"id":[0-9]+/"id":ID/; s/"bytes_memlock":[0-9]+/"bytes_memlock":MEMLOCK/' \
 		-e 's/^[0-9]+: /ID: /; s/memlock [0-9]+B/memlock MEMLOCK/' \
-		-e '/^(-r-------- .* )?(maps|progs)\.debug$/d' \
 		-e 's/^([-dl][-rwxsStT]{9}[.+]?) +([0-9]+) +[^ ]+ +[^ ]+ +([0-9]+) .* ([^ ]+)$/\1 \2 \3 \4/' "$1"
 }
 
