@@ -39,8 +39,8 @@ LOAD_CASES=(
 	"btf_maps|emu kernel|counts hash 4 16 1024 0x1;table array 4 64 16 0x0"
 	"legacy_maps|emu kernel|flows hash 8 16 256 0x0;stats array 4 8 4 0x0"
 	"iproute2_maps|emu kernel|acl hash 4 4 64 0x1;hits array 4 8 32 0x0"
-	"perf|kernel|events perf_event_array 4 4 $NCPU 0x0"
-	"mim|kernel|slot hash 4 4 8 0x0;slots hash_of_maps 4 4 4 0x0;outer array_of_maps 4 4 2 0x0"
+	"perf|emu kernel|events perf_event_array 4 4 $NCPU 0x0"
+	"mim|emu kernel|slot hash 4 4 8 0x0;slots hash_of_maps 4 4 4 0x0;outer array_of_maps 4 4 2 0x0"
 )
 # Failures: object | options | message after "bpfemu: load: FILE: " (a glob) | pin dir that must not exist
 ERR_CASES=(
