@@ -118,6 +118,13 @@ bool emu_bpffs_contains(const char *real);
 /* Is path (translated; relative to dirfd if not absolute) one of them, in
  * the fake bpffs root? Cheap when the last component is another name. */
 bool emu_bpffs_debug_entry(int dirfd, const char *path);
+/* Is a stat result of path relative to dirfd (AT_FDCWD: the cwd) under the
+ * fake bpffs? Only asks the file system when dev is the state root's, so
+ * ordinary relative stats cost nothing. For the stat wrappers' view of pins
+ * reached through a relative path (`cd /sys/fs/bpf; ls -l`). */
+bool emu_bpffs_rel_contains(int dirfd, const char *path, dev_t dev);
+/* The state root's device (0 or -errno). */
+int emu_root_dev(dev_t *dev);
 /* Is fd an open file or directory under the fake bpffs? (fstatfs) */
 bool emu_bpffs_fd_contains(int fd);
 /* Called by the shim before unlinking a name under the fake bpffs (path

@@ -343,6 +343,11 @@ static int root_dev_get(dev_t *dev)
 	return 0;
 }
 
+int emu_root_dev(dev_t *dev)
+{
+	return root_dev_get(dev);
+}
+
 int emu_fd_reopen(int fd, int accmode)
 {
 	char path[64];

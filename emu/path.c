@@ -309,6 +309,20 @@ bool emu_bpffs_contains(const char *real)
 	return real && real[0] == '/' && bpffs_prefix(real) != 0;
 }
 
+bool emu_bpffs_rel_contains(int dirfd, const char *path, dev_t dev)
+{
+	dev_t rdev;
+	if (!path || path[0] == '/' || emu_root_dev(&rdev) || dev != rdev)
+		return false;
+	if (dirfd != AT_FDCWD)
+		return emu_bpffs_fd_contains(dirfd);
+	char cwd[PATH_MAX];
+	int saved = errno;
+	bool in = getcwd(cwd, sizeof(cwd)) && emu_bpffs_contains(cwd);
+	errno = saved;
+	return in;
+}
+
 bool emu_bpffs_fd_contains(int fd)
 {
 	char link[64], real[PATH_MAX];

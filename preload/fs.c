@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
@@ -63,6 +64,20 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int f
  * inside bpffs); otherwise errno is left as it was. *bpffs (if
  * given) says whether the result lies in the fake bpffs.
  */
+/* A relative path the translator left alone may still name something in the
+ * fake bpffs, through a base directory inside it. */
+static bool rel_bpffs(int dirfd, const char *path, const char *t, dev_t dev)
+{
+	if (t != path)
+		return false;
+	int saved = errno;
+	SHIM_ENTER();
+	bool r = emu_bpffs_rel_contains(dirfd, path, dev);
+	SHIM_LEAVE();
+	errno = saved;
+	return r;
+}
+
 static const char *tr(int dirfd, const char *path, char *buf, bool *bpffs)
 {
 	int saved = errno;
@@ -348,7 +363,7 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 		if (!t_)                                                                \
 			return -1;                                                      \
 		int r_ = REAL(name)(t_, st);                                            \
-		if (r_ == 0 && bpffs_)                                                  \
+		if (r_ == 0 && (bpffs_ || rel_bpffs(AT_FDCWD, path, t_, (st)->st_dev)))  \
 			PATCH_PIN_STAT(st);                                             \
 		if (r_ == 0)                                                            \
 			PATCH_DEBUG_OWNER(st, AT_FDCWD, t_);                            \
@@ -366,7 +381,7 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 		if (!t_)                                                                \
 			return -1;                                                      \
 		int r_ = REAL(name)(dirfd, t_, st, flags);                              \
-		if (r_ == 0 && bpffs_)                                                  \
+		if (r_ == 0 && (bpffs_ || rel_bpffs(dirfd, path, t_, (st)->st_dev)))    \
 			PATCH_PIN_STAT(st);                                             \
 		if (r_ == 0 && t_[0])                                                   \
 			PATCH_DEBUG_OWNER(st, dirfd, t_);                               \
@@ -632,6 +647,8 @@ SHIM_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	if (!t)
 		return -1;
 	int r = REAL(statx)(dirfd, t, flags, mask, stx);
+	if (r == 0 && !bpffs)
+		bpffs = rel_bpffs(dirfd, path, t, makedev(stx->stx_dev_major, stx->stx_dev_minor));
 	if (r == 0 && bpffs && (S_ISREG(stx->stx_mode) || S_ISDIR(stx->stx_mode))) {
 		stx->stx_size = 0;
 		stx->stx_blocks = 0;
