@@ -36,6 +36,24 @@
 #include "emu.h"
 #endif
 
+#include <signal.h>
+#include <sys/prctl.h>
+
+/* fork() for a child that loops until the test kills it: the child dies with
+ * the test process too (a failed assertion ends the parent, and a child left
+ * looping would spin forever as an orphan). */
+static inline pid_t bt_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(99);
+	}
+	return pid;
+}
+
 #define BT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BT_PTR(p) ((__u64)(uintptr_t)(p))
 #define BT_ATTR_END(field) (offsetof(union bpf_attr, field) + sizeof(((union bpf_attr *)0)->field))

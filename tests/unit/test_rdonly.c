@@ -213,7 +213,7 @@ BT_TEST(hash_read_only_reader_sees_whole_values_under_a_writer, .timeout = 120)
 	int fd = bt_map_new(BPF_MAP_TYPE_HASH, 4, 64, NKEYS, 0);
 	cr_assert(eq(i64, bt_pin(fd, PIN), 0));
 	chmod_pin(0444);
-	pid_t w = fork();
+	pid_t w = bt_fork();
 	if (w == 0)
 		writer(fd, 1);
 	long ro;
@@ -226,7 +226,7 @@ BT_TEST(hash_read_only_reader_sees_whole_values_under_a_writer, .timeout = 120)
 	kill(w, SIGKILL);
 	waitpid(w, NULL, 0);
 	for (int i = 0; i < 100; i++) {
-		pid_t c = fork();
+		pid_t c = bt_fork();
 		if (c == 0)
 			writer(fd, (unsigned int)i);
 		usleep((useconds_t)(rand() % 2000));

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,6 +185,7 @@ static int kill_writers(int small, int big, unsigned char *v, size_t small_len, 
 		pid_t c = fork();
 		cr_assert(c >= 0);
 		if (c == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive a failed test as a spinning orphan */
 			for (unsigned int g = 1;; g++) {
 				memset(v, (int)(g & 0xff), big_len);
 				array_elem(BPF_MAP_UPDATE_ELEM, small, v);

@@ -212,7 +212,7 @@ ParameterizedTest(const struct family *f, stress, processes_random_ops_match_mod
 	struct report *r = shared_report();
 	pid_t pids[NWORKERS];
 	for (int w = 0; w < NWORKERS; w++) {
-		pids[w] = fork();
+		pids[w] = bt_fork();
 		cr_assert(ge(i32, pids[w], 0));
 		if (pids[w] == 0) {
 			long mfd = bt_get(PIN, 0);       /* another process: its own fd from the pin */
@@ -332,7 +332,7 @@ ParameterizedTest(const struct family *f, stress, sigkill_mid_update_map_stays_u
 
 	for (int i = 0; i < KILLS; i++) {
 		*ops = 0;
-		pid_t pid = fork();
+		pid_t pid = bt_fork();
 		cr_assert(ge(i32, pid, 0));
 		if (pid == 0)
 			crash_child(f, ops);
