@@ -1178,61 +1178,70 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
  * kernel's __htab_map_lookup_and_delete_batch: the token is a bucket index, a
  * bucket is taken whole or not at all (ENOSPC when the first non-empty bucket
  * is larger than count), out_batch is the first bucket not taken, ENOENT once
- * the last bucket was passed. Each bucket is read under its stripe's sequence
- * (lookup) or lock (delete, or a lookup that keeps meeting writers) into a
- * chunk buffer, which is copied out with no lock held; with delete, elements
+ * the last bucket was passed. Runs of buckets are read under their stripes'
+ * sequences (lookup), single buckets under their stripe's lock (delete, or a
+ * lookup that keeps meeting writers), into a chunk buffer, which is copied out with no lock held; with delete, elements
  * go before the copy out (a fault then loses them, as in the kernel).
  */
 #define HTAB_BATCH_CHUNK 1024u
 
-/* take_bucket without the lock: 0 or 1 as take_bucket, 2: take the lock */
+/* Without the lock, from bucket *bp on: whole buckets into keys/vals while
+ * they fit in room, all under their stripes' sequences (checked once for the
+ * run). 0: *bp is past the buckets taken, *np elements taken, *cntp the size
+ * of the bucket at *bp if it did not fit (0 if the run ended at nb or at
+ * HTAB_SEQ_RUN buckets); 1: take bucket *bp with its lock (nothing taken). */
+#define HTAB_SEQ_RUN 256u
 __attribute__((no_sanitize("thread")))
-static int take_bucket_seq(struct emu_obj *map, __u32 b, char *keys, char *vals, __u32 room, __u32 *cntp)
+static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, __u32 room, __u32 *np,
+			__u32 *cntp)
 {
 	struct htab h = htab_of(map);
-	__u32 lim = h.nelems;
+	__u32 lim = h.nelems, ks = h.key_size, vs = h.vbytes;
+	__u32 end = h.n_buckets - *bp > HTAB_SEQ_RUN ? *bp + HTAB_SEQ_RUN : h.n_buckets;
 	int tries = 0;
 	do {
-		__u64 s;
-		if (!htab_seq_begin(map, &h, b, &s, &tries))
-			return 2;
-		__u32 cnt = 0;
+		struct seqset ss;
+		ss.have = 0;
+		__u32 b = *bp, n = 0, big = 0;
 		bool bad = false;
-		for (__u32 i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE); i;
-		     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE))
-			if (i > lim || ++cnt > lim) {
-				bad = true;
-				break;
-			}
-		if (!bad && cnt <= room) {
-			__u32 i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE);
-			for (__u32 n = 0; n < cnt; n++, i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
-				if (!i || i > lim) {
+		for (; b < end && !bad; b++) {
+			if (!seqset_enter(map, &h, &ss, b, &tries))
+				return 1;
+			__u32 cnt = 0;
+			for (__u32 i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE); i;
+			     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
+				if (i > lim || ++cnt > lim) {
 					bad = true;
 					break;
 				}
-				struct htab_elem *e = elem_at(&h, i);
-				memcpy(keys + (size_t)n * h.key_size, elem_key(e), h.key_size);
-				memcpy(vals + (size_t)n * h.vbytes, elem_value(&h, e), h.vbytes);
+				if (n + cnt <= room) {
+					struct htab_elem *e = elem_at(&h, i);
+					memcpy(keys + (size_t)(n + cnt - 1) * ks, elem_key(e), ks);
+					memcpy(vals + (size_t)(n + cnt - 1) * vs, elem_value(&h, e), vs);
+				}
 			}
+			if (n + cnt > room) {
+				big = cnt;
+				break;
+			}
+			n += cnt;
 		}
-		if (!bad && !htab_seq_retry(&h, b, s, &tries)) {
-			*cntp = cnt;
-			return cnt > room;
+		bool changed = seqset_retry(&h, &ss, &tries);
+		if (!bad && !changed) {
+			*bp = b;
+			*np = n;
+			*cntp = big;
+			return 0;
 		}
+		tries += !changed;     /* a bad walk under a still sequence: a writer died inside */
 	} while (map->rdonly || tries < 4);
-	return 2;
+	return 1;
 }
 
 /* Bucket b's cnt elements (*cntp) into keys/vals if they fit in room: 0
  * (taken; with del, unlinked and freed), else 1 (nothing taken). */
 static int take_bucket(struct emu_obj *map, __u32 b, bool del, char *keys, char *vals, __u32 room, __u32 *cntp)
 {
-	if (!del) {
-		int r = take_bucket_seq(map, b, keys, vals, room, cntp);
-		if (r < 2)
-			return r;
-	}
 	for (;;) {
 		struct wctx w;
 		lock_stripe(map, &w, b, del);
@@ -1308,12 +1317,19 @@ grow:
 	for (;;) {
 		__u32 n = 0;
 		while (batch < nb) {
-			__u32 left = b->count - total - n, room = left < cap - n ? left : cap - n, cnt;
-			if (!take_bucket(map, batch, del, keys + (size_t)n * ks, vals + (size_t)n * vs, room, &cnt)) {
+			__u32 left = b->count - total - n, room = left < cap - n ? left : cap - n, cnt, got;
+			if (!del && !take_run_seq(map, &batch, keys + (size_t)n * ks, vals + (size_t)n * vs, room, &got,
+						  &cnt)) {
+				n += got;
+				if (!cnt)
+					continue;       /* the run ended */
+			} else if (!take_bucket(map, batch, del, keys + (size_t)n * ks, vals + (size_t)n * vs, room,
+						&cnt)) {
 				n += cnt;
 				batch++;
 				continue;
 			}
+			left = b->count - total - n;
 			if (cnt > left) {
 				if (!total && !n)
 					ret = -ENOSPC;
