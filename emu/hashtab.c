@@ -829,7 +829,7 @@ static bool seq_holder_alive(const struct emu_obj *map, const struct htab *h, __
 	return h->nstripes ? emu_mutex_holder_alive(&h->stripes[si & h->smask].lock) : emu_obj_holder_alive(map);
 }
 
-static bool htab_seq_begin(struct emu_obj *map, const struct htab *h, __u32 si, __u64 *s, int *tries)
+static bool htab_seq_wait(struct emu_obj *map, const struct htab *h, __u32 si, __u64 *s, int *tries)
 {
 	const __u64 *seq = seq_at(h, si);
 	for (unsigned int spins = 0;; spins++) {
@@ -850,7 +850,13 @@ static bool htab_seq_begin(struct emu_obj *map, const struct htab *h, __u32 si, 
 	}
 }
 
-static bool htab_seq_retry(const struct htab *h, __u32 si, __u64 s, int *tries)
+static inline bool htab_seq_begin(struct emu_obj *map, const struct htab *h, __u32 si, __u64 *s, int *tries)
+{
+	*s = __atomic_load_n(seq_at(h, si), __ATOMIC_ACQUIRE);
+	return __builtin_expect(!(*s & 1), 1) || htab_seq_wait(map, h, si, s, tries);
+}
+
+static inline bool htab_seq_retry(const struct htab *h, __u32 si, __u64 s, int *tries)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(seq_at(h, si), __ATOMIC_RELAXED) == s)
@@ -867,7 +873,7 @@ struct seqset {
 	__u64 have;                    /* bit si: seq[si] was read */
 };
 
-static bool seqset_enter(struct emu_obj *map, const struct htab *h, struct seqset *ss, __u32 si, int *tries)
+static inline bool seqset_enter(struct emu_obj *map, const struct htab *h, struct seqset *ss, __u32 si, int *tries)
 {
 	si &= h->smask;
 	if (ss->have & (1ull << si))
@@ -878,7 +884,7 @@ static bool seqset_enter(struct emu_obj *map, const struct htab *h, struct seqse
 	return true;
 }
 
-static bool seqset_retry(const struct htab *h, const struct seqset *ss, int *tries)
+static inline bool seqset_retry(const struct htab *h, const struct seqset *ss, int *tries)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	for (__u64 m = ss->have; m; m &= m - 1) {
