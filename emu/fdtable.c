@@ -646,12 +646,7 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	h->data_size = total - data_off;
 	h->total_size = total;
 
-	pthread_mutexattr_t ma;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&h->lock, &ma);
-	pthread_mutexattr_destroy(&ma);
+	emu_mutex_init_robust(&h->lock);
 
 	struct stat sb;
 	if (fstat(fd, &sb)) {
@@ -678,14 +673,38 @@ fail_fd:
 	return err;
 }
 
+void emu_mutex_init_robust(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(m, &ma);
+	pthread_mutexattr_destroy(&ma);
+}
+
+bool emu_mutex_lock_robust(pthread_mutex_t *m)
+{
+	if (pthread_mutex_lock(m) != EOWNERDEAD)
+		return false;
+	pthread_mutex_consistent(m);
+	return true;
+}
+
+/* glibc's robust mutex keeps the owner's tid in its futex word; the kernel
+ * replaces it with FUTEX_OWNER_DIED when the owner exits holding it. */
+bool emu_mutex_holder_alive(const pthread_mutex_t *m)
+{
+	int word = __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
+	return (word & FUTEX_TID_MASK) != 0 && !(word & FUTEX_OWNER_DIED);
+}
+
 /* lock_seq: odd while held. A holder that died left it odd; the next locker
  * makes it odd again with a new value, so readers that began before see a change. */
 bool emu_obj_lock(struct emu_obj *obj)
 {
 	bool dead = false;
-	int r = pthread_mutex_lock(&obj->hdr->lock);
-	if (r == EOWNERDEAD) {
-		pthread_mutex_consistent(&obj->hdr->lock);
+	if (emu_mutex_lock_robust(&obj->hdr->lock)) {
 		__atomic_add_fetch(&obj->hdr->lock_gen, 1, __ATOMIC_RELEASE);
 		dead = true;
 	}
@@ -701,12 +720,9 @@ void emu_obj_unlock(struct emu_obj *obj)
 	pthread_mutex_unlock(&obj->hdr->lock);
 }
 
-/* glibc's robust mutex keeps the owner's tid in its futex word; the kernel
- * replaces it with FUTEX_OWNER_DIED when the owner exits holding it. */
 bool emu_obj_holder_alive(const struct emu_obj *obj)
 {
-	int word = __atomic_load_n(&obj->hdr->lock.__data.__lock, __ATOMIC_ACQUIRE);
-	return (word & FUTEX_TID_MASK) != 0 && !(word & FUTEX_OWNER_DIED);
+	return emu_mutex_holder_alive(&obj->hdr->lock);
 }
 
 __u32 emu_obj_read_begin(const struct emu_obj *obj)

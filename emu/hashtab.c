@@ -3,7 +3,8 @@
  * emu/hashtab.c: BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH.
  *
  * Storage (all offsets, no pointers): buckets[n_buckets] of element index + 1
- * (0 = empty), then max_entries + 1 elements. The spare element lets an update
+ * (0 = empty), LRU lists or lock stripes, then max_entries + 1 elements
+ * (+ one per stripe). The spare element lets an update
  * of an existing key build the new element and swap it into the chain with one
  * store even when the map is full (the kernel keeps per-CPU spares for the
  * same reason), so a reader never sees a half-written value and a writer
@@ -11,10 +12,30 @@
  * bump index first and a free list after, so an empty map of a million
  * entries touches no element pages until it is filled.
  *
- * Every operation runs under the object's robust lock. A holder that died can
- * only have leaked an element (taken from the free list, not yet linked, or
- * unlinked and not yet freed); the next locker rebuilds the free list and the
- * count from the chains.
+ * HASH and PERCPU_HASH (and the families wrapping the hash: hash of maps,
+ * devmap hash, sockhash) lock by stripes: bucket b belongs to stripe
+ * b & (nstripes - 1), each stripe a robust mutex and a sequence count of its
+ * own, in the data area after the buckets. A writer locks its key's stripe,
+ * makes that stripe's sequence odd, and changes that chain only; the
+ * allocation state (free list, bump index, count, populated bytes) is under
+ * the object's lock, taken briefly inside the stripe's (lock order: stripe,
+ * then object; only the repair holds more than one stripe, all of them, in
+ * index order). Each stripe keeps one spare element: an update replacing a key
+ * builds the new element in the spare and the replaced one becomes the spare,
+ * so the common update takes no shared lock at all (the kernel's per-CPU extra
+ * elements). Hence max_entries + 1 + nstripes elements.
+ *
+ * LRU flavours run every operation under the object's lock (each update
+ * touches the global recency lists), with one map-wide sequence.
+ *
+ * A holder that died can only have leaked an element (taken from the free list
+ * or a spare, not yet linked, or unlinked and not yet freed). LRU: the next
+ * locker rebuilds the free list and the count from the chains. Striped: who
+ * finds a lock's holder dead sets a shared needs-repair flag; an operation that
+ * sees it after taking its stripe (or that finds the object lock's holder
+ * dead) lets go of everything, changing nothing, and repairs: all stripes in
+ * order, then the object lock, then the free list and count are rebuilt from
+ * the chains, the spares dropped, every sequence made even.
  *
  * Per-CPU variants store, per element, one round_up(value_size, 8) slot per
  * possible CPU; user space reads and writes them all at once, as the kernel's
@@ -72,10 +93,22 @@ struct lru_list {
 	__u32 local_free, global_free, gen;
 };
 
+/* one lock stripe of a non-LRU hash, in the data area after the buckets */
+struct htab_stripe {
+	pthread_mutex_t lock;          /* robust, process-shared */
+	__u64 seq;                     /* even: stable; odd: a writer is inside */
+	__u32 spare;                   /* index + 1 of a free element for the next replacing update */
+	__u32 pad;
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct htab_stripe) == 64, "one stripe per cache line");
+#define HTAB_MAX_STRIPES 64u
+
 /* map->hdr->map.type_state slots */
 enum { HT_NBUCKETS, HT_COUNT, HT_FREE, HT_BUMP, HT_SEED, HT_ELEM_SIZE, HT_VBYTES, HT_NCPUS, HT_NLISTS, HT_TARGET,
        HT_SEQ, /* even: stable; odd: a writer is inside (lock-free lookups retry) */
-       HT_POPULATED /* data bytes backed by memory (elements are populated as used) */ };
+       HT_POPULATED, /* data bytes backed by memory (elements are populated as used) */
+       HT_NSTRIPES,  /* lock stripes; 0: LRU, the object lock and HT_SEQ */
+       HT_REPAIR     /* striped: a holder died, the next stripe locker repairs */ };
 
 #define HTAB_CREATE_FLAG_MASK                                                                   \
 	(BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | \
@@ -91,8 +124,11 @@ struct htab {
 	__u64 *st;
 	__u32 *buckets;
 	struct lru_list *lists;        /* LRU types, else NULL */
+	struct htab_stripe *stripes;   /* the others, else NULL */
 	char *elems;
 	__u32 n_buckets, elem_size, key_size, vbytes, max_entries;
+	__u32 nstripes, smask;         /* stripe of bucket b: b & smask */
+	__u32 nelems;                  /* elements in the file */
 	bool percpu, lru;
 	struct emu_obj *obj;
 };
@@ -106,6 +142,11 @@ static __u32 roundup_pow2(__u64 v)
 	while (p < v)
 		p <<= 1;
 	return p > 0xffffffffull ? 0 : (__u32)p;
+}
+
+static __u64 stripes_off(__u64 n_buckets, __u32 nlists)
+{
+	return (round_up8(n_buckets * 4) + sizeof(struct lru_list) * nlists + 63) & ~(__u64)63;
 }
 
 static struct htab htab_of(struct emu_obj *map)
@@ -126,7 +167,15 @@ static struct htab htab_of(struct emu_obj *map)
 	char *p = (char *)h.buckets + round_up8((__u64)h.n_buckets * 4);
 	if (h.lru)
 		h.lists = (struct lru_list *)p;
-	h.elems = p + sizeof(struct lru_list) * d->type_state[HT_NLISTS];
+	h.nstripes = (__u32)d->type_state[HT_NSTRIPES];
+	h.smask = h.nstripes ? h.nstripes - 1 : 0;
+	h.nelems = h.max_entries + 1 + h.nstripes;
+	if (h.nstripes) {
+		h.stripes = (struct htab_stripe *)((char *)h.buckets + stripes_off(h.n_buckets, 0));
+		h.elems = (char *)(h.stripes + h.nstripes);
+	} else {
+		h.elems = p + sizeof(struct lru_list) * d->type_state[HT_NLISTS];
+	}
 	return h;
 }
 
@@ -215,6 +264,25 @@ static __u32 nlists_of(const struct emu_map_spec *s)
 	return s->map_flags & BPF_F_NO_COMMON_LRU ? emu_possible_cpus() : 1;
 }
 
+/* a stripe per 16 buckets, at most HTAB_MAX_STRIPES; LRU flavours have none */
+static __u32 nstripes_of(const struct emu_map_spec *s)
+{
+	if (type_is_lru(s->map_type))
+		return 0;
+	__u32 nb = roundup_pow2(kernel_max_entries(s));
+	return nb >= 16 * HTAB_MAX_STRIPES ? HTAB_MAX_STRIPES : nb >= 16 ? nb / 16 : 1;
+}
+
+/* where the elements start in the data area */
+static __u64 elems_off(const struct emu_map_spec *s)
+{
+	__u64 nb = roundup_pow2(kernel_max_entries(s));
+	__u32 n = nstripes_of(s);
+	if (n)
+		return stripes_off(nb, 0) + sizeof(struct htab_stripe) * n;
+	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s);
+}
+
 /* the E2BIG checks of htab_map_alloc(), on the kernel's max_entries */
 static int htab_check_alloc(const struct emu_map_spec *s)
 {
@@ -235,16 +303,15 @@ static int htab_check(const struct emu_map_spec *s)
 
 static __u64 htab_data_size(const struct emu_map_spec *s)
 {
-	__u64 max = kernel_max_entries(s), nb = roundup_pow2(max);
-	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s) + (max + 1) * elem_size_of(s);
+	__u64 max = kernel_max_entries(s);
+	return elems_off(s) + (max + 1 + nstripes_of(s)) * elem_size_of(s);
 }
 
-/* Buckets and LRU lists at create; elements as the bump index reaches them
- * (an empty map of a million entries costs its buckets only). */
+/* Buckets, LRU lists or stripes at create; elements as the bump index
+ * reaches them (an empty map of a million entries costs its buckets only). */
 static __u64 htab_reserve_size(const struct emu_map_spec *s)
 {
-	__u64 max = kernel_max_entries(s), nb = roundup_pow2(max);
-	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s);
+	return elems_off(s);
 }
 
 #define HTAB_POPULATE_CHUNK (256u << 10)
@@ -269,6 +336,8 @@ static int htab_init(struct emu_obj *map)
 	d->type_state[HT_VBYTES] = vbytes_of(&s);
 	d->type_state[HT_NCPUS] = cpus;
 	d->type_state[HT_NLISTS] = nlists_of(&s);
+	d->type_state[HT_NSTRIPES] = nstripes_of(&s);
+	d->type_state[HT_REPAIR] = 0;
 	if (type_is_lru(d->map_type)) {
 		__u32 n = (__u32)d->type_state[HT_NLISTS];
 		__u32 cap = d->max_entries / n, target;
@@ -286,6 +355,8 @@ static int htab_init(struct emu_obj *map)
 			h.lists[0].global_free = d->max_entries;
 	}
 	struct htab h = htab_of(map);
+	for (__u32 i = 0; i < h.nstripes; i++)
+		emu_mutex_init_robust(&h.stripes[i].lock);
 	d->type_state[HT_POPULATED] = (__u64)(h.elems - (char *)h.buckets);   /* reserve_size */
 	return 0;     /* buckets are zero: the file is new */
 }
@@ -364,15 +435,16 @@ static void lru_move(struct htab *h, __u32 i, __u32 sub)
 	lru_push(h, i, list, sub, 0);
 }
 
-/* After a holder died: rebuild the free list and the count from the chains. */
-static void htab_repair(struct htab *h)
+/* After a holder died: rebuild the free list and the count from the chains
+ * (striped: with every stripe held). False without memory: try again. */
+static bool htab_repair(struct htab *h)
 {
 	__u32 bump = (__u32)h->st[HT_BUMP];
 	unsigned char *seen = calloc(bump + 1, 1);
 	__u64 count = 0;
 
 	if (!seen)
-		return;       /* try again next time */
+		return false;
 	for (__u32 b = 0; b < h->n_buckets; b++)
 		for (__u32 i = h->buckets[b]; i && i <= bump && !seen[i]; i = elem_at(h, i)->next) {
 			seen[i] = 1;
@@ -386,6 +458,8 @@ static void htab_repair(struct htab *h)
 		}
 	h->st[HT_FREE] = free_head;
 	h->st[HT_COUNT] = count;
+	for (__u32 i = 0; i < h->nstripes; i++)
+		h->stripes[i].spare = 0;     /* on the free list now */
 	if (h->lru) {
 		/* recency is lost: the surviving elements are listed in chain order */
 		__u32 n = (__u32)h->st[HT_NLISTS];
@@ -406,6 +480,7 @@ static void htab_repair(struct htab *h)
 		}
 	}
 	free(seen);
+	return true;
 }
 
 static struct htab lock_htab(struct emu_obj *map)
@@ -437,6 +512,125 @@ static void wunlock_htab(struct emu_obj *map)
 	emu_obj_unlock(map);
 }
 
+/* ---- stripes ---- */
+
+static void set_repair(struct htab *h)
+{
+	__atomic_store_n(&h->st[HT_REPAIR], 1, __ATOMIC_RELEASE);
+}
+
+static bool needs_repair(const struct htab *h)
+{
+	return __atomic_load_n(&h->st[HT_REPAIR], __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Everything: every stripe in index order, then the object lock (LRU: the
+ * object lock); repairs what a dead holder left, if anyone found one. */
+static void lock_all(struct emu_obj *map, struct htab *h)
+{
+	if (!h->nstripes) {
+		*h = lock_htab(map);
+		return;
+	}
+	bool stripe_dead = false;
+	for (__u32 i = 0; i < h->nstripes; i++)
+		stripe_dead |= emu_mutex_lock_robust(&h->stripes[i].lock);
+	if (emu_obj_lock(map) || stripe_dead)
+		set_repair(h);
+	if (!needs_repair(h) || !htab_repair(h))
+		return;
+	for (__u32 i = 0; i < h->nstripes; i++) {
+		__u64 seq = h->stripes[i].seq;
+		if (seq & 1)     /* its writer died inside: readers that read through it read again */
+			__atomic_store_n(&h->stripes[i].seq, seq + 1, __ATOMIC_RELEASE);
+	}
+	if (stripe_dead)
+		__atomic_add_fetch(&map->hdr->lock_gen, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->st[HT_REPAIR], 0, __ATOMIC_RELEASE);
+}
+
+static void unlock_all(struct emu_obj *map, struct htab *h)
+{
+	emu_obj_unlock(map);
+	for (__u32 i = h->nstripes; i-- > 0;)
+		pthread_mutex_unlock(&h->stripes[i].lock);
+}
+
+/* A writer's (or a locked reader's) hold on one chain: its stripe, or the
+ * object lock of an LRU map. */
+struct wctx {
+	struct htab h;
+	struct htab_stripe *s;         /* NULL: LRU, the object lock */
+	bool odd;                      /* the sequence was made odd (a writer) */
+};
+
+static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
+{
+	w->h = htab_of(map);
+	w->odd = odd;
+	w->s = NULL;
+	if (!w->h.nstripes) {
+		w->h = odd ? wlock_htab(map) : lock_htab(map);
+		return;
+	}
+	struct htab_stripe *s = &w->h.stripes[si & w->h.smask];
+	for (;;) {
+		if (emu_mutex_lock_robust(&s->lock))
+			set_repair(&w->h);
+		if (!needs_repair(&w->h))
+			break;
+		pthread_mutex_unlock(&s->lock);
+		lock_all(map, &w->h);
+		unlock_all(map, &w->h);
+		if (needs_repair(&w->h))
+			sched_yield();      /* no memory for the repair: let others free some */
+	}
+	w->s = s;
+	if (odd) {
+		__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
+}
+
+/* Locks the stripe of key's bucket; returns the key's hash. */
+static __u32 lock_key(struct emu_obj *map, struct wctx *w, const void *key, bool odd)
+{
+	struct htab h = htab_of(map);
+	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+	lock_stripe(map, w, hash, odd);
+	return hash;
+}
+
+static void unlock_stripe(struct emu_obj *map, struct wctx *w)
+{
+	if (!w->s) {
+		w->odd ? wunlock_htab(map) : emu_obj_unlock(map);
+		return;
+	}
+	if (w->odd)
+		__atomic_store_n(&w->s->seq, w->s->seq + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&w->s->lock);
+}
+
+/* The allocation state (free list, bump, count, populated bytes) is the
+ * object lock's, taken inside a stripe's (LRU: already held). False if its
+ * holder died: the caller has changed nothing yet, lets go of its stripe and
+ * starts over (the stripe's lock then runs the repair). */
+static bool lock_alloc(struct emu_obj *map, struct wctx *w)
+{
+	if (!w->s || !emu_obj_lock(map))
+		return true;
+	set_repair(&w->h);
+	emu_obj_unlock(map);
+	return false;
+}
+
+static void unlock_alloc(struct emu_obj *map, struct wctx *w)
+{
+	if (w->s)
+		emu_obj_unlock(map);
+}
+
 /* Find key; *prevp gets the link that points at it (bucket slot or prev->next). */
 static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **linkp)
 {
@@ -459,7 +653,7 @@ static __u32 alloc_elem(struct htab *h)
 		h->st[HT_FREE] = elem_at(h, i)->next;
 		return i;
 	}
-	if (h->st[HT_BUMP] < (__u64)h->max_entries + 1) {
+	if (h->st[HT_BUMP] < h->nelems) {
 		/* back the next stretch of elements with memory before using it */
 		__u64 off = (__u64)(h->elems - (char *)h->buckets) + h->st[HT_BUMP] * h->elem_size;
 		if (off + h->elem_size > h->st[HT_POPULATED]) {
@@ -607,18 +801,37 @@ static void lru_unreserve(struct htab *h, __u32 list)
 /* ---- element operations ---- */
 
 /*
- * Reading without the lock: read the sequence, walk the chain, copy into the
- * engine's buffer, and accept the result only if no writer was inside
- * meanwhile (the sequence is unchanged). Indices are bounds-checked and walks
- * are bounded, so a chain changing under us can only make us read again.
- * While a live writer is inside (odd sequence) we yield; a writer that died
- * left the chains intact (every change is one store), so its odd sequence is
- * read through. A read-write mapping takes the lock after a few busy tries
- * (which also repairs what a dead writer left); a read-only one cannot.
+ * Reading without the lock: read the sequence of the bucket's stripe (LRU:
+ * the map's), walk the chain, copy into the engine's buffer, and accept the
+ * result only if no writer was inside that stripe meanwhile (its sequence is
+ * unchanged). Indices are bounds-checked and walks are bounded, so a chain
+ * changing under us can only make us read again. While a live writer is
+ * inside (odd sequence) we yield; a writer that died left the chains intact
+ * (every change is one store), so its odd sequence is read through. A
+ * read-write mapping takes the stripe's lock after a few busy tries (which
+ * also repairs what a dead writer left); a read-only one cannot.
+ *
+ * A reused element cannot fool a reader of another stripe: an element leaves
+ * a chain only under that chain's stripe, its sequence odd, and goes to the
+ * free list (or the stripe's spare) in the same hold; so before it can be
+ * reused and rewritten by any writer, its old stripe's sequence has moved, and
+ * a reader that reached it through that stripe reads again. A reader that
+ * begins after the unlink (acquire on the sequence, release on the unlinking
+ * store) cannot reach it from that stripe's buckets at all.
  */
-static bool htab_seq_begin(struct emu_obj *map, __u64 *s, int *tries)
+static inline __u64 *seq_at(const struct htab *h, __u32 si)
 {
-	const __u64 *seq = &emu_map_desc(map)->type_state[HT_SEQ];
+	return h->nstripes ? &h->stripes[si & h->smask].seq : &h->st[HT_SEQ];
+}
+
+static bool seq_holder_alive(const struct emu_obj *map, const struct htab *h, __u32 si)
+{
+	return h->nstripes ? emu_mutex_holder_alive(&h->stripes[si & h->smask].lock) : emu_obj_holder_alive(map);
+}
+
+static bool htab_seq_wait(struct emu_obj *map, const struct htab *h, __u32 si, __u64 *s, int *tries)
+{
+	const __u64 *seq = seq_at(h, si);
 	for (unsigned int spins = 0;; spins++) {
 		*s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
 		if (!(*s & 1))
@@ -629,7 +842,7 @@ static bool htab_seq_begin(struct emu_obj *map, __u64 *s, int *tries)
 			emu_cpu_relax();
 			continue;
 		}
-		if (!emu_obj_holder_alive(map))
+		if (!seq_holder_alive(map, h, si))
 			return true;      /* it died inside: read through it */
 		if (!map->rdonly && ++*tries >= 4)
 			return false;
@@ -637,14 +850,52 @@ static bool htab_seq_begin(struct emu_obj *map, __u64 *s, int *tries)
 	}
 }
 
-static bool htab_seq_retry(struct emu_obj *map, __u64 s, int *tries)
+static inline bool htab_seq_begin(struct emu_obj *map, const struct htab *h, __u32 si, __u64 *s, int *tries)
+{
+	*s = __atomic_load_n(seq_at(h, si), __ATOMIC_ACQUIRE);
+	return __builtin_expect(!(*s & 1), 1) || htab_seq_wait(map, h, si, s, tries);
+}
+
+static inline bool htab_seq_retry(const struct htab *h, __u32 si, __u64 s, int *tries)
 {
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&emu_map_desc(map)->type_state[HT_SEQ], __ATOMIC_RELAXED) == s)
+	if (__atomic_load_n(seq_at(h, si), __ATOMIC_RELAXED) == s)
 		return false;
 	if (++*tries > 8)
 		sched_yield();      /* writers keep coming: let them finish */
 	return true;
+}
+
+/* A read over several stripes (get_next_key): each stripe's sequence is read
+ * when the walk first enters it and checked at the end. */
+struct seqset {
+	__u64 seq[HTAB_MAX_STRIPES];
+	__u64 have;                    /* bit si: seq[si] was read */
+};
+
+static inline bool seqset_enter(struct emu_obj *map, const struct htab *h, struct seqset *ss, __u32 si, int *tries)
+{
+	si &= h->smask;
+	if (ss->have & (1ull << si))
+		return true;
+	if (!htab_seq_begin(map, h, si, &ss->seq[si], tries))
+		return false;
+	ss->have |= 1ull << si;
+	return true;
+}
+
+static inline bool seqset_retry(const struct htab *h, const struct seqset *ss, int *tries)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (__u64 m = ss->have; m; m &= m - 1) {
+		__u32 si = (__u32)__builtin_ctzll(m);
+		if (__atomic_load_n(seq_at(h, si), __ATOMIC_RELAXED) != ss->seq[si]) {
+			if (++*tries > 8)
+				sched_yield();
+			return true;
+		}
+	}
+	return false;
 }
 
 /* find() for readers without the lock: 0 if absent, -1 if the walk met an
@@ -652,7 +903,7 @@ static bool htab_seq_retry(struct emu_obj *map, __u64 s, int *tries)
 __attribute__((no_sanitize("thread")))
 static long find_seq(const struct htab *h, const void *key, __u32 hash)
 {
-	__u32 limit = h->max_entries + 1, steps = 0;
+	__u32 limit = h->nelems, steps = 0;
 	for (__u32 i = __atomic_load_n(&h->buckets[hash & (h->n_buckets - 1)], __ATOMIC_ACQUIRE); i;
 	     i = __atomic_load_n(&elem_at(h, i)->next, __ATOMIC_ACQUIRE)) {
 		if (i > limit || ++steps > limit)
@@ -669,49 +920,55 @@ __attribute__((no_sanitize("thread")))
 static int htab_lookup_seq(struct emu_obj *map, const void *key, void *value)
 {
 	int tries = 0;
+	struct htab h = htab_of(map);
+	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 	do {
 		__u64 s;
-		if (!htab_seq_begin(map, &s, &tries))
+		if (!htab_seq_begin(map, &h, hash, &s, &tries))
 			return 1;
-		struct htab h = htab_of(map);
-		__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
 		long i = find_seq(&h, key, hash);
 		if (i > 0)
 			memcpy(value, elem_value(&h, elem_at(&h, (__u32)i)), h.vbytes);
-		if (i >= 0 && !htab_seq_retry(map, s, &tries))
+		if (i >= 0 && !htab_seq_retry(&h, hash, s, &tries))
 			return i ? 0 : -ENOENT;
 	} while (map->rdonly || tries < 4);
 	return 1;
 }
 
 /* The kernel's get_next_key order (bucket by bucket, each chain newest
- * first) without the lock; 0, -ENOENT, or 1: take the lock. */
+ * first) without the lock; 0, -ENOENT, or 1: take the locks. Each stripe the
+ * walk passes through is validated (the kernel's walk, under RCU, is not
+ * atomic across buckets either). */
 __attribute__((no_sanitize("thread")))
 static int htab_get_next_key_seq(struct emu_obj *map, const void *key, void *next)
 {
 	int tries = 0;
+	struct htab h = htab_of(map);
+	__u32 hash = key ? hash_key(key, h.key_size, h.st[HT_SEED]) : 0;
 	do {
-		__u64 s;
-		if (!htab_seq_begin(map, &s, &tries))
-			return 1;
-		struct htab h = htab_of(map);
+		struct seqset ss;
+		ss.have = 0;
 		__u32 b = 0, i = 0;
 		long found = 0;
 		if (key) {
-			__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+			if (!seqset_enter(map, &h, &ss, hash, &tries))
+				return 1;
 			found = find_seq(&h, key, hash);
 			if (found > 0) {
 				b = (hash & (h.n_buckets - 1)) + 1;
 				i = __atomic_load_n(&elem_at(&h, (__u32)found)->next, __ATOMIC_ACQUIRE);
 			}
 		}
-		for (; found >= 0 && !i && b < h.n_buckets; b++)
+		for (; found >= 0 && !i && b < h.n_buckets; b++) {
+			if (!seqset_enter(map, &h, &ss, b, &tries))
+				return 1;
 			i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE);
-		if (i > h.max_entries + 1)
+		}
+		if (i > h.nelems)
 			found = -1;
 		if (found >= 0 && i)
 			memcpy(next, elem_key(elem_at(&h, i)), h.key_size);
-		if (found >= 0 && !htab_seq_retry(map, s, &tries))
+		if (found >= 0 && !seqset_retry(&h, &ss, &tries))
 			return i ? 0 : -ENOENT;
 	} while (map->rdonly || tries < 4);
 	return 1;
@@ -719,40 +976,40 @@ static int htab_get_next_key_seq(struct emu_obj *map, const void *key, void *nex
 
 static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
-	/* BPF_F_LOCK: the value's lock is the map's lock, taken by every writer,
-	 * which also makes the sequence odd: a sequence-checked copy is as good */
+	/* BPF_F_LOCK: the value's lock is its stripe's lock, taken by every
+	 * writer of the key, which also makes the stripe's sequence odd: a
+	 * sequence-checked copy is as good */
 	if (!(flags & BPF_F_LOCK) || map->rdonly) {
 		int r = htab_lookup_seq(map, key, value);
 		if (r <= 0)
 			return r;
 	}
-	struct htab h = lock_htab(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	__u32 i = find(&h, key, hash, NULL);
+	struct wctx w;
+	__u32 hash = lock_key(map, &w, key, false);
+	__u32 i = find(&w.h, key, hash, NULL);
 	if (i)
-		memcpy(value, elem_value(&h, elem_at(&h, i)), h.vbytes);
-	emu_obj_unlock(map);
+		memcpy(value, elem_value(&w.h, elem_at(&w.h, i)), w.h.vbytes);
+	unlock_stripe(map, &w);
 	return i ? 0 : -ENOENT;
 }
 
-static int htab_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
-{
-	__u64 op = flags & ~(__u64)BPF_F_LOCK;
-	if (op > BPF_EXIST)
-		return -EINVAL;
+#define HTAB_AGAIN 1      /* a lock's holder died: let go, repair, start over */
 
-	struct htab h = wlock_htab(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+static int htab_update_once(struct emu_obj *map, const void *key, const void *value, __u64 op)
+{
+	struct wctx w;
+	__u32 hash = lock_key(map, &w, key, true);
+	struct htab *h = &w.h;
 	__u32 list = 0;
 	int err = 0;
 
 	/* LRU: the kernel takes a free node (evicting if it must) before it
 	 * looks the key up; the per-CPU flavour skips that for BPF_EXIST */
 	bool reserved = false;
-	if (h.lru) {
-		list = lru_list_of_caller(&h);
-		if (!(h.percpu && op == BPF_EXIST)) {
-			if (!lru_reserve(&h, list)) {
+	if (h->lru) {
+		list = lru_list_of_caller(h);
+		if (!(h->percpu && op == BPF_EXIST)) {
+			if (!lru_reserve(h, list)) {
 				err = -ENOMEM;
 				goto out;
 			}
@@ -761,7 +1018,7 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	}
 
 	__u32 *link;
-	__u32 old = find(&h, key, hash, &link);
+	__u32 old = find(h, key, hash, &link);
 
 	if (old && op == BPF_NOEXIST) {
 		err = -EEXIST;
@@ -771,83 +1028,125 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 		err = -ENOENT;
 		goto out;
 	}
-	if (old && h.percpu) {
+	if (old && h->percpu) {
 		/* per-CPU values are updated in place, like the kernel's */
-		memcpy(elem_value(&h, elem_at(&h, old)), value, h.vbytes);
-		if (h.lru)
-			elem_at(&h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
+		memcpy(elem_value(h, elem_at(h, old)), value, h->vbytes);
+		if (h->lru)
+			elem_at(h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
 		goto out;
 	}
-	if (!old && !h.lru && h.st[HT_COUNT] >= h.max_entries) {
-		err = -E2BIG;
-		goto out;
+	__u32 n;
+	if (old && w.s && w.s->spare) {
+		n = w.s->spare;                  /* the stripe's own: no shared lock */
+		w.s->spare = 0;
+	} else {
+		if (!lock_alloc(map, &w)) {
+			err = HTAB_AGAIN;
+			goto out;
+		}
+		if (!old && !h->lru && h->st[HT_COUNT] >= h->max_entries) {
+			unlock_alloc(map, &w);
+			err = -E2BIG;
+			goto out;
+		}
+		n = alloc_elem(h);
+		if (!n) {
+			/* full, or no memory behind the next elements (a full tmpfs) */
+			err = h->st[HT_BUMP] < h->nelems ? -ENOMEM : -E2BIG;
+			unlock_alloc(map, &w);
+			goto out;
+		}
+		if (!old)
+			h->st[HT_COUNT]++;
+		unlock_alloc(map, &w);
 	}
-	__u32 n = alloc_elem(&h);
-	if (!n) {
-		/* full, or no memory behind the next elements (a full tmpfs) */
-		err = h.st[HT_BUMP] < (__u64)h.max_entries + 1 ? -ENOMEM : -E2BIG;
-		goto out;
-	}
-	struct htab_elem *e = elem_at(&h, n);
+	struct htab_elem *e = elem_at(h, n);
 	e->hash = hash;
-	memcpy(elem_key(e), key, h.key_size);
-	memcpy(elem_value(&h, e), value, h.vbytes);
+	memcpy(elem_key(e), key, h->key_size);
+	memcpy(elem_value(h, e), value, h->vbytes);
 	if (old) {
 		/* replace in place in the chain: one store publishes the new element */
-		e->next = elem_at(&h, old)->next;
+		e->next = elem_at(h, old)->next;
 		__atomic_store_n(link, n, __ATOMIC_RELEASE);
-		if (h.lru)
-			lru_release(&h, old, false);
-		free_elem(&h, old);
+		if (h->lru)
+			lru_release(h, old, false);
+		if (w.s)
+			w.s->spare = old;        /* unlinked under this stripe: the stripe's next spare */
+		else
+			free_elem(h, old);
 	} else {
-		__u32 *head = &h.buckets[hash & (h.n_buckets - 1)];
+		__u32 *head = &h->buckets[hash & (h->n_buckets - 1)];
 		e->next = *head;
 		__atomic_store_n(head, n, __ATOMIC_RELEASE);
-		h.st[HT_COUNT]++;
 	}
-	if (h.lru) {
+	if (h->lru) {
 		/* a replacing node carries the reference bit: the common LRU's
 		 * flush puts it on the active sublist, a per-CPU list keeps it
 		 * inactive until the next rotation */
 		if (!old)
-			lru_push(&h, n, list, LRU_INACTIVE, 0);
-		else if (h.st[HT_NLISTS] == 1)
-			lru_push(&h, n, list, LRU_ACTIVE, 0);
+			lru_push(h, n, list, LRU_INACTIVE, 0);
+		else if (h->st[HT_NLISTS] == 1)
+			lru_push(h, n, list, LRU_ACTIVE, 0);
 		else
-			lru_push(&h, n, list, LRU_INACTIVE, 1);
-		elem_at(&h, n)->lru_gen = h.lists[list].gen;
+			lru_push(h, n, list, LRU_INACTIVE, 1);
+		elem_at(h, n)->lru_gen = h->lists[list].gen;
 		reserved = false;
 	}
 out:
 	if (reserved)
-		lru_unreserve(&h, list);
-	wunlock_htab(map);
+		lru_unreserve(h, list);
+	unlock_stripe(map, &w);
 	return err;
+}
+
+static int htab_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
+{
+	__u64 op = flags & ~(__u64)BPF_F_LOCK;
+	if (op > BPF_EXIST)
+		return -EINVAL;
+	int err;
+	while ((err = htab_update_once(map, key, value, op)) == HTAB_AGAIN)
+		;
+	return err;
+}
+
+/* delete and lookup_and_delete (value != NULL) */
+static int htab_delete_common(struct emu_obj *map, const void *key, void *value)
+{
+	for (;;) {
+		struct wctx w;
+		__u32 hash = lock_key(map, &w, key, true);
+		__u32 *link;
+		__u32 i = find(&w.h, key, hash, &link);
+		if (i && !lock_alloc(map, &w)) {
+			unlock_stripe(map, &w);
+			continue;
+		}
+		if (i) {
+			struct htab_elem *e = elem_at(&w.h, i);
+			if (value)
+				memcpy(value, elem_value(&w.h, e), w.h.vbytes);
+			__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
+			if (w.h.lru)
+				lru_release(&w.h, i, false);
+			free_elem(&w.h, i);
+			w.h.st[HT_COUNT]--;
+			unlock_alloc(map, &w);
+		}
+		unlock_stripe(map, &w);
+		return i ? 0 : -ENOENT;
+	}
 }
 
 static int htab_delete(struct emu_obj *map, const void *key)
 {
-	struct htab h = wlock_htab(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	__u32 i = find(&h, key, hash, NULL);
-	if (i)
-		unlink_and_free(&h, i, false);
-	wunlock_htab(map);
-	return i ? 0 : -ENOENT;
+	return htab_delete_common(map, key, NULL);
 }
 
 static int htab_lookup_and_delete(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	(void)flags;
-	struct htab h = wlock_htab(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	__u32 i = find(&h, key, hash, NULL);
-	if (i) {
-		memcpy(value, elem_value(&h, elem_at(&h, i)), h.vbytes);
-		unlink_and_free(&h, i, false);
-	}
-	wunlock_htab(map);
-	return i ? 0 : -ENOENT;
+	return htab_delete_common(map, key, value);
 }
 
 /* The kernel's order: bucket by bucket, each chain newest first; a key that is
@@ -857,7 +1156,8 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 	int r = htab_get_next_key_seq(map, key, next);
 	if (r <= 0)
 		return r;
-	struct htab h = lock_htab(map);
+	struct htab h = htab_of(map);
+	lock_all(map, &h);
 	__u32 b = 0, i = 0;
 	int err = -ENOENT;
 
@@ -875,7 +1175,7 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 		memcpy(next, elem_key(elem_at(&h, i)), h.key_size);
 		err = 0;
 	}
-	emu_obj_unlock(map);
+	unlock_all(map, &h);
 	return err;
 }
 
@@ -884,11 +1184,108 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
  * kernel's __htab_map_lookup_and_delete_batch: the token is a bucket index, a
  * bucket is taken whole or not at all (ENOSPC when the first non-empty bucket
  * is larger than count), out_batch is the first bucket not taken, ENOENT once
- * the last bucket was passed. Buckets are gathered under one lock hold into a
- * chunk buffer, which is copied out after the lock is dropped; with delete,
- * elements go before the copy out (a fault then loses them, as in the kernel).
+ * the last bucket was passed. Runs of buckets are read under their stripes'
+ * sequences (lookup), single buckets under their stripe's lock (delete, or a
+ * lookup that keeps meeting writers), into a chunk buffer, which is copied out with no lock held; with delete, elements
+ * go before the copy out (a fault then loses them, as in the kernel).
  */
 #define HTAB_BATCH_CHUNK 1024u
+
+/* Without the lock, from bucket *bp on: whole buckets into keys/vals while
+ * they fit in room, all under their stripes' sequences (checked once for the
+ * run). 0: *bp is past the buckets taken, *np elements taken, *cntp the size
+ * of the bucket at *bp if it did not fit (0 if the run ended at nb or at
+ * HTAB_SEQ_RUN buckets); 1: take bucket *bp with its lock (nothing taken). */
+#define HTAB_SEQ_RUN 256u
+__attribute__((no_sanitize("thread")))
+static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, __u32 room, __u32 *np,
+			__u32 *cntp)
+{
+	struct htab h = htab_of(map);
+	__u32 lim = h.nelems, ks = h.key_size, vs = h.vbytes;
+	__u32 end = h.n_buckets - *bp > HTAB_SEQ_RUN ? *bp + HTAB_SEQ_RUN : h.n_buckets;
+	int tries = 0;
+	do {
+		struct seqset ss;
+		ss.have = 0;
+		__u32 b = *bp, n = 0, big = 0;
+		bool bad = false;
+		for (; b < end && !bad; b++) {
+			if (!seqset_enter(map, &h, &ss, b, &tries))
+				return 1;
+			__u32 cnt = 0;
+			for (__u32 i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE); i;
+			     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
+				if (i > lim || ++cnt > lim) {
+					bad = true;
+					break;
+				}
+				if (n + cnt <= room) {
+					struct htab_elem *e = elem_at(&h, i);
+					memcpy(keys + (size_t)(n + cnt - 1) * ks, elem_key(e), ks);
+					memcpy(vals + (size_t)(n + cnt - 1) * vs, elem_value(&h, e), vs);
+				}
+			}
+			if (n + cnt > room) {
+				big = cnt;
+				break;
+			}
+			n += cnt;
+		}
+		bool changed = seqset_retry(&h, &ss, &tries);
+		if (!bad && !changed) {
+			*bp = b;
+			*np = n;
+			*cntp = big;
+			return 0;
+		}
+		tries += !changed;     /* a bad walk under a still sequence: a writer died inside */
+	} while (map->rdonly || tries < 4);
+	return 1;
+}
+
+/* Bucket b's cnt elements (*cntp) into keys/vals if they fit in room: 0
+ * (taken; with del, unlinked and freed), else 1 (nothing taken). */
+static int take_bucket(struct emu_obj *map, __u32 b, bool del, char *keys, char *vals, __u32 room, __u32 *cntp)
+{
+	for (;;) {
+		struct wctx w;
+		lock_stripe(map, &w, b, del);
+		struct htab *h = &w.h;
+		__u32 cnt = 0, n = 0;
+		for (__u32 i = h->buckets[b]; i; i = elem_at(h, i)->next)
+			cnt++;
+		*cntp = cnt;
+		if (cnt > room || !cnt) {
+			unlock_stripe(map, &w);
+			return cnt > room;
+		}
+		if (del && !lock_alloc(map, &w)) {
+			unlock_stripe(map, &w);
+			continue;
+		}
+		for (__u32 i = h->buckets[b]; i; i = elem_at(h, i)->next, n++) {
+			struct htab_elem *e = elem_at(h, i);
+			memcpy(keys + (size_t)n * h->key_size, elem_key(e), h->key_size);
+			memcpy(vals + (size_t)n * h->vbytes, elem_value(h, e), h->vbytes);
+		}
+		if (del) {
+			__u32 i = h->buckets[b];
+			__atomic_store_n(&h->buckets[b], 0, __ATOMIC_RELEASE);
+			while (i) {
+				__u32 next = elem_at(h, i)->next;
+				if (h->lru)
+					lru_release(h, i, false);
+				free_elem(h, i);
+				i = next;
+			}
+			h->st[HT_COUNT] -= cnt;
+			unlock_alloc(map, &w);
+		}
+		unlock_stripe(map, &w);
+		return 0;
+	}
+}
 
 static int htab_batch(struct emu_obj *map, const struct emu_map_batch *b, bool del)
 {
@@ -923,80 +1320,33 @@ grow:
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* a read-only mapping reads without the lock: the chunk is gathered
-	 * again if a writer came in meanwhile */
-	bool ro = !del && map->rdonly;
 	for (;;) {
-		__u32 n = 0, batch0 = batch;
-		__u64 seq = 0;
-		int tries = 0;
-		struct htab h;
-again:
-		if (ro) {
-			htab_seq_begin(map, &seq, &tries);
-			h = htab_of(map);
-		} else {
-			h = del ? wlock_htab(map) : lock_htab(map);
-		}
+		__u32 n = 0;
 		while (batch < nb) {
-			__u32 cnt = 0, lim = h.max_entries + 1;
-			for (__u32 i = h.buckets[batch]; i; i = elem_at(&h, i)->next)
-				if (i > lim || ++cnt > lim)
-					break;         /* only without the lock: read again */
-			if (ro && htab_seq_retry(map, seq, &tries)) {
-				batch = batch0;
-				n = 0;
-				stop = false;
-				ret = 0;
-				goto again;
-			}
-			if (!cnt) {
+			__u32 left = b->count - total - n, room = left < cap - n ? left : cap - n, cnt, got;
+			if (!del && !take_run_seq(map, &batch, keys + (size_t)n * ks, vals + (size_t)n * vs, room, &got,
+						  &cnt)) {
+				n += got;
+				if (!cnt)
+					continue;       /* the run ended */
+			} else if (!take_bucket(map, batch, del, keys + (size_t)n * ks, vals + (size_t)n * vs, room,
+						&cnt)) {
+				n += cnt;
 				batch++;
 				continue;
 			}
-			if (cnt > b->count - total - n) {
+			left = b->count - total - n;
+			if (cnt > left) {
 				if (!total && !n)
 					ret = -ENOSPC;
 				stop = true;
 				break;
 			}
-			if (n + cnt > cap) {
-				if (n)
-					break;          /* flush, then take this bucket */
-				if (!ro)
-					del ? wunlock_htab(map) : emu_obj_unlock(map);
-				cap = cnt;
-				goto grow;
-			}
-			__u32 taken = 0;
-			for (__u32 i = h.buckets[batch]; i && taken < cnt; i = elem_at(&h, i)->next, n++, taken++) {
-				struct htab_elem *e = elem_at(&h, i);
-				memcpy(keys + (size_t)n * ks, elem_key(e), ks);
-				memcpy(vals + (size_t)n * vs, elem_value(&h, e), vs);
-			}
-			if (del) {
-				__u32 i = h.buckets[batch];
-				__atomic_store_n(&h.buckets[batch], 0, __ATOMIC_RELEASE);
-				while (i) {
-					__u32 next = elem_at(&h, i)->next;
-					if (h.lru)
-						lru_release(&h, i, false);
-					free_elem(&h, i);
-					i = next;
-				}
-				h.st[HT_COUNT] -= cnt;
-			}
-			batch++;
+			if (n)
+				break;          /* flush, then take this bucket */
+			cap = cnt;
+			goto grow;
 		}
-		if (ro && htab_seq_retry(map, seq, &tries)) {
-			batch = batch0;
-			n = 0;
-			stop = false;
-			ret = 0;
-			goto again;
-		}
-		if (!ro)
-			del ? wunlock_htab(map) : emu_obj_unlock(map);
 		if (n && (emu_copy_to_user((char *)b->keys + (size_t)total * ks, keys, (size_t)n * ks) ||
 			  emu_copy_to_user((char *)b->values + (size_t)total * vs, vals, (size_t)n * vs))) {
 			ret = -EFAULT;

@@ -24,7 +24,8 @@
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 3      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal */
+#define EMU_OBJ_VERSION 4      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
+                                * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 
@@ -166,6 +167,13 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
 void emu_fd_install(int fd, struct emu_obj *obj);
 /* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
 int emu_fd_reopen(int fd, int accmode);
+
+/* Robust process-shared mutexes (the header lock, hash stripes): lock returns
+ * true if the previous holder died (the mutex is made consistent; the caller
+ * repairs); holder_alive is false when the mutex is free or its owner died. */
+void emu_mutex_init_robust(pthread_mutex_t *m);
+bool emu_mutex_lock_robust(pthread_mutex_t *m);
+bool emu_mutex_holder_alive(const pthread_mutex_t *m);
 
 /* Object lock: robust across processes. Returns true if the previous holder
  * died (the caller must repair what that holder may have left half-done). */
