@@ -1347,8 +1347,8 @@ grow:
 			cap = cnt;
 			goto grow;
 		}
-		if (n && (emu_copy_to_user((char *)b->keys + (size_t)total * ks, keys, (size_t)n * ks) ||
-			  emu_copy_to_user((char *)b->values + (size_t)total * vs, vals, (size_t)n * vs))) {
+		if (n && (emu_copy_to_user(UPTR_ADD(b->keys, (size_t)total * ks), keys, (size_t)n * ks) ||
+			  emu_copy_to_user(UPTR_ADD(b->values, (size_t)total * vs), vals, (size_t)n * vs))) {
 			ret = -EFAULT;
 			goto out;
 		}

@@ -362,8 +362,8 @@ int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch
 			continue;      /* gone since get_next_key: skipped, as the kernel does */
 		}
 		if (++n == chunk) {
-			if (emu_copy_to_user((char *)b->keys + (size_t)cp * ks, keys, (size_t)n * ks) ||
-			    emu_copy_to_user((char *)b->values + (size_t)cp * vs, vals, (size_t)n * vs)) {
+			if (emu_copy_to_user(UPTR_ADD(b->keys, (size_t)cp * ks), keys, (size_t)n * ks) ||
+			    emu_copy_to_user(UPTR_ADD(b->values, (size_t)cp * vs), vals, (size_t)n * vs)) {
 				err = -EFAULT;
 				goto out;
 			}
@@ -371,8 +371,8 @@ int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch
 			n = 0;
 		}
 	}
-	if (n && (emu_copy_to_user((char *)b->keys + (size_t)cp * ks, keys, (size_t)n * ks) ||
-		  emu_copy_to_user((char *)b->values + (size_t)cp * vs, vals, (size_t)n * vs))) {
+	if (n && (emu_copy_to_user(UPTR_ADD(b->keys, (size_t)cp * ks), keys, (size_t)n * ks) ||
+		  emu_copy_to_user(UPTR_ADD(b->values, (size_t)cp * vs), vals, (size_t)n * vs))) {
 		err = -EFAULT;
 		goto out;
 	}
@@ -393,13 +393,13 @@ static __u32 batch_copy_in(const struct emu_map_batch *b, __u32 i, __u32 n, __u3
 			   char *vals, bool with_values, bool *fault)
 {
 	*fault = false;
-	if (!emu_copy_from_user(keys, (char *)b->keys + (size_t)i * ks, (size_t)n * ks) &&
-	    (!with_values || !emu_copy_from_user(vals, (char *)b->values + (size_t)i * vs, (size_t)n * vs)))
+	if (!emu_copy_from_user(keys, UPTR_ADD(b->keys, (size_t)i * ks), (size_t)n * ks) &&
+	    (!with_values || !emu_copy_from_user(vals, UPTR_ADD(b->values, (size_t)i * vs), (size_t)n * vs)))
 		return n;
 	for (__u32 j = 0; j < n; j++)
-		if (emu_copy_from_user(keys + (size_t)j * ks, (char *)b->keys + (size_t)(i + j) * ks, ks) ||
+		if (emu_copy_from_user(keys + (size_t)j * ks, UPTR_ADD(b->keys, (size_t)(i + j) * ks), ks) ||
 		    (with_values &&
-		     emu_copy_from_user(vals + (size_t)j * vs, (char *)b->values + (size_t)(i + j) * vs, vs))) {
+		     emu_copy_from_user(vals + (size_t)j * vs, UPTR_ADD(b->values, (size_t)(i + j) * vs), vs))) {
 			*fault = true;
 			return j;
 		}

@@ -43,6 +43,9 @@ static inline void emu_cpu_relax(void)
 	__asm__ volatile("yield");
 #endif
 }
+/* A caller's pointer plus an offset, as an integer sum: the caller may pass
+ * NULL (then the copy answers EFAULT), where pointer arithmetic would be UB. */
+#define UPTR_ADD(p, off) ((void *)((uintptr_t)(p) + (uintptr_t)(off)))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 #define round_up8(x) (((x) + 7u) & ~(__u64)7u)
 #define page_align(x) (((x) + (__u64)EMU_PAGE_SIZE - 1) & ~((__u64)EMU_PAGE_SIZE - 1))

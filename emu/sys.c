@@ -406,7 +406,7 @@ static int map_batch(union bpf_attr *attr, void *uattr, int cmd)
 		.out_batch = PTR(attr->batch.out_batch),
 		.keys = PTR(attr->batch.keys),
 		.values = PTR(attr->batch.values),
-		.ucount = (char *)uattr + offsetof(union bpf_attr, batch.count),
+		.ucount = UPTR_ADD(uattr, offsetof(union bpf_attr, batch.count)),
 		.count = attr->batch.count,
 		.elem_flags = attr->batch.elem_flags,
 		.flags = attr->batch.flags,
@@ -520,7 +520,7 @@ static int link_info(struct emu_obj *link, union bpf_attr *attr, void *uattr)
 	info_len = MIN(info_len, (__u32)sizeof(info));
 	emu_link_fill_info(link, &info);
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
-	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+	    emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, info.info_len)), &info_len, sizeof(info_len)))
 		return -EFAULT;
 	return 0;
 }
@@ -560,7 +560,7 @@ static int btf_load(union bpf_attr *attr, void *uattr)
 		.log_buf = PTR(attr->btf_log_buf),
 		.log_size = attr->btf_log_size,
 		.log_level = attr->btf_log_level,
-		.log_true_size = size >= BTF_LOAD_TRUE_SIZE_OFF + 4 ? (void *)((char *)uattr + BTF_LOAD_TRUE_SIZE_OFF)
+		.log_true_size = size >= BTF_LOAD_TRUE_SIZE_OFF + 4 ? UPTR_ADD(uattr, BTF_LOAD_TRUE_SIZE_OFF)
 								   : NULL,
 	};
 	return emu_btf_load(&spec);
@@ -611,7 +611,7 @@ static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
 	int err = emu_obj_next_id(kind, attr->start_id, &next);
 	if (err)
 		return err;
-	return emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, next_id), &next, sizeof(next));
+	return emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, next_id)), &next, sizeof(next));
 }
 static int map_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_MAP); }
 static int prog_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_PROG); }
@@ -663,7 +663,7 @@ static int tail_zero(const void *uaddr, size_t expected, size_t actual)
 		return 0;
 	for (size_t off = expected; off < actual; off += sizeof(buf)) {
 		size_t n = MIN(sizeof(buf), actual - off);
-		if (emu_copy_from_user(buf, (const char *)uaddr + off, n))
+		if (emu_copy_from_user(buf, UPTR_ADD(uaddr, off), n))
 			return -EFAULT;
 		for (size_t i = 0; i < n; i++)
 			if (buf[i])
@@ -703,7 +703,7 @@ static int map_info(struct emu_obj *map, union bpf_attr *attr, void *uattr)
 	memset(&info, 0, sizeof(info));
 	emu_map_fill_info(map, &info.base);
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
-	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+	    emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, info.info_len)), &info_len, sizeof(info_len)))
 		return -EFAULT;
 	return 0;
 }
@@ -764,7 +764,7 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 	if (n && emu_copy_to_user(PTR(uinfo_in.line_info), recs, n * sizeof(struct bpf_line_info)))
 		return -EFAULT;
 	if (emu_copy_to_user(uinfo, &info, info_len) ||
-	    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &info_len, sizeof(info_len)))
+	    emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, info.info_len)), &info_len, sizeof(info_len)))
 		return -EFAULT;
 	return 0;
 }
@@ -791,7 +791,7 @@ static int obj_get_info_by_fd(union bpf_attr *attr, void *uattr)
 		if (!err)
 			err = emu_btf_get_info(obj, PTR(attr->info.info), attr->info.info_len, &out_len);
 		if ((!err || err == -ENOSPC) &&
-		    emu_copy_to_user((char *)uattr + offsetof(union bpf_attr, info.info_len), &out_len, 4))
+		    emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, info.info_len)), &out_len, 4))
 			err = -EFAULT;
 		break;
 	}
