@@ -243,6 +243,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(attr, data + i, len);
 		i += len;
 		patch((int)cmd, len, fds, nfds);
+		if (cmd == BPF_MAP_CREATE) {
+			/* Keep a map's storage small: the engine backs what the kernel
+			 * allocates at create with memory, so a fuzzed 3 GiB array
+			 * would be 3 GiB of tmpfs and trip libFuzzer's RSS limit (and
+			 * the machine's memory). Sizes and their errnos are the unit
+			 * tests' job; the fuzzer keeps every other field. */
+			union bpf_attr *ma = (union bpf_attr *)attr;
+			if (ma->value_size > (1u << 20))
+				ma->value_size = 1u << 20;
+			/* an arena's entries are pages */
+			__u64 per = ma->map_type == 33 ? 4096 : (__u64)ma->key_size + ma->value_size + 64;
+			while (ma->max_entries > 1 && (__u64)ma->max_entries * per > (16u << 20))
+				ma->max_entries >>= 1;
+		}
 		unsigned int asize = (b << 8 | a) % (2 * PAGE + 1);
 		long ret = emu_sys_bpf((int)cmd, attr, asize);
 		calls++;
