@@ -199,8 +199,15 @@ static void read_checks(int ro, int rounds)
 		__u32 k = (__u32)r % NKEYS, next;
 		long e = bt_lookup(ro, &k, val);
 		cr_assert(e == 0 || e == -ENOENT, "lookup: %ld", e);
+#ifndef BPFEMU_TEST_KERNEL
+		/* The engine's promise: a sequence-validated copy is whole. The
+		 * kernel does not promise it: a preallocated hash reuses a freed
+		 * element at once, and a syscall lookup copying it meanwhile can
+		 * return a mix (seen on 6.18), so the kernel twin checks the
+		 * errnos only. */
 		for (size_t i = 1; e == 0 && i < sizeof(val); i++)
 			cr_assert(eq(u8, val[i], val[0]), "torn value at byte %zu", i);
+#endif
 		e = bt_next_key(ro, &k, &next);
 		cr_assert(e == 0 || e == -ENOENT, "next: %ld", e);
 		if (e == 0)
