@@ -23,24 +23,6 @@ MAP_TYPES=(
 	"mmap  |type array key 4 value 4 entries 2 name m_mm flags 0x400|0 0 0 0 |1 0 0 0     |9 0 0 0"
 )
 
-# JSON lists come out sorted (hash order is the hash function's); text dumps too.
-sort_dump() {
-	python3 -c '
-import json, sys
-s = sys.stdin.read()
-try:
-    v = json.loads(s)
-    if isinstance(v, list):
-        v = sorted(v, key=lambda e: json.dumps(e, sort_keys=True))
-    print(json.dumps(v, sort_keys=True, indent=1))
-except ValueError:
-    lines = s.splitlines()
-    body = sorted(l for l in lines if l.startswith("key:"))
-    rest = [l for l in lines if not l.startswith("key:")]
-    print("\n".join(body + rest))
-'
-}
-
 # The kernel runs see /sys/fs/bpf twice in /proc/mounts (the host's bpffs and
 # the private one stacked on it), so -f lists every pin twice there: one of each.
 normalize() {

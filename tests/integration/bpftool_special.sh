@@ -36,23 +36,6 @@ MAP_TYPES=(
 	"cgarr   |type cgroup_array key 4 value 4 entries 2 name m_cgarr   |0 0 0 0 |1 0 0 0 |0 0 0 0"
 )
 
-sort_dump() {
-	python3 -c '
-import json, sys
-s = sys.stdin.read()
-try:
-    v = json.loads(s)
-    if isinstance(v, list):
-        v = sorted(v, key=lambda e: json.dumps(e, sort_keys=True))
-    print(json.dumps(v, sort_keys=True, indent=1))
-except ValueError:
-    lines = s.splitlines()
-    body = sorted(l for l in lines if l.startswith("key:"))
-    rest = [l for l in lines if not l.startswith("key:")]
-    print("\n".join(body + rest))
-'
-}
-
 normalize() {
 	sed -E -e 's/"id": ?[0-9]+/"id":ID/g; s/"bytes_memlock": ?[0-9]+/"bytes_memlock":MEMLOCK/g' \
 		-e 's/^[0-9]+: /ID: /; s/memlock [0-9]+B/memlock MEMLOCK/'

@@ -160,3 +160,22 @@ same_or_fail() {
 		fail "$what differs between the kernel (-) and bpfemu (+)"
 	fi
 }
+
+# bpftool dump output with its elements sorted: JSON lists by their JSON,
+# text dumps by their key: lines (hash order is the hash function's).
+sort_dump() {
+	python3 -c '
+import json, sys
+s = sys.stdin.read()
+try:
+    v = json.loads(s)
+    if isinstance(v, list):
+        v = sorted(v, key=lambda e: json.dumps(e, sort_keys=True))
+    print(json.dumps(v, sort_keys=True, indent=1))
+except ValueError:
+    lines = s.splitlines()
+    body = sorted(l for l in lines if l.startswith("key:"))
+    rest = [l for l in lines if not l.startswith("key:")]
+    print("\n".join(body + rest))
+'
+}
