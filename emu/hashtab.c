@@ -703,7 +703,7 @@ static void lru_release(struct htab *h, __u32 i, bool evicted)
 static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
 {
 	struct htab_elem *e = elem_at(h, i);
-	__u32 *link;
+	__u32 *link = NULL;
 	if (find(h, elem_key(e), e->hash, &link) != i)
 		return;
 	__atomic_store_n(link, e->next, __ATOMIC_RELEASE);

@@ -337,7 +337,7 @@ static int parse_btf_def(struct ldobj *o, const struct btfr *b, size_t idx, __u3
 static int btf_values(struct ldobj *o, const struct btfr *b, size_t idx, __u32 type_id)
 {
 	const struct btf_type *t = btfr_skip_mods(b, &type_id), *p;
-	char name[300];
+	char name[sizeof(o->maps[0].name)];
 	size_t inner_idx;
 	struct ldmap *m;
 	int err;
@@ -356,7 +356,8 @@ static int btf_values(struct ldobj *o, const struct btfr *b, size_t idx, __u32 t
 	if (!p || btfr_kind(p) != BTF_KIND_STRUCT)
 		return obj_err(o, "section " BTF_MAPS_SEC ": map '%s': 'values' does not point to a map "
 			       "definition struct", o->maps[idx].name);
-	snprintf(name, sizeof(name), "%s.inner", o->maps[idx].name);
+	/* only messages and the 15-byte map_name see the inner map's name */
+	snprintf(name, sizeof(name), "%.*s.inner", (int)sizeof(name) - 7, o->maps[idx].name);
 	m = add_map(o, BTF_MAPS_SEC, name);
 	if (!m)
 		return -ENOMEM;
