@@ -113,6 +113,24 @@ static bool debug_entry(int dirfd, const char *t)
 	return r;
 }
 
+/*
+ * bpf_preload's entries are root's 0400 files on the kernel: for anyone but
+ * root, open is EACCES (before the kernel's ENOENT for root, which no
+ * iterator answers here), chmod and chown EPERM, access for anything but
+ * existence EACCES, setting times EPERM (explicit) or EACCES (now).
+ */
+static bool debug_denied(int dirfd, const char *t)
+{
+	return geteuid() != 0 && debug_entry(dirfd, t);
+}
+
+static int debug_open_errno(int flags)
+{
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+		return EEXIST;
+	return geteuid() != 0 ? EACCES : ENOENT;
+}
+
 /* ---- open ---- */
 
 /*
@@ -133,7 +151,7 @@ static int bpffs_open_check(const char *t, int flags)
 	if (flags & O_PATH)
 		return UNHANDLED;
 	if (debug_entry(AT_FDCWD, t)) {
-		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : ENOENT;
+		errno = debug_open_errno(flags);
 		return -1;
 	}
 	int r = (flags & O_NOFOLLOW) ? REAL(lstat)(t, &st) : REAL(stat)(t, &st);
@@ -183,7 +201,7 @@ static int open_prepare(int dirfd, const char **path, int flags, char *buf)
 		return -1;
 	*path = t;
 	if (!bpffs && t[0] != '/' && (flags & O_PATH) == 0 && debug_entry(dirfd, t)) {
-		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : ENOENT;
+		errno = debug_open_errno(flags);
 		return -1;
 	}
 	return bpffs ? bpffs_open_check(t, flags) : UNHANDLED;
@@ -516,6 +534,28 @@ static unsigned long fd_fs_magic(int fd)
 		const char *t_ = tr(dirfd, p, buf_, NULL);                              \
 		if (!t_)                                                                \
 			return fail;                                                    \
+		{                                                                       \
+			const char *p = t_;                                             \
+			return REAL(name) args;                                         \
+		}                                                                       \
+	}
+
+/* The same, refusing a caller other than root on maps.debug/progs.debug with
+ * the errno deny (an expression of the parameters, 0 to let it through). */
+#define WRAP_PATH_DEBUG(ret, name, fail, params, args, dirfd, p, deny)                  \
+	SHIM_EXPORT ret name params                                                     \
+	{                                                                               \
+		char buf_[PATH_MAX];                                                    \
+		if (shim_busy)                                                          \
+			return REAL(name) args;                                         \
+		const char *t_ = tr(dirfd, p, buf_, NULL);                              \
+		if (!t_)                                                                \
+			return fail;                                                    \
+		int deny_ = (deny);                                                     \
+		if (deny_ && debug_denied(dirfd, t_)) {                                 \
+			errno = deny_;                                                  \
+			return fail;                                                    \
+		}                                                                       \
 		{                                                                       \
 			const char *p = t_;                                             \
 			return REAL(name) args;                                         \

@@ -65,24 +65,31 @@ WRAP_PATH(int, symlink, -1, (const char *target, const char *linkp), (target, li
 WRAP_PATH(int, symlinkat, -1, (const char *target, int dirfd, const char *linkp), (target, dirfd, linkp),
 	  dirfd, linkp)
 
-/* permissions and times */
-WRAP_PATH(int, access, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path)
-WRAP_PATH(int, faccessat, -1, (int dirfd, const char *path, int mode, int flags), (dirfd, path, mode, flags),
-	  dirfd, path)
-WRAP_PATH(int, euidaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path)
-WRAP_PATH(int, eaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path)
-WRAP_PATH(int, chmod, -1, (const char *path, mode_t mode), (path, mode), AT_FDCWD, path)
-WRAP_PATH(int, fchmodat, -1, (int dirfd, const char *path, mode_t mode, int flags), (dirfd, path, mode, flags),
-	  dirfd, path)
-WRAP_PATH(int, chown, -1, (const char *path, uid_t uid, gid_t gid), (path, uid, gid), AT_FDCWD, path)
-WRAP_PATH(int, lchown, -1, (const char *path, uid_t uid, gid_t gid), (path, uid, gid), AT_FDCWD, path)
-WRAP_PATH(int, fchownat, -1, (int dirfd, const char *path, uid_t uid, gid_t gid, int flags),
-	  (dirfd, path, uid, gid, flags), dirfd, path)
-WRAP_PATH(int, utimensat, -1, (int dirfd, const char *path, const struct timespec times[2], int flags),
-	  (dirfd, path, times, flags), dirfd, path)
-WRAP_PATH(int, utime, -1, (const char *path, const struct utimbuf *times), (path, times), AT_FDCWD, path)
-WRAP_PATH(int, utimes, -1, (const char *path, const struct timeval times[2]), (path, times), AT_FDCWD, path)
-WRAP_PATH(int, lutimes, -1, (const char *path, const struct timeval times[2]), (path, times), AT_FDCWD, path)
+/* permissions and times (maps.debug and progs.debug: see debug_denied) */
+#define R_W_X(mode) ((mode) & (R_OK | W_OK | X_OK) ? EACCES : 0)
+#define TIMES_ERR(times) ((times) ? EPERM : EACCES)
+WRAP_PATH_DEBUG(int, access, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
+WRAP_PATH_DEBUG(int, faccessat, -1, (int dirfd, const char *path, int mode, int flags), (dirfd, path, mode, flags),
+		dirfd, path, R_W_X(mode))
+WRAP_PATH_DEBUG(int, euidaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
+WRAP_PATH_DEBUG(int, eaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
+WRAP_PATH_DEBUG(int, chmod, -1, (const char *path, mode_t mode), (path, mode), AT_FDCWD, path, EPERM)
+WRAP_PATH_DEBUG(int, fchmodat, -1, (int dirfd, const char *path, mode_t mode, int flags),
+		(dirfd, path, mode, flags), dirfd, path, EPERM)
+WRAP_PATH_DEBUG(int, chown, -1, (const char *path, uid_t uid, gid_t gid), (path, uid, gid), AT_FDCWD, path, EPERM)
+WRAP_PATH_DEBUG(int, lchown, -1, (const char *path, uid_t uid, gid_t gid), (path, uid, gid), AT_FDCWD, path, EPERM)
+WRAP_PATH_DEBUG(int, fchownat, -1, (int dirfd, const char *path, uid_t uid, gid_t gid, int flags),
+		(dirfd, path, uid, gid, flags), dirfd, path, EPERM)
+WRAP_PATH_DEBUG(int, utimensat, -1, (int dirfd, const char *path, const struct timespec times[2], int flags),
+		(dirfd, path, times, flags), dirfd, path, TIMES_ERR(times))
+WRAP_PATH_DEBUG(int, utime, -1, (const char *path, const struct utimbuf *times), (path, times), AT_FDCWD, path,
+		TIMES_ERR(times))
+WRAP_PATH_DEBUG(int, utimes, -1, (const char *path, const struct timeval times[2]), (path, times), AT_FDCWD,
+		path, TIMES_ERR(times))
+WRAP_PATH_DEBUG(int, lutimes, -1, (const char *path, const struct timeval times[2]), (path, times), AT_FDCWD,
+		path, TIMES_ERR(times))
+#undef R_W_X
+#undef TIMES_ERR
 WRAP_TRUNCATE(truncate, off_t)
 WRAP_TRUNCATE(truncate64, off64_t)
 
