@@ -8,6 +8,13 @@
  *   bench floor     the same operations on a plain in-process table (open
  *                   addressing hash / array, same copies in and out): the
  *                   floor no emulator can beat
+ *   bench abi       the floor's table behind the bpf() calling convention:
+ *                   the same attr built and passed to a variadic syscall()
+ *                   look-alike that copies it in, checks its tail, copies the
+ *                   key in and the value out (plain memcpy: no fault safety,
+ *                   no fd table, no sharing). What the syscall shape alone
+ *                   costs any emulator of it: the part of emu/floor that no
+ *                   implementation behind LD_PRELOAD can remove
  *
  * Prints one line per row: "row <name> <ns_per_op>" (median of the repeats),
  * plus "mem <name> <value>" lines. tools/bench/run-bench runs all backends
@@ -17,6 +24,8 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,9 +70,13 @@ struct table {
 	char pin[128];
 };
 
+/* syscall(), or the abi backend's look-alike: called through a pointer, so
+ * neither is inlined into the workloads */
+static long (*volatile bpf_entry)(long nr, ...) = syscall;
+
 static long sys_bpf(int cmd, union bpf_attr *a, unsigned int size)
 {
-	return syscall(__NR_bpf, cmd, a, size);
+	return bpf_entry(__NR_bpf, cmd, a, size);
 }
 
 static struct table *sc_create(int type, unsigned int ksz, unsigned int vsz, unsigned int max)
@@ -378,6 +391,144 @@ static const struct backend fl_backend = {
 	"floor", fl_create, fl_destroy, fl_update, fl_lookup, fl_delete, fl_next_key, fl_lookup_batch, fl_share,
 };
 
+/* ---- abi backend: the floor's table behind the bpf() calling convention ---- */
+
+#define ABI_FD0 1000           /* fake fds: never real ones, never closed */
+static struct table *abi_tables[64];
+static int abi_ntables;
+
+/* the last attr byte each command reads (the kernel's CHECK_ATTR) */
+static size_t abi_attr_end(int cmd)
+{
+	switch (cmd) {
+	case BPF_MAP_CREATE: return offsetof(union bpf_attr, max_entries) + 4;
+	case BPF_MAP_DELETE_ELEM: return offsetof(union bpf_attr, key) + 8;
+	case BPF_MAP_GET_NEXT_KEY: return offsetof(union bpf_attr, next_key) + 8;
+	case BPF_MAP_LOOKUP_BATCH: return offsetof(union bpf_attr, batch.flags) + 8;
+	default: return offsetof(union bpf_attr, flags) + 8;
+	}
+}
+
+static long abi_fail(int e)
+{
+	errno = e;
+	return -1;
+}
+
+__attribute__((noinline)) static long abi_syscall(long nr, ...)
+{
+	va_list ap;
+	long arg[6];
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		arg[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr != __NR_bpf)
+		return abi_fail(ENOSYS);
+
+	int cmd = (int)arg[0];
+	const unsigned char *uattr = (const unsigned char *)arg[1];
+	size_t size = (size_t)arg[2];
+	union bpf_attr at;
+	unsigned char key[MAXV], val[MAXV];
+	static const unsigned char zero[4096];
+	if (size > sizeof(at)) {
+		if (size > sizeof(zero))
+			return abi_fail(E2BIG);
+		if (memcmp(uattr + sizeof(at), zero, size - sizeof(at)))
+			return abi_fail(E2BIG);
+		size = sizeof(at);
+	}
+	memset(&at, 0, sizeof(at));
+	memcpy(&at, uattr, size);
+	size_t end = abi_attr_end(cmd);
+	if (size > end && memcmp((const unsigned char *)&at + end, zero, size - end))
+		return abi_fail(EINVAL);
+	if (cmd == BPF_MAP_CREATE) {
+		int i = 0;
+		while (i < abi_ntables && abi_tables[i])
+			i++;
+		if (i == 64)
+			return abi_fail(EMFILE);
+		abi_tables[i] = fl_create((int)at.map_type, at.key_size, at.value_size, at.max_entries);
+		if (i == abi_ntables)
+			abi_ntables++;
+		return ABI_FD0 + i;
+	}
+	__u32 fd = cmd == BPF_MAP_LOOKUP_BATCH ? at.batch.map_fd : at.map_fd;
+	if (fd < ABI_FD0 || fd >= ABI_FD0 + (__u32)abi_ntables || !abi_tables[fd - ABI_FD0])
+		return abi_fail(EBADF);
+	struct table *t = abi_tables[fd - ABI_FD0];
+	if (cmd != BPF_MAP_LOOKUP_BATCH && (at.key || cmd != BPF_MAP_GET_NEXT_KEY))
+		memcpy(key, (const void *)(unsigned long)at.key, t->ksz);
+	switch (cmd) {
+	case BPF_MAP_LOOKUP_ELEM:
+		if (fl_lookup(t, key, val))
+			return -1;
+		memcpy((void *)(unsigned long)at.value, val, t->vsz);
+		return 0;
+	case BPF_MAP_UPDATE_ELEM:
+		memcpy(val, (const void *)(unsigned long)at.value, t->vsz);
+		return fl_update(t, key, val, at.flags);
+	case BPF_MAP_DELETE_ELEM:
+		return fl_delete(t, key) ? abi_fail(ENOENT) : 0;
+	case BPF_MAP_GET_NEXT_KEY:
+		if (fl_next_key(t, at.key ? key : NULL, val))
+			return abi_fail(ENOENT);
+		memcpy((void *)(unsigned long)at.next_key, val, t->ksz);
+		return 0;
+	case BPF_MAP_LOOKUP_BATCH: {
+		/* in/out_batch: the next slot (hash) or index (array) to read */
+		__u64 pos = 0;
+		__u32 n = 0, count = at.batch.count;
+		unsigned char *keys = (unsigned char *)(unsigned long)at.batch.keys;
+		unsigned char *vals = (unsigned char *)(unsigned long)at.batch.values;
+		size_t vo = (t->ksz + 7) & ~7u;
+		if (at.batch.in_batch)
+			memcpy(&pos, (const void *)(unsigned long)at.batch.in_batch, sizeof(pos));
+		__u64 end = t->type == BPF_MAP_TYPE_ARRAY ? t->max : t->nslots;
+		for (; pos < end && n < count; pos++) {
+			if (t->type == BPF_MAP_TYPE_ARRAY) {
+				__u32 i = (__u32)pos;
+				memcpy(keys + (size_t)n * t->ksz, &i, 4);
+				memcpy(vals + (size_t)n * t->vsz, fl_at(t, i), t->vsz);
+			} else {
+				__u32 v = t->slots[pos];
+				if (!v || v == UINT32_MAX)
+					continue;
+				memcpy(keys + (size_t)n * t->ksz, fl_at(t, v - 1), t->ksz);
+				memcpy(vals + (size_t)n * t->vsz, fl_at(t, v - 1) + vo, t->vsz);
+			}
+			n++;
+		}
+		memcpy((void *)(unsigned long)at.batch.out_batch, &pos, sizeof(pos));
+		memcpy((unsigned char *)arg[1] + offsetof(union bpf_attr, batch.count), &n, sizeof(n));
+		return pos >= end ? abi_fail(ENOENT) : 0;
+	}
+	default:
+		return abi_fail(EINVAL);
+	}
+}
+
+static struct table *abi_create(int type, unsigned int ksz, unsigned int vsz, unsigned int max)
+{
+	bpf_entry = abi_syscall;
+	return sc_create(type, ksz, vsz, max);
+}
+
+static void abi_destroy(struct table *t)
+{
+	abi_tables[t->fd - ABI_FD0] = NULL;   /* the floor's mapping stays, as in fl_destroy */
+	free(t);
+}
+
+/* a forked child inherits the tables (shared mappings) and the fake fds */
+static struct table *abi_share(struct table *t) { return t; }
+
+static const struct backend abi_backend = {
+	"abi", abi_create, abi_destroy, sc_update, sc_lookup, sc_delete, sc_next_key, sc_lookup_batch, abi_share,
+};
+
 /* ---- workloads ---- */
 
 static const struct backend *be;
@@ -621,10 +772,11 @@ int main(int argc, char **argv)
 	bool quick = false;
 	const char *pin = "/sys/fs/bpf/bpfemu-bench";
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench syscall|floor [--quick] [--pin PATH]\n");
+		fprintf(stderr, "usage: bench syscall|floor|abi [--quick] [--pin PATH]\n");
 		return 2;
 	}
-	be = !strcmp(argv[1], "floor") ? &fl_backend : !strcmp(argv[1], "syscall") ? &sc_backend : NULL;
+	be = !strcmp(argv[1], "floor") ? &fl_backend : !strcmp(argv[1], "syscall") ? &sc_backend
+	   : !strcmp(argv[1], "abi") ? &abi_backend : NULL;
 	if (!be) {
 		fprintf(stderr, "bench: unknown backend %s\n", argv[1]);
 		return 2;
