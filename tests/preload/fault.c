@@ -81,6 +81,45 @@ int main(void)
 	CHECK(bpf(BPF_MAP_LOOKUP_ELEM, (union bpf_attr *)hole, sizeof(a)) == -1 && errno == EFAULT,
 	      "unmapped attr: EFAULT");
 
+	/* every length through the fault-safe copy (32-, 8-, 4-, 2- and 1-byte
+	 * steps): a value ending exactly at an unmapped page is copied whole and
+	 * right, one byte further is EFAULT and writes nothing past the page */
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(two != MAP_FAILED && munmap(two + 4096, 4096) == 0, "a page followed by a hole");
+	for (unsigned int len = 1; len <= 75; len++) {
+		union bpf_attr c;
+		unsigned char want[75];
+		memset(&c, 0, sizeof(c));
+		c.map_type = BPF_MAP_TYPE_ARRAY;
+		c.key_size = 4;
+		c.value_size = len;
+		c.max_entries = 1;
+		int afd = (int)bpf(BPF_MAP_CREATE, &c, sizeof(c));
+		CHECK(afd >= 0, "array with %u-byte values", len);
+		__u32 zero = 0;
+		char *end = two + 4096 - len;
+		for (unsigned int i = 0; i < len; i++)
+			want[i] = end[i] = (unsigned char)(i * 7 + len);
+		memset(&c, 0, sizeof(c));
+		c.map_fd = (__u32)afd;
+		c.key = (unsigned long)&zero;
+		c.value = (unsigned long)end;
+		CHECK(bpf(BPF_MAP_UPDATE_ELEM, &c, sizeof(c)) == 0, "len %u: update from the page's last bytes", len);
+		memset(end, 0, len);
+		CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &c, sizeof(c)) == 0 && !memcmp(end, want, len),
+		      "len %u: lookup into the page's last bytes gives the value back", len);
+		c.value = (unsigned long)(end + 1);
+		memset(two + 4096 - len - 1, 0xee, len + 1);
+		errno = 0;
+		CHECK(bpf(BPF_MAP_UPDATE_ELEM, &c, sizeof(c)) == -1 && errno == EFAULT, "len %u: update across the hole: EFAULT", len);
+		errno = 0;
+		CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &c, sizeof(c)) == -1 && errno == EFAULT, "len %u: lookup across the hole: EFAULT", len);
+		c.value = (unsigned long)end;
+		CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &c, sizeof(c)) == 0 && !memcmp(end, want, len),
+		      "len %u: the failed update changed nothing", len);
+		close(afd);
+	}
+
 	/* the program's own handler: installed, read back, and called for its fault */
 	struct sigaction sa, old;
 	memset(&sa, 0, sizeof(sa));
