@@ -101,8 +101,7 @@ static __u64 bloom_hash(const void *value, __u32 len, __u64 seed)
 		p += 8;
 		len -= 8;
 	}
-	__u64 w = 0;
-	memcpy(&w, p, len);
+	__u64 w = emu_load_tail(p, len);
 	h = (h ^ (w * 0xbf58476d1ce4e5b9ull) ^ len) * 0x94d049bb133111ebull;
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ull;

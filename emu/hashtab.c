@@ -202,29 +202,7 @@ static __u32 hash_key(const void *key, __u32 len, __u64 seed)
 		p += 8;
 		len -= 8;
 	}
-	/* the last 0-7 bytes, little-endian, as memcpy into a zeroed word would
-	 * give, but built from loads: storing them into a word and loading it
-	 * back stalls (no store-to-load forwarding from several stores) */
-	__u64 w = 0;
-	unsigned int shift = 0, tail = len;
-	if (tail >= 4) {
-		__u32 x;
-		memcpy(&x, p, 4);
-		w = x;
-		p += 4;
-		tail -= 4;
-		shift = 32;
-	}
-	if (tail >= 2) {
-		__u16 x;
-		memcpy(&x, p, 2);
-		w |= (__u64)x << shift;
-		p += 2;
-		tail -= 2;
-		shift += 16;
-	}
-	if (tail)
-		w |= (__u64)*p << shift;
+	__u64 w = emu_load_tail(p, len);
 	h = (h ^ (w * 0xbf58476d1ce4e5b9ull) ^ len) * 0x94d049bb133111ebull;
 	h ^= h >> 32;
 	h *= 0xd6e8feb86659fd93ull;

@@ -4,6 +4,7 @@
 #define BPFEMU_MAP_H
 
 #include <errno.h>
+#include <string.h>
 
 #include "obj.h"
 
@@ -133,6 +134,34 @@ extern const struct emu_map_ops struct_ops_map_ops;
 extern const struct emu_map_ops arena_map_ops;
 
 /* array_map_get_next_key over [0, max): a missing or out-of-range key gives 0 */
+/* The last len (< 8) bytes at p as a little-endian word, as memcpy into a
+ * zeroed word would give, but built from loads: storing bytes into a word and
+ * loading it back stalls (no store-to-load forwarding from several stores). */
+static inline __u64 emu_load_tail(const unsigned char *p, unsigned int len)
+{
+	__u64 w = 0;
+	unsigned int shift = 0;
+	if (len >= 4) {
+		__u32 x;
+		memcpy(&x, p, 4);
+		w = x;
+		p += 4;
+		len -= 4;
+		shift = 32;
+	}
+	if (len >= 2) {
+		__u16 x;
+		memcpy(&x, p, 2);
+		w |= (__u64)x << shift;
+		p += 2;
+		len -= 2;
+		shift += 16;
+	}
+	if (len)
+		w |= (__u64)*p << shift;
+	return w;
+}
+
 static inline int emu_array_next_key(__u32 max, const void *key, void *next)
 {
 	__u32 index = 0xffffffffu, n;
