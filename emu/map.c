@@ -347,16 +347,24 @@ int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch
 		have_prev = true;
 	}
 	err = 0;
+	/* the token: the last key get_next_key gave, where it lies (in keys, not
+	 * copied per element; into prev_buf before its slot is written again) */
+	const char *prev = have_prev ? prev_buf : NULL;
+	int (*next_key)(struct emu_obj *, const void *, void *) = map->ops->get_next_key;
+	int (*lookup)(struct emu_obj *, const void *, void *, __u64) = map->ops->lookup;
 	while (cp + n < b->count) {
 		char *key = keys + (size_t)n * ks;
-		err = map->ops->get_next_key(map, have_prev ? prev_buf : NULL, key);
+		if (prev == key) {       /* a skipped element's slot is reused */
+			memcpy(prev_buf, key, ks);
+			prev = prev_buf;
+		}
+		err = next_key(map, prev, key);
 		if (err)
 			break;
-		err = map->ops->lookup(map, key, vals + (size_t)n * vs, b->elem_flags);
+		err = lookup(map, key, vals + (size_t)n * vs, b->elem_flags);
 		if (err && err != -ENOENT)
 			goto out;
-		memcpy(prev_buf, key, ks);     /* the token: the last key get_next_key gave */
-		have_prev = true;
+		prev = key;
 		if (err == -ENOENT) {
 			err = 0;
 			continue;      /* gone since get_next_key: skipped, as the kernel does */
@@ -367,6 +375,8 @@ int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch
 				err = -EFAULT;
 				goto out;
 			}
+			memcpy(prev_buf, prev, ks);
+			prev = prev_buf;
 			cp += n;
 			n = 0;
 		}
@@ -377,7 +387,7 @@ int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch
 		goto out;
 	}
 	cp += n;
-	if (put_count(b, cp) || (cp && emu_copy_to_user(b->out_batch, prev_buf, ks)))
+	if (put_count(b, cp) || (cp && emu_copy_to_user(b->out_batch, prev, ks)))
 		err = -EFAULT;
 out:
 	free(prev_buf);
