@@ -533,11 +533,11 @@ static struct insn_use insn_use(const struct bpf_insn *insns, __u32 i)
 			u.writes = 1;
 			u.clobbers = 0x3e;
 			if (in->src_reg == BPF_PSEUDO_CALL) {
-				u.succ[1] = (int)i + in->imm + 1;
+				u.succ[1] = (int)((__u32)i + (__u32)in->imm + 1u);   /* wraps: out of range is skipped */
 				u.nsucc = 2;
 			}
 		} else if (op == BPF_JA) {
-			u.succ[0] = (int)i + (cls == BPF_JMP32 ? in->imm : in->off) + 1;
+			u.succ[0] = (int)((__u32)i + (__u32)(cls == BPF_JMP32 ? in->imm : in->off) + 1u);
 		} else if (op == BPF_JCOND) {   /* may_goto: no registers */
 			u.succ[1] = (int)i + in->off + 1;
 			u.nsucc = 2;
