@@ -12,6 +12,10 @@
  *   'g' allowed, GPL-compatible license only       'p' "not allowed in probe"
  *   's' "might sleep in a non-sleepable prog"
  * Answers depend on the probing process's capabilities (root: all of them).
+ *
+ * emu_absent_prog_types[] are the program types below 40 that kernel does not
+ * have: their load fails with EINVAL and an empty log after the instructions
+ * are copied (a type that only needs an expected_attach_type fails before).
  */
 #ifndef BPFEMU_HELPERS_H
 #define BPFEMU_HELPERS_H
@@ -386,5 +390,7 @@ static const struct emu_helper_row emu_helper_rows[] = {
 	  "--yyyyy-yyyyyy------sy---yy-yyg-y---yg---gggg--gggy-yyy--------s"
 	  "--yyyyyyyyyy----yyyy" },
 };
+
+static const __u32 emu_absent_prog_types[] = { 20, 33, 34, 35, 36, 37, 38, 39 };
 
 #endif

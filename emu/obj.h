@@ -87,7 +87,7 @@ struct emu_prog_desc {
 	__u8 tag[8];
 	__u64 load_time;               /* ns since boot, like the kernel's */
 	__u32 created_by_uid;
-	__u32 pad;
+	__u32 verified_insns;          /* the verifier's processed count (0: older object) */
 	__u32 map_ids[64];             /* maps used by the program (info.map_ids) */
 	__u32 btf_id;                  /* prog_btf_fd's BTF when func_info/line_info came with it */
 	__u32 nr_func_info;

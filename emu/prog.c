@@ -2,12 +2,17 @@
 /*
  * emu/prog.c: BPF_PROG_LOAD.
  *
- * Programs are not run yet. A load is accepted when the program is
- * structurally what the verifier's first passes accept (known opcode classes,
- * registers in range, ld_imm64 pairs, jumps inside the program, ending in exit
- * or a jump, map references resolving to map fds); everything else gets
- * EINVAL with a verifier-style message in log_buf. The object is a real file
- * like a map, so its fd reads as anon_inode:bpf-prog and closes normally.
+ * Programs are not run yet. A load is accepted when the program passes what
+ * this file mirrors of Linux 6.18's verifier, in the kernel's order: kfunc
+ * calls, jumps inside their subprogram and subprograms ending in exit or a
+ * jump (check_subprogs), func_info/line_info, then instruction by
+ * instruction ld_imm64 pairs, map fds and the opcode table
+ * (resolve_pseudo_ldimm64), reachability (check_cfg), the per-type rules of
+ * check_attach_btf_id, and a path-insensitive walk for registers and helper
+ * calls (do_check). A rejection gets the kernel's errno and error line in
+ * log_buf, and with any log level the kernel's statistics line. The object
+ * is a real file like a map, so its fd reads as anon_inode:bpf-prog and
+ * closes normally.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -48,24 +53,84 @@ static void vlog(struct vlog *l, const char *fmt, ...)
 
 static bool is_ldimm64(const struct bpf_insn *i) { return i->code == (BPF_LD | BPF_IMM | BPF_DW); }
 
-/* The structural part of the verifier: 0 or -errno with a message in the log. */
-static int check_insns(struct bpf_insn *insns, __u32 cnt, __u32 prog_type, struct vlog *log, __u32 *map_ids,
-		       __u32 *nr_maps)
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0          /* may_goto (JMP class, Linux 6.9) */
+#endif
+#ifndef BPF_MEMSX
+#define BPF_MEMSX 0x80          /* sign-extending loads (LDX class, Linux 6.6) */
+#endif
+
+/*
+ * The opcodes the verifier knows, as Linux 6.18's bpf_opcode_in_insntable()
+ * (checked against that kernel for all 256 codes), from the instruction set:
+ *   ALU, ALU64  ADD SUB MUL DIV OR AND LSH RSH MOD XOR MOV ARSH with K or X
+ *               (DIV/MOD cover SDIV/SMOD, MOV covers MOVSX: they differ in off),
+ *               NEG with K only, END: ALU to_le (K) / to_be (X), ALU64 bswap (K)
+ *   JMP         JA (K), the eleven conditional jumps with K or X, CALL, EXIT
+ *               and JCOND (may_goto), K only
+ *   JMP32       JA (K: gotol, offset in imm) and the conditional jumps
+ *   LD          IMM|DW (ld_imm64), ABS and IND of sizes W, H, B
+ *   LDX         MEM of every size, MEMSX of W, H, B
+ *   ST          MEM of every size
+ *   STX         MEM and ATOMIC of every size
+ */
+static bool opcode_known(__u8 code)
+{
+	__u8 cls = BPF_CLASS(code), op = BPF_OP(code), mode = BPF_MODE(code);
+	bool k = BPF_SRC(code) == BPF_K;
+
+	switch (cls) {
+	case BPF_ALU: case BPF_ALU64:
+		if (op == BPF_NEG)
+			return k;
+		if (op == BPF_END)
+			return cls == BPF_ALU || k;
+		return op <= BPF_ARSH;
+	case BPF_JMP: case BPF_JMP32:
+		if (op == BPF_JA)
+			return k;
+		if (op == BPF_CALL || op == BPF_EXIT || op == BPF_JCOND)
+			return cls == BPF_JMP && k;
+		return op <= BPF_JSLE;
+	case BPF_LD:
+		return code == (BPF_LD | BPF_IMM | BPF_DW) ||
+		       ((mode == BPF_ABS || mode == BPF_IND) && BPF_SIZE(code) != BPF_DW);
+	case BPF_LDX:
+		return mode == BPF_MEM || (mode == BPF_MEMSX && BPF_SIZE(code) != BPF_DW);
+	case BPF_ST:
+		return mode == BPF_MEM;
+	default:   /* BPF_STX */
+		return mode == BPF_MEM || mode == BPF_ATOMIC;
+	}
+}
+
+/*
+ * resolve_pseudo_ldimm64()'s pass, instruction by instruction: reserved LDX
+ * fields, ld_imm64 pairs and their pseudo sources, map fds (collected as the
+ * program's used maps), then the opcode table. 0 or -errno with the
+ * kernel's message in the log.
+ */
+static int check_insns(const struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u32 *map_ids, __u32 *nr_maps)
 {
 	for (__u32 i = 0; i < cnt; i++) {
-		struct bpf_insn *in = &insns[i];
-		__u8 cls = BPF_CLASS(in->code);
+		const struct bpf_insn *in = &insns[i];
 
-		if (in->dst_reg > 10 || in->src_reg > 10) {
-			if (!(is_ldimm64(in) && in->src_reg <= BPF_PSEUDO_MAP_IDX_VALUE)) {
-				vlog(log, "R%d is invalid\n", in->dst_reg > 10 ? in->dst_reg : in->src_reg);
-				return -EINVAL;
-			}
+		if (BPF_CLASS(in->code) == BPF_LDX &&
+		    ((BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX) || in->imm)) {
+			vlog(log, "BPF_LDX uses reserved fields\n");
+			return -EINVAL;
 		}
 		if (is_ldimm64(in)) {
 			if (i + 1 >= cnt || insns[i + 1].code || insns[i + 1].dst_reg || insns[i + 1].src_reg ||
 			    insns[i + 1].off) {
 				vlog(log, "invalid bpf_ld_imm64 insn\n");
+				return -EINVAL;
+			}
+			/* 0 plain, BTF_ID, FUNC, MAP_IDX, MAP_IDX_VALUE: not resolved here;
+			 * MAP_FD and MAP_IDX take no second immediate */
+			if (in->src_reg > BPF_PSEUDO_MAP_IDX_VALUE ||
+			    ((in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_IDX) && insns[i + 1].imm)) {
+				vlog(log, "unrecognized bpf_ld_imm64 insn\n");
 				return -EINVAL;
 			}
 			if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE) {
@@ -74,12 +139,6 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, __u32 prog_type, struc
 				if (err) {
 					vlog(log, "fd %d is not pointing to valid bpf_map\n", in->imm);
 					return err;
-				}
-				if (map->hdr->map.map_type == BPF_MAP_TYPE_PROG_ARRAY &&
-				    emu_prog_array_claim(map, prog_type)) {
-					/* bpf_check_tail_call(): EINVAL, no verifier message */
-					emu_obj_put(map);
-					return -EINVAL;
 				}
 				__u32 k = 0;
 				while (k < *nr_maps && map_ids[k] != map->hdr->id)
@@ -91,37 +150,37 @@ static int check_insns(struct bpf_insn *insns, __u32 cnt, __u32 prog_type, struc
 			i++;
 			continue;
 		}
-		switch (cls) {
-		case BPF_LD:
-			if (BPF_MODE(in->code) != BPF_ABS && BPF_MODE(in->code) != BPF_IND) {
-				vlog(log, "unknown opcode %02x\n", in->code);
-				return -EINVAL;
-			}
-			break;
-		case BPF_LDX: case BPF_ST: case BPF_STX: case BPF_ALU: case BPF_ALU64:
-			break;
-		case BPF_JMP: case BPF_JMP32: {
-			__u8 op = BPF_OP(in->code);
-			if (op == BPF_EXIT || op == BPF_CALL)
-				break;
-			if (op > BPF_JSLE) {
-				vlog(log, "unknown opcode %02x\n", in->code);
-				return -EINVAL;
-			}
-			long long off = (cls == BPF_JMP32 || op != BPF_JA) ? in->off : in->off;
-			long long t = (long long)i + off + 1;
-			if (t < 0 || t >= cnt) {
-				vlog(log, "jump out of range from insn %u to %lld\n", i, t);
-				return -EINVAL;
-			}
-			break;
-		}
+		if (!opcode_known(in->code)) {
+			vlog(log, "unknown opcode %02x\n", in->code);
+			return -EINVAL;
 		}
 	}
-	__u8 last = insns[cnt - 1].code;
-	if (last != (BPF_JMP | BPF_EXIT) && last != (BPF_JMP | BPF_JA) && last != (BPF_JMP32 | BPF_JA)) {
-		vlog(log, "last insn is not an exit or jmp\n");
-		return -EINVAL;
+	return 0;
+}
+
+/*
+ * After a successful verification (bpf_check_tail_call() at the end of the
+ * load): a PROG_ARRAY the program uses belongs to the first program type
+ * that used it. EINVAL without a verifier message, and a load that failed
+ * earlier claims nothing.
+ */
+static int claim_prog_arrays(const struct bpf_insn *insns, __u32 cnt, __u32 prog_type)
+{
+	for (__u32 i = 0; i + 1 < cnt; i++) {
+		if (!is_ldimm64(&insns[i]))
+			continue;
+		if (insns[i].src_reg == BPF_PSEUDO_MAP_FD || insns[i].src_reg == BPF_PSEUDO_MAP_VALUE) {
+			struct emu_obj *map;
+			int acc, err = emu_fd_get(insns[i].imm, EMU_KIND_MAP, &map, &acc);
+			if (err)
+				return err;
+			if (map->hdr->map.map_type == BPF_MAP_TYPE_PROG_ARRAY)
+				err = emu_prog_array_claim(map, prog_type);
+			emu_obj_put(map);
+			if (err)
+				return err;
+		}
+		i++;
 	}
 	return 0;
 }
@@ -207,6 +266,38 @@ static __u32 subprogs(const struct bpf_insn *insns, __u32 cnt, __u32 *starts, __
 		n++;
 	}
 	return n;
+}
+
+/*
+ * check_subprogs(): every jump lands inside its own subprogram (JMP32|JA,
+ * gotol, takes its offset from imm) and every subprogram ends in exit or an
+ * unconditional jump. The opcode is not looked at yet: a jump with an
+ * unknown op still gets "jump out of range".
+ */
+static int check_jumps(const struct bpf_insn *insns, __u32 cnt, struct vlog *log)
+{
+	__u32 starts[257], nsub = subprogs(insns, cnt, starts, 256), sub = 0;
+	starts[nsub] = cnt;
+	for (__u32 i = 0; i < cnt; i++) {
+		const struct bpf_insn *in = &insns[i];
+		__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		while (i >= starts[sub + 1])
+			sub++;
+		if ((cls == BPF_JMP || cls == BPF_JMP32) && op != BPF_EXIT && op != BPF_CALL) {
+			/* the kernel's int arithmetic, wrapping */
+			int t = (int)((__u32)i + (__u32)(in->code == (BPF_JMP32 | BPF_JA) ? in->imm : in->off) + 1u);
+			if (t < (int)starts[sub] || t >= (int)starts[sub + 1]) {
+				vlog(log, "jump out of range from insn %u to %d\n", i, t);
+				return -EINVAL;
+			}
+		}
+		if (i == starts[sub + 1] - 1 && in->code != (BPF_JMP | BPF_EXIT) && in->code != (BPF_JMP | BPF_JA) &&
+		    in->code != (BPF_JMP32 | BPF_JA)) {
+			vlog(log, "last insn is not an exit or jmp\n");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* bpf_check_uarg_tail_zero() on one user record */
@@ -442,11 +533,14 @@ static struct insn_use insn_use(const struct bpf_insn *insns, __u32 i)
 			u.writes = 1;
 			u.clobbers = 0x3e;
 			if (in->src_reg == BPF_PSEUDO_CALL) {
-				u.succ[1] = (int)i + in->imm + 1;
+				u.succ[1] = (int)((__u32)i + (__u32)in->imm + 1u);   /* wraps: out of range is skipped */
 				u.nsucc = 2;
 			}
 		} else if (op == BPF_JA) {
-			u.succ[0] = (int)i + (cls == BPF_JMP32 ? in->imm : in->off) + 1;
+			u.succ[0] = (int)((__u32)i + (__u32)(cls == BPF_JMP32 ? in->imm : in->off) + 1u);
+		} else if (op == BPF_JCOND) {   /* may_goto: no registers */
+			u.succ[1] = (int)i + in->off + 1;
+			u.nsucc = 2;
 		} else {
 			u.reads = dst | (x ? src : 0);
 			u.succ[1] = (int)i + in->off + 1;
@@ -553,16 +647,15 @@ static int check_kfunc_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, 
 }
 
 /*
- * check_cfg() and the register part of do_check(), path-insensitively: an
- * instruction no path reaches is "unreachable insn", and a register that no
- * path initializes before an instruction reads it is "!read_ok". Both are
- * errors the kernel finds on every path, so nothing the kernel accepts is
- * rejected here (the kernel may still reject more).
+ * check_cfg(), path-insensitively: which registers some path has set before
+ * each instruction (init[i], bit 15: the instruction is reached at all), and
+ * "unreachable insn" for the first instruction no path reaches. The caller
+ * frees *initp (also on error).
  */
-static int check_flow(const struct bpf_insn *insns, __u32 cnt, const struct prog_ctx *pc, struct vlog *log)
+static int check_reach(const struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u16 **initp)
 {
 	__u16 *init = calloc(cnt, sizeof(*init));   /* registers some path has set; 0 = unreached */
-	int err = 0;
+	*initp = init;
 	if (!init)
 		return -ENOMEM;
 	init[0] = 1u << 15 | 1u << 1 | 1u << 10;     /* bit 15: reached; R1 = ctx, R10 = frame */
@@ -582,38 +675,65 @@ static int check_flow(const struct bpf_insn *insns, __u32 cnt, const struct prog
 					changed = true;
 				}
 			}
-			if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW))
+			if (is_ldimm64(&insns[i]))
 				i++;
 		}
 	}
 	for (__u32 i = 0; i < cnt; i++) {
 		if (!init[i]) {
 			vlog(log, "unreachable insn %u\n", i);
-			err = -EINVAL;
-			break;
+			return -EINVAL;
 		}
 		if (is_ldimm64(&insns[i]))
 			i++;
 	}
-	for (__u32 i = 0; i < cnt && !err; i++) {
-		bool wide = insns[i].code == (BPF_LD | BPF_IMM | BPF_DW);
-		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0) {
-			err = check_helper_call(&insns[i], pc, log);
+	return 0;
+}
+
+/*
+ * The register part of do_check(), path-insensitively and in instruction
+ * order: register numbers past R10, the helper checks of a call, and a
+ * register that no path initializes before an instruction reads it is
+ * "!read_ok" (the operand the kernel checks first is named: the source, R6
+ * of a packet load). Those are errors the kernel finds on every path, so
+ * nothing it accepts is rejected here (it may reject more). *processed is
+ * the kernel's count for straight-line code: the instructions up to and
+ * including the failing one (all of them when none fails), ld_imm64 once.
+ */
+static int check_walk(const struct bpf_insn *insns, __u32 cnt, const __u16 *init, const struct prog_ctx *pc,
+		      struct vlog *log, __u32 *processed)
+{
+	*processed = 0;
+	for (__u32 i = 0; i < cnt; i++) {
+		const struct bpf_insn *in = &insns[i];
+		bool wide = is_ldimm64(in);
+		int err = 0;
+
+		++*processed;
+		if (in->src_reg > 10 && !wide) {
+			vlog(log, "R%d is invalid\n", in->src_reg);
+			return -EINVAL;
+		}
+		if (in->dst_reg > 10) {
+			vlog(log, "R%d is invalid\n", in->dst_reg);
+			return -EINVAL;
+		}
+		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0) {
+			err = check_helper_call(in, pc, log);
 			if (err)
-				break;
+				return err;
 		}
 		__u16 missing = insn_use(insns, i).reads & (__u16)~init[i];
-		for (int r = 0; r <= 10 && missing; r++)
-			if (missing & (1u << r)) {
-				vlog(log, "%u: R%d !read_ok\n", i, r);
-				err = -EACCES;
-				break;
-			}
+		if (missing) {
+			int r = BPF_CLASS(in->code) == BPF_LD && (missing & 1u << 6) ? 6
+				: (missing & 1u << in->src_reg) ? in->src_reg : __builtin_ctz(missing);
+			vlog(log, "R%d !read_ok\n", r);
+			return -EACCES;
+		}
 		if (wide)
 			i++;
 	}
-	free(init);
-	return err;
+	return 0;
 }
 
 /* The kernel's prog tag (Linux 6.18, bpf_prog_calc_tag): the first 8 bytes
@@ -705,6 +825,71 @@ static int log_check(const struct emu_prog_spec *s)
 	return 0;
 }
 
+/* A type this kernel's bpf_prog_load() finds (emu/helpers.h lists the ones Linux 6.18 lacks here). */
+static bool prog_type_known(__u32 type)
+{
+	if (type == BPF_PROG_TYPE_UNSPEC || type > BPF_PROG_TYPE_SYSCALL)
+		return false;
+	for (size_t k = 0; k < ARRAY_SIZE(emu_absent_prog_types); k++)
+		if (emu_absent_prog_types[k] == type)
+			return false;
+	return true;
+}
+
+/* can_be_sleepable(): fentry/fexit/fmod_ret and iter tracing, lsm, kprobe (uprobes), struct_ops */
+static bool can_sleep(__u32 type, __u32 attach_type)
+{
+	if (type == BPF_PROG_TYPE_TRACING)
+		return attach_type == BPF_TRACE_FENTRY || attach_type == BPF_TRACE_FEXIT ||
+		       attach_type == BPF_MODIFY_RETURN || attach_type == BPF_TRACE_ITER;
+	return type == BPF_PROG_TYPE_LSM || type == BPF_PROG_TYPE_KPROBE || type == BPF_PROG_TYPE_STRUCT_OPS;
+}
+
+/*
+ * check_attach_btf_id(), after check_cfg() and before the main walk: syscall
+ * programs must be sleepable, only some types may be, struct_ops programs
+ * need a GPL-compatible license and a struct_ops type (bpfemu emulates none:
+ * ENOTSUPP, as a kernel without that struct), tracing programs a BTF id.
+ * Not checked: the BTF id itself against vmlinux BTF (bpfemu has none), and
+ * tracing fentry/fexit/fmod_ret, ext and lsm loads, which Linux 6.18 under
+ * lockdown=integrity refuses with EPERM before this.
+ */
+static int check_attach(const struct emu_prog_spec *s, bool gpl, struct vlog *log)
+{
+	__u32 type = s->prog_type, eat = s->expected_attach_type;
+	bool sleepable = s->prog_flags & BPF_F_SLEEPABLE;
+
+	if (type == BPF_PROG_TYPE_SYSCALL) {
+		if (!sleepable) {
+			vlog(log, "Syscall programs can only be sleepable\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (sleepable && !can_sleep(type, eat)) {
+		vlog(log, "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable\n");
+		return -EINVAL;
+	}
+	if (type == BPF_PROG_TYPE_STRUCT_OPS) {
+		if (!gpl) {
+			vlog(log, "struct ops programs must have a GPL compatible license\n");
+			return -EINVAL;
+		}
+		if (s->attach_btf_id) {
+			EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: struct_ops: no struct_ops type is emulated (btf id %u): ENOTSUPP",
+				s->attach_btf_id);
+			vlog(log, "attach_btf_id %u is not a supported struct\n", s->attach_btf_id);
+		}
+		return -ENOTSUPP;
+	}
+	if (type == BPF_PROG_TYPE_TRACING && !s->attach_btf_id && eat != BPF_TRACE_FENTRY && eat != BPF_TRACE_FEXIT &&
+	    eat != BPF_MODIFY_RETURN) {
+		vlog(log, "Tracing programs must provide btf_id\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int emu_prog_load(const struct emu_prog_spec *s)
 {
 	struct btf_info_out bi = { 0 };
@@ -715,14 +900,11 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		return -EINVAL;
 	if (s->insn_cnt == 0 || s->insn_cnt > BPF_COMPLEXITY_LIMIT_INSNS)
 		return -E2BIG;
-	if (s->prog_type == BPF_PROG_TYPE_UNSPEC || s->prog_type > BPF_PROG_TYPE_SYSCALL) {
-		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: unknown program type %u: EINVAL", s->prog_type);
+	/* bpf_prog_load_check_attach(): only these types name a BTF type to attach to */
+	if (s->attach_btf_id && (s->attach_btf_id > BTF_MAX_TYPE ||
+				 (s->prog_type != BPF_PROG_TYPE_TRACING && s->prog_type != BPF_PROG_TYPE_LSM &&
+				  s->prog_type != BPF_PROG_TYPE_STRUCT_OPS && s->prog_type != BPF_PROG_TYPE_EXT)))
 		return -EINVAL;
-	}
-	if (s->ifindex) {
-		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: device offload is not possible: EINVAL");
-		return -EINVAL;
-	}
 	size_t bytes = (size_t)s->insn_cnt * sizeof(struct bpf_insn);
 	struct bpf_insn *insns = malloc(bytes);
 	if (!insns)
@@ -737,6 +919,17 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	}
 	if (n < 0)
 		license[sizeof(license) - 1] = '\0';
+	/* after the copies, as bpf_prog_load(): device binding, then find_prog_type() */
+	if (s->ifindex) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: device offload is not possible: EINVAL");
+		err = -EINVAL;
+		goto out_insns;
+	}
+	if (!prog_type_known(s->prog_type)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: program type %u is not one Linux 6.18 has here: EINVAL", s->prog_type);
+		err = -EINVAL;
+		goto out_insns;
+	}
 	bool gpl = !strcmp(license, "GPL") || !strcmp(license, "GPL v2") || !strcmp(license, "GPL and additional rights") ||
 		   !strcmp(license, "Dual BSD/GPL") || !strcmp(license, "Dual MIT/GPL") || !strcmp(license, "Dual MPL/GPL");
 	char name[EMU_OBJ_NAME_LEN];
@@ -755,16 +948,28 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	__u32 map_ids[64], nr_maps = 0;
 	struct prog_ctx pc = { .prog_type = s->prog_type, .expected_attach_type = s->expected_attach_type,
 			       .prog_flags = s->prog_flags, .gpl = gpl };
+	__u16 *init = NULL;
+	__u32 processed = 0;   /* before the main walk: 0 */
 	err = check_kfunc_calls(insns, s->insn_cnt, gpl, &log);
 	if (!err)
-		err = check_insns(insns, s->insn_cnt, s->prog_type, &log, map_ids, &nr_maps);
+		err = check_jumps(insns, s->insn_cnt, &log);
 	if (!err)
 		err = check_btf_info(s, insns, &log, &bi);
 	if (!err)
-		err = check_flow(insns, s->insn_cnt, &pc, &log);
-	if (!err && s->log_level)
+		err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps);
+	if (!err)
+		err = check_reach(insns, s->insn_cnt, &log, &init);
+	if (!err)
+		err = check_attach(s, gpl, &log);
+	if (!err)
+		err = check_walk(insns, s->insn_cnt, init, &pc, &log, &processed);
+	free(init);
+	/* print_verification_stats(): on every answer of the verifier proper */
+	if (s->log_level)
 		vlog(&log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
-		     s->insn_cnt, BPF_COMPLEXITY_LIMIT_INSNS);
+		     processed, BPF_COMPLEXITY_LIMIT_INSNS);
+	if (!err)
+		err = claim_prog_arrays(insns, s->insn_cnt, s->prog_type);
 	if (log.buf && log.len) {
 		int cerr = emu_copy_to_user(log.ubuf, log.buf, log.len + 1);
 		if (cerr && !err)
@@ -794,6 +999,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->gpl_compatible = gpl;
 	p->load_time = emu_ktime_boot_ns();
 	p->created_by_uid = (__u32)getuid();
+	p->verified_insns = processed;
 	p->nr_map_ids = nr_maps;
 	memcpy(p->map_ids, map_ids, nr_maps * sizeof(__u32));
 	prog_tag(insns, s->insn_cnt, p->tag);
@@ -880,7 +1086,7 @@ int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *
 	info->nr_map_ids = p->nr_map_ids;
 	memcpy(info->name, prog->hdr->name, sizeof(info->name));
 	info->gpl_compatible = p->gpl_compatible;
-	info->verified_insns = p->insn_cnt;          /* straight-line: what the verifier processed */
+	info->verified_insns = p->verified_insns ? p->verified_insns : p->insn_cnt;   /* 0: an object of an older bpfemu */
 	info->func_info_rec_size = sizeof(struct bpf_func_info);
 	info->line_info_rec_size = sizeof(struct bpf_line_info);
 	info->jited_line_info_rec_size = sizeof(__u64);

@@ -19,6 +19,14 @@
  *   's' "helper call might sleep in a non-sleepable prog"
  *   'y' anything else (loaded, or an argument check failed: the helper exists)
  * The helper names come from the verifier's own "(85) call NAME#ID" lines.
+ *
+ * It also lists the program types up to MAX_TYPE this kernel does not have
+ * (emu_absent_prog_types[]): those whose load of "r0 = 0; exit" fails with
+ * EINVAL and an empty level-1 log although the same load with insns = NULL
+ * gets as far as copying the instructions (EFAULT). bpf_prog_load() copies
+ * the instructions before it looks the type up, and answers a type that
+ * merely needs an expected_attach_type (cgroup_sock_addr, netfilter ...)
+ * before the copy, so those are not listed.
  * Not a build step: the build never runs this program.
  */
 #define _GNU_SOURCE
@@ -76,6 +84,20 @@ static int load(unsigned int type, int id, const char *license, int level)
 	return 0;
 }
 
+/* A type bpf_prog_load() does not know: see the header comment. */
+static bool type_absent(unsigned int type)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = type;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"GPL";
+	if (syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a)) >= 0 || errno != EFAULT)
+		return false;
+	attach_type = 0;
+	return load(type, -1, "GPL", 1) == -EINVAL && logbuf[0] == '\0';
+}
+
 static char *names[MAX_ID];
 
 static void take_name(int id)
@@ -99,6 +121,7 @@ int main(void)
 	struct utsname u;
 	int max_id = -1;
 	bool probed[NR_ROWS] = { false };
+	bool absent[MAX_TYPE] = { false };
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "gen-helpers: run as root, on the kernel to mirror\n");
@@ -114,6 +137,8 @@ int main(void)
 		fprintf(stderr, "gen-helpers: no id up to %d is invalid\n", MAX_ID);
 		return 1;
 	}
+	for (unsigned int t = 1; t < MAX_TYPE; t++)
+		absent[t] = type_absent(t);
 	for (unsigned int r = 1; r < NR_ROWS; r++) {
 		unsigned int t = r < MAX_TYPE ? r : extra[r - MAX_TYPE][0];
 		attach_type = r < MAX_TYPE ? 0 : extra[r - MAX_TYPE][1];
@@ -154,7 +179,10 @@ int main(void)
 	printf(" *   '-' \"program of this type cannot use helper\"   'y' allowed\n");
 	printf(" *   'g' allowed, GPL-compatible license only       'p' \"not allowed in probe\"\n");
 	printf(" *   's' \"might sleep in a non-sleepable prog\"\n");
-	printf(" * Answers depend on the probing process's capabilities (root: all of them).\n */\n");
+	printf(" * Answers depend on the probing process's capabilities (root: all of them).\n *\n");
+	printf(" * emu_absent_prog_types[] are the program types below %d that kernel does not\n", MAX_TYPE);
+	printf(" * have: their load fails with EINVAL and an empty log after the instructions\n");
+	printf(" * are copied (a type that only needs an expected_attach_type fails before).\n */\n");
 	printf("#ifndef BPFEMU_HELPERS_H\n#define BPFEMU_HELPERS_H\n\n");
 	printf("#define EMU_BPF_FUNC_MAX_ID %d\n\n", max_id);
 	printf("static const char *const emu_helper_names[EMU_BPF_FUNC_MAX_ID] = {\n");
@@ -171,6 +199,11 @@ int main(void)
 			printf("\t  \"%.*s\"%s\n", max_id - id < 64 ? max_id - id : 64, row[r] + id,
 			       id + 64 >= max_id ? " }," : "");
 	}
-	printf("};\n\n#endif\n");
+	printf("};\n\n");
+	printf("static const __u32 emu_absent_prog_types[] = {");
+	for (unsigned int t = 1, n = 0; t < MAX_TYPE; t++)
+		if (absent[t])
+			printf("%s%u", n++ ? ", " : " ", t);
+	printf(" };\n\n#endif\n");
 	return 0;
 }
