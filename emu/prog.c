@@ -825,14 +825,52 @@ static int log_check(const struct emu_prog_spec *s)
 	return 0;
 }
 
-/* A type this kernel's bpf_prog_load() finds (emu/helpers.h lists the ones Linux 6.18 lacks here). */
+/* A type this kernel's bpf_prog_load() finds (emu/helpers.h lists the ones
+ * Linux 6.18 lacks here among the first 40 that tools/gen/helpers.c probes). */
 static bool prog_type_known(__u32 type)
 {
-	if (type == BPF_PROG_TYPE_UNSPEC || type > BPF_PROG_TYPE_SYSCALL)
+	if (type == BPF_PROG_TYPE_UNSPEC || type >= 40)
 		return false;
 	for (size_t k = 0; k < ARRAY_SIZE(emu_absent_prog_types); k++)
 		if (emu_absent_prog_types[k] == type)
 			return false;
+	return true;
+}
+
+#define B(n) (1ull << (n))
+/*
+ * bpf_prog_load_check_attach()'s expected_attach_type rules, as Linux 6.18
+ * answers "r0 = 0; exit" of each type with each attach type below 64 (an
+ * attach type outside a type's set is EINVAL before anything is copied; 0
+ * stands for the default the kernel fills in for cgroup_sock and
+ * sk_reuseport). Types not listed take any attach type here.
+ */
+static const struct {
+	__u32 type;
+	__u64 allowed;
+} attach_rules[] = {
+	{ BPF_PROG_TYPE_CGROUP_SKB, B(BPF_CGROUP_INET_INGRESS) | B(BPF_CGROUP_INET_EGRESS) },
+	{ BPF_PROG_TYPE_CGROUP_SOCK, B(0) | B(BPF_CGROUP_INET_SOCK_CREATE) | B(BPF_CGROUP_INET4_POST_BIND) |
+					 B(BPF_CGROUP_INET6_POST_BIND) | B(BPF_CGROUP_INET_SOCK_RELEASE) },
+	{ BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+	  B(BPF_CGROUP_INET4_BIND) | B(BPF_CGROUP_INET6_BIND) | B(BPF_CGROUP_INET4_CONNECT) |
+		  B(BPF_CGROUP_INET6_CONNECT) | B(BPF_CGROUP_UDP4_SENDMSG) | B(BPF_CGROUP_UDP6_SENDMSG) |
+		  B(BPF_CGROUP_UDP4_RECVMSG) | B(BPF_CGROUP_UDP6_RECVMSG) | B(BPF_CGROUP_INET4_GETPEERNAME) |
+		  B(BPF_CGROUP_INET6_GETPEERNAME) | B(BPF_CGROUP_INET4_GETSOCKNAME) | B(BPF_CGROUP_INET6_GETSOCKNAME) |
+		  B(49) | B(50) | B(51) | B(52) | B(53) },      /* the unix socket ones, newer than our headers */
+	{ BPF_PROG_TYPE_SK_REUSEPORT, B(0) | B(BPF_SK_REUSEPORT_SELECT) | B(BPF_SK_REUSEPORT_SELECT_OR_MIGRATE) },
+	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, B(BPF_CGROUP_GETSOCKOPT) | B(BPF_CGROUP_SETSOCKOPT) },
+	{ BPF_PROG_TYPE_SK_LOOKUP, B(BPF_SK_LOOKUP) },
+	{ BPF_PROG_TYPE_SYSCALL, B(0) },
+	{ 32 /* BPF_PROG_TYPE_NETFILTER */, B(45) /* BPF_NETFILTER */ },
+};
+#undef B
+
+static bool attach_type_ok(__u32 type, __u32 attach_type)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(attach_rules); k++)
+		if (attach_rules[k].type == type)
+			return attach_type < 64 && (attach_rules[k].allowed >> attach_type & 1);
 	return true;
 }
 
@@ -905,6 +943,11 @@ int emu_prog_load(const struct emu_prog_spec *s)
 				 (s->prog_type != BPF_PROG_TYPE_TRACING && s->prog_type != BPF_PROG_TYPE_LSM &&
 				  s->prog_type != BPF_PROG_TYPE_STRUCT_OPS && s->prog_type != BPF_PROG_TYPE_EXT)))
 		return -EINVAL;
+	if (!attach_type_ok(s->prog_type, s->expected_attach_type)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: program type %u does not take expected_attach_type %u: EINVAL",
+			s->prog_type, s->expected_attach_type);
+		return -EINVAL;
+	}
 	size_t bytes = (size_t)s->insn_cnt * sizeof(struct bpf_insn);
 	struct bpf_insn *insns = malloc(bytes);
 	if (!insns)

@@ -563,6 +563,49 @@ BT_TEST(load_unknown_type_copies_insns_first)
 	cr_assert(eq(i64, prog_load(BPF_PROG_TYPE_UNSPEC, ret0, 2, "GPL"), -EINVAL));
 }
 
+BT_TEST(load_expected_attach_type_rules)
+{
+	/*
+	 * bpf_prog_load_check_attach(): types that take only some attach types
+	 * refuse the others with EINVAL before the instructions are copied;
+	 * with NULL instructions an accepted attach type is EFAULT. The sets
+	 * are what Linux 6.18 answers (0 is cgroup_sock's and sk_reuseport's
+	 * default; 49-53 the unix socket hooks of cgroup_sock_addr).
+	 */
+	static const struct {
+		__u32 type;
+		int allowed[20];       /* -1 terminated */
+	} rules[] = {
+		{ BPF_PROG_TYPE_CGROUP_SKB, { 0, 1, -1 } },
+		{ BPF_PROG_TYPE_CGROUP_SOCK, { 0, 2, 12, 13, 34, -1 } },
+		{ BPF_PROG_TYPE_CGROUP_SOCK_ADDR, { 8, 9, 10, 11, 14, 15, 19, 20, 29, 30, 31, 32, 49, 50, 51, 52, 53, -1 } },
+		{ BPF_PROG_TYPE_SK_REUSEPORT, { 0, 39, 40, -1 } },
+		{ BPF_PROG_TYPE_CGROUP_SOCKOPT, { 21, 22, -1 } },
+		{ BPF_PROG_TYPE_SK_LOOKUP, { 36, -1 } },
+		{ BPF_PROG_TYPE_SYSCALL, { 0, -1 } },
+		{ 32 /* BPF_PROG_TYPE_NETFILTER */, { 45, -1 } },
+		{ BPF_PROG_TYPE_XDP, { 0, 1, 2, 30, 37, 63, -1 } },    /* any: a few samples */
+	};
+	for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+		for (int eat = 0; eat < 64; eat++) {
+			bool ok = false;
+			for (int k = 0; rules[r].allowed[k] >= 0; k++)
+				ok |= rules[r].allowed[k] == eat;
+			if (rules[r].type == BPF_PROG_TYPE_XDP && !ok)
+				continue;
+			union bpf_attr a;
+			memset(&a, 0, sizeof(a));
+			a.prog_type = rules[r].type;
+			a.expected_attach_type = (__u32)eat;
+			a.insns = 0;
+			a.insn_cnt = 2;
+			a.license = BT_PTR("GPL");
+			long ret = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+			cr_expect(eq(i64, ret, ok ? -EFAULT : -EINVAL), "type %u, expected_attach_type %d: %ld",
+				  rules[r].type, eat, ret);
+		}
+}
+
 BT_TEST(load_attach_btf_id_on_other_types_is_einval)
 {
 	/* only tracing, lsm, struct_ops and ext name a BTF type: EINVAL before the copy, no log */
