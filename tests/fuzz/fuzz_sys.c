@@ -14,8 +14,14 @@
  *
  *   an 8-byte aligned u64 0xb0f0b0f0'000BOOOO (B = buffer 0..3, O = offset)
  *       -> a pointer into buffer B at O % 4096. Buffers 0..2 are a page each,
- *          followed by an unmapped page (a copy that runs off the end gets
- *          EFAULT); buffer 3 is that unmapped page itself.
+ *          followed by GUARD bytes of PROT_NONE (a copy that runs off the
+ *          end gets EFAULT); buffer 3 is the start of such a guard. The
+ *          guards are reserved, not unmapped: an unmapped hole would let the
+ *          next mmap (an object file of the engine, the allocator's memory)
+ *          land right behind a buffer, and a copy that should fault would
+ *          write there instead. GUARD is larger than any offset the engine
+ *          writes at from a caller pointer (batch elements of a map, whose
+ *          storage is capped below), so no such write reaches other memory.
  *   a 4-byte aligned u32 0xfd0000NN -> fd number NN % n of the fds returned by
  *          earlier calls of this input (map, prog, obj_get, fd_by_id ...).
  *
@@ -51,15 +57,16 @@
 #define PTR_TAG 0xb0f0b0f0u
 #define FD_TAG 0xfd000000u
 
-static unsigned char *bufs;            /* (NBUF + 1) * 2 pages: data, guard, ... */
+#define GUARD (256u << 20)
+static unsigned char *bufs;            /* NBUF times a page and a guard */
 static unsigned char attr[2 * PAGE];
 static char root[64];
 
 static unsigned char *buf_at(unsigned int b)
 {
 	if (b >= NBUF)
-		return bufs + 2 * PAGE * NBUF + PAGE;   /* an unmapped page */
-	return bufs + 2 * PAGE * b;
+		return bufs + PAGE;                     /* a PROT_NONE page */
+	return bufs + (size_t)(PAGE + GUARD) * b;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -77,11 +84,12 @@ static void setup(void)
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	rmdir(root);
 	setenv("BPFEMU_ROOT", root, 1);
-	bufs = mmap(NULL, 2 * PAGE * (NBUF + 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bufs = mmap(NULL, (size_t)(PAGE + GUARD) * NBUF, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (bufs == MAP_FAILED)
 		abort();
-	for (unsigned int b = 0; b <= NBUF; b++)
-		munmap(bufs + 2 * PAGE * b + PAGE, PAGE);
+	for (unsigned int b = 0; b < NBUF; b++)
+		if (mprotect(buf_at(b), PAGE, PROT_READ | PROT_WRITE))
+			abort();
 	if (emu_root_ready())
 		abort();
 }
