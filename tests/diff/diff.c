@@ -254,9 +254,8 @@ static void *bad_ptr;
 
 static void *unmapped(void)
 {
-	void *p = mmap(NULL, (size_t)page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(p, (size_t)page_size);
-	bad_ptr = p;
+	void *p = mmap(NULL, (size_t)page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bad_ptr = p;       /* PROT_NONE, never unmapped: no later mmap can land there */
 	return p;
 }
 
@@ -921,7 +920,7 @@ static void case_attr_rules(void)
 	}
 	close_fd(live);
 	char *p = mmap(NULL, (size_t)page_size * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(p + page_size, (size_t)page_size);
+	mprotect(p + page_size, (size_t)page_size, PROT_NONE);   /* a created map cannot be mapped there */
 	a = (union bpf_attr *)(p + page_size - 16);
 	a->map_type = BPF_MAP_TYPE_ARRAY;
 	a->key_size = 4;

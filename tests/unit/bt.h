@@ -267,7 +267,9 @@ static inline void *bt_unmapped_page(void)
 	long pg = sysconf(_SC_PAGESIZE);
 	void *p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert(ne(ptr, p, MAP_FAILED));
-	munmap(p, (size_t)pg);
+	/* PROT_NONE, not unmapped: a hole could be filled by the next mmap
+	 * (the engine maps each object it creates) */
+	mprotect(p, (size_t)pg, PROT_NONE);
 	return p;
 }
 

@@ -491,7 +491,7 @@ BT_TEST(update_batch_values_fault_midway_is_efault_with_partial_count)
 	long pg = sysconf(_SC_PAGESIZE);
 	char *p = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert(ne(ptr, p, MAP_FAILED));
-	munmap(p + pg, (size_t)pg);
+	mprotect(p + pg, (size_t)pg, PROT_NONE);     /* not unmapped: nothing can be mapped there */
 	__u64 *vals = (__u64 *)(p + pg - 16);
 	vals[0] = 1;
 	vals[1] = 2;
