@@ -46,6 +46,9 @@ static inline pid_t bt_fork(void)
 {
 	pid_t parent = getpid();
 	pid_t pid = fork();
+	/* never return -1: a caller's kill(pid, SIGKILL) would signal every
+	 * process it may (as root: all of them) */
+	cr_assert(ge(i32, pid, 0), "fork: %s", strerror(errno));
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
