@@ -59,6 +59,17 @@ static bool is_ldimm64(const struct bpf_insn *i) { return i->code == (BPF_LD | B
 #ifndef BPF_MEMSX
 #define BPF_MEMSX 0x80          /* sign-extending loads (LDX class, Linux 6.6) */
 #endif
+#ifndef BPF_LOAD_ACQ
+#define BPF_LOAD_ACQ 0x100      /* atomic load-acquire and store-release (Linux 6.15) */
+#define BPF_STORE_REL 0x110
+#endif
+#ifndef BPF_ADDR_SPACE_CAST
+#define BPF_ADDR_SPACE_CAST 1   /* MOV64 X with off 1: arena address space cast (Linux 6.9) */
+#endif
+#ifndef BPF_PSEUDO_KFUNC_CALL
+#define BPF_PSEUDO_KFUNC_CALL 2
+#endif
+#define MAP_TYPE_ARENA 33
 
 /*
  * The opcodes the verifier knows, as Linux 6.18's bpf_opcode_in_insntable()
@@ -107,10 +118,11 @@ static bool opcode_known(__u8 code)
 /*
  * resolve_pseudo_ldimm64()'s pass, instruction by instruction: reserved LDX
  * fields, ld_imm64 pairs and their pseudo sources, map fds (collected as the
- * program's used maps), then the opcode table. 0 or -errno with the
- * kernel's message in the log.
+ * program's used maps, *arena when one is an arena), then the opcode table.
+ * 0 or -errno with the kernel's message in the log.
  */
-static int check_insns(const struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u32 *map_ids, __u32 *nr_maps)
+static int check_insns(const struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u32 *map_ids, __u32 *nr_maps,
+		       bool *arena)
 {
 	for (__u32 i = 0; i < cnt; i++) {
 		const struct bpf_insn *in = &insns[i];
@@ -145,6 +157,8 @@ static int check_insns(const struct bpf_insn *insns, __u32 cnt, struct vlog *log
 					k++;
 				if (k == *nr_maps && *nr_maps < 64)   /* used_maps: each map once */
 					map_ids[(*nr_maps)++] = map->hdr->id;
+				if (map->hdr->map.map_type == MAP_TYPE_ARENA)
+					*arena = true;
 				emu_obj_put(map);
 			}
 			i++;
@@ -316,6 +330,7 @@ static int rec_tail_zero(const unsigned char *urec, __u32 ksize, __u32 usize)
 struct btf_info_out {
 	__u32 btf_id;
 	struct bpf_func_info *finfo;
+	__u8 *linkage;                        /* per func_info record: BTF_FUNC_STATIC, ... */
 	__u32 nr_finfo;
 	struct bpf_line_info *linfo;
 	__u32 nr_linfo;
@@ -354,7 +369,8 @@ static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *
 			goto out_free;
 		}
 		out->finfo = calloc(s->func_info_cnt, sizeof(*out->finfo));
-		if (!out->finfo) {
+		out->linkage = calloc(s->func_info_cnt, 1);
+		if (!out->finfo || !out->linkage) {
 			err = -ENOMEM;
 			goto out_free;
 		}
@@ -389,6 +405,7 @@ static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *
 			const struct btf_type *proto = pbtf_type(&b, t->type);
 			if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO)
 				goto out_free;
+			out->linkage[i] = (__u8)BTF_INFO_VLEN(t->info);
 			prev = f->insn_off;
 		}
 		out->nr_finfo = s->func_info_cnt;
@@ -468,93 +485,101 @@ out_put:
 	emu_obj_put(btf);
 	if (err) {
 		free(out->finfo);
+		free(out->linkage);
 		free(out->linfo);
 		memset(out, 0, sizeof(*out));
 	}
 	return err;
 }
 
-/* Registers an instruction reads and writes (bit n = Rn), its successors. */
-struct insn_use {
-	__u16 reads, writes, clobbers;
+/*
+ * What an instruction does to the registers some path has initialized (bit n
+ * = Rn) and where control goes next. Its successors get (in & ~clobbers) |
+ * writes; the first instruction of a bpf-to-bpf callee or of a callback
+ * (ld_imm64 of a BPF_PSEUDO_FUNC) gets a frame of its own, (in & keep) | set:
+ * a callee the caller's R1-R5 and R10 (not R0, not R6-R9), a callback R1-R5
+ * (what its helper passes, at most five arguments) and R10. After a
+ * bpf-to-bpf call R0 is what the callee's exits left in it (check_reach()).
+ */
+struct insn_flow {
+	__u16 writes, clobbers;
 	int succ[2];
 	int nsucc;
+	int callee;             /* first instruction of the callee or callback, -1: none */
+	__u16 keep, set;
+	bool returns;           /* a bpf-to-bpf call: R0 comes back from the callee */
 };
 
-static struct insn_use insn_use(const struct bpf_insn *insns, __u32 i)
+#define REG_ARGS 0x3eu          /* R1-R5 */
+#define REG_FP (1u << 10)
+
+static struct insn_flow insn_flow(const struct bpf_insn *insns, __u32 i)
 {
 	const struct bpf_insn *in = &insns[i];
 	__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
-	bool x = BPF_SRC(in->code) == BPF_X;
-	struct insn_use u = { .succ = { (int)i + 1, -1 }, .nsucc = 1 };
+	struct insn_flow f = { .succ = { (int)i + 1, -1 }, .nsucc = 1, .callee = -1 };
 	__u16 dst = (__u16)(1u << in->dst_reg), src = (__u16)(1u << in->src_reg);
 
 	switch (cls) {
-	case BPF_ALU: case BPF_ALU64:
-		if (op == BPF_MOV)
-			u.reads = x ? src : 0;
-		else
-			u.reads = dst | (x && op != BPF_END && op != BPF_NEG ? src : 0);
-		u.writes = dst;
-		break;
-	case BPF_LDX:
-		u.reads = src;
-		u.writes = dst;
-		break;
-	case BPF_ST:
-		u.reads = dst;
+	case BPF_ALU: case BPF_ALU64: case BPF_LDX:
+		f.writes = dst;
 		break;
 	case BPF_STX:
-		u.reads = dst | src;
 		if (BPF_MODE(in->code) == BPF_ATOMIC) {
-			if (in->imm == BPF_CMPXCHG) {
-				u.reads |= 1;
-				u.writes = 1;
-			} else if (in->imm & BPF_FETCH) {
-				u.writes = src;
-			}
+			if (in->imm == BPF_CMPXCHG)
+				f.writes = 1;
+			else if (in->imm == BPF_LOAD_ACQ)
+				f.writes = dst;
+			else if (in->imm & BPF_FETCH)
+				f.writes = src;
 		}
 		break;
 	case BPF_LD:
 		if (in->code == (BPF_LD | BPF_IMM | BPF_DW)) {
-			u.writes = dst;
-			u.succ[0] = (int)i + 2;
-		} else {   /* LD_ABS / LD_IND: ctx in R6, result in R0, R1-R5 clobbered */
-			u.reads = (__u16)(1u << 6) | (BPF_MODE(in->code) == BPF_IND ? src : 0);
-			u.writes = 1;
-			u.clobbers = 0x3e;
+			f.writes = dst;
+			f.succ[0] = (int)i + 2;
+			if (in->src_reg == BPF_PSEUDO_FUNC) {
+				f.callee = (int)((__u32)i + (__u32)in->imm + 1u);   /* wraps: out of range is skipped */
+				f.set = REG_ARGS | REG_FP;
+			}
+		} else {   /* LD_ABS / LD_IND: result in R0, R1-R5 clobbered */
+			f.writes = 1;
+			f.clobbers = REG_ARGS;
 		}
 		break;
 	case BPF_JMP: case BPF_JMP32:
 		if (op == BPF_EXIT) {
-			u.reads = 1;
-			u.nsucc = 0;
+			f.nsucc = 0;
 		} else if (op == BPF_CALL) {
-			u.writes = 1;
-			u.clobbers = 0x3e;
+			f.writes = 1;
+			f.clobbers = REG_ARGS;
 			if (in->src_reg == BPF_PSEUDO_CALL) {
-				u.succ[1] = (int)((__u32)i + (__u32)in->imm + 1u);   /* wraps: out of range is skipped */
-				u.nsucc = 2;
+				f.callee = (int)((__u32)i + (__u32)in->imm + 1u);
+				f.keep = REG_ARGS;
+				f.set = REG_FP;
+				f.writes = 0;
+				f.clobbers |= 1;
+				f.returns = true;
 			}
 		} else if (op == BPF_JA) {
-			u.succ[0] = (int)((__u32)i + (__u32)(cls == BPF_JMP32 ? in->imm : in->off) + 1u);
-		} else if (op == BPF_JCOND) {   /* may_goto: no registers */
-			u.succ[1] = (int)i + in->off + 1;
-			u.nsucc = 2;
-		} else {
-			u.reads = dst | (x ? src : 0);
-			u.succ[1] = (int)i + in->off + 1;
-			u.nsucc = 2;
+			f.succ[0] = (int)((__u32)i + (__u32)(cls == BPF_JMP32 ? in->imm : in->off) + 1u);
+		} else {   /* conditional jumps and may_goto */
+			f.succ[1] = (int)i + in->off + 1;
+			f.nsucc = 2;
 		}
 		break;
 	}
-	return u;
+	return f;
 }
 
 /* What the helper and kfunc checks need to know of the program being loaded. */
 struct prog_ctx {
 	__u32 prog_type, expected_attach_type, prog_flags;
 	bool gpl;
+	bool arena;                           /* it uses an arena map */
+	const struct bpf_func_info *finfo;    /* func_info, if any, and each function's linkage */
+	const __u8 *linkage;
+	__u32 nr_finfo;
 };
 
 /* The row of emu/helpers.h probed with this program type and attach type, if any. */
@@ -606,10 +631,6 @@ static int check_helper_call(const struct bpf_insn *in, const struct prog_ctx *p
 	return 0;
 }
 
-#ifndef BPF_PSEUDO_KFUNC_CALL
-#define BPF_PSEUDO_KFUNC_CALL 2
-#endif
-
 /*
  * add_subprog_and_kfunc()'s part for kernel function calls, which the kernel
  * runs before any other instruction check. bpfemu has no kernel functions
@@ -649,31 +670,71 @@ static int check_kfunc_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, 
 /*
  * check_cfg(), path-insensitively: which registers some path has set before
  * each instruction (init[i], bit 15: the instruction is reached at all), and
- * "unreachable insn" for the first instruction no path reaches. The caller
- * frees *initp (also on error).
+ * "unreachable insn" for the first instruction no path reaches. A global
+ * function (func_info linkage) is verified on its own by the kernel, not
+ * walked into at a call: it starts with R1-R5 set, and a call to it sets R0.
  */
-static int check_reach(const struct bpf_insn *insns, __u32 cnt, struct vlog *log, __u16 **initp)
+#define REACHED (1u << 15)
+
+struct flow {
+	__u16 *init;            /* per instruction; 0 = unreached */
+	__u8 *sub;              /* per instruction: its subprogram */
+	__u32 starts[257], nsub;
+	bool global[256];       /* global linkage in func_info */
+	bool r0[256];           /* R0 is set at some exit of the subprogram */
+};
+
+static bool reach_merge(__u16 *init, __u32 cnt, int t, __u16 in)
 {
-	__u16 *init = calloc(cnt, sizeof(*init));   /* registers some path has set; 0 = unreached */
-	*initp = init;
-	if (!init)
+	if (t < 0 || (__u32)t >= cnt || (init[t] | in) == init[t])
+		return false;
+	init[t] |= in;
+	return true;
+}
+
+/* fl->init and fl->sub are the caller's to free (also on error) */
+static int check_reach(const struct bpf_insn *insns, __u32 cnt, const struct prog_ctx *pc, struct vlog *log,
+		       struct flow *fl)
+{
+	fl->init = calloc(cnt, sizeof(*fl->init));
+	fl->sub = calloc(cnt, sizeof(*fl->sub));
+	if (!fl->init || !fl->sub)
 		return -ENOMEM;
-	init[0] = 1u << 15 | 1u << 1 | 1u << 10;     /* bit 15: reached; R1 = ctx, R10 = frame */
+	fl->nsub = subprogs(insns, cnt, fl->starts, 256);
+	for (__u32 k = 0, i = 0; i < cnt; i++) {
+		while (k + 1 < fl->nsub && fl->starts[k + 1] <= i)
+			k++;
+		fl->sub[i] = (__u8)k;
+	}
+	for (__u32 k = 0; k < pc->nr_finfo; k++)
+		if (pc->linkage[k] == BTF_FUNC_GLOBAL && k < fl->nsub && fl->starts[k] == pc->finfo[k].insn_off)
+			fl->global[k] = true;
+
+	__u16 *init = fl->init;
+	init[0] = REACHED | 1u << 1 | REG_FP;        /* R1 = ctx, R10 = frame */
 	for (bool changed = true; changed;) {
 		changed = false;
 		for (__u32 i = 0; i < cnt; i++) {
 			if (!init[i])
 				continue;
-			struct insn_use u = insn_use(insns, i);
-			__u16 out = (__u16)((init[i] & ~u.clobbers) | u.writes);
-			for (int k = 0; k < u.nsucc; k++) {
-				int t = u.succ[k];
-				if (t < 0 || (__u32)t >= cnt)
-					continue;
-				if ((init[t] | out) != init[t]) {
-					init[t] |= out;
-					changed = true;
+			struct insn_flow f = insn_flow(insns, i);
+			__u16 out = (__u16)((init[i] & ~f.clobbers) | f.writes);
+			if (f.returns && f.callee >= 0 && (__u32)f.callee < cnt) {
+				__u32 k = fl->sub[f.callee];
+				if (fl->global[k]) {
+					f.keep = 0;
+					f.set = REG_ARGS | REG_FP;
 				}
+				if (fl->global[k] || fl->r0[k])
+					out |= 1;
+			}
+			for (int k = 0; k < f.nsucc; k++)
+				changed |= reach_merge(init, cnt, f.succ[k], out);
+			if (f.callee >= 0)
+				changed |= reach_merge(init, cnt, f.callee, (__u16)(REACHED | (init[i] & f.keep) | f.set));
+			if (insns[i].code == (BPF_JMP | BPF_EXIT) && (init[i] & 1) && !fl->r0[fl->sub[i]]) {
+				fl->r0[fl->sub[i]] = true;
+				changed = true;
 			}
 			if (is_ldimm64(&insns[i]))
 				i++;
@@ -690,47 +751,292 @@ static int check_reach(const struct bpf_insn *insns, __u32 cnt, struct vlog *log
 	return 0;
 }
 
-/*
- * The register part of do_check(), path-insensitively and in instruction
- * order: register numbers past R10, the helper checks of a call, and a
- * register that no path initializes before an instruction reads it is
- * "!read_ok" (the operand the kernel checks first is named: the source, R6
- * of a packet load). Those are errors the kernel finds on every path, so
- * nothing it accepts is rejected here (it may reject more). *processed is
- * the kernel's count for straight-line code: the instructions up to and
- * including the failing one (all of them when none fails), ld_imm64 once.
- */
-static int check_walk(const struct bpf_insn *insns, __u32 cnt, const __u16 *init, const struct prog_ctx *pc,
-		      struct vlog *log, __u32 *processed)
+/* check_reg_arg() of a register the instruction reads (SRC_OP): no path set it, "!read_ok" */
+static int reg_read(__u8 r, __u16 init, struct vlog *log)
 {
-	*processed = 0;
-	for (__u32 i = 0; i < cnt; i++) {
-		const struct bpf_insn *in = &insns[i];
-		bool wide = is_ldimm64(in);
-		int err = 0;
+	if (r > 10) {
+		vlog(log, "R%d is invalid\n", r);
+		return -EINVAL;
+	}
+	if (!(init >> r & 1)) {
+		vlog(log, "R%d !read_ok\n", r);
+		return -EACCES;
+	}
+	return 0;
+}
 
-		++*processed;
-		if (in->src_reg > 10 && !wide) {
-			vlog(log, "R%d is invalid\n", in->src_reg);
-			return -EINVAL;
-		}
-		if (in->dst_reg > 10) {
-			vlog(log, "R%d is invalid\n", in->dst_reg);
-			return -EINVAL;
-		}
-		if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == 0) {
-			err = check_helper_call(in, pc, log);
+/* check_reg_arg() of a register the instruction writes (DST_OP) */
+static int reg_write(__u8 r, struct vlog *log)
+{
+	if (r > 10) {
+		vlog(log, "R%d is invalid\n", r);
+		return -EINVAL;
+	}
+	if (r == 10) {
+		vlog(log, "frame pointer is read only\n");
+		return -EACCES;
+	}
+	return 0;
+}
+
+static int reserved(struct vlog *log, const char *what)
+{
+	vlog(log, "%s uses reserved fields\n", what);
+	return -EINVAL;
+}
+
+/*
+ * check_alu_op(): the fields each form leaves zero, then its registers in
+ * the kernel's order (the source before the destination, which is read
+ * before it is written), constant divisors and shift amounts. MOV with BPF_X
+ * is also the sign-extending move (off 8, 16, 32 on ALU64; 8, 16 on ALU) and
+ * on ALU64 with off 1 the arena address space cast; DIV and MOD with off 1
+ * are the signed ones.
+ */
+static int check_alu(const struct bpf_insn *in, __u16 init, const struct prog_ctx *pc, struct vlog *log)
+{
+	__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	bool x = BPF_SRC(in->code) == BPF_X;
+	int err;
+
+	if (op == BPF_NEG || op == BPF_END) {
+		if (op == BPF_NEG && (in->src_reg || in->off || in->imm))
+			return reserved(log, "BPF_NEG");
+		if (op == BPF_END && (in->src_reg || in->off || (in->imm != 16 && in->imm != 32 && in->imm != 64)))
+			return reserved(log, "BPF_END");
+		err = reg_read(in->dst_reg, init, log);
+		return err ? err : reg_write(in->dst_reg, log);
+	}
+	if (op == BPF_MOV) {
+		if (x) {
+			if (cls == BPF_ALU64 && in->off == BPF_ADDR_SPACE_CAST) {
+				if (in->imm != 1 && in->imm != 1 << 16) {
+					vlog(log, "addr_space_cast insn can only convert between address space 1 and 0\n");
+					return -EINVAL;
+				}
+				if (!pc->arena) {
+					vlog(log, "addr_space_cast insn can only be used in a program that has an associated arena\n");
+					return -EINVAL;
+				}
+			} else if (in->imm || (in->off != 0 && in->off != 8 && in->off != 16 &&
+					       (cls == BPF_ALU || in->off != 32))) {
+				return reserved(log, "BPF_MOV");
+			}
+			err = reg_read(in->src_reg, init, log);
 			if (err)
 				return err;
+		} else if (in->src_reg || in->off) {
+			return reserved(log, "BPF_MOV");
 		}
-		__u16 missing = insn_use(insns, i).reads & (__u16)~init[i];
-		if (missing) {
-			int r = BPF_CLASS(in->code) == BPF_LD && (missing & 1u << 6) ? 6
-				: (missing & 1u << in->src_reg) ? in->src_reg : __builtin_ctz(missing);
-			vlog(log, "R%d !read_ok\n", r);
-			return -EACCES;
+		return reg_write(in->dst_reg, log);
+	}
+	if ((in->off != 0 && in->off != 1) || (in->off == 1 && op != BPF_DIV && op != BPF_MOD) ||
+	    (x ? in->imm != 0 : in->src_reg != 0))
+		return reserved(log, "BPF_ALU");
+	if (x && (err = reg_read(in->src_reg, init, log)))
+		return err;
+	err = reg_read(in->dst_reg, init, log);
+	if (err)
+		return err;
+	if (!x && (op == BPF_DIV || op == BPF_MOD) && in->imm == 0) {
+		vlog(log, "div by zero\n");
+		return -EINVAL;
+	}
+	if (!x && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+	    (in->imm < 0 || in->imm >= (cls == BPF_ALU64 ? 64 : 32))) {
+		vlog(log, "invalid shift %d\n", in->imm);
+		return -EINVAL;
+	}
+	return reg_write(in->dst_reg, log);
+}
+
+/*
+ * BPF_STX: a plain store leaves imm zero; an atomic names a known operation
+ * (check_atomic), read-modify-write ones on 4 or 8 bytes only. Registers as
+ * the kernel checks them: the source, then the address, then R0 of a
+ * cmpxchg; a load-acquire writes its destination. A fetch into R10 is
+ * refused only when the address is R10 too: for another address the kernel
+ * looks at that register's type first.
+ */
+static int check_stx(const struct bpf_insn *in, __u16 init, struct vlog *log)
+{
+	int err;
+
+	if (BPF_MODE(in->code) == BPF_MEM) {
+		if (in->imm)
+			return reserved(log, "BPF_STX");
+		err = reg_read(in->src_reg, init, log);
+		return err ? err : reg_read(in->dst_reg, init, log);
+	}
+	switch (in->imm) {
+	case BPF_ADD: case BPF_ADD | BPF_FETCH: case BPF_AND: case BPF_AND | BPF_FETCH:
+	case BPF_OR: case BPF_OR | BPF_FETCH: case BPF_XOR: case BPF_XOR | BPF_FETCH:
+	case BPF_XCHG: case BPF_CMPXCHG:
+		if (BPF_SIZE(in->code) != BPF_W && BPF_SIZE(in->code) != BPF_DW) {
+			vlog(log, "invalid atomic operand size\n");
+			return -EINVAL;
 		}
-		if (wide)
+		if ((err = reg_read(in->src_reg, init, log)) || (err = reg_read(in->dst_reg, init, log)))
+			return err;
+		if (in->imm == BPF_CMPXCHG)
+			return reg_read(0, init, log);
+		if ((in->imm & BPF_FETCH) && in->dst_reg == 10)
+			return reg_write(in->src_reg, log);
+		return 0;
+	case BPF_LOAD_ACQ:
+		err = reg_read(in->src_reg, init, log);
+		return err ? err : reg_write(in->dst_reg, log);
+	case BPF_STORE_REL:
+		err = reg_read(in->src_reg, init, log);
+		return err ? err : reg_read(in->dst_reg, init, log);
+	default:
+		vlog(log, "BPF_ATOMIC uses invalid atomic opcode %02x\n", (unsigned)in->imm);
+		return -EINVAL;
+	}
+}
+
+/*
+ * BPF_JMP and BPF_JMP32 in do_check_insn() and check_cond_jmp_op(): calls,
+ * gotos, exits and may_goto leave the fields they do not use zero (a call's
+ * off only for a kfunc, exit's off is not looked at); a conditional jump
+ * reads its destination before its other fields are looked at. R0 is read
+ * at the exits of the program and of global functions (check_return_code);
+ * a static function's exit hands it back to the caller as it is.
+ */
+static int check_jmp(const struct bpf_insn *in, __u16 init, bool returns_r0, const struct prog_ctx *pc,
+		     struct vlog *log)
+{
+	__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+	int err;
+
+	switch (op) {
+	case BPF_CALL:
+		if ((in->off && in->src_reg != BPF_PSEUDO_KFUNC_CALL) || in->src_reg > BPF_PSEUDO_KFUNC_CALL ||
+		    in->dst_reg)
+			return reserved(log, "BPF_CALL");
+		return in->src_reg == 0 ? check_helper_call(in, pc, log) : 0;
+	case BPF_JA:
+		if (in->src_reg || in->dst_reg || (cls == BPF_JMP ? in->imm : in->off))
+			return reserved(log, "BPF_JA");
+		return 0;
+	case BPF_EXIT:
+		if (in->imm || in->src_reg || in->dst_reg)
+			return reserved(log, "BPF_EXIT");
+		return returns_r0 ? reg_read(0, init, log) : 0;
+	case BPF_JCOND:
+		if (in->src_reg || in->dst_reg || in->imm) {
+			vlog(log, "invalid may_goto imm %d\n", in->imm);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = reg_read(in->dst_reg, init, log);
+	if (err)
+		return err;
+	if (BPF_SRC(in->code) == BPF_K)
+		return in->src_reg ? reserved(log, "BPF_JMP/JMP32") : 0;
+	return in->imm ? reserved(log, "BPF_JMP/JMP32") : reg_read(in->src_reg, init, log);
+}
+
+/*
+ * BPF_LD: packet loads (check_ld_abs) only in the program types that may use
+ * them, with the fields they leave zero, R6 (the context; its type is not
+ * checked here) then the offset register; ld_imm64 (check_ld_imm) with off
+ * zero and a writable destination; a callback's address needs func_info
+ * naming a static function there.
+ */
+static int check_ld(const struct bpf_insn *insns, __u32 i, __u16 init, const struct prog_ctx *pc, struct vlog *log)
+{
+	const struct bpf_insn *in = &insns[i];
+	int err;
+
+	if (is_ldimm64(in)) {
+		if (in->off)
+			return reserved(log, "BPF_LD_IMM64");
+		err = reg_write(in->dst_reg, log);
+		if (err || in->src_reg != BPF_PSEUDO_FUNC)
+			return err;
+		if (!pc->nr_finfo) {
+			vlog(log, "missing btf func_info\n");
+			return -EINVAL;
+		}
+		__u32 t = i + (__u32)in->imm + 1u;
+		for (__u32 k = 0; k < pc->nr_finfo; k++)
+			if (pc->finfo[k].insn_off == t && pc->linkage[k] != BTF_FUNC_STATIC) {
+				vlog(log, "callback function not static\n");
+				return -EINVAL;
+			}
+		return 0;
+	}
+	if (pc->prog_type != BPF_PROG_TYPE_SOCKET_FILTER && pc->prog_type != BPF_PROG_TYPE_SCHED_CLS &&
+	    pc->prog_type != BPF_PROG_TYPE_SCHED_ACT) {
+		vlog(log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
+		return -EINVAL;
+	}
+	if (in->dst_reg || in->off || (BPF_MODE(in->code) == BPF_ABS && in->src_reg))
+		return reserved(log, "BPF_LD_[ABS|IND]");
+	err = reg_read(6, init, log);
+	if (err || BPF_MODE(in->code) == BPF_ABS)
+		return err;
+	return reg_read(in->src_reg, init, log);
+}
+
+/*
+ * One instruction of do_check(), as do_check_insn() and the checks it calls
+ * look at it before register types matter: reserved fields, constant
+ * operands, register numbers, R10 as a destination, the helper checks of a
+ * call, and a register no path initializes before the instruction reads it
+ * ("!read_ok"), each in the kernel's order.
+ */
+static int check_insn(const struct bpf_insn *insns, __u32 i, const struct flow *fl, const struct prog_ctx *pc,
+		      struct vlog *log)
+{
+	const struct bpf_insn *in = &insns[i];
+	__u16 init = fl->init[i];
+	int err;
+
+	switch (BPF_CLASS(in->code)) {
+	case BPF_ALU: case BPF_ALU64:
+		return check_alu(in, init, pc, log);
+	case BPF_LDX:   /* reserved fields: resolve_pseudo_ldimm64() */
+		err = reg_read(in->src_reg, init, log);
+		return err ? err : reg_write(in->dst_reg, log);
+	case BPF_STX:
+		return check_stx(in, init, log);
+	case BPF_ST:
+		if (in->src_reg)
+			return reserved(log, "BPF_ST");
+		return reg_read(in->dst_reg, init, log);
+	case BPF_JMP: case BPF_JMP32:
+		return check_jmp(in, init, fl->sub[i] == 0 || fl->global[fl->sub[i]], pc, log);
+	default:
+		return check_ld(insns, i, init, pc, log);
+	}
+}
+
+/*
+ * do_check(), path-insensitively and in instruction order: every reachable
+ * instruction through check_insn(). Its errors are ones the kernel finds on
+ * every path through the instruction, so nothing it accepts is rejected here
+ * (it may reject more), except in a branch the kernel proves dead, which it
+ * never looks at. *processed is the kernel's count for straight-line code:
+ * the instructions up to and including the failing one (all of them when none
+ * fails), ld_imm64 once; *states the verifier states it keeps on that way,
+ * one at each may_goto (src_reg 0: a forced checkpoint, taken before the
+ * instruction is checked).
+ */
+static int check_walk(const struct bpf_insn *insns, __u32 cnt, const struct flow *fl, const struct prog_ctx *pc,
+		      struct vlog *log, __u32 *processed, __u32 *states)
+{
+	*processed = *states = 0;
+	for (__u32 i = 0; i < cnt; i++) {
+		++*processed;
+		if (insns[i].code == (BPF_JMP | BPF_JCOND) && insns[i].src_reg == 0)   /* is_may_goto_insn() */
+			++*states;
+		int err = check_insn(insns, i, fl, pc, log);
+		if (err)
+			return err;
+		if (is_ldimm64(&insns[i]))
 			i++;
 	}
 	return 0;
@@ -991,26 +1297,30 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	__u32 map_ids[64], nr_maps = 0;
 	struct prog_ctx pc = { .prog_type = s->prog_type, .expected_attach_type = s->expected_attach_type,
 			       .prog_flags = s->prog_flags, .gpl = gpl };
-	__u16 *init = NULL;
-	__u32 processed = 0;   /* before the main walk: 0 */
+	struct flow fl = { 0 };
+	__u32 processed = 0, states = 0;   /* before the main walk: 0 */
 	err = check_kfunc_calls(insns, s->insn_cnt, gpl, &log);
 	if (!err)
 		err = check_jumps(insns, s->insn_cnt, &log);
 	if (!err)
 		err = check_btf_info(s, insns, &log, &bi);
 	if (!err)
-		err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps);
+		err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps, &pc.arena);
+	pc.finfo = bi.finfo;
+	pc.linkage = bi.linkage;
+	pc.nr_finfo = bi.nr_finfo;
 	if (!err)
-		err = check_reach(insns, s->insn_cnt, &log, &init);
+		err = check_reach(insns, s->insn_cnt, &pc, &log, &fl);
 	if (!err)
 		err = check_attach(s, gpl, &log);
 	if (!err)
-		err = check_walk(insns, s->insn_cnt, init, &pc, &log, &processed);
-	free(init);
+		err = check_walk(insns, s->insn_cnt, &fl, &pc, &log, &processed, &states);
+	free(fl.init);
+	free(fl.sub);
 	/* print_verification_stats(): on every answer of the verifier proper */
 	if (s->log_level)
-		vlog(&log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
-		     processed, BPF_COMPLEXITY_LIMIT_INSNS);
+		vlog(&log, "processed %u insns (limit %u) max_states_per_insn 0 total_states %u peak_states %u mark_read 0\n",
+		     processed, BPF_COMPLEXITY_LIMIT_INSNS, states, states);
 	if (!err)
 		err = claim_prog_arrays(insns, s->insn_cnt, s->prog_type);
 	if (log.buf && log.len) {
@@ -1083,6 +1393,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	err = fd;
 out_insns:
 	free(bi.finfo);
+	free(bi.linkage);
 	free(bi.linfo);
 	free(insns);
 	return err;

@@ -2,6 +2,8 @@
 /* tests/unit/test_prog.c: BPF_PROG_LOAD as libbpf's and bpftool's probes use it (emu/prog.c). */
 #include "bt.h"
 
+#include <linux/btf.h>
+
 /* r0 = 0; exit */
 static struct bpf_insn ret0[] = {
 	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -498,7 +500,7 @@ ParameterizedTestParameters(unit, load_check_order)
 	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
 }
 
-ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup, .fini = bt_teardown)
+static void run_order_case(struct order_case *c)
 {
 	long r = load_v(c->type, c->attach_type, c->flags, c->btf_id, c->license, c->insns, c->cnt);
 	cr_assert(eq(i64, r, c->expected), "%s: %s\n%s", c->name, strerror((int)-r), vlog_buf);
@@ -506,6 +508,279 @@ ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup
 		cr_assert(eq(str, vlog_buf, c->tail), "%s", c->name);
 	else
 		cr_assert(log_ends_with(c->tail), "%s: log does not end with\n%s---\n%s", c->name, c->tail, vlog_buf);
+}
+
+ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
+}
+
+/* ---- the main walk's checks of each instruction (do_check_insn) ---- */
+
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0
+#endif
+#ifndef BPF_MEMSX
+#define BPF_MEMSX 0x80
+#endif
+#define LOAD_ACQ 0x100
+#define STORE_REL 0x110
+
+#define INSN(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
+#define ALU64(op, d, s, o, i) INSN(BPF_ALU64 | (op), d, s, o, i)
+#define ALU32(op, d, s, o, i) INSN(BPF_ALU | (op), d, s, o, i)
+#define STK INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 0)               /* *(u64 *)(r10 - 8) = 0 */
+#define ATOMIC(sz, d, s, i) INSN(BPF_STX | BPF_ATOMIC | (sz), d, s, -8, i)
+#define CTX6 ALU64(BPF_MOV | BPF_X, 6, 1, 0, 0)                       /* r6 = r1 */
+#define LDABS(sz, d, s, o) INSN(BPF_LD | BPF_ABS | (sz), d, s, o, 0)
+#define LDIND(sz, d, s, o) INSN(BPF_LD | BPF_IND | (sz), d, s, o, 0)
+/* the walk's error after n processed instructions (the kernel's state dump comes before it) */
+#define AT_N(msg, n) msg "processed " #n STATS_TAIL
+#define LOADS(n) "processed " #n STATS_TAIL
+#define RSV(what, n) AT_N(what " uses reserved fields\n", n)
+
+ParameterizedTestParameters(unit, load_walk_checks)
+{
+	static struct order_case cases[] = {
+		/* check_alu_op(): reserved fields first, then the source, then the destination */
+		{ "alu K with src_reg", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 0, 1, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu K off 1 on add", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 0, 0, 1, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu X with imm", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_XOR | BPF_X, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu reserved before source", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_X, 0, 3, 0, 1), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ALU", 2), false },
+		{ "alu reserved before R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 11, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ALU", 2), false },
+		{ "alu source before destination", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_X, 4, 3, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "alu source before R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_SUB | BPF_X, 11, 3, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "alu source R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_SUB | BPF_X, 0, 11, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "sdiv and smod (off 1) load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU64(BPF_MOD | BPF_X, 0, 0, 1, 0), ALU32(BPF_DIV | BPF_K, 0, 0, 1, 3), EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "div by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "mod32 by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_MOD | BPF_K, 0, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "sdiv by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "div by zero after the destination", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 3, 0, 0, 0), EXIT },
+		  3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "div by zero before R10 written", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_MOD | BPF_K, 10, 0, 0, 0), EXIT },
+		  3, -EINVAL, AT_N("div by zero\n", 2), false },
+		{ "shift 64", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_LSH | BPF_K, 0, 0, 0, 64), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift 64\n", 2), false },
+		{ "shift32 32", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_RSH | BPF_K, 0, 0, 0, 32), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift 32\n", 2), false },
+		{ "shift -1", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_ARSH | BPF_K, 0, 0, 0, -1), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift -1\n", 2), false },
+		{ "shift before R10 written", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_LSH | BPF_K, 10, 0, 0, 64), EXIT }, 3,
+		  -EINVAL, AT_N("invalid shift 64\n", 2), false },
+		{ "shifts 63 and 31 load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU64(BPF_LSH | BPF_K, 0, 0, 0, 63), ALU32(BPF_ARSH | BPF_K, 0, 0, 0, 31), EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "alu writes R10", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 10, 0, 0, 1), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		/* MOV: K leaves src_reg and off zero; X is also movsx (off 8/16/32, 32 not on ALU) and arena casts */
+		{ "mov K with src_reg", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 0, 1, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K with src R11", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 0, 11, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K with off", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_K, 0, 0, 8, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K into R10", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 10, 0, 0, 0), MOV0, EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 1), false },
+		{ "mov X with imm", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 0, 1), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "movsx 8, 16, 32 load", SF, 0, 0, 0, "GPL",
+		  { ALU64(BPF_MOV | BPF_X, 2, 1, 8, 0), ALU64(BPF_MOV | BPF_X, 2, 1, 16, 0), ALU64(BPF_MOV | BPF_X, 2, 1, 32, 0),
+		    MOV0, EXIT }, 5, 0, LOADS(5), true },
+		{ "movsx32 8, 16 load", SF, 0, 0, 0, "GPL",
+		  { ALU32(BPF_MOV | BPF_X, 2, 1, 8, 0), ALU32(BPF_MOV | BPF_X, 2, 1, 16, 0), MOV0, EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "movsx off 64", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 64, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "movsx32 off 32", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_X, 0, 1, 32, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov32 X off 1", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_X, 0, 1, 1, 1), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov reserved before source", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 3, 3, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov source before R11", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 11, 3, 0, 0), EXIT }, 2, -EACCES,
+		  AT_N("R3 !read_ok\n", 1), false },
+		{ "addr_space_cast imm 2", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 1, 2), EXIT }, 2, -EINVAL,
+		  AT_N("addr_space_cast insn can only convert between address space 1 and 0\n", 1), false },
+		{ "addr_space_cast without arena", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 1, 1 << 16), EXIT }, 2,
+		  -EINVAL, AT_N("addr_space_cast insn can only be used in a program that has an associated arena\n", 1),
+		  false },
+		/* NEG and END: reserved fields (END's imm is 16, 32 or 64), the register read, then written */
+		{ "neg with imm", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_NEG", 2), false },
+		{ "neg32 with src_reg", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_NEG, 0, 1, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_NEG", 2), false },
+		{ "neg reads", SF, 0, 0, 0, "GPL", { ALU64(BPF_NEG, 0, 0, 0, 0), EXIT }, 2, -EACCES,
+		  AT_N("R0 !read_ok\n", 1), false },
+		{ "neg R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 11, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "neg R10", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 10, 0, 0, 0), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		{ "end imm 8", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 8), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "bswap imm 48", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_END | BPF_TO_LE, 0, 0, 0, 48), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "end with off", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_BE, 0, 0, 1, 16), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "end reserved before read", SF, 0, 0, 0, "GPL", { ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 0), EXIT }, 2,
+		  -EINVAL, RSV("BPF_END", 1), false },
+		{ "end R10", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_BE, 10, 0, 0, 32), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		{ "end 16, 32, 64 load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 16), ALU32(BPF_END | BPF_TO_BE, 0, 0, 0, 32),
+		    ALU64(BPF_END | BPF_TO_LE, 0, 0, 0, 64), EXIT }, 5, 0, LOADS(5), true },
+		/* loads: the source, then the destination written */
+		{ "ldx into R10", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEM | BPF_DW, 10, 1, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "ldsx into R10", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEMSX | BPF_W, 10, 1, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "ldx source before R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEM | BPF_W, 11, 3, 0, 0), EXIT },
+		  3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		/* stores: BPF_ST leaves src_reg zero, BPF_STX imm; the source, then the address */
+		{ "st with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 1, -8, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st with src R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 11, -8, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st reserved before address", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_W, 3, 1, 0, 0), EXIT },
+		  3, -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 11, 0, -8, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "stx with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 1), EXIT }, 3,
+		  -EINVAL, RSV("BPF_STX", 2), false },
+		{ "stx reserved before source", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 3, -8, 1),
+		  EXIT }, 3, -EINVAL, RSV("BPF_STX", 2), false },
+		{ "stx source before address", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 4, 3, -8, 0),
+		  EXIT }, 3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "stx source R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 4, 11, -8, 0), EXIT }, 3,
+		  -EINVAL, AT_N("R11 is invalid\n", 2), false },
+		/* atomics: the operation, the size of a read-modify-write, then source, address, R0 */
+		{ "atomic opcode 05", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_DW, 10, 0, 5), EXIT }, 4, -EINVAL,
+		  AT_N("BPF_ATOMIC uses invalid atomic opcode 05\n", 3), false },
+		{ "atomic opcode before size", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 10, 3, BPF_SUB), EXIT }, 4,
+		  -EINVAL, AT_N("BPF_ATOMIC uses invalid atomic opcode 10\n", 3), false },
+		{ "atomic opcode -1", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 0, -1), EXIT }, 4, -EINVAL,
+		  AT_N("BPF_ATOMIC uses invalid atomic opcode ffffffff\n", 3), false },
+		{ "atomic opcode 101", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 0, LOAD_ACQ | 1), EXIT }, 4,
+		  -EINVAL, AT_N("BPF_ATOMIC uses invalid atomic opcode 101\n", 3), false },
+		{ "atomic add on 2 bytes", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 10, 0, BPF_ADD), EXIT }, 4,
+		  -EINVAL, AT_N("invalid atomic operand size\n", 3), false },
+		{ "atomic size before source", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_B, 10, 3, BPF_XCHG), EXIT }, 4,
+		  -EINVAL, AT_N("invalid atomic operand size\n", 3), false },
+		{ "atomics on 4 and 8 bytes load", SF, 0, 0, 0, "GPL",
+		  { MOV0, STK, MOVK(1), ATOMIC(BPF_W, 10, 1, BPF_ADD), ATOMIC(BPF_DW, 10, 1, BPF_XCHG), EXIT }, 6, 0,
+		  LOADS(6), true },
+		{ "atomic source before address", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_DW, 4, 3, BPF_OR), EXIT }, 4,
+		  -EACCES, AT_N("R3 !read_ok\n", 3), false },
+		{ "cmpxchg source before R0", SF, 0, 0, 0, "GPL", { STK, ATOMIC(BPF_DW, 10, 3, BPF_CMPXCHG), MOV0, EXIT }, 4,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "cmpxchg reads R0", SF, 0, 0, 0, "GPL", { STK, MOVK(1), ATOMIC(BPF_DW, 10, 1, BPF_CMPXCHG), MOV0, EXIT }, 5,
+		  -EACCES, AT_N("R0 !read_ok\n", 3), false },
+		{ "atomic fetch into R10", SF, 0, 0, 0, "GPL", { MOV0, ATOMIC(BPF_DW, 10, 10, BPF_ADD | BPF_FETCH), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "load-acquire into R10", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 10, LOAD_ACQ), EXIT }, 4,
+		  -EACCES, AT_N("frame pointer is read only\n", 3), false },
+		{ "load-acquire source before R11", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 11, 3, LOAD_ACQ), EXIT },
+		  4, -EACCES, AT_N("R3 !read_ok\n", 3), false },
+		{ "load-acquire byte writes destination", SF, 0, 0, 0, "GPL",
+		  { MOV0, STK, ATOMIC(BPF_B, 2, 10, LOAD_ACQ), ALU64(BPF_MOV | BPF_X, 0, 2, 0, 0), EXIT }, 5, 0, LOADS(5),
+		  true },
+		{ "store-release source before address", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 3, 4, STORE_REL),
+		  EXIT }, 4, -EACCES, AT_N("R4 !read_ok\n", 3), false },
+		/* conditional jumps read the destination first, then look at the fields */
+		{ "jump K with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		{ "jump32 X with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP32 | BPF_JGT | BPF_X, 0, 1, 0, 5), EXIT }, 3,
+		  -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		{ "jump destination before reserved", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JEQ | BPF_K, 3, 1, 0, 0), EXIT }, 3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "jump R11 before reserved", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JNE | BPF_K, 11, 1, 0, 0), EXIT },
+		  3, -EINVAL, AT_N("R11 is invalid\n", 2), false },
+		{ "jump destination before source", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JSGT | BPF_X, 4, 3, 0, 0), EXIT }, 3, -EACCES, AT_N("R4 !read_ok\n", 2), false },
+		{ "jump reserved before source", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JSGT | BPF_X, 0, 3, 0, 1), EXIT }, 3, -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		/* ja, gotol, call, exit, may_goto */
+		{ "ja with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "ja with R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JA, 11, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "gotol with off", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP32 | BPF_JA, 0, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "call with off", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 0, 1, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call with dst_reg", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 1, 0, 0, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call with src_reg 3", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 3, 0, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call fields before helper id", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 0, 1, 999), MOV0, EXIT },
+		  3, -EINVAL, RSV("BPF_CALL", 1), false },
+		{ "bpf-to-bpf call with off", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_CALL, 0, 1, 1, 1), EXIT, MOV0,
+		  EXIT }, 5, -EINVAL, RSV("BPF_CALL", 2), false },
+		{ "exit with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 1) }, 2, -EINVAL,
+		  RSV("BPF_EXIT", 2), false },
+		{ "exit with R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 11, 0, 0, 0) }, 2, -EINVAL,
+		  RSV("BPF_EXIT", 2), false },
+		{ "exit fields before R0", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_EXIT, 0, 1, 0, 0) }, 1, -EINVAL,
+		  RSV("BPF_EXIT", 1), false },
+		{ "exit with off loads", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 0, 0, 7, 0) }, 2, 0, LOADS(2),
+		  true },
+		{ "may_goto with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JCOND, 0, 0, 0, 7), EXIT }, 3, -EINVAL,
+		  "invalid may_goto imm 7\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 1 "
+		  "peak_states 1 mark_read 0\n", false },
+		{ "may_goto with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JCOND, 0, 1, 0, 3), EXIT }, 3,
+		  -EINVAL, AT_N("invalid may_goto imm 3\n", 2), false },
+		/* packet loads: the program type, reserved fields, R6, the offset register */
+		{ "ld_abs with dst_reg", SF, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 1, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 2), false },
+		{ "ld_abs with src_reg", SF, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_B, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 2), false },
+		{ "ld_ind with off", SF, 0, 0, 0, "GPL", { CTX6, MOVK(2), LDIND(BPF_H, 0, 2, 1), EXIT }, 4, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 3), false },
+		{ "ld_abs reserved before R6", SF, 0, 0, 0, "GPL", { LDABS(BPF_H, 1, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 1), false },
+		{ "ld_ind R6 before source", SF, 0, 0, 0, "GPL", { LDIND(BPF_W, 0, 2, 0), EXIT }, 2, -EACCES,
+		  AT_N("R6 !read_ok\n", 1), false },
+		{ "ld_ind source", SF, 0, 0, 0, "GPL", { CTX6, LDIND(BPF_W, 0, 2, 0), EXIT }, 3, -EACCES,
+		  AT_N("R2 !read_ok\n", 2), false },
+		{ "ld_ind source R11", SF, 0, 0, 0, "GPL", { CTX6, LDIND(BPF_W, 0, 11, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "ld_abs in xdp", BPF_PROG_TYPE_XDP, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("BPF_LD_[ABS|IND] instructions not allowed for this program type\n", 2), false },
+		{ "ld_abs type before fields", BPF_PROG_TYPE_KPROBE, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, AT_N("BPF_LD_[ABS|IND] instructions not allowed for this program type\n", 2), false },
+		{ "ld_abs in sched_cls loads", BPF_PROG_TYPE_SCHED_CLS, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_B, 0, 0, 0), EXIT },
+		  3, 0, LOADS(3), true },
+		{ "ld_ind in sched_act loads", BPF_PROG_TYPE_SCHED_ACT, 0, 0, 0, "GPL",
+		  { CTX6, MOVK(2), LDIND(BPF_W, 0, 2, 0), EXIT }, 4, 0, LOADS(4), true },
+		/* ld_imm64: off, then the destination; a callback's address needs func_info */
+		{ "ld_imm64 with off", SF, 0, 0, 0, "GPL", { INSN(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 1, 0), { 0 }, MOV0, EXIT },
+		  4, -EINVAL, RSV("BPF_LD_IMM64", 1), false },
+		{ "ld_imm64 off before R11", SF, 0, 0, 0, "GPL",
+		  { INSN(BPF_LD | BPF_IMM | BPF_DW, 11, 0, 1, 0), { 0 }, MOV0, EXIT }, 4, -EINVAL, RSV("BPF_LD_IMM64", 1),
+		  false },
+		{ "ld_imm64 into R10", SF, 0, 0, 0, "GPL", { LDIMM(10, 0, 0), MOV0, EXIT }, 4, -EACCES,
+		  AT_N("frame pointer is read only\n", 1), false },
+		{ "callback without func_info", SF, 0, 0, 0, "GPL", { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0, EXIT },
+		  6, -EINVAL, AT_N("missing btf func_info\n", 1), false },
+	};
+	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+ParameterizedTest(struct order_case *c, unit, load_walk_checks, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
 }
 
 BT_TEST(load_success_counts_ld_imm64_once)
@@ -639,4 +914,143 @@ BT_TEST(load_prog_array_claimed_by_verified_load_only)
 	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_XDP, 0, 0, 0, "GPL", ok, 4), -EINVAL));
 	cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
 	bt_close(map);
+}
+
+/* ---- frames: bpf-to-bpf callees, global functions, callbacks ---- */
+
+#define PCALL(k) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, k)
+#define MOVX(d, s) ALU64(BPF_MOV | BPF_X, d, s, 0, 0)
+
+/* the walk rejects p with errno err and this error line (the count differs: the kernel walks into callees) */
+static void assert_walk_error(const struct bpf_insn *p, __u32 cnt, long err, const char *line)
+{
+	char want[128];
+	snprintf(want, sizeof(want), "%sprocessed ", line);
+	long r = load_v(SF, 0, 0, 0, "GPL", p, cnt);
+	cr_assert(eq(i64, r, err), "%s: %s\n%s", line, strerror((int)-r), vlog_buf);
+	cr_assert(ne(ptr, strstr(vlog_buf, want), NULL), "log lacks \"%s\":\n%s", line, vlog_buf);
+}
+
+BT_TEST(load_callee_frame_registers)
+{
+	/* a callee starts with the caller's R1-R5 and R10: not R0, not R6-R9 */
+	const struct bpf_insn reads_r1[] = { MOV0, PCALL(1), EXIT, MOVX(0, 1), EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", reads_r1, 5), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(5)));
+	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
+	assert_walk_error(reads_r6, 5, -EACCES, "R6 !read_ok\n");
+	const struct bpf_insn reads_r0[] = { MOV0, PCALL(1), EXIT, ALU64(BPF_ADD | BPF_K, 0, 0, 0, 1), EXIT };
+	assert_walk_error(reads_r0, 5, -EACCES, "R0 !read_ok\n");
+	/* the caller keeps R6-R9 and loses R1-R5 */
+	const struct bpf_insn keeps_r6[] = { MOVK(6), PCALL(2), MOVX(0, 6), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", keeps_r6, 6), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(6)));
+	const struct bpf_insn loses_r1[] = { PCALL(2), MOVX(0, 1), EXIT, MOV0, EXIT };
+	assert_walk_error(loses_r1, 5, -EACCES, "R1 !read_ok\n");
+}
+
+BT_TEST(load_callee_exit_hands_back_r0)
+{
+	/* a static function's exit does not read R0: the caller gets it as it is */
+	const struct bpf_insn caller_sets[] = { PCALL(2), MOV0, EXIT, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", caller_sets, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(4)));
+	const struct bpf_insn caller_reads[] = { PCALL(1), EXIT, EXIT };
+	assert_walk_error(caller_reads, 3, -EACCES, "R0 !read_ok\n");
+	const struct bpf_insn callee_sets[] = { PCALL(1), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", callee_sets, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(4)));
+}
+
+/* int; int (void) proto; FUNC "x" global; FUNC "s" static (names "x", "s") */
+static int load_func_btf(void)
+{
+	static const char strs[] = "\0int\0x\0s";
+	const __u32 types[] = {
+		0x1, (__u32)BTF_KIND_INT << 24, 4, (__u32)BTF_INT_SIGNED << 24 | 32,        /* [1] int */
+		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 1,                                    /* [2] int (void) */
+		5, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_GLOBAL, 2,                        /* [3] x, global */
+		7, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 2,                        /* [4] s, static */
+	};
+	static char blob[256];
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
+				.type_len = sizeof(types), .str_off = sizeof(types), .str_len = sizeof(strs) };
+	memcpy(blob, &h, sizeof(h));
+	memcpy(blob + sizeof(h), types, sizeof(types));
+	memcpy(blob + sizeof(h) + sizeof(types), strs, sizeof(strs));
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = BT_PTR(blob);
+	a.btf_size = (__u32)(sizeof(h) + sizeof(types) + sizeof(strs));
+	long fd = bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
+	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
+	return (int)fd;
+}
+
+/* p with func_info for subprograms at 0 and at second, of BTF types t0 and t1 */
+static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 second, __u32 t0, __u32 t1)
+{
+	const struct bpf_func_info fi[2] = { { 0, t0 }, { second, t1 } };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = SF;
+	a.insns = BT_PTR(p);
+	a.insn_cnt = cnt;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(vlog_buf);
+	a.log_size = sizeof(vlog_buf);
+	a.prog_btf_fd = (__u32)btf;
+	a.func_info = BT_PTR(fi);
+	a.func_info_cnt = 2;
+	a.func_info_rec_size = sizeof(fi[0]);
+	vlog_buf[0] = '\0';
+	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd >= 0)
+		bt_close((int)fd);
+	return fd >= 0 ? 0 : fd;
+}
+
+BT_TEST(load_global_function_frame)
+{
+	/* a global function is checked on its own: it starts without the caller's registers
+	 * but with its arguments, reads R0 at its exit, and a call to it sets R0 */
+	int btf = load_func_btf();
+	const struct bpf_insn ok[] = { PCALL(1), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_with_funcs(ok, 4, btf, 2, 4, 3), 0), "%s", vlog_buf);
+	cr_assert(log_ends_with(LOADS(4)), "%s", vlog_buf);
+	const struct bpf_insn no_r0[] = { PCALL(1), EXIT, EXIT };
+	cr_assert(eq(i64, load_with_funcs(no_r0, 3, btf, 2, 4, 3), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R0 !read_ok\n", 3)), "%s", vlog_buf);
+	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
+	cr_assert(eq(i64, load_with_funcs(reads_r6, 5, btf, 3, 4, 3), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 4)), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+/* An arena map whose user address is set (map_extra), as addr_space_cast needs one. */
+BT_TEST(load_addr_space_cast_with_arena)
+{
+	union bpf_attr m;
+	memset(&m, 0, sizeof(m));
+	m.map_type = 33;                        /* BPF_MAP_TYPE_ARENA */
+	m.max_entries = 4;
+	m.map_flags = BPF_F_MMAPABLE;
+	m.map_extra = 1ull << 32;
+	long arena = bt_map_create_attr(&m);
+	cr_assert(ge(i64, arena, 0), "arena: %s", strerror((int)-arena));
+	const struct bpf_insn p[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 1, 1, 1),
+				      ALU64(BPF_MOV | BPF_X, 3, 2, 1, 1 << 16), MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", p, 6), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(5)));
+	const struct bpf_insn bad[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 1, 1, 2), MOV0,
+					EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", bad, 5), -EINVAL), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("addr_space_cast insn can only convert between address space 1 and 0\n", 2)),
+		  "%s", vlog_buf);
+	const struct bpf_insn src[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 3, 1, 1), MOV0,
+					EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", src, 5), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R3 !read_ok\n", 2)), "%s", vlog_buf);
+	bt_close((int)arena);
 }
