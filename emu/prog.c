@@ -8,11 +8,13 @@
  * jump (check_subprogs), func_info/line_info, then instruction by
  * instruction ld_imm64 pairs, map fds and the opcode table
  * (resolve_pseudo_ldimm64), reachability (check_cfg), the per-type rules of
- * check_attach_btf_id, and a path-insensitive walk for registers and helper
- * calls (do_check). A rejection gets the kernel's errno and error line in
- * log_buf, and with any log level the kernel's statistics line. The object
- * is a real file like a map, so its fd reads as anon_inode:bpf-prog and
- * closes normally.
+ * check_attach_btf_id, and the main walk (do_check) in the kernel's visiting
+ * order: each instruction's reserved fields, constant operands and register
+ * numbers, helper calls, and registers no path initializes before they are
+ * read (path-insensitively: no register types or values). A rejection gets
+ * the kernel's errno and error line in log_buf, and with any log level the
+ * kernel's statistics line. The object is a real file like a map, so its fd
+ * reads as anon_inode:bpf-prog and closes normally.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -682,6 +684,7 @@ struct flow {
 	__u32 starts[257], nsub;
 	bool global[256];       /* global linkage in func_info */
 	bool r0[256];           /* R0 is set at some exit of the subprogram */
+	bool callback[256];     /* a callback: some ld_imm64 takes its address */
 };
 
 static bool reach_merge(__u16 *init, __u32 cnt, int t, __u16 in)
@@ -709,6 +712,12 @@ static int check_reach(const struct bpf_insn *insns, __u32 cnt, const struct pro
 	for (__u32 k = 0; k < pc->nr_finfo; k++)
 		if (pc->linkage[k] == BTF_FUNC_GLOBAL && k < fl->nsub && fl->starts[k] == pc->finfo[k].insn_off)
 			fl->global[k] = true;
+	for (__u32 i = 0; i + 1 < cnt; i++)
+		if (is_ldimm64(&insns[i]) && insns[i].src_reg == BPF_PSEUDO_FUNC) {
+			__u32 t = i + (__u32)insns[i].imm + 1u;
+			if (t < cnt)
+				fl->callback[fl->sub[t]] = true;
+		}
 
 	__u16 *init = fl->init;
 	init[0] = REACHED | 1u << 1 | REG_FP;        /* R1 = ctx, R10 = frame */
@@ -1015,31 +1024,273 @@ static int check_insn(const struct bpf_insn *insns, __u32 i, const struct flow *
 }
 
 /*
- * do_check(), path-insensitively and in instruction order: every reachable
- * instruction through check_insn(). Its errors are ones the kernel finds on
- * every path through the instruction, so nothing it accepts is rejected here
- * (it may reject more), except in a branch the kernel proves dead, which it
- * never looks at. *processed is the kernel's count for straight-line code:
- * the instructions up to and including the failing one (all of them when none
- * fails), ld_imm64 once; *states the verifier states it keeps on that way,
- * one at each may_goto (src_reg 0: a forced checkpoint, taken before the
- * instruction is checked).
+ * do_check() visits instructions along paths: a conditional jump goes on
+ * with its fall-through and keeps the target for later, may_goto the other
+ * way round, a path ends at the program's exit and the last kept one is
+ * taken up (last in, first out); a static function is walked into at each
+ * call, in a frame of its own (at most 8 deep); a global function is walked
+ * on its own after the main program, once some walked path called it; a
+ * callback when a helper that takes one is called (every callback of the
+ * program: which one the helper gets is a register's value). This walk
+ * follows the same order without register values or states: each
+ * instruction is checked (check_insn) on its first visit in a frame, and a
+ * second visit counts but ends the path (the kernel prunes only where it
+ * finds an equal state, and it also skips branches it proves dead, so the
+ * counts differ where paths branch). Code no path walks, an uncalled
+ * callback or global function, is not checked, as on the kernel. Errors are
+ * ones the kernel finds on every path through the instruction, so nothing it
+ * accepts is rejected here except in a branch it proves dead.
+ */
+#define MAX_CALL_FRAMES 8
+
+struct frame {                  /* a chain of call sites: the frames of a path */
+	__u32 parent, callsite;         /* callsite UINT32_MAX: a walk of its own starts here */
+	__u32 depth;
+	bool callback;                  /* its exit goes back to the helper call */
+};
+
+/* 64-bit keys to 32-bit values, open addressing (key + 1 stored: 0 is empty) */
+struct kmap {
+	__u64 *keys;
+	__u32 *vals;
+	size_t cap, n;
+};
+
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static size_t kmap_slot(const __u64 *keys, size_t cap, __u64 key)
+{
+	size_t h = mix64(key) & (cap - 1);
+	while (keys[h] && keys[h] != key)
+		h = (h + 1) & (cap - 1);
+	return h;
+}
+
+/* *val: the key's value, set to val when the key is new. 1: found, 0: added, -ENOMEM */
+static int kmap_get(struct kmap *m, __u64 key, __u32 val, __u32 *out)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		__u64 *keys = calloc(cap, sizeof(*keys));
+		__u32 *vals = calloc(cap, sizeof(*vals));
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->keys[k]) {
+				size_t h = kmap_slot(keys, cap, m->keys[k]);
+				keys[h] = m->keys[k];
+				vals[h] = m->vals[k];
+			}
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = cap;
+	}
+	size_t h = kmap_slot(m->keys, m->cap, key + 1);
+	if (m->keys[h]) {
+		if (out)
+			*out = m->vals[h];
+		return 1;
+	}
+	m->keys[h] = key + 1;
+	m->vals[h] = val;
+	m->n++;
+	if (out)
+		*out = val;
+	return 0;
+}
+
+static void kmap_free(struct kmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+struct walk {
+	const struct bpf_insn *insns;
+	__u32 cnt;
+	const struct flow *fl;
+	const struct prog_ctx *pc;
+	struct vlog *log;
+	struct kmap seen;               /* frame << 32 | insn: visited */
+	struct kmap calls;              /* parent << 32 | callsite: the callee's frame */
+	struct frame *frames;
+	__u32 nframes, frames_cap;
+	struct { __u32 insn, frame; } *todo;   /* paths kept for later */
+	size_t ntodo, todo_cap;
+	bool called[256], walked[256];
+	__u32 processed, states;
+};
+
+/* A frame: of a call at callsite in parent (the same one each time), or a walk's own (callsite UINT32_MAX). */
+static long frame_get(struct walk *w, __u32 parent, __u32 callsite, bool callback)
+{
+	__u32 idx;
+	int r = 0;
+	if (callsite != UINT32_MAX && (r = kmap_get(&w->calls, (__u64)parent << 32 | callsite, w->nframes, &idx)))
+		return r < 0 ? r : (long)idx;
+	if (w->nframes == w->frames_cap) {
+		__u32 cap = w->frames_cap ? 2 * w->frames_cap : 64;
+		struct frame *f = realloc(w->frames, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		w->frames = f;
+		w->frames_cap = cap;
+	}
+	bool own = callsite == UINT32_MAX;
+	w->frames[w->nframes] = (struct frame){ own ? 0 : parent, callsite, own ? 0 : w->frames[parent].depth + 1,
+						callback };
+	return w->nframes++;
+}
+
+static int todo_push(struct walk *w, __u32 insn, __u32 frame)
+{
+	if (w->ntodo == w->todo_cap) {
+		size_t cap = w->todo_cap ? 2 * w->todo_cap : 64;
+		void *t = realloc(w->todo, cap * sizeof(*w->todo));
+		if (!t)
+			return -ENOMEM;
+		w->todo = t;
+		w->todo_cap = cap;
+	}
+	w->todo[w->ntodo].insn = insn;
+	w->todo[w->ntodo].frame = frame;
+	w->ntodo++;
+	return 0;
+}
+
+/* helpers that call back into the program: for_each_map_elem, timer_set_callback, find_vma, loop, user_ringbuf_drain */
+static bool takes_callback(__s32 id)
+{
+	return id == 164 || id == 170 || id == 180 || id == 181 || id == 209;
+}
+
+/* One path from insn in frame to its end, and the paths kept on the way (until none is left). */
+static int walk_paths(struct walk *w, __u32 insn, __u32 frame)
+{
+	const struct bpf_insn *insns = w->insns;
+	int err;
+
+	for (;;) {
+		if (insn >= w->cnt) {   /* a path that ended: take up the last one kept */
+			if (!w->ntodo)
+				return 0;
+			w->ntodo--;
+			insn = w->todo[w->ntodo].insn;
+			frame = w->todo[w->ntodo].frame;
+			continue;
+		}
+		if (++w->processed > BPF_COMPLEXITY_LIMIT_INSNS) {
+			vlog(w->log, "BPF program is too large. Processed %u insn\n", w->processed);
+			return -E2BIG;
+		}
+		err = kmap_get(&w->seen, (__u64)frame << 32 | insn, 0, NULL);
+		if (err < 0)
+			return err;
+		if (err) {              /* seen in this frame: checked, end of the path */
+			insn = w->cnt;
+			continue;
+		}
+		const struct bpf_insn *in = &insns[insn];
+		__u8 cls = BPF_CLASS(in->code), op = BPF_OP(in->code);
+		if (in->code == (BPF_JMP | BPF_JCOND) && in->src_reg == 0)   /* is_may_goto_insn(): a forced checkpoint */
+			w->states++;
+		err = check_insn(insns, insn, w->fl, w->pc, w->log);
+		if (err)
+			return err;
+
+		if (is_ldimm64(in)) {
+			insn += 2;
+		} else if (cls != BPF_JMP && cls != BPF_JMP32) {
+			insn++;
+		} else if (op == BPF_EXIT) {
+			const struct frame *f = &w->frames[frame];
+			if (f->callsite == UINT32_MAX) {
+				insn = w->cnt;
+			} else {        /* back to the caller; from a callback to the helper call */
+				insn = f->callsite + (f->callback ? 0 : 1);
+				frame = f->parent;
+			}
+		} else if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_CALL) {
+			__u32 target = insn + (__u32)in->imm + 1u, k = target < w->cnt ? w->fl->sub[target] : 0;
+			if (target >= w->cnt || w->fl->global[k]) {
+				w->called[k] = true;
+				insn++;
+				continue;
+			}
+			if (w->frames[frame].depth + 1 >= MAX_CALL_FRAMES) {
+				vlog(w->log, "the call stack of %u frames is too deep\n", w->frames[frame].depth + 2);
+				return -E2BIG;
+			}
+			long f = frame_get(w, frame, insn, false);
+			if (f < 0)
+				return (int)f;
+			frame = (__u32)f;
+			insn = target;
+		} else if (op == BPF_CALL) {
+			if (in->src_reg == 0 && takes_callback(in->imm))
+				for (__u32 k = w->fl->nsub; k-- > 1;)
+					if (w->fl->callback[k]) {
+						long f = frame_get(w, frame, insn, true);
+						if (f < 0 || (err = todo_push(w, w->fl->starts[k], (__u32)f)))
+							return f < 0 ? (int)f : err;
+					}
+			insn++;
+		} else if (op == BPF_JA) {
+			insn += (__u32)(cls == BPF_JMP32 ? in->imm : in->off) + 1u;
+		} else if (op == BPF_JCOND) {   /* may_goto: the jump first */
+			if ((err = todo_push(w, insn + 1, frame)))
+				return err;
+			insn += (__u32)in->off + 1u;
+		} else {                        /* a conditional jump: the fall-through first */
+			if ((err = todo_push(w, insn + (__u32)in->off + 1u, frame)))
+				return err;
+			insn++;
+		}
+	}
+}
+
+/*
+ * The walk of the main program, then of the global functions called (in
+ * subprogram order, again while walks call more). *processed is the count
+ * of instruction visits (the statistics line, verified_insns): for
+ * straight-line code up to and including the failing instruction, ld_imm64
+ * once; *states the states the kernel keeps on such code, one at each
+ * may_goto (src_reg 0: a forced checkpoint, before the instruction is
+ * checked).
  */
 static int check_walk(const struct bpf_insn *insns, __u32 cnt, const struct flow *fl, const struct prog_ctx *pc,
 		      struct vlog *log, __u32 *processed, __u32 *states)
 {
-	*processed = *states = 0;
-	for (__u32 i = 0; i < cnt; i++) {
-		++*processed;
-		if (insns[i].code == (BPF_JMP | BPF_JCOND) && insns[i].src_reg == 0)   /* is_may_goto_insn() */
-			++*states;
-		int err = check_insn(insns, i, fl, pc, log);
-		if (err)
-			return err;
-		if (is_ldimm64(&insns[i]))
-			i++;
+	struct walk w = { .insns = insns, .cnt = cnt, .fl = fl, .pc = pc, .log = log };
+	long f = frame_get(&w, 0, UINT32_MAX, false);
+	int err = f < 0 ? (int)f : walk_paths(&w, 0, (__u32)f);
+	for (bool more = true; !err && more;) {
+		more = false;
+		for (__u32 k = 1; !err && k < fl->nsub; k++)
+			if (w.called[k] && !w.walked[k]) {
+				w.walked[k] = more = true;
+				f = frame_get(&w, 0, UINT32_MAX, false);
+				err = f < 0 ? (int)f : walk_paths(&w, fl->starts[k], (__u32)f);
+			}
 	}
-	return 0;
+	*processed = w.processed;
+	*states = w.states;
+	kmap_free(&w.seen);
+	kmap_free(&w.calls);
+	free(w.frames);
+	free(w.todo);
+	return err;
 }
 
 /* The kernel's prog tag (Linux 6.18, bpf_prog_calc_tag): the first 8 bytes

@@ -921,14 +921,12 @@ BT_TEST(load_prog_array_claimed_by_verified_load_only)
 #define PCALL(k) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, k)
 #define MOVX(d, s) ALU64(BPF_MOV | BPF_X, d, s, 0, 0)
 
-/* the walk rejects p with errno err and this error line (the count differs: the kernel walks into callees) */
-static void assert_walk_error(const struct bpf_insn *p, __u32 cnt, long err, const char *line)
+/* the walk rejects p with errno err and a log ending in tail */
+static void assert_walk_error(const struct bpf_insn *p, __u32 cnt, long err, const char *tail)
 {
-	char want[128];
-	snprintf(want, sizeof(want), "%sprocessed ", line);
 	long r = load_v(SF, 0, 0, 0, "GPL", p, cnt);
-	cr_assert(eq(i64, r, err), "%s: %s\n%s", line, strerror((int)-r), vlog_buf);
-	cr_assert(ne(ptr, strstr(vlog_buf, want), NULL), "log lacks \"%s\":\n%s", line, vlog_buf);
+	cr_assert(eq(i64, r, err), "%s: %s\n%s", tail, strerror((int)-r), vlog_buf);
+	cr_assert(log_ends_with(tail), "log does not end with\n%s---\n%s", tail, vlog_buf);
 }
 
 BT_TEST(load_callee_frame_registers)
@@ -938,15 +936,15 @@ BT_TEST(load_callee_frame_registers)
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", reads_r1, 5), 0), "%s", vlog_buf);
 	cr_assert(eq(str, vlog_buf, LOADS(5)));
 	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
-	assert_walk_error(reads_r6, 5, -EACCES, "R6 !read_ok\n");
+	assert_walk_error(reads_r6, 5, -EACCES, AT_N("R6 !read_ok\n", 3));
 	const struct bpf_insn reads_r0[] = { MOV0, PCALL(1), EXIT, ALU64(BPF_ADD | BPF_K, 0, 0, 0, 1), EXIT };
-	assert_walk_error(reads_r0, 5, -EACCES, "R0 !read_ok\n");
+	assert_walk_error(reads_r0, 5, -EACCES, AT_N("R0 !read_ok\n", 3));
 	/* the caller keeps R6-R9 and loses R1-R5 */
 	const struct bpf_insn keeps_r6[] = { MOVK(6), PCALL(2), MOVX(0, 6), EXIT, MOV0, EXIT };
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", keeps_r6, 6), 0), "%s", vlog_buf);
 	cr_assert(eq(str, vlog_buf, LOADS(6)));
 	const struct bpf_insn loses_r1[] = { PCALL(2), MOVX(0, 1), EXIT, MOV0, EXIT };
-	assert_walk_error(loses_r1, 5, -EACCES, "R1 !read_ok\n");
+	assert_walk_error(loses_r1, 5, -EACCES, AT_N("R1 !read_ok\n", 4));
 }
 
 BT_TEST(load_callee_exit_hands_back_r0)
@@ -956,7 +954,7 @@ BT_TEST(load_callee_exit_hands_back_r0)
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", caller_sets, 4), 0), "%s", vlog_buf);
 	cr_assert(eq(str, vlog_buf, LOADS(4)));
 	const struct bpf_insn caller_reads[] = { PCALL(1), EXIT, EXIT };
-	assert_walk_error(caller_reads, 3, -EACCES, "R0 !read_ok\n");
+	assert_walk_error(caller_reads, 3, -EACCES, AT_N("R0 !read_ok\n", 3));
 	const struct bpf_insn callee_sets[] = { PCALL(1), EXIT, MOV0, EXIT };
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", callee_sets, 4), 0), "%s", vlog_buf);
 	cr_assert(eq(str, vlog_buf, LOADS(4)));
@@ -1011,6 +1009,67 @@ static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 
 	return fd >= 0 ? 0 : fd;
 }
 
+BT_TEST(load_callback_needs_static_func_info)
+{
+	/* r2 = callback; r0 = 0; exit; callback: r0 = 0; exit */
+	const struct bpf_insn p[] = { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0, EXIT };
+	int btf = load_func_btf();
+	cr_assert(eq(i64, load_with_funcs(p, 6, btf, 4, 4, 3), -EINVAL), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("callback function not static\n", 1)), "%s", vlog_buf);
+	cr_assert(eq(i64, load_with_funcs(p, 6, btf, 4, 3, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(3)));
+	/* no helper calls it: the kernel does not walk it, nor check it */
+	const struct bpf_insn unused[] = { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0,
+					   ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(unused, 7, btf, 4, 3, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(3)));
+	bt_close(btf);
+}
+
+BT_TEST(load_walks_callees_where_called)
+{
+	/* the kernel walks into a static function at the call: its error comes first, counted
+	 * in visiting order (0, 1, 4, 5 here) */
+	const struct bpf_insn callee_first[] = { MOV0, PCALL(2), ALU64(BPF_ADD | BPF_K, 0, 1, 0, 0), EXIT, MOV0,
+						 ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	assert_walk_error(callee_first, 7, -EINVAL, AT_N("div by zero\n", 4));
+	/* called twice: walked twice */
+	const struct bpf_insn twice[] = { PCALL(3), PCALL(2), MOV0, EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", twice, 6), 0), "%s", vlog_buf);
+	cr_assert(log_ends_with(LOADS(8)), "%s", vlog_buf);
+}
+
+BT_TEST(load_call_stack_too_deep)
+{
+	/* 8 frames at most: recursion, counted through the 8 frames walked (2 each) */
+	const struct bpf_insn recurse[] = { MOV0, PCALL(-2), EXIT };
+	long r = load_v(SF, 0, 0, 0, "GPL", recurse, 3);
+	cr_assert(eq(i64, r, -E2BIG), "%s", vlog_buf);
+	cr_assert(ne(ptr, strstr(vlog_buf, "the call stack of 9 frames is too deep\nprocessed 16 insns"), NULL), "%s",
+		  vlog_buf);
+	/* a chain of calls 8 deep loads, 9 deep does not */
+	struct bpf_insn chain[20];
+	for (int depth = 8; depth <= 9; depth++) {
+		__u32 n = 0;
+		for (int k = 0; k < depth - 1; k++) {     /* each function calls the next: call +1; exit */
+			chain[n++] = (struct bpf_insn)PCALL(1);
+			chain[n++] = (struct bpf_insn)EXIT;
+		}
+		chain[n++] = (struct bpf_insn)MOV0;
+		chain[n++] = (struct bpf_insn)EXIT;
+		r = load_v(SF, 0, 0, 0, "GPL", chain, n);
+		if (depth == 8) {
+			cr_assert(eq(i64, r, 0), "%s", vlog_buf);
+			/* (the kernel keeps states at calls: not in this statistics line) */
+			cr_assert(ne(ptr, strstr(vlog_buf, "processed 16 insns"), NULL), "%s", vlog_buf);
+		} else {
+			cr_assert(eq(i64, r, -E2BIG), "%s", vlog_buf);
+			cr_assert(ne(ptr, strstr(vlog_buf, "the call stack of 9 frames is too deep\nprocessed 8 insns"), NULL),
+				  "%s", vlog_buf);
+		}
+	}
+}
+
 BT_TEST(load_global_function_frame)
 {
 	/* a global function is checked on its own: it starts without the caller's registers
@@ -1053,4 +1112,16 @@ BT_TEST(load_addr_space_cast_with_arena)
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", src, 5), -EACCES), "%s", vlog_buf);
 	cr_assert(log_ends_with(AT_N("R3 !read_ok\n", 2)), "%s", vlog_buf);
 	bt_close((int)arena);
+}
+
+BT_TEST(load_callback_walked_at_its_helper)
+{
+	/* bpf_loop(1, callback, 0, 0): the callback's error is found at the call */
+	int btf = load_func_btf();
+	const struct bpf_insn p[] = { ALU64(BPF_MOV | BPF_K, 1, 0, 0, 1), LDIMM(2, BPF_PSEUDO_FUNC, 6), MOVK(3), MOVK(4),
+				      INSN(BPF_JMP | BPF_CALL, 0, 0, 0, 181), MOV0, EXIT,
+				      MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(p, 11, btf, 8, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(ne(ptr, strstr(vlog_buf, "div by zero\nprocessed "), NULL), "%s", vlog_buf);
+	bt_close(btf);
 }
