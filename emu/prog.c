@@ -331,19 +331,54 @@ static int rec_tail_zero(const unsigned char *urec, __u32 ksize, __u32 usize)
 
 struct btf_info_out {
 	__u32 btf_id;
+	__u32 str_len;                        /* of the program's BTF */
 	struct bpf_func_info *finfo;
 	__u8 *linkage;                        /* per func_info record: BTF_FUNC_STATIC, ... */
+	bool *scalar_ret;                     /* per func_info record: returns an int or enum */
 	__u32 nr_finfo;
 	struct bpf_line_info *linfo;
 	__u32 nr_linfo;
 };
 
-static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *insns, struct vlog *log,
-			  struct btf_info_out *out)
+static void btf_info_free(struct btf_info_out *out)
+{
+	free(out->finfo);
+	free(out->linkage);
+	free(out->scalar_ret);
+	free(out->linfo);
+	memset(out, 0, sizeof(*out));
+}
+
+/* btf_type_skip_modifiers(), then btf_type_is_small_int() || btf_is_any_enum() */
+static bool btf_scalar(const struct pbtf *b, __u32 id)
+{
+	const struct btf_type *t = pbtf_type(b, id);
+	for (int n = 0; t && n < 32; n++) {
+		switch (BTF_INFO_KIND(t->info)) {
+		case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+			t = pbtf_type(b, t->type);
+			continue;
+		case BTF_KIND_INT:
+			return t->size <= 8;
+		case BTF_KIND_ENUM: case BTF_KIND_ENUM64:
+			return true;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+/*
+ * check_btf_info_early(), before anything else looks at the program: the
+ * BTF object and the func_info records themselves (size, tail, order, FUNC
+ * types). The caller frees out (btf_info_free), also on error.
+ */
+static int check_btf_info_early(const struct emu_prog_spec *s, struct vlog *log, struct btf_info_out *out)
 {
 	struct emu_obj *btf;
 	struct pbtf b;
-	__u32 starts[256], nsub;
 	int acc, err;
 
 	memset(out, 0, sizeof(*out));
@@ -360,9 +395,9 @@ static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *
 	err = pbtf_open(btf, &b);
 	if (err)
 		goto out_put;
-	nsub = subprogs(insns, s->insn_cnt, starts, ARRAY_SIZE(starts));
+	out->str_len = b.str_len;
 
-	/* check_btf_func_early() and check_btf_func() */
+	/* check_btf_func_early() */
 	if (s->func_info_cnt) {
 		__u32 urec = s->func_info_rec_size, prev = 0;
 		if (urec < MIN_FUNCINFO_SIZE || urec > MAX_FUNCINFO_REC_SIZE || urec % 4) {
@@ -372,7 +407,8 @@ static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *
 		}
 		out->finfo = calloc(s->func_info_cnt, sizeof(*out->finfo));
 		out->linkage = calloc(s->func_info_cnt, 1);
-		if (!out->finfo || !out->linkage) {
+		out->scalar_ret = calloc(s->func_info_cnt, sizeof(bool));
+		if (!out->finfo || !out->linkage || !out->scalar_ret) {
 			err = -ENOMEM;
 			goto out_free;
 		}
@@ -408,90 +444,127 @@ static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *
 			if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO)
 				goto out_free;
 			out->linkage[i] = (__u8)BTF_INFO_VLEN(t->info);
+			out->scalar_ret[i] = btf_scalar(&b, proto->type);
 			prev = f->insn_off;
 		}
 		out->nr_finfo = s->func_info_cnt;
-		if (s->func_info_cnt != nsub) {
-			vlog(log, "number of funcs in func_info doesn't match number of subprogs\n");
-			err = -EINVAL;
-			goto out_free;
-		}
-		for (__u32 i = 0; i < nsub; i++)
-			if (out->finfo[i].insn_off != starts[i]) {
-				vlog(log, "func_info BTF section doesn't match subprog layout in BPF program\n");
-				err = -EINVAL;
-				goto out_free;
-			}
-	}
-
-	/* check_btf_line() */
-	if (s->line_info_cnt) {
-		__u32 urec = s->line_info_rec_size, prev = 0, sub = 0;
-		if (s->line_info_cnt > INT32_MAX / sizeof(struct bpf_line_info) || urec < MIN_LINEINFO_SIZE ||
-		    urec > MAX_LINEINFO_REC_SIZE || urec % 4) {
-			err = -EINVAL;
-			goto out_free;
-		}
-		out->linfo = calloc(s->line_info_cnt, sizeof(*out->linfo));
-		if (!out->linfo) {
-			err = -ENOMEM;
-			goto out_free;
-		}
-		for (__u32 i = 0; i < s->line_info_cnt; i++) {
-			const unsigned char *u = (const unsigned char *)s->line_info + (size_t)i * urec;
-			struct bpf_line_info *l = &out->linfo[i];
-			err = rec_tail_zero(u, sizeof(*l), urec);
-			if (err) {
-				if (err == -E2BIG)
-					vlog(log, "nonzero tailing record in line_info");
-				goto out_free;
-			}
-			if (emu_copy_from_user(l, u, sizeof(*l))) {
-				err = -EFAULT;
-				goto out_free;
-			}
-			err = -EINVAL;
-			if ((i && l->insn_off <= prev) || l->insn_off >= s->insn_cnt) {
-				vlog(log, "Invalid line_info[%u].insn_off:%u (prev_offset:%u prog->len:%u)\n", i,
-				     l->insn_off, prev, s->insn_cnt);
-				goto out_free;
-			}
-			if (!insns[l->insn_off].code) {
-				vlog(log, "Invalid insn code at line_info[%u].insn_off\n", i);
-				goto out_free;
-			}
-			if (l->line_off >= b.str_len || l->file_name_off >= b.str_len) {
-				vlog(log, "Invalid line_info[%u].line_off or .file_name_off\n", i);
-				goto out_free;
-			}
-			if (sub != nsub) {
-				if (l->insn_off == starts[sub]) {
-					sub++;
-				} else if (starts[sub] < l->insn_off) {
-					vlog(log, "missing bpf_line_info for func#%u\n", sub);
-					goto out_free;
-				}
-			}
-			prev = l->insn_off;
-		}
-		if (sub != nsub) {
-			vlog(log, "missing bpf_line_info for %u funcs starting from func#%u\n", nsub - sub, sub);
-			goto out_free;
-		}
-		out->nr_linfo = s->line_info_cnt;
 	}
 	err = 0;
 out_free:
 	free(b.by_id);
 out_put:
 	emu_obj_put(btf);
-	if (err) {
-		free(out->finfo);
-		free(out->linkage);
-		free(out->linfo);
-		memset(out, 0, sizeof(*out));
-	}
 	return err;
+}
+
+/* check_abnormal_return(): without func_info no subprogram may use packet loads or tail calls */
+static int check_abnormal_return(const struct bpf_insn *insns, __u32 cnt, const __u32 *starts, __u32 nsub,
+				 struct vlog *log)
+{
+	for (__u32 k = 1; k < nsub; k++) {
+		bool ld_abs = false, tail_call = false;
+		for (__u32 i = starts[k]; i < (k + 1 < nsub ? starts[k + 1] : cnt); i++) {
+			ld_abs |= BPF_CLASS(insns[i].code) == BPF_LD &&
+				  (BPF_MODE(insns[i].code) == BPF_ABS || BPF_MODE(insns[i].code) == BPF_IND);
+			tail_call |= insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0 &&
+				     insns[i].imm == BPF_FUNC_tail_call;
+		}
+		if (ld_abs || tail_call) {
+			vlog(log, "%s is not allowed in subprogs without BTF\n", ld_abs ? "LD_ABS" : "tail_call");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * check_btf_info(), after check_subprogs(): func_info against the
+ * subprograms (their number, starts, and an int return where a subprogram
+ * uses packet loads or tail calls), then line_info.
+ */
+static int check_btf_info(const struct emu_prog_spec *s, const struct bpf_insn *insns, struct vlog *log,
+			  struct btf_info_out *out)
+{
+	__u32 starts[256], nsub = subprogs(insns, s->insn_cnt, starts, ARRAY_SIZE(starts));
+
+	if (!s->func_info_cnt) {
+		int err = check_abnormal_return(insns, s->insn_cnt, starts, nsub, log);
+		if (err || !s->line_info_cnt)
+			return err;
+	} else {        /* check_btf_func() */
+		if (s->func_info_cnt != nsub) {
+			vlog(log, "number of funcs in func_info doesn't match number of subprogs\n");
+			return -EINVAL;
+		}
+		for (__u32 k = 0; k < nsub; k++) {
+			if (out->finfo[k].insn_off != starts[k]) {
+				vlog(log, "func_info BTF section doesn't match subprog layout in BPF program\n");
+				return -EINVAL;
+			}
+			bool ld_abs = false, tail_call = false;
+			for (__u32 i = starts[k]; k && i < (k + 1 < nsub ? starts[k + 1] : s->insn_cnt); i++) {
+				ld_abs |= BPF_CLASS(insns[i].code) == BPF_LD &&
+					  (BPF_MODE(insns[i].code) == BPF_ABS || BPF_MODE(insns[i].code) == BPF_IND);
+				tail_call |= insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == 0 &&
+					     insns[i].imm == BPF_FUNC_tail_call;
+			}
+			if (!out->scalar_ret[k] && (ld_abs || tail_call)) {
+				vlog(log, "%s is only allowed in functions that return 'int'.\n", ld_abs ? "LD_ABS" : "tail_call");
+				return -EINVAL;
+			}
+		}
+	}
+
+	/* check_btf_line() */
+	if (!s->line_info_cnt)
+		return 0;
+	__u32 urec = s->line_info_rec_size, prev = 0, sub = 0;
+	if (s->line_info_cnt > INT32_MAX / sizeof(struct bpf_line_info) || urec < MIN_LINEINFO_SIZE ||
+	    urec > MAX_LINEINFO_REC_SIZE || urec % 4)
+		return -EINVAL;
+	out->linfo = calloc(s->line_info_cnt, sizeof(*out->linfo));
+	if (!out->linfo)
+		return -ENOMEM;
+	for (__u32 i = 0; i < s->line_info_cnt; i++) {
+		const unsigned char *u = (const unsigned char *)s->line_info + (size_t)i * urec;
+		struct bpf_line_info *l = &out->linfo[i];
+		int err = rec_tail_zero(u, sizeof(*l), urec);
+		if (err) {
+			if (err == -E2BIG)
+				vlog(log, "nonzero tailing record in line_info");
+			return err;
+		}
+		if (emu_copy_from_user(l, u, sizeof(*l)))
+			return -EFAULT;
+		if ((i && l->insn_off <= prev) || l->insn_off >= s->insn_cnt) {
+			vlog(log, "Invalid line_info[%u].insn_off:%u (prev_offset:%u prog->len:%u)\n", i, l->insn_off,
+			     prev, s->insn_cnt);
+			return -EINVAL;
+		}
+		if (!insns[l->insn_off].code) {
+			vlog(log, "Invalid insn code at line_info[%u].insn_off\n", i);
+			return -EINVAL;
+		}
+		if (l->line_off >= out->str_len || l->file_name_off >= out->str_len) {
+			vlog(log, "Invalid line_info[%u].line_off or .file_name_off\n", i);
+			return -EINVAL;
+		}
+		if (sub != nsub) {
+			if (l->insn_off == starts[sub]) {
+				sub++;
+			} else if (starts[sub] < l->insn_off) {
+				vlog(log, "missing bpf_line_info for func#%u\n", sub);
+				return -EINVAL;
+			}
+		}
+		prev = l->insn_off;
+	}
+	if (sub != nsub) {
+		vlog(log, "missing bpf_line_info for %u funcs starting from func#%u\n", nsub - sub, sub);
+		return -EINVAL;
+	}
+	out->nr_linfo = s->line_info_cnt;
+	return 0;
 }
 
 /*
@@ -634,17 +707,41 @@ static int check_helper_call(const struct bpf_insn *in, const struct prog_ctx *p
 }
 
 /*
- * add_subprog_and_kfunc()'s part for kernel function calls, which the kernel
- * runs before any other instruction check. bpfemu has no kernel functions
- * (no kernel BTF of its own, nothing to run them), so a kfunc call gets what
- * a kernel answers whose BTF has no function of that id: "kernel btf_id %u is
- * not a function", after the GPL check and the module BTF lookup (an offset
- * needs fd_array, which this engine does not take).
+ * add_subprog_and_kfunc(), which the kernel runs right after the func_info
+ * records and before any other instruction check, in instruction order:
+ * bpf-to-bpf calls and callback addresses name an instruction of the
+ * program, 256 subprograms at most (the main program included); kernel
+ * function calls: bpfemu has none (no kernel BTF of its own, nothing to run
+ * them), so a kfunc call gets what a kernel answers whose BTF has no function
+ * of that id: "kernel btf_id %u is not a function", after the GPL check and
+ * the module BTF lookup (an offset needs fd_array, which this engine does not
+ * take).
  */
-static int check_kfunc_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct vlog *log)
+static int check_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct vlog *log)
 {
+	__u32 starts[256], nsub = 1;
+	starts[0] = 0;
 	for (__u32 i = 0; i < cnt; i++) {
 		const struct bpf_insn *in = &insns[i];
+		if ((in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) ||
+		    (is_ldimm64(in) && in->src_reg == BPF_PSEUDO_FUNC)) {
+			int t = (int)(i + (__u32)in->imm + 1u);   /* the kernel's int, wrapping */
+			if (t < 0 || (__u32)t >= cnt) {
+				vlog(log, "call to invalid destination\n");
+				return -EINVAL;
+			}
+			__u32 k = 0;
+			while (k < nsub && starts[k] != (__u32)t)
+				k++;
+			if (k < nsub)
+				continue;
+			if (nsub == ARRAY_SIZE(starts)) {
+				vlog(log, "too many subprograms\n");
+				return -E2BIG;
+			}
+			starts[nsub++] = (__u32)t;
+			continue;
+		}
 		if (in->code != (BPF_JMP | BPF_CALL) || in->src_reg != BPF_PSEUDO_KFUNC_CALL)
 			continue;
 		if (!gpl) {
@@ -1550,7 +1647,9 @@ int emu_prog_load(const struct emu_prog_spec *s)
 			       .prog_flags = s->prog_flags, .gpl = gpl };
 	struct flow fl = { 0 };
 	__u32 processed = 0, states = 0;   /* before the main walk: 0 */
-	err = check_kfunc_calls(insns, s->insn_cnt, gpl, &log);
+	err = check_btf_info_early(s, &log, &bi);
+	if (!err)
+		err = check_calls(insns, s->insn_cnt, gpl, &log);
 	if (!err)
 		err = check_jumps(insns, s->insn_cnt, &log);
 	if (!err)
@@ -1643,9 +1742,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	emu_fd_install(fd, prog);
 	err = fd;
 out_insns:
-	free(bi.finfo);
-	free(bi.linkage);
-	free(bi.linfo);
+	btf_info_free(&bi);
 	free(insns);
 	return err;
 }

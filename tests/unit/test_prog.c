@@ -960,15 +960,17 @@ BT_TEST(load_callee_exit_hands_back_r0)
 	cr_assert(eq(str, vlog_buf, LOADS(4)));
 }
 
-/* int; int (void) proto; FUNC "x" global; FUNC "s" static (names "x", "s") */
+/* FUNC types: [3] "x" global and [4] "s" static return int, [6] "t" static returns void */
 static int load_func_btf(void)
 {
-	static const char strs[] = "\0int\0x\0s";
+	static const char strs[] = "\0int\0x\0s\0t";
 	const __u32 types[] = {
 		0x1, (__u32)BTF_KIND_INT << 24, 4, (__u32)BTF_INT_SIGNED << 24 | 32,        /* [1] int */
 		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 1,                                    /* [2] int (void) */
 		5, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_GLOBAL, 2,                        /* [3] x, global */
 		7, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 2,                        /* [4] s, static */
+		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 0,                                    /* [5] void (void) */
+		9, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 5,                        /* [6] t, static */
 	};
 	static char blob[256];
 	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
@@ -984,6 +986,8 @@ static int load_func_btf(void)
 	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
 	return (int)fd;
 }
+
+static __u32 func_rec_size = sizeof(struct bpf_func_info);
 
 /* p with func_info for subprograms at 0 and at second, of BTF types t0 and t1 */
 static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 second, __u32 t0, __u32 t1)
@@ -1001,7 +1005,7 @@ static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 
 	a.prog_btf_fd = (__u32)btf;
 	a.func_info = BT_PTR(fi);
 	a.func_info_cnt = 2;
-	a.func_info_rec_size = sizeof(fi[0]);
+	a.func_info_rec_size = func_rec_size;
 	vlog_buf[0] = '\0';
 	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
 	if (fd >= 0)
@@ -1123,5 +1127,115 @@ BT_TEST(load_callback_walked_at_its_helper)
 				      MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
 	cr_assert(eq(i64, load_with_funcs(p, 11, btf, 8, 3, 4), -EINVAL), "%s", vlog_buf);
 	cr_assert(ne(ptr, strstr(vlog_buf, "div by zero\nprocessed "), NULL), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+/* ---- add_subprog_and_kfunc() and the subprogram rules of check_btf_info() ---- */
+
+#define KFUNC(id) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, id)
+#define TAIL_CALL INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call)
+
+ParameterizedTestParameters(unit, load_subprog_rules)
+{
+	static struct order_case cases[] = {
+		{ "call out of range", SF, 0, 0, 0, "GPL", { MOV0, PCALL(10), EXIT }, 3, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call before the program", SF, 0, 0, 0, "GPL", { MOV0, PCALL(-3), EXIT }, 3, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call with off out of range", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_CALL, 0, 1, 1, 10), EXIT }, 3,
+		  -EINVAL, PRE("call to invalid destination\n"), true },
+		{ "callback out of range", SF, 0, 0, 0, "GPL", { LDIMM(2, BPF_PSEUDO_FUNC, -9), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call destination before jumps", SF, 0, 0, 0, "GPL", { PCALL(10), JA(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call destination before opcodes", SF, 0, 0, 0, "GPL", { BADOP, PCALL(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "kfunc before later call", SF, 0, 0, 0, "GPL", { KFUNC(5), PCALL(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("kernel btf_id 5 is not a function\n"), true },
+		{ "call before later kfunc", SF, 0, 0, 0, "GPL", { PCALL(10), KFUNC(5), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "ld_abs in a subprogram", SF, 0, 0, 0, "GPL", { CTX6, PCALL(1), EXIT, LDABS(BPF_W, 0, 0, 0), EXIT }, 5,
+		  -EINVAL, PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "ld_ind in a later subprogram", SF, 0, 0, 0, "GPL",
+		  { CTX6, PCALL(2), MOV0, EXIT, LDIND(BPF_B, 0, 6, 0), EXIT }, 6, -EINVAL,
+		  PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "tail_call in a subprogram", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, MOV0, EXIT }, 6,
+		  -EINVAL, PRE("tail_call is not allowed in subprogs without BTF\n"), true },
+		{ "ld_abs named before tail_call", SF, 0, 0, 0, "GPL",
+		  { MOV0, PCALL(1), EXIT, TAIL_CALL, LDABS(BPF_W, 0, 0, 0), EXIT }, 6, -EINVAL,
+		  PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "subprogram rules after jumps", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, JA(5), EXIT }, 6,
+		  -EINVAL, PRE("jump out of range from insn 4 to 10\n"), true },
+		{ "subprogram rules before opcodes", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, BADOP, EXIT }, 6,
+		  -EINVAL, PRE("tail_call is not allowed in subprogs without BTF\n"), true },
+		{ "ld_abs in the main program loads", SF, 0, 0, 0, "GPL",
+		  { CTX6, LDABS(BPF_W, 0, 0, 0), PCALL(1), EXIT, MOV0, EXIT }, 6, 0, LOADS(6), true },
+	};
+	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+ParameterizedTest(struct order_case *c, unit, load_subprog_rules, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
+}
+
+BT_TEST(load_too_many_subprograms)
+{
+	/* the main program calls n functions (r0 = 0; exit each): 256 subprograms at most */
+	static struct bpf_insn p[3 * 256 + 2];
+	for (__u32 n = 255; n <= 256; n++) {
+		__u32 cnt = 0;
+		for (__u32 k = 0; k < n; k++, cnt++)
+			p[cnt] = (struct bpf_insn)PCALL((int)(n + 2 + 2 * k - cnt - 1));
+		p[cnt++] = (struct bpf_insn)MOV0;
+		p[cnt++] = (struct bpf_insn)EXIT;
+		for (__u32 k = 0; k < n; k++) {
+			p[cnt++] = (struct bpf_insn)MOV0;
+			p[cnt++] = (struct bpf_insn)EXIT;
+		}
+		if (n == 255) {          /* (without a log: the kernel's state dump would not fit) */
+			long fd = prog_load(SF, p, cnt, "GPL");
+			cr_assert(ge(i64, fd, 0), "%s", strerror((int)-fd));
+			struct bpf_prog_info info;
+			__u32 len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+			cr_assert(eq(u32, info.verified_insns, 767));
+			bt_close((int)fd);
+		} else {
+			cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", p, cnt), -E2BIG), "%s", vlog_buf);
+			cr_assert(eq(str, vlog_buf, PRE("too many subprograms\n")));
+		}
+	}
+}
+
+BT_TEST(load_func_info_records_first)
+{
+	/* check_btf_info_early() runs before the calls are looked at */
+	int btf = load_func_btf();
+	const struct bpf_insn kfunc[] = { KFUNC(5), MOV0, EXIT, MOV0, EXIT };
+	func_rec_size = 7;
+	cr_assert(eq(i64, load_with_funcs(kfunc, 5, btf, 3, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("invalid func info rec size 7\n")));
+	func_rec_size = sizeof(struct bpf_func_info);
+	/* ... the subprogram layout after them */
+	cr_assert(eq(i64, load_with_funcs(kfunc, 5, btf, 3, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("kernel btf_id 5 is not a function\n")));
+	bt_close(btf);
+}
+
+BT_TEST(load_subprogram_returning_void_without_ld_abs)
+{
+	/* with func_info, packet loads and tail calls need a subprogram returning int */
+	int btf = load_func_btf();
+	const struct bpf_insn ld_abs[] = { CTX6, PCALL(1), EXIT, LDABS(BPF_W, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(ld_abs, 5, btf, 3, 3, 6), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("LD_ABS is only allowed in functions that return 'int'.\n")));
+	const struct bpf_insn tail[] = { MOV0, PCALL(1), EXIT, TAIL_CALL, MOV0, EXIT };
+	cr_assert(eq(i64, load_with_funcs(tail, 6, btf, 3, 3, 6), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("tail_call is only allowed in functions that return 'int'.\n")));
+	/* returning int: the walk goes on (R6 is the caller's, not the callee's) */
+	cr_assert(eq(i64, load_with_funcs(ld_abs, 5, btf, 3, 3, 4), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 3)), "%s", vlog_buf);
 	bt_close(btf);
 }
