@@ -154,14 +154,20 @@ static int check_insns(const struct bpf_insn *insns, __u32 cnt, struct vlog *log
 					vlog(log, "fd %d is not pointing to valid bpf_map\n", in->imm);
 					return err;
 				}
-				__u32 k = 0;
-				while (k < *nr_maps && map_ids[k] != map->hdr->id)
-					k++;
-				if (k == *nr_maps && *nr_maps < 64)   /* used_maps: each map once */
-					map_ids[(*nr_maps)++] = map->hdr->id;
-				if (map->hdr->map.map_type == MAP_TYPE_ARENA)
-					*arena = true;
+				__u32 id = map->hdr->id, k = 0;
+				bool is_arena = map->hdr->map.map_type == MAP_TYPE_ARENA;
 				emu_obj_put(map);
+				while (k < *nr_maps && map_ids[k] != id)
+					k++;
+				if (k == *nr_maps) {          /* a new map: check_map_prog_compatibility() */
+					if (is_arena && *arena) {
+						vlog(log, "Only one arena per program\n");
+						return -EBUSY;
+					}
+					*arena |= is_arena;
+					if (*nr_maps < 64)    /* used_maps: each map once */
+						map_ids[(*nr_maps)++] = id;
+				}
 			}
 			i++;
 			continue;

@@ -1115,6 +1115,18 @@ BT_TEST(load_addr_space_cast_with_arena)
 					EXIT };
 	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", src, 5), -EACCES), "%s", vlog_buf);
 	cr_assert(log_ends_with(AT_N("R3 !read_ok\n", 2)), "%s", vlog_buf);
+	/* one arena per program (the same one twice is one) */
+	m.map_extra = 2ull << 32;
+	long arena2 = bt_map_create_attr(&m);
+	cr_assert(ge(i64, arena2, 0), "arena: %s", strerror((int)-arena2));
+	const struct bpf_insn same[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), LDIMM(2, BPF_PSEUDO_MAP_FD, (int)arena),
+					 MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", same, 6), 0), "%s", vlog_buf);
+	const struct bpf_insn two[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), LDIMM(2, BPF_PSEUDO_MAP_FD, (int)arena2),
+					MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", two, 6), -EBUSY), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("Only one arena per program\n")));
+	bt_close((int)arena2);
 	bt_close((int)arena);
 }
 
