@@ -631,6 +631,8 @@ static struct insn_flow insn_flow(const struct bpf_insn *insns, __u32 i)
 	case BPF_JMP: case BPF_JMP32:
 		if (op == BPF_EXIT) {
 			f.nsucc = 0;
+		} else if (op == BPF_CALL && in->src_reg == BPF_PSEUDO_KFUNC_CALL && !in->imm) {
+			/* kfunc id 0: no call, nothing happens to the registers (check_kfunc_call()) */
 		} else if (op == BPF_CALL) {
 			f.writes = 1;
 			f.clobbers = REG_ARGS;
@@ -721,7 +723,8 @@ static int check_helper_call(const struct bpf_insn *in, const struct prog_ctx *p
  * them), so a kfunc call gets what a kernel answers whose BTF has no function
  * of that id: "kernel btf_id %u is not a function", after the GPL check and
  * the module BTF lookup (an offset needs fd_array, which this engine does not
- * take).
+ * take). Function id 0 with off 0 is no call at all: the kernel refuses it
+ * only when the walk reached it (check_walk()).
  */
 static int check_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct vlog *log)
 {
@@ -754,6 +757,8 @@ static int check_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct
 			vlog(log, "cannot call kernel function from non-GPL compatible program\n");
 			return -EINVAL;
 		}
+		if (!in->imm && !in->off)       /* left for the walk: dead code may remove it */
+			continue;
 		if (in->off < 0) {
 			vlog(log, "negative offset disallowed for kernel module function call\n");
 			vlog(log, "failed to find BTF for kernel function\n");
@@ -857,8 +862,13 @@ static int check_reach(const struct bpf_insn *insns, __u32 cnt, const struct pro
 			vlog(log, "unreachable insn %u\n", i);
 			return -EINVAL;
 		}
-		if (is_ldimm64(&insns[i]))
+		if (is_ldimm64(&insns[i])) {
+			if (init[i + 1]) {      /* a jump to its second half */
+				vlog(log, "jump into the middle of ldimm64 insn %u\n", i);
+				return -EINVAL;
+			}
 			i++;
+		}
 	}
 	return 0;
 }
@@ -1232,6 +1242,7 @@ struct walk {
 	struct { __u32 insn, frame; } *todo;   /* paths kept for later */
 	size_t ntodo, todo_cap;
 	bool called[256], walked[256];
+	bool kfunc0;                    /* a kfunc call of id 0 was walked */
 	__u32 processed, states;
 };
 
@@ -1341,6 +1352,7 @@ static int walk_paths(struct walk *w, __u32 insn, __u32 frame)
 			frame = (__u32)f;
 			insn = target;
 		} else if (op == BPF_CALL) {
+			w->kfunc0 |= in->src_reg == BPF_PSEUDO_KFUNC_CALL;   /* (any other kfunc failed before) */
 			if (in->src_reg == 0 && takes_callback(in->imm))
 				for (__u32 k = w->fl->nsub; k-- > 1;)
 					if (w->fl->callback[k]) {
@@ -1386,6 +1398,11 @@ static int check_walk(const struct bpf_insn *insns, __u32 cnt, const struct flow
 				f = frame_get(&w, 0, UINT32_MAX, false);
 				err = f < 0 ? (int)f : walk_paths(&w, fl->starts[k], (__u32)f);
 			}
+	}
+	/* do_misc_fixups(): a kfunc call of id 0 dead code did not remove */
+	if (!err && w.kfunc0) {
+		vlog(log, "invalid kernel function call not eliminated in verifier pass\n");
+		err = -EINVAL;
 	}
 	*processed = w.processed;
 	*states = w.states;
