@@ -780,7 +780,8 @@ static int check_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct
 /*
  * check_cfg(), path-insensitively: which registers some path has set before
  * each instruction (init[i], bit 15: the instruction is reached at all), and
- * "unreachable insn" for the first instruction no path reaches. A global
+ * in instruction order "unreachable insn" for an instruction no path reaches
+ * and "jump into the middle of ldimm64" for one a jump splits. A global
  * function (func_info linkage) is verified on its own by the kernel, not
  * walked into at a call: it starts with R1-R5 set, and a call to it sets R0.
  */
