@@ -341,6 +341,8 @@ struct btf_info_out {
 	struct bpf_func_info *finfo;
 	__u8 *linkage;                        /* per func_info record: BTF_FUNC_STATIC, ... */
 	bool *scalar_ret;                     /* per func_info record: returns an int or enum */
+	char **names;                         /* per func_info record: the function's name */
+	__u32 nr_names;
 	__u32 nr_finfo;
 	struct bpf_line_info *linfo;
 	__u32 nr_linfo;
@@ -351,6 +353,9 @@ static void btf_info_free(struct btf_info_out *out)
 	free(out->finfo);
 	free(out->linkage);
 	free(out->scalar_ret);
+	for (__u32 i = 0; out->names && i < out->nr_names; i++)
+		free(out->names[i]);
+	free(out->names);
 	free(out->linfo);
 	memset(out, 0, sizeof(*out));
 }
@@ -414,7 +419,8 @@ static int check_btf_info_early(const struct emu_prog_spec *s, struct vlog *log,
 		out->finfo = calloc(s->func_info_cnt, sizeof(*out->finfo));
 		out->linkage = calloc(s->func_info_cnt, 1);
 		out->scalar_ret = calloc(s->func_info_cnt, sizeof(bool));
-		if (!out->finfo || !out->linkage || !out->scalar_ret) {
+		out->names = calloc(s->func_info_cnt, sizeof(char *));
+		if (!out->finfo || !out->linkage || !out->scalar_ret || !out->names) {
 			err = -ENOMEM;
 			goto out_free;
 		}
@@ -451,6 +457,13 @@ static int check_btf_info_early(const struct emu_prog_spec *s, struct vlog *log,
 				goto out_free;
 			out->linkage[i] = (__u8)BTF_INFO_VLEN(t->info);
 			out->scalar_ret[i] = btf_scalar(&b, proto->type);
+			const char *name = t->name_off < b.str_len ? (const char *)b.strs + t->name_off : "";
+			out->names[i] = strndup(name, b.str_len - (t->name_off < b.str_len ? t->name_off : b.str_len));
+			if (!out->names[i]) {
+				err = -ENOMEM;
+				goto out_free;
+			}
+			out->nr_names = i + 1;
 			prev = f->insn_off;
 		}
 		out->nr_finfo = s->func_info_cnt;
@@ -662,6 +675,7 @@ struct prog_ctx {
 	bool arena;                           /* it uses an arena map */
 	const struct bpf_func_info *finfo;    /* func_info, if any, and each function's linkage */
 	const __u8 *linkage;
+	char *const *names;
 	__u32 nr_finfo;
 };
 
@@ -1378,7 +1392,8 @@ static int walk_paths(struct walk *w, __u32 insn, __u32 frame)
 
 /*
  * The walk of the main program, then of the global functions called (in
- * subprogram order, again while walks call more). *processed is the count
+ * subprogram order, again while walks call more), each one that passes
+ * with the kernel's line saying so (the only one left of the log before it). *processed is the count
  * of instruction visits (the statistics line, verified_insns): for
  * straight-line code up to and including the failing instruction, ld_imm64
  * once; *states the states the kernel keeps on such code, one at each
@@ -1398,6 +1413,15 @@ static int check_walk(const struct bpf_insn *insns, __u32 cnt, const struct flow
 				w.walked[k] = more = true;
 				f = frame_get(&w, 0, UINT32_MAX, false);
 				err = f < 0 ? (int)f : walk_paths(&w, fl->starts[k], (__u32)f);
+				/* a walk that passes leaves the log (level 1) as it found it at the start
+				 * of the verification, then its verdict */
+				if (!err && k < pc->nr_finfo) {
+					log->len = 0;
+					if (log->buf)
+						log->buf[0] = '\0';
+					vlog(log, "Func#%u ('%s') is safe for any args that match its prototype\n", k,
+					     pc->names[k]);
+				}
 			}
 	}
 	/* do_misc_fixups(): a kfunc call of id 0 dead code did not remove */
@@ -1682,6 +1706,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		err = check_insns(insns, s->insn_cnt, &log, map_ids, &nr_maps, &pc.arena);
 	pc.finfo = bi.finfo;
 	pc.linkage = bi.linkage;
+	pc.names = bi.names;
 	pc.nr_finfo = bi.nr_finfo;
 	if (!err)
 		err = check_reach(insns, s->insn_cnt, &pc, &log, &fl);

@@ -1089,13 +1089,50 @@ BT_TEST(load_global_function_frame)
 	int btf = load_func_btf();
 	const struct bpf_insn ok[] = { PCALL(1), EXIT, MOV0, EXIT };
 	cr_assert(eq(i64, load_with_funcs(ok, 4, btf, 2, 4, 3), 0), "%s", vlog_buf);
-	cr_assert(log_ends_with(LOADS(4)), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, "Func#1 ('x') is safe for any args that match its prototype\n" LOADS(4)));
 	const struct bpf_insn no_r0[] = { PCALL(1), EXIT, EXIT };
 	cr_assert(eq(i64, load_with_funcs(no_r0, 3, btf, 2, 4, 3), -EACCES), "%s", vlog_buf);
 	cr_assert(log_ends_with(AT_N("R0 !read_ok\n", 3)), "%s", vlog_buf);
 	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
 	cr_assert(eq(i64, load_with_funcs(reads_r6, 5, btf, 3, 4, 3), -EACCES), "%s", vlog_buf);
 	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 4)), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+BT_TEST(load_global_functions_in_order)
+{
+	/* main calls two global functions (func#1, func#2, both of type x); each is walked after main,
+	 * in subprogram order; a log of level 1 keeps only the last verdict, or the verdicts before a
+	 * failure */
+	int btf = load_func_btf();
+	const struct bpf_insn two[] = { PCALL(2), PCALL(3), EXIT, MOV0, EXIT, MOV0, EXIT };
+	const struct bpf_func_info fi[3] = { { 0, 4 }, { 3, 3 }, { 5, 3 } };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = SF;
+	a.insns = BT_PTR(two);
+	a.insn_cnt = 7;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(vlog_buf);
+	a.log_size = sizeof(vlog_buf);
+	a.prog_btf_fd = (__u32)btf;
+	a.func_info = BT_PTR(fi);
+	a.func_info_cnt = 3;
+	a.func_info_rec_size = sizeof(fi[0]);
+	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	bt_close((int)fd);
+	cr_assert(eq(str, vlog_buf, "Func#2 ('x') is safe for any args that match its prototype\n" LOADS(7)));
+	/* func#2 fails (R0 is not its caller's): func#1's verdict stays */
+	const struct bpf_insn second[] = { PCALL(2), PCALL(3), EXIT, MOV0, EXIT, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 1),
+					   EXIT };
+	a.insns = BT_PTR(second);
+	vlog_buf[0] = '\0';
+	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EACCES), "%s", vlog_buf);
+	cr_assert(eq(ptr, (void *)strstr(vlog_buf, "Func#1 ('x') is safe for any args that match its prototype\n"),
+		     (void *)vlog_buf), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R0 !read_ok\n", 6)), "%s", vlog_buf);
 	bt_close(btf);
 }
 
