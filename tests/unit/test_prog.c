@@ -2,6 +2,8 @@
 /* tests/unit/test_prog.c: BPF_PROG_LOAD as libbpf's and bpftool's probes use it (emu/prog.c). */
 #include "bt.h"
 
+#include <linux/btf.h>
+
 /* r0 = 0; exit */
 static struct bpf_insn ret0[] = {
 	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -427,7 +429,15 @@ ParameterizedTestParameters(unit, load_check_order)
 		  PRE("unknown opcode ff\n"), true },
 		{ "unknown opcode 00", SF, 0, 0, 0, "GPL", { { .code = 0 }, MOV0, EXIT }, 3, -EINVAL,
 		  PRE("unknown opcode 00\n"), true },
-		/* check_cfg() after the opcodes */
+		/* check_cfg() after the opcodes: reachability, then no jump into an ld_imm64 */
+		{ "jump into ld_imm64", SF, 0, 0, 0, "GPL",
+		  { MOV0, { .code = BPF_JMP | BPF_JEQ | BPF_K, .off = 1 }, LDIMM(1, 0, 0), EXIT }, 5, -EINVAL,
+		  PRE("jump into the middle of ldimm64 insn 2\n"), true },
+		{ "unreachable ld_imm64 jumped into", SF, 0, 0, 0, "GPL", { MOV0, JA(1), LDIMM(1, 0, 0), EXIT }, 5, -EINVAL,
+		  PRE("unreachable insn 2\n"), true },
+		{ "jump into unreachable ld_imm64", SF, 0, 0, 0, "GPL",
+		  { MOV0, { .code = BPF_JMP | BPF_JEQ | BPF_K, .off = 2 }, EXIT, LDIMM(1, 0, 0), EXIT }, 6, -EINVAL,
+		  PRE("unreachable insn 3\n"), true },
 		{ "opcode before unreachable", SF, 0, 0, 0, "GPL", { MOV0, EXIT, BADOP, EXIT }, 4, -EINVAL,
 		  PRE("unknown opcode ff\n"), true },
 		{ "unreachable before R11", SF, 0, 0, 0, "GPL", { MOVK(11), MOV0, EXIT, EXIT }, 4, -EINVAL,
@@ -498,7 +508,7 @@ ParameterizedTestParameters(unit, load_check_order)
 	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
 }
 
-ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup, .fini = bt_teardown)
+static void run_order_case(struct order_case *c)
 {
 	long r = load_v(c->type, c->attach_type, c->flags, c->btf_id, c->license, c->insns, c->cnt);
 	cr_assert(eq(i64, r, c->expected), "%s: %s\n%s", c->name, strerror((int)-r), vlog_buf);
@@ -506,6 +516,279 @@ ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup
 		cr_assert(eq(str, vlog_buf, c->tail), "%s", c->name);
 	else
 		cr_assert(log_ends_with(c->tail), "%s: log does not end with\n%s---\n%s", c->name, c->tail, vlog_buf);
+}
+
+ParameterizedTest(struct order_case *c, unit, load_check_order, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
+}
+
+/* ---- the main walk's checks of each instruction (do_check_insn) ---- */
+
+#ifndef BPF_JCOND
+#define BPF_JCOND 0xe0
+#endif
+#ifndef BPF_MEMSX
+#define BPF_MEMSX 0x80
+#endif
+#define LOAD_ACQ 0x100
+#define STORE_REL 0x110
+
+#define INSN(c, d, s, o, i) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) }
+#define ALU64(op, d, s, o, i) INSN(BPF_ALU64 | (op), d, s, o, i)
+#define ALU32(op, d, s, o, i) INSN(BPF_ALU | (op), d, s, o, i)
+#define STK INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 0)               /* *(u64 *)(r10 - 8) = 0 */
+#define ATOMIC(sz, d, s, i) INSN(BPF_STX | BPF_ATOMIC | (sz), d, s, -8, i)
+#define CTX6 ALU64(BPF_MOV | BPF_X, 6, 1, 0, 0)                       /* r6 = r1 */
+#define LDABS(sz, d, s, o) INSN(BPF_LD | BPF_ABS | (sz), d, s, o, 0)
+#define LDIND(sz, d, s, o) INSN(BPF_LD | BPF_IND | (sz), d, s, o, 0)
+/* the walk's error after n processed instructions (the kernel's state dump comes before it) */
+#define AT_N(msg, n) msg "processed " #n STATS_TAIL
+#define LOADS(n) "processed " #n STATS_TAIL
+#define RSV(what, n) AT_N(what " uses reserved fields\n", n)
+
+ParameterizedTestParameters(unit, load_walk_checks)
+{
+	static struct order_case cases[] = {
+		/* check_alu_op(): reserved fields first, then the source, then the destination */
+		{ "alu K with src_reg", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 0, 1, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu K off 1 on add", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 0, 0, 1, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu X with imm", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_XOR | BPF_X, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_ALU", 2), false },
+		{ "alu reserved before source", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_X, 0, 3, 0, 1), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ALU", 2), false },
+		{ "alu reserved before R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 11, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ALU", 2), false },
+		{ "alu source before destination", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_X, 4, 3, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "alu source before R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_SUB | BPF_X, 11, 3, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "alu source R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_SUB | BPF_X, 0, 11, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "sdiv and smod (off 1) load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU64(BPF_MOD | BPF_X, 0, 0, 1, 0), ALU32(BPF_DIV | BPF_K, 0, 0, 1, 3), EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "div by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "mod32 by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_MOD | BPF_K, 0, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "sdiv by zero", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  AT_N("div by zero\n", 2), false },
+		{ "div by zero after the destination", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_DIV | BPF_K, 3, 0, 0, 0), EXIT },
+		  3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "div by zero before R10 written", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_MOD | BPF_K, 10, 0, 0, 0), EXIT },
+		  3, -EINVAL, AT_N("div by zero\n", 2), false },
+		{ "shift 64", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_LSH | BPF_K, 0, 0, 0, 64), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift 64\n", 2), false },
+		{ "shift32 32", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_RSH | BPF_K, 0, 0, 0, 32), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift 32\n", 2), false },
+		{ "shift -1", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_ARSH | BPF_K, 0, 0, 0, -1), EXIT }, 3, -EINVAL,
+		  AT_N("invalid shift -1\n", 2), false },
+		{ "shift before R10 written", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_LSH | BPF_K, 10, 0, 0, 64), EXIT }, 3,
+		  -EINVAL, AT_N("invalid shift 64\n", 2), false },
+		{ "shifts 63 and 31 load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU64(BPF_LSH | BPF_K, 0, 0, 0, 63), ALU32(BPF_ARSH | BPF_K, 0, 0, 0, 31), EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "alu writes R10", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_ADD | BPF_K, 10, 0, 0, 1), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		/* MOV: K leaves src_reg and off zero; X is also movsx (off 8/16/32, 32 not on ALU) and arena casts */
+		{ "mov K with src_reg", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 0, 1, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K with src R11", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 0, 11, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K with off", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_K, 0, 0, 8, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov K into R10", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_K, 10, 0, 0, 0), MOV0, EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 1), false },
+		{ "mov X with imm", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 0, 1), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "movsx 8, 16, 32 load", SF, 0, 0, 0, "GPL",
+		  { ALU64(BPF_MOV | BPF_X, 2, 1, 8, 0), ALU64(BPF_MOV | BPF_X, 2, 1, 16, 0), ALU64(BPF_MOV | BPF_X, 2, 1, 32, 0),
+		    MOV0, EXIT }, 5, 0, LOADS(5), true },
+		{ "movsx32 8, 16 load", SF, 0, 0, 0, "GPL",
+		  { ALU32(BPF_MOV | BPF_X, 2, 1, 8, 0), ALU32(BPF_MOV | BPF_X, 2, 1, 16, 0), MOV0, EXIT }, 4, 0, LOADS(4),
+		  true },
+		{ "movsx off 64", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 64, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "movsx32 off 32", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_X, 0, 1, 32, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov32 X off 1", SF, 0, 0, 0, "GPL", { ALU32(BPF_MOV | BPF_X, 0, 1, 1, 1), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov reserved before source", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 3, 3, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_MOV", 1), false },
+		{ "mov source before R11", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 11, 3, 0, 0), EXIT }, 2, -EACCES,
+		  AT_N("R3 !read_ok\n", 1), false },
+		{ "addr_space_cast imm 2", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 1, 2), EXIT }, 2, -EINVAL,
+		  AT_N("addr_space_cast insn can only convert between address space 1 and 0\n", 1), false },
+		{ "addr_space_cast without arena", SF, 0, 0, 0, "GPL", { ALU64(BPF_MOV | BPF_X, 0, 1, 1, 1 << 16), EXIT }, 2,
+		  -EINVAL, AT_N("addr_space_cast insn can only be used in a program that has an associated arena\n", 1),
+		  false },
+		/* NEG and END: reserved fields (END's imm is 16, 32 or 64), the register read, then written */
+		{ "neg with imm", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_NEG", 2), false },
+		{ "neg32 with src_reg", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_NEG, 0, 1, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_NEG", 2), false },
+		{ "neg reads", SF, 0, 0, 0, "GPL", { ALU64(BPF_NEG, 0, 0, 0, 0), EXIT }, 2, -EACCES,
+		  AT_N("R0 !read_ok\n", 1), false },
+		{ "neg R11", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 11, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "neg R10", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_NEG, 10, 0, 0, 0), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		{ "end imm 8", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 8), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "bswap imm 48", SF, 0, 0, 0, "GPL", { MOV0, ALU64(BPF_END | BPF_TO_LE, 0, 0, 0, 48), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "end with off", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_BE, 0, 0, 1, 16), EXIT }, 3, -EINVAL,
+		  RSV("BPF_END", 2), false },
+		{ "end reserved before read", SF, 0, 0, 0, "GPL", { ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 0), EXIT }, 2,
+		  -EINVAL, RSV("BPF_END", 1), false },
+		{ "end R10", SF, 0, 0, 0, "GPL", { MOV0, ALU32(BPF_END | BPF_TO_BE, 10, 0, 0, 32), EXIT }, 3, -EACCES,
+		  AT_N("frame pointer is read only\n", 2), false },
+		{ "end 16, 32, 64 load", SF, 0, 0, 0, "GPL",
+		  { MOV0, ALU32(BPF_END | BPF_TO_LE, 0, 0, 0, 16), ALU32(BPF_END | BPF_TO_BE, 0, 0, 0, 32),
+		    ALU64(BPF_END | BPF_TO_LE, 0, 0, 0, 64), EXIT }, 5, 0, LOADS(5), true },
+		/* loads: the source, then the destination written */
+		{ "ldx into R10", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEM | BPF_DW, 10, 1, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "ldsx into R10", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEMSX | BPF_W, 10, 1, 0, 0), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "ldx source before R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_LDX | BPF_MEM | BPF_W, 11, 3, 0, 0), EXIT },
+		  3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		/* stores: BPF_ST leaves src_reg zero, BPF_STX imm; the source, then the address */
+		{ "st with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 1, -8, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st with src R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 11, -8, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st reserved before address", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_W, 3, 1, 0, 0), EXIT },
+		  3, -EINVAL, RSV("BPF_ST", 2), false },
+		{ "st R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_ST | BPF_MEM | BPF_DW, 11, 0, -8, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "stx with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 1), EXIT }, 3,
+		  -EINVAL, RSV("BPF_STX", 2), false },
+		{ "stx reserved before source", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 3, -8, 1),
+		  EXIT }, 3, -EINVAL, RSV("BPF_STX", 2), false },
+		{ "stx source before address", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 4, 3, -8, 0),
+		  EXIT }, 3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "stx source R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_STX | BPF_MEM | BPF_DW, 4, 11, -8, 0), EXIT }, 3,
+		  -EINVAL, AT_N("R11 is invalid\n", 2), false },
+		/* atomics: the operation, the size of a read-modify-write, then source, address, R0 */
+		{ "atomic opcode 05", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_DW, 10, 0, 5), EXIT }, 4, -EINVAL,
+		  AT_N("BPF_ATOMIC uses invalid atomic opcode 05\n", 3), false },
+		{ "atomic opcode before size", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 10, 3, BPF_SUB), EXIT }, 4,
+		  -EINVAL, AT_N("BPF_ATOMIC uses invalid atomic opcode 10\n", 3), false },
+		{ "atomic opcode -1", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 0, -1), EXIT }, 4, -EINVAL,
+		  AT_N("BPF_ATOMIC uses invalid atomic opcode ffffffff\n", 3), false },
+		{ "atomic opcode 101", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 0, LOAD_ACQ | 1), EXIT }, 4,
+		  -EINVAL, AT_N("BPF_ATOMIC uses invalid atomic opcode 101\n", 3), false },
+		{ "atomic add on 2 bytes", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 10, 0, BPF_ADD), EXIT }, 4,
+		  -EINVAL, AT_N("invalid atomic operand size\n", 3), false },
+		{ "atomic size before source", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_B, 10, 3, BPF_XCHG), EXIT }, 4,
+		  -EINVAL, AT_N("invalid atomic operand size\n", 3), false },
+		{ "atomics on 4 and 8 bytes load", SF, 0, 0, 0, "GPL",
+		  { MOV0, STK, MOVK(1), ATOMIC(BPF_W, 10, 1, BPF_ADD), ATOMIC(BPF_DW, 10, 1, BPF_XCHG), EXIT }, 6, 0,
+		  LOADS(6), true },
+		{ "atomic source before address", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_DW, 4, 3, BPF_OR), EXIT }, 4,
+		  -EACCES, AT_N("R3 !read_ok\n", 3), false },
+		{ "cmpxchg source before R0", SF, 0, 0, 0, "GPL", { STK, ATOMIC(BPF_DW, 10, 3, BPF_CMPXCHG), MOV0, EXIT }, 4,
+		  -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "cmpxchg reads R0", SF, 0, 0, 0, "GPL", { STK, MOVK(1), ATOMIC(BPF_DW, 10, 1, BPF_CMPXCHG), MOV0, EXIT }, 5,
+		  -EACCES, AT_N("R0 !read_ok\n", 3), false },
+		{ "atomic fetch into R10", SF, 0, 0, 0, "GPL", { MOV0, ATOMIC(BPF_DW, 10, 10, BPF_ADD | BPF_FETCH), EXIT }, 3,
+		  -EACCES, AT_N("frame pointer is read only\n", 2), false },
+		{ "load-acquire into R10", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 10, 10, LOAD_ACQ), EXIT }, 4,
+		  -EACCES, AT_N("frame pointer is read only\n", 3), false },
+		{ "load-acquire source before R11", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_W, 11, 3, LOAD_ACQ), EXIT },
+		  4, -EACCES, AT_N("R3 !read_ok\n", 3), false },
+		{ "load-acquire byte writes destination", SF, 0, 0, 0, "GPL",
+		  { MOV0, STK, ATOMIC(BPF_B, 2, 10, LOAD_ACQ), ALU64(BPF_MOV | BPF_X, 0, 2, 0, 0), EXIT }, 5, 0, LOADS(5),
+		  true },
+		{ "store-release source before address", SF, 0, 0, 0, "GPL", { MOV0, STK, ATOMIC(BPF_H, 3, 4, STORE_REL),
+		  EXIT }, 4, -EACCES, AT_N("R4 !read_ok\n", 3), false },
+		/* conditional jumps read the destination first, then look at the fields */
+		{ "jump K with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		{ "jump32 X with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP32 | BPF_JGT | BPF_X, 0, 1, 0, 5), EXIT }, 3,
+		  -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		{ "jump destination before reserved", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JEQ | BPF_K, 3, 1, 0, 0), EXIT }, 3, -EACCES, AT_N("R3 !read_ok\n", 2), false },
+		{ "jump R11 before reserved", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JNE | BPF_K, 11, 1, 0, 0), EXIT },
+		  3, -EINVAL, AT_N("R11 is invalid\n", 2), false },
+		{ "jump destination before source", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JSGT | BPF_X, 4, 3, 0, 0), EXIT }, 3, -EACCES, AT_N("R4 !read_ok\n", 2), false },
+		{ "jump reserved before source", SF, 0, 0, 0, "GPL",
+		  { MOV0, INSN(BPF_JMP | BPF_JSGT | BPF_X, 0, 3, 0, 1), EXIT }, 3, -EINVAL, RSV("BPF_JMP/JMP32", 2), false },
+		/* ja, gotol, call, exit, may_goto */
+		{ "ja with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 1), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "ja with R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JA, 11, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "gotol with off", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP32 | BPF_JA, 0, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_JA", 2), false },
+		{ "call with off", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 0, 1, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call with dst_reg", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 1, 0, 0, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call with src_reg 3", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 3, 0, 5), MOV0, EXIT }, 3, -EINVAL,
+		  RSV("BPF_CALL", 1), false },
+		{ "call fields before helper id", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 0, 0, 1, 999), MOV0, EXIT },
+		  3, -EINVAL, RSV("BPF_CALL", 1), false },
+		{ "bpf-to-bpf call with off", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_CALL, 0, 1, 1, 1), EXIT, MOV0,
+		  EXIT }, 5, -EINVAL, RSV("BPF_CALL", 2), false },
+		{ "exit with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 1) }, 2, -EINVAL,
+		  RSV("BPF_EXIT", 2), false },
+		{ "exit with R11", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 11, 0, 0, 0) }, 2, -EINVAL,
+		  RSV("BPF_EXIT", 2), false },
+		{ "exit fields before R0", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_EXIT, 0, 1, 0, 0) }, 1, -EINVAL,
+		  RSV("BPF_EXIT", 1), false },
+		{ "exit with off loads", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_EXIT, 0, 0, 7, 0) }, 2, 0, LOADS(2),
+		  true },
+		{ "may_goto with imm", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JCOND, 0, 0, 0, 7), EXIT }, 3, -EINVAL,
+		  "invalid may_goto imm 7\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 total_states 1 "
+		  "peak_states 1 mark_read 0\n", false },
+		{ "may_goto with src_reg", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_JCOND, 0, 1, 0, 3), EXIT }, 3,
+		  -EINVAL, AT_N("invalid may_goto imm 3\n", 2), false },
+		/* packet loads: the program type, reserved fields, R6, the offset register */
+		{ "ld_abs with dst_reg", SF, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 1, 0, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 2), false },
+		{ "ld_abs with src_reg", SF, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_B, 0, 1, 0), EXIT }, 3, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 2), false },
+		{ "ld_ind with off", SF, 0, 0, 0, "GPL", { CTX6, MOVK(2), LDIND(BPF_H, 0, 2, 1), EXIT }, 4, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 3), false },
+		{ "ld_abs reserved before R6", SF, 0, 0, 0, "GPL", { LDABS(BPF_H, 1, 0, 0), EXIT }, 2, -EINVAL,
+		  RSV("BPF_LD_[ABS|IND]", 1), false },
+		{ "ld_ind R6 before source", SF, 0, 0, 0, "GPL", { LDIND(BPF_W, 0, 2, 0), EXIT }, 2, -EACCES,
+		  AT_N("R6 !read_ok\n", 1), false },
+		{ "ld_ind source", SF, 0, 0, 0, "GPL", { CTX6, LDIND(BPF_W, 0, 2, 0), EXIT }, 3, -EACCES,
+		  AT_N("R2 !read_ok\n", 2), false },
+		{ "ld_ind source R11", SF, 0, 0, 0, "GPL", { CTX6, LDIND(BPF_W, 0, 11, 0), EXIT }, 3, -EINVAL,
+		  AT_N("R11 is invalid\n", 2), false },
+		{ "ld_abs in xdp", BPF_PROG_TYPE_XDP, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 0, 0, 0), EXIT }, 3, -EINVAL,
+		  AT_N("BPF_LD_[ABS|IND] instructions not allowed for this program type\n", 2), false },
+		{ "ld_abs type before fields", BPF_PROG_TYPE_KPROBE, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_W, 1, 0, 0), EXIT }, 3,
+		  -EINVAL, AT_N("BPF_LD_[ABS|IND] instructions not allowed for this program type\n", 2), false },
+		{ "ld_abs in sched_cls loads", BPF_PROG_TYPE_SCHED_CLS, 0, 0, 0, "GPL", { CTX6, LDABS(BPF_B, 0, 0, 0), EXIT },
+		  3, 0, LOADS(3), true },
+		{ "ld_ind in sched_act loads", BPF_PROG_TYPE_SCHED_ACT, 0, 0, 0, "GPL",
+		  { CTX6, MOVK(2), LDIND(BPF_W, 0, 2, 0), EXIT }, 4, 0, LOADS(4), true },
+		/* ld_imm64: off, then the destination; a callback's address needs func_info */
+		{ "ld_imm64 with off", SF, 0, 0, 0, "GPL", { INSN(BPF_LD | BPF_IMM | BPF_DW, 1, 0, 1, 0), { 0 }, MOV0, EXIT },
+		  4, -EINVAL, RSV("BPF_LD_IMM64", 1), false },
+		{ "ld_imm64 off before R11", SF, 0, 0, 0, "GPL",
+		  { INSN(BPF_LD | BPF_IMM | BPF_DW, 11, 0, 1, 0), { 0 }, MOV0, EXIT }, 4, -EINVAL, RSV("BPF_LD_IMM64", 1),
+		  false },
+		{ "ld_imm64 into R10", SF, 0, 0, 0, "GPL", { LDIMM(10, 0, 0), MOV0, EXIT }, 4, -EACCES,
+		  AT_N("frame pointer is read only\n", 1), false },
+		{ "callback without func_info", SF, 0, 0, 0, "GPL", { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0, EXIT },
+		  6, -EINVAL, AT_N("missing btf func_info\n", 1), false },
+	};
+	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+ParameterizedTest(struct order_case *c, unit, load_walk_checks, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
 }
 
 BT_TEST(load_success_counts_ld_imm64_once)
@@ -639,4 +922,388 @@ BT_TEST(load_prog_array_claimed_by_verified_load_only)
 	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_XDP, 0, 0, 0, "GPL", ok, 4), -EINVAL));
 	cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
 	bt_close(map);
+}
+
+/* ---- frames: bpf-to-bpf callees, global functions, callbacks ---- */
+
+#define PCALL(k) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, k)
+#define MOVX(d, s) ALU64(BPF_MOV | BPF_X, d, s, 0, 0)
+
+/* the walk rejects p with errno err and a log ending in tail */
+static void assert_walk_error(const struct bpf_insn *p, __u32 cnt, long err, const char *tail)
+{
+	long r = load_v(SF, 0, 0, 0, "GPL", p, cnt);
+	cr_assert(eq(i64, r, err), "%s: %s\n%s", tail, strerror((int)-r), vlog_buf);
+	cr_assert(log_ends_with(tail), "log does not end with\n%s---\n%s", tail, vlog_buf);
+}
+
+BT_TEST(load_callee_frame_registers)
+{
+	/* a callee starts with the caller's R1-R5 and R10: not R0, not R6-R9 */
+	const struct bpf_insn reads_r1[] = { MOV0, PCALL(1), EXIT, MOVX(0, 1), EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", reads_r1, 5), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(5)));
+	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
+	assert_walk_error(reads_r6, 5, -EACCES, AT_N("R6 !read_ok\n", 3));
+	const struct bpf_insn reads_r0[] = { MOV0, PCALL(1), EXIT, ALU64(BPF_ADD | BPF_K, 0, 0, 0, 1), EXIT };
+	assert_walk_error(reads_r0, 5, -EACCES, AT_N("R0 !read_ok\n", 3));
+	/* the caller keeps R6-R9 and loses R1-R5 */
+	const struct bpf_insn keeps_r6[] = { MOVK(6), PCALL(2), MOVX(0, 6), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", keeps_r6, 6), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(6)));
+	const struct bpf_insn loses_r1[] = { PCALL(2), MOVX(0, 1), EXIT, MOV0, EXIT };
+	assert_walk_error(loses_r1, 5, -EACCES, AT_N("R1 !read_ok\n", 4));
+}
+
+BT_TEST(load_callee_exit_hands_back_r0)
+{
+	/* a static function's exit does not read R0: the caller gets it as it is */
+	const struct bpf_insn caller_sets[] = { PCALL(2), MOV0, EXIT, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", caller_sets, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(4)));
+	const struct bpf_insn caller_reads[] = { PCALL(1), EXIT, EXIT };
+	assert_walk_error(caller_reads, 3, -EACCES, AT_N("R0 !read_ok\n", 3));
+	const struct bpf_insn callee_sets[] = { PCALL(1), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", callee_sets, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(4)));
+}
+
+/* FUNC types: [3] "x" global and [4] "s" static return int, [6] "t" static returns void */
+static int load_func_btf(void)
+{
+	static const char strs[] = "\0int\0x\0s\0t";
+	const __u32 types[] = {
+		0x1, (__u32)BTF_KIND_INT << 24, 4, (__u32)BTF_INT_SIGNED << 24 | 32,        /* [1] int */
+		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 1,                                    /* [2] int (void) */
+		5, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_GLOBAL, 2,                        /* [3] x, global */
+		7, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 2,                        /* [4] s, static */
+		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 0,                                    /* [5] void (void) */
+		9, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 5,                        /* [6] t, static */
+	};
+	static char blob[256];
+	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
+				.type_len = sizeof(types), .str_off = sizeof(types), .str_len = sizeof(strs) };
+	memcpy(blob, &h, sizeof(h));
+	memcpy(blob + sizeof(h), types, sizeof(types));
+	memcpy(blob + sizeof(h) + sizeof(types), strs, sizeof(strs));
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = BT_PTR(blob);
+	a.btf_size = (__u32)(sizeof(h) + sizeof(types) + sizeof(strs));
+	long fd = bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
+	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
+	return (int)fd;
+}
+
+static __u32 func_rec_size = sizeof(struct bpf_func_info);
+
+/* p with func_info for subprograms at 0 and at second, of BTF types t0 and t1 */
+static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 second, __u32 t0, __u32 t1)
+{
+	const struct bpf_func_info fi[2] = { { 0, t0 }, { second, t1 } };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = SF;
+	a.insns = BT_PTR(p);
+	a.insn_cnt = cnt;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(vlog_buf);
+	a.log_size = sizeof(vlog_buf);
+	a.prog_btf_fd = (__u32)btf;
+	a.func_info = BT_PTR(fi);
+	a.func_info_cnt = 2;
+	a.func_info_rec_size = func_rec_size;
+	vlog_buf[0] = '\0';
+	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd >= 0)
+		bt_close((int)fd);
+	return fd >= 0 ? 0 : fd;
+}
+
+BT_TEST(load_callback_needs_static_func_info)
+{
+	/* r2 = callback; r0 = 0; exit; callback: r0 = 0; exit */
+	const struct bpf_insn p[] = { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0, EXIT };
+	int btf = load_func_btf();
+	cr_assert(eq(i64, load_with_funcs(p, 6, btf, 4, 4, 3), -EINVAL), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("callback function not static\n", 1)), "%s", vlog_buf);
+	cr_assert(eq(i64, load_with_funcs(p, 6, btf, 4, 3, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(3)));
+	/* no helper calls it: the kernel does not walk it, nor check it */
+	const struct bpf_insn unused[] = { LDIMM(2, BPF_PSEUDO_FUNC, 3), MOV0, EXIT, MOV0,
+					   ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(unused, 7, btf, 4, 3, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(3)));
+	bt_close(btf);
+}
+
+BT_TEST(load_walks_callees_where_called)
+{
+	/* the kernel walks into a static function at the call: its error comes first, counted
+	 * in visiting order (0, 1, 4, 5 here) */
+	const struct bpf_insn callee_first[] = { MOV0, PCALL(2), ALU64(BPF_ADD | BPF_K, 0, 1, 0, 0), EXIT, MOV0,
+						 ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	assert_walk_error(callee_first, 7, -EINVAL, AT_N("div by zero\n", 4));
+	/* called twice: walked twice */
+	const struct bpf_insn twice[] = { PCALL(3), PCALL(2), MOV0, EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", twice, 6), 0), "%s", vlog_buf);
+	cr_assert(log_ends_with(LOADS(8)), "%s", vlog_buf);
+}
+
+BT_TEST(load_call_stack_too_deep)
+{
+	/* 8 frames at most: recursion, counted through the 8 frames walked (2 each) */
+	const struct bpf_insn recurse[] = { MOV0, PCALL(-2), EXIT };
+	long r = load_v(SF, 0, 0, 0, "GPL", recurse, 3);
+	cr_assert(eq(i64, r, -E2BIG), "%s", vlog_buf);
+	cr_assert(ne(ptr, strstr(vlog_buf, "the call stack of 9 frames is too deep\nprocessed 16 insns"), NULL), "%s",
+		  vlog_buf);
+	/* a chain of calls 8 deep loads, 9 deep does not */
+	struct bpf_insn chain[20];
+	for (int depth = 8; depth <= 9; depth++) {
+		__u32 n = 0;
+		for (int k = 0; k < depth - 1; k++) {     /* each function calls the next: call +1; exit */
+			chain[n++] = (struct bpf_insn)PCALL(1);
+			chain[n++] = (struct bpf_insn)EXIT;
+		}
+		chain[n++] = (struct bpf_insn)MOV0;
+		chain[n++] = (struct bpf_insn)EXIT;
+		r = load_v(SF, 0, 0, 0, "GPL", chain, n);
+		if (depth == 8) {
+			cr_assert(eq(i64, r, 0), "%s", vlog_buf);
+			/* (the kernel keeps states at calls: not in this statistics line) */
+			cr_assert(ne(ptr, strstr(vlog_buf, "processed 16 insns"), NULL), "%s", vlog_buf);
+		} else {
+			cr_assert(eq(i64, r, -E2BIG), "%s", vlog_buf);
+			cr_assert(ne(ptr, strstr(vlog_buf, "the call stack of 9 frames is too deep\nprocessed 8 insns"), NULL),
+				  "%s", vlog_buf);
+		}
+	}
+}
+
+BT_TEST(load_global_function_frame)
+{
+	/* a global function is checked on its own: it starts without the caller's registers
+	 * but with its arguments, reads R0 at its exit, and a call to it sets R0 */
+	int btf = load_func_btf();
+	const struct bpf_insn ok[] = { PCALL(1), EXIT, MOV0, EXIT };
+	cr_assert(eq(i64, load_with_funcs(ok, 4, btf, 2, 4, 3), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, "Func#1 ('x') is safe for any args that match its prototype\n" LOADS(4)));
+	const struct bpf_insn no_r0[] = { PCALL(1), EXIT, EXIT };
+	cr_assert(eq(i64, load_with_funcs(no_r0, 3, btf, 2, 4, 3), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R0 !read_ok\n", 3)), "%s", vlog_buf);
+	const struct bpf_insn reads_r6[] = { MOVK(6), PCALL(1), EXIT, MOVX(0, 6), EXIT };
+	cr_assert(eq(i64, load_with_funcs(reads_r6, 5, btf, 3, 4, 3), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 4)), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+BT_TEST(load_global_functions_in_order)
+{
+	/* main calls two global functions (func#1, func#2, both of type x); each is walked after main,
+	 * in subprogram order; a log of level 1 keeps only the last verdict, or the verdicts before a
+	 * failure */
+	int btf = load_func_btf();
+	const struct bpf_insn two[] = { PCALL(2), PCALL(3), EXIT, MOV0, EXIT, MOV0, EXIT };
+	const struct bpf_func_info fi[3] = { { 0, 4 }, { 3, 3 }, { 5, 3 } };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = SF;
+	a.insns = BT_PTR(two);
+	a.insn_cnt = 7;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(vlog_buf);
+	a.log_size = sizeof(vlog_buf);
+	a.prog_btf_fd = (__u32)btf;
+	a.func_info = BT_PTR(fi);
+	a.func_info_cnt = 3;
+	a.func_info_rec_size = sizeof(fi[0]);
+	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	bt_close((int)fd);
+	cr_assert(eq(str, vlog_buf, "Func#2 ('x') is safe for any args that match its prototype\n" LOADS(7)));
+	/* func#2 fails (R0 is not its caller's): func#1's verdict stays */
+	const struct bpf_insn second[] = { PCALL(2), PCALL(3), EXIT, MOV0, EXIT, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 1),
+					   EXIT };
+	a.insns = BT_PTR(second);
+	vlog_buf[0] = '\0';
+	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EACCES), "%s", vlog_buf);
+	cr_assert(eq(ptr, (void *)strstr(vlog_buf, "Func#1 ('x') is safe for any args that match its prototype\n"),
+		     (void *)vlog_buf), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R0 !read_ok\n", 6)), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+/* An arena map whose user address is set (map_extra), as addr_space_cast needs one. */
+BT_TEST(load_addr_space_cast_with_arena)
+{
+	union bpf_attr m;
+	memset(&m, 0, sizeof(m));
+	m.map_type = 33;                        /* BPF_MAP_TYPE_ARENA */
+	m.max_entries = 4;
+	m.map_flags = BPF_F_MMAPABLE;
+	m.map_extra = 1ull << 32;
+	long arena = bt_map_create_attr(&m);
+	cr_assert(ge(i64, arena, 0), "arena: %s", strerror((int)-arena));
+	const struct bpf_insn p[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 1, 1, 1),
+				      ALU64(BPF_MOV | BPF_X, 3, 2, 1, 1 << 16), MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", p, 6), 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, LOADS(5)));
+	const struct bpf_insn bad[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 1, 1, 2), MOV0,
+					EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", bad, 5), -EINVAL), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("addr_space_cast insn can only convert between address space 1 and 0\n", 2)),
+		  "%s", vlog_buf);
+	const struct bpf_insn src[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), ALU64(BPF_MOV | BPF_X, 2, 3, 1, 1), MOV0,
+					EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", src, 5), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R3 !read_ok\n", 2)), "%s", vlog_buf);
+	/* one arena per program (the same one twice is one) */
+	m.map_extra = 2ull << 32;
+	long arena2 = bt_map_create_attr(&m);
+	cr_assert(ge(i64, arena2, 0), "arena: %s", strerror((int)-arena2));
+	const struct bpf_insn same[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), LDIMM(2, BPF_PSEUDO_MAP_FD, (int)arena),
+					 MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", same, 6), 0), "%s", vlog_buf);
+	const struct bpf_insn two[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, (int)arena), LDIMM(2, BPF_PSEUDO_MAP_FD, (int)arena2),
+					MOV0, EXIT };
+	cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", two, 6), -EBUSY), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("Only one arena per program\n")));
+	bt_close((int)arena2);
+	bt_close((int)arena);
+}
+
+BT_TEST(load_callback_walked_at_its_helper)
+{
+	/* bpf_loop(1, callback, 0, 0): the callback's error is found at the call */
+	int btf = load_func_btf();
+	const struct bpf_insn p[] = { ALU64(BPF_MOV | BPF_K, 1, 0, 0, 1), LDIMM(2, BPF_PSEUDO_FUNC, 6), MOVK(3), MOVK(4),
+				      INSN(BPF_JMP | BPF_CALL, 0, 0, 0, 181), MOV0, EXIT,
+				      MOV0, ALU64(BPF_DIV | BPF_K, 0, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(p, 11, btf, 8, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(ne(ptr, strstr(vlog_buf, "div by zero\nprocessed "), NULL), "%s", vlog_buf);
+	bt_close(btf);
+}
+
+/* ---- add_subprog_and_kfunc() and the subprogram rules of check_btf_info() ---- */
+
+#define KFUNC(id) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, id)
+#define TAIL_CALL INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call)
+
+ParameterizedTestParameters(unit, load_subprog_rules)
+{
+	static struct order_case cases[] = {
+		{ "call out of range", SF, 0, 0, 0, "GPL", { MOV0, PCALL(10), EXIT }, 3, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call before the program", SF, 0, 0, 0, "GPL", { MOV0, PCALL(-3), EXIT }, 3, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call with off out of range", SF, 0, 0, 0, "GPL", { MOV0, INSN(BPF_JMP | BPF_CALL, 0, 1, 1, 10), EXIT }, 3,
+		  -EINVAL, PRE("call to invalid destination\n"), true },
+		{ "callback out of range", SF, 0, 0, 0, "GPL", { LDIMM(2, BPF_PSEUDO_FUNC, -9), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call destination before jumps", SF, 0, 0, 0, "GPL", { PCALL(10), JA(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "call destination before opcodes", SF, 0, 0, 0, "GPL", { BADOP, PCALL(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		{ "kfunc before later call", SF, 0, 0, 0, "GPL", { KFUNC(5), PCALL(10), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("kernel btf_id 5 is not a function\n"), true },
+		{ "call before later kfunc", SF, 0, 0, 0, "GPL", { PCALL(10), KFUNC(5), MOV0, EXIT }, 4, -EINVAL,
+		  PRE("call to invalid destination\n"), true },
+		/* kfunc id 0 (off 0) is left for dead code elimination: refused after the walk reached it */
+		{ "kfunc 0 walked", SF, 0, 0, 0, "GPL", { KFUNC(0), MOV0, EXIT }, 3, -EINVAL,
+		  AT_N("invalid kernel function call not eliminated in verifier pass\n", 3), false },
+		{ "kfunc 0 after the opcodes", SF, 0, 0, 0, "GPL", { KFUNC(0), BADOP, MOV0, EXIT }, 4, -EINVAL,
+		  PRE("unknown opcode ff\n"), true },
+		{ "kfunc 0 fields in the walk", SF, 0, 0, 0, "GPL", { INSN(BPF_JMP | BPF_CALL, 1, 2, 0, 0), MOV0, EXIT }, 3,
+		  -EINVAL, RSV("BPF_CALL", 1), false },
+		{ "kfunc 0 needs GPL first", SF, 0, 0, 0, "MIT", { KFUNC(0), MOV0, EXIT }, 3, -EINVAL,
+		  PRE("cannot call kernel function from non-GPL compatible program\n"), true },
+		{ "kfunc 0 keeps R1", SF, 0, 0, 0, "GPL", { KFUNC(0), MOVX(0, 1), EXIT }, 3, -EINVAL,
+		  AT_N("invalid kernel function call not eliminated in verifier pass\n", 3), false },
+		{ "ld_abs in a subprogram", SF, 0, 0, 0, "GPL", { CTX6, PCALL(1), EXIT, LDABS(BPF_W, 0, 0, 0), EXIT }, 5,
+		  -EINVAL, PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "ld_ind in a later subprogram", SF, 0, 0, 0, "GPL",
+		  { CTX6, PCALL(2), MOV0, EXIT, LDIND(BPF_B, 0, 6, 0), EXIT }, 6, -EINVAL,
+		  PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "tail_call in a subprogram", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, MOV0, EXIT }, 6,
+		  -EINVAL, PRE("tail_call is not allowed in subprogs without BTF\n"), true },
+		{ "ld_abs named before tail_call", SF, 0, 0, 0, "GPL",
+		  { MOV0, PCALL(1), EXIT, TAIL_CALL, LDABS(BPF_W, 0, 0, 0), EXIT }, 6, -EINVAL,
+		  PRE("LD_ABS is not allowed in subprogs without BTF\n"), true },
+		{ "subprogram rules after jumps", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, JA(5), EXIT }, 6,
+		  -EINVAL, PRE("jump out of range from insn 4 to 10\n"), true },
+		{ "subprogram rules before opcodes", SF, 0, 0, 0, "GPL", { MOV0, PCALL(1), EXIT, TAIL_CALL, BADOP, EXIT }, 6,
+		  -EINVAL, PRE("tail_call is not allowed in subprogs without BTF\n"), true },
+		{ "ld_abs in the main program loads", SF, 0, 0, 0, "GPL",
+		  { CTX6, LDABS(BPF_W, 0, 0, 0), PCALL(1), EXIT, MOV0, EXIT }, 6, 0, LOADS(6), true },
+	};
+	return cr_make_param_array(struct order_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+ParameterizedTest(struct order_case *c, unit, load_subprog_rules, .init = bt_setup, .fini = bt_teardown)
+{
+	run_order_case(c);
+}
+
+BT_TEST(load_too_many_subprograms)
+{
+	/* the main program calls n functions (r0 = 0; exit each): 256 subprograms at most */
+	static struct bpf_insn p[3 * 256 + 2];
+	for (__u32 n = 255; n <= 256; n++) {
+		__u32 cnt = 0;
+		for (__u32 k = 0; k < n; k++, cnt++)
+			p[cnt] = (struct bpf_insn)PCALL((int)(n + 2 + 2 * k - cnt - 1));
+		p[cnt++] = (struct bpf_insn)MOV0;
+		p[cnt++] = (struct bpf_insn)EXIT;
+		for (__u32 k = 0; k < n; k++) {
+			p[cnt++] = (struct bpf_insn)MOV0;
+			p[cnt++] = (struct bpf_insn)EXIT;
+		}
+		if (n == 255) {          /* (without a log: the kernel's state dump would not fit) */
+			long fd = prog_load(SF, p, cnt, "GPL");
+			cr_assert(ge(i64, fd, 0), "%s", strerror((int)-fd));
+			struct bpf_prog_info info;
+			__u32 len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+			cr_assert(eq(u32, info.verified_insns, 767));
+			bt_close((int)fd);
+		} else {
+			cr_assert(eq(i64, load_v(SF, 0, 0, 0, "GPL", p, cnt), -E2BIG), "%s", vlog_buf);
+			cr_assert(eq(str, vlog_buf, PRE("too many subprograms\n")));
+		}
+	}
+}
+
+BT_TEST(load_func_info_records_first)
+{
+	/* check_btf_info_early() runs before the calls are looked at */
+	int btf = load_func_btf();
+	const struct bpf_insn kfunc[] = { KFUNC(5), MOV0, EXIT, MOV0, EXIT };
+	func_rec_size = 7;
+	cr_assert(eq(i64, load_with_funcs(kfunc, 5, btf, 3, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("invalid func info rec size 7\n")));
+	func_rec_size = sizeof(struct bpf_func_info);
+	/* ... the subprogram layout after them */
+	cr_assert(eq(i64, load_with_funcs(kfunc, 5, btf, 3, 3, 4), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("kernel btf_id 5 is not a function\n")));
+	bt_close(btf);
+}
+
+BT_TEST(load_subprogram_returning_void_without_ld_abs)
+{
+	/* with func_info, packet loads and tail calls need a subprogram returning int */
+	int btf = load_func_btf();
+	const struct bpf_insn ld_abs[] = { CTX6, PCALL(1), EXIT, LDABS(BPF_W, 0, 0, 0), EXIT };
+	cr_assert(eq(i64, load_with_funcs(ld_abs, 5, btf, 3, 3, 6), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("LD_ABS is only allowed in functions that return 'int'.\n")));
+	const struct bpf_insn tail[] = { MOV0, PCALL(1), EXIT, TAIL_CALL, MOV0, EXIT };
+	cr_assert(eq(i64, load_with_funcs(tail, 6, btf, 3, 3, 6), -EINVAL), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, PRE("tail_call is only allowed in functions that return 'int'.\n")));
+	/* returning int: the walk goes on (R6 is the caller's, not the callee's) */
+	cr_assert(eq(i64, load_with_funcs(ld_abs, 5, btf, 3, 3, 4), -EACCES), "%s", vlog_buf);
+	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 3)), "%s", vlog_buf);
+	bt_close(btf);
 }
