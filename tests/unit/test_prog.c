@@ -21,6 +21,20 @@ static long prog_load(__u32 type, const struct bpf_insn *insns, __u32 cnt, const
 	return bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
 }
 
+/* a load's attr with a level-1 log into log[size] */
+static void prog_attr(union bpf_attr *a, __u32 type, const struct bpf_insn *insns, __u32 cnt, const char *license,
+		      char *log, size_t size)
+{
+	memset(a, 0, sizeof(*a));
+	a->prog_type = type;
+	a->insns = BT_PTR(insns);
+	a->insn_cnt = cnt;
+	a->license = BT_PTR(license);
+	a->log_level = 1;
+	a->log_buf = BT_PTR(log);
+	a->log_size = (__u32)size;
+}
+
 BT_TEST(load_socket_filter_returns_fd)
 {
 	long fd = prog_load(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, "GPL");
@@ -132,15 +146,8 @@ static long load_call(__u32 type, __u32 attach_type, __u8 src, __s16 off, __s32 
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
+	prog_attr(&a, type, insns, 3, license, call_log, sizeof(call_log));
 	a.expected_attach_type = attach_type;
-	a.insns = BT_PTR(insns);
-	a.insn_cnt = 3;
-	a.license = BT_PTR(license);
-	a.log_level = 1;
-	a.log_buf = BT_PTR(call_log);
-	a.log_size = sizeof(call_log);
 	call_log[0] = '\0';
 	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
 	if (fd >= 0)
@@ -220,14 +227,7 @@ BT_TEST(load_call_unreachable_before_bad_helper)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = BT_PTR(insns);
-	a.insn_cnt = 4;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(call_log);
-	a.log_size = sizeof(call_log);
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, insns, 4, "GPL", call_log, sizeof(call_log));
 	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EINVAL));
 	assert_log_has("unreachable insn 2\n");
 }
@@ -266,14 +266,7 @@ BT_TEST(load_kfunc_call_before_bad_map_fd)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = BT_PTR(insns);
-	a.insn_cnt = 5;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(call_log);
-	a.log_size = sizeof(call_log);
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, insns, 5, "GPL", call_log, sizeof(call_log));
 	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EINVAL));
 	assert_log_has("kernel btf_id 12345 is not a function\n");
 }
@@ -289,17 +282,10 @@ static long load_v(__u32 type, __u32 attach_type, __u32 flags, __u32 btf_id, con
 		   const struct bpf_insn *insns, __u32 cnt)
 {
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
+	prog_attr(&a, type, insns, cnt, license, vlog_buf, sizeof(vlog_buf));
 	a.expected_attach_type = attach_type;
 	a.prog_flags = flags;
 	a.attach_btf_id = btf_id;
-	a.insns = BT_PTR(insns);
-	a.insn_cnt = cnt;
-	a.license = BT_PTR(license);
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
 	vlog_buf[0] = '\0';
 	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
 	if (fd >= 0)
@@ -795,14 +781,7 @@ BT_TEST(load_success_counts_ld_imm64_once)
 {
 	const struct bpf_insn p[] = { LDIMM(1, 0, 7), MOV0, EXIT };
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = 4;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, p, 4, "GPL", vlog_buf, sizeof(vlog_buf));
 	long fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
 	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
 	cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
@@ -820,15 +799,8 @@ BT_TEST(load_absent_type_is_einval_with_empty_log)
 	const struct bpf_insn bad[] = { BADOP, MOV0, EXIT };
 	strcpy(vlog_buf, "untouched");
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_LIRC_MODE2;
+	prog_attr(&a, BPF_PROG_TYPE_LIRC_MODE2, bad, 3, "GPL", vlog_buf, sizeof(vlog_buf));
 	a.expected_attach_type = BPF_LIRC_MODE2;
-	a.insns = BT_PTR(bad);
-	a.insn_cnt = 3;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
 	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EINVAL));
 	cr_assert(eq(str, vlog_buf, "untouched"));
 	a.prog_flags = BPF_F_SLEEPABLE;
@@ -894,15 +866,8 @@ BT_TEST(load_attach_btf_id_on_other_types_is_einval)
 	/* only tracing, lsm, struct_ops and ext name a BTF type: EINVAL before the copy, no log */
 	strcpy(vlog_buf, "untouched");
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = 0;
-	a.insn_cnt = 2;
-	a.license = BT_PTR("GPL");
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, NULL, 2, "GPL", vlog_buf, sizeof(vlog_buf));
 	a.attach_btf_id = 5;
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
 	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -EINVAL));
 	a.prog_type = BPF_PROG_TYPE_XDP;
 	a.insns = BT_PTR(ret0);
@@ -1002,14 +967,7 @@ static long load_with_funcs(const struct bpf_insn *p, __u32 cnt, int btf, __u32 
 {
 	const struct bpf_func_info fi[2] = { { 0, t0 }, { second, t1 } };
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = SF;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = cnt;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
+	prog_attr(&a, SF, p, cnt, "GPL", vlog_buf, sizeof(vlog_buf));
 	a.prog_btf_fd = (__u32)btf;
 	a.func_info = BT_PTR(fi);
 	a.func_info_cnt = 2;
@@ -1108,14 +1066,7 @@ BT_TEST(load_global_functions_in_order)
 	const struct bpf_insn two[] = { PCALL(2), PCALL(3), EXIT, MOV0, EXIT, MOV0, EXIT };
 	const struct bpf_func_info fi[3] = { { 0, 4 }, { 3, 3 }, { 5, 3 } };
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = SF;
-	a.insns = BT_PTR(two);
-	a.insn_cnt = 7;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(vlog_buf);
-	a.log_size = sizeof(vlog_buf);
+	prog_attr(&a, SF, two, 7, "GPL", vlog_buf, sizeof(vlog_buf));
 	a.prog_btf_fd = (__u32)btf;
 	a.func_info = BT_PTR(fi);
 	a.func_info_cnt = 3;
