@@ -38,6 +38,7 @@ enum emu_log_cat {
 	EMU_LOG_MAP = 1u << 1,   /* map object life cycle */
 	EMU_LOG_PATH = 1u << 2,  /* path translation */
 	EMU_LOG_SHIM = 1u << 3,  /* wrapped libc calls */
+	EMU_LOG_VM = 1u << 4,    /* BPF programs: how a run ended early, helpers not emulated */
 };
 struct emu_config {
 	char root[PATH_MAX];          /* state root, no trailing slash */

@@ -253,6 +253,26 @@ static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *nex
 	return emu_array_next_key(emu_map_desc(map)->max_entries, key, next);
 }
 
+/* bpf_map_lookup_elem() from a program on an ARRAY_OF_MAPS: the slot, which
+ * holds the inner map's id (emu/vm turns it into the map's handle) */
+static void *aom_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	__u32 index;
+	(void)cpu;
+	memcpy(&index, key, 4);
+	if (index >= emu_map_desc(map)->max_entries || !__atomic_load_n(slot_at(map, index), __ATOMIC_ACQUIRE))
+		return NULL;
+	return slot_at(map, index);
+}
+
+/* the program a PROG_ARRAY slot holds (bpf_tail_call): its id, 0 if none */
+__u32 emu_prog_array_slot(struct emu_obj *map, __u32 index)
+{
+	if (index >= emu_map_desc(map)->max_entries)
+		return 0;
+	return __atomic_load_n(slot_at(map, index), __ATOMIC_ACQUIRE);
+}
+
 #define FD_ARRAY_OPS                                  \
 	.check_spec = fd_array_check_spec,            \
 	.data_size = fd_array_data_size,              \
@@ -265,4 +285,4 @@ static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *nex
 const struct emu_map_ops prog_array_map_ops = { FD_ARRAY_OPS };
 const struct emu_map_ops perf_event_array_map_ops = { FD_ARRAY_OPS };
 const struct emu_map_ops cgroup_array_map_ops = { FD_ARRAY_OPS };
-const struct emu_map_ops array_of_maps_map_ops = { FD_ARRAY_OPS, .init_spec = aom_init };
+const struct emu_map_ops array_of_maps_map_ops = { FD_ARRAY_OPS, .init_spec = aom_init, .prog_lookup = aom_prog_lookup };

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "vm/vm.h"
 #include "map.h"
 
 /*
@@ -212,6 +213,8 @@ static void fd_unlock(void)
 					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
 			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
 		} else {
+			if (d->vm)
+				emu_vm_obj_release(d);
 			munmap(d->hdr, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;

@@ -178,6 +178,47 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 	return -ENOMEM;
 }
 
+int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, struct emu_obj **objp)
+{
+	char path[PATH_MAX], prefix[48];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	size_t len = strlen(path);
+	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
+		 holder->hdr->id);
+	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
+	DIR *d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	struct dirent *e;
+	int fd = -1;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, (size_t)n)) {
+			fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC);
+			if (fd < 0 && errno == EACCES)
+				fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				break;
+		}
+	closedir(d);
+	if (fd < 0)
+		return -ENOENT;
+	struct emu_obj *obj;
+	int acc;
+	err = emu_fd_get(fd, kind, &obj, &acc);
+	emu_fd_closed(fd);
+	close(fd);
+	if (err)
+		return err;
+	if (obj->hdr->id != id) {
+		emu_obj_put(obj);
+		return -ENOENT;
+	}
+	*objp = obj;
+	return 0;
+}
+
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id)
 {
 	char prefix[48];
@@ -466,7 +507,14 @@ static int hom_get_next_key(struct emu_obj *map, const void *key, void *next)
 	return htab_map_ops.get_next_key(map, key, next);
 }
 
+/* bpf_map_lookup_elem() from a program: the slot holding the inner map's id */
+static void *hom_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	return htab_map_ops.prog_lookup(map, key, cpu);
+}
+
 const struct emu_map_ops htab_of_maps_map_ops = {
+	.prog_lookup = hom_prog_lookup,
 	.check_spec = hom_check_spec,
 	.data_size = hom_data_size,
 	.reserve_size = hom_reserve_size,

@@ -93,6 +93,12 @@ struct emu_prog_desc {
 	__u32 nr_func_info;
 	__u32 nr_line_info;
 	__u32 attach_btf_id;
+	__u32 vm_pad;
+	/* run-time statistics (BPF_ENABLE_STATS), added to atomically by every
+	 * process that runs the program (emu/vm) */
+	__u64 run_time_ns;
+	__u64 run_cnt;
+	__u64 recursion_misses;
 	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off, then
 	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info] */
 };
@@ -141,6 +147,7 @@ struct emu_obj {
 	                                * reading (another user's 0644 pin through BPF_F_RDONLY);
 	                                * never locked, never written: readers use the sequences */
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
+	void *vm;                      /* programs: the decoded program of this process (emu/vm), or NULL */
 	struct emu_obj *next;          /* process-wide list, by inode */
 };
 

@@ -28,6 +28,7 @@
 #include "helpers.h"
 #include "map.h"
 #include "prog.h"
+#include "vm/vm.h"
 
 #define BPF_COMPLEXITY_LIMIT_INSNS 1000000u
 #define PROG_FLAGS_MASK                                                                          \
@@ -1786,6 +1787,13 @@ int emu_prog_load(const struct emu_prog_spec *s)
 				goto out_insns;
 			}
 		}
+	}
+	/* the VM: references to the maps, map ids in the stored instructions, decoded */
+	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
+	if (err) {
+		close(fd);
+		emu_obj_put(prog);
+		goto out_insns;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	emu_fd_install(fd, prog);

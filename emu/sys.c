@@ -22,6 +22,7 @@
 #include "map.h"
 #include "prog.h"
 #include "trace.h"
+#include "vm/vm.h"
 
 #define PTR(u64) ((void *)(unsigned long)(u64))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -641,16 +642,42 @@ static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
 }
 
-/* bpf_enable_stats(): an fd that keeps run-time stats on while open. No
- * program runs in the engine, so run_time_ns and run_cnt stay 0 either way;
- * the fd is a memfd named bpf-stats (the kernel's is anon_inode:bpf-stats). */
+/* bpf_enable_stats(): an fd that keeps run-time statistics (run_time_ns,
+ * run_cnt) on while it is open, in every process of the state root (emu/vm) */
 static int enable_stats(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
 	if (attr->enable_stats.type != BPF_STATS_RUN_TIME)
 		return -EINVAL;
-	int fd = memfd_create("bpf-stats", MFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return emu_vm_enable_stats();
+}
+
+/* BPF_PROG_TEST_RUN: the attr decoded, the rest in emu/vm (the kernel's
+ * CHECK_ATTR at test.batch_size is the command table's) */
+static int prog_test_run(union bpf_attr *attr, void *uattr)
+{
+	struct emu_test_run_spec spec = {
+		.prog_fd = attr->test.prog_fd,
+		.retval_in = attr->test.retval,
+		.data_size_in = attr->test.data_size_in,
+		.data_size_out = attr->test.data_size_out,
+		.data_in = PTR(attr->test.data_in),
+		.data_out = PTR(attr->test.data_out),
+		.repeat = attr->test.repeat,
+		.duration_in = attr->test.duration,
+		.ctx_size_in = attr->test.ctx_size_in,
+		.ctx_size_out = attr->test.ctx_size_out,
+		.ctx_in = PTR(attr->test.ctx_in),
+		.ctx_out = PTR(attr->test.ctx_out),
+		.flags = attr->test.flags,
+		.cpu = attr->test.cpu,
+		.batch_size = attr->test.batch_size,
+		.u_retval = UPTR_ADD(uattr, offsetof(union bpf_attr, test.retval)),
+		.u_data_size_out = UPTR_ADD(uattr, offsetof(union bpf_attr, test.data_size_out)),
+		.u_duration = UPTR_ADD(uattr, offsetof(union bpf_attr, test.duration)),
+		.u_ctx_size_out = UPTR_ADD(uattr, offsetof(union bpf_attr, test.ctx_size_out)),
+	};
+	return emu_vm_test_run(&spec);
 }
 
 /* bpf_check_uarg_tail_zero() */
@@ -721,6 +748,10 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 	if (emu_copy_from_user(&uinfo_in, uinfo, info_len))
 		return -EFAULT;
 	emu_prog_fill_info(prog, &info, NULL, 0);
+	/* the run-time statistics (emu/vm: BPF_ENABLE_STATS) */
+	info.run_time_ns = __atomic_load_n(&prog->hdr->prog.run_time_ns, __ATOMIC_RELAXED);
+	info.run_cnt = __atomic_load_n(&prog->hdr->prog.run_cnt, __ATOMIC_RELAXED);
+	info.recursion_misses = __atomic_load_n(&prog->hdr->prog.recursion_misses, __ATOMIC_RELAXED);
 	/* bpf_prog_get_info_by_fd(): the caller's pointers stay as given; each
 	 * array gets min(asked, ours) entries copied (EFAULT for a bad pointer,
 	 * NULL included) and its length set to ours. No JIT: jited arrays are empty. */
@@ -736,7 +767,11 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 	__u32 n = MIN(uinfo_in.nr_map_ids, info.nr_map_ids);
 	if (n) {
 		__u32 ids[64];
+		__u64 rt = info.run_time_ns, rc = info.run_cnt, rm = info.recursion_misses;
 		emu_prog_fill_info(prog, &info, ids, 64);
+		info.run_time_ns = rt;
+		info.run_cnt = rc;
+		info.recursion_misses = rm;
 		info.map_ids = uinfo_in.map_ids;
 		info.jited_prog_insns = uinfo_in.jited_prog_insns;
 		info.xlated_prog_insns = uinfo_in.xlated_prog_insns;
@@ -811,6 +846,7 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_DELETE_ELEM, map_delete_elem, key),
 	EMU_CMD(BPF_MAP_GET_NEXT_KEY, map_get_next_key, next_key),
 	EMU_CMD(BPF_PROG_LOAD, prog_load, attach_prog_fd),
+	EMU_CMD(BPF_PROG_TEST_RUN, prog_test_run, test.batch_size),
 	EMU_CMD(BPF_OBJ_PIN, obj_pin, file_flags),
 	EMU_CMD(BPF_OBJ_GET, obj_get, file_flags),
 	EMU_CMD(BPF_PROG_GET_NEXT_ID, prog_get_next_id, next_id),

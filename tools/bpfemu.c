@@ -90,7 +90,7 @@ static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 			"  --root DIR   state root for maps and the fake /sys/fs/bpf (sets BPFEMU_ROOT;\n"
 			"               default /dev/shm/bpfemu-$UID)\n"
 			"  --log CATS   explain failing or unemulated calls on stderr (sets BPFEMU_LOG;\n"
-			"               comma-separated: sys,map,path,shim,all)\n"
+			"               comma-separated: sys,map,path,shim,vm,all)\n"
 			"  --trace FILE append one strace-style line per bpf() call to FILE (BPFEMU_TRACE)\n"
 			"\n"
 			"  The library is BPFEMU_LIB if set, else the installed or built libbpfemu.so.\n"
