@@ -81,13 +81,14 @@ static __u32 csum_block(__u32 csum, __u32 part, __u32 offset, bool sub)
 /* bpf_csum_diff(from, from_size, to, to_size, seed) */
 __u64 vm_h_csum_diff(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
-	if (((r2 | r4) & 3) || (__u32)r2 + (__u32)r4 > 512 || r2 > 512 || r4 > 512)
-		return (__u64)-EINVAL;
+	/* Linux 6.18 checks no sizes here (its verifier bounds them): any length */
 	if (vm_mem_arg(run, r1, r2, VM_RD, "bpf_csum_diff's from") ||
 	    vm_mem_arg(run, r3, r4, VM_RD, "bpf_csum_diff's to"))
 		return 0;
 	const void *from = (const void *)(uintptr_t)r1, *to = (const void *)(uintptr_t)r3;
 	__u32 seed = (__u32)r5;
+	r2 = (__u32)r2;
+	r4 = (__u32)r4;
 	if (r2 && r4)
 		return csum_from32to16(csum_sub(vm_csum_partial(to, (__u32)r4, seed), vm_csum_partial(from, (__u32)r2, 0)));
 	if (r4)
@@ -189,6 +190,10 @@ __u64 vm_h_xdp_adjust_tail(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u
 	if (!x)
 		return 0;
 	__s32 off = (__s32)r2;
+	if (x->has_frags) {
+		vm_fault(run, -EOPNOTSUPP, "bpf_xdp_adjust_tail on a packet with fragments is not emulated");
+		return 0;
+	}
 	unsigned char *end = x->end + off;
 	if (end > x->hard_end || end < x->data + ETH_HLEN)
 		return (__u64)-EINVAL;

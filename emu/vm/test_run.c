@@ -361,7 +361,7 @@ static void run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind
 }
 
 /* One run of p on the prepared context: R0, or run->err. */
-static __u64 run_once(struct vm_run *run, const struct vm_prog *p)
+static __u64 run_once(struct vm_run *run, const struct vm_prog *p, int cpu)
 {
 	run->err = 0;
 	run->prog = p;
@@ -370,7 +370,7 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p)
 	run->ticks = VM_TICKS;
 	run->deadline_ns = 0;
 	run->may_goto = VM_MAX_LOOPS;
-	run->cpu = vm_current_cpu();
+	run->cpu = cpu >= 0 ? (__u32)cpu : vm_current_cpu();
 	if (run->dyn.n)
 		vm_regions_reset(run);
 	run->nr_inner = 0;
@@ -413,9 +413,7 @@ static int test_run(struct vm_thread *t, struct emu_obj *obj, const struct vm_pr
 	__u64 start = now_ns(), r0 = 0;
 	__u32 i;
 	for (i = 0; i < repeat; i++) {
-		r0 = run_once(run, p);
-		if (on_cpu)
-			run->cpu = fixed_cpu;
+		r0 = run_once(run, p, on_cpu ? (int)fixed_cpu : -1);
 		if (run->err)
 			break;
 	}
@@ -471,11 +469,14 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 		return err;
 	err = -EINVAL;
 	if (uctx) {
-		if (uctx->data_meta || uctx->data_end != size || uctx->data > uctx->data_end || (uctx->data & 3) ||
+		/* data_end may be less than data_size_in: the linear part, the rest goes to fragments */
+		if (uctx->data_meta || uctx->data_end > size || uctx->data > uctx->data_end || (uctx->data & 3) ||
 		    uctx->data > 255 || (live && (s->data_out || s->ctx_out)))
 			goto out_ctx;
 		headroom -= uctx->data;
 	}
+	if (s->data_size_in < ETH_HLEN)
+		goto out_ctx;
 	if (live) {
 		EMU_LOG(EMU_LOG_SYS | EMU_LOG_VM,
 			"BPF_PROG_TEST_RUN: BPF_F_TEST_XDP_LIVE_FRAMES sends frames through a network stack; not emulated: EOPNOTSUPP");
@@ -483,8 +484,9 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 		goto out_ctx;
 	}
 	__u32 max_data_sz = PAGE - headroom - tailroom;
-	if (size > max_data_sz)
-		size = max_data_sz;
+	__u32 data_sz = uctx && uctx->data_end < max_data_sz ? uctx->data_end : max_data_sz;
+	if (size > data_sz)
+		size = data_sz;
 	unsigned char *buf = t->pkt;
 	memset(buf, 0, PAGE);
 	if (emu_copy_from_user(buf + headroom, s->data_in, size)) {
@@ -498,6 +500,7 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	x->data = x->meta = buf + headroom;
 	x->end = x->data + size;
 	x->hard_end = buf + PAGE - SKB_TAILROOM;
+	x->has_frags = s->data_size_in > size;
 	__u32 ingress = 1, rxq = 0;     /* loopback's first queue */
 	if (uctx) {
 		if (uctx->egress_ifindex) {
@@ -589,23 +592,31 @@ static int skb_ctx_check(const struct __sk_buff *u)
 	return 0;
 }
 
-/* a device's MAC address and broadcast address, from sysfs (loopback: zeros) */
-static bool dev_addr(unsigned int ifindex, unsigned char mac[6])
+/* a sysfs MAC address of a device (zeros if unreadable) */
+static void read_mac(const char *name, const char *file, unsigned char mac[6])
 {
-	char name[IF_NAMESIZE], path[128], line[64];
+	char path[128], line[64];
 	memset(mac, 0, 6);
-	if (!if_indextoname(ifindex, name))
-		return false;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/address", name);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, file);
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return true;
+		return;
 	unsigned int b[6];
 	if (fgets(line, sizeof(line), f) &&
 	    sscanf(line, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6)
 		for (int i = 0; i < 6; i++)
 			mac[i] = (unsigned char)b[i];
 	fclose(f);
+}
+
+/* a device's address and broadcast address (loopback's are both zeros); false: no such device */
+static bool dev_addr(unsigned int ifindex, unsigned char mac[6], unsigned char bcast[6])
+{
+	char name[IF_NAMESIZE];
+	if (!if_indextoname(ifindex, name))
+		return false;
+	read_mac(name, "address", mac);
+	read_mac(name, "broadcast", bcast);
 	return true;
 }
 
@@ -651,8 +662,8 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	unsigned int ifindex = 1;
 	if (uctx && uctx->ifindex > 1)
 		ifindex = uctx->ifindex;
-	unsigned char mac[6];
-	if (!dev_addr(ifindex, mac)) {
+	unsigned char mac[6], bcast[6];
+	if (!dev_addr(ifindex, mac, bcast)) {
 		err = -ENODEV;
 		goto out;
 	}
@@ -661,7 +672,7 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	__u32 pkt_type = 0;                           /* PACKET_HOST */
 	if (memcmp(eth, mac, 6)) {
 		if (eth[0] & 1)
-			pkt_type = !memcmp(eth, "\xff\xff\xff\xff\xff\xff", 6) ? 1 : 2;    /* BROADCAST, MULTICAST */
+			pkt_type = !memcmp(eth, bcast, 6) ? 1 : 2;    /* BROADCAST, MULTICAST */
 		else
 			pkt_type = 3;                 /* OTHERHOST */
 	}

@@ -171,6 +171,7 @@ struct vm_pkt {
 	unsigned char *meta, *data, *end;
 	unsigned char *hard_end;       /* how far data_end may grow */
 	__u32 mac_off, net_off;        /* skb: mac and network headers (offsets from hard_start) */
+	bool has_frags;                /* XDP: data past the linear part (kept aside) */
 };
 
 struct vm_run {
