@@ -364,6 +364,21 @@ static bool writes_r10(const struct bpf_insn *in)
 	return false;
 }
 
+/* the value an ld_imm64 names directly: a region of every run of the program */
+static void add_direct(struct vm_prog *p, struct vm_map *m)
+{
+	for (__u32 i = 0; i < p->nr_direct; i++)
+		if (p->direct[i].map == m)
+			return;
+	struct vm_region *r = realloc(p->direct, (p->nr_direct + 1) * sizeof(*r));
+	if (!r)
+		return;               /* accesses through it will be refused: safe */
+	p->direct = r;
+	r[p->nr_direct++] = (struct vm_region){ .lo = (__u64)(uintptr_t)m->values, .len = m->value_size,
+						.perm = (m->readable ? VM_RD : 0) | (m->writable ? VM_WR : 0),
+						.kind = VM_R_MAPVAL, .map = m };
+}
+
 static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 {
 	struct dctx d = { .in = in, .n = n, .p = p };
@@ -563,6 +578,8 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 		p->funcs[f].entry = &p->insns[dec[p->funcs[f].start]];
 	}
 
+	/* a jump to a loop head lands on its TICK */
+#define JT(t) (&p->insns[dec[t] - (loop_head[t] ? 1 : 0)])
 	struct astate s = { 0 };
 	for (__u32 i = 0; i < n; i++) {
 		const struct bpf_insn *x = &in[i];
@@ -671,13 +688,13 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 			} else if (op == BPF_JA) {
 				__s64 t = (__s64)i + 1 + (cls == BPF_JMP32 ? x->imm : x->off);
 				o->op = VM_OP_JA;
-				o->target = t >= 0 && t < n ? &p->insns[dec[t]] : NULL;
+				o->target = t >= 0 && t < n ? JT(t) : NULL;
 				if (!o->target)
 					set_bad(o, "jump out of range");
 			} else if (op == BPF_JCOND) {
 				__s64 t = (__s64)i + 1 + x->off;
 				o->op = VM_OP_MAY_GOTO;
-				o->target = t >= 0 && t < n ? &p->insns[dec[t]] : NULL;
+				o->target = t >= 0 && t < n ? JT(t) : NULL;
 				if (!o->target)
 					set_bad(o, "jump out of range");
 			} else {
@@ -689,7 +706,7 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 					set_bad(o, "jump out of range");
 				} else {
 					o->op = (__u16)jmp_op(x->code, w64, k);
-					o->target = &p->insns[dec[t]];
+					o->target = JT(t);
 					if (!w64)
 						o->k = (__u32)x->imm;
 				}
@@ -718,6 +735,7 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 					} else {
 						o->k = (__u64)(uintptr_t)(m->values + (__u32)in[i + 1].imm);
 						o->map = m;
+						add_direct(p, m);
 					}
 					break;
 				}
@@ -793,6 +811,7 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 		if (is_ldimm64(x))
 			i++;
 	}
+#undef JT
 	/* the last decoded slot: running off the end ends the run */
 	set_bad(&p->insns[nd], "fell off the end of the program");
 	p->insns[nd].idx = n;
@@ -830,6 +849,7 @@ void vm_prog_free(struct vm_prog *p)
 	free(p->insns);
 	free(p->funcs);
 	free(p->maps);
+	free(p->direct);
 	free(p);
 }
 

@@ -220,33 +220,27 @@ const struct vm_region *vm_region_find(struct vm_run *run, __u64 a, __u64 n)
 					return &d->r[i - 1];
 				}
 	}
+	const struct vm_prog *p = run->prog;
+	for (__u32 i = 0; p && i < p->nr_direct; i++)
+		if (contains(&p->direct[i], a, n))
+			return &p->direct[i];
 	return NULL;
 }
 
-/* the region nearest to a, for the log line */
-static void near(struct vm_run *run, __u64 a, char *buf, size_t len)
+/* the region nearest to [a, a+n), for the log line */
+static void near(struct vm_run *run, __u64 a, __u64 n, char *buf, size_t len)
 {
 	const struct vm_region *best = NULL;
 	__u64 bd = ~0ull;
-	bool below = false;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct vm_region *rs = pass ? run->dyn.r : run->fixed;
-		__u32 nr = pass ? run->dyn.n : run->nr_fixed;
+	for (int pass = 0; pass < 3; pass++) {
+		const struct vm_region *rs = pass == 0 ? run->fixed : pass == 1 ? run->dyn.r : run->prog ? run->prog->direct : NULL;
+		__u32 nr = pass == 0 ? run->nr_fixed : pass == 1 ? run->dyn.n : run->prog ? run->prog->nr_direct : 0;
 		for (__u32 i = 0; i < nr; i++) {
 			const struct vm_region *r = &rs[i];
-			__u64 dist;
-			bool b;
-			if (a < r->lo) {
-				dist = r->lo - a;
-				b = true;
-			} else {
-				dist = a - r->lo >= r->len ? a - (r->lo + r->len) : 0;
-				b = false;
-			}
+			__u64 dist = a < r->lo ? r->lo - a : a >= r->lo + r->len ? a - (r->lo + r->len) : 0;
 			if (dist < bd) {
 				bd = dist;
 				best = r;
-				below = b;
 			}
 		}
 	}
@@ -254,13 +248,17 @@ static void near(struct vm_run *run, __u64 a, char *buf, size_t len)
 		snprintf(buf, len, "no region near it");
 		return;
 	}
-	if (bd == 0)
-		snprintf(buf, len, "%s at [%#llx, %#llx) does not allow it", vm_region_kind_name(best->kind),
-			 (unsigned long long)best->lo, (unsigned long long)(best->lo + best->len));
+	const char *what = vm_region_kind_name(best->kind);
+	unsigned long long lo = best->lo, hi = best->lo + best->len;
+	if (a >= hi)
+		snprintf(buf, len, "%llu bytes past the end of %s at [%#llx, %#llx)", (unsigned long long)(a - hi), what,
+			 lo, hi);
+	else if (a < lo && a + n <= lo)
+		snprintf(buf, len, "%llu bytes before %s at [%#llx, %#llx)", (unsigned long long)(lo - a), what, lo, hi);
+	else if (a < lo)
+		snprintf(buf, len, "across the start of %s at [%#llx, %#llx)", what, lo, hi);
 	else
-		snprintf(buf, len, "%llu bytes %s %s at [%#llx, %#llx)", (unsigned long long)bd,
-			 below ? "before" : "past the end of", vm_region_kind_name(best->kind),
-			 (unsigned long long)best->lo, (unsigned long long)(best->lo + best->len));
+		snprintf(buf, len, "across the end of %s at [%#llx, %#llx)", what, lo, hi);
 }
 
 static bool allow(struct vm_run *run, const struct vm_region *r, __u64 a, __u32 n, __u32 acc)
@@ -288,7 +286,7 @@ static bool check(struct vm_run *run, __u64 a, __u64 n, __u32 acc, const char *w
 		return true;
 	}
 	char where[160];
-	near(run, a, where, sizeof(where));
+	near(run, a, n, where, sizeof(where));
 	if (r)
 		vm_fault(run, -EFAULT, "%s of %llu bytes at %#llx: %s may not be %s", what, (unsigned long long)n,
 			 (unsigned long long)a, vm_region_kind_name(r->kind), acc & VM_WR ? "written there" : "read");

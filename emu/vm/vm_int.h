@@ -116,6 +116,8 @@ struct vm_prog {
 	struct vm_map **maps;          /* the maps ld_imm64 names, each once */
 	__u32 nr_maps;
 	__u32 max_ctx_offset;          /* the end of the farthest ctx access proven at load */
+	struct vm_region *direct;      /* the array values ld_imm64 names directly (global data) */
+	__u32 nr_direct;
 	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
 	__u32 not_runnable_insn;
 };

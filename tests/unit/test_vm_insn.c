@@ -474,6 +474,35 @@ BT_TEST(calls_keep_r6_to_r9_and_give_each_frame_its_stack)
 	cr_expect(eq(u64, ctx[2], 100));
 }
 
+BT_TEST(calls_eight_frames_deep)
+{
+	/* f0 (main) calls f1 ... f7, each adds its number to r0 on the way back: 28 */
+	struct bpf_insn p[8 * 4];
+	__u32 starts[8];
+	for (int f = 0; f < 8; f++) {
+		starts[f] = (__u32)f * 4;
+		if (f < 7) {
+			p[f * 4] = CALL_REL(3);                 /* the next function, 4 insns on */
+			p[f * 4 + 1] = ALU64_I(BPF_ADD, 0, f);
+		} else {
+			p[f * 4] = MOV64_I(0, 0);
+			p[f * 4 + 1] = ALU64_I(BPF_ADD, 0, 7);
+		}
+		p[f * 4 + 2] = EXIT;
+		p[f * 4 + 3] = EXIT;                            /* replaced below */
+	}
+	/* no dead code: 3 insns per function */
+	struct bpf_insn q[8 * 3];
+	for (int f = 0; f < 8; f++) {
+		memcpy(&q[f * 3], &p[f * 4], 3 * sizeof(q[0]));
+		if (f < 7)
+			q[f * 3] = CALL_REL(2);
+		starts[f] = (__u32)f * 3;
+	}
+	__u64 ctx[1] = { 0 };
+	cr_assert(eq(u32, run_prog_f(q, N_INSNS(q), ctx, 1, starts, 8), 28));
+}
+
 /* ---- callbacks: bpf_loop ---- */
 
 BT_TEST(bpf_loop_calls_back_and_stops_when_told)
