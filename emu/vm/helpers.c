@@ -317,7 +317,7 @@ static int bprintf(struct vm_run *run, const char *fmt, __u32 fmt_size, const __
 
 static int trace_fd = -1;
 
-/* one line as trace_pipe shows it: "<comm>-<pid> [<cpu>] <flags> <s>.<us>: bpf_trace_printk: <msg>" */
+/* one event as trace_pipe shows it: "<comm>-<pid> [<cpu>] <flags> <s>.<us>: bpf_trace_printk: <msg>\n" */
 static void trace_line(struct vm_run *run, const char *msg)
 {
 	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
@@ -338,11 +338,16 @@ static void trace_line(struct vm_run *run, const char *msg)
 	char comm[17] = { 0 }, line[1024];
 	prctl(PR_GET_NAME, comm);
 	__u64 t = clock_ns(CLOCK_MONOTONIC);
-	size_t mlen = strlen(msg);
-	bool nl = mlen && msg[mlen - 1] == '\n';
-	int n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] ..... %5llu.%06llu: bpf_trace_printk: %s%s", comm,
-			 (int)gettid(), run->cpu, (unsigned long long)(t / 1000000000ull),
-			 (unsigned long long)(t % 1000000000ull / 1000), msg, nl ? "" : "\n");
+	/* the irq/preempt flags the kernel shows for a test run of this kind of
+	 * program (XDP and skb: bottom halves off, preempt and migrate counts 1;
+	 * raw_tp: preempt count 2, as Linux 6.18 shows them; syscall: a guess) */
+	const char *flags = run->ctx_kind == VM_CTX_XDP || run->ctx_kind == VM_CTX_SKB ? "b..11"
+			    : run->ctx_kind == VM_CTX_RAW ? "...2."
+							  : "....1";
+	/* the event's own newline follows the message, a newline it ends with or not */
+	int n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] %s %5llu.%06llu: bpf_trace_printk: %s\n", comm,
+			 (int)gettid(), run->cpu, flags, (unsigned long long)(t / 1000000000ull),
+			 (unsigned long long)(t % 1000000000ull / 1000), msg);
 	if (n > 0) {
 		if ((size_t)n >= sizeof(line)) {
 			n = sizeof(line) - 1;

@@ -715,3 +715,60 @@ RUN_TEST(syscall_ctx_is_written_back_and_attr_checked)
 	a.test.ctx_in = BT_PTR(bt_unmapped_page());
 	cr_assert(eq(i64, bt_test_run(&a), -EFAULT));
 }
+
+/* ---- run-time statistics ---- */
+
+static long fdinfo_line(int fd, const char *key, char *val, size_t len)
+{
+	char buf[2048];
+#ifdef BPFEMU_TEST_KERNEL
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+#else
+	int n = emu_fdinfo_format(fd, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+#endif
+	const char *p = strstr(buf, key);
+	if (!p)
+		return -ENOENT;
+	p += strlen(key);
+	size_t k = strcspn(p, "\n");
+	snprintf(val, len, "%.*s", (int)k, p);
+	return 0;
+}
+
+RUN_TEST(enable_stats_counts_runs_in_info_and_fdinfo)
+{
+	int fd = load(XDP, ret2, 2);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.enable_stats.type = BPF_STATS_RUN_TIME;
+	long sfd = bt_bpf(BPF_ENABLE_STATS, &a, sizeof(a));
+	cr_assert(ge(i64, sfd, 0), "%s", strerror((int)-sfd));
+	a.enable_stats.type = 1;
+	cr_assert(eq(i64, bt_bpf(BPF_ENABLE_STATS, &a, sizeof(a)), -EINVAL));
+	struct bt_run r;
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 5, &r), 0));
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	cr_assert(eq(i64, bt_info(fd, &info, &len), 0));
+	cr_assert(eq(u64, info.run_cnt, 5));
+	cr_assert(gt(u64, info.run_time_ns, 0));
+	char v[64];
+	cr_assert(eq(i64, fdinfo_line(fd, "run_cnt:\t", v, sizeof(v)), 0));
+	cr_assert(eq(str, v, "5"));
+	cr_assert(eq(i64, fdinfo_line(fd, "recursion_misses:\t", v, sizeof(v)), 0));
+	cr_assert(eq(str, v, "0"));
+	cr_assert(eq(i64, fdinfo_line(fd, "verified_insns:\t", v, sizeof(v)), 0));
+	cr_assert(eq(str, v, "2"));
+	bt_close((int)sfd);
+}

@@ -408,3 +408,67 @@ SAFE_TEST(a_forked_child_runs_the_parents_program)
 	cr_assert(eq(i64, bt_lookup(map, &k, &v), 0));
 	cr_assert(eq(u64, v, 2));
 }
+
+/* instructions that put len bytes (a multiple of 4) of s at fp+off */
+static __u32 put_bytes(struct bpf_insn *p, const void *s, __u32 len, __s16 off)
+{
+	for (__u32 i = 0; i < len; i += 4) {
+		__s32 w;
+		memcpy(&w, (const char *)s + i, 4);
+		p[i / 4] = ST(BPF_W, 10, (__s16)(off + (__s16)i), w);
+	}
+	return len / 4;
+}
+
+SAFE_TEST(trace_printk_writes_trace_pipe_lines)
+{
+	/* bpf_trace_printk("hello %d %s %x\n", 24, 42, "hel", 0xbeef) */
+	static const char fmt[24] = "hello %d %s %x\n", str[4] = "hel";
+	struct bpf_insn p[32];
+	__u32 n = put_bytes(p, fmt, sizeof(fmt), -24);
+	n += put_bytes(p + n, str, sizeof(str), -32);
+	struct bpf_insn tail[] = {
+		MOV64_R(1, 10), ALU64_I(BPF_ADD, 1, -24),
+		MOV64_I(2, 24),
+		MOV64_I(3, 42),
+		MOV64_R(4, 10), ALU64_I(BPF_ADD, 4, -32),
+		MOV64_I(5, 0xbeef),
+		CALL(BPF_FUNC_trace_printk),
+		EXIT,
+	};
+	memcpy(p + n, tail, sizeof(tail));
+	n += N_INSNS(tail);
+	int fd = load(XDP, p, n);
+	struct bt_run r;
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+	cr_assert(eq(u32, r.retval, strlen("hello 42 hel beef\n")));
+	char path[128], buf[512];
+	snprintf(path, sizeof(path), "%s/trace", bt_root);
+	FILE *f = fopen(path, "r");
+	cr_assert(ne(ptr, f, NULL));
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* the kernel's event line: the message, then the event's own newline */
+	cr_assert(ne(ptr, strstr(buf, "] b..11 "), NULL), "%s", buf);
+	cr_assert(ne(ptr, strstr(buf, ": bpf_trace_printk: hello 42 hel beef\n\n"), NULL), "%s", buf);
+	/* comm-pid [cpu] at the start, as trace_pipe shows it */
+	cr_assert(ne(ptr, strstr(buf, "-"), NULL));
+	cr_assert(ne(ptr, strstr(buf, "] "), NULL));
+	/* a format the kernel refuses: -EINVAL, nothing more written */
+	static const char bad[4] = "%q\n";
+	n = put_bytes(p, bad, sizeof(bad), -8);
+	struct bpf_insn t2[] = {
+		MOV64_R(1, 10), ALU64_I(BPF_ADD, 1, -8), MOV64_I(2, 4), MOV64_I(3, 1),
+		CALL(BPF_FUNC_trace_printk),
+		EXIT,
+	};
+	memcpy(p + n, t2, sizeof(t2));
+	n += N_INSNS(t2);
+	fd = load(XDP, p, n);
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+	cr_assert(eq(i32, (int)r.retval, -EINVAL));
+	f = fopen(path, "r");
+	cr_assert(eq(sz, fread(buf, 1, sizeof(buf) - 1, f), len));
+	fclose(f);
+}
