@@ -361,7 +361,7 @@ static void run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind
 }
 
 /* One run of p on the prepared context: R0, or run->err. */
-static __u64 run_once(struct vm_run *run, const struct vm_prog *p, int cpu)
+static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 {
 	run->err = 0;
 	run->prog = p;
@@ -370,7 +370,7 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, int cpu)
 	run->ticks = VM_TICKS;
 	run->deadline_ns = 0;
 	run->may_goto = VM_MAX_LOOPS;
-	run->cpu = cpu >= 0 ? (__u32)cpu : vm_current_cpu();
+	run->cpu = cpu;
 	if (run->dyn.n)
 		vm_regions_reset(run);
 	run->nr_inner = 0;
@@ -379,8 +379,10 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, int cpu)
 	run->c_len = run->fixed[0].len;
 	run->c_perm = VM_RW;
 	__u64 r0 = vm_exec(run, p->funcs[0].entry, (__u64)(uintptr_t)run->ctx, 0, 0, 0, 0);
-	vm_release_lock(run);
-	vm_release_records(run);
+	if (unlikely(run->lock_map))
+		vm_release_lock(run);
+	if (run->dyn.n)
+		vm_release_records(run);
 	return r0;
 }
 
@@ -410,10 +412,12 @@ static int test_run(struct vm_thread *t, struct emu_obj *obj, const struct vm_pr
 	bool stats = emu_vm_stats_enabled();
 	if (!repeat)
 		repeat = 1;
+	/* the kernel keeps a test run on one CPU (migrate_disable) */
+	__u32 cpu = on_cpu ? fixed_cpu : vm_current_cpu();
 	__u64 start = now_ns(), r0 = 0;
 	__u32 i;
 	for (i = 0; i < repeat; i++) {
-		r0 = run_once(run, p, on_cpu ? (int)fixed_cpu : -1);
+		r0 = run_once(run, p, cpu);
 		if (run->err)
 			break;
 	}
@@ -1015,15 +1019,20 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 			while (k < nd && done[k] != id)
 				k++;
 			if (k == nd) {
+				/* this process's handle now (decoding needs no reference link here) */
+				if (map->ops)
+					vm_map_of(map);
 				if (dfd < 0)
 					dfd = emu_refs_lock(prog);
-				err = dfd < 0 ? dfd : emu_ref_take(dfd, in->imm, map);
-				if (!err && nd < ARRAY_SIZE(done))
+				int rerr = dfd < 0 ? dfd : emu_ref_take(dfd, in->imm, map);
+				if (rerr)       /* e.g. a map whose last link went outside the shim */
+					EMU_LOG(EMU_LOG_SYS | EMU_LOG_VM,
+						"prog '%s' (id %u): no reference to map %u (%s): only this process can run it",
+						prog->hdr->name, prog->hdr->id, id, strerror(-rerr));
+				if (nd < ARRAY_SIZE(done))
 					done[nd++] = id;
 			}
 			emu_obj_put(map);
-			if (err)
-				break;
 			/* the kernel's xlated dump names the map by id */
 			stored[i].imm = (__s32)id;
 		}

@@ -14,7 +14,9 @@
  *   BPFEMU_ROOT   state root (default /dev/shm/bpfemu-$UID), created 0700
  *   BPFEMU_BPFFS  extra bpffs mount points, ':'-separated (/sys/fs/bpf always)
  *   BPFEMU_LOG    comma-separated categories for one-line explanations on
- *                 stderr: sys, map, path, shim, all
+ *                 stderr: sys, map, path, shim, vm, all
+ *   BPFEMU_VM_TIMEOUT_MS  the longest a BPF program may loop in one run
+ *                 (default 10000); a longer run ends with ETIME
  */
 #ifndef BPFEMU_BPFEMU_H
 #define BPFEMU_BPFEMU_H
@@ -51,6 +53,16 @@ void bpfemu_forget_fd(int fd);
  */
 int bpfemu_ringbuf_output(int map_fd, const void *data, unsigned long long size, unsigned long long flags);
 long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned int size, void *ctx), void *ctx);
+
+/*
+ * BPF_PROG_TEST_RUN does not send packets anywhere. Where the calling
+ * thread's last test run redirected its packet (bpf_redirect,
+ * bpf_redirect_map): returns 1 and fills what is asked for (the target
+ * ifindex: bpf_redirect's, or a devmap slot's device; the map's id and key,
+ * 0 for bpf_redirect; the flags), or 0 when that run did not redirect.
+ */
+int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsigned int *key,
+			     unsigned long long *flags);
 
 #ifdef __cplusplus
 }

@@ -472,3 +472,44 @@ SAFE_TEST(trace_printk_writes_trace_pipe_lines)
 	cr_assert(eq(sz, fread(buf, 1, sizeof(buf) - 1, f), len));
 	fclose(f);
 }
+
+SAFE_TEST(redirects_are_recorded_for_the_caller)
+{
+	int dm = bt_map_new(BPF_MAP_TYPE_DEVMAP, 4, 4, 4, 0);
+	__u32 k = 2, ifindex = 1;
+	cr_assert(eq(i64, bt_update(dm, &k, &ifindex, BPF_ANY), 0));
+	/* redirect_map(dm, key from the packet, XDP_PASS on a miss) */
+	struct bpf_insn p[] = {
+		LDX(BPF_W, 2, 1, offsetof(struct xdp_md, data)),
+		LDX(BPF_W, 2, 2, 0),
+		LD_MAP(1, dm),
+		MOV64_I(3, XDP_PASS),
+		CALL(BPF_FUNC_redirect_map),
+		EXIT,
+	};
+	int fd = load(XDP, p, N_INSNS(p));
+	unsigned int rif = 0, mid = 0, key = 0;
+	unsigned long long fl = 1;
+	memcpy(pkt, &k, 4);
+	struct bt_run r;
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+	cr_assert(eq(u32, r.retval, XDP_REDIRECT));
+	cr_assert(eq(int, bpfemu_test_run_redirect(&rif, &mid, &key, &fl), 1));
+	cr_assert(eq(u32, rif, 1));
+	cr_assert(eq(u32, mid, bt_map_id(dm)));
+	cr_assert(eq(u32, key, 2));
+	cr_assert(eq(u64, fl, 0));
+	k = 3;                                   /* an empty slot: the flags' action, no redirect */
+	memcpy(pkt, &k, 4);
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+	cr_assert(eq(u32, r.retval, XDP_PASS));
+	cr_assert(eq(int, bpfemu_test_run_redirect(&rif, &mid, &key, &fl), 0));
+	/* bpf_redirect */
+	struct bpf_insn q[] = { MOV64_I(1, 7), MOV64_I(2, 0), CALL(BPF_FUNC_redirect), EXIT };
+	fd = load(XDP, q, N_INSNS(q));
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+	cr_assert(eq(u32, r.retval, XDP_REDIRECT));
+	cr_assert(eq(int, bpfemu_test_run_redirect(&rif, &mid, NULL, NULL), 1));
+	cr_assert(eq(u32, rif, 7));
+	cr_assert(eq(u32, mid, 0));
+}
