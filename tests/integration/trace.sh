@@ -60,10 +60,14 @@ normalize() {
 		grep -vE '^(\+\+\+|---) |^strace: |^unlink\('
 }
 
+# Runs CMD with no descriptor above 2 (what a test runner leaves open would
+# shift every fd number in the logs, which are compared with stored ones).
+CLOSEFDS='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f>&-"; done; exec "$@"'
+
 record_emu() {
 	local name=$1 cmd=$2
 	# shellcheck disable=SC2086
-	as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" \
+	as_user bash -c "$CLOSEFDS" bash env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" \
 		"$STAGE/bpfemu" record -o "$LOGS/$name.emu" -- $cmd >/dev/null 2>&1
 	[ -s "$LOGS/$name.emu" ] || bad "$name: bpfemu record wrote no trace"
 }
@@ -77,12 +81,12 @@ record_kernel() {
 	trace_calls_thread | trace_calls_fork)
 		# shellcheck disable=SC2086
 		kern env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-			strace -f -qq -e trace=$e $cmd >/dev/null 2>"$LOGS/$name.kernel"
+			strace -f -qq -e trace=$e bash -c "$CLOSEFDS" bash $cmd >/dev/null 2>"$LOGS/$name.kernel"
 		;;
 	*)
 		# shellcheck disable=SC2086
 		kern env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-			strace -qq -e trace=$e -o "$LOGS/$name.kernel" $cmd >/dev/null 2>&1
+			strace -qq -e trace=$e -o "$LOGS/$name.kernel" bash -c "$CLOSEFDS" bash $cmd >/dev/null 2>&1
 		;;
 	esac
 	grep -qE '^(\[pid +[0-9]+\] )?bpf\(' "$LOGS/$name.kernel" || bad "$name: strace logged no bpf() call"
