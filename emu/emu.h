@@ -32,6 +32,43 @@ static inline long emu_ret_to_libc(long ret, int *err)
 	return ret;
 }
 
+/* ---- the caller (emu/caller.c): whose memory, fds and cwd a call names ---- */
+/*
+ * The engine serves its own process by default. A door that serves another
+ * process (the seccomp supervisor) sets one of these for the thread around
+ * each call into the engine; NULL goes back to the calling process itself.
+ * Every hook returns 0 (or an fd) or -errno.
+ */
+struct emu_caller {
+	pid_t pid;                      /* the calling process (thread group) */
+	pid_t tid;                      /* the calling thread */
+	/* copy len bytes from / to the caller's address: 0 or -EFAULT */
+	int (*read)(struct emu_caller *c, void *dst, const void *src, size_t len);
+	int (*write)(struct emu_caller *c, void *dst, const void *src, size_t len);
+	/* a descriptor of this process for the caller's fd ufd (the same open
+	 * file), or -EBADF; the door owns it and closes it after the call (telling
+	 * the engine with emu_fd_closed) and returns the same one for the same
+	 * ufd within a call */
+	int (*fd_get)(struct emu_caller *c, int ufd);
+	/* install this process's fd in the caller (O_CLOEXEC, as bpf() fds are):
+	 * the caller's number or -errno; the engine closes fd afterwards */
+	int (*fd_give)(struct emu_caller *c, int fd);
+	void *door;                     /* the door's own state */
+};
+void emu_caller_set(struct emu_caller *c);
+struct emu_caller *emu_caller_get(void);
+pid_t emu_caller_pid(void);
+pid_t emu_caller_tid(void);
+/* The caller's fd ufd as an fd of this process (itself when the caller is
+ * this process), or -EBADF. */
+int emu_caller_fd(int ufd);
+/* Hands a new fd of this process to the caller and closes ours: the
+ * caller's number (fd itself when the caller is this process) or -errno. */
+int emu_caller_give_fd(int fd);
+/* The directory dirfd (AT_FDCWD: the cwd) of the caller stands for, as a
+ * path: its length, or -errno. */
+ssize_t emu_caller_dir(int dirfd, char *buf, size_t len);
+
 /* ---- configuration and logging (emu/config.c) ---- */
 enum emu_log_cat {
 	EMU_LOG_SYS = 1u << 0,   /* bpf() calls that fail or are not emulated */

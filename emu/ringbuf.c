@@ -170,7 +170,8 @@ int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags)
 	}
 	__u32 *hdr = (__u32 *)(r.data + (prod & r.mask));
 	hdr[0] = (__u32)size | RB_BUSY_BIT;
-	hdr[1] = (__u32)(((char *)hdr - (char *)map->hdr) / EMU_PAGE_SIZE);
+	/* the kernel's pg_off: pages from the start of its struct bpf_ringbuf, one page before the data */
+	hdr[1] = (__u32)(((char *)hdr - ((char *)emu_obj_data(map) - EMU_PAGE_SIZE)) / EMU_PAGE_SIZE);
 	__atomic_store_n(r.producer_pos, prod + total, __ATOMIC_RELEASE);
 	*r.pending_pos = prod + total;
 	emu_obj_unlock(map);
