@@ -171,4 +171,19 @@ void emu_unpin_prepare(int dirfd, const char *path);
  * for every fake bpffs mount point. Length written (truncated to len) */
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);
 
+/* ---- /proc views (emu/procfs.c), for the caller (emu/caller.c) ---- */
+#define EMU_PROC_UNHANDLED 1     /* "not a view we make up": the real call decides */
+/*
+ * open() of /proc/mounts, /proc/self/mounts, /etc/mtab (a link to it),
+ * /proc/self/mountinfo (or /proc/<caller's pid or tid>/...), or
+ * /proc/self/fdinfo/N of a bpf object fd, read-only: a descriptor (of this
+ * process) of a memfd holding the real content plus the bpf lines, -errno, or
+ * EMU_PROC_UNHANDLED. errno is left as it was.
+ */
+int emu_proc_open(const char *path, int flags);
+/* readlink() of /proc/self/fd/N (or /proc/<caller>/fd/N,
+ * /proc/thread-self/fd/N) for a bpf object fd: "anon_inode:bpf-map" and so
+ * on; NULL for anything else. */
+const char *emu_proc_fd_link(const char *path);
+
 #endif
