@@ -106,6 +106,12 @@ void emu_fd_range_closed(unsigned int first, unsigned int last);
 void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's file */
 
 enum emu_kind { EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK };
+/* A door that serves other processes keeps the objects it served mapped
+ * between calls (their fds come and go with each call): a reference on the
+ * object behind our fd (NULL if it is none), and its release. */
+struct emu_obj;
+struct emu_obj *emu_obj_hold(int fd);
+void emu_obj_release(struct emu_obj *obj);
 /* Which bpf object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */
 enum emu_kind emu_fd_kind(int fd);
 /* "anon_inode:bpf-map" and friends, NULL for EMU_KIND_NONE. */
@@ -170,6 +176,13 @@ void emu_unpin_prepare(int dirfd, const char *path);
 /* Lines to append to /proc/mounts (mountinfo = false) or /proc/self/mountinfo
  * for every fake bpffs mount point. Length written (truncated to len) */
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);
+
+/* ---- bpffs answers to file calls (emu/vfs.c), on translated paths ---- */
+/* open(): 0 to go ahead with the real open of t, or the kernel's -errno
+ * (EIO for a pin, EACCES for a new name, EOPNOTSUPP for O_TMPFILE...). */
+int emu_bpffs_open_check(const char *t, int flags);
+/* The errno of opening maps.debug / progs.debug (root's 0400 files). */
+int emu_bpffs_debug_open_errno(int flags);
 
 /* ---- /proc views (emu/procfs.c), for the caller (emu/caller.c) ---- */
 #define EMU_PROC_UNHANDLED 1     /* "not a view we make up": the real call decides */

@@ -556,6 +556,18 @@ int emu_fd_peek(int fd, struct emu_obj **objp)
 	return emu_fd_get_local(fd, EMU_KIND_NONE, objp, &acc);
 }
 
+struct emu_obj *emu_obj_hold(int fd)
+{
+	struct emu_obj *obj;
+	int acc;
+	return emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc) ? NULL : obj;
+}
+
+void emu_obj_release(struct emu_obj *obj)
+{
+	emu_obj_put(obj);
+}
+
 enum emu_kind emu_fd_kind(int fd)
 {
 	struct emu_obj *obj;
