@@ -273,7 +273,7 @@ static void rb_notify(struct emu_obj *map)
 static int ringbuf_get(int fd, bool cached_only, struct emu_obj **mapp)
 {
 	struct emu_obj *map;
-	int acc, err = cached_only ? emu_fd_peek(fd, &map) : emu_fd_get(fd, EMU_KIND_NONE, &map, &acc);
+	int acc, err = cached_only ? emu_fd_peek(fd, &map) : emu_fd_get_local(fd, EMU_KIND_NONE, &map, &acc);
 	if (err)
 		return err;
 	__u32 t = map->hdr->kind == EMU_KIND_MAP && map->ops ? emu_map_desc(map)->map_type : 0;
