@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -289,7 +290,11 @@ int door_mmap(struct call *k)
 	int r = DOOR_CONTINUE;
 	call_begin(k);
 	int fd = call_fd(k, (int)k->args[4]);
-	if (fd >= 0 && emu_fd_kind(fd) != EMU_KIND_NONE) {
+	struct stat sb;
+	/* a mapping that reaches the header page (the file's last) is the
+	 * engine's own, in a program that links it: not a map's mmap */
+	if (fd >= 0 && !fstat(fd, &sb) && k->args[5] + k->args[1] <= (__u64)sb.st_size - 4096 &&
+	    emu_fd_kind(fd) != EMU_KIND_NONE) {
 		off_t real = 0;
 		int err = emu_mmap_check(fd, (size_t)k->args[1], (int)k->args[2], (int)k->args[3], (off_t)k->args[5], &real);
 		if (err < 0)
