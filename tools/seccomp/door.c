@@ -206,21 +206,25 @@ static int c_fd_get(struct emu_caller *c, int ufd)
 }
 
 /* ADDFD with SEND installs and answers at once (Linux 5.14+); without it,
- * the fd is installed and the answer follows. */
-static int addfd(struct call *k, int fd, bool cloexec)
+ * the fd is installed and the answer follows. bpf() answers after the engine
+ * has finished the call (its trace line reads the caller's attr after the
+ * call, which the caller must not have reused yet): installed first, then
+ * answered; once the call is received only SIGKILL can come between the two
+ * (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, run.c). */
+static int addfd(struct call *k, int fd, bool cloexec, bool send)
 {
 	struct seccomp_notif_addfd a = {
 		.id = k->id,
-		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.flags = send ? SECCOMP_ADDFD_FLAG_SEND : 0,
 		.srcfd = (__u32)fd,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
 	int r = ioctl(k->nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 	if (r >= 0) {
-		k->answered = true;
+		k->answered = send;
 		return r;
 	}
-	if (errno == EINVAL) {
+	if (send && errno == EINVAL) {
 		a.flags = 0;
 		r = ioctl(k->nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
 		if (r >= 0)
@@ -233,12 +237,12 @@ static int c_fd_give(struct emu_caller *c, int fd)
 {
 	struct call *k = c->door;
 	hold(fd);
-	return addfd(k, fd, true);
+	return addfd(k, fd, true, false);
 }
 
 int call_give_fd(struct call *k, int fd, bool cloexec)
 {
-	int r = addfd(k, fd, cloexec);
+	int r = addfd(k, fd, cloexec, true);
 	close(fd);
 	return r;
 }
@@ -291,9 +295,9 @@ int door_mmap(struct call *k)
 	call_begin(k);
 	int fd = call_fd(k, (int)k->args[4]);
 	struct stat sb;
-	/* a mapping that reaches the header page (the file's last) is the
-	 * engine's own, in a program that links it: not a map's mmap */
-	if (fd >= 0 && !fstat(fd, &sb) && k->args[5] + k->args[1] <= (__u64)sb.st_size - 4096 &&
+	/* a mapping of the whole file, header page (the last) included, is the
+	 * engine's own in a program that links it: not a map's mmap */
+	if (fd >= 0 && !fstat(fd, &sb) && !(k->args[5] == 0 && k->args[1] == (__u64)sb.st_size) &&
 	    emu_fd_kind(fd) != EMU_KIND_NONE) {
 		off_t real = 0;
 		int err = emu_mmap_check(fd, (size_t)k->args[1], (int)k->args[2], (int)k->args[3], (off_t)k->args[5], &real);
