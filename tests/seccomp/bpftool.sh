@@ -57,7 +57,7 @@ bpftool map freeze pinned /sys/fs/bpf/demo
 bpftool map update pinned /sys/fs/bpf/demo key 1 0 0 0 value 3 0 0 0 0 0 0 0
 bpftool map pin pinned /sys/fs/bpf/demo /sys/fs/bpf/dir/demo2
 bpftool -f map show pinned /sys/fs/bpf/dir/demo2
-ls -l /sys/fs/bpf /sys/fs/bpf/dir
+ls -l --time-style=+ /sys/fs/bpf /sys/fs/bpf/dir
 mv /sys/fs/bpf/dir/demo2 /sys/fs/bpf/demo3
 stat -c %s:%F:%a /sys/fs/bpf/demo3 /sys/fs/bpf/dir
 rm /sys/fs/bpf/demo /sys/fs/bpf/demo3 /sys/fs/bpf/lpm

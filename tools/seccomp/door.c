@@ -254,9 +254,8 @@ void call_begin(struct call *k)
 	k->c.fd_get = c_fd_get;
 	k->c.fd_give = c_fd_give;
 	k->c.door = k;
-	call_pidfd(k);                /* a leader's tells its process at once */
 	if (!k->have_pid)
-		call_tgid(k);
+		k->c.pid = k->c.tid;      /* until call_tgid() knows better (door_bpf asks at once) */
 	emu_caller_set(&k->c);
 }
 
@@ -277,6 +276,8 @@ void call_end(struct call *k)
 
 int door_bpf(struct call *k)
 {
+	call_pidfd(k);                /* most calls name fds; a leader's pidfd tells its process at once */
+	call_tgid(k);
 	call_begin(k);
 	long r = emu_sys_bpf((int)k->args[0], (const void *)(uintptr_t)k->args[1], (unsigned int)k->args[2]);
 	call_end(k);

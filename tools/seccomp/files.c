@@ -336,6 +336,7 @@ static int do_open(struct call *k, const struct fcall *f, struct path *pa)
 	}
 	if (!pa->changed) {
 		if (pa->p[0] == '/' && (!strncmp(pa->p, "/proc/", 6) || !strncmp(pa->p, "/etc/", 5))) {
+			call_tgid(k);         /* "self" is the caller's process */
 			int fd = emu_proc_open(pa->p, flags);
 			if (fd == EMU_PROC_UNHANDLED)
 				return DOOR_CONTINUE;
@@ -438,6 +439,7 @@ static int do_readlink(struct call *k, const struct fcall *f, struct path *pa)
 	char target[PATH_MAX], view[PATH_MAX], self[PATH_MAX + 64];
 	const char *p = pa->t;
 	if (!pa->changed && !strncmp(pa->p, "/proc/", 6)) {
+		call_tgid(k);
 		const char *anon = emu_proc_fd_link(pa->p);
 		if (anon) {
 			size_t n = strlen(anon);

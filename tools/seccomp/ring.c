@@ -81,8 +81,8 @@ int door_epoll_ctl(struct call *k)
 	struct epoll_event ev = { 0 };
 	int r = DOOR_CONTINUE;
 
-	call_begin(k);
 	pid_t tgid = call_tgid(k);
+	call_begin(k);
 	int lfd = call_fd(k, ufd);
 	if (lfd < 0 || !emu_ringbuf_fd_type(lfd, false))
 		goto out;
