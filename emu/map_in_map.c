@@ -162,7 +162,7 @@ void emu_refs_unlock(int dfd)
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 {
 	char proc[64], name[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target_fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(target_fd));
 	for (unsigned int n = 0; n < 1u << 20; n++) {
 		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
 		if (!linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW))
@@ -206,7 +206,7 @@ int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, stru
 		return -ENOENT;
 	struct emu_obj *obj;
 	int acc;
-	err = emu_fd_get(fd, kind, &obj, &acc);
+	err = emu_fd_get_local(fd, kind, &obj, &acc);     /* our own fd, whoever the caller is */
 	emu_fd_closed(fd);
 	close(fd);
 	if (err)

@@ -38,7 +38,8 @@ VM_HELPER(BPF_FUNC_get_prandom_u32, vm_h_get_prandom_u32, "a per-thread generato
 VM_HELPER(BPF_FUNC_get_smp_processor_id, vm_h_get_smp_processor_id,
 	  "the CPU the calling thread ran on when the run began (fixed for the run)")
 VM_HELPER(BPF_FUNC_get_numa_node_id, vm_h_get_numa_node_id, "getcpu()'s node")
-VM_HELPER(BPF_FUNC_get_current_pid_tgid, vm_h_get_current_pid_tgid, "the calling thread (ids of its pid namespace)")
+VM_HELPER(BPF_FUNC_get_current_pid_tgid, vm_h_get_current_pid_tgid,
+	  "the calling thread, the program's under the seccomp door (ids of its pid namespace)")
 VM_HELPER(BPF_FUNC_get_current_uid_gid, vm_h_get_current_uid_gid, "the calling process's real uid and gid")
 VM_HELPER(BPF_FUNC_get_current_comm, vm_h_get_current_comm, "the calling thread's name")
 /* control */

@@ -124,28 +124,70 @@ __u64 vm_h_get_numa_node_id(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __
 	return node;
 }
 
+/* The calling task is the caller's (emu/caller.c): this thread under the
+ * shim, the program's thread when a door serves another process. */
+static bool caller_is_self(void)
+{
+	return emu_caller_pid() == getpid();
+}
+
+/* the caller's name (its thread's comm) */
+static void caller_comm(char comm[17])
+{
+	memset(comm, 0, 17);
+	if (caller_is_self()) {
+		prctl(PR_GET_NAME, comm);
+		return;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)emu_caller_pid(), (int)emu_caller_tid());
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, comm, 16);
+	close(fd);
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+}
+
 __u64 vm_h_get_current_pid_tgid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
-	return (__u64)(__u32)getpid() << 32 | (__u32)gettid();
+	return (__u64)(__u32)emu_caller_pid() << 32 | (__u32)emu_caller_tid();
 }
 
+/* the real uid and gid (a door's caller: from its /proc status) */
 __u64 vm_h_get_current_uid_gid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
-	return (__u64)(__u32)getgid() << 32 | (__u32)getuid();
+	__u32 uid = (__u32)getuid(), gid = (__u32)getgid();
+	if (!caller_is_self()) {
+		char path[64], line[256];
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)emu_caller_pid());
+		FILE *f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned int v;
+			if (sscanf(line, "Uid: %u", &v) == 1)
+				uid = v;
+			else if (sscanf(line, "Gid: %u", &v) == 1)
+				gid = v;
+		}
+		if (f)
+			fclose(f);
+	}
+	return (__u64)gid << 32 | uid;
 }
 
 /* bpf_get_current_comm(buf, size): the name, NUL-terminated and padded with zeros */
 __u64 vm_h_get_current_comm(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)r3; (void)r4; (void)r5;
-	char comm[17] = { 0 };
+	char comm[17];
 	if (vm_mem_arg(run, r1, r2, VM_WR, "bpf_get_current_comm's buffer"))
 		return 0;
 	if (!r2)
 		return (__u64)-EINVAL;
-	prctl(PR_GET_NAME, comm);
+	caller_comm(comm);
 	char *buf = (char *)(uintptr_t)r1;
 	size_t n = strnlen(comm, 16);
 	if (n >= r2)
@@ -335,8 +377,8 @@ static void trace_line(struct vm_run *run, const char *msg)
 			fd = expected;
 		}
 	}
-	char comm[17] = { 0 }, line[1024];
-	prctl(PR_GET_NAME, comm);
+	char comm[17], line[1024];
+	caller_comm(comm);
 	__u64 t = clock_ns(CLOCK_MONOTONIC);
 	/* the irq/preempt flags the kernel shows for a test run of this kind of
 	 * program (XDP and skb: bottom halves off, preempt and migrate counts 1;
@@ -346,7 +388,7 @@ static void trace_line(struct vm_run *run, const char *msg)
 							  : "....1";
 	/* the event's own newline follows the message, a newline it ends with or not */
 	int n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] %s %5llu.%06llu: bpf_trace_printk: %s\n", comm,
-			 (int)gettid(), run->cpu, flags, (unsigned long long)(t / 1000000000ull),
+			 (int)emu_caller_tid(), run->cpu, flags, (unsigned long long)(t / 1000000000ull),
 			 (unsigned long long)(t % 1000000000ull / 1000), msg);
 	if (n > 0) {
 		if ((size_t)n >= sizeof(line)) {
