@@ -513,3 +513,62 @@ SAFE_TEST(redirects_are_recorded_for_the_caller)
 	cr_assert(eq(u32, rif, 7));
 	cr_assert(eq(u32, mid, 0));
 }
+
+/* ---- atomics for real: threads and processes running one program on one map ---- */
+
+#include <pthread.h>
+
+static int shared_fd;
+static void *runner(void *arg)
+{
+	(void)arg;
+	struct bt_run r;
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (__u32)shared_fd;
+	a.test.data_in = BT_PTR(pkt);
+	a.test.data_size_in = sizeof(pkt);
+	a.test.repeat = 20000;
+	(void)r;
+	return (void *)(intptr_t)bt_test_run(&a);
+}
+
+SAFE_TEST(atomics_are_atomic_across_threads_and_processes)
+{
+	int map = bt_map_new(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
+	__u32 k = 1;
+	__u64 v = 0;
+	cr_assert(eq(i64, bt_update(map, &k, &v, BPF_ANY), 0));
+	/* lookup(1); atomic add 1, and a plain read-modify-write of a second word is not used */
+	struct bpf_insn p[] = {
+		ST(BPF_W, 10, -4, 1), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -4),
+		LD_MAP(1, map), CALL(BPF_FUNC_map_lookup_elem),
+		JMP_I(BPF_JEQ, 0, 0, 2),
+		MOV64_I(1, 1), ATOMIC(BPF_DW, BPF_ADD, 0, 1, 0),
+		MOV64_I(0, 2),
+		EXIT,
+	};
+	shared_fd = load(XDP, p, N_INSNS(p));
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		cr_assert(eq(int, pthread_create(&th[i], NULL, runner, NULL), 0));
+	pid_t kids[2];
+	for (int i = 0; i < 2; i++) {
+		kids[i] = fork();
+		cr_assert(ge(i32, kids[i], 0));
+		if (kids[i] == 0)
+			_exit(runner(NULL) == NULL ? 0 : 1);
+	}
+	for (int i = 0; i < 4; i++) {
+		void *ret;
+		pthread_join(th[i], &ret);
+		cr_assert(eq(ptr, ret, NULL));
+	}
+	for (int i = 0; i < 2; i++) {
+		int st;
+		cr_assert(eq(i32, waitpid(kids[i], &st, 0), kids[i]));
+		cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0));
+	}
+	cr_assert(eq(i64, bt_lookup(map, &k, &v), 0));
+	cr_assert(eq(u64, v, 6 * 20000));
+}
