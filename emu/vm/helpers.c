@@ -357,26 +357,17 @@ static int bprintf(struct vm_run *run, const char *fmt, __u32 fmt_size, const __
 	return (int)o;
 }
 
-static int trace_fd = -1;
-
-/* one event as trace_pipe shows it: "<comm>-<pid> [<cpu>] <flags> <s>.<us>: bpf_trace_printk: <msg>\n" */
+/* one event as trace_pipe shows it: "<comm>-<pid> [<cpu>] <flags> <s>.<us>: bpf_trace_printk: <msg>\n",
+ * appended to $BPFEMU_ROOT/trace with one write (no fd is kept open on the state root) */
 static void trace_line(struct vm_run *run, const char *msg)
 {
-	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
-	if (fd < 0) {
-		char path[PATH_MAX];
-		if (emu_root_ready())
-			return;
-		snprintf(path, sizeof(path), "%.4000s/trace", emu_config()->root);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return;
-		int expected = -1;
-		if (!__atomic_compare_exchange_n(&trace_fd, &expected, fd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			close(fd);
-			fd = expected;
-		}
-	}
+	char path[PATH_MAX];
+	if (emu_root_ready())
+		return;
+	snprintf(path, sizeof(path), "%.4000s/trace", emu_config()->root);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
 	char comm[17], line[1024];
 	caller_comm(comm);
 	__u64 t = clock_ns(CLOCK_MONOTONIC);
@@ -398,6 +389,7 @@ static void trace_line(struct vm_run *run, const char *msg)
 		ssize_t w = write(fd, line, (size_t)n);
 		(void)w;
 	}
+	close(fd);
 }
 
 __u64 vm_h_trace_printk(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)

@@ -976,26 +976,17 @@ int emu_vm_enable_stats(void)
 
 bool emu_vm_stats_enabled(void)
 {
-	static int probe = -1;
-	int fd = __atomic_load_n(&probe, __ATOMIC_ACQUIRE);
-	if (fd < 0) {
-		char path[PATH_MAX];
-		if (stats_path(path, sizeof(path)))
-			return false;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return false;
-		int expected = -1;
-		if (!__atomic_compare_exchange_n(&probe, &expected, fd, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			close(fd);
-			fd = expected;
-		}
-	}
-	if (!flock(fd, LOCK_EX | LOCK_NB)) {
-		flock(fd, LOCK_UN);
+	/* no fd kept open on the state root: one failed open when statistics
+	 * were never enabled here, three calls when they were */
+	char path[PATH_MAX];
+	if (stats_path(path, sizeof(path)))
 		return false;
-	}
-	return errno == EWOULDBLOCK;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool on = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);            /* releases our exclusive lock if we got it */
+	return on;
 }
 
 /* ---- what the load step keeps ---- */
