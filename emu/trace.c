@@ -142,6 +142,7 @@ static const struct flag prog_flags[] = {
 };
 static const struct flag file_flags[] = { { 1u << 3, "BPF_F_RDONLY" }, { 1u << 4, "BPF_F_WRONLY" } };
 static const struct flag lookup_flags[] = { { 1u << 2, "BPF_F_LOCK" } };
+static const struct flag test_flags[] = { { 1u << 0, "BPF_F_TEST_RUN_ON_CPU" }, { 1u << 1, "BPF_F_TEST_XDP_LIVE_FRAMES" } };
 
 /* strace's xlat of a value: NAME, or 0xN followed by a comment with the unknown placeholder */
 static void put_xval(struct line *l, unsigned long long v, const char *const *names, size_t n,
@@ -462,6 +463,33 @@ static void dec_info(struct dec *d)
 	puts_(d->l, "}");
 }
 
+/* BPF_PROG_TEST_RUN: the attr as given (strace prints the call on entry), in strace's groups */
+static void dec_test_run(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	struct line *l = d->l;
+	putf(l, "test={prog_fd=%d, retval=%u, data_size_in=%u, data_size_out=%u, data_in=", (int)a->test.prog_fd,
+	     a->test.retval, a->test.data_size_in, a->test.data_size_out);
+	put_addr(l, a->test.data_in);
+	puts_(l, ", data_out=");
+	put_addr(l, a->test.data_out);
+	putf(l, ", repeat=%u, duration=%u", a->test.repeat, a->test.duration);
+	if (d->len > ATTR_OFF(test.ctx_size_in)) {
+		putf(l, ", ctx_size_in=%u, ctx_size_out=%u, ctx_in=", a->test.ctx_size_in, a->test.ctx_size_out);
+		put_addr(l, a->test.ctx_in);
+		puts_(l, ", ctx_out=");
+		put_addr(l, a->test.ctx_out);
+	}
+	if (d->len > ATTR_OFF(test.flags)) {
+		puts_(l, ", flags=");
+		put_flags(l, a->test.flags, test_flags, ARRAY_SIZE(test_flags), NULL, "BPF_F_???");
+		putf(l, ", cpu=%u", a->test.cpu);
+	}
+	if (d->len > ATTR_OFF(test.batch_size))
+		putf(l, ", batch_size=%u", a->test.batch_size);
+	puts_(l, "}");
+}
+
 struct decoder {
 	void (*fn)(struct dec *d);
 	unsigned int attr_size;         /* strace 6.1's struct size: non-zero bytes past it print ", ..." */
@@ -477,6 +505,7 @@ static const struct decoder decoders[] = {
 	D(BPF_PROG_LOAD, dec_prog_load, fd_array),
 	D(BPF_OBJ_PIN, dec_obj, file_flags),
 	D(BPF_OBJ_GET, dec_obj, file_flags),
+	D(BPF_PROG_TEST_RUN, dec_test_run, test.batch_size),
 	D(BPF_PROG_GET_NEXT_ID, dec_next_id, open_flags),
 	D(BPF_MAP_GET_NEXT_ID, dec_next_id, open_flags),
 	D(BPF_PROG_GET_FD_BY_ID, dec_prog_fd_by_id, open_flags),
