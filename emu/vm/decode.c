@@ -428,7 +428,9 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 					while (k < p->nr_maps && p->maps[k] != m)
 						k++;
 					if (k == p->nr_maps && p->nr_maps < 64)
-						p->maps[p->nr_maps++] = m;
+						p->maps[p->nr_maps++] = m;    /* keeps the reference */
+					else
+						vm_map_put(m);                /* held already, or no room */
 					if (k < p->nr_maps)
 						map_idx[i] = k + 1;
 				}
@@ -848,6 +850,8 @@ void vm_prog_free(struct vm_prog *p)
 		return;
 	free(p->insns);
 	free(p->funcs);
+	for (__u32 i = 0; i < p->nr_maps; i++)
+		vm_map_put(p->maps[i]);
 	free(p->maps);
 	free(p->direct);
 	free(p);

@@ -35,19 +35,30 @@
 static struct vm_map *by_id[MAP_BUCKETS];
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct vm_map *cached(__u32 id)
+/* the handle for id with one more reference, or NULL; maps_lock held */
+static struct vm_map *cached_get_locked(__u32 id)
 {
-	for (struct vm_map *m = __atomic_load_n(&by_id[id % MAP_BUCKETS], __ATOMIC_ACQUIRE); m; m = m->next)
-		if (m->id == id)
+	for (struct vm_map *m = by_id[id % MAP_BUCKETS]; m; m = m->next)
+		if (m->id == id) {
+			m->refs++;
 			return m;
+		}
 	return NULL;
 }
 
-/* A handle for obj (consumes the caller's reference on obj). */
+static struct vm_map *cached_get(__u32 id)
+{
+	pthread_mutex_lock(&maps_lock);
+	struct vm_map *m = cached_get_locked(id);
+	pthread_mutex_unlock(&maps_lock);
+	return m;
+}
+
+/* A counted handle for obj (consumes the caller's reference on obj). */
 static struct vm_map *map_new(struct emu_obj *obj)
 {
 	pthread_mutex_lock(&maps_lock);
-	struct vm_map *m = cached(obj->hdr->id);
+	struct vm_map *m = cached_get_locked(obj->hdr->id);
 	if (m) {
 		pthread_mutex_unlock(&maps_lock);
 		emu_obj_put(obj);
@@ -62,6 +73,7 @@ static struct vm_map *map_new(struct emu_obj *obj)
 	const struct emu_map_desc *d = emu_map_desc(obj);
 	m->magic = VM_MAP_MAGIC;
 	m->obj = obj;
+	m->refs = 1;
 	m->ops = obj->ops;
 	m->id = obj->hdr->id;
 	m->type = d->map_type;
@@ -77,14 +89,14 @@ static struct vm_map *map_new(struct emu_obj *obj)
 		m->elem = m->slot * (d->map_type == BPF_MAP_TYPE_PERCPU_ARRAY ? emu_possible_cpus() : 1);
 	}
 	m->next = by_id[m->id % MAP_BUCKETS];
-	__atomic_store_n(&by_id[m->id % MAP_BUCKETS], m, __ATOMIC_RELEASE);
+	by_id[m->id % MAP_BUCKETS] = m;
 	pthread_mutex_unlock(&maps_lock);
 	return m;
 }
 
 struct vm_map *vm_map_of(struct emu_obj *obj)
 {
-	struct vm_map *m = cached(obj->hdr->id);
+	struct vm_map *m = cached_get(obj->hdr->id);
 	if (m)
 		return m;
 	__atomic_add_fetch(&obj->refs, 1, __ATOMIC_RELAXED);
@@ -93,7 +105,7 @@ struct vm_map *vm_map_of(struct emu_obj *obj)
 
 struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err)
 {
-	struct vm_map *m = cached(id);
+	struct vm_map *m = cached_get(id);
 	if (m)
 		return m;
 	struct emu_obj *obj;
@@ -111,6 +123,27 @@ struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err)
 	return m;
 }
 
+void vm_map_put(struct vm_map *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&maps_lock);
+	if (--m->refs) {
+		pthread_mutex_unlock(&maps_lock);
+		return;
+	}
+	for (struct vm_map **pp = &by_id[m->id % MAP_BUCKETS]; *pp; pp = &(*pp)->next)
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&maps_lock);
+	/* outside the lock: the object's release takes the fd table's */
+	emu_obj_put(m->obj);
+	m->magic = 0;
+	free(m);
+}
+
 struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper)
 {
 	if (likely(r1 && r1 == run->map_hint))
@@ -126,11 +159,14 @@ struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper)
 	return NULL;
 }
 
+/* keeps the reference on m until the run ends (or drops it: m is held already) */
 static int inner_add(struct vm_run *run, struct vm_map *m)
 {
 	for (__u32 i = 0; i < run->nr_inner; i++)
-		if (run->inner[i] == m)
+		if (run->inner[i] == m) {
+			vm_map_put(m);
 			return 0;
+		}
 	if (run->nr_inner == run->cap_inner) {
 		__u32 cap = run->cap_inner ? run->cap_inner * 2 : 8;
 		struct vm_map **n = realloc(run->inner, cap * sizeof(*n));
@@ -145,6 +181,8 @@ static int inner_add(struct vm_run *run, struct vm_map *m)
 
 void vm_run_release_maps(struct vm_run *run)
 {
+	for (__u32 i = 0; i < run->nr_inner; i++)
+		vm_map_put(run->inner[i]);
 	run->nr_inner = 0;
 }
 
@@ -203,6 +241,7 @@ static __u64 lookup_on(struct vm_run *run, struct vm_map *m, __u64 key, unsigned
 		if (!inner)
 			return 0;        /* replaced or deleted meanwhile: as absent */
 		if (inner_add(run, inner)) {
+			vm_map_put(inner);
 			vm_fault(run, -ENOMEM, "no memory to track an inner map");
 			return 0;
 		}

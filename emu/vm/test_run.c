@@ -373,7 +373,8 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 	run->cpu = cpu;
 	if (run->dyn.n)
 		vm_regions_reset(run);
-	run->nr_inner = 0;
+	if (run->nr_inner)
+		vm_run_release_maps(run);
 	/* the cache starts on the stack */
 	run->c_lo = run->fixed[0].lo;
 	run->c_len = run->fixed[0].len;
@@ -383,6 +384,8 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 		vm_release_lock(run);
 	if (run->dyn.n)
 		vm_release_records(run);
+	if (run->nr_inner)
+		vm_run_release_maps(run);   /* after the records and the lock: they may be in inner maps */
 	return r0;
 }
 
@@ -995,6 +998,8 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 {
 	struct bpf_insn *stored = emu_obj_data(prog);
 	__u32 done[64], nd = 0;
+	struct vm_map *held[64];     /* this process's handles until decoded */
+	__u32 nh = 0;
 	int dfd = -1, err = 0;
 	for (__u32 i = 0; i + 1 < cnt; i++) {
 		const struct bpf_insn *in = &insns[i];
@@ -1011,8 +1016,10 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 				k++;
 			if (k == nd) {
 				/* this process's handle now (decoding needs no reference link here) */
-				if (map->ops)
-					vm_map_of(map);
+				if (map->ops && nh < ARRAY_SIZE(held)) {
+					held[nh] = vm_map_of(map);
+					nh += held[nh] != NULL;
+				}
 				if (dfd < 0)
 					dfd = emu_refs_lock(prog);
 				int rerr = dfd < 0 ? dfd : emu_ref_take(dfd, in->imm, map);
@@ -1031,14 +1038,14 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 	}
 	if (dfd >= 0)
 		emu_refs_unlock(dfd);
-	if (err)
-		return err;
 	/* decode now: the loader's process runs it without a second look */
 	int derr;
-	if (!vm_prog_get(prog, &derr))
+	if (!err && !vm_prog_get(prog, &derr))
 		EMU_LOG(EMU_LOG_VM, "prog '%s' (id %u): not decoded at load: %s", prog->hdr->name, prog->hdr->id,
 			strerror(-derr));
-	return 0;
+	for (__u32 i = 0; i < nh; i++)
+		vm_map_put(held[i]);
+	return err;
 }
 
 void emu_vm_obj_release(struct emu_obj *obj)

@@ -81,12 +81,15 @@ struct vm_insn {
 /*
  * A map as programs of this process see it: the handle a program holds in a
  * register (ld_imm64 of a map, an inner map from a map-in-map lookup) is the
- * address of one of these. One per map object per process, never freed (a
- * handle may sit in a register of any run), kept in a table by id (maps.c).
+ * address of one of these. One per map object per process, kept in a table by
+ * id (maps.c) and counted: each decoded program holds one reference per map
+ * it names, each run one per inner map it was handed (until the run ends);
+ * the last put frees the handle and drops its reference on the map object.
  */
 struct vm_map {
 	__u64 magic;                   /* VM_MAP_MAGIC */
-	struct emu_obj *obj;           /* one reference, held for the process's life */
+	struct emu_obj *obj;           /* one reference, held while the handle lives */
+	__u32 refs;                    /* under maps.c's lock */
 	const struct emu_map_ops *ops;
 	__u32 id, type, key_size, value_size, max_entries, flags;
 	bool writable;                 /* not BPF_F_RDONLY_PROG and mapped read-write */
@@ -282,7 +285,8 @@ const char *vm_region_kind_name(int kind);
 /* ---- maps.c ---- */
 /* The handle of map id as reached from holder (a program or an outer map). */
 struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err);
-struct vm_map *vm_map_of(struct emu_obj *obj);     /* takes a reference on obj for the handle */
+struct vm_map *vm_map_of(struct emu_obj *obj);     /* a counted handle (obj's own reference is the caller's) */
+void vm_map_put(struct vm_map *m);
 /* A map handle the program passed: validated against what the run may use;
  * NULL with the fault recorded. */
 struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper);

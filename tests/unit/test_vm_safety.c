@@ -572,3 +572,73 @@ SAFE_TEST(atomics_are_atomic_across_threads_and_processes)
 	cr_assert(eq(i64, bt_lookup(map, &k, &v), 0));
 	cr_assert(eq(u64, v, 6 * 20000));
 }
+
+/* ---- the handles the VM keeps go with the program and the run ---- */
+
+/* how many of this process's mappings are files of the state root */
+static int root_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[1024];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, bt_root) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+SAFE_TEST(closed_programs_and_maps_leave_no_mapping_behind)
+{
+	/* each round: an inner array in a hash of maps, a program that names the
+	 * outer map and is handed the inner one, two runs, all closed. The fd
+	 * table lets an object a thread looked at last go a little later (its
+	 * hazard pointers), so the count is taken after the first round and must
+	 * not grow: the VM's map handles (one per map a program names, one per
+	 * inner map a run was handed) go with the program and the run */
+	int baseline = -1;
+	for (int round = 0; round < 6; round++) {
+		int inner = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 2, 0);
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_HASH_OF_MAPS;
+		a.key_size = 4;
+		a.value_size = 4;
+		a.max_entries = 4;
+		a.inner_map_fd = (__u32)inner;
+		int outer = (int)bt_map_create_attr(&a);
+		cr_assert(ge(i32, outer, 0));
+		__u32 k = 3, ifd = (__u32)inner;
+		cr_assert(eq(i64, bt_update(outer, &k, &ifd, BPF_ANY), 0));
+		/* m = lookup(outer, 3); v = lookup(m, 0); *v += 1; r0 = 2 */
+		struct bpf_insn p[] = {
+			ST(BPF_W, 10, -4, 3), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -4),
+			LD_MAP(1, outer), CALL(BPF_FUNC_map_lookup_elem),
+			JMP_I(BPF_JEQ, 0, 0, 8),
+			MOV64_R(1, 0), ST(BPF_W, 10, -4, 0), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -4),
+			CALL(BPF_FUNC_map_lookup_elem),
+			JMP_I(BPF_JEQ, 0, 0, 2),
+			MOV64_I(1, 1), ATOMIC(BPF_DW, BPF_ADD, 0, 1, 0),
+			MOV64_I(0, 2),
+			EXIT,
+		};
+		int fd = load(XDP, p, N_INSNS(p));
+		struct bt_run br;
+		for (int i = 0; i < 2; i++) {
+			cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &br), 0), "%s", logged());
+			cr_assert(eq(u32, br.retval, 2));
+		}
+		__u64 v = 0;
+		k = 0;
+		cr_assert(eq(i64, bt_lookup(inner, &k, &v), 0));
+		cr_assert(eq(u64, v, 2));
+		close(fd);
+		close(outer);
+		close(inner);
+		int n = root_mappings();
+		if (round == 0)
+			baseline = n;
+		cr_assert(eq(i32, n, baseline), "round %d: %d mappings of the state root, %d after the first", round,
+			  n, baseline);
+	}
+}
