@@ -1044,8 +1044,21 @@ static void put_comment(struct line *l, const struct emu_trace_call *t, const un
 			nz--;
 		if (nz)
 			c_bytes(&c, "info_in", t->info_in, nz);
-		if (ret == 0 && !emu_copy_from_user(&out_len, (const char *)t->uattr + ATTR_OFF(info.info_len), 4))
+		if (ret == 0 && !emu_copy_from_user(&out_len, (const char *)t->uattr + ATTR_OFF(info.info_len), 4)) {
 			c_data(&c, "info", a->info.info, MIN(out_len, 4096u));
+			/* a program's map ids: replay ties the log's ids to its own with them */
+			struct bpf_prog_info pi;
+			__u32 n = MIN(out_len, (__u32)sizeof(pi));
+			memset(&pi, 0, sizeof(pi));
+			if (emu_fd_kind((int)a->info.bpf_fd) == EMU_KIND_PROG &&
+			    n >= offsetofend(struct bpf_prog_info, map_ids) &&
+			    !emu_copy_from_user(&pi, (const void *)(unsigned long)a->info.info, n) && pi.map_ids &&
+			    t->info_in_len >= offsetofend(struct bpf_prog_info, nr_map_ids)) {
+				__u32 asked;
+				memcpy(&asked, t->info_in + offsetof(struct bpf_prog_info, nr_map_ids), 4);
+				c_data(&c, "map_ids", pi.map_ids, (size_t)MIN(asked, pi.nr_map_ids) * 4);
+			}
+		}
 		break;
 	}
 	case BPF_MAP_LOOKUP_BATCH:
