@@ -11,7 +11,7 @@
  * every instruction is reachable), line_info records at the subprogram
  * starts and the next instructions, and returns the recorded test run's
  * value. A load the log says failed gets a program failing the same way:
- * EACCES reads an uninitialized register, EINVAL has an unknown opcode,
+ * EACCES reads an uninitialized register, EINVAL has an unknown opcode (f7),
  * EFAULT an unreadable instruction pointer.
  */
 #include <ctype.h>
@@ -254,8 +254,8 @@ int synth_prog(const struct prog_shape *s, struct prog_made *m)
 	m->insns[main_len - 1] = EXIT;
 	if (s->fail == EACCES)          /* r0 = r2: R2 !read_ok */
 		m->insns[nsub - 1] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X, .src_reg = 2 };
-	else if (s->fail == EINVAL)     /* no such jump operation: unknown opcode e5 */
-		m->insns[nsub - 1] = (struct bpf_insn){ .code = BPF_JMP | 0xe0 };
+	else if (s->fail == EINVAL)     /* no such ALU operation: unknown opcode f7 */
+		m->insns[nsub - 1] = (struct bpf_insn){ .code = BPF_ALU64 | 0xf0 | BPF_K };
 
 	if (s->func_info_cnt && s->func_info_rec_size >= sizeof(struct bpf_func_info)) {
 		struct func f[512];
