@@ -49,6 +49,7 @@
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 #endif
 #define MAX_BUF 65536u
+#define MAX_BLOB (16u << 20)    /* the largest buffer a replayed call gets */
 #define MAX_FIELDS 64
 #define MAX_PIDS 64
 #define MAX_FDS 1024
@@ -1525,7 +1526,11 @@ static int build_prog_load(struct cx *x)
 		return 0;                                    /* NULL or a bad address: as recorded */
 	unsigned char *rec = comment_blob(c->comment, "insns", &n);
 	if (rec) {
-		struct bpf_insn *in = buf_dup(&x->bufs, rec, n);
+		/* as many bytes as insn_cnt says, whatever the comment holds */
+		size_t want = (size_t)a->insn_cnt * 8 > MAX_BLOB ? MAX_BLOB : (size_t)a->insn_cnt * 8;
+		struct bpf_insn *in = buf_new(&x->bufs, want > n ? want : n);
+		if (in)
+			memcpy(in, rec, n);
 		free(rec);
 		if (!in)
 			return malformed(c->ln, "out of memory");
@@ -1604,7 +1609,11 @@ static int build_btf_load(struct cx *x)
 			unquote(v->val, b, (size_t)m, NULL), n = (size_t)m;
 	}
 	if (b) {
-		set_ptr(x, "btf", buf_dup(&x->bufs, b, n));
+		size_t want = a->btf_size > MAX_BLOB ? MAX_BLOB : a->btf_size;
+		unsigned char *p = buf_new(&x->bufs, want > n ? want : n);
+		if (p)
+			memcpy(p, b, n);
+		set_ptr(x, "btf", p);
 		free(b);
 		return 0;
 	}
@@ -1641,10 +1650,12 @@ static int build_btf_load(struct cx *x)
 static int build_test_run(struct cx *x)
 {
 	union bpf_attr *a = x->a;
-	set_ptr(x, "test.data_in", in_ptr(x, "test.data_in", "data_in", a->test.data_size_in));
-	set_ptr(x, "test.ctx_in", in_ptr(x, "test.ctx_in", "ctx_in", a->test.ctx_size_in));
-	set_ptr(x, "test.data_out", x->data_out = out_ptr(x, "test.data_out", a->test.data_size_out, NULL));
-	set_ptr(x, "test.ctx_out", x->ctx_out = out_ptr(x, "test.ctx_out", a->test.ctx_size_out, NULL));
+#define CAP(v) ((v) > MAX_BLOB ? MAX_BLOB : (v))
+	set_ptr(x, "test.data_in", in_ptr(x, "test.data_in", "data_in", CAP(a->test.data_size_in)));
+	set_ptr(x, "test.ctx_in", in_ptr(x, "test.ctx_in", "ctx_in", CAP(a->test.ctx_size_in)));
+	set_ptr(x, "test.data_out", x->data_out = out_ptr(x, "test.data_out", CAP(a->test.data_size_out), NULL));
+	set_ptr(x, "test.ctx_out", x->ctx_out = out_ptr(x, "test.ctx_out", CAP(a->test.ctx_size_out), NULL));
+#undef CAP
 	return 0;
 }
 
@@ -1910,7 +1921,7 @@ static int build_batch(struct cx *x)
 	union bpf_attr *a = x->a;
 	size_t ks = x->mv.ks, vs = x->mv.vs, tok = ks < 4 ? 4 : ks, cnt = a->batch.count;
 	if (cnt > (1u << 20))
-		cnt = 1u << 20;
+		a->batch.count = (__u32)(cnt = 1u << 20);    /* our buffers are this big */
 	if (c->cmd == BPF_MAP_UPDATE_BATCH || c->cmd == BPF_MAP_DELETE_BATCH) {
 		struct pval *v = pv(x, "batch.keys");
 		bool have = comment_find(c->comment, "keys") != NULL;
@@ -1997,7 +2008,7 @@ static int build_link_create(struct cx *x)
 	char *items[64];
 	struct pval *v = pv(x, "link_create.iter_info");
 	if (v && !v->null) {
-		size_t n = a->link_create.iter_info_len * 4 + 16;
+		size_t n = (size_t)(a->link_create.iter_info_len > 65536 ? 65536 : a->link_create.iter_info_len) * 4 + 16;
 		__u32 *info = buf_new(&x->bufs, n);
 		int m = v->arr ? array_items(v->val, items, 64) : 0;
 		for (int i = 0; info && i < m && (size_t)(i + 1) * 4 <= n; i++) {
@@ -2044,7 +2055,8 @@ static int build_query(struct cx *x)
 	struct pval *t = pv(x, "query.target_fd");
 	if (t)
 		a->query.target_fd = target_fd(x, (int)t->num, a->query.attach_type, -1);
-	set_ptr(x, "query.prog_ids", out_ptr(x, "query.prog_ids", (size_t)a->query.prog_cnt * 4 + 4, NULL));
+	__u32 cnt = a->query.prog_cnt > 65536 ? 65536 : a->query.prog_cnt;
+	set_ptr(x, "query.prog_ids", out_ptr(x, "query.prog_ids", (size_t)cnt * 4 + 4, NULL));
 	return 0;
 }
 
@@ -2104,7 +2116,8 @@ static int build_obj_pin(struct cx *x)
 static int build_task_fd_query(struct cx *x)
 {
 	x->a->task_fd_query.pid = (__u32)getpid();
-	set_ptr(x, "task_fd_query.buf", out_ptr(x, "task_fd_query.buf", x->a->task_fd_query.buf_len, NULL));
+	__u32 n = x->a->task_fd_query.buf_len > 65536 ? 65536 : x->a->task_fd_query.buf_len;
+	set_ptr(x, "task_fd_query.buf", out_ptr(x, "task_fd_query.buf", n, NULL));
 	return 0;
 }
 
@@ -2567,7 +2580,9 @@ static int parse_call(unsigned long ln, int pid, const char *line)
 		if (c->cmd < 0)
 			return malformed(ln, "unknown bpf command '%s'", p);
 	}
-	p += e + 2;
+	p += e + 1;
+	while (*p == ' ')
+		p++;
 	e = value_end(p, 0);
 	if (e < 0 || p[e] != ',')
 		return malformed(ln, "truncated bpf() call: attr argument incomplete");
