@@ -122,6 +122,7 @@ CLOSEFDS='for f in /proc/$$/fd/*; do f=${f##*/}; [ "$f" -gt 2 ] && eval "exec $f
 
 record_emu() {
 	local name=$1 s=$2
+	fresh_state
 	# shellcheck disable=SC2086
 	as_user bash -c "$CLOSEFDS" bash env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" BPFEMU_ATTACH=inert \
 		"$STAGE/bpfemu" record -s "$s" -o "$LOGS/$name.emu$s" -- ${CMD[$name]} >"$LOGS/$name.emu$s.out" 2>&1
