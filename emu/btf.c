@@ -1796,9 +1796,15 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 		err = rfd;
 		goto fail_obj;
 	}
-	close(fd);
-	emu_fd_install(rfd, obj);
-	err = rfd;
+	/* keep the number of the first fd, the lowest free one as the kernel gives */
+	if (dup3(rfd, fd, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(rfd);
+		goto fail_obj;
+	}
+	close(rfd);
+	emu_fd_install(fd, obj);
+	err = fd;
 	goto out;
 fail_obj:
 	close(fd);

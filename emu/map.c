@@ -149,8 +149,13 @@ int emu_map_create(const struct emu_map_spec *spec)
 			err = nfd;
 			goto fail;
 		}
-		close(fd);
-		fd = nfd;
+		/* keep the number of the first fd, the lowest free one as the kernel gives */
+		if (dup3(nfd, fd, O_CLOEXEC) < 0) {
+			err = -errno;
+			close(nfd);
+			goto fail;
+		}
+		close(nfd);
 	}
 	emu_fd_install(fd, map);
 	EMU_LOG(EMU_LOG_MAP, "map %u created: type %u key %u value %u max_entries %u flags 0x%x fd %d", h->id,

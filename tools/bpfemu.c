@@ -60,7 +60,7 @@ static const struct subcmd subcmds[] = {
 	{ "reset", cmd_reset, "[--root DIR] [--yes]", "remove the state root: every emulated map and pin" },
 	{ "replay", cmd_replay, "[--keep-going] [--root DIR] LOG",
 	  "re-run the bpf() calls of an strace or BPFEMU_TRACE log on the engine and check every result" },
-	{ "record", cmd_record, "-o LOG [--root DIR] [--log CATS] [--] CMD [ARG...]",
+	{ "record", cmd_record, "-o LOG [-s SIZE] [--root DIR] [--log CATS] [--] CMD [ARG...]",
 	  "run CMD under the shim, writing every bpf() call to LOG (replayable)" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
