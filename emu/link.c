@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "perf/perf.h"
 
 static int perf_prog_check(enum emu_perf_kind kind, __u32 prog_type);
 
@@ -164,111 +165,12 @@ int emu_link_fill_info(struct emu_obj *link, struct bpf_link_info *info)
 	return 0;
 }
 
-/* ---- perf events (perf_event_open + PERF_EVENT_IOC_SET_BPF, BPF_PERF_EVENT links) ---- */
-
-/* A stand-in perf event is a memfd with this name prefix and the kind after it. */
-#define PERF_STANDIN "bpfemu-perf-"
-/* PMU types made up when sysfs has no such PMU (a kernel without kprobes):
- * far above the kernel's dynamically allocated PMU type numbers. */
-#define MADE_UP_KPROBE_TYPE 1000001
-#define MADE_UP_UPROBE_TYPE 1000002
-
-static const char *const perf_kind_names[] = {
-	[EMU_PERF_KPROBE] = "kprobe", [EMU_PERF_UPROBE] = "uprobe", [EMU_PERF_TRACEPOINT] = "tracepoint",
-};
-
-const char *emu_perf_kind_name(enum emu_perf_kind kind)
-{
-	return kind >= EMU_PERF_KPROBE && kind <= EMU_PERF_TRACEPOINT ? perf_kind_names[kind] : "perf";
-}
-
-static int read_sysfs_int(const char *path, int *out)
-{
-	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	*out = atoi(buf);
-	return 0;
-}
-
-/* The kernel's PMU type for kprobe / uprobe events, or the made-up one. */
-static int pmu_type(enum emu_perf_kind kind, bool *made_up)
-{
-	static int cached[EMU_PERF_TRACEPOINT + 1];
-	static bool cached_made_up[EMU_PERF_TRACEPOINT + 1];
-	if (kind == EMU_PERF_TRACEPOINT) {
-		*made_up = false;
-		return PERF_TYPE_TRACEPOINT;
-	}
-	int t = __atomic_load_n(&cached[kind], __ATOMIC_ACQUIRE);
-	if (!t) {
-		char path[96];
-		snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", perf_kind_names[kind]);
-		bool m = read_sysfs_int(path, &t) != 0 || t <= 0;
-		if (m)
-			t = kind == EMU_PERF_KPROBE ? MADE_UP_KPROBE_TYPE : MADE_UP_UPROBE_TYPE;
-		cached_made_up[kind] = m;
-		__atomic_store_n(&cached[kind], t, __ATOMIC_RELEASE);
-	}
-	*made_up = cached_made_up[kind];
-	return t;
-}
-
-enum emu_perf_kind emu_perf_attr_kind(__u32 type)
-{
-	bool m;
-	if (type == PERF_TYPE_TRACEPOINT)
-		return EMU_PERF_TRACEPOINT;
-	if ((int)type == pmu_type(EMU_PERF_KPROBE, &m))
-		return EMU_PERF_KPROBE;
-	if ((int)type == pmu_type(EMU_PERF_UPROBE, &m))
-		return EMU_PERF_UPROBE;
-	return EMU_PERF_NONE;
-}
-
-int emu_perf_standin_open(enum emu_perf_kind kind, bool cloexec)
-{
-	char name[32];
-	snprintf(name, sizeof(name), PERF_STANDIN "%s", perf_kind_names[kind]);
-	int fd = memfd_create(name, cloexec ? MFD_CLOEXEC : 0);
-	if (fd < 0)
-		return -errno;
-	EMU_LOG(EMU_LOG_SYS, "perf_event_open(%s): BPFEMU_ATTACH=inert: stand-in event fd %d that never fires",
-		perf_kind_names[kind], fd);
-	return fd;
-}
-
-enum emu_perf_kind emu_perf_fd_kind(int fd)
-{
-	char path[64], target[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return EMU_PERF_NONE;
-	target[n] = '\0';
-	if (!strcmp(target, "anon_inode:[perf_event]"))
-		return EMU_PERF_KERNEL;
-	if (strncmp(target, "/memfd:" PERF_STANDIN, strlen("/memfd:" PERF_STANDIN)))
-		return EMU_PERF_NONE;
-	const char *k = target + strlen("/memfd:" PERF_STANDIN);
-	for (int i = EMU_PERF_KPROBE; i <= EMU_PERF_TRACEPOINT; i++) {
-		size_t len = strlen(perf_kind_names[i]);
-		if (!strncmp(k, perf_kind_names[i], len) && (k[len] == ' ' || !k[len]))
-			return (enum emu_perf_kind)i;
-	}
-	return EMU_PERF_NONE;
-}
+/* ---- perf events (PERF_EVENT_IOC_SET_BPF, BPF_PERF_EVENT links, BPF_TASK_FD_QUERY) ---- */
 
 /*
- * perf_event_set_bpf_prog(): the program type must suit the event, kprobe and
- * uprobe events take kprobe programs, tracepoints tracepoint programs. Only
- * stand-ins (inert mode) get this far with one of our programs.
+ * perf_event_set_bpf_prog(): the program type must suit the event: kprobe and
+ * uprobe events take kprobe programs, tracepoints tracepoint programs, a
+ * software event (BPF output) a perf_event program.
  */
 static int perf_prog_check(enum emu_perf_kind kind, __u32 prog_type)
 {
@@ -276,12 +178,33 @@ static int perf_prog_check(enum emu_perf_kind kind, __u32 prog_type)
 		return -EINVAL;
 	if (kind == EMU_PERF_TRACEPOINT && prog_type != BPF_PROG_TYPE_TRACEPOINT)
 		return -EINVAL;
+	if (kind == EMU_PERF_BPF_OUTPUT && prog_type != BPF_PROG_TYPE_PERF_EVENT)
+		return -EINVAL;
 	return 0;
 }
 
-int emu_perf_set_bpf(int perf_fd, int prog_fd, enum emu_perf_kind kind)
+int emu_perf_attach(struct emu_obj *ev, struct emu_obj *prog, __u32 link_id, __u64 cookie)
 {
-	struct emu_obj *prog;
+	struct emu_perf_state *st = emu_perf_state(ev);
+	int err = 0;
+	emu_mutex_lock_robust(&st->lock);
+	/* event->prog: one program per event; a link's program goes with its last fd */
+	if (st->prog_id && (!st->link_id || emu_obj_alive(EMU_KIND_LINK, st->link_id))) {
+		err = -EEXIST;
+	} else {
+		st->prog_id = prog->hdr->id;
+		st->prog_type = prog->hdr->prog.prog_type;
+		st->link_id = link_id;
+		st->bpf_cookie = cookie;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return err;
+}
+
+int emu_perf_set_bpf(int perf_fd, int prog_fd)
+{
+	struct emu_obj *prog, *ev;
+	enum emu_perf_kind kind = emu_perf_fd_kind(perf_fd);
 	int acc, err = emu_fd_get(prog_fd, EMU_KIND_PROG, &prog, &acc);
 	if (err)
 		return err;                         /* bpf_prog_get(): EBADF or EINVAL */
@@ -294,48 +217,43 @@ int emu_perf_set_bpf(int perf_fd, int prog_fd, enum emu_perf_kind kind)
 		return -EOPNOTSUPP;
 	}
 	err = perf_prog_check(kind, prog->hdr->prog.prog_type);
+	if (!err && !(err = emu_fd_get(perf_fd, EMU_KIND_PERF_EVENT, &ev, &acc))) {
+		err = emu_perf_attach(ev, prog, 0, 0);
+		emu_obj_put(ev);
+	}
 	if (!err)
 		EMU_LOG(EMU_LOG_SYS, "ioctl(%d, PERF_EVENT_IOC_SET_BPF, %d): BPFEMU_ATTACH=inert: program %u on a "
-			"%s stand-in, does nothing", perf_fd, prog_fd, prog->hdr->id, perf_kind_names[kind]);
+			"%s stand-in, does nothing", perf_fd, prog_fd, prog->hdr->id, emu_perf_kind_name(kind));
 	emu_obj_put(prog);
 	return err;
 }
 
-/* Made-up answers for the tracefs and sysfs files libbpf reads before
- * perf_event_open (inert mode, when the real file cannot be read):
- *   /sys/bus/event_source/devices/{kprobe,uprobe}/type   the PMU type
- *   /sys/bus/event_source/devices/{kprobe,uprobe}/format/retprobe   "config:0"
- *   {/sys/kernel/tracing,/sys/kernel/debug/tracing}/events/CAT/NAME/id   a made-up id */
-int emu_perf_made_up_file(const char *path, char *buf, size_t len)
+/* bpf_get_perf_event_info() */
+int emu_perf_query(struct emu_obj *ev, __u32 *prog_id, __u32 *fd_type, const char **buf, __u64 *probe_offset,
+		   __u64 *probe_addr)
 {
-	static const char dev[] = "/sys/bus/event_source/devices/";
-	if (!strncmp(path, dev, strlen(dev))) {
-		const char *p = path + strlen(dev);
-		for (int k = EMU_PERF_KPROBE; k <= EMU_PERF_UPROBE; k++) {
-			size_t n = strlen(perf_kind_names[k]);
-			if (strncmp(p, perf_kind_names[k], n) || p[n] != '/')
-				continue;
-			bool m;
-			if (!strcmp(p + n, "/type"))
-				return snprintf(buf, len, "%d\n", pmu_type((enum emu_perf_kind)k, &m));
-			if (!strcmp(p + n, "/format/retprobe"))
-				return snprintf(buf, len, "config:0\n");
-		}
+	struct emu_perf_state *st = emu_perf_state(ev);
+	if (!st->prog_id || (st->link_id && !emu_obj_alive(EMU_KIND_LINK, st->link_id)))
 		return -ENOENT;
+	if (st->prog_type == BPF_PROG_TYPE_PERF_EVENT)
+		return -EOPNOTSUPP;
+	*prog_id = st->prog_id;
+	*buf = st->name_len ? st->name : NULL;
+	*probe_offset = *probe_addr = 0;
+	switch (st->kind) {
+	case EMU_PERF_TRACEPOINT:
+		*fd_type = BPF_FD_TYPE_TRACEPOINT;
+		return 0;
+	case EMU_PERF_KPROBE:
+		*fd_type = st->retprobe ? BPF_FD_TYPE_KRETPROBE : BPF_FD_TYPE_KPROBE;
+		if (st->name_len)
+			*probe_offset = st->probe_offset;
+		return 0;                       /* an address-only probe: its address is not shown (kptr) */
+	case EMU_PERF_UPROBE:
+		*fd_type = st->retprobe ? BPF_FD_TYPE_URETPROBE : BPF_FD_TYPE_UPROBE;
+		*probe_offset = st->probe_offset;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
 	}
-	const char *ev = NULL;
-	if (!strncmp(path, "/sys/kernel/tracing/events/", 27))
-		ev = path + 27;
-	else if (!strncmp(path, "/sys/kernel/debug/tracing/events/", 33))
-		ev = path + 33;
-	if (!ev)
-		return -ENOENT;
-	const char *slash = strchr(ev, '/');
-	const char *name_end = slash ? strchr(slash + 1, '/') : NULL;
-	if (!slash || slash == ev || !name_end || name_end == slash + 1 || strcmp(name_end, "/id"))
-		return -ENOENT;
-	__u32 h = 2166136261u;                      /* FNV-1a of "CAT/NAME": stable per tracepoint */
-	for (const char *c = ev; c < name_end; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	return snprintf(buf, len, "%u\n", 100000 + h % 900000);
 }
