@@ -615,7 +615,11 @@ static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
 }
 static int map_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_MAP); }
 static int prog_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_PROG); }
-static int btf_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_BTF); }
+static int btf_get_next_id(union bpf_attr *a, void *u)
+{
+	emu_kernel_btf_publish();        /* vmlinux and the modules are listed first (emu/btf_kernel.c) */
+	return get_next_id(a, u, EMU_KIND_BTF);
+}
 static int link_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_LINK); }
 
 static int map_get_fd_by_id(union bpf_attr *attr, void *uattr)
@@ -638,6 +642,7 @@ static int prog_get_fd_by_id(union bpf_attr *attr, void *uattr)
 static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
+	emu_kernel_btf_publish();
 	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
 }
 
