@@ -49,7 +49,12 @@ emu "$STAGE/perfbuf_libbpf" flood /sys/fs/bpf/events 2000 200 >"$STAGE/flood.out
 rc=$?
 sed 's/^/  /' "$STAGE/flood.out"
 [ "$rc" -eq 0 ] || fail "the flood failed"
-echo go >"$FIFO"
+# go: one line into the FIFO the consumer reads (if it is still there to read it)
+go() {
+	kill -0 "$CPID" 2>/dev/null || { cat "$STAGE/consumer.out"; fail "the consumer exited early"; }
+	timeout 20 bash -c 'echo go >"$1"' _ "$FIFO" || { cat "$STAGE/consumer.out"; fail "the consumer did not read"; }
+}
+go
 for _ in $(seq 100); do
 	grep -q "^perf_buffer__consume" "$STAGE/consumer.out" && break
 	sleep 0.05
@@ -57,7 +62,7 @@ done
 say "one more record: the next that fits reports the loss"
 emu "$STAGE/perfbuf_libbpf" flood /sys/fs/bpf/events 1 200 >"$STAGE/one.out" 2>&1 || fail "one more record"
 sed 's/^/  /' "$STAGE/one.out"
-echo go >"$FIFO"
+go
 wait "$CPID"
 rc=$?
 say "consumer:"

@@ -148,19 +148,23 @@ static int consume(const char *pin, unsigned int n, const char *fifo)
 	 * reported by the first record that fits after it (the test writes one between) */
 	s.flood = true;
 	int r = 0;
+	FILE *f = fopen(fifo, "r+");            /* read-write: a writer that closes is no end of file */
+	if (!f) {
+		perror("fifo");
+		return 1;
+	}
 	for (int round = 0; round < 2 && r >= 0; round++) {
-		FILE *f = fopen(fifo, "r");
 		char line[64];
-		if (!f || !fgets(line, sizeof(line), f)) {
+		if (!fgets(line, sizeof(line), f)) {
 			perror("fifo");
 			return 1;
 		}
-		fclose(f);
 		s.flood_got = s.lost = 0;
 		r = perf_buffer__consume(pb);
 		printf("perf_buffer__consume = %d: %llu records, the lost callback counted %llu\n", r, s.flood_got,
 		       s.lost);
 	}
+	fclose(f);
 	perf_buffer__free(pb);
 	return r < 0;
 }
