@@ -662,7 +662,7 @@ static struct kbtf *prog_btf(const struct emu_obj *prog)
 		return NULL;
 	int acc;
 	struct kbtf *b = NULL;
-	if (!emu_fd_get(fd, EMU_KIND_BTF, &btf, &acc)) {
+	if (!emu_fd_get_local(fd, EMU_KIND_BTF, &btf, &acc)) {
 		size_t n = btf->hdr->btf.data_size;
 		char *d = malloc(n);
 		if (d) {

@@ -145,6 +145,7 @@ static int cgroup_check(int ufd)
 {
 	struct statfs sfs;
 	struct stat sb;
+	ufd = emu_caller_fd(ufd);
 	if (ufd < 0 || fstat(ufd, &sb))
 		return -EBADF;
 	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */

@@ -255,6 +255,7 @@ static int cgroup_of_fd(int fd, __u64 *id)
 {
 	struct stat sb;
 	struct statfs sfs;
+	fd = emu_caller_fd(fd);
 	if (fd < 0 || fstat(fd, &sb))
 		return -EBADF;
 	if (fstatfs(fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(sb.st_mode))
@@ -268,6 +269,7 @@ static int netns_of_fd(int fd, __u32 *ino)
 {
 	struct stat sb;
 	struct statfs sfs;
+	fd = emu_caller_fd(fd);
 	if (fd < 0 || fstat(fd, &sb))
 		return -EBADF;
 	if (fstatfs(fd, &sfs) || sfs.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
@@ -490,7 +492,7 @@ static int perf_attach(struct emu_obj *prog, const struct emu_link_create_attr *
 	int fd = link_make(prog, &n, cmd);
 	if (fd >= 0) {
 		struct emu_obj *link;
-		if (!emu_fd_get(fd, EMU_KIND_LINK, &link, &acc)) {
+		if (!emu_fd_get_local(fd, EMU_KIND_LINK, &link, &acc)) {
 			err = emu_perf_attach(ev, prog, link->hdr->id, a->perf_event.bpf_cookie);
 			emu_obj_put(link);
 			if (err) {
@@ -888,7 +890,7 @@ static int foreach_link(int (*fn)(struct emu_obj *link, void *ctx), void *ctx)
 		int acc;
 		if (fd < 0)
 			continue;
-		if (!emu_fd_get(fd, EMU_KIND_LINK, &link, &acc)) {
+		if (!emu_fd_get_local(fd, EMU_KIND_LINK, &link, &acc)) {
 			r = fn(link, ctx);
 			emu_obj_put(link);
 		}
@@ -1257,7 +1259,7 @@ static int record_add(const char *kind, __u64 target, __u32 type, __u32 flags, i
 		return err;
 	snprintf(name, sizeof(name), "%s-%llu-%u-%u-%u-%u", kind, (unsigned long long)target, type, flags,
 		 (unsigned int)(emu_attach_generation() & 0x7fffffff), prog_id);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", prog_fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(prog_fd));
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
@@ -1548,7 +1550,7 @@ int emu_task_fd_query(int pid, int fd, __u32 flags, void *uq)
 	if (ofd < 0)
 		return -EBADF;
 	struct emu_obj *obj = NULL;
-	int acc, err = emu_fd_get(ofd, EMU_KIND_ANY, &obj, &acc);
+	int acc, err = emu_fd_get_local(ofd, EMU_KIND_ANY, &obj, &acc);
 	const char *buf = NULL;
 	__u32 prog_id = 0, fd_type = 0;
 	__u64 off = 0, addr = 0;
@@ -1679,7 +1681,7 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 		int acc;
 		if (fd < 0)
 			continue;
-		if (!emu_fd_get(fd, EMU_KIND_PERF_EVENT, &ev, &acc)) {
+		if (!emu_fd_get_local(fd, EMU_KIND_PERF_EVENT, &ev, &acc)) {
 			struct emu_perf_state *st = emu_perf_state(ev);
 			char tp[600];
 			if (st->prog_id && !st->link_id) {

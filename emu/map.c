@@ -205,7 +205,7 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 {
 	struct emu_obj *obj;
 	int acc, n;
-	int err = emu_fd_get(fd, EMU_KIND_ANY, &obj, &acc);
+	int err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return err;
 	switch (obj->hdr->kind) {
@@ -238,12 +238,12 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	struct emu_obj *obj;
 	int acc, err;
 
-	err = emu_fd_get(fd, EMU_KIND_ANY, &obj, &acc);
+	err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return 1;      /* not ours: the real mmap decides */
 	err = 0;
 	if (obj->hdr->kind == EMU_KIND_PERF_EVENT) {
-		err = emu_perf_mmap_check(fd, obj, len, prot, flags, off, real_off);   /* emu/perf/ */
+		err = emu_perf_mmap_check(obj, len, prot, flags, off, real_off);   /* emu/perf/ */
 		goto out;
 	}
 	if (obj->hdr->kind != EMU_KIND_MAP) {

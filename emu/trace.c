@@ -631,7 +631,7 @@ static void trace_init(void)
 		}
 		return;
 	}
-	leader = c->trace_pid > 0 ? c->trace_pid : getpid();
+	leader = c->trace_pid > 0 ? c->trace_pid : emu_caller_pid();
 	__atomic_store_n(&trace_fd, fd, __ATOMIC_RELEASE);
 }
 
@@ -699,15 +699,17 @@ static bool pid_live(pid_t pid)
  * tells nothing when it is a zombie, so then /proc says. */
 static bool live_child(void)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
-		return false;                   /* ECHILD: no children at all */
-	if (si.si_pid == 0)
-		return true;                    /* children, none exited */
+	pid_t self = emu_caller_pid();
+	if (self == getpid()) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
+			return false;           /* ECHILD: no children at all */
+		if (si.si_pid == 0)
+			return true;            /* children, none exited */
+	}
 	DIR *d = opendir("/proc");
 	bool found = false;
-	pid_t self = getpid();
 	if (!d)
 		return false;
 	for (struct dirent *e; !found && (e = readdir(d));) {
@@ -724,9 +726,10 @@ static bool live_child(void)
 static bool several_tasks(void)
 {
 	/* field 17 after the name: num_threads */
-	if (proc_stat_field(getpid(), 17, NULL) > 1)
+	pid_t self = emu_caller_pid();
+	if (proc_stat_field(self, 17, NULL) > 1)
 		return true;
-	if (getpid() != leader && (kill(leader, 0) == 0 || errno == EPERM) && pid_live(leader))
+	if (self != leader && (kill(leader, 0) == 0 || errno == EPERM) && pid_live(leader))
 		return true;
 	return live_child();
 }
@@ -765,7 +768,7 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 {
 	struct line l = { 0 };
 	int saved = errno;
-	pid_t tid = (pid_t)syscall(SYS_gettid);
+	pid_t tid = emu_caller_tid();
 	const struct decoder *dec = t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(decoders) && decoders[t->cmd].fn ?
 		&decoders[t->cmd] : NULL;
 

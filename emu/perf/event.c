@@ -50,7 +50,6 @@ enum {
 #define PERF_FORMAT_LOST (1u << 4)
 #endif
 #define FORMAT_MAX (PERF_FORMAT_LOST << 1)
-#define USER_PAGE_OFF EMU_PERF_STATE_SIZE
 
 /* ---- the attr (perf_copy_attr) ---- */
 
@@ -136,25 +135,30 @@ static __u32 sysctl_u32(const char *path, __u32 dflt)
 	return (__u32)strtoul(buf, NULL, 10);
 }
 
-/* Is cpu in /sys/devices/system/cpu/online ("0-3,8")? */
+/* Is cpu online? The host's /sys/devices/system/cpu/online ("0-3,8") for its own CPUs; the CPUs
+ * BPFEMU_CPUS adds past them are. */
 static bool cpu_online(int cpu)
 {
 	char buf[256];
 	int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cpu < (int)emu_possible_cpus();
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
 	if (n <= 0)
-		return cpu < (int)emu_possible_cpus();
+		return true;
 	buf[n] = '\0';
+	unsigned int last = 0;
 	for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 		unsigned int a, b;
 		int k = sscanf(tok, "%u-%u", &a, &b);
-		if ((k == 2 && (unsigned int)cpu >= a && (unsigned int)cpu <= b) || (k == 1 && (unsigned int)cpu == a))
+		if (k == 1)
+			b = a;
+		if (k >= 1 && (unsigned int)cpu >= a && (unsigned int)cpu <= b)
 			return true;
+		if (k >= 1 && b + 1 > last)
+			last = b + 1;
 	}
-	return false;
+	return (unsigned int)cpu >= last;       /* an emulated CPU past the host's */
 }
 
 /* ---- the probe a stand-in remembers ---- */
@@ -283,7 +287,7 @@ int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsig
 		return -EOPNOTSUPP;                  /* no AUX-capable group leader */
 	if (flags & PERF_FLAG_PID_CGROUP) {
 		struct stat sb;
-		if (fstat(pid, &sb) || !S_ISDIR(sb.st_mode))
+		if (fstat(emu_caller_fd(pid), &sb) || !S_ISDIR(sb.st_mode))
 			return -EBADF;               /* perf_cgroup_connect() */
 	}
 	if (kind == EMU_PERF_BPF_OUTPUT) {
@@ -299,9 +303,17 @@ int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsig
 		return -ENODEV;
 
 	struct emu_obj *ev;
-	int fd = emu_obj_create(EMU_KIND_PERF_EVENT, EMU_PERF_STATE_SIZE + EMU_PAGE_SIZE, &ev);
+	/* the ring's room stays sparse: the user page and the state are populated now, the data
+	 * pages by the first mmap */
+	int fd = emu_obj_create_lazy(EMU_KIND_PERF_EVENT, EMU_PERF_DATA_SIZE, EMU_PAGE_SIZE, &ev);
 	if (fd < 0)
 		return fd;
+	err = emu_obj_populate(ev, EMU_PERF_STATE_OFF, EMU_PERF_STATE_SIZE);
+	if (err) {
+		close(fd);
+		emu_obj_put(ev);
+		return err;
+	}
 	struct emu_perf_state *st = emu_perf_state(ev);
 	emu_mutex_init_robust(&st->lock);
 	st->kind = kind;
@@ -357,7 +369,7 @@ static __u64 watermark_of(const struct emu_perf_state *st, __u64 data_size)
 	return w ? w : data_size / 2;
 }
 
-int emu_perf_mmap_check(int fd, struct emu_obj *ev, size_t len, int prot, int flags, off_t off, off_t *real_off)
+int emu_perf_mmap_check(struct emu_obj *ev, size_t len, int prot, int flags, off_t off, off_t *real_off)
 {
 	struct emu_perf_state *st = emu_perf_state(ev);
 	if ((flags & MAP_TYPE) != MAP_SHARED)
@@ -372,8 +384,11 @@ int emu_perf_mmap_check(int fd, struct emu_obj *ev, size_t len, int prot, int fl
 	__u64 nr = vma / EMU_PAGE_SIZE - 1;
 	if (nr && (nr & (nr - 1)))
 		return -EINVAL;
-	if (nr > (1u << 20))
+	if (nr > EMU_PERF_MAX_PAGES) {
+		EMU_LOG(EMU_LOG_SYS, "mmap of perf event %u: a ring of %llu pages is more than bpfemu's %u: ENOMEM",
+			ev->hdr->id, (unsigned long long)nr, EMU_PERF_MAX_PAGES);
 		return -ENOMEM;
+	}
 	int err = 0;
 	if (emu_mutex_lock_robust(&st->lock))
 		EMU_LOG(EMU_LOG_SYS, "perf event %u: a producer died holding its lock", ev->hdr->id);
@@ -382,16 +397,11 @@ int emu_perf_mmap_check(int fd, struct emu_obj *ev, size_t len, int prot, int fl
 			err = -EINVAL;          /* the ring exists with another size */
 		goto out;
 	}
-	__u64 file = ev->hdr->data_off + USER_PAGE_OFF + vma;
-	if (ftruncate(fd, (off_t)file)) {
-		err = errno == EFBIG ? -E2BIG : -ENOMEM;
+	/* the ring's pages, backed now (a full tmpfs is ENOMEM here, not SIGBUS later) */
+	err = emu_obj_populate(ev, 0, vma);
+	if (err)
 		goto out;
-	}
-	if (fallocate(fd, 0, (off_t)(ev->hdr->data_off + USER_PAGE_OFF), (off_t)vma) && errno != EOPNOTSUPP) {
-		err = -ENOMEM;
-		goto out;
-	}
-	struct perf_event_mmap_page *up = (void *)((char *)st + USER_PAGE_OFF);
+	struct perf_event_mmap_page *up = emu_obj_data(ev);
 	memset(up, 0, sizeof(*up));
 	up->cap_bit0_is_deprecated = 1;
 	up->size = offsetof(struct perf_event_mmap_page, __reserved);
@@ -405,7 +415,7 @@ int emu_perf_mmap_check(int fd, struct emu_obj *ev, size_t len, int prot, int fl
 out:
 	pthread_mutex_unlock(&st->lock);
 	if (!err)
-		*real_off = (off_t)(ev->hdr->data_off + USER_PAGE_OFF);
+		*real_off = 0;                  /* the file's offsets are the ABI's */
 	return err;
 }
 

@@ -39,7 +39,6 @@
 #include "map.h"
 #include "perf.h"
 
-#define USER_PAGE_OFF EMU_PERF_STATE_SIZE
 #define SAMPLE_ID_ALL_BIT (1ull << 18)
 
 /* ---- the per-process mappings of events written to ---- */
@@ -50,7 +49,6 @@ struct writer {
 	__u32 index, ev_id;
 	char *base;                     /* the whole event file, from offset 0 */
 	size_t len;
-	__u32 nr_pages;                 /* ring pages the mapping covers (0: none yet) */
 	__u64 tick;
 };
 
@@ -104,8 +102,10 @@ static int writer_map(struct writer *w, const struct emu_obj *map)
 	struct emu_obj_hdr h;
 	struct stat sb;
 	int err = 0;
-	if (fstat(fd, &sb) || pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != EMU_OBJ_MAGIC ||
-	    h.kind != EMU_KIND_PERF_EVENT || h.id != w->ev_id || (__u64)sb.st_size < h.total_size)
+	if (fstat(fd, &sb) ||
+	    pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) != (ssize_t)sizeof(h) || h.magic != EMU_OBJ_MAGIC ||
+	    h.kind != EMU_KIND_PERF_EVENT || h.id != w->ev_id || (__u64)sb.st_size != h.total_size ||
+	    h.data_size < EMU_PERF_DATA_SIZE)
 		err = -ENOENT;
 	void *p = MAP_FAILED;
 	if (!err) {
@@ -120,9 +120,6 @@ static int writer_map(struct writer *w, const struct emu_obj *map)
 		munmap(w->base, w->len);
 	w->base = p;
 	w->len = (size_t)sb.st_size;
-	const struct emu_perf_state *st = (const void *)((char *)p + h.data_off);
-	__u32 nr = __atomic_load_n(&st->has_ring, __ATOMIC_ACQUIRE) ? st->nr_pages : 0;
-	w->nr_pages = h.data_off + USER_PAGE_OFF + (1ull + nr) * EMU_PAGE_SIZE <= w->len ? nr : 0;
 	return 0;
 }
 
@@ -162,8 +159,7 @@ static struct writer *writer_get(const struct emu_obj *map, __u32 index, __u32 e
 
 static struct emu_perf_state *writer_state(const struct writer *w)
 {
-	const struct emu_obj_hdr *h = (const void *)w->base;
-	return (struct emu_perf_state *)(w->base + h->data_off);
+	return (struct emu_perf_state *)(w->base + EMU_PERF_STATE_OFF);
 }
 
 /* ---- records ---- */
@@ -262,8 +258,8 @@ static int output(struct writer *w, __u32 id, __u32 cpu, const struct emu_perf_f
 		EMU_LOG(EMU_LOG_SYS, "perf event %u: a producer died holding its lock", id);
 	int err = 0;
 	bool wake = false;
-	if (!__atomic_load_n(&st->has_ring, __ATOMIC_ACQUIRE) || !st->nr_pages || w->nr_pages != st->nr_pages) {
-		err = -ENOSPC;                   /* no ring buffer (or not mapped here yet: retried by the caller) */
+	if (!__atomic_load_n(&st->has_ring, __ATOMIC_ACQUIRE) || !st->nr_pages) {
+		err = -ENOSPC;                   /* no ring buffer */
 		goto out;
 	}
 	if (__atomic_load_n(&st->paused, __ATOMIC_ACQUIRE)) {
@@ -272,7 +268,7 @@ static int output(struct writer *w, __u32 id, __u32 cpu, const struct emu_perf_f
 		err = -ENOSPC;
 		goto out;
 	}
-	struct perf_event_mmap_page *up = (void *)((char *)st + USER_PAGE_OFF);
+	struct perf_event_mmap_page *up = (void *)w->base;
 	struct cursor c = { .ring = (char *)up + EMU_PAGE_SIZE, .mask = (__u64)st->nr_pages * EMU_PAGE_SIZE - 1 };
 	__u64 need = size, wakeup_at_begin = st->wakeup_pos;
 	__u32 idh = id_header_size(t);
@@ -394,21 +390,15 @@ int emu_perf_event_output(struct emu_obj *map, __u64 flags, __u32 cpu, const str
 	} else if (!__atomic_load_n(&st->enabled, __ATOMIC_ACQUIRE) || (st->cpu >= 0 && (__u32)st->cpu != cpu)) {
 		err = -EOPNOTSUPP;               /* event->oncpu != smp_processor_id() */
 	} else {
-		if (__atomic_load_n(&st->has_ring, __ATOMIC_ACQUIRE) && st->nr_pages != w->nr_pages)
-			err = writer_map(w, map);  /* the ring was mapped since */
-		if (!err) {
-			if (!ctx) {
-				me = (struct emu_perf_ctx){ .pid = (__u32)getpid(), .tid = (__u32)gettid(),
-							    .misc = PERF_RECORD_MISC_KERNEL };
-				ctx = &me;
-			}
-			struct emu_perf_ctx x = *ctx;
-			if (!x.time)
-				x.time = event_clock(writer_state(w));
-			err = output(w, v, cpu, frags, nfrags, &x);
-		} else {
-			writer_unmap(w);
+		if (!ctx) {
+			me = (struct emu_perf_ctx){ .pid = (__u32)emu_caller_pid(), .tid = (__u32)emu_caller_tid(),
+						    .misc = PERF_RECORD_MISC_KERNEL };
+			ctx = &me;
 		}
+		struct emu_perf_ctx x = *ctx;
+		if (!x.time)
+			x.time = event_clock(st);
+		err = output(w, v, cpu, frags, nfrags, &x);
 	}
 	pthread_mutex_unlock(&writers_lock);
 	return err;
@@ -452,7 +442,7 @@ int emu_perf_array_get(int ufd, struct emu_obj **evp)
 	struct emu_obj *ev;
 	int acc;
 	*evp = NULL;
-	if (ufd < 0 || fcntl(ufd, F_GETFD) < 0)
+	if (ufd < 0 || fcntl(emu_caller_fd(ufd), F_GETFD) < 0)
 		return -EBADF;
 	if (!emu_fd_get(ufd, EMU_KIND_PERF_EVENT, &ev, &acc)) {
 		/* perf_event_read_local(): inherited events are EOPNOTSUPP */

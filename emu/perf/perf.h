@@ -6,15 +6,19 @@
  * and of the probe PMUs (kprobe, uprobe, tracepoint; BPFEMU_ATTACH=inert
  * only) gives an object file of kind EMU_KIND_PERF_EVENT: its fd reads
  * anon_inode:[perf_event], bpf() answers it as any fd that is no bpf object,
- * and it holds the event's state where every process sees it:
+ * and it holds the event's state where every process sees it (file
+ * offsets; the data of an object starts at 0, emu/obj.h):
  *
- *     data_off + 0        struct emu_perf_state (two pages: the event, its
+ *     0                   struct perf_event_mmap_page: what mmap(fd, 0)
+ *                         shows, so a consumer maps the file at the
+ *                         kernel's own offsets
+ *     4 KiB               room for EMU_PERF_MAX_PAGES data pages, sparse:
+ *                         the first mmap picks 2^n of them and populates
+ *                         them (the kernel allocates the ring there too)
+ *     EMU_PERF_STATE_OFF  struct emu_perf_state (two pages: the event, its
  *                         ring's positions, its producer lock, what was
  *                         attached through it, the probe it stands for)
- *     data_off + 8 KiB    struct perf_event_mmap_page: what mmap(fd, 0)
- *                         shows at offset 0
- *     then                the data pages, 2^n of them, added at the first
- *                         mmap (the kernel allocates the ring there too)
+ *     then                the object header page
  *
  * Producers (bpfemu_perf_output() from any process, later the VM's
  * bpf_perf_event_output) write PERF_RECORD_SAMPLE / PERF_RECORD_LOST records
@@ -37,7 +41,10 @@ enum emu_perf_kind {
 	EMU_PERF_BPF_OUTPUT,           /* PERF_TYPE_SOFTWARE / PERF_COUNT_SW_BPF_OUTPUT */
 };
 
+#define EMU_PERF_MAX_PAGES (1u << 14)           /* the largest ring: 64 MiB (ENOMEM past it) */
+#define EMU_PERF_STATE_OFF ((1ull + EMU_PERF_MAX_PAGES) * EMU_PAGE_SIZE)
 #define EMU_PERF_STATE_SIZE (2u * EMU_PAGE_SIZE)
+#define EMU_PERF_DATA_SIZE (EMU_PERF_STATE_OFF + EMU_PERF_STATE_SIZE)
 #define EMU_PERF_NAME_MAX 4096u
 
 /* The event, in the first two pages of its data area (shared by every process). */
@@ -82,7 +89,7 @@ _Static_assert(sizeof(struct emu_perf_state) <= EMU_PERF_STATE_SIZE, "perf state
 
 static inline struct emu_perf_state *emu_perf_state(const struct emu_obj *ev)
 {
-	return (struct emu_perf_state *)emu_obj_data(ev);
+	return (struct emu_perf_state *)((char *)emu_obj_data(ev) + EMU_PERF_STATE_OFF);
 }
 
 /* ---- opening (the shim's perf_event_open) ---- */
@@ -92,7 +99,7 @@ static inline struct emu_perf_state *emu_perf_state(const struct emu_obj *ev)
 int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsigned long flags, bool *mine);
 
 /* ---- mmap (emu_mmap_check in emu/map.c) ---- */
-int emu_perf_mmap_check(int fd, struct emu_obj *ev, size_t len, int prot, int flags, off_t off, off_t *real_off);
+int emu_perf_mmap_check(struct emu_obj *ev, size_t len, int prot, int flags, off_t off, off_t *real_off);
 
 /* ---- ioctl: PERF_EVENT_IOC_* on one of our events. *mine false: not ours. ---- */
 int emu_perf_ioctl(int fd, unsigned long req, unsigned long arg, bool *mine);

@@ -100,7 +100,7 @@ enum emu_perf_kind emu_perf_fd_kind(int fd)
 		return k;
 	}
 	char path[64], target[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", emu_caller_fd(fd));
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return EMU_PERF_NONE;
