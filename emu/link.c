@@ -92,10 +92,14 @@ struct link_data {
 	__u32 pad;
 	__u64 cgroup_id, iter_cgroup_id;
 	__u64 offset, addr, cookie, missed, ev_config;
-	/* name (NUL-terminated), then the kprobe.multi symbols (NUL-separated), then
-	 * u64 addrs[count], u64 cookies[count], at 8-byte aligned offsets */
-	char names[];
+	/* then the name (NUL-terminated), the kprobe.multi symbols (NUL-separated),
+	 * u64 addrs[count], u64 cookies[count], at 8-byte aligned offsets: ld_names() */
 };
+
+static char *ld_names(const struct link_data *d)
+{
+	return (char *)(uintptr_t)(d + 1);
+}
 
 static struct link_data *ld(const struct emu_obj *link)
 {
@@ -104,12 +108,12 @@ static struct link_data *ld(const struct emu_obj *link)
 
 static const char *ld_syms(const struct link_data *d)
 {
-	return d->names + d->name_len + 1;
+	return ld_names(d) + d->name_len + 1;
 }
 
 static __u64 *ld_addrs(struct link_data *d)
 {
-	return (__u64 *)(void *)(d->names + ((d->name_len + 1 + d->syms_len + 7) & ~7u));
+	return (__u64 *)(void *)(ld_names(d) + ((d->name_len + 1 + d->syms_len + 7) & ~7u));
 }
 
 static __u64 *ld_cookies(struct link_data *d)
@@ -325,10 +329,10 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	struct link_data *d = ld(link);
 	*d = n->d;
 	if (name_len)
-		memcpy(d->names, n->name, name_len);
-	d->names[name_len] = '\0';
+		memcpy(ld_names(d), n->name, name_len);
+	ld_names(d)[name_len] = '\0';
 	if (n->d.syms_len)
-		memcpy(d->names + name_len + 1, n->syms, n->d.syms_len);
+		memcpy(ld_names(d) + name_len + 1, n->syms, n->d.syms_len);
 	if (n->d.count) {
 		if (n->addrs)
 			memcpy(ld_addrs(d), n->addrs, 8ull * n->d.count);
@@ -980,7 +984,7 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 	PUT32(8, l->prog_id);
 	switch (l->link_type) {
 	case BPF_LINK_TYPE_RAW_TRACEPOINT: {
-		int err = fill_name(info, U, U + 8, d->names);
+		int err = fill_name(info, U, U + 8, ld_names(d));
 		PUT64(U + 16, d->cookie);
 		return err;
 	}
@@ -995,15 +999,15 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 		PUT32(U + 8, l->attach_type);
 		return 0;
 	case BPF_LINK_TYPE_ITER: {
-		int err = fill_name(info, U, U + 8, d->names);
+		int err = fill_name(info, U, U + 8, ld_names(d));
 		if (err)
 			return err;
 		if (d->map_id)
 			PUT32(U + 12, d->map_id);
-		if (!strcmp(d->names, "cgroup")) {
+		if (!strcmp(ld_names(d), "cgroup")) {
 			PUT64(U + 16, d->iter_cgroup_id);
 			PUT32(U + 24, d->iter_order);
-		} else if (!strncmp(d->names, "task", 4)) {
+		} else if (!strncmp(ld_names(d), "task", 4)) {
 			PUT32(U + 16, d->iter_tid);
 			PUT32(U + 20, d->iter_pid);
 		}
@@ -1069,18 +1073,18 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 		switch (d->perf_type) {
 		case PE_KPROBE:
 		case PE_KRETPROBE:
-			err = fill_name(info, U + 8, U + 16, d->name_len ? d->names : NULL);
+			err = fill_name(info, U + 8, U + 16, d->name_len ? ld_names(d) : NULL);
 			if (err)
 				return err;
 			PUT32(U, d->perf_type);
 			PUT32(U + 20, d->offset);
-			PUT64(U + 24, d->name_len ? kallsyms_addr(d->names, d->offset) : 0);
+			PUT64(U + 24, d->name_len ? kallsyms_addr(ld_names(d), d->offset) : 0);
 			PUT64(U + 32, d->missed);
 			PUT64(U + 40, d->cookie);
 			return 0;
 		case PE_UPROBE:
 		case PE_URETPROBE:
-			err = fill_name(info, U + 8, U + 16, d->names);
+			err = fill_name(info, U + 8, U + 16, ld_names(d));
 			if (err)
 				return err;
 			PUT32(U, d->perf_type);
@@ -1088,8 +1092,8 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 			PUT64(U + 24, d->cookie);
 			return 0;
 		case PE_TRACEPOINT: {
-			const char *slash = d->name_len ? strchr(d->names, '/') : NULL;
-			err = fill_name(info, U + 8, U + 16, slash ? slash + 1 : d->name_len ? d->names : NULL);
+			const char *slash = d->name_len ? strchr(ld_names(d), '/') : NULL;
+			err = fill_name(info, U + 8, U + 16, slash ? slash + 1 : d->name_len ? ld_names(d) : NULL);
 			if (err)
 				return err;
 			PUT32(U, d->perf_type);
@@ -1560,7 +1564,7 @@ int emu_task_fd_query(int pid, int fd, __u32 flags, void *uq)
 	} else if (obj->hdr->kind == EMU_KIND_LINK && obj->hdr->link.link_type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
 		prog_id = obj->hdr->link.prog_id;
 		fd_type = BPF_FD_TYPE_RAW_TRACEPOINT;
-		buf = ld(obj)->names;
+		buf = ld_names(ld(obj));
 	} else if (obj->hdr->kind == EMU_KIND_PERF_EVENT) {
 		err = emu_perf_query(obj, &prog_id, &fd_type, &buf, &off, &addr);
 	} else {
@@ -1611,7 +1615,7 @@ static int each_link(struct emu_obj *link, void *ctx)
 	const struct emu_link_desc *l = &link->hdr->link;
 	struct link_data *d = ld(link);
 	struct emu_attach_point pt = { .prog_id = l->prog_id, .link_id = link->hdr->id, .attach_type = l->attach_type,
-				       .cookie = d->cookie, .target = link_target(link), .name = d->names };
+				       .cookie = d->cookie, .target = link_target(link), .name = ld_names(d) };
 	if (d->detached)
 		return 0;
 	switch (l->link_type) {
