@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "perf/perf.h"
 #include "map.h"
 
 static const struct emu_map_ops *const emu_map_types[] = {
@@ -209,7 +210,7 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 {
 	struct emu_obj *obj;
 	int acc, n;
-	int err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	int err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return err;
 	switch (obj->hdr->kind) {
@@ -246,10 +247,14 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	struct emu_obj *obj;
 	int acc, err;
 
-	err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return 1;      /* not ours: the real mmap decides */
 	err = 0;
+	if (obj->hdr->kind == EMU_KIND_PERF_EVENT) {
+		err = emu_perf_mmap_check(obj, len, prot, flags, off, real_off);   /* emu/perf/ */
+		goto out;
+	}
 	if (obj->hdr->kind != EMU_KIND_MAP) {
 		err = -ENODEV;
 		goto out;

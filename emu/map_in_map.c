@@ -52,9 +52,11 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "perf/perf.h"
 
 static const char *const kind_tag[] = {
 	[EMU_KIND_MAP] = "map", [EMU_KIND_PROG] = "prog", [EMU_KIND_BTF] = "btf", [EMU_KIND_LINK] = "link",
+	[EMU_KIND_PERF_EVENT] = "perf",
 };
 
 static int refs_root(char *buf, size_t len)
@@ -320,6 +322,7 @@ void emu_refs_gc(void)
 		close(lfd);
 	}
 	emu_ringbuf_notify_gc();
+	emu_perf_notify_gc();
 }
 
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */

@@ -80,6 +80,7 @@ struct emu_map_desc {
 struct emu_btf_desc {
 	__u32 data_size;               /* the raw BTF (header, types, strings) at hdr->data_off */
 	__u32 kernel_btf;
+	char name[64];                 /* a kernel BTF's: "vmlinux" or the module's (emu/btf_kernel.c) */
 };
 
 struct emu_prog_desc {
@@ -98,7 +99,7 @@ struct emu_prog_desc {
 	__u32 nr_func_info;
 	__u32 nr_line_info;
 	__u32 attach_btf_id;
-	__u32 vm_pad;
+	__u32 attach_btf_obj_id;       /* the kernel BTF attach_btf_id is in (emu/btf_kernel.c) */
 	/* run-time statistics (BPF_ENABLE_STATS), added to atomically by every
 	 * process that runs the program (emu/vm) */
 	__u64 run_time_ns;

@@ -459,38 +459,58 @@ static int tail_zero(const void *uaddr, size_t expected, size_t actual);
 static int link_create(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	struct emu_link_spec spec = {
-		.cmd = "BPF_LINK_CREATE",
-		.prog_fd = (int)attr->link_create.prog_fd,
-		.attach_type = attr->link_create.attach_type,
-		.target = attr->link_create.target_fd,
-		.flags = attr->link_create.flags,
-	};
-	return emu_link_create(&spec);
+	return emu_link_create((const struct emu_link_create_attr *)(void *)&attr->link_create);
 }
+
+/* Linux 6.18's raw_tracepoint: name, prog_fd, then a cookie */
+struct emu_raw_tp_attr {
+	__u64 name;
+	__u32 prog_fd, pad;
+	__u64 cookie;
+};
 
 static int raw_tracepoint_open(union bpf_attr *attr, void *uattr)
 {
+	const struct emu_raw_tp_attr *r = (const void *)&attr->raw_tracepoint;
 	(void)uattr;
-	struct emu_link_spec spec = {
-		.cmd = "BPF_RAW_TRACEPOINT_OPEN",
-		.prog_fd = (int)attr->raw_tracepoint.prog_fd,
-		.tp_name = PTR(attr->raw_tracepoint.name),
-		.raw_tp = true,
-	};
-	return emu_link_create(&spec);
+	return emu_raw_tracepoint_open((int)r->prog_fd, PTR(r->name), r->cookie);
 }
 
 static int prog_attach(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	return emu_prog_attach("BPF_PROG_ATTACH", (int)attr->attach_bpf_fd, attr->attach_type, false);
+	return emu_prog_attach((const struct emu_attach_attr *)(void *)&attr->target_fd, false);
 }
 
 static int prog_detach(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	return emu_prog_attach("BPF_PROG_DETACH", (int)attr->attach_bpf_fd, attr->attach_type, true);
+	return emu_prog_attach((const struct emu_attach_attr *)(void *)&attr->target_fd, true);
+}
+
+static int prog_query(union bpf_attr *attr, void *uattr)
+{
+	return emu_prog_query((const struct emu_query_attr *)(void *)&attr->query,
+			      UPTR_ADD(uattr, offsetof(union bpf_attr, query)));
+}
+
+static int task_fd_query(union bpf_attr *attr, void *uattr)
+{
+	return emu_task_fd_query((int)attr->task_fd_query.pid, (int)attr->task_fd_query.fd, attr->task_fd_query.flags,
+				 UPTR_ADD(uattr, offsetof(union bpf_attr, task_fd_query)));
+}
+
+static int link_update(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_link_update((int)attr->link_update.link_fd, (int)attr->link_update.new_prog_fd,
+			       attr->link_update.flags, (int)attr->link_update.old_prog_fd);
+}
+
+static int iter_create(union bpf_attr *attr, void *uattr)
+{
+	(void)uattr;
+	return emu_iter_create((int)attr->iter_create.link_fd, attr->iter_create.flags);
 }
 
 static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
@@ -501,26 +521,26 @@ static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
 
 static int link_detach(union bpf_attr *attr, void *uattr)
 {
-	struct emu_obj *link;
-	int acc, err = emu_fd_get((int)attr->link_detach.link_fd, EMU_KIND_LINK, &link, &acc);
 	(void)uattr;
-	if (err)
-		return err;
-	emu_obj_put(link);
-	return 0;
+	return emu_link_detach((int)attr->link_detach.link_fd);
 }
 
 static int link_info(struct emu_obj *link, union bpf_attr *attr, void *uattr)
 {
-	struct bpf_link_info info;
+	__u64 info[EMU_LINK_INFO_SIZE / 8];       /* struct bpf_link_info of Linux 6.18 */
 	void *uinfo = PTR(attr->info.info);
 	__u32 info_len = attr->info.info_len;
 	int err = tail_zero(uinfo, sizeof(info), info_len);
 	if (err)
 		return err;
 	info_len = MIN(info_len, (__u32)sizeof(info));
-	emu_link_fill_info(link, &info);
-	if (emu_copy_to_user(uinfo, &info, info_len) ||
+	memset(info, 0, sizeof(info));
+	if (emu_copy_from_user(info, uinfo, info_len))
+		return -EFAULT;
+	err = emu_link_fill_info(link, info);
+	if (err)
+		return err;
+	if (emu_copy_to_user(uinfo, info, info_len) ||
 	    emu_copy_to_user(UPTR_ADD(uattr, offsetof(union bpf_attr, info.info_len)), &info_len, sizeof(info_len)))
 		return -EFAULT;
 	return 0;
@@ -617,7 +637,11 @@ static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
 }
 static int map_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_MAP); }
 static int prog_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_PROG); }
-static int btf_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_BTF); }
+static int btf_get_next_id(union bpf_attr *a, void *u)
+{
+	emu_kernel_btf_publish();        /* vmlinux and the modules are listed first (emu/btf_kernel.c) */
+	return get_next_id(a, u, EMU_KIND_BTF);
+}
 static int link_get_next_id(union bpf_attr *a, void *u) { return get_next_id(a, u, EMU_KIND_LINK); }
 
 static int map_get_fd_by_id(union bpf_attr *attr, void *uattr)
@@ -640,6 +664,7 @@ static int prog_get_fd_by_id(union bpf_attr *attr, void *uattr)
 static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
+	emu_kernel_btf_publish();
 	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
 }
 
@@ -867,11 +892,18 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_LINK_GET_NEXT_ID, link_get_next_id, next_id),
 	EMU_CMD(BPF_ENABLE_STATS, enable_stats, enable_stats.type),
 	EMU_CMD(BPF_PROG_BIND_MAP, prog_bind_map, prog_bind_map.flags),
-	EMU_CMD_END(BPF_PROG_ATTACH, prog_attach, offsetofend(union bpf_attr, replace_bpf_fd)),
-	EMU_CMD_END(BPF_PROG_DETACH, prog_detach, offsetofend(union bpf_attr, replace_bpf_fd)),
-	EMU_CMD_END(BPF_RAW_TRACEPOINT_OPEN, raw_tracepoint_open, offsetofend(union bpf_attr, raw_tracepoint)),
-	EMU_CMD_END(BPF_LINK_CREATE, link_create, offsetofend(union bpf_attr, link_create)),
+	/* Linux 6.18's attrs for these are longer than the installed headers' (emu/link.h) */
+	EMU_CMD_END(BPF_PROG_ATTACH, prog_attach, offsetof(union bpf_attr, target_fd) + sizeof(struct emu_attach_attr)),
+	EMU_CMD_END(BPF_PROG_DETACH, prog_detach, offsetof(union bpf_attr, target_fd) + sizeof(struct emu_attach_attr)),
+	EMU_CMD_END(BPF_PROG_QUERY, prog_query, offsetof(union bpf_attr, query) + sizeof(struct emu_query_attr)),
+	EMU_CMD_END(BPF_RAW_TRACEPOINT_OPEN, raw_tracepoint_open,
+		    offsetof(union bpf_attr, raw_tracepoint) + sizeof(struct emu_raw_tp_attr)),
+	EMU_CMD(BPF_TASK_FD_QUERY, task_fd_query, task_fd_query.probe_addr),
+	EMU_CMD_END(BPF_LINK_CREATE, link_create,
+		    offsetof(union bpf_attr, link_create) + sizeof(struct emu_link_create_attr)),
+	EMU_CMD(BPF_LINK_UPDATE, link_update, link_update.old_prog_fd),
 	EMU_CMD(BPF_LINK_GET_FD_BY_ID, link_get_fd_by_id, link_id),
+	EMU_CMD(BPF_ITER_CREATE, iter_create, iter_create.flags),
 	EMU_CMD(BPF_LINK_DETACH, link_detach, link_detach.link_fd),
 };
 

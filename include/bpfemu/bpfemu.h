@@ -64,6 +64,32 @@ long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned 
 int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsigned int *key,
 			     unsigned long long *flags);
 
+/*
+ * Perf buffers: bpf_perf_event_output() from user space, into a
+ * BPF_MAP_TYPE_PERF_EVENT_ARRAY whose slots hold PERF_COUNT_SW_BPF_OUTPUT
+ * events (as libbpf's perf_buffer__new() stores them; under bpfemu such
+ * events are emulated for every user). flags is the helper's: a slot index,
+ * or BPF_F_CURRENT_CPU (0xffffffff) for the slot of the CPU the caller runs
+ * on. An explicit index writes as a program running on the CPU of the slot's
+ * event would: the record lands in that event's buffer (libbpf's perf_buffer
+ * puts CPU i's event in slot i). The record is a PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW (and the
+ * other fields its sample_type asks for: pid/tid and time are the caller's),
+ * preceded by a PERF_RECORD_LOST when records were lost since; consumers are
+ * woken as the kernel wakes them (wakeup_events, watermark).
+ * Returns 0, or -1 and errno: EINVAL (not a perf event array, flags, not a
+ * BPF output event), E2BIG (index past max_entries, or a record over 64 KiB),
+ * ENOENT (empty slot), EOPNOTSUPP (event disabled or bound to another CPU),
+ * ENOSPC (no ring mapped yet, paused, or full: the loss is reported to the
+ * consumer by the next record that fits), EFAULT.
+ *
+ * bpfemu_perf_output_on_cpu: exactly what bpf_perf_event_output(ctx, map,
+ * flags, data, size) returns and writes in a program running on CPU cpu:
+ * an event bound to another CPU (or disabled) is EOPNOTSUPP, as on the kernel.
+ */
+int bpfemu_perf_output(int map_fd, unsigned long long flags, const void *data, unsigned long long size);
+int bpfemu_perf_output_on_cpu(int map_fd, unsigned int cpu, unsigned long long flags, const void *data,
+			      unsigned long long size);
+
 #ifdef __cplusplus
 }
 #endif
