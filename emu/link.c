@@ -1115,20 +1115,28 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 
 /* ---- detach, update, iterators ---- */
 
+bool emu_link_type_detachable(__u32 link_type)
+{
+	switch (link_type) {
+	case BPF_LINK_TYPE_CGROUP: case BPF_LINK_TYPE_NETNS: case BPF_LINK_TYPE_XDP: case LT_TCX: case LT_NETKIT:
+	case LT_SOCKMAP: case LT_NETFILTER:
+		return true;
+	default:
+		return false;                        /* no detach op */
+	}
+}
+
 int emu_link_detach(int link_fd)
 {
 	struct emu_obj *link;
 	int acc, err = emu_fd_get(link_fd, EMU_KIND_LINK, &link, &acc);
 	if (err)
 		return err;
-	switch (link->hdr->link.link_type) {
-	case BPF_LINK_TYPE_CGROUP: case BPF_LINK_TYPE_NETNS: case BPF_LINK_TYPE_XDP: case LT_TCX: case LT_NETKIT:
-	case LT_SOCKMAP: case LT_NETFILTER:
+	if (emu_link_type_detachable(link->hdr->link.link_type)) {
 		__atomic_store_n(&ld(link)->detached, 1, __ATOMIC_RELEASE);
 		gen_bump();
-		break;
-	default:
-		err = -EOPNOTSUPP;                   /* no detach op */
+	} else {
+		err = -EOPNOTSUPP;
 	}
 	emu_obj_put(link);
 	return err;

@@ -156,6 +156,8 @@ const char *emu_perf_kind_name(enum emu_perf_kind kind);
 /* Which probe PMU perf_event_attr.type names (kprobe and uprobe types as sysfs
  * says, or made up when sysfs lacks the PMU), EMU_PERF_NONE for any other type. */
 enum emu_perf_kind emu_perf_attr_kind(__u32 type);
+/* The perf_event_attr.type of a probe PMU (the inverse), -errno if none. */
+int emu_perf_pmu_type(enum emu_perf_kind kind);
 /* Our events' kind; EMU_PERF_KERNEL for the kernel's perf event fds; EMU_PERF_NONE otherwise. */
 enum emu_perf_kind emu_perf_fd_kind(int fd);
 /* Made-up contents of the sysfs / tracefs files libbpf reads before

@@ -76,6 +76,12 @@ static int pmu_type(enum emu_perf_kind kind, bool *made_up)
 	return t;
 }
 
+int emu_perf_pmu_type(enum emu_perf_kind kind)
+{
+	bool made_up;
+	return pmu_type(kind, &made_up);
+}
+
 enum emu_perf_kind emu_perf_attr_kind(__u32 type)
 {
 	bool m;
