@@ -60,4 +60,12 @@ struct emu_attach_check {
 };
 int emu_attach_btf_check(const struct emu_attach_check *c, char *msg, size_t len);
 
+/* Read access to vmlinux's BTF (this process's copy of the kernel's file): the number
+ * of type ids (the last id + 1; 0 without kernel BTF), a type (id 0: void; NULL past
+ * the last), a string by offset (NULL if none). */
+struct btf_type;
+__u32 emu_vmlinux_btf_nr_types(void);
+const struct btf_type *emu_vmlinux_btf_type(__u32 type_id);
+const char *emu_vmlinux_btf_str(__u32 off);
+
 #endif

@@ -907,3 +907,23 @@ __u32 emu_kernel_btf_find(const char *name, __u32 kind, __u32 *btf_obj_id)
 	}
 	return 0;
 }
+
+/* ---- read access to vmlinux for the engine's other parts (emu/fire: synthetic kernel objects) ---- */
+
+__u32 emu_vmlinux_btf_nr_types(void)
+{
+	const struct kbtf *b = kbtf_vmlinux();
+	return b ? b->start_id + b->nr : 0;
+}
+
+const struct btf_type *emu_vmlinux_btf_type(__u32 type_id)
+{
+	const struct kbtf *b = kbtf_vmlinux();
+	return b ? kb_type(b, type_id) : NULL;
+}
+
+const char *emu_vmlinux_btf_str(__u32 off)
+{
+	const struct kbtf *b = kbtf_vmlinux();
+	return b ? kb_name(b, off) : NULL;
+}

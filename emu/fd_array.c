@@ -8,9 +8,10 @@
  * target's id and a reference (emu/map_in_map.c: a hard link that keeps the
  * target's file alive), so lookup answers the id as the kernel's
  * map_fd_sys_lookup_elem does. Perf events and cgroups are kernel objects no
- * file of ours can keep alive: their slots only record that an fd of the
- * right kind was stored (user space cannot read them back: ENOTSUPP, like the
- * kernel), and no program of ours would use them.
+ * file of ours can keep alive: a perf event slot holds the event's id (and a
+ * reference: emu/perf), a cgroup slot the cgroup directory's inode number
+ * (for bpf_current_task_under_cgroup); user space cannot read either back
+ * (ENOTSUPP, like the kernel).
  *
  * Kernel order (bpf_fd_array_map_update_elem): flags != BPF_ANY, index,
  * then the fd (map_fd_get_ptr).
@@ -141,16 +142,19 @@ static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
 	return 0;
 }
 
-static int cgroup_check(int ufd)
+/* cgroup_get_from_fd(): 0 and the cgroup's inode (its id; the slot keeps it
+ * for bpf_current_task_under_cgroup), or -EBADF */
+static int cgroup_check(int ufd, __u32 *ino)
 {
 	struct statfs sfs;
 	struct stat sb;
 	ufd = emu_caller_fd(ufd);
 	if (ufd < 0 || fstat(ufd, &sb))
 		return -EBADF;
-	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */
+	/* a cgroup directory, and of the default (v2) hierarchy */
 	if (fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EBADF;
+	*ino = (__u32)sb.st_ino ? (__u32)sb.st_ino : 1;
 	return 0;
 }
 
@@ -198,7 +202,7 @@ static int fd_array_update(struct emu_obj *map, const void *key, const void *val
 			v = EMU_PERF_SLOT_KERNEL;
 		break;
 	default:
-		err = cgroup_check((int)ufd);
+		err = cgroup_check((int)ufd, &v);
 	}
 	if (err)
 		return err;

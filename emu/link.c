@@ -483,6 +483,7 @@ static int perf_attach(struct emu_obj *prog, const struct emu_link_create_attr *
 	case EMU_PERF_UPROBE:
 		n.d.perf_type = st->retprobe ? PE_URETPROBE : PE_UPROBE;
 		n.name = st->name;
+		n.d.addr = st->probe_addr;           /* the file's inode */
 		break;
 	case EMU_PERF_TRACEPOINT:
 		n.d.perf_type = PE_TRACEPOINT;
@@ -1668,8 +1669,8 @@ static int each_link(struct emu_obj *link, void *ctx)
 		switch (d->perf_type) {
 		case PE_KPROBE: pt.kind = EMU_AT_KPROBE; break;
 		case PE_KRETPROBE: pt.kind = EMU_AT_KRETPROBE; pt.retprobe = true; break;
-		case PE_UPROBE: pt.kind = EMU_AT_UPROBE; break;
-		case PE_URETPROBE: pt.kind = EMU_AT_URETPROBE; pt.retprobe = true; break;
+		case PE_UPROBE: pt.kind = EMU_AT_UPROBE; pt.target = d->addr; break;
+		case PE_URETPROBE: pt.kind = EMU_AT_URETPROBE; pt.retprobe = true; pt.target = d->addr; break;
 		case PE_TRACEPOINT: pt.kind = EMU_AT_TRACEPOINT; break;
 		default: pt.kind = EMU_AT_PERF_EVENT; pt.target = d->perf_event_id; break;
 		}
@@ -1702,7 +1703,10 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 							       .name = st->name };
 				switch (st->kind) {
 				case EMU_PERF_KPROBE: pt.kind = st->retprobe ? EMU_AT_KRETPROBE : EMU_AT_KPROBE; break;
-				case EMU_PERF_UPROBE: pt.kind = st->retprobe ? EMU_AT_URETPROBE : EMU_AT_UPROBE; break;
+				case EMU_PERF_UPROBE:
+					pt.kind = st->retprobe ? EMU_AT_URETPROBE : EMU_AT_UPROBE;
+					pt.target = st->probe_addr;
+					break;
 				case EMU_PERF_TRACEPOINT:
 					pt.kind = EMU_AT_TRACEPOINT;
 					snprintf(tp, sizeof(tp), "%.255s/%.300s", st->category, st->name);

@@ -107,7 +107,7 @@ struct emu_attach_point {
 	const char *name;              /* tracepoint "CATEGORY/NAME", raw tracepoint, function, uprobe path */
 	__u64 offset;                  /* probe offset */
 	__u64 cookie;
-	__u64 target;                  /* cgroup id, ifindex, netns inode, map id, btf id */
+	__u64 target;                  /* cgroup id, ifindex, netns inode, map id, btf id; uprobes: the file's inode */
 	__u32 pf, hooknum;             /* netfilter */
 	__s32 priority;
 	bool retprobe;

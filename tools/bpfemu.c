@@ -62,6 +62,8 @@ static const struct subcmd subcmds[] = {
 	  "re-run the bpf() calls of an strace or BPFEMU_TRACE log on the engine and check every result" },
 	{ "record", cmd_record, "-o LOG [-s SIZE] [--root DIR] [--log CATS] [--] CMD [ARG...]",
 	  "run CMD under the shim, writing every bpf() call to LOG (replayable)" },
+	{ "fire", cmd_fire, "[OPTIONS] EVENT [NAME=VALUE...] | -f FILE",
+	  "run the programs attached to an event (tracepoint, probe, function) with values you choose" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
 
@@ -86,6 +88,8 @@ static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 	fprintf(f, "usage: bpfemu %s %s\n  %s\n", c->name, c->args, c->summary);
 	if (c->fn == cmd_replay)
 		replay_help(f);
+	if (c->fn == cmd_fire)
+		fire_help(f);
 	if (c->fn == cmd_run)
 		fprintf(f, "\n"
 			"  --root DIR   state root for maps and the fake /sys/fs/bpf (sets BPFEMU_ROOT;\n"

@@ -50,6 +50,8 @@ int cmd_reset(int argc, char **argv);
 int cmd_replay(int argc, char **argv);     /* tools/replay.c */
 void replay_help(FILE *f);                  /* tools/replay.c: the options and what replay infers */
 int cmd_record(int argc, char **argv);     /* tools/record.c */
+int cmd_fire(int argc, char **argv);       /* tools/fire.c */
+void fire_help(FILE *f);
 /* `run --trace FILE` and `record -o FILE`: BPFEMU_TRACE (absolute) and
  * BPFEMU_TRACE_PID for the program about to be exec'd; truncates FILE first
  * if truncate. 0, or -errno with a message printed. */

@@ -202,6 +202,9 @@ static int probe_describe(enum emu_perf_kind kind, const struct attr_in *a, stru
 			return -errno;
 		if (!S_ISREG(sb.st_mode))
 			return -EINVAL;
+		/* the kernel probes the inode the path named at open (/proc/self/exe is the
+		 * opener's): kept for whoever fires the probe (emu/fire) */
+		st->probe_addr = (__u64)sb.st_ino;
 		return 0;
 	}
 	case EMU_PERF_TRACEPOINT: {

@@ -61,11 +61,22 @@ static __u64 clock_ns(clockid_t c)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* an event run (emu/fire) happens at the event's time: CLOCK_MONOTONIC is
+ * that time, the other clocks keep their offset from it */
+static __u64 run_clock(const struct vm_run *run, clockid_t c)
+{
+	if (!run->ev || !run->ev->time_ns)
+		return clock_ns(c);
+	if (c == CLOCK_MONOTONIC || c == CLOCK_MONOTONIC_COARSE)
+		return run->ev->time_ns;
+	return run->ev->time_ns + (clock_ns(c) - clock_ns(CLOCK_MONOTONIC));
+}
+
 #define CLOCK_HELPER(name, clock)                                                                  \
 	__u64 vm_h_##name(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)      \
 	{                                                                                          \
-		(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;                       \
-		return clock_ns(clock);                                                            \
+		(void)r1; (void)r2; (void)r3; (void)r4; (void)r5;                                  \
+		return run_clock(run, clock);                                                      \
 	}
 CLOCK_HELPER(ktime_get_ns, CLOCK_MONOTONIC)
 CLOCK_HELPER(ktime_get_boot_ns, CLOCK_BOOTTIME)
@@ -152,14 +163,18 @@ static void caller_comm(char comm[17])
 
 __u64 vm_h_get_current_pid_tgid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
-	(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	(void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	if (run->ev)                  /* an event's task (emu/fire) */
+		return (__u64)run->ev->task.pid << 32 | run->ev->task.tid;
 	return (__u64)(__u32)emu_caller_pid() << 32 | (__u32)emu_caller_tid();
 }
 
 /* the real uid and gid (a door's caller: from its /proc status) */
 __u64 vm_h_get_current_uid_gid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
-	(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	(void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	if (run->ev)
+		return (__u64)run->ev->task.gid << 32 | run->ev->task.uid;
 	__u32 uid = (__u32)getuid(), gid = (__u32)getgid();
 	if (!caller_is_self()) {
 		char path[64], line[256];
@@ -187,7 +202,12 @@ __u64 vm_h_get_current_comm(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __
 		return 0;
 	if (!r2)
 		return (__u64)-EINVAL;
-	caller_comm(comm);
+	if (run->ev) {
+		memcpy(comm, run->ev->task.comm, 16);
+		comm[16] = '\0';
+	} else {
+		caller_comm(comm);
+	}
 	char *buf = (char *)(uintptr_t)r1;
 	size_t n = strnlen(comm, 16);
 	if (n >= r2)
@@ -369,8 +389,15 @@ static void trace_line(struct vm_run *run, const char *msg)
 	if (fd < 0)
 		return;
 	char comm[17], line[1024];
-	caller_comm(comm);
-	__u64 t = clock_ns(CLOCK_MONOTONIC);
+	int tid = (int)emu_caller_tid();
+	if (run->ev) {
+		memcpy(comm, run->ev->task.comm, 16);
+		comm[16] = '\0';
+		tid = (int)run->ev->task.tid;
+	} else {
+		caller_comm(comm);
+	}
+	__u64 t = run_clock(run, CLOCK_MONOTONIC);
 	/* the irq/preempt flags the kernel shows for a test run of this kind of
 	 * program (XDP and skb: bottom halves off, preempt and migrate counts 1;
 	 * raw_tp: preempt count 2, as Linux 6.18 shows them; syscall: a guess) */
@@ -379,7 +406,7 @@ static void trace_line(struct vm_run *run, const char *msg)
 							  : "....1";
 	/* the event's own newline follows the message, a newline it ends with or not */
 	int n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] %s %5llu.%06llu: bpf_trace_printk: %s\n", comm,
-			 (int)emu_caller_tid(), run->cpu, flags, (unsigned long long)(t / 1000000000ull),
+			 tid, run->cpu, flags, (unsigned long long)(t / 1000000000ull),
 			 (unsigned long long)(t % 1000000000ull / 1000), msg);
 	if (n > 0) {
 		if ((size_t)n >= sizeof(line)) {

@@ -231,8 +231,18 @@ static __u64 interp(struct vm_run *run, const struct vm_insn *pc, __u64 *R, __u3
 		if (unlikely(!vm_cache_ok(run, a, n, acc)) && !vm_mem_slow(run, pc, a, n, acc)) \
 			goto out;                                                          \
 	} while (0)
+	/* a refused load with run->probe_zero reads 0 (vm_mem_slow left err unset) */
+#define LCHECK(a, n)                                                                       \
+	do {                                                                               \
+		if (unlikely(!vm_cache_ok(run, a, n, VM_RD)) && !vm_mem_slow(run, pc, a, n, VM_RD)) { \
+			if (run->err)                                                      \
+				goto out;                                                  \
+			DST = 0;                                                           \
+			NEXT;                                                              \
+		}                                                                          \
+	} while (0)
 #define LDX(S, T, CAST)                                                                    \
-	L_LDX_##S: { __u64 a = SRC + (__s64)pc->off; CHECK(a, sizeof(T), VM_RD);           \
+	L_LDX_##S: { __u64 a = SRC + (__s64)pc->off; LCHECK(a, sizeof(T));                 \
 		DST = (CAST)*(const T *)(uintptr_t)a; NEXT; }                              \
 	L_LDX_##S##_F: DST = (CAST)*(const T *)(uintptr_t)(SRC + (__s64)pc->off); NEXT;
 	LDX(B, u8a, __u64)
@@ -241,7 +251,7 @@ static __u64 interp(struct vm_run *run, const struct vm_insn *pc, __u64 *R, __u3
 	LDX(DW, u64a, __u64)
 #undef LDX
 #define LDXS(S, T)                                                                         \
-	L_LDXS_##S: { __u64 a = SRC + (__s64)pc->off; CHECK(a, sizeof(T), VM_RD);          \
+	L_LDXS_##S: { __u64 a = SRC + (__s64)pc->off; LCHECK(a, sizeof(T));               \
 		DST = (__u64)(__s64)*(const T *)(uintptr_t)a; NEXT; }                      \
 	L_LDXS_##S##_F: DST = (__u64)(__s64)*(const T *)(uintptr_t)(SRC + (__s64)pc->off); NEXT;
 	LDXS(B, s8a)
@@ -338,6 +348,7 @@ out:
 #undef SRC
 #undef K
 #undef CHECK
+#undef LCHECK
 #undef ACHECK
 }
 

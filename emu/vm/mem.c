@@ -35,7 +35,7 @@ const char *vm_region_kind_name(int kind)
 		[VM_R_STACK] = "the stack", [VM_R_CTX] = "the context", [VM_R_PKT] = "the packet",
 		[VM_R_PKT_META] = "the packet's meta data", [VM_R_MAPVAL] = "a map value",
 		[VM_R_RINGBUF] = "a ring buffer record", [VM_R_SCRATCH] = "a helper's buffer",
-		[VM_R_KEY] = "a callback's key",
+		[VM_R_KEY] = "a callback's key", [VM_R_KMEM] = "the event's kernel objects",
 	};
 	return kind >= 0 && (size_t)kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "a region";
 }
@@ -296,9 +296,31 @@ static bool check(struct vm_run *run, __u64 a, __u64 n, __u32 acc, const char *w
 	return false;
 }
 
+static bool plain_load(__u16 op)
+{
+	switch (op) {
+	case VM_OP_LDX_B: case VM_OP_LDX_H: case VM_OP_LDX_W: case VM_OP_LDX_DW:
+	case VM_OP_LDXS_B: case VM_OP_LDXS_H: case VM_OP_LDXS_W:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool vm_mem_slow(struct vm_run *run, const struct vm_insn *pc, __u64 a, __u32 n, __u32 acc)
 {
 	run->fault_insn = pc->idx;
+	if (unlikely(run->probe_zero) && acc == VM_RD && plain_load(pc->op)) {
+		/* BPF_PROBE_MEM: a load outside the run's memory reads 0 (the
+		 * kernel's exception table), the address is never touched */
+		const struct vm_region *r = vm_region_find(run, a, n);
+		if (!r || !allow(run, r, a, n, acc))
+			return false;
+		run->c_lo = r->lo;
+		run->c_len = r->len;
+		run->c_perm = r->perm;
+		return true;
+	}
 	return check(run, a, n, acc, acc == VM_RW ? "atomic access" : acc & VM_WR ? "write" : "read");
 }
 

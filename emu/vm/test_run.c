@@ -845,6 +845,47 @@ static int run_syscall(struct vm_thread *t, struct emu_obj *obj, const struct vm
 	return err;
 }
 
+/* ---- event runs (emu/fire): one run on the firer's context ---- */
+
+int emu_vm_run_event(struct emu_obj *obj, const struct emu_vm_event *ev, __u64 *retval)
+{
+	struct vm_thread *t = thread_get();
+	int err;
+	if (!t)
+		return -ENOMEM;
+	const struct vm_prog *p = vm_prog_get(obj, &err);
+	if (!p)
+		return err;
+	struct vm_run *run = &t->run;
+	if (p->not_runnable) {
+		run->prog = p;
+		run->fault_insn = p->not_runnable_insn;
+		run->err = 0;
+		vm_fault(run, -EACCES, "%s", p->not_runnable);
+		return -EACCES;
+	}
+	/* accesses proven at load run unchecked up to max_ctx_offset: the context must cover them */
+	if (ev->ctx_size < p->max_ctx_offset)
+		return -EINVAL;
+	run_setup(t, p, VM_CTX_EVENT, ev->ctx, ev->ctx_size, VM_RD);
+	if (ev->kmem_len)
+		vm_fixed_set(run, VM_R_KMEM, ev->kmem_lo, ev->kmem_len, VM_RD);
+	run->ev = ev;
+	run->probe_zero = true;
+	bool stats = emu_vm_stats_enabled();
+	__u64 start = stats ? now_ns() : 0;
+	__u64 r0 = run_once(run, p, ev->cpu);
+	if (stats)
+		stats_add(obj, 1, now_ns() - start);
+	run->ev = NULL;
+	run->probe_zero = false;
+	t->last_redirect = run->redirect;
+	if (run->err)
+		return run->err;
+	*retval = r0;
+	return 0;
+}
+
 /* ---- BPF_PROG_TEST_RUN ---- */
 
 int emu_vm_test_run(const struct emu_test_run_spec *s)

@@ -59,4 +59,38 @@ int emu_vm_enable_stats(void);
 /* Are run-time statistics on (an enable_stats fd open anywhere)? */
 bool emu_vm_stats_enabled(void);
 
+/*
+ * Event runs (emu/fire: programs attached to a fired tracepoint, probe or
+ * function). The firer builds the context the program type sees and the
+ * event's synthetic world; the tracing helpers (emu/vm/tracing.c) answer
+ * from it instead of from the calling process.
+ */
+struct emu_vm_task {
+	__u32 pid, tid;                /* the kernel's tgid and pid */
+	__u32 uid, gid;
+	char comm[16];
+	__u64 task;                    /* its task_struct in the event's kernel memory (0: none) */
+	__u64 cgroup_id;               /* its cgroup v2 id (0: unknown) */
+	char cgroup[256];              /* its cgroup v2 path ("" unknown) */
+};
+struct emu_vm_event {
+	void *ctx;                     /* what R1 points to, read-only for the program */
+	__u32 ctx_size;                /* at least the program's largest proven context offset */
+	__u32 cpu;                     /* smp_processor_id, per-CPU slots, BPF_F_CURRENT_CPU */
+	__u64 time_ns;                 /* ktime_get_ns() (CLOCK_MONOTONIC) of the event */
+	struct emu_vm_task task;       /* current */
+	__u64 kmem_lo, kmem_len;       /* synthetic kernel objects: loads, probe_read_kernel */
+	__u64 umem_lo, umem_len;       /* the task's user memory: probe_read_user */
+	__u64 func_ip;                 /* bpf_get_func_ip (0: none) */
+	__u64 cookie;                  /* bpf_get_attach_cookie */
+	__u32 nr_args;                 /* fentry/fexit/lsm: the u64 arguments at ctx (get_func_arg) */
+	bool has_ret;                  /* fexit/fmod_ret: the return value at ctx[nr_args] */
+	const __u64 *kstack, *ustack;  /* the stacks bpf_get_stack(id) report (NULL/0: none: EFAULT) */
+	__u32 nr_kstack, nr_ustack;
+};
+/* Runs prog once on ev: 0 and *retval, or the run's -errno (a memory
+ * violation, a helper not emulated...: logged as for BPF_PROG_TEST_RUN).
+ * Statistics count it as the kernel's bpf_prog_run() does. */
+int emu_vm_run_event(struct emu_obj *prog, const struct emu_vm_event *ev, __u64 *retval);
+
 #endif

@@ -31,6 +31,7 @@
 #include "../map.h"
 #include "../obj.h"
 #include "ops.h"
+#include "vm.h"
 
 #define VM_STACK_SIZE 512u             /* MAX_BPF_STACK: one frame */
 #define VM_MAX_FRAMES 8u               /* MAX_CALL_FRAMES: callbacks count too */
@@ -129,6 +130,7 @@ struct vm_prog {
 
 enum vm_region_kind {
 	VM_R_STACK, VM_R_CTX, VM_R_PKT, VM_R_PKT_META, VM_R_MAPVAL, VM_R_RINGBUF, VM_R_SCRATCH, VM_R_KEY,
+	VM_R_KMEM,                     /* an event's synthetic kernel objects (emu/fire), read-only */
 };
 #define VM_RD 1u
 #define VM_WR 2u
@@ -216,9 +218,16 @@ struct vm_run {
 	struct vm_map **inner;         /* inner maps handed out (map-in-map lookups) */
 	__u32 nr_inner, cap_inner;
 	struct vm_redirect redirect;
+
+	/* an event run (emu_vm_run_event): what the tracing helpers answer from */
+	const struct emu_vm_event *ev;
+	/* loads the run-time check refuses read 0 instead of ending the run, as
+	 * the kernel's BPF_PROBE_MEM loads through BTF pointers do: vm_mem_slow()
+	 * returns false without setting err, and the load gives 0 */
+	bool probe_zero;
 };
 
-enum { VM_CTX_NONE, VM_CTX_XDP, VM_CTX_SKB, VM_CTX_RAW, VM_CTX_SYSCALL };
+enum { VM_CTX_NONE, VM_CTX_XDP, VM_CTX_SKB, VM_CTX_RAW, VM_CTX_SYSCALL, VM_CTX_EVENT };
 
 /* the bytes of __sk_buff each skb program type may write (test_run.c) */
 #define VM_SKB_SIZE sizeof(struct __sk_buff)
@@ -266,7 +275,8 @@ static inline bool vm_cache_ok(const struct vm_run *run, __u64 a, __u32 n, __u32
 	return o < run->c_len && o + n <= run->c_len && (run->c_perm & acc) == acc;
 }
 /* The slow half of the check: the region sets; true if allowed (the cache
- * now holds the region), false if not (the fault is recorded). */
+ * now holds the region), false if not (the fault is recorded; but for a plain
+ * load in a run with probe_zero nothing is recorded: the load reads 0). */
 bool vm_mem_slow(struct vm_run *run, const struct vm_insn *pc, __u64 a, __u32 n, __u32 acc);
 /* The check for a helper's pointer argument: 0 or -EFAULT (fault recorded
  * with the helper's name). len 0 is always allowed. */

@@ -90,6 +90,30 @@ int bpfemu_perf_output(int map_fd, unsigned long long flags, const void *data, u
 int bpfemu_perf_output_on_cpu(int map_fd, unsigned int cpu, unsigned long long flags, const void *data,
 			      unsigned long long size);
 
+/*
+ * Firing events: runs the BPF programs attached to an event (by any process
+ * of the state root, through BPFEMU_ATTACH=inert links and probe events), in
+ * the calling process, with a synthetic context: a tracepoint's record, a raw
+ * tracepoint's or function's arguments, a probe's registers, the event's task
+ * with its task_struct and the kernel objects the arguments point to. Their
+ * map updates and perf/ring buffer output reach the tool that attached them.
+ * words are what `bpfemu fire` takes (see its help and man page), NULL-terminated:
+ *
+ *     const char *ev[] = { "tracepoint:sched:sched_switch", "--time=5000000",
+ *                          "prev.pid=42", "prev.__state=1", "next.pid=7", NULL };
+ *     int n = bpfemu_fire(ev);
+ *
+ * bpfemu_fire_line takes them as one line (shell-like quoting). Both return
+ * the number of programs that ran (0: nothing is attached to the event), or
+ * -1 and errno: EINVAL, ERANGE or E2BIG for a bad event, option or value,
+ * ENOENT for an event the kernel does not have, or the errno of the first
+ * run that ended early (the other programs still ran).
+ * bpfemu_fire_error() is the calling thread's last failure, in words.
+ */
+int bpfemu_fire(const char *const words[]);
+int bpfemu_fire_line(const char *line);
+const char *bpfemu_fire_error(void);
+
 #ifdef __cplusplus
 }
 #endif
