@@ -884,25 +884,73 @@ int emu_raw_tracepoint_open(int prog_fd, const void *name, __u64 cookie)
 
 /* ---- the live links (for queries and the registry) ---- */
 
+/* The live objects of a kind, found in one scan, by id. */
+struct live {
+	__u32 id;
+	char *path;
+};
+struct live_set {
+	struct live *v;
+	size_t n, cap;
+};
+
+static int live_add(__u32 id, const char *path, void *ctx)
+{
+	struct live_set *ls = ctx;
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 32;
+		struct live *v = realloc(ls->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ls->v = v;
+		ls->cap = cap;
+	}
+	ls->v[ls->n].id = id;
+	ls->v[ls->n].path = strdup(path);
+	if (!ls->v[ls->n].path)
+		return -ENOMEM;
+	ls->n++;
+	return 0;
+}
+
+static int live_cmp(const void *a, const void *b)
+{
+	const struct live *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Calls fn for each live object of kind, in id order (as the kernel's idr walks them). */
+static int foreach_live(enum emu_kind kind, int (*fn)(struct emu_obj *obj, void *ctx), void *ctx)
+{
+	struct live_set ls = { 0 };
+	int r = emu_obj_foreach(kind, live_add, &ls);
+	if (r > 0)
+		r = 0;
+	qsort(ls.v, ls.n, sizeof(*ls.v), live_cmp);
+	for (size_t i = 0; i < ls.n; i++) {
+		if (!r) {
+			int fd = open(ls.v[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			struct emu_obj *obj;
+			int acc;
+			if (fd >= 0) {
+				if (!emu_fd_get_local(fd, kind, &obj, &acc)) {
+					if (obj->hdr->id == ls.v[i].id)
+						r = fn(obj, ctx);
+					emu_obj_put(obj);
+				}
+				emu_fd_closed(fd);
+				close(fd);
+			}
+		}
+		free(ls.v[i].path);
+	}
+	free(ls.v);
+	return r < 0 ? 0 : r;
+}
+
 static int foreach_link(int (*fn)(struct emu_obj *link, void *ctx), void *ctx)
 {
-	__u32 id = 0, next;
-	int r = 0;
-	while (!r && !emu_obj_next_id(EMU_KIND_LINK, id, &next)) {
-		id = next;
-		int fd = emu_obj_fd_by_id(EMU_KIND_LINK, id, O_RDONLY);
-		struct emu_obj *link;
-		int acc;
-		if (fd < 0)
-			continue;
-		if (!emu_fd_get_local(fd, EMU_KIND_LINK, &link, &acc)) {
-			r = fn(link, ctx);
-			emu_obj_put(link);
-		}
-		emu_fd_closed(fd);
-		close(fd);
-	}
-	return r;
+	return foreach_live(EMU_KIND_LINK, fn, ctx);
 }
 
 struct exists_ctx {
@@ -1681,46 +1729,38 @@ static int each_link(struct emu_obj *link, void *ctx)
 	return c->fn(&pt, c->ctx);
 }
 
+static int each_set_bpf(struct emu_obj *ev, void *ctx)
+{
+	struct each_ctx *c = ctx;
+	struct emu_perf_state *st = emu_perf_state(ev);
+	char tp[600];
+	if (!st->prog_id || st->link_id)
+		return 0;
+	struct emu_attach_point pt = { .prog_id = st->prog_id, .offset = st->probe_offset, .cookie = st->bpf_cookie,
+				       .retprobe = st->retprobe, .name = st->name };
+	switch (st->kind) {
+	case EMU_PERF_KPROBE: pt.kind = st->retprobe ? EMU_AT_KRETPROBE : EMU_AT_KPROBE; break;
+	case EMU_PERF_UPROBE:
+		pt.kind = st->retprobe ? EMU_AT_URETPROBE : EMU_AT_UPROBE;
+		pt.target = st->probe_addr;
+		break;
+	case EMU_PERF_TRACEPOINT:
+		pt.kind = EMU_AT_TRACEPOINT;
+		snprintf(tp, sizeof(tp), "%.255s/%.300s", st->category, st->name);
+		pt.name = tp;
+		break;
+	default: pt.kind = EMU_AT_PERF_EVENT; pt.target = ev->hdr->id; break;
+	}
+	return c->fn(&pt, c->ctx);
+}
+
 int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx)
 {
 	struct each_ctx c = { fn, ctx };
 	int r = foreach_link(each_link, &c);
 	/* perf events that hold a program through PERF_EVENT_IOC_SET_BPF */
-	__u32 id = 0, next;
-	while (!r && !emu_obj_next_id(EMU_KIND_PERF_EVENT, id, &next)) {
-		id = next;
-		int fd = emu_obj_fd_by_id(EMU_KIND_PERF_EVENT, id, O_RDONLY);
-		struct emu_obj *ev;
-		int acc;
-		if (fd < 0)
-			continue;
-		if (!emu_fd_get_local(fd, EMU_KIND_PERF_EVENT, &ev, &acc)) {
-			struct emu_perf_state *st = emu_perf_state(ev);
-			char tp[600];
-			if (st->prog_id && !st->link_id) {
-				struct emu_attach_point pt = { .prog_id = st->prog_id, .offset = st->probe_offset,
-							       .cookie = st->bpf_cookie, .retprobe = st->retprobe,
-							       .name = st->name };
-				switch (st->kind) {
-				case EMU_PERF_KPROBE: pt.kind = st->retprobe ? EMU_AT_KRETPROBE : EMU_AT_KPROBE; break;
-				case EMU_PERF_UPROBE:
-					pt.kind = st->retprobe ? EMU_AT_URETPROBE : EMU_AT_UPROBE;
-					pt.target = st->probe_addr;
-					break;
-				case EMU_PERF_TRACEPOINT:
-					pt.kind = EMU_AT_TRACEPOINT;
-					snprintf(tp, sizeof(tp), "%.255s/%.300s", st->category, st->name);
-					pt.name = tp;
-					break;
-				default: pt.kind = EMU_AT_PERF_EVENT; pt.target = id; break;
-				}
-				r = fn(&pt, ctx);
-			}
-			emu_obj_put(ev);
-		}
-		emu_fd_closed(fd);
-		close(fd);
-	}
+	if (!r)
+		r = foreach_live(EMU_KIND_PERF_EVENT, each_set_bpf, &c);
 	/* legacy attachments */
 	char dir[PATH_MAX];
 	DIR *d = !r && !attach_dir(dir, sizeof(dir)) ? opendir(dir) : NULL;

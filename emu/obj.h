@@ -221,6 +221,10 @@ int emu_obj_pin(int fd, const char *pathname);
 int emu_obj_get(const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
+/* Every live object of kind, in one scan (what next_id and fd_by_id would
+ * find, each id once, in no particular order): fn(id, a path that opens it)
+ * until it returns non-zero; returns that, or 0, or -errno. */
+int emu_obj_foreach(enum emu_kind kind, int (*fn)(__u32 id, const char *path, void *ctx), void *ctx);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);
 
 /* ---- emu/uaccess.c ---- */

@@ -206,6 +206,12 @@ struct scan {
 	char best_path[PATH_MAX];
 	dev_t dev;
 	bool all_users;       /* root: other users' default roots too, as the kernel shows root every id */
+	/* emu_obj_foreach: every object of the kind, each id once (the first path found) */
+	int (*each)(__u32 id, const char *path, void *ctx);
+	void *each_ctx;
+	__u32 *seen;
+	size_t nseen, capseen;
+	int each_ret;
 };
 
 static void consider(struct scan *s, const char *path)
@@ -219,6 +225,26 @@ static void consider(struct scan *s, const char *path)
 	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
 	    pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (ssize_t)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
+		if (s->each) {
+			size_t i = 0;
+			while (i < s->nseen && s->seen[i] != h.id)
+				i++;
+			if (i == s->nseen && !s->each_ret) {
+				if (s->nseen == s->capseen) {
+					size_t cap = s->capseen ? s->capseen * 2 : 64;
+					__u32 *n = realloc(s->seen, cap * sizeof(*n));
+					if (n) {
+						s->seen = n;
+						s->capseen = cap;
+					}
+				}
+				if (s->nseen < s->capseen)
+					s->seen[s->nseen++] = h.id;
+				s->each_ret = s->each(h.id, path, s->each_ctx);
+			}
+			close(fd);
+			return;
+		}
 		bool take = s->want ? h.id == s->want && !s->best
 				    : h.id > s->start && (!s->best || h.id < s->best);
 		if (take) {
@@ -340,6 +366,15 @@ static int scan_ids(struct scan *s)
 	if (!(s->want && s->best))
 		scan_procs(s, root_real, strlen(root_real));
 	return 0;
+}
+
+int emu_obj_foreach(enum emu_kind kind, int (*fn)(__u32 id, const char *path, void *ctx), void *ctx)
+{
+	struct scan s = { .kind = kind, .each = fn, .each_ctx = ctx };
+	emu_refs_gc();
+	int err = scan_ids(&s);
+	free(s.seen);
+	return err ? err : s.each_ret;
 }
 
 bool emu_obj_alive(enum emu_kind kind, __u32 id)

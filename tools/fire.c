@@ -138,6 +138,9 @@ int cmd_fire(int argc, char **argv)
 		unsigned long lineno = 0;
 		while (getline(&line, &cap, f) > 0) {
 			lineno++;
+			const char *l = line + strspn(line, " \t\r\n");
+			if (!*l || *l == '#')
+				continue;
 			/* the command line's options and words come first on every line */
 			size_t need = strlen(line) + 1;
 			for (int i = 0; i < n; i++)

@@ -169,6 +169,8 @@ static void prog_put_all(void)
 	cache.nr_progs = 0;
 }
 
+static int prog_open(__u32 id, const char *path, void *ctx);
+
 /* The registry's points (re-read when something was attached or detached). */
 static int points_refresh(void)
 {
@@ -178,8 +180,11 @@ static int points_refresh(void)
 	cache_drop_points();
 	prog_put_all();
 	int err = emu_attach_foreach(collect, NULL);
+	if (err >= 0 && cache.nr_pts)
+		err = emu_obj_foreach(EMU_KIND_PROG, prog_open, NULL);
 	if (err < 0) {
 		cache_drop_points();
+		prog_put_all();
 		cache.valid = false;
 		return err;
 	}
@@ -189,29 +194,32 @@ static int points_refresh(void)
 	return 0;
 }
 
-/* A program of the cache by id (a reference held until the next refresh). */
-static struct prog *prog_get(__u32 id, int *err)
+/* The attached programs: opened once per refresh, from one scan of the live programs. */
+static int prog_open(__u32 id, const char *path, void *ctx)
 {
-	for (__u32 i = 0; i < cache.nr_progs; i++)
-		if (cache.progs[i].id == id)
-			return &cache.progs[i];
-	int fd = emu_obj_fd_by_id(EMU_KIND_PROG, id, O_RDONLY);
-	if (fd < 0) {
-		*err = fd;
-		return NULL;
-	}
+	(void)ctx;
+	bool wanted = false;
+	for (__u32 i = 0; i < cache.nr_pts && !wanted; i++)
+		wanted = cache.pts[i].prog_id == id;
+	if (!wanted)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;                          /* gone meanwhile */
 	struct emu_obj *obj;
-	int acc;
-	*err = emu_fd_get_local(fd, EMU_KIND_PROG, &obj, &acc);
+	int acc, err = emu_fd_get_local(fd, EMU_KIND_PROG, &obj, &acc);
 	emu_fd_closed(fd);
 	close(fd);
-	if (*err)
-		return NULL;
+	if (err)
+		return 0;
+	if (obj->hdr->id != id) {
+		emu_obj_put(obj);
+		return 0;
+	}
 	struct prog *n = realloc(cache.progs, (cache.nr_progs + 1) * sizeof(*n));
 	if (!n) {
 		emu_obj_put(obj);
-		*err = -ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	cache.progs = n;
 	struct prog *p = &n[cache.nr_progs++];
@@ -219,7 +227,16 @@ static struct prog *prog_get(__u32 id, int *err)
 	p->obj = obj;
 	p->type = obj->hdr->prog.prog_type;
 	p->eat = obj->hdr->prog.expected_attach_type;
-	return p;
+	return 0;
+}
+
+/* A program of the cache by id (a reference held until the next refresh). */
+static struct prog *prog_get(__u32 id)
+{
+	for (__u32 i = 0; i < cache.nr_progs; i++)
+		if (cache.progs[i].id == id)
+			return &cache.progs[i];
+	return NULL;
 }
 
 /* ---- kernel symbols ---- */
@@ -813,7 +830,8 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 		if (*rest != '.' && *rest != '[')
 			return fire_fail(w, -EINVAL, "%s: give current's members (current.pid=...)", a->name);
 		a->used = true;
-		return fv_assign(w, w->current, ts, rest + (*rest == '.'), a->value, a->space == 1, a->name);
+		err = fv_assign(w, w->current, ts, rest + (*rest == '.'), a->value, a->space == 1, a->name);
+		return err == -ENOENT ? -EINVAL : err;     /* a member the kernel's type lacks: a bad name */
 	}
 	/* a record field */
 	const struct tp_field *f = e->have_fmt ? tp_field(&e->fmt, base) : NULL;
@@ -845,6 +863,8 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 			struct fb_member bits;
 			/* the path starts at the argument itself: through its pointer */
 			err = fv_path(w, (__u64)(uintptr_t)&e->args[i], ty, rest + (*rest == '.'), &leaf, &lt, &bits, a->name);
+			if (err == -ENOENT)
+				err = -EINVAL;
 			if (!err && !bits.bit_size) {
 				struct ftype t = fv_btf_type(lt, user);
 				err = fv_put(w, (void *)(uintptr_t)leaf, &t, a->value, a->name);
@@ -1158,8 +1178,7 @@ static int fire(struct fire_world *w, struct fire_req *r, emu_fire_cb cb, void *
 			err = points_refresh();
 		for (__u32 i = 0; !err && i < cache.nr_pts; i++) {
 			const struct point *p = &cache.pts[i];
-			int perr;
-			struct prog *pr = prog_get(p->prog_id, &perr);
+			struct prog *pr = prog_get(p->prog_id);
 			if (!pr)
 				continue;                  /* gone meanwhile */
 			const char *how = matches(&e, p, pr);

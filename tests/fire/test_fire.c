@@ -1,0 +1,3 @@
+/* placeholder, replaced below */
+#include <criterion/criterion.h>
+Test(fire, placeholder) { cr_assert(1); }
