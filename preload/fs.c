@@ -537,6 +537,37 @@ static unsigned long fd_fs_magic(int fd)
 		}                                                                       \
 	}
 
+/* the access family: WRAP_PATH_DEBUG, and the probe files the shim makes up (preload/perf.c) */
+#define WRAP_ACCESS(ret, name, fail, params, args, dirfd, p, mode)                      \
+	static ret name##_path_ params;                                                 \
+	SHIM_EXPORT ret name params                                                     \
+	{                                                                               \
+		if (!shim_busy) {                                                       \
+			int r_ = shim_perf_access((p), (mode));                         \
+			if (r_ != UNHANDLED)                                            \
+				return r_;                                              \
+		}                                                                       \
+		return name##_path_ args;                                               \
+	}                                                                               \
+	static ret name##_path_ params                                                  \
+	{                                                                               \
+		char buf_[PATH_MAX];                                                    \
+		if (shim_busy)                                                          \
+			return REAL(name) args;                                         \
+		const char *t_ = tr(dirfd, p, buf_, NULL);                              \
+		if (!t_)                                                                \
+			return fail;                                                    \
+		int deny_ = R_W_X(mode);                                                \
+		if (deny_ && debug_denied(dirfd, t_)) {                                 \
+			errno = deny_;                                                  \
+			return fail;                                                    \
+		}                                                                       \
+		{                                                                       \
+			const char *p = t_;                                             \
+			return REAL(name) args;                                         \
+		}                                                                       \
+	}
+
 /* tr() leaves a relative path without ".." alone, so it says "not in bpffs"
  * for "name" relative to a bpffs directory: ask where the base is. */
 static bool refine_in_bpffs(int dirfd, const char *t, bool in)

@@ -68,11 +68,12 @@ WRAP_PATH(int, symlinkat, -1, (const char *target, int dirfd, const char *linkp)
 /* permissions and times (maps.debug and progs.debug: see debug_denied) */
 #define R_W_X(mode) ((mode) & (R_OK | W_OK | X_OK) ? EACCES : 0)
 #define TIMES_ERR(times) ((times) ? EPERM : EACCES)
-WRAP_PATH_DEBUG(int, access, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
-WRAP_PATH_DEBUG(int, faccessat, -1, (int dirfd, const char *path, int mode, int flags), (dirfd, path, mode, flags),
-		dirfd, path, R_W_X(mode))
-WRAP_PATH_DEBUG(int, euidaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
-WRAP_PATH_DEBUG(int, eaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, R_W_X(mode))
+/* the access family also sees the probe files the shim makes up (tools look for tracepoints with access()) */
+WRAP_ACCESS(int, access, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, mode)
+WRAP_ACCESS(int, faccessat, -1, (int dirfd, const char *path, int mode, int flags), (dirfd, path, mode, flags),
+	    dirfd, path, mode)
+WRAP_ACCESS(int, euidaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, mode)
+WRAP_ACCESS(int, eaccess, -1, (const char *path, int mode), (path, mode), AT_FDCWD, path, mode)
 WRAP_PATH_DEBUG(int, chmod, -1, (const char *path, mode_t mode), (path, mode), AT_FDCWD, path, EPERM)
 WRAP_PATH_DEBUG(int, fchmodat, -1, (int dirfd, const char *path, mode_t mode, int flags),
 		(dirfd, path, mode, flags), dirfd, path, EPERM)

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -71,20 +72,32 @@ long shim_perf_event_open(const long a[6])
  * for any other path; the real file if it opens; else, in inert mode and for
  * reading, a memfd with the made-up contents; else the real failure, with a
  * log line. */
+#define MADE_UP_MAX 65536
+
 int shim_perf_open(const char *path, int flags)
 {
-	char buf[32];
 	int n, fd, e;
 
-	SHIM_ENTER();
-	n = emu_perf_made_up_file(path, buf, sizeof(buf));
-	SHIM_LEAVE();
-	if (n < 0)
+	if (strncmp(path, "/sys/bus/event_source/", 22) && strncmp(path, "/sys/kernel/tracing/events/", 27) &&
+	    strncmp(path, "/sys/kernel/debug/tracing/events/", 33))
 		return UNHANDLED;
 	fd = REAL(open)(path, flags, 0);
 	if (fd >= 0)
 		return fd;
 	e = errno;
+	char *buf = malloc(MADE_UP_MAX);
+	if (!buf) {
+		errno = e;
+		return -1;
+	}
+	SHIM_ENTER();
+	n = emu_perf_made_up_file(path, buf, MADE_UP_MAX);
+	SHIM_LEAVE();
+	if (n < 0) {
+		free(buf);
+		errno = e;
+		return -1;
+	}
 	SHIM_ENTER();
 	if (emu_config()->attach_inert && (flags & O_ACCMODE) == O_RDONLY) {
 		fd = memfd_create("bpfemu-made-up", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
@@ -94,15 +107,42 @@ int shim_perf_open(const char *path, int flags)
 		}
 		if (fd >= 0)
 			EMU_LOG(EMU_LOG_SYS, "open(%s): %s; BPFEMU_ATTACH=inert: made up \"%.*s\"", path,
-				strerrorname_np(e) ? strerrorname_np(e) : "error", n - 1, buf);
+				strerrorname_np(e) ? strerrorname_np(e) : "error", n > 40 ? 40 : n - 1, buf);
 	} else {
 		EMU_LOG(EMU_LOG_SYS, "open(%s): %s (bpfemu makes up the probe files libbpf reads only with "
 			"BPFEMU_ATTACH=inert)", path, strerrorname_np(e) ? strerrorname_np(e) : "error");
 	}
 	SHIM_LEAVE();
+	free(buf);
 	if (fd < 0)
 		errno = e;
 	return fd;
+}
+
+/* access() of a probe file the shim would make up: 0 (readable) in inert
+ * mode when the real file is missing (tools look for tracepoints with
+ * access(events/CAT/NAME/format)), UNHANDLED otherwise. */
+int shim_perf_access(const char *path, int mode)
+{
+	if (!path || (strncmp(path, "/sys/bus/event_source/", 22) && strncmp(path, "/sys/kernel/tracing/events/", 27) &&
+		      strncmp(path, "/sys/kernel/debug/tracing/events/", 33)))
+		return UNHANDLED;
+	if (mode & (W_OK | X_OK))
+		return UNHANDLED;
+	int e = errno;
+	if (!REAL(access)(path, F_OK)) {
+		errno = e;
+		return UNHANDLED;
+	}
+	char *buf = malloc(MADE_UP_MAX);
+	if (!buf)
+		return UNHANDLED;
+	SHIM_ENTER();
+	int n = emu_config()->attach_inert ? emu_perf_made_up_file(path, buf, MADE_UP_MAX) : -ENOENT;
+	SHIM_LEAVE();
+	free(buf);
+	errno = e;
+	return n >= 0 ? 0 : UNHANDLED;
 }
 
 /* glibc: int ioctl(int fd, unsigned long request, ...); one argument at most.

@@ -52,6 +52,10 @@
 #define MAX_ARGS 12u
 #define KMEM_SIZE (64u << 20)
 #define UMEM_SIZE (16u << 20)
+/* where every firing process maps the rings (emu/fire/mem.c): far from the
+ * heap, the stack and the libraries x86-64 Linux places */
+#define KMEM_ADDR 0x600000000000ull
+#define UMEM_ADDR 0x610000000000ull
 #define MAX_STACK 127u
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h, as bpf_tracing.h reads it) */
@@ -654,7 +658,7 @@ static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u3
 		return 0;
 	__u64 cur = fv_object(w, ts);
 	if (!cur)
-		return fire_fail(w, -ENOMEM, "the event's kernel memory is full");
+		return fire_fail(w, -ENOMEM, "an object too large for the events' kernel memory");
 	w->current = cur;
 	char v[64];
 	struct {
@@ -923,8 +927,6 @@ static int prepare(struct fire_world *w, struct event *e)
 {
 	struct fire_req *r = e->r;
 	int err;
-	fmem_reset(&w->kmem);
-	fmem_reset(&w->umem);
 	task_identity(r, &e->task, &e->ppid);
 	__u32 cpu = r->cpu_set ? r->cpu : 0;
 	if (!r->cpu_set) {
@@ -1006,7 +1008,7 @@ static int prepare(struct fire_world *w, struct event *e)
 			if (pt && fb_is_composite(pt) && fb_size(pt) > 0 && !e->user_args) {
 				e->args[i] = fv_object(w, pt);
 				if (!e->args[i])
-					return fire_fail(w, -ENOMEM, "the event's kernel memory is full");
+					return fire_fail(w, -ENOMEM, "an object too large for the events' kernel memory");
 			}
 		}
 	}
@@ -1109,9 +1111,9 @@ static int run_one(struct fire_world *w, struct event *e, const struct point *p,
 	struct emu_vm_event ev = { .cpu = r->cpu, .time_ns = r->time, .task = e->task, .cookie = p->cookie,
 				   .func_ip = e->fip };
 	ev.kmem_lo = (__u64)(uintptr_t)w->kmem.base;
-	ev.kmem_len = w->kmem.used;
+	ev.kmem_len = w->kmem.cap;
 	ev.umem_lo = (__u64)(uintptr_t)w->umem.base;
-	ev.umem_len = w->umem.used;
+	ev.umem_len = w->umem.cap;
 	if (r->nr_kstack) {
 		ev.kstack = r->kstack;
 		ev.nr_kstack = r->nr_kstack;
@@ -1157,14 +1159,15 @@ static int run_one(struct fire_world *w, struct event *e, const struct point *p,
 
 static int fire(struct fire_world *w, struct fire_req *r, emu_fire_cb cb, void *cbctx)
 {
-	int err = fmem_init(&w->kmem, KMEM_SIZE);
-	if (!err)
-		err = fmem_init(&w->umem, UMEM_SIZE);
-	if (err)
-		return fire_fail(w, err, "no memory for the event's kernel objects");
-	err = emu_root_ready();
+	int err = emu_root_ready();
 	if (err)
 		return fire_fail(w, err, "state root %s: %s", emu_config()->root, strerror(-err));
+	err = fmem_init(&w->kmem, "kmem", KMEM_ADDR, KMEM_SIZE);
+	if (!err)
+		err = fmem_init(&w->umem, "umem", UMEM_ADDR, UMEM_SIZE);
+	if (err)
+		return fire_fail(w, err, "the events' memory (%s/fire) cannot be mapped at %#llx: %s", emu_config()->root,
+				 w->kmem.base ? UMEM_ADDR : KMEM_ADDR, strerror(-err));
 	int runs = 0;
 	for (__u32 k = 0; k < r->count && runs >= 0; k++) {
 		struct event e = { .r = r };

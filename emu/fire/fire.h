@@ -46,6 +46,12 @@ int emu_fire_words(int n, char *const words[], emu_fire_cb cb, void *ctx, char *
 /* The same for one line of words (shell-like quoting: '...', "...", \x; # starts a comment). */
 int emu_fire_line(const char *line, emu_fire_cb cb, void *ctx, char *msg, size_t len);
 
+/* The format file tracefs would show for CAT/NAME (events/CAT/NAME/format),
+ * made up from the kernel's BTF or bpfemu's syscall table when tracefs cannot
+ * be read (the shim's made-up tracefs in BPFEMU_ATTACH=inert mode): its
+ * length, -ENOENT for a tracepoint the kernel does not have, -ENOSPC. */
+int emu_fire_format_text(const char *cat, const char *name, char *buf, size_t len);
+
 /* For the embedding API (bpfemu_fire, bpfemu_fire_line): the same, the
  * message kept for bpfemu_fire_error(); a run that ended early is the call's
  * -errno (the other programs still ran). */

@@ -47,15 +47,17 @@ const char *fb_param_name(const struct btf_param *p);
 bool fb_enum_value(__u32 eid, const char *name, __s64 *v);
 void fb_type_str(__u32 id, char *buf, size_t len);
 
-/* ---- mem.c: an arena the programs see as kernel memory or as the task's user memory ---- */
+/* ---- mem.c: the rings the programs see as kernel memory or as the tasks' user memory ---- */
 struct fmem {
-	unsigned char *base;
-	size_t cap, used;
+	void *hdr;                     /* the ring's head page (NULL: not mapped) */
+	unsigned char *base;           /* its objects */
+	size_t cap;
+	char root[PATH_MAX];           /* the state root it belongs to */
 };
-int fmem_init(struct fmem *m, size_t cap);
-void fmem_reset(struct fmem *m);           /* everything used becomes zero and free again */
+/* <root>/fire/NAME mapped at addr (the same in every process of the state root). */
+int fmem_init(struct fmem *m, const char *name, __u64 addr, size_t cap);
 void fmem_free(struct fmem *m);
-void *fmem_alloc(struct fmem *m, size_t size, size_t align);   /* zeroed; NULL when full */
+void *fmem_alloc(struct fmem *m, size_t size, size_t align);   /* zeroed; NULL when too big */
 bool fmem_has(const struct fmem *m, __u64 addr, __u64 len);
 
 /* ---- value.c ---- */
@@ -101,6 +103,8 @@ int fv_int(const char *s, __u32 eid, __s64 *v);
 /* ---- format.c: tracepoint formats ---- */
 struct tp_field {
 	char name[64];
+	char type[96];                 /* as the format file declares it, without the name ("char", "const char *") */
+	char suffix[16];               /* after the name: "[16]" for arrays, else "" */
 	__u32 off;
 	struct ftype t;
 };

@@ -29,7 +29,41 @@
 #include "fire_int.h"
 #include "../perf/perf.h"
 
+static int add_field_t(struct tp_format *f, const char *name, const char *type, __u32 off, struct ftype t);
 static int add_field(struct tp_format *f, const char *name, __u32 off, struct ftype t)
+{
+	return add_field_t(f, name, NULL, off, t);
+}
+
+/* the declaration's type for a field of a made-up format file */
+static void type_text(const struct ftype *t, char *buf, size_t len)
+{
+	static const char *const ints[2][9] = {
+		{ "", "unsigned char", "unsigned short", "", "unsigned int", "", "", "", "unsigned long" },
+		{ "", "char", "short", "", "int", "", "", "", "long" },
+	};
+	switch (t->kind) {
+	case FT_INT:
+		snprintf(buf, len, "%s", t->size <= 8 && *ints[t->sign][t->size] ? ints[t->sign][t->size] : "u64");
+		break;
+	case FT_CHARS:
+		snprintf(buf, len, "char");
+		break;
+	case FT_PTR:
+		snprintf(buf, len, "%s", t->ptr_depth == 1 ? "const char *" : t->ptr_depth == 2 ? "const char *const *" : "void *");
+		break;
+	case FT_ARRAY:
+		snprintf(buf, len, "%s", t->elem <= 8 && *ints[t->sign][t->elem] ? ints[t->sign][t->elem] : "u64");
+		break;
+	case FT_DATALOC:
+		snprintf(buf, len, "%s", t->rel ? "__rel_loc char[]" : "__data_loc char[]");
+		break;
+	default:
+		snprintf(buf, len, "u8");
+	}
+}
+
+static int add_field_t(struct tp_format *f, const char *name, const char *type, __u32 off, struct ftype t)
 {
 	struct tp_field *n = realloc(f->f, (f->nr + 1) * sizeof(*n));
 	if (!n)
@@ -37,6 +71,10 @@ static int add_field(struct tp_format *f, const char *name, __u32 off, struct ft
 	f->f = n;
 	memset(&n[f->nr], 0, sizeof(n[f->nr]));
 	snprintf(n[f->nr].name, sizeof(n[f->nr].name), "%s", name);
+	if (type)
+		snprintf(n[f->nr].type, sizeof(n[f->nr].type), "%s", type);
+	else
+		type_text(&t, n[f->nr].type, sizeof(n[f->nr].type));
 	n[f->nr].off = off;
 	n[f->nr].t = t;
 	f->nr++;
@@ -47,13 +85,13 @@ static int add_field(struct tp_format *f, const char *name, __u32 off, struct ft
 
 static int add_common(struct tp_format *f)
 {
-	int err = add_field(f, "common_type", 0, (struct ftype){ .kind = FT_INT, .size = 2 });
+	int err = add_field_t(f, "common_type", "unsigned short", 0, (struct ftype){ .kind = FT_INT, .size = 2 });
 	if (!err)
-		err = add_field(f, "common_flags", 2, (struct ftype){ .kind = FT_INT, .size = 1 });
+		err = add_field_t(f, "common_flags", "unsigned char", 2, (struct ftype){ .kind = FT_INT, .size = 1 });
 	if (!err)
-		err = add_field(f, "common_preempt_count", 3, (struct ftype){ .kind = FT_INT, .size = 1 });
+		err = add_field_t(f, "common_preempt_count", "unsigned char", 3, (struct ftype){ .kind = FT_INT, .size = 1 });
 	if (!err)
-		err = add_field(f, "common_pid", 4, (struct ftype){ .kind = FT_INT, .size = 4, .sign = true });
+		err = add_field_t(f, "common_pid", "int", 4, (struct ftype){ .kind = FT_INT, .size = 4, .sign = true });
 	return err;
 }
 
@@ -76,7 +114,8 @@ static bool type_char(const char *type)
  * "const char * filename", "__data_loc char[] name", "unsigned long args[6]")
  * with its size and signedness: the field's name and type.
  */
-static int parse_decl(const char *decl, __u32 size, int sign, bool user, char *name, size_t nlen, struct ftype *t)
+static int parse_decl(const char *decl, __u32 size, int sign, bool user, char *name, size_t nlen, struct ftype *t,
+		      char *type_out, size_t tlen, char suffix_out[16])
 {
 	char d[256];
 	snprintf(d, sizeof(d), "%s", decl);
@@ -86,11 +125,13 @@ static int parse_decl(const char *decl, __u32 size, int sign, bool user, char *n
 	memset(t, 0, sizeof(*t));
 	t->size = size;
 	__u32 count = 0;
+	char suffix[16] = "";
 	if (n && d[n - 1] == ']') {
 		char *lb = strrchr(d, '[');
 		if (!lb)
 			return -EINVAL;
 		count = (__u32)strtoul(lb + 1, NULL, 0);
+		snprintf(suffix, sizeof(suffix), "%.15s", lb);
 		*lb = '\0';
 		n = strlen(d);
 	}
@@ -105,6 +146,10 @@ static int parse_decl(const char *decl, __u32 size, int sign, bool user, char *n
 	const char *type = d;
 	while (isspace((unsigned char)*type))
 		type++;
+	snprintf(type_out, tlen, "%s", type);
+	for (size_t k = strlen(type_out); k && isspace((unsigned char)type_out[k - 1]); k--)
+		type_out[k - 1] = '\0';
+	snprintf(suffix_out, 16, "%s", suffix);
 	if (!strncmp(type, "__data_loc", 10) || !strncmp(type, "__rel_loc", 9)) {
 		t->kind = FT_DATALOC;
 		t->rel = type[2] == 'r';
@@ -197,11 +242,13 @@ static int from_tracefs(const char *cat, const char *name, struct tp_format *f)
 		if (!semi || sscanf(semi, "; offset:%u; size:%u; signed:%d;", &off, &size, &sign) != 3)
 			continue;
 		*semi = '\0';
-		char fname[64];
+		char fname[64], ftype_s[96], suffix[16];
 		struct ftype t;
-		if (parse_decl(fl + 6, size, sign, user, fname, sizeof(fname), &t))
+		if (parse_decl(fl + 6, size, sign, user, fname, sizeof(fname), &t, ftype_s, sizeof(ftype_s), suffix))
 			continue;
-		err = add_field(f, fname, off, t);
+		err = add_field_t(f, fname, ftype_s, off, t);
+		if (!err)
+			snprintf(f->f[f->nr - 1].suffix, sizeof(f->f[0].suffix), "%s", suffix);
 	}
 	free(text);
 	f->source = "tracefs";
@@ -314,7 +361,18 @@ static int from_btf(const char *cat, const char *name, struct tp_format *f)
 			err = add_field(f, mn + (rel ? 10 : 11), off, (struct ftype){ .kind = FT_DATALOC, .size = 4, .rel = rel });
 			continue;
 		}
-		err = add_field(f, mn, off, fv_btf_type(m[i].type, !strcmp(cat, "syscalls")));
+		char ts[96];
+		struct ftype ft = fv_btf_type(m[i].type, !strcmp(cat, "syscalls"));
+		__u32 elem, ne;
+		fb_type_str(m[i].type, ts, sizeof(ts));
+		if (fb_array(m[i].type, &elem, &ne)) {
+			char *br = strrchr(ts, '[');      /* "char[16]": the element's type, the count goes with the name */
+			if (br)
+				*br = '\0';
+		}
+		err = add_field_t(f, mn, ts, off, ft);
+		if (!err && fb_array(m[i].type, &elem, &ne))
+			snprintf(f->f[f->nr - 1].suffix, sizeof(f->f[0].suffix), "[%u]", ne);
 	}
 	f->source = "the kernel's BTF";
 	return err;
@@ -338,19 +396,19 @@ static int from_table(const char *cat, const char *name, struct tp_format *f)
 		return -ENOENT;
 	int err = add_common(f);
 	if (!err)
-		err = add_field(f, "__syscall_nr", 8, (struct ftype){ .kind = FT_INT, .size = 4, .sign = true });
+		err = add_field_t(f, "__syscall_nr", "int", 8, (struct ftype){ .kind = FT_INT, .size = 4, .sign = true });
 	if (exit_) {
 		if (!err)
-			err = add_field(f, "ret", 16, (struct ftype){ .kind = FT_INT, .size = 8, .sign = true });
+			err = add_field_t(f, "ret", "long", 16, (struct ftype){ .kind = FT_INT, .size = 8, .sign = true });
 	} else {
 		__u32 off = 16;
 		for (const char *a = s->args; *a && !err; off += 8) {
 			size_t n = strcspn(a, ";");
-			char decl[200], fname[64];
+			char decl[200], fname[64], ftype_s[96], suffix[16];
 			struct ftype t;
 			snprintf(decl, sizeof(decl), "%.*s", (int)n, a);
-			if (!parse_decl(decl, 8, -1, true, fname, sizeof(fname), &t))
-				err = add_field(f, fname, off, t);
+			if (!parse_decl(decl, 8, -1, true, fname, sizeof(fname), &t, ftype_s, sizeof(ftype_s), suffix))
+				err = add_field_t(f, fname, ftype_s, off, t);
 			a += n + (a[n] == ';');
 		}
 	}
@@ -415,4 +473,31 @@ const struct tp_field *tp_field(const struct tp_format *f, const char *name)
 		if (!strcmp(f->f[i].name, name))
 			return &f->f[i];
 	return NULL;
+}
+
+/* ---- a format file as tracefs shows it, for the shim's made-up tracefs ---- */
+
+int emu_fire_format_text(const char *cat, const char *name, char *buf, size_t len)
+{
+	struct tp_format f;
+	int err = tp_format_get(cat, name, &f);
+	if (err)
+		return err;
+	size_t o = 0;
+#define PUT(...) do { int w_ = snprintf(buf + o, o < len ? len - o : 0, __VA_ARGS__); if (w_ > 0) o += (size_t)w_; } while (0)
+	PUT("name: %s\nID: %u\nformat:\n", name, f.id);
+	for (__u32 i = 0; i < f.nr; i++) {
+		const struct tp_field *x = &f.f[i];
+		if (i == 4)
+			PUT("\n");                 /* the kernel's blank line after the common fields */
+		bool sign = x->t.kind == FT_INT || x->t.kind == FT_ARRAY ? x->t.sign : false;
+		PUT("\tfield:%s %s%s;\toffset:%u;\tsize:%u;\tsigned:%d;\n", x->type, x->name, x->suffix, x->off, x->t.size,
+		    sign);
+	}
+	PUT("\nprint fmt: \"%s\"\n", "(made up by bpfemu from the kernel's BTF: no print format)");
+#undef PUT
+	tp_format_free(&f);
+	if (o >= len)
+		return -ENOSPC;
+	return (int)o;
 }

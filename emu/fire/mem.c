@@ -1,60 +1,113 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * emu/fire/mem.c: the event's memory. Two arenas per firing process, each
- * one anonymous mapping reserved once (pages are only backed once used): the
- * synthetic kernel objects (task_struct and whatever a path reaches), which
- * the VM gives the run as a read-only region, and the task's user memory
- * (strings and arrays a syscall argument points to), which only
- * bpf_probe_read_user reaches. Between events the used part is cleared.
+ * emu/fire/mem.c: the events' memory. Two rings per state root, each a file
+ * in it (<root>/fire/kmem, <root>/fire/umem: sparse, backed as used) that
+ * every firing process maps at the same fixed address: the synthetic kernel
+ * objects (task_structs, what a path reaches), which the VM gives a run as a
+ * read-only region, and the tasks' user memory (strings and arrays a syscall
+ * argument points to), which only bpf_probe_read_user reaches.
+ *
+ * Objects outlive their event, as the kernel's do: a program that keeps a
+ * pointer at one event (opensnoop's filename at sys_enter_openat,
+ * tcpconnect's struct sock at the kprobe) reads the same bytes at a later one
+ * (sys_exit_openat, the kretprobe), fired by another process. Allocation goes
+ * round the ring: an object is overwritten only after its ring filled once
+ * more, as freed kernel memory is eventually reused.
+ *
+ * The ring's head lives in its first page (an atomic offset), the objects
+ * after it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fire_int.h"
 
-int fmem_init(struct fmem *m, size_t cap)
-{
-	if (m->base)
-		return 0;
-	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -ENOMEM;
-	m->base = p;
-	m->cap = cap;
-	/* never address 0 of the arena: a NULL-looking offset would be a valid object */
-	m->used = 64;
-	return 0;
-}
+#define FMEM_MAGIC 0x454d454d45524946ull       /* "FIREMEME" */
 
-void fmem_reset(struct fmem *m)
+struct fmem_hdr {
+	__u64 magic;
+	__u64 head;                    /* offset of the next object, from the data */
+	__u64 laps;                    /* times the ring went round */
+};
+
+int fmem_init(struct fmem *m, const char *name, __u64 addr, size_t cap)
 {
-	if (!m->base)
-		return;
-	memset(m->base, 0, m->used);
-	m->used = 64;
+	const struct emu_config *c = emu_config();
+	if (m->base && !strcmp(m->root, c->root))
+		return 0;
+	fmem_free(m);
+	char dir[PATH_MAX], path[PATH_MAX];
+	int err = emu_root_ready();
+	if (err)
+		return err;
+	snprintf(dir, sizeof(dir), "%.4000s/fire", c->root);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%.4000s/fire/%s", c->root, name);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	size_t len = EMU_PAGE_SIZE + cap;
+	struct stat sb;
+	if (fstat(fd, &sb) || ((size_t)sb.st_size < len && ftruncate(fd, (off_t)len))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	void *p = mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (p != (void *)(uintptr_t)addr) {            /* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return -EEXIST;
+	}
+	struct fmem_hdr *h = p;
+	__u64 zero = 0;
+	__atomic_compare_exchange_n(&h->magic, &zero, FMEM_MAGIC, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	m->hdr = p;
+	m->base = (unsigned char *)p + EMU_PAGE_SIZE;
+	m->cap = cap;
+	snprintf(m->root, sizeof(m->root), "%s", c->root);
+	return 0;
 }
 
 void fmem_free(struct fmem *m)
 {
-	if (m->base)
-		munmap(m->base, m->cap);
+	if (m->hdr)
+		munmap(m->hdr, EMU_PAGE_SIZE + m->cap);
 	memset(m, 0, sizeof(*m));
 }
 
 void *fmem_alloc(struct fmem *m, size_t size, size_t align)
 {
-	if (!m->base || !align)
+	struct fmem_hdr *h = m->hdr;
+	if (!h || !align || size > m->cap / 4)
 		return NULL;
-	size_t at = (m->used + align - 1) & ~(align - 1);
-	if (at > m->cap || size > m->cap - at)
-		return NULL;
-	m->used = at + size;
-	return m->base + at;               /* zero: fresh pages or cleared by fmem_reset */
+	size = (size + align - 1) & ~(align - 1);
+	__u64 old = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE), at, next;
+	do {
+		/* never offset 0: a NULL-looking object; round the ring when it is full */
+		at = (old + align - 1) & ~(__u64)(align - 1);
+		if (at < 64)
+			at = 64;
+		if (at + size > m->cap)
+			at = 64;
+		next = at + size;
+	} while (!__atomic_compare_exchange_n(&h->head, &old, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	if (at == 64 && old > 64)
+		__atomic_add_fetch(&h->laps, 1, __ATOMIC_RELAXED);
+	memset(m->base + at, 0, size);
+	return m->base + at;
 }
 
 bool fmem_has(const struct fmem *m, __u64 addr, __u64 len)
 {
 	__u64 o = addr - (__u64)(uintptr_t)m->base;
-	return m->base && o < m->used && len <= m->used - o;
+	return m->base && o < m->cap && len <= m->cap - o;
 }

@@ -197,7 +197,7 @@ static int put_ptr(struct fire_world *w, void *dst, const struct ftype *ft, cons
 	if (ft->ptr_depth == 1) {
 		__u64 a = put_string(w, value, strlen(value), ft->user);
 		if (!a)
-			return fire_fail(w, -ENOMEM, "%s: %s is full", what, mem);
+			return fire_fail(w, -E2BIG, "%s: the string does not fit %s", what, mem);
 		put_le(dst, a, 8);
 		return 0;
 	}
@@ -206,18 +206,18 @@ static int put_ptr(struct fire_world *w, void *dst, const struct ftype *ft, cons
 		__u64 ptrs[256];
 		size_t n = 0, len;
 		char item[4096];
-		for (const char *s = value; *s || (n == 0 && !*value && 0);) {
+		for (const char *s = value; *s;) {
 			if (n == ARRAY_SIZE(ptrs) - 1)
 				return fire_fail(w, -E2BIG, "%s: more than %zu strings", what, ARRAY_SIZE(ptrs) - 1);
 			s = list_item(s, item, sizeof(item), &len);
 			ptrs[n] = put_string(w, item, len, ft->user);
 			if (!ptrs[n++])
-				return fire_fail(w, -ENOMEM, "%s: %s is full", what, mem);
+				return fire_fail(w, -ENOMEM, "%s: too large for %s", what, mem);
 		}
 		ptrs[n++] = 0;
 		__u64 *arr = fmem_alloc(ft->user ? &w->umem : &w->kmem, n * 8, 8);
 		if (!arr)
-			return fire_fail(w, -ENOMEM, "%s: %s is full", what, mem);
+			return fire_fail(w, -ENOMEM, "%s: too large for %s", what, mem);
 		memcpy(arr, ptrs, n * 8);
 		put_le(dst, (__u64)(uintptr_t)arr, 8);
 		return 0;
@@ -320,7 +320,7 @@ int fv_path(struct fire_world *w, __u64 addr, __u32 sid, const char *path, __u64
 				if (!obj) {
 					obj = fv_object(w, pt);
 					if (!obj)
-						return fire_fail(w, -ENOMEM, "%s: the event's kernel memory is full", what);
+						return fire_fail(w, -ENOMEM, "%s: an object too large for the events' kernel memory", what);
 					memcpy((void *)(uintptr_t)addr, &obj, 8);
 				} else if (!fmem_has(&w->kmem, obj, 1)) {
 					return fire_fail(w, -EINVAL, "%s: '%s' is reached through an address given with @",

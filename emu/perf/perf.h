@@ -161,7 +161,9 @@ int emu_perf_pmu_type(enum emu_perf_kind kind);
 /* Our events' kind; EMU_PERF_KERNEL for the kernel's perf event fds; EMU_PERF_NONE otherwise. */
 enum emu_perf_kind emu_perf_fd_kind(int fd);
 /* Made-up contents of the sysfs / tracefs files libbpf reads before
- * perf_event_open: length, or -ENOENT for any other path. */
+ * perf_event_open (and the tracepoint format files tools look for): length,
+ * or -ENOENT for any other path (and for the format of a tracepoint the
+ * kernel does not have). */
 int emu_perf_made_up_file(const char *path, char *buf, size_t len);
 /* A tracepoint's "CATEGORY/NAME" from its id (the made-up ids, then tracefs): 0 or -ENOENT. */
 int emu_perf_tp_name(__u32 id, char *buf, size_t len);

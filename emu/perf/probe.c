@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "perf.h"
+#include "../fire/fire.h"
 
 #define MADE_UP_KPROBE_TYPE 1000001
 #define MADE_UP_UPROBE_TYPE 1000002
@@ -231,6 +232,14 @@ int emu_perf_made_up_file(const char *path, char *buf, size_t len)
 		return -ENOENT;
 	const char *slash = strchr(ev, '/');
 	const char *name_end = slash ? strchr(slash + 1, '/') : NULL;
+	if (slash && slash != ev && name_end && name_end != slash + 1 && !strcmp(name_end, "/format") &&
+	    slash - ev < 64 && name_end - slash < 128) {
+		/* the record's layout, from the kernel's BTF (emu/fire): only for a tracepoint it has */
+		char cat[64], name[128];
+		snprintf(cat, sizeof(cat), "%.*s", (int)(slash - ev), ev);
+		snprintf(name, sizeof(name), "%.*s", (int)(name_end - slash - 1), slash + 1);
+		return emu_fire_format_text(cat, name, buf, len);
+	}
 	if (!slash || slash == ev || !name_end || name_end == slash + 1 || strcmp(name_end, "/id") ||
 	    name_end - ev >= 500)
 		return -ENOENT;
