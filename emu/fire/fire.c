@@ -899,8 +899,17 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 		return 0;
 	if (!strcmp(base, "ret") && !*rest && (e->r->kind == FK_EXIT || e->r->kind == FK_URETPROBE)) {
 		__s64 v;
-		if (fv_int(a->value, 0, &v))
-			return fire_fail(w, -EINVAL, "ret: '%s' is not an integer", a->value);
+		if (fv_int(a->value, 0, &v) || !(isdigit((unsigned char)a->value[0]) || a->value[0] == '-')) {
+			/* a string: the returned pointer (uretprobe: user memory, as readline's) */
+			struct ftype t = { .kind = FT_PTR, .size = 8, .ptr_depth = 1,
+					   .user = a->space ? a->space == 1 : e->r->kind == FK_URETPROBE };
+			int err = fv_put(w, &e->ret, &t, a->value, "ret");
+			if (err)
+				return err;
+			e->ret_set = true;
+			a->used = true;
+			return 0;
+		}
 		e->ret = (__u64)v;
 		e->ret_set = true;
 		a->used = true;

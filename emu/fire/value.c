@@ -19,11 +19,15 @@
  *               (an address); members are given by path instead:
  *               prev.comm=foo makes prev point to a new zeroed task_struct
  *   arrays      a comma-separated list of integers
+ *   network order   an IPv4 address for a 4-byte field (127.0.0.1), an IPv6
+ *               address for a 16-byte one, be16:N be32:N be64:N (a port:
+ *               be16:80)
  *
  * Paths follow the kernel's BTF: members (through anonymous structs and
  * unions), array elements ([N]) and pointers (a NULL pointer on the way gets
  * a new zeroed object of its type). Everything not given is zero.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -235,9 +239,37 @@ static int put_ptr(struct fire_world *w, void *dst, const struct ftype *ft, cons
 			 what, ts, what, value);
 }
 
+/* network-order forms: an IPv4 address for 4 bytes, an IPv6 address for 16, be16:/be32:/be64:N */
+static bool put_net(void *dst, __u32 size, const char *value)
+{
+	unsigned char b[16];
+	if (size == 4 && strchr(value, '.') && inet_pton(AF_INET, value, b) == 1) {
+		memcpy(dst, b, 4);
+		return true;
+	}
+	if (size == 16 && strchr(value, ':') && inet_pton(AF_INET6, value, b) == 1) {
+		memcpy(dst, b, 16);
+		return true;
+	}
+	unsigned bits;
+	char *end;
+	if (sscanf(value, "be%u:", &bits) == 1 && (bits == 16 || bits == 32 || bits == 64) && bits / 8 == size) {
+		errno = 0;
+		unsigned long long x = strtoull(strchr(value, ':') + 1, &end, 0);
+		if (*end || errno || (bits < 64 && x >> bits))
+			return false;
+		for (__u32 i = 0; i < size; i++)
+			((unsigned char *)dst)[i] = (unsigned char)(x >> (8 * (size - 1 - i)));
+		return true;
+	}
+	return false;
+}
+
 int fv_put(struct fire_world *w, void *dst, const struct ftype *ft, const char *value, const char *what)
 {
 	__s64 v;
+	if ((ft->kind == FT_INT || ft->kind == FT_BTF || ft->kind == FT_ARRAY) && put_net(dst, ft->size, value))
+		return 0;
 	switch (ft->kind) {
 	case FT_INT:
 		if (fv_int(value, ft->btf, &v))
