@@ -819,7 +819,7 @@ static void list_names(const struct event *e, char *buf, size_t len)
 static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 {
 	char base[128];
-	size_t bl = strcspn(a->name, ".[");
+	size_t bl = strcspn(a->name, ".[<");
 	const char *rest = a->name + bl;
 	if (bl >= sizeof(base))
 		return fire_fail(w, -ENAMETOOLONG, "%s: name too long", a->name);
@@ -866,6 +866,7 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 			__u32 lt;
 			struct fb_member bits;
 			/* the path starts at the argument itself: through its pointer */
+			/* a cast right after the argument's name applies to it: prev<task_struct>.pid */
 			err = fv_path(w, (__u64)(uintptr_t)&e->args[i], ty, rest + (*rest == '.'), &leaf, &lt, &bits, a->name);
 			if (err == -ENOENT)
 				err = -EINVAL;

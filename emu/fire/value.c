@@ -25,7 +25,8 @@
  *
  * Paths follow the kernel's BTF: members (through anonymous structs and
  * unions), array elements ([N]) and pointers (a NULL pointer on the way gets
- * a new zeroed object of its type). Everything not given is zero.
+ * a new zeroed object of its type, or of the type a cast names:
+ * sock.sk<inet_sock>.inet_sport). Everything not given is zero.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -324,10 +325,10 @@ int fv_path(struct fire_world *w, __u64 addr, __u32 sid, const char *path, __u64
 {
 	char comp[128];
 	const char *p = path;
-	__u32 t = sid;
+	__u32 t = sid, cast = 0;
 	memset(bits, 0, sizeof(*bits));
 	while (*p) {
-		size_t n = strcspn(p, ".[");
+		size_t n = strcspn(p, ".[<");
 		if (n == 0 && *p == '.')
 			return fire_fail(w, -EINVAL, "%s: empty member name", what);
 		if (n >= sizeof(comp))
@@ -340,8 +341,8 @@ int fv_path(struct fire_world *w, __u64 addr, __u32 sid, const char *path, __u64
 		if (n) {
 			__u32 s = fb_strip(t);
 			if (fb_kind(s) == BTF_KIND_PTR) {
-				/* through the pointer: its object, made when it is NULL */
-				__u32 pt = fb_pointee(s);
+				/* through the pointer: its object (of the type a <cast> gave), made when it is NULL */
+				__u32 pt = cast ? cast : fb_pointee(s);
 				if (!pt || !fb_is_composite(pt)) {
 					char ts[160];
 					fb_type_str(t, ts, sizeof(ts));
@@ -383,6 +384,23 @@ int fv_path(struct fire_world *w, __u64 addr, __u32 sid, const char *path, __u64
 				addr += m.bit_off / 8;
 			}
 			t = m.type;
+			cast = 0;
+		}
+		if (*p == '<') {
+			/* name<struct type>: what the pointer points to is that type (inet_sock for a sock *) */
+			const char *close = strchr(p, '>');
+			char tn[128];
+			if (!close || close == p + 1 || (size_t)(close - p - 1) >= sizeof(tn))
+				return fire_fail(w, -EINVAL, "%s: a cast is NAME<TYPE>", what);
+			snprintf(tn, sizeof(tn), "%.*s", (int)(close - p - 1), p + 1);
+			if (fb_kind(fb_strip(t)) != BTF_KIND_PTR)
+				return fire_fail(w, -EINVAL, "%s: only a pointer is given another type (<%s>)", what, tn);
+			cast = fb_find(tn, BTF_KIND_STRUCT);
+			if (!cast)
+				cast = fb_find(tn, BTF_KIND_UNION);
+			if (!cast)
+				return fire_fail(w, -ENOENT, "%s: no struct %s in the kernel's BTF", what, tn);
+			p = close + 1;
 		}
 		if (*p == '[') {
 			char *end;
