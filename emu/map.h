@@ -79,6 +79,11 @@ struct emu_map_ops {
 	int (*prog_value_lock)(struct emu_obj *map, void *value, bool lock);
 };
 
+/* emu/stackmap.c: bpf_get_stackid()'s store of nr frames (after the skip):
+ * the stack's id, or -EEXIST (another stack holds the bucket and
+ * BPF_F_REUSE_STACKID is not given), -ENOMEM (max_entries stacks held), -EFAULT */
+int emu_stackmap_store(struct emu_obj *map, const __u64 *ips, __u32 nr, __u64 flags);
+
 /* emu/fd_array.c: PROG_ARRAY ownership (the first program type that uses it) */
 int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type);
 bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type);

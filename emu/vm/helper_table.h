@@ -68,7 +68,7 @@ VM_HELPER(BPF_FUNC_get_current_task, vm_h_get_current_task, "the event task's ta
 VM_HELPER(BPF_FUNC_get_current_task_btf, vm_h_get_current_task_btf, "as get_current_task")
 VM_HELPER(BPF_FUNC_perf_event_output, vm_h_perf_event_output,
 	  "BPF output events of any process; skb/XDP: flags >> 32 packet bytes appended")
-VM_HELPER(BPF_FUNC_get_stackid, vm_h_get_stackid, "the event's stack; none: -EFAULT")
+VM_HELPER(BPF_FUNC_get_stackid, vm_h_get_stackid, "the event's stack (--kstack/--ustack) into the stack trace map; none: -EFAULT")
 VM_HELPER(BPF_FUNC_get_stack, vm_h_get_stack, "the event's stack; none: -EFAULT (buffer cleared)")
 VM_HELPER(BPF_FUNC_get_func_ip, vm_h_get_func_ip, "the probed function's address (kallsyms, else made up)")
 VM_HELPER(BPF_FUNC_get_attach_cookie, vm_h_get_attach_cookie, "the link's or perf event's bpf_cookie")

@@ -266,9 +266,9 @@ static const __u64 *stack_of(const struct vm_run *run, __u64 flags, __u32 *nr)
 	return ips + skip;
 }
 
-/* bpf_get_stackid(ctx, map, flags): no stack to take is -EFAULT, as the
- * kernel answers for a task without one; bpfemu's stack trace maps hold no
- * traces (emu/stackmap.c), so a stack that exists cannot be stored either */
+/* bpf_get_stackid(ctx, map, flags): the stack's id in a stack trace map
+ * (emu/stackmap.c); no stack to take (or all of it skipped) is -EFAULT, as
+ * the kernel answers for a task without one */
 __u64 vm_h_get_stackid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)r1; (void)r4; (void)r5;
@@ -278,10 +278,14 @@ __u64 vm_h_get_stackid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r
 	if (r3 & ~(__u64)(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP | BPF_F_REUSE_STACKID))
 		return (__u64)-EINVAL;
 	__u32 nr;
-	if (!stack_of(run, r3, &nr))
+	const __u64 *ips = stack_of(run, r3, &nr);
+	if (!ips)
 		return (__u64)-EFAULT;
-	EMU_LOG(EMU_LOG_VM, "bpf_get_stackid: stack trace map %u cannot store traces in bpfemu: -ENOMEM", m->id);
-	return (__u64)-ENOMEM;
+	if (m->type != BPF_MAP_TYPE_STACK_TRACE) {
+		vm_fault(run, -EINVAL, "bpf_get_stackid: map %u is not a stack trace map", m->id);
+		return 0;
+	}
+	return (__u64)(__s64)emu_stackmap_store(m->obj, ips, nr, r3);
 }
 
 /* bpf_get_stack(ctx, buf, size, flags): the ips (8 bytes each, at most

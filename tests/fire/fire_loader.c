@@ -160,6 +160,15 @@ int main(int argc, char **argv)
 		if (!bpf_map_lookup_elem(cfd, &k, &v))
 			printf("count %s %llu\n", kinds[k], (unsigned long long)v);
 	}
+	int sfd = bpf_object__find_map_fd_by_name(obj, "stacks");
+	__u32 key, *prev = NULL;
+	while (!bpf_map_get_next_key(sfd, prev, &key)) {
+		__u64 ips[4];
+		if (!bpf_map_lookup_elem(sfd, &key, ips))
+			printf("stack %u: %#llx %#llx %#llx %#llx\n", key, (unsigned long long)ips[0],
+			       (unsigned long long)ips[1], (unsigned long long)ips[2], (unsigned long long)ips[3]);
+		prev = &key;
+	}
 	printf("done\n");
 	perf_buffer__free(pb);
 	for (size_t k = 0; k < NKINDS; k++)

@@ -40,6 +40,14 @@ struct {
 	__type(value, struct rec);
 } scratch SEC(".maps");
 
+/* stacks from bpf_get_stackid */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 4 * sizeof(__u64));
+} stacks SEC(".maps");
+
 /* how many times each program ran */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -114,6 +122,7 @@ int BPF_PROG(raw_switch, bool preempt, struct task_struct *prev, struct task_str
 	BPF_CORE_READ_STR_INTO(&r->s1, prev, comm);
 	BPF_CORE_READ_STR_INTO(&r->s2, next, real_parent, comm);
 	r->cookie = bpf_get_attach_cookie(ctx);
+	r->ret = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);   /* no user stack given: -EFAULT */
 	send(ctx, r);
 	return 0;
 }
@@ -133,6 +142,7 @@ int BPF_PROG(btf_switch, bool preempt, struct task_struct *prev, struct task_str
 	__u64 ips[4];
 	r->stack_ret = bpf_get_stack(ctx, ips, sizeof(ips), 0);
 	r->stack0 = ips[0];
+	r->ret = bpf_get_stackid(ctx, &stacks, 0);
 	send(ctx, r);
 	return 0;
 }

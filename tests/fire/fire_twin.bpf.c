@@ -4,7 +4,8 @@
  * what one kill(pid, 0) does in the kernel: the raw sys_enter tracepoint
  * (raw_tp, tp_btf, and the raw_syscalls:sys_enter tracepoint), then
  * syscalls:sys_enter_kill and sys_exit_kill. Each sends what it saw through a
- * perf buffer, for the loader's process only (cfg[0] = its pid). On the
+ * perf buffer, for the loader's process only (cfg[0] = its pid); tp_btf
+ * also its stack, by bpf_get_stackid and by bpf_get_stack. On the
  * kernel the loader calls kill(); under bpfemu the test fires the same events
  * with the same values; the transcripts must match.
  */
@@ -19,7 +20,16 @@ struct trec {
 	__u32 kind, pid, tid, uid, gid, ppid, task_pid, task_tgid;
 	__s64 a0, a1, a2, a3;
 	char comm[16], task_comm[16];
+	__s64 stackid, stack_bytes;
+	__u64 ips[8];
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 8 * sizeof(__u64));
+} stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -43,10 +53,15 @@ static __always_inline bool mine(void)
 	return want && *want && (bpf_get_current_pid_tgid() >> 32) == *want;
 }
 
-static __always_inline void send(void *ctx, __u32 kind, __s64 a0, __s64 a1, __s64 a2, __s64 a3)
+static __always_inline void send_stack(void *ctx, __u32 kind, __s64 a0, __s64 a1, __s64 a2, __s64 a3, bool stack)
 {
 	struct trec r;
 	__builtin_memset(&r, 0, sizeof(r));
+	if (stack) {
+		/* the same stack twice: its id in the map, its frames */
+		r.stackid = bpf_get_stackid(ctx, &stacks, 0);
+		r.stack_bytes = bpf_get_stack(ctx, r.ips, sizeof(r.ips), 0);
+	}
 	r.kind = kind;
 	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
 	r.pid = pt >> 32;
@@ -66,6 +81,11 @@ static __always_inline void send(void *ctx, __u32 kind, __s64 a0, __s64 a1, __s6
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &r, sizeof(r));
 }
 
+static __always_inline void send(void *ctx, __u32 kind, __s64 a0, __s64 a1, __s64 a2, __s64 a3)
+{
+	send_stack(ctx, kind, a0, a1, a2, a3, false);
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_enter, struct pt_regs *regs, long id)
 {
@@ -80,7 +100,7 @@ int BPF_PROG(btf_enter, struct pt_regs *regs, long id)
 {
 	if (id != NR_KILL || !mine())
 		return 0;
-	send(ctx, T_BTF, regs->di, regs->si, id, 0);
+	send_stack(ctx, T_BTF, regs->di, regs->si, id, 0, true);
 	return 0;
 }
 

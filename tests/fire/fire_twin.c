@@ -24,7 +24,36 @@ struct trec {
 	__u32 kind, pid, tid, uid, gid, ppid, task_pid, task_tgid;
 	__s64 a0, a1, a2, a3;
 	char comm[16], task_comm[16];
+	__s64 stackid, stack_bytes;
+	__u64 ips[8];
 };
+
+/* the kernel's jhash2 (lookup3's hashword): a stack's id in a stack trace map is
+ * jhash2(frames as u32 words, 0) & (buckets - 1) */
+static __u32 rol32(__u32 w, unsigned s) { return (w << s) | (w >> (32 - s)); }
+static __u32 jhash2(const __u32 *k, __u32 len, __u32 initval)
+{
+	__u32 a, b, c;
+	a = b = c = 0xdeadbeef + (len << 2) + initval;
+	for (; len > 3; len -= 3, k += 3) {
+		a += k[0]; b += k[1]; c += k[2];
+		a -= c; a ^= rol32(c, 4); c += b;
+		b -= a; b ^= rol32(a, 6); a += c;
+		c -= b; c ^= rol32(b, 8); b += a;
+		a -= c; a ^= rol32(c, 16); c += b;
+		b -= a; b ^= rol32(a, 19); a += c;
+		c -= b; c ^= rol32(b, 4); b += a;
+	}
+	if (!len)
+		return c;
+	if (len == 3) c += k[2];
+	if (len >= 2) b += k[1];
+	a += k[0];
+	c ^= b; c -= rol32(b, 14); a ^= c; a -= rol32(c, 11); b ^= a; b -= rol32(a, 25);
+	c ^= b; c -= rol32(b, 16); a ^= c; a -= rol32(c, 4); b ^= a; b -= rol32(a, 14);
+	c ^= b; c -= rol32(b, 24);
+	return c;
+}
 
 static const char *const kinds[] = { "?", "raw_tp sys_enter", "tp_btf sys_enter", "tracepoint raw_syscalls:sys_enter",
 				     "tracepoint syscalls:sys_enter_kill", "tracepoint syscalls:sys_exit_kill" };
@@ -125,6 +154,25 @@ int main(int argc, char **argv)
 		val("a1", r->a1);
 		val("a2", r->a2);
 		val("a3", r->a3);
+		if (r->kind == 2) {
+			/* the stack bpf_get_stackid stored: under the id the kernel's hash of its frames gives */
+			__u64 st[8] = { 0 };
+			__u32 key = (__u32)r->stackid, n = 0;
+			if (r->stackid < 0) {
+				printf(" stackid=%lld", (long long)r->stackid);
+			} else if (bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(obj, "stacks"), &key, st)) {
+				printf(" stackid=%lld not in the map: %s", (long long)r->stackid, strerror(errno));
+			} else {
+				while (n < 8 && st[n])
+					n++;
+				if (n && (__u32)r->stackid == (jhash2((const __u32 *)st, n * 2, 0) & 15))
+					printf(" stackid=jhash2(its frames)");
+				else
+					printf(" stackid=%lld (jhash2 of its %u frames gives %u)", (long long)r->stackid, n,
+					       jhash2((const __u32 *)st, n * 2, 0) & 15);
+			}
+			printf(" get_stack=%s", r->stack_bytes > 0 ? "frames" : "none");
+		}
 		putchar('\n');
 	}
 	printf("%d records\n", nrecs);

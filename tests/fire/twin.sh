@@ -6,11 +6,13 @@
 # syscalls:sys_enter_kill and sys_exit_kill, each recording (for the loader's
 # own process) what its context and the task helpers show: the arguments, the
 # record's fields, pid/tid/uid/gid, comm, the current task_struct's pid, tgid,
-# comm and real_parent->tgid. On the kernel (root, a private mount namespace
+# comm and real_parent->tgid; tp_btf's stack, stored by bpf_get_stackid under
+# the id jhash2 of its frames gives (the kernel's hash). On the kernel (root, a private mount namespace
 # with tracefs) the loader calls kill(getpid(), 0); under bpfemu (nobody,
 # BPFEMU_ATTACH=inert) `bpfemu fire --pid LOADER` fires the events that call
 # makes with its values:
-#     tracepoint:raw_syscalls:sys_enter id=62 args=PID,0 regs.di=PID regs.si=0
+#     --kstack do_syscall_64,entry_SYSCALL_64 \
+#       tracepoint:raw_syscalls:sys_enter id=62 args=PID,0 regs.di=PID regs.si=0
 #     tracepoint:syscalls:sys_enter_kill pid=PID sig=0
 #     tracepoint:syscalls:sys_exit_kill ret=0
 # Both transcripts (the loader's own pid, uid and parent printed as self and
@@ -51,7 +53,7 @@ run_twin() {
 	pid=$(awk '/^ready/ {print $2}' "$out.raw")
 	[ -n "$pid" ] || { cat "$out.raw" "$out.err"; return 1; }
 	{
-		echo "--pid $pid tracepoint:raw_syscalls:sys_enter id=62 args=$pid,0 regs.di=$pid regs.si=0"
+		echo "--pid $pid --kstack do_syscall_64,entry_SYSCALL_64 tracepoint:raw_syscalls:sys_enter id=62 args=$pid,0 regs.di=$pid regs.si=0"
 		echo "--pid $pid tracepoint:syscalls:sys_enter_kill pid=$pid sig=0"
 		echo "--pid $pid tracepoint:syscalls:sys_exit_kill ret=0"
 	} >"$STAGE/events"
