@@ -926,7 +926,8 @@ static int foreach_live(enum emu_kind kind, int (*fn)(struct emu_obj *obj, void 
 	int r = emu_obj_foreach(kind, live_add, &ls);
 	if (r > 0)
 		r = 0;
-	qsort(ls.v, ls.n, sizeof(*ls.v), live_cmp);
+	if (ls.n)
+		qsort(ls.v, ls.n, sizeof(*ls.v), live_cmp);
 	for (size_t i = 0; i < ls.n; i++) {
 		if (!r) {
 			int fd = open(ls.v[i].path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -52,10 +52,9 @@
 #define MAX_ARGS 12u
 #define KMEM_SIZE (64u << 20)
 #define UMEM_SIZE (16u << 20)
-/* where every firing process maps the rings (emu/fire/mem.c): far from the
- * heap, the stack and the libraries x86-64 Linux places */
-#define KMEM_ADDR 0x600000000000ull
-#define UMEM_ADDR 0x610000000000ull
+/* the rings' places within the fixed area every firing process maps them in (emu/fire/mem.c) */
+#define KMEM_ADDR 0x0ull
+#define UMEM_ADDR 0x100000000ull
 #define MAX_STACK 127u
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h, as bpf_tracing.h reads it) */
@@ -1176,8 +1175,8 @@ static int fire(struct fire_world *w, struct fire_req *r, emu_fire_cb cb, void *
 	if (!err)
 		err = fmem_init(&w->umem, "umem", UMEM_ADDR, UMEM_SIZE);
 	if (err)
-		return fire_fail(w, err, "the events' memory (%s/fire) cannot be mapped at %#llx: %s", emu_config()->root,
-				 w->kmem.base ? UMEM_ADDR : KMEM_ADDR, strerror(-err));
+		return fire_fail(w, err, "the events' memory (%s/fire/%s) cannot be mapped at any of its fixed addresses: %s",
+				 emu_config()->root, w->kmem.base ? "umem" : "kmem", strerror(-err));
 	int runs = 0;
 	for (__u32 k = 0; k < r->count && runs >= 0; k++) {
 		struct event e = { .r = r };

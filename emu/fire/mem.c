@@ -7,7 +7,9 @@
  * read-only region, and the tasks' user memory (strings and arrays a syscall
  * argument points to), which only bpf_probe_read_user reaches.
  *
- * Objects outlive their event, as the kernel's do: a program that keeps a
+ * The address is the first of a few fixed candidates that maps (the file's
+ * head page records it, so later processes map the same), plus the ring's
+ * slot. Objects outlive their event, as the kernel's do: a program that keeps a
  * pointer at one event (opensnoop's filename at sys_enter_openat,
  * tcpconnect's struct sock at the kprobe) reads the same bytes at a later one
  * (sys_exit_openat, the kretprobe), fired by another process. Allocation goes
@@ -33,9 +35,29 @@ struct fmem_hdr {
 	__u64 magic;
 	__u64 head;                    /* offset of the next object, from the data */
 	__u64 laps;                    /* times the ring went round */
+	__u64 addr;                    /* where the first process mapped it: the others try there first */
 };
 
-int fmem_init(struct fmem *m, const char *name, __u64 addr, size_t cap)
+/* Where the rings may go, in this order: above the PIE executables and their
+ * heaps (x86-64 places them from 0x555555554000, 2^28 pages at most with the
+ * default mmap_rnd_bits), and in sanitized builds outside ASan's allocator
+ * (0x600000000000) and inside TSan's application ranges; then two further
+ * places for hosts where those are taken. */
+static const __u64 candidates[] = { 0x567000000000ull, 0x4f0000000000ull, 0x700000000000ull };
+
+static void *map_at(int fd, __u64 addr, size_t len)
+{
+	void *p = mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (p != (void *)(uintptr_t)addr) {            /* a kernel without MAP_FIXED_NOREPLACE */
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
+int fmem_init(struct fmem *m, const char *name, __u64 slot, size_t cap)
 {
 	const struct emu_config *c = emu_config();
 	if (m->base && !strcmp(m->root, c->root))
@@ -59,17 +81,25 @@ int fmem_init(struct fmem *m, const char *name, __u64 addr, size_t cap)
 		close(fd);
 		return err;
 	}
-	void *p = mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	/* the address the ring already lives at in other processes, else the candidates in order */
+	struct fmem_hdr first;
+	__u64 want = 0;
+	if (pread(fd, &first, sizeof(first), 0) == (ssize_t)sizeof(first) && first.magic == FMEM_MAGIC)
+		want = first.addr;
+	void *p = want ? map_at(fd, want, len) : NULL;
+	for (size_t i = 0; !p && i < ARRAY_SIZE(candidates); i++)
+		if (candidates[i] + slot != want)
+			p = map_at(fd, candidates[i] + slot, len);
 	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	if (p != (void *)(uintptr_t)addr) {            /* a kernel without MAP_FIXED_NOREPLACE */
-		munmap(p, len);
+	if (!p)
 		return -EEXIST;
-	}
 	struct fmem_hdr *h = p;
 	__u64 zero = 0;
-	__atomic_compare_exchange_n(&h->magic, &zero, FMEM_MAGIC, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (__atomic_compare_exchange_n(&h->magic, &zero, FMEM_MAGIC, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&h->addr, (__u64)(uintptr_t)p, __ATOMIC_RELEASE);
+	else if (want && (__u64)(uintptr_t)p != want)
+		EMU_LOG(EMU_LOG_SYS, "fire: %s is mapped at %p here, at %#llx in the processes that made it: pointers "
+			"kept from their events do not reach it", path, p, (unsigned long long)want);
 	m->hdr = p;
 	m->base = (unsigned char *)p + EMU_PAGE_SIZE;
 	m->cap = cap;

@@ -59,11 +59,13 @@ static void str(const char *name, const char *s, size_t n)
 static void on_rec(void *ctx, int cpu, void *data, __u32 size)
 {
 	(void)ctx;
-	const struct rec *r = data;
-	if (size < sizeof(*r)) {
+	struct rec rec;
+	const struct rec *r = &rec;
+	if (size < sizeof(rec)) {
 		printf("short record %u\n", size);
 		return;
 	}
+	memcpy(&rec, data, sizeof(rec));    /* raw data is 4-byte aligned, as the kernel's */
 	printf("%s on cpu %d: pid=%u tid=%u uid=%u gid=%u ppid=%u cpu=%u task_pid=%u time=%llu", kinds[r->kind < NKINDS ? r->kind : 0],
 	       cpu, r->pid, r->tid, r->uid, r->gid, r->ppid, r->cpu, r->task_pid, (unsigned long long)r->time);
 	str("comm", r->comm, 16);
