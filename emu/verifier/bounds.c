@@ -258,27 +258,46 @@ void reg_bounds_sync(struct vreg *reg)
 
 int reg_bounds_sanity_check(struct venv *env, struct vreg *reg, const char *ctx)
 {
-	(void)env;
-	(void)ctx;
-	bool bad = reg->umin_value > reg->umax_value || reg->smin_value > reg->smax_value ||
-		   reg->u32_min_value > reg->u32_max_value || reg->s32_min_value > reg->s32_max_value;
-	if (!bad && tnum_is_const(reg->var_off)) {
+	const char *msg = NULL;
+	if (reg->umin_value > reg->umax_value || reg->smin_value > reg->smax_value ||
+	    reg->u32_min_value > reg->u32_max_value || reg->s32_min_value > reg->s32_max_value) {
+		msg = "range bounds violation";
+	} else if (tnum_is_const(reg->var_off)) {
 		__u64 u = reg->var_off.value;
-		bad = reg->umin_value != u || reg->umax_value != u || reg->smin_value != (__s64)u ||
-		      reg->smax_value != (__s64)u;
+		if (reg->umin_value != u || reg->umax_value != u || reg->smin_value != (__s64)u ||
+		    reg->smax_value != (__s64)u)
+			msg = "const tnum out of sync with range bounds";
 	}
-	if (!bad && tnum_subreg_is_const(reg->var_off)) {
+	if (!msg && tnum_subreg_is_const(reg->var_off)) {
 		__u32 u = (__u32)reg->var_off.value;
-		bad = reg->u32_min_value != u || reg->u32_max_value != u || reg->s32_min_value != (__s32)u ||
-		      reg->s32_max_value != (__s32)u;
+		if (reg->u32_min_value != u || reg->u32_max_value != u || reg->s32_min_value != (__s32)u ||
+		    reg->s32_max_value != (__s32)u)
+			msg = "const subreg tnum out of sync with range bounds";
 	}
-	/* the kernel warns and forgets the ranges (a verifier bug, only on a dead path) */
-	if (bad)
-		__mark_reg_unbounded(reg);
+	if (!msg)
+		return 0;
+	/* verifier_bug(): the kernel warns, logs and forgets the ranges (reached on dead paths only) */
+	verbose(env, "verifier bug: REG INVARIANTS VIOLATION (%s): %s u64=[%#llx, %#llx] s64=[%#llx, %#llx] "
+		"u32=[%#x, %#x] s32=[%#x, %#x] var_off=(%#llx, %#llx)\n", ctx, msg,
+		(unsigned long long)reg->umin_value, (unsigned long long)reg->umax_value,
+		(unsigned long long)reg->smin_value, (unsigned long long)reg->smax_value, reg->u32_min_value,
+		reg->u32_max_value, (__u32)reg->s32_min_value, (__u32)reg->s32_max_value,
+		(unsigned long long)reg->var_off.value, (unsigned long long)reg->var_off.mask);
+	__mark_reg_unbounded(reg);
 	return 0;
 }
 
-static bool __reg32_bound_s64(__s32 a) { return a >= 0; }
+int __mark_reg_s32_range(struct venv *env, struct vreg *reg, __s32 s32_min, __s32 s32_max)
+{
+	reg->s32_min_value = max_t(__s32, reg->s32_min_value, s32_min);
+	reg->s32_max_value = min_t(__s32, reg->s32_max_value, s32_max);
+	reg->smin_value = max_t(__s64, reg->smin_value, s32_min);
+	reg->smax_value = min_t(__s64, reg->smax_value, s32_max);
+	reg_bounds_sync(reg);
+	return reg_bounds_sanity_check(env, reg, "s32_range");
+}
+
+static bool __reg32_bound_s64(__s32 a) { return a >= 0 && a <= S32_MAX; }
 
 void __reg_assign_32_into_64(struct vreg *reg)
 {
@@ -454,11 +473,6 @@ out:
 bool register_is_null(const struct vreg *reg)
 {
 	return reg->type == SCALAR_VALUE && tnum_equals_const(reg->var_off, 0);
-}
-
-bool register_is_const(const struct vreg *reg)
-{
-	return reg->type == SCALAR_VALUE && tnum_is_const(reg->var_off);
 }
 
 bool is_reg_const(const struct vreg *reg, bool subreg32)
@@ -741,13 +755,15 @@ static void scalar32_min_max_lsh(struct vreg *dst, const struct vreg *src)
 
 static void __scalar64_min_max_lsh(struct vreg *dst, __u64 umin_val, __u64 umax_val)
 {
-	if (umin_val == 32 && umax_val == 32) {
+	/* << 32 of a non-negative 32-bit range (the sign extension idiom "<<32 s>>32") stays known */
+	if (umin_val == 32 && umax_val == 32 && dst->s32_max_value >= 0)
 		dst->smax_value = (__s64)((__u64)(__s64)dst->s32_max_value << 32);
-		dst->smin_value = (__s64)((__u64)(__s64)dst->s32_min_value << 32);
-	} else {
+	else
 		dst->smax_value = S64_MAX;
+	if (umin_val == 32 && umax_val == 32 && dst->s32_min_value >= 0)
+		dst->smin_value = (__s64)((__u64)(__s64)dst->s32_min_value << 32);
+	else
 		dst->smin_value = S64_MIN;
-	}
 	if (dst->umax_value > 1ull << (63 - umax_val)) {
 		dst->umin_value = 0;
 		dst->umax_value = U64_MAX;
@@ -840,10 +856,9 @@ bool is_safe_to_compute_dst_reg_range(const struct bpf_insn *insn, const struct 
 }
 
 /* The caller checked is_safe_to_compute_dst_reg_range(); dst is a scalar. */
-void scalar_alu(struct vreg *dst, const struct vreg *src_in, __u8 opcode, bool alu32, __s16 off)
+void scalar_alu(struct vreg *dst, const struct vreg *src_in, __u8 opcode, bool alu32)
 {
 	struct vreg src = *src_in, neg_src;
-	(void)off;
 	switch (opcode) {
 	case BPF_ADD:
 		scalar32_min_max_add(dst, &src);
@@ -857,7 +872,7 @@ void scalar_alu(struct vreg *dst, const struct vreg *src_in, __u8 opcode, bool a
 		break;
 	case BPF_NEG:
 		neg_src = *dst;
-		___mark_reg_known(dst, 0);
+		__mark_reg_known(dst, 0);
 		scalar32_min_max_sub(dst, &neg_src);
 		scalar_min_max_sub(dst, &neg_src);
 		dst->var_off = tnum_neg(neg_src.var_off);
@@ -908,9 +923,17 @@ void scalar_alu(struct vreg *dst, const struct vreg *src_in, __u8 opcode, bool a
 	reg_bounds_sync(dst);
 }
 
+/* reg += k without the zero extension and sync (sync_linked_regs: a register linked with a delta) */
+void scalar_add_const(struct vreg *reg, const struct vreg *k)
+{
+	scalar32_min_max_add(reg, k);
+	scalar_min_max_add(reg, k);
+	reg->var_off = tnum_add(reg->var_off, k->var_off);
+}
+
 /* ---- branches ---- */
 
-static bool reg_not_null(const struct vreg *reg)
+bool reg_not_null(const struct vreg *reg)
 {
 	__u32 type = reg->type;
 	if (type_may_be_null(type))
@@ -946,25 +969,12 @@ static int is_scalar_branch_taken(struct vreg *reg1, struct vreg *reg2, __u8 opc
 	__s64 smin2 = is_jmp32 ? (__s64)reg2->s32_min_value : reg2->smin_value;
 	__s64 smax2 = is_jmp32 ? (__s64)reg2->s32_max_value : reg2->smax_value;
 
-	if (reg1 == reg2) {
-		switch (opcode) {
-		case BPF_JGE: case BPF_JLE: case BPF_JSGE: case BPF_JSLE: case BPF_JEQ:
-			return 1;
-		case BPF_JGT: case BPF_JLT: case BPF_JSGT: case BPF_JSLT: case BPF_JNE:
-			return 0;
-		case BPF_JSET:
-			if (tnum_is_const(t1))
-				return t1.value != 0;
-			return (smin1 <= 0 && smax1 >= 0) ? -1 : 1;
-		default:
-			return -1;
-		}
-	}
-
 	switch (opcode) {
 	case BPF_JEQ:
 		if (tnum_is_const(t1) && tnum_is_const(t2))
 			return t1.value == t2.value;
+		if (!tnum_overlap(t1, t2))
+			return 0;
 		if (umin1 > umax2 || umax1 < umin2)
 			return 0;
 		if (smin1 > smax2 || smax1 < smin2)
@@ -979,6 +989,8 @@ static int is_scalar_branch_taken(struct vreg *reg1, struct vreg *reg2, __u8 opc
 	case BPF_JNE:
 		if (tnum_is_const(t1) && tnum_is_const(t2))
 			return t1.value != t2.value;
+		if (!tnum_overlap(t1, t2))
+			return 1;
 		if (umin1 > umax2 || umax1 < umin2)
 			return 1;
 		if (smin1 > smax2 || smax1 < smin2)
@@ -1133,7 +1145,7 @@ int is_branch_taken(struct vreg *reg1, struct vreg *reg2, __u8 opcode, bool is_j
 	return is_scalar_branch_taken(reg1, reg2, opcode, is_jmp32);
 }
 
-__u8 rev_opcode(__u8 opcode)
+static __u8 rev_opcode(__u8 opcode)
 {
 	switch (opcode) {
 	case BPF_JEQ: return BPF_JNE;
@@ -1252,6 +1264,8 @@ static void regs_refine_cond_op(struct vreg *reg1, struct vreg *reg2, __u8 opcod
 		if (!is_reg_const(reg2, is_jmp32))
 			break;
 		val = reg_const_value(reg2, is_jmp32);
+		/* forget the ranges before narrowing the tnum (no invariant violation on a dead branch) */
+		__mark_reg_unbounded(reg1);
 		if (is_jmp32) {
 			t = tnum_and(tnum_subreg(reg1->var_off), tnum_const(~val));
 			reg1->var_off = tnum_with_subreg(reg1->var_off, t);
@@ -1305,17 +1319,14 @@ int reg_set_min_max(struct venv *env, struct vreg *true_reg1, struct vreg *true_
 {
 	if (false_reg1->type != SCALAR_VALUE || false_reg2->type != SCALAR_VALUE)
 		return 0;
-	if (false_reg1 == false_reg2)
-		return 0;
 	regs_refine_cond_op(false_reg1, false_reg2, rev_opcode(opcode), is_jmp32);
 	reg_bounds_sync(false_reg1);
 	reg_bounds_sync(false_reg2);
 	regs_refine_cond_op(true_reg1, true_reg2, opcode, is_jmp32);
 	reg_bounds_sync(true_reg1);
 	reg_bounds_sync(true_reg2);
-	reg_bounds_sanity_check(env, true_reg1, "true_reg1");
-	reg_bounds_sanity_check(env, true_reg2, "true_reg2");
-	reg_bounds_sanity_check(env, false_reg1, "false_reg1");
-	reg_bounds_sanity_check(env, false_reg2, "false_reg2");
-	return 0;
+	int err = reg_bounds_sanity_check(env, true_reg1, "true_reg1");
+	err = err ? err : reg_bounds_sanity_check(env, true_reg2, "true_reg2");
+	err = err ? err : reg_bounds_sanity_check(env, false_reg1, "false_reg1");
+	return err ? err : reg_bounds_sanity_check(env, false_reg2, "false_reg2");
 }
