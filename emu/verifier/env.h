@@ -15,7 +15,9 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <linux/bpf.h>
@@ -58,6 +60,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 #define BIT(n) (1ull << (n))
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
 
 #ifndef BPF_JCOND
 #define BPF_JCOND 0xe0
@@ -292,6 +297,7 @@ struct vaux {
 	bool prune_point, jmp_point, force_checkpoint, calls_callback;
 	bool seen;
 	bool nospec, nospec_result;
+	__u8 taken_seen;                /* conditional jumps: 1 fall-through walked, 2 target walked */
 	__u16 live_regs_before;
 	__u32 scc;
 	const struct vmap *map_ptr;     /* helper calls on maps: the map the call saw */
