@@ -619,7 +619,22 @@ void record_mem(struct venv *env, enum emu_mem_region region, bool proven, int f
 /* ---- mem.c ---- */
 enum { BPF_READ = 1, BPF_WRITE = 2 };
 enum { ACCESS_DIRECT = 1, ACCESS_HELPER = 2 };
-struct call_meta;
+/* struct bpf_call_arg_meta: what a helper call's arguments told about each other */
+struct call_meta {
+	const struct vmap *map_ptr;
+	bool raw_mode, pkt_access;
+	__u8 release_regno;
+	int regno, access_size, mem_size;
+	__u64 msize_max_value;
+	__u32 ref_obj_id;
+	__u32 map_uid;
+	int func_id;
+	const void *ret_btf;
+	__u32 ret_btf_id;
+	__u32 subprogno;
+	__s64 const_map_key;
+	__u32 dynptr_id;
+};
 int check_mem_access(struct venv *env, int insn_idx, __u32 regno, int off, int bpf_size, int t, int value_regno,
 		     bool strict_alignment_once, bool is_ldsx);
 int check_load_mem(struct venv *env, const struct bpf_insn *insn, bool strict_alignment_once, bool is_ldsx,
