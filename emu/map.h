@@ -205,6 +205,7 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
+int emu_inner_meta_get(const struct emu_obj *map, struct emu_map_desc *out);       /* the inner-map template */
 extern const struct emu_map_ops percpu_array_map_ops;
 extern const struct emu_map_ops htab_percpu_map_ops;
 extern const struct emu_map_ops htab_lru_map_ops;

@@ -83,18 +83,6 @@ void __mark_reg_unbounded(struct vreg *reg)
 	__mark_reg32_unbounded(reg);
 }
 
-static void reset_reg64_and_tnum(struct vreg *reg)
-{
-	__mark_reg64_unbounded(reg);
-	reg->var_off = tnum_unknown;
-}
-
-static void reset_reg32_and_tnum(struct vreg *reg)
-{
-	__mark_reg32_unbounded(reg);
-	reg->var_off = tnum_unknown;
-}
-
 void __mark_reg_unknown_imprecise(struct vreg *reg)
 {
 	reg->type = SCALAR_VALUE;

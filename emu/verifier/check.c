@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "env.h"
+#include "helper_protos.h"
 
 static const char *const alu_string[16] = { "+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
 					    "neg", "%=", "^=", "=", "s>>=", "endian", "?", "?" };
@@ -1452,19 +1453,23 @@ static int do_check_common(struct venv *env, int subprog)
 		for (__u32 i = BPF_REG_1; i <= sub->arg_cnt; i++) {
 			__u32 at = sub->arg_type[i - 1];
 			struct vreg *reg = &regs[i];
-			if (at == 1 /* ARG_PTR_TO_CTX */) {
+			if (at == ARG_PTR_TO_CTX) {
 				reg->type = PTR_TO_CTX;
 				mark_reg_known_zero(env, regs, i);
-			} else if (at == 0 /* ARG_ANYTHING */) {
+			} else if (at == ARG_ANYTHING) {
 				reg->type = SCALAR_VALUE;
 				mark_reg_unknown(env, regs, i);
-			} else if ((at & BASE_MASK) == 2 /* ARG_PTR_TO_MEM */) {
+			} else if (base_type(at) == ARG_PTR_TO_MEM) {
 				reg->type = PTR_TO_MEM | (at & (PTR_MAYBE_NULL | PTR_UNTRUSTED | MEM_RDONLY));
 				mark_reg_known_zero(env, regs, i);
 				reg->mem_size = sub->arg_mem_size[i - 1];
 				if (at & PTR_MAYBE_NULL)
 					reg->id = ++env->id_gen;
-			} else if ((at & BASE_MASK) == 3 /* ARG_PTR_TO_BTF_ID */) {
+			} else if (base_type(at) == ARG_PTR_TO_ARENA) {
+				reg->type = PTR_TO_ARENA;
+				mark_reg_unknown(env, regs, i);
+				reg->type = PTR_TO_ARENA;
+			} else if (base_type(at) == ARG_PTR_TO_BTF_ID) {
 				reg->type = PTR_TO_BTF_ID | (at & (PTR_MAYBE_NULL | PTR_UNTRUSTED | PTR_TRUSTED));
 				mark_reg_known_zero(env, regs, i);
 				reg->btf = env->kbtf;

@@ -6,8 +6,8 @@
  */
 #include <stdio.h>
 
-#include "../helpers.h"
 #include "env.h"
+#include "../helpers.h"
 
 static const char *const alu_str[16] = { "+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
 					 "neg", "%=", "^=", "=", "s>>=", "endian", "?", "?" };
@@ -16,16 +16,28 @@ static const char *const ldsx_str[4] = { "s32", "s16", "s8", "s64" };
 static const char *const jmp_str[16] = { "jmp", "==", ">", ">=", "&", "!=", "s>", "s>=",
 					 "call", "exit", "<", "<=", "s<", "s<=", "?", "?" };
 
-static const char *func_name(const struct bpf_insn *insn, char *buf, size_t n)
+static const char *func_name(struct venv *env, const struct bpf_insn *insn, char *buf, size_t n)
 {
-	buf[0] = '\0';
 	if (!insn->src_reg && insn->imm >= 0 && insn->imm < EMU_BPF_FUNC_MAX_ID && emu_helper_names[insn->imm])
 		return emu_helper_names[insn->imm];
+	/* disasm_kfunc_name(): a kfunc's name from the kernel's BTF */
+	if (insn->src_reg == BPF_PSEUDO_KFUNC_CALL && env->kbtf && insn->imm > 0 && !insn->off) {
+		const struct btf_type *t = kbtf_type(env->kbtf, (__u32)insn->imm);
+		if (t)
+			return kbtf_name(env->kbtf, t->name_off);
+	}
 	if (insn->src_reg == BPF_PSEUDO_CALL)
 		snprintf(buf, n, "%+d", insn->imm);
 	else if (insn->src_reg == BPF_PSEUDO_KFUNC_CALL)
 		snprintf(buf, n, "kernel-function");
 	return buf;
+}
+
+const char *func_id_name(int id)
+{
+	if (id >= 0 && id < EMU_BPF_FUNC_MAX_ID && emu_helper_names[id])
+		return emu_helper_names[id];
+	return "unknown";
 }
 
 static char reg_char(__u8 cls) { return cls == BPF_ALU || cls == BPF_JMP32 ? 'w' : 'r'; }
@@ -34,7 +46,7 @@ void print_bpf_insn(struct venv *env, const struct bpf_insn *insn, bool allow_pt
 {
 	__u8 cls = BPF_CLASS(insn->code), op = BPF_OP(insn->code), mode = BPF_MODE(insn->code);
 	__u8 sz = BPF_SIZE(insn->code) >> 3;
-	char tmp[64];
+	char tmp[64] = "unknown";
 
 	if (cls == BPF_ALU || cls == BPF_ALU64) {
 		char c = reg_char(cls);
@@ -48,15 +60,15 @@ void print_bpf_insn(struct venv *env, const struct bpf_insn *insn, bool allow_pt
 		} else if (op == BPF_NEG) {
 			verbose(env, "(%02x) %c%d = -%c%d\n", insn->code, c, insn->dst_reg, c, insn->dst_reg);
 		} else if (insn->code == (BPF_ALU64 | BPF_MOV | BPF_X) && insn->off == BPF_ADDR_SPACE_CAST) {
-			verbose(env, "(%02x) r%d = addr_space_cast(r%d, %u, %u)\n", insn->code, insn->dst_reg,
-				insn->src_reg, ((__u32)insn->imm) >> 16, (__u16)insn->imm);
-		} else if (op == BPF_MOV && BPF_SRC(insn->code) == BPF_X && insn->off) {
-			verbose(env, "(%02x) %c%d = (s%d)%c%d\n", insn->code, c, insn->dst_reg, insn->off, c,
-				insn->src_reg);
+			verbose(env, "(%02x) r%d = addr_space_cast(r%d, %d, %d)\n", insn->code, insn->dst_reg,
+				insn->src_reg, (int)(((__u32)insn->imm) >> 16), (int)(__u16)insn->imm);
 		} else if (BPF_SRC(insn->code) == BPF_X) {
 			bool sign = (op == BPF_DIV || op == BPF_MOD) && insn->off == 1;
-			verbose(env, "(%02x) %c%d %s %c%d\n", insn->code, c, insn->dst_reg,
-				sign ? (op == BPF_DIV ? "s/=" : "s%=") : alu_str[op >> 4], c, insn->src_reg);
+			bool movsx = op == BPF_MOV && (insn->off == 8 || insn->off == 16 || insn->off == 32);
+			verbose(env, "(%02x) %c%d %s %s%c%d\n", insn->code, c, insn->dst_reg,
+				sign ? (op == BPF_DIV ? "s/=" : "s%=") : alu_str[op >> 4],
+				movsx ? (insn->off == 8 ? "(s8)" : insn->off == 16 ? "(s16)" : "(s32)") : "", c,
+				insn->src_reg);
 		} else {
 			bool sign = (op == BPF_DIV || op == BPF_MOD) && insn->off == 1;
 			verbose(env, "(%02x) %c%d %s %d\n", insn->code, c, insn->dst_reg,
@@ -117,11 +129,11 @@ void print_bpf_insn(struct venv *env, const struct bpf_insn *insn, bool allow_pt
 			__u64 imm = ((__u64)(__u32)insn[1].imm << 32) | (__u32)insn->imm;
 			bool is_ptr = insn->src_reg == BPF_PSEUDO_MAP_FD || insn->src_reg == BPF_PSEUDO_MAP_VALUE;
 			if (is_ptr) {
-				/* the kernel prints the map's address (its resolved immediate) */
+				/* the kernel prints the map's address (the resolved immediate): a made-up one here */
 				__u32 k = env->aux[insn - env->insns].map_index;
 				imm = 0;
-				if (allow_ptr_leaks && k)
-					imm = 0xffff888100000000ull + (__u64)env->maps[k - 1].id * 0x1000 +
+				if (allow_ptr_leaks && k < env->nr_maps)
+					imm = 0xffff888100000000ull + (__u64)env->maps[k].id * 0x1000 +
 					      (insn->src_reg == BPF_PSEUDO_MAP_VALUE ? 0x110 + (__u32)insn[1].imm : 0);
 			}
 			verbose(env, "(%02x) r%d = 0x%llx\n", insn->code, insn->dst_reg, (unsigned long long)imm);
@@ -132,9 +144,9 @@ void print_bpf_insn(struct venv *env, const struct bpf_insn *insn, bool allow_pt
 		char c = reg_char(cls);
 		if (op == BPF_CALL) {
 			if (insn->src_reg == BPF_PSEUDO_CALL)
-				verbose(env, "(%02x) call pc%s\n", insn->code, func_name(insn, tmp, sizeof(tmp)));
+				verbose(env, "(%02x) call pc%s\n", insn->code, func_name(env, insn, tmp, sizeof(tmp)));
 			else
-				verbose(env, "(%02x) call %s#%d\n", insn->code, func_name(insn, tmp, sizeof(tmp)),
+				verbose(env, "(%02x) call %s#%d\n", insn->code, func_name(env, insn, tmp, sizeof(tmp)),
 					insn->imm);
 		} else if (insn->code == (BPF_JMP | BPF_JA)) {
 			verbose(env, "(%02x) goto pc%+d\n", insn->code, insn->off);

@@ -80,7 +80,14 @@
 #ifndef BPF_PSEUDO_KFUNC_CALL
 #define BPF_PSEUDO_KFUNC_CALL 2
 #endif
+#ifndef ENOTSUPP
+#define ENOTSUPP 524     /* the kernel's internal "operation not supported", seen by user space */
+#endif
 #define MAP_TYPE_ARENA 33
+#define MAP_TYPE_CGRP_STORAGE 32
+#define FUNC_user_ringbuf_drain 209
+#define FUNC_cgrp_storage_get 210
+#define FUNC_cgrp_storage_delete 211
 #define PROG_TYPE_NETFILTER 32
 #define TRACE_KPROBE_SESSION 56
 #define TRACE_UPROBE_SESSION 57
@@ -146,7 +153,7 @@ struct vmap {
 	__u32 id, type, key_size, value_size, max_entries, map_flags;
 	__u64 map_extra;
 	char name[16];
-	bool frozen;
+	bool frozen, rdonly;
 	__u32 btf_id, btf_value_type_id;
 	__s32 spin_lock_off;
 	bool special;           /* the value has a btf_record (spin lock, timer, kptr...) */
@@ -320,7 +327,8 @@ struct vsubprog {
 	__u32 start;
 	__u32 linkage;                  /* from func_info: BTF_FUNC_STATIC / GLOBAL / EXTERN */
 	bool has_func_info;
-	bool scalar_ret;
+	bool scalar_ret, void_ret;
+	int exit_idx;
 	char *name;
 	__u32 btf_type_id;              /* the FUNC of func_info */
 	__u16 stack_depth;
@@ -346,6 +354,7 @@ struct vlog {
 	void *ubuf;
 	char *buf;              /* our copy, len_total bytes (a ring unless BPF_LOG_FIXED) */
 	__u64 start_pos, end_pos, len_max;
+	__u64 hi;               /* bytes [0, hi) of the user's buffer were written */
 };
 #define BPF_LOG_LEVEL1 1
 #define BPF_LOG_LEVEL2 2
@@ -403,6 +412,8 @@ struct venv {
 	const struct kbtf *kbtf;
 	__u32 attach_func_proto;        /* tracing: FUNC_PROTO of the traced function (vmlinux id), 0 none */
 	const char *attach_func_name;
+	const char *attach_tp_name;     /* tp_btf: the tracepoint ("sched_switch") */
+	bool attach_btf_trace;          /* tp_btf: the prototype's first argument (void *__data) is not the program's */
 
 	/* the walk */
 	struct vstate *cur_state;
@@ -424,7 +435,6 @@ struct venv {
 	struct vliveness *liveness;
 	__u32 scratched_regs;
 	__u64 scratched_stack;
-	bool scratch_all;
 	__u64 prev_log_pos, prev_insn_print_pos;
 	struct jmp_hist *cur_hist_ent;
 	bool kfunc0;                    /* a kfunc call of id 0 was walked */
@@ -442,7 +452,8 @@ void verbose(struct venv *env, const char *fmt, ...) __attribute__((format(print
 void vlog_reset(struct vlog *log, __u64 new_pos);
 bool vlog_needed(const struct vlog *log);
 int vlog_finalize(struct vlog *log, __u32 *true_size);
-void verbose_linfo(struct venv *env, __u32 insn_off, const char *prefix);
+void verbose_linfo(struct venv *env, __u32 insn_off, const char *prefix_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 const char *reg_type_str(struct venv *env, __u32 type);
 void print_verifier_state(struct venv *env, const struct vstate *vs, __u32 frameno, bool print_all);
 void print_insn_state(struct venv *env, const struct vstate *vs, __u32 frameno);
@@ -457,6 +468,7 @@ bool verifier_state_scratched(const struct venv *env);
 void fmt_stack_mask(char *buf, size_t n, __u64 mask);
 void fmt_reg_mask(char *buf, size_t n, __u32 mask);
 const char *func_id_name(int id);
+const char *dynptr_type_str(__u32 type);
 /* disasm.c */
 void print_bpf_insn(struct venv *env, const struct bpf_insn *insn, bool allow_ptr_leaks);
 
@@ -670,6 +682,7 @@ bool ctx_is_valid_access(struct venv *env, int off, int size, int t, struct ctx_
 bool ctx_convertible(const struct venv *env);   /* env->ops->convert_ctx_access != NULL */
 bool sock_is_valid_access(__u32 reg_type, int off, int size, int t, struct ctx_access_info *info);
 bool ctx_has_ld_abs(__u32 prog_type);
+int check_attach_target(struct venv *env);
 
 /* ---- call.c ---- */
 int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p);
@@ -693,6 +706,7 @@ const struct btf_type *kbtf_skip_modifiers(const struct kbtf *b, __u32 id, __u32
 int kbtf_resolve_size(const struct kbtf *b, __u32 id, __u32 *size);
 __s32 kbtf_find_by_name_kind(const struct kbtf *b, const char *name, __u32 kind);
 const char *kbtf_type_name(const struct kbtf *b, __u32 id);
+const char *kbtf_kind_str(const struct btf_type *t);
 /* btf_struct_access(): SCALAR_VALUE, PTR_TO_BTF_ID (*next_id, *flag) or -errno with the log line */
 int kbtf_struct_access(struct venv *env, const struct vreg *reg, int off, int size, int atype, __u32 *next_id,
 		       __u32 *flag, const char **field_name);

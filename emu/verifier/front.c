@@ -14,9 +14,9 @@
 
 #include <linux/btf.h>
 
-#include "../helpers.h"
-#include "../map.h"
 #include "env.h"
+#include "helper_protos.h"
+#include "../map.h"
 
 #define MIN_FUNCINFO_SIZE 8u
 #define MAX_FUNCINFO_REC_SIZE 252u
@@ -76,7 +76,7 @@ static int pbtf_open(struct emu_obj *btf, struct pbtf_view **out)
 	return 0;
 }
 
-void pbtf_close(struct pbtf_view *b)
+static void pbtf_close(struct pbtf_view *b)
 {
 	if (!b)
 		return;
@@ -86,7 +86,7 @@ void pbtf_close(struct pbtf_view *b)
 	free(b);
 }
 
-const struct btf_type *pbtf_type(const struct pbtf_view *b, __u32 id)
+static const struct btf_type *pbtf_type(const struct pbtf_view *b, __u32 id)
 {
 	return b && id && id < b->nr ? b->by_id[id] : NULL;
 }
@@ -297,10 +297,6 @@ int add_subprog_and_kfunc(struct venv *env)
 			verbose(env, "failed to find BTF for kernel function\n");
 			return -EPROTO;
 		}
-		if (in->imm < 0) {
-			verbose(env, "invalid kernel function btf_id %d\n", in->imm);
-			return -EINVAL;
-		}
 		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: insn %u calls kernel function btf_id %u: bpfemu has no kernel "
 			"functions", i, (__u32)in->imm);
 		verbose(env, "kernel btf_id %u is not a function\n", (__u32)in->imm);
@@ -493,7 +489,7 @@ static bool opcode_known(__u8 code)
 	}
 }
 
-extern int emu_inner_meta_get(const struct emu_obj *map, struct emu_map_desc *out);
+
 
 static int add_used_map(struct venv *env, int fd, __u32 *index)
 {
@@ -531,6 +527,7 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 	m->value_size = d->value_size;
 	m->max_entries = d->max_entries;
 	m->map_flags = d->map_flags;
+	memcpy(m->name, map->hdr->name, sizeof(m->name));
 	m->frozen = __atomic_load_n(&d->frozen, __ATOMIC_ACQUIRE) != 0;
 	m->rdonly = (d->map_flags & BPF_F_RDONLY_PROG) && m->frozen;
 	m->btf_value_type_id = d->btf_value_type_id;
@@ -593,7 +590,7 @@ int resolve_pseudo_ldimm64(struct venv *env)
 			int err = add_used_map(env, in->imm, &k);
 			if (err)
 				return err;
-			env->aux[i].map_index = k + 1;
+			env->aux[i].map_index = k;
 			if (in->src_reg == BPF_PSEUDO_MAP_VALUE) {
 				__u32 off = (__u32)in[1].imm;
 				const struct vmap *m = &env->maps[k];
@@ -622,4 +619,299 @@ int resolve_pseudo_ldimm64(struct venv *env)
 		}
 	}
 	return 0;
+}
+
+/* ---- a global function's arguments from its BTF prototype (btf_prepare_func_args) ---- */
+
+static bool pbtf_is_modifier(const struct btf_type *t)
+{
+	switch (BTF_INFO_KIND(t->info)) {
+	case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+	case BTF_KIND_TYPE_TAG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const char *const kind_str[] = { "UNKN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD",
+					"TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR",
+					"DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64" };
+
+static const char *pbtf_kind_str(const struct btf_type *t)
+{
+	__u32 k = t ? BTF_INFO_KIND(t->info) : 0;
+	return k < ARRAY_SIZE(kind_str) ? kind_str[k] : "UNKN";
+}
+
+/* btf_resolve_size() on the program's BTF: through modifiers and arrays */
+static int pbtf_resolve_size(const struct pbtf_view *b, const struct btf_type *t, __u32 *size)
+{
+	__u64 nelems = 1;
+	for (int i = 0; t && i < 32; i++) {
+		switch (BTF_INFO_KIND(t->info)) {
+		case BTF_KIND_INT: case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_ENUM: case BTF_KIND_FLOAT:
+		case BTF_KIND_ENUM64:
+			if (nelems * t->size > UINT32_MAX)
+				return -EINVAL;
+			*size = (__u32)(nelems * t->size);
+			return 0;
+		case BTF_KIND_PTR:
+			*size = (__u32)(nelems * 8);
+			return 0;
+		case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST: case BTF_KIND_RESTRICT:
+		case BTF_KIND_TYPE_TAG:
+			t = pbtf_type(b, t->type);
+			break;
+		case BTF_KIND_ARRAY: {
+			const struct btf_array *a = (const void *)(t + 1);
+			nelems *= a->nelems;
+			if (nelems > UINT32_MAX)
+				return -EINVAL;
+			t = pbtf_type(b, a->type);
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	return -EINVAL;
+}
+
+/* the struct names the kernel takes for each program type's context (bpf_types.h) */
+static const char *ctx_type_name(__u32 prog_type)
+{
+	switch (prog_type) {
+	case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT:
+	case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_OUT:
+	case BPF_PROG_TYPE_LWT_XMIT: case BPF_PROG_TYPE_LWT_SEG6LOCAL: case BPF_PROG_TYPE_SK_SKB:
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		return "__sk_buff";
+	case BPF_PROG_TYPE_XDP: return "xdp_md";
+	case BPF_PROG_TYPE_CGROUP_SOCK: return "bpf_sock";
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR: return "bpf_sock_addr";
+	case BPF_PROG_TYPE_SOCK_OPS: return "bpf_sock_ops";
+	case BPF_PROG_TYPE_SK_MSG: return "sk_msg_md";
+	case BPF_PROG_TYPE_KPROBE: return "pt_regs";
+	case BPF_PROG_TYPE_PERF_EVENT: return "bpf_perf_event_data";
+	case BPF_PROG_TYPE_RAW_TRACEPOINT: case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE: return "bpf_raw_tracepoint_args";
+	case BPF_PROG_TYPE_CGROUP_DEVICE: return "bpf_cgroup_dev_ctx";
+	case BPF_PROG_TYPE_CGROUP_SYSCTL: return "bpf_sysctl";
+	case BPF_PROG_TYPE_CGROUP_SOCKOPT: return "bpf_sockopt";
+	case BPF_PROG_TYPE_SK_REUSEPORT: return "sk_reuseport_md";
+	case BPF_PROG_TYPE_SK_LOOKUP: return "bpf_sk_lookup";
+	case PROG_TYPE_NETFILTER: return "bpf_nf_ctx";
+	default: return "";
+	}
+}
+
+/* btf_is_prog_ctx_type(): a pointer to the program type's context struct (by name) */
+static bool pbtf_is_ctx(const struct venv *env, const struct btf_type *ptr)
+{
+	const struct pbtf_view *b = env->pbtf;
+	const struct btf_type *t = pbtf_type(b, ptr->type);
+	if (env->prog_type == BPF_PROG_TYPE_KPROBE) {
+		while (t && pbtf_is_modifier(t) && BTF_INFO_KIND(t->info) != BTF_KIND_TYPEDEF)
+			t = pbtf_type(b, t->type);
+		if (t && BTF_INFO_KIND(t->info) == BTF_KIND_TYPEDEF && !strcmp(vbtf_str(env, t->name_off), "bpf_user_pt_regs_t"))
+			return true;
+	}
+	while (t && pbtf_is_modifier(t))
+		t = pbtf_type(b, t->type);
+	if (!t || (BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT && BTF_INFO_KIND(t->info) != BTF_KIND_UNION))
+		return false;
+	const char *tname = vbtf_str(env, t->name_off), *want = ctx_type_name(env->prog_type);
+	if (!want[0])
+		return false;
+	if ((!strcmp(want, "__sk_buff") && !strcmp(tname, "sk_buff")) || (!strcmp(want, "xdp_md") && !strcmp(tname, "xdp_buff")))
+		return true;
+	return !strcmp(want, tname);
+}
+
+enum { TAG_CTX = 1, TAG_TRUSTED = 2, TAG_UNTRUSTED = 4, TAG_NONNULL = 8, TAG_NULLABLE = 16, TAG_ARENA = 32 };
+
+int btf_prepare_func_args(struct venv *env, __u32 subprog)
+{
+	struct vsubprog *sub = &env->subprog[subprog];
+	bool is_global = sub->linkage == BTF_FUNC_GLOBAL;
+	const struct pbtf_view *b = env->pbtf;
+
+	if (sub->args_cached)
+		return 0;
+	if (!sub->has_func_info || !b) {
+		verbose(env, "verifier bug: func_info undefined\n");
+		return -EFAULT;
+	}
+	const struct btf_type *fn_t = pbtf_type(b, sub->btf_type_id);
+	if (!fn_t || BTF_INFO_KIND(fn_t->info) != BTF_KIND_FUNC) {
+		verbose(env, "BTF of func#%d doesn't point to KIND_FUNC\n", subprog);
+		return -EFAULT;
+	}
+	const char *tname = vbtf_str(env, fn_t->name_off);
+	const struct btf_type *t = pbtf_type(b, fn_t->type);
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC_PROTO) {
+		verbose(env, "Invalid type of function %s()\n", tname);
+		return -EFAULT;
+	}
+	const struct btf_param *args = (const void *)(t + 1);
+	__u32 nargs = BTF_INFO_VLEN(t->info);
+	if (nargs > MAX_BPF_FUNC_REG_ARGS) {
+		if (!is_global)
+			return -EINVAL;
+		verbose(env, "Global function %s() with %d > %d args. Buggy compiler.\n", tname, nargs,
+			MAX_BPF_FUNC_REG_ARGS);
+		return -EINVAL;
+	}
+	const struct btf_type *rt = pbtf_type(b, t->type);
+	while (rt && pbtf_is_modifier(rt))
+		rt = pbtf_type(b, rt->type);
+	if (!rt || (BTF_INFO_KIND(rt->info) != BTF_KIND_INT && BTF_INFO_KIND(rt->info) != BTF_KIND_ENUM &&
+		    BTF_INFO_KIND(rt->info) != BTF_KIND_ENUM64)) {
+		if (!is_global)
+			return -EINVAL;
+		verbose(env, "Global function %s() doesn't return scalar. Only those are supported.\n", tname);
+		return -EINVAL;
+	}
+	for (__u32 i = 0; i < nargs; i++) {
+		__u32 tags = 0;
+		/* "arg:<tag>" decl tags on the argument */
+		for (__u32 id = 1; id < b->nr; id++) {
+			const struct btf_type *dt = b->by_id[id];
+			if (BTF_INFO_KIND(dt->info) != BTF_KIND_DECL_TAG || dt->type != sub->btf_type_id ||
+			    *(const __s32 *)(dt + 1) != (__s32)i)
+				continue;
+			const char *tag = vbtf_str(env, dt->name_off);
+			if (strncmp(tag, "arg:", 4))
+				continue;
+			tag += 4;
+			if (!is_global) {
+				verbose(env, "arg#%d type tag is not supported in static functions\n", i);
+				return -EOPNOTSUPP;
+			}
+			if (!strcmp(tag, "ctx"))
+				tags |= TAG_CTX;
+			else if (!strcmp(tag, "trusted"))
+				tags |= TAG_TRUSTED;
+			else if (!strcmp(tag, "untrusted"))
+				tags |= TAG_UNTRUSTED;
+			else if (!strcmp(tag, "nonnull"))
+				tags |= TAG_NONNULL;
+			else if (!strcmp(tag, "nullable"))
+				tags |= TAG_NULLABLE;
+			else if (!strcmp(tag, "arena"))
+				tags |= TAG_ARENA;
+			else {
+				verbose(env, "arg#%d has unsupported set of tags\n", i);
+				return -EOPNOTSUPP;
+			}
+		}
+		t = pbtf_type(b, args[i].type);
+		while (t && pbtf_is_modifier(t))
+			t = pbtf_type(b, t->type);
+		if (t && BTF_INFO_KIND(t->info) == BTF_KIND_PTR) {
+			if ((tags & TAG_CTX) || pbtf_is_ctx(env, t)) {
+				if (tags & ~TAG_CTX) {
+					verbose(env, "arg#%d has invalid combination of tags\n", i);
+					return -EINVAL;
+				}
+				sub->arg_type[i] = ARG_PTR_TO_CTX;
+				continue;
+			}
+			if (tags & TAG_ARENA) {
+				if (tags & ~TAG_ARENA) {
+					verbose(env, "arg#%d arena cannot be combined with any other tags\n", i);
+					return -EINVAL;
+				}
+				sub->arg_type[i] = ARG_PTR_TO_ARENA;
+				continue;
+			}
+			if (tags & (TAG_TRUSTED | TAG_UNTRUSTED)) {
+				/* kernel object pointers by BTF id: not modelled, treated as untrusted memory */
+				sub->arg_type[i] = ARG_PTR_TO_BTF_ID | PTR_UNTRUSTED;
+				continue;
+			}
+			if (is_global) {
+				__u32 mem_size = 0;
+				if ((tags & TAG_NULLABLE) && (tags & TAG_NONNULL)) {
+					verbose(env, "arg#%d can't have both nonnull and nullable tags\n", i);
+					return -EINVAL;
+				}
+				const struct btf_type *rt2 = pbtf_type(b, t->type);
+				while (rt2 && pbtf_is_modifier(rt2))
+					rt2 = pbtf_type(b, rt2->type);
+				if (!rt2 || pbtf_resolve_size(b, rt2, &mem_size)) {
+					verbose(env, "arg#%d reference type('%s %s') size cannot be determined: %d\n", i,
+						pbtf_kind_str(rt2), rt2 ? vbtf_str(env, rt2->name_off) : "", -EINVAL);
+					return -EINVAL;
+				}
+				sub->arg_type[i] = ARG_PTR_TO_MEM | PTR_MAYBE_NULL;
+				if (tags & TAG_NONNULL)
+					sub->arg_type[i] &= ~(__u32)PTR_MAYBE_NULL;
+				sub->arg_mem_size[i] = mem_size;
+				continue;
+			}
+		}
+		if (tags) {
+			verbose(env, "arg#%d has pointer tag, but is not a pointer type\n", i);
+			return -EINVAL;
+		}
+		if (t && (BTF_INFO_KIND(t->info) == BTF_KIND_INT || BTF_INFO_KIND(t->info) == BTF_KIND_ENUM ||
+			  BTF_INFO_KIND(t->info) == BTF_KIND_ENUM64)) {
+			sub->arg_type[i] = ARG_ANYTHING;
+			continue;
+		}
+		if (!is_global)
+			return -EINVAL;
+		verbose(env, "Arg#%d type %s in %s() is not supported yet.\n", i, pbtf_kind_str(t), tname);
+		return -EINVAL;
+	}
+	sub->arg_cnt = nargs;
+	sub->args_cached = true;
+	return 0;
+}
+
+/* map_is_rdonly and the direct reads of a frozen read-only array (bpf_map_direct_read) */
+bool map_is_rdonly(const struct vmap *m)
+{
+	return m->rdonly;
+}
+
+bool map_direct_value_ok(const struct vmap *m)
+{
+	return m->type == BPF_MAP_TYPE_ARRAY && m->max_entries == 1;
+}
+
+int map_direct_read(const struct vmap *m, int off, int size, __u64 *val, bool is_ldsx)
+{
+	if (!m->obj || m->type != BPF_MAP_TYPE_ARRAY || off < 0 || size <= 0 || (__u32)(off + size) > m->value_size)
+		return -EINVAL;
+	const unsigned char *p = (const unsigned char *)emu_obj_data(m->obj) + off;
+	switch (size) {
+	case 1: *val = is_ldsx ? (__u64)(__s64) * (const __s8 *)p : *p; break;
+	case 2: { __u16 v; memcpy(&v, p, 2); *val = is_ldsx ? (__u64)(__s64)(__s16)v : v; break; }
+	case 4: { __u32 v; memcpy(&v, p, 4); *val = is_ldsx ? (__u64)(__s64)(__s32)v : v; break; }
+	case 8: memcpy(val, p, 8); break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
+void front_free(struct venv *env)
+{
+	for (__u32 k = 0; k < env->nr_maps; k++) {
+		free(env->maps[k].inner);
+		if (env->maps[k].obj)
+			emu_obj_put(env->maps[k].obj);
+	}
+	env->nr_maps = 0;
+	for (__u32 k = 0; k <= env->subprog_cnt && k <= MAX_SUBPROGS; k++) {
+		free(env->subprog[k].name);
+		env->subprog[k].name = NULL;
+	}
+	free(env->finfo);
+	free(env->linfo);
+	env->finfo = NULL;
+	env->linfo = NULL;
+	pbtf_close(env->pbtf);
+	env->pbtf = NULL;
 }

@@ -8,6 +8,7 @@
  * forgets a path that passed). Register states print as the kernel prints
  * them: "R1=ctx() R2=fp-8 R3=scalar(smin=0,smax=umax=0xffffffff,...)".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,6 +35,8 @@ static void vlog_write(struct vlog *log, const char *s, __u32 n)
 			__u64 new_n = log->len_total - log->end_pos < nz ? log->len_total - log->end_pos : nz;
 			memcpy(log->buf + log->end_pos, s, new_n - 1);
 			log->buf[log->end_pos + new_n - 1] = '\0';
+			if (log->end_pos + new_n > log->hi)
+				log->hi = log->end_pos + new_n;
 		}
 		log->end_pos += n;
 		return;
@@ -47,6 +50,9 @@ static void vlog_write(struct vlog *log, const char *s, __u32 n)
 		log->buf[p % log->len_total] = k < n ? s[k] : '\0';
 	}
 	log->end_pos = new_end - 1;
+	__u64 hi = new_end < log->len_total ? new_end : log->len_total;
+	if (hi > log->hi)
+		log->hi = hi;
 }
 
 static void vverbose(struct venv *env, const char *fmt, va_list ap)
@@ -78,31 +84,48 @@ void vlog_reset(struct vlog *log, __u64 new_pos)
 	if (log->end_pos < log->start_pos)
 		log->start_pos = log->end_pos;
 	__u64 pos = log->level & BPF_LOG_FIXED ? log->end_pos + 1 : new_pos % log->len_total;
-	if (log->level & BPF_LOG_FIXED)
-		pos = log->end_pos;   /* the kernel writes the zero right after the kept text */
-	if (pos < log->len_total)
+	if (pos < log->len_total) {
 		log->buf[pos] = '\0';
+		if (pos + 1 > log->hi)
+			log->hi = pos + 1;
+	}
 }
 
 /* ---- line info ---- */
 
-void verbose_linfo(struct venv *env, __u32 insn_off, const char *prefix)
+void verbose_linfo(struct venv *env, __u32 insn_off, const char *prefix_fmt, ...)
 {
 	if (!vlog_needed(&env->log) || !env->nr_linfo || insn_off >= env->len)
 		return;
-	__u32 i;
-	for (i = 1; i < env->nr_linfo; i++)
-		if (insn_off < env->linfo[i].insn_off)
-			break;
-	const struct bpf_line_info *l = &env->linfo[i - 1];
-	if (l == env->prev_linfo)
+	/* the rightmost record at or before insn_off */
+	int l = 0, r = (int)env->nr_linfo - 1;
+	while (l < r) {
+		int m = l + (r - l + 1) / 2;
+		if (env->linfo[m].insn_off <= insn_off)
+			l = m;
+		else
+			r = m - 1;
+	}
+	const struct bpf_line_info *li = &env->linfo[l], *prev = env->prev_linfo;
+	if (li == prev)
 		return;
-	extern const char *vbtf_str(const struct venv *env, __u32 off);
-	const char *s = vbtf_str(env, l->line_off);
+	/* the same file and line again (another column): printed once */
+	if (prev && li->file_name_off == prev->file_name_off &&
+	    BPF_LINE_INFO_LINE_NUM(li->line_col) == BPF_LINE_INFO_LINE_NUM(prev->line_col))
+		return;
+	if (prefix_fmt) {
+		va_list ap;
+		va_start(ap, prefix_fmt);
+		vverbose(env, prefix_fmt, ap);
+		va_end(ap);
+	}
+	const char *s = vbtf_str(env, li->line_off);
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\v' || *s == '\f' || *s == '\r')
 		s++;
-	verbose(env, "%s%s\n", prefix ? prefix : "", s);
-	env->prev_linfo = l;
+	verbose(env, "%s", s);
+	const char *fname = vbtf_str(env, li->file_name_off), *slash = strrchr(fname, '/');
+	verbose(env, " @ %s:%u\n", slash ? slash + 1 : fname, BPF_LINE_INFO_LINE_NUM(li->line_col));
+	env->prev_linfo = li;
 }
 
 /* ---- register state printing ---- */
@@ -129,9 +152,11 @@ const char *reg_type_str(struct venv *env, __u32 type)
 	return env->tmp_str_buf;
 }
 
+#define VA(...) do { verbose(env, "%s", sep); verbose(env, __VA_ARGS__); sep = ","; } while (0)
+
 static void verbose_unum(struct venv *env, __u64 num)
 {
-	if (num <= 256)
+	if (num <= 0xffff)
 		verbose(env, "%llu", (unsigned long long)num);
 	else
 		verbose(env, "%#llx", (unsigned long long)num);
@@ -139,11 +164,13 @@ static void verbose_unum(struct venv *env, __u64 num)
 
 static void verbose_snum(struct venv *env, __s64 num)
 {
-	if (num >= -256 && num <= 256)
+	if (num >= -32768 && num <= 32767)
 		verbose(env, "%lld", (long long)num);
 	else
 		verbose(env, "%#llx", (unsigned long long)num);
 }
+
+static bool snum_dec(__s64 v) { return v >= -32768 && v <= 32767; }
 
 static void print_scalar_ranges(struct venv *env, const struct vreg *reg, const char **sep)
 {
@@ -156,8 +183,10 @@ static void print_scalar_ranges(struct venv *env, const struct vreg *reg, const 
 		{ "smax", (__u64)reg->smax_value, reg->smax_value == S64_MAX },
 		{ "umin", reg->umin_value, reg->umin_value == 0 },
 		{ "umax", reg->umax_value, reg->umax_value == U64_MAX },
-		{ "smin32", (__u64)(__s64)reg->s32_min_value, reg->s32_min_value == S32_MIN },
-		{ "smax32", (__u64)(__s64)reg->s32_max_value, reg->s32_max_value == S32_MAX },
+		{ "smin32", snum_dec(reg->s32_min_value) ? (__u64)(__s64)reg->s32_min_value : (__u32)reg->s32_min_value,
+		  reg->s32_min_value == S32_MIN },
+		{ "smax32", snum_dec(reg->s32_max_value) ? (__u64)(__s64)reg->s32_max_value : (__u32)reg->s32_max_value,
+		  reg->s32_max_value == S32_MAX },
 		{ "umin32", reg->u32_min_value, reg->u32_min_value == 0 },
 		{ "umax32", reg->u32_max_value, reg->u32_max_value == U32_MAX },
 	};
@@ -184,16 +213,11 @@ static void print_scalar_ranges(struct venv *env, const struct vreg *reg, const 
 	}
 }
 
-static const char *map_name(const struct vmap *m)
-{
-	return m && m->obj ? m->obj->hdr->name : "";
-}
 
 static void print_reg_state(struct venv *env, const struct vfunc *state, const struct vreg *reg)
 {
 	__u32 t = reg->type;
 	const char *sep = "";
-#define VA(...) do { verbose(env, "%s", sep); verbose(env, __VA_ARGS__); sep = ","; } while (0)
 	if (t == SCALAR_VALUE && reg->precise)
 		verbose(env, "P");
 	if (t == SCALAR_VALUE && tnum_is_const(reg->var_off)) {
@@ -212,7 +236,7 @@ static void print_reg_state(struct venv *env, const struct vfunc *state, const s
 		}
 	}
 	if (base_type(t) == PTR_TO_BTF_ID)
-		verbose(env, "%s", env->kbtf && reg->btf_id ? kbtf_type_name(env->kbtf, reg->btf_id) : "");
+		verbose(env, "%s", reg->btf ? kbtf_type_name(reg->btf, reg->btf_id) : "");
 	verbose(env, "(");
 	if (reg->id)
 		VA("id=%d", reg->id & ~BPF_ADD_CONST);
@@ -220,10 +244,12 @@ static void print_reg_state(struct venv *env, const struct vfunc *state, const s
 		verbose(env, "%+d", reg->off);
 	if (reg->ref_obj_id)
 		VA("ref_obj_id=%d", reg->ref_obj_id);
+	if (type_flag(t) & NON_OWN_REF)
+		VA("%s", "non_own_ref");
 	if (base_type(t) == CONST_PTR_TO_MAP || base_type(t) == PTR_TO_MAP_KEY || base_type(t) == PTR_TO_MAP_VALUE) {
-		if (map_name(reg->map)[0])
-			VA("map=%s", map_name(reg->map));
-		VA("ks=%d,vs=%d", reg->map->key_size, reg->map->value_size);
+		if (reg->map_ptr->name[0])
+			VA("map=%.16s", reg->map_ptr->name);
+		VA("ks=%d,vs=%d", reg->map_ptr->key_size, reg->map_ptr->value_size);
 	}
 	if (t != SCALAR_VALUE && reg->off) {
 		VA("off=");
@@ -253,7 +279,19 @@ static void print_reg_state(struct venv *env, const struct vfunc *state, const s
 		}
 	}
 	verbose(env, ")");
-#undef VA
+}
+
+const char *dynptr_type_str(__u32 type)
+{
+	switch (type) {
+	case 1: return "local";
+	case 2: return "ringbuf";
+	case 3: return "skb";
+	case 4: return "xdp";
+	case 5: return "skb_meta";
+	case 0: return "<invalid>";
+	default: return "<unknown>";
+	}
 }
 
 static const char slot_type_char[] = { [STACK_INVALID] = '?', [STACK_SPILL] = 'r', [STACK_MISC] = 'm',
@@ -263,46 +301,39 @@ static const char slot_type_char[] = { [STACK_INVALID] = '?', [STACK_SPILL] = 'r
 /* the kernel keeps one mark per register number and per stack slot, whatever the frame */
 static bool reg_scratched(const struct venv *env, __u32 regno)
 {
-	return env->scratch_all || (env->scratched_regs >> regno & 1);
+	return env->scratched_regs >> regno & 1;
 }
 
 static bool stack_slot_scratched(const struct venv *env, __u32 spi)
 {
-	return env->scratch_all || (spi < 64 && (env->scratched_stack[0] >> spi & 1));
+	return spi < 64 && (env->scratched_stack >> spi & 1);
 }
 
 void mark_reg_scratched(struct venv *env, __u32 regno)
 {
-	if (regno < MAX_BPF_REG)
-		env->scratched_regs |= 1ull << regno;
+	env->scratched_regs |= 1u << (regno & 31);
 }
 
 void mark_stack_slot_scratched(struct venv *env, __u32 spi)
 {
-	if (spi < 64)
-		env->scratched_stack[0] |= 1ull << spi;
+	env->scratched_stack |= 1ull << (spi & 63);
 }
 
 void mark_verifier_state_scratched(struct venv *env)
 {
-	env->scratch_all = true;
+	env->scratched_regs = ~0u;
+	env->scratched_stack = ~0ull;
 }
 
 void mark_verifier_state_clean(struct venv *env)
 {
-	env->scratch_all = false;
 	env->scratched_regs = 0;
-	memset(env->scratched_stack, 0, sizeof(env->scratched_stack));
+	env->scratched_stack = 0;
 }
 
 bool verifier_state_scratched(const struct venv *env)
 {
-	if (env->scratch_all || env->scratched_regs)
-		return true;
-	for (int i = 0; i < MAX_CALL_FRAMES; i++)
-		if (env->scratched_stack[i])
-			return true;
-	return false;
+	return env->scratched_regs || env->scratched_stack;
 }
 
 void print_verifier_state(struct venv *env, const struct vstate *vs, __u32 frameno, bool print_all)
@@ -345,12 +376,20 @@ void print_verifier_state(struct venv *env, const struct vstate *vs, __u32 frame
 			print_reg_state(env, state, reg);
 			break;
 		}
-		case STACK_DYNPTR:
+		case STACK_DYNPTR: {
+			const char *sep = "";
 			i++;
-			verbose(env, " fp%d=dynptr_%s", (-i - 1) * BPF_REG_SIZE, "local");
-			if (state->stack[i].spilled_ptr.ref_obj_id)
-				verbose(env, "(ref_id=%d)", state->stack[i].spilled_ptr.ref_obj_id);
+			reg = &state->stack[i].spilled_ptr;
+			verbose(env, " fp%d=dynptr_%s(", (-i - 1) * BPF_REG_SIZE, dynptr_type_str(reg->dynptr.type));
+			if (reg->id)
+				VA("id=%d", reg->id);
+			if (reg->ref_obj_id)
+				VA("ref_id=%d", reg->ref_obj_id);
+			if (reg->dynptr_id)
+				VA("dynptr_id=%d", reg->dynptr_id);
+			verbose(env, ")");
 			break;
+		}
 		default:
 			verbose(env, " fp%d=%s", (-i - 1) * BPF_REG_SIZE, types);
 			break;
@@ -423,4 +462,46 @@ void fmt_reg_mask(char *buf, size_t n, __u32 mask)
 			len += (size_t)w;
 			first = false;
 		}
+}
+
+/* the log's final shape (bpf_vlog_finalize): a ring rotated to start at the
+ * oldest kept byte; *true_size is the size a buffer would need for all of it */
+int vlog_finalize(struct vlog *log, __u32 *true_size)
+{
+	*true_size = 0;
+	if (!log->level)
+		return 0;
+	if (log->buf && log->start_pos && !(log->level & BPF_LOG_FIXED)) {
+		__u32 shift = (__u32)(log->start_pos % log->len_total);
+		char *tmp = malloc(log->len_total);
+		if (tmp) {
+			memcpy(tmp, log->buf + shift, log->len_total - shift);
+			memcpy(tmp + (log->len_total - shift), log->buf, shift);
+			memcpy(log->buf, tmp, log->len_total);
+			free(tmp);
+		}
+	}
+	*true_size = (__u32)log->len_max;
+	if (log->buf && log->len_max > log->len_total)
+		return -ENOSPC;
+	return 0;
+}
+
+/* "At program exit the register R0 has smin=... should have been in [0, 1]" */
+void verbose_invalid_scalar(struct venv *env, const struct vreg *reg, struct retval_range range, const char *ctx,
+			    const char *reg_name)
+{
+	bool unknown = true;
+	verbose(env, "%s the register %s has", ctx, reg_name);
+	if (reg->smin_value > S64_MIN) {
+		verbose(env, " smin=%lld", (long long)reg->smin_value);
+		unknown = false;
+	}
+	if (reg->smax_value < S64_MAX) {
+		verbose(env, " smax=%lld", (long long)reg->smax_value);
+		unknown = false;
+	}
+	if (unknown)
+		verbose(env, " unknown scalar value");
+	verbose(env, " should have been in [%d, %d]\n", range.minval, range.maxval);
 }
