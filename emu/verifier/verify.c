@@ -186,7 +186,12 @@ int emu_verify(const struct emu_verifier_attr *attr, struct emu_verifier_result 
 skip_full_check:
 	if (ret == 0)
 		ret = check_max_stack_depth(env);
-	/* a path reached a kfunc call of id 0: the kernel has no function there */
+	/* do_misc_fixups(), after dead code is gone: a kfunc call of id 0 some path reached */
+	for (__u32 i = 0; ret == 0 && i < env->len; i++)
+		if (bpf_pseudo_kfunc_call(&env->insns[i]) && !env->insns[i].imm && env->aux[i].seen) {
+			verbose(env, "invalid kernel function call not eliminated in verifier pass\n");
+			ret = -EINVAL;
+		}
 	print_stats(env);
 	__u32 true_size;
 	int err = vlog_finalize(&env->log, &true_size);
