@@ -33,6 +33,7 @@ static inline long emu_ret_to_libc(long ret, int *err)
 }
 
 /* ---- configuration and logging (emu/config.c) ---- */
+#define EMU_NR_CPUS 8192u             /* BPFEMU_CPUS bound: Debian's NR_CPUS */
 enum emu_log_cat {
 	EMU_LOG_SYS = 1u << 0,   /* bpf() calls that fail or are not emulated */
 	EMU_LOG_MAP = 1u << 1,   /* map object life cycle */
@@ -49,12 +50,19 @@ struct emu_config {
 	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
 	pid_t trace_pid;              /* BPFEMU_TRACE_PID: first task of the traced tree ("[pid N] " rule) */
 	bool attach_inert;            /* BPFEMU_ATTACH=inert: attach calls succeed with links that do nothing */
+	unsigned int cpus;            /* BPFEMU_CPUS: possible CPUs to emulate (0: the host's) */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged
  * and surface as -errno from the first call that needs the state root. */
 const struct emu_config *emu_config(void);
 /* Creates the state root (0700) and its subdirectories if needed; 0 or -errno. */
 int emu_root_ready(void);
+/* The possible CPUs the state root was made for (its "cpus" file), 0 if unknown. */
+unsigned int emu_root_cpus(void);
+/* Possible CPUs as per-CPU values count them: the state root's (BPFEMU_CPUS,
+ * else the host's when the root was made); emu/fdtable.c. */
+unsigned int emu_possible_cpus(void);
+unsigned int emu_host_possible_cpus(void);    /* the host's /sys/devices/system/cpu/possible */
 /* Is the state root shared by several users (root-owned, sticky, writable by all)? */
 bool emu_root_shared(void);
 void emu_log(unsigned int cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -757,14 +757,11 @@ int emu_obj_name_cpy(char *dst, const char *src, size_t size)
 	return (int)i;
 }
 
-unsigned int emu_possible_cpus(void)
+/* "0-1", "0-3,8-11", "0" of /sys/devices/system/cpu/possible, counted like
+ * libbpf's parse_cpu_mask_file. */
+unsigned int emu_host_possible_cpus(void)
 {
-	static unsigned int n;
-	unsigned int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
-	if (v)
-		return v;
-	/* "0-1", "0-3,8-11", "0": count like libbpf's parse_cpu_mask_file */
-	v = 0;
+	unsigned int v = 0;
 	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
 	if (f) {
 		char buf[256];
@@ -784,6 +781,22 @@ unsigned int emu_possible_cpus(void)
 		long c = sysconf(_SC_NPROCESSORS_CONF);
 		v = c > 0 ? (unsigned int)c : 1;
 	}
+	return v;
+}
+
+/* The state root's count (emu/config.c: BPFEMU_CPUS or the host's, fixed
+ * when the root was made), else BPFEMU_CPUS, else the host's. */
+unsigned int emu_possible_cpus(void)
+{
+	static unsigned int n;
+	unsigned int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
+	if (v)
+		return v;
+	v = emu_root_cpus();
+	if (!v)
+		v = emu_config()->cpus;
+	if (!v)
+		v = emu_host_possible_cpus();
 	__atomic_store_n(&n, v, __ATOMIC_RELAXED);
 	return v;
 }

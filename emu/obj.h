@@ -221,7 +221,6 @@ int emu_copy_to_user(void *dst, const void *src, size_t len);
 /* strncpy_from_user: length without NUL, -EFAULT, -ENAMETOOLONG if no NUL within len. */
 long emu_strncpy_from_user(char *dst, const void *src, size_t len);
 int emu_obj_name_cpy(char *dst, const char *src, size_t size);  /* bpf_obj_name_cpy */
-unsigned int emu_possible_cpus(void);
 __u64 emu_ktime_boot_ns(void);
 
 #endif

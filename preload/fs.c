@@ -192,7 +192,10 @@ static int open_prepare(int dirfd, const char **path, int flags, char *buf)
 			return fd;
 	}
 	if (!strncmp(p, "/sys/", 5)) {
-		int fd = shim_perf_open(p, flags);
+		int fd = shim_proc_open(p, flags);
+		if (fd != UNHANDLED)
+			return fd;
+		fd = shim_perf_open(p, flags);
 		if (fd != UNHANDLED)
 			return fd;
 	}

@@ -19,7 +19,7 @@
 #include "procfs.h"
 #include "real.h"
 
-enum proc_file { PROC_NONE, PROC_MOUNTS, PROC_MOUNTINFO, PROC_FDINFO, PROC_FD };
+enum proc_file { PROC_NONE, PROC_MOUNTS, PROC_MOUNTINFO, PROC_FDINFO, PROC_FD, PROC_CPU_POSSIBLE };
 
 static bool comp_is(const char *s, size_t n, const char *word)
 {
@@ -73,6 +73,9 @@ static enum proc_file classify(const char *path, int *num)
 		return tl >= 7 && !strcmp(target + tl - 7, "/mounts") && strstr(target, "proc/")
 			? PROC_MOUNTS : PROC_NONE;
 	}
+	if (n == 5 && comp_is(c[0], len[0], "sys") && comp_is(c[1], len[1], "devices") &&
+	    comp_is(c[2], len[2], "system") && comp_is(c[3], len[3], "cpu") && comp_is(c[4], len[4], "possible"))
+		return emu_possible_cpus() != emu_host_possible_cpus() ? PROC_CPU_POSSIBLE : PROC_NONE;
 	if (n < 2 || !comp_is(c[0], len[0], "proc"))
 		return PROC_NONE;
 	if (n == 2)
@@ -270,6 +273,15 @@ static int proc_open(const char *path, int flags)
 		b.len += emu_bpffs_mount_lines(b.p + b.len, b.cap - b.len, kind == PROC_MOUNTINFO);
 		fd = memfd_with(b.p, b.len, flags);
 		break;
+	case PROC_CPU_POSSIBLE: {
+		/* BPFEMU_CPUS, or a state root made with it: the program sizes
+		 * per-CPU values as the engine lays them out */
+		char line[32];
+		unsigned int n = emu_possible_cpus();
+		int len = n > 1 ? snprintf(line, sizeof(line), "0-%u\n", n - 1) : snprintf(line, sizeof(line), "0\n");
+		fd = memfd_with(line, (size_t)len, flags);
+		break;
+	}
 	case PROC_FDINFO:
 		if (emu_fd_kind(num) == EMU_KIND_NONE)
 			break;

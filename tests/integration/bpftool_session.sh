@@ -133,16 +133,11 @@ normalize() {
 		-e 's/^([-dl][-rwxsStT]{9}[.+]?) +([0-9]+) +[^ ]+ +[^ ]+ +([0-9]+) .* ([^ ]+)$/\1 \2 \3 \4/' "$1"
 }
 
-if [ "$MODE" = emu ] || [ "$MODE" = diff ]; then
-	session emu
-fi
-if [ "$MODE" = kernel ] || [ "$MODE" = diff ]; then
-	session kernel
-fi
-if [ "$MODE" = diff ]; then
-	normalize "$STAGE/transcript.kernel" >"$STAGE/kernel.norm"
-	normalize "$STAGE/transcript.emu" >"$STAGE/emu.norm"
-	same_or_fail "bpftool session" "$STAGE/kernel.norm" "$STAGE/emu.norm"
-fi
+run() {
+	session "$1"
+	normalize "$STAGE/transcript.$1" >"$2"
+}
+kernel_needs map hash
+twin "bpftool session" bpftool_session run
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
 exit 0
