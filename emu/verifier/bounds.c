@@ -265,8 +265,8 @@ int reg_bounds_sanity_check(struct venv *env, struct vreg *reg, const char *ctx)
 	if (!msg)
 		return 0;
 	/* verifier_bug(): the kernel warns, logs and forgets the ranges (reached on dead paths only) */
-	verbose(env, "verifier bug: REG INVARIANTS VIOLATION (%s): %s u64=[%#llx, %#llx] s64=[%#llx, %#llx] "
-		"u32=[%#x, %#x] s32=[%#x, %#x] var_off=(%#llx, %#llx)\n", ctx, msg,
+	verbose(env, "verifier bug: REG INVARIANTS VIOLATION (%s): %s u64=[0x%llx, 0x%llx] s64=[0x%llx, 0x%llx] "
+		"u32=[0x%x, 0x%x] s32=[0x%x, 0x%x] var_off=(0x%llx, 0x%llx)\n", ctx, msg,
 		(unsigned long long)reg->umin_value, (unsigned long long)reg->umax_value,
 		(unsigned long long)reg->smin_value, (unsigned long long)reg->smax_value, reg->u32_min_value,
 		reg->u32_max_value, (__u32)reg->s32_min_value, (__u32)reg->s32_max_value,
@@ -1109,6 +1109,10 @@ int is_branch_taken(struct vreg *reg1, struct vreg *reg2, __u8 opcode, bool is_j
 		return is_pkt_ptr_branch_taken(reg1, reg2, opcode);
 
 	if (__is_pointer_value_any(reg1) || __is_pointer_value_any(reg2)) {
+		/* the lower half of a valid pointer may be 0: Linux 6.18.44 walks both
+		 * branches of a 32-bit comparison of a pointer */
+		if (is_jmp32)
+			return -1;
 		if (!is_reg_const(reg2, is_jmp32)) {
 			opcode = flip_opcode(opcode);
 			struct vreg *r = reg1;

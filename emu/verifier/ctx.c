@@ -44,13 +44,16 @@ static bool skb_access(struct venv *env, int off, int size, int t, struct ctx_ac
 		if ((size_t)(off + size) > OFFEND(struct __sk_buff, cb[4]))
 			return false;
 		break;
+	case RANGE(struct __sk_buff, data):
+	case RANGE(struct __sk_buff, data_meta):
+	case RANGE(struct __sk_buff, data_end):
+		if (info->is_ldsx || size != 4)     /* no sign-extended packet pointers */
+			return false;
+		break;
 	case RANGE_TILL(struct __sk_buff, remote_ip6[0], remote_ip6[3]):
 	case RANGE_TILL(struct __sk_buff, local_ip6[0], local_ip6[3]):
 	case RANGE(struct __sk_buff, remote_ip4):
 	case RANGE(struct __sk_buff, local_ip4):
-	case RANGE(struct __sk_buff, data):
-	case RANGE(struct __sk_buff, data_meta):
-	case RANGE(struct __sk_buff, data_end):
 		if (size != 4)
 			return false;
 		break;
@@ -256,12 +259,12 @@ static bool flow_dissector_access(struct venv *env, int off, int size, int t, st
 		return false;
 	switch (off) {
 	case RANGE(struct __sk_buff, data):
-		if (size != 4)
+		if (info->is_ldsx || size != 4)
 			return false;
 		info->reg_type = PTR_TO_PACKET;
 		return true;
 	case RANGE(struct __sk_buff, data_end):
-		if (size != 4)
+		if (info->is_ldsx || size != 4)
 			return false;
 		info->reg_type = PTR_TO_PACKET_END;
 		return true;
@@ -283,6 +286,9 @@ static bool xdp_access(struct venv *env, int off, int size, int t, struct ctx_ac
 		return false;
 	if (t == BPF_WRITE)
 		return false;       /* no device-bound programs here */
+	if (info->is_ldsx && (off == (int)offsetof(struct xdp_md, data) || off == (int)offsetof(struct xdp_md, data_meta) ||
+			      off == (int)offsetof(struct xdp_md, data_end)))
+		return false;
 	switch (off) {
 	case offsetof(struct xdp_md, data):
 		info->reg_type = PTR_TO_PACKET;

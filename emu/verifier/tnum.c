@@ -117,7 +117,13 @@ bool tnum_in(struct tnum a, struct tnum b)
 	return a.value == b.value;
 }
 
+/* the kernel's printf writes %#llx of 0 as "0x0": spelled out here */
 int tnum_strn(char *str, size_t size, struct tnum a)
 {
-	return snprintf(str, size, "(%#llx; %#llx)", (unsigned long long)a.value, (unsigned long long)a.mask);
+	if (a.mask == 0) {
+		if (a.value <= 0xffff)
+			return snprintf(str, size, "%llu", (unsigned long long)a.value);
+		return snprintf(str, size, "0x%llx", (unsigned long long)a.value);
+	}
+	return snprintf(str, size, "(0x%llx; 0x%llx)", (unsigned long long)a.value, (unsigned long long)a.mask);
 }
