@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
@@ -714,8 +715,10 @@ int main(int argc, char **argv)
 			perror(file);
 			return 1;
 		}
-		fprintf(f, "# vmutants: the kernel's answers to the verifier mutants (id kind seed hash errno "
-			   "verified_insns \"error line\"), recorded on Linux\n");
+		struct utsname u;
+		uname(&u);
+		fprintf(f, "# vmutants: the answers to the verifier mutants (id kind seed hash errno verified_insns "
+			   "\"error line\"), recorded on %s %s\n", u.sysname, u.release);
 		for (int id = 0; id < n; id++) {
 			struct prog p;
 			const struct seed *sd;
