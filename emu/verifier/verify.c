@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "helper_protos.h"
 #include "../emu.h"
 #include "../obj.h"
 
@@ -60,6 +61,33 @@ static int check_attach_btf_id(struct venv *env)
 	    env->prog_type != BPF_PROG_TYPE_EXT)
 		return 0;
 	return check_attach_target(env);
+}
+
+/* The kernel's BTF (a few MB read once per process) is read only for the
+ * programs that look at it: tracing targets, kernel objects helpers return or
+ * take, kernel symbols and functions. */
+static bool needs_kernel_btf(const struct venv *env)
+{
+	switch (env->prog_type) {
+	case BPF_PROG_TYPE_TRACING: case BPF_PROG_TYPE_LSM: case BPF_PROG_TYPE_EXT: case BPF_PROG_TYPE_STRUCT_OPS:
+		return true;
+	}
+	for (__u32 i = 0; i < env->len; i++) {
+		const struct bpf_insn *in = &env->insns[i];
+		if (bpf_pseudo_kfunc_call(in) || (is_ldimm64(in) && in->src_reg == BPF_PSEUDO_BTF_ID))
+			return true;
+		if (bpf_helper_call(in) && in->imm >= 0 && in->imm < (int)ARRAY_SIZE(helper_protos)) {
+			const struct helper_proto *fn = &helper_protos[in->imm];
+			if (fn->ret_btf || in->imm == BPF_FUNC_find_vma)
+				return true;
+			for (int a = 0; a < 5; a++)
+				if (fn->arg_btf[a] || base_type(fn->arg_type[a]) == ARG_PTR_TO_BTF_ID ||
+				    base_type(fn->arg_type[a]) == ARG_PTR_TO_BTF_ID_SOCK_COMMON ||
+				    base_type(fn->arg_type[a]) == ARG_PTR_TO_PERCPU_BTF_ID)
+					return true;
+		}
+	}
+	return false;
 }
 
 /* print_verification_stats() */
@@ -132,7 +160,8 @@ int emu_verify(const struct emu_verifier_attr *attr, struct emu_verifier_result 
 	env->bpf_capable = env->allow_ptr_leaks = env->allow_uninit_stack = true;
 	env->bypass_spec_v1 = env->bypass_spec_v4 = true;
 	env->cgroup_storage_map[0] = env->cgroup_storage_map[1] = -1;
-	env->kbtf = kbtf_vmlinux();
+	if (needs_kernel_btf(env))
+		env->kbtf = kbtf_vmlinux();
 	env->aux = calloc(env->len + 1, sizeof(*env->aux));
 	env->explored = calloc(env->len, sizeof(*env->explored));
 	env->log.level = attr->log_level;

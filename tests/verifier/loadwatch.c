@@ -10,6 +10,8 @@
  *                        TYPE ATTACH "NAME" INSN_CNT OK VERIFIED_INSNS
  *                        or TYPE ATTACH "NAME" INSN_CNT ERRNO_NAME
  *                        (VERIFIED_INSNS from BPF_OBJ_GET_INFO_BY_FD)
+ *   LOADWATCH_TIME=1     adds the wall time of the BPF_PROG_LOAD call (ns)
+ *                        at the end of each line (tools/bench/verifier-bench)
  *   LOADWATCH_STOP=1     ends the program (exit status 0) when it attaches one
  *                        of those programs (BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN,
  *                        BPF_PROG_ATTACH): its loads are over, nothing runs
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static long (*real_syscall)(long, ...);
@@ -98,7 +101,7 @@ static const char *errno_name(int e)
 	}
 }
 
-static void watch(const union bpf_attr *a, long ret, int err)
+static void watch(const union bpf_attr *a, long ret, int err, long long ns)
 {
 	const char *out = getenv("LOADWATCH_OUT");
 	if (!out || !a->kern_version)
@@ -124,6 +127,8 @@ static void watch(const union bpf_attr *a, long ret, int err)
 		n = snprintf(line, sizeof(line), "%u %u \"%s\" %u %s\n", a->prog_type, a->expected_attach_type, name,
 			     a->insn_cnt, errno_name(err));
 	}
+	if (getenv("LOADWATCH_TIME") && n > 0 && (size_t)n < sizeof(line))
+		n += snprintf(line + n - 1, sizeof(line) - (size_t)n + 1, " %lld\n", ns) - 1;
 	int fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd >= 0) {
 		if (write(fd, line, (size_t)n) != n) {
@@ -152,13 +157,16 @@ long syscall(long nr, ...)
 		return next(nr, a1, a2, a3, a4, a5, a6);
 	int err = refused(&attr);
 	if (err) {
-		watch(&attr, -1, err);
+		watch(&attr, -1, err, 0);
 		errno = err;
 		return -1;
 	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	long ret = next(nr, a1, a2, a3, a4, a5, a6);
 	err = errno;
-	watch(&attr, ret, err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	watch(&attr, ret, err, (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	errno = err;
 	return ret;
 }

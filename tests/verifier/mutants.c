@@ -24,6 +24,7 @@
  *                              the mutants FILE was recorded from)
  *   vmutants show FILE ID      print mutant ID's instructions and both answers
  *   vmutants seeds FILE        load the unmutated seeds (all must load)
+ *   vmutants corpus DIR        write the seeds as tests/fuzz/fuzz_verifier inputs
  *
  * Built twice: vmutants (the engine, bpfemu_bpf()) and vmutants_kernel (the
  * real bpf()).
@@ -693,6 +694,22 @@ int main(int argc, char **argv)
 		}
 		if (f)
 			fclose(f);
+		return 0;
+	}
+	if (!strcmp(mode, "corpus")) {           /* the seeds as fuzz_verifier inputs, into directory FILE */
+		for (size_t k = 0; k < NSEEDS; k++) {
+			char path[512];
+			snprintf(path, sizeof(path), "%s/seed-%s", file, seeds[k].name);
+			FILE *f = fopen(path, "wb");
+			if (!f) {
+				perror(path);
+				return 1;
+			}
+			unsigned char head[3] = { (unsigned char)seeds[k].type, (unsigned char)seeds[k].attach, 1 | 8 };
+			fwrite(head, 1, 3, f);
+			fwrite(seeds[k].insns, sizeof(struct bpf_insn), (size_t)seeds[k].len, f);
+			fclose(f);
+		}
 		return 0;
 	}
 	make_maps();
