@@ -367,6 +367,11 @@ void coerce_reg_to_size_sx(struct vreg *reg, int size)
 		return;
 	}
 
+	/* a value already inside the narrower signed range is left as it is
+	 * (Linux 6.18.44: (s16) of an s8-loaded register keeps [-128, 127]) */
+	if (reg->smin_value >= -(1ll << (num_bits - 1)) && reg->smax_value <= (1ll << (num_bits - 1)) - 1)
+		return;
+
 	top_smax_value = ((__u64)reg->smax_value >> num_bits) << num_bits;
 	top_smin_value = ((__u64)reg->smin_value >> num_bits) << num_bits;
 	if (top_smax_value != top_smin_value)

@@ -260,6 +260,37 @@ static int propagate_to_outer(struct venv *env, struct func_instance *f)
 	return commit_write_marks(env, outer);
 }
 
+static const char *fmt_callchain(struct venv *env, const struct callchain *cc)
+{
+	char *b = env->tmp_str_buf, *end = b + sizeof(env->tmp_str_buf);
+	b += snprintf(b, (size_t)(end - b), "(");
+	for (__u32 i = 0; i <= cc->curframe && b < end; i++)
+		b += snprintf(b, (size_t)(end - b), "%s%d", i ? "," : "", cc->callsites[i]);
+	if (b < end)
+		snprintf(b, (size_t)(end - b), ")");
+	return env->tmp_str_buf;
+}
+
+/* the level-2 log of a mask that changed: "(0) frame 0 insn 7 +live -8 " */
+static void log_mask_change(struct venv *env, const struct callchain *cc, const char *pfx, __u32 frame,
+			    __u32 insn_idx, __u64 old, __u64 new)
+{
+	__u64 changed = old ^ new, ones = new & changed, zeros = ~new & changed;
+	char m[TMP_STR_BUF_LEN];
+	if (!changed)
+		return;
+	verbose(env, "%s frame %d insn %d ", fmt_callchain(env, cc), frame, insn_idx);
+	if (ones) {
+		fmt_stack_mask(m, sizeof(m), ones);
+		verbose(env, "+%s %s ", pfx, m);
+	}
+	if (zeros) {
+		fmt_stack_mask(m, sizeof(m), zeros);
+		verbose(env, "-%s %s", pfx, m);
+	}
+	verbose(env, "\n");
+}
+
 static bool update_insn(struct venv *env, struct func_instance *f, __u32 frame, __u32 idx)
 {
 	__u32 succ[2];
@@ -276,6 +307,11 @@ static bool update_insn(struct venv *env, struct func_instance *f, __u32 frame, 
 	acc |= m->must_write;
 	__u64 before = (after & ~m->must_write) | m->may_read;
 	bool changed = before != m->live_before || acc != m->must_write_acc;
+	if ((env->log.level & BPF_LOG_LEVEL2) &&
+	    (m->may_read || m->must_write || idx == f->cc.sp_starts[f->cc.curframe] || env->aux[idx].prune_point)) {
+		log_mask_change(env, &f->cc, "live", frame, idx, m->live_before, before);
+		log_mask_change(env, &f->cc, "written", frame, idx, m->must_write_acc, acc);
+	}
 	m->live_before = before;
 	m->must_write_acc = acc;
 	return changed;
@@ -292,7 +328,9 @@ static int update_instance(struct venv *env, struct func_instance *f)
 	struct vsubprog *sp = find_containing_subprog(env, (int)start);
 	__u32 po_start = sp->postorder_start, po_end = sp[1].postorder_start;
 	bool changed;
+	int cnt = 0;
 	do {
+		cnt++;
 		changed = false;
 		for (__u32 frame = 0; frame <= f->cc.curframe; frame++) {
 			if (!f->frames[frame])
@@ -301,6 +339,8 @@ static int update_instance(struct venv *env, struct func_instance *f)
 				changed |= update_insn(env, f, frame, env->insn_postorder[i]);
 		}
 	} while (changed);
+	if (env->log.level & BPF_LOG_LEVEL2)
+		verbose(env, "%s live stack update done in %d iterations\n", fmt_callchain(env, &f->cc), cnt);
 	return f->cc.curframe > 0 ? propagate_to_outer(env, f) : 0;
 }
 

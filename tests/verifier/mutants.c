@@ -25,6 +25,8 @@
  *   vmutants show FILE ID      print mutant ID's instructions and both answers
  *   vmutants seeds FILE        load the unmutated seeds (all must load)
  *   vmutants corpus DIR        write the seeds as tests/fuzz/fuzz_verifier inputs
+ *   vmutants logs LEVEL        the seeds' whole logs at LEVEL (1 or 2)
+ *   vmutants mlogs LEVEL N M   the whole logs of mutants N to M-1
  *
  * Built twice: vmutants (the engine, bpfemu_bpf()) and vmutants_kernel (the
  * real bpf()).
@@ -573,6 +575,10 @@ static void load(const struct prog *p, const struct seed *sd, struct answer *a)
 		return;
 	}
 	a->err = (int)-fd;
+	if (log_level) {                /* the log is there already (show, logs, mlogs) */
+		last_line(logbuf, a->line, sizeof(a->line));
+		return;
+	}
 	at.log_level = 1;
 	at.log_buf = (__u64)(unsigned long)logbuf;
 	at.log_size = sizeof(logbuf);
@@ -713,6 +719,33 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	make_maps();
+	if (!strcmp(mode, "mlogs")) {            /* mutants [N, M)'s whole logs at level FILE */
+		log_level = (__u32)atoi(file);
+		int to = argc > 4 ? atoi(argv[4]) : n + 1;
+		for (int id = n; id < to; id++) {
+			struct prog p;
+			const struct seed *sd;
+			struct answer a;
+			make(id, &p, &sd);
+			logbuf[0] = '\0';
+			load(&p, sd, &a);
+			printf("=== %d %s %s\n%s", id, sd->name, ename(a.err), logbuf);
+		}
+		return 0;
+	}
+	if (!strcmp(mode, "logs")) {             /* the seeds' whole logs at level FILE (1 or 2) */
+		log_level = (__u32)atoi(file);
+		for (size_t k = 0; k < NSEEDS; k++) {
+			struct prog p;
+			struct answer a;
+			memcpy(p.insns, seeds[k].insns, sizeof(seeds[k].insns));
+			p.len = seeds[k].len;
+			logbuf[0] = '\0';
+			load(&p, &seeds[k], &a);
+			printf("=== %s %s\n%s", seeds[k].name, ename(a.err), logbuf);
+		}
+		return 0;
+	}
 	if (!strcmp(mode, "seeds")) {            /* the seeds themselves: all must load */
 		int bad = 0;
 		for (size_t k = 0; k < NSEEDS; k++) {
