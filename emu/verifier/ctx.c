@@ -872,6 +872,10 @@ int check_attach_target(struct venv *env)
 	int err = distill_func_proto(env, proto, tname);
 	if (err)
 		return err;
+	if (!kallsyms_has(tname)) {
+		verbose(env, "The address of function %s cannot be found\n", tname);
+		return -ENOENT;
+	}
 	env->attach_func_proto = proto_id;
 	env->attach_func_name = tname;
 	if (env->prog_type == BPF_PROG_TYPE_LSM && strncmp(tname, "bpf_lsm_", 8)) {

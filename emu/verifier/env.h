@@ -713,6 +713,7 @@ int kbtf_struct_access(struct venv *env, const struct vreg *reg, int off, int si
 bool kbtf_struct_ids_match(const struct kbtf *b, __u32 id, int off, __u32 need_id, bool strict);
 /* the arguments of a tracing program's target (btf_ctx_access) */
 bool kbtf_ctx_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info);
+bool kallsyms_has(const char *name);
 
 /* misc */
 static inline bool bpf_pseudo_call(const struct bpf_insn *i)

@@ -553,6 +553,80 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 	return 0;
 }
 
+/*
+ * check_pseudo_btf_id(): an ld_imm64 of a kernel symbol (a __ksym variable
+ * or function) by its vmlinux BTF id. What the register gets: a per-CPU
+ * variable a PTR_TO_BTF_ID | MEM_PERCPU, a struct a PTR_TO_BTF_ID, anything
+ * else read-only memory of its size, a function read-only memory of size 0.
+ * The symbol must be in the host's /proc/kallsyms (a kernel without
+ * CONFIG_KALLSYMS_ALL lists no variables); module BTF objects: none here.
+ */
+static int check_pseudo_btf_id(struct venv *env, const struct bpf_insn *insn, struct vaux *aux)
+{
+	const struct kbtf *b = env->kbtf;
+	__u32 id = (__u32)insn->imm;
+
+	if (insn[1].imm) {
+		verbose(env, "invalid module BTF object FD specified.\n");
+		return -EINVAL;
+	}
+	if (!b) {
+		verbose(env, "kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y is specified in Kconfig.\n");
+		return -EINVAL;
+	}
+	const struct btf_type *t = kbtf_type(b, id);
+	if (!t || !id) {
+		verbose(env, "ldimm64 insn specifies invalid btf_id %d.\n", (int)id);
+		return -ENOENT;
+	}
+	if (BTF_INFO_KIND(t->info) != BTF_KIND_VAR && BTF_INFO_KIND(t->info) != BTF_KIND_FUNC) {
+		verbose(env, "pseudo btf_id %d in ldimm64 isn't KIND_VAR or KIND_FUNC\n", (int)id);
+		return -EINVAL;
+	}
+	const char *sym = kbtf_name(b, t->name_off);
+	if (!kallsyms_has(sym)) {
+		verbose(env, "ldimm64 failed to find the address for kernel symbol '%s'.\n", sym);
+		return -ENOENT;
+	}
+	if (BTF_INFO_KIND(t->info) == BTF_KIND_FUNC) {
+		aux->btf_var.reg_type = PTR_TO_MEM | MEM_RDONLY;
+		aux->btf_var.mem_size = 0;
+		return 0;
+	}
+	bool percpu = false;
+	__s32 ds = kbtf_find_by_name_kind(b, ".data..percpu", BTF_KIND_DATASEC);
+	if (ds > 0) {
+		const struct btf_type *d = kbtf_type(b, (__u32)ds);
+		const struct btf_var_secinfo *v = (const void *)(d + 1);
+		for (__u32 k = 0; k < BTF_INFO_VLEN(d->info); k++)
+			if (v[k].type == id) {
+				percpu = true;
+				break;
+			}
+	}
+	__u32 type = t->type;
+	const struct btf_type *vt = kbtf_skip_modifiers(b, type, NULL);
+	if (percpu) {
+		aux->btf_var.reg_type = PTR_TO_BTF_ID | MEM_PERCPU;
+		aux->btf_var.btf = b;
+		aux->btf_var.btf_id = type;
+	} else if (!vt || (BTF_INFO_KIND(vt->info) != BTF_KIND_STRUCT && BTF_INFO_KIND(vt->info) != BTF_KIND_UNION)) {
+		__u32 size;
+		if (kbtf_resolve_size(b, type, &size)) {
+			verbose(env, "ldimm64 unable to resolve the size of type '%s': %d\n",
+				vt ? kbtf_name(b, vt->name_off) : "", -EINVAL);
+			return -EINVAL;
+		}
+		aux->btf_var.reg_type = PTR_TO_MEM | MEM_RDONLY;
+		aux->btf_var.mem_size = size;
+	} else {
+		aux->btf_var.reg_type = PTR_TO_BTF_ID;
+		aux->btf_var.btf = b;
+		aux->btf_var.btf_id = type;
+	}
+	return 0;
+}
+
 /* resolve_pseudo_ldimm64(): reserved LDX fields, ld_imm64 pairs and their maps, the opcode table */
 int resolve_pseudo_ldimm64(struct venv *env)
 {
@@ -574,6 +648,9 @@ int resolve_pseudo_ldimm64(struct venv *env)
 				continue;
 			}
 			if (in->src_reg == BPF_PSEUDO_BTF_ID) {
+				int err = check_pseudo_btf_id(env, in, &env->aux[i]);
+				if (err)
+					return err;
 				i++;
 				continue;
 			}
