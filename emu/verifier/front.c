@@ -491,6 +491,66 @@ static bool opcode_known(__u8 code)
 
 
 
+static bool is_tracing_prog_type(__u32 type)
+{
+	return type == BPF_PROG_TYPE_KPROBE || type == BPF_PROG_TYPE_TRACEPOINT || type == BPF_PROG_TYPE_PERF_EVENT ||
+	       type == BPF_PROG_TYPE_RAW_TRACEPOINT || type == BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
+}
+
+/*
+ * check_map_prog_compatibility(), for each map the program names the first
+ * time: spin locks not in socket filters and tracing programs, no struct_ops
+ * maps, sleepable programs only with some map types, one cgroup storage of
+ * each kind, one arena. Not here: list heads and rb roots in map values
+ * (their BTF records are not kept), an arena's user address.
+ */
+static int check_map_prog_compatibility(struct venv *env, const struct emu_map_desc *d)
+{
+	if (d->spin_lock_off >= 0) {
+		if (env->prog_type == BPF_PROG_TYPE_SOCKET_FILTER) {
+			verbose(env, "socket filter progs cannot use bpf_spin_lock yet\n");
+			return -EINVAL;
+		}
+		if (is_tracing_prog_type(env->prog_type)) {
+			verbose(env, "tracing progs cannot use bpf_spin_lock yet\n");
+			return -EINVAL;
+		}
+	}
+	if (d->map_type == BPF_MAP_TYPE_STRUCT_OPS) {
+		verbose(env, "bpf_struct_ops map cannot be used in prog\n");
+		return -EINVAL;
+	}
+	if (env->sleepable)
+		switch (d->map_type) {
+		case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_ARRAY:
+		case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS: case BPF_MAP_TYPE_RINGBUF:
+		case BPF_MAP_TYPE_USER_RINGBUF: case BPF_MAP_TYPE_INODE_STORAGE: case BPF_MAP_TYPE_SK_STORAGE:
+		case BPF_MAP_TYPE_TASK_STORAGE: case MAP_TYPE_CGRP_STORAGE: case BPF_MAP_TYPE_QUEUE:
+		case BPF_MAP_TYPE_STACK: case MAP_TYPE_ARENA:
+			break;
+		default:
+			verbose(env, "Sleepable programs can only use array, hash, ringbuf and local storage maps\n");
+			return -EINVAL;
+		}
+	if (d->map_type == BPF_MAP_TYPE_CGROUP_STORAGE || d->map_type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE) {
+		int kind = d->map_type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+		if (env->cgroup_storage_map[kind] >= 0) {
+			verbose(env, "only one cgroup storage of each type is allowed\n");
+			return -EBUSY;
+		}
+		env->cgroup_storage_map[kind] = (int)env->nr_maps;
+	}
+	if (d->map_type == MAP_TYPE_ARENA) {
+		if (env->arena) {
+			verbose(env, "Only one arena per program\n");
+			return -EBUSY;
+		}
+		env->arena = true;
+	}
+	return 0;
+}
+
 static int add_used_map(struct venv *env, int fd, __u32 *index)
 {
 	struct emu_obj *map;
@@ -511,13 +571,11 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 		return -E2BIG;
 	}
 	const struct emu_map_desc *d = emu_map_desc(map);
-	/* check_map_prog_compatibility(): the one check of it that matters before the walk here */
-	if (d->map_type == MAP_TYPE_ARENA && env->arena) {
+	err = check_map_prog_compatibility(env, d);
+	if (err) {
 		emu_obj_put(map);
-		verbose(env, "Only one arena per program\n");
-		return -EBUSY;
+		return err;
 	}
-	env->arena |= d->map_type == MAP_TYPE_ARENA;
 	struct vmap *m = &env->maps[env->nr_maps];
 	memset(m, 0, sizeof(*m));
 	m->obj = map;
