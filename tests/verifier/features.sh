@@ -17,7 +17,7 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 [ -x "$BPFTOOL" ] || skip "bpftool is not installed"
 
 itest_init "$MODE" itest_helper
-for f in libloadwatch.so features.o; do
+for f in libloadwatch.so features.o features_bad.o; do
 	[ -r "$VTEST_BIN/$f" ] || fail "$VTEST_BIN/$f is missing: build first"
 	cp -- "$VTEST_BIN/$f" "$STAGE/" && chmod 755 "$STAGE/$f" || fail "cp $f"
 done
@@ -37,3 +37,17 @@ run() {
 	cp "$STAGE/lw.$m" "$out"
 }
 twin "features.bpf.c loaded by bpftool" features run
+
+# features_bad.o: the kernel's whole log of a refused program, as libbpf prints
+# it (kernel addresses of maps masked: they are the kernel's own)
+run_bad() {
+	local m=$1 out=$2
+	if [ "$m" = kernel ]; then
+		kern "$BPFTOOL" prog loadall "$STAGE/features_bad.o" /sys/fs/bpf/bad >"$out.raw" 2>&1
+	else
+		as_user env BPFEMU_LIB="$STAGE/libbpfemu.so" BPFEMU_ROOT="$STATE" "$STAGE/bpfemu" run -- \
+			"$BPFTOOL" prog loadall "$STAGE/features_bad.o" /sys/fs/bpf/bad >"$out.raw" 2>&1
+	fi
+	sed -E 's/(\(18\) r[0-9] = )0xffff[0-9a-f]{12}/\1KADDR/; s|'"$STAGE"'|STAGE|g' "$out.raw" >"$out"
+}
+twin "features_bad.bpf.c refused, the log" features_bad run_bad
