@@ -412,15 +412,24 @@ static int adjust_reg_min_max_vals(struct venv *env, const struct bpf_insn *insn
 	err = adjust_scalar_min_max_vals(env, insn, dst_reg, *src_reg);
 	if (err)
 		return err;
-	/* r1 = r2; r1 += const: remember the delta to narrow r1 when r2 is compared */
-	if (env->bpf_capable && opcode == BPF_ADD && !alu32 && dst_reg->id && is_reg_const(src_reg, false)) {
+	/* r1 = r2; r1 += const (or -= const): remember the delta to narrow r1 when r2 is
+	 * compared; negative deltas and subtraction as Linux 6.18.44 (a stable update) */
+	if (env->bpf_capable && (opcode == BPF_ADD || opcode == BPF_SUB) && !alu32 && dst_reg->id &&
+	    is_reg_const(src_reg, false)) {
 		__u64 val = reg_const_value(src_reg, false);
-		if ((dst_reg->id & BPF_ADD_CONST) || val > (__u32)S32_MAX) {
+		__s32 off = (__s32)val;
+		bool clear = (__s64)val != (__s64)off || (dst_reg->id & BPF_ADD_CONST);
+		if (!clear && opcode == BPF_SUB) {
+			if (off == S32_MIN)
+				clear = true;
+			off = -off;
+		}
+		if (clear) {
 			dst_reg->off = 0;
 			dst_reg->id = 0;
 		} else {
 			dst_reg->id |= BPF_ADD_CONST;
-			dst_reg->off = (__s32)val;
+			dst_reg->off = off;
 		}
 	} else {
 		dst_reg->id = 0;
@@ -791,7 +800,7 @@ static void sync_linked_regs(struct vstate *vstate, struct vreg *known_reg, cons
 			struct vreg fake;
 			memset(&fake, 0, sizeof(fake));
 			fake.type = SCALAR_VALUE;
-			__mark_reg_known(&fake, (__u64)(__s64)((__s32)reg->off - (__s32)known_reg->off));
+			__mark_reg_known(&fake, (__u64)((__s64)reg->off - (__s64)known_reg->off));
 			*reg = *known_reg;
 			reg->off = off;
 			reg->subreg_def = sd;
