@@ -1784,6 +1784,7 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	}
 	memcpy(emu_obj_data(obj), e.data, s->btf_size);
 	obj->hdr->btf.data_size = s->btf_size;
+	emu_kernel_btf_reserve();           /* the kernel's BTF takes the first ids */
 	obj->hdr->id = emu_id_alloc(EMU_KIND_BTF);
 	if (!obj->hdr->id) {
 		err = -ENOSPC;
@@ -1796,9 +1797,15 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 		err = rfd;
 		goto fail_obj;
 	}
-	close(fd);
-	emu_fd_install(rfd, obj);
-	err = rfd;
+	/* keep the number of the first fd, the lowest free one as the kernel gives */
+	if (dup3(rfd, fd, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(rfd);
+		goto fail_obj;
+	}
+	close(rfd);
+	emu_fd_install(fd, obj);
+	err = fd;
 	goto out;
 fail_obj:
 	close(fd);
@@ -1821,7 +1828,8 @@ int emu_btf_get_info(struct emu_obj *obj, void *uinfo, __u32 info_len, __u32 *ou
 {
 	struct emu_btf_info info;
 	__u32 copy = info_len < sizeof(info) ? info_len : (__u32)sizeof(info);
-	const char *name = "";
+	char name[sizeof(obj->hdr->btf.name) + 1];
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(obj->hdr->btf.name), obj->hdr->btf.name);
 	int ret = 0;
 
 	memset(&info, 0, sizeof(info));

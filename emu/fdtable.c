@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "vm/vm.h"
 #include "map.h"
 
 /*
@@ -212,7 +213,9 @@ static void fd_unlock(void)
 					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
 			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
 		} else {
-			munmap(d->hdr, d->map_len);
+			if (d->vm)
+				emu_vm_obj_release(d);
+			munmap(d->data, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;
 			obj_pool = d;
@@ -360,10 +363,11 @@ static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
 {
 	if (h->magic != EMU_OBJ_MAGIC || h->version != EMU_OBJ_VERSION)
 		return -EINVAL;
-	if (h->kind < EMU_KIND_MAP || h->kind > EMU_KIND_LINK)
+	if (h->kind < EMU_KIND_MAP || h->kind > EMU_KIND_PERF_EVENT)
 		return -EINVAL;
-	if (h->data_off < sizeof(*h) || h->data_off % EMU_PAGE_SIZE ||
-	    h->total_size != h->data_off + h->data_size || h->total_size > (__u64)sb->st_size)
+	/* the data from offset 0, the header in the last page (obj.h) */
+	if (h->data_off != 0 || h->data_size % EMU_PAGE_SIZE || h->total_size != h->data_size + EMU_PAGE_SIZE ||
+	    h->total_size != (__u64)sb->st_size)
 		return -EINVAL;
 	return 0;
 }
@@ -392,7 +396,7 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 		return rfd == -EACCES ? -EACCES : -EINVAL;
 	struct emu_obj_hdr h;
 	int err = 0;
-	if (pread(rfd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (pread(rfd, &h, sizeof(h), emu_obj_hdr_off(sb->st_size)) != (ssize_t)sizeof(h))
 		err = -EINVAL;
 	if (!err)
 		err = check_hdr(&h, sb);
@@ -410,7 +414,8 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 		munmap(p, h.total_size);
 		return -ENOMEM;
 	}
-	obj->hdr = p;
+	obj->data = p;
+	obj->hdr = (struct emu_obj_hdr *)((char *)p + h.data_size);
 	obj->map_len = h.total_size;
 	obj->dev = sb->st_dev;
 	obj->ino = sb->st_ino;
@@ -485,6 +490,16 @@ out:
 
 int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
 {
+	if (__builtin_expect(emu_caller_cur != NULL, 0)) {     /* another process's fd number */
+		fd = emu_caller_fd(fd);
+		if (fd < 0)
+			return fd;
+	}
+	return emu_fd_get_local(fd, kind, objp, accmode);
+}
+
+int emu_fd_get_local(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
+{
 	bool trusted = __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
 	struct emu_obj *obj = NULL;
 	int acc = 0, err;
@@ -517,7 +532,8 @@ int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
 	if (err)
 		return err;
 found:
-	if (kind != EMU_KIND_NONE && obj->hdr->kind != (__u32)kind) {
+	if (kind == EMU_KIND_NONE ? obj->hdr->kind > EMU_KIND_LINK
+				  : kind != EMU_KIND_ANY && obj->hdr->kind != (__u32)kind) {
 		emu_obj_put(obj);
 		return -EINVAL;
 	}
@@ -541,14 +557,26 @@ int emu_fd_peek(int fd, struct emu_obj **objp)
 	uintptr_t *slot = fd >= 0 ? fd_slot(fd) : NULL;
 	if (!slot || !__atomic_load_n(slot, __ATOMIC_ACQUIRE) || !__atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE))
 		return -ENOENT;
-	return emu_fd_get(fd, EMU_KIND_NONE, objp, &acc);
+	return emu_fd_get_local(fd, EMU_KIND_ANY, objp, &acc);
+}
+
+struct emu_obj *emu_obj_hold(int fd)
+{
+	struct emu_obj *obj;
+	int acc;
+	return emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc) ? NULL : obj;
+}
+
+void emu_obj_release(struct emu_obj *obj)
+{
+	emu_obj_put(obj);
 }
 
 enum emu_kind emu_fd_kind(int fd)
 {
 	struct emu_obj *obj;
 	int acc;
-	if (emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc))
+	if (emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc))
 		return EMU_KIND_NONE;
 	enum emu_kind k = (enum emu_kind)obj->hdr->kind;
 	emu_obj_put(obj);
@@ -562,6 +590,7 @@ const char *emu_kind_anon_name(enum emu_kind kind)
 	case EMU_KIND_PROG: return "anon_inode:bpf-prog";
 	case EMU_KIND_BTF: return "anon_inode:btf";
 	case EMU_KIND_LINK: return "anon_inode:bpf_link";
+	case EMU_KIND_PERF_EVENT: return "anon_inode:[perf_event]";
 	default: return NULL;
 	}
 }
@@ -601,8 +630,8 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	int err = emu_root_ready();
 	if (err)
 		return err;
-	__u64 data_off = EMU_PAGE_SIZE;
-	__u64 total = data_off + page_align(data_size);
+	__u64 data_len = page_align(data_size);
+	__u64 total = data_len + EMU_PAGE_SIZE;          /* the data, then the header page */
 	if (total < data_size || total > (__u64)1 << 46)
 		return -ENOMEM;
 	/* A sparse file that the type would overfill could later SIGBUS the
@@ -623,8 +652,9 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	 * on a full tmpfs would SIGBUS the first store to an unallocated page.
 	 * Families that fill lazily (hash elements) populate as they grow, with
 	 * emu_obj_populate(). Filesystems without fallocate stay sparse. */
-	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
-	if (fallocate(fd, 0, 0, (off_t)reserve_end) && errno != EOPNOTSUPP) {
+	__u64 reserve_end = page_align(reserve < data_size ? reserve : data_size);
+	if (((reserve_end && fallocate(fd, 0, 0, (off_t)reserve_end)) ||
+	     fallocate(fd, 0, (off_t)data_len, EMU_PAGE_SIZE)) && errno != EOPNOTSUPP) {
 		err = errno == EFBIG ? -E2BIG : -ENOMEM;
 		goto fail_fd;
 	}
@@ -638,12 +668,12 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 		err = -ENOMEM;
 		goto fail_map;
 	}
-	struct emu_obj_hdr *h = p;
+	struct emu_obj_hdr *h = (struct emu_obj_hdr *)((char *)p + data_len);
 	h->version = EMU_OBJ_VERSION;
 	h->kind = kind;
 	h->owner_uid = (__u32)getuid();
-	h->data_off = data_off;
-	h->data_size = total - data_off;
+	h->data_off = 0;
+	h->data_size = data_len;
 	h->total_size = total;
 
 	emu_mutex_init_robust(&h->lock);
@@ -654,6 +684,7 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 		free(obj);
 		goto fail_map;
 	}
+	obj->data = p;
 	obj->hdr = h;
 	obj->map_len = total;
 	obj->dev = sb.st_dev;

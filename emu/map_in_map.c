@@ -52,9 +52,11 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "perf/perf.h"
 
 static const char *const kind_tag[] = {
 	[EMU_KIND_MAP] = "map", [EMU_KIND_PROG] = "prog", [EMU_KIND_BTF] = "btf", [EMU_KIND_LINK] = "link",
+	[EMU_KIND_PERF_EVENT] = "perf",
 };
 
 static int refs_root(char *buf, size_t len)
@@ -162,7 +164,7 @@ void emu_refs_unlock(int dfd)
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 {
 	char proc[64], name[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target_fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(target_fd));
 	for (unsigned int n = 0; n < 1u << 20; n++) {
 		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
 		if (!linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW))
@@ -176,6 +178,47 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 		}
 	}
 	return -ENOMEM;
+}
+
+int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, struct emu_obj **objp)
+{
+	char path[PATH_MAX], prefix[48];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	size_t len = strlen(path);
+	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
+		 holder->hdr->id);
+	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
+	DIR *d = opendir(path);
+	if (!d)
+		return -ENOENT;
+	struct dirent *e;
+	int fd = -1;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, (size_t)n)) {
+			fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC);
+			if (fd < 0 && errno == EACCES)
+				fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				break;
+		}
+	closedir(d);
+	if (fd < 0)
+		return -ENOENT;
+	struct emu_obj *obj;
+	int acc;
+	err = emu_fd_get_local(fd, kind, &obj, &acc);     /* our own fd, whoever the caller is */
+	emu_fd_closed(fd);
+	close(fd);
+	if (err)
+		return err;
+	if (obj->hdr->id != id) {
+		emu_obj_put(obj);
+		return -ENOENT;
+	}
+	*objp = obj;
+	return 0;
 }
 
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id)
@@ -279,6 +322,7 @@ void emu_refs_gc(void)
 		close(lfd);
 	}
 	emu_ringbuf_notify_gc();
+	emu_perf_notify_gc();
 }
 
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */
@@ -482,7 +526,14 @@ static int hom_get_next_key(struct emu_obj *map, const void *key, void *next)
 	return htab_map_ops.get_next_key(map, key, next);
 }
 
+/* bpf_map_lookup_elem() from a program: the slot holding the inner map's id */
+static void *hom_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	return htab_map_ops.prog_lookup(map, key, cpu);
+}
+
 const struct emu_map_ops htab_of_maps_map_ops = {
+	.prog_lookup = hom_prog_lookup,
 	.check_spec = hom_check_spec,
 	.data_size = hom_data_size,
 	.reserve_size = hom_reserve_size,

@@ -147,7 +147,7 @@ int emu_obj_pin(int fd, const char *pathname)
 		err = -EPERM;
 		goto out;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(fd));
 	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
 		err = -errno;
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
@@ -180,7 +180,7 @@ int emu_obj_get(const char *pathname, int accmode)
 		return -errno;
 	struct emu_obj *obj;
 	int acc;
-	int err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	int err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
 		close(fd);
@@ -216,8 +216,8 @@ static void consider(struct scan *s, const char *path)
 
 	if (fd < 0)
 		return;
-	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
-	    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
+	    pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (ssize_t)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
 		bool take = s->want ? h.id == s->want && !s->best
 				    : h.id > s->start && (!s->best || h.id < s->best);
@@ -375,7 +375,7 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 		return errno == ENOENT ? -ENOENT : -errno;
 	struct emu_obj *obj;
 	int acc;
-	err = emu_fd_get(fd, kind, &obj, &acc);
+	err = emu_fd_get_local(fd, kind, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
 		close(fd);
@@ -393,8 +393,8 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 
 /* Does any process we can see have a writable shared mapping of the object's
  * data (a user mmap of a map fd)? The kernel counts those as write-active
- * (freeze answers EBUSY). The engine's own mappings start at offset 0, the
- * header; user mappings start at or after data_off. Only MAP_FREEZE asks. */
+ * (freeze answers EBUSY). The engine's own mappings cover the header page,
+ * the file's last; user mappings end before it. Only MAP_FREEZE asks. */
 bool emu_obj_writably_mapped(const struct emu_obj *obj)
 {
 	DIR *proc = opendir("/proc");
@@ -413,12 +413,12 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 			continue;
 		while (!found && fgets(line, sizeof(line), f)) {
 			char perms[8];
-			unsigned long long off, ino;
+			unsigned long long start, end, off, ino;
 			unsigned int maj, min;
-			if (sscanf(line, "%*x-%*x %7s %llx %x:%x %llu", perms, &off, &maj, &min, &ino) != 5)
+			if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) != 7)
 				continue;
 			if (ino == (unsigned long long)obj->ino && maj == major(obj->dev) && min == minor(obj->dev) &&
-			    perms[1] == 'w' && perms[3] == 's' && off >= obj->hdr->data_off)
+			    perms[1] == 'w' && perms[3] == 's' && off + (end - start) <= obj->hdr->data_size)
 				found = true;
 		}
 		fclose(f);
@@ -442,7 +442,7 @@ void emu_unpin_prepare(int dirfd, const char *path)
 	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return;
-	ssize_t n = pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), 0);
+	ssize_t n = pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), emu_obj_hdr_off(sb.st_size));
 	close(fd);
 	if (n != (ssize_t)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
 		return;

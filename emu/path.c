@@ -181,15 +181,8 @@ bool emu_bpffs_debug_entry(int dirfd, const char *path)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(dlen ? dlen : 1), path);
 	} else {
 		char base[PATH_MAX];
-		if (dirfd == AT_FDCWD) {
-			if (!getcwd(base, sizeof(base)))
-				base[0] = '\0';
-		} else {
-			char link[64];
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-			ssize_t n = readlink(link, base, sizeof(base) - 1);
-			base[n > 0 ? n : 0] = '\0';
-		}
+		if (emu_caller_dir(dirfd, base, sizeof(base)) < 0)
+			base[0] = '\0';
 		snprintf(dir, sizeof(dir), "%.2000s/%.*s", base, (int)dlen, path);
 	}
 	match = realpath(dir, canon) &&
@@ -212,17 +205,8 @@ static int base_dir(int dirfd, char *out, size_t *o, bool *in_bpffs)
 {
 	char real[PATH_MAX];
 
-	if (dirfd == AT_FDCWD) {
-		if (!getcwd(real, sizeof(real)))
-			return -1;
-	} else {
-		char link[64];
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-		ssize_t n = readlink(link, real, sizeof(real) - 1);
-		if (n <= 0 || real[0] != '/')
-			return -1;
-		real[n] = '\0';
-	}
+	if (emu_caller_dir(dirfd, real, sizeof(real)) <= 0 || real[0] != '/')
+		return -1;
 	const char *view = emu_bpffs_untranslate(real, out);
 	if (!view)
 		return -1;
@@ -318,23 +302,18 @@ bool emu_bpffs_rel_contains(int dirfd, const char *path, dev_t dev)
 		return emu_bpffs_fd_contains(dirfd);
 	char cwd[PATH_MAX];
 	int saved = errno;
-	bool in = getcwd(cwd, sizeof(cwd)) && emu_bpffs_contains(cwd);
+	bool in = emu_caller_dir(AT_FDCWD, cwd, sizeof(cwd)) > 0 && emu_bpffs_contains(cwd);
 	errno = saved;
 	return in;
 }
 
 bool emu_bpffs_fd_contains(int fd)
 {
-	char link[64], real[PATH_MAX];
+	char real[PATH_MAX];
 	int saved = errno;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(link, real, sizeof(real) - 1);
+	ssize_t n = emu_caller_dir(fd, real, sizeof(real));
 	errno = saved;
-	if (n <= 0)
-		return false;
-	real[n] = '\0';
-	return emu_bpffs_contains(real);
+	return n > 0 && emu_bpffs_contains(real);
 }
 
 /* The kernel's mangle() for /proc/mounts fields: space, tab, newline and

@@ -20,10 +20,12 @@
 
 #include <linux/btf.h>
 
+#include "btf.h"
 #include "helpers.h"
 #include "map.h"
 #include "prog.h"
 #include "verifier/verifier.h"
+#include "vm/vm.h"
 
 #define BPF_COMPLEXITY_LIMIT_INSNS 1000000u
 #define PROG_FLAGS_MASK                                                                          \
@@ -204,6 +206,11 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		return -EINVAL;
 	if (s->insn_cnt == 0 || s->insn_cnt > BPF_COMPLEXITY_LIMIT_INSNS)
 		return -E2BIG;
+	/* attach_prog_fd / attach_btf_obj_fd, or vmlinux's BTF for attach_btf_id (emu/btf_kernel.c) */
+	struct emu_attach_target tgt;
+	err = emu_attach_btf_resolve(s->prog_type, s->attach_prog_fd, s->attach_btf_id, &tgt);
+	if (err)
+		return err;
 	/* bpf_prog_load_check_attach(): only these types name a BTF type to attach to */
 	if (s->attach_btf_id && (s->attach_btf_id > BTF_MAX_TYPE ||
 				 (s->prog_type != BPF_PROG_TYPE_TRACING && s->prog_type != BPF_PROG_TYPE_LSM &&
@@ -252,7 +259,8 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	struct emu_verifier_attr va = {
 		.insns = insns, .insn_cnt = s->insn_cnt, .prog_type = s->prog_type,
 		.expected_attach_type = s->expected_attach_type, .prog_flags = s->prog_flags, .gpl = gpl,
-		.attach_btf_id = s->attach_btf_id, .prog_btf_fd = s->prog_btf_fd,
+		.attach_btf_id = s->attach_btf_id, .attach_btf_obj_id = tgt.btf_obj_id, .attach_prog_fd = tgt.dst_prog_fd,
+		.prog_btf_fd = s->prog_btf_fd,
 		.func_info_rec_size = s->func_info_rec_size, .func_info_cnt = s->func_info_cnt, .func_info = s->func_info,
 		.line_info_rec_size = s->line_info_rec_size, .line_info_cnt = s->line_info_cnt, .line_info = s->line_info,
 		.log_level = s->log_level, .log_size = s->log_size, .log_buf = s->log_buf,
@@ -293,6 +301,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->nr_func_info = vr.nr_finfo;
 	p->nr_line_info = vr.nr_linfo;
 	p->attach_btf_id = s->attach_btf_id;
+	p->attach_btf_obj_id = tgt.btf_obj_id;
 	if (fbytes)
 		memcpy((char *)emu_obj_data(prog) + bytes, vr.finfo, fbytes);
 	if (lbytes)
@@ -323,6 +332,13 @@ int emu_prog_load(const struct emu_prog_spec *s)
 				goto out_insns;
 			}
 		}
+	}
+	/* the VM: references to the maps, map ids in the stored instructions, decoded */
+	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
+	if (err) {
+		close(fd);
+		emu_obj_put(prog);
+		goto out_insns;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	emu_fd_install(fd, prog);
@@ -383,6 +399,7 @@ int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *
 	info->nr_func_info = p->nr_func_info;
 	info->nr_line_info = p->nr_line_info;
 	info->attach_btf_id = p->attach_btf_id;
+	info->attach_btf_obj_id = p->attach_btf_obj_id;
 	if (map_ids_out)
 		memcpy(map_ids_out, p->map_ids, (nr_map_ids < p->nr_map_ids ? nr_map_ids : p->nr_map_ids) * 4);
 	return 0;

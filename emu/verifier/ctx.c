@@ -758,130 +758,58 @@ bool ctx_has_ld_abs(__u32 prog_type)
 
 /* ---- the attach target of tracing programs (bpf_check_attach_target) ---- */
 
-static int distill_func_proto(struct venv *env, const struct btf_type *func, const char *tname)
-{
-	const struct kbtf *b = env->kbtf;
-	__u32 nargs = BTF_INFO_VLEN(func->info);
-	const struct btf_param *args = (const void *)(func + 1);
-	if (nargs > MAX_BPF_FUNC_ARGS) {
-		verbose(env, "The function %s has %d arguments. Too many.\n", tname, nargs);
-		return -EINVAL;
-	}
-	const struct btf_type *rt = func->type ? kbtf_skip_modifiers(b, func->type, NULL) : NULL;
-	if (rt && BTF_INFO_KIND(rt->info) == BTF_KIND_STRUCT) {
-		verbose(env, "The function %s return type %s is unsupported.\n", tname, kbtf_kind_str(rt));
-		return -EINVAL;
-	}
-	for (__u32 i = 0; i < nargs; i++) {
-		if (i == nargs - 1 && args[i].type == 0) {
-			verbose(env, "The function %s with variable args is unsupported.\n", tname);
-			return -EINVAL;
-		}
-		const struct btf_type *at = kbtf_skip_modifiers(b, args[i].type, NULL);
-		__u32 k = at ? BTF_INFO_KIND(at->info) : 0;
-		int sz = !at ? -1 : k == BTF_KIND_PTR ? 8 : (k == BTF_KIND_INT || k == BTF_KIND_ENUM || k == BTF_KIND_ENUM64 ||
-							       k == BTF_KIND_STRUCT || k == BTF_KIND_UNION) ? (int)at->size : -1;
-		if (sz < 0 || sz > 16) {
-			verbose(env, "The function %s arg%d type %s is unsupported.\n", tname, i,
-				at ? kbtf_kind_str(at) : "UNKN");
-			return -EINVAL;
-		}
-		if (sz == 0) {
-			verbose(env, "The function %s has malformed void argument.\n", tname);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /*
- * check_attach_btf_id() for tracing, LSM and extension programs: the BTF id
- * names a function (fentry, fexit, fmod_ret, lsm), a "btf_trace_<tp>" typedef
- * (tp_btf) or an iterator. Not checked: the kernel's symbol table (a function
- * BTF knows is taken to have an address), the error-injection list of
- * sleepable and fmod_ret targets, which tracepoints and iterators are
- * registered.
+ * What the walk needs of an attach target emu/btf_kernel.c accepted (its
+ * checks and messages are bpf_check_attach_target()'s): the prototype whose
+ * arguments the context holds, the name btf_ctx_access() logs; tp_btf
+ * programs skip the tracepoint's first argument (void *__data); a
+ * struct_ops program gets the member's function prototype.
  */
-int check_attach_target(struct venv *env)
+void attach_target_setup(struct venv *env)
 {
 	const struct kbtf *b = env->kbtf;
 	__u32 id = env->attr->attach_btf_id;
 	const char *prefix = "btf_trace_";
-
-	if (!id) {
-		verbose(env, "Tracing programs must provide btf_id\n");
-		return -EINVAL;
-	}
-	if (!b)
-		return 0;               /* no kernel BTF on this host: the context is u64 arguments */
 	const struct btf_type *t = kbtf_type(b, id);
-	if (!t) {
-		verbose(env, "attach_btf_id %u is invalid\n", id);
-		return -EINVAL;
-	}
+
+	if (!t || !id)
+		return;
 	const char *tname = kbtf_name(b, t->name_off);
-	if (env->prog_type == BPF_PROG_TYPE_EXT) {
-		verbose(env, "Cannot replace kernel functions\n");
-		return -EINVAL;
+	if (env->prog_type == BPF_PROG_TYPE_STRUCT_OPS) {
+		if (BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT || env->expected_attach_type >= BTF_INFO_VLEN(t->info))
+			return;
+		const struct btf_member *m = (const struct btf_member *)(t + 1) + env->expected_attach_type;
+		const struct btf_type *p = kbtf_skip_modifiers(b, m->type, NULL);
+		if (!p || BTF_INFO_KIND(p->info) != BTF_KIND_PTR)
+			return;
+		__u32 pid;
+		p = kbtf_skip_modifiers(b, p->type, &pid);
+		if (p && BTF_INFO_KIND(p->info) == BTF_KIND_FUNC_PROTO) {
+			env->attach_func_proto = pid;
+			env->attach_func_name = kbtf_name(b, m->name_off);
+		}
+		return;
 	}
-	switch (env->expected_attach_type) {
-	case BPF_TRACE_RAW_TP:
-		if (BTF_INFO_KIND(t->info) != BTF_KIND_TYPEDEF) {
-			verbose(env, "attach_btf_id %u is not a typedef\n", id);
-			return -EINVAL;
-		}
-		if (strncmp(prefix, tname, strlen(prefix))) {
-			verbose(env, "attach_btf_id %u points to wrong type name %s\n", id, tname);
-			return -EINVAL;
-		}
-		t = kbtf_type(b, t->type);
-		if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_PTR)
-			return -EINVAL;
-		__u32 pid = t->type;
-		t = kbtf_type(b, pid);
-		if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC_PROTO)
-			return -EINVAL;
-		env->attach_func_proto = pid;
+	if (env->expected_attach_type == BPF_TRACE_RAW_TP) {
+		if (BTF_INFO_KIND(t->info) != BTF_KIND_TYPEDEF || strncmp(prefix, tname, strlen(prefix)))
+			return;
+		const struct btf_type *ptr = kbtf_type(b, t->type);
+		if (!ptr || BTF_INFO_KIND(ptr->info) != BTF_KIND_PTR)
+			return;
+		const struct btf_type *proto = kbtf_type(b, ptr->type);
+		if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO)
+			return;
+		env->attach_func_proto = ptr->type;
 		env->attach_tp_name = tname + strlen(prefix);
 		env->attach_func_name = env->attach_tp_name;
 		env->attach_btf_trace = true;
-		return 0;
-	case BPF_TRACE_ITER:
-		if (BTF_INFO_KIND(t->info) != BTF_KIND_FUNC) {
-			verbose(env, "attach_btf_id %u is not a function\n", id);
-			return -EINVAL;
-		}
-		t = kbtf_type(b, t->type);
-		if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC_PROTO)
-			return -EINVAL;
-		env->attach_func_name = tname;
-		return distill_func_proto(env, t, tname);
-	case BPF_MODIFY_RETURN: case BPF_LSM_MAC: case BPF_LSM_CGROUP: case BPF_TRACE_FENTRY: case BPF_TRACE_FEXIT:
-		break;
-	default:
-		return -EINVAL;
+		return;
 	}
-	if (BTF_INFO_KIND(t->info) != BTF_KIND_FUNC) {
-		verbose(env, "attach_btf_id %u is not a function\n", id);
-		return -EINVAL;
-	}
-	__u32 proto_id = t->type;
-	const struct btf_type *proto = kbtf_type(b, proto_id);
+	if (BTF_INFO_KIND(t->info) != BTF_KIND_FUNC)
+		return;
+	const struct btf_type *proto = kbtf_type(b, t->type);
 	if (!proto || BTF_INFO_KIND(proto->info) != BTF_KIND_FUNC_PROTO)
-		return -EINVAL;
-	int err = distill_func_proto(env, proto, tname);
-	if (err)
-		return err;
-	if (!kallsyms_has(tname)) {
-		verbose(env, "The address of function %s cannot be found\n", tname);
-		return -ENOENT;
-	}
-	env->attach_func_proto = proto_id;
+		return;
+	env->attach_func_proto = t->type;
 	env->attach_func_name = tname;
-	if (env->prog_type == BPF_PROG_TYPE_LSM && strncmp(tname, "bpf_lsm_", 8)) {
-		/* bpf_lsm_verify_prog() */
-		verbose(env, "attach_btf_id %u points to wrong type name %s\n", id, tname);
-		return -EINVAL;
-	}
-	return 0;
 }

@@ -682,7 +682,7 @@ bool ctx_is_valid_access(struct venv *env, int off, int size, int t, struct ctx_
 bool ctx_convertible(const struct venv *env);   /* env->ops->convert_ctx_access != NULL */
 bool sock_is_valid_access(__u32 reg_type, int off, int size, int t, struct ctx_access_info *info);
 bool ctx_has_ld_abs(__u32 prog_type);
-int check_attach_target(struct venv *env);
+void attach_target_setup(struct venv *env);
 
 /* ---- call.c ---- */
 int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p);

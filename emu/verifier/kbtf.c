@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "../perf/perf.h"
 
 #define MAX_RESOLVE_DEPTH 32
 
@@ -650,88 +651,10 @@ bool kbtf_ctx_access(struct venv *env, int off, int size, int type, struct ctx_a
 	return true;
 }
 
-/* ---- the kernel's symbol table (kallsyms_lookup_name): names only ---- */
-
-struct ksyms {
-	char *names;                    /* NUL-separated */
-	__u32 *hash;                    /* open addressing: offset + 1 into names, 0 empty */
-	__u32 cap;
-};
-static struct ksyms *ksyms;
-static pthread_once_t ksyms_once = PTHREAD_ONCE_INIT;
-
-static __u32 name_hash(const char *s)
-{
-	__u32 h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static void ksyms_init(void)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return;
-	struct ksyms *k = calloc(1, sizeof(*k));
-	size_t len = 0, cap = 4u << 20, n = 0;
-	char line[512];
-	if (!k || !(k->names = malloc(cap)))
-		goto fail;
-	while (fgets(line, sizeof(line), f)) {
-		char *name = strchr(line, ' ');
-		name = name ? strchr(name + 1, ' ') : NULL;
-		if (!name)
-			continue;
-		name++;
-		name[strcspn(name, " \t\n")] = '\0';   /* drop a module's "[mod]" */
-		size_t l = strlen(name) + 1;
-		if (len + l > cap) {
-			char *nn = realloc(k->names, cap * 2);
-			if (!nn)
-				goto fail;
-			k->names = nn;
-			cap *= 2;
-		}
-		memcpy(k->names + len, name, l);
-		len += l;
-		n++;
-	}
-	fclose(f);
-	f = NULL;
-	if (!n)
-		goto fail;
-	k->cap = 1;
-	while (k->cap < n * 2)
-		k->cap <<= 1;
-	if (!(k->hash = calloc(k->cap, sizeof(*k->hash))))
-		goto fail;
-	for (size_t off = 0; off < len; off += strlen(k->names + off) + 1) {
-		__u32 h = name_hash(k->names + off) & (k->cap - 1);
-		while (k->hash[h])
-			h = (h + 1) & (k->cap - 1);
-		k->hash[h] = (__u32)off + 1;
-	}
-	ksyms = k;
-	return;
-fail:
-	if (f)
-		fclose(f);
-	if (k) {
-		free(k->names);
-		free(k->hash);
-		free(k);
-	}
-}
+/* ---- the kernel's symbol table (kallsyms_lookup_name): emu/perf's reader ---- */
 
 /* Whether the kernel's symbol table names it; true when it cannot be read. */
 bool kallsyms_has(const char *name)
 {
-	pthread_once(&ksyms_once, ksyms_init);
-	if (!ksyms)
-		return true;
-	for (__u32 h = name_hash(name) & (ksyms->cap - 1); ksyms->hash[h]; h = (h + 1) & (ksyms->cap - 1))
-		if (!strcmp(ksyms->names + ksyms->hash[h] - 1, name))
-			return true;
-	return false;
+	return emu_kallsyms_has(name) != 0;
 }

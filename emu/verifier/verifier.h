@@ -55,6 +55,8 @@ struct emu_verifier_attr {
 	__u32 prog_type, expected_attach_type, prog_flags;
 	bool gpl;
 	__u32 attach_btf_id;
+	__u32 attach_btf_obj_id;        /* the kernel BTF object attach_btf_id is in (emu/btf_kernel.c), 0: none */
+	int attach_prog_fd;             /* > 0: the program an extension or fentry program targets */
 	__u32 prog_btf_fd;
 	__u32 func_info_rec_size, func_info_cnt;
 	const void *func_info;

@@ -17,6 +17,7 @@
 #include "helper_protos.h"
 #include "../emu.h"
 #include "../obj.h"
+#include "../btf.h"
 
 static bool can_be_sleepable(const struct venv *env)
 {
@@ -29,12 +30,15 @@ static bool can_be_sleepable(const struct venv *env)
 
 /*
  * check_attach_btf_id(): syscall programs must be sleepable, only some
- * types may be, struct_ops programs need a struct_ops type (bpfemu emulates
- * none: ENOTSUPP, as a kernel without that struct), tracing, LSM and
- * extension programs an attach target (ctx.c).
+ * types may be; struct_ops, tracing, LSM and extension programs are checked
+ * against the kernel's BTF by emu/btf_kernel.c (bpf_check_attach_target():
+ * registered struct_ops types, the traced function or tracepoint, deny
+ * lists, LSM hooks, iterator targets, a target program), and a target in
+ * vmlinux gives the walk its context arguments (ctx.c).
  */
 static int check_attach_btf_id(struct venv *env)
 {
+	const struct emu_verifier_attr *a = env->attr;
 	if (env->prog_type == BPF_PROG_TYPE_SYSCALL) {
 		if (env->sleepable)
 			return 0;
@@ -45,22 +49,24 @@ static int check_attach_btf_id(struct venv *env)
 		verbose(env, "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable\n");
 		return -EINVAL;
 	}
-	if (env->prog_type == BPF_PROG_TYPE_STRUCT_OPS) {
-		if (!env->gpl) {
-			verbose(env, "struct ops programs must have a GPL compatible license\n");
-			return -EINVAL;
-		}
-		if (env->attr->attach_btf_id) {
-			EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: struct_ops: no struct_ops type is emulated (btf id %u): ENOTSUPP",
-				env->attr->attach_btf_id);
-			verbose(env, "attach_btf_id %u is not a supported struct\n", env->attr->attach_btf_id);
-		}
-		return -ENOTSUPP;
-	}
 	if (env->prog_type != BPF_PROG_TYPE_TRACING && env->prog_type != BPF_PROG_TYPE_LSM &&
-	    env->prog_type != BPF_PROG_TYPE_EXT)
+	    env->prog_type != BPF_PROG_TYPE_EXT && env->prog_type != BPF_PROG_TYPE_STRUCT_OPS)
 		return 0;
-	return check_attach_target(env);
+	char msg[512];
+	struct emu_attach_check ac = { .prog_type = env->prog_type, .eat = env->expected_attach_type,
+				       .btf_id = a->attach_btf_id, .sleepable = env->sleepable, .gpl = env->gpl,
+				       .btf_obj_id = a->attach_btf_obj_id, .dst_prog_fd = a->attach_prog_fd };
+	int err = emu_attach_btf_check(&ac, msg, sizeof(msg));
+	if (msg[0])
+		verbose(env, "%s", msg);
+	if (err)
+		return err;
+	/* a target in vmlinux (the name the kernel's BTF object gives the id is ours): its prototype */
+	const char *kname = a->attach_btf_obj_id && a->attach_prog_fd <= 0 ?
+				    emu_kernel_btf_name(a->attach_btf_obj_id, a->attach_btf_id) : NULL;
+	if (kname && env->kbtf && !strcmp(kname, kbtf_type_name(env->kbtf, a->attach_btf_id)))
+		attach_target_setup(env);
+	return 0;
 }
 
 /* The kernel's BTF (a few MB read once per process) is read only for the

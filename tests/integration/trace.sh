@@ -51,7 +51,7 @@ STEPS=(
 # pointers, ids and fds the run chose; our data comment; strace's exit/signal
 # lines and "Process N attached"; pid prefixes
 normalize() {
-	sed -E -e 's| /\* (key\|value\|next_key\|insns\|info)=.*\*/$||' \
+	sed -E -e 's| /\* [a-z_]+=.*\*/$||' \
 		-e 's/0x[0-9a-f]{5,}/PTR/g' \
 		-e 's/^\[pid +[0-9]+\] //; s/^[0-9]+ +//' \
 		-e 's/(map_id|prog_id|btf_id|link_id|next_id|start_id)=[0-9]+/\1=ID/g' \
