@@ -1092,9 +1092,13 @@ int check_return_code(struct venv *env, int regno, const char *reg_name)
 	int err;
 
 	if (!is_subprog || frame->in_exception_callback_fn) {
-		if (env->prog_type == BPF_PROG_TYPE_LSM && eat != BPF_LSM_CGROUP && !env->attach_func_proto)
+		/* LSM hooks and struct_ops members returning void: anything goes */
+		const struct btf_type *proto = env->attach_func_proto ? kbtf_type(env->kbtf, env->attach_func_proto) : NULL;
+		bool void_ret = proto && !proto->type;
+		if (env->prog_type == BPF_PROG_TYPE_LSM && eat != BPF_LSM_CGROUP && void_ret)
 			return 0;
-		if (env->prog_type == BPF_PROG_TYPE_STRUCT_OPS)
+		if (env->prog_type == BPF_PROG_TYPE_STRUCT_OPS && (void_ret || frame->in_exception_callback_fn ||
+								   !proto))
 			return 0;
 	}
 	err = check_reg_arg(env, (__u32)regno, SRC_OP);
@@ -1161,12 +1165,23 @@ int check_return_code(struct venv *env, int regno, const char *reg_name)
 	case BPF_PROG_TYPE_SK_LOOKUP:
 		range = (struct retval_range){ SK_DROP, SK_PASS };
 		break;
-	case BPF_PROG_TYPE_LSM:
-		if (eat != BPF_LSM_CGROUP)
-			return 0;       /* the hook's range needs its BTF: any value */
-		if (!env->attach_func_proto)
+	case BPF_PROG_TYPE_LSM: {
+		const struct btf_type *proto = env->attach_func_proto ? kbtf_type(env->kbtf, env->attach_func_proto) : NULL;
+		if (eat != BPF_LSM_CGROUP) {
+			/* bpf_lsm_get_retval_range(): 0 or an errno, 0 or 1 for the hooks returning bool */
+			if (!proto || !proto->type)
+				return 0;
+			const char *n = env->attach_func_name ? env->attach_func_name : "";
+			if (!strcmp(n, "bpf_lsm_audit_rule_known") || !strcmp(n, "bpf_lsm_inode_xattr_skipcap"))
+				range = (struct retval_range){ 0, 1 };
+			else
+				range = (struct retval_range){ -MAX_ERRNO, 0 };
+			return_32bit = true;
+		} else if (proto && !proto->type) {
 			range = (struct retval_range){ 1, 1 };
+		}
 		break;
+	}
 	case PROG_TYPE_NETFILTER:
 		range = (struct retval_range){ 0 /* NF_DROP */, 1 /* NF_ACCEPT */ };
 		break;
@@ -1183,6 +1198,9 @@ enforce:
 		return err;
 	if (!retval_range_within(range, reg, return_32bit)) {
 		verbose_invalid_scalar(env, reg, range, exit_ctx, reg_name);
+		const struct btf_type *proto = env->attach_func_proto ? kbtf_type(env->kbtf, env->attach_func_proto) : NULL;
+		if (!is_subprog && eat == BPF_LSM_CGROUP && env->prog_type == BPF_PROG_TYPE_LSM && proto && !proto->type)
+			verbose(env, "Note, BPF_LSM_CGROUP that attach to void LSM hooks can't modify return value!\n");
 		return -EINVAL;
 	}
 	return 0;
