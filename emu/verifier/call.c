@@ -1014,14 +1014,14 @@ static int push_callback_call(struct venv *env, const struct bpf_insn *insn, int
 		env->subprog[subprog].is_async_cb = true;
 		struct vstate *async_cb = push_async_cb(env, (int)env->subprog[subprog].start, insn_idx, subprog, false);
 		if (!async_cb)
-			return -EFAULT;
+			return env->push_err;
 		struct vfunc *callee = async_cb->frame[0];
 		callee->async_entry_cnt = caller->async_entry_cnt + 1;
 		return cb(env, caller, callee, insn_idx);
 	}
 	struct vstate *callback_state = push_stack(env, (int)env->subprog[subprog].start, insn_idx, false);
 	if (!callback_state)
-		return -ENOMEM;
+		return env->push_err;
 	err = setup_func_entry(env, subprog, insn_idx, cb, callback_state);
 	if (err)
 		return err;

@@ -831,7 +831,7 @@ static int check_cond_jmp_op(struct venv *env, const struct bpf_insn *insn, int 
 		struct vstate *prev_st = find_prev_entry(env, this_branch->parent, idx);
 		struct vstate *queued = push_stack(env, idx + 1, idx, false);
 		if (!queued)
-			return -ENOMEM;
+			return env->push_err;
 		queued->may_goto_depth++;
 		if (prev_st)
 			widen_imprecise_scalars(env, prev_st, queued);
@@ -915,7 +915,7 @@ static int check_cond_jmp_op(struct venv *env, const struct bpf_insn *insn, int 
 
 	other_branch = push_stack(env, *insn_idx + insn->off + 1, *insn_idx, false);
 	if (!other_branch)
-		return -EFAULT;
+		return env->push_err;   /* -E2BIG past BPF_COMPLEXITY_LIMIT_JMP_SEQ, as Linux 6.18.44 */
 	other_regs = other_branch->frame[other_branch->curframe]->regs;
 
 	if (BPF_SRC(insn->code) == BPF_X) {

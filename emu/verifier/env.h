@@ -419,6 +419,7 @@ struct venv {
 	struct vstate *cur_state;
 	struct vstack_elem *head;
 	__u32 stack_size;
+	int push_err;                   /* why push_stack() failed: -ENOMEM, -E2BIG (too many jumps) */
 	struct vstate_list **explored;  /* len buckets (list heads) */
 	struct vstate_list *free_list;
 	__u32 explored_states_size, free_list_size, num_backedges;

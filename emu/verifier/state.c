@@ -462,6 +462,7 @@ int pop_stack(struct venv *env, int *prev_insn_idx, int *insn_idx, bool pop_log)
 struct vstate *push_stack(struct venv *env, int insn_idx, int prev_insn_idx, bool speculative)
 {
 	struct vstack_elem *e = calloc(1, sizeof(*e));
+	env->push_err = -ENOMEM;
 	if (!e)
 		return NULL;
 	e->insn_idx = insn_idx;
@@ -475,6 +476,7 @@ struct vstate *push_stack(struct venv *env, int insn_idx, int prev_insn_idx, boo
 	e->st.speculative |= speculative;
 	if (env->stack_size > BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
 		verbose(env, "The sequence of %d jumps is too complex.\n", env->stack_size);
+		env->push_err = -E2BIG;
 		return NULL;
 	}
 	if (e->st.parent)
@@ -485,6 +487,7 @@ struct vstate *push_stack(struct venv *env, int insn_idx, int prev_insn_idx, boo
 struct vstate *push_async_cb(struct venv *env, int insn_idx, int prev_insn_idx, int subprog, bool sleepable)
 {
 	struct vstack_elem *e = calloc(1, sizeof(*e));
+	env->push_err = -ENOMEM;
 	if (!e)
 		return NULL;
 	e->insn_idx = insn_idx;
@@ -495,6 +498,7 @@ struct vstate *push_async_cb(struct venv *env, int insn_idx, int prev_insn_idx, 
 	env->stack_size++;
 	if (env->stack_size > BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
 		verbose(env, "The sequence of %d jumps is too complex for async cb.\n", env->stack_size);
+		env->push_err = -E2BIG;
 		return NULL;
 	}
 	e->st.branches = 1;

@@ -78,6 +78,15 @@ struct emu_verifier_result {
 	__u32 stack_depth;              /* the deepest stack of the main program (bytes, rounded to 8) */
 };
 
+/*
+ * For the engine's own tests of the VM's run-time checks only (not reachable
+ * through bpf() or the environment): with walk false, loads skip the
+ * verifier's walk (everything before and after it still runs), so programs
+ * the kernel refuses load and the VM must stop them; their instructions
+ * carry no facts.
+ */
+void emu_verifier_set_walk(bool walk);
+
 /* 0 or -errno, as bpf_check(); the log (when asked for) is written to the caller's buffer. */
 int emu_verify(const struct emu_verifier_attr *attr, struct emu_verifier_result *res);
 void emu_verifier_result_free(struct emu_verifier_result *res);

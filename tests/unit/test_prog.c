@@ -1359,6 +1359,26 @@ BT_TEST(load_map_value_needs_a_null_check)
 	bt_close((int)map);
 }
 
+BT_TEST(load_jump_sequence_limit)
+{
+	/* 9000 forks pending at once: BPF_COMPLEXITY_LIMIT_JMP_SEQ (8192) */
+	static struct bpf_insn p[9003];
+	static char big[1 << 20];
+	const char *tail = "The sequence of 8193 jumps is too complex.\nprocessed 8194 insns (limit 1000000) "
+			   "max_states_per_insn 0 total_states 1024 peak_states 1024 mark_read 0\n";
+	p[0] = (struct bpf_insn)CALLH(BPF_FUNC_get_prandom_u32);
+	for (int k = 0; k < 9000; k++)
+		p[1 + k] = (struct bpf_insn)JMPI(BPF_JEQ, 0, k + 1, 0);
+	p[9001] = (struct bpf_insn)MOVI(0, 0);
+	p[9002] = (struct bpf_insn)EXIT;
+	union bpf_attr a;
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, p, 9003, "GPL", big, sizeof(big));
+	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -E2BIG));
+	size_t n = strlen(big), t = strlen(tail);
+	cr_assert(ge(u64, n, t));
+	cr_assert(eq(str, big + n - t, (char *)tail));
+}
+
 #ifndef BPFEMU_TEST_KERNEL
 #include "obj.h"
 #include "verifier/verifier.h"
