@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/unit/test_vm_safety.c (engine only): programs that do wild things.
- * The kernel's verifier refuses these at load; bpfemu's load checks are
- * structural, so they load here and the VM's run-time checks must stop them:
+ * The kernel's verifier refuses these at load, and so does bpfemu's; with
+ * the verifier's walk turned off for these tests (emu_verifier_set_walk, not
+ * reachable through bpf()) they load here and the VM's run-time checks must
+ * stop them:
  * the run ends with the documented errno (EFAULT for memory outside the
  * program's regions, ETIME for the time limit, E2BIG for a call stack too
  * deep (the load step refuses that first today), EINVAL for a misused lock or record, EOPNOTSUPP for what is not
@@ -11,6 +13,7 @@
  * and the maps are left intact.
  */
 #include "insn.h"
+#include "verifier/verifier.h"
 
 #include <sys/wait.h>
 
@@ -19,10 +22,12 @@
 static unsigned char pkt[64];
 static char logpath[96];
 
-/* stderr to a file, BPFEMU_LOG=vm, a short time limit */
+/* stderr to a file, BPFEMU_LOG=vm, a short time limit; loads skip the
+ * verifier's walk, which would refuse these programs as the kernel does */
 static void setup(void)
 {
 	bt_setup();
+	emu_verifier_set_walk(false);
 	setenv("BPFEMU_LOG", "vm", 1);
 	setenv("BPFEMU_VM_TIMEOUT_MS", "300", 1);
 	snprintf(logpath, sizeof(logpath), "%s/stderr", bt_root);
