@@ -30,6 +30,7 @@
 #include "vm_int.h"
 #include "../helpers.h"
 #include "../prog.h"
+#include "../verifier/verifier.h"
 
 #define BPF_JCOND 0xe0
 #define BPF_MEMSX 0x80
@@ -798,6 +799,9 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 				o->op = (__u16)mem_op(cls, mode, BPF_SIZE(x->code), fast);
 				if (o->op == VM_OP_FAULT)
 					set_bad(o, "sign-extending load of 8 bytes");
+				/* the verifier saw a load through a BTF pointer: the kernel's BPF_PROBE_MEM */
+				if (cls == BPF_LDX && p->aux && i < p->nr_aux && p->aux[i].mem == EMU_MEM_BTF)
+					o->flags |= VM_I_PROBE;
 			}
 			break;
 		}
@@ -881,6 +885,13 @@ const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err)
 	p->prog_flags = pd->prog_flags;
 	memcpy(p->name, obj->hdr->name, sizeof(p->name));
 	p->name[15] = '\0';
+	if (pd->nr_insn_aux == pd->insn_cnt && pd->insn_cnt) {
+		/* the verifier's facts, after the instructions and the func and line info */
+		p->aux = (const struct emu_insn_aux *)(const void *)((const char *)emu_obj_data(obj) +
+			(size_t)pd->insn_cnt * sizeof(struct bpf_insn) + (size_t)pd->nr_func_info * sizeof(struct bpf_func_info) +
+			(size_t)pd->nr_line_info * sizeof(struct bpf_line_info));
+		p->nr_aux = pd->nr_insn_aux;
+	}
 	*err = decode(p, emu_obj_data(obj), pd->insn_cnt);
 	if (*err) {
 		vm_prog_free(p);

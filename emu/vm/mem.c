@@ -310,7 +310,8 @@ static bool plain_load(__u16 op)
 bool vm_mem_slow(struct vm_run *run, const struct vm_insn *pc, __u64 a, __u32 n, __u32 acc)
 {
 	run->fault_insn = pc->idx;
-	if (unlikely(run->probe_zero) && acc == VM_RD && plain_load(pc->op)) {
+	if (unlikely(run->probe_zero) && acc == VM_RD && plain_load(pc->op) &&
+	    (!run->prog->aux || (pc->flags & VM_I_PROBE))) {
 		/* BPF_PROBE_MEM: a load outside the run's memory reads 0 (the
 		 * kernel's exception table), the address is never touched */
 		const struct vm_region *r = vm_region_find(run, a, n);

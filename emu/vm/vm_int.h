@@ -44,6 +44,7 @@
 
 struct vm_run;
 struct vm_map;
+struct emu_insn_aux;
 
 /* A helper: the BPF calling convention plus the run. A helper that must end
  * the run calls vm_fault*() and returns anything; the interpreter looks at
@@ -61,6 +62,7 @@ enum vm_op {
 #define VM_I_FAST 0x01                 /* atomics: address proven (no run-time check) */
 #define VM_I_MAPARG 0x02               /* CALL: R1 holds insn->map (proven at load) */
 #define VM_I_ENTRY 0x04                /* the first instruction of a function (callback targets) */
+#define VM_I_PROBE 0x08                /* LDX: the verifier saw a BTF pointer (BPF_PROBE_MEM: a fault reads 0) */
 
 struct vm_insn {
 	const void *label;             /* the interpreter's block for op (interp.c fills it) */
@@ -124,6 +126,8 @@ struct vm_prog {
 	__u32 nr_direct;
 	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
 	__u32 not_runnable_insn;
+	const struct emu_insn_aux *aux;   /* the verifier's facts in the object (NULL: none kept) */
+	__u32 nr_aux;
 };
 
 /* ---- regions: what a run may touch ---- */
@@ -223,7 +227,9 @@ struct vm_run {
 	const struct emu_vm_event *ev;
 	/* loads the run-time check refuses read 0 instead of ending the run, as
 	 * the kernel's BPF_PROBE_MEM loads through BTF pointers do: vm_mem_slow()
-	 * returns false without setting err, and the load gives 0 */
+	 * returns false without setting err, and the load gives 0. With the
+	 * verifier's facts only the loads it saw through BTF pointers
+	 * (VM_I_PROBE); a program without them: every plain load */
 	bool probe_zero;
 };
 
