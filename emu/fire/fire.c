@@ -588,7 +588,7 @@ static bool status_field(__u32 pid, const char *key, __u32 *v)
 }
 
 /* --pid/--tid as given, the rest from that process when it exists, else the firing one's */
-static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid)
+static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid, __u32 *srcp)
 {
 	__u32 me = (__u32)getpid();
 	if (!r->pid_set && !r->tid_set) {
@@ -604,6 +604,7 @@ static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid
 	}
 	bool real = t->pid == me || status_field(t->pid, "Tgid:", &(__u32){ 0 });
 	__u32 src = real ? t->pid : me;
+	*srcp = src;
 	char path[96], buf[512];
 	memset(t->comm, 0, sizeof(t->comm));
 	if (r->comm_set) {
@@ -648,8 +649,22 @@ static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid
 	}
 }
 
-/* The task's task_struct: pid, tgid, comm, parents, credentials, an mm (a user task). */
-static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u32 ppid, __u32 cpu)
+/* The inode of a namespace of process pid (/proc/PID/ns/NAME: "mnt:[4026531841]"), 0 if unknown. */
+static __u64 ns_inum(__u32 pid, const char *name)
+{
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, name);
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *lb = strchr(buf, '[');
+	return lb ? strtoull(lb + 1, NULL, 10) : 0;
+}
+
+/* The task's task_struct: pid, tgid, comm, parents, credentials, an mm (a user task),
+ * its namespaces (those of the process it is, or of the firing one). */
+static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u32 ppid, __u32 cpu, __u32 src)
 {
 	__u32 ts = fb_find("task_struct", BTF_KIND_STRUCT);
 	w->current = 0;
@@ -678,6 +693,22 @@ static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u3
 		if (err == -ENOENT)
 			continue;                  /* a member this kernel's task_struct lacks */
 		if (err)
+			return err;
+	}
+	static const char *const ns[][2] = {
+		{ "nsproxy.mnt_ns.ns.inum", "mnt" }, { "nsproxy.uts_ns.ns.inum", "uts" },
+		{ "nsproxy.ipc_ns.ns.inum", "ipc" }, { "nsproxy.net_ns.ns.inum", "net" },
+		{ "nsproxy.cgroup_ns.ns.inum", "cgroup" }, { "nsproxy.pid_ns_for_children.ns.inum", "pid_for_children" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+		__u64 inum = ns_inum(src, ns[i][1]);
+		if (!inum)                         /* another user's process: this one's */
+			inum = ns_inum((__u32)getpid(), ns[i][1]);
+		if (!inum)
+			continue;
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)inum);
+		int err = fv_assign(w, cur, ts, ns[i][0], v, false, ns[i][0]);
+		if (err && err != -ENOENT)
 			return err;
 	}
 	/* parent = real_parent, real_cred = cred, group_leader: itself, or its thread group's leader */
@@ -936,7 +967,8 @@ static int prepare(struct fire_world *w, struct event *e)
 {
 	struct fire_req *r = e->r;
 	int err;
-	task_identity(r, &e->task, &e->ppid);
+	__u32 src;
+	task_identity(r, &e->task, &e->ppid, &src);
 	__u32 cpu = r->cpu_set ? r->cpu : 0;
 	if (!r->cpu_set) {
 		int c = sched_getcpu();
@@ -949,7 +981,7 @@ static int prepare(struct fire_world *w, struct event *e)
 		cpu %= ncpu;
 	}
 	r->cpu = cpu;
-	err = build_current(w, &e->task, e->ppid, cpu);
+	err = build_current(w, &e->task, e->ppid, cpu, src);
 	if (err)
 		return err;
 	e->task.task = w->current;

@@ -199,7 +199,8 @@ static int put_ptr(struct fire_world *w, void *dst, const struct ftype *ft, cons
 		put_le(dst, w->current, 8);
 		return 0;
 	}
-	if (ft->ptr_depth == 1) {
+	/* a string for a char pointer, and for any pointer that is not to a structure (void *data) */
+	if (ft->ptr_depth == 1 || (ft->ptr_depth == 0 && !(ft->btf && fb_is_composite(ft->btf)) && !is_number(value))) {
 		__u64 a = put_string(w, value, strlen(value), ft->user);
 		if (!a)
 			return fire_fail(w, -E2BIG, "%s: the string does not fit %s", what, mem);

@@ -4,8 +4,9 @@
 # Real clients: Debian's libbpf-tools print what the kernel would for events
 # bpfemu fires (tools/libbpf-tools-fire, its recipes): execsnoop, opensnoop,
 # exitsnoop, killsnoop, sigsnoop, syscount, vfsstat, capable, tcpconnect,
-# bashreadline, hardirqs, softirqs, drsnoop, solisten and runqlat (a
-# histogram of 100 chosen latencies), each as
+# bashreadline, hardirqs, softirqs, drsnoop, solisten, mountsnoop, runqlat
+# (a histogram of 100 chosen latencies), runqslower, cpudist, bitesize and
+# biolatency, each as
 # nobody under the shim with BPFEMU_ATTACH=inert.
 #   emu   the fired events' lines must be in each tool's output
 #   diff  also on the kernel as root, for the real events (skipped per tool
@@ -20,7 +21,7 @@ case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
 is_root || skip "needs root (setpriv to run the tools as nobody)"
 dpkg -s libbpf-tools >/dev/null 2>&1 || skip "the libbpf-tools package is not installed"
 [ -r /sys/kernel/btf/vmlinux ] || skip "this host has no /sys/kernel/btf/vmlinux"
-TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,runqlat
+TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency
 OPTS=(--build "$BPFEMU_BUILD_DIR" --only "$TOOLS")
 [ "$MODE" = emu ] && OPTS+=(--no-kernel)
 "$ITEST_SRC/../../tools/libbpf-tools-fire" "${OPTS[@]}" >"/tmp/bpfemu-fire-tools.$$" 2>&1
