@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * emu/link.h: attach calls. No program runs here yet, so nothing fires:
+ * emu/link.h: attach calls. Nothing on the host runs an attached program:
  * without BPFEMU_ATTACH=inert the attach calls fail with EOPNOTSUPP and a log
  * line; with it they succeed as the kernel's would, with link objects that
  * remember exactly what they attach to (the kernel's link info, BPF_PROG_QUERY,
- * BPF_TASK_FD_QUERY, and emu_attach_foreach() for whoever fires events later).
+ * BPF_TASK_FD_QUERY, and emu_attach_foreach() for emu/fire, which runs them on
+ * the events it is asked to fire).
  */
 #ifndef BPFEMU_LINK_H
 #define BPFEMU_LINK_H

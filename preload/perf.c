@@ -9,7 +9,8 @@
  *
  * The engine decides (emu/perf/): BPF output events (PERF_TYPE_SOFTWARE /
  * PERF_COUNT_SW_BPF_OUTPUT) are always emulated, probe PMU events only with
- * BPFEMU_ATTACH=inert (stand-ins that remember their probe and never fire);
+ * BPFEMU_ATTACH=inert (stand-ins that remember their probe; only bpfemu fire
+ * runs what is attached to them);
  * every other event goes to the kernel (a failure for a probe PMU gets a
  * BPFEMU_LOG=sys line). SET_BPF with one of our program fds never reaches
  * the kernel. With inert mode the sysfs PMU type / retprobe format files and

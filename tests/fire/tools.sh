@@ -5,7 +5,7 @@
 # bpfemu fires (tools/libbpf-tools-fire, its recipes): execsnoop, opensnoop,
 # exitsnoop, killsnoop, sigsnoop, syscount, vfsstat, capable, tcpconnect,
 # bashreadline, hardirqs, softirqs, drsnoop, solisten, mountsnoop, runqlat
-# (a histogram of 100 chosen latencies), runqslower, cpudist, bitesize and
+# (a histogram of 1000 chosen latencies), runqslower, cpudist, bitesize and
 # biolatency, each as
 # nobody under the shim with BPFEMU_ATTACH=inert.
 #   emu   the fired events' lines must be in each tool's output

@@ -52,8 +52,14 @@ run_all() {
 		lw=$STAGE/lw.$m.$t
 		rm -f "$lw"
 		if [ "$m" = kernel ]; then
-			LOADWATCH_STOP=1 LOADWATCH_OUT=$lw LD_PRELOAD=$STAGE/libloadwatch.so \
-				timeout -s INT 20 "/usr/sbin/$t" ${ARGS[$t]:-} >/dev/null 2>&1 </dev/null
+			# with tracefs and debugfs mounted (a private mount namespace), as
+			# bpfemu's inert mode shows them: tools probe for tracepoints there
+			# before choosing their programs (opensnoop's sys_enter_open)
+			(cd / && unshare -m --propagation private sh -c '
+				mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+				mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+				exec "$@"' sh env LOADWATCH_STOP=1 LOADWATCH_OUT="$lw" LD_PRELOAD="$STAGE/libloadwatch.so" \
+				timeout -s INT 20 "/usr/sbin/$t" ${ARGS[$t]:-}) >/dev/null 2>&1 </dev/null
 		else
 			fresh_state
 			: >"$lw" && chmod 666 "$lw"
