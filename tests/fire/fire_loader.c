@@ -80,6 +80,17 @@ static void on_rec(void *ctx, int cpu, void *data, __u32 size)
 	fflush(stdout);
 }
 
+static int on_ring(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	long long v = 0;
+	if (size >= sizeof(v))
+		memcpy(&v, data, sizeof(v));
+	printf("ringbuf: %zu bytes: %lld\n", size, v);
+	fflush(stdout);
+	return 0;
+}
+
 static void on_lost(void *ctx, int cpu, __u64 n)
 {
 	(void)ctx;
@@ -146,16 +157,27 @@ int main(int argc, char **argv)
 		fprintf(stderr, "perf_buffer__new: %s\n", strerror(errno));
 		return 1;
 	}
+	struct ring_buffer *rb = ring_buffer__new(bpf_object__find_map_fd_by_name(obj, "rb"), on_ring, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "ring_buffer__new: %s\n", strerror(errno));
+		return 1;
+	}
 	signal(SIGINT, on_int);
 	printf("ready %d\n", (int)getpid());
 	while (!stop) {
-		int n = perf_buffer__poll(pb, 100);
+		int n = perf_buffer__poll(pb, 50);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "perf_buffer__poll: %s\n", strerror(-n));
 			return 1;
 		}
+		n = ring_buffer__poll(rb, 50);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "ring_buffer__poll: %s\n", strerror(-n));
+			return 1;
+		}
 	}
 	perf_buffer__consume(pb);
+	ring_buffer__consume(rb);
 	int cfd = bpf_object__find_map_fd_by_name(obj, "counts");
 	for (__u32 k = 1; k < NKINDS; k++) {
 		__u64 v;
@@ -173,6 +195,7 @@ int main(int argc, char **argv)
 	}
 	printf("done\n");
 	perf_buffer__free(pb);
+	ring_buffer__free(rb);
 	for (size_t k = 0; k < NKINDS; k++)
 		bpf_link__destroy(links[k]);
 	bpf_object__close(obj);

@@ -40,6 +40,12 @@ struct {
 	__type(value, struct rec);
 } scratch SEC(".maps");
 
+/* sys_exit_openat's return values also go through a ring buffer */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rb SEC(".maps");
+
 /* stacks from bpf_get_stackid */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -172,6 +178,8 @@ int tp_exit_openat(struct trace_event_raw_sys_exit *ctx)
 	r->ret = ctx->ret;
 	r->a0 = ctx->id;
 	send(ctx, r);
+	long ret = ctx->ret;
+	bpf_ringbuf_output(&rb, &ret, sizeof(ret), 0);
 	return 0;
 }
 
