@@ -250,6 +250,19 @@ static void ctx_shape(struct dctx *d, __u32 type)
 	case BPF_PROG_TYPE_SYSCALL:
 		d->ctx_all_w = true;
 		break;
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		d->ctx_size = sizeof(struct __sk_buff);
+		break;
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		d->ctx_size = sizeof(struct bpf_sk_lookup);
+		break;
+	case 32:                         /* BPF_PROG_TYPE_NETFILTER: struct bpf_nf_ctx */
+		d->ctx_size = 16;
+		break;
+	case BPF_PROG_TYPE_TRACING:      /* the arguments and the return value (test_types.c's buffer) */
+	case BPF_PROG_TYPE_STRUCT_OPS:
+		d->ctx_size = 8 * 13;
+		break;
 	default:                         /* raw_tp and the rest: read-only, size given at run time */
 		break;
 	}

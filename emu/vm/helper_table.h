@@ -56,3 +56,4 @@ VM_HELPER(BPF_FUNC_xdp_adjust_meta, vm_h_xdp_adjust_meta, NULL)
 VM_HELPER(BPF_FUNC_redirect, vm_h_redirect, "recorded (bpfemu_test_run_redirect()), nothing is sent")
 VM_HELPER(BPF_FUNC_redirect_map, vm_h_redirect_map,
 	  "devmap, devmap hash, cpumap, xskmap; recorded, nothing is sent")
+VM_HELPER(BPF_FUNC_sk_assign, vm_h_sk_assign, "sk_lookup: NULL only (no socket reaches a program here)")

@@ -113,6 +113,14 @@ static struct vm_skb *skb_arg(struct vm_run *run, __u64 r1, const char *helper)
 __u64 vm_h_skb_load_bytes(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)r5;
+	if (run->ctx_kind == VM_CTX_FLOW && r1 == (__u64)(uintptr_t)run->ctx) {
+		/* bpf_flow_dissector_load_bytes(): a test run's flow dissector has no
+		 * skb behind it, so the kernel's answer is always this */
+		if (vm_mem_arg(run, r3, (__u32)r4, VM_WR, "bpf_skb_load_bytes' buffer"))
+			return 0;
+		memset((void *)(uintptr_t)r3, 0, (__u32)r4);
+		return (__u64)-EFAULT;
+	}
 	struct vm_skb *skb = skb_arg(run, r1, "bpf_skb_load_bytes");
 	if (!skb || vm_mem_arg(run, r3, (__u32)r4, VM_WR, "bpf_skb_load_bytes' buffer"))
 		return 0;
@@ -277,4 +285,29 @@ __u64 vm_h_redirect_map(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 
 	run->redirect = (struct vm_redirect){ .set = true, .ifindex = ifindex, .map_id = m->id, .key = key,
 					      .flags = r3 & BPF_F_BROADCAST ? r3 : 0 };
 	return XDP_REDIRECT;
+}
+
+/* ---- sockets ---- */
+
+/* bpf_sk_assign(ctx, sk, flags): sk_lookup's bpf_sk_lookup_assign(). No
+ * socket can reach a program here (socket lookups and sockmap values are not
+ * emulated), so only NULL (no selection) is a socket it can pass. */
+__u64 vm_h_sk_assign(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r4; (void)r5;
+	if (run->ctx_kind != VM_CTX_SK_LOOKUP || r1 != (__u64)(uintptr_t)run->ctx) {
+		vm_fault(run, -EOPNOTSUPP, "bpf_sk_assign outside sk_lookup programs: sockets are not emulated");
+		return 0;
+	}
+	if (r3 & ~(__u64)(BPF_SK_LOOKUP_F_REPLACE | BPF_SK_LOOKUP_F_NO_REUSEPORT))
+		return (__u64)-EINVAL;
+	if (run->sk_selected && !(r3 & BPF_SK_LOOKUP_F_REPLACE))
+		return (__u64)-EEXIST;
+	if (r2) {
+		vm_fault(run, -EOPNOTSUPP, "bpf_sk_assign: %#llx is not a socket the run knows (sockets are not emulated)",
+			 (unsigned long long)r2);
+		return 0;
+	}
+	run->sk_selected = false;
+	return 0;
 }
