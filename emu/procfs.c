@@ -275,6 +275,11 @@ int emu_proc_open(const char *path, int flags)
 	char real[64];
 	int num = -1, fd = EMU_PROC_UNHANDLED, saved = errno;
 
+	if (!strncmp(path, "/sys/", 5)) {
+		fd = emu_tracefs_open(path, flags);
+		if (fd != EMU_PROC_UNHANDLED)
+			return fd;
+	}
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_PATH | O_DIRECTORY)))
 		return EMU_PROC_UNHANDLED;
 	kind = classify(path, &num);

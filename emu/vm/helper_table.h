@@ -44,8 +44,14 @@ VM_HELPER(BPF_FUNC_get_current_uid_gid, vm_h_get_current_uid_gid, "the calling p
 VM_HELPER(BPF_FUNC_get_current_comm, vm_h_get_current_comm, "the calling thread's name")
 /* control */
 VM_HELPER(BPF_FUNC_loop, vm_h_loop, NULL)
+/* formatting and strings (fmt.c) */
 VM_HELPER(BPF_FUNC_trace_printk, vm_h_trace_printk,
-	  "lines appended to $BPFEMU_ROOT/trace in trace_pipe's format; %p prints the address")
+	  "events in the state root's trace buffer, read at /sys/kernel/tracing/trace_pipe; %p and %pK print the address")
+VM_HELPER(BPF_FUNC_trace_vprintk, vm_h_trace_vprintk, "as trace_printk")
+VM_HELPER(BPF_FUNC_snprintf, vm_h_snprintf, "%p and %pK print the address (the kernel hashes it)")
+VM_HELPER(BPF_FUNC_strtol, vm_h_strtol, NULL)
+VM_HELPER(BPF_FUNC_strtoul, vm_h_strtoul, NULL)
+VM_HELPER(BPF_FUNC_strncmp, vm_h_strncmp, NULL)
 /* packets */
 VM_HELPER(BPF_FUNC_skb_load_bytes, vm_h_skb_load_bytes, NULL)
 VM_HELPER(BPF_FUNC_skb_store_bytes, vm_h_skb_store_bytes, "the flags' checksum and hash effects are not modelled")

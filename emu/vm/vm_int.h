@@ -316,6 +316,7 @@ struct vm_helper {
 const struct vm_helper *vm_helper(__s32 id);
 const char *vm_helper_name(__s32 id);
 void vm_release_records(struct vm_run *run);
+void vm_caller_comm(char comm[17]);            /* the calling thread's name */
 /* net.c: x86-64's csum_partial() and csum_fold() */
 __u32 vm_csum_partial(const void *buf, __u32 len, __u32 seed);
 __u16 vm_csum_fold(__u32 sum);
