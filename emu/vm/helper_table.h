@@ -63,3 +63,5 @@ VM_HELPER(BPF_FUNC_redirect, vm_h_redirect, "recorded (bpfemu_test_run_redirect(
 VM_HELPER(BPF_FUNC_redirect_map, vm_h_redirect_map,
 	  "devmap, devmap hash, cpumap, xskmap; recorded, nothing is sent")
 VM_HELPER(BPF_FUNC_sk_assign, vm_h_sk_assign, "sk_lookup: NULL only (no socket reaches a program here)")
+/* syscall programs (sysbpf.c) */
+VM_HELPER(BPF_FUNC_sys_bpf, vm_h_sys_bpf, "through the engine; pointers in attr must lie in the program's memory")

@@ -782,3 +782,74 @@ TYPES_TEST(xdp_live_frames_attr_checks)
 	a.test.ctx_size_in = sizeof(md);
 	cr_expect(eq(i64, bt_test_run(&a), 0), "ctx without data_out");
 }
+
+/* ---- syscall programs: bpf_sys_bpf ---- */
+
+TYPES_TEST(syscall_program_creates_and_updates_a_map_through_sys_bpf)
+{
+	bt_kernel_needs_syscall_progs();
+	/* attr for MAP_CREATE at fp-48 (24 bytes used), update attr at fp-88, key at fp-96, value at fp-104 */
+	struct bpf_insn p[] = {
+		ST(BPF_DW, 10, -48, 0), ST(BPF_DW, 10, -40, 0), ST(BPF_DW, 10, -32, 0),
+		ST(BPF_W, 10, -48, BPF_MAP_TYPE_ARRAY), ST(BPF_W, 10, -44, 4), ST(BPF_W, 10, -40, 8),
+		ST(BPF_W, 10, -36, 1),
+		MOV64_I(1, BPF_MAP_CREATE), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -48), MOV64_I(3, 24),
+		CALL(BPF_FUNC_sys_bpf),
+		MOV64_R(6, 0),
+		JMP_I(BPF_JSLT, 0, 0, 20),
+		ST(BPF_W, 10, -96, 0),
+		ST(BPF_DW, 10, -104, 0x1234567),
+		ST(BPF_DW, 10, -88, 0), ST(BPF_DW, 10, -80, 0), ST(BPF_DW, 10, -72, 0), ST(BPF_DW, 10, -64, 0),
+		STX(BPF_W, 10, 6, -88),
+		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -96), STX(BPF_DW, 10, 2, -80),
+		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -104), STX(BPF_DW, 10, 2, -72),
+		MOV64_I(1, BPF_MAP_UPDATE_ELEM), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -88), MOV64_I(3, 32),
+		CALL(BPF_FUNC_sys_bpf),
+		JMP_I(BPF_JEQ, 0, 0, 1),
+		MOV64_R(6, 0),
+		MOV64_R(0, 6),
+		EXIT,
+	};
+	int fd = bt_prog_new(BT_PROG_TYPE_SYSCALL, p, N_INSNS(p));
+	__u32 retval;
+	int expect = bt_closed_fd();
+	cr_assert(eq(i64, bt_run_ctx(fd, NULL, 0, &retval), 0));
+	int map = (int)retval;
+	/* the lowest free fd of the calling process, as the kernel gives it */
+	cr_assert(eq(i32, map, expect), "sys_bpf(MAP_CREATE) gave %d", map);
+	__u32 k = 0;
+	__u64 v = 0;
+	cr_assert(eq(i64, bt_lookup(map, &k, &v), 0));
+	cr_assert(eq(u64, v, 0x1234567));
+	/* commands outside bpf_sys_bpf's list: -EINVAL */
+	struct bpf_insn q[] = {
+		ST(BPF_DW, 10, -8, 0),
+		MOV64_I(1, BPF_MAP_GET_NEXT_KEY), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -8), MOV64_I(3, 8),
+		CALL(BPF_FUNC_sys_bpf),
+		EXIT,
+	};
+	int fq = bt_prog_new(BT_PROG_TYPE_SYSCALL, q, N_INSNS(q));
+	cr_assert(eq(i64, bt_run_ctx(fq, NULL, 0, &retval), 0));
+	cr_assert(eq(i32, (int)retval, -EINVAL));
+}
+
+#ifndef BPFEMU_TEST_KERNEL
+/* engine only: the kernel would read a kernel address (an oops), the engine answers EFAULT */
+TYPES_TEST(sys_bpf_pointers_outside_the_program_are_efault)
+{
+	int map = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0);
+	struct bpf_insn p[] = {
+		ST(BPF_DW, 10, -32, 0), ST(BPF_DW, 10, -24, 0), ST(BPF_DW, 10, -16, 0), ST(BPF_DW, 10, -8, 0),
+		ST(BPF_W, 10, -32, map),
+		LD64(2, 0x1000), STX(BPF_DW, 10, 2, -24),
+		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -8), STX(BPF_DW, 10, 2, -16),
+		MOV64_I(1, BPF_MAP_UPDATE_ELEM), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -32), MOV64_I(3, 32),
+		CALL(BPF_FUNC_sys_bpf),
+		EXIT,
+	};
+	int fd = bt_prog_new(BT_PROG_TYPE_SYSCALL, p, N_INSNS(p));
+	__u32 retval;
+	cr_assert(eq(i64, bt_run_ctx(fd, NULL, 0, &retval), 0));
+	cr_assert(eq(i32, (int)retval, -EFAULT));
+}
+#endif
