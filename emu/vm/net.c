@@ -147,14 +147,16 @@ __u64 vm_h_skb_store_bytes(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u
 		return (__u64)-EFAULT;
 	unsigned char *p = skb->data + off;
 	__u32 at = (__u32)(p - (skb->head + skb->net_off));     /* offset from where csum starts */
-	bool rc = (r5 & BPF_F_RECOMPUTE_CSUM) && skb->csum_complete && p >= skb->head + skb->net_off;
+	bool rc = (r5 & BPF_F_RECOMPUTE_CSUM) && skb->ip_summed == VM_CHECKSUM_COMPLETE && p >= skb->head + skb->net_off;
 	if (rc)
 		skb->csum = csum_block(skb->csum, vm_csum_partial(p, len, 0), at, true);
 	memmove(p, (const void *)(uintptr_t)r3, len);
 	if (rc)
 		skb->csum = csum_block(skb->csum, vm_csum_partial(p, len, 0), at, false);
-	if (r5 & BPF_F_INVALIDATE_HASH)
+	if (r5 & BPF_F_INVALIDATE_HASH) {
 		skb->ctx.hash = 0;
+		skb->sw_hash = false;
+	}
 	return 0;
 }
 

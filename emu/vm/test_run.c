@@ -815,6 +815,7 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	if (s->flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) {
 		unsigned char *n = skb->head + skb->net_off;
 		skb->csum_complete = true;
+		skb->ip_summed = VM_CHECKSUM_COMPLETE;
 		skb->csum = vm_csum_partial(n, (__u32)(skb->data + skb->len - n), 0);
 	}
 	vm_run_setup(t, p, VM_CTX_SKB, c, sizeof(*c), VM_RD);
@@ -823,7 +824,11 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	if (err)
 		goto out;
 	if (!l2) {
-		/* the MAC header comes back as zeros */
+		/* the MAC header comes back as zeros (in room made for it if the program took it) */
+		if (vm_skb_room(&t->run, skb, ETH_HLEN, 0)) {
+			err = -ENOMEM;
+			goto out;
+		}
 		skb->data -= ETH_HLEN;
 		memset(skb->data, 0, ETH_HLEN);
 		skb->len += ETH_HLEN;

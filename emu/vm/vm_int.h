@@ -249,7 +249,12 @@ struct vm_skb {
 	bool pkt_write;                    /* the program type may write packet data */
 	bool csum_complete;                /* BPF_F_TEST_SKB_CHECKSUM_COMPLETE */
 	__u32 csum;                        /* skb->csum (CHECKSUM_COMPLETE) */
+	__u8 ip_summed;                    /* VM_CHECKSUM_* */
+	__u8 csum_level;
+	bool sw_hash;                      /* bpf_set_hash() set ctx.hash */
+	bool encapsulation;                /* bpf_skb_adjust_room() added an outer header */
 };
+enum { VM_CHECKSUM_NONE, VM_CHECKSUM_UNNECESSARY, VM_CHECKSUM_COMPLETE };
 
 /* ---- decode.c ---- */
 /* The decoded program of obj for this process (decoded on first use): NULL
@@ -333,7 +338,7 @@ struct vm_thread {
 	struct xdp_md xdp;
 	struct vm_redirect last_redirect;
 };
-#define VM_PKT_BUF (2 * 4096u)
+#define VM_PKT_BUF (64 * 1024u)     /* room for the skb helpers' growth (BPF_SKB_MAX_LEN) */
 struct vm_thread *vm_thread_get(void);
 /* the common steps of net/bpf/test_run.c: bpf_check_uarg_tail_zero(), bpf_ctx_init(),
  * bpf_test_finish() (frags: data past the linear part), bpf_ctx_finish() */
@@ -368,6 +373,8 @@ int vm_run_tracing(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 bool vm_tick_deadline(struct vm_run *run);     /* false: the run's time is up */
 /* The program's current packet changed (adjust head/tail/meta): its regions and ctx follow. */
 void vm_pkt_changed(struct vm_run *run);
+/* skb.c: at least head bytes of headroom and tail of tailroom (the data moves); 0 or -ENOMEM */
+int vm_skb_room(struct vm_run *run, struct vm_skb *s, __u32 head, __u32 tail);
 /* LD_ABS / LD_IND: 0 and *val, or -EFAULT (the program returns 0). */
 int vm_ld_pkt(struct vm_run *run, __s64 off, __u32 size, __u32 *val);
 
