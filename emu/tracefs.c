@@ -211,7 +211,8 @@ static int snapshot(int flags)
 	}
 	close(fd);
 	char head[1024];
-	__u64 written = st.written > st.consumed ? st.written - st.consumed : n;
+	/* the kernel's entries-written: what is in the buffer and what was overwritten unread */
+	__u64 written = n + st.lost;
 	int hl = snprintf(head, sizeof(head),
 			  "# tracer: nop\n"
 			  "#\n"
@@ -225,7 +226,7 @@ static int snapshot(int flags)
 			  "#                              |||| /     delay\n"
 			  "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
 			  "#              | |         |   |||||     |         |\n",
-			  n, (unsigned long long)(written < n ? n : written), emu_possible_cpus());
+			  n, (unsigned long long)written, emu_possible_cpus());
 	int mfd = memfd_create("bpfemu-trace", MFD_CLOEXEC);
 	int err = mfd < 0 ? -errno : 0;
 	if (!err && (write(mfd, head, (size_t)hl) != hl || (blen && write(mfd, body, blen) != (ssize_t)blen)))

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1061,6 +1062,92 @@ int emu_vm_enable_stats(void)
 	return fd;
 }
 
+/*
+ * kernel.bpf_stats_enabled: the sysctl's own value (what reading it shows; 1
+ * turns the statistics on as an ENABLE_STATS fd does). Writes land in
+ * <root>/bpf-stats-sysctl; the value is what it holds when that parses as
+ * the kernel's proc_dointvec_minmax() with 0..1 would take it, else the last
+ * one that did (<root>/bpf-stats-sysctl.ok): the kernel refuses such a
+ * write with EINVAL and keeps its value, here the write itself cannot fail.
+ */
+static int sysctl_value(void)
+{
+	char path[PATH_MAX], ok[PATH_MAX + 4], buf[32];
+	if (stats_path(path, sizeof(path)) || strlen(path) + 8 >= sizeof(path))
+		return 0;
+	strcat(path, "-sysctl");
+	snprintf(ok, sizeof(ok), "%s.ok", path);
+	int v = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			char *p = buf, *end;
+			while (*p == ' ' || *p == '\t' || *p == '\n')
+				p++;
+			long x = strtol(p, &end, 10);
+			while (end > p && (*end == ' ' || *end == '\t' || *end == '\n'))
+				end++;
+			if (end > p && !*end && (x == 0 || x == 1))
+				v = (int)x;
+		}
+	}
+	if (v >= 0) {
+		/* remember it for a later write the kernel would refuse */
+		int o = open(ok, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, emu_root_shared() ? 0666 : 0600);
+		if (o >= 0) {
+			ssize_t w = write(o, v ? "1" : "0", 1);
+			(void)w;
+			close(o);
+		}
+		return v;
+	}
+	fd = open(ok, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char c = '0';
+	ssize_t n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && c == '1';
+}
+
+int emu_vm_stats_sysctl_open(int flags)
+{
+	char path[PATH_MAX];
+	int err = stats_path(path, sizeof(path));
+	if (err)
+		return err;
+	if (strlen(path) + 8 >= sizeof(path))
+		return -ENAMETOOLONG;
+	strcat(path, "-sysctl");
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (flags & (O_CLOEXEC | O_NONBLOCK)),
+			      emu_root_shared() ? 0666 : 0600);
+		return fd < 0 ? -errno : fd;
+	}
+	char line[4] = { sysctl_value() ? '1' : '0', '\n', 0, 0 };
+	int mfd = memfd_create("bpfemu-sysctl", MFD_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	if (write(mfd, line, 2) != 2 || lseek(mfd, 0, SEEK_SET)) {
+		close(mfd);
+		return -EIO;
+	}
+	if (!(flags & O_CLOEXEC))
+		fcntl(mfd, F_SETFD, 0);
+	return mfd;
+}
+
+bool emu_vm_is_stats_fd(int fd)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+	if (fstat(fd, &a) || !S_ISREG(a.st_mode) || stats_path(path, sizeof(path)) || stat(path, &b))
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 bool emu_vm_stats_enabled(void)
 {
 	/* no fd kept open on the state root: one failed open when statistics
@@ -1069,11 +1156,13 @@ bool emu_vm_stats_enabled(void)
 	if (stats_path(path, sizeof(path)))
 		return false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool on = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
-	close(fd);            /* releases our exclusive lock if we got it */
-	return on;
+	if (fd >= 0) {
+		bool on = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+		close(fd);            /* releases our exclusive lock if we got it */
+		if (on)
+			return true;
+	}
+	return sysctl_value() == 1;
 }
 
 /* ---- what the load step keeps ---- */
