@@ -785,8 +785,11 @@ static int check_calls(const struct bpf_insn *insns, __u32 cnt, bool gpl, struct
 			vlog(log, "failed to find BTF for kernel function\n");
 			return -EPROTO;
 		}
-		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: insn %u calls kernel function btf_id %u: bpfemu has no kernel "
-			"functions", i, (__u32)in->imm);
+		/* a kfunc bpfemu or a user function provides (emu/vm/ffi.c): it runs */
+		if (emu_vm_kfunc_available((__u32)in->imm))
+			continue;
+		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: insn %u calls kernel function btf_id %u: neither bpfemu nor a user "
+			"function (BPFEMU_FUNCS) provides it", i, (__u32)in->imm);
 		vlog(log, "kernel btf_id %u is not a function\n", (__u32)in->imm);
 		return -EINVAL;
 	}
@@ -1369,7 +1372,8 @@ static int walk_paths(struct walk *w, __u32 insn, __u32 frame)
 			frame = (__u32)f;
 			insn = target;
 		} else if (op == BPF_CALL) {
-			w->kfunc0 |= in->src_reg == BPF_PSEUDO_KFUNC_CALL;   /* (any other kfunc failed before) */
+			/* (a kfunc of another id is one emu/vm/ffi.c provides: check_calls let it through) */
+			w->kfunc0 |= in->src_reg == BPF_PSEUDO_KFUNC_CALL && !in->imm && !in->off;
 			if (in->src_reg == 0 && takes_callback(in->imm))
 				for (__u32 k = w->fl->nsub; k-- > 1;)
 					if (w->fl->callback[k]) {

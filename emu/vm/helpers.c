@@ -24,19 +24,28 @@
 #include "vm_int.h"
 #include "../helpers.h"
 
-#define VM_HELPER(id, fn, lim) __u64 fn(struct vm_run *, __u64, __u64, __u64, __u64, __u64);
+#define VM_HELPER(id, fn, sig, lim) __u64 fn(struct vm_run *, __u64, __u64, __u64, __u64, __u64);
+#define VM_HELPER_USER(id, sig, lim)
 #include "helper_table.h"
 #undef VM_HELPER
+#undef VM_HELPER_USER
 
 static const struct vm_helper table[EMU_BPF_FUNC_MAX_ID] = {
-#define VM_HELPER(id, fn, lim) [id] = { fn, lim },
+#define VM_HELPER(id, fn, sig, lim) [id] = { fn, sig, lim },
+#define VM_HELPER_USER(id, sig, lim) [id] = { NULL, sig, lim },
 #include "helper_table.h"
 #undef VM_HELPER
+#undef VM_HELPER_USER
 };
 
 const struct vm_helper *vm_helper(__s32 id)
 {
 	return id > 0 && id < EMU_BPF_FUNC_MAX_ID && table[id].fn ? &table[id] : NULL;
+}
+
+const char *vm_helper_sig(__s32 id)
+{
+	return id > 0 && id < EMU_BPF_FUNC_MAX_ID ? table[id].sig : NULL;
 }
 
 const char *vm_helper_name(__s32 id)

@@ -124,6 +124,8 @@ struct vm_prog {
 	__u32 nr_direct;
 	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
 	__u32 not_runnable_insn;
+	struct vm_ffi_bind *binds;     /* its calls of user functions (ffi.c) */
+	struct vm_btf *btf;            /* its own BTF, once a kfunc needed it */
 };
 
 /* ---- regions: what a run may touch ---- */
@@ -187,7 +189,8 @@ struct vm_run {
 	__u64 c_lo, c_len;             /* the last region hit */
 	__u32 c_perm;
 	int err;                       /* non-zero: the run is over (-errno) */
-	__u64 map_hint;                /* the map the load step proved R1 holds at this call (0: none) */
+	__u64 map_hint;                /* the CALL's k: the map the load step proved R1 holds (0: none),
+	                                * or a user function's binding (ffi.c); set before every call */
 	const struct vm_prog *prog;    /* the program running now (tail calls change it) */
 	__u64 stack_top;               /* R10 of frame 0 */
 	__u32 depth;                   /* call frames in use (0: the main program) */
@@ -316,9 +319,17 @@ __u64 vm_h_spin_unlock(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r
 /* ---- helpers.c ---- */
 struct vm_helper {
 	vm_helper_fn fn;               /* NULL: not emulated */
+	const char *sig;               /* its C prototype (a user function may stand in), or NULL */
 	const char *limits;            /* emulated with these limits (README's table) */
 };
-const struct vm_helper *vm_helper(__s32 id);
+const struct vm_helper *vm_helper(__s32 id);          /* NULL: not emulated */
+const char *vm_helper_sig(__s32 id);                  /* the prototype a user function gets, or NULL */
+/* ffi.c: user functions (BPFEMU_FUNCS, bpfemu_func_set) and bpfemu's kfuncs */
+struct vm_ffi_bind;
+__u64 vm_h_user(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+int vm_ffi_helper(struct vm_prog *p, __s32 id, const char *sig, vm_helper_fn *fn, __u64 *k);
+int vm_ffi_kfunc(struct vm_prog *p, __u32 btf_id, vm_helper_fn *fn, __u64 *k, const char **why);
+void vm_ffi_free(struct vm_ffi_bind *b);
 const char *vm_helper_name(__s32 id);
 void vm_release_records(struct vm_run *run);
 void vm_caller_comm(char comm[17]);            /* the calling thread's name */
