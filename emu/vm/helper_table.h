@@ -50,6 +50,11 @@ VM_HELPER(BPF_FUNC_get_current_pid_tgid, vm_h_get_current_pid_tgid, "u64()",
 VM_HELPER(BPF_FUNC_get_current_uid_gid, vm_h_get_current_uid_gid, "u64()", "the calling process's real uid and gid")
 VM_HELPER(BPF_FUNC_get_current_comm, vm_h_get_current_comm, "s64(p:w2,u32)", "the calling thread's name")
 /* control */
+VM_HELPER(BPF_FUNC_timer_init, vm_h_timer_init, NULL, "array, hash and LRU hash values; the timer is the initializing process's")
+VM_HELPER(BPF_FUNC_timer_set_callback, vm_h_timer_set_callback, NULL, NULL)
+VM_HELPER(BPF_FUNC_timer_start, vm_h_timer_start, NULL,
+	  "the callback runs in a thread of the process that set it, while that process lives")
+VM_HELPER(BPF_FUNC_timer_cancel, vm_h_timer_cancel, NULL, NULL)
 VM_HELPER(BPF_FUNC_loop, vm_h_loop, NULL, NULL)
 /* formatting and strings (fmt.c) */
 VM_HELPER(BPF_FUNC_trace_printk, vm_h_trace_printk, NULL,

@@ -354,8 +354,33 @@ void vm_run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, vo
 	run->redirect = (struct vm_redirect){ 0 };
 }
 
+static __u64 run_entry(struct vm_run *run, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, __u64 r2,
+			   __u64 r3, __u32 cpu);
+
 /* One run of p on the prepared context: R0, or run->err. */
 __u64 vm_run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
+{
+	return run_entry(run, p, p->funcs[0].entry, (__u64)(uintptr_t)run->ctx, 0, 0, cpu);
+}
+
+/* A function of p on its own (a timer's callback): (map, key, value), the
+ * key a copy, the value the element's, as regions of the run. */
+__u64 vm_run_fn(struct vm_thread *t, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, const void *key,
+		__u32 key_size, void *value, struct vm_map *m)
+{
+	unsigned char kbuf[64];
+	memcpy(kbuf, key, key_size < sizeof(kbuf) ? key_size : sizeof(kbuf));
+	vm_run_setup(t, p, VM_CTX_NONE, NULL, 0, VM_RD);
+	struct vm_run *run = &t->run;
+	vm_fixed_add(run, VM_R_KEY, (__u64)(uintptr_t)kbuf, key_size, VM_RD);
+	if (!vm_fixed_add(run, VM_R_MAPVAL, (__u64)(uintptr_t)value, m->value_size,
+			  (m->readable ? VM_RD : 0) | (m->writable ? VM_WR : 0)))
+		run->fixed[run->nr_fixed - 1].map = m;
+	return run_entry(run, p, entry, r1, (__u64)(uintptr_t)kbuf, (__u64)(uintptr_t)value, vm_current_cpu());
+}
+
+static __u64 run_entry(struct vm_run *run, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, __u64 r2,
+			   __u64 r3, __u32 cpu)
 {
 	run->err = 0;
 	run->prog = p;
@@ -373,7 +398,7 @@ __u64 vm_run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 	run->c_lo = run->fixed[0].lo;
 	run->c_len = run->fixed[0].len;
 	run->c_perm = VM_RW;
-	__u64 r0 = vm_exec(run, p->funcs[0].entry, (__u64)(uintptr_t)run->ctx, 0, 0, 0, 0);
+	__u64 r0 = vm_exec(run, entry, r1, r2, r3, 0, 0);
 	if (unlikely(run->lock_map))
 		vm_release_lock(run);
 	if (run->dyn.n)

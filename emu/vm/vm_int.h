@@ -308,6 +308,7 @@ const char *vm_region_kind_name(int kind);
 struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err);
 struct vm_map *vm_map_of(struct emu_obj *obj);     /* a counted handle (obj's own reference is the caller's) */
 void vm_map_put(struct vm_map *m);
+struct vm_map *vm_map_hold(struct vm_map *m);      /* one more reference; m */
 /* A map handle the program passed: validated against what the run may use;
  * NULL with the fault recorded. */
 struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper);
@@ -364,6 +365,9 @@ void vm_run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, vo
 		  __u32 ctx_perm);
 /* One run of p on the prepared context (R1 = the ctx): R0, or run->err. */
 __u64 vm_run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu);
+/* a function of p run alone (timer callbacks, timer.c): (r1, a key copy, the map's value) */
+__u64 vm_run_fn(struct vm_thread *t, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, const void *key,
+		__u32 key_size, void *value, struct vm_map *m);
 /* bpf_test_run(): repeat runs (0 is 1) with the statistics, the mean duration; 0 or the run's errno */
 int vm_test_repeat(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, __u32 repeat, __u32 fixed_cpu,
 		   bool on_cpu, __u32 *retval, __u32 *duration);

@@ -120,6 +120,43 @@ int sys_prog(struct args *ctx)
 	return n;
 }
 
+/* ---- timers: armed by a test run, firing after it ---- */
+
+struct tval {
+	__u64 fired;
+	int init, set, start, cancel;
+	struct bpf_timer t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct tval);
+	__uint(max_entries, 1);
+} tmap SEC(".maps");
+
+static int timer_cb(void *map, __u32 *key, struct tval *v)
+{
+	v->fired += 1 + *key;
+	return 0;
+}
+
+/* mode (the packet's first byte): 0 arm for 50 ms, 1 arm for 50 ms and cancel */
+SEC("xdp")
+int xdp_timer(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 k = 0;
+	struct tval *v = bpf_map_lookup_elem(&tmap, &k);
+	if (!v || data + 1 > end)
+		return XDP_ABORTED;
+	v->init = bpf_timer_init(&v->t, &tmap, 1 /* CLOCK_MONOTONIC */);
+	v->set = bpf_timer_set_callback(&v->t, timer_cb);
+	v->start = bpf_timer_start(&v->t, 50 * 1000 * 1000, 0);
+	v->cancel = *(__u8 *)data == 1 ? bpf_timer_cancel(&v->t) : -1;
+	return XDP_PASS;
+}
+
 /* ---- xdp: what it prints ---- */
 
 SEC("xdp")

@@ -5,7 +5,8 @@
 # and as root on the kernel, a Debian-libbpf program (run2_loader) loads
 # run2.bpf.o and test-runs a flow dissector, an sk_lookup program, a tc
 # program that reshapes its skb (VLAN, tail, checksum, hash) and a syscall
-# program (bpf_strtol, bpf_strncmp, bpf_snprintf, bpf_sys_bpf); it reads the
+# program (bpf_strtol, bpf_strncmp, bpf_snprintf, bpf_sys_bpf), and an XDP
+# program that arms a timer whose callback runs after the test run; it reads the
 # ENABLE_STATS fd's /proc link and kernel.bpf_stats_enabled. Then `bpftool
 # prog tracelog` shows what an XDP program printed with bpf_printk (as nobody:
 # the engine's /sys/kernel/tracing/trace_pipe; on the kernel: tracefs, mounted
@@ -57,6 +58,8 @@ EXPECT=(
 	'^  cb 0 0 0 0xabcd 0x1002a$'
 	'^sys_prog: ok retval 7 parsed -1234 cmp -1 fmt_len 20 out "ab=-1234 \[   -3\] ff"$'
 	'^  sys_bpf map: ok type 2 key 4 value 8 entries 2$'
+	'^timer 300 ms later: ok fired 1 init -16 set 0 start 0 cancel -1$'
+	'^timer cancelled, 150 ms later: ok fired 1 init -16 set 0 start 0 cancel 1$'
 	'^enable_stats: ok link anon_inode:bpf-stats$'
 	'^COMM-PID \[CPU\] b\.\.11 T: bpf_trace_printk: run2 xdp len 60$'
 )

@@ -162,6 +162,44 @@ static void sys_prog(struct bpf_program *p)
 		close(a.map_fd);
 }
 
+struct tval {
+	__u64 fired;
+	int init, set, start, cancel;
+	__u64 timer[2];
+};
+
+static void timer_value(struct bpf_object *obj, const char *when)
+{
+	struct tval v;
+	__u32 k = 0;
+	memset(&v, 0, sizeof(v));
+	int err = bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "tmap")), &k, &v);
+	printf("timer %s: %s fired %llu init %d set %d start %d cancel %d\n", when, err ? en(errno) : "ok",
+	       (unsigned long long)v.fired, v.init, v.set, v.start, v.cancel);
+}
+
+static void timers(struct bpf_program *p, struct bpf_object *obj)
+{
+	unsigned char pkt[64];
+	make_pkt(pkt, 53);
+	pkt[0] = 0;
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
+		int err = bpf_prog_test_run_opts(bpf_program__fd(p), &o);
+		printf("xdp_timer: %s retval %u\n", err ? en(errno) : "ok", o.retval);
+		timer_value(obj, "armed");
+	}
+	usleep(300 * 1000);
+	timer_value(obj, "300 ms later");
+	/* armed again and cancelled at once: it does not fire */
+	pkt[0] = 1;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(p), &o);
+	printf("xdp_timer cancel: %s retval %u\n", err ? en(errno) : "ok", o.retval);
+	usleep(150 * 1000);
+	timer_value(obj, "cancelled, 150 ms later");
+}
+
 static void stats(void)
 {
 	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -218,6 +256,7 @@ int main(int argc, char **argv)
 	lookup(prog(obj, "lookup"), obj);
 	tc(prog(obj, "tc_reshape"));
 	sys_prog(prog(obj, "sys_prog"));
+	timers(prog(obj, "xdp_timer"), obj);
 	stats();
 	bpf_object__close(obj);
 	return 0;
