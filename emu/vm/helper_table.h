@@ -71,6 +71,9 @@ VM_HELPER(BPF_FUNC_csum_diff, vm_h_csum_diff, NULL, NULL)
 VM_HELPER(BPF_FUNC_xdp_adjust_head, vm_h_xdp_adjust_head, NULL, NULL)
 VM_HELPER(BPF_FUNC_xdp_adjust_tail, vm_h_xdp_adjust_tail, NULL, "the linear buffer only (no fragments)")
 VM_HELPER(BPF_FUNC_xdp_adjust_meta, vm_h_xdp_adjust_meta, NULL, NULL)
+VM_HELPER(BPF_FUNC_fib_lookup, vm_h_fib_lookup, NULL,
+	  "the kernel's checks, and FWD_DISABLED where the device does not forward; routing table lookups are not "
+	  "emulated (a forwarding device ends the run with EOPNOTSUPP)")
 /* the skb's shape and metadata (skb.c) */
 VM_HELPER(BPF_FUNC_skb_pull_data, vm_h_skb_pull_data, NULL, NULL)
 VM_HELPER(BPF_FUNC_skb_change_head, vm_h_skb_change_head, NULL, NULL)

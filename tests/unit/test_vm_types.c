@@ -853,3 +853,52 @@ TYPES_TEST(sys_bpf_pointers_outside_the_program_are_efault)
 	cr_assert(eq(i32, (int)retval, -EFAULT));
 }
 #endif
+
+/* ---- bpf_fib_lookup: the kernel's checks; forwarding off answers FWD_DISABLED ---- */
+
+static int fib_prog(__u8 family, __u32 ifindex, __u32 dst0, __s32 plen, __u32 flags)
+{
+	struct bpf_insn p[] = {
+		ST(BPF_DW, 10, -64, 0), ST(BPF_DW, 10, -56, 0), ST(BPF_DW, 10, -48, 0), ST(BPF_DW, 10, -40, 0),
+		ST(BPF_DW, 10, -32, 0), ST(BPF_DW, 10, -24, 0), ST(BPF_DW, 10, -16, 0), ST(BPF_DW, 10, -8, 0),
+		ST(BPF_B, 10, -64 + (__s16)offsetof(struct bpf_fib_lookup, family), family),
+		ST(BPF_W, 10, -64 + (__s16)offsetof(struct bpf_fib_lookup, ifindex), (__s32)ifindex),
+		ST(BPF_W, 10, -64 + (__s16)offsetof(struct bpf_fib_lookup, ipv6_dst), (__s32)dst0),
+		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -64), MOV64_I(3, plen), MOV64_I(4, (__s32)flags),
+		CALL(BPF_FUNC_fib_lookup),
+		EXIT,
+	};
+	return load(XDP, 0, p, N_INSNS(p));
+}
+
+static int host_forwards(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c = f ? fgetc(f) : '0';
+	if (f)
+		fclose(f);
+	return c != '0';
+}
+
+TYPES_TEST(fib_lookup_checks_and_forwarding_disabled)
+{
+	if (host_forwards("/proc/sys/net/ipv4/conf/lo/forwarding") || host_forwards("/proc/sys/net/ipv6/conf/lo/forwarding"))
+		bt_skip("this host forwards on lo: the answer is its routing table's (not emulated)");
+	struct { __u8 family; __u32 ifindex, dst0; __s32 plen; __u32 flags; int want; const char *what; } c[] = {
+		{ 2, 1, 0x0200000a, 64, 0, BPF_FIB_LKUP_RET_FWD_DISABLED, "IPv4 on lo" },
+		{ 2, 1, 0x0200000a, 64, BPF_FIB_LOOKUP_OUTPUT, BPF_FIB_LKUP_RET_FWD_DISABLED, "IPv4 output on lo" },
+		{ 10, 1, 0x0db80120, 64, 0, BPF_FIB_LKUP_RET_FWD_DISABLED, "IPv6 on lo" },
+		{ 10, 1, 0x000080fe, 64, 0, BPF_FIB_LKUP_RET_NOT_FWDED, "IPv6 link-local" },
+		{ 2, 0x7ffffff0, 0x0200000a, 64, 0, -ENODEV, "no device" },
+		{ 7, 1, 0, 64, 0, -EAFNOSUPPORT, "family" },
+		{ 2, 1, 0, 63, 0, -EINVAL, "plen" },
+		{ 2, 1, 0, 64, 1u << 7, -EINVAL, "flags" },
+	};
+	for (size_t i = 0; i < BT_ARRAY_SIZE(c); i++) {
+		int fd = fib_prog(c[i].family, c[i].ifindex, c[i].dst0, c[i].plen, c[i].flags);
+		struct bt_run r;
+		cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
+		cr_expect(eq(i32, (int)r.retval, c[i].want), "%s", c[i].what);
+		bt_close(fd);
+	}
+}
