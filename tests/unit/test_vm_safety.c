@@ -350,18 +350,19 @@ SAFE_TEST(a_record_never_submitted_is_discarded)
 
 SAFE_TEST(what_is_not_emulated_ends_the_run_with_eopnotsupp)
 {
-	/* bpf_fib_lookup (69) loads (the kernel has it) but is not emulated */
+	/* bpf_check_mtu (163) loads (the kernel has it) but is not emulated */
 	struct bpf_insn p[] = {
-		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -64), MOV64_I(3, 64), MOV64_I(4, 0),
-		CALL(69),
+		ST(BPF_W, 10, -8, 0),
+		MOV64_I(2, 0), MOV64_R(3, 10), ALU64_I(BPF_ADD, 3, -8), MOV64_I(4, 0), MOV64_I(5, 0),
+		CALL(163),
 		MOV64_I(0, 2),
 		EXIT,
 	};
 	int fd = load(XDP, p, N_INSNS(p));
 	cr_assert(eq(i64, run(fd), -EOPNOTSUPP));
-	cr_assert(ne(ptr, strstr(logged(), "bpf_fib_lookup#69"), NULL), "%s", logged());
+	cr_assert(ne(ptr, strstr(logged(), "bpf_check_mtu#163"), NULL), "%s", logged());
 	/* a program that does not reach it runs */
-	struct bpf_insn q[] = { MOV64_I(0, 2), EXIT, CALL(69), EXIT };
+	struct bpf_insn q[] = { MOV64_I(0, 2), EXIT, CALL(163), EXIT };
 	(void)q;
 }
 
