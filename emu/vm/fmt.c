@@ -299,7 +299,8 @@ static int data_args(struct vm_run *run, __u64 data, __u32 len, __u64 *args, con
 		return -EINVAL;
 	if (vm_mem_arg(run, data, len, VM_RD, what))
 		return -EFAULT;
-	memcpy(args, (const void *)(uintptr_t)data, len);
+	if (len)
+		memcpy(args, (const void *)(uintptr_t)data, len);
 	return 0;
 }
 

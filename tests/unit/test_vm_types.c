@@ -902,3 +902,29 @@ TYPES_TEST(fib_lookup_checks_and_forwarding_disabled)
 		bt_close(fd);
 	}
 }
+
+/* ---- statistics: a test run leaves no descriptor behind ---- */
+
+TYPES_TEST(test_runs_with_statistics_leave_the_fd_table_as_the_kernel)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.enable_stats.type = BPF_STATS_RUN_TIME;
+	long s = bt_bpf(BPF_ENABLE_STATS, &a, sizeof(a));
+	cr_assert(ge(i64, s, 0), "%s", strerror((int)-s));
+	int fd = load(XDP, 0, ret1, 2);
+	struct bt_run r;
+	/* statistics on (the fd open): run, then the next object takes the lowest free number */
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 3, &r), 0));
+	int want = bt_closed_fd();
+	int m = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0);
+	cr_assert(eq(i32, m, want));
+	bt_close(m);
+	/* statistics off again (the state root has its statistics file now) */
+	bt_close((int)s);
+	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 3, &r), 0));
+	want = bt_closed_fd();
+	m = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0);
+	cr_assert(eq(i32, m, want));
+	cr_assert(eq(i32, (int)s, want), "the statistics fd's number is free again");
+}
