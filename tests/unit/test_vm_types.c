@@ -928,3 +928,24 @@ TYPES_TEST(test_runs_with_statistics_leave_the_fd_table_as_the_kernel)
 	cr_assert(eq(i32, m, want));
 	cr_assert(eq(i32, (int)s, want), "the statistics fd's number is free again");
 }
+
+TYPES_TEST(struct_ops_other_than_bpf_dummy_ops_have_no_test_run)
+{
+	__u32 id = bt_kbtf_id("tcp_congestion_ops", BTF_KIND_STRUCT);
+	if (!id)
+		bt_skip("no tcp_congestion_ops in this kernel's BTF");
+	/* ssthresh(sk): member 0 */
+	long fd = bt_prog_load_btf(BPF_PROG_TYPE_STRUCT_OPS, 0, id, ret1, 2);
+#ifdef BPFEMU_TEST_KERNEL
+	if (fd == -EPERM || fd == -EOPNOTSUPP)
+		bt_skip("the host kernel refuses struct_ops programs: %s", strerror((int)-fd));
+#endif
+	cr_assert(ge(i64, fd, 0), "%s", bt_log);
+	__u64 args[1] = { 0 };
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (__u32)fd;
+	a.test.ctx_in = BT_PTR(args);
+	a.test.ctx_size_in = sizeof(args);
+	cr_assert(eq(i64, bt_test_run(&a), -EOPNOTSUPP));
+}
