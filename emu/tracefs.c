@@ -355,7 +355,10 @@ static int pipe_open(int flags)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	pid_t pid = fork();
+	/* the raw system call: no atfork handlers run (the calling process may be
+	 * threaded, its handlers may take locks); the child makes no libc call
+	 * that is not async-signal-safe */
+	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0) {
 		err = -errno;
 		close(p[0]);
@@ -364,10 +367,11 @@ static int pipe_open(int flags)
 	}
 	if (pid == 0) {
 		/* detach: the pump is nobody's child, and holds nothing but its end */
-		if (fork() != 0)
+		if (syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) != 0)
 			_exit(0);
 		setsid();
-		signal(SIGPIPE, SIG_IGN);
+		struct sigaction sa = { .sa_handler = SIG_IGN };
+		sigaction(SIGPIPE, &sa, NULL);
 		fcntl(p[1], F_SETFL, O_NONBLOCK);
 		int keep = p[1];
 		if (keep != 3) {
