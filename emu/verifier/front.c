@@ -17,6 +17,7 @@
 #include "env.h"
 #include "helper_protos.h"
 #include "../map.h"
+#include "../vm/vm.h"
 
 #define MIN_FUNCINFO_SIZE 8u
 #define MAX_FUNCINFO_REC_SIZE 252u
@@ -297,8 +298,11 @@ int add_subprog_and_kfunc(struct venv *env)
 			verbose(env, "failed to find BTF for kernel function\n");
 			return -EPROTO;
 		}
-		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: insn %u calls kernel function btf_id %u: bpfemu has no kernel "
-			"functions", i, (__u32)in->imm);
+		/* a kfunc bpfemu or a user function provides (emu/vm/ffi.c): it runs */
+		if (emu_vm_kfunc_available((__u32)in->imm))
+			continue;
+		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: insn %u calls kernel function btf_id %u: neither bpfemu nor a user "
+			"function (BPFEMU_FUNCS) provides it", i, (__u32)in->imm);
 		verbose(env, "kernel btf_id %u is not a function\n", (__u32)in->imm);
 		return -EINVAL;
 	}

@@ -251,6 +251,19 @@ static void ctx_shape(struct dctx *d, __u32 type)
 	case BPF_PROG_TYPE_SYSCALL:
 		d->ctx_all_w = true;
 		break;
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		d->ctx_size = sizeof(struct __sk_buff);
+		break;
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		d->ctx_size = sizeof(struct bpf_sk_lookup);
+		break;
+	case 32:                         /* BPF_PROG_TYPE_NETFILTER: struct bpf_nf_ctx */
+		d->ctx_size = 16;
+		break;
+	case BPF_PROG_TYPE_TRACING:      /* the arguments and the return value (test_types.c's buffer) */
+	case BPF_PROG_TYPE_STRUCT_OPS:
+		d->ctx_size = 8 * 13;
+		break;
 	default:                         /* raw_tp and the rest: read-only, size given at run time */
 		break;
 	}
@@ -673,12 +686,32 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 						o->target = &p->insns[dec[t]];
 					}
 				} else if (x->src_reg == PSEUDO_KFUNC_CALL) {
-					set_fault(o, "kfunc calls are not emulated");
+					vm_helper_fn fn;
+					__u64 kk;
+					const char *why = "kfuncs of kernel modules are not emulated";
+					int e = x->off ? -EOPNOTSUPP : vm_ffi_kfunc(p, (__u32)x->imm, &fn, &kk, &why);
+					if (e) {
+						set_fault_err(o, e, why);
+					} else {
+						o->op = VM_OP_CALL;
+						o->helper = fn;
+						o->k = kk;
+					}
 				} else if (x->imm == FUNC_TAIL_CALL) {
 					o->op = VM_OP_TAIL_CALL;
 				} else {
 					const struct vm_helper *h = vm_helper(x->imm);
-					if (h && h->fn) {
+					vm_helper_fn ufn;
+					__u64 uk;
+					int u = vm_ffi_helper(p, x->imm, vm_helper_sig(x->imm), &ufn, &uk);
+					if (u < 0) {
+						set_fault_err(o, u, "a user function whose prototype cannot be built");
+					} else if (u == 0) {
+						/* a user function stands in (BPFEMU_FUNCS): k is its binding */
+						o->op = VM_OP_CALL;
+						o->helper = ufn;
+						o->k = uk;
+					} else if (h && h->fn) {
 						o->op = VM_OP_CALL;
 						o->helper = h->fn;
 						o->k = 0;
@@ -852,6 +885,8 @@ void vm_prog_free(struct vm_prog *p)
 {
 	if (!p)
 		return;
+	vm_ffi_free(p->binds);
+	vm_btf_free(p->btf);
 	free(p->insns);
 	free(p->funcs);
 	for (__u32 i = 0; i < p->nr_maps; i++)

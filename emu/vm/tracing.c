@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * emu/vm/tracing.c: the tracing helpers (their lines in helper_table.h):
+ * emu/vm/tracing.c: event runs (emu_vm_run_event, for emu/fire) and the
+ * tracing helpers (their lines in helper_table.h):
  * probe reads, the current task, perf event output, stacks, the attach
  * point's function ip, cookie and arguments, signals, cgroups.
  *
@@ -36,6 +37,46 @@
 #define MAX_STACK_SKIP 0xffull         /* BPF_F_SKIP_FIELD_MASK */
 
 #define UNUSED5(a, b, c, d, e) ((void)(a), (void)(b), (void)(c), (void)(d), (void)(e))
+
+/* ---- event runs (emu/fire): one run on the firer's context ---- */
+
+int emu_vm_run_event(struct emu_obj *obj, const struct emu_vm_event *ev, __u64 *retval)
+{
+	struct vm_thread *t = vm_thread_get();
+	int err;
+	if (!t)
+		return -ENOMEM;
+	const struct vm_prog *p = vm_prog_get(obj, &err);
+	if (!p)
+		return err;
+	struct vm_run *run = &t->run;
+	if (p->not_runnable) {
+		run->prog = p;
+		run->fault_insn = p->not_runnable_insn;
+		run->err = 0;
+		vm_fault(run, -EACCES, "%s", p->not_runnable);
+		return -EACCES;
+	}
+	/* accesses proven at load run unchecked up to max_ctx_offset: the context must cover them */
+	if (ev->ctx_size < p->max_ctx_offset)
+		return -EINVAL;
+	vm_run_setup(t, p, VM_CTX_EVENT, ev->ctx, ev->ctx_size, VM_RD);
+	if (ev->kmem_len)
+		vm_fixed_set(run, VM_R_KMEM, ev->kmem_lo, ev->kmem_len, VM_RD);
+	run->ev = ev;
+	run->probe_zero = true;
+	bool stats = emu_vm_stats_enabled();
+	__u64 start = stats ? vm_now_ns() : 0;
+	__u64 r0 = vm_run_once(run, p, ev->cpu);
+	if (stats)
+		vm_stats_add(obj, 1, vm_now_ns() - start);
+	run->ev = NULL;
+	run->probe_zero = false;
+	if (run->err)
+		return run->err;
+	*retval = r0;
+	return 0;
+}
 
 /* ---- the address spaces ---- */
 
