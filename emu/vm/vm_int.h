@@ -123,6 +123,7 @@ struct vm_prog {
 	__u32 nr_direct;
 	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
 	__u32 not_runnable_insn;
+	struct vm_jit *jit;            /* its machine code (jit/jit.h), NULL: the interpreter runs it */
 };
 
 /* ---- regions: what a run may touch ---- */
@@ -192,6 +193,7 @@ struct vm_run {
 	__u64 ticks;                   /* loop ticks left before the next clock check */
 	__u64 deadline_ns;             /* CLOCK_MONOTONIC; 0: none */
 	__u64 may_goto;                /* the running function's may_goto count */
+	__u64 jit_sp;                  /* the JIT's native stack at its entry (jit/x86_64.c: the fault exit) */
 	struct vm_frame frames[VM_MAX_FRAMES];
 
 	/* the static regions of this run: stack, ctx, packet */
