@@ -274,11 +274,20 @@ static void refine(const struct dctx *d, __u32 i, struct astate *s, bool taken)
 		s->pkt = (__u32)n;
 }
 
+static bool proofs_off;
+
+void vm_decode_proofs(bool on)
+{
+	__atomic_store_n(&proofs_off, !on, __ATOMIC_RELAXED);
+}
+
 /* Is an access of size bytes at base + off, through a register holding b, safe by construction? */
 static bool proven(struct dctx *d, const struct astate *s, struct aval b, __s16 off, __u32 size, bool write,
 		   bool read)
 {
 	__s64 a = (__s64)b.v + off;
+	if (__atomic_load_n(&proofs_off, __ATOMIC_RELAXED))
+		return false;
 	switch (b.kind) {
 	case A_PKT:                       /* the packet region is readable and writable (XDP, tc) */
 		return a >= 0 && a + size <= s->pkt;

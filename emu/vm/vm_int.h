@@ -248,6 +248,8 @@ struct vm_skb {
 const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
 void vm_prog_free(struct vm_prog *p);
 bool vm_func_entry(const struct vm_prog *p, __u64 addr, const struct vm_insn **entry);
+/* Tests: off, the load step proves nothing (every access checked) for programs decoded from now on. */
+void vm_decode_proofs(bool on);
 
 /* ---- interp.c ---- */
 /* Runs from entry in a frame whose R10 is stack_top - depth * VM_STACK_SIZE,

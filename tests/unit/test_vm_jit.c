@@ -181,26 +181,34 @@ static __u32 bytes_of(__u8 sz)
 	return sz == BPF_B ? 1 : sz == BPF_H ? 2 : sz == BPF_W ? 4 : 8;
 }
 
-/* a base register and an offset inside [lo, hi) for size bytes; *len: the region's size */
+/*
+ * A base register and a constant offset for size bytes: inside the region
+ * mostly; a few cross its end, where what the load step proves ends too (a
+ * proof that reaches too far would let them through: the run with every
+ * access checked tells).
+ */
 static void place(struct gen *g, __u32 size, __u8 *base, __s16 *off)
 {
 	__u32 r = below(g, g->in_sub ? 1 : 3);
+	bool over = chance(g, 1);
 	if (r == 0) {                                     /* the stack: [-64, 0) ([-32, 0) in a subprogram) */
 		__u32 span = g->in_sub ? 32 : 64;
 		*base = BPF_REG_10;
 		*off = (__s16)(-(__s32)span + (__s32)below(g, span - size + 1));
+		if (over && !g->in_sub)
+			*off = (__s16)(-(__s32)below(g, size));  /* across R10: past the stack */
 	} else if (r == 1) {
 		*base = CTX;
-		if (g->xdp) {                             /* xdp_md: read only, 24 bytes */
-			*off = (__s16)(below(g, (24 - size) / size + 1) * size);
-		} else {
+		if (g->xdp)                               /* xdp_md: read only, 24 bytes */
+			*off = (__s16)(over ? 24 - size + 1 + below(g, size) : below(g, (24 - size) / size + 1) * size);
+		else
 			*off = (__s16)below(g, CTX_BYTES - size + 1);
-		}
 	} else {
 		*base = PTR;
-		__u32 lim = g->xdp ? (g->proven && chance(g, 80) ? g->proven : g->pkt_len + (chance(g, 5) ? 8 : 0))
-				   : VAL_BYTES;
+		__u32 lim = g->xdp ? (g->proven && chance(g, 80) ? g->proven : g->pkt_len) : VAL_BYTES;
 		*off = (__s16)below(g, lim >= size ? lim - size + 1 : 1);
+		if (over)
+			*off = (__s16)(lim - size + 1 + below(g, size + 8));
 	}
 }
 
@@ -230,20 +238,30 @@ static void mem_computed(struct gen *g)
 	__u8 sz = sizes[below(g, 4)], s = dreg(g);
 	__u32 size = bytes_of(sz);
 	__u8 base = chance(g, 50) ? PTR : (chance(g, 50) ? CTX : BPF_REG_10);
-	bool wild = chance(g, 3);
+	bool wild = chance(g, 3), edge = chance(g, 25);
+	/* aligned offsets inside the region; with edge, any offset: some accesses cross its end */
 	__s32 mask = base == PTR ? (g->xdp ? 63 : VAL_BYTES - 8) : base == CTX ? (g->xdp ? 16 : CTX_BYTES - 8) : 56;
+	if (edge)
+		mask = base == PTR ? (g->xdp ? 127 : VAL_BYTES - 1) : base == CTX ? (g->xdp ? 23 : CTX_BYTES - 1) : 63;
 	if (wild)
-		mask = 0x7ffff;
+		mask = 0xfff;
 	emit(g, MOV64_R(TMP, s));
 	emit(g, ALU64_I(BPF_AND, TMP, mask));
+	if (wild)            /* 1 GiB away: no region of the run is there, whatever the layout */
+		emit(g, ALU64_I(BPF_ADD, TMP, 0x40000000));
 	if (base == BPF_REG_10)
 		emit(g, ALU64_I(BPF_SUB, TMP, 64));
 	emit(g, ALU64_R(BPF_ADD, TMP, base));
-	bool ro = g->xdp && base == CTX;
+	if (edge && base != BPF_REG_10 && chance(g, 30))
+		emit(g, ALU64_I(BPF_SUB, TMP, (__s32)(1 + below(g, 7))));   /* some cross the region's start */
+	bool ro = g->xdp && base == CTX && !chance(g, 5);     /* some writes to the read-only xdp_md */
 	if (ro || chance(g, 50))
 		emit(g, BI(BPF_LDX | BPF_MEM | sz, wreg(g), TMP, 0, 0));
 	else
 		emit(g, BI(BPF_STX | BPF_MEM | sz, TMP, dreg(g), 0, 0));
+	/* a write where the read went: the region the check remembers may not allow it */
+	if (chance(g, 15))
+		emit(g, BI(BPF_ST | BPF_MEM | sz, TMP, 0, 0, edge_imm(g)));
 	(void)size;
 }
 
@@ -430,7 +448,8 @@ static void program(struct gen *g, __u64 seed, bool xdp)
 	for (__s16 o = -64; o < 0; o += 8)
 		emit(g, ST(BPF_DW, BPF_REG_10, o, 0));
 	if (xdp) {
-		__u32 want = chance(g, 5) ? g->pkt_len + 8 : 8 * (1 + below(g, 8));
+		/* the guard: past the packet (every run leaves), the packet exactly, or less */
+		__u32 want = chance(g, 5) ? g->pkt_len + 8 : chance(g, 25) ? g->pkt_len : 8 * (1 + below(g, 8));
 		g->proven = want <= g->pkt_len ? want : 0;
 		emit(g, LDX(BPF_W, PTR, CTX, 0));
 		emit(g, LDX(BPF_W, TMP, CTX, 4));
@@ -597,10 +616,12 @@ static void fill(struct gen *g, __u64 seed, unsigned char *ctx, unsigned char *p
 	}
 }
 
-static void run_one(struct gen *g, __u64 seed, bool jit, struct outcome *o)
+/* jit: compiled or interpreted; proofs: what the load step proved runs unchecked */
+static void run_one(struct gen *g, __u64 seed, bool jit, bool proofs, struct outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	vm_jit_override(jit);
+	vm_decode_proofs(proofs);
 	long fd = g->nf > 1 ? bt_prog_load_funcs(g->xdp ? XDP : BT_PROG_TYPE_SYSCALL, g->xdp ? 0 : BPF_F_SLEEPABLE,
 						 g->p, g->n, g->starts, g->nf)
 			    : bt_prog_load(g->xdp ? XDP : BT_PROG_TYPE_SYSCALL, 0, g->xdp ? 0 : BPF_F_SLEEPABLE, g->p, g->n);
@@ -623,6 +644,14 @@ static void run_one(struct gen *g, __u64 seed, bool jit, struct outcome *o)
 		cr_assert(eq(i64, bt_lookup(g->map_fd, &k, o->vals[k]), 0));
 	bt_close((int)fd);
 	vm_jit_override(-1);
+	vm_decode_proofs(true);
+}
+
+static bool same(const struct outcome *a, const struct outcome *b)
+{
+	return a->err == b->err && a->retval == b->retval && !memcmp(a->ctx, b->ctx, sizeof(a->ctx)) &&
+	       a->pkt_out == b->pkt_out && !memcmp(a->pkt, b->pkt, sizeof(a->pkt)) &&
+	       !memcmp(a->vals, b->vals, sizeof(a->vals)) && !strcmp(a->log, b->log);
 }
 
 static void dump(const struct gen *g)
@@ -647,15 +676,20 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 	for (__u64 i = 0; i < n; i++) {
 		__u64 seed = base + i;
 		program(&g, seed, xdp);
-		static struct outcome a, b;
-		run_one(&g, seed, false, &a);
-		run_one(&g, seed, true, &b);
+		static struct outcome a, b, c;
+		run_one(&g, seed, false, true, &a);
+		run_one(&g, seed, true, true, &b);
 		cr_assert(eq(int, a.jitted, 0), "seed %llu: the interpreter's run was compiled", (unsigned long long)seed);
 		cr_assert(eq(int, b.jitted, 1), "seed %llu: the JIT did not compile the program (%s)", (unsigned long long)seed, b.log);
-		bool same = a.err == b.err && a.retval == b.retval && !memcmp(a.ctx, b.ctx, sizeof(a.ctx)) &&
-			    a.pkt_out == b.pkt_out && !memcmp(a.pkt, b.pkt, sizeof(a.pkt)) &&
-			    !memcmp(a.vals, b.vals, sizeof(a.vals)) && !strcmp(a.log, b.log);
-		if (!same) {
+		/* and every access checked: what the load step proved must not matter */
+		run_one(&g, seed, false, false, &c);
+		bool agree = same(&a, &b);
+		if (!same(&a, &c)) {
+			printf("seed %llu: with every access checked the run differs (a proof is wrong): err %ld log '%s'\n",
+			       (unsigned long long)seed, c.err, c.log);
+			agree = false;
+		}
+		if (!agree) {
 			printf("seed %llu (%s, %u insns) differs:\n interp: err %ld retval %u log '%s'\n jit:    err %ld retval %u log '%s'\n",
 			       (unsigned long long)seed, xdp ? "xdp" : "syscall", g.n, a.err, a.retval, a.log, b.err,
 			       b.retval, b.log);
@@ -678,7 +712,7 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 			dump(&g);
 			fflush(stdout);
 		}
-		cr_assert(eq(int, same, 1), "seed %llu: the interpreter and the JIT differ (see stdout)", (unsigned long long)seed);
+		cr_assert(eq(int, agree, 1), "seed %llu: the interpreter and the JIT differ (see stdout)", (unsigned long long)seed);
 		faults += a.err != 0;
 		if (a.err)
 			errs[-a.err < 256 ? -a.err : 255]++;

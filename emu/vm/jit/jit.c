@@ -143,19 +143,30 @@ __u64 vm_jit_exec(struct vm_run *run, const struct vm_insn *entry, __u64 r1, __u
  * regions and answers as vm_h_map_lookup_elem(). */
 __u64 vm_jit_map_lookup(struct vm_run *run, struct vm_map *m, __u64 key)
 {
-	if (!m->values) {
+	char *v;
+	if (m->values) {                                  /* ARRAY, PERCPU_ARRAY */
+		if (!vm_cache_ok(run, key, 4, VM_RD) && vm_mem_arg(run, key, 4, VM_RD, "bpf_map_lookup_elem"))
+			return 0;
+		__u32 idx;
+		memcpy(&idx, (const void *)(uintptr_t)key, 4);
+		if (idx >= m->max_entries)
+			return 0;
+		v = m->values + (size_t)idx * m->elem;
+		if (m->type == BPF_MAP_TYPE_PERCPU_ARRAY)
+			v += (size_t)run->cpu * m->slot;
+	} else if ((m->type == BPF_MAP_TYPE_HASH || m->type == BPF_MAP_TYPE_PERCPU_HASH ||
+		    m->type == BPF_MAP_TYPE_LRU_HASH || m->type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+		    m->type == BPF_MAP_TYPE_LPM_TRIE) && m->ops->prog_lookup) {
+		if (!vm_cache_ok(run, key, m->key_size, VM_RD) &&
+		    vm_mem_arg(run, key, m->key_size, VM_RD, "bpf_map_lookup_elem"))
+			return 0;
+		v = m->ops->prog_lookup(m->obj, (const void *)(uintptr_t)key, run->cpu);
+		if (!v)
+			return 0;
+	} else {                                          /* maps of maps, refusals: the helper */
 		run->map_hint = (__u64)(uintptr_t)m;
 		return vm_h_map_lookup_elem(run, (__u64)(uintptr_t)m, key, 0, 0, 0);
 	}
-	if (!vm_cache_ok(run, key, 4, VM_RD) && vm_mem_arg(run, key, 4, VM_RD, "bpf_map_lookup_elem"))
-		return 0;
-	__u32 idx;
-	memcpy(&idx, (const void *)(uintptr_t)key, 4);
-	if (idx >= m->max_entries)
-		return 0;
-	char *v = m->values + (size_t)idx * m->elem;
-	if (m->type == BPF_MAP_TYPE_PERCPU_ARRAY)
-		v += (size_t)run->cpu * m->slot;
 	__u32 perm = (m->readable ? VM_RD : 0) | (m->writable ? VM_WR : 0);
 	int err = vm_region_add(run, (__u64)(uintptr_t)v, m->value_size, perm, VM_R_MAPVAL, m);
 	if (err) {

@@ -650,8 +650,7 @@ static void emit_shift_x(struct jit *j, int w, int ext, int dst, int src)
 		op_rr(j, 0, w, 0xd3, ext, dst, false);
 		mov_rr(j, 1, RCX, R11);
 	}
-	if (!w)
-		mov_rr(j, 0, dst, dst);                 /* a count of 0 leaves the upper half */
+	/* a 32-bit shift zero-extends its result even when the count is 0 */
 }
 
 static void emit_shift_k(struct jit *j, int w, int ext, int dst, __u64 k)
