@@ -19,8 +19,8 @@
  * stack, the context, a map value and the packet (at constant offsets the
  * load step proves, and through computed pointers it cannot, some of them
  * wild), atomics of every kind (some misaligned), forward jumps of every
- * condition (JMP and JMP32, K and X), bounded loops, map lookups (in and out
- * of range) and bpf-to-bpf calls. BPFEMU_JIT_DIFF_N=N runs N programs per
+ * condition (JMP and JMP32, K and X), bounded loops, map lookups (array and
+ * hash, present and absent keys) and bpf-to-bpf calls. BPFEMU_JIT_DIFF_N=N runs N programs per
  * test instead of the default (BPFEMU_JIT_DIFF_SEED picks another seed).
  *
  * Directed tests follow for what random programs do not reach: tail calls
@@ -46,7 +46,8 @@ struct gen {
 	__u32 n;
 	__u64 s;
 	bool xdp;
-	int map_fd;
+	int map_fd;                    /* an array of NVALS values */
+	int hash_fd;                   /* a hash holding keys 0 .. NVALS - 1 */
 	__u32 pkt_len;                 /* XDP: the packet's length */
 	__u32 proven;                  /* XDP: bytes the prologue proved */
 	__u32 starts[4], nf;           /* functions */
@@ -115,7 +116,8 @@ static __u64 edge_u64(struct gen *g)
 				   0xffffffffull, 0x100000000ull, 63, 64, 32, 0xff, 0x8000, 0xffffffff80000000ull };
 	if (chance(g, 50))
 		return e[below(g, BT_ARRAY_SIZE(e))];
-	return rnd(g) >> below(g, 64);
+	__u64 v = rnd(g);                 /* one draw per statement: the same program from any compiler */
+	return v >> below(g, 64);
 }
 
 static void alu(struct gen *g)
@@ -199,8 +201,8 @@ static void place(struct gen *g, __u32 size, __u8 *base, __s16 *off)
 			*off = (__s16)(-(__s32)below(g, size));  /* across R10: past the stack */
 	} else if (r == 1) {
 		*base = CTX;
-		if (g->xdp)                               /* xdp_md: read only, 24 bytes */
-			*off = (__s16)(over ? 24 - size + 1 + below(g, size) : below(g, (24 - size) / size + 1) * size);
+		if (g->xdp)      /* xdp_md: read only, 24 bytes; from 12 (below: addresses, which vary) */
+			*off = (__s16)(over ? 24 - size + 1 + below(g, size) : 12 + below(g, (12 - size) / size + 1) * size);
 		else
 			*off = (__s16)below(g, CTX_BYTES - size + 1);
 	} else {
@@ -240,19 +242,21 @@ static void mem_computed(struct gen *g)
 	__u8 base = chance(g, 50) ? PTR : (chance(g, 50) ? CTX : BPF_REG_10);
 	bool wild = chance(g, 3), edge = chance(g, 25);
 	/* aligned offsets inside the region; with edge, any offset: some accesses cross its end */
-	__s32 mask = base == PTR ? (g->xdp ? 63 : VAL_BYTES - 8) : base == CTX ? (g->xdp ? 16 : CTX_BYTES - 8) : 56;
+	__s32 mask = base == PTR ? (g->xdp ? 63 : VAL_BYTES - 8) : base == CTX ? (g->xdp ? 8 : CTX_BYTES - 8) : 56;
 	if (edge)
-		mask = base == PTR ? (g->xdp ? 127 : VAL_BYTES - 1) : base == CTX ? (g->xdp ? 23 : CTX_BYTES - 1) : 63;
+		mask = base == PTR ? (g->xdp ? 127 : VAL_BYTES - 1) : base == CTX ? (g->xdp ? 15 : CTX_BYTES - 1) : 63;
 	if (wild)
 		mask = 0xfff;
 	emit(g, MOV64_R(TMP, s));
 	emit(g, ALU64_I(BPF_AND, TMP, mask));
+	if (g->xdp && base == CTX && !wild)
+		emit(g, ALU64_I(BPF_ADD, TMP, 12));      /* xdp_md's fields past the addresses */
 	if (wild)            /* 1 GiB away: no region of the run is there, whatever the layout */
 		emit(g, ALU64_I(BPF_ADD, TMP, 0x40000000));
 	if (base == BPF_REG_10)
 		emit(g, ALU64_I(BPF_SUB, TMP, 64));
 	emit(g, ALU64_R(BPF_ADD, TMP, base));
-	if (edge && base != BPF_REG_10 && chance(g, 30))
+	if (edge && base != BPF_REG_10 && !(g->xdp && base == CTX) && chance(g, 30))
 		emit(g, ALU64_I(BPF_SUB, TMP, (__s32)(1 + below(g, 7))));   /* some cross the region's start */
 	bool ro = g->xdp && base == CTX && !chance(g, 5);     /* some writes to the read-only xdp_md */
 	if (ro || chance(g, 50))
@@ -314,8 +318,10 @@ static void jump_fwd(struct gen *g, __u32 *fix, __u32 *nfix)
 		emit(g, BI(BPF_JMP | BPF_JA, 0, 0, 0, 0));
 	else if (k)
 		emit(g, BI(cls | op | BPF_K, dreg(g), 0, 0, edge_imm(g)));
-	else
-		emit(g, BI(cls | op | BPF_X, dreg(g), dreg(g), 0, 0));
+	else {
+		__u8 d = dreg(g), s = dreg(g);
+		emit(g, BI(cls | op | BPF_X, d, s, 0, 0));
+	}
 	fix[(*nfix)++] = g->n - 1;
 }
 
@@ -387,7 +393,7 @@ static void lookup(struct gen *g)
 	emit(g, MOV64_R(TMP, k));
 	emit(g, ALU64_I(BPF_AND, TMP, 7));         /* keys 0-7 of 4: some miss */
 	emit(g, STX(BPF_W, BPF_REG_10, TMP, -72));
-	emit(g, BI(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, g->map_fd));
+	emit(g, BI(BPF_LD | BPF_DW | BPF_IMM, 1, BPF_PSEUDO_MAP_FD, 0, chance(g, 50) ? g->map_fd : g->hash_fd));
 	emit(g, BI(0, 0, 0, 0, 0));
 	emit(g, MOV64_R(2, BPF_REG_10));
 	emit(g, ALU64_I(BPF_ADD, 2, -72));
@@ -532,6 +538,7 @@ struct outcome {
 	unsigned char pkt[256];
 	__u32 pkt_out;
 	unsigned char vals[NVALS][VAL_BYTES];
+	unsigned char hvals[NVALS][VAL_BYTES];
 	char log[512];
 	bool jitted;
 };
@@ -613,6 +620,8 @@ static void fill(struct gen *g, __u64 seed, unsigned char *ctx, unsigned char *p
 		for (__u32 i = 0; i < VAL_BYTES; i++)
 			v[i] = (unsigned char)rnd(&r);
 		cr_assert(eq(i64, bt_update(g->map_fd, &k, v, BPF_ANY), 0));
+		v[0] ^= 0x5a;
+		cr_assert(eq(i64, bt_update(g->hash_fd, &k, v, BPF_ANY), 0));
 	}
 }
 
@@ -642,6 +651,8 @@ static void run_one(struct gen *g, __u64 seed, bool jit, bool proofs, struct out
 	new_log(o->log, sizeof(o->log));
 	for (__u32 k = 0; k < NVALS; k++)
 		cr_assert(eq(i64, bt_lookup(g->map_fd, &k, o->vals[k]), 0));
+	for (__u32 k = 0; k < NVALS; k++)
+		cr_assert(eq(i64, bt_lookup(g->hash_fd, &k, o->hvals[k]), 0));
 	bt_close((int)fd);
 	vm_jit_override(-1);
 	vm_decode_proofs(true);
@@ -651,7 +662,8 @@ static bool same(const struct outcome *a, const struct outcome *b)
 {
 	return a->err == b->err && a->retval == b->retval && !memcmp(a->ctx, b->ctx, sizeof(a->ctx)) &&
 	       a->pkt_out == b->pkt_out && !memcmp(a->pkt, b->pkt, sizeof(a->pkt)) &&
-	       !memcmp(a->vals, b->vals, sizeof(a->vals)) && !strcmp(a->log, b->log);
+	       !memcmp(a->vals, b->vals, sizeof(a->vals)) && !memcmp(a->hvals, b->hvals, sizeof(a->hvals)) &&
+	       !strcmp(a->log, b->log);
 }
 
 static void dump(const struct gen *g)
@@ -672,7 +684,9 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 	static struct gen g;
 	__u64 n = env_u64("BPFEMU_JIT_DIFF_N", n_default), base = env_u64("BPFEMU_JIT_DIFF_SEED", first_seed);
 	g.map_fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, VAL_BYTES, NVALS, 0);
+	g.hash_fd = bt_map_new(BPF_MAP_TYPE_HASH, 4, VAL_BYTES, 2 * NVALS, 0);
 	__u64 faults = 0, insns = 0, errs[256] = { 0 };
+	__u64 verbose = env_u64("BPFEMU_JIT_DIFF_VERBOSE", 0);
 	for (__u64 i = 0; i < n; i++) {
 		__u64 seed = base + i;
 		program(&g, seed, xdp);
@@ -713,6 +727,17 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 			fflush(stdout);
 		}
 		cr_assert(eq(int, agree, 1), "seed %llu: the interpreter and the JIT differ (see stdout)", (unsigned long long)seed);
+		if (verbose) {
+			printf("seed %llu: err %ld retval %u log '%s'", (unsigned long long)seed, a.err, a.retval, a.log);
+			for (__u32 w = 8; w < 15 && !xdp; w++) {
+				__u64 x;
+				memcpy(&x, a.ctx + 8 * w, 8);
+				printf(" %#llx", (unsigned long long)x);
+			}
+			printf("\n");
+			if (verbose > 1)
+				dump(&g);
+		}
 		faults += a.err != 0;
 		if (a.err)
 			errs[-a.err < 256 ? -a.err : 255]++;
@@ -728,6 +753,7 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 	if (n >= 200)
 		cr_assert(gt(u64, faults, 0), "no program of %llu ended early", (unsigned long long)n);
 	bt_close(g.map_fd);
+	bt_close(g.hash_fd);
 }
 
 Test(vm_jit, random_syscall_programs_agree, .init = setup, .fini = bt_teardown, .timeout = 600)
