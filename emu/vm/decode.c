@@ -129,6 +129,7 @@ struct dctx {
 	bool ctx_all_w;
 	__u32 max_ctx;
 	__s32 pkt_data, pkt_end;       /* the ctx offsets of data and data_end (-1: no direct packet access) */
+	bool lookup_native;            /* bpf_map_lookup_elem is bpfemu's (no user function stands in) */
 };
 
 /* A call: helpers may move the packet; nothing known of it holds any more. */
@@ -216,7 +217,7 @@ static void transfer(const struct dctx *d, __u32 i, struct astate *s)
 				s->r[r] = unk;
 			forget_pkt(s);
 			/* a value of a known map, or NULL (not map-in-map: its values are maps) */
-			if (in->src_reg == 0 && in->imm == BPF_FUNC_map_lookup_elem && r1.kind == A_MAP) {
+			if (in->src_reg == 0 && in->imm == BPF_FUNC_map_lookup_elem && r1.kind == A_MAP && d->lookup_native) {
 				__u32 t = d->p->maps[r1.m]->type;
 				if (t != BPF_MAP_TYPE_ARRAY_OF_MAPS && t != BPF_MAP_TYPE_HASH_OF_MAPS)
 					s->r[0] = (struct aval){ A_VAL_OR_NULL, 0, r1.m, 0 };
@@ -365,6 +366,19 @@ static void ctx_shape(struct dctx *d, __u32 type)
 		break;
 	case BPF_PROG_TYPE_SYSCALL:
 		d->ctx_all_w = true;
+		break;
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		d->ctx_size = sizeof(struct __sk_buff);
+		break;
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		d->ctx_size = sizeof(struct bpf_sk_lookup);
+		break;
+	case 32:                         /* BPF_PROG_TYPE_NETFILTER: struct bpf_nf_ctx */
+		d->ctx_size = 16;
+		break;
+	case BPF_PROG_TYPE_TRACING:      /* the arguments and the return value (test_types.c's buffer) */
+	case BPF_PROG_TYPE_STRUCT_OPS:
+		d->ctx_size = 8 * 13;
 		break;
 	default:                         /* raw_tp and the rest: read-only, size given at run time */
 		break;
@@ -516,6 +530,8 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 		goto out;
 	d.map_idx = map_idx;
 	ctx_shape(&d, p->type);
+	/* a user function's return value is not a map value the run registered */
+	d.lookup_native = !vm_ffi_helper_replaced(BPF_FUNC_map_lookup_elem);
 
 	/* functions, maps */
 	is_func[0] = true;
@@ -791,12 +807,32 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 						o->target = &p->insns[dec[t]];
 					}
 				} else if (x->src_reg == PSEUDO_KFUNC_CALL) {
-					set_fault(o, "kfunc calls are not emulated");
+					vm_helper_fn fn;
+					__u64 kk;
+					const char *why = "kfuncs of kernel modules are not emulated";
+					int e = x->off ? -EOPNOTSUPP : vm_ffi_kfunc(p, (__u32)x->imm, &fn, &kk, &why);
+					if (e) {
+						set_fault_err(o, e, why);
+					} else {
+						o->op = VM_OP_CALL;
+						o->helper = fn;
+						o->k = kk;
+					}
 				} else if (x->imm == FUNC_TAIL_CALL) {
 					o->op = VM_OP_TAIL_CALL;
 				} else {
 					const struct vm_helper *h = vm_helper(x->imm);
-					if (h && h->fn) {
+					vm_helper_fn ufn;
+					__u64 uk;
+					int u = vm_ffi_helper(p, x->imm, vm_helper_sig(x->imm), &ufn, &uk);
+					if (u < 0) {
+						set_fault_err(o, u, "a user function whose prototype cannot be built");
+					} else if (u == 0) {
+						/* a user function stands in (BPFEMU_FUNCS): k is its binding */
+						o->op = VM_OP_CALL;
+						o->helper = ufn;
+						o->k = uk;
+					} else if (h && h->fn) {
 						o->op = VM_OP_CALL;
 						o->helper = h->fn;
 						o->k = 0;
@@ -968,6 +1004,8 @@ void vm_prog_free(struct vm_prog *p)
 	if (!p)
 		return;
 	vm_jit_free(p->jit);
+	vm_ffi_free(p->binds);
+	vm_btf_free(p->btf);
 	free(p->insns);
 	free(p->funcs);
 	for (__u32 i = 0; i < p->nr_maps; i++)

@@ -36,7 +36,8 @@ const char *vm_region_kind_name(int kind)
 		[VM_R_STACK] = "the stack", [VM_R_CTX] = "the context", [VM_R_PKT] = "the packet",
 		[VM_R_PKT_META] = "the packet's meta data", [VM_R_MAPVAL] = "a map value",
 		[VM_R_RINGBUF] = "a ring buffer record", [VM_R_SCRATCH] = "a helper's buffer",
-		[VM_R_KEY] = "a callback's key",
+		[VM_R_KEY] = "a callback's key", [VM_R_FLOW_KEYS] = "the flow keys",
+		[VM_R_KOBJ] = "a kernel object",
 	};
 	return kind >= 0 && (size_t)kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "a region";
 }
@@ -69,6 +70,15 @@ void vm_fixed_set(struct vm_run *run, int kind, __u64 lo, __u64 len, __u32 perm)
 	if (run->nr_fixed < ARRAY_SIZE(run->fixed))
 		run->fixed[run->nr_fixed++] = (struct vm_region){ .lo = lo, .len = len, .perm = perm, .kind = (__u16)kind };
 	run->c_len = 0;
+}
+
+int vm_fixed_add(struct vm_run *run, int kind, __u64 lo, __u64 len, __u32 perm)
+{
+	if (run->nr_fixed >= ARRAY_SIZE(run->fixed))
+		return -ENOSPC;
+	run->fixed[run->nr_fixed++] = (struct vm_region){ .lo = lo, .len = len, .perm = perm, .kind = (__u16)kind };
+	run->c_len = 0;
+	return 0;
 }
 
 static inline bool contains(const struct vm_region *r, __u64 a, __u64 n)

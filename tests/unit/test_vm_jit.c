@@ -2,7 +2,7 @@
 /*
  * tests/unit/test_vm_jit.c (engine only): the JIT against the interpreter.
  *
- * A randomized differential test: random valid programs (a fixed seed per
+ * A randomized differential test: random programs (a fixed seed per
  * test, so a failure repeats) are loaded and run twice, once decoded for the
  * interpreter (BPFEMU_JIT=0's path) and once compiled by the JIT, on the
  * same input; the two runs must agree on everything a caller can see: the
@@ -11,7 +11,9 @@
  * back, the map values, and the BPFEMU_LOG=vm line of a run that ends early
  * (instruction index and message; addresses normalized).
  *
- * The programs: syscall programs (a writable 128-byte context) and XDP
+ * The programs pass the load step's front checks (the verifier's walk is
+ * turned off for them: the wild ones, and some others, it would refuse as
+ * the kernel does). They are syscall programs (a writable 128-byte context) and XDP
  * programs (a packet of 64-127 bytes, proven or checked ranges), made of
  * ALU64/ALU32 operations of every kind (division by 0 and by -1, shifts of
  * every count, byte swaps, sign extension) on registers whose values come
@@ -30,6 +32,7 @@
 #include "insn.h"
 
 #include "emu.h"
+#include "verifier/verifier.h"
 #include "vm/jit/jit.h"
 #include "vm/vm_int.h"
 
@@ -756,12 +759,20 @@ static void differential(bool xdp, __u64 first_seed, __u64 n_default)
 	bt_close(g.hash_fd);
 }
 
-Test(vm_jit, random_syscall_programs_agree, .init = setup, .fini = bt_teardown, .timeout = 600)
+/* random programs load through the front checks only: the verifier's walk
+ * would refuse the wild ones (and others), as the kernel's does */
+static void setup_random(void)
+{
+	setup();
+	emu_verifier_set_walk(false);
+}
+
+Test(vm_jit, random_syscall_programs_agree, .init = setup_random, .fini = bt_teardown, .timeout = 600)
 {
 	differential(false, 1, 1500);
 }
 
-Test(vm_jit, random_xdp_programs_agree, .init = setup, .fini = bt_teardown, .timeout = 600)
+Test(vm_jit, random_xdp_programs_agree, .init = setup_random, .fini = bt_teardown, .timeout = 600)
 {
 	differential(true, 1000001, 1500);
 }
@@ -770,18 +781,21 @@ Test(vm_jit, random_xdp_programs_agree, .init = setup, .fini = bt_teardown, .tim
 
 #define JIT_TEST(name, ...) Test(vm_jit, name, .init = setup, .fini = bt_teardown, ##__VA_ARGS__)
 
-static int load_mode(bool jit, const struct bpf_insn *p, __u32 n)
+#define RAW_TP 17               /* BPF_PROG_TYPE_RAW_TRACEPOINT: tail calls allowed, args as ctx */
+
+static int load_mode(bool jit, __u32 type, const struct bpf_insn *p, __u32 n)
 {
 	vm_jit_override(jit);
-	int fd = bt_prog_new(BT_PROG_TYPE_SYSCALL, p, n);
+	int fd = bt_prog_new(type, p, n);
 	vm_jit_override(-1);
 	cr_assert(eq(int, jitted(fd), jit), "the program's code: %s", jit ? "missing" : "there");
 	return fd;
 }
 
+/* a run with ctx = { w0 } (a syscall program's ctx, a raw tracepoint's argument) */
 static __u32 run_word(int fd, __u64 w0)
 {
-	__u64 ctx[2] = { w0, 0 };
+	__u64 ctx[1] = { w0 };
 	__u32 retval = 0;
 	cr_assert(eq(i64, bt_run_ctx(fd, ctx, sizeof(ctx), &retval), 0));
 	return retval;
@@ -799,7 +813,7 @@ JIT_TEST(environment_zero_turns_the_jit_off)
 JIT_TEST(code_pages_are_never_writable_and_executable)
 {
 	struct bpf_insn p[] = { MOV64_I(0, 3), EXIT };
-	int fd = load_mode(true, p, N_INSNS(p));
+	int fd = load_mode(true, BT_PROG_TYPE_SYSCALL, p, N_INSNS(p));
 	struct emu_obj *obj;
 	int acc;
 	cr_assert(eq(int, emu_fd_get(fd, EMU_KIND_PROG, &obj, &acc), 0));
@@ -824,22 +838,22 @@ JIT_TEST(code_pages_are_never_writable_and_executable)
 	cr_assert(eq(u32, run_word(fd, 0), 3));
 }
 
-/* A (compiled) tail-calls slot ctx[0] of a program array: B compiled, C interpreted, 2 empty */
+/* A (compiled) tail-calls slot arg0 of a program array: B compiled, C interpreted, 2 empty */
 JIT_TEST(tail_calls_reach_compiled_and_interpreted_programs)
 {
 	int pa = bt_map_new(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0);
 	struct bpf_insn b[] = { MOV64_I(0, 11), EXIT };
 	struct bpf_insn c[] = { MOV64_I(0, 22), EXIT };
-	int fb = load_mode(true, b, N_INSNS(b)), fc = load_mode(false, c, N_INSNS(c));
+	int fb = load_mode(true, RAW_TP, b, N_INSNS(b)), fc = load_mode(false, RAW_TP, c, N_INSNS(c));
 	__u32 k0 = 0, k1 = 1;
 	cr_assert(eq(i64, bt_update(pa, &k0, &fb, BPF_ANY), 0));
 	cr_assert(eq(i64, bt_update(pa, &k1, &fc, BPF_ANY), 0));
 	struct bpf_insn a[] = {
-		MOV64_R(6, 1), MOV64_I(7, 5), LD_MAP(2, pa), LDX(BPF_W, 3, 6, 0), MOV64_R(1, 6),
+		MOV64_R(6, 1), MOV64_I(7, 5), LD_MAP(2, pa), LDX(BPF_DW, 3, 6, 0), MOV64_R(1, 6),
 		CALL(BPF_FUNC_tail_call), MOV64_I(0, 70), ALU64_R(BPF_ADD, 0, 7), EXIT,
 	};
 	for (int jit = 0; jit <= 1; jit++) {
-		int fa = load_mode(jit, a, N_INSNS(a));
+		int fa = load_mode(jit, RAW_TP, a, N_INSNS(a));
 		cr_assert(eq(u32, run_word(fa, 0), 11));
 		cr_assert(eq(u32, run_word(fa, 1), 22));
 		cr_assert(eq(u32, run_word(fa, 2), 75));       /* a failed tail call goes on, R7 kept */
@@ -847,20 +861,26 @@ JIT_TEST(tail_calls_reach_compiled_and_interpreted_programs)
 	}
 }
 
-/* a program that tail-calls itself: the first run and 33 tail calls, counted in ctx[1] */
+/* a program that tail-calls itself: the first run and 33 tail calls, counted in an array */
 JIT_TEST(tail_call_limit_is_33_compiled_and_interpreted)
 {
 	int pa = bt_map_new(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 1, 0);
+	int cnt = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0);
 	struct bpf_insn d[] = {
-		MOV64_R(6, 1), LDX(BPF_DW, 2, 6, 8), ALU64_I(BPF_ADD, 2, 1), STX(BPF_DW, 6, 2, 8),
-		LD_MAP(2, pa), MOV64_I(3, 0), MOV64_R(1, 6), CALL(BPF_FUNC_tail_call),
-		LDX(BPF_DW, 0, 6, 8), EXIT,
+		MOV64_R(6, 1), ST(BPF_W, 10, -4, 0), MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -4), LD_MAP(1, cnt),
+		CALL(BPF_FUNC_map_lookup_elem), JMP_I(BPF_JEQ, 0, 0, 7), MOV64_I(1, 1),
+		ATOMIC(BPF_DW, BPF_ADD, 0, 1, 0), LD_MAP(2, pa), MOV64_I(3, 0), MOV64_R(1, 6),
+		CALL(BPF_FUNC_tail_call), MOV64_I(0, 0), EXIT,
 	};
 	for (int jit = 0; jit <= 1; jit++) {
-		int fd = load_mode(jit, d, N_INSNS(d));
+		int fd = load_mode(jit, RAW_TP, d, N_INSNS(d));
 		__u32 k = 0;
+		__u64 zero = 0, n = 0;
+		cr_assert(eq(i64, bt_update(cnt, &k, &zero, BPF_ANY), 0));
 		cr_assert(eq(i64, bt_update(pa, &k, &fd, BPF_ANY), 0));
-		cr_assert(eq(u32, run_word(fd, 0), 34));
+		cr_assert(eq(u32, run_word(fd, 0), 0));
+		cr_assert(eq(i64, bt_lookup(cnt, &k, &n), 0));
+		cr_assert(eq(u64, n, 34));
 		cr_assert(eq(i64, bt_delete(pa, &k), 0));
 		bt_close(fd);
 	}
@@ -871,7 +891,7 @@ JIT_TEST(tail_call_from_a_subprogram_returns_to_its_caller)
 {
 	int pa = bt_map_new(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 1, 0);
 	struct bpf_insn b[] = { MOV64_I(0, 11), EXIT };
-	int fb = load_mode(true, b, N_INSNS(b));
+	int fb = load_mode(true, RAW_TP, b, N_INSNS(b));
 	__u32 k = 0;
 	cr_assert(eq(i64, bt_update(pa, &k, &fb, BPF_ANY), 0));
 	struct bpf_insn a[] = {
@@ -881,7 +901,7 @@ JIT_TEST(tail_call_from_a_subprogram_returns_to_its_caller)
 	__u32 starts[] = { 0, 4 };
 	for (int jit = 0; jit <= 1; jit++) {
 		vm_jit_override(jit);
-		long fa = bt_prog_load_funcs(BT_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, a, N_INSNS(a), starts, 2);
+		long fa = bt_prog_load_funcs(RAW_TP, 0, a, N_INSNS(a), starts, 2);
 		vm_jit_override(-1);
 		cr_assert(ge(i64, fa, 0), "load: %s\n%s", strerror((int)-fa), bt_log);
 		cr_assert(eq(int, jitted((int)fa), jit));
