@@ -39,12 +39,78 @@ bool helper_exists(struct venv *env, int func_id)
 	return func_id >= 0 && func_id < EMU_BPF_FUNC_MAX_ID && helper_allowed(env, func_id) != '-';
 }
 
+/* get_helper_proto(): the prototype this program's type (its verifier_ops'
+ * get_func_proto) gives the helper; helper_protos[] unless a type has a
+ * prototype of its own (listed in helper_protos.h). */
+const struct helper_proto *get_helper_proto(const struct venv *env, int func_id)
+{
+	__u32 t = env->prog_type;
+	bool tracing_protos = t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_LSM || t == BPF_PROG_TYPE_SYSCALL;
+
+	switch (func_id) {
+	case BPF_FUNC_get_cgroup_classid:
+		if (t != BPF_PROG_TYPE_SCHED_CLS && t != BPF_PROG_TYPE_SCHED_ACT && t != BPF_PROG_TYPE_LWT_IN &&
+		    t != BPF_PROG_TYPE_LWT_OUT && t != BPF_PROG_TYPE_LWT_XMIT && t != BPF_PROG_TYPE_LWT_SEG6LOCAL)
+			return &helper_proto_get_cgroup_classid_curr;
+		break;
+	case BPF_FUNC_get_socket_cookie:
+		if (t == BPF_PROG_TYPE_SK_REUSEPORT || tracing_protos)
+			return &helper_proto_get_socket_ptr_cookie;
+		break;
+	case BPF_FUNC_setsockopt:
+		if (t != BPF_PROG_TYPE_SOCK_OPS && t != BPF_PROG_TYPE_CGROUP_SOCK_ADDR)
+			return &helper_proto_sk_setsockopt;
+		break;
+	case BPF_FUNC_getsockopt:
+		if (t != BPF_PROG_TYPE_SOCK_OPS && t != BPF_PROG_TYPE_CGROUP_SOCK_ADDR)
+			return &helper_proto_sk_getsockopt;
+		break;
+	case BPF_FUNC_sk_assign:
+		if (t == BPF_PROG_TYPE_SK_LOOKUP)
+			return &helper_proto_sk_lookup_assign;
+		break;
+	case BPF_FUNC_sk_storage_get:
+		if (t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_SYSCALL)
+			return &helper_proto_sk_storage_get_tracing;
+		if (t == BPF_PROG_TYPE_CGROUP_SOCK)
+			return &helper_proto_sk_storage_get_cg_sock;
+		break;
+	case BPF_FUNC_sk_storage_delete:
+		if (t == BPF_PROG_TYPE_TRACING || t == BPF_PROG_TYPE_SYSCALL)
+			return &helper_proto_sk_storage_delete_tracing;
+		break;
+	case BPF_FUNC_xdp_get_buff_len:
+		if (tracing_protos)
+			return &helper_proto_xdp_get_buff_len_trace;
+		break;
+	}
+	return &helper_protos[func_id];
+}
+
+/* bpf_sk_storage_tracing_allowed(): the tracing prototypes of sk_storage_get
+ * and sk_storage_delete are only for tp_btf, iterators, and fentry/fexit on a
+ * function that is not bpf_sk_storage_* itself */
+static bool helper_proto_allowed(const struct venv *env, const struct helper_proto *fn)
+{
+	if (fn != &helper_proto_sk_storage_get_tracing && fn != &helper_proto_sk_storage_delete_tracing)
+		return true;
+	switch (env->expected_attach_type) {
+	case BPF_TRACE_ITER: case BPF_TRACE_RAW_TP:
+		return env->prog_type == BPF_PROG_TYPE_TRACING;
+	case BPF_TRACE_FENTRY: case BPF_TRACE_FEXIT:
+		return env->prog_type == BPF_PROG_TYPE_TRACING && env->attach_func_name &&
+		       strncmp(env->attach_func_name, "bpf_sk_storage", strlen("bpf_sk_storage"));
+	default:
+		return false;
+	}
+}
+
 /* get_call_summary(): how many arguments, whether it returns something, whether it may sleep */
 int helper_nr_params(struct venv *env, int func_id, bool *is_void, bool *might_sleep)
 {
 	if (!helper_exists(env, func_id))
 		return -1;
-	const struct helper_proto *fn = &helper_protos[func_id];
+	const struct helper_proto *fn = get_helper_proto(env, func_id);
 	int n = 0;
 	if (!fn->known)
 		n = 5;
@@ -1298,6 +1364,13 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 	case 'p':
 		verbose(env, "helper call is not allowed in probe\n");
 		return -EINVAL;
+	}
+	const struct helper_proto *fn = get_helper_proto(env, func_id);
+	if (!helper_proto_allowed(env, fn)) {
+		verbose(env, "helper call is not allowed in probe\n");
+		return -EINVAL;
+	}
+	switch (helper_allowed(env, func_id)) {
 	case 's':
 		if (!(env->sleepable || env->cur_state->in_sleepable)) {
 			verbose(env, "helper call might sleep in a non-sleepable prog\n");
@@ -1305,7 +1378,6 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 		}
 		break;
 	}
-	const struct helper_proto *fn = &helper_protos[func_id];
 	bool changes_data = helper_changes_pkt_data(func_id);
 	bool might_sleep = helper_allowed(env, func_id) == 's';
 

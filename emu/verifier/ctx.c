@@ -697,6 +697,28 @@ static bool sk_lookup_access(struct venv *env, int off, int size, int t, struct 
 	}
 }
 
+/* ---- netfilter: struct bpf_nf_ctx { const struct nf_hook_state *state; struct sk_buff *skb; } ---- */
+
+static bool nf_ptr_to_btf_id(struct venv *env, struct ctx_access_info *info, const char *name)
+{
+	__s32 id = env->kbtf ? kbtf_find_by_name_kind(env->kbtf, name, BTF_KIND_STRUCT) : -1;
+	if (id < 0)
+		return false;
+	info->btf = env->kbtf;
+	info->btf_id = (__u32)id;
+	info->reg_type = PTR_TO_BTF_ID | PTR_TRUSTED;
+	return true;
+}
+
+static bool nf_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info)
+{
+	if (off < 0 || off >= 16 || off % size || t == BPF_WRITE)
+		return false;
+	if (size != 8)
+		return false;
+	return nf_ptr_to_btf_id(env, info, off < 8 ? "nf_hook_state" : "sk_buff");
+}
+
 typedef bool (*access_fn)(struct venv *, int, int, int, struct ctx_access_info *);
 
 static access_fn access_of(__u32 prog_type)
@@ -727,6 +749,7 @@ static access_fn access_of(__u32 prog_type)
 	case BPF_PROG_TYPE_CGROUP_SYSCTL: return sysctl_access;
 	case BPF_PROG_TYPE_CGROUP_SOCKOPT: return sockopt_access;
 	case BPF_PROG_TYPE_SK_LOOKUP: return sk_lookup_access;
+	case PROG_TYPE_NETFILTER: return nf_access;
 	default: return NULL;
 	}
 }
@@ -743,7 +766,7 @@ bool ctx_convertible(const struct venv *env)
 	switch (env->prog_type) {
 	case BPF_PROG_TYPE_KPROBE: case BPF_PROG_TYPE_TRACEPOINT: case BPF_PROG_TYPE_RAW_TRACEPOINT:
 	case BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE: case BPF_PROG_TYPE_TRACING: case BPF_PROG_TYPE_LSM:
-	case BPF_PROG_TYPE_EXT: case BPF_PROG_TYPE_STRUCT_OPS: case BPF_PROG_TYPE_SYSCALL:
+	case BPF_PROG_TYPE_EXT: case BPF_PROG_TYPE_STRUCT_OPS: case BPF_PROG_TYPE_SYSCALL: case PROG_TYPE_NETFILTER:
 		return false;
 	default:
 		return true;

@@ -696,6 +696,8 @@ bool is_sync_callback_calling_function(int func_id);
 bool is_async_callback_calling_function(int func_id);
 bool helper_exists(struct venv *env, int func_id);
 int helper_nr_params(struct venv *env, int func_id, bool *is_void, bool *might_sleep);
+struct helper_proto;
+const struct helper_proto *get_helper_proto(const struct venv *env, int func_id);
 int btf_check_subprog_call(struct venv *env, int subprog, struct vreg *regs);
 
 /* ---- kbtf.c: vmlinux BTF, when the host has one ---- */

@@ -6,7 +6,7 @@
  * Written from the kernel's prototypes (kernel/bpf/helpers.c,
  * kernel/trace/bpf_trace.c, net/core/filter.c and friends); where a helper
  * has variants per program type with the same argument types, one entry
- * stands for all. Which program types may call a helper, and which need a
+ * stands for all; the variants whose types differ follow the table. Which program types may call a helper, and which need a
  * GPL license or a sleepable program, is emu/helpers.h (probed on the kernel).
  */
 #ifndef BPFEMU_VERIFIER_HELPER_PROTOS_H
@@ -124,7 +124,7 @@ static const struct helper_proto helper_protos[212] = {
 	[23] = P(RI, A, A, 0, 0, 0),
 	[24] = P(RI, C, 0, 0, 0, 0),
 	[25] = P(RI, C, M, A, RM, SZ),
-	[26] = { .ret_type = RI, .arg_type = { C, A, UM, S }, .pkt_access = true, .known = true },
+	[26] = P(RI, C, A, UM, S, 0),
 	[27] = P(RI, C, M, A, 0, 0),
 	[28] = { .ret_type = RI, .arg_type = { RMN, SZ, RMN, SZ, A }, .pkt_access = true, .known = true },
 	[29] = P(RI, C, UM, S, 0, 0),
@@ -139,7 +139,7 @@ static const struct helper_proto helper_protos[212] = {
 	[38] = P(RI, C, A, A, 0, 0),
 	[39] = P(RI, C, A, 0, 0, 0),
 	[40] = P(RI, C, A, 0, 0, 0),
-	[41] = P(RV, C, 0, 0, 0, 0),
+	[41] = P(RI, C, 0, 0, 0, 0),
 	[42] = P(RI, 0, 0, 0, 0, 0),
 	[43] = P(RI, C, A, A, 0, 0),
 	[44] = P(RI, C, A, 0, 0, 0),
@@ -151,7 +151,7 @@ static const struct helper_proto helper_protos[212] = {
 	[50] = P(RI, C, A, A, A, 0),
 	[51] = P(RI, M, A, A, 0, 0),
 	[52] = P(RI, C, M, A, A, 0),
-	[53] = P(RI, C, M, K, A, 0),
+	[53] = { .ret_type = RI, .arg_type = { C, M, K, A }, .pkt_access = true, .known = true },
 	[54] = P(RI, C, A, 0, 0, 0),
 	[55] = P(RI, M, A, UM, S, 0),
 	[56] = P(RI, C, UM, S, 0, 0),
@@ -166,9 +166,9 @@ static const struct helper_proto helper_protos[212] = {
 	[65] = P(RI, C, A, 0, 0, 0),
 	[66] = P(RI, C, A, UM, S, A),
 	[67] = P(RI, C, UM, SZ, A, 0),
-	[68] = { .ret_type = RI, .arg_type = { C, A, UM, S, A }, .pkt_access = true, .known = true },
+	[68] = P(RI, C, A, UM, S, A),
 	[69] = P(RI, C, WM, S, A, 0),
-	[70] = P(RI, C, M, K, A, 0),
+	[70] = { .ret_type = RI, .arg_type = { C, M, K, A }, .pkt_access = true, .known = true },
 	[71] = P(RI, C, M, K, A, 0),
 	[72] = P(RI, C, M, K, A, 0),
 	[73] = P(RI, C, A, RM, S, 0),
@@ -182,12 +182,12 @@ static const struct helper_proto helper_protos[212] = {
 	[81] = P(RET_PTR_TO_MAP_VALUE, M, A, 0, 0, 0),
 	[82] = P(RI, C, M, K, A, 0),
 	[83] = P(RI, C, A, 0, 0, 0),
-	[84] = { .ret_type = RET_PTR_TO_SOCKET | PTR_MAYBE_NULL, .arg_type = { C, RM, S, A, A }, .pkt_access = true,
+	[84] = { .ret_type = RET_PTR_TO_SOCKET | PTR_MAYBE_NULL, .arg_type = { C, RM, SZ, A, A }, .pkt_access = true,
 		 .known = true },
-	[85] = { .ret_type = RET_PTR_TO_SOCKET | PTR_MAYBE_NULL, .arg_type = { C, RM, S, A, A }, .pkt_access = true,
+	[85] = { .ret_type = RET_PTR_TO_SOCKET | PTR_MAYBE_NULL, .arg_type = { C, RM, SZ, A, A }, .pkt_access = true,
 		 .known = true },
 	[86] = P(RI, BS | OBJ_RELEASE, 0, 0, 0, 0),
-	[87] = P(RI, M, V, A, 0, 0),
+	[87] = { .ret_type = RI, .arg_type = { M, V, A }, .pkt_access = true, .known = true },
 	[88] = P(RI, M, VU, 0, 0, 0),
 	[89] = P(RI, M, VU, 0, 0, 0),
 	[90] = P(RI, C, A, A, A, 0),
@@ -199,10 +199,10 @@ static const struct helper_proto helper_protos[212] = {
 	[96] = P(RET_PTR_TO_TCP_SOCK | PTR_MAYBE_NULL, SC, 0, 0, 0, 0),
 	[97] = P(RI, C, 0, 0, 0, 0),
 	[98] = P(RET_PTR_TO_SOCKET | PTR_MAYBE_NULL, SC, 0, 0, 0, 0),
-	[99] = { .ret_type = RET_PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL, .arg_type = { C, RM, S, A, A }, .pkt_access = true,
+	[99] = { .ret_type = RET_PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL, .arg_type = { C, RM, SZ, A, A }, .pkt_access = true,
 		 .known = true },
 	[100] = { .ret_type = RI, .arg_type = { BS, RM, S, RM, S }, .pkt_access = true, .known = true },
-	[101] = P(RI, C, UM, S, A, 0),
+	[101] = P(RI, C, WM, S, A, 0),
 	[102] = P(RI, C, UM, S, 0, 0),
 	[103] = P(RI, C, UM, S, 0, 0),
 	[104] = P(RI, C, RM, S, 0, 0),
@@ -221,7 +221,7 @@ static const struct helper_proto helper_protos[212] = {
 	[117] = P(RI, A, 0, 0, 0, 0),
 	[118] = P(RI, 0, 0, 0, 0, 0),
 	[119] = P(RI, C, WMN, SZ, A, 0),
-	[120] = P(RI, A, A, UM, SZ, 0),
+	[120] = P(RI, A, A, UM, S, 0),
 	[121] = PB(RI, NULL, B, M, A, RM, SZ, "xdp_buff", NULL),
 	[122] = P(RI, CN, 0, 0, 0, 0),
 	[123] = P(RI, A, 0, 0, 0, 0),
@@ -247,10 +247,10 @@ static const struct helper_proto helper_protos[212] = {
 	[143] = P(RI, C, RM, S, A, 0),
 	[144] = P(RI, C, A, A, 0, 0),
 	[145] = PB(RMV, NULL, M, BN, VN, A, 0, NULL, "inode"),
-	[146] = PB(RI, NULL, M, B, 0, 0, 0, NULL, "inode"),
-	[147] = PB(RI, NULL, B, UM, SZ, 0, 0, "path", NULL),
+	[146] = PB(RI, NULL, M, BN, 0, 0, 0, NULL, "inode"),
+	[147] = PB(RI, NULL, B, WM, SZ, 0, 0, "path", NULL),
 	[148] = P(RI, UM, SZ, A, 0, 0),
-	[149] = P(RI, UM, SZ, RM, S, A),
+	[149] = P(RI, WM, S, RM, S, A),
 	[150] = PB(RI, NULL, B, RM, SZ, A, 0, "seq_file", NULL),
 	[151] = P(RI, C, 0, 0, 0, 0),
 	[152] = P(RI, A, RMN, SZ, A, 0),
@@ -258,13 +258,13 @@ static const struct helper_proto helper_protos[212] = {
 	[154] = P(RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY, ARG_PTR_TO_PERCPU_BTF_ID, 0, 0, 0, 0),
 	[155] = P(RI, A, A, 0, 0, 0),
 	[156] = PB(RMV, NULL, M, BN, VN, A, 0, NULL, "task_struct"),
-	[157] = PB(RI, NULL, M, B, 0, 0, 0, NULL, "task_struct"),
+	[157] = PB(RI, NULL, M, BN, 0, 0, 0, NULL, "task_struct"),
 	[158] = PB(RET_PTR_TO_BTF_ID | PTR_TRUSTED, "task_struct", 0, 0, 0, 0, 0, NULL, NULL),
 	[159] = PB(RI, NULL, B, A, 0, 0, 0, "linux_binprm", NULL),
 	[160] = P(RI, 0, 0, 0, 0, 0),
 	[161] = PB(RI, NULL, B, UM, S, 0, 0, "inode", NULL),
 	[162] = PB(RBN, "socket", B, 0, 0, 0, 0, "file", NULL),
-	[163] = { .ret_type = RI, .arg_type = { C, A, FW, A, A }, .arg_size = { 0, 0, 4 }, .known = true },
+	[163] = { .ret_type = RI, .arg_type = { C, A, FW | MEM_ALIGNED, A, A }, .arg_size = { 0, 0, 4 }, .known = true },
 	[164] = P(RI, M, FN, STN, A, 0),
 	[165] = P(RI, WMN, SZ, ARG_PTR_TO_CONST_STR, RMN, SZ),
 	[166] = P(RI, A, RM, S, 0, 0),
@@ -277,10 +277,10 @@ static const struct helper_proto helper_protos[212] = {
 	[173] = P(RI, C, 0, 0, 0, 0),
 	[174] = P(RI, C, 0, 0, 0, 0),
 	[175] = PB(RET_PTR_TO_BTF_ID, "pt_regs", B, 0, 0, 0, 0, "task_struct", NULL),
-	[176] = P(RI, UM, SZ, A, 0, 0),
+	[176] = P(RI, UM, SZ, 0, 0, 0),
 	[177] = P(RI, RM, S, RMN, SZ, 0),
 	[178] = PB(RBN, "unix_sock", BS, 0, 0, 0, 0, NULL, NULL),
-	[179] = { .ret_type = RI, .arg_type = { RM, S, A, FL }, .arg_size = { 0, 0, 0, 8 }, .known = true },
+	[179] = { .ret_type = RI, .arg_type = { RM, SZ, A, FL }, .arg_size = { 0, 0, 0, 8 }, .known = true },
 	[180] = PB(RI, NULL, B, A, FN, STN, A, "task_struct", NULL),
 	[181] = P(RI, A, FN, STN, A, 0),
 	[182] = P(RI, RM, S, ARG_PTR_TO_CONST_STR, 0, 0),
@@ -292,28 +292,60 @@ static const struct helper_proto helper_protos[212] = {
 	[188] = P(RI, C, 0, 0, 0, 0),
 	[189] = P(RI, C, A, UM, S, 0),
 	[190] = P(RI, C, A, RM, S, 0),
-	[191] = PB(RI, NULL, UM, SZ, A, B, A, NULL, NULL),
+	[191] = { .ret_type = RI, .arg_type = { UM, SZ, A, B, A }, .arg_btf = { [3] = "task_struct" }, .known = true },
 	[192] = P(RI, C, A, A, 0, 0),
 	[193] = PB(RI, NULL, B, UM, S, 0, 0, "file", NULL),
 	[194] = P(RBN, ARG_KPTR_XCHG_DEST, BN | OBJ_RELEASE, 0, 0, 0),
-	[195] = P(RMV, M, K, A, 0, 0),
-	[196] = PB(RBN, "mptcp_sock", BS, 0, 0, 0, 0, NULL, NULL),
-	[197] = P(RI, UM, S, A, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT, 0),
-	[198] = P(RI, M, A, A, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT, 0),
+	[195] = { .ret_type = RMV, .arg_type = { M, K, A }, .pkt_access = true, .known = true },
+	[196] = PB(RBN, "mptcp_sock", SC, 0, 0, 0, 0, NULL, NULL),
+	[197] = P(RI, UM, SZ, A, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT | MEM_WRITE, 0),
+	[198] = P(RI, M, A, A, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT | MEM_WRITE, 0),
 	[199] = P(RV, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE, A, 0, 0, 0),
 	[200] = P(RV, ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE, A, 0, 0, 0),
 	[201] = P(RI, UM, SZ, DY, A, A),
 	[202] = P(RI, DY, A, RM, SZ, A),
 	[203] = P(RET_PTR_TO_MEM | PTR_MAYBE_NULL, DY, A, ARG_CONST_ALLOC_SIZE_OR_ZERO, 0, 0),
-	[204] = { .ret_type = RI, .arg_type = { FR, RM, S }, .arg_size = { 20 }, .known = true },
-	[205] = { .ret_type = RI, .arg_type = { FR, RM, S }, .arg_size = { 40 }, .known = true },
-	[206] = { .ret_type = RI, .arg_type = { FR, FR }, .arg_size = { 20, 20 }, .known = true },
-	[207] = { .ret_type = RI, .arg_type = { FR, FR }, .arg_size = { 40, 20 }, .known = true },
+	[204] = { .ret_type = RI, .arg_type = { FR, RM, SZ }, .arg_size = { 20 }, .pkt_access = true, .known = true },
+	[205] = { .ret_type = RI, .arg_type = { FR, RM, SZ }, .arg_size = { 40 }, .pkt_access = true, .known = true },
+	[206] = { .ret_type = RI, .arg_type = { FR, FR }, .arg_size = { 20, 20 }, .pkt_access = true, .known = true },
+	[207] = { .ret_type = RI, .arg_type = { FR, FR }, .arg_size = { 40, 20 }, .pkt_access = true, .known = true },
 	[208] = P(RI, 0, 0, 0, 0, 0),
 	[209] = P(RI, M, FN, STN, A, 0),
-	[210] = PB(RMV, NULL, M, B, VN, A, 0, NULL, "cgroup"),
-	[211] = PB(RI, NULL, M, B, 0, 0, 0, NULL, "cgroup"),
+	[210] = PB(RMV, NULL, M, BN, VN, A, 0, NULL, "cgroup"),
+	[211] = PB(RI, NULL, M, BN, 0, 0, 0, NULL, "cgroup"),
 };
+
+/*
+ * Prototypes a program type's get_func_proto() hands out instead of the one
+ * above for the same helper id (emu/verifier/call.c's get_helper_proto()
+ * picks them, as the kernel's func_proto functions do):
+ *   get_cgroup_classid  no argument (bpf_get_cgroup_classid_curr_proto) where
+ *                       bpf_base_func_proto() answers: not tc, not lwt
+ *   get_socket_cookie   a sock_common BTF pointer or NULL
+ *                       (bpf_get_socket_ptr_cookie_proto): sk_reuseport and
+ *                       tracing_prog_func_proto()'s users (tracing, lsm, syscall)
+ *   setsockopt,         a sock_common BTF pointer (bpf_sk_setsockopt_proto,
+ *   getsockopt          bpf_sk_getsockopt_proto): cgroup sockopt, lsm_cgroup,
+ *                       tcp iterators; sock_ops and sock_addr pass the context
+ *   sk_assign           a socket or NULL (bpf_sk_lookup_assign_proto): sk_lookup
+ *   sk_storage_get,     a sock_common BTF pointer or NULL, only some attach
+ *   sk_storage_delete   types (bpf_sk_storage_*_tracing_proto): tracing, syscall;
+ *                       cgroup_sock passes the context (bpf_sk_storage_get_cg_sock_proto)
+ *   xdp_get_buff_len    an xdp_buff BTF pointer (bpf_xdp_get_buff_len_trace_proto):
+ *                       tracing_prog_func_proto()'s users
+ */
+static const struct helper_proto helper_proto_get_cgroup_classid_curr = P(RI, 0, 0, 0, 0, 0);
+static const struct helper_proto helper_proto_get_socket_ptr_cookie = P(RI, BS | PTR_MAYBE_NULL, 0, 0, 0, 0);
+static const struct helper_proto helper_proto_sk_setsockopt = P(RI, BS, A, A, RM, S);
+static const struct helper_proto helper_proto_sk_getsockopt = P(RI, BS, A, A, UM, S);
+static const struct helper_proto helper_proto_sk_lookup_assign =
+	P(RI, C, ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL, A, 0, 0);
+static const struct helper_proto helper_proto_sk_storage_get_tracing =
+	PB(RMV, NULL, M, BN, VN, A, 0, NULL, "sock_common");
+static const struct helper_proto helper_proto_sk_storage_delete_tracing =
+	PB(RI, NULL, M, BN, 0, 0, 0, NULL, "sock_common");
+static const struct helper_proto helper_proto_sk_storage_get_cg_sock = P(RMV, M, C, VN, A, 0);
+static const struct helper_proto helper_proto_xdp_get_buff_len_trace = PB(RI, NULL, B, 0, 0, 0, 0, "xdp_buff", NULL);
 
 #undef M
 #undef K

@@ -129,6 +129,12 @@ const char *kbtf_name(const struct kbtf *b, __u32 off)
 	return b && off < b->str_len ? b->strs + off : "";
 }
 
+/* __btf_name_by_offset(): what the kernel's messages call a nameless type or member */
+static const char *kbtf_anon_name(const struct kbtf *b, __u32 off)
+{
+	return off ? kbtf_name(b, off) : "(anon)";
+}
+
 const char *kbtf_type_name(const struct kbtf *b, __u32 id)
 {
 	const struct btf_type *t = kbtf_type(b, id);
@@ -278,7 +284,7 @@ again:
 		t = kbtf_skip_modifiers(b, t->type, NULL);
 	if (!t)
 		return -EINVAL;
-	tname = kbtf_name(b, t->name_off);
+	tname = kbtf_anon_name(b, t->name_off);
 	if (!is_struct(t)) {
 		KLOG("Type '%s' is not a struct\n", tname);
 		return -EINVAL;
@@ -328,7 +334,7 @@ error:
 		if ((__u32)off < moff)
 			break;
 		mid = m->type;
-		mname = kbtf_name(b, m->name_off);
+		mname = kbtf_anon_name(b, m->name_off);
 		mtype = resolve_size(b, kbtf_type(b, m->type), &msize, &elem_type, &elem_id, &total_nelems, &mid);
 		if (!mtype) {
 			KLOG("field %s doesn't have size\n", mname);

@@ -11,6 +11,7 @@
  * fixed offset) for the VM. Linux 6.18's rules, order and messages.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "env.h"
@@ -701,6 +702,47 @@ int check_ptr_off_reg(struct venv *env, const struct vreg *reg, int regno)
 	return __check_ptr_off_reg(env, reg, regno, false);
 }
 
+/* The program types whose verifier_ops have btf_struct_access, the judge of
+ * stores through a PTR_TO_BTF_ID: tc and XDP (nf_conntrack's, when that module
+ * is there, allows only nf_conn's mark: no pointer to one comes here, as
+ * bpfemu has no conntrack kfuncs), and the struct_ops bpf_dummy_ops (its
+ * argument struct bpf_dummy_ops_state). */
+static bool is_dummy_ops(const struct venv *env)
+{
+	return env->prog_type == BPF_PROG_TYPE_STRUCT_OPS && env->kbtf &&
+	       !strcmp(kbtf_type_name(env->kbtf, env->attr->attach_btf_id), "bpf_dummy_ops");
+}
+
+static bool has_btf_struct_access(const struct venv *env)
+{
+	return env->prog_type == BPF_PROG_TYPE_SCHED_CLS || env->prog_type == BPF_PROG_TYPE_SCHED_ACT ||
+	       env->prog_type == BPF_PROG_TYPE_XDP || is_dummy_ops(env);
+}
+
+static int btf_struct_access_write(struct venv *env, const struct vreg *reg, int off, int size)
+{
+	if (is_dummy_ops(env)) {        /* bpf_dummy_ops_btf_struct_access() */
+		__s32 id = kbtf_find_by_name_kind(env->kbtf, "bpf_dummy_ops_state", BTF_KIND_STRUCT);
+		if (id < 0)
+			return -EINVAL;
+		if (reg->btf != env->kbtf || reg->btf_id != (__u32)id) {
+			verbose(env, "only access to bpf_dummy_ops_state is supported\n");
+			return -EACCES;
+		}
+		const struct btf_type *st = kbtf_type(env->kbtf, (__u32)id);
+		if ((__u32)(off + size) > st->size) {
+			verbose(env, "write access at off %d with size %d\n", off, size);
+			return -EACCES;
+		}
+		return NOT_INIT;
+	}
+	/* tc_cls_act_btf_struct_access(), xdp_btf_struct_access(): nf_conntrack's
+	 * check when the module is loaded, else EACCES without a word */
+	if (access("/sys/module/nf_conntrack", F_OK) == 0)
+		verbose(env, "only read is supported\n");
+	return -EACCES;
+}
+
 /* PTR_TO_BTF_ID: the kernel object's BTF decides what a load gives (check_ptr_to_btf_access) */
 static int check_ptr_to_btf_access(struct venv *env, struct vreg *regs, int regno, int off, int size, int atype,
 				   int value_regno)
@@ -737,12 +779,13 @@ static int check_ptr_to_btf_access(struct venv *env, struct vreg *regs, int regn
 		verbose(env, "R%d is ptr_%s access percpu memory: off=%d\n", regno, tname, off);
 		return -EACCES;
 	}
-	if (atype != BPF_READ) {
-		/* only tracing programs' own structs (skb, sock...) take writes through btf_struct_access */
+	if (atype == BPF_WRITE && !(reg->type & MEM_ALLOC) && has_btf_struct_access(env))
+		ret = btf_struct_access_write(env, reg, off, size);
+	else if (atype != BPF_READ) {
 		verbose(env, "only read is supported\n");
 		return -EACCES;
-	}
-	ret = kbtf_struct_access(env, reg, off, size, atype, &btf_id, &flag, &field_name);
+	} else
+		ret = kbtf_struct_access(env, reg, off, size, atype, &btf_id, &flag, &field_name);
 	if (ret < 0)
 		return ret;
 	if (ret == PTR_TO_BTF_ID) {
@@ -753,7 +796,7 @@ static int check_ptr_to_btf_access(struct venv *env, struct vreg *regs, int regn
 		else
 			flag &= ~(PTR_TRUSTED | MEM_ALLOC | MEM_RCU);
 	}
-	if (value_regno >= 0) {
+	if (atype == BPF_READ && value_regno >= 0) {
 		if (ret == SCALAR_VALUE) {
 			mark_reg_unknown(env, regs, (__u32)value_regno);
 		} else {

@@ -76,6 +76,7 @@ static bool needs_kernel_btf(const struct venv *env)
 {
 	switch (env->prog_type) {
 	case BPF_PROG_TYPE_TRACING: case BPF_PROG_TYPE_LSM: case BPF_PROG_TYPE_EXT: case BPF_PROG_TYPE_STRUCT_OPS:
+	case PROG_TYPE_NETFILTER:       /* the context holds kernel objects (nf_is_valid_access) */
 		return true;
 	}
 	for (__u32 i = 0; i < env->len; i++) {
@@ -83,7 +84,7 @@ static bool needs_kernel_btf(const struct venv *env)
 		if (bpf_pseudo_kfunc_call(in) || (is_ldimm64(in) && in->src_reg == BPF_PSEUDO_BTF_ID))
 			return true;
 		if (bpf_helper_call(in) && in->imm >= 0 && in->imm < (int)ARRAY_SIZE(helper_protos)) {
-			const struct helper_proto *fn = &helper_protos[in->imm];
+			const struct helper_proto *fn = get_helper_proto(env, in->imm);
 			if (fn->ret_btf || in->imm == BPF_FUNC_find_vma)
 				return true;
 			for (int a = 0; a < 5; a++)

@@ -1379,6 +1379,167 @@ BT_TEST(load_jump_sequence_limit)
 	cr_assert(eq(str, big + n - t, (char *)tail));
 }
 
+/* ---- what a program type's verifier_ops give it: helper prototypes
+ * (get_func_proto hands some types another prototype of a helper), the
+ * context (is_valid_access), stores through kernel pointers
+ * (btf_struct_access). The errno and error line are the kernel's (Linux
+ * 6.18.44); the kernel build skips a case whose program type, attach type or
+ * target the host refuses ("r0 = 0; exit" does not load). ---- */
+
+#define PT_NETFILTER 32          /* BPF_PROG_TYPE_NETFILTER, BPF_NETFILTER: not in the installed headers */
+#define AT_NETFILTER 45
+#define ST8(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_DW, d, 0, o, i)
+#define STB(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_B, d, 0, o, i)
+#define STW(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_W, d, 0, o, i)
+#define FP(d, o) MOVR(d, 10), ADDI(d, o)
+
+struct type_case {
+	char name[48];
+	__u32 type, attach;
+	char btf[40];                   /* attach_btf_id: this name in the kernel's BTF, "" for none */
+	__u32 btf_kind;
+	struct bpf_insn insns[16];
+	__u32 cnt;
+	long err;
+	char line[112];                 /* the line before the statistics line of a refused load */
+};
+
+ParameterizedTestParameters(unit, load_program_type_protos)
+{
+	static struct type_case cases[] = {
+		/* sk_assign: sk_lookup's prototype takes a socket or NULL (bpf_sk_lookup_assign_proto), tc's a
+		 * sock_common */
+		{ "sk_lookup sk_assign NULL", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVI(2, 0), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, 0, "" },
+		{ "sk_lookup sk_assign ctx->sk", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVR(6, 1), LDXM(BPF_DW, 2, 1, 0), MOVR(1, 6), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT },
+		  7, 0, "" },
+		{ "sk_lookup sk_assign scalar", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVI(2, 1), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, -EACCES,
+		  "R2 type=scalar expected=sock" },
+		{ "tc sk_assign NULL", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(2, 0), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, -EACCES,
+		  "R2 type=scalar expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		/* get_cgroup_classid: the context in tc and lwt, no argument where bpf_base_func_proto answers */
+		{ "kprobe get_cgroup_classid scalar", BPF_PROG_TYPE_KPROBE, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, 0, "" },
+		{ "tc get_cgroup_classid scalar", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		{ "lwt_xmit get_cgroup_classid scalar", BPF_PROG_TYPE_LWT_XMIT, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		{ "cgroup_skb get_cgroup_classid scalar", BPF_PROG_TYPE_CGROUP_SKB, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EINVAL,
+		  "At program exit the register R0 has unknown scalar value should have been in [0, 1]" },
+		/* get_socket_cookie: sk_reuseport's takes a sock_common pointer or NULL */
+		{ "sk_reuseport get_socket_cookie NULL", BPF_PROG_TYPE_SK_REUSEPORT, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 3, 0, "" },
+		{ "sk_reuseport get_socket_cookie ctx", BPF_PROG_TYPE_SK_REUSEPORT, 0, "", 0,
+		  { CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 2, -EACCES,
+		  "R1 type=ctx expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		{ "tc get_socket_cookie NULL", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		/* setsockopt: a socket in cgroup sockopt programs, the context in sock_ops and sock_addr */
+		{ "sockopt setsockopt ctx->sk", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, "", 0,
+		  { LDXM(BPF_DW, 1, 1, 0), ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4),
+		    CALLH(BPF_FUNC_setsockopt), MOVI(0, 1), EXIT }, 10, 0, "" },
+		{ "sockopt setsockopt ctx", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4), CALLH(BPF_FUNC_setsockopt), MOVI(0, 1),
+		    EXIT }, 9, -EACCES, "R1 type=ctx expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		{ "sock_ops setsockopt ctx", BPF_PROG_TYPE_SOCK_OPS, 0, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4), CALLH(BPF_FUNC_setsockopt), MOVI(0, 1),
+		    EXIT }, 9, 0, "" },
+		/* return types and argument details of the prototypes */
+		{ "tc set_hash_invalid returns a value", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { CALLH(BPF_FUNC_set_hash_invalid), EXIT }, 2, 0, "" },
+		{ "tc check_mtu length misaligned", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 0), FP(3, -6), MOVI(4, 0), MOVI(5, 0), CALLH(BPF_FUNC_check_mtu), MOVI(0, 0),
+		    EXIT }, 9, -EACCES, "misaligned stack access off 0+-6+0 size 4" },
+		{ "tc sk_lookup_tcp tuple size 0", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { ST8(10, -8, 0), FP(2, -8), MOVI(3, 0), MOVI(4, 0), MOVI(5, 0), CALLH(BPF_FUNC_sk_lookup_tcp),
+		    JMPI(BPF_JEQ, 0, 0, 2), MOVR(1, 0), CALLH(BPF_FUNC_sk_release), MOVI(0, 0), EXIT }, 12, 0, "" },
+		{ "kprobe get_ns_current_pid_tgid size 0", BPF_PROG_TYPE_KPROBE, 0, "", 0,
+		  { MOVI(1, 0), MOVI(2, 0), FP(3, -8), MOVI(4, 0), CALLH(BPF_FUNC_get_ns_current_pid_tgid), MOVI(0, 0),
+		    EXIT }, 8, -EACCES, "R4 invalid zero-sized read: u64=[0,0]" },
+		{ "tc skb_load_bytes into the packet", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { LDXM(BPF_W, 2, 1, 76), LDXM(BPF_W, 3, 1, 80), MOVR(4, 2), ADDI(4, 8), JMPR(BPF_JGT, 4, 3, 5),
+		    MOVR(3, 2), MOVI(2, 0), MOVI(4, 8), CALLH(BPF_FUNC_skb_load_bytes), MOVI(0, 0), EXIT }, 11, -EACCES,
+		  "helper access to the packet is not allowed" },
+		/* netfilter: struct bpf_nf_ctx holds trusted pointers to the hook state and the skb */
+		{ "netfilter reads state and skb", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 0), LDXM(BPF_B, 3, 2, 0), LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_W, 3, 2, 112), MOVI(0, 1),
+		    EXIT }, 6, 0, "" },
+		{ "netfilter ctx load of 4 bytes", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_W, 2, 1, 0), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=0 size=4" },
+		{ "netfilter ctx store", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { ST8(1, 0, 0), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=0 size=8" },
+		{ "netfilter ctx past the end", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 16), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=16 size=8" },
+		{ "netfilter store into the state", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 0), STB(2, 0, 1), MOVI(0, 1), EXIT }, 4, -EACCES, "only read is supported" },
+		{ "netfilter skb->next as 4 bytes", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_W, 3, 2, 0), MOVI(0, 1), EXIT }, 4, -EACCES,
+		  "cannot access ptr member next with moff 0 in struct (anon) with off 0 size 4" },
+		/* bpf_dummy_ops: test_1's state may be written, within struct bpf_dummy_ops_state */
+		{ "bpf_dummy_ops test_1 writes its state", BPF_PROG_TYPE_STRUCT_OPS, 0, "bpf_dummy_ops", BTF_KIND_STRUCT,
+		  { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), STW(2, 0, 7), EXIT }, 5, 0, "" },
+		{ "bpf_dummy_ops test_1 writes past it", BPF_PROG_TYPE_STRUCT_OPS, 0, "bpf_dummy_ops", BTF_KIND_STRUCT,
+		  { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), STW(2, 4, 7), EXIT }, 5, -EACCES,
+		  "write access at off 4 with size 4" },
+		/* tracing: a pointer to an int or to void is a scalar (btf_ctx_access), only 8-byte loads */
+		{ "tp_btf int pointer dereferenced", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 0), LDXM(BPF_W, 2, 2, 0), MOVI(0, 0), EXIT }, 4, -EACCES,
+		  "R2 invalid mem access 'scalar'" },
+		{ "tp_btf int pointer compared", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), MOVI(0, 0), EXIT }, 5, 0,
+		  "" },
+		{ "tp_btf int pointer as 4 bytes", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_W, 2, 1, 0), MOVI(0, 0), EXIT }, 3, -EACCES,
+		  "invalid bpf_context access off=0 size=4" },
+		{ "tp_btf void pointer dereferenced", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_kfree",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_B, 2, 2, 0), MOVI(0, 0), EXIT }, 4, -EACCES,
+		  "R2 invalid mem access 'scalar'" },
+	};
+	return cr_make_param_array(struct type_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+/* the line before "processed N insns ..." */
+static void error_line(char *out, size_t n)
+{
+	const char *stats = NULL, *p = vlog_buf;
+	while ((p = strstr(p, "processed ")))
+		if (p == vlog_buf || p[-1] == '\n')
+			stats = p++;
+		else
+			p++;
+	out[0] = '\0';
+	if (!stats || stats == vlog_buf)
+		return;
+	const char *end = stats - 1, *start = end;
+	while (start > vlog_buf && start[-1] != '\n')
+		start--;
+	snprintf(out, n, "%.*s", (int)(end - start), start);
+}
+
+ParameterizedTest(struct type_case *c, unit, load_program_type_protos, .init = bt_setup, .fini = bt_teardown)
+{
+	__u32 id = 0;
+	if (c->btf[0] && !(id = bt_kbtf_id(c->btf, c->btf_kind)))
+		bt_skip("no %s in this kernel's BTF", c->btf);
+#ifdef BPFEMU_TEST_KERNEL
+	static const struct bpf_insn r0[] = { MOV0, EXIT };
+	long host = load_v(c->type, c->attach, 0, id, "GPL", r0, 2);
+	if (host < 0)
+		bt_skip("the host kernel refuses program type %u, attach type %u%s%s: %s", c->type, c->attach,
+			c->btf[0] ? " on " : "", c->btf, strerror((int)-host));
+#endif
+	long r = load_v(c->type, c->attach, 0, id, "GPL", c->insns, c->cnt);
+	char line[256];
+	error_line(line, sizeof(line));
+	cr_assert(eq(i64, r, c->err), "%s: %s\n%s", c->name, strerror((int)-r), vlog_buf);
+	if (c->err)
+		cr_assert(eq(str, line, c->line), "%s\n%s", c->name, vlog_buf);
+}
+
 #ifndef BPFEMU_TEST_KERNEL
 #include "obj.h"
 #include "verifier/verifier.h"
