@@ -846,6 +846,48 @@ static void list_names(const struct event *e, char *buf, size_t len)
 #undef ADD
 }
 
+/* NAME<TYPE>.PATH or NAME.PATH of a pointer field of the record: the object
+ * it points to (made in the event's kernel memory when the field is 0) */
+static int record_member(struct fire_world *w, struct event *e, const struct tp_field *f, const char *rest,
+			 const char *value, bool user, const char *what)
+{
+	void *slot = e->rec + f->off;
+	if (f->t.kind != FT_PTR || f->t.size != 8)
+		return fire_fail(w, -EINVAL, "%s: a record field that is no pointer has no members", what);
+	if (*rest == '.') {
+		/* a pointer the record's BTF types: its own pointee */
+		if (!f->t.btf || fb_kind(fb_strip(f->t.btf)) != BTF_KIND_PTR)
+			return fire_fail(w, -EINVAL, "%s: the field's type is not known: give it one (%.*s<TYPE>.MEMBER)",
+					 what, (int)(rest - what), what);
+		int err = fv_assign(w, (__u64)(uintptr_t)slot, f->t.btf, rest + 1, value, user, what);
+		return err == -ENOENT ? -EINVAL : err;
+	}
+	if (*rest != '<')
+		return fire_fail(w, -EINVAL, "%s: a record field's members are FIELD<TYPE>.MEMBER", what);
+	const char *close = strchr(rest, '>');
+	char tn[128];
+	if (!close || close == rest + 1 || (size_t)(close - rest - 1) >= sizeof(tn) || close[1] != '.')
+		return fire_fail(w, -EINVAL, "%s: a cast is FIELD<TYPE>.MEMBER", what);
+	snprintf(tn, sizeof(tn), "%.*s", (int)(close - rest - 1), rest + 1);
+	__u32 sid = fb_find(tn, BTF_KIND_STRUCT);
+	if (!sid)
+		sid = fb_find(tn, BTF_KIND_UNION);
+	if (!sid)
+		return fire_fail(w, -EINVAL, "%s: no struct %s in the kernel's BTF", what, tn);
+	__u64 obj;
+	memcpy(&obj, slot, 8);
+	if (!obj) {
+		obj = fv_object(w, sid);
+		if (!obj)
+			return fire_fail(w, -ENOMEM, "%s: an object too large for the events' kernel memory", what);
+		memcpy(slot, &obj, 8);
+	} else if (!fmem_has(&w->kmem, obj, 1)) {
+		return fire_fail(w, -EINVAL, "%s: its members are reached through an address given with @", what);
+	}
+	int err = fv_assign(w, obj, sid, close + 2, value, user, what);
+	return err == -ENOENT ? -EINVAL : err;
+}
+
 static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 {
 	char base[128];
@@ -869,9 +911,13 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 	}
 	/* a record field */
 	const struct tp_field *f = e->have_fmt ? tp_field(&e->fmt, base) : NULL;
+	if (f && *rest) {
+		/* members through a pointer field: skaddr<sock>.__sk_common.skc_daddr=... (the
+		 * record's own types are often void *: a cast names the object) */
+		a->used = true;
+		return record_member(w, e, f, rest, a->value, user, a->name);
+	}
 	if (f) {
-		if (*rest)
-			return fire_fail(w, -EINVAL, "%s: a record field has no members", a->name);
 		a->used = true;
 		if (f->t.kind == FT_DATALOC) {
 			put_dataloc(e, f, a->value);

@@ -204,6 +204,22 @@ Test(fire, bad_words)
 		/* nothing attached: no run, no error */
 		char *w8[] = { "tracepoint:sched:sched_switch", "prev_pid=1", "prev.comm=x" };
 		cr_expect(eq(int, emu_fire_words(3, w8, NULL, NULL, msg, sizeof(msg)), 0), "%s", msg);
+		/* members through a record's pointer field: its void * takes a cast (the values the
+		 * programs read back: tools/libbpf-tools-fire's tcpstates recipe, fire.tools) */
+		char *w9[] = { "tracepoint:sock:inet_sock_set_state", "skaddr<sock>.__sk_common.skc_daddr=10.0.0.1",
+			       "skaddr<sock>.__sk_common.skc_dport=be16:443", "newstate=TCP_ESTABLISHED" };
+		cr_expect(eq(int, emu_fire_words(4, w9, NULL, NULL, msg, sizeof(msg)), 0), "%s", msg);
+		char *w10[] = { "tracepoint:sock:inet_sock_set_state", "skaddr.skc_daddr=1" };
+		cr_expect(eq(int, emu_fire_words(2, w10, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		char *w11[] = { "tracepoint:sock:inet_sock_set_state", "oldstate.x=1" };
+		cr_expect(eq(int, emu_fire_words(2, w11, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		cr_expect(strstr(msg, "no pointer has no members") != NULL, "%s", msg);
+		char *w12[] = { "tracepoint:sock:inet_sock_set_state", "skaddr<no_such_struct>.x=1" };
+		cr_expect(eq(int, emu_fire_words(2, w12, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		cr_expect(strstr(msg, "no struct no_such_struct") != NULL, "%s", msg);
+		char *w13[] = { "tracepoint:sock:inet_sock_set_state", "skaddr<sock>.no_member=1" };
+		cr_expect(eq(int, emu_fire_words(2, w13, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		cr_expect(strstr(msg, "has no member 'no_member'") != NULL, "%s", msg);
 	}
 	const char *api[] = { "bogus:x", NULL };
 	cr_expect(eq(int, bpfemu_fire(api), -1));
