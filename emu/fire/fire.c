@@ -1117,11 +1117,16 @@ static int prepare(struct fire_world *w, struct event *e)
 				put_dataloc(e, &e->fmt.f[i], "");
 	}
 	memset(e->regs, 0, sizeof(e->regs));
-	for (__u32 i = 0; i < r->na; i++) {
-		err = assign_one(w, e, &r->a[i]);
-		if (err)
-			return err;
-	}
+	/* pointers to named objects first (sk=&sock:a), so that members given
+	 * through them in the same event (sk.x=...) land in the named object */
+	for (int pass = 0; pass < 2; pass++)
+		for (__u32 i = 0; i < r->na; i++) {
+			if ((r->a[i].value[0] == '&') != (pass == 0))
+				continue;
+			err = assign_one(w, e, &r->a[i]);
+			if (err)
+				return err;
+		}
 	/* the registers of a probe: the arguments, the return value, the ip */
 	for (__u32 i = 0; i < 6 && i < e->nargs; i++) {
 		__u64 have;

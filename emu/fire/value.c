@@ -16,8 +16,10 @@
  *   char **     a comma-separated list of strings (argv; "\," for a comma),
  *               stored as an array of pointers ending in NULL
  *   other pointers  current (the event's task_struct), @ADDR or a number
- *               (an address); members are given by path instead:
- *               prev.comm=foo makes prev point to a new zeroed task_struct
+ *               (an address), &TYPE:NAME (a named object: the same zeroed
+ *               struct TYPE in every event this process fires); members
+ *               are given by path instead: prev.comm=foo makes prev point
+ *               to a new zeroed task_struct
  *   arrays      a comma-separated list of integers
  *   network order   an IPv4 address for a 4-byte field (127.0.0.1), an IPv6
  *               address for a 16-byte one, be16:N be32:N be64:N (a port:
@@ -31,6 +33,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +102,25 @@ static bool fits(__s64 v, __u32 size, bool neg_ok)
 	return v >= -(__s64)(1ull << (8 * size - 1));
 }
 
+/* __u8 and its kin: bytes (an address: __u8 saddr[4]), not characters, though char underneath */
+static bool byte_typedef(__u32 id)
+{
+	for (int depth = 0; id && depth < 8; depth++) {
+		const struct btf_type *t = fb_type(id);
+		if (!t)
+			return false;
+		__u32 k = BTF_INFO_KIND(t->info);
+		if (k != BTF_KIND_TYPEDEF && k != BTF_KIND_CONST && k != BTF_KIND_VOLATILE)
+			return false;
+		const char *n = k == BTF_KIND_TYPEDEF ? fb_name(id) : NULL;
+		if (n && (!strcmp(n, "__u8") || !strcmp(n, "u8") || !strcmp(n, "__s8") || !strcmp(n, "s8") ||
+			  !strcmp(n, "uint8_t") || !strcmp(n, "int8_t")))
+			return true;
+		id = t->type;
+	}
+	return false;
+}
+
 struct ftype fv_btf_type(__u32 id, bool user)
 {
 	struct ftype t = { .kind = FT_BTF, .btf = id, .user = user };
@@ -120,7 +143,7 @@ struct ftype fv_btf_type(__u32 id, bool user)
 								  ? 2
 								  : 0;
 	} else if (fb_array(s, &elem, &n)) {
-		if (fb_is_char(elem)) {
+		if (fb_is_char(elem) && !byte_typedef(elem)) {
 			t.kind = FT_CHARS;
 		} else if (fb_int(elem, &size, &sign)) {
 			t.kind = FT_ARRAY;
@@ -183,10 +206,65 @@ static bool is_number(const char *s)
 	return (isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))) && !fv_int(s, 0, &v);
 }
 
+/* Named objects (&TYPE:NAME): one zeroed object of struct TYPE per name in
+ * the event's kernel memory, the same for every event this process fires
+ * into that state root (the sock that one event's start and another's close
+ * both point to). Kept while the memory's ring has not come round to it. */
+#define NAMED_MAX 256
+static struct named {
+	char name[128];
+	char root[PATH_MAX];
+	__u64 addr;
+} named[NAMED_MAX];
+static unsigned nr_named;
+static pthread_mutex_t named_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int named_object(struct fire_world *w, const char *spec, __u64 *addr, const char *what)
+{
+	const char *colon = strchr(spec, ':');
+	char tn[128];
+	if (!colon || colon == spec || !colon[1] || (size_t)(colon - spec) >= sizeof(tn) || strlen(spec) >= sizeof(named[0].name))
+		return fire_fail(w, -EINVAL, "%s: a named object is &TYPE:NAME (&sock:client)", what);
+	snprintf(tn, sizeof(tn), "%.*s", (int)(colon - spec), spec);
+	__u32 sid = fb_find(tn, BTF_KIND_STRUCT);
+	if (!sid)
+		sid = fb_find(tn, BTF_KIND_UNION);
+	if (!sid)
+		return fire_fail(w, -EINVAL, "%s: no struct %s in the kernel's BTF", what, tn);
+	int err = 0;
+	pthread_mutex_lock(&named_lock);
+	unsigned i;
+	for (i = 0; i < nr_named; i++)
+		if (!strcmp(named[i].name, spec) && !strcmp(named[i].root, w->kmem.root))
+			break;
+	if (i < nr_named && fmem_has(&w->kmem, named[i].addr, 1)) {
+		*addr = named[i].addr;
+	} else if (i == nr_named && nr_named == NAMED_MAX) {
+		err = fire_fail(w, -E2BIG, "%s: more than %d named objects", what, NAMED_MAX);
+	} else if (!(*addr = fv_object(w, sid))) {
+		err = fire_fail(w, -ENOMEM, "%s: an object too large for the events' kernel memory", what);
+	} else {
+		if (i == nr_named)
+			nr_named++;
+		snprintf(named[i].name, sizeof(named[i].name), "%s", spec);
+		snprintf(named[i].root, sizeof(named[i].root), "%s", w->kmem.root);
+		named[i].addr = *addr;
+	}
+	pthread_mutex_unlock(&named_lock);
+	return err;
+}
+
 static int put_ptr(struct fire_world *w, void *dst, const struct ftype *ft, const char *value, const char *what)
 {
 	__s64 v;
 	const char *mem = ft->user ? "the task's user memory" : "the event's kernel memory";
+	if (value[0] == '&') {
+		__u64 a;
+		int err = named_object(w, value + 1, &a, what);
+		if (!err)
+			put_le(dst, a, 8);
+		return err;
+	}
 	if (value[0] == '@') {
 		if (fv_int(value + 1, 0, &v))
 			return fire_fail(w, -EINVAL, "%s: '%s' is not an address", what, value);

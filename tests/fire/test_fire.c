@@ -217,6 +217,15 @@ Test(fire, bad_words)
 		char *w12[] = { "tracepoint:sock:inet_sock_set_state", "skaddr<no_such_struct>.x=1" };
 		cr_expect(eq(int, emu_fire_words(2, w12, NULL, NULL, msg, sizeof(msg)), -EINVAL));
 		cr_expect(strstr(msg, "no struct no_such_struct") != NULL, "%s", msg);
+		/* named objects: &TYPE:NAME */
+		char *w14[] = { "tracepoint:sock:inet_sock_set_state", "skaddr=&tcp_sock:a", "skaddr<sock>.__sk_common.skc_num=7" };
+		cr_expect(eq(int, emu_fire_words(3, w14, NULL, NULL, msg, sizeof(msg)), 0), "%s", msg);
+		char *w15[] = { "tracepoint:sock:inet_sock_set_state", "skaddr=&tcp_sock" };
+		cr_expect(eq(int, emu_fire_words(2, w15, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		cr_expect(strstr(msg, "a named object is &TYPE:NAME") != NULL, "%s", msg);
+		char *w16[] = { "raw_tp:sched_switch", "prev=&no_such_struct:x" };
+		cr_expect(eq(int, emu_fire_words(2, w16, NULL, NULL, msg, sizeof(msg)), -EINVAL));
+		cr_expect(strstr(msg, "no struct no_such_struct") != NULL, "%s", msg);
 		char *w13[] = { "tracepoint:sock:inet_sock_set_state", "skaddr<sock>.no_member=1" };
 		cr_expect(eq(int, emu_fire_words(2, w13, NULL, NULL, msg, sizeof(msg)), -EINVAL));
 		cr_expect(strstr(msg, "has no member 'no_member'") != NULL, "%s", msg);
@@ -306,6 +315,15 @@ Test(fire, raw_tp_reads_its_task_argument)
 	memset(&info, 0, sizeof(info));
 	cr_assert(eq(long, bt_info((int)pfd, &info, &len), 0));
 	cr_expect(eq(u64, info.run_cnt, 3));
+	/* a named object is the same task_struct at the next event: its pid given once */
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch prev=&task_struct:t1 prev.pid=77"), 1), "%s",
+		  bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 77));
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch prev=&task_struct:t2"), 1), "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 0));
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch prev=&task_struct:t1"), 1), "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 77));
+	cr_expect(eq(u64, slot(map, 1), 0));
 }
 
 Test(fire, tp_btf_loads_through_btf_pointers)

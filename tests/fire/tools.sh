@@ -6,8 +6,9 @@
 # exitsnoop, killsnoop, sigsnoop, syscount, vfsstat, capable, tcpconnect,
 # bashreadline, hardirqs, softirqs, drsnoop, solisten, mountsnoop, runqlat
 # (a histogram of 1000 chosen latencies), runqslower, cpudist, bitesize and
-# biolatency, gethostlatency (a uprobe on libc's getaddrinfo) and tcpstates
-# (sock:inet_sock_set_state, the sock its skaddr points to), each as
+# biolatency, gethostlatency (a uprobe on libc's getaddrinfo), tcpstates and
+# tcplife (one socket's sock:inet_sock_set_state events, a named tcp_sock its
+# skaddr points to in each), each as
 # nobody under the shim with BPFEMU_ATTACH=inert.
 #   emu   the fired events' lines must be in each tool's output
 #   diff  also on the kernel as root, for the real events (skipped per tool
@@ -22,7 +23,7 @@ case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
 is_root || skip "needs root (setpriv to run the tools as nobody)"
 dpkg -s libbpf-tools >/dev/null 2>&1 || skip "the libbpf-tools package is not installed"
 [ -r /sys/kernel/btf/vmlinux ] || skip "this host has no /sys/kernel/btf/vmlinux"
-TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates
+TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates,tcplife
 OPTS=(--build "$BPFEMU_BUILD_DIR" --only "$TOOLS")
 [ "$MODE" = emu ] && OPTS+=(--no-kernel)
 "$ITEST_SRC/../../tools/libbpf-tools-fire" "${OPTS[@]}" >"/tmp/bpfemu-fire-tools.$$" 2>&1
