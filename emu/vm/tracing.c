@@ -57,10 +57,23 @@ int emu_vm_run_event(struct emu_obj *obj, const struct emu_vm_event *ev, __u64 *
 		vm_fault(run, -EACCES, "%s", p->not_runnable);
 		return -EACCES;
 	}
-	/* accesses proven at load run unchecked up to max_ctx_offset: the context must cover them */
-	if (ev->ctx_size < p->max_ctx_offset)
-		return -EINVAL;
-	vm_run_setup(t, p, VM_CTX_EVENT, ev->ctx, ev->ctx_size, VM_RD);
+	/* accesses proven at load run unchecked up to max_ctx_offset: the context
+	 * must cover them. The decoder counts every load of the program, also
+	 * those on paths the kernel's verifier drops as dead (biosnoop's
+	 * ctx[1] of block_rq_issue for kernels before 5.11, behind a kconfig
+	 * constant): such a context is run from a copy padded with zeros */
+	void *ctx = ev->ctx;
+	__u32 ctx_size = ev->ctx_size;
+	static __thread __u64 padded[64];
+	if (ctx_size < p->max_ctx_offset) {
+		if (p->max_ctx_offset > sizeof(padded))
+			return -EINVAL;
+		memset(padded, 0, p->max_ctx_offset);
+		memcpy(padded, ev->ctx, ctx_size);
+		ctx = padded;
+		ctx_size = p->max_ctx_offset;
+	}
+	vm_run_setup(t, p, VM_CTX_EVENT, ctx, ctx_size, VM_RD);
 	if (ev->kmem_len)
 		vm_fixed_set(run, VM_R_KMEM, ev->kmem_lo, ev->kmem_len, VM_RD);
 	run->ev = ev;

@@ -370,6 +370,42 @@ Test(fire, tp_btf_loads_through_btf_pointers)
 	cr_expect(eq(u64, slot(map, 1), 8));
 }
 
+/* A tp_btf program whose dead code reads past its tracepoint's arguments (biosnoop's ctx[1] of
+ * block_rq_issue, for kernels before 5.11, behind a constant): the kernel's verifier never walks it,
+ * and the fired event runs the live path on its one argument. */
+Test(fire, dead_reads_past_the_arguments_do_not_stop_a_run)
+{
+	NEED_BTF();
+	int map = array_map();
+	__u32 tid = fb_find("btf_trace_block_rq_issue", BTF_KIND_TYPEDEF);
+	cr_assert(ne(u32, tid, 0));
+	/* r2 = 0; r7 = ctx[0]; if r2 != 0 { r7 = ctx[1] } ; slot 0 = r7 */
+	struct bpf_insn p[] = {
+		MOV64_I(BPF_REG_2, 0), LDX(BPF_DW, BPF_REG_7, BPF_REG_1, 0),
+		JMP_I(BPF_JEQ, BPF_REG_2, 0, 1), LDX(BPF_DW, BPF_REG_7, BPF_REG_1, 8),
+		STORE_SLOT(map, 0), MOV64_I(BPF_REG_0, 0), EXIT,
+	};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_TRACING;
+	a.expected_attach_type = BPF_TRACE_RAW_TP;
+	a.attach_btf_id = tid;
+	a.insns = BT_PTR(p);
+	a.insn_cnt = N_INSNS(p);
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(bt_log);
+	a.log_size = sizeof(bt_log);
+	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.prog_fd = (__u32)pfd;
+	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	cr_assert(eq(int, bpfemu_fire_line("tp:block:block_rq_issue rq=&request:dead1 rq.__sector=8"), 1), "%s",
+		  bpfemu_fire_error());
+	cr_expect(ne(u64, slot(map, 0), 0));
+}
+
 /* A run that ends early (here: a helper bpfemu does not emulate, bpf_get_branch_snapshot, which needs
  * the CPU's branch records) is the API call's errno; bpfemu fire reports it. */
 Test(fire, a_run_that_ends_early_is_the_calls_errno)

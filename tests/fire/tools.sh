@@ -23,7 +23,7 @@ case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
 is_root || skip "needs root (setpriv to run the tools as nobody)"
 dpkg -s libbpf-tools >/dev/null 2>&1 || skip "the libbpf-tools package is not installed"
 [ -r /sys/kernel/btf/vmlinux ] || skip "this host has no /sys/kernel/btf/vmlinux"
-TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates,tcplife,oomkill,tcprtt,funclatency
+TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates,tcplife,oomkill,tcprtt,funclatency,biosnoop
 OPTS=(--build "$BPFEMU_BUILD_DIR" --only "$TOOLS")
 [ "$MODE" = emu ] && OPTS+=(--no-kernel)
 "$ITEST_SRC/../../tools/libbpf-tools-fire" "${OPTS[@]}" >"/tmp/bpfemu-fire-tools.$$" 2>&1
