@@ -23,6 +23,7 @@
 
 #include "btf.h"
 #include "map.h"
+#include "os.h"
 
 #define BTF_MAX_SIZE (16u * 1024 * 1024)
 #define BTF_INFO_MASK 0x9f1fffffu
@@ -1796,12 +1797,12 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 		err = rfd;
 		goto fail_obj;
 	}
-	close(fd);
-	emu_fd_install(rfd, obj);
+	emu_os_close(fd);
+	emu_fd_install_acc(rfd, obj, O_RDONLY);
 	err = rfd;
 	goto out;
 fail_obj:
-	close(fd);
+	emu_os_close(fd);
 	emu_obj_put(obj);
 out:
 	env_free(&e);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 
 #define FD_ARRAY_FLAG_MASK                                                                   \
 	(BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |   \
@@ -143,9 +144,9 @@ static int perf_event_check(int ufd)
 {
 	char proc[64], target[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ufd);
-	if (ufd < 0 || fcntl(ufd, F_GETFD) < 0)
+	if (ufd < 0 || emu_os_fcntl(ufd, F_GETFD, 0) < 0)
 		return -EBADF;
-	ssize_t n = readlink(proc, target, sizeof(target) - 1);
+	long n = emu_os_readlink(proc, target, sizeof(target) - 1);
 	if (n < 0)
 		return -EBADF;
 	target[n] = '\0';
@@ -156,10 +157,10 @@ static int cgroup_check(int ufd)
 {
 	struct statfs sfs;
 	struct stat sb;
-	if (ufd < 0 || fstat(ufd, &sb))
+	if (ufd < 0 || emu_os_fstat(ufd, &sb))
 		return -EBADF;
 	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */
-	if (fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (emu_os_fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EBADF;
 	return 0;
 }

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -28,6 +28,7 @@
 
 #include "obj.h"
 #include "map.h"
+#include "os.h"
 
 /*
  * The table: fd -> (object, access mode), read without a lock. Chunks of
@@ -89,16 +90,30 @@ static void reader_exit(void *p)
 
 static void membarrier_register(void)
 {
-	bool ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	bool ok = emu_os_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
 	__atomic_store_n(&membarrier_ok, ok, __ATOMIC_RELEASE);
+}
+
+/* In a forked child only the forking thread lives on: the other threads'
+ * reader records (and any hazard they held at the fork) name nobody. */
+static void reader_atfork_child(void)
+{
+	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next) {
+		if (r == me)
+			continue;
+		for (int i = 0; i < EMU_HAZARDS; i++)
+			__atomic_store_n(&r->hz[i], NULL, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->in_use, false, __ATOMIC_RELEASE);
+	}
+	/* the registration belongs to the address space: a forked child has none */
+	membarrier_register();
 }
 
 static void reader_init(void)
 {
 	pthread_key_create(&reader_key, reader_exit);
 	membarrier_register();
-	/* the registration belongs to the address space: a forked child has none */
-	pthread_atfork(NULL, NULL, membarrier_register);
+	pthread_atfork(NULL, NULL, reader_atfork_child);
 }
 
 static struct reader *reader_self(void)
@@ -128,6 +143,19 @@ static struct reader *reader_self(void)
 	return r;
 }
 
+/* Is any thread other than this one registered as a reader? A thread
+ * registers (under fd_lock) before it publishes its first hazard, and the
+ * object being retired left the fd table under fd_lock before this check: a
+ * thread that registers later re-reads the slot after publishing and finds
+ * it changed, so it never uses the object. */
+static bool other_readers(void)
+{
+	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next)
+		if (r != me && __atomic_load_n(&r->in_use, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
 /* Wait until no other thread's hazard names obj. Returns 0 when none does,
  * 1 if this thread itself holds one (the caller keeps the object alive
  * instead), -1 if another thread still holds one after a long wait (a
@@ -135,13 +163,27 @@ static struct reader *reader_self(void)
  * it, and never waited for forever). */
 static int wait_readers(struct emu_obj *obj)
 {
-	if (!__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE) ||
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
-		/* no asymmetric fence: from now on readers fence themselves; wait
-		 * for any reader that started before it saw that */
-		__atomic_store_n(&membarrier_ok, false, __ATOMIC_SEQ_CST);
+	if (!other_readers()) {
+		/* nobody else can hold a hazard: only ours may name it */
+		struct reader *r = me;
+		for (int i = 0; r && i < EMU_HAZARDS; i++)
+			if (__atomic_load_n(&r->hz[i], __ATOMIC_RELAXED) == obj)
+				return 1;
+		return 0;
+	}
+	if (__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE)) {
+		if (emu_os_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0) {
+			/* the asymmetric fence stopped working (it never does once
+			 * registered): from now on readers fence themselves; wait
+			 * once for any reader that started before it saw that */
+			__atomic_store_n(&membarrier_ok, false, __ATOMIC_SEQ_CST);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			usleep(1000);
+		}
+	} else {
+		/* readers that never had membarrier fence themselves (a store,
+		 * a full fence, a load): a full fence here pairs with theirs */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		usleep(1000);
 	}
 	for (struct reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next)
 		for (int i = 0; i < EMU_HAZARDS; i++) {
@@ -212,7 +254,7 @@ static void fd_unlock(void)
 					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
 			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
 		} else {
-			munmap(d->hdr, d->map_len);
+			emu_os_munmap(d->hdr, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;
 			obj_pool = d;
@@ -330,12 +372,12 @@ void bpfemu_forget_fd(int fd)
 static int root_dev_get(dev_t *dev)
 {
 	if (!__atomic_load_n(&root_dev_known, __ATOMIC_ACQUIRE)) {
+		/* no state root yet (nothing created it): no fd can be one of
+		 * its objects, and asking must not create it */
 		struct stat sb;
-		int err = emu_root_ready();
+		int err = emu_os_stat(emu_config()->objs_dir, &sb);
 		if (err)
 			return err;
-		if (stat(emu_config()->objs_dir, &sb))
-			return -errno;
 		root_dev = sb.st_dev;
 		__atomic_store_n(&root_dev_known, true, __ATOMIC_RELEASE);
 	}
@@ -352,8 +394,7 @@ int emu_fd_reopen(int fd, int accmode)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	int nfd = open(path, accmode | O_CLOEXEC);
-	return nfd < 0 ? -errno : nfd;
+	return emu_os_open(path, accmode | O_CLOEXEC, 0);
 }
 
 static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
@@ -392,22 +433,22 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 		return rfd == -EACCES ? -EACCES : -EINVAL;
 	struct emu_obj_hdr h;
 	int err = 0;
-	if (pread(rfd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+	if (emu_os_pread(rfd, &h, sizeof(h), 0) != (long)sizeof(h))
 		err = -EINVAL;
 	if (!err)
 		err = check_hdr(&h, sb);
 	void *p = MAP_FAILED;
 	if (!err) {
-		p = mmap(NULL, h.total_size, rdonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+		p = emu_os_mmap(NULL, h.total_size, rdonly ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0, NULL);
 		if (p == MAP_FAILED)
 			err = -ENOMEM;
 	}
-	close(rfd);
+	emu_os_close(rfd);
 	if (err)
 		return err;
 	struct emu_obj *obj = obj_alloc_locked();
 	if (!obj) {
-		munmap(p, h.total_size);
+		emu_os_munmap(p, h.total_size);
 		return -ENOMEM;
 	}
 	obj->hdr = p;
@@ -437,7 +478,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	struct emu_obj *obj = (struct emu_obj *)(v & ~(uintptr_t)3);
 	if (obj && !trusted) {
 		/* Nobody tells us about close(): check the fd still names this file. */
-		if (fstat(fd, &sb) || sb.st_dev != obj->dev || sb.st_ino != obj->ino) {
+		if (emu_os_fstat(fd, &sb) || sb.st_dev != obj->dev || sb.st_ino != obj->ino) {
 			fd_clear_locked(fd);
 			obj = NULL;
 		}
@@ -452,15 +493,14 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 
 	/* Adopt an fd we have not seen. */
 	dev_t rdev = 0;
-	if (fstat(fd, &sb)) {
-		err = errno == EBADF ? -EBADF : -errno;
+	err = emu_os_fstat(fd, &sb);
+	if (err)
 		goto out;
-	}
 	err = -EINVAL;
 	if (!S_ISREG(sb.st_mode) || root_dev_get(&rdev) || sb.st_dev != rdev ||
 	    sb.st_size < (off_t)EMU_PAGE_SIZE)
 		goto out;
-	int fl = fcntl(fd, F_GETFL);
+	int fl = emu_os_fcntl(fd, F_GETFL, 0);
 	if (fl < 0) {
 		err = -EBADF;
 		goto out;
@@ -526,13 +566,18 @@ found:
 	return 0;
 }
 
-void emu_fd_install(int fd, struct emu_obj *obj)
+void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode)
 {
-	int acc = fcntl(fd, F_GETFL);
 	pthread_mutex_lock(&fd_lock);
-	if (fd_set_locked(fd, obj, acc < 0 ? O_RDWR : acc & O_ACCMODE))
+	if (fd_set_locked(fd, obj, accmode & O_ACCMODE))
 		obj_put_locked(obj);
 	fd_unlock();
+}
+
+void emu_fd_install(int fd, struct emu_obj *obj)
+{
+	int acc = emu_os_fcntl(fd, F_GETFL, 0);
+	emu_fd_install_acc(fd, obj, acc < 0 ? O_RDWR : acc);
 }
 
 int emu_fd_peek(int fd, struct emu_obj **objp)
@@ -568,10 +613,10 @@ const char *emu_kind_anon_name(enum emu_kind kind)
 
 static int space_available(__u64 bytes)
 {
-	struct statvfs vfs;
-	if (statvfs(emu_config()->objs_dir, &vfs))
+	struct statfs vfs;
+	if (emu_os_statfs(emu_config()->objs_dir, &vfs))
 		return 0;   /* cannot tell: let the write fail later rather than refuse */
-	if (vfs.f_blocks && (__u64)vfs.f_bavail * vfs.f_frsize < bytes)
+	if (vfs.f_blocks && (__u64)vfs.f_bavail * (__u64)vfs.f_bsize < bytes)
 		return -ENOMEM;
 	return 0;
 }
@@ -591,7 +636,8 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 		end = obj->hdr->data_size;
 	if (end <= start)
 		return 0;
-	if (madvise(base + start, end - start, MADV_POPULATE_WRITE) == 0 || errno == EINVAL)
+	int err = emu_os_madvise(base + start, end - start, MADV_POPULATE_WRITE);
+	if (err == 0 || err == -EINVAL)
 		return 0;     /* EINVAL: a kernel before 5.14; nothing better to do */
 	return -ENOMEM;
 }
@@ -605,35 +651,47 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	__u64 total = data_off + page_align(data_size);
 	if (total < data_size || total > (__u64)1 << 46)
 		return -ENOMEM;
-	/* A sparse file that the type would overfill could later SIGBUS the
-	 * program on a page fault; the kernel answers ENOMEM up front instead. */
-	err = space_available(total);
-	if (err)
-		return err;
-
-	int fd = open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == ENOSPC ? -ENOMEM : -errno;
-	if (ftruncate(fd, (off_t)total)) {
-		err = errno == EFBIG ? -E2BIG : -ENOMEM;
-		goto fail_fd;
-	}
 	/* Reserve the pages the family needs at once (the header, and for an
 	 * array all of it, as the kernel allocates it at create): a sparse file
 	 * on a full tmpfs would SIGBUS the first store to an unallocated page.
 	 * Families that fill lazily (hash elements) populate as they grow, with
-	 * emu_obj_populate(). Filesystems without fallocate stay sparse. */
+	 * emu_obj_populate(); a file they could overfill is refused up front
+	 * with ENOMEM, as the kernel answers. Filesystems without fallocate stay
+	 * sparse. */
 	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
-	if (fallocate(fd, 0, 0, (off_t)reserve_end) && errno != EOPNOTSUPP) {
-		err = errno == EFBIG ? -E2BIG : -ENOMEM;
+	if (reserve_end < total) {
+		err = space_available(total);
+		if (err)
+			return err;
+	}
+
+	int fd = emu_os_open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fd == -ENOSPC ? -ENOMEM : fd;
+	/* fallocate also sets the size when it covers the whole file */
+	err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
+	if (err == -EOPNOTSUPP)
+		reserve_end = 0;
+	else if (err) {
+		err = err == -EFBIG ? -E2BIG : -ENOMEM;
 		goto fail_fd;
 	}
-	void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (reserve_end < total && (err = emu_os_ftruncate(fd, (off_t)total))) {
+		err = err == -EFBIG ? -E2BIG : -ENOMEM;
+		goto fail_fd;
+	}
+	void *p = emu_os_mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
 	if (p == MAP_FAILED) {
 		err = -ENOMEM;
 		goto fail_fd;
 	}
-	struct emu_obj *obj = calloc(1, sizeof(*obj));
+	struct stat sb;
+	err = emu_os_fstat(fd, &sb);
+	if (err)
+		goto fail_map;
+	pthread_mutex_lock(&fd_lock);
+	struct emu_obj *obj = obj_alloc_locked();
+	pthread_mutex_unlock(&fd_lock);
 	if (!obj) {
 		err = -ENOMEM;
 		goto fail_map;
@@ -648,12 +706,6 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 
 	emu_mutex_init_robust(&h->lock);
 
-	struct stat sb;
-	if (fstat(fd, &sb)) {
-		err = -errno;
-		free(obj);
-		goto fail_map;
-	}
 	obj->hdr = h;
 	obj->map_len = total;
 	obj->dev = sb.st_dev;
@@ -667,9 +719,9 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	return fd;     /* magic is written by the caller once the object is complete */
 
 fail_map:
-	munmap(p, total);
+	emu_os_munmap(p, total);
 fail_fd:
-	close(fd);
+	emu_os_close(fd);
 	return err;
 }
 
@@ -765,20 +817,16 @@ unsigned int emu_possible_cpus(void)
 		return v;
 	/* "0-1", "0-3,8-11", "0": count like libbpf's parse_cpu_mask_file */
 	v = 0;
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-	if (f) {
-		char buf[256];
-		if (fgets(buf, sizeof(buf), f)) {
-			for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-				unsigned int a, b;
-				int k = sscanf(tok, "%u-%u", &a, &b);
-				if (k == 2 && b >= a)
-					v += b - a + 1;
-				else if (k == 1)
-					v += 1;
-			}
+	char buf[256];
+	if (emu_os_read_file("/sys/devices/system/cpu/possible", buf, sizeof(buf)) > 0) {
+		for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+			unsigned int a, b;
+			int k = sscanf(tok, "%u-%u", &a, &b);
+			if (k == 2 && b >= a)
+				v += b - a + 1;
+			else if (k == 1)
+				v += 1;
 		}
-		fclose(f);
 	}
 	if (!v) {
 		long c = sysconf(_SC_NPROCESSORS_CONF);

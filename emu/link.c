@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "os.h"
 
 static int perf_prog_check(enum emu_perf_kind kind, __u32 prog_type);
 
@@ -118,7 +119,7 @@ int emu_link_create(const struct emu_link_spec *s)
 	memcpy(l->tp_name, tp, sizeof(l->tp_name));
 	link->hdr->id = emu_id_alloc(EMU_KIND_LINK);
 	if (!link->hdr->id) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(link);
 		err = -ENOSPC;
 		goto out;
@@ -185,14 +186,8 @@ const char *emu_perf_kind_name(enum emu_perf_kind kind)
 static int read_sysfs_int(const char *path, int *out)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (emu_os_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	*out = atoi(buf);
 	return 0;
 }
@@ -236,9 +231,9 @@ int emu_perf_standin_open(enum emu_perf_kind kind, bool cloexec)
 {
 	char name[32];
 	snprintf(name, sizeof(name), PERF_STANDIN "%s", perf_kind_names[kind]);
-	int fd = memfd_create(name, cloexec ? MFD_CLOEXEC : 0);
+	int fd = emu_os_memfd_create(name, cloexec ? MFD_CLOEXEC : 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	EMU_LOG(EMU_LOG_SYS, "perf_event_open(%s): BPFEMU_ATTACH=inert: stand-in event fd %d that never fires",
 		perf_kind_names[kind], fd);
 	return fd;
@@ -248,7 +243,7 @@ enum emu_perf_kind emu_perf_fd_kind(int fd)
 {
 	char path[64], target[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	long n = emu_os_readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return EMU_PERF_NONE;
 	target[n] = '\0';

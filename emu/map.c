@@ -12,6 +12,7 @@
 
 #include "btf.h"
 #include "map.h"
+#include "os.h"
 
 static const struct emu_map_ops *const emu_map_types[] = {
 #define EMU_MAP_TYPE(id, ops) [id] = &ops,
@@ -30,15 +31,15 @@ static unsigned int numa_nodes(void)
 	if (n)
 		return n;
 	unsigned int c = 0;
-	DIR *d = opendir("/sys/devices/system/node");
+	struct emu_os_dir *d = emu_os_opendir("/sys/devices/system/node", NULL);
 	if (d) {
-		struct dirent *e;
+		const struct emu_os_dirent *e;
 		unsigned int x;
 		char tail;
-		while ((e = readdir(d)))
-			if (sscanf(e->d_name, "node%u%c", &x, &tail) == 1 && x + 1 > c)
+		while ((e = emu_os_readdir(d)))
+			if (sscanf(e->name, "node%u%c", &x, &tail) == 1 && x + 1 > c)
 				c = x + 1;
-		closedir(d);
+		emu_os_closedir(d);
 	}
 	n = c ? c : 1;
 	return n;
@@ -149,15 +150,15 @@ int emu_map_create(const struct emu_map_spec *spec)
 			err = nfd;
 			goto fail;
 		}
-		close(fd);
+		emu_os_close(fd);
 		fd = nfd;
 	}
-	emu_fd_install(fd, map);
+	emu_fd_install_acc(fd, map, f_flags);
 	EMU_LOG(EMU_LOG_MAP, "map %u created: type %u key %u value %u max_entries %u flags 0x%x fd %d", h->id,
 		d->map_type, d->key_size, d->value_size, d->max_entries, d->map_flags, fd);
 	return fd;
 fail:
-	close(fd);
+	emu_os_close(fd);
 	emu_obj_put(map);
 	return err;
 }

@@ -168,6 +168,8 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
 /* Install fd -> obj in the fd table (takes over the caller's reference). */
 void emu_fd_install(int fd, struct emu_obj *obj);
+/* The same for an fd whose access mode the caller knows (no fcntl). */
+void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode);
 /* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
 int emu_fd_reopen(int fd, int accmode);
 
@@ -194,8 +196,9 @@ bool emu_obj_holder_alive(const struct emu_obj *obj);
 
 /* ---- emu/objfs.c ---- */
 __u32 emu_id_alloc(enum emu_kind kind);             /* 0 when exhausted (-ENOSPC) */
-int emu_obj_pin(int fd, const char *pathname);
-int emu_obj_get(const char *pathname, int accmode);
+/* pathname relative to dirfd (AT_FDCWD: the cwd), as BPF_F_PATH_FD gives it */
+int emu_obj_pin_at(int fd, int dirfd, const char *pathname);
+int emu_obj_get_at(int dirfd, const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 
 struct id_counters {
 	__u32 next[8];     /* by enum emu_kind */
@@ -40,18 +41,20 @@ static struct id_counters *ids_map(void)
 	if (!ids && !emu_root_ready()) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%.4000s/ids", emu_config()->root);
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int fd = emu_os_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			struct stat sb;
 			/* in a shared root every user takes ids from the same counters */
-			if (emu_root_shared() && !fstat(fd, &sb) && sb.st_uid == getuid() && (sb.st_mode & 0777) != 0666)
-				fchmod(fd, 0666);
-			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !posix_fallocate(fd, 0, EMU_PAGE_SIZE))) {
-				void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (emu_root_shared() && !emu_os_fstat(fd, &sb) && sb.st_uid == getuid() &&
+			    (sb.st_mode & 0777) != 0666)
+				emu_os_fchmod(fd, 0666);
+			if (!emu_os_fstat(fd, &sb) &&
+			    (sb.st_size >= (off_t)EMU_PAGE_SIZE || !emu_os_fallocate(fd, 0, 0, EMU_PAGE_SIZE))) {
+				void *m = emu_os_mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
 				if (m != MAP_FAILED)
 					__atomic_store_n(&ids, m, __ATOMIC_RELEASE);
 			}
-			close(fd);
+			emu_os_close(fd);
 		}
 	}
 	pthread_mutex_unlock(&ids_lock);
@@ -69,13 +72,44 @@ __u32 emu_id_alloc(enum emu_kind kind)
 
 /* ---- pin / get ---- */
 
-/* bpf_lookup(): a name with a dot is reserved in bpffs, its lookup is EPERM
- * (only the files bpffs itself creates, like maps.debug, have one). */
-static bool bpffs_dotted(const char *real)
+/*
+ * The program's view of pathname as an absolute path: as given if absolute,
+ * else after the directory dirfd (or the cwd) stands for, bpffs directories
+ * shown at their mount point. The kernel's errors for the base: EBADF for a
+ * dirfd that is not open, ENOTDIR for one that is no directory.
+ */
+static int abs_view(int dirfd, const char *pathname, char out[PATH_MAX])
 {
-	size_t n = strlen(emu_config()->bpffs_dir);
-	/* the path is normalized: no "." or ".." components are left */
-	return !strncmp(real, emu_config()->bpffs_dir, n) && strchr(real + n, '.');
+	char real[PATH_MAX], view[PATH_MAX];
+	if (pathname[0] == '/') {
+		if (strlen(pathname) >= PATH_MAX)
+			return -ENAMETOOLONG;
+		strcpy(out, pathname);
+		return 0;
+	}
+	int err;
+	if (dirfd == AT_FDCWD) {
+		err = emu_os_getcwd(real, sizeof(real));
+		if (err)
+			return err;
+	} else {
+		struct stat sb;
+		err = emu_os_fstat(dirfd, &sb);
+		if (err)
+			return err == -EBADF ? -EBADF : err;
+		if (!S_ISDIR(sb.st_mode))
+			return -ENOTDIR;
+		long n = emu_os_fd_path(dirfd, real, sizeof(real) - 1);
+		if (n <= 0 || real[0] != '/')
+			return -ENOENT;
+		real[n] = '\0';
+	}
+	const char *v = emu_bpffs_untranslate(real, view);
+	if (!v)
+		return -ENAMETOOLONG;
+	if (snprintf(out, PATH_MAX, "%s/%s", strcmp(v, "/") ? v : "", pathname) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 /* Does real_path, symlinks resolved, lie in the fake bpffs? A symlink planted
@@ -85,15 +119,51 @@ static bool bpffs_dotted(const char *real)
 static bool resolves_inside(const char *real_path)
 {
 	char canon[PATH_MAX], base[PATH_MAX];
-	if (!realpath(real_path, canon) || !realpath(emu_config()->bpffs_dir, base))
+	if (emu_os_realpath(real_path, canon) || emu_os_realpath(emu_config()->bpffs_dir, base))
 		return false;
 	size_t n = strlen(base);
 	return !strncmp(canon, base, n) && (canon[n] == '\0' || canon[n] == '/');
 }
 
-int emu_obj_pin(int fd, const char *pathname)
+/*
+ * bpf_lookup(): a name with a dot is reserved in bpffs, the lookup of one that
+ * does not exist is EPERM (only the files bpffs itself creates, like
+ * maps.debug, have one). The
+ * kernel meets it walking: a component before it that is missing or no
+ * directory answers first. real is a translated (normalized) bpffs path;
+ * 0 if no component has a dot, else the walk's errno.
+ */
+static int bpffs_dotted(const char *real)
 {
-	char buf[PATH_MAX], proc[64];
+	size_t n = strlen(emu_config()->bpffs_dir);
+	if (strncmp(real, emu_config()->bpffs_dir, n))
+		return 0;
+	for (const char *c = real + n; *c;) {
+		while (*c == '/')
+			c++;
+		const char *e = strchrnul(c, '/');
+		if (memchr(c, '.', (size_t)(e - c))) {
+			char parent[PATH_MAX];
+			struct stat sb;
+			snprintf(parent, sizeof(parent), "%.*s", (int)(c - real), real);
+			int err = emu_os_stat(parent, &sb);
+			if (err)
+				return err;
+			if (!S_ISDIR(sb.st_mode))
+				return -ENOTDIR;
+			/* bpffs' own dotted entries (maps.debug) are found */
+			snprintf(parent, sizeof(parent), "%.*s", (int)(e - real), real);
+			if (emu_os_lstat(parent, &sb))
+				return -EPERM;
+		}
+		c = e;
+	}
+	return 0;
+}
+
+int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
+{
+	char abs[PATH_MAX], buf[PATH_MAX], proc[64];
 	struct emu_obj *obj;
 	struct stat sb;
 	int acc, err;
@@ -101,18 +171,20 @@ int emu_obj_pin(int fd, const char *pathname)
 	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err)
 		return err;
-	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	err = abs_view(dirfd, pathname, abs);
+	if (err)
+		goto out;
+	const char *path = emu_bpffs_translate(AT_FDCWD, abs, buf);
 	if (!path) {
 		err = -errno;
 		goto out;
 	}
-	if (path == pathname) {
+	if (path == abs) {
 		/* Outside every bpffs: user_path_create() errors first, then EPERM. */
-		if (!lstat(path, &sb)) {
+		err = emu_os_lstat(path, &sb);
+		if (!err) {
 			err = -EEXIST;
-		} else if (errno != ENOENT) {
-			err = -errno;
-		} else {
+		} else if (err == -ENOENT) {
 			char parent[PATH_MAX];
 			snprintf(parent, sizeof(parent), "%s", path);
 			char *slash = strrchr(parent, '/');
@@ -120,9 +192,9 @@ int emu_obj_pin(int fd, const char *pathname)
 				parent[1] = '\0';
 			else if (slash)
 				*slash = '\0';
-			else
-				snprintf(parent, sizeof(parent), ".");
-			err = stat(parent, &sb) ? -errno : !S_ISDIR(sb.st_mode) ? -ENOTDIR : -EPERM;
+			err = emu_os_stat(parent, &sb);
+			if (!err)
+				err = !S_ISDIR(sb.st_mode) ? -ENOTDIR : path[strlen(path) - 1] == '/' ? -ENOENT : -EPERM;
 		}
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
@@ -131,9 +203,10 @@ int emu_obj_pin(int fd, const char *pathname)
 		err = -EEXIST;
 		goto out;
 	}
-	if (bpffs_dotted(path)) {
-		err = -EPERM;
-		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
+	err = bpffs_dotted(path);
+	if (err) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: %s", pathname,
+			strerror(-err));
 		goto out;
 	}
 	char parent[PATH_MAX];
@@ -142,14 +215,13 @@ int emu_obj_pin(int fd, const char *pathname)
 	if (slash && slash != parent)
 		*slash = '\0';
 	/* user_path_create(): an existing name is EEXIST before anything else */
-	if (lstat(path, &sb) && errno == ENOENT && !lstat(parent, &sb) && !resolves_inside(parent)) {
+	if (emu_os_lstat(path, &sb) == -ENOENT && !emu_os_lstat(parent, &sb) && !resolves_inside(parent)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
 		err = -EPERM;
 		goto out;
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
-		err = -errno;
+	err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
 		err ? strerror(-err) : "ok");
 out:
@@ -157,40 +229,47 @@ out:
 	return err;
 }
 
-int emu_obj_get(const char *pathname, int accmode)
+int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 {
-	char buf[PATH_MAX];
+	char abs[PATH_MAX], buf[PATH_MAX];
 	struct stat sb;
 
-	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	int err = abs_view(dirfd, pathname, abs);
+	if (err)
+		return err;
+	const char *path = emu_bpffs_translate(AT_FDCWD, abs, buf);
 	if (!path)
 		return -errno;
-	if (path != pathname && emu_bpffs_debug_entry(AT_FDCWD, path))
-		return -ENOENT;      /* bpf_preload's entries are no objects: ENOENT, as their open */
-	if (path != pathname && bpffs_dotted(path))
-		return -EPERM;
-	if (stat(path, &sb))
-		return -errno;
-	if (path == pathname || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
+	if (path != abs && emu_bpffs_debug_entry(AT_FDCWD, path)) {
+		/* bpf_preload's entries are root's 0400 files: the permission
+		 * check refuses everyone else; root gets no object from them */
+		return geteuid() == 0 ? -ENOENT : -EACCES;
+	}
+	if (path != abs && (err = bpffs_dotted(path)))
+		return err;
+	err = emu_os_stat(path, &sb);
+	if (err)
+		return err;
+	if (path == abs || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
 		return -EACCES;
 	}
-	int fd = open(path, accmode | O_CLOEXEC);
+	int fd = emu_os_open(path, accmode | O_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	struct emu_obj *obj;
 	int acc;
-	int err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return err == -EINVAL ? -EACCES : err;
 	}
 	bool bad = obj->hdr->kind != EMU_KIND_MAP && accmode != O_RDWR;
 	emu_obj_put(obj);
 	if (bad) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -EINVAL;
 	}
 	return fd;
@@ -212,12 +291,12 @@ static void consider(struct scan *s, const char *path)
 {
 	struct emu_obj_hdr h;
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
 
 	if (fd < 0)
 		return;
-	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
-	    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
+	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
 		bool take = s->want ? h.id == s->want && !s->best
 				    : h.id > s->start && (!s->best || h.id < s->best);
@@ -226,53 +305,53 @@ static void consider(struct scan *s, const char *path)
 			snprintf(s->best_path, sizeof(s->best_path), "%s", path);
 		}
 	}
-	close(fd);
+	emu_os_close(fd);
 }
 
 static void scan_dir(struct scan *s, const char *dir, int depth)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(dir, NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		char path[PATH_MAX];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->name) >= (int)sizeof(path))
 			continue;
-		if (e->d_type == DT_DIR && depth < 32)
+		if (e->type == DT_DIR && depth < 32)
 			scan_dir(s, path, depth + 1);
-		else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
+		else if (e->type == DT_REG || e->type == DT_UNKNOWN)
 			consider(s, path);
 		if (s->want && s->best)
 			break;
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
+	struct emu_os_dir *proc = emu_os_opendir("/proc", NULL);
+	const struct emu_os_dirent *p;
 	if (!proc)
 		return;
-	while ((p = readdir(proc)) && !(s->want && s->best)) {
+	while ((p = emu_os_readdir(proc)) && !(s->want && s->best)) {
 		char fddir[64];
-		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+		if (p->name[0] < '0' || p->name[0] > '9')
 			continue;
-		snprintf(fddir, sizeof(fddir), "/proc/%.20s/fd", p->d_name);
-		DIR *d = opendir(fddir);
-		struct dirent *e;
+		snprintf(fddir, sizeof(fddir), "/proc/%.20s/fd", p->name);
+		struct emu_os_dir *d = emu_os_opendir(fddir, NULL);
+		const struct emu_os_dirent *e;
 		if (!d)
 			continue;
-		while ((e = readdir(d))) {
+		while ((e = emu_os_readdir(d))) {
 			char path[96], target[PATH_MAX];
-			if (e->d_name[0] == '.')
+			if (e->name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%.20s", fddir, e->d_name);
-			ssize_t n = readlink(path, target, sizeof(target) - 1);
-			if (n <= (ssize_t)root_len)
+			snprintf(path, sizeof(path), "%s/%.20s", fddir, e->name);
+			long n = emu_os_readlink(path, target, sizeof(target) - 1);
+			if (n <= (long)root_len)
 				continue;
 			target[n] = '\0';
 			/* ours: an object file of our state root; root also takes
@@ -285,27 +364,27 @@ static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 			if (s->want && s->best)
 				break;
 		}
-		closedir(d);
+		emu_os_closedir(d);
 	}
-	closedir(proc);
+	emu_os_closedir(proc);
 }
 
 /* Root: the pins of the other users' default state roots (/dev/shm/bpfemu-UID/bpffs). */
 static void scan_other_pins(struct scan *s, const char *own_bpffs)
 {
-	DIR *d = opendir("/dev/shm");
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir("/dev/shm", NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d)) && !(s->want && s->best)) {
+	while ((e = emu_os_readdir(d)) && !(s->want && s->best)) {
 		char path[PATH_MAX];
-		if (strncmp(e->d_name, "bpfemu-", 7))
+		if (strncmp(e->name, "bpfemu-", 7))
 			continue;
-		snprintf(path, sizeof(path), "/dev/shm/%.200s/bpffs", e->d_name);
+		snprintf(path, sizeof(path), "/dev/shm/%.200s/bpffs", e->name);
 		if (strcmp(path, own_bpffs))
 			scan_dir(s, path, 0);
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 
@@ -318,10 +397,11 @@ static int scan_ids(struct scan *s)
 
 	if (err)
 		return err;
-	if (stat(c->objs_dir, &sb))
-		return -errno;
+	err = emu_os_stat(c->objs_dir, &sb);
+	if (err)
+		return err;
 	s->dev = sb.st_dev;
-	if (!realpath(c->root, root_real))
+	if (emu_os_realpath(c->root, root_real))
 		snprintf(root_real, sizeof(root_real), "%s", c->root);
 	/* Root in the default state root also sees the other users' default
 	 * roots. A root given by BPFEMU_ROOT is a private world: its ids are
@@ -370,22 +450,22 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 		return err;
 	if (!s.best)
 		return -ENOENT;
-	int fd = open(s.best_path, accmode | O_CLOEXEC);
+	int fd = emu_os_open(s.best_path, accmode | O_CLOEXEC, 0);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+		return fd;
 	struct emu_obj *obj;
 	int acc;
 	err = emu_fd_get(fd, kind, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -ENOENT;
 	}
 	bool same = obj->hdr->id == id;
 	emu_obj_put(obj);
 	if (!same) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -ENOENT;
 	}
 	return fd;
@@ -397,21 +477,21 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
  * header; user mappings start at or after data_off. Only MAP_FREEZE asks. */
 bool emu_obj_writably_mapped(const struct emu_obj *obj)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
+	struct emu_os_dir *proc = emu_os_opendir("/proc", NULL);
+	const struct emu_os_dirent *p;
 	bool found = false;
 
 	if (!proc)
 		return false;
-	while (!found && (p = readdir(proc))) {
-		char path[64], line[PATH_MAX + 128];
-		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+	while (!found && (p = emu_os_readdir(proc))) {
+		char path[64];
+		if (p->name[0] < '0' || p->name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/maps", p->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f)
+		snprintf(path, sizeof(path), "/proc/%.20s/maps", p->name);
+		char *text = emu_os_slurp(path, NULL, NULL);
+		if (!text)
 			continue;
-		while (!found && fgets(line, sizeof(line), f)) {
+		for (char *save, *line = strtok_r(text, "\n", &save); !found && line; line = strtok_r(NULL, "\n", &save)) {
 			char perms[8];
 			unsigned long long off, ino;
 			unsigned int maj, min;
@@ -421,9 +501,9 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 			    perms[1] == 'w' && perms[3] == 's' && off >= obj->hdr->data_off)
 				found = true;
 		}
-		fclose(f);
+		free(text);
 	}
-	closedir(proc);
+	emu_os_closedir(proc);
 	return found;
 }
 
@@ -436,15 +516,15 @@ void emu_unpin_prepare(int dirfd, const char *path)
 {
 	struct emu_obj_hdr h;
 	struct stat sb;
-	if (fstatat(dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	if (emu_os_fstatat(dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
 	    sb.st_size < (off_t)EMU_PAGE_SIZE)
 		return;
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = emu_os_openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	ssize_t n = pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), 0);
-	close(fd);
-	if (n != (ssize_t)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
+	long n = emu_os_pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), 0);
+	emu_os_close(fd);
+	if (n != (long)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
 		return;
 	int err = emu_limbo_keep(dirfd, path, (enum emu_kind)h.kind, h.id);
 	EMU_LOG(EMU_LOG_PATH, "unpin %s: object %u keeps a link in limbo: %s", path, h.id,

@@ -28,6 +28,7 @@
 #include "helpers.h"
 #include "map.h"
 #include "prog.h"
+#include "os.h"
 
 #define BPF_COMPLEXITY_LIMIT_INSNS 1000000u
 #define PROG_FLAGS_MASK                                                                          \
@@ -1766,7 +1767,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		memcpy((char *)emu_obj_data(prog) + bytes + fbytes, bi.linfo, lbytes);
 	h->id = emu_id_alloc(EMU_KIND_PROG);
 	if (!h->id) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(prog);
 		err = -ENOSPC;
 		goto out_insns;
@@ -1781,14 +1782,14 @@ int emu_prog_load(const struct emu_prog_spec *s)
 			emu_refs_unlock(dfd);
 			emu_obj_put(btf);
 			if (err) {
-				close(fd);
+				emu_os_close(fd);
 				emu_obj_put(prog);
 				goto out_insns;
 			}
 		}
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	emu_fd_install(fd, prog);
+	emu_fd_install_acc(fd, prog, O_RDWR);
 	err = fd;
 out_insns:
 	btf_info_free(&bi);
