@@ -793,14 +793,21 @@ bool emu_obj_read_retry(const struct emu_obj *obj, __u32 seq)
 	return __atomic_load_n(&obj->hdr->lock_seq, __ATOMIC_RELAXED) != seq;
 }
 
+/* The kernel's isalnum() (lib/ctype.c): Latin-1, so 0xc0-0xff are letters
+ * but for 0xd7 and 0xf7 (multiplication and division signs). */
+static bool kernel_isalnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c >= 0xc0 && c != 0xd7 && c != 0xf7);
+}
+
 int emu_obj_name_cpy(char *dst, const char *src, size_t size)
 {
 	size_t i;
 	memset(dst, 0, size);
 	for (i = 0; i < size && src[i]; i++) {
 		char c = src[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '.'))
+		if (!kernel_isalnum((unsigned char)c) && c != '_' && c != '.')
 			return -EINVAL;
 		dst[i] = c;
 	}
