@@ -1792,14 +1792,11 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	}
 	__atomic_store_n(&obj->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	/* anon_inode_getfd("btf", ..., O_RDONLY | O_CLOEXEC) */
-	int rfd = emu_fd_reopen(fd, O_RDONLY);
-	if (rfd < 0) {
-		err = rfd;
+	err = emu_fd_reopen_in_place(fd, O_RDONLY);
+	if (err)
 		goto fail_obj;
-	}
-	emu_os_close(fd);
-	emu_fd_install_acc(rfd, obj, O_RDONLY);
-	err = rfd;
+	emu_fd_install_acc(fd, obj, O_RDONLY);
+	err = fd;
 	goto out;
 fail_obj:
 	emu_os_close(fd);

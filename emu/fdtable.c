@@ -390,6 +390,16 @@ int emu_root_dev(dev_t *dev)
 	return root_dev_get(dev);
 }
 
+int emu_fd_reopen_in_place(int fd, int accmode)
+{
+	int rfd = emu_fd_reopen(fd, accmode);
+	if (rfd < 0)
+		return rfd;
+	int err = emu_os_dup3(rfd, fd, O_CLOEXEC);
+	emu_os_close(rfd);
+	return err < 0 ? err : 0;
+}
+
 int emu_fd_reopen(int fd, int accmode)
 {
 	char path[64];

@@ -145,13 +145,9 @@ int emu_map_create(const struct emu_map_spec *spec)
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 
 	if (f_flags != O_RDWR) {
-		int nfd = emu_fd_reopen(fd, f_flags);
-		if (nfd < 0) {
-			err = nfd;
+		err = emu_fd_reopen_in_place(fd, f_flags);
+		if (err)
 			goto fail;
-		}
-		emu_os_close(fd);
-		fd = nfd;
 	}
 	emu_fd_install_acc(fd, map, f_flags);
 	EMU_LOG(EMU_LOG_MAP, "map %u created: type %u key %u value %u max_entries %u flags 0x%x fd %d", h->id,

@@ -172,6 +172,8 @@ void emu_fd_install(int fd, struct emu_obj *obj);
 void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode);
 /* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
 int emu_fd_reopen(int fd, int accmode);
+/* The same in fd itself (the number stays, as the kernel's one fd): 0 or -errno. */
+int emu_fd_reopen_in_place(int fd, int accmode);
 
 /* Robust process-shared mutexes (the header lock, hash stripes): lock returns
  * true if the previous holder died (the mutex is made consistent; the caller

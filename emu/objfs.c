@@ -266,11 +266,24 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 		return err == -EINVAL ? -EACCES : err;
 	}
 	bool bad = obj->hdr->kind != EMU_KIND_MAP && accmode != O_RDWR;
+	bool link = obj->hdr->kind == EMU_KIND_LINK;
 	emu_obj_put(obj);
 	if (bad) {
 		emu_fd_closed(fd);
 		emu_os_close(fd);
 		return -EINVAL;
+	}
+	if (link) {
+		/* checked for reading and writing like any get without flags, a
+		 * link's fd is read-only (bpf_link_new_fd) */
+		err = emu_fd_reopen_in_place(fd, O_RDONLY);
+		if (err) {
+			emu_fd_closed(fd);
+			emu_os_close(fd);
+			return err;
+		}
+		emu_fd_closed(fd);       /* the cached access mode was read-write */
+		return fd;
 	}
 	return fd;
 }

@@ -78,6 +78,10 @@ static inline int emu_os_fcntl(int fd, int cmd, long arg)
 {
 	return (int)EMU_OS_SC(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
 }
+static inline int emu_os_dup3(int oldfd, int newfd, int flags)
+{
+	return (int)EMU_OS_SC(SYS_dup3, oldfd, newfd, flags, 0, 0, 0);
+}
 static inline int emu_os_dup_cloexec(int fd)
 {
 	return emu_os_fcntl(fd, F_DUPFD_CLOEXEC, 0);

@@ -496,7 +496,7 @@ static int prog_detach(union bpf_attr *attr, void *uattr)
 static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDWR);
+	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDONLY);   /* bpf_link_new_fd: O_CLOEXEC only */
 }
 
 static int link_detach(union bpf_attr *attr, void *uattr)
@@ -664,7 +664,7 @@ static int prog_get_fd_by_id(union bpf_attr *attr, void *uattr)
 static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
+	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDONLY);     /* btf_new_fd: O_RDONLY */
 }
 
 /* bpf_enable_stats(): an fd that keeps run-time stats on while open. No

@@ -5,6 +5,7 @@
  * Everything here runs with shim_busy raised, so its own libc calls are real.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -61,6 +63,14 @@ static enum proc_file classify(const char *path, int *num)
 			len[n++] = (size_t)(e - s);
 		}
 		s = e;
+	}
+	if (n == 3 && comp_is(c[0], len[0], "dev") && comp_is(c[1], len[1], "fd")) {
+		/* /dev/fd is a link to /proc/self/fd on every modern system */
+		long fd = comp_num(c[2], len[2]);
+		if (fd < 0 || fd > INT_MAX)
+			return PROC_NONE;
+		*num = (int)fd;
+		return PROC_FD;
 	}
 	if (n == 2 && comp_is(c[0], len[0], "etc") && comp_is(c[1], len[1], "mtab")) {
 		/* /etc/mtab is a symlink to ../proc/self/mounts on every modern system */
@@ -292,6 +302,68 @@ int shim_proc_open(const char *path, int flags)
 	if (fd != -1)
 		errno = saved;
 	return fd;
+}
+
+int shim_proc_obj_fd(const char *path)
+{
+	int saved = errno, num = -1, fd = -1;
+
+	if (!path || (strncmp(path, "/proc/", 6) && strncmp(path, "/dev/fd/", 8)))
+		return -1;
+	SHIM_ENTER();
+	if (classify(path, &num) == PROC_FD && emu_fd_kind(num) != EMU_KIND_NONE)
+		fd = num;
+	SHIM_LEAVE();
+	errno = saved;
+	return fd;
+}
+
+bool shim_fd_is_obj(int fd)
+{
+	int saved = errno;
+	SHIM_ENTER();
+	bool r = emu_fd_kind(fd) != EMU_KIND_NONE;
+	SHIM_LEAVE();
+	errno = saved;
+	return r;
+}
+
+/* The anonymous inode, as any eventfd shows it: taken once (it never
+ * changes: one inode of the anon_inodefs, made at boot). */
+static struct {
+	pthread_once_t once;
+	bool ok;
+	struct stat st;
+	struct statx stx;
+	struct statfs sfs;
+} anon = { PTHREAD_ONCE_INIT, false, { 0 }, { 0 }, { 0 } };
+
+static void anon_take(void)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		return;
+	anon.ok = !fstat(efd, &anon.st) && !fstatfs(efd, &anon.sfs) &&
+		  !statx(efd, "", AT_EMPTY_PATH, STATX_ALL, &anon.stx);
+	close(efd);
+}
+
+int shim_anon_stat(struct stat *st, struct statx *stx, struct statfs *sfs)
+{
+	int saved = errno;
+	SHIM_ENTER();
+	pthread_once(&anon.once, anon_take);
+	SHIM_LEAVE();
+	errno = saved;
+	if (!anon.ok)
+		return -1;
+	if (st)
+		*st = anon.st;
+	if (stx)
+		*stx = anon.stx;
+	if (sfs)
+		*sfs = anon.sfs;
+	return 0;
 }
 
 const char *shim_proc_fd_link(const char *path)
