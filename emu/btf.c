@@ -1858,6 +1858,8 @@ int emu_btf_get_info(struct emu_obj *obj, void *uinfo, __u32 info_len, __u32 *ou
 
 /* ---- the map side ---- */
 
+#define MAP_TYPE_CGRP_STORAGE 32u      /* BPF_MAP_TYPE_CGRP_STORAGE: newer than the installed header */
+
 /* btf_parse_fields() reduced to what a value may hold at its top level */
 static int find_special(const struct env *e, const struct btf_type *t, struct emu_map_btf *out)
 {
@@ -1893,7 +1895,7 @@ static int find_special(const struct env *e, const struct btf_type *t, struct em
 				return -E2BIG;
 			out->spin_lock_off = (__s32)off;
 		}
-		out->special = 1;
+		out->special |= lock ? 1u : 2u;     /* a lock; a timer or workqueue */
 	}
 	return 0;
 }
@@ -1947,7 +1949,14 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 		err = -EACCES;
 		goto out;
 	}
-	if (out->special && spec->map_type != BPF_MAP_TYPE_HASH && spec->map_type != BPF_MAP_TYPE_ARRAY) {
+	/* map_check_btf(): which map types take which special field */
+	bool storage = spec->map_type == BPF_MAP_TYPE_SK_STORAGE || spec->map_type == BPF_MAP_TYPE_INODE_STORAGE ||
+		       spec->map_type == BPF_MAP_TYPE_TASK_STORAGE || spec->map_type == MAP_TYPE_CGRP_STORAGE;
+	bool lock_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_ARRAY ||
+		       spec->map_type == BPF_MAP_TYPE_CGROUP_STORAGE || storage;
+	bool timer_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_LRU_HASH ||
+			spec->map_type == BPF_MAP_TYPE_ARRAY;
+	if (((out->special & 1) && !lock_ok) || ((out->special & 2) && !timer_ok)) {
 		err = -EOPNOTSUPP;
 		goto out;
 	}
@@ -1960,6 +1969,9 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 			goto out;
 		}
 	}
+	if (storage && (!is_int(kt) || kt->size != 4 || BTF_INT_BITS(int_data(kt)) != 32 ||
+			BTF_INT_OFFSET(int_data(kt))))   /* bpf_local_storage_map_check_btf(): btf_type_is_i32 */
+		goto out;
 	err = 0;
 out:
 	env_free(&e);
