@@ -4,8 +4,11 @@
  *
  * Convention: every function returns >= 0 or -errno and never touches errno
  * (the two edges, bpfemu_bpf() and the shim's syscall(), convert). The engine
- * may call libc functions that the shim wraps; the shim forwards those calls
- * because it raises its busy flag around every call into the engine.
+ * knows nothing of the shim: its own file, descriptor and memory calls go to
+ * the system directly (emu/os.h), never to a libc function the shim wraps, so
+ * it behaves the same linked alone or inside libbpfemu.so, and the program's
+ * fd bookkeeping never sees the engine's descriptors
+ * (tests/preload/engine_calls.c, engine_symbols.sh).
  */
 #ifndef BPFEMU_EMU_H
 #define BPFEMU_EMU_H

@@ -944,9 +944,10 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	return ret;
 }
 
-/* Weak: libbpfemu.so defines its own, which raises the shim's busy flag
- * around the engine so the engine's libc calls do not re-enter the shim. */
-long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((weak, visibility("default")));
+/* The one embedding entry, in libbpfemu.so as in a program linking the
+ * engine: the engine reaches the system itself (emu/os.c), so the same call
+ * behaves the same with or without the shim around it. */
+long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((visibility("default")));
 long bpfemu_bpf(int cmd, void *attr, unsigned int size)
 {
 	int err = 0;
