@@ -207,9 +207,12 @@ static struct emu_obj *obj_alloc_locked(void)
 	if (o) {
 		obj_pool = o->next;
 		memset(o, 0, sizeof(*o));
-		return o;
+	} else {
+		o = calloc(1, sizeof(*o));
 	}
-	return calloc(1, sizeof(*o));
+	if (o)
+		o->keep_fd = -1;
+	return o;
 }
 
 static bool obj_get_not_zero(struct emu_obj *obj)
@@ -235,6 +238,164 @@ static void obj_release_locked(struct emu_obj *obj)
 	dying = obj;
 }
 
+/*
+ * Spare object files. Making an object file (a tmpfs inode, its pages, the
+ * mapping) and tearing it down cost several times what the kernel spends on
+ * a small map; most programs make and drop objects of a few sizes over and
+ * over (feature probes, test suites, loaders). So the process that created a
+ * small object keeps its own fd of the file (keep_fd, at a high number,
+ * close-on-exec) and its mapping, and once the file is dead it serves the
+ * next object of the same size: a fresh open file of it (through
+ * /proc/self/fd) for the program, the header and data zeroed.
+ *
+ * Dead means: no name links the file (a pin, a slot's reference, limbo) and
+ * no fd that a program got holds it. Every fd handed out holds its file with
+ * an OFD lock (emu_fd_hold), which the kernel drops with the last descriptor
+ * of that open file in whatever process (dup, fork and SCM_RIGHTS share
+ * it); keep_fd holds none. Id scans use the same test (emu_file_held), so a
+ * spare never shows as a live object. A file a program mapped stays alive as
+ * the kernel's map does (EMU_OBJ_F_USER_MAPPED) and is never reused, nor is
+ * one that was ever linked (EMU_OBJ_F_LINKED: pinned or referenced), which
+ * Linux would not let us link again.
+ */
+#define SPARE_MAX 32u                    /* spare files per process */
+#define SPARE_OBJ_MAX (1u << 20)         /* only files up to this size */
+#define SPARE_BYTES_MAX (32u << 20)
+#define KEEP_FD_MIN 512                  /* keep_fds sit high, out of the program's way */
+#define KEEP_FD_BITS 65536u
+
+static struct emu_obj *spares;           /* newest first (fd_lock) */
+static unsigned int nspares;
+static __u64 spare_bytes;
+static unsigned long keep_bits[KEEP_FD_BITS / (8 * sizeof(unsigned long))];   /* fds that are keep_fds */
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static bool keep_bit(int fd)
+{
+	return fd >= 0 && (unsigned int)fd < KEEP_FD_BITS &&
+	       (__atomic_load_n(&keep_bits[(unsigned int)fd / (8 * sizeof(long))], __ATOMIC_RELAXED) >>
+		((unsigned int)fd % (8 * sizeof(long)))) & 1;
+}
+
+static void keep_bit_set(int fd, bool on)
+{
+	if (fd < 0 || (unsigned int)fd >= KEEP_FD_BITS)
+		return;
+	unsigned long m = 1ul << ((unsigned int)fd % (8 * sizeof(long)));
+	unsigned long *w = &keep_bits[(unsigned int)fd / (8 * sizeof(long))];
+	if (on)
+		__atomic_fetch_or(w, m, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(w, ~m, __ATOMIC_RELAXED);
+}
+
+/* Close keep_fd if it still is ours (the program may have closed or replaced
+ * that number: then the shim told us, and keep_fd is -1 already). */
+static void keep_close(struct emu_obj *o)
+{
+	if (o->keep_fd < 0)
+		return;
+	struct stat sb;
+	if (!emu_os_fstat(o->keep_fd, &sb) && sb.st_dev == o->dev && sb.st_ino == o->ino)
+		emu_os_close(o->keep_fd);
+	keep_bit_set(o->keep_fd, false);
+	o->keep_fd = -1;
+}
+
+/* The program closed or replaced fd: if it was a keep_fd, it is not ours any more. */
+static void keep_lost_locked(int fd)
+{
+	if (!keep_bit(fd))
+		return;
+	for (struct emu_obj *o = objs; o; o = o->next)
+		if (o->keep_fd == fd)
+			o->keep_fd = -1;
+	for (struct emu_obj *o = spares; o; o = o->next)
+		if (o->keep_fd == fd)
+			o->keep_fd = -1;
+	keep_bit_set(fd, false);
+}
+
+/* A forked child shares the parent's spare files: only the parent may reuse
+ * them. fd_lock is held across fork so the lists are whole in the child. */
+static void spare_prepare(void)
+{
+	pthread_mutex_lock(&fd_lock);
+}
+
+static void spare_parent(void)
+{
+	pthread_mutex_unlock(&fd_lock);
+}
+
+static void spare_child(void)
+{
+	struct emu_obj *o = spares;
+	spares = NULL;
+	nspares = 0;
+	spare_bytes = 0;
+	while (o) {
+		struct emu_obj *next = o->next;
+		keep_close(o);
+		emu_os_munmap(o->hdr, o->map_len);
+		o->next = obj_pool;
+		obj_pool = o;
+		o = next;
+	}
+	/* live objects stay mapped; their keep_fds are the parent's business */
+	for (o = objs; o; o = o->next)
+		if (o->keep_fd >= 0) {
+			keep_bit_set(o->keep_fd, false);
+			emu_os_close(o->keep_fd);
+			o->keep_fd = -1;
+		}
+	pthread_mutex_unlock(&fd_lock);
+}
+
+static void spare_init(void)
+{
+	pthread_atfork(spare_prepare, spare_parent, spare_child);
+}
+
+/* Keeps a released object as a spare: true if kept (fd_lock not held). */
+static bool spare_put(struct emu_obj *o)
+{
+	if (o->keep_fd < 0 || o->map_len > SPARE_OBJ_MAX || (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) &
+							       (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD | EMU_OBJ_F_LINKED)))
+		return false;
+	struct emu_obj *evict = NULL;
+	pthread_mutex_lock(&fd_lock);
+	if (o->keep_fd >= 0) {
+		if (nspares >= SPARE_MAX || spare_bytes + o->map_len > SPARE_BYTES_MAX) {
+			/* the oldest goes */
+			struct emu_obj **pp = &spares;
+			while (*pp && (*pp)->next)
+				pp = &(*pp)->next;
+			evict = *pp;
+			if (evict) {
+				*pp = NULL;
+				nspares--;
+				spare_bytes -= evict->map_len;
+			}
+		}
+		o->next = spares;
+		spares = o;
+		nspares++;
+		spare_bytes += o->map_len;
+	}
+	bool kept = spares == o;
+	pthread_mutex_unlock(&fd_lock);
+	if (evict) {
+		keep_close(evict);
+		emu_os_munmap(evict->hdr, evict->map_len);
+		pthread_mutex_lock(&fd_lock);
+		evict->next = obj_pool;
+		obj_pool = evict;
+		pthread_mutex_unlock(&fd_lock);
+	}
+	return kept;
+}
+
 /* Unlock fd_lock, then finish releasing what died meanwhile (waiting for
  * readers must not happen under the lock: a reader may be about to take it). */
 static void fd_unlock(void)
@@ -253,7 +414,8 @@ static void fd_unlock(void)
 				if (me->hz[i] == d)
 					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
 			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
-		} else {
+		} else if (!spare_put(d)) {
+			keep_close(d);
 			emu_os_munmap(d->hdr, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;
@@ -324,9 +486,10 @@ static int fd_set_locked(int fd, struct emu_obj *obj, int accmode)
 void emu_fd_closed(int fd)
 {
 	uintptr_t *slot = fd_slot(fd);
-	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
+	if ((!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)) && !keep_bit(fd))
 		return;       /* the common case for fds that are not ours: no lock */
 	pthread_mutex_lock(&fd_lock);
+	keep_lost_locked(fd);
 	fd_clear_locked(fd);
 	fd_unlock();
 }
@@ -342,6 +505,8 @@ void emu_fd_range_closed(unsigned int first, unsigned int last)
 		for (unsigned int fd = lo; fd <= hi; fd++)
 			fd_clear_locked((int)fd);
 	}
+	for (unsigned int fd = first; fd <= last && fd < KEEP_FD_BITS; fd++)
+		keep_lost_locked((int)fd);
 	fd_unlock();
 }
 
@@ -350,6 +515,7 @@ void emu_fd_duped(int oldfd, int newfd)
 	if (oldfd == newfd || newfd < 0)
 		return;
 	pthread_mutex_lock(&fd_lock);
+	keep_lost_locked(newfd);
 	uintptr_t *slot = fd_slot(oldfd);
 	uintptr_t v = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
 	if (v) {
@@ -475,6 +641,44 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 	return 0;
 }
 
+/* ---- holding files (see "Spare object files") ---- */
+
+int emu_fd_hold(int fd, int accmode)
+{
+	static __u64 next_byte;
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_whence = SEEK_SET;
+	fl.l_len = 1;
+	if ((accmode & O_ACCMODE) == O_WRONLY) {
+		/* a read lock needs a readable fd: a write lock on a byte of its own */
+		fl.l_type = F_WRLCK;
+		fl.l_start = (off_t)(((__u64)(unsigned int)getpid() << 32) + 1 +
+				     __atomic_add_fetch(&next_byte, 1, __ATOMIC_RELAXED));
+	} else {
+		fl.l_type = F_RDLCK;
+		fl.l_start = 0;
+	}
+	return emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+}
+
+bool emu_file_held(int fd, const struct stat *sb)
+{
+	if (sb->st_nlink > 0)
+		return true;
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;          /* the whole file */
+	return emu_os_fcntl(fd, F_OFD_GETLK, (long)&fl) != 0 || fl.l_type != F_UNLCK;
+}
+
+static void hold_or_mark(int fd, struct emu_obj *obj, int accmode)
+{
+	if (emu_fd_hold(fd, accmode) && !obj->rdonly)
+		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_UNHELD, __ATOMIC_RELAXED);
+}
+
 /* The locked path: fds we have not seen yet (adopted after an fstat and a
  * header check), and every lookup when no shim tells us about close(). */
 static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted)
@@ -520,6 +724,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	err = obj_map_locked(fd, &sb, fl & O_ACCMODE, &obj);
 	if (err)
 		goto out;
+	hold_or_mark(fd, obj, fl & O_ACCMODE);
 	err = fd_set_locked(fd, obj, fl & O_ACCMODE);
 	if (err) {
 		obj_put_locked(obj);
@@ -578,6 +783,7 @@ found:
 
 void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode)
 {
+	hold_or_mark(fd, obj, accmode);
 	pthread_mutex_lock(&fd_lock);
 	if (fd_set_locked(fd, obj, accmode & O_ACCMODE))
 		obj_put_locked(obj);
@@ -652,6 +858,54 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 	return -ENOMEM;
 }
 
+/* A fresh open file of keep_fd's file for the program: O_RDWR, close-on-exec. */
+static int keep_reopen(int keep_fd)
+{
+	char path[40];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", keep_fd);
+	return emu_os_open(path, O_RDWR | O_CLOEXEC, 0);
+}
+
+/* A dead spare of exactly total bytes, taken off the list (fd_lock held). */
+static struct emu_obj *spare_take_locked(__u64 total)
+{
+	for (struct emu_obj **pp = &spares; *pp; pp = &(*pp)->next) {
+		struct emu_obj *o = *pp;
+		struct stat sb;
+		if (o->map_len != total)
+			continue;
+		if (o->keep_fd < 0 || emu_os_fstat(o->keep_fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino ||
+		    (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) &
+		     (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD | EMU_OBJ_F_LINKED)))
+			continue;        /* lost or never reusable: goes when evicted */
+		if (emu_file_held(o->keep_fd, &sb))
+			continue;        /* pinned, referenced, or another process holds it */
+		*pp = o->next;
+		nspares--;
+		spare_bytes -= o->map_len;
+		return o;
+	}
+	return NULL;
+}
+
+/* Makes a spare the new object: the header and data as a new file has them. */
+static int spare_reuse(struct emu_obj *o, __u64 reserve_end, __u64 total)
+{
+	__u64 data_off = EMU_PAGE_SIZE;
+	int err = 0;
+	if (reserve_end < total)     /* what a lazy family filled goes back to being a hole */
+		err = emu_os_fallocate(o->keep_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
+				       (off_t)(total - reserve_end));
+	if (!err && o->reserve_end < reserve_end)
+		err = emu_os_fallocate(o->keep_fd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
+	if (err && err != -EOPNOTSUPP)
+		return err == -ENOSPC ? -ENOMEM : err;
+	o->reserve_end = reserve_end;
+	memset(o->hdr, 0, data_off);
+	memset((char *)o->hdr + data_off, 0, reserve_end - data_off);
+	return 0;
+}
+
 int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp)
 {
 	int err = emu_root_ready();
@@ -669,44 +923,93 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	 * with ENOMEM, as the kernel answers. Filesystems without fallocate stay
 	 * sparse. */
 	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
-	if (reserve_end < total) {
-		err = space_available(total);
-		if (err)
-			return err;
-	}
+	bool spare_ok = total <= SPARE_OBJ_MAX && __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
+	struct emu_obj *obj = NULL;
+	int fd = -1, keep = -1;
 
-	int fd = emu_os_open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fd == -ENOSPC ? -ENOMEM : fd;
-	/* fallocate also sets the size when it covers the whole file */
-	err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
-	if (err == -EOPNOTSUPP)
-		reserve_end = 0;
-	else if (err) {
-		err = err == -EFBIG ? -E2BIG : -ENOMEM;
-		goto fail_fd;
+	if (spare_ok) {
+		pthread_mutex_lock(&fd_lock);
+		obj = spare_take_locked(total);
+		pthread_mutex_unlock(&fd_lock);
 	}
-	if (reserve_end < total && (err = emu_os_ftruncate(fd, (off_t)total))) {
-		err = err == -EFBIG ? -E2BIG : -ENOMEM;
-		goto fail_fd;
+	if (obj) {
+		fd = keep_reopen(obj->keep_fd);
+		err = fd < 0 ? fd : spare_reuse(obj, reserve_end, total);
+		EMU_LOG(EMU_LOG_MAP, "the file of a dropped object (%llu bytes) is reused: %s", (unsigned long long)total,
+			err ? strerror(-err) : "ok");
+		if (err) {
+			if (fd >= 0)
+				emu_os_close(fd);
+			keep_close(obj);
+			emu_os_munmap(obj->hdr, obj->map_len);
+			pthread_mutex_lock(&fd_lock);
+			obj->next = obj_pool;
+			obj_pool = obj;
+			pthread_mutex_unlock(&fd_lock);
+			obj = NULL;
+		}
 	}
-	void *p = emu_os_mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
-	if (p == MAP_FAILED) {
-		err = -ENOMEM;
-		goto fail_fd;
-	}
-	struct stat sb;
-	err = emu_os_fstat(fd, &sb);
-	if (err)
-		goto fail_map;
-	pthread_mutex_lock(&fd_lock);
-	struct emu_obj *obj = obj_alloc_locked();
-	pthread_mutex_unlock(&fd_lock);
 	if (!obj) {
-		err = -ENOMEM;
-		goto fail_map;
+		if (reserve_end < total) {
+			err = space_available(total);
+			if (err)
+				return err;
+		}
+		int tfd = emu_os_open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (tfd < 0)
+			return tfd == -ENOSPC ? -ENOMEM : tfd;
+		fd = tfd;
+		/* fallocate also sets the size when it covers the whole file */
+		err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
+		if (err == -EOPNOTSUPP)
+			reserve_end = 0;
+		else if (err) {
+			err = err == -EFBIG ? -E2BIG : -ENOMEM;
+			goto fail_fd;
+		}
+		if (reserve_end < total && (err = emu_os_ftruncate(fd, (off_t)total))) {
+			err = err == -EFBIG ? -E2BIG : -ENOMEM;
+			goto fail_fd;
+		}
+		void *p = emu_os_mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
+		if (p == MAP_FAILED) {
+			err = -ENOMEM;
+			goto fail_fd;
+		}
+		struct stat sb;
+		err = emu_os_fstat(fd, &sb);
+		if (!err) {
+			pthread_mutex_lock(&fd_lock);
+			obj = obj_alloc_locked();
+			pthread_mutex_unlock(&fd_lock);
+			if (!obj)
+				err = -ENOMEM;
+		}
+		if (err) {
+			emu_os_munmap(p, total);
+			goto fail_fd;
+		}
+		obj->hdr = p;
+		obj->map_len = total;
+		obj->dev = sb.st_dev;
+		obj->ino = sb.st_ino;
+		obj->reserve_end = reserve_end;
+		if (spare_ok) {
+			/* the file's first open file becomes ours, the program gets a
+			 * fresh one at the lowest number (as from the kernel) */
+			pthread_once(&spare_once, spare_init);
+			keep = emu_os_fcntl(fd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
+			int pfd = keep >= 0 ? (emu_os_close(fd), keep_reopen(keep)) : -1;
+			if (pfd >= 0) {
+				fd = pfd;
+				obj->keep_fd = keep;
+				keep_bit_set(keep, true);
+			} else if (keep >= 0) {
+				fd = keep;          /* no reopen: a high fd, never a spare */
+			}
+		}
 	}
-	struct emu_obj_hdr *h = p;
+	struct emu_obj_hdr *h = obj->hdr;
 	h->version = EMU_OBJ_VERSION;
 	h->kind = kind;
 	h->owner_uid = (__u32)getuid();
@@ -716,10 +1019,6 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 
 	emu_mutex_init_robust(&h->lock);
 
-	obj->hdr = h;
-	obj->map_len = total;
-	obj->dev = sb.st_dev;
-	obj->ino = sb.st_ino;
 	obj->refs = 1;
 	pthread_mutex_lock(&fd_lock);
 	obj->next = objs;
@@ -728,8 +1027,6 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	*objp = obj;
 	return fd;     /* magic is written by the caller once the object is complete */
 
-fail_map:
-	emu_os_munmap(p, total);
 fail_fd:
 	emu_os_close(fd);
 	return err;

@@ -273,8 +273,14 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	}
 	err = obj->ops->mmap_check_prot ? obj->ops->mmap_check_prot(obj, len, off, prot)
 					: obj->ops->mmap_check(obj, len, off);
-	if (!err)
+	if (!err) {
 		*real_off = (off_t)obj->hdr->data_off + off;
+		/* the mapping keeps the map alive, as the kernel's vma does (it
+		 * also keeps the fd's open file, so emu_file_held sees it): the
+		 * file is never reused for another object (emu/fdtable.c) */
+		if (!(__atomic_load_n(&obj->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_USER_MAPPED))
+			__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_USER_MAPPED, __ATOMIC_RELAXED);
+	}
 out:
 	emu_obj_put(obj);
 	return err;

@@ -19,13 +19,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 4      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
-                                * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes */
+#define EMU_OBJ_VERSION 5      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
+                                * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes;
+                                * 5: hdr->flags (object files are reused: emu/fdtable.c) */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 
@@ -121,6 +123,8 @@ struct emu_obj_hdr {
 	__u32 lock_gen;                /* bumped when a dead holder's state was repaired */
 	__u32 lock_seq;                /* odd while a holder is inside: lock-free readers of
 	                                * read-only mappings retry (emu_obj_read_begin) */
+	__u32 flags;                   /* EMU_OBJ_F_*: when the file may not be reused */
+	__u32 pad0;
 	union {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
@@ -129,6 +133,12 @@ struct emu_obj_hdr {
 	};
 };
 _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");
+
+/* hdr->flags: the object file must never be reused for another object */
+#define EMU_OBJ_F_USER_MAPPED (1u << 0)   /* a program mapped it: the kernel keeps such a map alive */
+#define EMU_OBJ_F_UNHELD      (1u << 1)   /* an fd of it could not be marked held (emu_fd_hold) */
+#define EMU_OBJ_F_LINKED      (1u << 2)   /* it had a name (a pin, a reference): once that is gone,
+                                           * Linux never links the file again */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
@@ -142,6 +152,9 @@ struct emu_obj {
 	                                * never locked, never written: readers use the sequences */
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
 	struct emu_obj *next;          /* process-wide list, by inode */
+	int keep_fd;                   /* the creator's own fd of the file (-1: none): the file
+	                                * is kept for reuse once nothing else holds it */
+	__u64 reserve_end;             /* bytes from the file's start backed at create */
 };
 
 static inline void *emu_obj_data(const struct emu_obj *obj)
@@ -166,6 +179,13 @@ int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp);
  * once; the rest is populated by emu_obj_populate() as the family fills it. */
 int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp);
 int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
+/* Mark fd (an fd handed to the program, of any object) as holding its file:
+ * an OFD lock that the kernel drops with the last descriptor of that open
+ * file, in whatever process. A file no fd holds and no name links is dead
+ * and may be reused (emu_obj_create) or skipped by id scans. 0 or -errno. */
+int emu_fd_hold(int fd, int accmode);
+/* Does anything hold the file of fd (a link, or an fd that emu_fd_hold marked)? */
+bool emu_file_held(int fd, const struct stat *sb);
 /* Install fd -> obj in the fd table (takes over the caller's reference). */
 void emu_fd_install(int fd, struct emu_obj *obj);
 /* The same for an fd whose access mode the caller knows (no fcntl). */

@@ -221,6 +221,8 @@ int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 		goto out;
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!obj->rdonly)
+		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_LINKED, __ATOMIC_RELAXED);
 	err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
 		err ? strerror(-err) : "ok");
@@ -283,6 +285,7 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 			return err;
 		}
 		emu_fd_closed(fd);       /* the cached access mode was read-write */
+		emu_fd_hold(fd, O_RDONLY);
 		return fd;
 	}
 	return fd;
@@ -308,7 +311,8 @@ static void consider(struct scan *s, const char *path)
 
 	if (fd < 0)
 		return;
-	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
+	/* a file nothing holds (a spare, emu/fdtable.c) is no live object */
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && emu_file_held(fd, &sb) &&
 	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
 		bool take = s->want ? h.id == s->want && !s->best

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/integration/lifecycle.c: objects made and dropped over and over keep
+ * to themselves. Under the shim a small object's file is reused once nothing
+ * holds it (emu/fdtable.c, "spare object files"); this program checks what
+ * the kernel guarantees anyway, that no map ever shows another one's data or
+ * disappears while something still holds it: a fd in a forked child, a fd
+ * passed over a socket, an OBJ_GET fd in another process, a pin, a slot of a
+ * map of maps, a program's mapping; that a dropped map is gone for ids; and
+ * that a program closing every fd (closefrom) or dup2'ing over high numbers
+ * changes nothing. For lifecycle.sh (the kernel as root, the shim as nobody).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			printf("FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
+			printf(__VA_ARGS__);                                            \
+			printf(" (errno %s)\n", strerrorname_np(errno));                \
+			exit(1);                                                        \
+		}                                                                       \
+	} while (0)
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+static int array(__u32 flags)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 16;
+	a.map_flags = flags;
+	int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(fd >= 0, "array create");
+	return fd;
+}
+
+static void put(int fd, __u32 k, __u64 v)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)fd;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0, "update fd %d", fd);
+}
+
+static __u64 get(int fd, __u32 k)
+{
+	union bpf_attr a;
+	__u64 v = 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)fd;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0, "lookup fd %d", fd);
+	return v;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0, "info");
+	return info.id;
+}
+
+static bool id_alive(__u32 id)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_id = id;
+	int fd = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* makes and drops maps of the same size, each with its own values */
+static void churn(int n, __u64 tag)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = array(0);
+		CHECK(get(fd, 3) == 0, "a new map reads zero (round %d)", i);
+		put(fd, 3, tag + (__u64)i);
+		close(fd);
+	}
+}
+
+static void wait_ok(pid_t pid)
+{
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed (status %#x)", st);
+}
+
+int main(void)
+{
+	/* fresh maps read zero, over and over */
+	churn(50, 1000);
+	printf("50 maps made and dropped: each new one reads zero\n");
+
+	/* a dropped map is gone for ids */
+	int fd = array(0);
+	__u32 id = map_id(fd);
+	CHECK(id_alive(id), "a live map is found by id");
+	close(fd);
+	CHECK(!id_alive(id), "a closed map is found by id");
+	churn(3, 2000);
+	CHECK(!id_alive(id), "a closed map is found by id after maps of its size were made");
+	printf("a dropped map is gone for MAP_GET_FD_BY_ID, also after others of its size came\n");
+
+	/* held by a forked child */
+	int pipe_go[2], pipe_done[2];
+	CHECK(pipe(pipe_go) == 0 && pipe(pipe_done) == 0, "pipe");
+	fd = array(0);
+	put(fd, 1, 0x1111);
+	pid_t child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		char c;
+		close(pipe_go[1]);
+		CHECK(read(pipe_go[0], &c, 1) == 1, "child read");
+		CHECK(get(fd, 1) == 0x1111, "the child's inherited map kept its value: %#llx",
+		      (unsigned long long)get(fd, 1));
+		put(fd, 2, 0x2222);
+		_exit(0);
+	}
+	close(fd);
+	churn(20, 3000);
+	CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+	wait_ok(child);
+	printf("a map a forked child still holds survives its creator's close and 20 new maps\n");
+
+	/* passed over a socket, then closed by the sender */
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	fd = array(0);
+	put(fd, 1, 0x3333);
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		char c, buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &c, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		close(sv[0]);
+		CHECK(recvmsg(sv[1], &m, 0) == 1, "recvmsg");
+		int got;
+		memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(got));
+		CHECK(read(sv[1], &c, 1) == 1, "child wait");
+		CHECK(get(got, 1) == 0x3333, "the received map kept its value");
+		_exit(0);
+	}
+	{
+		char c = 'x', buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &c, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+		CHECK(sendmsg(sv[0], &m, 0) == 1, "sendmsg");
+		close(fd);
+		usleep(20000);
+		churn(20, 4000);
+		CHECK(write(sv[0], "y", 1) == 1, "go");
+		wait_ok(child);
+	}
+	printf("a map passed over a socket survives the sender's close and 20 new maps\n");
+
+	/* pinned, then closed; taken again with OBJ_GET in another process */
+	fd = array(0);
+	put(fd, 1, 0x4444);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle";
+	a.bpf_fd = (__u32)fd;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	close(fd);
+	churn(20, 5000);
+	a.bpf_fd = 0;
+	fd = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(fd >= 0 && get(fd, 1) == 0x4444, "the pinned map kept its value");
+	close(fd);
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int g = (int)sys_bpf(BPF_OBJ_GET, &a);
+		CHECK(g >= 0, "child get");
+		CHECK(unlink("/sys/fs/bpf/lifecycle") == 0, "unpin");
+		CHECK(write(pipe_done[1], "x", 1) == 1, "ready");
+		char c;
+		CHECK(read(pipe_go[0], &c, 1) == 1, "child wait");
+		CHECK(get(g, 1) == 0x4444, "the OBJ_GET fd of an unpinned map kept its value");
+		_exit(0);
+	}
+	char c;
+	CHECK(read(pipe_done[0], &c, 1) == 1, "wait for the child");
+	churn(20, 6000);
+	CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+	wait_ok(child);
+	printf("a pinned map survives its fd's close; an OBJ_GET fd in another process keeps it after the unpin\n");
+
+	/* a slot of a map of maps holds the inner map */
+	int inner = array(0);
+	put(inner, 1, 0x5555);
+	__u32 inner_id = map_id(inner);
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 2;
+	a.inner_map_fd = (__u32)inner;
+	int outer = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(outer >= 0, "outer");
+	__u32 k = 0, v = (__u32)inner;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)outer;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0, "insert");
+	close(inner);
+	churn(20, 7000);
+	memset(&a, 0, sizeof(a));
+	a.map_id = inner_id;
+	inner = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+	CHECK(inner >= 0 && get(inner, 1) == 0x5555, "the inner map kept its value");
+	close(inner);
+	close(outer);
+	printf("an inner map held only by a slot survives its fd's close and 20 new maps\n");
+
+	/* a program's mapping of a mmapable array */
+	fd = array(BPF_F_MMAPABLE);
+	__u64 *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(mem != MAP_FAILED, "mmap");
+	mem[1] = 0x6666;
+	close(fd);
+	for (int i = 0; i < 20; i++) {
+		int f = array(BPF_F_MMAPABLE);
+		CHECK(get(f, 1) == 0, "a new mmapable array reads zero");
+		put(f, 1, 0x7777);
+		close(f);
+	}
+	CHECK(mem[1] == 0x6666, "the mapping of a closed map kept its value: %#llx", (unsigned long long)mem[1]);
+	munmap(mem, 4096);
+	printf("a mapped array outlives its fd and keeps its values\n");
+
+	/* the program closes every fd it does not know, or dup2s over high numbers */
+	fd = array(0);
+	put(fd, 1, 0x8888);
+	int keep_safe = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	close(fd);
+	for (int i = 3; i < 4096; i++)
+		if (i != keep_safe && i != pipe_go[0] && i != pipe_go[1] && i != pipe_done[0] && i != pipe_done[1] &&
+		    i != sv[0] && i != sv[1])
+			close(i);
+	churn(20, 8000);
+	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
+	int devnull = open("/dev/null", O_RDONLY);
+	for (int i = 500; i < 1100; i++)
+		dup2(devnull, i);
+	churn(20, 9000);
+	for (int i = 500; i < 1100; i++)
+		close(i);
+	churn(20, 10000);
+	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
+	printf("closing every other fd and dup2 over high numbers change nothing\n");
+	return 0;
+}
