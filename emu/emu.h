@@ -70,6 +70,7 @@ void emu_fd_hooks_active(void);
 void emu_fd_closed(int fd);                          /* after a successful close */
 void emu_fd_range_closed(unsigned int first, unsigned int last);
 void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's file */
+void emu_fd_shared(int fd);                          /* fd is being sent to another process (SCM_RIGHTS) */
 
 enum emu_kind { EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK };
 /* Which bpf object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */

@@ -210,8 +210,6 @@ static struct emu_obj *obj_alloc_locked(void)
 	} else {
 		o = calloc(1, sizeof(*o));
 	}
-	if (o)
-		o->keep_fd = -1;
 	return o;
 }
 
@@ -242,84 +240,128 @@ static void obj_release_locked(struct emu_obj *obj)
  * Spare object files. Making an object file (a tmpfs inode, its pages, the
  * mapping) and tearing it down cost several times what the kernel spends on
  * a small map; most programs make and drop objects of a few sizes over and
- * over (feature probes, test suites, loaders). So the process that created a
- * small object keeps its own fd of the file (keep_fd, at a high number,
- * close-on-exec) and its mapping, and once the file is dead it serves the
- * next object of the same size: a fresh open file of it (through
- * /proc/self/fd) for the program, the header and data zeroed.
+ * over (feature probes, test suites, loaders). So a small object's file gets
+ * a name of its process's own, <root>/spare/<pid>.<stamp>.<seq>, and once
+ * the object is dead the process keeps the file (its name and its mapping)
+ * and gives it to the next object of the same size, header and data zeroed:
+ * one open by name instead of a new file, its pages, a mapping and its
+ * teardown.
  *
- * Dead means: no name links the file (a pin, a slot's reference, limbo) and
- * no fd that a program got holds it. Every fd handed out holds its file with
- * an OFD lock (emu_fd_hold), which the kernel drops with the last descriptor
- * of that open file in whatever process (dup, fork and SCM_RIGHTS share
- * it); keep_fd holds none. Id scans use the same test (emu_file_held), so a
- * spare never shows as a live object. A file a program mapped stays alive as
- * the kernel's map does (EMU_OBJ_F_USER_MAPPED) and is never reused, nor is
- * one that was ever linked (EMU_OBJ_F_LINKED: pinned or referenced), which
- * Linux would not let us link again.
+ * Dead means: no name but the spare name links the file (no pin, slot
+ * reference or limbo link) and no fd that a program got holds it. Every fd
+ * handed out holds its file with an OFD lock (emu_fd_hold), which the kernel
+ * drops with the last descriptor of that open file in whatever process (dup,
+ * fork and SCM_RIGHTS share it; a program's mapping keeps it too). Id scans
+ * use the same test (emu_file_held), so a spare never shows as a live object.
+ * A file a program mapped is never reused (EMU_OBJ_F_USER_MAPPED), as the
+ * kernel keeps a mapped map.
+ *
+ * Names outlive their process: an exiting process removes its own
+ * (spare_exit), and the first spare use of a process removes those of
+ * processes that are gone and its own from before an exec (spare_gc). A
+ * forked child only reuses files it named itself.
  */
+static void btf_refs_for(const struct emu_obj *btf);
+static void obj_put_locked(struct emu_obj *obj);
+static bool file_held(int fd, const struct stat *sb, nlink_t own, const struct emu_obj_hdr *h);
+
 #define SPARE_MAX 32u                    /* spare files per process */
 #define SPARE_OBJ_MAX (1u << 20)         /* only files up to this size */
 #define SPARE_BYTES_MAX (32u << 20)
-#define KEEP_FD_MIN 512                  /* keep_fds sit high, out of the program's way */
-#define KEEP_FD_BITS 65536u
 
-static struct emu_obj *spares;           /* newest first (fd_lock) */
+static struct emu_obj *spares;           /* dead, newest first (fd_lock) */
 static unsigned int nspares;
 static __u64 spare_bytes;
-static unsigned long keep_bits[KEEP_FD_BITS / (8 * sizeof(unsigned long))];   /* fds that are keep_fds */
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static __u32 spare_next_seq;             /* fd_lock */
+static pid_t spare_pid;                  /* 0: spare names not set up in this process (fd_lock) */
+static __u64 spare_stamp;
+static int spare_state;                  /* 0 untried, 1 usable, -1 not (fd_lock) */
 
-static bool keep_bit(int fd)
+static int spare_path(char *buf, size_t len, __u32 pid, __u64 stamp, __u32 seq)
 {
-	return fd >= 0 && (unsigned int)fd < KEEP_FD_BITS &&
-	       (__atomic_load_n(&keep_bits[(unsigned int)fd / (8 * sizeof(long))], __ATOMIC_RELAXED) >>
-		((unsigned int)fd % (8 * sizeof(long)))) & 1;
+	int n = seq ? snprintf(buf, len, "%.4000s/spare/%u.%llx.%u", emu_config()->root, pid,
+			       (unsigned long long)stamp, seq)
+		    : snprintf(buf, len, "%.4000s/spare", emu_config()->root);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static void keep_bit_set(int fd, bool on)
+static int obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 {
-	if (fd < 0 || (unsigned int)fd >= KEEP_FD_BITS)
-		return;
-	unsigned long m = 1ul << ((unsigned int)fd % (8 * sizeof(long)));
-	unsigned long *w = &keep_bits[(unsigned int)fd / (8 * sizeof(long))];
-	if (on)
-		__atomic_fetch_or(w, m, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_and(w, ~m, __ATOMIC_RELAXED);
+	return spare_path(buf, len, h->spare_pid, h->spare_stamp, h->spare_seq);
 }
 
-/* Close keep_fd if it still is ours (the program may have closed or replaced
- * that number: then the shim told us, and keep_fd is -1 already). */
-static void keep_close(struct emu_obj *o)
+/* Removes a spare name. If it is the last name of a file that some fd still
+ * holds, the file first gets a limbo link: Linux never links a file again
+ * once it lost its last link, and the object may still be pinned. */
+static void spare_unname(int dirfd, const char *name)
 {
-	if (o->keep_fd < 0)
-		return;
+	int fd = emu_os_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	struct emu_obj_hdr h;
 	struct stat sb;
-	if (!emu_os_fstat(o->keep_fd, &sb) && sb.st_dev == o->dev && sb.st_ino == o->ino)
-		emu_os_close(o->keep_fd);
-	keep_bit_set(o->keep_fd, false);
-	o->keep_fd = -1;
+	if (fd >= 0 && !emu_os_fstat(fd, &sb) && sb.st_nlink == 1 &&
+	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) && h.magic == EMU_OBJ_MAGIC) {
+		struct flock fl;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (emu_os_fcntl(fd, F_OFD_GETLK, (long)&fl) || fl.l_type != F_UNLCK)
+			emu_limbo_keep(dirfd, name, (enum emu_kind)h.kind, h.id);
+	}
+	if (fd >= 0)
+		emu_os_close(fd);
+	emu_os_unlinkat(dirfd, name, 0);
 }
 
-/* The program closed or replaced fd: if it was a keep_fd, it is not ours any more. */
-static void keep_lost_locked(int fd)
+/* Names of processes that are gone, and ours from before an exec. */
+static void spare_gc(void)
 {
-	if (!keep_bit(fd))
+	char dir[PATH_MAX];
+	if (spare_path(dir, sizeof(dir), 0, 0, 0))
 		return;
-	for (struct emu_obj *o = objs; o; o = o->next)
-		if (o->keep_fd == fd)
-			o->keep_fd = -1;
-	for (struct emu_obj *o = spares; o; o = o->next)
-		if (o->keep_fd == fd)
-			o->keep_fd = -1;
-	keep_bit_set(fd, false);
+	struct emu_os_dir *d = emu_os_opendir(dir, NULL);
+	const struct emu_os_dirent *e;
+	if (!d)
+		return;
+	while ((e = emu_os_readdir(d))) {
+		unsigned int pid, seq;
+		unsigned long long stamp;
+		if (sscanf(e->name, "%u.%llx.%u", &pid, &stamp, &seq) != 3)
+			continue;
+		if ((pid_t)pid == spare_pid ? stamp != spare_stamp : EMU_OS_SC(SYS_kill, pid, 0, 0, 0, 0, 0) == -ESRCH)
+			spare_unname(emu_os_dirfd(d), e->name);
+	}
+	emu_os_closedir(d);
 }
 
-/* A forked child shares the parent's spare files: only the parent may reuse
- * them. fd_lock is held across fork so the lists are whole in the child. */
+/* An exiting process removes the names of its spares (dead here, so the
+ * check is exact: one another process still holds goes to limbo). The names
+ * of objects still open stay for the next process's spare_gc, which sees
+ * them once our fds are gone. */
+__attribute__((destructor)) static void spare_exit(void)
+{
+	if (!spare_pid || spare_pid != getpid())
+		return;
+	pthread_mutex_lock(&fd_lock);
+	struct emu_obj *o = spares;
+	spares = NULL;
+	nspares = 0;
+	spare_bytes = 0;
+	pthread_mutex_unlock(&fd_lock);
+	while (o) {
+		struct emu_obj *next = o->next;
+		char path[PATH_MAX];
+		if (!obj_spare_path(o->hdr, path, sizeof(path)))
+			spare_unname(AT_FDCWD, path);
+		o = next;     /* the mappings go with the process */
+	}
+}
+
+/* A forked child must not reuse its parent's files: they go (unmapped; the
+ * names are the parent's), and the child names its own from now on. fd_lock
+ * is held across fork so the lists are whole in the child. */
 static void spare_prepare(void)
 {
+	btf_refs_for(NULL);      /* the child may outlive us with our holders */
 	pthread_mutex_lock(&fd_lock);
 }
 
@@ -336,64 +378,217 @@ static void spare_child(void)
 	spare_bytes = 0;
 	while (o) {
 		struct emu_obj *next = o->next;
-		keep_close(o);
 		emu_os_munmap(o->hdr, o->map_len);
 		o->next = obj_pool;
 		obj_pool = o;
 		o = next;
 	}
-	/* live objects stay mapped; their keep_fds are the parent's business */
-	for (o = objs; o; o = o->next)
-		if (o->keep_fd >= 0) {
-			keep_bit_set(o->keep_fd, false);
-			emu_os_close(o->keep_fd);
-			o->keep_fd = -1;
-		}
+	for (o = objs; o; o = o->next) {
+		o->spare = false;
+		/* the parent counts its holders in the BTF's header; the child's
+		 * copies are links now (spare_prepare) */
+		struct emu_obj *btf = o->btf_hold;
+		o->btf_hold = NULL;
+		if (btf)
+			obj_put_locked(btf);
+	}
+	spare_pid = 0;
+	spare_state = 0;
 	pthread_mutex_unlock(&fd_lock);
 }
 
-static void spare_init(void)
+/* Sets up spare names for this process: 0 or -errno (fd_lock held). */
+static int spare_setup_locked(void)
 {
-	pthread_atfork(spare_prepare, spare_parent, spare_child);
+	static bool atfork_done;
+	if (spare_state)
+		return spare_state > 0 ? 0 : -EPERM;
+	char dir[PATH_MAX];
+	int err = spare_path(dir, sizeof(dir), 0, 0, 0);
+	if (!err) {
+		err = emu_os_mkdir(dir, emu_root_shared() ? 01777 : 0700);
+		if (err == -EEXIST)
+			err = 0;
+		else if (!err && emu_root_shared())
+			emu_os_fchmodat(AT_FDCWD, dir, 01777);
+	}
+	spare_state = err ? -1 : 1;
+	if (err)
+		return err;
+	spare_pid = getpid();
+	spare_stamp = emu_ktime_boot_ns();
+	spare_next_seq = 0;
+	if (!atfork_done) {
+		atfork_done = true;
+		pthread_atfork(spare_prepare, spare_parent, spare_child);
+	}
+	spare_gc();
+	return 0;
+}
+
+/* Forgets a spare: its name and its mapping (fd_lock not held). */
+static void spare_drop(struct emu_obj *o)
+{
+	char path[PATH_MAX];
+	if (!obj_spare_path(o->hdr, path, sizeof(path)))
+		emu_os_unlinkat(AT_FDCWD, path, 0);
+	emu_os_munmap(o->hdr, o->map_len);
+	pthread_mutex_lock(&fd_lock);
+	o->next = obj_pool;
+	obj_pool = o;
+	pthread_mutex_unlock(&fd_lock);
 }
 
 /* Keeps a released object as a spare: true if kept (fd_lock not held). */
 static bool spare_put(struct emu_obj *o)
 {
-	if (o->keep_fd < 0 || o->map_len > SPARE_OBJ_MAX || (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) &
-							       (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD | EMU_OBJ_F_LINKED)))
+	if (!o->spare || o->map_len > SPARE_OBJ_MAX || o->hdr->spare_pid != (__u32)spare_pid ||
+	    (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD)))
 		return false;
 	struct emu_obj *evict = NULL;
 	pthread_mutex_lock(&fd_lock);
-	if (o->keep_fd >= 0) {
-		if (nspares >= SPARE_MAX || spare_bytes + o->map_len > SPARE_BYTES_MAX) {
-			/* the oldest goes */
-			struct emu_obj **pp = &spares;
-			while (*pp && (*pp)->next)
-				pp = &(*pp)->next;
-			evict = *pp;
-			if (evict) {
-				*pp = NULL;
-				nspares--;
-				spare_bytes -= evict->map_len;
-			}
+	if (nspares >= SPARE_MAX || spare_bytes + o->map_len > SPARE_BYTES_MAX) {
+		/* the oldest goes */
+		struct emu_obj **pp = &spares;
+		while (*pp && (*pp)->next)
+			pp = &(*pp)->next;
+		evict = *pp;
+		if (evict) {
+			*pp = NULL;
+			nspares--;
+			spare_bytes -= evict->map_len;
 		}
-		o->next = spares;
-		spares = o;
-		nspares++;
-		spare_bytes += o->map_len;
 	}
-	bool kept = spares == o;
+	o->next = spares;
+	spares = o;
+	nspares++;
+	spare_bytes += o->map_len;
 	pthread_mutex_unlock(&fd_lock);
-	if (evict) {
-		keep_close(evict);
-		emu_os_munmap(evict->hdr, evict->map_len);
-		pthread_mutex_lock(&fd_lock);
-		evict->next = obj_pool;
-		obj_pool = evict;
-		pthread_mutex_unlock(&fd_lock);
+	if (evict)
+		spare_drop(evict);
+	return true;
+}
+
+/* ---- a holder's BTF (emu_obj_hold_btf) ----
+ *
+ * A map or program holds its BTF as the kernel's does. The hold that works
+ * across processes and crashes is a reference link of the BTF's file under
+ * the holder's refs directory (emu/map_in_map.c): a directory, a lock and a
+ * link for every map a loader makes, and links that pile up until the next
+ * id scan. When the holder and the BTF are both small objects of this
+ * process (they have spare names), the hold starts as a reference inside
+ * the process (the holder's handle keeps the BTF's, as the kernel's map keeps
+ * its btf) plus a note in the holder's header (the BTF's spare name), and
+ * becomes the link only when the holder can be reached from elsewhere: it is
+ * pinned, another fd table takes it (OBJ_GET, GET_FD_BY_ID, an inherited or
+ * received fd), it is sent over a socket, or the process forks.
+ */
+static __u32 holder_btf_id(const struct emu_obj_hdr *h)
+{
+	return h->kind == EMU_KIND_MAP ? h->map.btf_id : h->kind == EMU_KIND_PROG ? h->prog.btf_id : 0;
+}
+
+static bool btf_deferred(const struct emu_obj *o)
+{
+	return !o->rdonly && o->hdr->btf_seq &&
+	       !(__atomic_load_n(&o->hdr->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_BTF_REF);
+}
+
+static int btf_ref_link(struct emu_obj *holder)
+{
+	struct emu_obj_hdr *h = holder->hdr;
+	if (!btf_deferred(holder))
+		return 0;
+	__u32 id = holder_btf_id(h);
+	char src[PATH_MAX], name[48];
+	struct emu_obj_hdr bh;
+	int err = spare_path(src, sizeof(src), h->btf_pid, h->btf_stamp, h->btf_seq);
+	int fd = err ? err : emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0 && snprintf(src, sizeof(src), "%.4000s/limbo/btf-%u", emu_config()->root, id) < (int)sizeof(src))
+		fd = emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);   /* its process went */
+	if (fd < 0)
+		err = fd;
+	else if (emu_os_pread(fd, &bh, sizeof(bh), 0) != (long)sizeof(bh) || bh.magic != EMU_OBJ_MAGIC ||
+		 bh.kind != EMU_KIND_BTF || bh.id != id)
+		err = -ENOENT;
+	if (!err) {
+		int dfd = emu_refs_lock(holder);
+		snprintf(name, sizeof(name), "btf-%u-0", id);
+		err = dfd < 0 ? dfd : emu_os_linkat(AT_FDCWD, src, dfd, name, 0);
+		if (err == -EEXIST)
+			err = 0;
+		emu_refs_unlock(dfd);
 	}
-	return kept;
+	if (fd >= 0)
+		emu_os_close(fd);
+	if (!err)
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_BTF_REF, __ATOMIC_RELEASE);
+	EMU_LOG(EMU_LOG_MAP, "%s %u now holds BTF %u by a reference link: %s",
+		h->kind == EMU_KIND_MAP ? "map" : "program", h->id, id, err ? strerror(-err) : "ok");
+	return err;
+}
+
+int emu_obj_hold_btf(struct emu_obj *holder, int btf_fd, struct emu_obj *btf)
+{
+	struct emu_obj_hdr *h = holder->hdr;
+	if (holder->spare && btf->spare && btf->hdr->spare_seq && !holder->btf_hold &&
+	    __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE) && obj_get_not_zero(btf)) {
+		holder->btf_hold = btf;
+		__atomic_add_fetch(&btf->hdr->holders, 1, __ATOMIC_RELEASE);
+		h->btf_pid = btf->hdr->spare_pid;
+		h->btf_stamp = btf->hdr->spare_stamp;
+		h->btf_seq = btf->hdr->spare_seq;
+		return 0;
+	}
+	int dfd = emu_refs_lock(holder);
+	int err = dfd < 0 ? dfd : emu_ref_take(dfd, btf_fd, btf);
+	emu_refs_unlock(dfd);
+	if (!err)
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_BTF_REF, __ATOMIC_RELEASE);
+	return err;
+}
+
+void emu_obj_share(struct emu_obj *holder)
+{
+	if (btf_deferred(holder))
+		btf_ref_link(holder);
+}
+
+void emu_fd_shared(int fd)
+{
+	struct emu_obj *obj;
+	if (emu_fd_peek(fd, &obj))
+		return;
+	emu_obj_share(obj);
+	emu_obj_put(obj);
+}
+
+/* Every live holder here with a deferred hold (fork, exit), or only those of
+ * one BTF (its last fd here closed). */
+static void btf_refs_for(const struct emu_obj *btf)
+{
+	struct emu_obj *todo[64];
+	for (;;) {
+		int n = 0;
+		pthread_mutex_lock(&fd_lock);
+		for (struct emu_obj *o = objs; o && n < 64; o = o->next) {
+			if (o == btf || !btf_deferred(o))
+				continue;
+			if (btf && (o->hdr->btf_pid != btf->hdr->spare_pid || o->hdr->btf_stamp != btf->hdr->spare_stamp ||
+				    o->hdr->btf_seq != btf->hdr->spare_seq))
+				continue;
+			if (obj_get_not_zero(o))
+				todo[n++] = o;
+		}
+		pthread_mutex_unlock(&fd_lock);
+		if (!n)
+			return;
+		for (int i = 0; i < n; i++) {
+			if (btf_ref_link(todo[i]))
+				__atomic_or_fetch(&todo[i]->hdr->flags, EMU_OBJ_F_BTF_REF, __ATOMIC_RELEASE);  /* no retry loop */
+			emu_obj_put(todo[i]);
+		}
+	}
 }
 
 /* Unlock fd_lock, then finish releasing what died meanwhile (waiting for
@@ -414,8 +609,17 @@ static void fd_unlock(void)
 				if (me->hz[i] == d)
 					__atomic_store_n(&me->hz[i], NULL, __ATOMIC_RELEASE);
 			__atomic_store_n(&d->refs, 1, __ATOMIC_RELEASE);
-		} else if (!spare_put(d)) {
-			keep_close(d);
+		} else {
+			struct emu_obj *btf = d->btf_hold;
+			d->btf_hold = NULL;
+			if (btf) {             /* the holder's reference (emu_obj_hold_btf) */
+				__atomic_sub_fetch(&btf->hdr->holders, 1, __ATOMIC_RELEASE);
+				emu_obj_put(btf);
+			}
+			if (spare_put(d)) {
+				d = next;
+				continue;
+			}
 			emu_os_munmap(d->hdr, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;
@@ -486,10 +690,9 @@ static int fd_set_locked(int fd, struct emu_obj *obj, int accmode)
 void emu_fd_closed(int fd)
 {
 	uintptr_t *slot = fd_slot(fd);
-	if ((!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED)) && !keep_bit(fd))
+	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
 		return;       /* the common case for fds that are not ours: no lock */
 	pthread_mutex_lock(&fd_lock);
-	keep_lost_locked(fd);
 	fd_clear_locked(fd);
 	fd_unlock();
 }
@@ -505,8 +708,6 @@ void emu_fd_range_closed(unsigned int first, unsigned int last)
 		for (unsigned int fd = lo; fd <= hi; fd++)
 			fd_clear_locked((int)fd);
 	}
-	for (unsigned int fd = first; fd <= last && fd < KEEP_FD_BITS; fd++)
-		keep_lost_locked((int)fd);
 	fd_unlock();
 }
 
@@ -515,7 +716,6 @@ void emu_fd_duped(int oldfd, int newfd)
 	if (oldfd == newfd || newfd < 0)
 		return;
 	pthread_mutex_lock(&fd_lock);
-	keep_lost_locked(newfd);
 	uintptr_t *slot = fd_slot(oldfd);
 	uintptr_t v = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
 	if (v) {
@@ -662,15 +862,33 @@ int emu_fd_hold(int fd, int accmode)
 	return emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
 }
 
-bool emu_file_held(int fd, const struct stat *sb)
+static bool file_held(int fd, const struct stat *sb, nlink_t own, const struct emu_obj_hdr *h)
 {
-	if (sb->st_nlink > 0)
+	if (sb->st_nlink > own)
+		return true;
+	/* held by holders inside the process that named it (emu_obj_hold_btf) */
+	if (__atomic_load_n(&h->holders, __ATOMIC_ACQUIRE) && h->spare_pid &&
+	    EMU_OS_SC(SYS_kill, h->spare_pid, 0, 0, 0, 0, 0) != -ESRCH)
 		return true;
 	struct flock fl;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;          /* the whole file */
 	return emu_os_fcntl(fd, F_OFD_GETLK, (long)&fl) != 0 || fl.l_type != F_UNLCK;
+}
+
+bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h)
+{
+	nlink_t own = 0;
+	if (h->spare_seq) {
+		/* its spare name does not count, if it still has it */
+		char path[PATH_MAX];
+		struct stat nb;
+		if (!obj_spare_path(h, path, sizeof(path)) && !emu_os_stat(path, &nb) && nb.st_dev == sb->st_dev &&
+		    nb.st_ino == sb->st_ino)
+			own = 1;
+	}
+	return file_held(fd, sb, own, h);
 }
 
 static void hold_or_mark(int fd, struct emu_obj *obj, int accmode)
@@ -683,6 +901,7 @@ static void hold_or_mark(int fd, struct emu_obj *obj, int accmode)
  * header check), and every lookup when no shim tells us about close(). */
 static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted)
 {
+	struct emu_obj *deferred_share = NULL;
 	struct stat sb;
 	int err;
 
@@ -725,6 +944,8 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	if (err)
 		goto out;
 	hold_or_mark(fd, obj, fl & O_ACCMODE);
+	if (btf_deferred(obj))
+		deferred_share = obj;     /* another fd table (or fd) reaches it now */
 	err = fd_set_locked(fd, obj, fl & O_ACCMODE);
 	if (err) {
 		obj_put_locked(obj);
@@ -735,6 +956,8 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	*objp = obj;
 out:
 	fd_unlock();
+	if (deferred_share && !err)
+		btf_ref_link(deferred_share);   /* *objp holds a reference */
 	return err;
 }
 
@@ -858,52 +1081,89 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 	return -ENOMEM;
 }
 
-/* A fresh open file of keep_fd's file for the program: O_RDWR, close-on-exec. */
-static int keep_reopen(int keep_fd)
+/* A dead spare of exactly total bytes, taken off the list, and a fresh open
+ * file of it for the program (O_RDWR, close-on-exec) in *fdp. */
+static struct emu_obj *spare_take(__u64 total, int *fdp)
 {
-	char path[40];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", keep_fd);
-	return emu_os_open(path, O_RDWR | O_CLOEXEC, 0);
-}
-
-/* A dead spare of exactly total bytes, taken off the list (fd_lock held). */
-static struct emu_obj *spare_take_locked(__u64 total)
-{
-	for (struct emu_obj **pp = &spares; *pp; pp = &(*pp)->next) {
-		struct emu_obj *o = *pp;
-		struct stat sb;
-		if (o->map_len != total)
-			continue;
-		if (o->keep_fd < 0 || emu_os_fstat(o->keep_fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino ||
-		    (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) &
-		     (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD | EMU_OBJ_F_LINKED)))
-			continue;        /* lost or never reusable: goes when evicted */
-		if (emu_file_held(o->keep_fd, &sb))
-			continue;        /* pinned, referenced, or another process holds it */
+	pthread_mutex_lock(&fd_lock);
+	struct emu_obj **pp = &spares;
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->map_len == total)
+			break;
+	struct emu_obj *o = *pp;
+	if (o) {
 		*pp = o->next;
 		nspares--;
 		spare_bytes -= o->map_len;
-		return o;
 	}
-	return NULL;
+	pthread_mutex_unlock(&fd_lock);
+	if (!o)
+		return NULL;
+	char path[PATH_MAX];
+	struct stat sb;
+	int fd = obj_spare_path(o->hdr, path, sizeof(path));
+	if (!fd)
+		fd = emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+	if (fd >= 0 && (emu_os_fstat(fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino)) {
+		emu_os_close(fd);      /* the name is not our file any more */
+		fd = -1;
+	}
+	if (fd < 0) {
+		emu_os_munmap(o->hdr, o->map_len);
+		pthread_mutex_lock(&fd_lock);
+		o->next = obj_pool;
+		obj_pool = o;
+		pthread_mutex_unlock(&fd_lock);
+		return NULL;
+	}
+	if (file_held(fd, &sb, 1, o->hdr)) {
+		/* pinned, referenced, or another process holds it: not yet */
+		emu_os_close(fd);
+		spare_put(o);
+		return NULL;
+	}
+	*fdp = fd;
+	return o;
 }
 
 /* Makes a spare the new object: the header and data as a new file has them. */
-static int spare_reuse(struct emu_obj *o, __u64 reserve_end, __u64 total)
+static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 total)
 {
 	__u64 data_off = EMU_PAGE_SIZE;
 	int err = 0;
 	if (reserve_end < total)     /* what a lazy family filled goes back to being a hole */
-		err = emu_os_fallocate(o->keep_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
+		err = emu_os_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
 				       (off_t)(total - reserve_end));
 	if (!err && o->reserve_end < reserve_end)
-		err = emu_os_fallocate(o->keep_fd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
+		err = emu_os_fallocate(fd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
 	if (err && err != -EOPNOTSUPP)
 		return err == -ENOSPC ? -ENOMEM : err;
 	o->reserve_end = reserve_end;
-	memset(o->hdr, 0, data_off);
-	memset((char *)o->hdr + data_off, 0, reserve_end - data_off);
+	struct emu_obj_hdr *h = o->hdr;
+	__u32 pid = h->spare_pid, seq = h->spare_seq;
+	__u64 stamp = h->spare_stamp;
+	memset(h, 0, data_off);
+	memset((char *)h + data_off, 0, reserve_end - data_off);
+	h->spare_pid = pid;
+	h->spare_stamp = stamp;
+	h->spare_seq = seq;
 	return 0;
+}
+
+/* A new object file with a spare name of this process: its fd, or -errno. */
+static int spare_create(__u32 *seq)
+{
+	pthread_mutex_lock(&fd_lock);
+	int err = spare_setup_locked();
+	*seq = ++spare_next_seq;
+	pthread_mutex_unlock(&fd_lock);
+	if (err)
+		return err;
+	char path[PATH_MAX];
+	err = spare_path(path, sizeof(path), (__u32)spare_pid, spare_stamp, *seq);
+	if (err)
+		return err;
+	return emu_os_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp)
@@ -925,27 +1185,16 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
 	bool spare_ok = total <= SPARE_OBJ_MAX && __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
 	struct emu_obj *obj = NULL;
-	int fd = -1, keep = -1;
+	int fd = -1;
+	__u32 seq = 0;
 
-	if (spare_ok) {
-		pthread_mutex_lock(&fd_lock);
-		obj = spare_take_locked(total);
-		pthread_mutex_unlock(&fd_lock);
-	}
-	if (obj) {
-		fd = keep_reopen(obj->keep_fd);
-		err = fd < 0 ? fd : spare_reuse(obj, reserve_end, total);
+	if (spare_ok && (obj = spare_take(total, &fd))) {
+		err = spare_reuse(obj, fd, reserve_end, total);
 		EMU_LOG(EMU_LOG_MAP, "the file of a dropped object (%llu bytes) is reused: %s", (unsigned long long)total,
 			err ? strerror(-err) : "ok");
 		if (err) {
-			if (fd >= 0)
-				emu_os_close(fd);
-			keep_close(obj);
-			emu_os_munmap(obj->hdr, obj->map_len);
-			pthread_mutex_lock(&fd_lock);
-			obj->next = obj_pool;
-			obj_pool = obj;
-			pthread_mutex_unlock(&fd_lock);
+			emu_os_close(fd);
+			spare_drop(obj);
 			obj = NULL;
 		}
 	}
@@ -955,10 +1204,13 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 			if (err)
 				return err;
 		}
-		int tfd = emu_os_open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (tfd < 0)
-			return tfd == -ENOSPC ? -ENOMEM : tfd;
-		fd = tfd;
+		fd = spare_ok ? spare_create(&seq) : -1;
+		if (fd < 0) {
+			seq = 0;
+			fd = emu_os_open(emu_config()->objs_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		}
+		if (fd < 0)
+			return fd == -ENOSPC ? -ENOMEM : fd;
 		/* fallocate also sets the size when it covers the whole file */
 		err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
 		if (err == -EOPNOTSUPP)
@@ -994,25 +1246,33 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 		obj->dev = sb.st_dev;
 		obj->ino = sb.st_ino;
 		obj->reserve_end = reserve_end;
-		if (spare_ok) {
-			/* the file's first open file becomes ours, the program gets a
-			 * fresh one at the lowest number (as from the kernel) */
-			pthread_once(&spare_once, spare_init);
-			keep = emu_os_fcntl(fd, F_DUPFD_CLOEXEC, KEEP_FD_MIN);
-			int pfd = keep >= 0 ? (emu_os_close(fd), keep_reopen(keep)) : -1;
-			if (pfd >= 0) {
-				fd = pfd;
-				obj->keep_fd = keep;
-				keep_bit_set(keep, true);
-			} else if (keep >= 0) {
-				fd = keep;          /* no reopen: a high fd, never a spare */
+		if (seq) {
+			obj->spare = true;
+			obj->hdr->spare_pid = (__u32)spare_pid;
+			obj->hdr->spare_stamp = spare_stamp;
+			obj->hdr->spare_seq = seq;
+			/* the mapping keeps the open file it was made from, so the
+			 * program gets another one (at the same number), which it
+			 * alone holds (emu_fd_hold) */
+			char path[PATH_MAX];
+			emu_os_close(fd);
+			fd = obj_spare_path(obj->hdr, path, sizeof(path));
+			if (!fd)
+				fd = emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+			if (fd < 0) {
+				err = fd;
+				spare_drop(obj);
+				return err;
 			}
 		}
 	}
 	struct emu_obj_hdr *h = obj->hdr;
 	h->version = EMU_OBJ_VERSION;
 	h->kind = kind;
-	h->owner_uid = (__u32)getuid();
+	static uid_t uid = (uid_t)-1;      /* the creator's uid (informational) */
+	if (uid == (uid_t)-1)
+		uid = getuid();
+	h->owner_uid = (__u32)uid;
 	h->data_off = data_off;
 	h->data_size = total - data_off;
 	h->total_size = total;
@@ -1028,6 +1288,11 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	return fd;     /* magic is written by the caller once the object is complete */
 
 fail_fd:
+	if (seq) {
+		char path[PATH_MAX];
+		if (!spare_path(path, sizeof(path), (__u32)spare_pid, spare_stamp, seq))
+			emu_os_unlinkat(AT_FDCWD, path, 0);
+	}
 	emu_os_close(fd);
 	return err;
 }

@@ -128,16 +128,13 @@ int emu_map_create(const struct emu_map_spec *spec)
 		goto fail;
 	}
 	if (with_btf) {
-		/* the map holds its BTF (map->btf): a reference link, as a map slot
-		 * holds an inner map (emu/map_in_map.c) */
+		/* the map holds its BTF (map->btf): emu_obj_hold_btf */
 		struct emu_obj *btf;
 		int acc;
 		err = emu_fd_get((int)spec->btf_fd, EMU_KIND_BTF, &btf, &acc);
 		if (err)
 			goto fail;
-		int dfd = emu_refs_lock(map);
-		err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)spec->btf_fd, btf);
-		emu_refs_unlock(dfd);
+		err = emu_obj_hold_btf(map, (int)spec->btf_fd, btf);
 		emu_obj_put(btf);
 		if (err)
 			goto fail;

@@ -161,8 +161,6 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 {
 	char proc[64], name[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target_fd);
-	if (!target->rdonly)      /* a file once linked is never reused (emu/fdtable.c) */
-		__atomic_or_fetch(&target->hdr->flags, EMU_OBJ_F_LINKED, __ATOMIC_RELAXED);
 	for (unsigned int n = 0; n < 1u << 20; n++) {
 		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
 		int err = emu_os_linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW);

@@ -124,7 +124,15 @@ struct emu_obj_hdr {
 	__u32 lock_seq;                /* odd while a holder is inside: lock-free readers of
 	                                * read-only mappings retry (emu_obj_read_begin) */
 	__u32 flags;                   /* EMU_OBJ_F_*: when the file may not be reused */
-	__u32 pad0;
+	__u32 spare_pid;               /* the file's spare name, <root>/spare/<pid>.<stamp>.<seq> */
+	__u64 spare_stamp;             /* (0: it has none): emu/fdtable.c */
+	__u32 spare_seq;
+	__u32 btf_pid;                 /* the BTF this object holds, by its spare name, while */
+	__u64 btf_stamp;               /* that hold is not a reference link yet */
+	__u32 btf_seq;                 /* (EMU_OBJ_F_BTF_REF): emu_obj_hold_btf */
+	__u32 holders;                 /* a BTF: holders in its spare name's process that hold it
+	                                * with no reference link (alive while that process is) */
+	__u32 pad1;
 	union {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
@@ -137,8 +145,7 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 /* hdr->flags: the object file must never be reused for another object */
 #define EMU_OBJ_F_USER_MAPPED (1u << 0)   /* a program mapped it: the kernel keeps such a map alive */
 #define EMU_OBJ_F_UNHELD      (1u << 1)   /* an fd of it could not be marked held (emu_fd_hold) */
-#define EMU_OBJ_F_LINKED      (1u << 2)   /* it had a name (a pin, a reference): once that is gone,
-                                           * Linux never links the file again */
+#define EMU_OBJ_F_BTF_REF     (1u << 2)   /* its BTF hold is a reference link (or it holds none) */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
@@ -152,8 +159,9 @@ struct emu_obj {
 	                                * never locked, never written: readers use the sequences */
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
 	struct emu_obj *next;          /* process-wide list, by inode */
-	int keep_fd;                   /* the creator's own fd of the file (-1: none): the file
-	                                * is kept for reuse once nothing else holds it */
+	bool spare;                    /* this process named the file to reuse it (emu/fdtable.c) */
+	struct emu_obj *btf_hold;      /* the BTF it holds in this process (a reference) while that
+	                                * hold is no reference link: emu_obj_hold_btf */
 	__u64 reserve_end;             /* bytes from the file's start backed at create */
 };
 
@@ -184,8 +192,19 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
  * file, in whatever process. A file no fd holds and no name links is dead
  * and may be reused (emu_obj_create) or skipped by id scans. 0 or -errno. */
 int emu_fd_hold(int fd, int accmode);
-/* Does anything hold the file of fd (a link, or an fd that emu_fd_hold marked)? */
-bool emu_file_held(int fd, const struct stat *sb);
+/* Does anything hold the file of fd, whose stat and header are given: a link
+ * other than its spare name, or an fd that emu_fd_hold marked? */
+bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
+/* holder (a map or program being made, with an id) holds the BTF object btf,
+ * whose fd is btf_fd, as the kernel's map->btf / prog->aux->btf: 0 or -errno.
+ * A reference link (emu/map_in_map.c) when the hold must outlive this
+ * process's view of both; as long as both are small objects this process
+ * made and nothing else can reach the holder, the link is made only when it
+ * becomes needed (shared, pinned, outliving the BTF's fds here, a fork, the
+ * process's exit). */
+int emu_obj_hold_btf(struct emu_obj *holder, int btf_fd, struct emu_obj *btf);
+/* holder may now be reached from elsewhere: make its BTF hold a link. */
+void emu_obj_share(struct emu_obj *holder);
 /* Install fd -> obj in the fd table (takes over the caller's reference). */
 void emu_fd_install(int fd, struct emu_obj *obj);
 /* The same for an fd whose access mode the caller knows (no fcntl). */

@@ -220,9 +220,8 @@ int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 		err = -EPERM;
 		goto out;
 	}
+	emu_obj_share(obj);      /* a pin reaches it from anywhere: its BTF hold becomes a link */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (!obj->rdonly)
-		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_LINKED, __ATOMIC_RELAXED);
 	err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
 		err ? strerror(-err) : "ok");
@@ -312,9 +311,10 @@ static void consider(struct scan *s, const char *path)
 	if (fd < 0)
 		return;
 	/* a file nothing holds (a spare, emu/fdtable.c) is no live object */
-	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && emu_file_held(fd, &sb) &&
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
 	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) &&
-	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
+	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind &&
+	    emu_file_held(fd, &sb, &h)) {
 		bool take = s->want ? h.id == s->want && !s->best
 				    : h.id > s->start && (!s->best || h.id < s->best);
 		if (take) {
@@ -429,6 +429,12 @@ static int scan_ids(struct scan *s)
 	scan_dir(s, c->bpffs_dir, 0);
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
+	if (s->kind == EMU_KIND_BTF && !(s->want && s->best)) {
+		/* BTF that only maps or programs of its process hold (emu/fdtable.c) */
+		char spare[PATH_MAX];
+		snprintf(spare, sizeof(spare), "%.4000s/spare", c->root);
+		scan_dir(s, spare, 0);
+	}
 	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
 		char refs[PATH_MAX];
 		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
@@ -525,7 +531,8 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 }
 
 /* Before the shim unlinks a bpffs name: an object file's last link is kept in
- * limbo too (emu_limbo_keep), because Linux never links a file again once it
+ * limbo too (emu_limbo_keep; a spare name, emu/fdtable.c, is a link that its
+ * process hands to limbo in the same way when it goes), because Linux never links a file again once it
  * lost its last link, and the kernel lets a pinned fd be pinned again after
  * its pin was removed. The limbo link goes with the next id scan once no fd
  * reaches the object (emu_refs_gc). */

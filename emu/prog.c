@@ -1775,11 +1775,9 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	if (bi.btf_id) {
 		/* the program holds its BTF (prog->aux->btf), as a map holds its own */
 		struct emu_obj *btf;
-		int acc, dfd;
+		int acc;
 		if (!emu_fd_get((int)s->prog_btf_fd, EMU_KIND_BTF, &btf, &acc)) {
-			dfd = emu_refs_lock(prog);
-			err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)s->prog_btf_fd, btf);
-			emu_refs_unlock(dfd);
+			err = emu_obj_hold_btf(prog, (int)s->prog_btf_fd, btf);
 			emu_obj_put(btf);
 			if (err) {
 				emu_os_close(fd);

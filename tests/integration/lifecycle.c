@@ -102,6 +102,89 @@ static bool id_alive(__u32 id)
 	return fd >= 0;
 }
 
+/* a BTF of its own: int [1], struct s { int x; } [2] named by tag */
+static int btf_load(__u32 tag)
+{
+	char strs[16];
+	int sl = snprintf(strs + 1, sizeof(strs) - 1, "x%u", tag % 100000) + 2;
+	strs[0] = '\0';
+	__u32 types[] = { 0, 1u << 24, 4, (1u << 24) | 32, 1, (4u << 24) | 1, 4, 1, 1, 0 };
+	struct {
+		__u16 magic;
+		__u8 version, flags;
+		__u32 hdr_len, type_off, type_len, str_off, str_len;
+		char data[sizeof(types) + sizeof(strs)];
+	} blob;
+	memset(&blob, 0, sizeof(blob));
+	blob.magic = 0xeB9F;
+	blob.version = 1;
+	blob.hdr_len = 24;
+	blob.type_len = sizeof(types);
+	blob.str_off = sizeof(types);
+	blob.str_len = (__u32)sl;
+	memcpy(blob.data, types, sizeof(types));
+	memcpy(blob.data + sizeof(types), strs, (size_t)sl);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (__u64)(unsigned long)&blob;
+	a.btf_size = 24 + sizeof(types) + (__u32)sl;
+	int fd = (int)sys_bpf(BPF_BTF_LOAD, &a);
+	CHECK(fd >= 0, "BTF load");
+	return fd;
+}
+
+static int btf_map(int btf)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 8;
+	a.btf_fd = (__u32)btf;
+	a.btf_key_type_id = 1;
+	a.btf_value_type_id = 2;
+	int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(fd >= 0, "map with BTF");
+	return fd;
+}
+
+/* the BTF the map says it holds, by id: its first string after "", or "" */
+static const char *held_btf_name(int map)
+{
+	static char name[32];
+	struct bpf_map_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)map;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && info.btf_id, "map info with a btf_id");
+	memset(&a, 0, sizeof(a));
+	a.btf_id = info.btf_id;
+	int b = (int)sys_bpf(BPF_BTF_GET_FD_BY_ID, &a);
+	name[0] = '\0';
+	if (b < 0)
+		return name;
+	char raw[256];
+	struct bpf_btf_info bi;
+	memset(&bi, 0, sizeof(bi));
+	bi.btf = (__u64)(unsigned long)raw;
+	bi.btf_size = sizeof(raw);
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)b;
+	a.info.info_len = sizeof(bi);
+	a.info.info = (__u64)(unsigned long)&bi;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && bi.id == info.btf_id, "BTF info");
+	close(b);
+	__u32 str_off, type_len;
+	memcpy(&type_len, raw + 12, 4);
+	memcpy(&str_off, raw + 16, 4);
+	snprintf(name, sizeof(name), "%s", raw + 24 + str_off + 1);
+	return name;
+}
+
 /* makes and drops maps of the same size, each with its own values */
 static void churn(int n, __u64 tag)
 {
@@ -291,5 +374,65 @@ int main(void)
 	churn(20, 10000);
 	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
 	printf("closing every other fd and dup2 over high numbers change nothing\n");
+
+	/* a map holds its BTF: after the BTF's fd is closed, while BTFs and maps
+	 * of the same sizes come and go; pinned; sent over a socket by a process
+	 * that is then killed */
+	int btf = btf_load(1);
+	int bm = btf_map(btf);
+	close(btf);
+	for (int i = 0; i < 20; i++) {
+		int b2 = btf_load(100 + (__u32)i), m2 = btf_map(b2);
+		close(m2);
+		close(b2);
+	}
+	CHECK(!strcmp(held_btf_name(bm), "x1"), "the BTF a map holds, by id: '%s'", held_btf_name(bm));
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle_btf";
+	a.bpf_fd = (__u32)bm;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	close(bm);
+	for (int i = 0; i < 20; i++) {
+		int b2 = btf_load(200 + (__u32)i), m2 = btf_map(b2);
+		close(m2);
+		close(b2);
+	}
+	a.bpf_fd = 0;
+	bm = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(bm >= 0 && !strcmp(held_btf_name(bm), "x1"), "the BTF a pinned map holds: '%s'", held_btf_name(bm));
+	close(bm);
+	CHECK(unlink("/sys/fs/bpf/lifecycle_btf") == 0, "unpin");
+	int sv2[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) == 0, "socketpair");
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int b3 = btf_load(3), m3 = btf_map(b3);
+		char cc = 'm', buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &cc, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &m3, sizeof(m3));
+		CHECK(sendmsg(sv2[1], &m, 0) == 1, "sendmsg");
+		pause();
+		_exit(0);
+	}
+	{
+		char cc, buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &cc, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		CHECK(recvmsg(sv2[0], &m, 0) == 1, "recvmsg");
+		memcpy(&bm, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(bm));
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		churn(5, 11000);
+		CHECK(!strcmp(held_btf_name(bm), "x3"), "the BTF of a map received from a killed process: '%s'",
+		      held_btf_name(bm));
+		close(bm);
+	}
+	printf("a map holds its BTF: after the BTF fd's close, pinned, and received from a killed process\n");
 	return 0;
 }
