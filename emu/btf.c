@@ -1778,7 +1778,8 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	}
 
 	struct emu_obj *obj;
-	int fd = emu_obj_create(EMU_KIND_BTF, s->btf_size, &obj);
+	/* anon_inode_getfd("btf", ..., O_RDONLY | O_CLOEXEC) */
+	int fd = emu_obj_create_mode(EMU_KIND_BTF, s->btf_size, s->btf_size, O_RDONLY, &obj);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -1791,10 +1792,6 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 		goto fail_obj;
 	}
 	__atomic_store_n(&obj->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	/* anon_inode_getfd("btf", ..., O_RDONLY | O_CLOEXEC) */
-	err = emu_fd_reopen_in_place(fd, O_RDONLY);
-	if (err)
-		goto fail_obj;
 	emu_fd_install_acc(fd, obj, O_RDONLY);
 	err = fd;
 	goto out;

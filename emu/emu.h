@@ -114,6 +114,8 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 /* The reverse, for paths handed back to the program (realpath, getcwd,
  * readlink): a state-root bpffs path becomes its mount-point path in buf. */
 const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
+/* The fake bpffs's directory with symlinks resolved (its canonical path). */
+const char *emu_bpffs_real(void);
 /* Is this real (already translated) path at or under the fake bpffs? */
 bool emu_bpffs_contains(const char *real);
 /* The entries a bpffs mount shows in its root only (bpf_preload's iterators):

@@ -290,6 +290,11 @@ static int obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 	return spare_path(buf, len, h->spare_pid, h->spare_stamp, h->spare_seq);
 }
 
+int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
+{
+	return h->spare_seq ? obj_spare_path(h, buf, len) : -ENOENT;
+}
+
 /* Removes a spare name. If it is the last name of a file that some fd still
  * holds, the file first gets a limbo link: Linux never links a file again
  * once it lost its last link, and the object may still be pinned. */
@@ -1060,9 +1065,21 @@ static int space_available(__u64 bytes)
 	return 0;
 }
 
+static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp);
+
 int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp)
 {
-	return emu_obj_create_lazy(kind, data_size, data_size, objp);
+	return obj_create(kind, data_size, data_size, O_RDWR, objp);
+}
+
+int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp)
+{
+	return obj_create(kind, data_size, reserve, O_RDWR, objp);
+}
+
+int emu_obj_create_mode(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp)
+{
+	return obj_create(kind, data_size, reserve, accmode & O_ACCMODE, objp);
 }
 
 /* Make [off, off + len) of the object's data backed by memory, so stores to
@@ -1083,7 +1100,7 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 
 /* A dead spare of exactly total bytes, taken off the list, and a fresh open
  * file of it for the program (O_RDWR, close-on-exec) in *fdp. */
-static struct emu_obj *spare_take(__u64 total, int *fdp)
+static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 {
 	pthread_mutex_lock(&fd_lock);
 	struct emu_obj **pp = &spares;
@@ -1103,7 +1120,7 @@ static struct emu_obj *spare_take(__u64 total, int *fdp)
 	struct stat sb;
 	int fd = obj_spare_path(o->hdr, path, sizeof(path));
 	if (!fd)
-		fd = emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		fd = emu_os_open(path, mode | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (fd >= 0 && (emu_os_fstat(fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino)) {
 		emu_os_close(fd);      /* the name is not our file any more */
 		fd = -1;
@@ -1130,12 +1147,22 @@ static struct emu_obj *spare_take(__u64 total, int *fdp)
 static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 total)
 {
 	__u64 data_off = EMU_PAGE_SIZE;
-	int err = 0;
+	int err = 0, wfd = fd;
+	bool grow = o->reserve_end < reserve_end;
+	if ((reserve_end < total || grow) && (emu_os_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR) {
+		char path[PATH_MAX];     /* fd is read-only or write-only: fallocate wants both */
+		err = obj_spare_path(o->hdr, path, sizeof(path));
+		wfd = err ? err : emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		if (wfd < 0)
+			return wfd;
+	}
 	if (reserve_end < total)     /* what a lazy family filled goes back to being a hole */
-		err = emu_os_fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
+		err = emu_os_fallocate(wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
 				       (off_t)(total - reserve_end));
-	if (!err && o->reserve_end < reserve_end)
-		err = emu_os_fallocate(fd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
+	if (!err && grow)
+		err = emu_os_fallocate(wfd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
+	if (wfd != fd)
+		emu_os_close(wfd);
 	if (err && err != -EOPNOTSUPP)
 		return err == -ENOSPC ? -ENOMEM : err;
 	o->reserve_end = reserve_end;
@@ -1166,7 +1193,7 @@ static int spare_create(__u32 *seq)
 	return emu_os_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
-int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp)
+static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp)
 {
 	int err = emu_root_ready();
 	if (err)
@@ -1188,7 +1215,7 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	int fd = -1;
 	__u32 seq = 0;
 
-	if (spare_ok && (obj = spare_take(total, &fd))) {
+	if (spare_ok && (obj = spare_take(total, accmode, &fd))) {
 		err = spare_reuse(obj, fd, reserve_end, total);
 		EMU_LOG(EMU_LOG_MAP, "the file of a dropped object (%llu bytes) is reused: %s", (unsigned long long)total,
 			err ? strerror(-err) : "ok");
@@ -1258,7 +1285,7 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 			emu_os_close(fd);
 			fd = obj_spare_path(obj->hdr, path, sizeof(path));
 			if (!fd)
-				fd = emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+				fd = emu_os_open(path, accmode | O_CLOEXEC | O_NOFOLLOW, 0);
 			if (fd < 0) {
 				err = fd;
 				spare_drop(obj);
@@ -1284,6 +1311,11 @@ int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, stru
 	obj->next = objs;
 	objs = obj;
 	pthread_mutex_unlock(&fd_lock);
+	if (!obj->spare && accmode != O_RDWR && (err = emu_fd_reopen_in_place(fd, accmode))) {
+		emu_os_close(fd);
+		emu_obj_put(obj);
+		return err;
+	}
 	*objp = obj;
 	return fd;     /* magic is written by the caller once the object is complete */
 

@@ -105,7 +105,8 @@ int emu_link_create(const struct emu_link_spec *s)
 			goto out;
 		}
 	}
-	int fd = emu_obj_create(EMU_KIND_LINK, 0, &link);
+	/* bpf_link_settle(): anon_inode_getfile(..., O_CLOEXEC), a read-only fd */
+	int fd = emu_obj_create_mode(EMU_KIND_LINK, 0, 0, O_RDONLY, &link);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -125,13 +126,6 @@ int emu_link_create(const struct emu_link_spec *s)
 		goto out;
 	}
 	__atomic_store_n(&link->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	/* bpf_link_settle(): anon_inode_getfile(..., O_CLOEXEC), a read-only fd */
-	err = emu_fd_reopen_in_place(fd, O_RDONLY);
-	if (err) {
-		emu_os_close(fd);
-		emu_obj_put(link);
-		goto out;
-	}
 	emu_fd_install_acc(fd, link, O_RDONLY);
 	EMU_LOG(EMU_LOG_SYS, "bpf(%s): BPFEMU_ATTACH=inert: link %u for program %u does nothing", s->cmd,
 		link->hdr->id, prog->hdr->id);

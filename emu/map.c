@@ -89,7 +89,8 @@ int emu_map_create(const struct emu_map_spec *spec)
 	}
 
 	__u64 data_size = ops->data_size(spec);
-	fd = emu_obj_create_lazy(EMU_KIND_MAP, data_size, ops->reserve_size ? ops->reserve_size(spec) : data_size, &map);
+	fd = emu_obj_create_mode(EMU_KIND_MAP, data_size, ops->reserve_size ? ops->reserve_size(spec) : data_size,
+				 f_flags, &map);
 	if (fd < 0)
 		return fd;
 	struct emu_obj_hdr *h = map->hdr;
@@ -141,11 +142,6 @@ int emu_map_create(const struct emu_map_spec *spec)
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 
-	if (f_flags != O_RDWR) {
-		err = emu_fd_reopen_in_place(fd, f_flags);
-		if (err)
-			goto fail;
-	}
 	emu_fd_install_acc(fd, map, f_flags);
 	EMU_LOG(EMU_LOG_MAP, "map %u created: type %u key %u value %u max_entries %u flags 0x%x fd %d", h->id,
 		d->map_type, d->key_size, d->value_size, d->max_entries, d->map_flags, fd);

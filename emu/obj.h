@@ -187,6 +187,9 @@ int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp);
  * once; the rest is populated by emu_obj_populate() as the family fills it. */
 int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp);
 int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
+/* The same, the fd in accmode (O_RDONLY, O_WRONLY or O_RDWR), as the
+ * kernel's anon_inode_getfd flags for the object. */
+int emu_obj_create_mode(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp);
 /* Mark fd (an fd handed to the program, of any object) as holding its file:
  * an OFD lock that the kernel drops with the last descriptor of that open
  * file, in whatever process. A file no fd holds and no name links is dead
@@ -195,6 +198,8 @@ int emu_fd_hold(int fd, int accmode);
 /* Does anything hold the file of fd, whose stat and header are given: a link
  * other than its spare name, or an fd that emu_fd_hold marked? */
 bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
+/* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
+int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
 /* holder (a map or program being made, with an id) holds the BTF object btf,
  * whose fd is btf_fd, as the kernel's map->btf / prog->aux->btf: 0 or -errno.
  * A reference link (emu/map_in_map.c) when the hold must outlive this

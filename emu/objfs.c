@@ -116,13 +116,28 @@ static int abs_view(int dirfd, const char *pathname, char out[PATH_MAX])
  * inside it must not let a pin or a get reach a file outside (the kernel
  * refuses a pin whose parent is not on a bpffs, and a get of a file that is
  * not a bpf object). */
-static bool resolves_inside(const char *real_path)
+static bool canon_inside(const char *canon)
 {
-	char canon[PATH_MAX], base[PATH_MAX];
-	if (emu_os_realpath(real_path, canon) || emu_os_realpath(emu_config()->bpffs_dir, base))
-		return false;
+	const char *base = emu_bpffs_real();
 	size_t n = strlen(base);
 	return !strncmp(canon, base, n) && (canon[n] == '\0' || canon[n] == '/');
+}
+
+static bool resolves_inside(const char *real_path)
+{
+	char canon[PATH_MAX];
+	return !emu_os_realpath(real_path, canon) && canon_inside(canon);
+}
+
+/* The same for the file an fd is open on. */
+static bool fd_inside(int fd)
+{
+	char canon[PATH_MAX];
+	long n = emu_os_fd_path(fd, canon, sizeof(canon) - 1);
+	if (n <= 0)
+		return false;
+	canon[n] = '\0';
+	return canon_inside(canon);
 }
 
 /*
@@ -163,7 +178,7 @@ static int bpffs_dotted(const char *real)
 
 int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 {
-	char abs[PATH_MAX], buf[PATH_MAX], proc[64];
+	char abs[PATH_MAX], buf[PATH_MAX], proc[64], proc_path[PATH_MAX];
 	struct emu_obj *obj;
 	struct stat sb;
 	int acc, err;
@@ -214,15 +229,23 @@ int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	/* user_path_create(): an existing name is EEXIST before anything else */
-	if (emu_os_lstat(path, &sb) == -ENOENT && !emu_os_lstat(parent, &sb) && !resolves_inside(parent)) {
+	/* user_path_create(): an existing name is EEXIST before anything else;
+	 * a parent below the bpffs root may be a symlink planted to lead out
+	 * (the root itself is ours) */
+	if (strcmp(parent, emu_config()->bpffs_dir) && emu_os_lstat(path, &sb) == -ENOENT &&
+	    !emu_os_lstat(parent, &sb) && !resolves_inside(parent)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
 		err = -EPERM;
 		goto out;
 	}
 	emu_obj_share(obj);      /* a pin reaches it from anywhere: its BTF hold becomes a link */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	err = -ENOENT;
+	if (obj->hdr->spare_seq && emu_obj_spare_path(obj->hdr, proc_path, sizeof(proc_path)) == 0)
+		err = emu_os_linkat(AT_FDCWD, proc_path, AT_FDCWD, path, 0);   /* by its spare name: a shorter walk */
+	if (err == -ENOENT) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	}
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
 		err ? strerror(-err) : "ok");
 out:
@@ -248,16 +271,27 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 	}
 	if (path != abs && (err = bpffs_dotted(path)))
 		return err;
-	err = emu_os_stat(path, &sb);
-	if (err)
-		return err;
-	if (path == abs || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
-		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
+	if (path == abs) {
+		/* outside every bpffs: the walk's errors, else no bpf object */
+		err = emu_os_stat(path, &sb);
+		if (err)
+			return err;
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not on a bpf filesystem: EACCES", pathname);
 		return -EACCES;
 	}
+	/* the walk's errors and the permission check come with the open itself;
+	 * a directory, or a file reached through a symlink out of bpffs, is no
+	 * bpf object (EACCES) */
 	int fd = emu_os_open(path, accmode | O_CLOEXEC, 0);
+	if (fd == -EISDIR)
+		return -EACCES;
 	if (fd < 0)
 		return fd;
+	if (emu_os_fstat(fd, &sb) || !S_ISREG(sb.st_mode) || !fd_inside(fd)) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
+		emu_os_close(fd);
+		return -EACCES;
+	}
 	struct emu_obj *obj;
 	int acc;
 	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);

@@ -160,6 +160,12 @@ static const char *bpffs_dir_canonical(void)
 	return canon;
 }
 
+const char *emu_bpffs_real(void)
+{
+	const char *c = bpffs_dir_canonical();
+	return c[0] ? c : emu_config()->bpffs_dir;
+}
+
 bool emu_bpffs_debug_entry(int dirfd, const char *path)
 {
 	static const char *const names[] = EMU_BPFFS_DEBUG_ENTRIES;
