@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -276,6 +277,9 @@ static __u32 spare_next_seq;             /* fd_lock */
 static pid_t spare_pid;                  /* 0: spare names not set up in this process (fd_lock) */
 static __u64 spare_stamp;
 static int spare_state;                  /* 0 untried, 1 usable, -1 not (fd_lock) */
+static int spare_dirfd = -1;             /* <root>/spare, high-numbered; -1 when lost or unset */
+static dev_t spare_dir_dev;
+static ino_t spare_dir_ino;
 
 static int spare_path(char *buf, size_t len, __u32 pid, __u64 stamp, __u32 seq)
 {
@@ -293,6 +297,34 @@ static int obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 {
 	return h->spare_seq ? obj_spare_path(h, buf, len) : -ENOENT;
+}
+
+/* Opens a spare name of this process: through the spare directory's fd (one
+ * path component to walk), or by its whole path. */
+static int spare_open(__u32 pid, __u64 stamp, __u32 seq, int flags, mode_t mode)
+{
+	char path[PATH_MAX];
+	int dfd = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
+	struct stat sb;
+	if (dfd >= 0 && (flags & O_CREAT) && (emu_os_fstat(dfd, &sb) || sb.st_dev != spare_dir_dev ||
+					      sb.st_ino != spare_dir_ino))
+		dfd = -1;      /* creating: only in our directory, whatever the fd became */
+	if (dfd >= 0 && (pid_t)pid == spare_pid && stamp == spare_stamp) {
+		snprintf(path, sizeof(path), "%u.%llx.%u", pid, (unsigned long long)stamp, seq);
+		int fd = emu_os_openat(dfd, path, flags, mode);
+		if (fd != -EBADF && fd != -ENOTDIR)
+			return fd;
+	}
+	int err = spare_path(path, sizeof(path), pid, stamp, seq);
+	return err ? err : emu_os_open(path, flags, mode);
+}
+
+/* The program closed or replaced fd: if it was the spare directory's, that is lost. */
+static void spare_dirfd_lost(int fd)
+{
+	int d = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
+	if (d >= 0 && d == fd)
+		__atomic_compare_exchange_n(&spare_dirfd, &d, -1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* Removes a spare name. If it is the last name of a file that some fd still
@@ -399,6 +431,9 @@ static void spare_child(void)
 	}
 	spare_pid = 0;
 	spare_state = 0;
+	if (spare_dirfd >= 0)
+		emu_os_close(spare_dirfd);
+	spare_dirfd = -1;
 	pthread_mutex_unlock(&fd_lock);
 }
 
@@ -423,6 +458,22 @@ static int spare_setup_locked(void)
 	spare_pid = getpid();
 	spare_stamp = emu_ktime_boot_ns();
 	spare_next_seq = 0;
+	/* the spare directory's fd, out of the program's way: above half its
+	 * fd limit (a close or dup2 over it by the program only loses it) */
+	int dfd = emu_os_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd >= 0) {
+		struct { unsigned long cur, max; } lim;
+		long min = EMU_OS_SC(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim, 0, 0) == 0 && lim.cur > 64 && lim.cur < (1ul << 20)
+			       ? (long)(lim.cur / 2) : 64;
+		int hi = emu_os_fcntl(dfd, F_DUPFD_CLOEXEC, min);
+		struct stat sb;
+		if (hi >= 0 && !emu_os_fstat(hi, &sb)) {
+			spare_dir_dev = sb.st_dev;
+			spare_dir_ino = sb.st_ino;
+		}
+		emu_os_close(dfd);
+		__atomic_store_n(&spare_dirfd, hi, __ATOMIC_RELEASE);
+	}
 	if (!atfork_done) {
 		atfork_done = true;
 		pthread_atfork(spare_prepare, spare_parent, spare_child);
@@ -694,6 +745,7 @@ static int fd_set_locked(int fd, struct emu_obj *obj, int accmode)
 
 void emu_fd_closed(int fd)
 {
+	spare_dirfd_lost(fd);
 	uintptr_t *slot = fd_slot(fd);
 	if (!slot || !__atomic_load_n(slot, __ATOMIC_RELAXED))
 		return;       /* the common case for fds that are not ours: no lock */
@@ -704,6 +756,9 @@ void emu_fd_closed(int fd)
 
 void emu_fd_range_closed(unsigned int first, unsigned int last)
 {
+	int d = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
+	if (d >= 0 && (unsigned int)d >= first && (unsigned int)d <= last)
+		spare_dirfd_lost(d);
 	pthread_mutex_lock(&fd_lock);
 	for (unsigned int c = first / FD_CHUNK; c < FD_CHUNKS && c <= last / FD_CHUNK; c++) {
 		if (!fd_chunks[c])
@@ -720,6 +775,7 @@ void emu_fd_duped(int oldfd, int newfd)
 {
 	if (oldfd == newfd || newfd < 0)
 		return;
+	spare_dirfd_lost(newfd);
 	pthread_mutex_lock(&fd_lock);
 	uintptr_t *slot = fd_slot(oldfd);
 	uintptr_t v = slot ? __atomic_load_n(slot, __ATOMIC_ACQUIRE) : 0;
@@ -1116,11 +1172,8 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 	pthread_mutex_unlock(&fd_lock);
 	if (!o)
 		return NULL;
-	char path[PATH_MAX];
 	struct stat sb;
-	int fd = obj_spare_path(o->hdr, path, sizeof(path));
-	if (!fd)
-		fd = emu_os_open(path, mode | O_CLOEXEC | O_NOFOLLOW, 0);
+	int fd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq, mode | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (fd >= 0 && (emu_os_fstat(fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino)) {
 		emu_os_close(fd);      /* the name is not our file any more */
 		fd = -1;
@@ -1186,11 +1239,7 @@ static int spare_create(__u32 *seq)
 	pthread_mutex_unlock(&fd_lock);
 	if (err)
 		return err;
-	char path[PATH_MAX];
-	err = spare_path(path, sizeof(path), (__u32)spare_pid, spare_stamp, *seq);
-	if (err)
-		return err;
-	return emu_os_open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return spare_open((__u32)spare_pid, spare_stamp, *seq, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp)
@@ -1281,11 +1330,9 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 			/* the mapping keeps the open file it was made from, so the
 			 * program gets another one (at the same number), which it
 			 * alone holds (emu_fd_hold) */
-			char path[PATH_MAX];
 			emu_os_close(fd);
-			fd = obj_spare_path(obj->hdr, path, sizeof(path));
-			if (!fd)
-				fd = emu_os_open(path, accmode | O_CLOEXEC | O_NOFOLLOW, 0);
+			fd = spare_open(obj->hdr->spare_pid, obj->hdr->spare_stamp, obj->hdr->spare_seq,
+					accmode | O_CLOEXEC | O_NOFOLLOW, 0);
 			if (fd < 0) {
 				err = fd;
 				spare_drop(obj);
