@@ -1148,6 +1148,8 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 		end = obj->hdr->data_size;
 	if (end <= start)
 		return 0;
+	if (!(__atomic_load_n(&obj->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED))
+		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_POPULATED, __ATOMIC_RELAXED);
 	int err = emu_os_madvise(base + start, end - start, MADV_POPULATE_WRITE);
 	if (err == 0 || err == -EINVAL)
 		return 0;     /* EINVAL: a kernel before 5.14; nothing better to do */
@@ -1202,14 +1204,18 @@ static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 total
 	__u64 data_off = EMU_PAGE_SIZE;
 	int err = 0, wfd = fd;
 	bool grow = o->reserve_end < reserve_end;
-	if ((reserve_end < total || grow) && (emu_os_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR) {
+	/* what a lazy family filled (or an older object reserved) goes back to
+	 * being a hole; pages only read are zero already */
+	bool punch = reserve_end < total && (o->reserve_end > reserve_end ||
+					     (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED));
+	if ((punch || grow) && (emu_os_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR) {
 		char path[PATH_MAX];     /* fd is read-only or write-only: fallocate wants both */
 		err = obj_spare_path(o->hdr, path, sizeof(path));
 		wfd = err ? err : emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
 		if (wfd < 0)
 			return wfd;
 	}
-	if (reserve_end < total)     /* what a lazy family filled goes back to being a hole */
+	if (punch)
 		err = emu_os_fallocate(wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
 				       (off_t)(total - reserve_end));
 	if (!err && grow)

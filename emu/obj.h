@@ -146,6 +146,7 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 #define EMU_OBJ_F_USER_MAPPED (1u << 0)   /* a program mapped it: the kernel keeps such a map alive */
 #define EMU_OBJ_F_UNHELD      (1u << 1)   /* an fd of it could not be marked held (emu_fd_hold) */
 #define EMU_OBJ_F_BTF_REF     (1u << 2)   /* its BTF hold is a reference link (or it holds none) */
+#define EMU_OBJ_F_POPULATED   (1u << 3)   /* a lazy family wrote past the part reserved at create */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {

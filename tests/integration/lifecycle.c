@@ -208,6 +208,27 @@ int main(void)
 	churn(50, 1000);
 	printf("50 maps made and dropped: each new one reads zero\n");
 
+	/* fresh hashes are empty, whatever the last one of their size held */
+	for (int round = 0; round < 20; round++) {
+		union bpf_attr h;
+		memset(&h, 0, sizeof(h));
+		h.map_type = BPF_MAP_TYPE_HASH;
+		h.key_size = 4;
+		h.value_size = 8;
+		h.max_entries = 256;
+		int hf = (int)sys_bpf(BPF_MAP_CREATE, &h);
+		CHECK(hf >= 0, "hash create");
+		__u32 k, next;
+		memset(&h, 0, sizeof(h));
+		h.map_fd = (__u32)hf;
+		h.next_key = (__u64)(unsigned long)&next;
+		CHECK(sys_bpf(BPF_MAP_GET_NEXT_KEY, &h) < 0 && errno == ENOENT, "a new hash is empty (round %d)", round);
+		for (k = 0; k < 200; k++)
+			put(hf, k, 0x7000 + k);
+		close(hf);
+	}
+	printf("20 hashes filled and dropped: each new one is empty\n");
+
 	/* a dropped map is gone for ids */
 	int fd = array(0);
 	__u32 id = map_id(fd);
