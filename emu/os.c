@@ -53,10 +53,13 @@ void *emu_os_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 {
 #ifdef EMU_OS_SANITIZED
 	static void *(*real)(void *, size_t, int, int, int, off_t);
-	if (!real)
-		real = (void *(*)(void *, size_t, int, int, int, off_t))next_sym("mmap");
+	void *(*r)(void *, size_t, int, int, int, off_t) = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	if (!r) {
+		r = (void *(*)(void *, size_t, int, int, int, off_t))next_sym("mmap");
+		__atomic_store_n(&real, r, __ATOMIC_RELEASE);
+	}
 	int saved = errno;
-	void *p = real(addr, len, prot, flags, fd, off);
+	void *p = r(addr, len, prot, flags, fd, off);
 	if (p == MAP_FAILED && err)
 		*err = -errno;
 	errno = saved;
@@ -76,10 +79,13 @@ int emu_os_munmap(void *addr, size_t len)
 {
 #ifdef EMU_OS_SANITIZED
 	static int (*real)(void *, size_t);
-	if (!real)
-		real = (int (*)(void *, size_t))next_sym("munmap");
+	int (*f)(void *, size_t) = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = (int (*)(void *, size_t))next_sym("munmap");
+		__atomic_store_n(&real, f, __ATOMIC_RELEASE);
+	}
 	int saved = errno;
-	int r = real(addr, len) ? -errno : 0;
+	int r = f(addr, len) ? -errno : 0;
 	errno = saved;
 	return r;
 #else
