@@ -79,6 +79,7 @@ static void config_init(void)
 	const char *trace = getenv("BPFEMU_TRACE");
 	const char *trace_pid = getenv("BPFEMU_TRACE_PID");
 	const char *attach = getenv("BPFEMU_ATTACH");
+	const char *cpus = getenv("BPFEMU_CPUS");
 
 	if (log && *log)
 		parse_log(log);
@@ -86,6 +87,16 @@ static void config_init(void)
 		cfg.attach_inert = true;
 	else if (attach && *attach)
 		emu_log(EMU_LOG_SYS, "BPFEMU_ATTACH=%s: unknown mode (only \"inert\"); attach calls fail", attach);
+	if (cpus && *cpus) {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(cpus, &end, 10);
+		if (!errno && !*end && n >= 1 && n <= EMU_NR_CPUS && cpus[0] != '-')
+			cfg.cpus = (unsigned int)n;
+		else
+			fprintf(stderr, "bpfemu: BPFEMU_CPUS=%s: not a CPU count from 1 to %u, ignored\n", cpus,
+				EMU_NR_CPUS);
+	}
 	if (trace && *trace)
 		snprintf(cfg.trace, sizeof(cfg.trace), "%s", trace);
 	if (trace_pid && *trace_pid)
@@ -149,6 +160,54 @@ bool emu_root_shared(void)
 	return emu_root_ready() == 0 && __atomic_load_n(&root_shared, __ATOMIC_ACQUIRE);
 }
 static pthread_mutex_t root_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int root_cpus;
+
+/*
+ * Per-CPU values are laid out for a number of possible CPUs, so every process
+ * sharing a state root must agree on it: the first one writes its count
+ * (BPFEMU_CPUS, else the host's) into <root>/cpus, and later ones take that.
+ */
+static void root_cpus_settle(const struct emu_config *c)
+{
+	char path[PATH_MAX], buf[16];
+	unsigned int want = c->cpus, have = 0;
+	snprintf(path, sizeof(path), "%.4000s/cpus", c->root);
+	if (!want) {
+		/* the host's count, as emu_possible_cpus() reads it */
+		want = emu_host_possible_cpus();
+	}
+	int n = snprintf(buf, sizeof(buf), "%u\n", want);
+	int fd = emu_os_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		long w = emu_os_write(fd, buf, (size_t)n);
+		emu_os_close(fd);
+		if (w == n) {
+			root_cpus = want;
+			return;
+		}
+		emu_os_unlinkat(AT_FDCWD, path, 0);
+		return;
+	}
+	fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	long r = emu_os_read(fd, buf, sizeof(buf) - 1);
+	emu_os_close(fd);
+	if (r <= 0)
+		return;
+	buf[r] = '\0';
+	if (sscanf(buf, "%u", &have) != 1 || have < 1 || have > EMU_NR_CPUS)
+		return;
+	if (have != want && c->cpus)
+		EMU_LOG(EMU_LOG_SYS, "BPFEMU_CPUS=%u: the state root %s was made with %u possible CPUs; using %u", c->cpus,
+			c->root, have, have);
+	root_cpus = have;
+}
+
+unsigned int emu_root_cpus(void)
+{
+	return emu_root_ready() == 0 ? __atomic_load_n(&root_cpus, __ATOMIC_RELAXED) : 0;
+}
 
 int emu_root_ready(void)
 {
@@ -201,6 +260,8 @@ int emu_root_ready(void)
 		if (!err && root_shared && emu_os_stat(c->objs_dir, &sb) == 0 && sb.st_uid == getuid() &&
 		    (sb.st_mode & 07777) != 01777)
 			emu_os_fchmodat(AT_FDCWD, c->objs_dir, 01777);
+		if (!err)
+			root_cpus_settle(c);
 	}
 	if (err)
 		EMU_LOG(EMU_LOG_SYS, "state root %s: %s", c->root, strerror(-err));

@@ -35,7 +35,45 @@ static inline long emu_ret_to_libc(long ret, int *err)
 	return ret;
 }
 
+/* ---- the caller (emu/caller.c): whose memory, fds and cwd a call names ---- */
+/*
+ * The engine serves its own process by default. A door that serves another
+ * process (the seccomp supervisor) sets one of these for the thread around
+ * each call into the engine; NULL goes back to the calling process itself.
+ * Every hook returns 0 (or an fd) or -errno.
+ */
+struct emu_caller {
+	pid_t pid;                      /* the calling process (thread group) */
+	pid_t tid;                      /* the calling thread */
+	/* copy len bytes from / to the caller's address: 0 or -EFAULT */
+	int (*read)(struct emu_caller *c, void *dst, const void *src, size_t len);
+	int (*write)(struct emu_caller *c, void *dst, const void *src, size_t len);
+	/* a descriptor of this process for the caller's fd ufd (the same open
+	 * file), or -EBADF; the door owns it and closes it after the call (telling
+	 * the engine with emu_fd_closed) and returns the same one for the same
+	 * ufd within a call */
+	int (*fd_get)(struct emu_caller *c, int ufd);
+	/* install this process's fd in the caller (O_CLOEXEC, as bpf() fds are):
+	 * the caller's number or -errno; the engine closes fd afterwards */
+	int (*fd_give)(struct emu_caller *c, int fd);
+	void *door;                     /* the door's own state */
+};
+void emu_caller_set(struct emu_caller *c);
+struct emu_caller *emu_caller_get(void);
+pid_t emu_caller_pid(void);
+pid_t emu_caller_tid(void);
+/* The caller's fd ufd as an fd of this process (itself when the caller is
+ * this process), or -EBADF. */
+int emu_caller_fd(int ufd);
+/* Hands a new fd of this process to the caller and closes ours: the
+ * caller's number (fd itself when the caller is this process) or -errno. */
+int emu_caller_give_fd(int fd);
+/* The directory dirfd (AT_FDCWD: the cwd) of the caller stands for, as a
+ * path: its length, or -errno. */
+ssize_t emu_caller_dir(int dirfd, char *buf, size_t len);
+
 /* ---- configuration and logging (emu/config.c) ---- */
+#define EMU_NR_CPUS 8192u             /* BPFEMU_CPUS bound: Debian's NR_CPUS */
 enum emu_log_cat {
 	EMU_LOG_SYS = 1u << 0,   /* bpf() calls that fail or are not emulated */
 	EMU_LOG_MAP = 1u << 1,   /* map object life cycle */
@@ -52,12 +90,19 @@ struct emu_config {
 	char trace[PATH_MAX];         /* BPFEMU_TRACE: strace-style log of every call, "" = off */
 	pid_t trace_pid;              /* BPFEMU_TRACE_PID: first task of the traced tree ("[pid N] " rule) */
 	bool attach_inert;            /* BPFEMU_ATTACH=inert: attach calls succeed with links that do nothing */
+	unsigned int cpus;            /* BPFEMU_CPUS: possible CPUs to emulate (0: the host's) */
 };
 /* Reads the environment once (thread-safe); never fails: problems are logged
  * and surface as -errno from the first call that needs the state root. */
 const struct emu_config *emu_config(void);
 /* Creates the state root (0700) and its subdirectories if needed; 0 or -errno. */
 int emu_root_ready(void);
+/* The possible CPUs the state root was made for (its "cpus" file), 0 if unknown. */
+unsigned int emu_root_cpus(void);
+/* Possible CPUs as per-CPU values count them: the state root's (BPFEMU_CPUS,
+ * else the host's when the root was made); emu/fdtable.c. */
+unsigned int emu_possible_cpus(void);
+unsigned int emu_host_possible_cpus(void);    /* the host's /sys/devices/system/cpu/possible */
 /* Is the state root shared by several users (root-owned, sticky, writable by all)? */
 bool emu_root_shared(void);
 void emu_log(unsigned int cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -73,6 +118,12 @@ void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's
 void emu_fd_shared(int fd);                          /* fd is being sent to another process (SCM_RIGHTS) */
 
 enum emu_kind { EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK };
+/* A door that serves other processes keeps the objects it served mapped
+ * between calls (their fds come and go with each call): a reference on the
+ * object behind our fd (NULL if it is none), and its release. */
+struct emu_obj;
+struct emu_obj *emu_obj_hold(int fd);
+void emu_obj_release(struct emu_obj *obj);
 /* Which bpf object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */
 enum emu_kind emu_fd_kind(int fd);
 /* "anon_inode:bpf-map" and friends, NULL for EMU_KIND_NONE. */
@@ -139,5 +190,31 @@ void emu_unpin_prepare(int dirfd, const char *path);
 /* Lines to append to /proc/mounts (mountinfo = false) or /proc/self/mountinfo
  * for every fake bpffs mount point. Length written (truncated to len) */
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo);
+
+/* ---- bpffs answers to file calls (emu/vfs.c), on translated paths ---- */
+/* open(): 0 to go ahead with the real open of t, or the kernel's -errno
+ * (EIO for a pin, EACCES for a new name, EOPNOTSUPP for O_TMPFILE...). */
+int emu_bpffs_open_check(const char *t, int flags);
+/* The errno of opening maps.debug / progs.debug (root's 0400 files). */
+int emu_bpffs_debug_open_errno(int flags);
+
+/* ---- /proc views (emu/procfs.c), for the caller (emu/caller.c) ---- */
+#define EMU_PROC_UNHANDLED 1     /* "not a view we make up": the real call decides */
+/*
+ * open() of /proc/mounts, /proc/self/mounts, /etc/mtab (a link to it),
+ * /proc/self/mountinfo (or /proc/<caller's pid or tid>/...), or
+ * /proc/self/fdinfo/N of a bpf object fd, read-only: a descriptor (of this
+ * process) of a memfd holding the real content plus the bpf lines, -errno, or
+ * EMU_PROC_UNHANDLED. errno is left as it was.
+ */
+int emu_proc_open(const char *path, int flags);
+/* readlink() of /proc/self/fd/N (or /proc/<caller>/fd/N,
+ * /proc/thread-self/fd/N) for a bpf object fd: "anon_inode:bpf-map" and so
+ * on; NULL for anything else. */
+const char *emu_proc_fd_link(const char *path);
+/* N when path names /proc/self/fd/N (or /proc/<caller>/fd/N,
+ * /proc/thread-self/fd/N, /dev/fd/N) and the caller's fd N is a bpf object
+ * fd; -1 otherwise. errno is left as it was. */
+int emu_proc_obj_fd(const char *path);
 
 #endif

@@ -143,6 +143,7 @@ static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
 static int perf_event_check(int ufd)
 {
 	char proc[64], target[64];
+	ufd = emu_caller_fd(ufd);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ufd);
 	if (ufd < 0 || emu_os_fcntl(ufd, F_GETFD, 0) < 0)
 		return -EBADF;
@@ -157,6 +158,7 @@ static int cgroup_check(int ufd)
 {
 	struct statfs sfs;
 	struct stat sb;
+	ufd = emu_caller_fd(ufd);
 	if (ufd < 0 || emu_os_fstat(ufd, &sb))
 		return -EBADF;
 	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */

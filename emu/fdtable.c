@@ -336,7 +336,7 @@ static void spare_unname(int dirfd, const char *name)
 	struct emu_obj_hdr h;
 	struct stat sb;
 	if (fd >= 0 && !emu_os_fstat(fd, &sb) && sb.st_nlink == 1 &&
-	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) && h.magic == EMU_OBJ_MAGIC) {
+	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) && h.magic == EMU_OBJ_MAGIC) {
 		struct flock fl;
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
@@ -415,7 +415,7 @@ static void spare_child(void)
 	spare_bytes = 0;
 	while (o) {
 		struct emu_obj *next = o->next;
-		emu_os_munmap(o->hdr, o->map_len);
+		emu_os_munmap(o->data, o->map_len);
 		o->next = obj_pool;
 		obj_pool = o;
 		o = next;
@@ -488,7 +488,7 @@ static void spare_drop(struct emu_obj *o)
 	char path[PATH_MAX];
 	if (!obj_spare_path(o->hdr, path, sizeof(path)))
 		emu_os_unlinkat(AT_FDCWD, path, 0);
-	emu_os_munmap(o->hdr, o->map_len);
+	emu_os_munmap(o->data, o->map_len);
 	pthread_mutex_lock(&fd_lock);
 	o->next = obj_pool;
 	obj_pool = o;
@@ -562,10 +562,12 @@ static int btf_ref_link(struct emu_obj *holder)
 	int fd = err ? err : emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0 && snprintf(src, sizeof(src), "%.4000s/limbo/btf-%u", emu_config()->root, id) < (int)sizeof(src))
 		fd = emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);   /* its process went */
+	struct stat bsb;
 	if (fd < 0)
 		err = fd;
-	else if (emu_os_pread(fd, &bh, sizeof(bh), 0) != (long)sizeof(bh) || bh.magic != EMU_OBJ_MAGIC ||
-		 bh.kind != EMU_KIND_BTF || bh.id != id)
+	else if (emu_os_fstat(fd, &bsb) ||
+		 emu_os_pread(fd, &bh, sizeof(bh), emu_obj_hdr_off(bsb.st_size)) != (long)sizeof(bh) ||
+		 bh.magic != EMU_OBJ_MAGIC || bh.kind != EMU_KIND_BTF || bh.id != id)
 		err = -ENOENT;
 	if (!err) {
 		int dfd = emu_refs_lock(holder);
@@ -676,7 +678,7 @@ static void fd_unlock(void)
 				d = next;
 				continue;
 			}
-			emu_os_munmap(d->hdr, d->map_len);
+			emu_os_munmap(d->data, d->map_len);
 			pthread_mutex_lock(&fd_lock);
 			d->next = obj_pool;
 			obj_pool = d;
@@ -840,8 +842,9 @@ static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
 		return -EINVAL;
 	if (h->kind < EMU_KIND_MAP || h->kind > EMU_KIND_LINK)
 		return -EINVAL;
-	if (h->data_off < sizeof(*h) || h->data_off % EMU_PAGE_SIZE ||
-	    h->total_size != h->data_off + h->data_size || h->total_size > (__u64)sb->st_size)
+	/* the data from offset 0, the header in the last page (obj.h) */
+	if (h->data_off != 0 || h->data_size % EMU_PAGE_SIZE || h->total_size != h->data_size + EMU_PAGE_SIZE ||
+	    h->total_size != (__u64)sb->st_size)
 		return -EINVAL;
 	return 0;
 }
@@ -870,7 +873,7 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 		return rfd == -EACCES ? -EACCES : -EINVAL;
 	struct emu_obj_hdr h;
 	int err = 0;
-	if (emu_os_pread(rfd, &h, sizeof(h), 0) != (long)sizeof(h))
+	if (emu_os_pread(rfd, &h, sizeof(h), emu_obj_hdr_off(sb->st_size)) != (long)sizeof(h))
 		err = -EINVAL;
 	if (!err)
 		err = check_hdr(&h, sb);
@@ -888,7 +891,8 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 		emu_os_munmap(p, h.total_size);
 		return -ENOMEM;
 	}
-	obj->hdr = p;
+	obj->data = p;
+	obj->hdr = (struct emu_obj_hdr *)((char *)p + h.data_size);
 	obj->map_len = h.total_size;
 	obj->dev = sb->st_dev;
 	obj->ino = sb->st_ino;
@@ -1024,6 +1028,16 @@ out:
 
 int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
 {
+	if (__builtin_expect(emu_caller_cur != NULL, 0)) {     /* another process's fd number */
+		fd = emu_caller_fd(fd);
+		if (fd < 0)
+			return fd;
+	}
+	return emu_fd_get_local(fd, kind, objp, accmode);
+}
+
+int emu_fd_get_local(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode)
+{
 	bool trusted = __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
 	struct emu_obj *obj = NULL;
 	int acc = 0, err;
@@ -1086,14 +1100,26 @@ int emu_fd_peek(int fd, struct emu_obj **objp)
 	uintptr_t *slot = fd >= 0 ? fd_slot(fd) : NULL;
 	if (!slot || !__atomic_load_n(slot, __ATOMIC_ACQUIRE) || !__atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE))
 		return -ENOENT;
-	return emu_fd_get(fd, EMU_KIND_NONE, objp, &acc);
+	return emu_fd_get_local(fd, EMU_KIND_NONE, objp, &acc);
+}
+
+struct emu_obj *emu_obj_hold(int fd)
+{
+	struct emu_obj *obj;
+	int acc;
+	return emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc) ? NULL : obj;
+}
+
+void emu_obj_release(struct emu_obj *obj)
+{
+	emu_obj_put(obj);
 }
 
 enum emu_kind emu_fd_kind(int fd)
 {
 	struct emu_obj *obj;
 	int acc;
-	if (emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc))
+	if (emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc))
 		return EMU_KIND_NONE;
 	enum emu_kind k = (enum emu_kind)obj->hdr->kind;
 	emu_obj_put(obj);
@@ -1181,7 +1207,7 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 		fd = -1;
 	}
 	if (fd < 0) {
-		emu_os_munmap(o->hdr, o->map_len);
+		emu_os_munmap(o->data, o->map_len);
 		pthread_mutex_lock(&fd_lock);
 		o->next = obj_pool;
 		obj_pool = o;
@@ -1198,26 +1224,27 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 	return o;
 }
 
-/* Makes a spare the new object: the header and data as a new file has them. */
-static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 total)
+/* Makes a spare the new object: the header and data as a new file has them.
+ * The file's data is [0, data_len) (the same size as before), its header the
+ * page after. */
+static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 data_len)
 {
-	__u64 data_off = EMU_PAGE_SIZE;
 	int err = 0, wfd = fd;
 	bool grow = o->reserve_end < reserve_end;
 	/* what a lazy family filled (or an older object reserved) goes back to
 	 * being a hole; pages only read are zero already */
-	bool punch = reserve_end < total && (o->reserve_end > reserve_end ||
-					     (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED));
+	bool punch = reserve_end < data_len && (o->reserve_end > reserve_end ||
+						(__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED));
 	if ((punch || grow) && (emu_os_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR) {
-		char path[PATH_MAX];     /* fd is read-only or write-only: fallocate wants both */
-		err = obj_spare_path(o->hdr, path, sizeof(path));
-		wfd = err ? err : emu_os_open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+		/* fd is read-only or write-only: fallocate wants both */
+		wfd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq,
+				 O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
 		if (wfd < 0)
 			return wfd;
 	}
 	if (punch)
 		err = emu_os_fallocate(wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)reserve_end,
-				       (off_t)(total - reserve_end));
+				       (off_t)(data_len - reserve_end));
 	if (!err && grow)
 		err = emu_os_fallocate(wfd, 0, (off_t)o->reserve_end, (off_t)(reserve_end - o->reserve_end));
 	if (wfd != fd)
@@ -1228,8 +1255,8 @@ static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 total
 	struct emu_obj_hdr *h = o->hdr;
 	__u32 pid = h->spare_pid, seq = h->spare_seq;
 	__u64 stamp = h->spare_stamp;
-	memset(h, 0, data_off);
-	memset((char *)h + data_off, 0, reserve_end - data_off);
+	memset(h, 0, EMU_PAGE_SIZE);
+	memset(o->data, 0, reserve_end);
 	h->spare_pid = pid;
 	h->spare_stamp = stamp;
 	h->spare_seq = seq;
@@ -1253,8 +1280,8 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 	int err = emu_root_ready();
 	if (err)
 		return err;
-	__u64 data_off = EMU_PAGE_SIZE;
-	__u64 total = data_off + page_align(data_size);
+	__u64 data_len = page_align(data_size);
+	__u64 total = data_len + EMU_PAGE_SIZE;          /* the data, then the header page */
 	if (total < data_size || total > (__u64)1 << 46)
 		return -ENOMEM;
 	/* Reserve the pages the family needs at once (the header, and for an
@@ -1264,14 +1291,14 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 	 * emu_obj_populate(); a file they could overfill is refused up front
 	 * with ENOMEM, as the kernel answers. Filesystems without fallocate stay
 	 * sparse. */
-	__u64 reserve_end = data_off + page_align(reserve < data_size ? reserve : data_size);
+	__u64 reserve_end = page_align(reserve < data_size ? reserve : data_size);
 	bool spare_ok = total <= SPARE_OBJ_MAX && __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE);
 	struct emu_obj *obj = NULL;
 	int fd = -1;
 	__u32 seq = 0;
 
 	if (spare_ok && (obj = spare_take(total, accmode, &fd))) {
-		err = spare_reuse(obj, fd, reserve_end, total);
+		err = spare_reuse(obj, fd, reserve_end, data_len);
 		EMU_LOG(EMU_LOG_MAP, "the file of a dropped object (%llu bytes) is reused: %s", (unsigned long long)total,
 			err ? strerror(-err) : "ok");
 		if (err) {
@@ -1281,7 +1308,7 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 		}
 	}
 	if (!obj) {
-		if (reserve_end < total) {
+		if (reserve_end < data_len) {
 			err = space_available(total);
 			if (err)
 				return err;
@@ -1293,15 +1320,17 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 		}
 		if (fd < 0)
 			return fd == -ENOSPC ? -ENOMEM : fd;
-		/* fallocate also sets the size when it covers the whole file */
-		err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
-		if (err == -EOPNOTSUPP)
+		/* the reserved data and the header page, the last: fallocate sets
+		 * the size too (one call when everything is reserved) */
+		if (reserve_end == data_len)
+			err = emu_os_fallocate(fd, 0, 0, (off_t)total);
+		else if (!(err = emu_os_fallocate(fd, 0, (off_t)data_len, EMU_PAGE_SIZE)) && reserve_end)
+			err = emu_os_fallocate(fd, 0, 0, (off_t)reserve_end);
+		if (err == -EOPNOTSUPP) {
 			reserve_end = 0;
-		else if (err) {
-			err = err == -EFBIG ? -E2BIG : -ENOMEM;
-			goto fail_fd;
+			err = emu_os_ftruncate(fd, (off_t)total);
 		}
-		if (reserve_end < total && (err = emu_os_ftruncate(fd, (off_t)total))) {
+		if (err) {
 			err = err == -EFBIG ? -E2BIG : -ENOMEM;
 			goto fail_fd;
 		}
@@ -1323,7 +1352,8 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 			emu_os_munmap(p, total);
 			goto fail_fd;
 		}
-		obj->hdr = p;
+		obj->data = p;
+		obj->hdr = (struct emu_obj_hdr *)((char *)p + data_len);
 		obj->map_len = total;
 		obj->dev = sb.st_dev;
 		obj->ino = sb.st_ino;
@@ -1353,8 +1383,8 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 	if (uid == (uid_t)-1)
 		uid = getuid();
 	h->owner_uid = (__u32)uid;
-	h->data_off = data_off;
-	h->data_size = total - data_off;
+	h->data_off = 0;
+	h->data_size = data_len;
 	h->total_size = total;
 
 	emu_mutex_init_robust(&h->lock);
@@ -1473,29 +1503,44 @@ int emu_obj_name_cpy(char *dst, const char *src, size_t size)
 	return (int)i;
 }
 
-unsigned int emu_possible_cpus(void)
+/* "0-1", "0-3,8-11", "0" of /sys/devices/system/cpu/possible, counted like
+ * libbpf's parse_cpu_mask_file. */
+unsigned int emu_host_possible_cpus(void)
 {
-	static unsigned int n;
-	unsigned int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
-	if (v)
-		return v;
-	/* "0-1", "0-3,8-11", "0": count like libbpf's parse_cpu_mask_file */
-	v = 0;
+	unsigned int v = 0;
 	char buf[256];
 	if (emu_os_read_file("/sys/devices/system/cpu/possible", buf, sizeof(buf)) > 0) {
-		for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
-			unsigned int a, b;
-			int k = sscanf(tok, "%u-%u", &a, &b);
-			if (k == 2 && b >= a)
-				v += b - a + 1;
-			else if (k == 1)
-				v += 1;
+		{
+			for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
+				unsigned int a, b;
+				int k = sscanf(tok, "%u-%u", &a, &b);
+				if (k == 2 && b >= a)
+					v += b - a + 1;
+				else if (k == 1)
+					v += 1;
+			}
 		}
 	}
 	if (!v) {
 		long c = sysconf(_SC_NPROCESSORS_CONF);
 		v = c > 0 ? (unsigned int)c : 1;
 	}
+	return v;
+}
+
+/* The state root's count (emu/config.c: BPFEMU_CPUS or the host's, fixed
+ * when the root was made), else BPFEMU_CPUS, else the host's. */
+unsigned int emu_possible_cpus(void)
+{
+	static unsigned int n;
+	unsigned int v = __atomic_load_n(&n, __ATOMIC_RELAXED);
+	if (v)
+		return v;
+	v = emu_root_cpus();
+	if (!v)
+		v = emu_config()->cpus;
+	if (!v)
+		v = emu_host_possible_cpus();
 	__atomic_store_n(&n, v, __ATOMIC_RELAXED);
 	return v;
 }

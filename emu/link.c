@@ -243,7 +243,7 @@ int emu_perf_standin_open(enum emu_perf_kind kind, bool cloexec)
 enum emu_perf_kind emu_perf_fd_kind(int fd)
 {
 	char path[64], target[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", emu_caller_fd(fd));
 	long n = emu_os_readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return EMU_PERF_NONE;

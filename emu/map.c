@@ -194,7 +194,7 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 {
 	struct emu_obj *obj;
 	int acc, n;
-	int err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	int err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err)
 		return err;
 	switch (obj->hdr->kind) {
@@ -227,7 +227,7 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	struct emu_obj *obj;
 	int acc, err;
 
-	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err)
 		return 1;      /* not ours: the real mmap decides */
 	err = 0;

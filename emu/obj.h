@@ -8,9 +8,13 @@
  * last close of an unpinned object frees it. A pin is a hard link in the fake
  * bpffs.
  *
- * The file starts with struct emu_obj_hdr (one page); type storage follows at
- * hdr->data_off (page aligned, so BPF_F_MMAPABLE arrays map it directly).
- * Nothing in the file is a pointer: every process maps it at its own address.
+ * The type's storage starts at file offset 0 (hdr->data_off, always 0) and
+ * struct emu_obj_hdr fills the file's last page, at hdr->data_size: a map's
+ * mmap offsets are then the file's own, so a program can map the object file
+ * itself at the offsets the kernel's ABI uses (BPF_F_MMAPABLE arrays, ring
+ * buffers), also where no shim sits between it and mmap(2) (the seccomp
+ * door). Nothing in the file is a pointer: every process maps it at its own
+ * address.
  */
 #ifndef BPFEMU_OBJ_H
 #define BPFEMU_OBJ_H
@@ -25,9 +29,10 @@
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 5      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
+#define EMU_OBJ_VERSION 6      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
                                 * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes;
-                                * 5: hdr->flags (object files are reused: emu/fdtable.c) */
+                                * 5: the data first, the header in the last page;
+                                * 6: hdr->flags, spare names and BTF holds (object files are reused: emu/fdtable.c) */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 
@@ -115,9 +120,9 @@ struct emu_obj_hdr {
 	__u32 kind;                    /* enum emu_kind */
 	__u32 id;                      /* bpf object id (per kind, from the state root counter) */
 	__u32 owner_uid;
-	__u64 data_off;                /* page aligned */
-	__u64 data_size;
-	__u64 total_size;              /* data_off + data_size: the file and mapping size */
+	__u64 data_off;                /* file offset of the data: 0 */
+	__u64 data_size;               /* page aligned; also the file offset of this header */
+	__u64 total_size;              /* data_size + one page: the file and mapping size */
 	char name[EMU_OBJ_NAME_LEN];
 	pthread_mutex_t lock;          /* robust, process-shared: survives a holder killed by SIGKILL */
 	__u32 lock_gen;                /* bumped when a dead holder's state was repaired */
@@ -150,7 +155,8 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
-	struct emu_obj_hdr *hdr;       /* mapping of the whole file */
+	struct emu_obj_hdr *hdr;       /* the header page of the mapping */
+	void *data;                    /* the mapping of the whole file: the data, then hdr */
 	size_t map_len;
 	dev_t dev;
 	ino_t ino;
@@ -168,14 +174,23 @@ struct emu_obj {
 
 static inline void *emu_obj_data(const struct emu_obj *obj)
 {
-	return (char *)obj->hdr + obj->hdr->data_off;
+	return obj->data;
+}
+
+/* Where the header of an object file of st_size bytes lies (its last page). */
+static inline off_t emu_obj_hdr_off(off_t st_size)
+{
+	return st_size >= (off_t)EMU_PAGE_SIZE ? st_size - (off_t)EMU_PAGE_SIZE : 0;
 }
 
 /* ---- emu/fdtable.c ---- */
-/* Resolve fd to its object: 0 and a reference in *objp (drop with emu_obj_put),
+/* Resolve fd, the caller's fd number (emu/caller.c), to its object: 0 and a reference in *objp (drop with emu_obj_put),
  * -EBADF for a closed fd, -EINVAL for an fd that is not a bpf object of kind
  * (EMU_KIND_NONE: any kind). *accmode gets O_RDONLY/O_WRONLY/O_RDWR of the fd. */
 int emu_fd_get(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode);
+/* The same for an fd of this process (one the engine opened itself, or a
+ * door's local copy), whoever the caller is. */
+int emu_fd_get_local(int fd, enum emu_kind kind, struct emu_obj **objp, int *accmode);
 void emu_obj_put(struct emu_obj *obj);
 /* emu_fd_get for an fd the cache already holds (under the shim), without a
  * system call: -ENOENT for any fd it does not know yet (poll's fast path). */
@@ -261,6 +276,9 @@ int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction
 bool emu_obj_alive(enum emu_kind kind, __u32 id);   /* reached by a pin or a visible fd */
 void emu_refs_gc(void);                             /* emu/map_in_map.c: drop dead holders' references */
 
+/* ---- emu/caller.c: the caller another process is served for (NULL: ourselves) ---- */
+extern EMU_TLS struct emu_caller *emu_caller_cur;
+
 /* ---- helpers shared by the command handlers ---- */
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */
 int emu_copy_from_user(void *dst, const void *src, size_t len);
@@ -268,7 +286,6 @@ int emu_copy_to_user(void *dst, const void *src, size_t len);
 /* strncpy_from_user: length without NUL, -EFAULT, -ENAMETOOLONG if no NUL within len. */
 long emu_strncpy_from_user(char *dst, const void *src, size_t len);
 int emu_obj_name_cpy(char *dst, const char *src, size_t size);  /* bpf_obj_name_cpy */
-unsigned int emu_possible_cpus(void);
 __u64 emu_ktime_boot_ns(void);
 
 #endif

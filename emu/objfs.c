@@ -87,23 +87,19 @@ static int abs_view(int dirfd, const char *pathname, char out[PATH_MAX])
 		strcpy(out, pathname);
 		return 0;
 	}
-	int err;
-	if (dirfd == AT_FDCWD) {
-		err = emu_os_getcwd(real, sizeof(real));
+	if (dirfd != AT_FDCWD) {
+		/* the caller's fd (emu/caller.c): open, and a directory */
+		struct stat sb;
+		int lfd = emu_caller_fd(dirfd);
+		int err = lfd < 0 ? -EBADF : emu_os_fstat(lfd, &sb);
 		if (err)
 			return err;
-	} else {
-		struct stat sb;
-		err = emu_os_fstat(dirfd, &sb);
-		if (err)
-			return err == -EBADF ? -EBADF : err;
 		if (!S_ISDIR(sb.st_mode))
 			return -ENOTDIR;
-		long n = emu_os_fd_path(dirfd, real, sizeof(real) - 1);
-		if (n <= 0 || real[0] != '/')
-			return -ENOENT;
-		real[n] = '\0';
 	}
+	long n = emu_caller_dir(dirfd, real, sizeof(real));
+	if (n <= 0 || real[0] != '/')
+		return n < 0 ? (int)n : -ENOENT;
 	const char *v = emu_bpffs_untranslate(real, view);
 	if (!v)
 		return -ENAMETOOLONG;
@@ -112,10 +108,6 @@ static int abs_view(int dirfd, const char *pathname, char out[PATH_MAX])
 	return 0;
 }
 
-/* Does real_path, symlinks resolved, lie in the fake bpffs? A symlink planted
- * inside it must not let a pin or a get reach a file outside (the kernel
- * refuses a pin whose parent is not on a bpffs, and a get of a file that is
- * not a bpf object). */
 static bool canon_inside(const char *canon)
 {
 	const char *base = emu_bpffs_real();
@@ -243,7 +235,7 @@ int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 	if (obj->hdr->spare_seq && emu_obj_spare_path(obj->hdr, proc_path, sizeof(proc_path)) == 0)
 		err = emu_os_linkat(AT_FDCWD, proc_path, AT_FDCWD, path, 0);   /* by its spare name: a shorter walk */
 	if (err == -ENOENT) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(fd));
 		err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 	}
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
@@ -294,7 +286,7 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 	}
 	struct emu_obj *obj;
 	int acc;
-	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
+	err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
 		emu_os_close(fd);
@@ -345,8 +337,8 @@ static void consider(struct scan *s, const char *path)
 	if (fd < 0)
 		return;
 	/* a file nothing holds (a spare, emu/fdtable.c) is no live object */
-	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
-	    emu_os_pread(fd, &h, sizeof(h), 0) == (long)sizeof(h) &&
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
+	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind &&
 	    emu_file_held(fd, &sb, &h)) {
 		bool take = s->want ? h.id == s->want && !s->best
@@ -512,7 +504,7 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 		return fd;
 	struct emu_obj *obj;
 	int acc;
-	err = emu_fd_get(fd, kind, &obj, &acc);
+	err = emu_fd_get_local(fd, kind, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
 		emu_os_close(fd);
@@ -530,8 +522,8 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 
 /* Does any process we can see have a writable shared mapping of the object's
  * data (a user mmap of a map fd)? The kernel counts those as write-active
- * (freeze answers EBUSY). The engine's own mappings start at offset 0, the
- * header; user mappings start at or after data_off. Only MAP_FREEZE asks. */
+ * (freeze answers EBUSY). The engine's own mappings cover the header page,
+ * the file's last; user mappings end before it. Only MAP_FREEZE asks. */
 bool emu_obj_writably_mapped(const struct emu_obj *obj)
 {
 	struct emu_os_dir *proc = emu_os_opendir("/proc", NULL);
@@ -550,12 +542,12 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 			continue;
 		for (char *save, *line = strtok_r(text, "\n", &save); !found && line; line = strtok_r(NULL, "\n", &save)) {
 			char perms[8];
-			unsigned long long off, ino;
+			unsigned long long start, end, off, ino;
 			unsigned int maj, min;
-			if (sscanf(line, "%*x-%*x %7s %llx %x:%x %llu", perms, &off, &maj, &min, &ino) != 5)
+			if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) != 7)
 				continue;
 			if (ino == (unsigned long long)obj->ino && maj == major(obj->dev) && min == minor(obj->dev) &&
-			    perms[1] == 'w' && perms[3] == 's' && off >= obj->hdr->data_off)
+			    perms[1] == 'w' && perms[3] == 's' && off + (end - start) <= obj->hdr->data_size)
 				found = true;
 		}
 		free(text);
@@ -580,7 +572,7 @@ void emu_unpin_prepare(int dirfd, const char *path)
 	int fd = emu_os_openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	long n = emu_os_pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), 0);
+	long n = emu_os_pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), emu_obj_hdr_off(sb.st_size));
 	emu_os_close(fd);
 	if (n != (long)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
 		return;

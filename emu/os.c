@@ -232,10 +232,36 @@ char *emu_os_slurp(const char *path, size_t *len, int *err)
 	return buf;
 }
 
+/*
+ * Through /proc/<pid>/task/<tid>/fd/N rather than /proc/self/fd/N: a door
+ * (the seccomp supervisor) shows a program the kernel's view of its
+ * /proc/self/fd links (a bpf object fd reads as "anon_inode:bpf-map", a
+ * bpffs directory as /sys/fs/bpf), and the engine may run inside a program a
+ * door serves. Only when procfs counts pids as we do (/proc/self names our
+ * pid: checked again whenever the pid changes, after a fork or in a new pid
+ * namespace); /proc/self/fd/N otherwise.
+ */
 long emu_os_fd_path(int fd, char *buf, size_t len)
 {
-	char link[32];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	static int checked_pid, numeric;
+	char link[64];
+	int pid = (int)EMU_OS_SC(SYS_getpid, 0, 0, 0, 0, 0, 0);
+
+	if (__atomic_load_n(&checked_pid, __ATOMIC_ACQUIRE) != pid) {
+		char self[16];
+		long n = emu_os_readlink("/proc/self", self, sizeof(self) - 1);
+		int same = 0;
+		if (n > 0) {
+			self[n] = '\0';
+			same = atoi(self) == pid;
+		}
+		__atomic_store_n(&numeric, same, __ATOMIC_RELAXED);
+		__atomic_store_n(&checked_pid, pid, __ATOMIC_RELEASE);
+	}
+	if (__atomic_load_n(&numeric, __ATOMIC_RELAXED))
+		snprintf(link, sizeof(link), "/proc/%d/task/%d/fd/%d", pid, emu_os_gettid(), fd);
+	else
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	return emu_os_readlink(link, buf, len);
 }
 

@@ -182,13 +182,8 @@ bool emu_bpffs_debug_entry(int dirfd, const char *path)
 		snprintf(dir, sizeof(dir), "%.*s", (int)(dlen ? dlen : 1), path);
 	} else {
 		char base[PATH_MAX];
-		if (dirfd == AT_FDCWD) {
-			if (emu_os_getcwd(base, sizeof(base)))
-				base[0] = '\0';
-		} else {
-			long n = emu_os_fd_path(dirfd, base, sizeof(base) - 1);
-			base[n > 0 ? n : 0] = '\0';
-		}
+		if (emu_caller_dir(dirfd, base, sizeof(base)) < 0)
+			base[0] = '\0';
 		snprintf(dir, sizeof(dir), "%.2000s/%.*s", base, (int)dlen, path);
 	}
 	return !emu_os_realpath(dir, canon) &&
@@ -209,15 +204,8 @@ static int base_dir(int dirfd, char *out, size_t *o, bool *in_bpffs)
 {
 	char real[PATH_MAX];
 
-	if (dirfd == AT_FDCWD) {
-		if (emu_os_getcwd(real, sizeof(real)))
-			return -1;
-	} else {
-		long n = emu_os_fd_path(dirfd, real, sizeof(real) - 1);
-		if (n <= 0 || real[0] != '/')
-			return -1;
-		real[n] = '\0';
-	}
+	if (emu_caller_dir(dirfd, real, sizeof(real)) <= 0 || real[0] != '/')
+		return -1;
 	const char *view = emu_bpffs_untranslate(real, out);
 	if (!view)
 		return -1;
@@ -343,17 +331,13 @@ bool emu_bpffs_rel_contains(int dirfd, const char *path, dev_t dev)
 	if (dirfd != AT_FDCWD)
 		return emu_bpffs_fd_contains(dirfd);
 	char cwd[PATH_MAX];
-	return !emu_os_getcwd(cwd, sizeof(cwd)) && emu_bpffs_contains(cwd);
+	return emu_caller_dir(AT_FDCWD, cwd, sizeof(cwd)) > 0 && emu_bpffs_contains(cwd);
 }
 
 bool emu_bpffs_fd_contains(int fd)
 {
 	char real[PATH_MAX];
-	long n = emu_os_fd_path(fd, real, sizeof(real) - 1);
-	if (n <= 0)
-		return false;
-	real[n] = '\0';
-	return emu_bpffs_contains(real);
+	return emu_caller_dir(fd, real, sizeof(real)) > 0 && emu_bpffs_contains(real);
 }
 
 /* The kernel's mangle() for /proc/mounts fields: space, tab, newline and

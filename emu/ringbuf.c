@@ -171,7 +171,8 @@ int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags)
 	}
 	__u32 *hdr = (__u32 *)(r.data + (prod & r.mask));
 	hdr[0] = (__u32)size | RB_BUSY_BIT;
-	hdr[1] = (__u32)(((char *)hdr - (char *)map->hdr) / EMU_PAGE_SIZE);
+	/* the kernel's pg_off: pages from the start of its struct bpf_ringbuf, one page before the data */
+	hdr[1] = (__u32)(((char *)hdr - ((char *)emu_obj_data(map) - EMU_PAGE_SIZE)) / EMU_PAGE_SIZE);
 	__atomic_store_n(r.producer_pos, prod + total, __ATOMIC_RELEASE);
 	*r.pending_pos = prod + total;
 	emu_obj_unlock(map);
@@ -274,7 +275,7 @@ static void rb_notify(struct emu_obj *map)
 static int ringbuf_get(int fd, bool cached_only, struct emu_obj **mapp)
 {
 	struct emu_obj *map;
-	int acc, err = cached_only ? emu_fd_peek(fd, &map) : emu_fd_get(fd, EMU_KIND_NONE, &map, &acc);
+	int acc, err = cached_only ? emu_fd_peek(fd, &map) : emu_fd_get_local(fd, EMU_KIND_NONE, &map, &acc);
 	if (err)
 		return err;
 	__u32 t = map->hdr->kind == EMU_KIND_MAP && map->ops ? emu_map_desc(map)->map_type : 0;

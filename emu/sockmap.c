@@ -52,6 +52,7 @@ int emu_sock_get(int fd, struct emu_sock *sk)
 	struct stat sb;
 
 	memset(sk, 0, sizeof(*sk));
+	fd = emu_caller_fd(fd);                       /* the caller's fd number */
 	if (fd < 0 || emu_os_fstat(fd, &sb) || !S_ISSOCK(sb.st_mode))
 		return -ENOTSOCK;                         /* sockfd_lookup, also for a closed fd */
 	sk->family = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);

@@ -554,7 +554,8 @@ static int btf_load(union bpf_attr *attr, void *uattr)
 	if (flags & ~EMU_F_TOKEN_FD)
 		return -EINVAL;
 	if (flags & EMU_F_TOKEN_FD)           /* no bpf tokens here: whatever the fd is, it is not one */
-		return emu_os_fcntl((int)token_fd, F_GETFD, 0) < 0 ? -EBADF : -EINVAL;
+		return emu_caller_fd((int)token_fd) < 0 || emu_os_fcntl(emu_caller_fd((int)token_fd), F_GETFD, 0) < 0
+			       ? -EBADF : -EINVAL;
 	struct emu_btf_load_spec spec = {
 		.btf = PTR(attr->btf),
 		.btf_size = attr->btf_size,
@@ -933,12 +934,27 @@ static long sys_bpf(int cmd, const void *uattr, unsigned int size)
 	return ret;
 }
 
+/* The commands whose result is a new fd: served for another process
+ * (emu/caller.c), it is installed in that process's table. */
+static bool cmd_returns_fd(int cmd)
+{
+	switch (cmd) {
+	case BPF_MAP_CREATE: case BPF_PROG_LOAD: case BPF_OBJ_GET: case BPF_PROG_GET_FD_BY_ID:
+	case BPF_MAP_GET_FD_BY_ID: case BPF_BTF_LOAD: case BPF_BTF_GET_FD_BY_ID: case BPF_RAW_TRACEPOINT_OPEN:
+	case BPF_LINK_CREATE: case BPF_LINK_GET_FD_BY_ID: case BPF_ENABLE_STATS: case BPF_ITER_CREATE:
+		return true;
+	}
+	return false;
+}
+
 /* BPFEMU_TRACE: the attr as it was before the call, the line after it (emu/trace.c) */
 long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 {
 	struct emu_trace_call tc;
 	bool traced = emu_trace_enter(&tc, cmd, uattr, size);
 	long ret = sys_bpf(cmd, uattr, size);
+	if (__builtin_expect(emu_caller_cur != NULL, 0) && ret >= 0 && cmd_returns_fd(cmd))
+		ret = emu_caller_give_fd((int)ret);
 	if (traced)
 		emu_trace_exit(&tc, ret);
 	return ret;

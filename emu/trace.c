@@ -41,7 +41,7 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ATTR_OFF(f) offsetof(union bpf_attr, f)
 #define MAX_STRLEN 32u                  /* strace -s default */
-#define MAX_DATA 65536u                 /* larger keys/values are left out of the comment */
+#define MAX_BLOB (16u << 20)            /* larger buffers are left out of the comment */
 
 /* ---- the output line ---- */
 
@@ -141,6 +141,17 @@ static const struct flag prog_flags[] = {
 	{ 1u << 0, "BPF_F_STRICT_ALIGNMENT" }, { 1u << 1, "BPF_F_ANY_ALIGNMENT" },
 	{ 1u << 2, "BPF_F_TEST_RND_HI32" }, { 1u << 3, "BPF_F_TEST_STATE_FREQ" }, { 1u << 4, "BPF_F_SLEEPABLE" },
 };
+static const struct flag attach_flags[] = {
+	{ 1u << 0, "BPF_F_ALLOW_OVERRIDE" }, { 1u << 1, "BPF_F_ALLOW_MULTI" }, { 1u << 2, "BPF_F_REPLACE" },
+};
+static const struct flag query_flags[] = { { 1u << 0, "BPF_F_QUERY_EFFECTIVE" } };
+static const struct flag test_run_flags[] = {
+	{ 1u << 0, "BPF_F_TEST_RUN_ON_CPU" }, { 1u << 1, "BPF_F_TEST_XDP_LIVE_FRAMES" },
+};
+static const struct flag kprobe_multi_flags[] = { { 1u << 0, "BPF_F_KPROBE_MULTI_RETURN" } };
+static const char *const fd_type_names[] = {
+	"RAW_TRACEPOINT", "TRACEPOINT", "KPROBE", "KRETPROBE", "UPROBE", "URETPROBE",
+};
 static const struct flag file_flags[] = { { 1u << 3, "BPF_F_RDONLY" }, { 1u << 4, "BPF_F_WRONLY" } };
 static const struct flag lookup_flags[] = { { 1u << 2, "BPF_F_LOCK" } };
 
@@ -229,50 +240,143 @@ static void put_cstring_sz(struct line *l, const char *s, size_t n)
  * the buffer (log_buf/log_size). Unterminated strings end in "...". */
 static void put_ustr(struct line *l, unsigned long long addr, size_t limit, long long len)
 {
-	char buf[4096];
-	size_t size, have;
-	bool cut;
+	size_t size, shown;
 
 	if (!addr) {
 		puts_(l, "NULL");
 		return;
 	}
-	if (len < 0)
-		size = limit ? limit + 1 : sizeof(buf);
-	else
-		size = MIN((size_t)len, limit ? limit : sizeof(buf));
+	/* one byte more than shown: a NUL right after the cut means nothing was cut */
+	size = limit ? limit + 1 : 4096;
+	if (len >= 0 && (unsigned long long)len < size)
+		size = (size_t)len;
 	if (!size) {
 		puts_(l, "\"\"");
+		return;
+	}
+	char *buf = malloc(size);
+	if (!buf) {
+		l->oom = true;
 		return;
 	}
 	long n = emu_strncpy_from_user(buf, (const void *)(unsigned long)addr, size);
 	if (n == -EFAULT) {
 		putf(l, "%#llx", addr);
+		free(buf);
 		return;
 	}
-	if (n >= 0) {
-		have = (size_t)n;
-		cut = false;
-	} else {
-		have = len < 0 && limit ? limit : size;
-		cut = true;
-	}
-	put_quoted(l, (const unsigned char *)buf, have, false);
-	if (cut)
+	shown = limit && size > limit ? limit : size;
+	put_quoted(l, (const unsigned char *)buf, n >= 0 ? (size_t)n : shown, false);
+	if (n < 0)
 		puts_(l, "...");
+	free(buf);
 }
 
 /* ---- per-command decoders (strace 6.1's field order and size breaks) ---- */
 
 struct dec {
 	struct line *l;
+	const struct emu_trace_call *t;
 	const union bpf_attr *a;        /* as on entry */
 	const union bpf_attr *after;    /* as on exit (output fields) */
 	unsigned int len;               /* min(size, what we hold) */
+	unsigned int attr_size;         /* strace's struct size: non-zero bytes past it print ", ..." */
 	long ret;
+	size_t max_strlen;              /* strace's -s */
+	bool after_failed;              /* decoding output fields of a call that failed */
+	char post[48];                  /* printed after the attr's closing brace */
 };
 
+static size_t trace_strlen = MAX_STRLEN;
+
 #define SEP(d) puts_((d)->l, ", ")
+
+/* strace's print_array (abbreviated: at most -s elements, then "...") */
+typedef void (*elem_fn)(struct dec *d, const void *elem);
+
+static void put_array(struct dec *d, unsigned long long addr, unsigned long long nmemb, size_t esize, elem_fn fn)
+{
+	struct line *l = d->l;
+	unsigned char elem[16];
+
+	if (!addr) {
+		puts_(l, "NULL");
+		return;
+	}
+	if (!nmemb) {
+		puts_(l, "[]");
+		return;
+	}
+	unsigned long long size = nmemb * esize, end = addr + size;
+	if (end <= addr || size / esize != nmemb) {
+		putf(l, "%#llx", addr);
+		return;
+	}
+	unsigned long long abbrev_end = d->max_strlen < nmemb ? addr + esize * d->max_strlen : end;
+	unsigned long long cur;
+	for (cur = addr; cur < end; cur += esize) {
+		if (cur != addr)
+			puts_(l, ", ");
+		/* strace's tfetch_mem: on exit from a failed call, nothing is read */
+		if ((d->after_failed) || emu_copy_from_user(elem, (const void *)(unsigned long)cur, esize)) {
+			if (cur == addr)
+				putf(l, "%#llx", cur);
+			else
+				putf(l, "... /* %#llx */", cur);
+			break;
+		}
+		if (cur == addr)
+			puts_(l, "[");
+		if (cur >= abbrev_end) {
+			puts_(l, "...");
+			cur = end;
+			break;
+		}
+		fn(d, elem);
+	}
+	if (cur != addr)
+		puts_(l, "]");
+}
+
+static void elem_u32(struct dec *d, const void *e)
+{
+	__u32 v;
+	memcpy(&v, e, 4);
+	putf(d->l, "%u", v);
+}
+
+static void elem_x64(struct dec *d, const void *e)
+{
+	__u64 v;
+	memcpy(&v, e, 8);
+	if (v)
+		putf(d->l, "%#llx", (unsigned long long)v);
+	else
+		puts_(d->l, "0");
+}
+
+static void elem_str(struct dec *d, const void *e)
+{
+	__u64 v;
+	memcpy(&v, e, 8);
+	put_ustr(d->l, v, d->max_strlen, -1);
+}
+
+static void elem_iter_map(struct dec *d, const void *e)
+{
+	__u32 v;
+	memcpy(&v, e, 4);
+	putf(d->l, "{map={map_fd=%d}}", (int)v);
+}
+
+/* PRINT_FIELD_X: hex with 0x, or 0 */
+static void put_hex(struct line *l, unsigned long long v)
+{
+	if (v)
+		putf(l, "%#llx", v);
+	else
+		puts_(l, "0");
+}
 
 static void dec_map_create(struct dec *d)
 {
@@ -371,11 +475,14 @@ static void dec_prog_load(struct dec *d)
 	putf(l, ", insn_cnt=%u, insns=", a->insn_cnt);
 	put_addr(l, a->insns);
 	puts_(l, ", license=");
-	put_ustr(l, a->license, MAX_STRLEN, -1);
+	put_ustr(l, a->license, d->max_strlen, -1);
 	if (d->len <= ATTR_OFF(log_level))
 		return;
 	putf(l, ", log_level=%u, log_size=%u, log_buf=", a->log_level, a->log_size);
-	put_ustr(l, a->log_buf, MAX_STRLEN, a->log_size);
+	if (d->t->log_in)
+		puts_(l, d->t->log_in);
+	else
+		put_ustr(l, a->log_buf, d->max_strlen, a->log_size);
 	if (d->len <= ATTR_OFF(kern_version))
 		return;
 	putf(l, ", kern_version=KERNEL_VERSION(%u, %u, %u)", a->kern_version >> 16, (a->kern_version >> 8) & 0xff,
@@ -429,15 +536,60 @@ static void dec_obj(struct dec *d)          /* OBJ_PIN, OBJ_GET */
 	put_flags(d->l, d->a->file_flags, file_flags, ARRAY_SIZE(file_flags), NULL, "BPF_F_???");
 }
 
+static void dec_prog_attach(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	putf(d->l, "target_fd=%d, attach_bpf_fd=%d, attach_type=", (int)a->target_fd, (int)a->attach_bpf_fd);
+	put_xval(d->l, a->attach_type, attach_type_names, ARRAY_SIZE(attach_type_names), "BPF_", "BPF_???");
+	puts_(d->l, ", attach_flags=");
+	put_flags(d->l, a->attach_flags, attach_flags, ARRAY_SIZE(attach_flags), NULL, "BPF_F_???");
+	if (d->len <= ATTR_OFF(replace_bpf_fd))
+		return;
+	putf(d->l, ", replace_bpf_fd=%d", (int)a->replace_bpf_fd);
+}
+
+static void dec_prog_detach(struct dec *d)
+{
+	putf(d->l, "target_fd=%d, attach_type=", (int)d->a->target_fd);
+	put_xval(d->l, d->a->attach_type, attach_type_names, ARRAY_SIZE(attach_type_names), "BPF_", "BPF_???");
+}
+
+static void dec_test_run(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	struct line *l = d->l;
+	putf(l, "test={prog_fd=%d, retval=%u, data_size_in=%u, data_size_out=%u, data_in=", (int)a->test.prog_fd,
+	     a->test.retval, a->test.data_size_in, a->test.data_size_out);
+	put_addr(l, a->test.data_in);
+	puts_(l, ", data_out=");
+	put_addr(l, a->test.data_out);
+	putf(l, ", repeat=%u, duration=%u", a->test.repeat, a->test.duration);
+	if (d->len > ATTR_OFF(test.ctx_size_in)) {
+		putf(l, ", ctx_size_in=%u, ctx_size_out=%u, ctx_in=", a->test.ctx_size_in, a->test.ctx_size_out);
+		put_addr(l, a->test.ctx_in);
+		puts_(l, ", ctx_out=");
+		put_addr(l, a->test.ctx_out);
+	}
+	if (d->len > ATTR_OFF(test.flags)) {
+		puts_(l, ", flags=");
+		put_flags(l, a->test.flags, test_run_flags, ARRAY_SIZE(test_run_flags), NULL, "BPF_F_???");
+		putf(l, ", cpu=%u", a->test.cpu);
+	}
+	if (d->len > ATTR_OFF(test.batch_size))
+		putf(l, ", batch_size=%u", a->test.batch_size);
+	puts_(l, "}");
+}
+
 static void dec_next_id(struct dec *d)
 {
 	putf(d->l, "start_id=%u, next_id=%u", d->a->start_id, d->a->next_id);
-	if (d->ret >= 0 && d->after && d->after->next_id != d->a->next_id)
+	if (d->after && d->after->next_id != d->a->next_id)
 		putf(d->l, " => %u", d->after->next_id);
 	if (d->len <= ATTR_OFF(open_flags))
 		return;
 	puts_(d->l, ", open_flags=");
-	put_flags(d->l, d->a->open_flags, file_flags, ARRAY_SIZE(file_flags), NULL, "BPF_F_???");
+	put_flags(d->l, d->after ? d->after->open_flags : d->a->open_flags, file_flags, ARRAY_SIZE(file_flags), NULL,
+		  "BPF_F_???");
 }
 
 static void dec_fd_by_id(struct dec *d, const char *what)   /* PROG_, MAP_GET_FD_BY_ID */
@@ -456,10 +608,176 @@ static void dec_link_fd_by_id(struct dec *d) { putf(d->l, "link_id=%u", d->a->li
 static void dec_info(struct dec *d)
 {
 	putf(d->l, "info={bpf_fd=%d, info_len=%u", (int)d->a->info.bpf_fd, d->a->info.info_len);
-	if (d->ret >= 0 && d->after && d->after->info.info_len != d->a->info.info_len)
+	if (d->after && d->after->info.info_len != d->a->info.info_len)
 		putf(d->l, " => %u", d->after->info.info_len);
 	puts_(d->l, ", info=");
-	put_addr(d->l, d->a->info.info);
+	put_addr(d->l, d->after ? d->after->info.info : d->a->info.info);
+	puts_(d->l, "}");
+}
+
+static void dec_prog_query(struct dec *d)
+{
+	const union bpf_attr *a = d->a, *x = d->after ? d->after : d->a;
+	putf(d->l, "query={target_fd=%d, attach_type=", (int)a->query.target_fd);
+	put_xval(d->l, a->query.attach_type, attach_type_names, ARRAY_SIZE(attach_type_names), "BPF_", "BPF_???");
+	puts_(d->l, ", query_flags=");
+	put_flags(d->l, a->query.query_flags, query_flags, ARRAY_SIZE(query_flags), NULL, "BPF_F_QUERY_???");
+	puts_(d->l, ", attach_flags=");
+	put_flags(d->l, a->query.attach_flags, attach_flags, ARRAY_SIZE(attach_flags), NULL, "BPF_F_???");
+	puts_(d->l, ", prog_ids=");
+	/* on exit: the array as it is now, prog_cnt as given "=> " as returned */
+	d->after_failed = d->ret < 0;
+	put_array(d, x->query.prog_ids, x->query.prog_cnt, 4, elem_u32);
+	d->after_failed = false;
+	puts_(d->l, ", prog_cnt=");
+	if (a->query.prog_cnt != x->query.prog_cnt)
+		putf(d->l, "%u => ", a->query.prog_cnt);
+	putf(d->l, "%u}", x->query.prog_cnt);
+}
+
+static void dec_raw_tp(struct dec *d)
+{
+	puts_(d->l, "raw_tracepoint={name=");
+	put_ustr(d->l, d->a->raw_tracepoint.name, d->max_strlen, 128);
+	putf(d->l, ", prog_fd=%d}", (int)d->a->raw_tracepoint.prog_fd);
+}
+
+/* printstrn: the first -s bytes, "..." when there are more (no NUL rule) */
+static void put_ustrn(struct line *l, unsigned long long addr, size_t limit, unsigned long long len)
+{
+	if (!addr) {
+		puts_(l, "NULL");
+		return;
+	}
+	size_t size = len < limit + 1 ? (size_t)len : limit + 1;
+	unsigned char *buf = malloc(size ? size : 1);
+	if (!buf || emu_copy_from_user(buf, (const void *)(unsigned long)addr, size)) {
+		putf(l, "%#llx", addr);
+		free(buf);
+		return;
+	}
+	put_quoted(l, buf, size > limit ? limit : size, false);
+	if (len > limit)
+		puts_(l, "...");
+	free(buf);
+}
+
+static void dec_btf_load(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	puts_(d->l, "btf=");
+	put_ustrn(d->l, a->btf, d->max_strlen, a->btf_size);
+	puts_(d->l, ", btf_log_buf=");
+	put_addr(d->l, a->btf_log_buf);
+	putf(d->l, ", btf_size=%u, btf_log_size=%u, btf_log_level=%u", a->btf_size, a->btf_log_size,
+	     a->btf_log_level);
+}
+
+static void dec_task_fd_query(struct dec *d)
+{
+	const union bpf_attr *a = d->a, *x = d->after ? d->after : d->a;
+	putf(d->l, "task_fd_query={pid=%d, fd=%d, flags=%u, buf_len=%u", (int)a->task_fd_query.pid,
+	     (int)a->task_fd_query.fd, a->task_fd_query.flags, a->task_fd_query.buf_len);
+	if (x->task_fd_query.buf_len != a->task_fd_query.buf_len)
+		putf(d->l, " => %u", x->task_fd_query.buf_len);
+	puts_(d->l, ", buf=");
+	put_ustr(d->l, x->task_fd_query.buf, d->max_strlen, MIN(a->task_fd_query.buf_len, x->task_fd_query.buf_len));
+	putf(d->l, ", prog_id=%u, fd_type=", x->task_fd_query.prog_id);
+	put_xval(d->l, x->task_fd_query.fd_type, fd_type_names, ARRAY_SIZE(fd_type_names), "BPF_FD_TYPE_",
+		 "BPF_FD_TYPE_???");
+	puts_(d->l, ", probe_offset=");
+	put_hex(d->l, x->task_fd_query.probe_offset);
+	puts_(d->l, ", probe_addr=");
+	put_hex(d->l, x->task_fd_query.probe_addr);
+	puts_(d->l, "}");
+}
+
+/* the batch commands: the attr on entry, then " => {batch={count=N}}" if the count changed */
+static void dec_batch(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	int cmd = d->t->cmd;
+	puts_(d->l, "batch={");
+	if (cmd == BPF_MAP_LOOKUP_BATCH || cmd == BPF_MAP_LOOKUP_AND_DELETE_BATCH) {
+		puts_(d->l, "in_batch=");
+		put_addr(d->l, a->batch.in_batch);
+		puts_(d->l, ", out_batch=");
+		put_addr(d->l, a->batch.out_batch);
+		puts_(d->l, ", ");
+	}
+	puts_(d->l, "keys=");
+	put_addr(d->l, a->batch.keys);
+	if (cmd != BPF_MAP_DELETE_BATCH) {
+		puts_(d->l, ", values=");
+		put_addr(d->l, a->batch.values);
+	}
+	putf(d->l, ", count=%u, map_fd=%d, elem_flags=", a->batch.count, (int)a->batch.map_fd);
+	put_flags(d->l, a->batch.elem_flags, lookup_flags, ARRAY_SIZE(lookup_flags), "BPF_ANY", "BPF_???");
+	puts_(d->l, ", flags=");
+	put_hex(d->l, a->batch.flags);
+	puts_(d->l, "}");
+	if (d->after && d->after->batch.count != a->batch.count)
+		snprintf(d->post, sizeof(d->post), " => {batch={count=%u}}", d->after->batch.count);
+}
+
+static void dec_link_create(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	struct line *l = d->l;
+	putf(l, "link_create={prog_fd=%d, target_fd=%d, attach_type=", (int)a->link_create.prog_fd,
+	     (int)a->link_create.target_fd);
+	put_xval(l, a->link_create.attach_type, attach_type_names, ARRAY_SIZE(attach_type_names), "BPF_", "BPF_???");
+	puts_(l, ", flags=");
+	put_hex(l, a->link_create.flags);
+	if (d->len <= ATTR_OFF(link_create.target_btf_id)) {
+		puts_(l, "}");
+		return;
+	}
+	switch (a->link_create.attach_type) {
+	case 0:
+		if (a->link_create.target_btf_id)
+			putf(l, ", target_btf_id=%u", a->link_create.target_btf_id);
+		d->attr_size = offsetofend(union bpf_attr, link_create.target_btf_id);
+		break;
+	case BPF_TRACE_ITER:
+		puts_(l, ", iter_info=");
+		put_array(d, a->link_create.iter_info, a->link_create.iter_info_len, 4, elem_iter_map);
+		putf(l, ", iter_info_len=%u", a->link_create.iter_info_len);
+		d->attr_size = offsetofend(union bpf_attr, link_create.iter_info_len);
+		break;
+	case BPF_PERF_EVENT:
+		puts_(l, ", perf_event={bpf_cookie=");
+		put_hex(l, a->link_create.perf_event.bpf_cookie);
+		puts_(l, "}");
+		d->attr_size = offsetofend(union bpf_attr, link_create.perf_event.bpf_cookie);
+		break;
+	case BPF_TRACE_KPROBE_MULTI:
+		puts_(l, ", kprobe_multi={flags=");
+		put_flags(l, a->link_create.kprobe_multi.flags, kprobe_multi_flags, ARRAY_SIZE(kprobe_multi_flags), NULL,
+			  "BPF_F_???");
+		putf(l, ", cnt=%u, syms=", a->link_create.kprobe_multi.cnt);
+		put_array(d, a->link_create.kprobe_multi.syms, a->link_create.kprobe_multi.cnt, 8, elem_str);
+		puts_(l, ", addrs=");
+		put_array(d, a->link_create.kprobe_multi.addrs, a->link_create.kprobe_multi.cnt, 8, elem_x64);
+		puts_(l, ", cookies=");
+		put_array(d, a->link_create.kprobe_multi.cookies, a->link_create.kprobe_multi.cnt, 8, elem_x64);
+		puts_(l, "}");
+		d->attr_size = offsetofend(union bpf_attr, link_create.kprobe_multi.cookies);
+		break;
+	default:
+		d->attr_size = offsetofend(union bpf_attr, link_create.flags);
+	}
+	puts_(l, "}");
+}
+
+static void dec_link_update(struct dec *d)
+{
+	const union bpf_attr *a = d->a;
+	putf(d->l, "link_update={link_fd=%d, new_prog_fd=%d, flags=", (int)a->link_update.link_fd,
+	     (int)a->link_update.new_prog_fd);
+	put_flags(d->l, a->link_update.flags, attach_flags, ARRAY_SIZE(attach_flags), NULL, "BPF_F_???");
+	if (a->link_update.flags & BPF_F_REPLACE)
+		putf(d->l, ", old_prog_fd=%d", (int)a->link_update.old_prog_fd);
 	puts_(d->l, "}");
 }
 
@@ -478,15 +796,28 @@ static const struct decoder decoders[] = {
 	D(BPF_PROG_LOAD, dec_prog_load, fd_array),
 	D(BPF_OBJ_PIN, dec_obj, file_flags),
 	D(BPF_OBJ_GET, dec_obj, file_flags),
+	D(BPF_PROG_ATTACH, dec_prog_attach, replace_bpf_fd),
+	D(BPF_PROG_DETACH, dec_prog_detach, attach_type),
+	D(BPF_PROG_TEST_RUN, dec_test_run, test.batch_size),
 	D(BPF_PROG_GET_NEXT_ID, dec_next_id, open_flags),
 	D(BPF_MAP_GET_NEXT_ID, dec_next_id, open_flags),
 	D(BPF_PROG_GET_FD_BY_ID, dec_prog_fd_by_id, open_flags),
 	D(BPF_MAP_GET_FD_BY_ID, dec_map_fd_by_id, open_flags),
 	D(BPF_OBJ_GET_INFO_BY_FD, dec_info, info.info),
+	D(BPF_PROG_QUERY, dec_prog_query, query.prog_cnt),
+	D(BPF_RAW_TRACEPOINT_OPEN, dec_raw_tp, raw_tracepoint.prog_fd),
+	D(BPF_BTF_LOAD, dec_btf_load, btf_log_level),
 	D(BPF_BTF_GET_FD_BY_ID, dec_btf_fd_by_id, btf_id),
+	D(BPF_TASK_FD_QUERY, dec_task_fd_query, task_fd_query.probe_addr),
 	D(BPF_MAP_LOOKUP_AND_DELETE_ELEM, dec_elem, flags),
 	D(BPF_MAP_FREEZE, dec_freeze, map_fd),
 	D(BPF_BTF_GET_NEXT_ID, dec_next_id, open_flags),
+	D(BPF_MAP_LOOKUP_BATCH, dec_batch, batch.flags),
+	D(BPF_MAP_LOOKUP_AND_DELETE_BATCH, dec_batch, batch.flags),
+	D(BPF_MAP_UPDATE_BATCH, dec_batch, batch.flags),
+	D(BPF_MAP_DELETE_BATCH, dec_batch, batch.flags),
+	D(BPF_LINK_CREATE, dec_link_create, link_create.kprobe_multi.cookies),
+	D(BPF_LINK_UPDATE, dec_link_update, link_update.old_prog_fd),
 	D(BPF_LINK_GET_FD_BY_ID, dec_link_fd_by_id, link_id),
 	D(BPF_LINK_GET_NEXT_ID, dec_next_id, open_flags),
 };
@@ -510,77 +841,235 @@ static bool extra_data(const struct emu_trace_call *t, unsigned int attr_size)
 	return false;
 }
 
-/* ---- key/value bytes for replay ---- */
+/* ---- what strace cannot show, for replay: a trailing comment ----
+ *
+ * " /\* name="\xHH..." name=N ... *\/": key and value bytes of element calls,
+ * a program's instructions, func_info, line_info and fd_array entries, the
+ * BTF blob, a test run's input and output (retval, data and context), the
+ * info struct before and after OBJ_GET_INFO_BY_FD, the batch buffers, and the
+ * whole attr when strace prints it as a pointer or cuts it with "...". */
 
-static void put_data(struct line *l, bool *open, const char *name, unsigned long long addr, size_t n)
+struct comment {
+	struct line *l;
+	bool open;
+};
+
+static void c_sep(struct comment *c)
 {
-	if (!addr || !n || n > MAX_DATA)
+	puts_(c->l, c->open ? " " : " /* ");
+	c->open = true;
+}
+
+static void c_bytes(struct comment *c, const char *name, const void *p, size_t n)
+{
+	c_sep(c);
+	putf(c->l, "%s=", name);
+	put_quoted(c->l, p, n, true);
+}
+
+static void c_data(struct comment *c, const char *name, unsigned long long addr, size_t n)
+{
+	if (!addr || !n || n > MAX_BLOB)
 		return;
 	unsigned char *buf = malloc(n);
 	if (!buf)
 		return;
-	if (!emu_copy_from_user(buf, (const void *)(unsigned long)addr, n)) {
-		puts_(l, *open ? " " : " /* ");
-		*open = true;
-		putf(l, "%s=", name);
-		put_quoted(l, buf, n, true);
-	}
+	if (!emu_copy_from_user(buf, (const void *)(unsigned long)addr, n))
+		c_bytes(c, name, buf, n);
 	free(buf);
 }
 
-static void put_comment(struct line *l, int cmd, const union bpf_attr *a, const void *uattr, long ret)
+static void c_num(struct comment *c, const char *name, unsigned long long v)
 {
-	bool open = false;
-	__u32 ks = 0, vs = 0;
+	c_sep(c);
+	putf(c->l, "%s=%llu", name, v);
+}
 
-	switch (cmd) {
+/* a user string strace cut at -s: the whole of it */
+static void c_str(struct comment *c, const char *name, unsigned long long addr, size_t limit, size_t max)
+{
+	char buf[4096];
+	if (!addr)
+		return;
+	long n = emu_strncpy_from_user(buf, (const void *)(unsigned long)addr, MIN(max, sizeof(buf)));
+	if (n < 0 || (size_t)n <= limit)
+		return;
+	c_bytes(c, name, buf, (size_t)n);
+}
+
+/* How many fd_array entries a program's instructions index: map and map
+ * value ld_imm64 by index, and kfunc calls naming a module BTF by offset. */
+static __u32 fd_array_len(const struct bpf_insn *in, __u32 cnt)
+{
+	__u32 n = 0;
+	for (__u32 i = 0; i < cnt; i++) {
+		if (in[i].code == (BPF_LD | BPF_IMM | BPF_DW)) {
+			if ((in[i].src_reg == BPF_PSEUDO_MAP_IDX || in[i].src_reg == BPF_PSEUDO_MAP_IDX_VALUE) &&
+			    in[i].imm >= 0 && (__u32)in[i].imm < 65536 && (__u32)in[i].imm + 1 > n)
+				n = (__u32)in[i].imm + 1;
+			i++;
+		} else if (in[i].code == (BPF_JMP | BPF_CALL) && in[i].src_reg == 2 /* BPF_PSEUDO_KFUNC_CALL */ &&
+			   in[i].off > 0 && (__u32)in[i].off + 1 > n) {
+			n = (__u32)in[i].off + 1;
+		}
+	}
+	return n;
+}
+
+static void comment_prog_load(struct comment *c, const union bpf_attr *a, unsigned int len)
+{
+	size_t n = (size_t)a->insn_cnt * 8;
+	if (a->insn_cnt && n <= MAX_BLOB) {
+		struct bpf_insn *in = malloc(n);
+		if (in && !emu_copy_from_user(in, (const void *)(unsigned long)a->insns, n)) {
+			c_bytes(c, "insns", in, n);
+			__u32 fds = len > ATTR_OFF(fd_array) && a->fd_array ? fd_array_len(in, a->insn_cnt) : 0;
+			c_data(c, "fd_array", a->fd_array, (size_t)fds * 4);
+		}
+		free(in);
+	}
+	if (len > ATTR_OFF(prog_btf_fd)) {
+		c_data(c, "func_info", a->func_info, (size_t)a->func_info_cnt * a->func_info_rec_size);
+		c_data(c, "line_info", a->line_info, (size_t)a->line_info_cnt * a->line_info_rec_size);
+	}
+	c_str(c, "license", a->license, trace_strlen, 4096);
+}
+
+static void comment_test_run(struct comment *c, const union bpf_attr *a, const void *uattr, unsigned int len,
+			     long ret)
+{
+	union bpf_attr x;
+	c_data(c, "data_in", a->test.data_in, a->test.data_size_in);
+	if (len > ATTR_OFF(test.ctx_size_in))
+		c_data(c, "ctx_in", a->test.ctx_in, a->test.ctx_size_in);
+	if (ret < 0 || emu_copy_from_user(&x, uattr, MIN(len, (unsigned int)sizeof(x))))
+		return;
+	c_num(c, "retval", x.test.retval);
+	c_num(c, "data_size_out", x.test.data_size_out);
+	c_data(c, "data_out", a->test.data_out, MIN(x.test.data_size_out, a->test.data_size_out));
+	if (len > ATTR_OFF(test.ctx_size_out)) {
+		c_num(c, "ctx_size_out", x.test.ctx_size_out);
+		c_data(c, "ctx_out", a->test.ctx_out, MIN(x.test.ctx_size_out, a->test.ctx_size_out));
+	}
+}
+
+/* key and value sizes of the map behind fd (0 if it is none) */
+static void map_sizes(int fd, __u32 *ks, __u32 *vs)
+{
+	struct emu_obj *map;
+	int acc;
+	*ks = *vs = 0;
+	if (emu_fd_get(fd, EMU_KIND_MAP, &map, &acc))
+		return;
+	if (map->ops) {
+		*ks = emu_map_desc(map)->key_size;
+		*vs = emu_map_value_size(map);
+	}
+	emu_obj_put(map);
+}
+
+static void comment_batch(struct comment *c, int cmd, const union bpf_attr *a, const void *uattr, unsigned int len,
+			  long ret)
+{
+	__u32 ks, vs;
+	union bpf_attr x;
+	map_sizes((int)a->batch.map_fd, &ks, &vs);
+	if (!ks && !vs)
+		return;
+	size_t tok = ks < 4 ? 4 : ks;
+	if (cmd == BPF_MAP_UPDATE_BATCH || cmd == BPF_MAP_DELETE_BATCH) {
+		c_data(c, "keys", a->batch.keys, (size_t)a->batch.count * ks);
+		if (cmd == BPF_MAP_UPDATE_BATCH)
+			c_data(c, "values", a->batch.values, (size_t)a->batch.count * vs);
+		return;
+	}
+	c_data(c, "in_batch", a->batch.in_batch, tok);
+	if ((ret < 0 && ret != -ENOENT) || emu_copy_from_user(&x, uattr, MIN(len, (unsigned int)sizeof(x))))
+		return;
+	__u32 cnt = MIN(x.batch.count, a->batch.count);
+	c_data(c, "keys", a->batch.keys, (size_t)cnt * ks);
+	c_data(c, "values", a->batch.values, (size_t)cnt * vs);
+	if (cnt || ret == 0)
+		c_data(c, "out_batch", a->batch.out_batch, tok);
+}
+
+static void put_comment(struct line *l, const struct emu_trace_call *t, const union bpf_attr *a, long ret,
+			bool raw_attr)
+{
+	struct comment c = { l, false };
+	__u32 ks = 0, vs = 0;
+	unsigned int len = MIN(t->size, (unsigned int)sizeof(*a));
+
+	if (raw_attr && t->readable)
+		c_bytes(&c, "attr", t->before, MIN(t->size, EMU_TRACE_ATTR));
+	switch (t->cmd) {
 	case BPF_MAP_LOOKUP_ELEM:
 	case BPF_MAP_UPDATE_ELEM:
 	case BPF_MAP_DELETE_ELEM:
 	case BPF_MAP_GET_NEXT_KEY:
-	case BPF_MAP_LOOKUP_AND_DELETE_ELEM: {
-		struct emu_obj *map;
-		int acc;
-		if (emu_fd_get((int)a->map_fd, EMU_KIND_MAP, &map, &acc))
-			return;
-		if (map->ops) {
-			ks = emu_map_desc(map)->key_size;
-			vs = emu_map_value_size(map);
-		}
-		emu_obj_put(map);
-		break;
-	}
-	case BPF_PROG_LOAD:
-		if (a->insn_cnt && a->insn_cnt <= MAX_DATA / 8)
-			put_data(l, &open, "insns", a->insns, a->insn_cnt * 8ull);
-		goto out;
-	case BPF_OBJ_GET_INFO_BY_FD:       /* the object's id, for replay to map ids */
-		if (ret == 0) {
-			__u32 len = 0;
-			if (!emu_copy_from_user(&len, (const char *)uattr + ATTR_OFF(info.info_len), sizeof(len)))
-				put_data(l, &open, "info", a->info.info, MIN(len, 64u));
-		}
-		goto out;
-	default:
-		return;
-	}
-	put_data(l, &open, "key", a->key, ks);
-	switch (cmd) {
-	case BPF_MAP_UPDATE_ELEM:
-		put_data(l, &open, "value", a->value, vs);
-		break;
-	case BPF_MAP_LOOKUP_ELEM:
 	case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
-		if (ret == 0)
-			put_data(l, &open, "value", a->value, vs);
+		map_sizes((int)a->map_fd, &ks, &vs);
+		c_data(&c, "key", a->key, ks);
+		switch (t->cmd) {
+		case BPF_MAP_UPDATE_ELEM:
+			c_data(&c, "value", a->value, vs);
+			break;
+		case BPF_MAP_LOOKUP_ELEM:
+		case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+			if (ret == 0)
+				c_data(&c, "value", a->value, vs);
+			break;
+		case BPF_MAP_GET_NEXT_KEY:
+			if (ret == 0)
+				c_data(&c, "next_key", a->next_key, ks);
+			break;
+		}
 		break;
-	case BPF_MAP_GET_NEXT_KEY:
-		if (ret == 0)
-			put_data(l, &open, "next_key", a->next_key, ks);
+	case BPF_PROG_LOAD:
+		comment_prog_load(&c, a, len);
+		break;
+	case BPF_BTF_LOAD:
+		if (a->btf_size > trace_strlen)
+			c_data(&c, "btf", a->btf, a->btf_size);
+		break;
+	case BPF_PROG_TEST_RUN:
+		comment_test_run(&c, a, t->uattr, len, ret);
+		break;
+	case BPF_RAW_TRACEPOINT_OPEN:
+		c_str(&c, "name", a->raw_tracepoint.name, trace_strlen, 128);
+		break;
+	case BPF_OBJ_GET_INFO_BY_FD: {
+		/* the struct as given (the pointers and sizes inside it matter), and as returned */
+		__u32 nz = t->info_in_len, out_len = 0;
+		while (nz && !t->info_in[nz - 1])
+			nz--;
+		if (nz)
+			c_bytes(&c, "info_in", t->info_in, nz);
+		if (ret == 0 && !emu_copy_from_user(&out_len, (const char *)t->uattr + ATTR_OFF(info.info_len), 4)) {
+			c_data(&c, "info", a->info.info, MIN(out_len, 4096u));
+			/* a program's map ids: replay ties the log's ids to its own with them */
+			struct bpf_prog_info pi;
+			__u32 n = MIN(out_len, (__u32)sizeof(pi));
+			memset(&pi, 0, sizeof(pi));
+			if (emu_fd_kind((int)a->info.bpf_fd) == EMU_KIND_PROG &&
+			    n >= offsetofend(struct bpf_prog_info, map_ids) &&
+			    !emu_copy_from_user(&pi, (const void *)(unsigned long)a->info.info, n) && pi.map_ids &&
+			    t->info_in_len >= offsetofend(struct bpf_prog_info, nr_map_ids)) {
+				__u32 asked;
+				memcpy(&asked, t->info_in + offsetof(struct bpf_prog_info, nr_map_ids), 4);
+				c_data(&c, "map_ids", pi.map_ids, (size_t)MIN(asked, pi.nr_map_ids) * 4);
+			}
+		}
 		break;
 	}
-out:
-	if (open)
+	case BPF_MAP_LOOKUP_BATCH:
+	case BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+	case BPF_MAP_UPDATE_BATCH:
+	case BPF_MAP_DELETE_BATCH:
+		comment_batch(&c, t->cmd, a, t->uattr, len, ret);
+		break;
+	}
+	if (c.open)
 		puts_(l, " */");
 }
 
@@ -632,7 +1121,14 @@ static void trace_init(void)
 			(void)emu_os_write(STDERR_FILENO, msg, MIN((size_t)n, sizeof(msg) - 1));
 		return;
 	}
-	leader = c->trace_pid > 0 ? c->trace_pid : getpid();
+	leader = c->trace_pid > 0 ? c->trace_pid : emu_caller_pid();
+	const char *s = getenv("BPFEMU_TRACE_STRSIZE");     /* strace -s */
+	if (s && *s) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+		if (!*end && v <= (1ul << 24))
+			trace_strlen = v;
+	}
 	__atomic_store_n(&trace_fd, fd, __ATOMIC_RELEASE);
 }
 
@@ -694,15 +1190,17 @@ static bool pid_live(pid_t pid)
  * tells nothing when it is a zombie, so then /proc says. */
 static bool live_child(void)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
-		return false;                   /* ECHILD: no children at all */
-	if (si.si_pid == 0)
-		return true;                    /* children, none exited */
+	pid_t self = emu_caller_pid();
+	if (self == getpid()) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0)
+			return false;           /* ECHILD: no children at all */
+		if (si.si_pid == 0)
+			return true;            /* children, none exited */
+	}
 	struct emu_os_dir *d = emu_os_opendir("/proc", NULL);
 	bool found = false;
-	pid_t self = getpid();
 	if (!d)
 		return false;
 	for (const struct emu_os_dirent *e; !found && (e = emu_os_readdir(d));) {
@@ -719,9 +1217,10 @@ static bool live_child(void)
 static bool several_tasks(void)
 {
 	/* field 17 after the name: num_threads */
-	if (proc_stat_field(getpid(), 17, NULL) > 1)
+	pid_t self = emu_caller_pid();
+	if (proc_stat_field(self, 17, NULL) > 1)
 		return true;
-	if (getpid() != leader && (kill(leader, 0) == 0 || errno == EPERM) && pid_live(leader))
+	if (self != leader && (kill(leader, 0) == 0 || errno == EPERM) && pid_live(leader))
 		return true;
 	return live_child();
 }
@@ -734,8 +1233,28 @@ bool emu_trace_enter(struct emu_trace_call *t, int cmd, const void *uattr, unsig
 	t->cmd = cmd;
 	t->uattr = uattr;
 	t->size = size;
+	t->info_in = NULL;
+	t->info_in_len = 0;
+	t->log_in = NULL;
 	memset(t->before, 0, sizeof(t->before));
 	t->readable = size && !emu_copy_from_user(t->before, uattr, MIN(size, EMU_TRACE_ATTR));
+	if (t->readable && cmd == BPF_PROG_LOAD && size > ATTR_OFF(log_buf)) {
+		/* strace prints log_buf as it is on entry: the call writes it */
+		const union bpf_attr *a = (const union bpf_attr *)(const void *)t->before;
+		struct line l = { 0 };
+		put_ustr(&l, a->log_buf, trace_strlen, a->log_size);
+		t->log_in = l.oom ? NULL : l.p;
+		if (l.oom)
+			free(l.p);
+	}
+	if (t->readable && cmd == BPF_OBJ_GET_INFO_BY_FD && size >= offsetofend(union bpf_attr, info.info)) {
+		/* the info struct as given: the call overwrites it */
+		const union bpf_attr *a = (const union bpf_attr *)(const void *)t->before;
+		__u32 n = MIN(a->info.info_len, 4096u);
+		t->info_in = n ? malloc(n) : NULL;
+		if (t->info_in && !emu_copy_from_user(t->info_in, (const void *)(unsigned long)a->info.info, n))
+			t->info_in_len = n;
+	}
 	return true;
 }
 
@@ -760,10 +1279,15 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 {
 	struct line l = { 0 };
 	int saved = errno;
-	pid_t tid = (pid_t)emu_os_gettid();
+	pid_t tid = emu_caller_tid();
 	const struct decoder *dec = t->cmd >= 0 && (size_t)t->cmd < ARRAY_SIZE(decoders) && decoders[t->cmd].fn ?
 		&decoders[t->cmd] : NULL;
+	bool decoded = dec && t->readable && t->size <= 4096;   /* strace reads at most a page */
+	bool raw_attr = !decoded;
+	union bpf_attr before;
 
+	memset(&before, 0, sizeof(before));
+	memcpy(&before, t->before, MIN(t->size, (unsigned int)sizeof(before)));
 	if (several_tasks())
 		putf(&l, "[pid %5u] ", (unsigned int)tid);
 	puts_(&l, "bpf(");
@@ -772,22 +1296,23 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 	else
 		putf(&l, "%#x /* BPF_??? */", (unsigned int)t->cmd);
 	puts_(&l, ", ");
-	if (!dec || !t->readable) {
+	if (!decoded) {
 		put_addr(&l, (unsigned long)t->uattr);
 	} else {
-		union bpf_attr before, after;
+		union bpf_attr after;
 		unsigned int len = MIN(t->size, (unsigned int)sizeof(before));
 		bool have_after;
-		memset(&before, 0, sizeof(before));
-		memcpy(&before, t->before, len);
 		memset(&after, 0, sizeof(after));
 		have_after = !emu_copy_from_user(&after, t->uattr, len);
-		struct dec d = { &l, &before, have_after ? &after : NULL, len, ret };
+		struct dec d = { &l, t, &before, have_after ? &after : NULL, len, dec->attr_size, ret, trace_strlen, false, "" };
 		puts_(&l, "{");
 		dec->fn(&d);
-		if (extra_data(t, dec->attr_size))
+		if (extra_data(t, d.attr_size)) {
 			puts_(&l, ", ...");
+			raw_attr = true;
+		}
 		puts_(&l, "}");
+		puts_(&l, d.post);
 	}
 	putf(&l, ", %u)", t->size);
 	/* strace starts the return value at column 40 */
@@ -804,17 +1329,17 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 		int e = (int)-ret;
 		putf(&l, "= -1 %s (%s)", errno_name(e, num, sizeof(num)), strerror(e));
 	}
-	if (dec && t->readable) {
-		union bpf_attr a;
-		memset(&a, 0, sizeof(a));
-		memcpy(&a, t->before, MIN(t->size, (unsigned int)sizeof(a)));
-		put_comment(&l, t->cmd, &a, t->uattr, ret);
-	}
+	if (t->readable)
+		put_comment(&l, t, &before, ret, raw_attr);
 	put(&l, "\n", 1);
 	int fd = l.oom ? -1 : trace_fd_checked();
 	if (fd >= 0)
 		(void)emu_os_write(fd, l.p, l.len);   /* a full disk loses trace lines, never the call */
 	free(l.p);
+	free(t->info_in);
+	t->info_in = NULL;
+	free(t->log_in);
+	t->log_in = NULL;
 	errno = saved;
 }
 
@@ -853,7 +1378,12 @@ bool emu_trace_name_value(const char *name, unsigned long long *v)
 	       name_in(name, "BPF_", attach_type_names, ARRAY_SIZE(attach_type_names), v) ||
 	       flag_in(name, map_flags, ARRAY_SIZE(map_flags), v) ||
 	       flag_in(name, prog_flags, ARRAY_SIZE(prog_flags), v) ||
-	       flag_in(name, lookup_flags, ARRAY_SIZE(lookup_flags), v);
+	       flag_in(name, lookup_flags, ARRAY_SIZE(lookup_flags), v) ||
+	       flag_in(name, attach_flags, ARRAY_SIZE(attach_flags), v) ||
+	       flag_in(name, query_flags, ARRAY_SIZE(query_flags), v) ||
+	       flag_in(name, test_run_flags, ARRAY_SIZE(test_run_flags), v) ||
+	       flag_in(name, kprobe_multi_flags, ARRAY_SIZE(kprobe_multi_flags), v) ||
+	       name_in(name, "BPF_FD_TYPE_", fd_type_names, ARRAY_SIZE(fd_type_names), v);
 }
 
 int emu_trace_cmd_value(const char *name)

@@ -17,7 +17,10 @@ struct emu_trace_call {
 	const void *uattr;
 	unsigned int size;
 	bool readable;                          /* the attr could be read on entry */
-	unsigned char before[EMU_TRACE_ATTR];   /* min(size, EMU_TRACE_ATTR) bytes, rest zero */
+	unsigned char before[EMU_TRACE_ATTR] __attribute__((aligned(8)));   /* min(size, EMU_TRACE_ATTR) bytes, rest zero */
+	unsigned char *info_in;                 /* OBJ_GET_INFO_BY_FD: the info struct as given */
+	unsigned int info_in_len;
+	char *log_in;                           /* PROG_LOAD: log_buf as strace prints it on entry */
 };
 
 /* False (and nothing to do after the call) when tracing is off. */

@@ -13,6 +13,9 @@
  * Slow path (the engine embedded without the shim, or built with ASan, which
  * owns SIGSEGV): process_vm_readv/writev on ourselves, one system call per
  * copy, equally safe.
+ *
+ * Serving another process (emu_caller_set, emu/caller.c): the caller's own
+ * read and write hooks.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -228,6 +231,8 @@ int emu_copy_from_user(void *dst, const void *src, size_t len)
 		return 0;
 	if ((uintptr_t)src < EMU_PAGE_SIZE)       /* NULL and the zero page */
 		return -EFAULT;
+	if (__builtin_expect(emu_caller_cur != NULL, 0))     /* another process's memory */
+		return emu_caller_cur->read(emu_caller_cur, dst, src, len);
 	return emu_uaccess_fast() ? fast_copy(dst, src, len) : slow_copy(dst, src, len, false);
 }
 
@@ -237,6 +242,8 @@ int emu_copy_to_user(void *dst, const void *src, size_t len)
 		return 0;
 	if ((uintptr_t)dst < EMU_PAGE_SIZE)
 		return -EFAULT;
+	if (__builtin_expect(emu_caller_cur != NULL, 0))
+		return emu_caller_cur->write(emu_caller_cur, dst, src, len);
 	return emu_uaccess_fast() ? fast_copy(dst, src, len) : slow_copy(dst, src, len, true);
 }
 

@@ -128,49 +128,21 @@ static bool debug_denied(int dirfd, const char *t)
 
 static int debug_open_errno(int flags)
 {
-	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-		return EEXIST;
-	return geteuid() != 0 ? EACCES : ENOENT;
+	return emu_bpffs_debug_open_errno(flags);
 }
 
 /* ---- open ---- */
 
-/*
- * bpffs has no regular files but pins, and no create or tmpfile operation:
- * the kernel answers EIO for open() of a pin (the object's file operations
- * refuse), EACCES for O_CREAT of a new name and EOPNOTSUPP for O_TMPFILE.
- * Checked before the real open, so O_TRUNC never reaches an object's file.
- */
+/* bpffs's answers to open() (emu/vfs.c): -1 with errno, or UNHANDLED. */
 static int bpffs_open_check(const char *t, int flags)
 {
 	int saved = errno;
-	struct stat st;
-
-	if ((flags & __O_TMPFILE) == __O_TMPFILE) {
-		errno = EOPNOTSUPP;
+	SHIM_ENTER();
+	int err = emu_bpffs_open_check(t, flags);
+	SHIM_LEAVE();
+	if (err) {
+		errno = -err;
 		return -1;
-	}
-	if (flags & O_PATH)
-		return UNHANDLED;
-	if (debug_entry(AT_FDCWD, t)) {
-		errno = debug_open_errno(flags);
-		return -1;
-	}
-	int r = (flags & O_NOFOLLOW) ? REAL(lstat)(t, &st) : REAL(stat)(t, &st);
-	if (r == 0 && S_ISREG(st.st_mode)) {
-		errno = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? EEXIST : EIO;
-		return -1;
-	}
-	if (r < 0 && errno == ENOENT && (flags & O_CREAT)) {
-		char parent[PATH_MAX];
-		snprintf(parent, sizeof(parent), "%s", t);
-		char *slash = strrchr(parent, '/');
-		if (slash && slash != parent)
-			*slash = '\0';
-		if (REAL(access)(parent, F_OK) == 0) {
-			errno = EACCES;
-			return -1;
-		}
 	}
 	errno = saved;
 	return UNHANDLED;
@@ -194,7 +166,10 @@ static int open_prepare(int dirfd, const char **path, int flags, char *buf)
 			return fd;
 	}
 	if (!strncmp(p, "/sys/", 5)) {
-		int fd = shim_perf_open(p, flags);
+		int fd = shim_proc_open(p, flags);
+		if (fd != UNHANDLED)
+			return fd;
+		fd = shim_perf_open(p, flags);
 		if (fd != UNHANDLED)
 			return fd;
 	}

@@ -23,7 +23,9 @@
  */
 #undef _FORTIFY_SOURCE
 /* glibc declares poll's array write-only (__attr_access), but poll reads its events */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>

@@ -20,6 +20,7 @@
 #include <bpfemu/bpfemu.h>
 
 #include "tools.h"
+#include "seccomp/seccomp.h"
 
 #define EXIT_NOEXEC	126
 #define EXIT_NOTFOUND	127
@@ -51,15 +52,15 @@ static int cmd_help(int argc, char **argv);
 
 /* Later: replay, record. A name not in this table is a usage error. */
 static const struct subcmd subcmds[] = {
-	{ "run", cmd_run, "[--root DIR] [--log CATS] [--trace FILE] [--] CMD [ARG...]",
-	  "run CMD with bpf() emulated in user space (LD_PRELOAD=libbpfemu.so)" },
+	{ "run", cmd_run, "[--mode auto|preload|seccomp] [--root DIR] [--log CATS] [--trace FILE] [--] CMD [ARG...]",
+	  "run CMD with bpf() emulated in user space (LD_PRELOAD, or a seccomp supervisor)" },
 	{ "load", cmd_load, "OBJ.o [--pin-dir DIR] [--json]",
 	  "create and pin the maps an ELF object defines (SEC(\"maps\") and SEC(\".maps\"))" },
 	{ "ls", cmd_ls, "[PATH] [--json]", "show a bpffs (default /sys/fs/bpf) as a tree of objects" },
 	{ "reset", cmd_reset, "[--root DIR] [--yes]", "remove the state root: every emulated map and pin" },
 	{ "replay", cmd_replay, "[--keep-going] [--root DIR] LOG",
 	  "re-run the bpf() calls of an strace or BPFEMU_TRACE log on the engine and check every result" },
-	{ "record", cmd_record, "-o LOG [--root DIR] [--log CATS] [--] CMD [ARG...]",
+	{ "record", cmd_record, "-o LOG [-s SIZE] [--root DIR] [--log CATS] [--] CMD [ARG...]",
 	  "run CMD under the shim, writing every bpf() call to LOG (replayable)" },
 	{ "help", cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 };
@@ -92,6 +93,11 @@ static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 			"  --log CATS   explain failing or unemulated calls on stderr (sets BPFEMU_LOG;\n"
 			"               comma-separated: sys,map,path,shim,all)\n"
 			"  --trace FILE append one strace-style line per bpf() call to FILE (BPFEMU_TRACE)\n"
+			"  --mode MODE  preload: LD_PRELOAD=libbpfemu.so (dynamically linked programs; fastest);\n"
+			"               seccomp: a seccomp user-notification supervisor serves bpf() and the\n"
+			"               bpffs file calls of CMD and its children (static binaries, Go);\n"
+			"               auto (default): seccomp for a statically linked CMD, else preload.\n"
+			"               seccomp's CONTINUE is a convenience, not a sandbox.\n"
 			"\n"
 			"  The library is BPFEMU_LIB if set, else the installed or built libbpfemu.so.\n"
 			"  Exit status: CMD's; 127 if CMD is not found, 126 if it cannot be run,\n"
@@ -232,10 +238,12 @@ static int cmd_run(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct subcmd *self = find_subcmd("run");
+	enum { MODE_AUTO, MODE_PRELOAD, MODE_SECCOMP } mode = MODE_AUTO;
 	char lib[PATH_MAX], root[PATH_MAX];
 	const char *old;
 	char *preload;
@@ -265,6 +273,16 @@ static int cmd_run(int argc, char **argv)
 			if (record_trace_env(optarg, 0))
 				return EXIT_FAILURE;
 			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				mode = MODE_AUTO;
+			else if (!strcmp(optarg, "preload"))
+				mode = MODE_PRELOAD;
+			else if (!strcmp(optarg, "seccomp"))
+				mode = MODE_SECCOMP;
+			else
+				return usage_error(self, "run: --mode is auto, preload or seccomp, not '%s'", optarg);
+			break;
 		case 'h':
 			print_subcmd_usage(stdout, self);
 			return EXIT_SUCCESS;
@@ -276,6 +294,11 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error(self, "run: no command given");
+
+	/* a static program never loads a preloaded library: the seccomp door
+	 * serves it (tools/seccomp/) */
+	if (mode == MODE_SECCOMP || (mode == MODE_AUTO && seccomp_door_static(argv[optind])))
+		return seccomp_door_run(&argv[optind]);
 
 	if (find_library(lib, sizeof(lib)))
 		return EXIT_FAILURE;

@@ -265,13 +265,13 @@ static int link_legacy_inner(struct ldobj *o)
 	for (size_t i = 0; i < o->n; i++) {
 		struct ldmap *m = &o->maps[i];
 
-		if (m->sec != (const char *)LEGACY_SEC || !m->inner_id)
+		if (strcmp(m->sec, LEGACY_SEC) || !m->inner_id)
 			continue;
 		if (m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->type != BPF_MAP_TYPE_HASH_OF_MAPS)
 			return obj_err(o, "section " LEGACY_SEC ": map '%s': inner_id %u on a map that is not "
 				       "a map-in-map", m->name, m->inner_id);
 		for (size_t j = 0; j < o->n; j++)
-			if (j != i && o->maps[j].sec == (const char *)LEGACY_SEC && o->maps[j].id == m->inner_id)
+			if (j != i && !strcmp(o->maps[j].sec, LEGACY_SEC) && o->maps[j].id == m->inner_id)
 				m->inner = (int)j;
 		if (m->inner < 0)
 			return obj_err(o, "section " LEGACY_SEC ": map '%s': inner_id %u names no map's id",

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tools/record.c: `bpfemu record -o LOG [--root DIR] [--log CATS] [--] CMD [ARG...]`
+ * tools/record.c: `bpfemu record -o LOG [-s SIZE] [--root DIR] [--log CATS] [--] CMD [ARG...]`
  * runs CMD under the shim with BPFEMU_TRACE=LOG (emptied first), so LOG holds
- * one strace-style line per bpf() call with key and value bytes: a
+ * one strace-style line per bpf() call with the data strace cannot show
+ * (-s SIZE: strings and BTF cut where `strace -s SIZE` cuts them): a
  * regression test that `bpfemu replay LOG` re-checks later. It sets the
  * environment and re-executes this binary as `bpfemu run [...] -- CMD`, so
  * CMD keeps our pid: BPFEMU_TRACE_PID names it as the first task of the
@@ -20,7 +21,7 @@
 #include "tools.h"
 
 #define EXIT_USAGE 2
-#define USAGE "usage: bpfemu record -o LOG [--root DIR] [--log CATS] [--] CMD [ARG...]\n"
+#define USAGE "usage: bpfemu record -o LOG [-s SIZE] [--root DIR] [--log CATS] [--] CMD [ARG...]\n"
 
 int record_trace_env(const char *file, int truncate)
 {
@@ -63,19 +64,21 @@ int cmd_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "string-limit", required_argument, NULL, 's' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out = NULL, *root = NULL, *log = NULL;
+	const char *out = NULL, *root = NULL, *log = NULL, *strsize = NULL;
 	int opt;
 
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:o:s:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': out = optarg; break;
+		case 's': strsize = optarg; break;
 		case 'r': root = optarg; break;
 		case 'l': log = optarg; break;
 		case 'h':
@@ -96,6 +99,15 @@ int cmd_record(int argc, char **argv)
 	if (optind >= argc) {
 		fprintf(stderr, "bpfemu: record: no command given\n" USAGE);
 		return EXIT_USAGE;
+	}
+	if (strsize) {
+		char *end;
+		unsigned long v = strtoul(strsize, &end, 10);
+		if (!*strsize || *end || v > (1ul << 24)) {
+			fprintf(stderr, "bpfemu: record: -s %s: not a string size (0 to 16777216)\n" USAGE, strsize);
+			return EXIT_USAGE;
+		}
+		setenv("BPFEMU_TRACE_STRSIZE", strsize, 1);
 	}
 	if (record_trace_env(out, 1))
 		return EXIT_FAILURE;

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,9 +33,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "emu.h"
+#include "link.h"
+#include "replay.h"
 #include "trace.h"
 #include "tools.h"
 
@@ -45,7 +49,8 @@
 #define offsetofend(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
 #endif
 #define MAX_BUF 65536u
-#define MAX_FIELDS 48
+#define MAX_BLOB (16u << 20)    /* the largest buffer a replayed call gets */
+#define MAX_FIELDS 64
 #define MAX_PIDS 64
 #define MAX_FDS 1024
 
@@ -63,15 +68,65 @@ static struct mem *mems;
 static size_t nmems;
 static void *bad_page;          /* PROT_NONE: pointers strace could not read */
 
+static void real_close(int fd)
+{
+	if (fd > 2 && !close(fd))
+		emu_fd_closed(fd);
+}
+
+/* The real fd of an entry that goes away is closed when no other entry (a
+ * forked child's inherited copy) uses it: the recorded program closed it,
+ * or the kernel could not have given its number again. */
+static void fd_release(size_t i)
+{
+	int real = fds[i].real;
+	memmove(&fds[i], &fds[i + 1], (--nfds - i) * sizeof(fds[0]));   /* keep the order of creation */
+	for (size_t k = 0; k < nfds; k++)
+		if (fds[k].real == real)
+			return;
+	real_close(real);
+}
+
 static void fd_set_map(int pid, int rec, int real)
 {
 	for (size_t i = 0; i < nfds; i++)
 		if (fds[i].pid == pid && fds[i].rec == rec) {
-			fds[i].real = real;
-			return;
+			if (fds[i].real == real)
+				return;
+			fd_release(i);
+			break;
 		}
 	if (nfds < MAX_FDS)
 		fds[nfds++] = (struct fdmap){ pid, rec, real };
+	else
+		real_close(real);
+}
+
+/* close(rec) in pid (strace -e trace=close logs it) */
+static void fd_forget(int pid, int rec)
+{
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i].pid == pid && fds[i].rec == rec) {
+			fd_release(i);
+			return;
+		}
+}
+
+/* pid exited: its fds are closed */
+static void fd_forget_pid(int pid)
+{
+	for (size_t i = nfds; i-- > 0;)
+		if (fds[i].pid == pid)
+			fd_release(i);
+}
+
+/* Is rec open in pid (or inherited from another task)? */
+static bool fd_known(int rec)
+{
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i].rec == rec)
+			return true;
+	return false;
 }
 
 static int fd_map(int pid, int rec)
@@ -85,6 +140,18 @@ static int fd_map(int pid, int rec)
 		if (fds[i].rec == rec)
 			return fds[i].real;
 	return rec <= 2 ? rec : 0x3fffff00 + (rec & 0xff);    /* not open here either: EBADF */
+}
+
+/* The most recent fd of pid whose object is of kind (for calls strace prints as a pointer); -1 if none */
+static int fd_latest(int pid, enum emu_kind kind, int *rec)
+{
+	for (size_t i = nfds; i-- > 0;)
+		if ((fds[i].pid == pid || !pid) && emu_fd_kind(fds[i].real) == kind) {
+			if (rec)
+				*rec = fds[i].rec;
+			return fds[i].real;
+		}
+	return -1;
 }
 
 /* Object ids are per kind (the kernel has one idr per kind). */
@@ -283,7 +350,7 @@ static long unquote(const char *s, unsigned char *out, size_t cap, const char **
 }
 
 struct field {
-	char name[32];
+	char name[64];
 	char *val;            /* the text (an unknown flag keeps its trailing comment) */
 	char *out;            /* the text after " => ", if any */
 };
@@ -318,8 +385,8 @@ static int split_fields(char *s, struct field *f, int max, const char *prefix)
 			if (vl < 2 || v[vl - 1] != '}')
 				return -1;
 			v[vl - 1] = '\0';
-			char sub[32];
-			snprintf(sub, sizeof(sub), "%.*s.", (int)(eq - i), s + i);
+			char sub[64];
+			snprintf(sub, sizeof(sub), "%s%.*s.", prefix, (int)(eq - i), s + i);
 			int m = split_fields(v + 1, f + n, max - n, sub);
 			if (m < 0)
 				return -1;
@@ -383,9 +450,97 @@ static int parse_number(const char *v, unsigned long long *out)
 	return 0;
 }
 
-/* ---- one call ---- */
 
-enum kind { K_U32, K_U64, K_FD, K_ID, K_KEY, K_VALUE, K_NEXT_KEY, K_INFO, K_INSNS, K_STR, K_LOGBUF, K_PTR, K_NAME };
+/* ---- the log: calls and the other lines that matter ---- */
+
+struct call {
+	unsigned long ln;
+	int pid;
+	int cmd;
+	char *text;                /* owned: "bpf(...) = ..." (arg and comment point into it) */
+	char *arg;                 /* "{...}" or an address */
+	char *arg_out;             /* what strace printed after the attr on exit (" => {batch={count=N}}") */
+	unsigned int size;
+	bool unchecked;            /* "= ?" */
+	long ret;                  /* -1 with err, or the value */
+	int err;
+	const char *comment;       /* our trace's data comment, or NULL */
+	/* found by the first pass */
+	struct btf_needs needs;    /* BTF_LOAD: the types and functions later calls use */
+	bool has_retval;           /* PROG_LOAD: what its first recorded test run returned */
+	__u32 retval;
+};
+
+enum ev_type { EV_BPF, EV_PATH, EV_CLOSE, EV_EXIT };
+struct event {
+	enum ev_type type;
+	unsigned long ln;
+	int pid;
+	struct call *c;            /* EV_BPF */
+	char *text;                /* EV_PATH: the line (owned) */
+	int fd;                    /* EV_CLOSE */
+};
+
+static struct event *events;
+static size_t nevents, cap_events;
+
+/* ---- the trace's data comment ---- */
+
+/* Where name="..." (or name=N) starts in the comment: just past "name=" */
+static const char *comment_find(const char *comment, const char *name)
+{
+	char pat[40];
+	if (!comment)
+		return NULL;
+	snprintf(pat, sizeof(pat), " %s=", name);
+	const char *p = strstr(comment, pat);
+	return p ? p + strlen(pat) : NULL;
+}
+
+/* The recorded bytes of name= in the trailing comment; length or -1 */
+static long comment_data(const char *comment, const char *name, unsigned char *out, size_t cap)
+{
+	const char *p = comment_find(comment, name);
+	if (!p || *p != '"')
+		return -1;
+	return unquote(p, out, cap, NULL);
+}
+
+/* The same, malloc'd (any length); NULL if absent */
+static unsigned char *comment_blob(const char *comment, const char *name, size_t *len)
+{
+	long n = comment_data(comment, name, NULL, 0);
+	if (n < 0)
+		return NULL;
+	unsigned char *b = malloc(n ? (size_t)n : 1);
+	if (b && comment_data(comment, name, b, (size_t)n) != n) {
+		free(b);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return b;
+}
+
+static bool comment_num(const char *comment, const char *name, unsigned long long *v)
+{
+	const char *p = comment_find(comment, name);
+	if (!p || !isdigit((unsigned char)*p))
+		return false;
+	*v = strtoull(p, NULL, 10);
+	return true;
+}
+
+/* ---- the fields of each command, as strace names them ---- */
+
+enum kind {
+	K_U32, K_U64, K_FD, K_ID, K_NAME,
+	K_PTR,          /* a pointer: the command's builder makes its buffer */
+	K_STR,          /* a string strace prints (or an address it could not read) */
+	K_ARR,          /* an array strace prints as [...] */
+	K_TARGET,       /* an fd or ifindex as the attach type says */
+	K_PID,          /* a pid: ours */
+	K_OUT,          /* an output strace shows: not sent */
+};
 struct fdesc { const char *name; unsigned int off; enum kind kind; };
 
 #define F(n, member, k) { n, offsetof(union bpf_attr, member), k }
@@ -397,12 +552,12 @@ static const struct fdesc f_map_create[] = {
 	F("btf_value_type_id", btf_value_type_id, K_U32),
 	F("btf_vmlinux_value_type_id", btf_vmlinux_value_type_id, K_U32), F("map_extra", map_extra, K_U64), { 0 } };
 static const struct fdesc f_elem[] = {
-	F("map_fd", map_fd, K_FD), F("key", key, K_KEY), F("value", value, K_VALUE),
-	F("next_key", next_key, K_NEXT_KEY), F("flags", flags, K_U64), { 0 } };
+	F("map_fd", map_fd, K_FD), F("key", key, K_PTR), F("value", value, K_PTR),
+	F("next_key", next_key, K_PTR), F("flags", flags, K_U64), { 0 } };
 static const struct fdesc f_prog_load[] = {
-	F("prog_type", prog_type, K_U32), F("insn_cnt", insn_cnt, K_U32), F("insns", insns, K_INSNS),
+	F("prog_type", prog_type, K_U32), F("insn_cnt", insn_cnt, K_U32), F("insns", insns, K_PTR),
 	F("license", license, K_STR), F("log_level", log_level, K_U32), F("log_size", log_size, K_U32),
-	F("log_buf", log_buf, K_LOGBUF), F("kern_version", kern_version, K_U32), F("prog_flags", prog_flags, K_U32),
+	F("log_buf", log_buf, K_PTR), F("kern_version", kern_version, K_U32), F("prog_flags", prog_flags, K_U32),
 	F("prog_name", prog_name, K_NAME), F("prog_ifindex", prog_ifindex, K_U32),
 	F("expected_attach_type", expected_attach_type, K_U32), F("prog_btf_fd", prog_btf_fd, K_FD),
 	F("func_info_rec_size", func_info_rec_size, K_U32), F("func_info", func_info, K_PTR),
@@ -418,7 +573,63 @@ static const struct fdesc f_id[] = {
 	F("open_flags", open_flags, K_U32), { 0 } };
 static const struct fdesc f_info[] = {
 	F("info.bpf_fd", info.bpf_fd, K_FD), F("info.info_len", info.info_len, K_U32),
-	F("info.info", info.info, K_INFO), { 0 } };
+	F("info.info", info.info, K_PTR), { 0 } };
+static const struct fdesc f_prog_attach[] = {
+	F("target_fd", target_fd, K_TARGET), F("attach_bpf_fd", attach_bpf_fd, K_FD),
+	F("attach_type", attach_type, K_U32), F("attach_flags", attach_flags, K_U32),
+	F("replace_bpf_fd", replace_bpf_fd, K_FD), { 0 } };
+static const struct fdesc f_test[] = {
+	F("test.prog_fd", test.prog_fd, K_FD), F("test.retval", test.retval, K_U32),
+	F("test.data_size_in", test.data_size_in, K_U32), F("test.data_size_out", test.data_size_out, K_U32),
+	F("test.data_in", test.data_in, K_PTR), F("test.data_out", test.data_out, K_PTR),
+	F("test.repeat", test.repeat, K_U32), F("test.duration", test.duration, K_U32),
+	F("test.ctx_size_in", test.ctx_size_in, K_U32), F("test.ctx_size_out", test.ctx_size_out, K_U32),
+	F("test.ctx_in", test.ctx_in, K_PTR), F("test.ctx_out", test.ctx_out, K_PTR),
+	F("test.flags", test.flags, K_U32), F("test.cpu", test.cpu, K_U32),
+	F("test.batch_size", test.batch_size, K_U32), { 0 } };
+static const struct fdesc f_query[] = {
+	F("query.target_fd", query.target_fd, K_TARGET), F("query.attach_type", query.attach_type, K_U32),
+	F("query.query_flags", query.query_flags, K_U32), F("query.attach_flags", query.attach_flags, K_U32),
+	F("query.prog_ids", query.prog_ids, K_ARR), F("query.prog_cnt", query.prog_cnt, K_U32), { 0 } };
+static const struct fdesc f_raw_tp[] = {
+	F("raw_tracepoint.name", raw_tracepoint.name, K_STR),
+	F("raw_tracepoint.prog_fd", raw_tracepoint.prog_fd, K_FD), { 0 } };
+static const struct fdesc f_btf_load[] = {
+	F("btf", btf, K_PTR), F("btf_log_buf", btf_log_buf, K_PTR), F("btf_size", btf_size, K_U32),
+	F("btf_log_size", btf_log_size, K_U32), F("btf_log_level", btf_log_level, K_U32), { 0 } };
+static const struct fdesc f_task_fd[] = {
+	F("task_fd_query.pid", task_fd_query.pid, K_PID), F("task_fd_query.fd", task_fd_query.fd, K_FD),
+	F("task_fd_query.flags", task_fd_query.flags, K_U32), F("task_fd_query.buf_len", task_fd_query.buf_len, K_U32),
+	F("task_fd_query.buf", task_fd_query.buf, K_PTR), F("task_fd_query.prog_id", task_fd_query.prog_id, K_OUT),
+	F("task_fd_query.fd_type", task_fd_query.fd_type, K_OUT),
+	F("task_fd_query.probe_offset", task_fd_query.probe_offset, K_OUT),
+	F("task_fd_query.probe_addr", task_fd_query.probe_addr, K_OUT), { 0 } };
+static const struct fdesc f_batch[] = {
+	F("batch.in_batch", batch.in_batch, K_PTR), F("batch.out_batch", batch.out_batch, K_PTR),
+	F("batch.keys", batch.keys, K_PTR), F("batch.values", batch.values, K_PTR),
+	F("batch.count", batch.count, K_U32), F("batch.map_fd", batch.map_fd, K_FD),
+	F("batch.elem_flags", batch.elem_flags, K_U64), F("batch.flags", batch.flags, K_U64), { 0 } };
+static const struct fdesc f_link_create[] = {
+	F("link_create.prog_fd", link_create.prog_fd, K_FD), F("link_create.target_fd", link_create.target_fd, K_TARGET),
+	F("link_create.attach_type", link_create.attach_type, K_U32), F("link_create.flags", link_create.flags, K_U32),
+	F("link_create.target_btf_id", link_create.target_btf_id, K_U32),
+	F("link_create.iter_info", link_create.iter_info, K_ARR),
+	F("link_create.iter_info_len", link_create.iter_info_len, K_U32),
+	F("link_create.perf_event.bpf_cookie", link_create.perf_event.bpf_cookie, K_U64),
+	F("link_create.kprobe_multi.flags", link_create.kprobe_multi.flags, K_U32),
+	F("link_create.kprobe_multi.cnt", link_create.kprobe_multi.cnt, K_U32),
+	F("link_create.kprobe_multi.syms", link_create.kprobe_multi.syms, K_ARR),
+	F("link_create.kprobe_multi.addrs", link_create.kprobe_multi.addrs, K_ARR),
+	F("link_create.kprobe_multi.cookies", link_create.kprobe_multi.cookies, K_ARR), { 0 } };
+static const struct fdesc f_link_update[] = {
+	F("link_update.link_fd", link_update.link_fd, K_FD), F("link_update.new_prog_fd", link_update.new_prog_fd, K_FD),
+	F("link_update.flags", link_update.flags, K_U32), F("link_update.old_prog_fd", link_update.old_prog_fd, K_FD),
+	{ 0 } };
+/* what strace prints as a pointer: our trace's attr="..." bytes, these fields mapped */
+static const struct fdesc f_iter_create[] = { F("", iter_create.link_fd, K_FD), { 0 } };
+static const struct fdesc f_link_detach[] = { F("", link_detach.link_fd, K_FD), { 0 } };
+static const struct fdesc f_bind_map[] = {
+	F("", prog_bind_map.prog_fd, K_FD), F("", prog_bind_map.map_fd, K_FD), { 0 } };
 #undef F
 
 static const struct fdesc *fields_of(int cmd)
@@ -434,6 +645,28 @@ static const struct fdesc *fields_of(int cmd)
 	case BPF_PROG_GET_FD_BY_ID: case BPF_MAP_GET_FD_BY_ID: case BPF_BTF_GET_FD_BY_ID: case BPF_LINK_GET_FD_BY_ID:
 		return f_id;
 	case BPF_OBJ_GET_INFO_BY_FD: return f_info;
+	case BPF_PROG_ATTACH: case BPF_PROG_DETACH: return f_prog_attach;
+	case BPF_PROG_TEST_RUN: return f_test;
+	case BPF_PROG_QUERY: return f_query;
+	case BPF_RAW_TRACEPOINT_OPEN: return f_raw_tp;
+	case BPF_BTF_LOAD: return f_btf_load;
+	case BPF_TASK_FD_QUERY: return f_task_fd;
+	case BPF_MAP_LOOKUP_BATCH: case BPF_MAP_LOOKUP_AND_DELETE_BATCH: case BPF_MAP_UPDATE_BATCH:
+	case BPF_MAP_DELETE_BATCH:
+		return f_batch;
+	case BPF_LINK_CREATE: return f_link_create;
+	case BPF_LINK_UPDATE: return f_link_update;
+	}
+	return NULL;
+}
+
+/* the fds inside an attr strace prints as a pointer */
+static const struct fdesc *raw_fds_of(int cmd)
+{
+	switch (cmd) {
+	case BPF_ITER_CREATE: return f_iter_create;
+	case BPF_LINK_DETACH: return f_link_detach;
+	case BPF_PROG_BIND_MAP: return f_bind_map;
 	}
 	return NULL;
 }
@@ -446,17 +679,9 @@ static bool returns_fd(int cmd)
 	       cmd == BPF_ITER_CREATE || cmd == BPF_ENABLE_STATS;
 }
 
-/* The recorded bytes of name= in the trailing comment; length or -1 */
-static long comment_data(const char *comment, const char *name, unsigned char *out, size_t cap)
+static bool is_attach(int cmd)
 {
-	char pat[40];
-	if (!comment)
-		return -1;
-	snprintf(pat, sizeof(pat), " %s=\"", name);
-	const char *p = strstr(comment, pat);
-	if (!p)
-		return -1;
-	return unquote(p + strlen(pat) - 1, out, cap, NULL);
+	return cmd == BPF_LINK_CREATE || cmd == BPF_RAW_TRACEPOINT_OPEN || cmd == BPF_PROG_ATTACH;
 }
 
 /* What replay needs to know of the map behind a real fd (all 0 if not a map) */
@@ -534,6 +759,27 @@ static bool id_alive(int kind, unsigned int id)
 
 static unsigned long queries, ids_guessed;
 
+/* Every id the log asks for by id and got (the first pass), sorted, per kind */
+struct used_id { int kind; unsigned int rec; };
+static struct used_id *used_ids;
+static size_t nused_ids;
+
+static void use_id(int kind, unsigned int rec)
+{
+	size_t i = 0;
+	while (i < nused_ids && (used_ids[i].kind < kind || (used_ids[i].kind == kind && used_ids[i].rec < rec)))
+		i++;
+	if (i < nused_ids && used_ids[i].kind == kind && used_ids[i].rec == rec)
+		return;
+	struct used_id *n = realloc(used_ids, (nused_ids + 1) * sizeof(*n));
+	if (!n)
+		return;
+	used_ids = n;
+	memmove(&n[i + 1], &n[i], (nused_ids - i) * sizeof(*n));
+	n[i] = (struct used_id){ kind, rec };
+	nused_ids++;
+}
+
 /* The id to send for the log's id rec of kind, which the log never tied to
  * an object (strace does not print the info struct). Ids grow in creation
  * order within a kind, so rec belongs to an object created after the one
@@ -562,14 +808,34 @@ static unsigned int id_guess(int kind, unsigned int rec, bool recorded_ok)
 		if (o->rec > rec && o->rec < hi_rec)
 			hi_rec = o->rec, hi = i;
 	}
-	struct obj *best = NULL;
-	for (size_t i = lo; i < hi && i < nobjs; i++) {
-		struct obj *o = &objs[i];
-		if (o->kind != kind || o->rec || !id_alive(kind, o->real))
-			continue;
-		if (!best || o->queried > best->queried)
-			best = o;
+	/* the log's later ids in that window and our live objects in it, as many
+	 * of each: both are in creation order, so they pair in order */
+	struct obj *cand[256];
+	unsigned int recs[256];
+	size_t nc = 0, nr = 0;
+	for (size_t i = lo; i < hi && i < nobjs && nc < 256; i++)
+		if (objs[i].kind == kind && !objs[i].rec && id_alive(kind, objs[i].real))
+			cand[nc++] = &objs[i];
+	for (size_t i = 0; i < nused_ids && nr < 256; i++)
+		if (used_ids[i].kind == kind && used_ids[i].rec > lo_rec && used_ids[i].rec < hi_rec &&
+		    !id_known(kind, used_ids[i].rec))
+			recs[nr++] = used_ids[i].rec;
+	if (nc && nc == nr) {
+		unsigned int real = 0;
+		for (size_t i = 0; i < nr; i++) {
+			obj_bind(kind, recs[i], cand[i]->real);
+			if (recs[i] == rec)
+				real = cand[i]->real;
+		}
+		if (real) {
+			ids_guessed += nr;
+			return real;
+		}
 	}
+	struct obj *best = NULL;
+	for (size_t i = 0; i < nc; i++)
+		if (!best || cand[i]->queried > best->queried)
+			best = cand[i];
 	if (!best)
 		return rec;
 	obj_bind(kind, rec, best->real);
@@ -585,22 +851,11 @@ static void put_hex(FILE *f, const unsigned char *b, size_t n)
 	fputc('"', f);
 }
 
+
 /* The last GET_NEXT_KEY's next_key: as logged and as this replay got it */
 static struct { int pid; __u32 map_id; size_t n; unsigned char rec[256], real[256]; bool rec_known; } walk;
 
-struct call;
-static long comment_data(const char *comment, const char *name, unsigned char *out, size_t cap);
-struct call {
-	unsigned long ln;
-	int pid;
-	int cmd;
-	char *arg;                 /* "{...}" or an address */
-	unsigned int size;
-	bool unchecked;            /* "= ?" */
-	long ret;                  /* -1 with err, or the value */
-	int err;
-	const char *comment;
-};
+
 
 /* The key a GET_NEXT_KEY walk continues from: what this replay returned at
  * that recorded address, or, when the log's key is the walk's last logged
@@ -771,7 +1026,84 @@ static bool generate(struct probe *p, enum need need, unsigned char *key)
 	return false;
 }
 
-static unsigned long inferred;
+static unsigned long inferred, entries_added;
+
+/* Maps whose values are other objects: lookups through bpf() tell nothing of a
+ * perf event array's slots, so which slots this replay filled is kept here */
+static bool fdarray(__u32 t)
+{
+	return t == BPF_MAP_TYPE_PERF_EVENT_ARRAY || t == BPF_MAP_TYPE_PROG_ARRAY || t == BPF_MAP_TYPE_CGROUP_ARRAY ||
+	       t == BPF_MAP_TYPE_ARRAY_OF_MAPS;
+}
+
+struct slots { __u32 map_id, max; unsigned char *set; };
+static struct slots *slot_maps;
+static size_t nslot_maps;
+
+static struct slots *slots_of(const struct mapview *mv)
+{
+	for (size_t i = 0; i < nslot_maps; i++)
+		if (slot_maps[i].map_id == mv->id)
+			return &slot_maps[i];
+	struct slots *n = realloc(slot_maps, (nslot_maps + 1) * sizeof(*n));
+	unsigned char *set = calloc(mv->max ? mv->max : 1, 1);
+	if (!n || !set) {
+		free(set);
+		if (n)
+			slot_maps = n;
+		return NULL;
+	}
+	slot_maps = n;
+	n[nslot_maps] = (struct slots){ mv->id, mv->max, set };
+	return &n[nslot_maps++];
+}
+
+/* The index for an fd-array element call: update success the lowest empty
+ * slot (libbpf fills them in order), delete and lookup success the lowest
+ * filled one, ENOENT an empty one, E2BIG max_entries. */
+static bool infer_slot(const struct call *c, const struct mapview *mv, unsigned char *key)
+{
+	struct slots *sl = slots_of(mv);
+	bool ok = !c->unchecked && c->ret == 0;
+	int e = c->unchecked || c->ret >= 0 ? 0 : c->err;
+	__u32 idx = mv->max;
+	if (!sl || (c->cmd != BPF_MAP_UPDATE_ELEM && c->cmd != BPF_MAP_DELETE_ELEM && c->cmd != BPF_MAP_LOOKUP_ELEM))
+		return false;
+	if (e == E2BIG) {
+		idx = mv->max;
+	} else if ((ok && c->cmd == BPF_MAP_UPDATE_ELEM) || e == ENOENT) {
+		for (idx = 0; idx < sl->max && sl->set[idx]; idx++)
+			;
+	} else if (ok) {
+		for (idx = 0; idx < sl->max && !sl->set[idx]; idx++)
+			;
+	} else {
+		return false;
+	}
+	if (idx < sl->max && ok)
+		sl->set[idx] = c->cmd == BPF_MAP_UPDATE_ELEM ? 1 : c->cmd == BPF_MAP_DELETE_ELEM ? 0 : sl->set[idx];
+	memcpy(key, &idx, 4);
+	inferred++;
+	return true;
+}
+
+/* Adds the smallest absent key with a zero value (through the probe's fd) */
+static bool add_entry(struct probe *p, unsigned char *key)
+{
+	union bpf_attr a;
+	if (!generate(p, NEED_ABSENT, key))
+		return false;
+	memset(p->val, 0, p->mv->vs);
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)p->fd;
+	a.key = (unsigned long)key;
+	a.value = (unsigned long)p->val;
+	a.flags = BPF_NOEXIST;
+	if (emu_sys_bpf(BPF_MAP_UPDATE_ELEM, &a, offsetofend(union bpf_attr, flags)))
+		return false;
+	entries_added++;
+	return true;
+}
 
 /* Fills key (the map's key_size bytes) for a call whose key bytes the log
  * does not carry. Candidates, first that reaches the recorded outcome wins:
@@ -786,6 +1118,11 @@ static void infer_key(const struct call *c, const union bpf_attr *a, const struc
 	size_t ks = mv->ks;
 	enum need need = mv->id && (hashlike(mv->type) || arraylike(mv->type)) ? need_of(c, a, mv) : NEED_ANY;
 	bool remembered = mem_load(c->pid, addr, key, ks);
+
+	if (fdarray(mv->type) && ks == 4 && mv->id && infer_slot(c, mv, key)) {
+		mem_store(c->pid, addr, key, ks);
+		return;
+	}
 
 	if (need != NEED_ANY) {
 		union bpf_attr g;
@@ -805,6 +1142,11 @@ static void infer_key(const struct call *c, const union bpf_attr *a, const struc
 				done = true;
 			if (!done && generate(&p, need, cand))
 				memcpy(key, cand, ks), done = true;
+			/* a success that needs an entry the map lacks: a program that ran on
+			 * the kernel wrote it (the replay cannot fire its events) */
+			if (!done && (need == NEED_PRESENT || need == NEED_NEXT) && hashlike(mv->type) &&
+			    add_entry(&p, cand) && generate(&p, need, cand))
+				memcpy(key, cand, ks), done = true;
 			if (!done && !remembered)
 				memset(key, 0, ks);
 			inferred++;
@@ -821,97 +1163,1122 @@ static void infer_key(const struct call *c, const union bpf_attr *a, const struc
 	mem_store(c->pid, addr, key, ks);
 }
 
+/* ---- one call ---- */
+
 /* Buffers handed to the engine for one call, freed after it. */
-struct bufs { void *p[16]; int n; };
+struct bufs { void **p; int n, cap; };
 static void *buf_new(struct bufs *b, size_t n)
 {
-	if (b->n >= 16)
-		return NULL;
+	if (b->n == b->cap) {
+		int cap = b->cap ? 2 * b->cap : 16;
+		void **p = realloc(b->p, (size_t)cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		b->p = p;
+		b->cap = cap;
+	}
 	void *p = calloc(1, n ? n : 1);
-	b->p[b->n++] = p;
+	if (p)
+		b->p[b->n++] = p;
 	return p;
 }
 
-/* Builds the attr for c; 0 or -1 (malformed). */
-static int replay_call(struct call *c)
+static void *buf_dup(struct bufs *b, const void *src, size_t n)
 {
-	union bpf_attr a;
-	struct field f[MAX_FIELDS];
-	struct bufs bufs = { .n = 0 };
-	unsigned long long rec_key = 0, rec_value = 0, rec_next = 0;
-	unsigned char *out_value = NULL, *out_next = NULL, *out_info = NULL;
-	struct mapview mv = { 0 };
-	__u32 ks = 0, vs = 0, map_type = 0;
-	unsigned char *infer_buf = NULL;
-	unsigned long long infer_addr = 0;
-	const struct fdesc *fd_tab = fields_of(c->cmd);
-	void *attr = &a;
-	bool tail = false;             /* "..., ...}": strace saw non-zero bytes past what it decodes */
-	int nf = 0, rc = 0;
-	char *id_out_field = NULL, *info_len_out = NULL;
+	void *p = buf_new(b, n);
+	if (p && n)
+		memcpy(p, src, n);
+	return p;
+}
 
-	memset(&a, 0, sizeof(a));
-	if (c->arg[0] == '{') {
-		size_t l = strlen(c->arg);
-		if (l < 2 || c->arg[l - 1] != '}')
-			return malformed(c->ln, "unbalanced attr braces");
-		c->arg[l - 1] = '\0';
-		tail = l >= 6 && !strcmp(c->arg + l - 6, ", ...");
-		nf = split_fields(c->arg + 1, f, MAX_FIELDS, "");
-		if (nf < 0)
-			return malformed(c->ln, "cannot parse the attr fields");
-		if (!fd_tab) {
-			/* strace decodes it, we do not: zeros, return code only */
-			nf = 0;
-			attr = buf_new(&bufs, c->size > 4096 ? 4096 : c->size);
+static unsigned long btfs_made, progs_made, attrs_inferred, batch_keys_inferred, values_inferred, dirs_made;
+
+/* A pointer, string or array field as the log shows it */
+struct pval {
+	const struct fdesc *d;
+	char *val;
+	unsigned long long num;     /* the address strace printed */
+	bool null, str, arr;
+};
+
+struct cx {
+	struct call *c;
+	unsigned char *raw;         /* the attr sent: max(size, sizeof(union bpf_attr)) bytes */
+	union bpf_attr *a;
+	struct field f[MAX_FIELDS];
+	int nf;
+	struct pval p[MAX_FIELDS];
+	int np;
+	struct bufs bufs;
+	bool tail;                  /* strace's ", ...": non-zero bytes past what it decodes */
+	bool have_raw;              /* our trace's attr="..." bytes are in raw */
+	char *id_out, *info_len_out, *prog_cnt_out;
+	long count_out;             /* " => {batch={count=N}}", -1 if absent */
+	struct mapview mv;
+	/* element calls */
+	unsigned char *out_value, *out_next, *infer_buf;
+	unsigned long long rec_value, rec_next, infer_addr;
+	/* info, test runs, batches: what the engine writes */
+	unsigned char *out_info, *data_out, *ctx_out, *keys_out, *values_out, *out_batch;
+	size_t out_info_len;
+	unsigned long long rec_out_batch;
+	struct prog_made made;
+	int close_after[4];         /* fds opened for this call only */
+	int nclose;
+};
+
+static struct pval *pv(struct cx *x, const char *name)
+{
+	for (int i = 0; i < x->np; i++)
+		if (!strcmp(x->p[i].d->name, name))
+			return &x->p[i];
+	return NULL;
+}
+
+/* A buffer the engine reads: n bytes, from the comment's cname bytes, else
+ * the bytes last seen at that recorded address in this pid, else what strace
+ * printed (a string), else zeros. NULL stays NULL; an address below 4096
+ * (strace printed what the program passed) stays, for EFAULT. */
+static void *in_ptr(struct cx *x, const char *field, const char *cname, size_t n)
+{
+	struct pval *v = pv(x, field);
+	if (!v || v->null)
+		return NULL;
+	if (!v->str && !v->arr && v->num < 4096)
+		return (void *)(unsigned long)v->num;
+	unsigned char *b = buf_new(&x->bufs, n);
+	if (!b)
+		return NULL;
+	if (cname && comment_data(x->c->comment, cname, b, n) >= 0)
+		return b;
+	if (v->str) {
+		unquote(v->val, b, n, NULL);
+		return b;
+	}
+	mem_load(x->c->pid, v->num, b, n);
+	return b;
+}
+
+/* A buffer the engine writes: n zero bytes (NULL and small addresses as given) */
+static void *out_ptr(struct cx *x, const char *field, size_t n, unsigned long long *rec)
+{
+	struct pval *v = pv(x, field);
+	if (!v || v->null)
+		return NULL;
+	if (rec)
+		*rec = v->num;
+	if (!v->str && !v->arr && v->num < 4096)
+		return (void *)(unsigned long)v->num;
+	return buf_new(&x->bufs, n);
+}
+
+static void set_ptr(struct cx *x, const char *field, const void *p)
+{
+	struct pval *v = pv(x, field);
+	if (v)
+		memcpy(x->raw + v->d->off, &(__u64){ (unsigned long)p }, 8);
+}
+
+/* ---- element calls (keys and values) ---- */
+
+/* The value of an update strace did not show, on a map whose values are fds
+ * of other objects, when the recorded update succeeded: a perf event opened
+ * now (as libbpf's perf buffer does; closed after the call), the task's
+ * latest program or map, the cgroup root. */
+static void infer_fd_value(struct cx *x, unsigned char *val, size_t n)
+{
+	struct call *c = x->c;
+	int fd = -1;
+	if (c->unchecked || c->ret < 0 || n < 4)
+		return;
+	switch (x->mv.type) {
+	case BPF_MAP_TYPE_PERF_EVENT_ARRAY: {
+		struct perf_event_attr pa;
+		memset(&pa, 0, sizeof(pa));
+		pa.size = sizeof(pa);
+		pa.type = PERF_TYPE_SOFTWARE;
+		pa.config = PERF_COUNT_SW_BPF_OUTPUT;
+		pa.sample_type = PERF_SAMPLE_RAW;
+		pa.sample_period = 1;
+		pa.wakeup_events = 1;
+		fd = (int)syscall(SYS_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0)
+			fd = (int)syscall(SYS_perf_event_open, &pa, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd >= 0 && x->nclose < 4)
+			x->close_after[x->nclose++] = fd;
+		break;
+	}
+	case BPF_MAP_TYPE_PROG_ARRAY:
+		fd = fd_latest(c->pid, EMU_KIND_PROG, NULL);
+		break;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS:
+		fd = fd_latest(c->pid, EMU_KIND_MAP, NULL);
+		break;
+	case BPF_MAP_TYPE_CGROUP_ARRAY:
+		fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && x->nclose < 4)
+			x->close_after[x->nclose++] = fd;
+		break;
+	default:
+		return;
+	}
+	if (fd < 0)
+		return;
+	memcpy(val, &(__u32){ (__u32)fd }, 4);
+	values_inferred++;
+}
+
+static int build_elem(struct cx *x)
+{
+	struct call *c = x->c;
+	__u32 ks = x->mv.ks, vs = x->mv.vs;
+	const char *names[] = { "key", "value", "next_key" };
+	for (int k = 0; k < 3; k++) {
+		struct pval *v = pv(x, names[k]);
+		if (!v || v->null)
+			continue;
+		void *ptr;
+		if (v->num < 4096 || v->str) {        /* what strace showed as an address it could not read */
+			ptr = v->num < 4096 && !v->str ? (void *)(unsigned long)v->num : bad_page;
+		} else if (k == 0 || (k == 1 && c->cmd == BPF_MAP_UPDATE_ELEM)) {
+			size_t n = k == 0 ? ks : vs;
+			ptr = buf_new(&x->bufs, n > MAX_BUF ? MAX_BUF : n);
+			/* a key walk goes on from what this replay returned (hash order is
+			 * seeded at random, as in the kernel); other inputs use the log's bytes */
+			if (ptr && k == 0 && comment_data(c->comment, "key", ptr, n) < 0)
+				x->infer_buf = ptr, x->infer_addr = v->num;     /* after all fields: flags */
+			else if (ptr && c->cmd == BPF_MAP_GET_NEXT_KEY)
+				walk_key(c, v->num, ptr, n);
+			else if (ptr && comment_data(c->comment, names[k], ptr, n) < 0 &&
+				 !mem_load(c->pid, v->num, ptr, n) && k == 1)
+				infer_fd_value(x, ptr, n);
+		} else if (k == 1) {
+			ptr = x->out_value = buf_new(&x->bufs, vs);
+			x->rec_value = v->num;
+		} else {
+			ptr = x->out_next = buf_new(&x->bufs, ks);
+			x->rec_next = v->num;
 		}
+		if (!ptr)
+			return malformed(c->ln, "out of memory");
+		memcpy(x->raw + v->d->off, &(__u64){ (unsigned long)ptr }, 8);
+	}
+	if (x->infer_buf && ks <= MAX_BUF)
+		infer_key(c, x->a, &x->mv, x->infer_addr, x->infer_buf);
+	return 0;
+}
+
+static void check_bytes(struct call *c, const char *what, const unsigned char *exp, size_t en,
+			const unsigned char *got, size_t gn)
+{
+	if (en == gn && !memcmp(exp, got, gn))
+		return;
+	diverge(c->ln, "bpf(%s): %s differs", emu_trace_cmd_name(c->cmd), what);
+	fprintf(stderr, "  expected ");
+	put_hex(stderr, exp, en);
+	fprintf(stderr, "\n  got      ");
+	put_hex(stderr, got, gn);
+	fputc('\n', stderr);
+}
+
+/* returned bytes: remembered by recorded address, checked against the log
+ * (a hash map's key order is its own: next_key is checked for arrays only) */
+static void post_elem(struct cx *x)
+{
+	struct call *c = x->c;
+	struct { const char *name; unsigned char *buf; size_t n; unsigned long long rec; } outs[] = {
+		{ "value", x->out_value, x->mv.vs, x->rec_value }, { "next_key", x->out_next, x->mv.ks, x->rec_next } };
+	for (size_t k = 0; k < 2; k++) {
+		if (!outs[k].buf)
+			continue;
+		mem_store(c->pid, outs[k].rec, outs[k].buf, outs[k].n);
+		if (k == 1 && outs[k].n <= sizeof(walk.real)) {
+			walk.pid = c->pid;
+			walk.map_id = x->mv.id;
+			walk.n = outs[k].n;
+			memcpy(walk.real, outs[k].buf, outs[k].n);
+			walk.rec_known = comment_data(c->comment, "next_key", walk.rec, outs[k].n) == (long)outs[k].n;
+		}
+		if (k == 1 && !arraylike(x->mv.type))
+			continue;
+		size_t n;
+		unsigned char *exp = comment_blob(c->comment, outs[k].name, &n);
+		if (exp)
+			check_bytes(c, outs[k].name, exp, n, outs[k].buf, outs[k].n);
+		free(exp);
+	}
+}
+
+/* ---- fds the log names that are no bpf objects: stand-ins ---- */
+
+static bool ifindex_target(__u32 attach_type)
+{
+	return attach_type == BPF_XDP || attach_type == 46 /* BPF_TCX_INGRESS */ ||
+	       attach_type == 47 /* BPF_TCX_EGRESS */ || attach_type == 50 /* BPF_NETKIT_PRIMARY */ ||
+	       attach_type == 51 /* BPF_NETKIT_PEER */;
+}
+
+static __u32 prog_type_of(int fd)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	if (emu_fd_kind(fd) != EMU_KIND_PROG || emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)))
+		return 0;
+	return info.type;
+}
+
+/* The fd to send for a target fd the log names (a cgroup, a perf event, a
+ * netns...): ours if the log made it, else a stand-in opened now and kept
+ * under the recorded number: a probe PMU event for perf links, the root
+ * directory for the rest (inert attach calls only look at its kind). */
+static __u32 target_fd(struct cx *x, int rec, __u32 attach_type, int prog_fd)
+{
+	struct call *c = x->c;
+	/* sockmap and sockhash attach types take a map; the rest no bpf object: a
+	 * number the log used for one before was closed since (strace does not show it) */
+	bool map_target = attach_type == BPF_SK_SKB_STREAM_PARSER || attach_type == BPF_SK_SKB_STREAM_VERDICT ||
+			  attach_type == BPF_SK_MSG_VERDICT || attach_type == BPF_SK_SKB_VERDICT;
+	if (rec < 0 || (c->ret < 0 && c->err == EBADF) ||
+	    (fd_known(rec) && (map_target || emu_fd_kind(fd_map(c->pid, rec)) == EMU_KIND_NONE)))
+		return (__u32)fd_map(c->pid, rec);
+	int fd = -1;
+	if (attach_type == BPF_PERF_EVENT) {
+		__u32 t = prog_type_of(prog_fd);
+		enum emu_perf_kind kind = t == BPF_PROG_TYPE_TRACEPOINT ? EMU_PERF_TRACEPOINT : EMU_PERF_KPROBE;
+		fd = emu_perf_standin_open(kind, true);
 	} else {
-		unsigned long long p;
-		if (!strcmp(c->arg, "NULL"))
-			attr = NULL;
-		else if (parse_number(c->arg, &p))
-			return malformed(c->ln, "attr is neither {...} nor an address: '%s'", c->arg);
-		else if (p < 4096)
-			attr = (void *)(unsigned long)p;
-		else if (fd_tab && c->size)
-			attr = bad_page;           /* strace could not read it */
-		else
-			attr = buf_new(&bufs, c->size > 4096 ? 4096 : c->size);   /* not decoded: zeros */
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return (__u32)fd_map(c->pid, rec);
+	fd_set_map(c->pid, rec, fd);
+	return (__u32)fd;
+}
+
+/* ---- programs ---- */
+
+/* The raw BTF behind a real fd (malloc'd), via its info */
+static unsigned char *btf_bytes(int fd, __u32 *len)
+{
+	struct bpf_btf_info info;
+	union bpf_attr a;
+	if (emu_fd_kind(fd) != EMU_KIND_BTF)
+		return NULL;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (unsigned long)&info;
+	if (emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info)) || !info.btf_size)
+		return NULL;
+	unsigned char *b = malloc(info.btf_size);
+	__u32 size = info.btf_size;
+	memset(&info, 0, sizeof(info));
+	info.btf = (unsigned long)b;
+	info.btf_size = size;
+	if (!b || emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a.info))) {
+		free(b);
+		return NULL;
+	}
+	*len = size;
+	return b;
+}
+
+/* map fds inside instructions: ld_imm64 of a map or map value by fd, and of a
+ * kernel BTF object by fd */
+static void remap_insns(int pid, struct bpf_insn *in, __u32 cnt)
+{
+	for (__u32 i = 0; i + 1 < cnt; i++) {
+		if (in[i].code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		if (in[i].src_reg == BPF_PSEUDO_MAP_FD || in[i].src_reg == BPF_PSEUDO_MAP_VALUE)
+			in[i].imm = fd_map(pid, in[i].imm);
+		else if (in[i].src_reg == BPF_PSEUDO_BTF_ID && in[i + 1].imm)
+			in[i + 1].imm = fd_map(pid, in[i + 1].imm);
+		i++;
+	}
+}
+
+static int build_prog_load(struct cx *x)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	size_t n;
+
+	/* license: the whole string when the trace has it (strace cuts it at -s) */
+	unsigned char *lic = comment_blob(c->comment, "license", &n);
+	if (lic) {
+		char *s = buf_new(&x->bufs, n + 1);
+		if (s)
+			memcpy(s, lic, n);
+		set_ptr(x, "license", s);
+		free(lic);
+	}
+	set_ptr(x, "log_buf", out_ptr(x, "log_buf", a->log_size > (16u << 20) ? (16u << 20) : a->log_size, NULL));
+
+	struct pval *ins = pv(x, "insns");
+	if (!ins || ins->null || (ins->num < 4096 && !ins->str))
+		return 0;                                    /* NULL or a bad address: as recorded */
+	unsigned char *rec = comment_blob(c->comment, "insns", &n);
+	if (rec) {
+		/* as many bytes as insn_cnt says, whatever the comment holds */
+		size_t want = (size_t)a->insn_cnt * 8 > MAX_BLOB ? MAX_BLOB : (size_t)a->insn_cnt * 8;
+		struct bpf_insn *in = buf_new(&x->bufs, want > n ? want : n);
+		if (in)
+			memcpy(in, rec, n);
+		free(rec);
+		if (!in)
+			return malformed(c->ln, "out of memory");
+		remap_insns(c->pid, in, (__u32)(n / 8));
+		set_ptr(x, "insns", in);
+		size_t fn;
+		unsigned char *fda = comment_blob(c->comment, "fd_array", &fn);
+		if (fda) {
+			__s32 *fds_ = buf_dup(&x->bufs, fda, fn);
+			for (size_t i = 0; fds_ && i < fn / 4; i++)
+				fds_[i] = fds_[i] > 0 ? fd_map(c->pid, fds_[i]) : fds_[i];
+			set_ptr(x, "fd_array", fds_);
+			free(fda);
+		} else {
+			set_ptr(x, "fd_array", in_ptr(x, "fd_array", NULL, 256));
+		}
+		set_ptr(x, "func_info", in_ptr(x, "func_info", "func_info", (size_t)a->func_info_cnt * a->func_info_rec_size));
+		set_ptr(x, "line_info", in_ptr(x, "line_info", "line_info", (size_t)a->line_info_cnt * a->line_info_rec_size));
+		return 0;
 	}
 
-	/* the map's sizes first: key/value buffers depend on them */
-	for (int i = 0; i < nf; i++)
-		if (!strcmp(f[i].name, "map_fd")) {
-			unsigned long long v;
-			if (parse_number(f[i].val, &v))
-				return malformed(c->ln, "map_fd=%s", f[i].val);
-			map_view(fd_map(c->pid, (int)v), &mv);
-			ks = mv.ks, vs = mv.vs, map_type = mv.type;
-		}
+	/* strace: no instructions. A program of the recorded shape. */
+	char name[sizeof(a->prog_name) + 1];
+	memcpy(name, a->prog_name, sizeof(a->prog_name));
+	name[sizeof(a->prog_name)] = '\0';
+	struct prog_shape s = {
+		.prog_type = a->prog_type, .expected_attach_type = a->expected_attach_type, .insn_cnt = a->insn_cnt,
+		.func_info_cnt = pv(x, "func_info") && !pv(x, "func_info")->null ? a->func_info_cnt : 0,
+		.func_info_rec_size = a->func_info_rec_size,
+		.line_info_cnt = pv(x, "line_info") && !pv(x, "line_info")->null ? a->line_info_cnt : 0,
+		.line_info_rec_size = a->line_info_rec_size,
+		.name = name,
+		.fail = c->unchecked || c->ret >= 0 ? 0 : c->err,
+		.retval = c->has_retval ? c->retval : 0,
+	};
+	__u32 blen = 0;
+	unsigned char *blob = s.func_info_cnt ? btf_bytes((int)a->prog_btf_fd, &blen) : NULL;
+	s.btf = blob;
+	s.btf_len = blen;
+	int err = synth_prog(&s, &x->made);
+	free(blob);
+	if (err)
+		return malformed(c->ln, "out of memory");
+	progs_made++;
+	a->insn_cnt = x->made.insn_cnt;
+	set_ptr(x, "insns", x->made.bad_insns ? bad_page : (void *)x->made.insns);
+	if (s.func_info_cnt)
+		set_ptr(x, "func_info", x->made.func_info);
+	if (s.line_info_cnt)
+		set_ptr(x, "line_info", x->made.line_info);
+	if (pv(x, "fd_array") && !pv(x, "fd_array")->null)
+		set_ptr(x, "fd_array", buf_new(&x->bufs, 256));
+	return 0;
+}
 
-	for (int i = 0; i < nf; i++) {
+/* ---- BTF ---- */
+
+static int build_btf_load(struct cx *x)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	struct pval *v = pv(x, "btf");
+	size_t n;
+
+	set_ptr(x, "btf_log_buf",
+		out_ptr(x, "btf_log_buf", a->btf_log_size > (16u << 20) ? (16u << 20) : a->btf_log_size, NULL));
+	if (!v || v->null || (!v->str && v->num < 4096))
+		return 0;
+	/* the whole blob: strace -s big enough, or our trace's comment */
+	unsigned char *b = comment_blob(c->comment, "btf", &n);
+	if (!b && v->str) {
+		size_t vl = strlen(v->val);
+		bool cut = vl >= 4 && !strcmp(v->val + vl - 3, "...");
+		long m = unquote(v->val, NULL, 0, NULL);
+		if (!cut && m >= 0 && (__u32)m == a->btf_size && (b = malloc(m ? (size_t)m : 1)))
+			unquote(v->val, b, (size_t)m, NULL), n = (size_t)m;
+	}
+	if (b) {
+		size_t want = a->btf_size > MAX_BLOB ? MAX_BLOB : a->btf_size;
+		unsigned char *p = buf_new(&x->bufs, want > n ? want : n);
+		if (p)
+			memcpy(p, b, n);
+		set_ptr(x, "btf", p);
+		free(b);
+		return 0;
+	}
+	if (!v->str) {                 /* strace could not read it */
+		set_ptr(x, "btf", bad_page);
+		return 0;
+	}
+	/* cut at -s: a BTF holding what later calls use */
+	int fail = c->unchecked || c->ret >= 0 ? 0 : c->err;
+	if (fail == EFAULT) {
+		set_ptr(x, "btf", bad_page);
+		return 0;
+	}
+	if (fail == E2BIG && a->btf_size > (16u << 20)) {
+		set_ptr(x, "btf", buf_new(&x->bufs, 64));   /* too big: refused before a byte is read */
+		return 0;
+	}
+	c->needs.rec_size = a->btf_size;
+	__u32 len;
+	unsigned char *blob = synth_btf(&c->needs, &len);
+	if (!blob)
+		return malformed(c->ln, "out of memory");
+	if (fail == EINVAL)
+		blob[0] ^= 0xff;           /* a bad magic */
+	set_ptr(x, "btf", buf_dup(&x->bufs, blob, len));
+	a->btf_size = len;
+	free(blob);
+	btfs_made++;
+	return 0;
+}
+
+/* ---- test runs ---- */
+
+static int build_test_run(struct cx *x)
+{
+	union bpf_attr *a = x->a;
+#define CAP(v) ((v) > MAX_BLOB ? MAX_BLOB : (v))
+	set_ptr(x, "test.data_in", in_ptr(x, "test.data_in", "data_in", CAP(a->test.data_size_in)));
+	set_ptr(x, "test.ctx_in", in_ptr(x, "test.ctx_in", "ctx_in", CAP(a->test.ctx_size_in)));
+	set_ptr(x, "test.data_out", x->data_out = out_ptr(x, "test.data_out", CAP(a->test.data_size_out), NULL));
+	set_ptr(x, "test.ctx_out", x->ctx_out = out_ptr(x, "test.ctx_out", CAP(a->test.ctx_size_out), NULL));
+#undef CAP
+	return 0;
+}
+
+/* the retval, output sizes and bytes the trace recorded for a test run */
+static void post_test_run(struct cx *x, const union bpf_attr *sent)
+{
+	struct call *c = x->c;
+	const union bpf_attr *a = x->a;
+	unsigned long long v;
+	if (comment_num(c->comment, "retval", &v) && v != a->test.retval)
+		diverge(c->ln, "bpf(BPF_PROG_TEST_RUN): retval expected %llu, got %u", v, a->test.retval);
+	if (comment_num(c->comment, "data_size_out", &v) && v != a->test.data_size_out)
+		diverge(c->ln, "bpf(BPF_PROG_TEST_RUN): data_size_out expected %llu, got %u", v, a->test.data_size_out);
+	if (comment_num(c->comment, "ctx_size_out", &v) && v != a->test.ctx_size_out)
+		diverge(c->ln, "bpf(BPF_PROG_TEST_RUN): ctx_size_out expected %llu, got %u", v, a->test.ctx_size_out);
+	struct { const char *name; unsigned char *buf; __u32 n; } outs[] = {
+		{ "data_out", x->data_out, a->test.data_size_out < sent->test.data_size_out ? a->test.data_size_out :
+								 sent->test.data_size_out },
+		{ "ctx_out", x->ctx_out, a->test.ctx_size_out < sent->test.ctx_size_out ? a->test.ctx_size_out :
+							       sent->test.ctx_size_out },
+	};
+	for (size_t k = 0; k < 2; k++) {
+		size_t n;
+		unsigned char *exp = outs[k].buf && (unsigned long)outs[k].buf >= 4096 ?
+			comment_blob(c->comment, outs[k].name, &n) : NULL;
+		if (exp)
+			check_bytes(c, outs[k].name, exp, n, outs[k].buf, outs[k].n);
+		free(exp);
+	}
+}
+
+/* ---- info ---- */
+
+/* pointer fields of an info struct the kernel writes through, and the size
+ * of what it writes: *(len) * (mul_off ? *(mul_off) : mul) */
+struct iptr { unsigned int ptr, len, mul_off, mul; };
+#define P(s, p, l, mo, m) { offsetof(struct s, p), offsetof(struct s, l), mo, m }
+static const struct iptr prog_ptrs[] = {
+	P(bpf_prog_info, jited_prog_insns, jited_prog_len, 0, 1),
+	P(bpf_prog_info, xlated_prog_insns, xlated_prog_len, 0, 1),
+	P(bpf_prog_info, map_ids, nr_map_ids, 0, 4),
+	P(bpf_prog_info, jited_ksyms, nr_jited_ksyms, 0, 8),
+	P(bpf_prog_info, jited_func_lens, nr_jited_func_lens, 0, 4),
+	P(bpf_prog_info, func_info, nr_func_info, offsetof(struct bpf_prog_info, func_info_rec_size), 0),
+	P(bpf_prog_info, line_info, nr_line_info, offsetof(struct bpf_prog_info, line_info_rec_size), 0),
+	P(bpf_prog_info, jited_line_info, nr_jited_line_info,
+	  offsetof(struct bpf_prog_info, jited_line_info_rec_size), 0),
+	P(bpf_prog_info, prog_tags, nr_prog_tags, 0, 8),
+	{ 0, 0, 0, 0 } };
+static const struct iptr btf_ptrs[] = {
+	P(bpf_btf_info, btf, btf_size, 0, 1), P(bpf_btf_info, name, name_len, 0, 1), { 0, 0, 0, 0 } };
+#undef P
+/* the sizes and counts the kernel reads from the struct it is given */
+static const unsigned int prog_in_u32[] = {
+	offsetof(struct bpf_prog_info, jited_prog_len), offsetof(struct bpf_prog_info, xlated_prog_len),
+	offsetof(struct bpf_prog_info, nr_map_ids), offsetof(struct bpf_prog_info, nr_jited_ksyms),
+	offsetof(struct bpf_prog_info, nr_jited_func_lens), offsetof(struct bpf_prog_info, func_info_rec_size),
+	offsetof(struct bpf_prog_info, nr_func_info), offsetof(struct bpf_prog_info, nr_line_info),
+	offsetof(struct bpf_prog_info, nr_jited_line_info), offsetof(struct bpf_prog_info, line_info_rec_size),
+	offsetof(struct bpf_prog_info, jited_line_info_rec_size), offsetof(struct bpf_prog_info, nr_prog_tags), 0 };
+static const unsigned int btf_in_u32[] = {
+	offsetof(struct bpf_btf_info, btf_size), offsetof(struct bpf_btf_info, name_len), 0 };
+
+/* little-endian fields of a struct the trace cut after its last non-zero byte */
+static __u64 field_at(const unsigned char *b, size_t len, unsigned int off, size_t size)
+{
+	__u64 v = 0;
+	if (off < len)
+		memcpy(&v, b + off, len - off < size ? len - off : size);
+	return v;
+}
+
+static __u32 u32_at(const unsigned char *b, size_t len, unsigned int off)
+{
+	return (__u32)field_at(b, len, off, 4);
+}
+
+static int build_info(struct cx *x)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	__u32 len = a->info.info_len > 65536 ? 65536 : a->info.info_len;
+	struct pval *v = pv(x, "info.info");
+	if (!v || v->null || (!v->str && v->num < 4096))
+		return 0;
+	x->out_info = buf_new(&x->bufs, len > 4096 ? len : 4096);
+	x->out_info_len = len;
+	if (!x->out_info)
+		return malformed(c->ln, "out of memory");
+	set_ptr(x, "info.info", x->out_info);
+	/* the struct as the program gave it: its sizes and counts, our buffers for its pointers */
+	size_t in_len;
+	unsigned char *in = comment_blob(c->comment, "info_in", &in_len);
+	if (!in)
+		return 0;
+	enum emu_kind kind = emu_fd_kind((int)a->info.bpf_fd);
+	const struct iptr *ptrs = kind == EMU_KIND_PROG ? prog_ptrs : kind == EMU_KIND_BTF ? btf_ptrs : NULL;
+	const unsigned int *u32s = kind == EMU_KIND_PROG ? prog_in_u32 : kind == EMU_KIND_BTF ? btf_in_u32 : NULL;
+	for (const unsigned int *o = u32s; o && *o; o++)
+		if (*o + 4 <= len)
+			memcpy(x->out_info + *o, &(__u32){ u32_at(in, in_len, *o) }, 4);
+	for (const struct iptr *p = ptrs; p && p->len; p++) {
+		__u64 rec = field_at(in, in_len, p->ptr, 8);
+		if (!rec || p->ptr + 8 > len)
+			continue;
+		__u64 n = (__u64)u32_at(in, in_len, p->len) * (p->mul_off ? u32_at(in, in_len, p->mul_off) : p->mul);
+		void *b = rec < 4096 ? (void *)(unsigned long)rec : buf_new(&x->bufs, n > (16u << 20) ? 16u << 20 : n);
+		memcpy(x->out_info + p->ptr, &(__u64){ (unsigned long)b }, 8);
+	}
+	free(in);
+	return 0;
+}
+
+/* The ids an info struct names (a map's BTF, a program's BTF and maps, a
+ * link's program), as the log recorded them and as the engine answered:
+ * the log's ids are ours from now on. */
+static void bind_info_ids(struct cx *x)
+{
+	struct call *c = x->c;
+	size_t n;
+	unsigned char *rec = comment_blob(c->comment, "info", &n);
+	enum emu_kind kind = emu_fd_kind((int)x->a->info.bpf_fd);
+	size_t have = x->a->info.info_len < x->out_info_len ? x->a->info.info_len : x->out_info_len;
+	struct { enum emu_kind of; unsigned int off; int kind; } ids_[] = {
+		{ EMU_KIND_MAP, offsetof(struct bpf_map_info, btf_id), EMU_KIND_BTF },
+		{ EMU_KIND_PROG, offsetof(struct bpf_prog_info, btf_id), EMU_KIND_BTF },
+		{ EMU_KIND_LINK, offsetof(struct bpf_link_info, prog_id), EMU_KIND_PROG },
+	};
+	for (size_t i = 0; rec && i < sizeof(ids_) / sizeof(ids_[0]); i++) {
+		if (ids_[i].of != kind || ids_[i].off + 4 > n || ids_[i].off + 4 > have)
+			continue;
+		__u32 r = u32_at(rec, n, ids_[i].off), ours = u32_at(x->out_info, have, ids_[i].off);
+		if (r && ours && !id_known(ids_[i].kind, r))
+			obj_bind(ids_[i].kind, r, ours);
+	}
+	free(rec);
+	/* a program's map ids, in the order both gave them */
+	if (kind != EMU_KIND_PROG || have < offsetofend(struct bpf_prog_info, map_ids))
+		return;
+	struct bpf_prog_info pi;
+	memset(&pi, 0, sizeof(pi));
+	memcpy(&pi, x->out_info, have < sizeof(pi) ? have : sizeof(pi));
+	unsigned char *rids = comment_blob(c->comment, "map_ids", &n);
+	if (rids && pi.map_ids >= 4096) {
+		for (size_t i = 0; i < n / 4 && i < pi.nr_map_ids; i++) {
+			__u32 r = u32_at(rids, n, (unsigned int)(i * 4)), ours;
+			memcpy(&ours, (const char *)(unsigned long)pi.map_ids + i * 4, 4);
+			if (r && ours && !id_known(EMU_KIND_MAP, r))
+				obj_bind(EMU_KIND_MAP, r, ours);
+		}
+	}
+	free(rids);
+}
+
+/* fields of an info struct that do not depend on ids, times or addresses */
+struct ifield { unsigned int off, len; const char *name; };
+#define I(s, f) { offsetof(struct s, f), sizeof(((struct s *)0)->f), #f }
+static const struct ifield map_fields[] = {
+	I(bpf_map_info, type), I(bpf_map_info, key_size), I(bpf_map_info, value_size), I(bpf_map_info, max_entries),
+	I(bpf_map_info, map_flags), I(bpf_map_info, name), I(bpf_map_info, btf_key_type_id),
+	I(bpf_map_info, btf_value_type_id), { 0, 0, NULL } };
+static const struct ifield prog_fields[] = {
+	I(bpf_prog_info, type), I(bpf_prog_info, tag), I(bpf_prog_info, name), I(bpf_prog_info, nr_map_ids),
+	I(bpf_prog_info, func_info_rec_size), I(bpf_prog_info, nr_func_info), I(bpf_prog_info, nr_line_info),
+	I(bpf_prog_info, line_info_rec_size), { 0, 0, NULL } };
+static const struct ifield btf_fields[] = { I(bpf_btf_info, btf_size), I(bpf_btf_info, kernel_btf), { 0, 0, NULL } };
+static const struct ifield link_fields[] = { I(bpf_link_info, type), { 0, 0, NULL } };
+#undef I
+
+static void post_info(struct cx *x)
+{
+	struct call *c = x->c;
+	size_t n;
+	unsigned char *rec = comment_blob(c->comment, "info", &n);
+	enum emu_kind kind = emu_fd_kind((int)x->a->info.bpf_fd);
+	const struct ifield *f = kind == EMU_KIND_MAP ? map_fields : kind == EMU_KIND_PROG ? prog_fields :
+				 kind == EMU_KIND_BTF ? btf_fields : kind == EMU_KIND_LINK ? link_fields : NULL;
+	size_t have = x->a->info.info_len < x->out_info_len ? x->a->info.info_len : x->out_info_len;
+	for (; rec && f && f->name; f++) {
+		if (f->off + f->len > n || f->off + f->len > have)
+			continue;
+		if (memcmp(rec + f->off, x->out_info + f->off, f->len)) {
+			char what[48];
+			snprintf(what, sizeof(what), "info %s", f->name);
+			check_bytes(c, what, rec + f->off, f->len, x->out_info + f->off, f->len);
+		}
+	}
+	free(rec);
+}
+
+/* ---- batches ---- */
+
+/* keys for a batch update or delete the log does not show: an update adds
+ * the smallest absent keys (arrays: indices from 0), a delete removes the
+ * first present ones in iteration order */
+static void infer_batch_keys(struct cx *x, unsigned char *keys, __u32 count)
+{
+	struct mapview *mv = &x->mv;
+	size_t ks = mv->ks;
+	union bpf_attr g;
+	memset(&g, 0, sizeof(g));
+	g.map_id = mv->id;
+	long pfd = mv->id ? emu_sys_bpf(BPF_MAP_GET_FD_BY_ID, &g, offsetofend(union bpf_attr, open_flags)) : -1;
+	unsigned char *val = calloc(1, mv->vs ? mv->vs : 1), *k = calloc(2, ks ? ks : 1);
+	if (pfd >= 0 && val && k) {
+		struct probe p = { (int)pfd, mv, val };
+		if (x->c->cmd == BPF_MAP_DELETE_BATCH) {
+			long r = probe_next(&p, NULL, k);
+			for (__u32 i = 0; i < count && r == 0; i++) {
+				memcpy(keys + (size_t)i * ks, k, ks);
+				r = probe_next(&p, k, k + ks);
+				memcpy(k, k + ks, ks);
+			}
+		} else {
+			unsigned long long v = 0;
+			for (__u32 i = 0; i < count; i++) {
+				for (;; v++) {
+					for (size_t b = 0; b < ks; b++)
+						k[b] = b < 8 ? (unsigned char)(v >> (8 * b)) : 0;
+					if (arraylike(mv->type) || !probe_present(&p, k))
+						break;
+				}
+				memcpy(keys + (size_t)i * ks, k, ks);
+				v++;
+			}
+		}
+		batch_keys_inferred += count;
+	}
+	free(val);
+	free(k);
+	if (pfd >= 0)
+		real_close((int)pfd);
+}
+
+/* a lookup batch that returned more entries than the replayed map holds: a
+ * program that ran on the kernel wrote them */
+static void fill_for_batch(struct cx *x, __u32 want)
+{
+	struct mapview *mv = &x->mv;
+	union bpf_attr g;
+	memset(&g, 0, sizeof(g));
+	g.map_id = mv->id;
+	long pfd = emu_sys_bpf(BPF_MAP_GET_FD_BY_ID, &g, offsetofend(union bpf_attr, open_flags));
+	unsigned char *val = calloc(1, mv->vs ? mv->vs : 1), *k = calloc(2, mv->ks ? mv->ks : 1);
+	if (pfd >= 0 && val && k) {
+		struct probe p = { (int)pfd, mv, val };
+		__u32 have = 0;
+		for (long r = probe_next(&p, NULL, k); r == 0 && have < want; r = probe_next(&p, k, k + mv->ks),
+		     memcpy(k, k + mv->ks, mv->ks))
+			have++;
+		while (have < want && add_entry(&p, k))
+			have++;
+	}
+	free(val);
+	free(k);
+	if (pfd >= 0)
+		real_close((int)pfd);
+}
+
+static int build_batch(struct cx *x)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	size_t ks = x->mv.ks, vs = x->mv.vs, tok = ks < 4 ? 4 : ks, cnt = a->batch.count;
+	if (cnt > (1u << 20))
+		a->batch.count = (__u32)(cnt = 1u << 20);    /* our buffers are this big */
+	if (c->cmd == BPF_MAP_UPDATE_BATCH || c->cmd == BPF_MAP_DELETE_BATCH) {
+		struct pval *v = pv(x, "batch.keys");
+		bool have = comment_find(c->comment, "keys") != NULL;
+		unsigned char *keys = in_ptr(x, "batch.keys", "keys", cnt * ks);
+		if (keys && !have && v && !v->str && v->num >= 4096 && ks)
+			infer_batch_keys(x, keys, (__u32)cnt);
+		set_ptr(x, "batch.keys", keys);
+		if (c->cmd == BPF_MAP_UPDATE_BATCH)
+			set_ptr(x, "batch.values", in_ptr(x, "batch.values", "values", cnt * vs));
+		return 0;
+	}
+	if (x->count_out > 0 && !comment_find(c->comment, "keys") && hashlike(x->mv.type) && x->mv.id &&
+	    (c->ret == 0 || (c->ret < 0 && c->err == ENOENT)))
+		fill_for_batch(x, (__u32)x->count_out);
+	unsigned char *in = in_ptr(x, "batch.in_batch", "in_batch", tok);
+	set_ptr(x, "batch.in_batch", in);
+	set_ptr(x, "batch.out_batch", x->out_batch = out_ptr(x, "batch.out_batch", tok, &x->rec_out_batch));
+	set_ptr(x, "batch.keys", x->keys_out = out_ptr(x, "batch.keys", cnt * ks, NULL));
+	set_ptr(x, "batch.values", x->values_out = out_ptr(x, "batch.values", cnt * vs, NULL));
+	return 0;
+}
+
+static void post_batch(struct cx *x, long ret)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	if (x->count_out >= 0 && (ret == 0 || ret == -ENOENT) && (unsigned long)x->count_out != a->batch.count)
+		diverge(c->ln, "bpf(%s): count expected %ld, got %u", emu_trace_cmd_name(c->cmd), x->count_out,
+			a->batch.count);
+	if (x->out_batch && (unsigned long)x->out_batch >= 4096)
+		mem_store(c->pid, x->rec_out_batch, x->out_batch, x->mv.ks < 4 ? 4 : x->mv.ks);
+	if (!arraylike(x->mv.type) || !x->keys_out || (unsigned long)x->keys_out < 4096)
+		return;
+	struct { const char *name; unsigned char *buf; size_t n; } outs[] = {
+		{ "keys", x->keys_out, (size_t)a->batch.count * x->mv.ks },
+		{ "values", x->values_out, (size_t)a->batch.count * x->mv.vs } };
+	for (size_t k = 0; k < 2; k++) {
+		size_t n;
+		unsigned char *exp = outs[k].buf ? comment_blob(c->comment, outs[k].name, &n) : NULL;
+		if (exp)
+			check_bytes(c, outs[k].name, exp, n, outs[k].buf, outs[k].n);
+		free(exp);
+	}
+}
+
+/* ---- attach calls ---- */
+
+/* "[{map={map_fd=4}}, ...]", "[\"a\", \"b\"]", "[0x1, 0x20]": the elements */
+static int array_items(char *v, char **items, int max)
+{
+	size_t l = strlen(v);
+	int n = 0;
+	if (l < 2 || v[0] != '[' || v[l - 1] != ']')
+		return -1;
+	v[l - 1] = '\0';
+	for (long i = 1; v[i] && n < max;) {
+		while (v[i] == ' ' || v[i] == ',')
+			i++;
+		if (!v[i] || !strncmp(v + i, "...", 3))
+			break;
+		long e = value_end(v, i);
+		if (e < 0)
+			return -1;
+		char save = v[e];
+		v[e] = '\0';
+		items[n++] = v + i;
+		if (!save)
+			break;
+		i = e + 1;
+	}
+	return n;
+}
+
+static int build_link_create(struct cx *x)
+{
+	struct call *c = x->c;
+	union bpf_attr *a = x->a;
+	__u32 type = a->link_create.attach_type;
+	struct pval *t = pv(x, "link_create.target_fd");
+	if (t && !ifindex_target(type))
+		a->link_create.target_fd = target_fd(x, (int)t->num, type, (int)a->link_create.prog_fd);
+	else if (t)
+		a->link_create.target_fd = (__u32)t->num;
+	char *items[64];
+	struct pval *v = pv(x, "link_create.iter_info");
+	if (v && !v->null) {
+		size_t n = (size_t)(a->link_create.iter_info_len > 65536 ? 65536 : a->link_create.iter_info_len) * 4 + 16;
+		__u32 *info = buf_new(&x->bufs, n);
+		int m = v->arr ? array_items(v->val, items, 64) : 0;
+		for (int i = 0; info && i < m && (size_t)(i + 1) * 4 <= n; i++) {
+			unsigned long long fd;
+			if (sscanf(items[i], "{map={map_fd=%llu}}", &fd) == 1)
+				info[i] = i ? (__u32)fd : (__u32)fd_map(c->pid, (int)fd);
+		}
+		set_ptr(x, "link_create.iter_info", v->arr || v->num >= 4096 ? (void *)info : (void *)(unsigned long)v->num);
+	}
+	__u32 cnt = a->link_create.kprobe_multi.cnt > 4096 ? 4096 : a->link_create.kprobe_multi.cnt;
+	const char *arrs[] = { "link_create.kprobe_multi.syms", "link_create.kprobe_multi.addrs",
+			       "link_create.kprobe_multi.cookies" };
+	for (int k = 0; k < 3; k++) {
+		v = pv(x, arrs[k]);
+		if (!v || v->null)
+			continue;
+		__u64 *arr = buf_new(&x->bufs, (size_t)cnt * 8 + 8);
+		int m = v->arr ? array_items(v->val, items, 64) : 0;
+		for (int i = 0; arr && i < m && (__u32)i < cnt; i++) {
+			if (k == 0) {
+				char *s = buf_new(&x->bufs, strlen(items[i]) + 1);
+				if (s && unquote(items[i], (unsigned char *)s, strlen(items[i]), NULL) >= 0)
+					arr[i] = (unsigned long)s;
+			} else {
+				arr[i] = strtoull(items[i], NULL, 0);
+			}
+		}
+		set_ptr(x, arrs[k], v->arr || v->num >= 4096 ? (void *)arr : (void *)(unsigned long)v->num);
+	}
+	return 0;
+}
+
+static int build_prog_attach(struct cx *x)
+{
+	struct pval *t = pv(x, "target_fd");
+	if (t)
+		x->a->target_fd = target_fd(x, (int)t->num, x->a->attach_type, (int)x->a->attach_bpf_fd);
+	return 0;
+}
+
+static int build_query(struct cx *x)
+{
+	union bpf_attr *a = x->a;
+	struct pval *t = pv(x, "query.target_fd");
+	if (t)
+		a->query.target_fd = target_fd(x, (int)t->num, a->query.attach_type, -1);
+	__u32 cnt = a->query.prog_cnt > 65536 ? 65536 : a->query.prog_cnt;
+	set_ptr(x, "query.prog_ids", out_ptr(x, "query.prog_ids", (size_t)cnt * 4 + 4, NULL));
+	return 0;
+}
+
+static int build_raw_tp(struct cx *x)
+{
+	size_t n;
+	unsigned char *name = comment_blob(x->c->comment, "name", &n);
+	if (name) {
+		char *s = buf_new(&x->bufs, n + 1);
+		if (s)
+			memcpy(s, name, n);
+		set_ptr(x, "raw_tracepoint.name", s);
+		free(name);
+	}
+	return 0;
+}
+
+/* A pin the log says succeeded, in a bpffs directory the replay lacks: the
+ * program made it with mkdir(2), which strace -e trace=bpf (and our trace)
+ * does not show. */
+static int build_obj_pin(struct cx *x)
+{
+	struct call *c = x->c;
+	char path[PATH_MAX], buf[PATH_MAX];
+	if (c->cmd != BPF_OBJ_PIN || c->unchecked || c->ret < 0 || !x->a->pathname ||
+	    x->a->pathname == (unsigned long)bad_page)
+		return 0;
+	snprintf(path, sizeof(path), "%s", (const char *)(unsigned long)x->a->pathname);
+	char *slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	const char *real = emu_bpffs_translate(AT_FDCWD, path, buf);
+	struct stat sb;
+	if (!real || real == path || !stat(real, &sb))
+		return 0;
+	/* mkdir -p below the bpffs root */
+	const char *root = emu_bpffs_translate(AT_FDCWD, "/sys/fs/bpf", path);
+	size_t rl = root ? strlen(root) : 0;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", real);
+	if (!root || strncmp(dir, root, rl))
+		return 0;
+	for (char *p = dir + rl + 1; p && *p; p = strchr(p + 1, '/')) {
+		char save = *p;
+		if (save == '/') {
+			*p = '\0';
+			mkdir(dir, 0700);
+			*p = save;
+		}
+	}
+	if (!mkdir(dir, 0700))
+		dirs_made++;
+	return 0;
+}
+
+static int build_task_fd_query(struct cx *x)
+{
+	x->a->task_fd_query.pid = (__u32)getpid();
+	__u32 n = x->a->task_fd_query.buf_len > 65536 ? 65536 : x->a->task_fd_query.buf_len;
+	set_ptr(x, "task_fd_query.buf", out_ptr(x, "task_fd_query.buf", n, NULL));
+	return 0;
+}
+
+/* Commands strace prints as a pointer: our trace's attr bytes with their
+ * fds mapped; without them, the attr the recorded outcome needs: the pid's
+ * latest link (ITER_CREATE, LINK_DETACH), latest program and map
+ * (PROG_BIND_MAP), zeros otherwise (ENABLE_STATS: BPF_STATS_RUN_TIME). */
+/* PROG_BIND_MAP without its attr: the task's latest program and latest map
+ * not bound to each other yet (libbpf binds a probe's map to the probe, then
+ * an object's .rodata to each of its programs) */
+static struct { __u32 prog, map; } *bound;
+static size_t nbound;
+
+static void infer_bind(struct cx *x)
+{
+	int pid = x->c->pid;
+	for (size_t i = nfds; i-- > 0;) {
+		if ((fds[i].pid != pid && pid) || emu_fd_kind(fds[i].real) != EMU_KIND_PROG)
+			continue;
+		int kp;
+		__u32 pid_ = obj_id(fds[i].real, &kp);
+		for (size_t k = nfds; k-- > 0;) {
+			if ((fds[k].pid != pid && pid) || emu_fd_kind(fds[k].real) != EMU_KIND_MAP)
+				continue;
+			int km;
+			__u32 mid = obj_id(fds[k].real, &km);
+			bool done = false;
+			for (size_t b = 0; b < nbound && !done; b++)
+				done = bound[b].prog == pid_ && bound[b].map == mid;
+			if (done)
+				continue;
+			void *n = realloc(bound, (nbound + 1) * sizeof(*bound));
+			if (n) {
+				bound = n;
+				bound[nbound].prog = pid_;
+				bound[nbound++].map = mid;
+			}
+			x->a->prog_bind_map.prog_fd = (__u32)fds[i].real;
+			x->a->prog_bind_map.map_fd = (__u32)fds[k].real;
+			return;
+		}
+	}
+}
+
+static void build_raw(struct cx *x)
+{
+	struct call *c = x->c;
+	const struct fdesc *fdt = raw_fds_of(c->cmd);
+	if (x->have_raw) {
+		for (const struct fdesc *d = fdt; d && d->name; d++) {
+			__s32 fd;
+			memcpy(&fd, x->raw + d->off, 4);
+			fd = fd_map(c->pid, fd);
+			memcpy(x->raw + d->off, &fd, 4);
+		}
+		return;
+	}
+	if (!fdt)
+		return;
+	bool badf = !c->unchecked && c->ret < 0 && c->err == EBADF;
+	if (c->cmd == BPF_PROG_BIND_MAP && !badf) {
+		infer_bind(x);
+		attrs_inferred++;
+		return;
+	}
+	for (const struct fdesc *d = fdt; d && d->name; d++) {
+		enum emu_kind kind = c->cmd == BPF_PROG_BIND_MAP ? (d == fdt ? EMU_KIND_PROG : EMU_KIND_MAP) :
+				     EMU_KIND_LINK;
+		__s32 fd = badf ? 0x3fffff00 : fd_latest(c->pid, kind, NULL);
+		memcpy(x->raw + d->off, &fd, 4);
+	}
+	attrs_inferred++;
+}
+
+/* ---- the call ---- */
+
+static void check_ret(struct call *c, long ret)
+{
+	int err = ret < 0 ? (int)-ret : 0;
+	bool ok;
+	if (c->unchecked)
+		return;
+	if (c->ret < 0)
+		ok = ret < 0 && err == c->err;
+	else if (returns_fd(c->cmd))
+		ok = ret >= 0;
+	else
+		ok = ret == c->ret;
+	if (ok)
+		return;
+	char exp[64], act[64];
+	if (c->ret < 0)
+		snprintf(exp, sizeof(exp), "-1 %s", strerrorname_np(c->err) ? strerrorname_np(c->err) :
+			 c->err == 524 ? "ENOTSUPP" : "E?");
+	else
+		snprintf(exp, sizeof(exp), returns_fd(c->cmd) ? "an fd (%ld)" : "%ld", c->ret);
+	if (ret < 0)
+		snprintf(act, sizeof(act), "-1 %s (%s)", strerrorname_np(err) ? strerrorname_np(err) :
+			 err == 524 ? "ENOTSUPP" : "E?", strerror(err));
+	else
+		snprintf(act, sizeof(act), "%ld", ret);
+	diverge(c->ln, "bpf(%s): expected %s, got %s", c->cmd >= 0 ? emu_trace_cmd_name(c->cmd) : "?", exp, act);
+}
+
+/* Parses the attr the log shows into x->raw: scalars and fds now, pointers recorded for the builders */
+static int parse_attr(struct cx *x)
+{
+	struct call *c = x->c;
+	const struct fdesc *fd_tab = fields_of(c->cmd);
+
+	/* our trace's bytes of an attr strace cannot show whole */
+	size_t rn;
+	unsigned char *raw = comment_blob(c->comment, "attr", &rn);
+	if (raw) {
+		memcpy(x->raw, raw, rn < x->c->size ? rn : x->c->size);
+		x->have_raw = true;
+		free(raw);
+	}
+	if (c->arg[0] != '{')
+		return 0;
+	size_t l = strlen(c->arg);
+	if (l < 2 || c->arg[l - 1] != '}')
+		return malformed(c->ln, "unbalanced attr braces");
+	c->arg[l - 1] = '\0';
+	x->tail = l >= 6 && !strcmp(c->arg + l - 6, ", ...");
+	x->nf = split_fields(c->arg + 1, x->f, MAX_FIELDS, "");
+	if (x->nf < 0)
+		return malformed(c->ln, "cannot parse the attr fields");
+	if (!fd_tab) {
+		x->nf = 0;        /* strace decodes it, we do not: zeros, return code only */
+		return 0;
+	}
+	for (int i = 0; i < x->nf; i++)
+		if (!strcmp(x->f[i].name, "map_fd") || !strcmp(x->f[i].name, "batch.map_fd")) {
+			unsigned long long v;
+			if (parse_number(x->f[i].val, &v))
+				return malformed(c->ln, "map_fd=%s", x->f[i].val);
+			map_view(fd_map(c->pid, (int)v), &x->mv);
+		}
+	for (int i = 0; i < x->nf; i++) {
 		const struct fdesc *d = NULL;
 		for (const struct fdesc *t = fd_tab; t->name; t++)
-			if (!strcmp(t->name, f[i].name))
+			if (!strcmp(t->name, x->f[i].name))
 				d = t;
 		if (!d)
-			return malformed(c->ln, "unknown field '%s' for this command", f[i].name);
-		char *v = f[i].val;
-		unsigned char *dst = (unsigned char *)&a + d->off;
+			return malformed(c->ln, "unknown field '%s' for this command", x->f[i].name);
+		char *v = x->f[i].val;
+		unsigned char *dst = x->raw + d->off;
 		unsigned long long num = 0;
-		bool is_null = !strcmp(v, "NULL");
-		bool is_str = v[0] == '"';
-		if (!is_null && !is_str && d->kind != K_NAME && parse_number(v, &num))
-			return malformed(c->ln, "bad value '%s' for %s", v, f[i].name);
-		void *ptr = NULL;
-		size_t n;
+		bool is_null = !strcmp(v, "NULL"), is_str = v[0] == '"', is_arr = v[0] == '[';
+		if (!is_null && !is_str && !is_arr && d->kind != K_NAME && parse_number(v, &num))
+			return malformed(c->ln, "bad value '%s' for %s", v, x->f[i].name);
 		switch (d->kind) {
 		case K_U32:
 			*(__u32 *)dst = (__u32)num;
-			if (!strcmp(f[i].name, "next_id") && f[i].out)
-				id_out_field = f[i].out;
-			if (!strcmp(f[i].name, "info.info_len") && f[i].out)
-				info_len_out = f[i].out;
+			if (!strcmp(d->name, "next_id") && x->f[i].out)
+				x->id_out = x->f[i].out;
+			if (!strcmp(d->name, "info.info_len") && x->f[i].out)
+				x->info_len_out = x->f[i].out;
+			if (!strcmp(d->name, "query.prog_cnt") && x->f[i].out)
+				x->prog_cnt_out = x->f[i].out;
 			break;
 		case K_U64:
 			*(__u64 *)dst = num;
@@ -920,200 +2287,225 @@ static int replay_call(struct call *c)
 			*(__u32 *)dst = (__u32)fd_map(c->pid, (int)num);
 			break;
 		case K_ID:
-			*(__u32 *)dst = strcmp(d->name, "start_id") ? id_guess(cmd_kind(c->cmd), (unsigned int)num, c->ret >= 0) :
+			*(__u32 *)dst = strcmp(d->name, "start_id") ?
+				id_guess(cmd_kind(c->cmd), (unsigned int)num, c->ret >= 0) :
 				id_map(cmd_kind(c->cmd), (unsigned int)num);
 			break;
 		case K_NAME:
+			memset(dst, 0, 16);
 			if (!is_str || unquote(v, dst, 16, NULL) < 0)
 				return malformed(c->ln, "bad name %s", v);
 			break;
-		case K_KEY:
-		case K_VALUE:
-		case K_NEXT_KEY:
-		case K_INFO:
-		case K_INSNS:
-		case K_PTR:
-		case K_LOGBUF:
-			if (is_null)
-				break;
-			if (num < 4096 || is_str) {       /* what strace showed as an address it could not read */
-				ptr = num < 4096 ? (void *)(unsigned long)num : bad_page;
-			} else if (d->kind == K_KEY || (d->kind == K_VALUE && c->cmd == BPF_MAP_UPDATE_ELEM)) {
-				n = d->kind == K_KEY ? ks : vs;
-				ptr = buf_new(&bufs, n > MAX_BUF ? MAX_BUF : n);
-				/* a key walk goes on from what this replay returned (hash order is
-				 * seeded at random, as in the kernel); other inputs use the log's bytes */
-				if (ptr && d->kind == K_KEY && comment_data(c->comment, "key", ptr, n) < 0)
-					infer_buf = ptr, infer_addr = num;     /* after all fields: flags */
-				else if (ptr && c->cmd == BPF_MAP_GET_NEXT_KEY)
-					walk_key(c, num, ptr, n);
-				else if (ptr && comment_data(c->comment, d->kind == K_KEY ? "key" : "value", ptr, n) < 0)
-					mem_load(c->pid, num, ptr, n);
-			} else if (d->kind == K_VALUE) {
-				ptr = out_value = buf_new(&bufs, vs);
-				rec_value = num;
-			} else if (d->kind == K_NEXT_KEY) {
-				ptr = out_next = buf_new(&bufs, ks);
-				rec_next = num;
-			} else if (d->kind == K_INFO) {
-				ptr = out_info = buf_new(&bufs, 4096);
-			} else if (d->kind == K_INSNS) {
-				__u32 cnt = a.insn_cnt;
-				for (int j = 0; j < nf; j++)
-					if (!strcmp(f[j].name, "insn_cnt"))
-						parse_number(f[j].val, (unsigned long long *)&num), cnt = (__u32)num;
-				n = (size_t)(cnt ? cnt : 1) * 8;
-				ptr = buf_new(&bufs, n > MAX_BUF ? MAX_BUF : n);
-				if (ptr && comment_data(c->comment, "insns", ptr, n) < 0 && cnt && n <= MAX_BUF) {
-					struct bpf_insn *ins = ptr;    /* r0 = 0 ... exit */
-					for (__u32 k = 0; k < cnt; k++)
-						ins[k] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K };
-					ins[cnt - 1] = (struct bpf_insn){ .code = BPF_JMP | BPF_EXIT };
-				}
-			} else {
-				ptr = buf_new(&bufs, 4096);
-			}
-			if (d->kind == K_KEY)
-				rec_key = num;
+		case K_TARGET:
+		case K_PID:
+			*(__u32 *)dst = (__u32)num;
+			if (x->np < MAX_FIELDS)
+				x->p[x->np++] = (struct pval){ d, v, num, is_null, is_str, is_arr };
 			break;
-		case K_STR:
+		case K_PTR:
+		case K_ARR:
+			if (x->np < MAX_FIELDS)
+				x->p[x->np++] = (struct pval){ d, v, num, is_null, is_str, is_arr };
+			break;
+		case K_STR: {
+			void *ptr = NULL;
 			if (is_null)
 				break;
 			if (!is_str) {
 				ptr = num < 4096 ? (void *)(unsigned long)num : bad_page;
-				break;
+			} else {
+				long n = unquote(v, NULL, 0, NULL);
+				ptr = n < 0 ? NULL : buf_new(&x->bufs, (size_t)n + 1);
+				if (!ptr)
+					return malformed(c->ln, "bad string %s", v);
+				unquote(v, ptr, (size_t)n, NULL);
 			}
-			ptr = buf_new(&bufs, 4097);
-			if (ptr && unquote(v, ptr, 4096, NULL) < 0)
-				return malformed(c->ln, "bad string %s", v);
+			*(__u64 *)dst = (unsigned long)ptr;
+			if (x->np < MAX_FIELDS)
+				x->p[x->np++] = (struct pval){ d, v, num, is_null, is_str, is_arr };
 			break;
 		}
-		if (d->kind >= K_KEY && d->kind <= K_PTR) {
-			if (!is_null && !ptr)
-				return malformed(c->ln, "out of memory");
-			*(__u64 *)dst = (unsigned long)ptr;
+		case K_OUT:
+			break;
 		}
 	}
-	(void)rec_key;
-	if (infer_buf && ks <= MAX_BUF)
-		infer_key(c, &a, &mv, infer_addr, infer_buf);
-
-	/* the decoded attr, then (size above the union) zeros; strace's "..." is
-	 * taken as a non-zero last byte */
-	if (attr == &a && (c->size > sizeof(a) || tail)) {
-		size_t n = c->size > sizeof(a) ? (c->size > 4096 ? 4096 : c->size) : sizeof(a);
-		unsigned char *big = buf_new(&bufs, n);
-		if (!big)
-			return malformed(c->ln, "out of memory");
-		memcpy(big, &a, sizeof(a));
-		if (tail && c->size && c->size <= n)
-			big[c->size - 1] |= 1;
-		attr = big;
+	/* pointers the builders do not handle: NULL, a bad address, or zeros */
+	for (int i = 0; i < x->np; i++) {
+		struct pval *p = &x->p[i];
+		if (p->d->kind != K_PTR && p->d->kind != K_ARR)
+			continue;
+		void *ptr = p->null ? NULL : !p->str && !p->arr && p->num < 4096 ? (void *)(unsigned long)p->num :
+			    buf_new(&x->bufs, 4096);
+		*(__u64 *)(x->raw + p->d->off) = (unsigned long)ptr;
 	}
-	long ret = emu_sys_bpf(c->cmd, attr, c->size);
-	int err = ret < 0 ? (int)-ret : 0;
+	return 0;
+}
 
-	if (!c->unchecked) {
-		bool ok;
-		if (c->ret < 0)
-			ok = ret < 0 && err == c->err;
-		else if (returns_fd(c->cmd))
-			ok = ret >= 0;
+static int replay_call(struct call *c)
+{
+	struct cx x;
+	int rc = 0;
+	size_t alloc = c->size > sizeof(union bpf_attr) ? c->size : sizeof(union bpf_attr);
+	void *attr;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.count_out = -1;
+	if (alloc > (1u << 20))
+		alloc = 1u << 20;
+	x.raw = buf_new(&x.bufs, alloc + 8);
+	if (!x.raw)
+		return malformed(c->ln, "out of memory");
+	x.a = (union bpf_attr *)(void *)x.raw;
+	attr = x.raw;
+	if (c->arg_out) {
+		unsigned long v;
+		if (sscanf(c->arg_out, " => {batch={count=%lu}}", &v) == 1)
+			x.count_out = (long)v;
+	}
+	if (parse_attr(&x)) {
+		rc = -1;
+		goto out;
+	}
+	if (c->arg[0] != '{') {
+		unsigned long long p;
+		if (!strcmp(c->arg, "NULL"))
+			attr = NULL;
+		else if (parse_number(c->arg, &p))
+			rc = malformed(c->ln, "attr is neither {...} nor an address: '%s'", c->arg);
+		else if (p < 4096)
+			attr = (void *)(unsigned long)p;
+		else if (fields_of(c->cmd) && c->size && c->size <= 4096 && !x.have_raw)
+			attr = bad_page;           /* strace could not read it */
 		else
-			ok = ret == c->ret;
-		if (!ok) {
-			char exp[64], act[64];
-			if (c->ret < 0)
-				snprintf(exp, sizeof(exp), "-1 %s", strerrorname_np(c->err) ? strerrorname_np(c->err) : "E?");
-			else
-				snprintf(exp, sizeof(exp), returns_fd(c->cmd) ? "an fd (%ld)" : "%ld", c->ret);
-			if (ret < 0)
-				snprintf(act, sizeof(act), "-1 %s (%s)", strerrorname_np(err) ? strerrorname_np(err) : "E?",
-					 strerror(err));
-			else
-				snprintf(act, sizeof(act), "%ld", ret);
-			diverge(c->ln, "bpf(%s): expected %s, got %s", c->cmd >= 0 ? emu_trace_cmd_name(c->cmd) : "?",
-				exp, act);
-			rc = 1;
+			build_raw(&x);             /* not decoded by strace: our bytes, or inferred */
+		if (rc)
+			goto out;
+	} else {
+		switch (c->cmd) {
+		case BPF_MAP_LOOKUP_ELEM: case BPF_MAP_UPDATE_ELEM: case BPF_MAP_DELETE_ELEM:
+		case BPF_MAP_GET_NEXT_KEY: case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+			rc = build_elem(&x);
+			break;
+		case BPF_PROG_LOAD: rc = build_prog_load(&x); break;
+		case BPF_BTF_LOAD: rc = build_btf_load(&x); break;
+		case BPF_PROG_TEST_RUN: rc = build_test_run(&x); break;
+		case BPF_OBJ_GET_INFO_BY_FD: rc = build_info(&x); break;
+		case BPF_MAP_LOOKUP_BATCH: case BPF_MAP_LOOKUP_AND_DELETE_BATCH: case BPF_MAP_UPDATE_BATCH:
+		case BPF_MAP_DELETE_BATCH:
+			rc = build_batch(&x);
+			break;
+		case BPF_LINK_CREATE: rc = build_link_create(&x); break;
+		case BPF_PROG_ATTACH: case BPF_PROG_DETACH: rc = build_prog_attach(&x); break;
+		case BPF_PROG_QUERY: rc = build_query(&x); break;
+		case BPF_RAW_TRACEPOINT_OPEN: rc = build_raw_tp(&x); break;
+		case BPF_TASK_FD_QUERY: rc = build_task_fd_query(&x); break;
+		case BPF_OBJ_PIN: rc = build_obj_pin(&x); break;
 		}
+		if (rc)
+			goto out;
+		/* strace's "..." without our bytes: a non-zero last byte */
+		if (x.tail && !x.have_raw && c->size && c->size <= alloc)
+			x.raw[c->size - 1] |= 1;
 	}
-	if (ret >= 0 && c->ret >= 0 && returns_fd(c->cmd)) {
+
+	union bpf_attr sent;
+	memcpy(&sent, x.raw, sizeof(sent));
+	long ret = emu_sys_bpf(c->cmd, attr, c->size);
+	int before = divergences;
+	check_ret(c, ret);
+
+	if (ret >= 0 && returns_fd(c->cmd)) {
 		int kind;
 		unsigned int id = obj_id((int)ret, &kind);
-		fd_set_map(c->pid, (int)c->ret, (int)ret);
 		if (id)
 			obj_of(kind, id);        /* known here, in the order this replay met it */
+		if (!c->unchecked && c->ret >= 0)
+			fd_set_map(c->pid, (int)c->ret, (int)ret);
+		else
+			real_close((int)ret);    /* the recorded call failed, or "= ?": no number to keep it under */
 	}
-	if (ret >= 0 && id_out_field) {
+	if (attr != x.raw || divergences > before)
+		goto out;
+	if (ret >= 0 && x.id_out) {
 		unsigned long long rec;
-		if (!parse_number(id_out_field, &rec))
-			obj_bind(cmd_kind(c->cmd), (unsigned int)rec, a.next_id);
+		if (!parse_number(x.id_out, &rec))
+			obj_bind(cmd_kind(c->cmd), (unsigned int)rec, x.a->next_id);
 	}
-	if (ret >= 0 && info_len_out && !rc) {
+	if (ret >= 0 && x.info_len_out) {
 		unsigned long long rec;
-		if (!parse_number(info_len_out, &rec) && rec != a.info.info_len) {
-			diverge(c->ln, "bpf(BPF_OBJ_GET_INFO_BY_FD): info_len expected %llu, got %u", rec, a.info.info_len);
-			rc = 1;
-		}
+		if (!parse_number(x.info_len_out, &rec) && rec != x.a->info.info_len)
+			diverge(c->ln, "bpf(BPF_OBJ_GET_INFO_BY_FD): info_len expected %llu, got %u", rec,
+				x.a->info.info_len);
 	}
-	/* ids: the object's id in the log's info bytes (our trace records them) is ours now */
-	if (ret == 0 && out_info && c->ret == 0) {
-		unsigned char rec[64];
-		long n = comment_data(c->comment, "info", rec, sizeof(rec));
-		enum emu_kind kind = emu_fd_kind((int)a.info.bpf_fd);
-		size_t off = kind == EMU_KIND_BTF ? 12 : 4;     /* bpf_btf_info.id; map/prog/link: .id */
-		__u32 rid, aid;
-		if (kind != EMU_KIND_NONE && a.info.info_len >= off + 4) {
-			memcpy(&aid, out_info + off, 4);
-			struct obj *o = obj_of(kind, aid);
-			if (n >= (long)(off + 4)) {
-				memcpy(&rid, rec + off, 4);
-				if (rid)
-					obj_bind(kind, rid, aid);
-			} else if (o) {
-				o->queried = ++queries;     /* its id is now known to the program, not to us */
-			}
-		}
+	if (ret >= 0 && x.prog_cnt_out) {
+		unsigned long long rec;
+		if (!parse_number(x.prog_cnt_out, &rec) && rec != x.a->query.prog_cnt)
+			diverge(c->ln, "bpf(BPF_PROG_QUERY): prog_cnt expected %llu, got %u", rec, x.a->query.prog_cnt);
 	}
-	/* returned bytes: remembered by recorded address, checked against the log
-	 * (a hash map's key order is its own: next_key is checked for arrays only) */
-	if (ret == 0 && !rc) {
-		struct { const char *name; unsigned char *buf; size_t n; unsigned long long rec; } outs[] = {
-			{ "value", out_value, vs, rec_value }, { "next_key", out_next, ks, rec_next } };
-		for (size_t k = 0; k < 2; k++) {
-			if (!outs[k].buf)
-				continue;
-			mem_store(c->pid, outs[k].rec, outs[k].buf, outs[k].n);
-			if (k == 1 && outs[k].n <= sizeof(walk.real)) {
-				walk.pid = c->pid;
-				walk.map_id = mv.id;
-				walk.n = outs[k].n;
-				memcpy(walk.real, outs[k].buf, outs[k].n);
-				walk.rec_known = comment_data(c->comment, "next_key", walk.rec, outs[k].n) == (long)outs[k].n;
+	switch (c->cmd) {
+	case BPF_OBJ_GET_INFO_BY_FD:
+		if (ret == 0 && x.out_info && c->ret == 0) {
+			/* ids: the object's id in the log's info bytes (our trace records them) is ours now */
+			unsigned char rec[64];
+			long n = comment_data(c->comment, "info", rec, sizeof(rec));
+			enum emu_kind kind = emu_fd_kind((int)x.a->info.bpf_fd);
+			size_t off = kind == EMU_KIND_BTF ? 12 : 4;     /* bpf_btf_info.id; map/prog/link: .id */
+			__u32 rid, aid;
+			if (kind != EMU_KIND_NONE && x.a->info.info_len >= off + 4) {
+				memcpy(&aid, x.out_info + off, 4);
+				struct obj *o = obj_of(kind, aid);
+				if (n >= (long)(off + 4)) {
+					memcpy(&rid, rec + off, 4);
+					if (rid)
+						obj_bind(kind, rid, aid);
+				} else if (o) {
+					o->queried = ++queries;     /* its id is now known to the program, not to us */
+				}
 			}
-			unsigned char *exp = malloc(outs[k].n ? outs[k].n : 1);
-			long n = exp ? comment_data(c->comment, outs[k].name, exp, outs[k].n) : -1;
-			bool ordered = map_type == BPF_MAP_TYPE_ARRAY || map_type == BPF_MAP_TYPE_PERCPU_ARRAY;
-			if (k == 1 && !ordered)
-				n = -1;
-			if (n >= 0 && ((size_t)n != outs[k].n || memcmp(exp, outs[k].buf, outs[k].n))) {
-				diverge(c->ln, "bpf(%s): %s differs", emu_trace_cmd_name(c->cmd), outs[k].name);
-				fprintf(stderr, "  expected ");
-				put_hex(stderr, exp, (size_t)n < outs[k].n ? (size_t)n : outs[k].n);
-				fprintf(stderr, "\n  got      ");
-				put_hex(stderr, outs[k].buf, outs[k].n);
-				fputc('\n', stderr);
-				rc = 1;
-			}
-			free(exp);
+			post_info(&x);
+			bind_info_ids(&x);
 		}
+		break;
+	case BPF_PROG_TEST_RUN:
+		if (ret == 0)
+			post_test_run(&x, &sent);
+		break;
+	case BPF_MAP_LOOKUP_BATCH: case BPF_MAP_LOOKUP_AND_DELETE_BATCH: case BPF_MAP_UPDATE_BATCH:
+	case BPF_MAP_DELETE_BATCH:
+		post_batch(&x, ret);
+		break;
+	case BPF_MAP_LOOKUP_ELEM: case BPF_MAP_UPDATE_ELEM: case BPF_MAP_DELETE_ELEM:
+	case BPF_MAP_GET_NEXT_KEY: case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+		if (ret == 0)
+			post_elem(&x);
+		break;
 	}
-	for (int i = 0; i < bufs.n; i++)
-		free(bufs.p[i]);
+out:
+	for (int i = 0; i < x.nclose; i++)
+		close(x.close_after[i]);
+	prog_made_free(&x.made);
+	for (int i = 0; i < x.bufs.n; i++)
+		free(x.bufs.p[i]);
+	free(x.bufs.p);
 	return rc;
 }
 
-/* ---- lines ---- */
+/* ---- reading the log ---- */
+
+static int add_event(struct event e)
+{
+	if (nevents == cap_events) {
+		size_t cap = cap_events ? 2 * cap_events : 256;
+		struct event *n = realloc(events, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		events = n;
+		cap_events = cap;
+	}
+	events[nevents++] = e;
+	return 0;
+}
 
 struct pending { int pid; char *text; };
 static struct pending pend[MAX_PIDS];
@@ -1140,35 +2532,76 @@ static int pending_put(int pid, const char *text, size_t n)
 	return -1;
 }
 
-/* Parses "bpf(CMD, ARG, SIZE) = RET[ ERRNO (msg)]" plus an optional data comment, and replays it. */
-static int handle_call(unsigned long ln, int pid, char *s)
+/* Index just past the {...} starting at s[0], or -1 */
+static long brace_end(const char *s)
 {
-	struct call c = { .ln = ln, .pid = pid };
-	char *p = s + 4;
+	int depth = 0;
+	for (long i = 0; s[i]; i++) {
+		if (s[i] == '"') {
+			for (i++; s[i] && s[i] != '"'; i++)
+				if (s[i] == '\\' && s[i + 1])
+					i++;
+			if (!s[i])
+				return -1;
+		} else if (s[i] == '{' || s[i] == '[' || s[i] == '(') {
+			depth++;
+		} else if (s[i] == '}' || s[i] == ']' || s[i] == ')') {
+			if (--depth == 0)
+				return i + 1;
+		}
+	}
+	return -1;
+}
+
+/* Parses "bpf(CMD, ARG, SIZE) = RET[ ERRNO (msg)]" plus an optional data comment. */
+static int parse_call(unsigned long ln, int pid, const char *line)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c || !(c->text = strdup(line))) {
+		free(c);
+		return malformed(ln, "out of memory");
+	}
+	c->ln = ln;
+	c->pid = pid;
+	if (add_event((struct event){ .type = EV_BPF, .ln = ln, .pid = pid, .c = c })) {
+		free(c->text);
+		free(c);
+		return malformed(ln, "out of memory");
+	}
+	char *p = c->text + 4;
 	long e = value_end(p, 0);
 	if (e < 0 || p[e] != ',')
 		return malformed(ln, "truncated bpf() call: no arguments");
 	p[e] = '\0';
 	if (!strncmp(p, "0x", 2)) {
-		c.cmd = (int)strtol(p, NULL, 16);
+		c->cmd = (int)strtol(p, NULL, 16);
 	} else {
-		c.cmd = emu_trace_cmd_value(p);
-		if (c.cmd < 0)
+		c->cmd = emu_trace_cmd_value(p);
+		if (c->cmd < 0)
 			return malformed(ln, "unknown bpf command '%s'", p);
 	}
-	p += e + 2;
+	p += e + 1;
+	while (*p == ' ')
+		p++;
 	e = value_end(p, 0);
 	if (e < 0 || p[e] != ',')
 		return malformed(ln, "truncated bpf() call: attr argument incomplete");
 	p[e] = '\0';
-	c.arg = p;
+	c->arg = p;
+	if (p[0] == '{') {              /* "{batch={...}} => {batch={count=N}}": what strace saw on exit */
+		long b = brace_end(p);
+		if (b > 0 && p[b]) {
+			c->arg_out = p + b + 1;        /* "=> {...}" */
+			p[b] = '\0';
+		}
+	}
 	p += e + 1;
 	char *close = strchr(p, ')');
 	if (!close)
 		return malformed(ln, "truncated bpf() call: no ')'");
 	*close = '\0';
 	char *end;
-	c.size = (unsigned int)strtoul(p, &end, 0);
+	c->size = (unsigned int)strtoul(p, &end, 0);
 	if (end == p || *end)
 		return malformed(ln, "bad size argument '%s'", p);
 	p = close + 1;
@@ -1180,60 +2613,34 @@ static int handle_call(unsigned long ln, int pid, char *s)
 	while (*p == ' ')
 		p++;
 	if (*p == '?') {
-		c.unchecked = true;
+		c->unchecked = true;
 	} else {
 		errno = 0;
-		c.ret = strtol(p, &end, 10);
+		c->ret = strtol(p, &end, 10);
 		if (end == p || errno)
 			return malformed(ln, "bad return value '%s'", p);
-		if (c.ret < 0) {
+		if (c->ret < 0) {
 			char name[32];
 			if (sscanf(end, " %31[A-Z0-9_]", name) != 1)
 				return malformed(ln, "return -1 without an errno name");
-			c.err = 0;
-			for (int k = 1; k < 600 && !c.err; k++) {
+			c->err = 0;
+			for (int k = 1; k < 600 && !c->err; k++) {
 				const char *n = strerrorname_np(k);
 				if (n && !strcmp(n, name))
-					c.err = k;
+					c->err = k;
 			}
-			if (!c.err && !strcmp(name, "ENOTSUPP"))
-				c.err = 524;
-			if (!c.err)
+			if (!c->err && !strcmp(name, "ENOTSUPP"))
+				c->err = 524;
+			if (!c->err)
 				return malformed(ln, "unknown errno name '%s'", name);
 		}
 	}
-	c.comment = strstr(p, "/*");
-	return replay_call(&c) < 0 ? -1 : 0;
-}
-
-/* unlink/unlinkat/rmdir/mkdir of a path on the fake bpffs: done, result checked */
-static int replay_path_call(unsigned long ln, char *s)
-{
-	unsigned char path[4097];
-	char buf[PATH_MAX];
-	const char *q = strchr(s, '"'), *end;
-	long n = unquote(q, path, sizeof(path) - 1, &end);
-	if (n < 0 || (size_t)n >= sizeof(path) - 1)
-		return malformed(ln, "bad path in '%.40s'", s);
-	path[n] = '\0';
-	const char *real = emu_bpffs_translate(AT_FDCWD, (const char *)path, buf);
-	if (!real || real == (const char *)path)
-		return 0;                   /* not on bpffs: not ours to repeat */
-	const char *eq = strstr(end, " = ");
-	if (!eq)
-		return malformed(ln, "truncated call: no return value");
-	long rec = strtol(eq + 3, NULL, 10);
-	int r = !strncmp(s, "mkdir", 5) ? mkdir(real, 0755) : !strncmp(s, "rmdir", 5) ? rmdir(real) :
-		strstr(end, "AT_REMOVEDIR") ? rmdir(real) : unlink(real);
-	if ((r < 0) != (rec < 0)) {
-		diverge(ln, "%.*s: expected %ld, got %d", (int)(q - s - 1), s, rec, r < 0 ? -errno : r);
-		return 0;
-	}
+	c->comment = strstr(p, "/*");
 	return 0;
 }
 
-/* One log line: 0 fine (or divergence counted), -1 malformed */
-static int handle_line(unsigned long ln, char *s)
+/* One log line into the event list: 0, or -1 malformed */
+static int read_line(unsigned long ln, char *s)
 {
 	int pid = 0;
 	size_t n = strlen(s);
@@ -1267,6 +2674,18 @@ static int handle_line(unsigned long ln, char *s)
 		if (*e == ' ')
 			s = e + 1;
 	}
+	if (!strncmp(s, "+++ exited with ", 16) || !strncmp(s, "+++ killed by ", 14))
+		return add_event((struct event){ .type = EV_EXIT, .ln = ln, .pid = pid }) ?
+			malformed(ln, "out of memory") : 0;
+	/* strace -qq leaves out the exit lines: the parent's SIGCHLD names the child */
+	const char *chld = strstr(s, "si_code=CLD_");
+	if (!strncmp(s, "--- SIGCHLD ", 12) && chld && strncmp(chld + 12, "STOPPED", 7) &&
+	    strncmp(chld + 12, "CONTINUED", 9) && strncmp(chld + 12, "TRAPPED", 7)) {
+		const char *sp = strstr(s, "si_pid=");
+		if (sp && add_event((struct event){ .type = EV_EXIT, .ln = ln, .pid = atoi(sp + 7) }))
+			return malformed(ln, "out of memory");
+		return 0;
+	}
 	if (!strncmp(s, "+++ ", 4) || !strncmp(s, "--- ", 4) || !strncmp(s, "strace: ", 8))
 		return 0;
 	char *t = strstr(s, " <unfinished ...>");
@@ -1290,16 +2709,26 @@ static int handle_line(unsigned long ln, char *s)
 			return malformed(ln, "out of memory");
 		}
 		free(head);
-		int rc = handle_call(ln, pid, whole);
+		int rc = parse_call(ln, pid, whole);
 		free(whole);
 		return rc;
 	}
 	if (!strncmp(s, "bpf(", 4))
-		return handle_call(ln, pid, s);
+		return parse_call(ln, pid, s);
 	/* unpin and bpffs directories, when the log has them (strace -e trace=bpf,unlink,...) */
 	if (!strncmp(s, "unlink(\"", 8) || !strncmp(s, "unlinkat(AT_FDCWD, \"", 20) ||
-	    !strncmp(s, "rmdir(\"", 7) || !strncmp(s, "mkdir(\"", 7))
-		return replay_path_call(ln, s);
+	    !strncmp(s, "rmdir(\"", 7) || !strncmp(s, "mkdir(\"", 7)) {
+		char *text = strdup(s);
+		if (!text || add_event((struct event){ .type = EV_PATH, .ln = ln, .pid = pid, .text = text }))
+			return malformed(ln, "out of memory");
+		return 0;
+	}
+	/* close(N) = 0 (strace -e trace=bpf,close): the fd is gone */
+	int fd;
+	char rest[16];
+	if (sscanf(s, "close(%d) = %15s", &fd, rest) == 2 && !strcmp(rest, "0"))
+		return add_event((struct event){ .type = EV_CLOSE, .ln = ln, .pid = pid, .fd = fd }) ?
+			malformed(ln, "out of memory") : 0;
 	/* another system call: NAME(... */
 	char *q = s;
 	while (isalnum((unsigned char)*q) || *q == '_')
@@ -1307,6 +2736,207 @@ static int handle_line(unsigned long ln, char *s)
 	if (q > s && *q == '(')
 		return 0;
 	return malformed(ln, "not a strace line: '%.40s'", s);
+}
+
+/* ---- the first pass: what later calls use ---- */
+
+/* A field of a call's attr as the log shows it (copied out) */
+static bool call_field(const struct call *c, const char *name, unsigned long long *num, char *str, size_t slen)
+{
+	struct field f[MAX_FIELDS];
+	if (!c->arg || c->arg[0] != '{')
+		return false;
+	char *copy = strdup(c->arg);
+	bool found = false;
+	if (!copy)
+		return false;
+	size_t l = strlen(copy);
+	if (l >= 2 && copy[l - 1] == '}') {
+		copy[l - 1] = '\0';
+		int nf = split_fields(copy + 1, f, MAX_FIELDS, "");
+		for (int i = 0; i < nf && !found; i++) {
+			if (strcmp(f[i].name, name))
+				continue;
+			if (str) {
+				str[0] = '\0';
+				if (f[i].val[0] == '"') {
+					long n = unquote(f[i].val, (unsigned char *)str, slen - 1, NULL);
+					str[n < 0 ? 0 : (size_t)n < slen - 1 ? (size_t)n : slen - 1] = '\0';
+				}
+				found = true;
+			} else {
+				found = !parse_number(f[i].val, num);
+			}
+		}
+	}
+	free(copy);
+	return found;
+}
+
+struct owner { int pid, rec; struct call *c; };
+static struct owner *owners;
+static size_t nowners, cap_owners;
+
+static struct call *owner_of(int pid, int rec)
+{
+	for (size_t i = nowners; i-- > 0;)
+		if (owners[i].pid == pid && owners[i].rec == rec)
+			return owners[i].c;
+	for (size_t i = nowners; i-- > 0;)      /* inherited */
+		if (owners[i].rec == rec)
+			return owners[i].c;
+	return NULL;
+}
+
+static void owner_drop(int pid, int rec)
+{
+	for (size_t i = nowners; i-- > 0;)
+		if (owners[i].pid == pid && (rec < 0 || owners[i].rec == rec))
+			owners[i] = owners[--nowners];
+}
+
+static void owner_set(int pid, int rec, struct call *c)
+{
+	owner_drop(pid, rec);
+	if (nowners == cap_owners) {
+		size_t cap = cap_owners ? 2 * cap_owners : 64;
+		struct owner *n = realloc(owners, cap * sizeof(*n));
+		if (!n)
+			return;
+		owners = n;
+		cap_owners = cap;
+	}
+	owners[nowners++] = (struct owner){ pid, rec, c };
+}
+
+static void need_use(struct call *btf, struct btf_use u)
+{
+	struct btf_use *n = realloc(btf->needs.uses, (btf->needs.nuses + 1) * sizeof(*n));
+	if (!n)
+		return;
+	btf->needs.uses = n;
+	n[btf->needs.nuses++] = u;
+}
+
+static bool attach_seen_ok;
+
+static void prepass(void)
+{
+	for (size_t i = 0; i < nevents; i++) {
+		struct event *e = &events[i];
+		if (e->type == EV_CLOSE) {
+			owner_drop(e->pid, e->fd);
+			continue;
+		}
+		if (e->type == EV_EXIT) {
+			owner_drop(e->pid, -1);
+			continue;
+		}
+		if (e->type != EV_BPF)
+			continue;
+		struct call *c = e->c;
+		bool ok = !c->unchecked && c->ret >= 0;
+		unsigned long long v = 0;
+		if (ok && is_attach(c->cmd))
+			attach_seen_ok = true;
+		if (c->cmd == BPF_MAP_CREATE && call_field(c, "btf_fd", &v, NULL, 0) && v) {
+			struct call *b = owner_of(c->pid, (int)v);
+			unsigned long long kid = 0, vid = 0, ks = 0, vs = 0, type = 0, max = 0, vmlinux = 0;
+			call_field(c, "btf_key_type_id", &kid, NULL, 0);
+			call_field(c, "btf_value_type_id", &vid, NULL, 0);
+			call_field(c, "key_size", &ks, NULL, 0);
+			call_field(c, "value_size", &vs, NULL, 0);
+			call_field(c, "map_type", &type, NULL, 0);
+			call_field(c, "max_entries", &max, NULL, 0);
+			call_field(c, "btf_vmlinux_value_type_id", &vmlinux, NULL, 0);
+			if (b && b->cmd == BPF_BTF_LOAD && !vmlinux) {
+				bool array = type == BPF_MAP_TYPE_ARRAY;
+				if (kid)
+					need_use(b, (struct btf_use){ (__u32)kid, (__u32)ks, false, array });
+				if (vid)
+					need_use(b, (struct btf_use){ (__u32)vid, (__u32)vs, array && !kid && max == 1,
+								  false });
+			}
+		}
+		if (c->cmd == BPF_PROG_LOAD && call_field(c, "prog_btf_fd", &v, NULL, 0) && v) {
+			struct call *b = owner_of(c->pid, (int)v);
+			unsigned long long fi = 0;
+			char name[32];
+			call_field(c, "func_info_cnt", &fi, NULL, 0);
+			if (b && b->cmd == BPF_BTF_LOAD && fi && call_field(c, "prog_name", NULL, name, sizeof(name))) {
+				char **n = realloc(b->needs.funcs, (b->needs.nfuncs + 1) * sizeof(*n));
+				if (n) {
+					b->needs.funcs = n;
+					n[b->needs.nfuncs] = strdup(name);
+					if (n[b->needs.nfuncs])
+						b->needs.nfuncs++;
+				}
+			}
+		}
+		if (c->cmd == BPF_PROG_TEST_RUN && call_field(c, "test.prog_fd", &v, NULL, 0)) {
+			struct call *p = owner_of(c->pid, (int)v);
+			unsigned long long r;
+			if (p && p->cmd == BPF_PROG_LOAD && !p->has_retval && comment_num(c->comment, "retval", &r)) {
+				p->has_retval = true;
+				p->retval = (__u32)r;
+			}
+		}
+		if (ok && (c->cmd == BPF_MAP_GET_FD_BY_ID || c->cmd == BPF_PROG_GET_FD_BY_ID ||
+			   c->cmd == BPF_BTF_GET_FD_BY_ID || c->cmd == BPF_LINK_GET_FD_BY_ID)) {
+			const char *f = c->cmd == BPF_MAP_GET_FD_BY_ID ? "map_id" : c->cmd == BPF_PROG_GET_FD_BY_ID ?
+					"prog_id" : c->cmd == BPF_BTF_GET_FD_BY_ID ? "btf_id" : "link_id";
+			if (call_field(c, f, &v, NULL, 0) && v)
+				use_id(cmd_kind(c->cmd), (unsigned int)v);
+		}
+		if (ok && returns_fd(c->cmd))
+			owner_set(c->pid, (int)c->ret, c);
+	}
+	free(owners);
+	owners = NULL;
+	nowners = cap_owners = 0;
+}
+
+static void free_events(void)
+{
+	for (size_t i = 0; i < nevents; i++) {
+		struct call *c = events[i].c;
+		free(events[i].text);
+		if (!c)
+			continue;
+		for (size_t k = 0; k < c->needs.nfuncs; k++)
+			free(c->needs.funcs[k]);
+		free(c->needs.funcs);
+		free(c->needs.uses);
+		free(c->text);
+		free(c);
+	}
+	free(events);
+	events = NULL;
+	nevents = cap_events = 0;
+}
+
+/* unlink/unlinkat/rmdir/mkdir of a path on the fake bpffs: done, result checked */
+static int replay_path_call(unsigned long ln, char *s)
+{
+	unsigned char path[4097];
+	char buf[PATH_MAX];
+	const char *q = strchr(s, '"'), *end;
+	long n = unquote(q, path, sizeof(path) - 1, &end);
+	if (n < 0 || (size_t)n >= sizeof(path) - 1)
+		return malformed(ln, "bad path in '%.40s'", s);
+	path[n] = '\0';
+	const char *real = emu_bpffs_translate(AT_FDCWD, (const char *)path, buf);
+	if (!real || real == (const char *)path)
+		return 0;                   /* not on bpffs: not ours to repeat */
+	const char *eq = strstr(end, " = ");
+	if (!eq)
+		return malformed(ln, "truncated call: no return value");
+	long rec = strtol(eq + 3, NULL, 10);
+	int r = !strncmp(s, "mkdir", 5) ? mkdir(real, 0755) : !strncmp(s, "rmdir", 5) ? rmdir(real) :
+		strstr(end, "AT_REMOVEDIR") ? rmdir(real) : unlink(real);
+	if ((r < 0) != (rec < 0))
+		diverge(ln, "%.*s: expected %ld, got %d", (int)(q - s - 1), s, rec, r < 0 ? -errno : r);
+	return 0;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
@@ -1322,10 +2952,15 @@ void replay_help(FILE *f)
 		"  --keep-going  report every divergence, not only the first\n"
 		"  --root DIR    replay in this state root (default: a fresh one, removed after)\n"
 		"\n"
-		"  LOG is a BPFEMU_TRACE/record log or strace's (-f, -o, -t, <unfinished ...>,\n"
-		"  signals and other syscalls are read as strace writes them). Every call is\n"
-		"  re-issued on the engine; recorded fds and ids map to this replay's; return\n"
-		"  values and errnos are checked, and returned bytes where the log has them.\n"
+		"  LOG is a BPFEMU_TRACE/record log or strace's (-f, -o, -t, -s, <unfinished ...>,\n"
+		"  signals, exits and other syscalls are read as strace writes them). Every call\n"
+		"  is re-issued on the engine; recorded fds and ids map to this replay's; return\n"
+		"  values and errnos are checked, and what the log carries of the results:\n"
+		"  returned keys and values, info structs, test run retval and output data,\n"
+		"  batch counts. A log whose attach calls succeeded is replayed with\n"
+		"  BPFEMU_ATTACH=inert; a target fd the log never made (a cgroup, a perf\n"
+		"  event) gets a stand-in. An fd number the log gives again, close() and a\n"
+		"  task's exit (when the log has them) close the replay's fd.\n"
 		"\n"
 		"  What strace does not show is inferred, deterministically:\n"
 		"  - a key of a hash or array map element call (lookup, update, delete,\n"
@@ -1340,16 +2975,45 @@ void replay_help(FILE *f)
 		"    recorded address, then the first present key in iteration order / the\n"
 		"    smallest absent little-endian number / the end of the walk.\n"
 		"    Other outcomes (EINVAL, EPERM, ...) take the bytes at that address or zeros.\n"
-		"  - values: the bytes at that address, else zeros.\n"
+		"  - values: the bytes at that address, else zeros; batch updates add the\n"
+		"    smallest absent keys, batch deletes remove the first present ones.\n"
+		"  - arrays of other objects (perf event, program, cgroup arrays, arrays of\n"
+		"    maps): an update takes the lowest slot this replay left empty, a delete\n"
+		"    or lookup the lowest it filled; the value of a successful update is a\n"
+		"    perf event opened then (needs perf_event_open: root on Debian), the\n"
+		"    task's latest program or map, the cgroup root.\n"
+		"  - entries the kernel's programs wrote: a recorded success that needs an\n"
+		"    entry the replayed hash lacks gets one (smallest absent key, zeros), and\n"
+		"    a lookup batch that returned N entries has the map filled to N.\n"
+		"  - a bpffs directory a recorded pin needs (mkdir is not in the log).\n"
+		"  - a BTF cut at -s: one holding every type id later calls use (map key and\n"
+		"    value types of the recorded sizes, a DATASEC for global data, PTR\n"
+		"    fillers) and a static FUNC per program loaded with func_info on it,\n"
+		"    padded to the recorded size; a bad magic when the load failed (EINVAL).\n"
+		"  - a program (instructions are never shown): the recorded type, name,\n"
+		"    license, attach type, BTF and instruction count, one subprogram per\n"
+		"    func_info record, line_info at their starts; it returns the retval of\n"
+		"    its first test run the log records. A failed load gets a failing one:\n"
+		"    EACCES (an uninitialized register), EINVAL (an unknown opcode), EFAULT.\n"
 		"  - an id the log never tied to an object (OBJ_GET_INFO_BY_FD's info is not\n"
 		"    printed): the object created, in this replay's creation order, between\n"
 		"    those bound to the next lower and higher recorded ids, preferring the one\n"
 		"    whose info was asked for last; a recorded failure keeps an unused id.\n"
+		"  - the attr of a call strace prints as a pointer: PROG_BIND_MAP the task's\n"
+		"    latest program and map, ITER_CREATE and LINK_DETACH its latest link.\n"
 		"  - strace's \"...\" (non-zero attr bytes past what it decodes): the last byte.\n"
-		"  An inferred call is still checked: an outcome no key reaches (E2BIG on a\n"
-		"  hash that is not full) is a divergence.\n"
+		"  An inferred call is still checked: an outcome it cannot reach (E2BIG on a\n"
+		"  hash that is not full) is a divergence. The summary counts what was inferred.\n"
 		"\n"
 		"  Exit status: 0 all results match, 1 divergence, 2 usage, 3 malformed log.\n");
+}
+
+static void summary_item(bool *first, unsigned long n, const char *one, const char *many)
+{
+	if (!n)
+		return;
+	printf("%s%lu %s", *first ? " (" : ", ", n, n == 1 ? one : many);
+	*first = false;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -1394,35 +3058,71 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "bpfemu: %s: %s\n", log_name, strerror(errno));
 		return EXIT_USAGE;
 	}
-	/* a fresh state root unless one was given: the log's pins must not collide */
-	if (!root) {
-		if (!mkdtemp(tmp)) {
-			fprintf(stderr, "bpfemu: replay: mkdtemp: %s\n", strerror(errno));
-			return 1;
-		}
-	}
-	setenv("BPFEMU_ROOT", root ? root : tmp, 1);
-	unsetenv("BPFEMU_TRACE");
-	bad_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+	/* the whole log first: a malformed line stops before anything runs, and
+	 * what later lines use (BTF types, test run results) is known early */
 	char *line = NULL;
 	size_t cap = 0;
-	unsigned long ln = 0, calls = 0;
+	unsigned long ln = 0;
 	int rc = 0;
 	while (getline(&line, &cap, f) >= 0) {
 		ln++;
-		int before = divergences;
-		if (handle_line(ln, line)) {
+		if (read_line(ln, line)) {
 			rc = EXIT_MALFORMED;
 			break;
 		}
-		calls += !strncmp(line, "bpf(", 4) || strstr(line, "bpf(") || strstr(line, "bpf resumed");
-		if (divergences > before && !keep_going)
-			break;
 	}
 	free(line);
 	if (f != stdin)
 		fclose(f);
+	for (int i = 0; i < MAX_PIDS; i++) {
+		free(pend[i].text);
+		pend[i].text = NULL;
+	}
+	if (rc) {
+		free_events();
+		return rc;
+	}
+	prepass();
+
+	/* a fresh state root unless one was given: the log's pins must not collide */
+	if (!root && !mkdtemp(tmp)) {
+		fprintf(stderr, "bpfemu: replay: mkdtemp: %s\n", strerror(errno));
+		free_events();
+		return 1;
+	}
+	setenv("BPFEMU_ROOT", root ? root : tmp, 1);
+	unsetenv("BPFEMU_TRACE");
+	/* attach calls that succeeded were made on a kernel, or with BPFEMU_ATTACH=inert */
+	if (attach_seen_ok)
+		setenv("BPFEMU_ATTACH", "inert", 1);
+	else
+		unsetenv("BPFEMU_ATTACH");
+	bad_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	for (size_t i = 0; i < nevents && !rc; i++) {
+		struct event *e = &events[i];
+		int before = divergences;
+		switch (e->type) {
+		case EV_BPF:
+			if (replay_call(e->c))
+				rc = EXIT_MALFORMED;
+			break;
+		case EV_PATH:
+			if (replay_path_call(e->ln, e->text))
+				rc = EXIT_MALFORMED;
+			break;
+		case EV_CLOSE:
+			fd_forget(e->pid, e->fd);
+			break;
+		case EV_EXIT:
+			fd_forget_pid(e->pid);
+			break;
+		}
+		if (divergences > before && !keep_going)
+			break;
+	}
+	free_events();
 	if (!root)
 		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (rc)
@@ -1432,10 +3132,18 @@ int cmd_replay(int argc, char **argv)
 		return EXIT_DIVERGED;
 	}
 	printf("bpfemu: replay: %s: %lu lines, all bpf() results match", log_name, ln);
-	if (inferred || ids_guessed)
-		printf(" (%lu key%s and %lu id%s inferred)", inferred, inferred == 1 ? "" : "s", ids_guessed,
-		       ids_guessed == 1 ? "" : "s");
+	bool first = true;
+	summary_item(&first, inferred, "key", "keys");
+	summary_item(&first, batch_keys_inferred, "batch key", "batch keys");
+	summary_item(&first, entries_added, "map entry", "map entries");
+	summary_item(&first, values_inferred, "fd value", "fd values");
+	summary_item(&first, dirs_made, "bpffs directory", "bpffs directories");
+	summary_item(&first, ids_guessed, "id", "ids");
+	summary_item(&first, btfs_made, "BTF", "BTFs");
+	summary_item(&first, progs_made, "program", "programs");
+	summary_item(&first, attrs_inferred, "attr", "attrs");
+	if (!first)
+		printf(" inferred)");
 	putchar('\n');
-	(void)calls;
 	return 0;
 }

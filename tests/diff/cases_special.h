@@ -340,6 +340,20 @@ static int udp_bound(int family, int reuseport)
 	return s;
 }
 
+/* Why a socket the host would not give this user is missing (NULL: made).
+ * Steps that need it record "unavailable" (diff.c: not compared). */
+static const char *sk_missing[SK_NR];
+
+/* upd_fd with socket i of fds, or an unavailable step if it is missing */
+static long upd_sk(long fd, __u32 key, const int *fds, int i, unsigned int vs, __u64 flags)
+{
+	if (sk_missing[i]) {
+		U(sk_missing[i], "update key=%u %s flags=%llu", key, sk_name[i], (unsigned long long)flags);
+		return -EBADF;
+	}
+	return upd_fd(fd, key, (__u32)fds[i], vs, flags, sk_name[i]);
+}
+
 /* fills fds[SK_NR] (and extra fds to close in more[]) */
 static void make_sockets(int *fds, int *more)
 {
@@ -375,7 +389,11 @@ static void make_sockets(int *fds, int *more)
 	setsockopt(fds[SK_TCP_UNBOUND_RP], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	fds[SK_NETLINK] = socket(AF_NETLINK, SOCK_RAW, 0);
 	fds[SK_PACKET] = socket(AF_PACKET, SOCK_DGRAM, 0);
+	sk_missing[SK_PACKET] = fds[SK_PACKET] < 0 && (errno == EPERM || errno == EACCES)
+		? "no AF_PACKET socket for this user (CAP_NET_RAW)" : NULL;
 	fds[SK_XDP] = socket(AF_XDP, SOCK_RAW, 0);
+	sk_missing[SK_XDP] = fds[SK_XDP] < 0 && (errno == EPERM || errno == EACCES || errno == EAFNOSUPPORT)
+		? "no AF_XDP socket for this user (CAP_NET_RAW) or host" : NULL;
 	pipe(sv);
 	fds[SK_PIPE] = sv[0];
 	more[2] = sv[1];
@@ -430,7 +448,7 @@ static void case_sockmap(void)
 	for (__u32 vs = 4; vs <= 8; vs += 4) {
 		long fd = mk(BPF_MAP_TYPE_SOCKMAP, 4, vs, SK_NR + 1, 0);
 		for (int i = 0; i < SK_NR; i++)
-			upd_fd(fd, (__u32)i, (__u32)fds[i], vs, BPF_ANY, sk_name[i]);
+			upd_sk(fd, (__u32)i, fds, i, vs, BPF_ANY);
 		for (int i = 0; i < SK_NR; i++)
 			lkp_cookie(fd, (__u32)i, fds[i], vs);
 		upd_fd(fd, 0, (__u32)fds[SK_TCP_LISTEN], vs, BPF_NOEXIST, "tcp listening (again)");
@@ -465,7 +483,7 @@ static void case_sockhash(void)
 	for (__u32 vs = 4; vs <= 8; vs += 4) {
 		long fd = mk(BPF_MAP_TYPE_SOCKHASH, 4, vs, 6, 0);
 		for (int i = 0; i < SK_NR; i++)
-			upd_fd(fd, 100 + (__u32)i, (__u32)fds[i], vs, BPF_ANY, sk_name[i]);
+			upd_sk(fd, 100 + (__u32)i, fds, i, vs, BPF_ANY);
 		for (int i = 0; i < SK_NR; i++)
 			lkp_cookie(fd, 100 + (__u32)i, fds[i], vs);
 		upd_fd(fd, 100, (__u32)fds[SK_TCP_ACCEPTED], vs, BPF_NOEXIST, "tcp accepted");
@@ -507,7 +525,7 @@ static void case_reuseport_sockarray(void)
 		}
 		long fd = mk(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, vs, SK_NR + 1, 0);
 		for (int i = 0; i < SK_NR; i++)
-			upd_fd(fd, (__u32)i, (__u32)fds[i], vs, BPF_ANY, sk_name[i]);
+			upd_sk(fd, (__u32)i, fds, i, vs, BPF_ANY);
 		for (int i = 0; i < SK_NR; i++)
 			lkp_cookie(fd, (__u32)i, fds[i], vs);
 		upd_fd(fd, SK_TCP_LISTEN_RP, (__u32)fds[SK_TCP_LISTEN_RP], vs, BPF_ANY, "the same socket again");
@@ -536,7 +554,7 @@ static void case_xskmap(void)
 	make_sockets(fds, more);
 	long fd = mk(BPF_MAP_TYPE_XSKMAP, 4, 4, 4, 0);
 	for (int i = 0; i < SK_NR; i++)
-		upd_fd(fd, 1, (__u32)fds[i], 4, BPF_ANY, sk_name[i]);
+		upd_sk(fd, 1, fds, i, 4, BPF_ANY);
 	upd_fd(fd, 1, (__u32)fds[SK_XDP], 4, 3, "xdp");
 	upd_fd(fd, 4, (__u32)fds[SK_XDP], 4, BPF_ANY, "xdp");
 	upd_fd(fd, 4, (__u32)fds[SK_PIPE], 4, BPF_ANY, "a pipe");

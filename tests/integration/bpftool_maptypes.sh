@@ -170,16 +170,11 @@ session() {
 
 normalize() { sed -E -e 's/"id":[0-9]+/"id":ID/; s/^[0-9]+: /ID: /' "$1"; }
 
-if [ "$MODE" = emu ] || [ "$MODE" = diff ]; then
-	session emu
-fi
-if [ "$MODE" = kernel ] || [ "$MODE" = diff ]; then
-	session kernel
-fi
-if [ "$MODE" = diff ]; then
-	normalize "$STAGE/transcript.kernel" >"$STAGE/kernel.norm"
-	normalize "$STAGE/transcript.emu" >"$STAGE/emu.norm"
-	same_or_fail "bpftool map types" "$STAGE/kernel.norm" "$STAGE/emu.norm"
-fi
+run() {
+	session "$1"
+	normalize "$STAGE/transcript.$1" >"$2"
+}
+kernel_needs map percpu_hash percpu_array lru_hash lru_percpu_hash lpm_trie queue stack bloom_filter
+twin "bpftool map types" bpftool_maptypes run
 [ "$FAILS" -eq 0 ] || fail "$FAILS check(s) failed"
 exit 0

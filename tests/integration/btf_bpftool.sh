@@ -43,8 +43,7 @@ session() {
 }
 
 run() {
-	local m=$1 out
-	out=$STAGE/btf_bpftool.$m
+	local m=$1 out=$2
 	say "btf_bpftool ($m)"
 	session "$m" >"$out" 2>&1 || { cat "$out"; fail "btf session ($m) failed"; }
 	cat "$out"
@@ -53,9 +52,6 @@ run() {
 	grep -q '^struct val {$' "$out" || fail "($m) C dump missing"
 }
 
-[ "$MODE" = kernel ] || run emu
-[ "$MODE" = emu ] || run kernel
-if [ "$MODE" = diff ]; then
-	same_or_fail "btf_bpftool transcript" "$STAGE/btf_bpftool.kernel" "$STAGE/btf_bpftool.emu"
-fi
+kernel_needs map hash array
+twin "btf_bpftool transcript" btf_bpftool run
 exit 0

@@ -20,6 +20,7 @@ set -uo pipefail
 
 ITEST_NAME=$(basename "$0" .sh)
 ITEST_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ITEST_DIR=$(cd "$(dirname "$0")" && pwd)        # the test's own directory (expected/ is there)
 : "${BPFEMU_BUILD_DIR:=$ITEST_SRC/../../build}"
 : "${BPFEMU_CLI:=$BPFEMU_BUILD_DIR/tools/bpfemu}"
 : "${BPFEMU_SO:=$BPFEMU_BUILD_DIR/preload/libbpfemu.so}"
@@ -32,8 +33,14 @@ fail() {
 	printf 'FAIL: %s: %s\n' "$ITEST_NAME" "$*"
 	exit 1
 }
+# skip_log WHO WHY: one line in $BPFEMU_SKIP_LOG (tools/check's summary counts them)
+skip_log() {
+	[ -n "${BPFEMU_SKIP_LOG:-}" ] || return 0
+	printf '%s: skipped: %s\n' "$1" "$2" >>"$BPFEMU_SKIP_LOG"
+}
 skip() {
 	printf 'SKIP: %s: %s\n' "$ITEST_NAME" "$*"
+	skip_log "$ITEST_NAME${MODE:+.$MODE}" "$*"
 	exit 77
 }
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -85,30 +92,69 @@ as_user() {
 	fi
 }
 
-# CMD under the shim with the test's private state root.
+# CMD under the shim with the test's private state root (and BPFEMU_CPUS when
+# EMU_CPUS is set: twin's runs against the expected transcripts).
 emu() {
-	as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" "$STAGE/bpfemu" run -- "$@"
+	as_user env BPFEMU_ROOT="$STATE" ${EMU_CPUS:+BPFEMU_CPUS=$EMU_CPUS} BPFEMU_LIB="$STAGE/libbpfemu.so" \
+		"$STAGE/bpfemu" run -- "$@"
 }
 
+# A new empty state root for the next emulated run.
+fresh_state() {
+	STATE=$(mktemp -d "$STAGE/state.XXXXXX") || fail "mktemp"
+	chmod 700 "$STATE"
+	if is_root; then
+		chown "$NOBODY_UID:$NOBODY_GID" "$STATE"
+	fi
+}
+
+# Why the kernel side cannot run here ("" = it can). In kernel mode a reason
+# skips the test (exit 77); in diff mode the engine's side still runs and is
+# checked against the expected transcript (see twin below).
+KERNEL_WHY=
+kernel_off() {
+	KERNEL_WHY=$1
+	skip_log "$ITEST_NAME${MODE:+.$MODE}" "kernel side: $1"
+	[ "$MODE" = kernel ] && skip "$1"
+	say "kernel side skipped: $1"
+	return 1
+}
+kernel_on() { [ -z "$KERNEL_WHY" ] && [ -n "$KPID" ]; }
+
 # Starts a process holding a private mount namespace with a fresh bpffs on
-# /sys/fs/bpf; `kern CMD` then runs CMD as root inside it. Skips the test
-# (exit 77) without root, the tools, or a working bpf().
+# /sys/fs/bpf; `kern CMD` then runs CMD as root inside it. Without root, the
+# tools, a working bpf() or a bpffs mount, the kernel side is off (kernel_off).
 kernel_start() {
 	local i
-	is_root || skip "the kernel comparison needs root (real bpf() and a bpffs mount)"
+	is_root || { kernel_off "not root (the real bpf() and a bpffs mount need it)"; return; }
 	for i in unshare nsenter mount; do
-		command -v "$i" >/dev/null || skip "$i is not installed"
+		command -v "$i" >/dev/null || { kernel_off "$i is not installed"; return; }
 	done
-	"$STAGE/itest_helper" probe >/dev/null 2>&1 || skip "the real bpf() does not work here"
+	"$STAGE/itest_helper" probe >/dev/null 2>&1 || { kernel_off "the host's bpf() does not work"; return; }
 	unshare -m --propagation private sh -c \
-		'mount -t bpf bpf /sys/fs/bpf && : > "$1" && exec sleep 100000' sh "$STAGE/kready" &
+		'mount -t bpf bpf /sys/fs/bpf && : > "$1" && exec sleep 100000' sh "$STAGE/kready" 2>/dev/null &
 	KPID=$!
 	for i in $(seq 100); do
 		[ -e "$STAGE/kready" ] && return 0
-		kill -0 "$KPID" 2>/dev/null || skip "cannot mount bpffs in a private mount namespace"
+		if ! kill -0 "$KPID" 2>/dev/null; then
+			KPID=
+			kernel_off "cannot mount bpffs in a private mount namespace"
+			return
+		fi
 		sleep 0.05
 	done
 	fail "bpffs mount in a private namespace timed out"
+}
+
+# kernel_needs map|prog TYPE...: the kernel side needs these map or program
+# types (tests/common/hostprobe.h names); a host that refuses one turns the
+# kernel side off with its reason.
+kernel_needs() {
+	local why
+	kernel_on || return 0
+	why=$("$STAGE/itest_helper" need "$@") && return 0
+	[ -n "$why" ] || fail "itest_helper need $*: failed"
+	kernel_off "$why"
 }
 kern() { (cd / && exec nsenter -t "$KPID" -m -- "$@"); }
 
@@ -146,7 +192,7 @@ itest_init() {
 	if [ "$MODE" != kernel ]; then
 		say "emulated runs: as $EMU_USER, BPFEMU_ROOT=$STATE, binaries staged in $STAGE"
 	fi
-	if [ "$MODE" != emu ]; then
+	if [ "$MODE" != emu ] && kernel_on; then
 		say "kernel runs: as root, real bpf(), fresh bpffs in a private mount namespace"
 	fi
 }
@@ -178,4 +224,71 @@ except ValueError:
     rest = [l for l in lines if not l.startswith("key:")]
     print("\n".join(body + rest))
 '
+}
+
+# ---- kernel twins: expected transcripts ----
+#
+# The answers the engine must give live in the test: expected/NAME.txt beside
+# the script, a transcript as Linux 6.18 gives it, recorded with
+# EXPECTED_CPUS possible CPUs. The engine's run is compared with it on every
+# host (with BPFEMU_CPUS=EXPECTED_CPUS); the kernel's run confirms it where the
+# host shows the session (root, bpffs, the types it needs), else it is
+# skipped with its reason. BPFEMU_UPDATE_EXPECTED=kernel (or engine, for a
+# session the host kernel refuses) rewrites the file from that run.
+EXPECTED_CPUS=2
+
+host_cpus() {
+	awk -F'[-,]' '{n=0; for (i=1;i<=NF;i+=2) n+=($(i+1)==""?1:$(i+1)-$i+1); print n}' \
+		/sys/devices/system/cpu/possible 2>/dev/null || nproc
+}
+
+# expect_file WHAT EXPECTED ACTUAL: ACTUAL (staging paths replaced) must equal EXPECTED.
+expect_file() {
+	local what=$1 exp=$2 act=$3
+	sed -e "s|$STAGE|STAGE|g" "$act" >"$act.norm"
+	if [ ! -e "$exp" ]; then
+		fail "$what: no expected transcript $exp (write it with BPFEMU_UPDATE_EXPECTED=kernel, as root on a kernel that shows the session)"
+	fi
+	if diff -u --label "expected: $what" --label "actual: $what" "$exp" "$act.norm"; then
+		say "$what: as expected ($(wc -l <"$exp") lines)"
+	else
+		fail "$what differs from the expected transcript (-) $exp"
+	fi
+}
+
+# update_expected FROM FILE EXPECTED: BPFEMU_UPDATE_EXPECTED=FROM rewrites EXPECTED.
+update_expected() {
+	[ "${BPFEMU_UPDATE_EXPECTED:-}" = "$1" ] || return 0
+	mkdir -p "$(dirname "$3")"
+	sed -e "s|$STAGE|STAGE|g" "$2" >"$3"
+	say "wrote $3 from the $1's run"
+}
+
+# twin WHAT NAME RUN: the comparison at the end of a kernel twin. `RUN MODE
+# FILE` writes MODE's (emu or kernel) normalized transcript to FILE.
+twin() {
+	local what=$1 name=$2 run=$3 exp hc
+	exp=$ITEST_DIR/expected/$name.txt
+	hc=$(host_cpus)
+	if [ "$MODE" != kernel ]; then
+		fresh_state
+		EMU_CPUS=$EXPECTED_CPUS "$run" emu "$STAGE/$name.emu" || fail "$what: the emulated run failed"
+		update_expected engine "$STAGE/$name.emu" "$exp"
+	fi
+	if [ "$MODE" != emu ] && kernel_on; then
+		"$run" kernel "$STAGE/$name.kernel" || fail "$what: the kernel run failed"
+		if [ "$hc" = "$EXPECTED_CPUS" ]; then
+			update_expected kernel "$STAGE/$name.kernel" "$exp"
+			expect_file "$what (kernel)" "$exp" "$STAGE/$name.kernel"
+		else
+			# another CPU count: the live cross-check against the engine with the host's
+			say "the host has $hc possible CPUs, the expected transcript $EXPECTED_CPUS: kernel against bpfemu with $hc"
+			fresh_state
+			"$run" emu "$STAGE/$name.emu.host" || fail "$what: the emulated run failed"
+			same_or_fail "$what" "$STAGE/$name.kernel" "$STAGE/$name.emu.host"
+		fi
+	fi
+	if [ "$MODE" != kernel ]; then
+		expect_file "$what (bpfemu)" "$exp" "$STAGE/$name.emu"
+	fi
 }

@@ -15,16 +15,22 @@
  *   create-unpinned       creates a map, prints "id N", exits without pinning
  *   gone ID               expects MAP_GET_FD_BY_ID(ID) to fail with ENOENT and
  *                         MAP_GET_NEXT_ID not to list ID
+ *   need map|prog TYPE... does the host kernel show these map or program
+ *                         types (names as in hostprobe.h: HASH, ARENA, XDP...)?
+ *                         exit 0, or 1 with the reason of the first refused
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+
+#include "hostprobe.h"
 
 static int fail(const char *what, int err)
 {
@@ -189,6 +195,30 @@ static int cmd_gone(const char *arg)
 	return 0;
 }
 
+static int cmd_need(int argc, char **argv)
+{
+	char why[160];
+	int is_map = !strcmp(argv[2], "map");
+	if (!is_map && strcmp(argv[2], "prog"))
+		return 2;
+	for (int i = 3; i < argc; i++) {
+		int n = is_map ? HP_NR_MAP_TYPES : HP_NR_PROG_TYPES, t;
+		const char *const *names = is_map ? hp_map_names : hp_prog_names;
+		for (t = 1; t < n && strcasecmp(names[t], argv[i]); t++)
+			;
+		if (t == n) {
+			fprintf(stderr, "need: unknown %s type %s\n", argv[2], argv[i]);
+			return 2;
+		}
+		if (is_map ? hp_host_refuses_map((__u32)t, why, sizeof(why))
+			   : hp_host_refuses_prog((__u32)t, why, sizeof(why))) {
+			printf("%s\n", why);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -206,7 +236,13 @@ int main(int argc, char **argv)
 		return cmd_create_unpinned();
 	if (!strcmp(cmd, "gone") && argc == 3)
 		return cmd_gone(argv[2]);
-	fprintf(stderr, "usage: %s probe | pin-write PATH | open-rw PATH | fork | create-unpinned | gone ID\n",
+	if (!strcmp(cmd, "need") && argc >= 4) {
+		int r = cmd_need(argc, argv);
+		if (r != 2)
+			return r;
+	}
+	fprintf(stderr, "usage: %s probe | pin-write PATH | open-rw PATH | fork | create-unpinned | gone ID | "
+		"need map|prog TYPE...\n",
 		argv[0]);
 	return 2;
 }

@@ -91,8 +91,7 @@ EXPECT=(
 )
 
 run() {
-	local m=$1 out
-	out=$STAGE/progs.$m
+	local m=$1 out=$2
 	say "progs ($m)"
 	session "$m" >"$out" 2>&1
 	cat "$out"
@@ -102,10 +101,8 @@ run() {
 }
 
 FAILS=0
-[ "$MODE" = kernel ] || run emu
-[ "$MODE" = emu ] || run kernel
-if [ "$MODE" = diff ]; then
-	same_or_fail "libbpf programs transcript" "$STAGE/progs.kernel" "$STAGE/progs.emu"
-fi
+kernel_needs map hash array ringbuf hash_of_maps prog_array
+kernel_needs prog xdp sched_cls socket_filter tracepoint kprobe
+twin "libbpf programs transcript" progs run
 [ "$FAILS" -eq 0 ] || fail "$FAILS expected line(s) missing"
 exit 0

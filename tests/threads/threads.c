@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 		}
 		static unsigned char seen[1024];
 		memset(seen, 0, sizeof(seen));
-		__u32 cur, next;
+		__u32 cur = 0, next = 0;
 		for (long r = elem(BPF_MAP_GET_NEXT_KEY, map_fd, NULL, &next, 0); r == 0;
 		     r = elem(BPF_MAP_GET_NEXT_KEY, map_fd, &cur, &next, 0)) {
 			if (next >= 1024 || seen[next]++ || ++seen_n > fam->max_entries) {

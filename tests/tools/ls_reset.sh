@@ -12,7 +12,8 @@ bpfemu_in() {
 	local m=$1
 	shift
 	case $m in
-	emu) as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" "$STAGE/bpfemu" "$@" ;;
+	emu) as_user env BPFEMU_ROOT="$STATE" ${EMU_CPUS:+BPFEMU_CPUS=$EMU_CPUS} BPFEMU_LIB="$STAGE/libbpfemu.so" \
+		"$STAGE/bpfemu" "$@" ;;
 	kernel) kern "$STAGE/bpfemu" "$@" ;;
 	esac
 }
@@ -52,9 +53,9 @@ session() {
 }
 
 if [ "$MODE" = diff ]; then
-	session kernel >"$STAGE/kernel.txt"
-	session emu >"$STAGE/emu.txt"
-	same_or_fail "bpfemu ls" "$STAGE/kernel.txt" "$STAGE/emu.txt"
+	run() { session "$1" >"$2"; }
+	kernel_needs map hash array
+	twin "bpfemu ls" ls_reset run
 	say PASS
 	exit 0
 fi
