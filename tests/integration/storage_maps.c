@@ -183,22 +183,46 @@ static void steps(int map, const char *what, int key, int same)
 	upd(what, map, key, 7, BPF_ANY);
 }
 
-int main(void)
+static const struct {
+	__u32 type;
+	const char *name;
+} types[] = {
+	{ BPF_MAP_TYPE_SK_STORAGE, "sk_storage" },
+	{ BPF_MAP_TYPE_INODE_STORAGE, "inode_storage" },
+	{ BPF_MAP_TYPE_TASK_STORAGE, "task_storage" },
+	{ T_CGRP_STORAGE, "cgrp_storage" },
+};
+
+/* storage_maps probe: does this host make the four storages as bpftool
+ * probes them? 0, or 1 and the reason (a refusal: EPERM, EOPNOTSUPP,
+ * ENOTSUPP, EINVAL for an unknown type or no BTF). */
+static int probe(void)
 {
+	btf_fd = storage_btf();
+	if (btf_fd < 0) {
+		printf("host kernel refuses BTF loads (%s)\n", en(btf_fd));
+		return 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		long r = create(types[i].type, 4, 8, 0, BPF_F_NO_PREALLOC, 1, 3);
+		if (r < 0) {
+			printf("host kernel refuses %s map creation (%s)\n", types[i].name, en(r));
+			return 1;
+		}
+		close((int)r);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "probe"))
+		return probe();
 	btf_fd = storage_btf();
 	if (btf_fd < 0) {
 		printf("BTF load: %s\n", en(btf_fd));
 		return 1;
 	}
-	static const struct {
-		__u32 type;
-		const char *name;
-	} types[] = {
-		{ BPF_MAP_TYPE_SK_STORAGE, "sk_storage" },
-		{ BPF_MAP_TYPE_INODE_STORAGE, "inode_storage" },
-		{ BPF_MAP_TYPE_TASK_STORAGE, "task_storage" },
-		{ T_CGRP_STORAGE, "cgrp_storage" },
-	};
 	int maps[4];
 	for (int i = 0; i < 4; i++) {
 		__u32 t = types[i].type;
