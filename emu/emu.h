@@ -167,6 +167,10 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
 /* The fake bpffs's directory with symlinks resolved (its canonical path). */
 const char *emu_bpffs_real(void);
+/* real (a translated path) relative to an fd of the fake bpffs's root that
+ * the engine keeps, in *dirfd, when it lies below the root with no ".." on
+ * the way (the same file, by a shorter walk); else AT_FDCWD and real. */
+const char *emu_bpffs_from_root(const char *real, int *dirfd);
 /* Is this real (already translated) path at or under the fake bpffs? */
 bool emu_bpffs_contains(const char *real);
 /* The entries a bpffs mount shows in its root only (bpf_preload's iterators):

@@ -299,6 +299,24 @@ int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 	return h->spare_seq ? obj_spare_path(h, buf, len) : -ENOENT;
 }
 
+int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newpath)
+{
+	const struct emu_obj_hdr *h = obj->hdr;
+	char name[PATH_MAX];
+	if (!h->spare_seq)
+		return -ENOENT;
+	int dfd = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
+	if (dfd >= 0 && (pid_t)h->spare_pid == spare_pid && h->spare_stamp == spare_stamp) {
+		/* our name, in the directory we keep open: a shorter walk */
+		snprintf(name, sizeof(name), "%u.%llx.%u", h->spare_pid, (unsigned long long)h->spare_stamp, h->spare_seq);
+		int err = emu_os_linkat(dfd, name, newdirfd, newpath, 0);
+		if (err != -EBADF && err != -ENOTDIR && err != -ENOENT)
+			return err;
+	}
+	int err = obj_spare_path(h, name, sizeof(name));
+	return err ? err : emu_os_linkat(AT_FDCWD, name, newdirfd, newpath, 0);
+}
+
 /* Opens a spare name of this process: through the spare directory's fd (one
  * path component to walk), or by its whole path. */
 static int spare_open(__u32 pid, __u64 stamp, __u32 seq, int flags, mode_t mode)
@@ -319,12 +337,48 @@ static int spare_open(__u32 pid, __u64 stamp, __u32 seq, int flags, mode_t mode)
 	return err ? err : emu_os_open(path, flags, mode);
 }
 
-/* The program closed or replaced fd: if it was the spare directory's, that is lost. */
+static int bpffs_dirfd = -1;             /* the bpffs root (O_PATH), high-numbered; -1 when lost or unset */
+static bool bpffs_dirfd_tried;           /* fd_lock */
+
+/* fd at or above half the fd limit (out of the program's way: a close or
+ * dup2 over it by the program only loses it), close-on-exec; fd is closed. */
+static int fd_out_of_the_way(int fd)
+{
+	struct { unsigned long cur, max; } lim;
+	long min = EMU_OS_SC(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim, 0, 0) == 0 && lim.cur > 64 && lim.cur < (1ul << 20)
+		       ? (long)(lim.cur / 2) : 64;
+	int hi = emu_os_fcntl(fd, F_DUPFD_CLOEXEC, min);
+	emu_os_close(fd);
+	return hi;
+}
+
+int emu_bpffs_dirfd(void)
+{
+	int d = __atomic_load_n(&bpffs_dirfd, __ATOMIC_ACQUIRE);
+	if (d >= 0 || __atomic_load_n(&bpffs_dirfd_tried, __ATOMIC_ACQUIRE) ||
+	    !__atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE))
+		return d;     /* without the shim nobody tells us when the program closes it */
+	pthread_mutex_lock(&fd_lock);
+	if (!bpffs_dirfd_tried) {
+		int fd = emu_os_open(emu_config()->bpffs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd >= 0)
+			__atomic_store_n(&bpffs_dirfd, fd_out_of_the_way(fd), __ATOMIC_RELEASE);
+		__atomic_store_n(&bpffs_dirfd_tried, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&fd_lock);
+	return __atomic_load_n(&bpffs_dirfd, __ATOMIC_ACQUIRE);
+}
+
+/* The program closed or replaced fd: if it was one of the directories we
+ * keep open, that is lost. */
 static void spare_dirfd_lost(int fd)
 {
 	int d = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
 	if (d >= 0 && d == fd)
 		__atomic_compare_exchange_n(&spare_dirfd, &d, -1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	d = __atomic_load_n(&bpffs_dirfd, __ATOMIC_ACQUIRE);
+	if (d >= 0 && d == fd)
+		__atomic_compare_exchange_n(&bpffs_dirfd, &d, -1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* Removes a spare name. If it is the last name of a file that some fd still
@@ -462,16 +516,12 @@ static int spare_setup_locked(void)
 	 * fd limit (a close or dup2 over it by the program only loses it) */
 	int dfd = emu_os_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd >= 0) {
-		struct { unsigned long cur, max; } lim;
-		long min = EMU_OS_SC(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim, 0, 0) == 0 && lim.cur > 64 && lim.cur < (1ul << 20)
-			       ? (long)(lim.cur / 2) : 64;
-		int hi = emu_os_fcntl(dfd, F_DUPFD_CLOEXEC, min);
+		int hi = fd_out_of_the_way(dfd);
 		struct stat sb;
 		if (hi >= 0 && !emu_os_fstat(hi, &sb)) {
 			spare_dir_dev = sb.st_dev;
 			spare_dir_ino = sb.st_ino;
 		}
-		emu_os_close(dfd);
 		__atomic_store_n(&spare_dirfd, hi, __ATOMIC_RELEASE);
 	}
 	if (!atfork_done) {
@@ -498,6 +548,7 @@ static void spare_drop(struct emu_obj *o)
 /* Keeps a released object as a spare: true if kept (fd_lock not held). */
 static bool spare_put(struct emu_obj *o)
 {
+	o->held_fd1 = 0;
 	if (!o->spare || o->map_len > SPARE_OBJ_MAX || o->hdr->spare_pid != (__u32)spare_pid ||
 	    (__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & (EMU_OBJ_F_USER_MAPPED | EMU_OBJ_F_UNHELD)))
 		return false;
@@ -761,6 +812,9 @@ void emu_fd_range_closed(unsigned int first, unsigned int last)
 	int d = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
 	if (d >= 0 && (unsigned int)d >= first && (unsigned int)d <= last)
 		spare_dirfd_lost(d);
+	d = __atomic_load_n(&bpffs_dirfd, __ATOMIC_ACQUIRE);
+	if (d >= 0 && (unsigned int)d >= first && (unsigned int)d <= last)
+		spare_dirfd_lost(d);
 	pthread_mutex_lock(&fd_lock);
 	for (unsigned int c = first / FD_CHUNK; c < FD_CHUNKS && c <= last / FD_CHUNK; c++) {
 		if (!fd_chunks[c])
@@ -908,23 +962,50 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
 
 /* ---- holding files (see "Spare object files") ---- */
 
-int emu_fd_hold(int fd, int accmode)
+/*
+ * Byte 0 is the first holder's: a write lock when its fd can write (the
+ * usual case, the creator's: spare_take tests a dead file and holds it with
+ * that one lock), else a read lock. A holder that finds byte 0 taken flags
+ * the header EMU_OBJ_F_SHARED first and then holds a byte of its own (a read
+ * lock on byte 1, or for a write-only fd a write lock on a byte of its own),
+ * so a reuse test that gets byte 0 once the first holder went knows to ask
+ * for the others (file_held: every byte). A read-only mapping cannot take
+ * the flag; such an object was reached through a pin, and a pin flags it
+ * EMU_OBJ_F_LINKED, which sends the reuse test the same way.
+ */
+int emu_fd_hold(int fd, int accmode, struct emu_obj *obj)
 {
 	static __u64 next_byte;
+	int acc = accmode & O_ACCMODE;
 	struct flock fl;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_whence = SEEK_SET;
 	fl.l_len = 1;
-	if ((accmode & O_ACCMODE) == O_WRONLY) {
+	if (!(accmode & EMU_HOLD_SECOND)) {
+		fl.l_type = acc == O_RDONLY ? F_RDLCK : F_WRLCK;
+		fl.l_start = 0;
+		int err = emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+		if (err != -EAGAIN && err != -EACCES)
+			return err;
+	}
+	if (obj && !obj->rdonly)
+		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_SHARED, __ATOMIC_SEQ_CST);
+	if (acc == O_WRONLY) {
 		/* a read lock needs a readable fd: a write lock on a byte of its own */
 		fl.l_type = F_WRLCK;
 		fl.l_start = (off_t)(((__u64)(unsigned int)getpid() << 32) + 1 +
 				     __atomic_add_fetch(&next_byte, 1, __ATOMIC_RELAXED));
 	} else {
 		fl.l_type = F_RDLCK;
-		fl.l_start = 0;
+		fl.l_start = 1;
 	}
 	return emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+}
+
+void emu_obj_mark_linked(const struct emu_obj *obj)
+{
+	if (obj && !obj->rdonly)
+		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_LINKED, __ATOMIC_SEQ_CST);
 }
 
 static bool file_held(int fd, const struct stat *sb, nlink_t own, const struct emu_obj_hdr *h)
@@ -956,15 +1037,21 @@ bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h)
 	return file_held(fd, sb, own, h);
 }
 
+/* accmode may carry EMU_HOLD_SECOND */
 static void hold_or_mark(int fd, struct emu_obj *obj, int accmode)
 {
-	if (emu_fd_hold(fd, accmode) && !obj->rdonly)
+	if (obj->held_fd1 == fd + 1) {
+		obj->held_fd1 = 0;       /* spare_take's test holds it */
+		return;
+	}
+	if (emu_fd_hold(fd, accmode, obj) && !obj->rdonly)
 		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_UNHELD, __ATOMIC_RELAXED);
 }
 
 /* The locked path: fds we have not seen yet (adopted after an fstat and a
  * header check), and every lookup when no shim tells us about close(). */
-static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted)
+static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted, const struct stat *known,
+		       int known_acc)
 {
 	struct emu_obj *deferred_share = NULL;
 	struct stat sb;
@@ -991,14 +1078,15 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 
 	/* Adopt an fd we have not seen. */
 	dev_t rdev = 0;
-	err = emu_os_fstat(fd, &sb);
-	if (err)
+	if (known)
+		sb = *known;
+	else if ((err = emu_os_fstat(fd, &sb)))
 		goto out;
 	err = -EINVAL;
 	if (!S_ISREG(sb.st_mode) || root_dev_get(&rdev) || sb.st_dev != rdev ||
 	    sb.st_size < (off_t)EMU_PAGE_SIZE)
 		goto out;
-	int fl = emu_os_fcntl(fd, F_GETFL, 0);
+	int fl = known ? known_acc & O_ACCMODE : emu_os_fcntl(fd, F_GETFL, 0);
 	if (fl < 0) {
 		err = -EBADF;
 		goto out;
@@ -1008,7 +1096,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	err = obj_map_locked(fd, &sb, fl & O_ACCMODE, &obj);
 	if (err)
 		goto out;
-	hold_or_mark(fd, obj, fl & O_ACCMODE);
+	hold_or_mark(fd, obj, (fl & O_ACCMODE) | (known ? known_acc & EMU_HOLD_SECOND : 0));
 	if (btf_deferred(obj))
 		deferred_share = obj;     /* another fd table (or fd) reaches it now */
 	err = fd_set_locked(fd, obj, fl & O_ACCMODE);
@@ -1066,7 +1154,7 @@ int emu_fd_get_local(int fd, enum emu_kind kind, struct emu_obj **objp, int *acc
 			break;
 		}
 	}
-	err = fd_get_slow(fd, &obj, &acc, trusted);
+	err = fd_get_slow(fd, &obj, &acc, trusted, NULL, 0);
 	if (err)
 		return err;
 found:
@@ -1077,6 +1165,12 @@ found:
 	*accmode = acc;
 	*objp = obj;
 	return 0;
+}
+
+int emu_fd_adopt(int fd, const struct stat *sb, int accmode, struct emu_obj **objp)
+{
+	int acc;
+	return fd_get_slow(fd, objp, &acc, __atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE), sb, accmode);
 }
 
 void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode)
@@ -1202,6 +1296,36 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 		return NULL;
 	struct stat sb;
 	int fd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq, mode | O_CLOEXEC | O_NOFOLLOW, 0);
+	o->held_fd1 = 0;
+	if (fd >= 0 && (mode & O_ACCMODE) != O_RDONLY) {
+		/* The test in one call: byte 0 (emu_fd_hold) is free when no fd
+		 * holds the file but those that flagged it shared; then no flag
+		 * and no in-process BTF holder is a dead file, and the lock is
+		 * the new object's hold. The name is ours: nobody else removes
+		 * it while we live, so it still names our file. */
+		struct flock fl;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_len = 1;
+		int err = emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+		if (err == -EAGAIN || err == -EACCES) {
+			emu_os_close(fd);
+			spare_put(o);
+			return NULL;
+		}
+		if (!err) {
+			o->held_fd1 = fd + 1;
+			if (!(__atomic_load_n(&o->hdr->flags, __ATOMIC_SEQ_CST) & (EMU_OBJ_F_SHARED | EMU_OBJ_F_LINKED)) &&
+			    !__atomic_load_n(&o->hdr->holders, __ATOMIC_ACQUIRE)) {
+				*fdp = fd;
+				return o;
+			}
+		}
+	}
+	/* shared or linked once, or a read-only fd: ask the links and every byte
+	 * (BTF and link fds are read-only: a BTF's reference link, made by
+	 * btf_ref_link without emu_obj_mark_linked, is always counted here) */
 	if (fd >= 0 && (emu_os_fstat(fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino)) {
 		emu_os_close(fd);      /* the name is not our file any more */
 		fd = -1;
@@ -1216,6 +1340,7 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 	}
 	if (file_held(fd, &sb, 1, o->hdr)) {
 		/* pinned, referenced, or another process holds it: not yet */
+		o->held_fd1 = 0;
 		emu_os_close(fd);
 		spare_put(o);
 		return NULL;

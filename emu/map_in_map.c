@@ -161,6 +161,7 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 {
 	char proc[64], name[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(target_fd));
+	emu_obj_mark_linked(target);
 	for (unsigned int n = 0; n < 1u << 20; n++) {
 		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
 		int err = emu_os_linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW);

@@ -152,6 +152,8 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 #define EMU_OBJ_F_UNHELD      (1u << 1)   /* an fd of it could not be marked held (emu_fd_hold) */
 #define EMU_OBJ_F_BTF_REF     (1u << 2)   /* its BTF hold is a reference link (or it holds none) */
 #define EMU_OBJ_F_POPULATED   (1u << 3)   /* a lazy family wrote past the part reserved at create */
+#define EMU_OBJ_F_SHARED      (1u << 4)   /* an fd of it holds another byte than 0 (emu_fd_hold) */
+#define EMU_OBJ_F_LINKED      (1u << 5)   /* it got a name besides its spare name (a pin, a reference) */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
@@ -170,6 +172,7 @@ struct emu_obj {
 	struct emu_obj *btf_hold;      /* the BTF it holds in this process (a reference) while that
 	                                * hold is no reference link: emu_obj_hold_btf */
 	__u64 reserve_end;             /* bytes from the file's start backed at create */
+	int held_fd1;                  /* 1 + the fd whose hold spare_take took already; 0: none */
 };
 
 static inline void *emu_obj_data(const struct emu_obj *obj)
@@ -206,16 +209,31 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
 /* The same, the fd in accmode (O_RDONLY, O_WRONLY or O_RDWR), as the
  * kernel's anon_inode_getfd flags for the object. */
 int emu_obj_create_mode(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp);
-/* Mark fd (an fd handed to the program, of any object) as holding its file:
- * an OFD lock that the kernel drops with the last descriptor of that open
- * file, in whatever process. A file no fd holds and no name links is dead
- * and may be reused (emu_obj_create) or skipped by id scans. 0 or -errno. */
-int emu_fd_hold(int fd, int accmode);
+/* Mark fd (an fd handed to the program, of obj) as holding its file: an OFD
+ * lock that the kernel drops with the last descriptor of that open file, in
+ * whatever process. A file no fd holds and no name links is dead and may be
+ * reused (emu_obj_create) or skipped by id scans. 0 or -errno. */
+int emu_fd_hold(int fd, int accmode, struct emu_obj *obj);
+/* or'ed into accmode: hold another byte than 0 at once (a get of an object
+ * that a pin or another fd holds: byte 0 is taken, the flag is set anyway) */
+#define EMU_HOLD_SECOND 0x40000000
+/* emu_fd_get_local() for an fd the engine just opened in accmode (may carry
+ * EMU_HOLD_SECOND), whose stat is sb. */
+int emu_fd_adopt(int fd, const struct stat *sb, int accmode, struct emu_obj **objp);
+/* obj is about to get a name besides its spare name (a pin, a reference
+ * link): its file's reuse must then count its links. */
+void emu_obj_mark_linked(const struct emu_obj *obj);
 /* Does anything hold the file of fd, whose stat and header are given: a link
  * other than its spare name, or an fd that emu_fd_hold marked? */
 bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
 /* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
 int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
+/* linkat() of an object's file by its spare name to newpath: 0 or -errno
+ * (-ENOENT: no spare name). */
+int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newpath);
+/* An O_PATH fd of the bpffs root that the engine keeps (only under the shim,
+ * which tells it when the program closes fds), or -1. */
+int emu_bpffs_dirfd(void);
 /* holder (a map or program being made, with an id) holds the BTF object btf,
  * whose fd is btf_fd, as the kernel's map->btf / prog->aux->btf: 0 or -errno.
  * A reference link (emu/map_in_map.c) when the hold must outlive this

@@ -121,6 +121,39 @@ static bool resolves_inside(const char *real_path)
 	return !emu_os_realpath(real_path, canon) && canon_inside(canon);
 }
 
+/* A path below the bpffs root with no ".." component. */
+static bool lexically_inside(const char *real_path)
+{
+	const char *base = emu_bpffs_real();
+	size_t n = strlen(base);
+	if (strncmp(real_path, base, n) || real_path[n] != '/')
+		return false;
+	for (const char *c = real_path + n; *c;) {
+		while (*c == '/')
+			c++;
+		const char *e = strchrnul(c, '/');
+		if (e - c == 2 && c[0] == '.' && c[1] == '.')
+			return false;
+		c = e;
+	}
+	return true;
+}
+
+const char *emu_bpffs_from_root(const char *real_path, int *dirfd)
+{
+	*dirfd = AT_FDCWD;
+	if (!lexically_inside(real_path))
+		return real_path;
+	const char *rel = real_path + strlen(emu_bpffs_real());
+	while (*rel == '/')
+		rel++;
+	int d = *rel ? emu_bpffs_dirfd() : -1;
+	if (d < 0)
+		return real_path;
+	*dirfd = d;
+	return rel;
+}
+
 /* The same for the file an fd is open on. */
 static bool fd_inside(int fd)
 {
@@ -170,7 +203,7 @@ static int bpffs_dotted(const char *real)
 
 int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 {
-	char abs[PATH_MAX], buf[PATH_MAX], proc[64], proc_path[PATH_MAX];
+	char abs[PATH_MAX], buf[PATH_MAX], proc[64];
 	struct emu_obj *obj;
 	struct stat sb;
 	int acc, err;
@@ -231,9 +264,14 @@ int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
 		goto out;
 	}
 	emu_obj_share(obj);      /* a pin reaches it from anywhere: its BTF hold becomes a link */
+	emu_obj_mark_linked(obj);
 	err = -ENOENT;
-	if (obj->hdr->spare_seq && emu_obj_spare_path(obj->hdr, proc_path, sizeof(proc_path)) == 0)
-		err = emu_os_linkat(AT_FDCWD, proc_path, AT_FDCWD, path, 0);   /* by its spare name: a shorter walk */
+	if (obj->hdr->spare_seq) {
+		/* by its spare name: a shorter walk */
+		int dfd;
+		const char *rel = emu_bpffs_from_root(path, &dfd);
+		err = emu_obj_link_spare(obj, dfd, rel);
+	}
 	if (err == -ENOENT) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(fd));
 		err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
@@ -273,20 +311,32 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 	}
 	/* the walk's errors and the permission check come with the open itself;
 	 * a directory, or a file reached through a symlink out of bpffs, is no
-	 * bpf object (EACCES) */
-	int fd = emu_os_open(path, accmode | O_CLOEXEC, 0);
+	 * bpf object (EACCES). A walk without symlinks and ".." from the bpffs
+	 * root stays inside: no need to ask where the file is. */
+	bool inside = false;
+	int fd = -ENOSYS;
+	if (lexically_inside(path)) {
+		int dfd;
+		const char *rel = emu_bpffs_from_root(path, &dfd);
+		fd = emu_os_open_nosymlinks(dfd, rel, accmode | O_CLOEXEC);
+		inside = fd >= 0;
+		if (fd == -ELOOP)
+			fd = -ENOSYS;     /* a symlink on the way: the plain open below follows it */
+	}
+	if (fd == -ENOSYS)
+		fd = emu_os_open(path, accmode | O_CLOEXEC, 0);
 	if (fd == -EISDIR)
 		return -EACCES;
 	if (fd < 0)
 		return fd;
-	if (emu_os_fstat(fd, &sb) || !S_ISREG(sb.st_mode) || !fd_inside(fd)) {
+	if (emu_os_fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (!inside && !fd_inside(fd))) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
 		emu_os_close(fd);
 		return -EACCES;
 	}
 	struct emu_obj *obj;
-	int acc;
-	err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	/* a pin holds it: byte 0 is likely taken, the shared flag changes nothing */
+	err = emu_fd_adopt(fd, &sb, accmode | EMU_HOLD_SECOND, &obj);
 	if (err) {
 		emu_fd_closed(fd);
 		emu_os_close(fd);
@@ -294,8 +344,8 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 	}
 	bool bad = obj->hdr->kind != EMU_KIND_MAP && accmode != O_RDWR;
 	bool link = obj->hdr->kind == EMU_KIND_LINK;
-	emu_obj_put(obj);
 	if (bad) {
+		emu_obj_put(obj);
 		emu_fd_closed(fd);
 		emu_os_close(fd);
 		return -EINVAL;
@@ -305,14 +355,15 @@ int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 		 * link's fd is read-only (bpf_link_new_fd) */
 		err = emu_fd_reopen_in_place(fd, O_RDONLY);
 		if (err) {
+			emu_obj_put(obj);
 			emu_fd_closed(fd);
 			emu_os_close(fd);
 			return err;
 		}
 		emu_fd_closed(fd);       /* the cached access mode was read-write */
-		emu_fd_hold(fd, O_RDONLY);
-		return fd;
+		emu_fd_hold(fd, O_RDONLY, obj);
 	}
+	emu_obj_put(obj);
 	return fd;
 }
 

@@ -66,6 +66,22 @@ static inline int emu_os_openat(int dirfd, const char *path, int flags, mode_t m
 {
 	return (int)EMU_OS_SC(SYS_openat, dirfd, path, flags | O_LARGEFILE, mode, 0, 0);
 }
+/* openat2(2) refusing every symlink on the way (RESOLVE_NO_SYMLINKS):
+ * -ELOOP at one; -ENOSYS before Linux 5.6 */
+static inline int emu_os_open_nosymlinks(int dirfd, const char *path, int flags)
+{
+	struct {
+		uint64_t flags, mode, resolve;
+	} how = { (uint64_t)(unsigned int)(flags | O_LARGEFILE), 0, 0x04 /* RESOLVE_NO_SYMLINKS */ };
+#ifdef SYS_openat2
+	return (int)EMU_OS_SC(SYS_openat2, dirfd, path, &how, sizeof(how), 0, 0);
+#else
+	(void)how;
+	(void)dirfd;
+	(void)path;
+	return -ENOSYS;
+#endif
+}
 static inline int emu_os_open(const char *path, int flags, mode_t mode)
 {
 	return emu_os_openat(AT_FDCWD, path, flags, mode);

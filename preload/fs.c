@@ -623,6 +623,8 @@ static int unlink_common(int dirfd, const char *path, int flags)
 	if (!(flags & AT_REMOVEDIR) && refine_in_bpffs(dirfd, t, in || t != path)) {
 		int saved = errno;
 		SHIM_ENTER();
+		if (t[0] == '/')
+			t = emu_bpffs_from_root(t, &dirfd);   /* a shorter walk to the same name */
 		emu_unpin_prepare(dirfd, t);
 		SHIM_LEAVE();
 		errno = saved;

@@ -196,6 +196,23 @@ static void churn(int n, __u64 tag)
 	}
 }
 
+/* pins fd, takes it back with OBJ_GET, reads key 1 through that, unpins */
+static __u64 pin_get_unpin(int fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle_cycle";
+	a.bpf_fd = (__u32)fd;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	a.bpf_fd = 0;
+	int g = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(g >= 0, "get");
+	__u64 v = get(g, 1);
+	close(g);
+	CHECK(unlink("/sys/fs/bpf/lifecycle_cycle") == 0, "unpin");
+	return v;
+}
+
 static void wait_ok(pid_t pid)
 {
 	int st;
@@ -331,6 +348,36 @@ int main(void)
 	wait_ok(child);
 	printf("a pinned map survives its fd's close; an OBJ_GET fd in another process keeps it after the unpin\n");
 
+	/* taken by id in another process (read-write, then read-only), then
+	 * closed by its creator */
+	for (int ro = 0; ro < 2; ro++) {
+		fd = array(0);
+		put(fd, 1, 0x4545 + (__u64)ro);
+		id = map_id(fd);
+		child = fork();
+		CHECK(child >= 0, "fork");
+		if (child == 0) {
+			close(fd);          /* its own open of the file, not the creator's */
+			union bpf_attr b;
+			memset(&b, 0, sizeof(b));
+			b.map_id = id;
+			b.open_flags = ro ? BPF_F_RDONLY : 0;
+			int g = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &b);
+			CHECK(g >= 0, "child MAP_GET_FD_BY_ID");
+			CHECK(write(pipe_done[1], "x", 1) == 1, "ready");
+			CHECK(read(pipe_go[0], &c, 1) == 1, "child wait");
+			CHECK(get(g, 1) == 0x4545 + (__u64)ro, "the map taken by id (%s) kept its value: %#llx",
+			      ro ? "read-only" : "read-write", (unsigned long long)get(g, 1));
+			_exit(0);
+		}
+		CHECK(read(pipe_done[0], &c, 1) == 1, "wait for the child");
+		close(fd);
+		churn(20, 6500);
+		CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+		wait_ok(child);
+	}
+	printf("a map another process took by id (read-write, read-only) survives its creator's close and 20 new maps\n");
+
 	/* a slot of a map of maps holds the inner map */
 	int inner = array(0);
 	put(inner, 1, 0x5555);
@@ -386,10 +433,12 @@ int main(void)
 			close(i);
 	churn(20, 8000);
 	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
+	CHECK(pin_get_unpin(keep_safe) == 0x8888, "pin, get and unpin after a closefrom");
 	int devnull = open("/dev/null", O_RDONLY);
 	for (int i = 500; i < 1100; i++)
 		dup2(devnull, i);
 	churn(20, 9000);
+	CHECK(pin_get_unpin(keep_safe) == 0x8888, "pin, get and unpin with dup2 over high numbers");
 	for (int i = 500; i < 1100; i++)
 		close(i);
 	churn(20, 10000);
