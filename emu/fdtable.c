@@ -532,12 +532,14 @@ static int spare_setup_locked(void)
 	return 0;
 }
 
-/* Forgets a spare: its name and its mapping (fd_lock not held). */
+/* Forgets a spare: its name (a limbo link first if something still holds
+ * the file: an evicted spare need not be dead) and its mapping (fd_lock not
+ * held). */
 static void spare_drop(struct emu_obj *o)
 {
 	char path[PATH_MAX];
 	if (!obj_spare_path(o->hdr, path, sizeof(path)))
-		emu_os_unlinkat(AT_FDCWD, path, 0);
+		spare_unname(AT_FDCWD, path);
 	emu_os_munmap(o->data, o->map_len);
 	pthread_mutex_lock(&fd_lock);
 	o->next = obj_pool;
@@ -610,9 +612,9 @@ static int btf_ref_link(struct emu_obj *holder)
 	char src[PATH_MAX], name[48];
 	struct emu_obj_hdr bh;
 	int err = spare_path(src, sizeof(src), h->btf_pid, h->btf_stamp, h->btf_seq);
-	int fd = err ? err : emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	int fd = err ? err : emu_os_open(src, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0 && snprintf(src, sizeof(src), "%.4000s/limbo/btf-%u", emu_config()->root, id) < (int)sizeof(src))
-		fd = emu_os_open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);   /* its process went */
+		fd = emu_os_open(src, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);   /* its process went */
 	struct stat bsb;
 	if (fd < 0)
 		err = fd;
@@ -620,6 +622,20 @@ static int btf_ref_link(struct emu_obj *holder)
 		 emu_os_pread(fd, &bh, sizeof(bh), emu_obj_hdr_off(bsb.st_size)) != (long)sizeof(bh) ||
 		 bh.magic != EMU_OBJ_MAGIC || bh.kind != EMU_KIND_BTF || bh.id != id)
 		err = -ENOENT;
+	if (!err && holder->btf_hold) {
+		emu_obj_mark_linked(holder->btf_hold);    /* mapped here */
+	} else if (!err) {
+		/* the BTF's process reuses its file only if it sees this link
+		 * (emu_obj_mark_linked, through a mapping of its header) */
+		void *p = emu_os_mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				      emu_obj_hdr_off(bsb.st_size), NULL);
+		if (p == MAP_FAILED) {
+			err = -ENOMEM;
+		} else {
+			__atomic_or_fetch(&((struct emu_obj_hdr *)p)->flags, EMU_OBJ_F_LINKED, __ATOMIC_SEQ_CST);
+			emu_os_munmap(p, EMU_PAGE_SIZE);
+		}
+	}
 	if (!err) {
 		int dfd = emu_refs_lock(holder);
 		snprintf(name, sizeof(name), "btf-%u-0", id);
@@ -1276,24 +1292,11 @@ int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len)
 	return -ENOMEM;
 }
 
-/* A dead spare of exactly total bytes, taken off the list, and a fresh open
- * file of it for the program (O_RDWR, close-on-exec) in *fdp. */
-static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
+/* Is spare o (off the list) dead? 1 and a fresh open file of it for the
+ * program in *fdp; 0 if something still holds it (o stays ours); -1 if it
+ * is lost (o is freed). */
+static int spare_try(struct emu_obj *o, int mode, int *fdp)
 {
-	pthread_mutex_lock(&fd_lock);
-	struct emu_obj **pp = &spares;
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->map_len == total)
-			break;
-	struct emu_obj *o = *pp;
-	if (o) {
-		*pp = o->next;
-		nspares--;
-		spare_bytes -= o->map_len;
-	}
-	pthread_mutex_unlock(&fd_lock);
-	if (!o)
-		return NULL;
 	struct stat sb;
 	int fd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq, mode | O_CLOEXEC | O_NOFOLLOW, 0);
 	o->held_fd1 = 0;
@@ -1311,21 +1314,37 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 		int err = emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
 		if (err == -EAGAIN || err == -EACCES) {
 			emu_os_close(fd);
-			spare_put(o);
-			return NULL;
+			return 0;
 		}
 		if (!err) {
 			o->held_fd1 = fd + 1;
 			if (!(__atomic_load_n(&o->hdr->flags, __ATOMIC_SEQ_CST) & (EMU_OBJ_F_SHARED | EMU_OBJ_F_LINKED)) &&
 			    !__atomic_load_n(&o->hdr->holders, __ATOMIC_ACQUIRE)) {
 				*fdp = fd;
-				return o;
+				return 1;
 			}
 		}
 	}
-	/* shared or linked once, or a read-only fd: ask the links and every byte
-	 * (BTF and link fds are read-only: a BTF's reference link, made by
-	 * btf_ref_link without emu_obj_mark_linked, is always counted here) */
+	if (fd >= 0 && (mode & O_ACCMODE) == O_RDONLY) {
+		/* A read-only fd (BTF, links) cannot take the write lock: the
+		 * same test as a query, and the hold comes with the install. */
+		struct flock fl;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_len = 1;
+		int err = emu_os_fcntl(fd, F_OFD_GETLK, (long)&fl);
+		if (!err && fl.l_type != F_UNLCK) {
+			emu_os_close(fd);
+			return 0;
+		}
+		if (!err && !(__atomic_load_n(&o->hdr->flags, __ATOMIC_SEQ_CST) & (EMU_OBJ_F_SHARED | EMU_OBJ_F_LINKED)) &&
+		    !__atomic_load_n(&o->hdr->holders, __ATOMIC_ACQUIRE)) {
+			*fdp = fd;
+			return 1;
+		}
+	}
+	/* shared or linked once: ask the links and every byte */
 	if (fd >= 0 && (emu_os_fstat(fd, &sb) || sb.st_dev != o->dev || sb.st_ino != o->ino)) {
 		emu_os_close(fd);      /* the name is not our file any more */
 		fd = -1;
@@ -1336,17 +1355,61 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 		o->next = obj_pool;
 		obj_pool = o;
 		pthread_mutex_unlock(&fd_lock);
-		return NULL;
+		return -1;
 	}
 	if (file_held(fd, &sb, 1, o->hdr)) {
 		/* pinned, referenced, or another process holds it: not yet */
 		o->held_fd1 = 0;
 		emu_os_close(fd);
-		spare_put(o);
-		return NULL;
+		return 0;
 	}
 	*fdp = fd;
-	return o;
+	return 1;
+}
+
+/* A dead spare of exactly total bytes, taken off the list, and a fresh open
+ * file of it for the program (O_RDWR, close-on-exec) in *fdp. Spares still
+ * held go to the list's end, where they are tried last (and evicted
+ * first). */
+static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
+{
+	struct emu_obj *held = NULL, *found = NULL;
+	for (int tries = 0; tries < 3 && !found; tries++) {
+		pthread_mutex_lock(&fd_lock);
+		struct emu_obj **pp = &spares;
+		for (; *pp; pp = &(*pp)->next)
+			if ((*pp)->map_len == total)
+				break;
+		struct emu_obj *o = *pp;
+		if (o) {
+			*pp = o->next;
+			nspares--;
+			spare_bytes -= o->map_len;
+		}
+		pthread_mutex_unlock(&fd_lock);
+		if (!o)
+			break;
+		int r = spare_try(o, mode, fdp);
+		if (r > 0) {
+			found = o;
+		} else if (r == 0) {
+			o->next = held;
+			held = o;
+		}
+	}
+	if (held) {
+		pthread_mutex_lock(&fd_lock);
+		struct emu_obj **pp = &spares;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = held;
+		for (struct emu_obj *o = held; o; o = o->next) {
+			nspares++;
+			spare_bytes += o->map_len;
+		}
+		pthread_mutex_unlock(&fd_lock);
+	}
+	return found;
 }
 
 /* Makes a spare the new object: the header and data as a new file has them.

@@ -503,6 +503,43 @@ int main(void)
 		      held_btf_name(bm));
 		close(bm);
 	}
-	printf("a map holds its BTF: after the BTF fd's close, pinned, and received from a killed process\n");
+	/* taken by id from a process that lives on and makes BTFs of the same size */
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int b4 = btf_load(4), m4 = btf_map(b4);
+		char cc;
+		__u32 id4 = map_id(m4);
+		CHECK(write(sv2[1], &id4, sizeof(id4)) == (ssize_t)sizeof(id4), "send the id");
+		CHECK(read(sv2[1], &cc, 1) == 1, "child wait");     /* the parent has it */
+		close(m4);
+		close(b4);
+		for (int i = 0; i < 20; i++) {
+			int b5 = btf_load(400 + (__u32)i), m5 = btf_map(b5);
+			close(m5);
+			close(b5);
+		}
+		CHECK(write(sv2[1], "d", 1) == 1, "child done");
+		pause();
+		_exit(0);
+	}
+	{
+		char cc;
+		__u32 id4;
+		CHECK(read(sv2[0], &id4, sizeof(id4)) == (ssize_t)sizeof(id4), "read the id");
+		memset(&a, 0, sizeof(a));
+		a.map_id = id4;
+		bm = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+		CHECK(bm >= 0 && !strcmp(held_btf_name(bm), "x4"), "the BTF of a map taken by id: '%s'", held_btf_name(bm));
+		CHECK(write(sv2[0], "u", 1) == 1, "go");
+		CHECK(read(sv2[0], &cc, 1) == 1, "wait for the child");
+		CHECK(!strcmp(held_btf_name(bm), "x4"), "the BTF of a map taken by id, after its maker dropped it and made "
+		      "20 of its size: '%s'", held_btf_name(bm));
+		close(bm);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	printf("a map holds its BTF: after the BTF fd's close, pinned, received from a killed process, taken by id "
+	       "from one that goes on\n");
 	return 0;
 }
