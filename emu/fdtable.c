@@ -281,6 +281,29 @@ static int spare_dirfd = -1;             /* <root>/spare, high-numbered; -1 when
 static dev_t spare_dir_dev;
 static ino_t spare_dir_ino;
 
+/* <pid>.<stamp in hex>.<seq> into buf (at least 48 bytes), as spare_path
+ * names it: without printf, on the path of every reuse */
+static void spare_name(char *buf, __u32 pid, __u64 stamp, __u32 seq)
+{
+	char tmp[24];
+	int n;
+	for (n = 0; !n || pid; pid /= 10)
+		tmp[n++] = (char)('0' + pid % 10);
+	while (n)
+		*buf++ = tmp[--n];
+	*buf++ = '.';
+	for (n = 0; !n || stamp; stamp >>= 4)
+		tmp[n++] = "0123456789abcdef"[stamp & 15];
+	while (n)
+		*buf++ = tmp[--n];
+	*buf++ = '.';
+	for (n = 0; !n || seq; seq /= 10)
+		tmp[n++] = (char)('0' + seq % 10);
+	while (n)
+		*buf++ = tmp[--n];
+	*buf = '\0';
+}
+
 static int spare_path(char *buf, size_t len, __u32 pid, __u64 stamp, __u32 seq)
 {
 	int n = seq ? snprintf(buf, len, "%.4000s/spare/%u.%llx.%u", emu_config()->root, pid,
@@ -308,7 +331,7 @@ int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newp
 	int dfd = __atomic_load_n(&spare_dirfd, __ATOMIC_ACQUIRE);
 	if (dfd >= 0 && (pid_t)h->spare_pid == spare_pid && h->spare_stamp == spare_stamp) {
 		/* our name, in the directory we keep open: a shorter walk */
-		snprintf(name, sizeof(name), "%u.%llx.%u", h->spare_pid, (unsigned long long)h->spare_stamp, h->spare_seq);
+		spare_name(name, h->spare_pid, h->spare_stamp, h->spare_seq);
 		int err = emu_os_linkat(dfd, name, newdirfd, newpath, 0);
 		if (err != -EBADF && err != -ENOTDIR && err != -ENOENT)
 			return err;
@@ -328,7 +351,7 @@ static int spare_open(__u32 pid, __u64 stamp, __u32 seq, int flags, mode_t mode)
 					      sb.st_ino != spare_dir_ino))
 		dfd = -1;      /* creating: only in our directory, whatever the fd became */
 	if (dfd >= 0 && (pid_t)pid == spare_pid && stamp == spare_stamp) {
-		snprintf(path, sizeof(path), "%u.%llx.%u", pid, (unsigned long long)stamp, seq);
+		spare_name(path, pid, stamp, seq);
 		int fd = emu_os_openat(dfd, path, flags, mode);
 		if (fd != -EBADF && fd != -ENOTDIR)
 			return fd;
@@ -1443,7 +1466,7 @@ static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 data_
 	struct emu_obj_hdr *h = o->hdr;
 	__u32 pid = h->spare_pid, seq = h->spare_seq;
 	__u64 stamp = h->spare_stamp;
-	memset(h, 0, EMU_PAGE_SIZE);
+	memset(h, 0, sizeof(*h));          /* nothing lives past it in its page */
 	memset(o->data, 0, reserve_end);
 	h->spare_pid = pid;
 	h->spare_stamp = stamp;
