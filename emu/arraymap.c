@@ -299,6 +299,49 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 	return 0;
 }
 
+/* ---- from BPF programs (emu/vm) ---- */
+
+/* bpf_map_lookup_elem(): the value in place; per-CPU: the CPU's slot */
+static void *array_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u32 index;
+	memcpy(&index, key, 4);
+	if (index >= d->max_entries)
+		return NULL;
+	char *v = value_at(map, index);
+	return is_percpu(d->map_type) ? v + (size_t)cpu * round_up8(d->value_size) : v;
+}
+
+/* bpf_map_update_elem() from a program: one value; per-CPU: the CPU's slot only */
+static int array_prog_update(struct emu_obj *map, const void *key, const void *value, __u64 flags, unsigned int cpu)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	if (!is_percpu(d->map_type))
+		return array_update(map, key, value, flags);
+	__u32 index;
+	memcpy(&index, key, 4);
+	if ((flags & ~(__u64)BPF_F_LOCK) > BPF_EXIST)
+		return -EINVAL;
+	if (index >= d->max_entries)
+		return -E2BIG;
+	if (flags & BPF_NOEXIST)
+		return -EEXIST;
+	memcpy(value_at(map, index) + (size_t)cpu * round_up8(d->value_size), value, d->value_size);
+	return 0;
+}
+
+/* bpf_spin_lock: the object lock, which BPF_F_LOCK takes (and the journal's) */
+static int array_prog_value_lock(struct emu_obj *map, void *value, bool lock)
+{
+	(void)value;
+	if (lock)
+		array_lock(map);
+	else
+		emu_obj_unlock(map);
+	return 0;
+}
+
 static int array_delete(struct emu_obj *map, const void *key)
 {
 	(void)map;
@@ -337,6 +380,9 @@ const struct emu_map_ops array_map_ops = {
 	.mmap_check = array_mmap_check,
 	.lookup_batch = emu_generic_map_lookup_batch,
 	.update_batch = emu_generic_map_update_batch,
+	.prog_lookup = array_prog_lookup,
+	.prog_update = array_prog_update,
+	.prog_value_lock = array_prog_value_lock,
 };
 
 /* no mmap: the kernel's percpu_array_map_ops has no map_mmap (ENOTSUPP) */
@@ -351,4 +397,6 @@ const struct emu_map_ops percpu_array_map_ops = {
 	.user_value_size = percpu_array_user_value_size,
 	.lookup_batch = emu_generic_map_lookup_batch,
 	.update_batch = emu_generic_map_update_batch,
+	.prog_lookup = array_prog_lookup,
+	.prog_update = array_prog_update,
 };

@@ -1786,6 +1786,7 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	}
 	memcpy(emu_obj_data(obj), e.data, s->btf_size);
 	obj->hdr->btf.data_size = s->btf_size;
+	emu_kernel_btf_reserve();           /* the kernel's BTF takes the first ids */
 	obj->hdr->id = emu_id_alloc(EMU_KIND_BTF);
 	if (!obj->hdr->id) {
 		err = -ENOSPC;
@@ -1816,7 +1817,8 @@ int emu_btf_get_info(struct emu_obj *obj, void *uinfo, __u32 info_len, __u32 *ou
 {
 	struct emu_btf_info info;
 	__u32 copy = info_len < sizeof(info) ? info_len : (__u32)sizeof(info);
-	const char *name = "";
+	char name[sizeof(obj->hdr->btf.name) + 1];
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(obj->hdr->btf.name), obj->hdr->btf.name);
 	int ret = 0;
 
 	memset(&info, 0, sizeof(info));

@@ -30,4 +30,34 @@ int emu_btf_get_info(struct emu_obj *btf, void *uinfo, __u32 info_len, __u32 *ou
 /* map_create's BTF part: btf_get_by_fd() then map_check_btf(). */
 int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out);
 
+/* ---- the kernel's BTF (emu/btf_kernel.c): /sys/kernel/btf as kernel BTF objects ---- */
+/* Ids for vmlinux (first: 1 in a new state root) and the modules, reserved once per
+ * state root before any other BTF id; 0 or -errno. */
+int emu_kernel_btf_reserve(void);
+/* The kernel BTF objects themselves, for the id scans (BTF_GET_NEXT_ID, GET_FD_BY_ID). */
+int emu_kernel_btf_publish(void);
+/* A kernel BTF type's name, or NULL. */
+const char *emu_kernel_btf_name(__u32 btf_obj_id, __u32 type_id);
+/* A type id by name and kind in vmlinux then the modules (0: none); *btf_obj_id its object. */
+__u32 emu_kernel_btf_find(const char *name, __u32 kind, __u32 *btf_obj_id);
+
+/* What bpf_prog_load() resolved from attach_prog_fd / attach_btf_obj_fd / attach_btf_id. */
+struct emu_attach_target {
+	__u32 btf_obj_id;         /* the kernel BTF object (vmlinux or a module), 0: none */
+	__u32 dst_prog_id;        /* attach_prog_fd named a program: its id */
+	int dst_prog_fd;
+};
+/* bpf_prog_load()'s resolution and bpf_prog_load_check_attach()'s BTF rules: 0,
+ * -EINVAL, -ENOTSUPP (a BTF object that is not the kernel's). */
+int emu_attach_btf_resolve(__u32 prog_type, __u32 attach_fd, __u32 attach_btf_id, struct emu_attach_target *t);
+/* bpf_check_attach_target() and the rest of check_attach_btf_id() for tracing, lsm and
+ * ext programs: 0 or -errno, and the verifier's message in msg ("" for none). */
+struct emu_attach_check {
+	__u32 prog_type, eat, btf_id;
+	bool sleepable, gpl;
+	__u32 btf_obj_id;
+	int dst_prog_fd;          /* > 0: the target program's fd */
+};
+int emu_attach_btf_check(const struct emu_attach_check *c, char *msg, size_t len);
+
 #endif

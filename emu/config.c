@@ -18,7 +18,7 @@ static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
 
 static const struct { const char *name; unsigned int bits; } log_cats[] = {
 	{ "sys", EMU_LOG_SYS }, { "map", EMU_LOG_MAP }, { "path", EMU_LOG_PATH },
-	{ "shim", EMU_LOG_SHIM }, { "all", ~0u }, { "1", ~0u },
+	{ "shim", EMU_LOG_SHIM }, { "vm", EMU_LOG_VM }, { "all", ~0u }, { "1", ~0u },
 };
 
 static void parse_log(const char *s)
@@ -31,7 +31,7 @@ static void parse_log(const char *s)
 			if (!strcmp(tok, log_cats[i].name))
 				break;
 		if (i == sizeof(log_cats) / sizeof(log_cats[0])) {
-			fprintf(stderr, "bpfemu: BPFEMU_LOG: unknown category '%s' (known: sys,map,path,shim,all)\n", tok);
+			fprintf(stderr, "bpfemu: BPFEMU_LOG: unknown category '%s' (known: sys,map,path,shim,vm,all)\n", tok);
 			continue;
 		}
 		cfg.log |= log_cats[i].bits;
@@ -272,13 +272,16 @@ int emu_root_ready(void)
 
 void emu_log(unsigned int cat, const char *fmt, ...)
 {
-	static const char *const names[] = { "sys", "map", "path", "shim" };
+	static const char *const names[] = { "sys", "map", "path", "shim", "vm" };
 	const char *name = "log";
 	char line[1024];
 	int saved = errno;
 	va_list ap;
 
-	for (unsigned int i = 0; i < 4; i++)
+	/* a line of several categories is named after the first one asked for */
+	if (cat & cfg.log)
+		cat &= cfg.log;
+	for (unsigned int i = 0; i < 5; i++)
 		if (cat & (1u << i)) {
 			name = names[i];
 			break;

@@ -79,6 +79,7 @@ enum emu_log_cat {
 	EMU_LOG_MAP = 1u << 1,   /* map object life cycle */
 	EMU_LOG_PATH = 1u << 2,  /* path translation */
 	EMU_LOG_SHIM = 1u << 3,  /* wrapped libc calls */
+	EMU_LOG_VM = 1u << 4,    /* BPF programs: how a run ended early, helpers not emulated */
 };
 struct emu_config {
 	char root[PATH_MAX];          /* state root, no trailing slash */
@@ -117,14 +118,21 @@ void emu_fd_range_closed(unsigned int first, unsigned int last);
 void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's file */
 void emu_fd_shared(int fd);                          /* fd is being sent to another process (SCM_RIGHTS) */
 
-enum emu_kind { EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK };
+/* Objects the engine keeps as files. Kinds past EMU_KIND_LINK are not bpf objects (bpf()
+ * answers them as it answers any other fd): emu_fd_get() returns them only when asked for by
+ * their own kind or by EMU_KIND_ANY, never for EMU_KIND_NONE ("any bpf object"). */
+enum emu_kind {
+	EMU_KIND_NONE = 0, EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_BTF, EMU_KIND_LINK,
+	EMU_KIND_PERF_EVENT,           /* an emulated perf event (emu/perf/) */
+	EMU_KIND_ANY = 255,            /* emu_fd_get(): any object, perf events included */
+};
 /* A door that serves other processes keeps the objects it served mapped
  * between calls (their fds come and go with each call): a reference on the
  * object behind our fd (NULL if it is none), and its release. */
 struct emu_obj;
 struct emu_obj *emu_obj_hold(int fd);
 void emu_obj_release(struct emu_obj *obj);
-/* Which bpf object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */
+/* Which object fd refers to (EMU_KIND_NONE for any other fd, closed fds too). */
 enum emu_kind emu_fd_kind(int fd);
 /* "anon_inode:bpf-map" and friends, NULL for EMU_KIND_NONE. */
 const char *emu_kind_anon_name(enum emu_kind kind);
@@ -149,6 +157,14 @@ int emu_ringbuf_notify_open(int fd);
 unsigned int emu_ringbuf_revents(int fd);
 /* Count (+1) or uncount (-1) a waiter: producers wake only rings with waiters. */
 void emu_ringbuf_waiting(int fd, int delta);
+
+/* ---- readiness of every emulated pollable fd (emu/wait.c): ring buffer maps and perf events ---- */
+bool emu_pollable(int fd, bool cached_only);
+int emu_poll_notify_open(int fd);
+/* What poll() reports now. consume: a perf event's wake-up is read and cleared, as
+ * perf_poll() does (for ring buffers the same as a peek). */
+unsigned int emu_poll_revents(int fd, bool consume);
+void emu_poll_waiting(int fd, int delta);
 
 /* ---- the fake bpffs (emu/path.c): the ONE path translator ---- */
 /*

@@ -26,6 +26,7 @@
 
 #include "map.h"
 #include "os.h"
+#include "perf/perf.h"
 
 #define FD_ARRAY_FLAG_MASK                                                                   \
 	(BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |   \
@@ -81,7 +82,8 @@ static inline __u32 *slot_at(struct emu_obj *map, __u32 index)
 static enum emu_kind target_kind(__u32 map_type)
 {
 	return map_type == BPF_MAP_TYPE_PROG_ARRAY ? EMU_KIND_PROG
-	       : map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? EMU_KIND_MAP : EMU_KIND_NONE;
+	       : map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS ? EMU_KIND_MAP
+	       : map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY ? EMU_KIND_PERF_EVENT : EMU_KIND_NONE;
 }
 
 /* __bpf_prog_map_compatible() for a program that uses the array (at load):
@@ -140,20 +142,6 @@ static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
 	return 0;
 }
 
-static int perf_event_check(int ufd)
-{
-	char proc[64], target[64];
-	ufd = emu_caller_fd(ufd);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ufd);
-	if (ufd < 0 || emu_os_fcntl(ufd, F_GETFD, 0) < 0)
-		return -EBADF;
-	long n = emu_os_readlink(proc, target, sizeof(target) - 1);
-	if (n < 0)
-		return -EBADF;
-	target[n] = '\0';
-	return strcmp(target, "anon_inode:[perf_event]") ? -EBADF : 0;    /* perf_event_get() */
-}
-
 static int cgroup_check(int ufd)
 {
 	struct statfs sfs;
@@ -171,7 +159,8 @@ static int fd_array_lookup(struct emu_obj *map, const void *key, void *value, __
 {
 	__u32 index, v;
 	(void)flags;
-	if (target_kind(emu_map_desc(map)->map_type) == EMU_KIND_NONE)
+	enum emu_kind tk = target_kind(emu_map_desc(map)->map_type);
+	if (tk == EMU_KIND_NONE || tk == EMU_KIND_PERF_EVENT)
 		return -ENOTSUPP;            /* no map_fd_sys_lookup_elem */
 	memcpy(&index, key, 4);
 	if (index >= emu_map_desc(map)->max_entries)
@@ -205,7 +194,9 @@ static int fd_array_update(struct emu_obj *map, const void *key, const void *val
 		err = emu_inner_map_get(map, (int)ufd, &target);
 		break;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-		err = perf_event_check((int)ufd);
+		err = emu_perf_array_get((int)ufd, &target);   /* emu/perf/: ours, or the kernel's (NULL) */
+		if (!err && !target)
+			v = EMU_PERF_SLOT_KERNEL;
 		break;
 	default:
 		err = cgroup_check((int)ufd);
@@ -220,8 +211,12 @@ static int fd_array_update(struct emu_obj *map, const void *key, const void *val
 			goto out;
 	}
 	old = __atomic_exchange_n(slot_at(map, index), v, __ATOMIC_ACQ_REL);
-	if (target && old)
-		emu_ref_drop(dfd, kind, old);
+	if (old && old != EMU_PERF_SLOT_KERNEL && kind != EMU_KIND_NONE) {
+		if (dfd < 0)
+			dfd = emu_refs_lock(map);
+		if (dfd >= 0)
+			emu_ref_drop(dfd, kind, old);
+	}
 out:
 	emu_refs_unlock(dfd);
 	if (target)
@@ -245,7 +240,7 @@ static int fd_array_delete(struct emu_obj *map, const void *key)
 			return dfd;
 	}
 	__u32 old = __atomic_exchange_n(slot_at(map, index), 0, __ATOMIC_ACQ_REL);
-	if (old && kind != EMU_KIND_NONE)
+	if (old && old != EMU_PERF_SLOT_KERNEL && kind != EMU_KIND_NONE)
 		emu_ref_drop(dfd, kind, old);
 	emu_refs_unlock(dfd);
 	return old ? 0 : -ENOENT;
@@ -254,6 +249,26 @@ static int fd_array_delete(struct emu_obj *map, const void *key)
 static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *next)
 {
 	return emu_array_next_key(emu_map_desc(map)->max_entries, key, next);
+}
+
+/* bpf_map_lookup_elem() from a program on an ARRAY_OF_MAPS: the slot, which
+ * holds the inner map's id (emu/vm turns it into the map's handle) */
+static void *aom_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	__u32 index;
+	(void)cpu;
+	memcpy(&index, key, 4);
+	if (index >= emu_map_desc(map)->max_entries || !__atomic_load_n(slot_at(map, index), __ATOMIC_ACQUIRE))
+		return NULL;
+	return slot_at(map, index);
+}
+
+/* the program a PROG_ARRAY slot holds (bpf_tail_call): its id, 0 if none */
+__u32 emu_prog_array_slot(struct emu_obj *map, __u32 index)
+{
+	if (index >= emu_map_desc(map)->max_entries)
+		return 0;
+	return __atomic_load_n(slot_at(map, index), __ATOMIC_ACQUIRE);
 }
 
 #define FD_ARRAY_OPS                                  \
@@ -268,4 +283,4 @@ static int fd_array_get_next_key(struct emu_obj *map, const void *key, void *nex
 const struct emu_map_ops prog_array_map_ops = { FD_ARRAY_OPS };
 const struct emu_map_ops perf_event_array_map_ops = { FD_ARRAY_OPS };
 const struct emu_map_ops cgroup_array_map_ops = { FD_ARRAY_OPS };
-const struct emu_map_ops array_of_maps_map_ops = { FD_ARRAY_OPS, .init_spec = aom_init };
+const struct emu_map_ops array_of_maps_map_ops = { FD_ARRAY_OPS, .init_spec = aom_init, .prog_lookup = aom_prog_lookup };

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "vm/vm.h"
 #include "map.h"
 #include "os.h"
 
@@ -764,6 +765,8 @@ static void fd_unlock(void)
 				__atomic_sub_fetch(&btf->hdr->holders, 1, __ATOMIC_RELEASE);
 				emu_obj_put(btf);
 			}
+			if (d->vm)
+				emu_vm_obj_release(d);
 			if (spare_put(d)) {
 				d = next;
 				continue;
@@ -933,7 +936,7 @@ static int check_hdr(const struct emu_obj_hdr *h, const struct stat *sb)
 {
 	if (h->magic != EMU_OBJ_MAGIC || h->version != EMU_OBJ_VERSION)
 		return -EINVAL;
-	if (h->kind < EMU_KIND_MAP || h->kind > EMU_KIND_LINK)
+	if (h->kind < EMU_KIND_MAP || h->kind > EMU_KIND_PERF_EVENT)
 		return -EINVAL;
 	/* the data from offset 0, the header in the last page (obj.h) */
 	if (h->data_off != 0 || h->data_size % EMU_PAGE_SIZE || h->total_size != h->data_size + EMU_PAGE_SIZE ||
@@ -1197,7 +1200,8 @@ int emu_fd_get_local(int fd, enum emu_kind kind, struct emu_obj **objp, int *acc
 	if (err)
 		return err;
 found:
-	if (kind != EMU_KIND_NONE && obj->hdr->kind != (__u32)kind) {
+	if (kind == EMU_KIND_NONE ? obj->hdr->kind > EMU_KIND_LINK
+				  : kind != EMU_KIND_ANY && obj->hdr->kind != (__u32)kind) {
 		emu_obj_put(obj);
 		return -EINVAL;
 	}
@@ -1233,7 +1237,7 @@ int emu_fd_peek(int fd, struct emu_obj **objp)
 	uintptr_t *slot = fd >= 0 ? fd_slot(fd) : NULL;
 	if (!slot || !__atomic_load_n(slot, __ATOMIC_ACQUIRE) || !__atomic_load_n(&hooks_active, __ATOMIC_ACQUIRE))
 		return -ENOENT;
-	return emu_fd_get_local(fd, EMU_KIND_NONE, objp, &acc);
+	return emu_fd_get_local(fd, EMU_KIND_ANY, objp, &acc);
 }
 
 struct emu_obj *emu_obj_hold(int fd)
@@ -1252,7 +1256,7 @@ enum emu_kind emu_fd_kind(int fd)
 {
 	struct emu_obj *obj;
 	int acc;
-	if (emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc))
+	if (emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc))
 		return EMU_KIND_NONE;
 	enum emu_kind k = (enum emu_kind)obj->hdr->kind;
 	emu_obj_put(obj);
@@ -1266,6 +1270,7 @@ const char *emu_kind_anon_name(enum emu_kind kind)
 	case EMU_KIND_PROG: return "anon_inode:bpf-prog";
 	case EMU_KIND_BTF: return "anon_inode:btf";
 	case EMU_KIND_LINK: return "anon_inode:bpf_link";
+	case EMU_KIND_PERF_EVENT: return "anon_inode:[perf_event]";
 	default: return NULL;
 	}
 }

@@ -994,7 +994,10 @@ static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 
 
 #define HTAB_AGAIN 1      /* a lock's holder died: let go, repair, start over */
 
-static int htab_update_once(struct emu_obj *map, const void *key, const void *value, __u64 op)
+/* cpu < 0: value holds every CPU's slot (user space); else (a BPF program)
+ * value is one value_size value for that CPU's slot, the other CPUs' slots of
+ * a new element zeroed (the kernel's pcpu_init_value) */
+static int htab_update_once(struct emu_obj *map, const void *key, const void *value, __u64 op, int cpu)
 {
 	struct wctx w;
 	__u32 hash = lock_key(map, &w, key, true);
@@ -1029,7 +1032,11 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 	}
 	if (old && h->percpu) {
 		/* per-CPU values are updated in place, like the kernel's */
-		memcpy(elem_value(h, elem_at(h, old)), value, h->vbytes);
+		if (cpu < 0)
+			memcpy(elem_value(h, elem_at(h, old)), value, h->vbytes);
+		else
+			memcpy((char *)elem_value(h, elem_at(h, old)) + (size_t)cpu * round_up8(map->hdr->map.value_size),
+			       value, map->hdr->map.value_size);
 		if (h->lru)
 			elem_at(h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
 		goto out;
@@ -1062,7 +1069,15 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 	struct htab_elem *e = elem_at(h, n);
 	e->hash = hash;
 	memcpy(elem_key(e), key, h->key_size);
-	memcpy(elem_value(h, e), value, h->vbytes);
+	if (cpu < 0) {
+		memcpy(elem_value(h, e), value, h->vbytes);
+	} else if (h->percpu) {
+		memset(elem_value(h, e), 0, h->vbytes);
+		memcpy((char *)elem_value(h, e) + (size_t)cpu * round_up8(map->hdr->map.value_size), value,
+		       map->hdr->map.value_size);
+	} else {
+		memcpy(elem_value(h, e), value, h->vbytes);
+	}
 	if (old) {
 		/* replace in place in the chain: one store publishes the new element */
 		e->next = elem_at(h, old)->next;
@@ -1104,9 +1119,78 @@ static int htab_update(struct emu_obj *map, const void *key, const void *value, 
 	if (op > BPF_EXIST)
 		return -EINVAL;
 	int err;
-	while ((err = htab_update_once(map, key, value, op)) == HTAB_AGAIN)
+	while ((err = htab_update_once(map, key, value, op, -1)) == HTAB_AGAIN)
 		;
 	return err;
+}
+
+/* ---- from BPF programs (emu/vm) ---- */
+
+/* bpf_map_lookup_elem(): the element's value (per-CPU: the CPU's slot) in
+ * place, found without the lock as the kernel's RCU walk does; an LRU
+ * element gets its reference bit. The address stays valid memory for good
+ * (elements are never unmapped); after a delete or a replacing update it is
+ * a free or spare element's value, as a kernel pointer past RCU would be. */
+__attribute__((no_sanitize("thread")))
+static void *htab_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	int tries = 0;
+	struct htab h = htab_of(map);
+	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
+	long i = -1;
+	do {
+		__u64 s;
+		if (!htab_seq_begin(map, &h, hash, &s, &tries))
+			break;
+		i = find_seq(&h, key, hash);
+		if (i >= 0 && !htab_seq_retry(&h, hash, s, &tries))
+			break;
+		i = -1;
+	} while (map->rdonly || tries < 4);
+	if (i < 0) {
+		struct wctx w;
+		lock_key(map, &w, key, false);
+		i = find(&w.h, key, hash, NULL);
+		unlock_stripe(map, &w);
+	}
+	if (!i)
+		return NULL;
+	struct htab_elem *e = elem_at(&h, (__u32)i);
+	if (h.lru && !map->rdonly)
+		__atomic_store_n(&e->lru_ref, 1, __ATOMIC_RELAXED);
+	char *v = elem_value(&h, e);
+	return h.percpu ? v + (size_t)cpu * round_up8(map->hdr->map.value_size) : v;
+}
+
+static int htab_prog_update(struct emu_obj *map, const void *key, const void *value, __u64 flags, unsigned int cpu)
+{
+	__u64 op = flags & ~(__u64)BPF_F_LOCK;
+	if (op > BPF_EXIST)
+		return -EINVAL;
+	int err;
+	while ((err = htab_update_once(map, key, value, op, (int)cpu)) == HTAB_AGAIN)
+		;
+	return err;
+}
+
+/* bpf_spin_lock on an element's value: the lock its key's writers and
+ * BPF_F_LOCK take (the stripe, or an LRU map's object lock), the sequence
+ * odd while held, as for a writer, so BPF_F_LOCK copies see whole values */
+static int htab_prog_value_lock(struct emu_obj *map, void *value, bool lock)
+{
+	struct htab h = htab_of(map);
+	struct htab_elem *e = (struct htab_elem *)((char *)value - round_up8(h.key_size)) - 1;
+	__u32 hash = __atomic_load_n(&e->hash, __ATOMIC_RELAXED);
+	struct wctx w;
+	if (lock) {
+		lock_stripe(map, &w, hash, true);
+		return 0;
+	}
+	w.h = h;
+	w.odd = true;
+	w.s = h.nstripes ? &h.stripes[hash & h.smask] : NULL;
+	unlock_stripe(map, &w);
+	return 0;
 }
 
 /* delete and lookup_and_delete (value != NULL) */
@@ -1393,6 +1477,9 @@ const struct emu_map_ops htab_map_ops = {
 	.lookup_and_delete_batch = htab_lookup_and_delete_batch,
 	.update_batch = emu_generic_map_update_batch,
 	.delete_batch = emu_generic_map_delete_batch,
+	.prog_lookup = htab_prog_lookup,
+	.prog_update = htab_prog_update,
+	.prog_value_lock = htab_prog_value_lock,
 };
 
 /* The same code serves the per-CPU and LRU flavours (the kernel's hashtab.c
@@ -1414,6 +1501,9 @@ const struct emu_map_ops htab_map_ops = {
 		.lookup_and_delete_batch = htab_lookup_and_delete_batch, \
 		.update_batch = emu_generic_map_update_batch,   \
 		.delete_batch = emu_generic_map_delete_batch,   \
+		.prog_lookup = htab_prog_lookup,                \
+		.prog_update = htab_prog_update,                \
+		.prog_value_lock = htab_prog_value_lock,        \
 	}
 HTAB_OPS(htab_percpu_map_ops);
 HTAB_OPS(htab_lru_map_ops);

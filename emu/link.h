@@ -1,42 +1,123 @@
 /* SPDX-License-Identifier: MIT */
-/* emu/link.h: attach calls. No program runs here, so nothing can be attached
- * for real: without BPFEMU_ATTACH=inert they fail with EOPNOTSUPP and a log
- * line; with it they succeed with link objects that do nothing. */
+/*
+ * emu/link.h: attach calls. No program runs here yet, so nothing fires:
+ * without BPFEMU_ATTACH=inert the attach calls fail with EOPNOTSUPP and a log
+ * line; with it they succeed as the kernel's would, with link objects that
+ * remember exactly what they attach to (the kernel's link info, BPF_PROG_QUERY,
+ * BPF_TASK_FD_QUERY, and emu_attach_foreach() for whoever fires events later).
+ */
 #ifndef BPFEMU_LINK_H
 #define BPFEMU_LINK_H
 
 #include "obj.h"
 
-/* What sys.c decodes from BPF_LINK_CREATE / BPF_RAW_TRACEPOINT_OPEN. */
-struct emu_link_spec {
-	const char *cmd;          /* the command, for the log line */
-	int prog_fd;
+/* BPF_LINK_CREATE's attr as Linux 6.18 has it (the installed headers stop at kprobe_multi). */
+struct emu_link_create_attr {
+	__u32 prog_fd;                 /* or map_fd (struct_ops) */
+	__u32 target_fd;               /* or target_ifindex */
 	__u32 attach_type;
-	__u32 target;             /* target_fd or target_ifindex, as attach_type says */
 	__u32 flags;
-	const void *tp_name;      /* user pointer: raw tracepoint name (NULL: none) */
-	bool raw_tp;
+	union {
+		__u32 target_btf_id;
+		struct {
+			__u64 iter_info;
+			__u32 iter_info_len;
+		} iter;
+		struct {
+			__u64 bpf_cookie;
+		} perf_event;
+		struct {
+			__u32 flags, cnt;
+			__u64 syms, addrs, cookies;
+		} kprobe_multi;
+		struct {
+			__u32 target_btf_id;
+			__u64 cookie;
+		} tracing;
+		struct {
+			__u32 pf, hooknum;
+			__s32 priority;
+			__u32 flags;
+		} netfilter;
+		struct {
+			__u32 relative_fd;
+			__u64 expected_revision;
+		} tcx;
+		struct {
+			__u64 path, offsets, ref_ctr_offsets, cookies;
+			__u32 cnt, flags, pid, path_fd;
+		} uprobe_multi;
+	};
 };
+_Static_assert(sizeof(struct emu_link_create_attr) == 64, "Linux 6.18's link_create");
 
-int emu_link_create(const struct emu_link_spec *spec);
-/* BPF_PROG_ATTACH / BPF_PROG_DETACH: 0 in inert mode. */
-int emu_prog_attach(const char *cmd, int prog_fd, __u32 attach_type, bool detach);
-int emu_link_fill_info(struct emu_obj *link, struct bpf_link_info *info);
+/* BPF_PROG_ATTACH / DETACH / QUERY's fields as Linux 6.18 has them. */
+struct emu_attach_attr {
+	__u32 target_fd;               /* or target_ifindex */
+	__u32 attach_bpf_fd;
+	__u32 attach_type;
+	__u32 attach_flags;
+	__u32 replace_bpf_fd;
+	__u32 relative_fd;             /* or relative_id */
+	__u64 expected_revision;
+};
+struct emu_query_attr {
+	__u32 target_fd;               /* or target_ifindex */
+	__u32 attach_type;
+	__u32 query_flags;
+	__u32 attach_flags;
+	__u64 prog_ids;
+	__u32 prog_cnt;
+	__u32 pad;
+	__u64 prog_attach_flags, link_ids, link_attach_flags;
+	__u64 revision;
+};
+_Static_assert(sizeof(struct emu_query_attr) == 64, "Linux 6.18's query");
 
-/* perf events: the shim's perf_event_open / ioctl wrappers and BPF_PERF_EVENT links. */
-enum emu_perf_kind { EMU_PERF_NONE, EMU_PERF_KPROBE, EMU_PERF_UPROBE, EMU_PERF_TRACEPOINT, EMU_PERF_KERNEL };
-const char *emu_perf_kind_name(enum emu_perf_kind kind);
-/* Which probe PMU perf_event_attr.type names (kprobe and uprobe types as sysfs says, or made up when
- * sysfs lacks the PMU), EMU_PERF_NONE for any other type. */
-enum emu_perf_kind emu_perf_attr_kind(__u32 type);
-/* A stand-in event fd (a memfd that never fires; inert mode). fd or -errno. */
-int emu_perf_standin_open(enum emu_perf_kind kind, bool cloexec);
-/* A stand-in's kind, EMU_PERF_KERNEL for the kernel's perf event fds, EMU_PERF_NONE otherwise. */
-enum emu_perf_kind emu_perf_fd_kind(int fd);
-/* PERF_EVENT_IOC_SET_BPF with one of our programs: 0 on a stand-in in inert mode, else -errno. */
-int emu_perf_set_bpf(int perf_fd, int prog_fd, enum emu_perf_kind kind);
-/* Made-up contents of the sysfs / tracefs files libbpf reads before perf_event_open: length, or
- * -ENOENT for any other path. */
-int emu_perf_made_up_file(const char *path, char *buf, size_t len);
+/* BPF_LINK_CREATE (uattr: the caller's attr, for nothing but EFAULT order). */
+int emu_link_create(const struct emu_link_create_attr *a);
+/* BPF_RAW_TRACEPOINT_OPEN: name (user pointer, NULL for tp_btf/fentry/...), cookie. */
+int emu_raw_tracepoint_open(int prog_fd, const void *name, __u64 cookie);
+int emu_prog_attach(const struct emu_attach_attr *a, bool detach);
+int emu_prog_query(const struct emu_query_attr *a, void *uquery);
+int emu_link_detach(int link_fd);
+/* Has this link type a detach op (BPF_LINK_DETACH answers 0, not EOPNOTSUPP)? */
+bool emu_link_type_detachable(__u32 link_type);
+int emu_link_update(int link_fd, int new_prog_fd, __u32 flags, int old_prog_fd);
+int emu_iter_create(int link_fd, __u32 flags);
+/* BPF_TASK_FD_QUERY: pid, fd, flags, the user's buf and buf_len; writes the outputs into uq
+ * (the caller's attr at task_fd_query). */
+int emu_task_fd_query(int pid, int fd, __u32 flags, void *uq);
+/* BPF_OBJ_GET_INFO_BY_FD for a link: info is the caller's struct copied in (info_len bytes,
+ * the rest zero), filled as the kernel fills it. */
+int emu_link_fill_info(struct emu_obj *link, void *info);
+#define EMU_LINK_INFO_SIZE 64u         /* sizeof(struct bpf_link_info) in Linux 6.18 */
+
+/* ---- what is attached where: the engine's registry of attach points ---- */
+enum emu_attach_kind {
+	EMU_AT_NONE, EMU_AT_TRACEPOINT, EMU_AT_RAW_TP, EMU_AT_KPROBE, EMU_AT_KRETPROBE, EMU_AT_UPROBE,
+	EMU_AT_URETPROBE, EMU_AT_FENTRY, EMU_AT_FEXIT, EMU_AT_FMOD_RET, EMU_AT_LSM, EMU_AT_ITER, EMU_AT_CGROUP,
+	EMU_AT_XDP, EMU_AT_TCX, EMU_AT_NETFILTER, EMU_AT_NETNS, EMU_AT_SOCKMAP, EMU_AT_PERF_EVENT,
+};
+/* One attached program, as an event source would look it up. */
+struct emu_attach_point {
+	enum emu_attach_kind kind;
+	__u32 prog_id, link_id;        /* link_id 0: attached without a link (SET_BPF, PROG_ATTACH) */
+	__u32 attach_type;
+	const char *name;              /* tracepoint "CATEGORY/NAME", raw tracepoint, function, uprobe path */
+	__u64 offset;                  /* probe offset */
+	__u64 cookie;
+	__u64 target;                  /* cgroup id, ifindex, netns inode, map id, btf id */
+	__u32 pf, hooknum;             /* netfilter */
+	__s32 priority;
+	bool retprobe;
+};
+/* Calls fn for every live attachment (links, perf events that hold a program, legacy
+ * PROG_ATTACH attachments) until fn returns non-zero; returns that or 0. Slow: it scans
+ * for live objects (as the id commands do); firers cache and re-scan when
+ * emu_attach_generation() changed. */
+int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx);
+/* Bumped by every attach and detach of this state root. */
+__u64 emu_attach_generation(void);
 
 #endif

@@ -264,6 +264,41 @@ static int trie_lookup(struct emu_obj *map, const void *key, void *value, __u64 
 	return err;
 }
 
+/* bpf_map_lookup_elem() from a program: the longest match's value in place */
+static void *trie_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	(void)cpu;
+	__u32 seq = 0;
+	void *v;
+	do {
+		struct trie t = map->rdonly ? (seq = emu_obj_read_begin(map), trie_of(map)) : lock_trie(map);
+		__u32 kplen = key_plen(key), found = 0;
+		const __u8 *kd = key_data(key);
+		__u64 steps = 0;
+		if (kplen <= t.max_prefixlen) {
+			for (__u32 i = __atomic_load_n(t.root, __ATOMIC_ACQUIRE); i && steps++ < t.cap;) {
+				struct lpm_node *n = N(&t, i);
+				__u32 m = match_len(&t, n, kd, kplen);
+				if (m == t.max_prefixlen) {
+					found = i;
+					break;
+				}
+				if (m < n->prefixlen)
+					break;
+				if (!(n->flags & NODE_IM))
+					found = i;
+				i = __atomic_load_n(&n->child[bit_at(kd, n->prefixlen)], __ATOMIC_ACQUIRE);
+			}
+		}
+		v = found ? nvalue(&t, N(&t, found)) : NULL;
+		if (!map->rdonly) {
+			emu_obj_unlock(map);
+			break;
+		}
+	} while (emu_obj_read_retry(map, seq));
+	return v;
+}
+
 /* trie_update_elem(): insert or replace the exact prefix */
 static int trie_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
 {
@@ -496,6 +531,7 @@ static int trie_get_next_key(struct emu_obj *map, const void *key, void *next)
 }
 
 const struct emu_map_ops trie_map_ops = {
+	.prog_lookup = trie_prog_lookup,
 	.check_spec = trie_check_spec,
 	.data_size = trie_data_size,
 	.init = trie_init,

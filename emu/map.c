@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "perf/perf.h"
 #include "map.h"
 #include "os.h"
 
@@ -194,7 +195,7 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 {
 	struct emu_obj *obj;
 	int acc, n;
-	int err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	int err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return err;
 	switch (obj->hdr->kind) {
@@ -206,9 +207,13 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 		char tag[17];
 		for (int i = 0; i < 8; i++)
 			snprintf(tag + 2 * i, 3, "%02x", p->tag[i]);
-		n = snprintf(buf, len, "prog_type:\t%u\nprog_jited:\t0\nprog_tag:\t%s\nmemlock:\t%llu\nprog_id:\t%u\n",
+		n = snprintf(buf, len, "prog_type:\t%u\nprog_jited:\t0\nprog_tag:\t%s\nmemlock:\t%llu\nprog_id:\t%u\n"
+			     "run_time_ns:\t%llu\nrun_cnt:\t%llu\nrecursion_misses:\t%llu\nverified_insns:\t%u\n",
 			     p->prog_type, tag, (unsigned long long)page_align((__u64)p->insn_cnt * 8),
-			     obj->hdr->id);
+			     obj->hdr->id, (unsigned long long)__atomic_load_n(&p->run_time_ns, __ATOMIC_RELAXED),
+			     (unsigned long long)__atomic_load_n(&p->run_cnt, __ATOMIC_RELAXED),
+			     (unsigned long long)__atomic_load_n(&p->recursion_misses, __ATOMIC_RELAXED),
+			     p->verified_insns ? p->verified_insns : p->insn_cnt);
 		break;
 	}
 	case EMU_KIND_BTF:
@@ -227,10 +232,14 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	struct emu_obj *obj;
 	int acc, err;
 
-	err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	err = emu_fd_get_local(fd, EMU_KIND_ANY, &obj, &acc);
 	if (err)
 		return 1;      /* not ours: the real mmap decides */
 	err = 0;
+	if (obj->hdr->kind == EMU_KIND_PERF_EVENT) {
+		err = emu_perf_mmap_check(obj, len, prot, flags, off, real_off);   /* emu/perf/ */
+		goto out;
+	}
 	if (obj->hdr->kind != EMU_KIND_MAP) {
 		err = -ENODEV;
 		goto out;

@@ -70,11 +70,19 @@ struct emu_map_ops {
 	int (*mmap_check)(const struct emu_obj *map, size_t len, off_t off);    /* optional: -ENOTSUPP */
 	/* the same for families whose pages differ in what may be written (ring buffers); preferred */
 	int (*mmap_check_prot)(const struct emu_obj *map, size_t len, off_t off, int prot);
+
+	/* callable from BPF programs (emu/vm), optional; cpu is the running program's CPU */
+	void *(*prog_lookup)(struct emu_obj *map, const void *key, unsigned int cpu);  /* the live value, NULL: absent */
+	/* bpf_map_update_elem from a program where it differs from update (per-CPU: the CPU's slot only) */
+	int (*prog_update)(struct emu_obj *map, const void *key, const void *value, __u64 flags, unsigned int cpu);
+	/* bpf_spin_lock / bpf_spin_unlock on a value: the very lock BPF_F_LOCK takes from user space */
+	int (*prog_value_lock)(struct emu_obj *map, void *value, bool lock);
 };
 
 /* emu/fd_array.c: PROG_ARRAY ownership (the first program type that uses it) */
 int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type);
 bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type);
+__u32 emu_prog_array_slot(struct emu_obj *map, __u32 index);      /* the program id in a slot, 0: none */
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524   /* the kernel's internal "operation not supported", seen by user space */
@@ -188,6 +196,11 @@ int emu_sock_get(int fd, struct emu_sock *sk);     /* 0 or -ENOTSOCK */
 /* emu/devmap.c, emu/cpumap.c: a program fd as a devmap/cpumap value: its id or -errno */
 int emu_xdp_prog_id(int fd, __u32 expected_attach_type);
 
+/* emu/ringbuf.c: a BPF program's bpf_ringbuf_reserve / submit / discard / query on the map object:
+ * reserve returns the record's data (8-byte aligned, size bytes) or NULL (no room: the kernel's NULL) */
+void *emu_ringbuf_reserve(struct emu_obj *map, __u64 size);
+void emu_ringbuf_commit(struct emu_obj *map, void *sample, bool discard, __u64 flags);
+__u64 emu_ringbuf_query(struct emu_obj *map, __u64 flags);
 /* emu/ringbuf.c: what a BPF program's bpf_ringbuf_output / bpf_user_ringbuf_drain do */
 int emu_ringbuf_output(int fd, const void *data, __u64 size, __u64 flags);
 long emu_user_ringbuf_drain(int fd, int (*fn)(const void *data, __u32 size, void *ctx), void *ctx);
@@ -205,6 +218,10 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
+/* The object holder (a map's slot, a program) holds a reference to: kind and
+ * id, opened from the reference link (any process). 0 and a reference in
+ * *objp, or -ENOENT (holder does not hold it), -errno. */
+int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, struct emu_obj **objp);
 extern const struct emu_map_ops percpu_array_map_ops;
 extern const struct emu_map_ops htab_percpu_map_ops;
 extern const struct emu_map_ops htab_lru_map_ops;

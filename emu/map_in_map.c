@@ -53,9 +53,11 @@
 
 #include "map.h"
 #include "os.h"
+#include "perf/perf.h"
 
 static const char *const kind_tag[] = {
 	[EMU_KIND_MAP] = "map", [EMU_KIND_PROG] = "prog", [EMU_KIND_BTF] = "btf", [EMU_KIND_LINK] = "link",
+	[EMU_KIND_PERF_EVENT] = "perf",
 };
 
 static int refs_root(char *buf, size_t len)
@@ -178,6 +180,47 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 	return -ENOMEM;
 }
 
+int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, struct emu_obj **objp)
+{
+	char path[PATH_MAX], prefix[48];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	size_t len = strlen(path);
+	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
+		 holder->hdr->id);
+	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	if (!d)
+		return -ENOENT;
+	const struct emu_os_dirent *e;
+	int fd = -1;
+	while ((e = emu_os_readdir(d)))
+		if (!strncmp(e->name, prefix, (size_t)n)) {
+			fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
+			if (fd == -EACCES)
+				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
+			if (fd >= 0)
+				break;
+		}
+	emu_os_closedir(d);
+	if (fd < 0)
+		return -ENOENT;
+	struct emu_obj *obj;
+	int acc;
+	err = emu_fd_get_local(fd, kind, &obj, &acc);     /* our own fd, whoever the caller is */
+	emu_fd_closed(fd);
+	emu_os_close(fd);
+	if (err)
+		return err;
+	if (obj->hdr->id != id) {
+		emu_obj_put(obj);
+		return -ENOENT;
+	}
+	*objp = obj;
+	return 0;
+}
+
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id)
 {
 	char prefix[48];
@@ -275,6 +318,7 @@ void emu_refs_gc(void)
 		emu_os_close(lfd);
 	}
 	emu_ringbuf_notify_gc();
+	emu_perf_notify_gc();
 }
 
 /* ---- the inner-map template (bpf_map_meta_alloc / bpf_map_meta_equal) ---- */
@@ -462,7 +506,14 @@ static int hom_get_next_key(struct emu_obj *map, const void *key, void *next)
 	return htab_map_ops.get_next_key(map, key, next);
 }
 
+/* bpf_map_lookup_elem() from a program: the slot holding the inner map's id */
+static void *hom_prog_lookup(struct emu_obj *map, const void *key, unsigned int cpu)
+{
+	return htab_map_ops.prog_lookup(map, key, cpu);
+}
+
 const struct emu_map_ops htab_of_maps_map_ops = {
+	.prog_lookup = hom_prog_lookup,
 	.check_spec = hom_check_spec,
 	.data_size = hom_data_size,
 	.reserve_size = hom_reserve_size,

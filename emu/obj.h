@@ -82,6 +82,7 @@ struct emu_map_desc {
 struct emu_btf_desc {
 	__u32 data_size;               /* the raw BTF (header, types, strings) at hdr->data_off */
 	__u32 kernel_btf;
+	char name[64];                 /* a kernel BTF's: "vmlinux" or the module's (emu/btf_kernel.c) */
 };
 
 struct emu_prog_desc {
@@ -100,6 +101,12 @@ struct emu_prog_desc {
 	__u32 nr_func_info;
 	__u32 nr_line_info;
 	__u32 attach_btf_id;
+	__u32 attach_btf_obj_id;       /* the kernel BTF attach_btf_id is in (emu/btf_kernel.c) */
+	/* run-time statistics (BPF_ENABLE_STATS), added to atomically by every
+	 * process that runs the program (emu/vm) */
+	__u64 run_time_ns;
+	__u64 run_cnt;
+	__u64 recursion_misses;
 	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off, then
 	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info] */
 };
@@ -167,6 +174,7 @@ struct emu_obj {
 	                                * reading (another user's 0644 pin through BPF_F_RDONLY);
 	                                * never locked, never written: readers use the sequences */
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
+	void *vm;                      /* programs: the decoded program of this process (emu/vm), or NULL */
 	struct emu_obj *next;          /* process-wide list, by inode */
 	bool spare;                    /* this process named the file to reuse it (emu/fdtable.c) */
 	struct emu_obj *btf_hold;      /* the BTF it holds in this process (a reference) while that

@@ -184,6 +184,66 @@ long emu_os_read_file(const char *path, char *buf, size_t len)
 	return (long)n;
 }
 
+struct emu_os_lines {
+	int fd;
+	size_t pos, len;
+	bool eof;
+	char buf[16384];
+};
+
+struct emu_os_lines *emu_os_lines_open(const char *path, int *err)
+{
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
+	struct emu_os_lines *f = fd >= 0 ? malloc(sizeof(*f)) : NULL;
+	if (!f) {
+		if (fd >= 0)
+			emu_os_close(fd);
+		if (err)
+			*err = fd < 0 ? fd : -ENOMEM;
+		return NULL;
+	}
+	f->fd = fd;
+	f->pos = f->len = 0;
+	f->eof = false;
+	return f;
+}
+
+char *emu_os_lines_get(char *buf, size_t len, struct emu_os_lines *f)
+{
+	size_t n = 0;
+	if (!len)
+		return NULL;
+	while (n + 1 < len) {
+		if (f->pos == f->len) {
+			if (f->eof)
+				break;
+			long r = emu_os_read(f->fd, f->buf, sizeof(f->buf));
+			if (r == -EINTR)
+				continue;
+			if (r <= 0) {
+				f->eof = true;
+				break;
+			}
+			f->pos = 0;
+			f->len = (size_t)r;
+		}
+		char c = f->buf[f->pos++];
+		buf[n++] = c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return n ? buf : NULL;
+}
+
+void emu_os_lines_close(struct emu_os_lines *f)
+{
+	if (!f)
+		return;
+	emu_os_close(f->fd);
+	free(f);
+}
+
 char *emu_os_slurp(const char *path, size_t *len, int *err)
 {
 	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);

@@ -245,6 +245,14 @@ long emu_os_read_file(const char *path, char *buf, size_t len);
 /* The whole of a file of any size (a /proc file reads as it goes), NUL-terminated,
  * malloc'ed: free() it. NULL with *err = -errno. */
 char *emu_os_slurp(const char *path, size_t *len, int *err);
+/* Reading a text file line by line (no FILE, no libc descriptor). */
+struct emu_os_lines;
+/* NULL with *err = -errno (err may be NULL) */
+struct emu_os_lines *emu_os_lines_open(const char *path, int *err);
+/* As fgets(3): the next line (with its newline, cut to len - 1 bytes: the
+ * rest comes with the next call) in buf, NULL at the end or on an error. */
+char *emu_os_lines_get(char *buf, size_t len, struct emu_os_lines *f);
+void emu_os_lines_close(struct emu_os_lines *f);
 /* The canonical form of an existing path (symlinks, "." and ".." resolved),
  * as realpath(3): 0 or -errno. Through /proc/self/fd of an O_PATH fd. */
 int emu_os_realpath(const char *path, char out[4096]);

@@ -25,10 +25,12 @@
 
 #include <linux/btf.h>
 
+#include "btf.h"
 #include "helpers.h"
 #include "map.h"
 #include "prog.h"
 #include "os.h"
+#include "vm/vm.h"
 
 #define BPF_COMPLEXITY_LIMIT_INSNS 1000000u
 #define PROG_FLAGS_MASK                                                                          \
@@ -1588,14 +1590,12 @@ static bool can_sleep(__u32 type, __u32 attach_type)
 
 /*
  * check_attach_btf_id(), after check_cfg() and before the main walk: syscall
- * programs must be sleepable, only some types may be, struct_ops programs
- * need a GPL-compatible license and a struct_ops type (bpfemu emulates none:
- * ENOTSUPP, as a kernel without that struct), tracing programs a BTF id.
- * Not checked: the BTF id itself against vmlinux BTF (bpfemu has none), and
- * tracing fentry/fexit/fmod_ret, ext and lsm loads, which Linux 6.18 under
- * lockdown=integrity refuses with EPERM before this.
+ * programs must be sleepable, only some types may be; struct_ops, tracing,
+ * lsm and ext programs are checked against the kernel's BTF by
+ * emu/btf_kernel.c (registered struct_ops types, bpf_check_attach_target(),
+ * the deny lists, LSM hooks, iterator targets) with the verifier's messages.
  */
-static int check_attach(const struct emu_prog_spec *s, bool gpl, struct vlog *log)
+static int check_attach(const struct emu_prog_spec *s, bool gpl, const struct emu_attach_target *tgt, struct vlog *log)
 {
 	__u32 type = s->prog_type, eat = s->expected_attach_type;
 	bool sleepable = s->prog_flags & BPF_F_SLEEPABLE;
@@ -1611,24 +1611,14 @@ static int check_attach(const struct emu_prog_spec *s, bool gpl, struct vlog *lo
 		vlog(log, "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable\n");
 		return -EINVAL;
 	}
-	if (type == BPF_PROG_TYPE_STRUCT_OPS) {
-		if (!gpl) {
-			vlog(log, "struct ops programs must have a GPL compatible license\n");
-			return -EINVAL;
-		}
-		if (s->attach_btf_id) {
-			EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: struct_ops: no struct_ops type is emulated (btf id %u): ENOTSUPP",
-				s->attach_btf_id);
-			vlog(log, "attach_btf_id %u is not a supported struct\n", s->attach_btf_id);
-		}
-		return -ENOTSUPP;
-	}
-	if (type == BPF_PROG_TYPE_TRACING && !s->attach_btf_id && eat != BPF_TRACE_FENTRY && eat != BPF_TRACE_FEXIT &&
-	    eat != BPF_MODIFY_RETURN) {
-		vlog(log, "Tracing programs must provide btf_id\n");
-		return -EINVAL;
-	}
-	return 0;
+	/* check_struct_ops_btf_id() and bpf_check_attach_target(): against the kernel's BTF (emu/btf_kernel.c) */
+	char msg[512];
+	struct emu_attach_check ac = { .prog_type = type, .eat = eat, .btf_id = s->attach_btf_id, .sleepable = sleepable,
+				       .gpl = gpl, .btf_obj_id = tgt->btf_obj_id, .dst_prog_fd = tgt->dst_prog_fd };
+	int err = emu_attach_btf_check(&ac, msg, sizeof(msg));
+	if (msg[0])
+		vlog(log, "%s", msg);
+	return err;
 }
 
 int emu_prog_load(const struct emu_prog_spec *s)
@@ -1641,6 +1631,11 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		return -EINVAL;
 	if (s->insn_cnt == 0 || s->insn_cnt > BPF_COMPLEXITY_LIMIT_INSNS)
 		return -E2BIG;
+	/* attach_prog_fd / attach_btf_obj_fd, or vmlinux's BTF for attach_btf_id (emu/btf_kernel.c) */
+	struct emu_attach_target tgt;
+	err = emu_attach_btf_resolve(s->prog_type, s->attach_prog_fd, s->attach_btf_id, &tgt);
+	if (err)
+		return err;
 	/* bpf_prog_load_check_attach(): only these types name a BTF type to attach to */
 	if (s->attach_btf_id && (s->attach_btf_id > BTF_MAX_TYPE ||
 				 (s->prog_type != BPF_PROG_TYPE_TRACING && s->prog_type != BPF_PROG_TYPE_LSM &&
@@ -1712,7 +1707,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	if (!err)
 		err = check_reach(insns, s->insn_cnt, &pc, &log, &fl);
 	if (!err)
-		err = check_attach(s, gpl, &log);
+		err = check_attach(s, gpl, &tgt, &log);
 	if (!err)
 		err = check_walk(insns, s->insn_cnt, &fl, &pc, &log, &processed, &states);
 	free(fl.init);
@@ -1761,6 +1756,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->nr_func_info = bi.nr_finfo;
 	p->nr_line_info = bi.nr_linfo;
 	p->attach_btf_id = s->attach_btf_id;
+	p->attach_btf_obj_id = tgt.btf_obj_id;
 	if (fbytes)
 		memcpy((char *)emu_obj_data(prog) + bytes, bi.finfo, fbytes);
 	if (lbytes)
@@ -1785,6 +1781,13 @@ int emu_prog_load(const struct emu_prog_spec *s)
 				goto out_insns;
 			}
 		}
+	}
+	/* the VM: references to the maps, map ids in the stored instructions, decoded */
+	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
+	if (err) {
+		emu_os_close(fd);
+		emu_obj_put(prog);
+		goto out_insns;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	emu_fd_install_acc(fd, prog, O_RDWR);
@@ -1845,6 +1848,7 @@ int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *
 	info->nr_func_info = p->nr_func_info;
 	info->nr_line_info = p->nr_line_info;
 	info->attach_btf_id = p->attach_btf_id;
+	info->attach_btf_obj_id = p->attach_btf_obj_id;
 	if (map_ids_out)
 		memcpy(map_ids_out, p->map_ids, (nr_map_ids < p->nr_map_ids ? nr_map_ids : p->nr_map_ids) * 4);
 	return 0;

@@ -192,6 +192,83 @@ out:
 	return err;
 }
 
+/* ---- a BPF program's side (emu/vm), on the map object ---- */
+
+#define RINGBUF_MAX_RECORD_SZ (0xffffffffu / 4)
+
+/* __bpf_ringbuf_reserve(): NULL when the record cannot be had. The map's lock
+ * serializes producers (emu_ringbuf_output takes it too). Positions run as
+ * the kernel's: the producer stays less than the ring's size ahead of the
+ * consumer and of the oldest record not yet committed (pending_pos). */
+void *emu_ringbuf_reserve(struct emu_obj *map, __u64 size)
+{
+	struct rb r = rb_of(map);
+	if (size > RINGBUF_MAX_RECORD_SZ)
+		return NULL;
+	__u64 len = (size + RB_HDR_SZ + 7) & ~7ull;
+	if (len > r.mask + 1)
+		return NULL;
+	__u64 cons = __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE);
+	emu_obj_lock(map);
+	__u64 pend = *r.pending_pos, prod = *r.producer_pos;
+	while (pend < prod) {
+		__u32 *h = (__u32 *)(r.data + (pend & r.mask));
+		__u32 hl = __atomic_load_n(&h[0], __ATOMIC_ACQUIRE);
+		if (hl & RB_BUSY_BIT)
+			break;
+		pend += ((hl & ~RB_DISCARD_BIT) + RB_HDR_SZ + 7) & ~7ull;
+	}
+	*r.pending_pos = pend;
+	__u64 new_prod = prod + len;
+	if (new_prod - cons > r.mask || new_prod - pend > r.mask) {
+		emu_obj_unlock(map);
+		return NULL;
+	}
+	__u32 *hdr = (__u32 *)(r.data + (prod & r.mask));
+	/* the kernel's pg_off, as emu_ringbuf_output writes it */
+	hdr[1] = (__u32)(((char *)hdr - ((char *)emu_obj_data(map) - EMU_PAGE_SIZE)) / EMU_PAGE_SIZE);
+	__atomic_store_n(&hdr[0], (__u32)size | RB_BUSY_BIT, __ATOMIC_RELAXED);
+	__atomic_store_n(r.producer_pos, new_prod, __ATOMIC_RELEASE);
+	emu_obj_unlock(map);
+	return hdr + 2;
+}
+
+/* bpf_ringbuf_commit(): the record becomes whole (or discarded); the consumer
+ * is woken if it waits for exactly this record, or when forced */
+void emu_ringbuf_commit(struct emu_obj *map, void *sample, bool discard, __u64 flags)
+{
+	struct rb r = rb_of(map);
+	__u32 *hdr = (__u32 *)sample - 2;
+	__u32 len = __atomic_load_n(&hdr[0], __ATOMIC_RELAXED) ^ RB_BUSY_BIT;
+	if (discard)
+		len |= RB_DISCARD_BIT;
+	__atomic_exchange_n(&hdr[0], len, __ATOMIC_SEQ_CST);
+	__u64 rec_pos = (__u64)((char *)hdr - r.data);
+	__u64 cons = __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE) & r.mask;
+	if ((flags & BPF_RB_FORCE_WAKEUP) || (cons == rec_pos && !(flags & BPF_RB_NO_WAKEUP)))
+		rb_notify(map);
+}
+
+/* bpf_ringbuf_query() */
+__u64 emu_ringbuf_query(struct emu_obj *map, __u64 flags)
+{
+	struct rb r = rb_of(map);
+	switch (flags) {
+	case BPF_RB_AVAIL_DATA: {
+		__u64 cons = __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE);
+		return __atomic_load_n(r.producer_pos, __ATOMIC_ACQUIRE) - cons;
+	}
+	case BPF_RB_RING_SIZE:
+		return r.mask + 1;
+	case BPF_RB_CONS_POS:
+		return __atomic_load_n(r.consumer_pos, __ATOMIC_ACQUIRE);
+	case BPF_RB_PROD_POS:
+		return __atomic_load_n(r.producer_pos, __ATOMIC_ACQUIRE);
+	default:
+		return 0;
+	}
+}
+
 /* bpf_user_ringbuf_drain() from user space: calls fn for each committed
  * record, skips discarded ones, stops at a busy one. Returns the number of
  * records handed to fn, or -errno. fn returning non-zero stops the drain. */

@@ -7,15 +7,16 @@
  * tracepoint programs: perf_event_open for the PMU, then BPF_LINK_CREATE with
  * BPF_PERF_EVENT (the engine, emu/link.c) or ioctl(PERF_EVENT_IOC_SET_BPF).
  *
- * Default: perf_event_open goes to the kernel (a failure for a probe PMU gets
- * a BPFEMU_LOG=sys line), and SET_BPF with one of our program fds never
- * reaches the kernel: EOPNOTSUPP and a log line. BPFEMU_ATTACH=inert:
- * perf_event_open for the kprobe, uprobe and tracepoint PMUs returns a
- * stand-in fd (a memfd that never fires) whatever the caller's privileges,
- * the PERF_EVENT_IOC_* requests libbpf issues on it succeed, and the sysfs
- * PMU type / retprobe format files and tracefs event id files are made up
- * when the real ones cannot be read (emu_perf_made_up_file).
- * Any other ioctl, and any ioctl on another fd, is forwarded untouched.
+ * The engine decides (emu/perf/): BPF output events (PERF_TYPE_SOFTWARE /
+ * PERF_COUNT_SW_BPF_OUTPUT) are always emulated, probe PMU events only with
+ * BPFEMU_ATTACH=inert (stand-ins that remember their probe and never fire);
+ * every other event goes to the kernel (a failure for a probe PMU gets a
+ * BPFEMU_LOG=sys line). SET_BPF with one of our program fds never reaches
+ * the kernel. With inert mode the sysfs PMU type / retprobe format files and
+ * tracefs event id files are made up when the real ones cannot be read
+ * (emu_perf_made_up_file). mmap of our events goes through fd.c's mmap
+ * wrapper, readiness through poll.c. Any other ioctl, and any ioctl on another
+ * fd, is forwarded untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 #include "emu.h"
-#include "link.h"
+#include "perf/perf.h"
 #include "perf.h"
 #include "procfs.h"
 #include "real.h"
@@ -37,21 +38,13 @@
 
 long shim_perf_event_open(const long a[6])
 {
-	const struct perf_event_attr *uattr = (const void *)a[0];
-	unsigned long flags = (unsigned long)a[4];
-	enum emu_perf_kind kind = EMU_PERF_NONE;
-	__u32 type;
+	bool mine = false;
 	long ret;
 
 	SHIM_ENTER();
-	if (uattr && !emu_copy_from_user(&type, &uattr->type, sizeof(type)))
-		kind = emu_perf_attr_kind(type);
-	bool inert = emu_config()->attach_inert;
+	ret = emu_perf_event_open((const void *)a[0], (int)a[1], (int)a[2], (int)a[3], (unsigned long)a[4], &mine);
 	SHIM_LEAVE();
-	if (kind != EMU_PERF_NONE && inert) {
-		SHIM_ENTER();
-		ret = emu_perf_standin_open(kind, flags & PERF_FLAG_FD_CLOEXEC);
-		SHIM_LEAVE();
+	if (mine) {
 		if (ret < 0) {
 			errno = (int)-ret;
 			return -1;
@@ -59,12 +52,15 @@ long shim_perf_event_open(const long a[6])
 		return ret;
 	}
 	ret = REAL(syscall)(SYS_perf_event_open, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (ret < 0 && kind != EMU_PERF_NONE) {
+	if (ret < 0) {
 		int e = errno;
+		__u32 type;
 		SHIM_ENTER();
-		EMU_LOG(EMU_LOG_SYS, "perf_event_open(%s): %s from the kernel (BPFEMU_ATTACH=inert gives stand-in "
-			"events that never fire, to attach bpfemu programs to)", emu_perf_kind_name(kind),
-			strerrorname_np(e) ? strerrorname_np(e) : "error");
+		if (a[0] && !emu_copy_from_user(&type, (const void *)a[0], sizeof(type)) &&
+		    emu_perf_attr_kind(type) != EMU_PERF_NONE)
+			EMU_LOG(EMU_LOG_SYS, "perf_event_open(%s): %s from the kernel (BPFEMU_ATTACH=inert gives stand-in "
+				"events that never fire, to attach bpfemu programs to)", emu_perf_kind_name(emu_perf_attr_kind(type)),
+				strerrorname_np(e) ? strerrorname_np(e) : "error");
 		SHIM_LEAVE();
 		errno = e;
 	}
@@ -109,31 +105,10 @@ int shim_perf_open(const char *path, int flags)
 	return fd;
 }
 
-/* PERF_EVENT_IOC_* on a stand-in: what libbpf and perf users ask succeeds, nothing happens. */
-static int standin_ioctl(int fd, unsigned long req, unsigned long arg)
-{
-	switch (req) {
-	case PERF_EVENT_IOC_ENABLE:
-	case PERF_EVENT_IOC_DISABLE:
-	case PERF_EVENT_IOC_RESET:
-	case PERF_EVENT_IOC_REFRESH:
-	case PERF_EVENT_IOC_PAUSE_OUTPUT:
-	case PERF_EVENT_IOC_SET_FILTER:
-	case PERF_EVENT_IOC_MODIFY_ATTRIBUTES:
-	case PERF_EVENT_IOC_PERIOD:
-		return 0;
-	case PERF_EVENT_IOC_SET_OUTPUT:
-		return 0;
-	case PERF_EVENT_IOC_ID: {
-		__u64 id = (__u64)fd;
-		return emu_copy_to_user((void *)arg, &id, sizeof(id)) ? -EFAULT : 0;
-	}
-	default:
-		return -ENOTTY;
-	}
-}
-
-/* glibc: int ioctl(int fd, unsigned long request, ...); one argument at most. */
+/* glibc: int ioctl(int fd, unsigned long request, ...); one argument at most.
+ * PERF_EVENT_IOC_* on our events go to the engine; SET_BPF on the kernel's
+ * events with one of our programs is refused there (EOPNOTSUPP); the rest is
+ * forwarded. */
 SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -144,18 +119,14 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	if (shim_busy || _IOC_TYPE(req) != _IOC_TYPE(PERF_EVENT_IOC_ENABLE))
 		return REAL(ioctl)(fd, req, arg);
 	int ret = UNHANDLED;
+	bool mine = false;
 	SHIM_ENTER();
-	enum emu_perf_kind kind = emu_perf_fd_kind(fd);
-	if (kind != EMU_PERF_NONE) {
-		if (req == PERF_EVENT_IOC_SET_BPF) {
-			if (emu_fd_kind((int)arg) == EMU_KIND_PROG)
-				ret = emu_perf_set_bpf(fd, (int)arg, kind);
-			else if (kind != EMU_PERF_KERNEL)   /* bpf_prog_get() of a non-program */
-				ret = fcntl((int)arg, F_GETFD) < 0 ? -EBADF : -EINVAL;
-		} else if (kind != EMU_PERF_KERNEL) {
-			ret = standin_ioctl(fd, req, arg);
-		}
-	}
+	int r = emu_perf_ioctl(fd, req, arg, &mine);
+	if (mine)
+		ret = r;
+	else if (req == PERF_EVENT_IOC_SET_BPF && emu_fd_kind((int)arg) == EMU_KIND_PROG &&
+		 emu_perf_fd_kind(fd) == EMU_PERF_KERNEL)
+		ret = emu_perf_set_bpf(fd, (int)arg);
 	SHIM_LEAVE();
 	if (ret == UNHANDLED)
 		return REAL(ioctl)(fd, req, arg);
@@ -164,4 +135,30 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	return ret;
+}
+
+/* The embedding API as libbpfemu.so exports it: the engine's, with shim_busy raised. */
+SHIM_EXPORT int bpfemu_perf_output(int map_fd, unsigned long long flags, const void *data, unsigned long long size)
+{
+	SHIM_ENTER();
+	int err = emu_perf_output_fd(map_fd, EMU_PERF_EVENT_CPU, flags, data, size);
+	SHIM_LEAVE();
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+SHIM_EXPORT int bpfemu_perf_output_on_cpu(int map_fd, unsigned int cpu, unsigned long long flags, const void *data,
+					  unsigned long long size)
+{
+	SHIM_ENTER();
+	int err = cpu == EMU_PERF_EVENT_CPU ? -EINVAL : emu_perf_output_fd(map_fd, cpu, flags, data, size);
+	SHIM_LEAVE();
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * preload/poll.c: epoll, poll and select on ring buffer map fds.
+ * preload/poll.c: epoll, poll and select on ring buffer map fds and perf
+ * event fds ("rings" below; the engine tells them apart, emu/wait.c).
  *
  * The kernel's ring buffer fd is pollable (readable when data is available;
- * a user ring buffer writable while it has space). Ours is a regular file:
- * epoll_ctl refuses it (EPERM) and poll always calls it ready. So:
+ * a user ring buffer writable while it has space), and so is a perf event's
+ * (readable after a wake-up, until a poll reads it; EPOLLHUP before its ring
+ * is mapped). Ours are regular files: epoll_ctl refuses them (EPERM) and
+ * poll always calls them ready. So:
  *
  *  - epoll_ctl: when the real call says EPERM and the fd is a ring buffer, the
  *    ring's notification fd (emu_ringbuf_notify_open) goes into the epoll set
@@ -122,7 +125,7 @@ static int rb_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			err = -EEXIST;
 			break;
 		}
-		int nfd = emu_ringbuf_notify_open(fd);
+		int nfd = emu_poll_notify_open(fd);
 		if (nfd < 0) {
 			err = nfd;
 			break;
@@ -183,7 +186,7 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return r;
 	int saved = errno;
 	SHIM_ENTER();
-	if (!emu_ringbuf_fd_type(fd, false)) {
+	if (!emu_pollable(fd, false)) {
 		SHIM_LEAVE();
 		errno = saved;
 		return r;
@@ -212,8 +215,11 @@ static int rings_ready(int epfd, struct epoll_event *out, int max, int waiting)
 		if (r->epfd != epfd)
 			continue;
 		if (waiting)
-			emu_ringbuf_waiting(r->fd, waiting);
-		unsigned int ev = emu_ringbuf_revents(r->fd) & (r->events | EPOLLERR | EPOLLHUP);
+			emu_poll_waiting(r->fd, waiting);
+		unsigned int mask = r->events | EPOLLERR | EPOLLHUP;
+		unsigned int ev = emu_poll_revents(r->fd, false) & mask;
+		if (ev && n < max)
+			ev = emu_poll_revents(r->fd, true) & mask;   /* reported: a perf wake-up is read */
 		if (ev && n < max) {
 			out[n].events = ev;
 			out[n].data = r->data;
@@ -343,7 +349,7 @@ static bool any_ring(const struct pollfd *fds, nfds_t n)
 	bool any = false;
 	SHIM_ENTER();
 	for (nfds_t i = 0; i < n && !any; i++)
-		any = fds[i].fd >= 0 && emu_ringbuf_fd_type(fds[i].fd, true);
+		any = fds[i].fd >= 0 && emu_pollable(fds[i].fd, true);
 	SHIM_LEAVE();
 	return any;
 }
@@ -360,23 +366,23 @@ static int rb_poll(struct pollfd *fds, nfds_t n, int64_t deadline, const sigset_
 	}
 	for (nfds_t i = 0; i < n; i++) {
 		sh[i] = fds[i];
-		ring[i] = fds[i].fd >= 0 && emu_ringbuf_fd_type(fds[i].fd, false);
+		ring[i] = fds[i].fd >= 0 && emu_pollable(fds[i].fd, false);
 		if (ring[i]) {
-			sh[i].fd = emu_ringbuf_notify_open(fds[i].fd);
+			sh[i].fd = emu_poll_notify_open(fds[i].fd);
 			sh[i].events = POLLIN;
 		}
 	}
 	for (;;) {
 		int nr = 0;
 		for (nfds_t i = 0; i < n; i++)
-			if (ring[i] && (emu_ringbuf_revents(fds[i].fd) & (fds[i].events | POLLERR | POLLHUP | POLLNVAL)))
+			if (ring[i] && (emu_poll_revents(fds[i].fd, false) & (fds[i].events | POLLERR | POLLHUP | POLLNVAL)))
 				nr++;
 		if (!nr)
 			for (nfds_t i = 0; i < n; i++)
 				if (ring[i])
-					emu_ringbuf_waiting(fds[i].fd, +1);
+					emu_poll_waiting(fds[i].fd, +1);
 		for (nfds_t i = 0; i < n && !nr; i++)
-			if (ring[i] && (emu_ringbuf_revents(fds[i].fd) & (fds[i].events | POLLERR | POLLHUP | POLLNVAL)))
+			if (ring[i] && (emu_poll_revents(fds[i].fd, false) & (fds[i].events | POLLERR | POLLHUP | POLLNVAL)))
 				nr++;
 		struct timespec ts, *tsp = NULL;
 		int ms = nr ? 0 : remaining_ms(deadline);
@@ -390,7 +396,7 @@ static int rb_poll(struct pollfd *fds, nfds_t n, int64_t deadline, const sigset_
 		if (!nr)
 			for (nfds_t i = 0; i < n; i++)
 				if (ring[i])
-					emu_ringbuf_waiting(fds[i].fd, -1);
+					emu_poll_waiting(fds[i].fd, -1);
 		if (k < 0) {
 			errno = saved;
 			goto out;
@@ -400,7 +406,7 @@ static int rb_poll(struct pollfd *fds, nfds_t n, int64_t deadline, const sigset_
 			if (ring[i]) {
 				if (sh[i].revents)
 					drain(sh[i].fd);
-				fds[i].revents = (short)(emu_ringbuf_revents(fds[i].fd) &
+				fds[i].revents = (short)(emu_poll_revents(fds[i].fd, true) &
 							 (fds[i].events | POLLERR | POLLHUP | POLLNVAL));
 			} else {
 				fds[i].revents = sh[i].revents;
@@ -459,7 +465,7 @@ static bool sets_have_ring(int nfds, fd_set *r, fd_set *w, fd_set *e)
 	SHIM_ENTER();
 	for (int fd = 0; fd < nfds && fd < FD_SETSIZE && !any; fd++)
 		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e)))
-			any = emu_ringbuf_fd_type(fd, true);
+			any = emu_pollable(fd, true);
 	SHIM_LEAVE();
 	return any;
 }

@@ -91,7 +91,7 @@ static void print_subcmd_usage(FILE *f, const struct subcmd *c)
 			"  --root DIR   state root for maps and the fake /sys/fs/bpf (sets BPFEMU_ROOT;\n"
 			"               default /dev/shm/bpfemu-$UID)\n"
 			"  --log CATS   explain failing or unemulated calls on stderr (sets BPFEMU_LOG;\n"
-			"               comma-separated: sys,map,path,shim,all)\n"
+			"               comma-separated: sys,map,path,shim,vm,all)\n"
 			"  --trace FILE append one strace-style line per bpf() call to FILE (BPFEMU_TRACE)\n"
 			"  --mode MODE  preload: LD_PRELOAD=libbpfemu.so (dynamically linked programs; fastest);\n"
 			"               seccomp: a seccomp user-notification supervisor serves bpf() and the\n"

@@ -38,6 +38,7 @@
 
 #include "emu.h"
 #include "link.h"
+#include "perf/perf.h"
 #include "replay.h"
 #include "trace.h"
 #include "tools.h"
@@ -1448,9 +1449,18 @@ static __u32 target_fd(struct cx *x, int rec, __u32 attach_type, int prog_fd)
 		return (__u32)fd_map(c->pid, rec);
 	int fd = -1;
 	if (attach_type == BPF_PERF_EVENT) {
+		/* a stand-in probe event (inert mode) of the kind the program attaches to:
+		 * a tracepoint, else a kprobe by address */
 		__u32 t = prog_type_of(prog_fd);
-		enum emu_perf_kind kind = t == BPF_PROG_TYPE_TRACEPOINT ? EMU_PERF_TRACEPOINT : EMU_PERF_KPROBE;
-		fd = emu_perf_standin_open(kind, true);
+		struct perf_event_attr pa;
+		memset(&pa, 0, sizeof(pa));
+		pa.size = sizeof(pa);
+		pa.type = t == BPF_PROG_TYPE_TRACEPOINT ? PERF_TYPE_TRACEPOINT
+							: (__u32)emu_perf_pmu_type(EMU_PERF_KPROBE);
+		bool mine = false;
+		fd = (int)pa.type < 0 ? -1 : emu_perf_event_open(&pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC, &mine);
+		if (!mine)
+			fd = -1;
 	} else {
 		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
@@ -2123,7 +2133,8 @@ static int build_task_fd_query(struct cx *x)
 
 /* Commands strace prints as a pointer: our trace's attr bytes with their
  * fds mapped; without them, the attr the recorded outcome needs: the pid's
- * latest link (ITER_CREATE, LINK_DETACH), latest program and map
+ * latest link (ITER_CREATE; LINK_DETACH: the latest whose type has a detach
+ * op when the outcome was 0, none when EOPNOTSUPP), latest program and map
  * (PROG_BIND_MAP), zeros otherwise (ENABLE_STATS: BPF_STATS_RUN_TIME). */
 /* PROG_BIND_MAP without its attr: the task's latest program and latest map
  * not bound to each other yet (libbpf binds a probe's map to the probe, then
@@ -2187,6 +2198,27 @@ static void build_raw(struct cx *x)
 		enum emu_kind kind = c->cmd == BPF_PROG_BIND_MAP ? (d == fdt ? EMU_KIND_PROG : EMU_KIND_MAP) :
 				     EMU_KIND_LINK;
 		__s32 fd = badf ? 0x3fffff00 : fd_latest(c->pid, kind, NULL);
+		if (c->cmd == BPF_LINK_DETACH && !badf && !c->unchecked) {
+			/* the latest link whose type gives the recorded outcome: 0 has a
+			 * detach op, EOPNOTSUPP has none */
+			int want = c->ret == 0 ? 1 : c->ret < 0 && c->err == EOPNOTSUPP ? 0 : -1;
+			for (size_t i = nfds; want >= 0 && i-- > 0;) {
+				if ((fds[i].pid != c->pid && c->pid) || emu_fd_kind(fds[i].real) != EMU_KIND_LINK)
+					continue;
+				struct bpf_link_info li;
+				memset(&li, 0, sizeof(li));
+				union bpf_attr ia;
+				memset(&ia, 0, sizeof(ia));
+				ia.info.bpf_fd = (__u32)fds[i].real;
+				ia.info.info_len = sizeof(li);
+				ia.info.info = (__u64)(uintptr_t)&li;
+				if (emu_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &ia, sizeof(ia)) == 0 &&
+				    (int)emu_link_type_detachable(li.type) == want) {
+					fd = fds[i].real;
+					break;
+				}
+			}
+		}
 		memcpy(x->raw + d->off, &fd, 4);
 	}
 	attrs_inferred++;
@@ -3000,7 +3032,8 @@ void replay_help(FILE *f)
 		"    those bound to the next lower and higher recorded ids, preferring the one\n"
 		"    whose info was asked for last; a recorded failure keeps an unused id.\n"
 		"  - the attr of a call strace prints as a pointer: PROG_BIND_MAP the task's\n"
-		"    latest program and map, ITER_CREATE and LINK_DETACH its latest link.\n"
+		"    latest program and map, ITER_CREATE its latest link, LINK_DETACH its\n"
+		"    latest link of a type that gives the recorded outcome (0: detachable).\n"
 		"  - strace's \"...\" (non-zero attr bytes past what it decodes): the last byte.\n"
 		"  An inferred call is still checked: an outcome it cannot reach (E2BIG on a\n"
 		"  hash that is not full) is a divergence. The summary counts what was inferred.\n"

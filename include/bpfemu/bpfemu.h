@@ -14,7 +14,9 @@
  *   BPFEMU_ROOT   state root (default /dev/shm/bpfemu-$UID), created 0700
  *   BPFEMU_BPFFS  extra bpffs mount points, ':'-separated (/sys/fs/bpf always)
  *   BPFEMU_LOG    comma-separated categories for one-line explanations on
- *                 stderr: sys, map, path, shim, all
+ *                 stderr: sys, map, path, shim, vm, all
+ *   BPFEMU_VM_TIMEOUT_MS  the longest a BPF program may loop in one run
+ *                 (default 10000); a longer run ends with ETIME
  */
 #ifndef BPFEMU_BPFEMU_H
 #define BPFEMU_BPFEMU_H
@@ -51,6 +53,42 @@ void bpfemu_forget_fd(int fd);
  */
 int bpfemu_ringbuf_output(int map_fd, const void *data, unsigned long long size, unsigned long long flags);
 long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned int size, void *ctx), void *ctx);
+
+/*
+ * BPF_PROG_TEST_RUN does not send packets anywhere. Where the calling
+ * thread's last test run redirected its packet (bpf_redirect,
+ * bpf_redirect_map): returns 1 and fills what is asked for (the target
+ * ifindex: bpf_redirect's, or a devmap slot's device; the map's id and key,
+ * 0 for bpf_redirect; the flags), or 0 when that run did not redirect.
+ */
+int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsigned int *key,
+			     unsigned long long *flags);
+
+/*
+ * Perf buffers: bpf_perf_event_output() from user space, into a
+ * BPF_MAP_TYPE_PERF_EVENT_ARRAY whose slots hold PERF_COUNT_SW_BPF_OUTPUT
+ * events (as libbpf's perf_buffer__new() stores them; under bpfemu such
+ * events are emulated for every user). flags is the helper's: a slot index,
+ * or BPF_F_CURRENT_CPU (0xffffffff) for the slot of the CPU the caller runs
+ * on. An explicit index writes as a program running on the CPU of the slot's
+ * event would: the record lands in that event's buffer (libbpf's perf_buffer
+ * puts CPU i's event in slot i). The record is a PERF_RECORD_SAMPLE with PERF_SAMPLE_RAW (and the
+ * other fields its sample_type asks for: pid/tid and time are the caller's),
+ * preceded by a PERF_RECORD_LOST when records were lost since; consumers are
+ * woken as the kernel wakes them (wakeup_events, watermark).
+ * Returns 0, or -1 and errno: EINVAL (not a perf event array, flags, not a
+ * BPF output event), E2BIG (index past max_entries, or a record over 64 KiB),
+ * ENOENT (empty slot), EOPNOTSUPP (event disabled or bound to another CPU),
+ * ENOSPC (no ring mapped yet, paused, or full: the loss is reported to the
+ * consumer by the next record that fits), EFAULT.
+ *
+ * bpfemu_perf_output_on_cpu: exactly what bpf_perf_event_output(ctx, map,
+ * flags, data, size) returns and writes in a program running on CPU cpu:
+ * an event bound to another CPU (or disabled) is EOPNOTSUPP, as on the kernel.
+ */
+int bpfemu_perf_output(int map_fd, unsigned long long flags, const void *data, unsigned long long size);
+int bpfemu_perf_output_on_cpu(int map_fd, unsigned int cpu, unsigned long long flags, const void *data,
+			      unsigned long long size);
 
 #ifdef __cplusplus
 }

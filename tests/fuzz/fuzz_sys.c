@@ -84,6 +84,8 @@ static void setup(void)
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	rmdir(root);
 	setenv("BPFEMU_ROOT", root, 1);
+	/* a fuzzed program that loops ends its test run after 50 ms, not 10 s */
+	setenv("BPFEMU_VM_TIMEOUT_MS", "50", 1);
 	bufs = mmap(NULL, (size_t)(PAGE + GUARD) * NBUF, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (bufs == MAP_FAILED)
 		abort();
@@ -150,6 +152,7 @@ static const unsigned char *ptr_fields(int cmd)
 	static const unsigned char info[] = { 9, 0 };                 /* info.info */
 	static const unsigned char batch[] = { 1, 9, 17, 25, 0 };     /* in/out_batch, keys, values */
 	static const unsigned char btf[] = { 1, 9, 0 };               /* btf, btf_log_buf */
+	static const unsigned char test[] = { 17, 25, 49, 57, 0 };    /* data_in/out, ctx_in/out */
 	static const unsigned char none[] = { 0 };
 	switch (cmd) {
 	case BPF_MAP_LOOKUP_ELEM: case BPF_MAP_UPDATE_ELEM: case BPF_MAP_DELETE_ELEM:
@@ -162,6 +165,7 @@ static const unsigned char *ptr_fields(int cmd)
 	case BPF_MAP_DELETE_BATCH:
 		return batch;
 	case BPF_BTF_LOAD: return btf;
+	case BPF_PROG_TEST_RUN: return test;
 	default: return none;
 	}
 }
@@ -264,6 +268,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__u64 per = ma->map_type == 33 ? 4096 : (__u64)ma->key_size + ma->value_size + 64;
 			while (ma->max_entries > 1 && (__u64)ma->max_entries * per > (16u << 20))
 				ma->max_entries >>= 1;
+		}
+		if (cmd == BPF_PROG_TEST_RUN) {
+			/* A test run's repeat is the caller's time to spend (4 billion
+			 * runs of a short program take a minute): keep it short, as
+			 * each run's loops are (BPFEMU_VM_TIMEOUT_MS, set in setup) */
+			union bpf_attr *ta = (union bpf_attr *)attr;
+			ta->test.repeat %= 64;
 		}
 		unsigned int asize = (b << 8 | a) % (2 * PAGE + 1);
 		long ret = emu_sys_bpf((int)cmd, attr, asize);

@@ -216,6 +216,42 @@ int main(int argc, char **argv)
 	CALL(BPF_OBJ_GET_INFO_BY_FD, a, info);
 	save(dir, "prog_load");
 
+	/* an XDP program that reads its packet, test-run (emu/vm): data in and out, repeat, a ctx */
+	struct bpf_insn xdp[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 2, .src_reg = 1, .off = 0 },
+		{ .code = BPF_LDX | BPF_MEM | BPF_B, .dst_reg = 3, .src_reg = 2, .off = 12 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned char pkt[64];
+	memset(pkt, 0, sizeof(pkt));
+	pkt[12] = 8;
+	fill(0, 0, xdp, sizeof(xdp));
+	fill(0, 16, lic, sizeof(lic));
+	fill(1, 0, pkt, sizeof(pkt));
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insn_cnt = 4;
+	a.insns = P(0, 0);
+	a.license = P(0, 256);
+	CALL(BPF_PROG_LOAD, a, attach_prog_fd);
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = FD(0);
+	a.test.data_in = P(1, 0);
+	a.test.data_size_in = sizeof(pkt);
+	a.test.data_out = P(2, 0);
+	a.test.data_size_out = 128;
+	a.test.repeat = 3;
+	CALL(BPF_PROG_TEST_RUN, a, test.batch_size);
+	struct xdp_md md = { .data = 4, .data_end = sizeof(pkt) };
+	fill(2, 32, &md, sizeof(md));
+	a.test.ctx_in = P(2, 512);
+	a.test.ctx_size_in = sizeof(md);
+	a.test.ctx_out = P(2, 1024);
+	a.test.ctx_size_out = sizeof(md);
+	CALL(BPF_PROG_TEST_RUN, a, test.batch_size);
+	save(dir, "prog_test_run");
+
 	/* sizes: a short attr, a long zero tail, a non-zero tail, past a page */
 	a = create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0);
 	call(BPF_MAP_CREATE, &a, 20, 20);

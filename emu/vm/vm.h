@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/vm/vm.h: the BPF virtual machine as the rest of the engine sees it.
+ *
+ * The command table (emu/sys.c) calls emu_vm_test_run() for
+ * BPF_PROG_TEST_RUN and emu_vm_enable_stats() for BPF_ENABLE_STATS; the
+ * program loader (emu/prog.c) calls emu_vm_prog_loaded() at the end of a
+ * successful load; the fd table (emu/fdtable.c) calls emu_vm_obj_release()
+ * when a process lets go of a program object. The VM knows nothing of the
+ * shim: it runs in whatever process calls bpf().
+ */
+#ifndef BPFEMU_VM_H
+#define BPFEMU_VM_H
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+
+#include "obj.h"
+
+/* What sys.c decodes from BPF_PROG_TEST_RUN's attr (attr->test). Pointers are
+ * the caller's; u_* are the addresses of the attr fields written back. */
+struct emu_test_run_spec {
+	__u32 prog_fd;
+	__u32 retval_in;               /* attr->test.retval: must be 0 for some types */
+	__u32 data_size_in, data_size_out;
+	const void *data_in;
+	void *data_out;
+	__u32 repeat;
+	__u32 duration_in;             /* attr->test.duration (raw_tp and syscall want 0) */
+	__u32 ctx_size_in, ctx_size_out;
+	const void *ctx_in;
+	void *ctx_out;
+	__u32 flags;
+	__u32 cpu;
+	__u32 batch_size;
+	void *u_retval, *u_data_size_out, *u_duration, *u_ctx_size_out;
+};
+
+/* BPF_PROG_TEST_RUN: 0 or -errno, the kernel's checks in its order. */
+int emu_vm_test_run(const struct emu_test_run_spec *spec);
+
+/*
+ * After a successful BPF_PROG_LOAD, before the fd is handed out: the program
+ * takes references on the maps its ld_imm64 instructions name (hard links
+ * under <root>/refs/prog-<id>/, so any process reaches them), the stored
+ * instructions name maps by id instead of by the loader's fd (as the kernel's
+ * xlated dump does), and the program is decoded for this process. 0 or -errno
+ * (a map fd gone meanwhile; ENOMEM).
+ */
+int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32 cnt);
+
+/* The process's last handle of obj goes away: drop its decoded program. */
+void emu_vm_obj_release(struct emu_obj *obj);
+
+/* BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): an fd that keeps run-time statistics
+ * on, for every process of the state root, while it (or a dup, or a fork's
+ * copy) is open. fd or -errno. */
+int emu_vm_enable_stats(void);
+/* Are run-time statistics on (an enable_stats fd open anywhere)? */
+bool emu_vm_stats_enabled(void);
+
+#endif

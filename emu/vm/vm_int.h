@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * emu/vm/vm_int.h: the VM's own parts, shared by its files.
+ *
+ * Three layers, each usable by an x86-64 JIT later without change:
+ *
+ *   the decoded program (struct vm_prog, struct vm_insn): built once per
+ *   process from the program object (decode.c), read-only afterwards and
+ *   shared by every thread that runs it. Map handles, helper addresses and
+ *   jump targets are resolved; each memory access says whether the load-time
+ *   analysis proved it safe.
+ *
+ *   the run (struct vm_run): one per BPF_PROG_TEST_RUN call (per thread),
+ *   holding the stack, the regions the program may touch, the statistics of
+ *   the run and how it ended.
+ *
+ *   the run-time check interface (mem.c): vm_mem_check() decides whether an
+ *   access may happen, from a one-entry cache of the last region and then
+ *   the region sets; a refusal records the fault (errno, log line) and ends
+ *   the run. The interpreter inlines the cache test; a JIT emits it and calls
+ *   vm_mem_slow() on a miss, exactly as the interpreter does.
+ */
+#ifndef BPFEMU_VM_INT_H
+#define BPFEMU_VM_INT_H
+
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../map.h"
+#include "../obj.h"
+#include "ops.h"
+
+#define VM_STACK_SIZE 512u             /* MAX_BPF_STACK: one frame */
+#define VM_MAX_FRAMES 8u               /* MAX_CALL_FRAMES: callbacks count too */
+#define VM_MAX_TAIL_CALLS 33u          /* MAX_TAIL_CALL_CNT */
+#define VM_MAX_LOOPS (1u << 23)        /* BPF_MAX_LOOPS: bpf_loop's limit, may_goto's count */
+#define VM_TICKS 65536u                /* loop ticks between two looks at the clock */
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct vm_run;
+struct vm_map;
+
+/* A helper: the BPF calling convention plus the run. A helper that must end
+ * the run calls vm_fault*() and returns anything; the interpreter looks at
+ * run->err after every call. */
+typedef __u64 (*vm_helper_fn)(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+
+enum vm_op {
+#define X(n) VM_OP_##n,
+	VM_OPS(X)
+#undef X
+	VM_NR_OPS
+};
+
+/* vm_insn.flags */
+#define VM_I_FAST 0x01                 /* atomics: address proven (no run-time check) */
+#define VM_I_MAPARG 0x02               /* CALL: R1 holds insn->map (proven at load) */
+#define VM_I_ENTRY 0x04                /* the first instruction of a function (callback targets) */
+
+struct vm_insn {
+	const void *label;             /* the interpreter's block for op (interp.c fills it) */
+	__u16 op;                      /* enum vm_op */
+	__u8 dst, src;
+	__s16 off;
+	__u16 flags;
+	__u32 idx;                     /* the BPF instruction this came from (logs) */
+	__s32 imm;
+	__u64 k;                       /* K forms: imm sign-extended; LDDW: the 64-bit value */
+	union {
+		const struct vm_insn *target;   /* jumps, CALL_FUNC, LDDW of a function */
+		vm_helper_fn helper;            /* CALL */
+		struct vm_map *map;             /* CALL with VM_I_MAPARG; LDDW of a map */
+		const char *why;                /* FAULT: what the load step could not accept */
+	};
+};
+
+/*
+ * A map as programs of this process see it: the handle a program holds in a
+ * register (ld_imm64 of a map, an inner map from a map-in-map lookup) is the
+ * address of one of these. One per map object per process, kept in a table by
+ * id (maps.c) and counted: each decoded program holds one reference per map
+ * it names, each run one per inner map it was handed (until the run ends);
+ * the last put frees the handle and drops its reference on the map object.
+ */
+struct vm_map {
+	__u64 magic;                   /* VM_MAP_MAGIC */
+	struct emu_obj *obj;           /* one reference, held while the handle lives */
+	__u32 refs;                    /* under maps.c's lock */
+	const struct emu_map_ops *ops;
+	__u32 id, type, key_size, value_size, max_entries, flags;
+	bool writable;                 /* not BPF_F_RDONLY_PROG and mapped read-write */
+	bool readable;                 /* not BPF_F_WRONLY_PROG */
+	/* ARRAY / PERCPU_ARRAY: the values, elem bytes per index (per CPU: slot bytes each) */
+	char *values;
+	__u32 elem, slot;
+	struct vm_map *next;           /* hash chain by id */
+};
+#define VM_MAP_MAGIC 0x50414d4d56554d45ull      /* "EMUVMMAP" */
+
+/* A function of the program: its entry, for callbacks and logs. */
+struct vm_func {
+	const struct vm_insn *entry;
+	__u32 start;                   /* BPF instruction index */
+};
+
+/* The decoded program of one process. */
+struct vm_prog {
+	struct emu_obj *obj;           /* the program object (not a reference: it owns us) */
+	__u32 id, type, attach_type, prog_flags;
+	char name[16];
+	struct vm_insn *insns;
+	__u32 nr_insns;
+	struct vm_func *funcs;
+	__u32 nr_funcs;
+	struct vm_map **maps;          /* the maps ld_imm64 names, each once */
+	__u32 nr_maps;
+	__u32 max_ctx_offset;          /* the end of the farthest ctx access proven at load */
+	struct vm_region *direct;      /* the array values ld_imm64 names directly (global data) */
+	__u32 nr_direct;
+	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
+	__u32 not_runnable_insn;
+};
+
+/* ---- regions: what a run may touch ---- */
+
+enum vm_region_kind {
+	VM_R_STACK, VM_R_CTX, VM_R_PKT, VM_R_PKT_META, VM_R_MAPVAL, VM_R_RINGBUF, VM_R_SCRATCH, VM_R_KEY,
+};
+#define VM_RD 1u
+#define VM_WR 2u
+#define VM_RW (VM_RD | VM_WR)
+
+struct vm_region {
+	__u64 lo, len;
+	__u32 perm;
+	__u16 kind;
+	__u16 pad;
+	struct vm_map *map;            /* MAPVAL, RINGBUF: the map (spin locks, logs) */
+};
+
+/* the regions of a run that come and go: map values, ring buffer records */
+struct vm_regions {
+	struct vm_region *r;
+	__u32 n, cap;
+	__u32 *hash;                   /* page -> first region index + 1, chained by next (once n > 16) */
+	__u32 *next;
+	__u32 hcap;
+	__u32 last;                    /* index of the last hit */
+};
+
+struct vm_frame {
+	const struct vm_insn *ret;     /* where the caller continues; NULL: back to C (a callback) */
+	const struct vm_prog *prog;
+	__u64 r6, r7, r8, r9;
+	__u64 may_goto;                /* the caller's may_goto count */
+};
+
+/* where an XDP or tc redirect went (bpf_redirect, bpf_redirect_map) */
+struct vm_redirect {
+	bool set;
+	__u32 ifindex;                 /* bpf_redirect's or the devmap's target */
+	__u32 map_id;                  /* 0: bpf_redirect */
+	__u32 key;
+	__u64 flags;
+};
+
+/* a packet the program works on: XDP buffer or the skb's linear data */
+struct vm_pkt {
+	unsigned char *buf;            /* the whole buffer (below 4 GiB: see test_run.c) */
+	size_t buf_len;
+	unsigned char *hard_start;     /* XDP: data_hard_start; skb: head */
+	unsigned char *meta, *data, *end;
+	unsigned char *hard_end;       /* how far data_end may grow */
+	__u32 mac_off, net_off;        /* skb: mac and network headers (offsets from hard_start) */
+	bool has_frags;                /* XDP: data past the linear part (kept aside) */
+};
+
+struct vm_run {
+	/* hot: read by every checked access (interpreter and JIT) */
+	__u64 c_lo, c_len;             /* the last region hit */
+	__u32 c_perm;
+	int err;                       /* non-zero: the run is over (-errno) */
+	__u64 map_hint;                /* the map the load step proved R1 holds at this call (0: none) */
+	const struct vm_prog *prog;    /* the program running now (tail calls change it) */
+	__u64 stack_top;               /* R10 of frame 0 */
+	__u32 depth;                   /* call frames in use (0: the main program) */
+	__u32 tail_calls;
+	__u64 ticks;                   /* loop ticks left before the next clock check */
+	__u64 deadline_ns;             /* CLOCK_MONOTONIC; 0: none */
+	__u64 may_goto;                /* the running function's may_goto count */
+	struct vm_frame frames[VM_MAX_FRAMES];
+
+	/* the static regions of this run: stack, ctx, packet */
+	struct vm_region fixed[6];
+	__u32 nr_fixed;
+	struct vm_regions dyn;
+
+	unsigned char *stack;          /* VM_MAX_FRAMES * VM_STACK_SIZE bytes */
+	void *ctx;
+	__u32 ctx_size;
+	const unsigned char *ctx_wmask;   /* writable ctx bytes (NULL: none, or all if ctx_all_w) */
+	bool ctx_all_w;
+	int ctx_kind;                  /* VM_CTX_* */
+	struct vm_pkt pkt;
+	void *skb;                     /* struct vm_skb (test_run.c) for skb programs */
+	__u32 cpu;
+	__u32 fault_insn;
+
+	/* what the run holds and must give back */
+	struct vm_map *lock_map;       /* a bpf_spin_lock held, and in which map */
+	void *lock_value;
+	struct vm_map **inner;         /* inner maps handed out (map-in-map lookups) */
+	__u32 nr_inner, cap_inner;
+	struct vm_redirect redirect;
+};
+
+enum { VM_CTX_NONE, VM_CTX_XDP, VM_CTX_SKB, VM_CTX_RAW, VM_CTX_SYSCALL };
+
+/* the bytes of __sk_buff each skb program type may write (test_run.c) */
+#define VM_SKB_SIZE sizeof(struct __sk_buff)
+extern unsigned char vm_skb_wmask_tc[], vm_skb_wmask_filter[], vm_skb_wmask_cg[];
+
+/* The skb a test run builds (test_run.c): the __sk_buff the program sees
+ * first (so the ctx pointer is this struct), then what the kernel's sk_buff
+ * holds that __sk_buff does not show directly. Writable fields (mark,
+ * priority, cb, tc_index, tc_classid, queue_mapping, tstamp) live in ctx. */
+struct vm_skb {
+	struct __sk_buff ctx;
+	unsigned char *head, *data, *end;  /* buffer, skb->data, the buffer's end (tailroom) */
+	__u32 len;                         /* skb->len (linear: all of it) */
+	__u32 mac_off, net_off;            /* mac and network headers, from head */
+	bool l2;                           /* tc: data starts at the MAC header */
+	bool direct;                       /* data_end computed (tc, lwt: direct packet access) */
+	bool pkt_write;                    /* the program type may write packet data */
+	bool csum_complete;                /* BPF_F_TEST_SKB_CHECKSUM_COMPLETE */
+	__u32 csum;                        /* skb->csum (CHECKSUM_COMPLETE) */
+};
+
+/* ---- decode.c ---- */
+/* The decoded program of obj for this process (decoded on first use): NULL
+ * with *err set on failure. Thread-safe. */
+const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
+void vm_prog_free(struct vm_prog *p);
+bool vm_func_entry(const struct vm_prog *p, __u64 addr, const struct vm_insn **entry);
+
+/* ---- interp.c ---- */
+/* Runs from entry in a frame whose R10 is stack_top - depth * VM_STACK_SIZE,
+ * with R1-R5 set; returns R0 (run->err says whether the run ended early). */
+__u64 vm_exec(struct vm_run *run, const struct vm_insn *entry, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+/* Fills insn->label for the interpreter. */
+void vm_link(struct vm_insn *insns, __u32 n);
+/* Calls a function of the running program as a callback (bpf_loop,
+ * for_each_map_elem): a frame of its own; returns its R0. */
+__u64 vm_callback(struct vm_run *run, const struct vm_insn *fn, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+/* One loop tick (bpf_loop iterations count like loop back-edges). */
+bool vm_tick_slow(struct vm_run *run);
+
+/* ---- mem.c ---- */
+static inline bool vm_cache_ok(const struct vm_run *run, __u64 a, __u32 n, __u32 acc)
+{
+	__u64 o = a - run->c_lo;
+	return o < run->c_len && o + n <= run->c_len && (run->c_perm & acc) == acc;
+}
+/* The slow half of the check: the region sets; true if allowed (the cache
+ * now holds the region), false if not (the fault is recorded). */
+bool vm_mem_slow(struct vm_run *run, const struct vm_insn *pc, __u64 a, __u32 n, __u32 acc);
+/* The check for a helper's pointer argument: 0 or -EFAULT (fault recorded
+ * with the helper's name). len 0 is always allowed. */
+int vm_mem_arg(struct vm_run *run, __u64 a, __u64 len, __u32 acc, const char *what);
+/* The region holding [a, a+n), or NULL (no fault recorded). */
+const struct vm_region *vm_region_find(struct vm_run *run, __u64 a, __u64 n);
+int vm_region_add(struct vm_run *run, __u64 lo, __u64 len, __u32 perm, int kind, struct vm_map *map);
+void vm_region_del(struct vm_run *run, __u64 lo);
+void vm_regions_reset(struct vm_run *run);
+void vm_regions_free(struct vm_regions *d);
+void vm_fixed_set(struct vm_run *run, int kind, __u64 lo, __u64 len, __u32 perm);
+/* End the run: -err, and a log line "prog 'x' insn N: ..." */
+void vm_fault(struct vm_run *run, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *vm_region_kind_name(int kind);
+
+/* ---- maps.c ---- */
+/* The handle of map id as reached from holder (a program or an outer map). */
+struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err);
+struct vm_map *vm_map_of(struct emu_obj *obj);     /* a counted handle (obj's own reference is the caller's) */
+void vm_map_put(struct vm_map *m);
+/* A map handle the program passed: validated against what the run may use;
+ * NULL with the fault recorded. */
+struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper);
+void vm_run_release_maps(struct vm_run *run);
+void vm_release_lock(struct vm_run *run);
+const struct vm_prog *vm_tail_target(struct vm_run *run, __u64 map, __u64 index);
+__u64 vm_h_spin_unlock(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+
+/* ---- helpers.c ---- */
+struct vm_helper {
+	vm_helper_fn fn;               /* NULL: not emulated */
+	const char *limits;            /* emulated with these limits (README's table) */
+};
+const struct vm_helper *vm_helper(__s32 id);
+const char *vm_helper_name(__s32 id);
+void vm_release_records(struct vm_run *run);
+/* net.c: x86-64's csum_partial() and csum_fold() */
+__u32 vm_csum_partial(const void *buf, __u32 len, __u32 seed);
+__u16 vm_csum_fold(__u32 sum);
+__u32 vm_current_cpu(void);
+
+/* ---- test_run.c ---- */
+bool vm_tick_deadline(struct vm_run *run);     /* false: the run's time is up */
+/* The program's current packet changed (adjust head/tail/meta): its regions and ctx follow. */
+void vm_pkt_changed(struct vm_run *run);
+/* LD_ABS / LD_IND: 0 and *val, or -EFAULT (the program returns 0). */
+int vm_ld_pkt(struct vm_run *run, __s64 off, __u32 size, __u32 *val);
+
+/* ---- interp.c: the log line's program name ---- */
+void vm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
