@@ -1013,7 +1013,9 @@ static int obj_map_locked(int fd, const struct stat *sb, int accmode, struct emu
  * so a reuse test that gets byte 0 once the first holder went knows to ask
  * for the others (file_held: every byte). A read-only mapping cannot take
  * the flag; such an object was reached through a pin, and a pin flags it
- * EMU_OBJ_F_LINKED, which sends the reuse test the same way.
+ * EMU_OBJ_F_LINKED, which sends the reuse test the same way. Without obj
+ * (an engine's own open by a reference link, which flagged it linked) no
+ * flag is needed either.
  */
 int emu_fd_hold(int fd, int accmode, struct emu_obj *obj)
 {
