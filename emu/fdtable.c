@@ -467,7 +467,11 @@ __attribute__((destructor)) static void spare_exit(void)
 		char path[PATH_MAX];
 		if (!obj_spare_path(o->hdr, path, sizeof(path)))
 			spare_unname(AT_FDCWD, path);
-		o = next;     /* the mappings go with the process */
+		pthread_mutex_lock(&fd_lock);
+		o->next = obj_pool;      /* the mappings go with the process */
+		obj_pool = o;
+		pthread_mutex_unlock(&fd_lock);
+		o = next;
 	}
 }
 
