@@ -575,6 +575,38 @@ static void spare_drop(struct emu_obj *o)
 	pthread_mutex_unlock(&fd_lock);
 }
 
+/* A holder this process made (a program with its maps, a map of maps) whose
+ * file is dead once released here: its references go now, as the kernel
+ * lets go of a dead program's maps, so that their files come free for reuse
+ * too (else only the next id scan drops them). */
+static void spare_drop_refs_if_dead(struct emu_obj *o)
+{
+	if (!o->spare || o->rdonly || o->hdr->spare_pid != (__u32)spare_pid ||
+	    !(__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_HOLDS_REFS))
+		return;
+	int fd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return;
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_len = 1;
+	bool dead = false;
+	if (!emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl)) {
+		struct stat sb;
+		if (!(__atomic_load_n(&o->hdr->flags, __ATOMIC_SEQ_CST) & (EMU_OBJ_F_SHARED | EMU_OBJ_F_LINKED)))
+			dead = true;
+		else
+			dead = !emu_os_fstat(fd, &sb) && !file_held(fd, &sb, 1, o->hdr);
+	}
+	if (dead) {
+		emu_refs_drop(o);
+		__atomic_and_fetch(&o->hdr->flags, ~EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
+	}
+	emu_os_close(fd);
+}
+
 /* Keeps a released object as a spare: true if kept (fd_lock not held). */
 static bool spare_put(struct emu_obj *o)
 {
@@ -771,6 +803,7 @@ static void fd_unlock(void)
 			}
 			if (d->vm)
 				emu_vm_obj_release(d);
+			spare_drop_refs_if_dead(d);
 			if (spare_put(d)) {
 				d = next;
 				continue;
@@ -1475,6 +1508,8 @@ static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 data_
 		return err == -ENOSPC ? -ENOMEM : err;
 	o->reserve_end = reserve_end;
 	struct emu_obj_hdr *h = o->hdr;
+	if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_HOLDS_REFS)
+		emu_refs_drop(o);        /* the dead object's references */
 	__u32 pid = h->spare_pid, seq = h->spare_seq;
 	__u64 stamp = h->spare_stamp;
 	memset(h, 0, sizeof(*h));          /* nothing lives past it in its page */

@@ -60,6 +60,7 @@ static const char *const kind_tag[] = {
 	[EMU_KIND_PERF_EVENT] = "perf",
 };
 
+/* <root>/refs, which holder_dir_lock makes when it is missing */
 static int refs_root(char *buf, size_t len)
 {
 	int err = emu_root_ready();
@@ -67,14 +68,15 @@ static int refs_root(char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/refs", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	err = emu_os_mkdir(buf, 0700);
-	return err == -EEXIST ? 0 : err;
+	return 0;
 }
 
 static EMU_TLS int refs_lock_fd = -1;
 
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
  * map's BTF), "prog-<id>" for a program (its BTF). */
+static void refs_remove_dir(const char *path);
+
 static const char *holder_prefix(enum emu_kind kind)
 {
 	return kind == EMU_KIND_PROG ? "prog-" : "";
@@ -89,6 +91,10 @@ static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
 	if (err)
 		return err;
 	int lfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (lfd == -ENOENT && create) {
+		err = emu_os_mkdir(path, 0700);
+		lfd = err && err != -EEXIST ? err : emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	}
 	if (lfd < 0)
 		return lfd;
 	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
@@ -146,7 +152,29 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id)
 
 int emu_refs_lock(const struct emu_obj *holder)
 {
+	if (!holder->rdonly)
+		__atomic_or_fetch(&holder->hdr->flags, EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
 	return holder_dir_lock((enum emu_kind)holder->hdr->kind, holder->hdr->id, true);
+}
+
+void emu_refs_drop(const struct emu_obj *holder)
+{
+	enum emu_kind kind = (enum emu_kind)holder->hdr->kind;
+	__u32 id = holder->hdr->id;
+	char path[PATH_MAX];
+	if (refs_root(path, sizeof(path)))
+		return;
+	size_t n = strlen(path);
+	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), id);
+	int dfd = holder_dir_lock(kind, id, false);
+	if (dfd < 0) {
+		refs_lock_fd = -1;       /* holder_dir_lock let go of it */
+		return;
+	}
+	refs_remove_dir(path);
+	EMU_LOG(EMU_LOG_MAP, "%s %u is gone: its references to other objects are dropped",
+		kind == EMU_KIND_PROG ? "program" : "map", id);
+	emu_refs_unlock(dfd);
 }
 
 void emu_refs_unlock(int dfd)
@@ -280,6 +308,7 @@ void emu_refs_gc(void)
 	char root[PATH_MAX];
 	if (refs_root(root, sizeof(root)))
 		return;
+	emu_os_mkdir(root, 0700);     /* its flock guards limbo too */
 	struct emu_os_dir *d = emu_os_opendir(root, NULL);
 	const struct emu_os_dirent *e;
 	if (!d)

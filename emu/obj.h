@@ -161,6 +161,7 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 #define EMU_OBJ_F_POPULATED   (1u << 3)   /* a lazy family wrote past the part reserved at create */
 #define EMU_OBJ_F_SHARED      (1u << 4)   /* an fd of it holds another byte than 0 (emu_fd_hold) */
 #define EMU_OBJ_F_LINKED      (1u << 5)   /* it got a name besides its spare name (a pin, a reference) */
+#define EMU_OBJ_F_HOLDS_REFS  (1u << 6)   /* it has a holder directory under <root>/refs */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
