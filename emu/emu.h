@@ -237,4 +237,14 @@ const char *emu_proc_fd_link(const char *path);
  * fd; -1 otherwise. errno is left as it was. */
 int emu_proc_obj_fd(const char *path);
 
+/* ---- the trace buffer and its tracefs files (emu/tracefs.c) ---- */
+/* One event (its line as trace_pipe shows it, with the newline) into the state root's buffer. */
+void emu_trace_event(const char *line, size_t len);
+/* open() of /sys/kernel/tracing/{trace_pipe,trace,tracing_on} (or under
+ * /sys/kernel/debug/tracing): an fd, -errno or EMU_PROC_UNHANDLED (emu_proc_open calls it). */
+int emu_tracefs_open(const char *path, int flags);
+/* Is path one of the tracefs directories the engine shows (statfs: TRACEFS_MAGIC)? */
+bool emu_tracefs_dir(const char *path);
+#define EMU_TRACEFS_MAGIC 0x74726163
+
 #endif

@@ -222,6 +222,7 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id);
 int emu_inner_meta_check(__u32 inner_map_fd);             /* bpf_map_meta_alloc's errors */
 int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd);
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp);  /* bpf_map_fd_get_ptr */
+int emu_inner_meta_get(const struct emu_obj *map, struct emu_map_desc *out);       /* the inner-map template */
 /* The object holder (a map's slot, a program) holds a reference to: kind and
  * id, opened from the reference link (any process). 0 and a reference in
  * *objp, or -ENOENT (holder does not hold it), -errno. */

@@ -401,6 +401,22 @@ int emu_inner_meta_save(struct emu_obj *map, __u32 inner_map_fd)
 	return 0;
 }
 
+/* The template's type, sizes and flags (the verifier's view of an inner map: map_ptr->inner_map_meta). */
+int emu_inner_meta_get(const struct emu_obj *map, struct emu_map_desc *out)
+{
+	const __u64 *st = emu_map_desc(map)->type_state;
+	if (!st[META_SET])
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->map_type = (__u32)st[META_TYPE];
+	out->key_size = (__u32)st[META_KEY];
+	out->value_size = (__u32)st[META_VALUE];
+	out->map_flags = (__u32)st[META_FLAGS];
+	out->max_entries = (__u32)st[META_MAX];
+	out->spin_lock_off = -1;
+	return 0;
+}
+
 int emu_inner_map_get(const struct emu_obj *map, int ufd, struct emu_obj **innerp)
 {
 	struct emu_obj *inner;

@@ -19,8 +19,9 @@
 
 #include "emu.h"
 #include "os.h"
+#include "vm/vm.h"
 
-enum proc_file { PROC_NONE, PROC_MOUNTS, PROC_MOUNTINFO, PROC_FDINFO, PROC_FD, PROC_CPU_POSSIBLE };
+enum proc_file { PROC_NONE, PROC_MOUNTS, PROC_MOUNTINFO, PROC_FDINFO, PROC_FD, PROC_CPU_POSSIBLE, PROC_BPF_STATS_SYSCTL };
 
 static bool comp_is(const char *s, size_t n, const char *word)
 {
@@ -87,6 +88,9 @@ static enum proc_file classify(const char *path, int *num)
 	}
 	if (n < 2 || !comp_is(c[0], len[0], "proc"))
 		return PROC_NONE;
+	if (n == 4 && comp_is(c[1], len[1], "sys") && comp_is(c[2], len[2], "kernel") &&
+	    comp_is(c[3], len[3], "bpf_stats_enabled"))
+		return PROC_BPF_STATS_SYSCTL;
 	if (n == 2)
 		return comp_is(c[1], len[1], "mounts") ? PROC_MOUNTS : PROC_NONE;
 	if (!comp_is(c[1], len[1], "self") && !comp_is(c[1], len[1], "thread-self")) {
@@ -267,9 +271,20 @@ int emu_proc_open(const char *path, int flags)
 	char real[64];
 	int num = -1, fd = EMU_PROC_UNHANDLED, saved = errno;
 
+	if (!strncmp(path, "/sys/", 5)) {
+		fd = emu_tracefs_open(path, flags);
+		if (fd != EMU_PROC_UNHANDLED)
+			return fd;
+	}
+	kind = classify(path, &num);
+	if (kind == PROC_BPF_STATS_SYSCTL && !(flags & (O_PATH | O_DIRECTORY))) {
+		/* kernel.bpf_stats_enabled, read and written (emu/vm) */
+		fd = emu_vm_stats_sysctl_open(flags);
+		errno = saved;
+		return fd;
+	}
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_PATH | O_DIRECTORY)))
 		return EMU_PROC_UNHANDLED;
-	kind = classify(path, &num);
 	switch (kind) {
 	case PROC_MOUNTS:
 	case PROC_MOUNTINFO:
@@ -303,7 +318,7 @@ int emu_proc_open(const char *path, int flags)
 	}
 	case PROC_FDINFO: {
 		int lfd = emu_caller_fd(num);
-		if (lfd < 0 || emu_fd_kind(lfd) == EMU_KIND_NONE)
+		if (lfd < 0 || (emu_fd_kind(lfd) == EMU_KIND_NONE && !emu_vm_is_stats_fd(lfd)))
 			break;
 		fd = fdinfo_text(&b, lfd, num);
 		if (fd == 0)
@@ -340,6 +355,8 @@ const char *emu_proc_fd_link(const char *path)
 		int lfd = emu_caller_fd(num);
 		if (lfd >= 0)
 			name = emu_kind_anon_name(emu_fd_kind(lfd));
+		if (lfd >= 0 && !name && emu_vm_is_stats_fd(lfd))
+			name = "anon_inode:bpf-stats";
 	}
 	errno = saved;
 	return name;

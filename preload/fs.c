@@ -304,7 +304,7 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 		if (!shim_busy) {                                                       \
 			int r_ = open_prepare(AT_FDCWD, &path, fopen_flags(mode), buf_);\
 			if (r_ != UNHANDLED)                                            \
-				return fdopen_or_close(r_, "r");                        \
+				return fdopen_or_close(r_, mode);                       \
 		}                                                                       \
 		return REAL(name)(path, mode);                                          \
 	}
@@ -477,6 +477,16 @@ static bool names_obj(int dirfd, const char *path, int flags)
 #define ST_VALID 0x0020
 #endif
 
+static bool tracefs_dir(const char *path)
+{
+	int saved = errno;
+	SHIM_ENTER();
+	bool r = emu_tracefs_dir(path);
+	SHIM_LEAVE();
+	errno = saved;
+	return r;
+}
+
 /* 0: not ours; BPF_FS_MAGIC or ANON_INODE_FS_MAGIC: patch. */
 static unsigned long fd_fs_magic(int fd)
 {
@@ -508,6 +518,13 @@ static unsigned long fd_fs_magic(int fd)
 			PATCH_STATFS(s, BPF_FS_MAGIC);                                  \
 		else if (r_ == 0 && shim_proc_obj_fd(path) >= 0)                        \
 			PATCH_STATFS(s, ANON_INODE_FS_MAGIC);                           \
+		if (!bpffs_ && tracefs_dir(path)) {                                     \
+			/* the engine's tracefs views (emu/tracefs.c) */                \
+			if (r_)                                                         \
+				memset(s, 0, sizeof(*s));                               \
+			PATCH_STATFS(s, EMU_TRACEFS_MAGIC);                             \
+			r_ = 0;                                                         \
+		}                                                                       \
 		return r_;                                                              \
 	}
 

@@ -2,8 +2,8 @@
 /*
  * emu/vm/helpers.c: the helper table (helper_table.h, one line per helper),
  * and the helpers that are neither map (maps.c) nor packet (net.c) helpers:
- * time, randomness, the CPU, the calling task, bpf_loop, bpf_trace_printk
- * and the ring buffer.
+ * time, randomness, the CPU, the calling task, bpf_loop and the ring
+ * buffer (formatting and strings: fmt.c).
  *
  * Every pointer a helper takes from the program is checked against the run's
  * regions first (vm_mem_arg): a helper never reads or writes memory the
@@ -25,19 +25,28 @@
 #include "../os.h"
 #include "../helpers.h"
 
-#define VM_HELPER(id, fn, lim) __u64 fn(struct vm_run *, __u64, __u64, __u64, __u64, __u64);
+#define VM_HELPER(id, fn, sig, lim) __u64 fn(struct vm_run *, __u64, __u64, __u64, __u64, __u64);
+#define VM_HELPER_USER(id, sig, lim)
 #include "helper_table.h"
 #undef VM_HELPER
+#undef VM_HELPER_USER
 
 static const struct vm_helper table[EMU_BPF_FUNC_MAX_ID] = {
-#define VM_HELPER(id, fn, lim) [id] = { fn, lim },
+#define VM_HELPER(id, fn, sig, lim) [id] = { fn, sig, lim },
+#define VM_HELPER_USER(id, sig, lim) [id] = { NULL, sig, lim },
 #include "helper_table.h"
 #undef VM_HELPER
+#undef VM_HELPER_USER
 };
 
 const struct vm_helper *vm_helper(__s32 id)
 {
 	return id > 0 && id < EMU_BPF_FUNC_MAX_ID && table[id].fn ? &table[id] : NULL;
+}
+
+const char *vm_helper_sig(__s32 id)
+{
+	return id > 0 && id < EMU_BPF_FUNC_MAX_ID ? table[id].sig : NULL;
 }
 
 const char *vm_helper_name(__s32 id)
@@ -133,7 +142,7 @@ static bool caller_is_self(void)
 }
 
 /* the caller's name (its thread's comm) */
-static void caller_comm(char comm[17])
+void vm_caller_comm(char comm[17])
 {
 	memset(comm, 0, 17);
 	if (caller_is_self()) {
@@ -187,7 +196,7 @@ __u64 vm_h_get_current_comm(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __
 		return 0;
 	if (!r2)
 		return (__u64)-EINVAL;
-	caller_comm(comm);
+	vm_caller_comm(comm);
 	char *buf = (char *)(uintptr_t)r1;
 	size_t n = strnlen(comm, 16);
 	if (n >= r2)
@@ -222,189 +231,6 @@ __u64 vm_h_loop(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u6
 			return 0;
 	}
 	return i;
-}
-
-/* ---- bpf_trace_printk(fmt, fmt_size, a1, a2, a3) ---- */
-
-/* a string argument (%s): read from the run's regions only; outside them it
- * reads as empty, as the kernel's fault-tolerant copy gives */
-static void copy_str(struct vm_run *run, __u64 p, char *out, size_t size)
-{
-	size_t n = 0;
-	while (n + 1 < size) {
-		const struct vm_region *r = vm_region_find(run, p + n, 1);
-		if (!r || !(r->perm & VM_RD))
-			break;
-		char c = *(const char *)(uintptr_t)(p + n);
-		if (!c)
-			break;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-}
-
-/* bpf_bprintf_prepare()'s rules, then the formatting; -EINVAL for a format
- * the kernel refuses. Returns the length written to out (without NUL). */
-static int bprintf(struct vm_run *run, const char *fmt, __u32 fmt_size, const __u64 *args, __u32 nargs, char *out,
-		   size_t size)
-{
-	const char *end = memchr(fmt, 0, fmt_size);
-	if (!end)
-		return -EINVAL;
-	size_t o = 0;
-	__u32 spec = 0;
-#define PUT(...)                                                                      \
-	do {                                                                          \
-		int w_ = snprintf(out + o, o < size ? size - o : 0, __VA_ARGS__);     \
-		if (w_ > 0)                                                           \
-			o += (size_t)w_;                                              \
-	} while (0)
-	for (const char *f = fmt; f < end; f++) {
-		unsigned char c = (unsigned char)*f;
-		if (isascii(c) && !isprint(c) && !isspace(c))
-			return -EINVAL;
-		if (c != '%') {
-			PUT("%c", c);
-			continue;
-		}
-		if (f[1] == '%') {
-			PUT("%%");
-			f++;
-			continue;
-		}
-		if (spec >= nargs)
-			return -EINVAL;
-		const char *start = f;
-		f++;
-		if (!isascii((unsigned char)*f))
-			return -EINVAL;
-		while (*f == '0' || *f == '+' || *f == '-' || *f == ' ')
-			f++;
-		if (*f >= '1' && *f <= '9')
-			while (*f >= '0' && *f <= '9')
-				f++;
-		char spec_buf[32];
-		size_t flen = (size_t)(f - start);
-		if (flen > sizeof(spec_buf) - 8)
-			return -EINVAL;
-		memcpy(spec_buf, start, flen);
-		__u64 a = args[spec];
-		if (*f == 'p') {
-			char nx = f[1];
-			if (nx == 0 || isspace((unsigned char)nx) || ispunct((unsigned char)nx) || nx == 'K' || nx == 'x' ||
-			    nx == 's' || nx == 'S') {
-				if (nx == 'K' || nx == 'x' || nx == 's' || nx == 'S')
-					f++;
-				PUT("0x%016llx", (unsigned long long)a);
-			} else if ((nx == 'i' || nx == 'I') && (f[2] == '4' || f[2] == '6')) {
-				unsigned char ip[16];
-				int len = f[2] == '4' ? 4 : 16;
-				bool ok = !vm_region_find(run, a, (__u64)len) ? false : true;
-				if (ok)
-					memcpy(ip, (const void *)(uintptr_t)a, (size_t)len);
-				else
-					memset(ip, 0, sizeof(ip));
-				if (len == 4 && nx == 'I')
-					PUT("%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
-				else if (len == 4)
-					PUT("%03u.%03u.%03u.%03u", ip[0], ip[1], ip[2], ip[3]);
-				else
-					for (int k = 0; k < 16; k += 2)
-						PUT(nx == 'I' && k < 14 ? "%02x%02x:" : "%02x%02x", ip[k], ip[k + 1]);
-				f += 2;
-			} else {
-				return -EINVAL;
-			}
-			spec++;
-			continue;
-		}
-		if (*f == 's') {
-			char s[512];
-			copy_str(run, a, s, sizeof(s));
-			memcpy(spec_buf + flen, "s", 2);
-			PUT(spec_buf, s);
-			spec++;
-			continue;
-		}
-		if (*f == 'c') {
-			memcpy(spec_buf + flen, "c", 2);
-			PUT(spec_buf, (int)(char)a);
-			spec++;
-			continue;
-		}
-		int l = 0;
-		if (*f == 'l') {
-			l++;
-			f++;
-		}
-		if (*f == 'l') {
-			l++;
-			f++;
-		}
-		if (*f != 'i' && *f != 'd' && *f != 'u' && *f != 'x' && *f != 'X')
-			return -EINVAL;
-		memcpy(spec_buf + flen, "ll", 2);
-		spec_buf[flen + 2] = *f;
-		spec_buf[flen + 3] = '\0';
-		bool sgn = *f == 'i' || *f == 'd';
-		__u64 v = l ? a : sgn ? (__u64)(__s64)(__s32)a : (__u32)a;
-		PUT(spec_buf, (unsigned long long)v);
-		spec++;
-	}
-#undef PUT
-	if (o >= size)
-		o = size - 1;
-	return (int)o;
-}
-
-/* one event as trace_pipe shows it: "<comm>-<pid> [<cpu>] <flags> <s>.<us>: bpf_trace_printk: <msg>\n",
- * appended to $BPFEMU_ROOT/trace with one write (no fd is kept open on the state root) */
-static void trace_line(struct vm_run *run, const char *msg)
-{
-	char path[PATH_MAX];
-	if (emu_root_ready())
-		return;
-	snprintf(path, sizeof(path), "%.4000s/trace", emu_config()->root);
-	int fd = emu_os_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	char comm[17], line[1024];
-	caller_comm(comm);
-	__u64 t = clock_ns(CLOCK_MONOTONIC);
-	/* the irq/preempt flags the kernel shows for a test run of this kind of
-	 * program (XDP and skb: bottom halves off, preempt and migrate counts 1;
-	 * raw_tp: preempt count 2, as Linux 6.18 shows them; syscall: a guess) */
-	const char *flags = run->ctx_kind == VM_CTX_XDP || run->ctx_kind == VM_CTX_SKB ? "b..11"
-			    : run->ctx_kind == VM_CTX_RAW ? "...2."
-							  : "....1";
-	/* the event's own newline follows the message, a newline it ends with or not */
-	int n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] %s %5llu.%06llu: bpf_trace_printk: %s\n", comm,
-			 (int)emu_caller_tid(), run->cpu, flags, (unsigned long long)(t / 1000000000ull),
-			 (unsigned long long)(t % 1000000000ull / 1000), msg);
-	if (n > 0) {
-		if ((size_t)n >= sizeof(line)) {
-			n = sizeof(line) - 1;
-			line[n - 1] = '\n';
-		}
-		long w = emu_os_write(fd, line, (size_t)n);
-		(void)w;
-	}
-	emu_os_close(fd);
-}
-
-__u64 vm_h_trace_printk(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
-{
-	if (vm_mem_arg(run, r1, r2, VM_RD, "bpf_trace_printk's format"))
-		return 0;
-	if (!r2)
-		return (__u64)-EINVAL;
-	__u64 args[3] = { r3, r4, r5 };
-	char msg[1024];               /* MAX_BPRINTF_BUF */
-	int n = bprintf(run, (const char *)(uintptr_t)r1, (__u32)r2, args, 3, msg, sizeof(msg));
-	if (n < 0)
-		return (__u64)(__s64)n;
-	trace_line(run, msg);
-	return (__u64)n;
 }
 
 /* ---- ring buffers ---- */

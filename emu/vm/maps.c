@@ -123,6 +123,14 @@ struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err)
 	return m;
 }
 
+struct vm_map *vm_map_hold(struct vm_map *m)
+{
+	pthread_mutex_lock(&maps_lock);
+	m->refs++;
+	pthread_mutex_unlock(&maps_lock);
+	return m;
+}
+
 void vm_map_put(struct vm_map *m)
 {
 	if (!m)

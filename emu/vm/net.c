@@ -10,9 +10,14 @@
  * skb: the linear data, skb->len bytes from skb->data.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vm_int.h"
+#include "../os_errno.h"
 
 #define ETH_HLEN 14
 #define XDP_FRAME_SIZE 40u             /* sizeof(struct xdp_frame), Linux 6.18 x86-64 */
@@ -113,6 +118,14 @@ static struct vm_skb *skb_arg(struct vm_run *run, __u64 r1, const char *helper)
 __u64 vm_h_skb_load_bytes(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
 	(void)r5;
+	if (run->ctx_kind == VM_CTX_FLOW && r1 == (__u64)(uintptr_t)run->ctx) {
+		/* bpf_flow_dissector_load_bytes(): a test run's flow dissector has no
+		 * skb behind it, so the kernel's answer is always this */
+		if (vm_mem_arg(run, r3, (__u32)r4, VM_WR, "bpf_skb_load_bytes' buffer"))
+			return 0;
+		memset((void *)(uintptr_t)r3, 0, (__u32)r4);
+		return (__u64)-EFAULT;
+	}
 	struct vm_skb *skb = skb_arg(run, r1, "bpf_skb_load_bytes");
 	if (!skb || vm_mem_arg(run, r3, (__u32)r4, VM_WR, "bpf_skb_load_bytes' buffer"))
 		return 0;
@@ -139,14 +152,16 @@ __u64 vm_h_skb_store_bytes(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u
 		return (__u64)-EFAULT;
 	unsigned char *p = skb->data + off;
 	__u32 at = (__u32)(p - (skb->head + skb->net_off));     /* offset from where csum starts */
-	bool rc = (r5 & BPF_F_RECOMPUTE_CSUM) && skb->csum_complete && p >= skb->head + skb->net_off;
+	bool rc = (r5 & BPF_F_RECOMPUTE_CSUM) && skb->ip_summed == VM_CHECKSUM_COMPLETE && p >= skb->head + skb->net_off;
 	if (rc)
 		skb->csum = csum_block(skb->csum, vm_csum_partial(p, len, 0), at, true);
 	memmove(p, (const void *)(uintptr_t)r3, len);
 	if (rc)
 		skb->csum = csum_block(skb->csum, vm_csum_partial(p, len, 0), at, false);
-	if (r5 & BPF_F_INVALIDATE_HASH)
+	if (r5 & BPF_F_INVALIDATE_HASH) {
 		skb->ctx.hash = 0;
+		skb->sw_hash = false;
+	}
 	return 0;
 }
 
@@ -277,4 +292,101 @@ __u64 vm_h_redirect_map(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 
 	run->redirect = (struct vm_redirect){ .set = true, .ifindex = ifindex, .map_id = m->id, .key = key,
 					      .flags = r3 & BPF_F_BROADCAST ? r3 : 0 };
 	return XDP_REDIRECT;
+}
+
+/* ---- sockets ---- */
+
+/* bpf_sk_assign(ctx, sk, flags): sk_lookup's bpf_sk_lookup_assign(). No
+ * socket can reach a program here (socket lookups and sockmap values are not
+ * emulated), so only NULL (no selection) is a socket it can pass. */
+__u64 vm_h_sk_assign(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r4; (void)r5;
+	if (run->ctx_kind != VM_CTX_SK_LOOKUP || r1 != (__u64)(uintptr_t)run->ctx) {
+		vm_fault(run, -EOPNOTSUPP, "bpf_sk_assign outside sk_lookup programs: sockets are not emulated");
+		return 0;
+	}
+	if (r3 & ~(__u64)(BPF_SK_LOOKUP_F_REPLACE | BPF_SK_LOOKUP_F_NO_REUSEPORT))
+		return (__u64)-EINVAL;
+	if (run->sk_selected && !(r3 & BPF_SK_LOOKUP_F_REPLACE))
+		return (__u64)-EEXIST;
+	if (r2) {
+		vm_fault(run, -EOPNOTSUPP, "bpf_sk_assign: %#llx is not a socket the run knows (sockets are not emulated)",
+			 (unsigned long long)r2);
+		return 0;
+	}
+	run->sk_selected = false;
+	return 0;
+}
+
+/* ---- routes: bpf_fib_lookup ---- */
+
+#define FIB_LOOKUP_FLAGS 0x3fu         /* DIRECT OUTPUT SKIP_NEIGH TBID SRC MARK (6.18) */
+
+/* /proc/sys/net/ipv{4,6}/conf/<dev>/forwarding: 1, 0, or -1 (no such file) */
+static int forwarding(int v6, const char *dev)
+{
+	char path[128], c = 0;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv%d/conf/%s/forwarding", v6 ? 6 : 4, dev);
+	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = emu_oe_read(fd, &c, 1);
+	emu_oe_close(fd);
+	return n == 1 ? c != '0' : -1;
+}
+
+/*
+ * bpf_fib_lookup(ctx, params, plen, flags), XDP and tc: the kernel's checks
+ * in its order (plen, flags, family, IPv6 link-local addresses, the device,
+ * forwarding on it). A host that forwards on that device would then consult
+ * its routing table and neighbours: bpfemu does not, the run ends with
+ * EOPNOTSUPP and a log line. Where forwarding is off (the usual test host,
+ * and always loopback unless configured) the answer is the kernel's:
+ * BPF_FIB_LKUP_RET_FWD_DISABLED.
+ */
+__u64 vm_h_fib_lookup(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r5;
+	if ((run->ctx_kind != VM_CTX_XDP && run->ctx_kind != VM_CTX_SKB) || r1 != (__u64)(uintptr_t)run->ctx) {
+		vm_fault(run, -EFAULT, "bpf_fib_lookup: R1 %#llx is not the program's context", (unsigned long long)r1);
+		return 0;
+	}
+	__s32 plen = (__s32)r3;
+	if (plen < (__s32)sizeof(struct bpf_fib_lookup))
+		return (__u64)-EINVAL;
+	if (vm_mem_arg(run, r2, (__u32)plen, VM_RW, "bpf_fib_lookup's params"))
+		return 0;
+	if ((__u32)r4 & ~FIB_LOOKUP_FLAGS)
+		return (__u64)-EINVAL;
+	const struct bpf_fib_lookup *p = (const void *)(uintptr_t)r2;
+	int v6;
+	switch (p->family) {
+	case 2:
+		v6 = 0;
+		break;
+	case 10: {
+		/* link-local or multicast-scoped addresses are never forwarded (rt6_need_strict) */
+		const unsigned char *d = (const unsigned char *)p->ipv6_dst, *s = (const unsigned char *)p->ipv6_src;
+		bool strict_d = d[0] == 0xff || (d[0] == 0xfe && (d[1] & 0xc0) == 0x80) ||
+				(!memcmp(d, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) && d[15] == 1);
+		bool strict_s = s[0] == 0xff || (s[0] == 0xfe && (s[1] & 0xc0) == 0x80) ||
+				(!memcmp(s, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) && s[15] == 1);
+		if (strict_d || strict_s)
+			return BPF_FIB_LKUP_RET_NOT_FWDED;
+		v6 = 1;
+		break;
+	}
+	default:
+		return (__u64)-EAFNOSUPPORT;
+	}
+	char dev[IF_NAMESIZE];
+	if (!if_indextoname(p->ifindex, dev))
+		return (__u64)-ENODEV;
+	int fwd = forwarding(v6, dev);
+	if (fwd <= 0)
+		return BPF_FIB_LKUP_RET_FWD_DISABLED;
+	vm_fault(run, -EOPNOTSUPP, "bpf_fib_lookup: %s forwards IPv%d: routing table lookups are not emulated", dev,
+		 v6 ? 6 : 4);
+	return 0;
 }

@@ -40,35 +40,30 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vm.h"
 #include "../os.h"
 #include "vm_int.h"
+#include "../os_errno.h"
 
 #define ETH_HLEN 14
 
 #define SKB_TAILROOM 320u              /* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), 6.18 x86-64 */
 #define NET_SKB_PAD 64u
 #define PAGE 4096u
-#define PKT_BUF (2 * PAGE)
 #define MAX_SKB_FRAGS 17u
 #define GSO_LEGACY_MAX_SIZE 65536u
 #define GSO_MAX_SEGS 65535u
-#define XDP_PAGE_HEAD 176u             /* sizeof(struct xdp_page_head): live frames only */
+#define XDP_PAGE_HEAD 112u             /* sizeof(struct xdp_page_head), 6.18 x86-64: live frames only */
 #define MAX_BPF_FUNC_ARGS 12u
+#define BPF_PROG_TYPE_NETFILTER_ 32            /* not in the installed (6.1) headers */
 
 /* ---- per thread: the stack, a low packet buffer, the run ---- */
 
-struct vm_thread {
-	unsigned char *stack;
-	unsigned char *pkt;                /* PKT_BUF bytes below 4 GiB */
-	struct vm_run run;
-	struct vm_skb skb;
-	struct xdp_md xdp;
-	struct vm_redirect last_redirect;
-};
+
 
 static EMU_TLS struct vm_thread *thr;
 static pthread_key_t thr_key;
@@ -81,7 +76,7 @@ static void thr_free(void *p)
 		return;
 	free(t->stack);
 	if (t->pkt)
-		emu_os_munmap(t->pkt, PKT_BUF);
+		emu_os_munmap(t->pkt, VM_PKT_BUF);
 	vm_regions_free(&t->run.dyn);
 	free(t->run.inner);
 	free(t);
@@ -113,7 +108,7 @@ static void *low_map(size_t len)
 	return NULL;
 }
 
-static struct vm_thread *thread_get(void)
+struct vm_thread *vm_thread_get(void)
 {
 	struct vm_thread *t = thr;
 	if (likely(t))
@@ -123,7 +118,7 @@ static struct vm_thread *thread_get(void)
 	if (!t)
 		return NULL;
 	t->stack = aligned_alloc(64, VM_MAX_FRAMES * VM_STACK_SIZE);
-	t->pkt = low_map(PKT_BUF);
+	t->pkt = low_map(VM_PKT_BUF);
 	if (!t->stack || !t->pkt) {
 		thr_free(t);
 		return NULL;
@@ -220,7 +215,7 @@ int vm_ld_pkt(struct vm_run *run, __s64 off, __u32 size, __u32 *val)
 /* ---- the common parts of net/bpf/test_run.c ---- */
 
 /* bpf_check_uarg_tail_zero() */
-static int tail_zero(const void *uaddr, size_t expected, size_t actual)
+int vm_tail_zero(const void *uaddr, size_t expected, size_t actual)
 {
 	unsigned char buf[256];
 	if (actual > PAGE)
@@ -237,7 +232,7 @@ static int tail_zero(const void *uaddr, size_t expected, size_t actual)
 }
 
 /* bpf_ctx_init(): NULL (no ctx in or out), or max_size bytes (the caller's, zero-extended) */
-static void *ctx_init(const struct emu_test_run_spec *s, __u32 max_size, int *err)
+void *vm_ctx_init(const struct emu_test_run_spec *s, __u32 max_size, int *err)
 {
 	*err = 0;
 	if (!s->ctx_in && !s->ctx_out)
@@ -248,7 +243,7 @@ static void *ctx_init(const struct emu_test_run_spec *s, __u32 max_size, int *er
 		return NULL;
 	}
 	if (s->ctx_in) {
-		*err = tail_zero(s->ctx_in, max_size, s->ctx_size_in);
+		*err = vm_tail_zero(s->ctx_in, max_size, s->ctx_size_in);
 		if (!*err)
 			*err = emu_copy_from_user(d, s->ctx_in, s->ctx_size_in < max_size ? s->ctx_size_in : max_size);
 		if (*err) {
@@ -260,7 +255,7 @@ static void *ctx_init(const struct emu_test_run_spec *s, __u32 max_size, int *er
 }
 
 /* bpf_test_finish(): data_out (clamped to data_size_out: ENOSPC), data_size_out, retval, duration */
-static int test_finish(const struct emu_test_run_spec *s, const void *data, __u32 size, const void *frags,
+int vm_test_finish(const struct emu_test_run_spec *s, const void *data, __u32 size, const void *frags,
 		       __u32 frags_size, __u32 retval, __u32 duration)
 {
 	__u32 copy = size;
@@ -287,7 +282,7 @@ static int test_finish(const struct emu_test_run_spec *s, const void *data, __u3
 }
 
 /* bpf_ctx_finish() */
-static int ctx_finish(const struct emu_test_run_spec *s, const void *ctx, __u32 size)
+int vm_ctx_finish(const struct emu_test_run_spec *s, const void *ctx, __u32 size)
 {
 	if (!ctx || !s->ctx_out)
 		return 0;
@@ -304,11 +299,46 @@ static int ctx_finish(const struct emu_test_run_spec *s, const void *ctx, __u32 
 
 /* ---- running ---- */
 
-static __u64 now_ns(void)
+__u64 vm_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/*
+ * The time test runs spend running, as the kernel's bpf_test_timer counts
+ * it: the kernel runs them with preemption off and leaves out the time it
+ * lets others run between runs (cond_resched); a loop in user space is
+ * preempted anywhere, and on a busy machine the clock would count other
+ * tasks' time slices. Runs long enough for that to matter (past 100 us)
+ * take the thread's CPU time when it is the smaller.
+ */
+struct run_timer {
+	__u64 mono, cpu;
+};
+
+static __u64 thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static void timer_start(struct run_timer *t)
+{
+	t->cpu = thread_cpu_ns();
+	t->mono = vm_now_ns();
+}
+
+static __u64 timer_spent(const struct run_timer *t)
+{
+	__u64 m = vm_now_ns() - t->mono;
+	if (m < 100000 || !t->cpu)
+		return m;
+	__u64 c = thread_cpu_ns() - t->cpu;
+	return c && c < m ? c : m;
 }
 
 static __u64 timeout_ns(void)
@@ -327,7 +357,7 @@ static __u64 timeout_ns(void)
 	return v;
 }
 
-static void run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, void *ctx, __u32 ctx_size,
+void vm_run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, void *ctx, __u32 ctx_size,
 		      __u32 ctx_perm)
 {
 	struct vm_run *run = &t->run;
@@ -361,8 +391,33 @@ static void run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind
 	run->redirect = (struct vm_redirect){ 0 };
 }
 
+static __u64 run_entry(struct vm_run *run, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, __u64 r2,
+			   __u64 r3, __u32 cpu);
+
 /* One run of p on the prepared context: R0, or run->err. */
-static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
+__u64 vm_run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
+{
+	return run_entry(run, p, p->funcs[0].entry, (__u64)(uintptr_t)run->ctx, 0, 0, cpu);
+}
+
+/* A function of p on its own (a timer's callback): (map, key, value), the
+ * key a copy, the value the element's, as regions of the run. */
+__u64 vm_run_fn(struct vm_thread *t, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, const void *key,
+		__u32 key_size, void *value, struct vm_map *m)
+{
+	unsigned char kbuf[64];
+	memcpy(kbuf, key, key_size < sizeof(kbuf) ? key_size : sizeof(kbuf));
+	vm_run_setup(t, p, VM_CTX_NONE, NULL, 0, VM_RD);
+	struct vm_run *run = &t->run;
+	vm_fixed_add(run, VM_R_KEY, (__u64)(uintptr_t)kbuf, key_size, VM_RD);
+	if (!vm_fixed_add(run, VM_R_MAPVAL, (__u64)(uintptr_t)value, m->value_size,
+			  (m->readable ? VM_RD : 0) | (m->writable ? VM_WR : 0)))
+		run->fixed[run->nr_fixed - 1].map = m;
+	return run_entry(run, p, entry, r1, (__u64)(uintptr_t)kbuf, (__u64)(uintptr_t)value, vm_current_cpu());
+}
+
+static __u64 run_entry(struct vm_run *run, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, __u64 r2,
+			   __u64 r3, __u32 cpu)
 {
 	run->err = 0;
 	run->prog = p;
@@ -380,7 +435,7 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 	run->c_lo = run->fixed[0].lo;
 	run->c_len = run->fixed[0].len;
 	run->c_perm = VM_RW;
-	__u64 r0 = vm_exec(run, p->funcs[0].entry, (__u64)(uintptr_t)run->ctx, 0, 0, 0, 0);
+	__u64 r0 = vm_exec(run, entry, r1, r2, r3, 0, 0);
 	if (unlikely(run->lock_map))
 		vm_release_lock(run);
 	if (run->dyn.n)
@@ -395,11 +450,11 @@ static __u64 run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu)
 bool vm_tick_deadline(struct vm_run *run)
 {
 	if (!run->deadline_ns)
-		run->deadline_ns = now_ns() + timeout_ns();
-	return now_ns() <= run->deadline_ns;
+		run->deadline_ns = vm_now_ns() + timeout_ns();
+	return vm_now_ns() <= run->deadline_ns;
 }
 
-static void stats_add(struct emu_obj *obj, __u64 runs, __u64 ns)
+void vm_stats_add(struct emu_obj *obj, __u64 runs, __u64 ns)
 {
 	struct emu_prog_desc *pd = &obj->hdr->prog;
 	if (obj->rdonly)
@@ -409,7 +464,7 @@ static void stats_add(struct emu_obj *obj, __u64 runs, __u64 ns)
 }
 
 /* bpf_test_run(): repeat runs (0 is 1), the mean duration; 0 or the run's errno */
-static int test_run(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, __u32 repeat, __u32 fixed_cpu,
+int vm_test_repeat(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, __u32 repeat, __u32 fixed_cpu,
 		    bool on_cpu, __u32 *retval, __u32 *duration)
 {
 	struct vm_run *run = &t->run;
@@ -418,16 +473,18 @@ static int test_run(struct vm_thread *t, struct emu_obj *obj, const struct vm_pr
 		repeat = 1;
 	/* the kernel keeps a test run on one CPU (migrate_disable) */
 	__u32 cpu = on_cpu ? fixed_cpu : vm_current_cpu();
-	__u64 start = now_ns(), r0 = 0;
+	__u64 r0 = 0;
 	__u32 i;
+	struct run_timer tm;
+	timer_start(&tm);
 	for (i = 0; i < repeat; i++) {
-		r0 = run_once(run, p, cpu);
+		r0 = vm_run_once(run, p, cpu);
 		if (run->err)
 			break;
 	}
-	__u64 spent = now_ns() - start;
+	__u64 spent = timer_spent(&tm);
 	if (stats)
-		stats_add(obj, i + (run->err ? 1 : 0), spent);
+		vm_stats_add(obj, i + (run->err ? 1 : 0), spent);
 	t->last_redirect = run->redirect;
 	if (run->err)
 		return run->err;
@@ -455,6 +512,75 @@ static unsigned int rx_queues(const char *ifname)
 	return n;
 }
 
+/*
+ * BPF_F_TEST_XDP_LIVE_FRAMES (bpf_test_run_xdp_live()): each of `repeat` runs
+ * gets a fresh copy of the frame, as the kernel's page pool hands out pages
+ * reset to the original; what the program did to one frame is gone for the
+ * next, and the frame the call copies out is the original. The kernel then
+ * sends what the program decided (XDP_TX and redirects out through the
+ * device, XDP_PASS up its network stack); here nothing leaves the process:
+ * the verdicts are counted in a BPFEMU_LOG=vm line, the last redirect is
+ * recorded (bpfemu_test_run_redirect()), and the call answers as the
+ * kernel's does (retval 0, the duration).
+ */
+#define XDP_LIVE_BATCH 64u            /* NAPI_POLL_WEIGHT: the batch when batch_size is 0 */
+static int xdp_live(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, __u32 repeat, __u32 batch,
+		    __u32 *duration)
+{
+	struct vm_run *run = &t->run;
+	struct vm_pkt *x = &run->pkt;
+	unsigned char *meta = x->meta, *data = x->data, *end = x->end;
+	size_t len = (size_t)(end - meta);
+	unsigned char *orig = malloc(len ? len : 1);
+	if (!orig)
+		return -ENOMEM;
+	memcpy(orig, meta, len);
+	if (!repeat)
+		repeat = 1;
+	bool stats = emu_vm_stats_enabled();
+	__u32 cpu = vm_current_cpu(), i;
+	__u64 counts[5] = { 0 };
+	struct run_timer tm;
+	timer_start(&tm);
+	for (i = 0; i < repeat; i++) {
+		if (x->meta != meta || x->data != data || x->end != end || memcmp(meta, orig, len)) {
+			/* a page of the pool comes back as it was first made */
+			memset(x->hard_start, 0, (size_t)(x->hard_end - x->hard_start));
+			memcpy(meta, orig, len);
+			x->meta = meta;
+			x->data = data;
+			x->end = end;
+			vm_pkt_changed(run);
+		}
+		__u32 act = (__u32)vm_run_once(run, p, cpu);
+		if (run->err)
+			break;
+		counts[act < 5 ? act : XDP_ABORTED]++;
+	}
+	__u64 spent = timer_spent(&tm);
+	if (stats)
+		vm_stats_add(obj, i + (run->err ? 1 : 0), spent);
+	t->last_redirect = run->redirect;
+	/* the original frame for data_out */
+	memset(x->hard_start, 0, (size_t)(x->hard_end - x->hard_start));
+	memcpy(meta, orig, len);
+	x->meta = meta;
+	x->data = data;
+	x->end = end;
+	free(orig);
+	if (run->err)
+		return run->err;
+	EMU_LOG(EMU_LOG_VM,
+		"prog '%s' (id %u): %u live frames in batches of %u: %llu aborted, %llu dropped, %llu passed, %llu "
+		"transmitted, %llu redirected; nothing is sent anywhere",
+		p->name, p->id, repeat, batch, (unsigned long long)counts[XDP_ABORTED], (unsigned long long)counts[XDP_DROP],
+		(unsigned long long)counts[XDP_PASS], (unsigned long long)counts[XDP_TX],
+		(unsigned long long)counts[XDP_REDIRECT]);
+	spent /= repeat;
+	*duration = spent > 0xffffffffu ? 0xffffffffu : (__u32)spent;
+	return 0;
+}
+
 static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, const struct emu_test_run_spec *s)
 {
 	bool live = s->flags & BPF_F_TEST_XDP_LIVE_FRAMES;
@@ -472,7 +598,7 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	} else if (s->batch_size) {
 		return -EINVAL;
 	}
-	struct xdp_md *uctx = ctx_init(s, sizeof(struct xdp_md), &err);
+	struct xdp_md *uctx = vm_ctx_init(s, sizeof(struct xdp_md), &err);
 	if (err)
 		return err;
 	err = -EINVAL;
@@ -485,16 +611,18 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	}
 	if (s->data_size_in < ETH_HLEN)
 		goto out_ctx;
-	if (live) {
-		EMU_LOG(EMU_LOG_SYS | EMU_LOG_VM,
-			"BPF_PROG_TEST_RUN: BPF_F_TEST_XDP_LIVE_FRAMES sends frames through a network stack; not emulated: EOPNOTSUPP");
-		err = -EOPNOTSUPP;
-		goto out_ctx;
-	}
 	__u32 max_data_sz = PAGE - headroom - tailroom;
+	/* live frames: no jumbo frames (no fragments) */
+	if (live && size > max_data_sz)
+		goto out_ctx;
 	__u32 data_sz = uctx && uctx->data_end < max_data_sz ? uctx->data_end : max_data_sz;
 	if (size > data_sz)
 		size = data_sz;
+	/* a live frame sits in a page after the test's struct xdp_page_head:
+	 * the buffer here starts at its data_hard_start */
+	__u32 frame = live ? PAGE - XDP_PAGE_HEAD : PAGE;
+	if (live)
+		headroom -= XDP_PAGE_HEAD;
 	unsigned char *buf = t->pkt;
 	memset(buf, 0, PAGE);
 	if (emu_copy_from_user(buf + headroom, s->data_in, size)) {
@@ -507,7 +635,7 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	x->hard_start = buf;
 	x->data = x->meta = buf + headroom;
 	x->end = x->data + size;
-	x->hard_end = buf + PAGE - SKB_TAILROOM;
+	x->hard_end = buf + frame - SKB_TAILROOM;
 	x->has_frags = s->data_size_in > size;
 	__u32 ingress = 1, rxq = 0;     /* loopback's first queue */
 	if (uctx) {
@@ -556,9 +684,12 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	memset(&t->xdp, 0, sizeof(t->xdp));
 	t->xdp.ingress_ifindex = ingress;
 	t->xdp.rx_queue_index = rxq;
-	run_setup(t, p, VM_CTX_XDP, &t->xdp, sizeof(t->xdp), VM_RD);
+	vm_run_setup(t, p, VM_CTX_XDP, &t->xdp, sizeof(t->xdp), VM_RD);
 	__u32 retval = 0, duration = 0;
-	err = test_run(t, obj, p, s->repeat, 0, false, &retval, &duration);
+	if (live)
+		err = xdp_live(t, obj, p, s->repeat, s->batch_size ? s->batch_size : XDP_LIVE_BATCH, &duration);
+	else
+		err = vm_test_repeat(t, obj, p, s->repeat, 0, false, &retval, &duration);
 	if (uctx) {
 		uctx->data = (__u32)(x->data - x->meta);
 		uctx->data_end = (__u32)(x->end - x->meta);
@@ -566,9 +697,9 @@ static int run_xdp(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	if (err)
 		goto out_frags;
 	size = (__u32)(x->end - x->meta) + frags_size;
-	err = test_finish(s, x->meta, size, frags, frags_size, retval, duration);
+	err = vm_test_finish(s, x->meta, size, frags, frags_size, retval, duration);
 	if (!err)
-		err = ctx_finish(s, uctx, sizeof(struct xdp_md));
+		err = vm_ctx_finish(s, uctx, sizeof(struct xdp_md));
 out_frags:
 	free(frags);
 out_ctx:
@@ -578,7 +709,7 @@ out_ctx:
 
 /* ---- skb programs: bpf_prog_test_run_skb() ---- */
 
-static bool range_zero(const void *p, size_t from, size_t to)
+bool vm_range_zero(const void *p, size_t from, size_t to)
 {
 	const unsigned char *c = p;
 	for (size_t i = from; i < to; i++)
@@ -590,12 +721,12 @@ static bool range_zero(const void *p, size_t from, size_t to)
 /* convert___skb_to_skb(): which fields user space may set */
 static int skb_ctx_check(const struct __sk_buff *u)
 {
-	if (!range_zero(u, 0, SKB_OFF(mark)) || !range_zero(u, SKB_OFF(mark) + 4, SKB_OFF(priority)) ||
-	    !range_zero(u, SKB_OFF(ifindex) + 4, SKB_OFF(cb)) ||
-	    !range_zero(u, SKB_OFF(cb) + SKB_SZ(cb), SKB_OFF(tstamp)) ||
-	    !range_zero(u, SKB_OFF(gso_segs) + 4, SKB_OFF(gso_size)) ||
-	    !range_zero(u, SKB_OFF(gso_size) + 4, SKB_OFF(hwtstamp)) ||
-	    !range_zero(u, SKB_OFF(hwtstamp) + 8, sizeof(struct __sk_buff)))
+	if (!vm_range_zero(u, 0, SKB_OFF(mark)) || !vm_range_zero(u, SKB_OFF(mark) + 4, SKB_OFF(priority)) ||
+	    !vm_range_zero(u, SKB_OFF(ifindex) + 4, SKB_OFF(cb)) ||
+	    !vm_range_zero(u, SKB_OFF(cb) + SKB_SZ(cb), SKB_OFF(tstamp)) ||
+	    !vm_range_zero(u, SKB_OFF(gso_segs) + 4, SKB_OFF(gso_size)) ||
+	    !vm_range_zero(u, SKB_OFF(gso_size) + 4, SKB_OFF(hwtstamp)) ||
+	    !vm_range_zero(u, SKB_OFF(hwtstamp) + 8, sizeof(struct __sk_buff)))
 		return -EINVAL;
 	return 0;
 }
@@ -640,7 +771,7 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	memset(buf, 0, PAGE);
 	if (emu_copy_from_user(buf + NET_SKB_PAD, s->data_in, size))
 		return -EFAULT;
-	struct __sk_buff *uctx = ctx_init(s, sizeof(struct __sk_buff), &err);
+	struct __sk_buff *uctx = vm_ctx_init(s, sizeof(struct __sk_buff), &err);
 	if (err)
 		return err;
 	switch (p->type) {
@@ -747,15 +878,20 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 	if (s->flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) {
 		unsigned char *n = skb->head + skb->net_off;
 		skb->csum_complete = true;
+		skb->ip_summed = VM_CHECKSUM_COMPLETE;
 		skb->csum = vm_csum_partial(n, (__u32)(skb->data + skb->len - n), 0);
 	}
-	run_setup(t, p, VM_CTX_SKB, c, sizeof(*c), VM_RD);
+	vm_run_setup(t, p, VM_CTX_SKB, c, sizeof(*c), VM_RD);
 	__u32 retval = 0, duration = 0;
-	err = test_run(t, obj, p, s->repeat, 0, false, &retval, &duration);
+	err = vm_test_repeat(t, obj, p, s->repeat, 0, false, &retval, &duration);
 	if (err)
 		goto out;
 	if (!l2) {
-		/* the MAC header comes back as zeros */
+		/* the MAC header comes back as zeros (in room made for it if the program took it) */
+		if (vm_skb_room(&t->run, skb, ETH_HLEN, 0)) {
+			err = -ENOMEM;
+			goto out;
+		}
 		skb->data -= ETH_HLEN;
 		memset(skb->data, 0, ETH_HLEN);
 		skb->len += ETH_HLEN;
@@ -780,9 +916,9 @@ static int run_skb(struct vm_thread *t, struct emu_obj *obj, const struct vm_pro
 		uctx->gso_segs = c->gso_segs;
 		uctx->hwtstamp = c->hwtstamp;
 	}
-	err = test_finish(s, skb->data, skb->len, NULL, 0, retval, duration);
+	err = vm_test_finish(s, skb->data, skb->len, NULL, 0, retval, duration);
 	if (!err)
-		err = ctx_finish(s, uctx, sizeof(struct __sk_buff));
+		err = vm_ctx_finish(s, uctx, sizeof(struct __sk_buff));
 out:
 	free(uctx);
 	return err;
@@ -805,10 +941,10 @@ static int run_raw_tp(struct vm_thread *t, struct emu_obj *obj, const struct vm_
 		return -EFAULT;
 	if (on_cpu && s->cpu != vm_current_cpu() && s->cpu >= emu_possible_cpus())
 		return -ENXIO;
-	run_setup(t, p, VM_CTX_RAW, s->ctx_size_in ? args : NULL, s->ctx_size_in, VM_RD);
+	vm_run_setup(t, p, VM_CTX_RAW, s->ctx_size_in ? args : NULL, s->ctx_size_in, VM_RD);
 	__u32 retval = 0, duration = 0;
 	/* on another CPU: the run sees that CPU (smp_processor_id, per-CPU slots) */
-	int err = test_run(t, obj, p, 1, s->cpu, on_cpu, &retval, &duration);
+	int err = vm_test_repeat(t, obj, p, 1, s->cpu, on_cpu, &retval, &duration);
 	if (!err && emu_copy_to_user(s->u_retval, &retval, 4))
 		err = -EFAULT;
 	return err;
@@ -831,9 +967,9 @@ static int run_syscall(struct vm_thread *t, struct emu_obj *obj, const struct vm
 			return -EFAULT;
 		}
 	}
-	run_setup(t, p, VM_CTX_SYSCALL, ctx, s->ctx_size_in, VM_RW);
+	vm_run_setup(t, p, VM_CTX_SYSCALL, ctx, s->ctx_size_in, VM_RW);
 	__u32 retval = 0, duration = 0;
-	int err = test_run(t, obj, p, 1, 0, false, &retval, &duration);
+	int err = vm_test_repeat(t, obj, p, 1, 0, false, &retval, &duration);
 	if (!err && emu_copy_to_user(s->u_retval, &retval, 4))
 		err = -EFAULT;
 	if (!err && s->ctx_size_in && emu_copy_to_user((void *)s->ctx_in, ctx, s->ctx_size_in))
@@ -874,8 +1010,7 @@ int emu_vm_test_run(const struct emu_test_run_spec *s)
 	case BPF_PROG_TYPE_TRACING:
 	case BPF_PROG_TYPE_SK_LOOKUP:
 	case BPF_PROG_TYPE_STRUCT_OPS:
-	case 32: /* BPF_PROG_TYPE_NETFILTER */
-		todo = "not emulated yet";
+	case BPF_PROG_TYPE_NETFILTER_:
 		break;
 	default:
 		todo = "has no test_run on the kernel either";
@@ -885,7 +1020,7 @@ int emu_vm_test_run(const struct emu_test_run_spec *s)
 		emu_obj_put(obj);
 		return -ENOTSUPP;
 	}
-	struct vm_thread *t = thread_get();
+	struct vm_thread *t = vm_thread_get();
 	const struct vm_prog *p = t ? vm_prog_get(obj, &err) : NULL;
 	if (!t)
 		err = -ENOMEM;
@@ -909,6 +1044,21 @@ int emu_vm_test_run(const struct emu_test_run_spec *s)
 		break;
 	case BPF_PROG_TYPE_SYSCALL:
 		err = run_syscall(t, obj, p, s);
+		break;
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		err = vm_run_flow_dissector(t, obj, p, s);
+		break;
+	case BPF_PROG_TYPE_TRACING:
+		err = vm_run_tracing(t, obj, p, s);
+		break;
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		err = vm_run_sk_lookup(t, obj, p, s);
+		break;
+	case BPF_PROG_TYPE_STRUCT_OPS:
+		err = vm_run_struct_ops(t, obj, p, s);
+		break;
+	case BPF_PROG_TYPE_NETFILTER_:
+		err = vm_run_netfilter(t, obj, p, s);
 		break;
 	default:
 		err = run_skb(t, obj, p, s);
@@ -945,14 +1095,26 @@ int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsign
  * (an fd from BPF_ENABLE_STATS, its dups, a fork's copy: the kernel's
  * refcount of enable_stats fds, across processes; gone with the last close
  * or exit). */
-static int stats_path(char *buf, size_t len)
+static int stats_path_in(char *buf, size_t len, bool make_root)
 {
-	int err = emu_root_ready();
+	int err = make_root ? emu_root_ready() : 0;
 	if (err)
 		return err;
 	if (snprintf(buf, len, "%.4000s/bpf-stats", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* the state root is made at first use: a reader (the sysctl's value, is
+ * this fd the statistics file?) only looks, and finds nothing without it */
+static int stats_path(char *buf, size_t len)
+{
+	return stats_path_in(buf, len, true);
+}
+
+static int stats_path_look(char *buf, size_t len)
+{
+	return stats_path_in(buf, len, false);
 }
 
 int emu_vm_enable_stats(void)
@@ -973,6 +1135,93 @@ int emu_vm_enable_stats(void)
 	return fd;
 }
 
+/*
+ * kernel.bpf_stats_enabled: the sysctl's own value (what reading it shows; 1
+ * turns the statistics on as an ENABLE_STATS fd does). Writes land in
+ * <root>/bpf-stats-sysctl; the value is what it holds when that parses as
+ * the kernel's proc_dointvec_minmax() with 0..1 would take it, else the last
+ * one that did (<root>/bpf-stats-sysctl.ok): the kernel refuses such a
+ * write with EINVAL and keeps its value, here the write itself cannot fail.
+ */
+static int sysctl_value(void)
+{
+	char path[PATH_MAX], ok[PATH_MAX + 4], buf[32];
+	if (stats_path_look(path, sizeof(path)) || strlen(path) + 8 >= sizeof(path))
+		return 0;
+	strcat(path, "-sysctl");
+	snprintf(ok, sizeof(ok), "%s.ok", path);
+	int v = -1, fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = emu_oe_read(fd, buf, sizeof(buf) - 1);
+		emu_oe_close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			char *p = buf, *end;
+			while (*p == ' ' || *p == '\t' || *p == '\n')
+				p++;
+			long x = strtol(p, &end, 10);
+			while (end > p && (*end == ' ' || *end == '\t' || *end == '\n'))
+				end++;
+			if (end > p && !*end && (x == 0 || x == 1))
+				v = (int)x;
+		}
+	}
+	if (v >= 0) {
+		/* remember it for a later write the kernel would refuse */
+		int o = emu_oe_open(ok, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, emu_root_shared() ? 0666 : 0600);
+		if (o >= 0) {
+			ssize_t w = emu_oe_write(o, v ? "1" : "0", 1);
+			(void)w;
+			emu_oe_close(o);
+		}
+		return v;
+	}
+	fd = emu_oe_open(ok, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char c = '0';
+	ssize_t n = emu_oe_read(fd, &c, 1);
+	emu_oe_close(fd);
+	return n == 1 && c == '1';
+}
+
+int emu_vm_stats_sysctl_open(int flags)
+{
+	char path[PATH_MAX];
+	/* reading the value makes no state root (without one it is 0) */
+	int err = (flags & O_ACCMODE) != O_RDONLY ? stats_path(path, sizeof(path)) : stats_path_look(path, sizeof(path));
+	if (err)
+		return err;
+	if (strlen(path) + 8 >= sizeof(path))
+		return -ENAMETOOLONG;
+	strcat(path, "-sysctl");
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		int fd = emu_oe_open(path, O_WRONLY | O_CREAT | O_TRUNC | (flags & (O_CLOEXEC | O_NONBLOCK)),
+			      emu_root_shared() ? 0666 : 0600);
+		return fd < 0 ? -errno : fd;
+	}
+	char line[4] = { sysctl_value() ? '1' : '0', '\n', 0, 0 };
+	int mfd = emu_oe_memfd_create("bpfemu-sysctl", MFD_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	if (emu_oe_write(mfd, line, 2) != 2 || emu_oe_lseek(mfd, 0, SEEK_SET)) {
+		emu_oe_close(mfd);
+		return -EIO;
+	}
+	if (!(flags & O_CLOEXEC))
+		emu_oe_fcntl(mfd, F_SETFD, 0);
+	return mfd;
+}
+
+bool emu_vm_is_stats_fd(int fd)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+	if (emu_oe_fstat(fd, &a) || !S_ISREG(a.st_mode) || stats_path_look(path, sizeof(path)) || emu_oe_stat(path, &b))
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 bool emu_vm_stats_enabled(void)
 {
 	/* no fd kept open on the state root: one failed open when statistics
@@ -981,11 +1230,13 @@ bool emu_vm_stats_enabled(void)
 	if (stats_path(path, sizeof(path)))
 		return false;
 	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	bool on = emu_os_flock(fd, LOCK_EX | LOCK_NB) == -EWOULDBLOCK;
-	emu_os_close(fd);     /* releases our exclusive lock if we got it */
-	return on;
+	if (fd >= 0) {
+		bool on = emu_os_flock(fd, LOCK_EX | LOCK_NB) == -EWOULDBLOCK;
+		emu_os_close(fd);     /* releases our exclusive lock if we got it */
+		if (on)
+			return true;
+	}
+	return sysctl_value() == 1;
 }
 
 /* ---- what the load step keeps ---- */

@@ -56,7 +56,16 @@ void emu_vm_obj_release(struct emu_obj *obj);
  * on, for every process of the state root, while it (or a dup, or a fork's
  * copy) is open. fd or -errno. */
 int emu_vm_enable_stats(void);
-/* Are run-time statistics on (an enable_stats fd open anywhere)? */
+/* prog.c's load check of a kfunc call: is kernel BTF id btf_id a function
+ * bpfemu or a user function (BPFEMU_FUNCS) provides? */
+bool emu_vm_kfunc_available(__u32 btf_id);
+
+/* Are run-time statistics on (an enable_stats fd open anywhere, or the sysctl)? */
 bool emu_vm_stats_enabled(void);
+/* open() of /proc/sys/kernel/bpf_stats_enabled: read, the sysctl's value;
+ * write, what sets it. fd or -errno. */
+int emu_vm_stats_sysctl_open(int flags);
+/* Is fd (of this process) an ENABLE_STATS fd (readlink: anon_inode:bpf-stats)? */
+bool emu_vm_is_stats_fd(int fd);
 
 #endif

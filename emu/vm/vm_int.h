@@ -31,6 +31,7 @@
 #include "../map.h"
 #include "../obj.h"
 #include "ops.h"
+#include "vm.h"
 
 #define VM_STACK_SIZE 512u             /* MAX_BPF_STACK: one frame */
 #define VM_MAX_FRAMES 8u               /* MAX_CALL_FRAMES: callbacks count too */
@@ -123,12 +124,17 @@ struct vm_prog {
 	__u32 nr_direct;
 	const char *not_runnable;      /* why the program cannot run here (NULL: it can) */
 	__u32 not_runnable_insn;
+	struct vm_ffi_bind *binds;     /* its calls of user functions (ffi.c) */
+	struct vm_btf *btf;            /* its own BTF, once a kfunc needed it */
+	struct vm_jit *jit;            /* its machine code (jit/jit.h), NULL: the interpreter runs it */
 };
 
 /* ---- regions: what a run may touch ---- */
 
 enum vm_region_kind {
 	VM_R_STACK, VM_R_CTX, VM_R_PKT, VM_R_PKT_META, VM_R_MAPVAL, VM_R_RINGBUF, VM_R_SCRATCH, VM_R_KEY,
+	VM_R_FLOW_KEYS,                /* a flow dissector's struct bpf_flow_keys */
+	VM_R_KOBJ,                     /* a kernel object the run shows (netfilter's sk_buff, an fentry argument) */
 };
 #define VM_RD 1u
 #define VM_WR 2u
@@ -184,7 +190,8 @@ struct vm_run {
 	__u64 c_lo, c_len;             /* the last region hit */
 	__u32 c_perm;
 	int err;                       /* non-zero: the run is over (-errno) */
-	__u64 map_hint;                /* the map the load step proved R1 holds at this call (0: none) */
+	__u64 map_hint;                /* the CALL's k: the map the load step proved R1 holds (0: none),
+	                                * or a user function's binding (ffi.c); set before every call */
 	const struct vm_prog *prog;    /* the program running now (tail calls change it) */
 	__u64 stack_top;               /* R10 of frame 0 */
 	__u32 depth;                   /* call frames in use (0: the main program) */
@@ -192,10 +199,12 @@ struct vm_run {
 	__u64 ticks;                   /* loop ticks left before the next clock check */
 	__u64 deadline_ns;             /* CLOCK_MONOTONIC; 0: none */
 	__u64 may_goto;                /* the running function's may_goto count */
+	__u64 jit_sp;                  /* the JIT's native stack at its entry (jit/x86_64.c: the fault exit) */
 	struct vm_frame frames[VM_MAX_FRAMES];
 
-	/* the static regions of this run: stack, ctx, packet */
-	struct vm_region fixed[6];
+	/* the static regions of this run: stack, ctx, packet, and what the
+	 * program type shows besides (flow keys, kernel objects) */
+	struct vm_region fixed[12];
 	__u32 nr_fixed;
 	struct vm_regions dyn;
 
@@ -216,9 +225,16 @@ struct vm_run {
 	struct vm_map **inner;         /* inner maps handed out (map-in-map lookups) */
 	__u32 nr_inner, cap_inner;
 	struct vm_redirect redirect;
+	bool sk_selected;              /* sk_lookup: bpf_sk_assign() selected a socket */
 };
 
-enum { VM_CTX_NONE, VM_CTX_XDP, VM_CTX_SKB, VM_CTX_RAW, VM_CTX_SYSCALL };
+enum {
+	VM_CTX_NONE, VM_CTX_XDP, VM_CTX_SKB, VM_CTX_RAW, VM_CTX_SYSCALL,
+	VM_CTX_FLOW,                   /* flow dissector: a __sk_buff with data, data_end, flow_keys */
+	VM_CTX_TRACING,                /* fentry/fexit/fmod_ret, struct_ops: the arguments as u64s */
+	VM_CTX_SK_LOOKUP,              /* struct bpf_sk_lookup */
+	VM_CTX_NF,                     /* netfilter: struct bpf_nf_ctx { state, skb } */
+};
 
 /* the bytes of __sk_buff each skb program type may write (test_run.c) */
 #define VM_SKB_SIZE sizeof(struct __sk_buff)
@@ -238,7 +254,12 @@ struct vm_skb {
 	bool pkt_write;                    /* the program type may write packet data */
 	bool csum_complete;                /* BPF_F_TEST_SKB_CHECKSUM_COMPLETE */
 	__u32 csum;                        /* skb->csum (CHECKSUM_COMPLETE) */
+	__u8 ip_summed;                    /* VM_CHECKSUM_* */
+	__u8 csum_level;
+	bool sw_hash;                      /* bpf_set_hash() set ctx.hash */
+	bool encapsulation;                /* bpf_skb_adjust_room() added an outer header */
 };
+enum { VM_CHECKSUM_NONE, VM_CHECKSUM_UNNECESSARY, VM_CHECKSUM_COMPLETE };
 
 /* ---- decode.c ---- */
 /* The decoded program of obj for this process (decoded on first use): NULL
@@ -246,6 +267,8 @@ struct vm_skb {
 const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
 void vm_prog_free(struct vm_prog *p);
 bool vm_func_entry(const struct vm_prog *p, __u64 addr, const struct vm_insn **entry);
+/* Tests: off, the load step proves nothing (every access checked) for programs decoded from now on. */
+void vm_decode_proofs(bool on);
 
 /* ---- interp.c ---- */
 /* Runs from entry in a frame whose R10 is stack_top - depth * VM_STACK_SIZE,
@@ -278,6 +301,8 @@ void vm_region_del(struct vm_run *run, __u64 lo);
 void vm_regions_reset(struct vm_run *run);
 void vm_regions_free(struct vm_regions *d);
 void vm_fixed_set(struct vm_run *run, int kind, __u64 lo, __u64 len, __u32 perm);
+/* one more static region (kinds that come several at a time: VM_R_KOBJ); 0 or -ENOSPC */
+int vm_fixed_add(struct vm_run *run, int kind, __u64 lo, __u64 len, __u32 perm);
 /* End the run: -err, and a log line "prog 'x' insn N: ..." */
 void vm_fault(struct vm_run *run, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *vm_region_kind_name(int kind);
@@ -287,6 +312,7 @@ const char *vm_region_kind_name(int kind);
 struct vm_map *vm_map_by_ref(const struct emu_obj *holder, __u32 id, int *err);
 struct vm_map *vm_map_of(struct emu_obj *obj);     /* a counted handle (obj's own reference is the caller's) */
 void vm_map_put(struct vm_map *m);
+struct vm_map *vm_map_hold(struct vm_map *m);      /* one more reference; m */
 /* A map handle the program passed: validated against what the run may use;
  * NULL with the fault recorded. */
 struct vm_map *vm_map_arg(struct vm_run *run, __u64 r1, const char *helper);
@@ -298,22 +324,93 @@ __u64 vm_h_spin_unlock(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r
 /* ---- helpers.c ---- */
 struct vm_helper {
 	vm_helper_fn fn;               /* NULL: not emulated */
+	const char *sig;               /* its C prototype (a user function may stand in), or NULL */
 	const char *limits;            /* emulated with these limits (README's table) */
 };
-const struct vm_helper *vm_helper(__s32 id);
+const struct vm_helper *vm_helper(__s32 id);          /* NULL: not emulated */
+const char *vm_helper_sig(__s32 id);                  /* the prototype a user function gets, or NULL */
+/* ffi.c: user functions (BPFEMU_FUNCS, bpfemu_func_set) and bpfemu's kfuncs */
+struct vm_ffi_bind;
+__u64 vm_h_user(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+int vm_ffi_helper(struct vm_prog *p, __s32 id, const char *sig, vm_helper_fn *fn, __u64 *k);
+bool vm_ffi_helper_replaced(__s32 id);
+int vm_ffi_kfunc(struct vm_prog *p, __u32 btf_id, vm_helper_fn *fn, __u64 *k, const char **why);
+void vm_ffi_free(struct vm_ffi_bind *b);
 const char *vm_helper_name(__s32 id);
 void vm_release_records(struct vm_run *run);
+void vm_caller_comm(char comm[17]);            /* the calling thread's name */
 /* net.c: x86-64's csum_partial() and csum_fold() */
 __u32 vm_csum_partial(const void *buf, __u32 len, __u32 seed);
 __u16 vm_csum_fold(__u32 sum);
 __u32 vm_current_cpu(void);
 
 /* ---- test_run.c ---- */
+struct emu_test_run_spec;
+/* What a thread keeps between test runs: the stack, a packet buffer below 4 GiB, the run. */
+struct vm_thread {
+	unsigned char *stack;
+	unsigned char *pkt;                /* VM_PKT_BUF bytes below 4 GiB */
+	struct vm_run run;
+	struct vm_skb skb;
+	struct xdp_md xdp;
+	struct vm_redirect last_redirect;
+};
+#define VM_PKT_BUF (64 * 1024u)     /* room for the skb helpers' growth (BPF_SKB_MAX_LEN) */
+struct vm_thread *vm_thread_get(void);
+/* the common steps of net/bpf/test_run.c: bpf_check_uarg_tail_zero(), bpf_ctx_init(),
+ * bpf_test_finish() (frags: data past the linear part), bpf_ctx_finish() */
+int vm_tail_zero(const void *uaddr, size_t expected, size_t actual);
+void *vm_ctx_init(const struct emu_test_run_spec *s, __u32 max_size, int *err);
+int vm_test_finish(const struct emu_test_run_spec *s, const void *data, __u32 size, const void *frags,
+		   __u32 frags_size, __u32 retval, __u32 duration);
+int vm_ctx_finish(const struct emu_test_run_spec *s, const void *ctx, __u32 size);
+bool vm_range_zero(const void *p, size_t from, size_t to);
+/* the run's regions and context for one program type (ctx_perm: VM_RD or VM_RW) */
+void vm_run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, void *ctx, __u32 ctx_size,
+		  __u32 ctx_perm);
+/* One run of p on the prepared context (R1 = the ctx): R0, or run->err. */
+__u64 vm_run_once(struct vm_run *run, const struct vm_prog *p, __u32 cpu);
+/* a function of p run alone (timer callbacks, timer.c): (r1, a key copy, the map's value) */
+__u64 vm_run_fn(struct vm_thread *t, const struct vm_prog *p, const struct vm_insn *entry, __u64 r1, const void *key,
+		__u32 key_size, void *value, struct vm_map *m);
+/* bpf_test_run(): repeat runs (0 is 1) with the statistics, the mean duration; 0 or the run's errno */
+int vm_test_repeat(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p, __u32 repeat, __u32 fixed_cpu,
+		   bool on_cpu, __u32 *retval, __u32 *duration);
+/* add one run of ns to obj's statistics when they are on */
+void vm_stats_add(struct emu_obj *obj, __u64 runs, __u64 ns);
+__u64 vm_now_ns(void);
+/* test_types.c: the types beyond packets, raw tracepoints and syscall programs */
+int vm_run_flow_dissector(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p,
+			  const struct emu_test_run_spec *s);
+int vm_run_sk_lookup(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p,
+		     const struct emu_test_run_spec *s);
+int vm_run_netfilter(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p,
+		     const struct emu_test_run_spec *s);
+int vm_run_struct_ops(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p,
+		      const struct emu_test_run_spec *s);
+int vm_run_tracing(struct vm_thread *t, struct emu_obj *obj, const struct vm_prog *p,
+		   const struct emu_test_run_spec *s);
 bool vm_tick_deadline(struct vm_run *run);     /* false: the run's time is up */
 /* The program's current packet changed (adjust head/tail/meta): its regions and ctx follow. */
 void vm_pkt_changed(struct vm_run *run);
+/* skb.c: at least head bytes of headroom and tail of tailroom (the data moves); 0 or -ENOMEM */
+int vm_skb_room(struct vm_run *run, struct vm_skb *s, __u32 head, __u32 tail);
 /* LD_ABS / LD_IND: 0 and *val, or -EFAULT (the program returns 0). */
 int vm_ld_pkt(struct vm_run *run, __s64 off, __u32 size, __u32 *val);
+
+/* ---- vbtf.c: reading BTF (vmlinux's and programs') ---- */
+#include <linux/btf.h>
+struct vm_btf;
+const struct vm_btf *vm_btf_vmlinux(void);     /* the kernel's (BPFEMU_KERNEL_BTF or /sys/kernel/btf), NULL: none */
+struct vm_btf *vm_btf_parse(const void *data, size_t size);  /* a copy */
+void vm_btf_free(struct vm_btf *b);
+const struct btf_type *vm_btf_type(const struct vm_btf *b, __u32 id);
+const char *vm_btf_str(const struct vm_btf *b, __u32 off);
+__u32 vm_btf_find(const struct vm_btf *b, const char *name, __u32 kind);
+__u32 vm_btf_skip_mods(const struct vm_btf *b, __u32 id);
+int vm_btf_size(const struct vm_btf *b, __u32 id, __u32 *size);
+/* a member's byte offset and size, through anonymous structs and unions; -ENOENT, -EOPNOTSUPP (bitfield) */
+int vm_btf_member(const struct vm_btf *b, __u32 struct_id, const char *name, __u32 *off, __u32 *size);
 
 /* ---- interp.c: the log line's program name ---- */
 void vm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

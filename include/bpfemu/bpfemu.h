@@ -17,6 +17,8 @@
  *                 stderr: sys, map, path, shim, vm, all
  *   BPFEMU_VM_TIMEOUT_MS  the longest a BPF program may loop in one run
  *                 (default 10000); a longer run ends with ETIME
+ *   BPFEMU_FUNCS  shared objects (':'-separated) whose functions stand in
+ *                 for helpers and kfuncs (bpfemu_funcs_load below)
  */
 #ifndef BPFEMU_BPFEMU_H
 #define BPFEMU_BPFEMU_H
@@ -63,6 +65,24 @@ long bpfemu_user_ringbuf_drain(int map_fd, int (*fn)(const void *data, unsigned 
  */
 int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsigned int *key,
 			     unsigned long long *flags);
+
+/*
+ * User functions for programs (the engine calls them through libffi, the
+ * call built from the function's prototype: a helper's from bpfemu's helper
+ * table, a kfunc's from the program's BTF or the kernel's; see the README's
+ * "User functions"). A function stands in for the helper or kfunc of its
+ * name: bpf_ktime_get_ns, bpf_get_prandom_u32, bpf_get_current_pid_tgid, ...
+ * or a kfunc the program declares __ksym (bpf_xdp_metadata_rx_hash, ...).
+ * Programs decoded afterwards (loaded, or first run in this process) use it.
+ *
+ * bpfemu_funcs_load: dlopen() a shared object whose exported functions are
+ * looked up by name (BPFEMU_FUNCS=a.so:b.so does the same at start).
+ * bpfemu_func_set: one function by pointer (NULL removes it); it wins over
+ * the shared objects'.
+ * Both return 0, or -1 and errno (ENOENT: the object cannot be loaded).
+ */
+int bpfemu_funcs_load(const char *path);
+int bpfemu_func_set(const char *name, void (*fn)(void));
 
 /*
  * Perf buffers: bpf_perf_event_output() from user space, into a

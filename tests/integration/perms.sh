@@ -20,7 +20,7 @@ expect "pin=OK" run_as "$U1" "$STAGE/pub/fresh" "$P" pin /sys/fs/bpf/m
 # the state root is made at first use, not by every process that loads the
 # shim: a root-started setpriv (or shell) in front of the real program leaves
 # nothing behind, so the program, run as nobody, makes its own root
-(cd / && "$STAGE/bpfemu" run --root "$STAGE/pub/late" -- sh -c 'ls / >/dev/null; exec 3</etc/passwd; cat /proc/self/fdinfo/3 >/dev/null; test -e /proc/self/fd/3') ||
+(cd / && "$STAGE/bpfemu" run --root "$STAGE/pub/late" -- sh -c 'ls / >/dev/null; exec 3</etc/passwd; cat /proc/self/fdinfo/3 >/dev/null; readlink /proc/self/fd/3 >/dev/null; cat /proc/sys/kernel/bpf_stats_enabled >/dev/null 2>&1; test -e /proc/self/fd/3') ||
 	fail "a shell under the shim"
 [ -e "$STAGE/pub/late" ] && fail "a process that never used bpf() nor bpffs made the state root"
 got=$(cd / && "$STAGE/bpfemu" run --root "$STAGE/pub/late" -- $U1 "$P" pin /sys/fs/bpf/m 2>&1)

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -319,6 +320,52 @@ static inline int bt_closed_fd(void)
 	cr_assert(ge(i32, fd, 0));
 	close(fd);
 	return fd;
+}
+
+/* A type id of the running kernel's BTF (/sys/kernel/btf/vmlinux, which the
+ * engine takes as its kernel BTF too): 0 if there is none. */
+static inline __u32 bt_kbtf_id(const char *name, __u32 kind)
+{
+	static char *data;
+	static size_t size;
+	if (!data) {
+		FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+		if (!f)
+			return 0;
+		size_t cap = 1 << 20, n;
+		data = malloc(cap);
+		cr_assert(ne(ptr, data, NULL));
+		while ((n = fread(data + size, 1, cap - size, f)) > 0) {
+			size += n;
+			if (size == cap) {
+				data = realloc(data, cap *= 2);
+				cr_assert(ne(ptr, data, NULL));
+			}
+		}
+		fclose(f);
+	}
+	const struct btf_header *h = (const void *)data;
+	const char *types = data + h->hdr_len + h->type_off, *strs = data + h->hdr_len + h->str_off;
+	__u32 off = 0, id = 1;
+	while (off < h->type_len) {
+		const struct btf_type *t = (const void *)(types + off);
+		__u32 k = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		if (k == kind && !strcmp(strs + t->name_off, name))
+			return id;
+		off += sizeof(*t);
+		switch (k) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: off += 4; break;
+		case BTF_KIND_ARRAY: off += 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: off += vlen * 12; break;
+		case BTF_KIND_ENUM: off += vlen * 8; break;
+		case 19: off += vlen * 12; break;              /* ENUM64 */
+		case BTF_KIND_FUNC_PROTO: off += vlen * 8; break;
+		case BTF_KIND_DATASEC: off += vlen * 12; break;
+		default: break;
+		}
+		id++;
+	}
+	return 0;
 }
 
 #define BT_TEST(name, ...) Test(unit, name, .init = bt_setup, .fini = bt_teardown, ##__VA_ARGS__)

@@ -192,4 +192,86 @@ static inline void bt_kernel_needs_syscall_progs(void)
 	bt_kernel_probe(BT_PROG_TYPE_SYSCALL, BPF_F_SLEEPABLE, p, 2, "syscall programs");
 }
 
+/* A load with attach_btf_id (tracing, struct_ops): the fd or -errno, the log in bt_log. */
+static inline long bt_prog_load_btf(__u32 type, __u32 attach, __u32 btf_id, const struct bpf_insn *insns, __u32 n)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = type;
+	a.expected_attach_type = attach;
+	a.attach_btf_id = btf_id;
+	a.insns = BT_PTR(insns);
+	a.insn_cnt = n;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(bt_log);
+	a.log_size = sizeof(bt_log);
+	bt_log[0] = '\0';
+	return bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+/* The byte offset of member name in the running kernel's struct sname (through
+ * anonymous structs and unions), -1 if there is none. */
+static inline long bt_kbtf_member_off_(const char *data, __u32 sid, const char *name, int depth)
+{
+	const struct btf_header *h = (const void *)data;
+	const char *types = data + h->hdr_len + h->type_off, *strs = data + h->hdr_len + h->str_off;
+	__u32 off = 0, id = 1;
+	const struct btf_type *t = NULL;
+	while (off < h->type_len) {
+		t = (const void *)(types + off);
+		if (id == sid)
+			break;
+		__u32 k = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		off += sizeof(*t);
+		switch (k) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: off += 4; break;
+		case BTF_KIND_ARRAY: off += 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: off += vlen * 12; break;
+		case BTF_KIND_ENUM: off += vlen * 8; break;
+		case 19: off += vlen * 12; break;
+		case BTF_KIND_FUNC_PROTO: off += vlen * 8; break;
+		case BTF_KIND_DATASEC: off += vlen * 12; break;
+		default: break;
+		}
+		id++;
+		t = NULL;
+	}
+	if (!t || depth > 8 || (BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT && BTF_INFO_KIND(t->info) != BTF_KIND_UNION))
+		return -1;
+	const struct btf_member *m = (const void *)(t + 1);
+	for (__u32 i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		__u32 bit = BTF_INFO_KFLAG(t->info) ? BTF_MEMBER_BIT_OFFSET(m[i].offset) : m[i].offset;
+		if (!m[i].name_off) {
+			long o = bt_kbtf_member_off_(data, m[i].type, name, depth + 1);
+			if (o >= 0)
+				return bit / 8 + o;
+		} else if (!strcmp(strs + m[i].name_off, name)) {
+			return bit / 8;
+		}
+	}
+	return -1;
+}
+
+static inline long bt_kbtf_member_off(const char *sname, const char *name)
+{
+	__u32 sid = bt_kbtf_id(sname, BTF_KIND_STRUCT);
+	FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+	if (!sid || !f) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	static char *data;
+	if (!data) {
+		size_t cap = 1 << 20, size = 0, n;
+		data = malloc(cap);
+		while (data && (n = fread(data + size, 1, cap - size, f)) > 0)
+			if ((size += n) == cap)
+				data = realloc(data, cap *= 2);
+	}
+	fclose(f);
+	return data ? bt_kbtf_member_off_(data, sid, name, 0) : -1;
+}
+
 #endif

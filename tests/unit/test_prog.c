@@ -1258,3 +1258,355 @@ BT_TEST(load_subprogram_returning_void_without_ld_abs)
 	cr_assert(log_ends_with(AT_N("R6 !read_ok\n", 3)), "%s", vlog_buf);
 	bt_close(btf);
 }
+
+/* ---- the path-sensitive walk (emu/verifier) ---- */
+
+#define MOVI(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOVR(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define ADDI(d, i) INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define LDXM(sz, d, s, o) INSN(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+#define STXM(sz, d, s, o) INSN(BPF_STX | BPF_MEM | (sz), d, s, o, 0)
+#define JMPI(op, d, i, o) INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
+#define JMPR(op, d, s, o) INSN(BPF_JMP | (op) | BPF_X, d, s, o, 0)
+#define CALLH(id) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, id)
+/* what libbpf leaves of a CO-RE relocation that failed: a call no kernel has */
+#define POISON CALLH(0xbad2310)
+
+static long load_logged(__u32 type, const struct bpf_insn *p, __u32 n)
+{
+	union bpf_attr a;
+	prog_attr(&a, type, p, n, "GPL", vlog_buf, sizeof(vlog_buf));
+	return bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+static __u32 verified(long fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+	return info.verified_insns;
+}
+
+BT_TEST(load_dead_branch_is_not_walked)
+{
+	/* libbpf-tools' runqlat and biolatency: a poisoned CO-RE call in a branch the
+	 * kernel proves dead (r0 is 0) is never looked at */
+	const struct bpf_insn p[] = { MOVI(0, 0), JMPI(BPF_JEQ, 0, 0, 1), POISON, EXIT };
+	long fd = load_logged(BPF_PROG_TYPE_SOCKET_FILTER, p, 4);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
+	cr_assert(eq(u32, verified(fd), 3));
+	bt_close((int)fd);
+	/* with an unknown value both branches are walked: the call is refused */
+	const struct bpf_insn q[] = { CALLH(BPF_FUNC_get_prandom_u32), JMPI(BPF_JEQ, 0, 0, 1), POISON, EXIT };
+	cr_assert(eq(i64, load_logged(BPF_PROG_TYPE_SOCKET_FILTER, q, 4), -EINVAL));
+	cr_assert(log_ends_with(AT_N("invalid func unknown#195896080\n", 3)), "%s", vlog_buf);
+}
+
+BT_TEST(load_counts_both_branches_and_prunes)
+{
+	/* a diamond: both sides walked (8 visits, not 6); too short a path for the
+	 * kernel to keep a state at the join */
+	const struct bpf_insn p[] = { CALLH(BPF_FUNC_get_prandom_u32), MOVI(1, 1), JMPI(BPF_JGT, 0, 5, 1), MOVI(1, 2),
+				      MOVR(0, 1), EXIT };
+	long fd = load_logged(BPF_PROG_TYPE_SOCKET_FILTER, p, 6);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	cr_assert(eq(str, vlog_buf, "processed 8" STATS_TAIL));
+	cr_assert(eq(u32, verified(fd), 8));
+	bt_close((int)fd);
+}
+
+BT_TEST(load_uninitialized_stack_read_is_allowed_to_root)
+{
+	/* CAP_PERFMON: reading a stack slot never written gives an unknown scalar */
+	const struct bpf_insn p[] = { LDXM(BPF_DW, 0, 10, -8), EXIT };
+	long fd = load_logged(BPF_PROG_TYPE_SOCKET_FILTER, p, 2);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	bt_close((int)fd);
+	/* beyond the frame it is refused */
+	const struct bpf_insn q[] = { LDXM(BPF_DW, 0, 10, -520), EXIT };
+	cr_assert(eq(i64, load_logged(BPF_PROG_TYPE_SOCKET_FILTER, q, 2), -EACCES));
+	cr_assert(log_ends_with(AT_N("invalid read from stack R10 off=-520 size=8\n", 1)), "%s", vlog_buf);
+}
+
+BT_TEST(load_packet_access_needs_a_range)
+{
+	/* xdp: one byte past what data_end was compared with */
+	const struct bpf_insn p[] = { LDXM(BPF_W, 2, 1, 0), LDXM(BPF_W, 3, 1, 4), MOVR(4, 2), ADDI(4, 14),
+				      JMPR(BPF_JGT, 4, 3, 1), LDXM(BPF_B, 0, 2, 14), MOVI(0, 2), EXIT };
+	cr_assert(eq(i64, load_logged(BPF_PROG_TYPE_XDP, p, 8), -EACCES));
+	cr_assert(log_ends_with(AT_N("invalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\n"
+				     "R2 offset is outside of the packet\n", 6)), "%s", vlog_buf);
+	/* at offset 13 it is in range */
+	struct bpf_insn ok[8];
+	memcpy(ok, p, sizeof(ok));
+	ok[5].off = 13;
+	long fd = load_logged(BPF_PROG_TYPE_XDP, ok, 8);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	bt_close((int)fd);
+}
+
+BT_TEST(load_map_value_needs_a_null_check)
+{
+	long map = bt_map_create(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
+	cr_assert(ge(i64, map, 0));
+	const struct bpf_insn p[] = { INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0), LDIMM(1, BPF_PSEUDO_MAP_FD, (int)map),
+				      MOVR(2, 10), ADDI(2, -4), CALLH(BPF_FUNC_map_lookup_elem), LDXM(BPF_DW, 0, 0, 0),
+				      EXIT };
+	cr_assert(eq(i64, load_logged(BPF_PROG_TYPE_SOCKET_FILTER, p, 8), -EACCES));
+	cr_assert(log_ends_with(AT_N("R0 invalid mem access 'map_value_or_null'\n", 6)), "%s", vlog_buf);
+	bt_close((int)map);
+}
+
+BT_TEST(load_jump_sequence_limit)
+{
+	/* 9000 forks pending at once: BPF_COMPLEXITY_LIMIT_JMP_SEQ (8192) */
+	static struct bpf_insn p[9003];
+	static char big[1 << 20];
+	const char *tail = "The sequence of 8193 jumps is too complex.\nprocessed 8194 insns (limit 1000000) "
+			   "max_states_per_insn 0 total_states 1024 peak_states 1024 mark_read 0\n";
+	p[0] = (struct bpf_insn)CALLH(BPF_FUNC_get_prandom_u32);
+	for (int k = 0; k < 9000; k++)
+		p[1 + k] = (struct bpf_insn)JMPI(BPF_JEQ, 0, k + 1, 0);
+	p[9001] = (struct bpf_insn)MOVI(0, 0);
+	p[9002] = (struct bpf_insn)EXIT;
+	union bpf_attr a;
+	prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, p, 9003, "GPL", big, sizeof(big));
+	cr_assert(eq(i64, bt_bpf(BPF_PROG_LOAD, &a, sizeof(a)), -E2BIG));
+	size_t n = strlen(big), t = strlen(tail);
+	cr_assert(ge(u64, n, t));
+	cr_assert(eq(str, big + n - t, (char *)tail));
+}
+
+/* ---- what a program type's verifier_ops give it: helper prototypes
+ * (get_func_proto hands some types another prototype of a helper), the
+ * context (is_valid_access), stores through kernel pointers
+ * (btf_struct_access). The errno and error line are the kernel's (Linux
+ * 6.18.44); the kernel build skips a case whose program type, attach type or
+ * target the host refuses ("r0 = 0; exit" does not load). ---- */
+
+#define PT_NETFILTER 32          /* BPF_PROG_TYPE_NETFILTER, BPF_NETFILTER: not in the installed headers */
+#define AT_NETFILTER 45
+#define ST8(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_DW, d, 0, o, i)
+#define STB(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_B, d, 0, o, i)
+#define STW(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_W, d, 0, o, i)
+#define FP(d, o) MOVR(d, 10), ADDI(d, o)
+
+struct type_case {
+	char name[48];
+	__u32 type, attach;
+	char btf[40];                   /* attach_btf_id: this name in the kernel's BTF, "" for none */
+	__u32 btf_kind;
+	struct bpf_insn insns[16];
+	__u32 cnt;
+	long err;
+	char line[112];                 /* the line before the statistics line of a refused load */
+};
+
+ParameterizedTestParameters(unit, load_program_type_protos)
+{
+	static struct type_case cases[] = {
+		/* sk_assign: sk_lookup's prototype takes a socket or NULL (bpf_sk_lookup_assign_proto), tc's a
+		 * sock_common */
+		{ "sk_lookup sk_assign NULL", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVI(2, 0), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, 0, "" },
+		{ "sk_lookup sk_assign ctx->sk", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVR(6, 1), LDXM(BPF_DW, 2, 1, 0), MOVR(1, 6), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT },
+		  7, 0, "" },
+		{ "sk_lookup sk_assign scalar", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "", 0,
+		  { MOVI(2, 1), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, -EACCES,
+		  "R2 type=scalar expected=sock" },
+		{ "tc sk_assign NULL", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(2, 0), MOVI(3, 0), CALLH(BPF_FUNC_sk_assign), MOVI(0, 0), EXIT }, 5, -EACCES,
+		  "R2 type=scalar expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		/* get_cgroup_classid: the context in tc and lwt, no argument where bpf_base_func_proto answers */
+		{ "kprobe get_cgroup_classid scalar", BPF_PROG_TYPE_KPROBE, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, 0, "" },
+		{ "tc get_cgroup_classid scalar", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		{ "lwt_xmit get_cgroup_classid scalar", BPF_PROG_TYPE_LWT_XMIT, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		{ "cgroup_skb get_cgroup_classid scalar", BPF_PROG_TYPE_CGROUP_SKB, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_cgroup_classid), EXIT }, 3, -EINVAL,
+		  "At program exit the register R0 has unknown scalar value should have been in [0, 1]" },
+		/* get_socket_cookie: sk_reuseport's takes a sock_common pointer or NULL */
+		{ "sk_reuseport get_socket_cookie NULL", BPF_PROG_TYPE_SK_REUSEPORT, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 3, 0, "" },
+		{ "sk_reuseport get_socket_cookie ctx", BPF_PROG_TYPE_SK_REUSEPORT, 0, "", 0,
+		  { CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 2, -EACCES,
+		  "R1 type=ctx expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		{ "tc get_socket_cookie NULL", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { MOVI(1, 0), CALLH(BPF_FUNC_get_socket_cookie), EXIT }, 3, -EACCES, "R1 type=scalar expected=ctx" },
+		/* setsockopt: a socket in cgroup sockopt programs, the context in sock_ops and sock_addr */
+		{ "sockopt setsockopt ctx->sk", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, "", 0,
+		  { LDXM(BPF_DW, 1, 1, 0), ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4),
+		    CALLH(BPF_FUNC_setsockopt), MOVI(0, 1), EXIT }, 10, 0, "" },
+		{ "sockopt setsockopt ctx", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4), CALLH(BPF_FUNC_setsockopt), MOVI(0, 1),
+		    EXIT }, 9, -EACCES, "R1 type=ctx expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_" },
+		{ "sock_ops setsockopt ctx", BPF_PROG_TYPE_SOCK_OPS, 0, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 1), MOVI(3, 36), FP(4, -8), MOVI(5, 4), CALLH(BPF_FUNC_setsockopt), MOVI(0, 1),
+		    EXIT }, 9, 0, "" },
+		/* return types and argument details of the prototypes */
+		{ "tc set_hash_invalid returns a value", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { CALLH(BPF_FUNC_set_hash_invalid), EXIT }, 2, 0, "" },
+		{ "tc check_mtu length misaligned", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { ST8(10, -8, 0), MOVI(2, 0), FP(3, -6), MOVI(4, 0), MOVI(5, 0), CALLH(BPF_FUNC_check_mtu), MOVI(0, 0),
+		    EXIT }, 9, -EACCES, "misaligned stack access off 0+-6+0 size 4" },
+		{ "tc sk_lookup_tcp tuple size 0", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { ST8(10, -8, 0), FP(2, -8), MOVI(3, 0), MOVI(4, 0), MOVI(5, 0), CALLH(BPF_FUNC_sk_lookup_tcp),
+		    JMPI(BPF_JEQ, 0, 0, 2), MOVR(1, 0), CALLH(BPF_FUNC_sk_release), MOVI(0, 0), EXIT }, 12, 0, "" },
+		{ "kprobe get_ns_current_pid_tgid size 0", BPF_PROG_TYPE_KPROBE, 0, "", 0,
+		  { MOVI(1, 0), MOVI(2, 0), FP(3, -8), MOVI(4, 0), CALLH(BPF_FUNC_get_ns_current_pid_tgid), MOVI(0, 0),
+		    EXIT }, 8, -EACCES, "R4 invalid zero-sized read: u64=[0,0]" },
+		{ "tc skb_load_bytes into the packet", BPF_PROG_TYPE_SCHED_CLS, 0, "", 0,
+		  { LDXM(BPF_W, 2, 1, 76), LDXM(BPF_W, 3, 1, 80), MOVR(4, 2), ADDI(4, 8), JMPR(BPF_JGT, 4, 3, 5),
+		    MOVR(3, 2), MOVI(2, 0), MOVI(4, 8), CALLH(BPF_FUNC_skb_load_bytes), MOVI(0, 0), EXIT }, 11, -EACCES,
+		  "helper access to the packet is not allowed" },
+		/* netfilter: struct bpf_nf_ctx holds trusted pointers to the hook state and the skb */
+		{ "netfilter reads state and skb", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 0), LDXM(BPF_B, 3, 2, 0), LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_W, 3, 2, 112), MOVI(0, 1),
+		    EXIT }, 6, 0, "" },
+		{ "netfilter ctx load of 4 bytes", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_W, 2, 1, 0), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=0 size=4" },
+		{ "netfilter ctx store", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { ST8(1, 0, 0), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=0 size=8" },
+		{ "netfilter ctx past the end", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 16), MOVI(0, 1), EXIT }, 3, -EACCES, "invalid bpf_context access off=16 size=8" },
+		{ "netfilter store into the state", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 0), STB(2, 0, 1), MOVI(0, 1), EXIT }, 4, -EACCES, "only read is supported" },
+		{ "netfilter skb->next as 4 bytes", PT_NETFILTER, AT_NETFILTER, "", 0,
+		  { LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_W, 3, 2, 0), MOVI(0, 1), EXIT }, 4, -EACCES,
+		  "cannot access ptr member next with moff 0 in struct (anon) with off 0 size 4" },
+		/* bpf_dummy_ops: test_1's state may be written, within struct bpf_dummy_ops_state */
+		{ "bpf_dummy_ops test_1 writes its state", BPF_PROG_TYPE_STRUCT_OPS, 0, "bpf_dummy_ops", BTF_KIND_STRUCT,
+		  { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), STW(2, 0, 7), EXIT }, 5, 0, "" },
+		{ "bpf_dummy_ops test_1 writes past it", BPF_PROG_TYPE_STRUCT_OPS, 0, "bpf_dummy_ops", BTF_KIND_STRUCT,
+		  { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), STW(2, 4, 7), EXIT }, 5, -EACCES,
+		  "write access at off 4 with size 4" },
+		/* tracing: a pointer to an int or to void is a scalar (btf_ctx_access), only 8-byte loads */
+		{ "tp_btf int pointer dereferenced", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 0), LDXM(BPF_W, 2, 2, 0), MOVI(0, 0), EXIT }, 4, -EACCES,
+		  "R2 invalid mem access 'scalar'" },
+		{ "tp_btf int pointer compared", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 0), MOVI(0, 0), JMPI(BPF_JEQ, 2, 0, 1), MOVI(0, 0), EXIT }, 5, 0,
+		  "" },
+		{ "tp_btf int pointer as 4 bytes", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_bpf_test_finish",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_W, 2, 1, 0), MOVI(0, 0), EXIT }, 3, -EACCES,
+		  "invalid bpf_context access off=0 size=4" },
+		{ "tp_btf void pointer dereferenced", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, "btf_trace_kfree",
+		  BTF_KIND_TYPEDEF, { LDXM(BPF_DW, 2, 1, 8), LDXM(BPF_B, 2, 2, 0), MOVI(0, 0), EXIT }, 4, -EACCES,
+		  "R2 invalid mem access 'scalar'" },
+	};
+	return cr_make_param_array(struct type_case, cases, BT_ARRAY_SIZE(cases));
+}
+
+/* the line before "processed N insns ..." */
+static void error_line(char *out, size_t n)
+{
+	const char *stats = NULL, *p = vlog_buf;
+	while ((p = strstr(p, "processed ")))
+		if (p == vlog_buf || p[-1] == '\n')
+			stats = p++;
+		else
+			p++;
+	out[0] = '\0';
+	if (!stats || stats == vlog_buf)
+		return;
+	const char *end = stats - 1, *start = end;
+	while (start > vlog_buf && start[-1] != '\n')
+		start--;
+	snprintf(out, n, "%.*s", (int)(end - start), start);
+}
+
+ParameterizedTest(struct type_case *c, unit, load_program_type_protos, .init = bt_setup, .fini = bt_teardown)
+{
+	__u32 id = 0;
+	if (c->btf[0] && !(id = bt_kbtf_id(c->btf, c->btf_kind)))
+		bt_skip("no %s in this kernel's BTF", c->btf);
+#ifdef BPFEMU_TEST_KERNEL
+	static const struct bpf_insn r0[] = { MOV0, EXIT };
+	long host = load_v(c->type, c->attach, 0, id, "GPL", r0, 2);
+	if (host < 0)
+		bt_skip("the host kernel refuses program type %u, attach type %u%s%s: %s", c->type, c->attach,
+			c->btf[0] ? " on " : "", c->btf, strerror((int)-host));
+#endif
+	long r = load_v(c->type, c->attach, 0, id, "GPL", c->insns, c->cnt);
+	char line[256];
+	error_line(line, sizeof(line));
+	cr_assert(eq(i64, r, c->err), "%s: %s\n%s", c->name, strerror((int)-r), vlog_buf);
+	if (c->err)
+		cr_assert(eq(str, line, c->line), "%s\n%s", c->name, vlog_buf);
+}
+
+#ifndef BPFEMU_TEST_KERNEL
+#include "obj.h"
+#include "verifier/verifier.h"
+
+/* what the verifier proved of each instruction, kept in the program object */
+static const struct emu_insn_aux *prog_aux(long fd, struct emu_obj **objp)
+{
+	int acc;
+	cr_assert(eq(int, emu_fd_get((int)fd, EMU_KIND_PROG, objp, &acc), 0));
+	const struct emu_prog_desc *d = &(*objp)->hdr->prog;
+	cr_assert(eq(u32, d->nr_insn_aux, d->insn_cnt));
+	const char *data = emu_obj_data(*objp);
+	return (const void *)(data + d->insn_cnt * sizeof(struct bpf_insn) + d->nr_func_info * sizeof(struct bpf_func_info) +
+			      d->nr_line_info * sizeof(struct bpf_line_info));
+}
+
+BT_TEST(load_keeps_the_verifiers_facts)
+{
+	/* xdp: context loads, a checked packet load, a stack spill, a dead instruction */
+	const struct bpf_insn p[] = {
+		LDXM(BPF_W, 2, 1, 0), LDXM(BPF_W, 3, 1, 4), MOVR(4, 2), ADDI(4, 14), JMPR(BPF_JGT, 4, 3, 5),
+		LDXM(BPF_B, 0, 2, 12), STXM(BPF_DW, 10, 0, -8), MOVI(5, 0), JMPI(BPF_JEQ, 5, 0, 1),
+		LDXM(BPF_DW, 0, 10, -8), MOVI(0, 2), EXIT };
+	long fd = load_logged(BPF_PROG_TYPE_XDP, p, 12);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	struct emu_obj *obj;
+	const struct emu_insn_aux *aux = prog_aux(fd, &obj);
+	cr_assert(eq(u8, aux[0].mem, EMU_MEM_CTX));
+	cr_assert(eq(u8, aux[0].ctx_field_size, 0), "xdp_md.data takes no narrow loads");
+	cr_assert(eq(u8, aux[0].in_bounds, 1));
+	cr_assert(eq(u8, aux[2].mem, EMU_MEM_NONE));
+	cr_assert(eq(u8, aux[5].mem, EMU_MEM_PACKET));
+	cr_assert(eq(u8, aux[5].in_bounds, 1));
+	cr_assert(eq(i32, aux[5].fixed_off, 12));
+	cr_assert(eq(u8, aux[6].mem, EMU_MEM_STACK));
+	cr_assert(eq(i32, aux[6].fixed_off, -8));
+	cr_assert(eq(u8, aux[8].seen, 1));
+	cr_assert(eq(u8, aux[9].seen, 0), "r5 is 0: the load after the jump is dead");
+	cr_assert(eq(u8, aux[9].mem, EMU_MEM_NONE));
+	cr_assert(eq(u8, aux[10].seen, 1));
+	emu_obj_put(obj);
+	bt_close((int)fd);
+}
+
+BT_TEST(load_keeps_variable_map_value_offsets)
+{
+	long map = bt_map_create(BPF_MAP_TYPE_ARRAY, 4, 16, 1, 0);
+	cr_assert(ge(i64, map, 0));
+	const struct bpf_insn p[] = {
+		INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0), LDIMM(1, BPF_PSEUDO_MAP_FD, (int)map), MOVR(2, 10),
+		ADDI(2, -4), CALLH(BPF_FUNC_map_lookup_elem), JMPI(BPF_JEQ, 0, 0, 5), MOVR(6, 0),
+		CALLH(BPF_FUNC_get_prandom_u32), INSN(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 8),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_X, 6, 0, 0, 0), LDXM(BPF_DW, 0, 6, 0), MOVI(0, 0), EXIT };
+	long fd = load_logged(BPF_PROG_TYPE_SOCKET_FILTER, p, 14);
+	cr_assert(ge(i64, fd, 0), "%s", vlog_buf);
+	struct emu_obj *obj;
+	const struct emu_insn_aux *aux = prog_aux(fd, &obj);
+	cr_assert(eq(u8, aux[11].mem, EMU_MEM_MAP_VALUE));
+	cr_assert(eq(u8, aux[11].in_bounds, 1));
+	cr_assert(eq(i32, aux[11].fixed_off, INT32_MIN), "the offset is 0 or 8");
+	struct bpf_map_info mi;
+	__u32 len = sizeof(mi);
+	memset(&mi, 0, sizeof(mi));
+	cr_assert(eq(i64, bt_info((int)map, &mi, &len), 0));
+	cr_assert(eq(u32, aux[1].map_id, mi.id));
+	emu_obj_put(obj);
+	bt_close((int)fd);
+	bt_close((int)map);
+}
+#endif

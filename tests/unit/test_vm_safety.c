@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/unit/test_vm_safety.c (engine only): programs that do wild things.
- * The kernel's verifier refuses these at load; bpfemu's load checks are
- * structural, so they load here and the VM's run-time checks must stop them:
+ * The kernel's verifier refuses these at load, and so does bpfemu's; with
+ * the verifier's walk turned off for these tests (emu_verifier_set_walk, not
+ * reachable through bpf()) they load here and the VM's run-time checks must
+ * stop them:
  * the run ends with the documented errno (EFAULT for memory outside the
  * program's regions, ETIME for the time limit, E2BIG for a call stack too
  * deep (the load step refuses that first today), EINVAL for a misused lock or record, EOPNOTSUPP for what is not
@@ -11,6 +13,7 @@
  * and the maps are left intact.
  */
 #include "insn.h"
+#include "verifier/verifier.h"
 
 #include <sys/wait.h>
 
@@ -19,10 +22,12 @@
 static unsigned char pkt[64];
 static char logpath[96];
 
-/* stderr to a file, BPFEMU_LOG=vm, a short time limit */
+/* stderr to a file, BPFEMU_LOG=vm, a short time limit; loads skip the
+ * verifier's walk, which would refuse these programs as the kernel does */
 static void setup(void)
 {
 	bt_setup();
+	emu_verifier_set_walk(false);
 	setenv("BPFEMU_LOG", "vm", 1);
 	setenv("BPFEMU_VM_TIMEOUT_MS", "300", 1);
 	snprintf(logpath, sizeof(logpath), "%s/stderr", bt_root);
@@ -350,18 +355,19 @@ SAFE_TEST(a_record_never_submitted_is_discarded)
 
 SAFE_TEST(what_is_not_emulated_ends_the_run_with_eopnotsupp)
 {
-	/* bpf_fib_lookup (69) loads (the kernel has it) but is not emulated */
+	/* bpf_check_mtu (163) loads (the kernel has it) but is not emulated */
 	struct bpf_insn p[] = {
-		MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -64), MOV64_I(3, 64), MOV64_I(4, 0),
-		CALL(69),
+		ST(BPF_W, 10, -8, 0),
+		MOV64_I(2, 0), MOV64_R(3, 10), ALU64_I(BPF_ADD, 3, -8), MOV64_I(4, 0), MOV64_I(5, 0),
+		CALL(163),
 		MOV64_I(0, 2),
 		EXIT,
 	};
 	int fd = load(XDP, p, N_INSNS(p));
 	cr_assert(eq(i64, run(fd), -EOPNOTSUPP));
-	cr_assert(ne(ptr, strstr(logged(), "bpf_fib_lookup#69"), NULL), "%s", logged());
+	cr_assert(ne(ptr, strstr(logged(), "bpf_check_mtu#163"), NULL), "%s", logged());
 	/* a program that does not reach it runs */
-	struct bpf_insn q[] = { MOV64_I(0, 2), EXIT, CALL(69), EXIT };
+	struct bpf_insn q[] = { MOV64_I(0, 2), EXIT, CALL(163), EXIT };
 	(void)q;
 }
 
@@ -420,6 +426,18 @@ static __u32 put_bytes(struct bpf_insn *p, const void *s, __u32 len, __s16 off)
 	return len / 4;
 }
 
+/* the state root's trace buffer as /sys/kernel/tracing/trace shows it */
+static size_t read_trace(char *buf, size_t size)
+{
+	int fd = emu_proc_open("/sys/kernel/tracing/trace", O_RDONLY | O_CLOEXEC);
+	cr_assert(ge(i32, fd, 0), "%s", strerror(-fd));
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	cr_assert(ge(i64, n, 0));
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
 SAFE_TEST(trace_printk_writes_trace_pipe_lines)
 {
 	/* bpf_trace_printk("hello %d %s %x\n", 24, 42, "hel", 0xbeef) */
@@ -442,13 +460,8 @@ SAFE_TEST(trace_printk_writes_trace_pipe_lines)
 	struct bt_run r;
 	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
 	cr_assert(eq(u32, r.retval, strlen("hello 42 hel beef\n")));
-	char path[128], buf[512];
-	snprintf(path, sizeof(path), "%s/trace", bt_root);
-	FILE *f = fopen(path, "r");
-	cr_assert(ne(ptr, f, NULL));
-	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[len] = '\0';
+	char buf[2048];
+	size_t len = read_trace(buf, sizeof(buf));
 	/* the kernel's event line: the message, then the event's own newline */
 	cr_assert(ne(ptr, strstr(buf, "] b..11 "), NULL), "%s", buf);
 	cr_assert(ne(ptr, strstr(buf, ": bpf_trace_printk: hello 42 hel beef\n\n"), NULL), "%s", buf);
@@ -468,9 +481,7 @@ SAFE_TEST(trace_printk_writes_trace_pipe_lines)
 	fd = load(XDP, p, n);
 	cr_assert(eq(i64, bt_run_data(fd, pkt, sizeof(pkt), 1, &r), 0));
 	cr_assert(eq(i32, (int)r.retval, -EINVAL));
-	f = fopen(path, "r");
-	cr_assert(eq(sz, fread(buf, 1, sizeof(buf) - 1, f), len));
-	fclose(f);
+	cr_assert(eq(sz, read_trace(buf, sizeof(buf)), len));
 }
 
 SAFE_TEST(redirects_are_recorded_for_the_caller)

@@ -339,7 +339,8 @@ static int do_open(struct call *k, const struct fcall *f, struct path *pa)
 	}
 	if (!pa->changed) {
 		if (pa->p[0] == '/' && (!strncmp(pa->p, "/proc/", 6) || !strncmp(pa->p, "/etc/", 5) ||
-					!strncmp(pa->p, "/sys/devices/system/cpu/", 24))) {
+					!strncmp(pa->p, "/sys/devices/system/cpu/", 24) ||
+					!strncmp(pa->p, "/sys/kernel/", 12))) {
 			call_tgid(k);         /* "self" is the caller's process */
 			int fd = emu_proc_open(pa->p, flags);
 			if (fd == EMU_PROC_UNHANDLED)
@@ -411,6 +412,13 @@ static int do_statx(struct call *k, const struct fcall *f, struct path *pa)
 static int do_statfs(struct call *k, const struct fcall *f, struct path *pa)
 {
 	struct statfs s;
+	if (!pa->changed && emu_tracefs_dir(pa->p)) {
+		/* the engine's tracefs views (emu/tracefs.c) */
+		if (statfs(pa->p, &s))
+			memset(&s, 0, sizeof(s));
+		patch_statfs(&s, EMU_TRACEFS_MAGIC);
+		return out(k, f->a[0], &s, sizeof(s), 0);
+	}
 	if (!pa->changed)
 		return DOOR_CONTINUE;
 	if (statfs(pa->t, &s))
