@@ -1285,9 +1285,10 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 	}
 	if (dfd >= 0)
 		emu_refs_unlock(dfd);
-	/* decode now: the loader's process runs it without a second look */
+	/* decode now: the loader's process runs it without a second look
+	 * (compiled at its first run) */
 	int derr;
-	if (!err && !vm_prog_get(prog, &derr))
+	if (!err && !vm_prog_decode(prog, &derr))
 		EMU_LOG(EMU_LOG_VM, "prog '%s' (id %u): not decoded at load: %s", prog->hdr->name, prog->hdr->id,
 			strerror(-derr));
 	for (__u32 i = 0; i < nh; i++)

@@ -2,8 +2,11 @@
 /*
  * emu/vm/jit/jit.c: the JIT's life cycle and what its code calls.
  *
- * vm_jit_compile() runs once per decoded program (decode.c, before the
- * program is published to other threads): the code generator (x86_64.c)
+ * vm_jit_compile() runs once per decoded program, at its first run
+ * (decode.c, under the decode lock, before runners see the code; a program
+ * loaded and dropped unrun, as feature probes and loaders do, is never
+ * compiled; whether the JIT is on is decided when it is decoded, at load):
+ * the code generator (x86_64.c)
  * builds the image in ordinary memory, which is copied into a fresh anonymous
  * mapping that is then made read + execute. The mapping is never writable and
  * executable at once (W^X); a host that refuses PROT_EXEC (SELinux execmem,
@@ -72,7 +75,7 @@ static void dump(const struct vm_prog *p, const unsigned char *code, size_t len)
 
 void vm_jit_compile(struct vm_prog *p)
 {
-	if (!vm_jit_enabled() || p->not_runnable)
+	if (!p->jit_wanted || p->not_runnable)
 		return;
 	unsigned char *code = NULL;
 	size_t len = 0, enter_off = 0;
