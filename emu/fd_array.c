@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 #include "perf/perf.h"
 
 #define FD_ARRAY_FLAG_MASK                                                                   \
@@ -149,10 +150,10 @@ static int cgroup_check(int ufd, __u32 *ino)
 	struct statfs sfs;
 	struct stat sb;
 	ufd = emu_caller_fd(ufd);
-	if (ufd < 0 || fstat(ufd, &sb))
+	if (ufd < 0 || emu_os_fstat(ufd, &sb))
 		return -EBADF;
-	/* a cgroup directory, and of the default (v2) hierarchy */
-	if (fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */
+	if (emu_os_fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EBADF;
 	*ino = (__u32)sb.st_ino ? (__u32)sb.st_ino : 1;
 	return 0;

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "fire_int.h"
+#include "../os_errno.h"
 #include "../link.h"
 
 #define PERF_MAX_TRACE_SIZE 8192u
@@ -206,13 +207,13 @@ static int prog_open(__u32 id, const char *path, void *ctx)
 		wanted = cache.pts[i].prog_id == id;
 	if (!wanted)
 		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = emu_oe_open3(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;                          /* gone meanwhile */
 	struct emu_obj *obj;
 	int acc, err = emu_fd_get_local(fd, EMU_KIND_PROG, &obj, &acc);
 	emu_fd_closed(fd);
-	close(fd);
+	emu_oe_close(fd);
 	if (err)
 		return 0;
 	if (obj->hdr->id != id) {
@@ -259,11 +260,11 @@ static __u64 kallsyms_addr(const char *name)
 	static __u64 last_addr;
 	if (!strcmp(last, name))
 		return last_addr;
-	FILE *f = fopen("/proc/kallsyms", "re");
+	struct emu_os_lines *f = emu_os_lines_open("/proc/kallsyms", NULL);
 	char line[512];
 	__u64 addr = 0;
 	size_t n = strlen(name);
-	while (f && fgets(line, sizeof(line), f)) {
+	while (f && emu_os_lines_get(line, sizeof(line), f)) {
 		char *sp = strchr(line, ' ');
 		if (!sp || !sp[1] || sp[2] != ' ')
 			continue;
@@ -274,7 +275,7 @@ static __u64 kallsyms_addr(const char *name)
 		}
 	}
 	if (f)
-		fclose(f);
+		emu_os_lines_close(f);
 	snprintf(last, sizeof(last), "%s", name);
 	last_addr = addr;
 	return addr;
@@ -292,17 +293,17 @@ static __u64 func_ip(const char *name)
 
 static int elf_sym_offset(const char *path, const char *sym, __u64 *off)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open3(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	struct stat sb;
-	if (fstat(fd, &sb) || sb.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		close(fd);
+	if (emu_oe_fstat(fd, &sb) || sb.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		emu_oe_close(fd);
 		return -ENOEXEC;
 	}
 	size_t len = (size_t)sb.st_size;
-	const unsigned char *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	const unsigned char *m = emu_oe_mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	emu_oe_close(fd);
 	if (m == MAP_FAILED)
 		return -ENOMEM;
 	int err = -ENOENT;
@@ -340,7 +341,7 @@ static int elf_sym_offset(const char *path, const char *sym, __u64 *off)
 		}
 	}
 out:
-	munmap((void *)m, len);
+	emu_oe_munmap((void *)m, len);
 	return err;
 }
 
@@ -428,8 +429,9 @@ static int parse_event(struct fire_world *w, struct fire_req *r, const char *ev)
 			return fire_fail(w, -EINVAL, "%s: a uprobe is PATH:SYMBOL or PATH:OFFSET", ev);
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%.*s", (int)(c - t), t);
-		if (!realpath(path, r->path))
-			return fire_fail(w, -errno, "%s: %s: %s", ev, path, strerror(errno));
+		int rerr = emu_os_realpath(path, r->path);
+		if (rerr)
+			return fire_fail(w, rerr, "%s: %s: %s", ev, path, strerror(-rerr));
 		char *end;
 		r->offset = strtoull(c + 1, &end, 0);
 		if (*end || !isdigit((unsigned char)c[1])) {
@@ -566,11 +568,11 @@ static int parse_words(struct fire_world *w, int n, char *const words[], struct 
 
 static int read_proc(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open3(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
+	emu_oe_close(fd);
 	if (n < 0)
 		return -EIO;
 	buf[n] = '\0';
@@ -593,7 +595,7 @@ static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid
 	__u32 me = (__u32)getpid();
 	if (!r->pid_set && !r->tid_set) {
 		t->pid = me;
-		t->tid = (__u32)syscall(SYS_gettid);
+		t->tid = (__u32)emu_os_gettid();
 	} else if (r->pid_set) {
 		t->pid = r->pid;
 		t->tid = r->tid_set ? r->tid : r->pid;
@@ -610,7 +612,7 @@ static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid
 	if (r->comm_set) {
 		memcpy(t->comm, r->comm, sizeof(t->comm));
 	} else {
-		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", src, real ? t->tid : (__u32)syscall(SYS_gettid));
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", src, real ? t->tid : (__u32)emu_os_gettid());
 		if (read_proc(path, buf, sizeof(buf)) > 0) {
 			buf[strcspn(buf, "\n")] = '\0';
 			snprintf(t->comm, sizeof(t->comm), "%.15s", buf);
@@ -644,7 +646,7 @@ static void task_identity(struct fire_req *r, struct emu_vm_task *t, __u32 *ppid
 		struct stat sb;
 		char full[PATH_MAX];
 		snprintf(full, sizeof(full), "/sys/fs/cgroup%s", t->cgroup);
-		if (!stat(full, &sb))
+		if (!emu_oe_stat(full, &sb))
 			t->cgroup_id = (__u64)sb.st_ino;
 	}
 }
@@ -654,7 +656,7 @@ static __u64 ns_inum(__u32 pid, const char *name)
 {
 	char path[64], buf[64];
 	snprintf(path, sizeof(path), "/proc/%u/ns/%s", pid, name);
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+	ssize_t n = emu_oe_ret(emu_os_readlink(path, buf, sizeof(buf) - 1));
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
@@ -1184,7 +1186,7 @@ static const char *matches(const struct event *e, const struct point *p, const s
 			return NULL;
 		/* the file the probe was opened on (its inode: /proc/self/exe was the opener's) */
 		struct stat sb;
-		if (p->target ? stat(r->path, &sb) || (__u64)sb.st_ino != p->target : strcmp(p->name, r->path) != 0)
+		if (p->target ? emu_oe_stat(r->path, &sb) || (__u64)sb.st_ino != p->target : strcmp(p->name, r->path) != 0)
 			return NULL;
 		return r->kind == FK_UPROBE ? "uprobe" : "uretprobe";
 	}

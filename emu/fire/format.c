@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fire_int.h"
+#include "../os_errno.h"
 #include "../perf/perf.h"
 
 static int add_field_t(struct tp_format *f, const char *name, const char *type, __u32 off, struct ftype t);
@@ -188,7 +189,7 @@ static int parse_decl(const char *decl, __u32 size, int sign, bool user, char *n
 
 static char *read_small(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open3(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return NULL;
 	size_t cap = 16384, n = 0;
@@ -209,7 +210,7 @@ static char *read_small(const char *path)
 			cap *= 2;
 		}
 	}
-	close(fd);
+	emu_oe_close(fd);
 	if (buf)
 		buf[n] = '\0';
 	return buf;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fire_int.h"
+#include "../os_errno.h"
 
 #define FMEM_MAGIC 0x454d454d45524946ull       /* "FIREMEME" */
 
@@ -47,11 +48,11 @@ static const __u64 candidates[] = { 0x567000000000ull, 0x4f0000000000ull, 0x7000
 
 static void *map_at(int fd, __u64 addr, size_t len)
 {
-	void *p = mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+	void *p = emu_oe_mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	if (p != (void *)(uintptr_t)addr) {            /* a kernel without MAP_FIXED_NOREPLACE */
-		munmap(p, len);
+		emu_oe_munmap(p, len);
 		return NULL;
 	}
 	return p;
@@ -68,17 +69,17 @@ int fmem_init(struct fmem *m, const char *name, __u64 slot, size_t cap)
 	if (err)
 		return err;
 	snprintf(dir, sizeof(dir), "%.4000s/fire", c->root);
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	if (emu_oe_mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%.4000s/fire/%s", c->root, name);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = emu_oe_open3(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	size_t len = EMU_PAGE_SIZE + cap;
 	struct stat sb;
-	if (fstat(fd, &sb) || ((size_t)sb.st_size < len && ftruncate(fd, (off_t)len))) {
+	if (emu_oe_fstat(fd, &sb) || ((size_t)sb.st_size < len && emu_oe_ftruncate(fd, (off_t)len))) {
 		err = -errno;
-		close(fd);
+		emu_oe_close(fd);
 		return err;
 	}
 	/* the address the ring already lives at in other processes, else the candidates in order */
@@ -90,7 +91,7 @@ int fmem_init(struct fmem *m, const char *name, __u64 slot, size_t cap)
 	for (size_t i = 0; !p && i < ARRAY_SIZE(candidates); i++)
 		if (candidates[i] + slot != want)
 			p = map_at(fd, candidates[i] + slot, len);
-	close(fd);
+	emu_oe_close(fd);
 	if (!p)
 		return -EEXIST;
 	struct fmem_hdr *h = p;
@@ -110,7 +111,7 @@ int fmem_init(struct fmem *m, const char *name, __u64 slot, size_t cap)
 void fmem_free(struct fmem *m)
 {
 	if (m->hdr)
-		munmap(m->hdr, EMU_PAGE_SIZE + m->cap);
+		emu_oe_munmap(m->hdr, EMU_PAGE_SIZE + m->cap);
 	memset(m, 0, sizeof(*m));
 }
 

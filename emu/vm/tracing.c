@@ -32,6 +32,7 @@
 
 #include "vm_int.h"
 #include "../perf/perf.h"
+#include "../os_errno.h"
 
 #define USER_LOW 0x10000ull            /* below: the NULL area, user addresses */
 #define MAX_STACK_SKIP 0xffull         /* BPF_F_SKIP_FIELD_MASK */
@@ -454,7 +455,8 @@ static __u64 send_signal(struct vm_run *run, __u64 sig, bool thread)
 		return (__u64)-EPERM;              /* is_global_init(current) */
 	if (sig > 64)
 		return (__u64)-EINVAL;             /* valid_signal() */
-	long r = thread ? syscall(SYS_tgkill, (int)pid, (int)tid, (int)sig) : kill((pid_t)pid, (int)sig);
+	long r = emu_oe_ret(thread ? EMU_OS_SC(SYS_tgkill, (int)pid, (int)tid, (int)sig, 0, 0, 0)
+				  : EMU_OS_SC(SYS_kill, (pid_t)pid, (int)sig, 0, 0, 0, 0));
 	if (r && errno == ESRCH && run->ev) {
 		/* a task made up for the event: the kernel's current always exists */
 		EMU_LOG(EMU_LOG_VM, "bpf_send_signal%s(%llu): the event's task %u is not a process here: not sent",
@@ -490,8 +492,8 @@ static void task_cgroup(const struct vm_run *run, char *path, size_t len)
 	}
 	char proc[64], line[512];
 	snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int)emu_caller_pid());
-	FILE *f = fopen(proc, "re");
-	while (f && fgets(line, sizeof(line), f)) {
+	struct emu_os_lines *f = emu_os_lines_open(proc, NULL);
+	while (f && emu_os_lines_get(line, sizeof(line), f)) {
 		if (!strncmp(line, "0::", 3)) {
 			line[strcspn(line, "\n")] = '\0';
 			snprintf(path, len, "%s", line + 3);
@@ -499,7 +501,7 @@ static void task_cgroup(const struct vm_run *run, char *path, size_t len)
 		}
 	}
 	if (f)
-		fclose(f);
+		emu_os_lines_close(f);
 }
 
 /* a cgroup's id: its directory's inode in the cgroup v2 hierarchy (0: unknown) */
@@ -507,7 +509,7 @@ static __u64 cgroup_ino(const char *path)
 {
 	char full[PATH_MAX];
 	struct stat sb;
-	if (snprintf(full, sizeof(full), CGROUP_ROOT "%s", path) >= (int)sizeof(full) || stat(full, &sb))
+	if (snprintf(full, sizeof(full), CGROUP_ROOT "%s", path) >= (int)sizeof(full) || emu_oe_stat(full, &sb))
 		return 0;
 	return (__u64)sb.st_ino;
 }
