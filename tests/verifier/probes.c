@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/verifier/probes.c: what each program type's verifier_ops give it,
+ * against the kernel's: the context (is_valid_access) and the helpers
+ * (get_func_proto: which helpers exist, and their prototypes, which differ
+ * between program types for some helpers).
+ *
+ * For every program type that test-runs or attaches (and the attach types
+ * and targets the load needs), small programs (probes), the same on every
+ * run:
+ *   - the context: a load and a store (of a register) of 1, 2, 4 and 8 bytes
+ *     at every offset below 232 that is a multiple of the size (groups l1 ..
+ *     l8, s1 .. s8);
+ *   - every helper id: a call whose arguments are the ones its prototype
+ *     wants as far as a small program has them (the context, 8, a zeroed
+ *     stack buffer of 64 bytes, a map, a map value, NULL), then the same
+ *     call with each argument replaced by NULL, a scalar, the context, the
+ *     stack buffer, a map value (group hN).
+ * A probe's answer is its verdict and errno, and when refused the line the
+ * log (level 1) has before the statistics line. The corpus keeps, per type
+ * and group, one character per probe for the verdict and a hash of all the
+ * answers; the prototypes that guide the arguments are bpfemu's
+ * (emu/verifier/helper_protos.h), so a change there changes the probes
+ * (the corpus's program hash tells: record it again on the kernel).
+ *
+ *   vprobes record FILE          load on this bpf() and write the answers (the
+ *                                kernel build, as root: the corpus under tests/)
+ *   vprobes check FILE           load on this bpf() and compare with FILE; exit 1
+ *                                on any difference (a type the recording host
+ *                                refused is skipped, with its reason)
+ *   vprobes show TYPE GROUP      print the group's probes and this bpf()'s answers
+ *   vprobes diff [TYPE [GROUP]]  (the engine build, as root) load every probe on
+ *                                the engine and on the kernel, print each
+ *                                difference with both error lines
+ *
+ * Built twice: vprobes (the engine, bpfemu_bpf()) and vprobes_kernel (the
+ * real bpf()).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+
+#include "verifier/env.h"
+#include "verifier/helper_protos.h"
+
+static long kernel_bpf(int cmd, union bpf_attr *a)
+{
+	long r = syscall(__NR_bpf, cmd, a, sizeof(*a));
+	return r < 0 ? -errno : r;
+}
+
+#ifdef VPROBES_KERNEL
+static long sys_bpf(int cmd, union bpf_attr *a) { return kernel_bpf(cmd, a); }
+static void sys_close(int fd) { close(fd); }
+#else
+#include <bpfemu/bpfemu.h>
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	long r = bpfemu_bpf(cmd, a, sizeof(*a));
+	return r < 0 ? -errno : r;
+}
+static void sys_close(int fd)
+{
+	close(fd);
+	bpfemu_forget_fd(fd);
+}
+#endif
+
+/* ---- the program types ---- */
+struct ptype {
+	const char *name;
+	__u32 type, attach, flags;
+	const char *btf;        /* attach_btf_id: this name in the kernel's BTF */
+	__u32 btf_kind;
+};
+
+static const struct ptype ptypes[] = {
+	{ "socket_filter", BPF_PROG_TYPE_SOCKET_FILTER, 0, 0, NULL, 0 },
+	{ "kprobe", BPF_PROG_TYPE_KPROBE, 0, 0, NULL, 0 },
+	{ "sched_cls", BPF_PROG_TYPE_SCHED_CLS, 0, 0, NULL, 0 },
+	{ "sched_act", BPF_PROG_TYPE_SCHED_ACT, 0, 0, NULL, 0 },
+	{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT, 0, 0, NULL, 0 },
+	{ "xdp", BPF_PROG_TYPE_XDP, 0, 0, NULL, 0 },
+	{ "perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, 0, NULL, 0 },
+	{ "cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, 0, NULL, 0 },
+	{ "cgroup_sock", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, 0, NULL, 0 },
+	{ "lwt_in", BPF_PROG_TYPE_LWT_IN, 0, 0, NULL, 0 },
+	{ "lwt_out", BPF_PROG_TYPE_LWT_OUT, 0, 0, NULL, 0 },
+	{ "lwt_xmit", BPF_PROG_TYPE_LWT_XMIT, 0, 0, NULL, 0 },
+	{ "sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, 0, NULL, 0 },
+	{ "sk_skb", BPF_PROG_TYPE_SK_SKB, 0, 0, NULL, 0 },
+	{ "cgroup_device", BPF_PROG_TYPE_CGROUP_DEVICE, 0, 0, NULL, 0 },
+	{ "sk_msg", BPF_PROG_TYPE_SK_MSG, 0, 0, NULL, 0 },
+	{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, NULL, 0 },
+	{ "cgroup_sock_addr", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, 0, NULL, 0 },
+	{ "lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, 0, NULL, 0 },
+	{ "sk_reuseport", BPF_PROG_TYPE_SK_REUSEPORT, 0, 0, NULL, 0 },
+	{ "flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, 0, 0, NULL, 0 },
+	{ "cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, 0, NULL, 0 },
+	{ "raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, 0, NULL, 0 },
+	{ "cgroup_getsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, 0, NULL, 0 },
+	{ "cgroup_setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, 0, NULL, 0 },
+	{ "tp_btf_sys_enter", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_sys_enter", BTF_KIND_TYPEDEF },
+	{ "tp_btf_kfree_skb", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF },
+	{ "iter_task", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, "bpf_iter_task", BTF_KIND_FUNC },
+	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, "bpf_fentry_test1", BTF_KIND_FUNC },
+	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, 0, "bpf_lsm_file_open", BTF_KIND_FUNC },
+	{ "dummy_ops_test_1", BPF_PROG_TYPE_STRUCT_OPS, 0, 0, "bpf_dummy_ops", BTF_KIND_STRUCT },
+	{ "dummy_ops_test_2", BPF_PROG_TYPE_STRUCT_OPS, 1, 0, "bpf_dummy_ops", BTF_KIND_STRUCT },
+	{ "sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 0, NULL, 0 },
+	{ "syscall", 31 /* BPF_PROG_TYPE_SYSCALL */, 0, 1u << 4 /* BPF_F_SLEEPABLE */, NULL, 0 },
+	{ "netfilter", 32 /* BPF_PROG_TYPE_NETFILTER */, 45 /* BPF_NETFILTER */, 0, NULL, 0 },
+};
+#define NTYPES (sizeof(ptypes) / sizeof(ptypes[0]))
+
+/* the kernel's BTF: the id of a name of a kind, 0 if none */
+static __u32 kbtf_id(const char *name, __u32 kind)
+{
+	static char *data;
+	static size_t size;
+	if (!data) {
+		FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+		if (!f)
+			return 0;
+		size_t cap = 1 << 20, n;
+		data = malloc(cap);
+		while (data && (n = fread(data + size, 1, cap - size, f)) > 0)
+			if ((size += n) == cap)
+				data = realloc(data, cap *= 2);
+		fclose(f);
+		if (!data)
+			return 0;
+	}
+	const struct btf_header *h = (const void *)data;
+	const char *types = data + h->hdr_len + h->type_off, *strs = data + h->hdr_len + h->str_off;
+	__u32 off = 0, id = 1;
+	while (off < h->type_len) {
+		const struct btf_type *t = (const void *)(types + off);
+		__u32 k = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		if (k == kind && !strcmp(strs + t->name_off, name))
+			return id;
+		off += sizeof(*t);
+		switch (k) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: off += 4; break;
+		case BTF_KIND_ARRAY: off += 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: off += vlen * 12; break;
+		case BTF_KIND_ENUM: off += vlen * 8; break;
+		case 19: off += vlen * 12; break;               /* ENUM64 */
+		case BTF_KIND_FUNC_PROTO: off += vlen * 8; break;
+		case BTF_KIND_DATASEC: off += vlen * 12; break;
+		default: break;
+		}
+		id++;
+	}
+	return 0;
+}
+
+/* ---- maps (slots in ld_imm64 become their fds) ---- */
+enum { M_ARRAY, M_HASH, M_RINGBUF, M_PERF, M_PROG, M_SOCKMAP, M_SOCKHASH, M_STACK_TRACE, M_QUEUE, M_DEVMAP, M_XSKMAP,
+       M_CPUMAP, M_REUSEPORT, M_CGROUP_ARRAY, NMAPS };
+static const struct {
+	__u32 type, key, value, max;
+} map_specs[NMAPS] = {
+	[M_ARRAY] = { BPF_MAP_TYPE_ARRAY, 4, 64, 1 },
+	[M_HASH] = { BPF_MAP_TYPE_HASH, 4, 64, 16 },
+	[M_RINGBUF] = { BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 },
+	[M_PERF] = { BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 8 },
+	[M_PROG] = { BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4 },
+	[M_SOCKMAP] = { BPF_MAP_TYPE_SOCKMAP, 4, 4, 4 },
+	[M_SOCKHASH] = { BPF_MAP_TYPE_SOCKHASH, 4, 4, 4 },
+	[M_STACK_TRACE] = { BPF_MAP_TYPE_STACK_TRACE, 4, 8 * 16, 16 },
+	[M_QUEUE] = { BPF_MAP_TYPE_QUEUE, 0, 64, 16 },
+	[M_DEVMAP] = { BPF_MAP_TYPE_DEVMAP, 4, 4, 4 },
+	[M_XSKMAP] = { BPF_MAP_TYPE_XSKMAP, 4, 4, 4 },
+	[M_CPUMAP] = { BPF_MAP_TYPE_CPUMAP, 4, 4, 4 },
+	[M_REUSEPORT] = { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4, 4 },
+	[M_CGROUP_ARRAY] = { BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 4 },
+};
+static int map_fds[NMAPS];
+#ifndef VPROBES_KERNEL
+static int kmap_fds[NMAPS];
+#endif
+
+static void make_maps(long (*bpf)(int, union bpf_attr *), int *fds)
+{
+	for (int k = 0; k < NMAPS; k++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = map_specs[k].type;
+		a.key_size = map_specs[k].key;
+		a.value_size = map_specs[k].value;
+		a.max_entries = map_specs[k].max;
+		long fd = bpf(BPF_MAP_CREATE, &a);
+		if (fd < 0) {
+			fprintf(stderr, "vprobes: map %d (type %u): %s\n", k, map_specs[k].type, strerror((int)-fd));
+			exit(77);
+		}
+		fds[k] = (int)fd;
+	}
+}
+
+/* the map a helper's map argument gets */
+static int map_for(int id)
+{
+	switch (id) {
+	case BPF_FUNC_ringbuf_output: case BPF_FUNC_ringbuf_reserve: case BPF_FUNC_ringbuf_query:
+	case BPF_FUNC_ringbuf_reserve_dynptr: case BPF_FUNC_user_ringbuf_drain:
+		return M_RINGBUF;
+	case BPF_FUNC_perf_event_output: case BPF_FUNC_perf_event_read: case BPF_FUNC_perf_event_read_value:
+	case BPF_FUNC_skb_output: case BPF_FUNC_xdp_output:
+		return M_PERF;
+	case BPF_FUNC_tail_call:
+		return M_PROG;
+	case BPF_FUNC_sk_redirect_map: case BPF_FUNC_sock_map_update: case BPF_FUNC_msg_redirect_map:
+		return M_SOCKMAP;
+	case BPF_FUNC_sk_redirect_hash: case BPF_FUNC_sock_hash_update: case BPF_FUNC_msg_redirect_hash:
+		return M_SOCKHASH;
+	case BPF_FUNC_get_stackid:
+		return M_STACK_TRACE;
+	case BPF_FUNC_map_push_elem: case BPF_FUNC_map_pop_elem: case BPF_FUNC_map_peek_elem:
+		return M_QUEUE;
+	case BPF_FUNC_redirect_map:
+		return M_DEVMAP;
+	case BPF_FUNC_sk_select_reuseport:
+		return M_REUSEPORT;
+	case BPF_FUNC_skb_under_cgroup: case BPF_FUNC_current_task_under_cgroup:
+		return M_CGROUP_ARRAY;
+	default:
+		return M_ARRAY;
+	}
+}
+
+/* ---- probes ---- */
+#define MAXI 64
+#define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define MOVI(d, i) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOVR(d, s) I(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define ADDI(d, i) I(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define EXIT I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+struct prog {
+	struct bpf_insn insns[MAXI];
+	int len;
+};
+
+static void emit(struct prog *p, struct bpf_insn in)
+{
+	if (p->len < MAXI)
+		p->insns[p->len++] = in;
+}
+
+static void emit_map(struct prog *p, int reg, int slot)
+{
+	emit(p, I(BPF_LD | BPF_IMM | BPF_DW, reg, BPF_PSEUDO_MAP_FD, 0, slot));
+	emit(p, I(0, 0, 0, 0, 0));
+}
+
+static const int sizes[4] = { BPF_B, BPF_H, BPF_W, BPF_DW };
+#define CTX_END 232
+
+/* context group g (0..3 loads of 1, 2, 4, 8 bytes, 4..7 stores): probe k, or false past the last */
+static bool ctx_probe(int g, int k, struct prog *p)
+{
+	int bytes = 1 << (g & 3), off = k * bytes;
+	if (off >= CTX_END)
+		return false;
+	p->len = 0;
+	if (g < 4) {
+		emit(p, I(BPF_LDX | BPF_MEM | sizes[g & 3], 0, 1, (__s16)off, 0));
+	} else {
+		emit(p, MOVI(2, 1));
+		emit(p, I(BPF_STX | BPF_MEM | sizes[g & 3], 1, 2, (__s16)off, 0));
+	}
+	emit(p, MOVI(0, 0));
+	emit(p, EXIT);
+	return true;
+}
+
+/* what an argument register holds */
+enum { K_NONE, K_CTX, K_NULL, K_SCALAR, K_STACK, K_MAP, K_MAPVAL, NKINDS };
+static const int alt_kinds[] = { K_NULL, K_SCALAR, K_CTX, K_STACK, K_MAPVAL };
+
+static int base_kind(__u32 arg_type)
+{
+	switch (base_type(arg_type)) {
+	case ARG_DONTCARE: return K_NONE;
+	case ARG_CONST_MAP_PTR: return K_MAP;
+	case ARG_PTR_TO_CTX: return K_CTX;
+	case ARG_ANYTHING: case ARG_CONST_SIZE: case ARG_CONST_SIZE_OR_ZERO: case ARG_CONST_ALLOC_SIZE_OR_ZERO:
+		return K_SCALAR;
+	case ARG_PTR_TO_MAP_KEY: case ARG_PTR_TO_MAP_VALUE: case ARG_PTR_TO_MEM: case ARG_PTR_TO_STACK:
+	case ARG_PTR_TO_DYNPTR:
+		return K_STACK;
+	case ARG_PTR_TO_SPIN_LOCK: case ARG_PTR_TO_TIMER: case ARG_PTR_TO_CONST_STR: case ARG_KPTR_XCHG_DEST:
+		return K_MAPVAL;
+	default:                /* sockets and kernel objects, callbacks: nothing a small program has */
+		return K_NULL;
+	}
+}
+
+static void set_arg(struct prog *p, int reg, int kind, int map)
+{
+	switch (kind) {
+	case K_CTX: emit(p, MOVR(reg, 6)); break;
+	case K_NULL: emit(p, MOVI(reg, 0)); break;
+	case K_SCALAR: emit(p, MOVI(reg, 8)); break;
+	case K_STACK: emit(p, MOVR(reg, 10)); emit(p, ADDI(reg, -64)); break;
+	case K_MAP: emit_map(p, reg, map); break;
+	case K_MAPVAL: emit(p, MOVR(reg, 7)); break;
+	default: break;
+	}
+}
+
+/* the arguments of helper id's probe k: k 0 the prototype's, then one argument changed at a time */
+static bool helper_kinds(int id, int k, int kinds[5])
+{
+	const struct helper_proto *fn = &helper_protos[id];
+	int nargs = 0;
+	for (int a = 0; a < 5; a++) {
+		kinds[a] = fn->known ? base_kind(fn->arg_type[a]) : K_SCALAR;
+		if (kinds[a] != K_NONE)
+			nargs = a + 1;
+	}
+	if (k == 0)
+		return true;
+	int n = 0;
+	for (int a = 0; a < nargs; a++)
+		for (size_t j = 0; j < sizeof(alt_kinds) / sizeof(alt_kinds[0]); j++) {
+			if (alt_kinds[j] == kinds[a])
+				continue;
+			if (++n == k) {
+				kinds[a] = alt_kinds[j];
+				return true;
+			}
+		}
+	return false;
+}
+
+static bool helper_probe(int id, int k, struct prog *p)
+{
+	int kinds[5];
+	if (!helper_kinds(id, k, kinds))
+		return false;
+	p->len = 0;
+	emit(p, MOVR(6, 1));
+	for (int s = 1; s <= 9; s++)                    /* fp-72 .. fp-1: zeroes */
+		emit(p, I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, (__s16)(-8 * s), 0));
+	emit_map(p, 1, M_ARRAY);
+	emit(p, MOVR(2, 10));
+	emit(p, ADDI(2, -72));
+	emit(p, I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem));
+	emit(p, I(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 2, 0));
+	emit(p, MOVI(0, 0));
+	emit(p, EXIT);
+	emit(p, MOVR(7, 0));
+	for (int a = 0; a < 5; a++)
+		set_arg(p, 1 + a, kinds[a], map_for(id));
+	emit(p, I(BPF_JMP | BPF_CALL, 0, 0, 0, id));
+	emit(p, MOVI(0, 0));
+	emit(p, EXIT);
+	return true;
+}
+
+/* groups: 0..7 the context, 8 + id the helpers */
+#define NHELPERS 212
+#define NGROUPS (8 + NHELPERS)
+
+static void group_name(int g, char *out, size_t n)
+{
+	if (g < 8)
+		snprintf(out, n, "%c%d", g < 4 ? 'l' : 's', 1 << (g & 3));
+	else
+		snprintf(out, n, "h%d", g - 8);
+}
+
+static int group_of(const char *name)
+{
+	for (int g = 0; g < NGROUPS; g++) {
+		char b[16];
+		group_name(g, b, sizeof(b));
+		if (!strcmp(b, name))
+			return g;
+	}
+	return -1;
+}
+
+static bool probe(int g, int k, struct prog *p)
+{
+	if (g < 8)
+		return ctx_probe(g, k, p);
+	if (g == 8)
+		return false;                           /* helper 0 */
+	return helper_probe(g - 8, k, p);
+}
+
+/* ---- loading ---- */
+struct answer {
+	int err;
+	char line[200];
+};
+
+static char logbuf[1 << 16];
+
+static void last_line(const char *log, char *out, size_t n)
+{
+	const char *stats = NULL, *p = log;
+	while ((p = strstr(p, "processed ")))
+		if (p == log || p[-1] == '\n')
+			stats = p++;
+		else
+			p++;
+	out[0] = '\0';
+	if (!stats || stats == log)
+		return;
+	const char *end = stats - 1, *start = end;
+	while (start > log && start[-1] != '\n')
+		start--;
+	snprintf(out, n, "%.*s", (int)(end - start), start);
+}
+
+static __u32 btf_ids[NTYPES];
+
+static void load(long (*bpf)(int, union bpf_attr *), const int *fds, const struct ptype *t, __u32 btf_id,
+		 const struct prog *p, struct answer *a)
+{
+	struct bpf_insn insns[MAXI];
+	memcpy(insns, p->insns, sizeof(insns));
+	for (int i = 0; i + 1 < p->len; i++)
+		if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD) {
+			insns[i].imm = fds[insns[i].imm];
+			i++;
+		}
+	union bpf_attr at;
+	memset(&at, 0, sizeof(at));
+	at.prog_type = t->type;
+	at.expected_attach_type = t->attach;
+	at.prog_flags = t->flags;
+	at.attach_btf_id = btf_id;
+	at.insns = (__u64)(unsigned long)insns;
+	at.insn_cnt = (__u32)p->len;
+	at.license = (__u64)(unsigned long)"GPL";
+	at.log_level = 1;
+	at.log_buf = (__u64)(unsigned long)logbuf;
+	at.log_size = sizeof(logbuf);
+	logbuf[0] = '\0';
+	long fd = bpf(BPF_PROG_LOAD, &at);
+	memset(a, 0, sizeof(*a));
+	if (fd >= 0) {
+		if (bpf == kernel_bpf)
+			close((int)fd);
+		else
+			sys_close((int)fd);
+		return;
+	}
+	a->err = (int)-fd;
+	last_line(logbuf, a->line, sizeof(a->line));
+}
+
+static char verdict(int err)
+{
+	switch (err) {
+	case 0: return 'A';
+	case EACCES: return 'E';
+	case EINVAL: return 'I';
+	case EPERM: return 'P';
+	case EFAULT: return 'F';
+	case E2BIG: return 'B';
+	case ENOTSUP: return 'O';
+	case 524: return 'N';
+	default: return 'X';
+	}
+}
+
+static __u64 fnv(__u64 h, const void *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)b)[i]) * 0x100000001b3ull;
+	return h;
+}
+#define FNV0 0xcbf29ce484222325ull
+
+static __u64 programs_hash(void)
+{
+	__u64 h = FNV0;
+	for (int g = 0; g < NGROUPS; g++) {
+		struct prog p;
+		for (int k = 0; probe(g, k, &p); k++)
+			h = fnv(h, p.insns, (size_t)p.len * sizeof(p.insns[0]));
+	}
+	return h;
+}
+
+/* a group's answers: the verdicts and a hash of the errnos and lines */
+static int run_group(long (*bpf)(int, union bpf_attr *), const int *fds, int ti, int g, char *verdicts, size_t n,
+		     __u32 *hash)
+{
+	__u64 h = FNV0;
+	int k;
+	struct prog p;
+	for (k = 0; probe(g, k, &p) && (size_t)k + 1 < n; k++) {
+		struct answer a;
+		load(bpf, fds, &ptypes[ti], btf_ids[ti], &p, &a);
+		verdicts[k] = verdict(a.err);
+		h = fnv(h, &a.err, sizeof(a.err));
+		h = fnv(h, a.line, strlen(a.line) + 1);
+	}
+	verdicts[k] = '\0';
+	*hash = (__u32)(h ^ (h >> 32));
+	return k;
+}
+
+/* the host takes the type when "r0 = 0; exit" loads */
+static int type_ok(long (*bpf)(int, union bpf_attr *), int ti)
+{
+	const struct ptype *t = &ptypes[ti];
+	if (t->btf && !(btf_ids[ti] = kbtf_id(t->btf, t->btf_kind)))
+		return -ENOENT;
+	struct prog p = { .insns = { MOVI(0, 0), EXIT }, .len = 2 };
+	struct answer a;
+	load(bpf, map_fds, t, btf_ids[ti], &p, &a);
+	return -a.err;
+}
+
+static void print_probe(const struct prog *p)
+{
+	for (int i = 0; i < p->len; i++)
+		printf("    %2d: code %02x dst r%d src r%d off %d imm %d\n", i, p->insns[i].code, p->insns[i].dst_reg,
+		       p->insns[i].src_reg, p->insns[i].off, p->insns[i].imm);
+}
+
+static int type_of(const char *name)
+{
+	for (size_t t = 0; t < NTYPES; t++)
+		if (!strcmp(ptypes[t].name, name))
+			return (int)t;
+	return -1;
+}
+
+#ifndef VPROBES_KERNEL
+/* every probe on the engine and on the kernel: the differences */
+static int diff(int only_type, int only_group)
+{
+	make_maps(kernel_bpf, kmap_fds);
+	int ndiff = 0, total = 0;
+	for (int ti = 0; ti < (int)NTYPES; ti++) {
+		if (only_type >= 0 && ti != only_type)
+			continue;
+		int kerr = type_ok(kernel_bpf, ti);
+		if (kerr) {
+			printf("%s: the host refuses it (%s)\n", ptypes[ti].name, strerror(-kerr));
+			continue;
+		}
+		for (int g = 0; g < NGROUPS; g++) {
+			if (only_group >= 0 && g != only_group)
+				continue;
+			struct prog p;
+			for (int k = 0; probe(g, k, &p); k++) {
+				struct answer e, kr;
+				load(sys_bpf, map_fds, &ptypes[ti], btf_ids[ti], &p, &e);
+				load(kernel_bpf, kmap_fds, &ptypes[ti], btf_ids[ti], &p, &kr);
+				total++;
+				if (e.err == kr.err && !strcmp(e.line, kr.line))
+					continue;
+				char gn[16];
+				group_name(g, gn, sizeof(gn));
+				printf("DIFF %s %s #%d: kernel %c \"%s\" | here %c \"%s\"\n", ptypes[ti].name, gn, k,
+				       verdict(kr.err), kr.line, verdict(e.err), e.line);
+				ndiff++;
+			}
+		}
+	}
+	printf("%d probes, %d differences\n", total, ndiff);
+	return ndiff ? 1 : 0;
+}
+#endif
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s record|check FILE | show TYPE GROUP | diff [TYPE [GROUP]]\n", argv[0]);
+		return 2;
+	}
+	const char *mode = argv[1];
+	make_maps(sys_bpf, map_fds);
+	if (!strcmp(mode, "show") && argc > 3) {
+		int ti = type_of(argv[2]), g = group_of(argv[3]);
+		if (ti < 0 || g < 0) {
+			fprintf(stderr, "vprobes: no type %s or group %s\n", argv[2], argv[3]);
+			return 2;
+		}
+		int ok = type_ok(sys_bpf, ti);
+		if (ok) {
+			printf("%s: refused (%s)\n", ptypes[ti].name, strerror(-ok));
+			return 0;
+		}
+		struct prog p;
+		for (int k = 0; probe(g, k, &p); k++) {
+			struct answer a;
+			load(sys_bpf, map_fds, &ptypes[ti], btf_ids[ti], &p, &a);
+			printf("#%d: %c \"%s\"\n", k, verdict(a.err), a.line);
+			print_probe(&p);
+		}
+		return 0;
+	}
+#ifndef VPROBES_KERNEL
+	if (!strcmp(mode, "diff")) {
+		int ti = argc > 2 ? type_of(argv[2]) : -1, g = argc > 3 ? group_of(argv[3]) : -1;
+		return diff(ti, g);
+	}
+#endif
+	if (argc < 3)
+		return 2;
+	const char *file = argv[2];
+	static char verdicts[512];
+	if (!strcmp(mode, "record")) {
+		FILE *f = fopen(file, "w");
+		if (!f) {
+			perror(file);
+			return 1;
+		}
+		struct utsname u;
+		uname(&u);
+		fprintf(f, "# vprobes: each program type's context and helpers (type group verdicts hash), recorded on "
+			   "%s %s\n", u.sysname, u.release);
+		fprintf(f, "programs %016llx\n", (unsigned long long)programs_hash());
+		for (int ti = 0; ti < (int)NTYPES; ti++) {
+			int err = type_ok(sys_bpf, ti);
+			if (err) {
+				fprintf(f, "%s refused %s\n", ptypes[ti].name, strerror(-err));
+				continue;
+			}
+			for (int g = 0; g < NGROUPS; g++) {
+				__u32 h;
+				char gn[16];
+				if (!run_group(sys_bpf, map_fds, ti, g, verdicts, sizeof(verdicts), &h))
+					continue;
+				group_name(g, gn, sizeof(gn));
+				fprintf(f, "%s %s %s %08x\n", ptypes[ti].name, gn, verdicts, h);
+			}
+		}
+		fclose(f);
+		return 0;
+	}
+	if (strcmp(mode, "check"))
+		return 2;
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		perror(file);
+		return 1;
+	}
+	char buf[1024];
+	int groups = 0, same = 0, probes = 0, probes_same = 0;
+	unsigned long long ph = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		char tn[64], gn[64], v[600];
+		unsigned int h;
+		if (buf[0] == '#')
+			continue;
+		if (sscanf(buf, "programs %llx", &ph) == 1) {
+			if (ph != programs_hash()) {
+				fprintf(stderr, "vprobes: the probes are not the ones %s was recorded with: record it again "
+						"on the kernel (vprobes_kernel record)\n", file);
+				return 1;
+			}
+			continue;
+		}
+		if (sscanf(buf, "%63s %63s %599s %x", tn, gn, v, &h) != 4) {
+			if (sscanf(buf, "%63s refused", tn) == 1)
+				printf("%s: skipped, the recording host refused it:%s", tn, strstr(buf, "refused") + 7);
+			continue;
+		}
+		int ti = type_of(tn), g = group_of(gn);
+		if (ti < 0 || g < 0) {
+			fprintf(stderr, "vprobes: unknown type or group in %s", buf);
+			return 1;
+		}
+		if (ptypes[ti].btf && !btf_ids[ti])
+			btf_ids[ti] = kbtf_id(ptypes[ti].btf, ptypes[ti].btf_kind);
+		__u32 mine;
+		int n = run_group(sys_bpf, map_fds, ti, g, verdicts, sizeof(verdicts), &mine);
+		groups++;
+		probes += n;
+		int s = 0;
+		for (int k = 0; k < n && v[k]; k++)
+			s += verdicts[k] == v[k];
+		probes_same += s;
+		if (mine == h && !strcmp(verdicts, v)) {
+			same++;
+			continue;
+		}
+		printf("DIFF %s %s: kernel %s %08x | here %s %08x\n", tn, gn, v, h, verdicts, mine);
+	}
+	fclose(f);
+	if (!ph) {
+		fprintf(stderr, "vprobes: %s has no programs line\n", file);
+		return 1;
+	}
+	printf("%d groups, %d probes: the same verdicts for %d probes (%.2f%%), the same answers (errno and error "
+	       "line) for %d of %d groups (%.2f%%)\n", groups, probes, probes_same,
+	       probes ? 100.0 * probes_same / probes : 100.0, same, groups, groups ? 100.0 * same / groups : 100.0);
+	return same == groups ? 0 : 1;
+}
