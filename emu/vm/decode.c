@@ -13,14 +13,26 @@
  * changes) tracks what each register R0-R9 holds where every path agrees:
  * the frame pointer plus a constant, the context plus a constant, a map
  * handle, an array map's value plus a constant (direct value access: global
- * data), a constant. A load or store through such a register whose whole
+ * data), what bpf_map_lookup_elem() returned for a known map (a value of
+ * that map, or NULL; after a comparison with 0, on the edge where it is not
+ * NULL, a value plus a constant: the kernel's PTR_TO_MAP_VALUE), a
+ * constant, and for XDP and tc programs the packet's data plus a
+ * constant and its data_end (as loaded from the context). Each state also
+ * knows how many bytes from data every path proved to be before data_end:
+ * a jump comparing data + N with data_end proves N bytes on the edge where
+ * data + N <= data_end (the kernel's find_good_pkt_pointers(), for constant
+ * offsets only). A load or store through such a register whose whole
  * access lies in the current stack frame, in the context's fixed part (XDP,
  * skb), in the context bytes every run must provide (raw_tp, syscall:
- * max_ctx_offset), or in the named array value, with the access the region
- * allows, needs no run-time check (the _F operations). Anything else is
- * checked at run time. Calls clobber R0-R5; a bpf-to-bpf call keeps R6-R9.
- * Spills to the stack are not followed (a filled register is unknown), so
- * the analysis never assumes what it has not seen.
+ * max_ctx_offset), in the named array value, in a looked-up value (every
+ * value a run obtained stays its region until the run ends), or in the
+ * proven packet bytes,
+ * with the access the region allows, needs no run-time check (the _F
+ * operations). Anything else is checked at run time. Calls clobber R0-R5; a
+ * bpf-to-bpf call keeps R6-R9. Every call (helpers may move the packet:
+ * adjust_head, pull_data...) forgets what was known of the packet. Spills to
+ * the stack are not followed (a filled register is unknown), so the analysis
+ * never assumes what it has not seen.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +40,7 @@
 #include <string.h>
 
 #include "vm_int.h"
+#include "jit/jit.h"
 #include "../helpers.h"
 #include "../prog.h"
 
@@ -39,15 +52,16 @@
 #define FUNC_TAIL_CALL 12
 
 /* ---- abstract values ---- */
-enum { A_UNK, A_FP, A_CTX, A_MAP, A_MAPVAL, A_CONST };
+enum { A_UNK, A_FP, A_CTX, A_MAP, A_MAPVAL, A_CONST, A_PKT, A_PKT_END, A_VAL_OR_NULL, A_VAL };
 struct aval {
 	__u8 kind;
 	__u8 pad;
-	__u16 m;                       /* map index (A_MAP, A_MAPVAL) */
+	__u16 m;                       /* map index (A_MAP, A_MAPVAL, A_VAL_OR_NULL, A_VAL) */
 	__s32 v;                       /* offset or constant */
 };
 struct astate {
 	struct aval r[10];
+	__u32 pkt;                     /* bytes from data proven before data_end */
 	bool seen;
 };
 
@@ -72,6 +86,10 @@ static bool join(struct astate *a, const struct astate *b)
 			a->r[i] = unk;
 			changed = true;
 		}
+	if (b->pkt < a->pkt) {
+		a->pkt = b->pkt;
+		changed = true;
+	}
 	return changed;
 }
 
@@ -90,7 +108,7 @@ static void set_reg(struct astate *s, __u8 r, struct aval v)
 
 static struct aval add_off(struct aval a, __s64 d)
 {
-	if (a.kind == A_UNK || a.kind == A_MAP)
+	if (a.kind == A_UNK || a.kind == A_MAP || a.kind == A_PKT_END || a.kind == A_VAL_OR_NULL)
 		return unk;
 	__s64 v = (__s64)a.v + d;
 	if (v < -(1 << 24) || v > (1 << 24))
@@ -110,7 +128,18 @@ struct dctx {
 	const unsigned char *ctx_wmask;
 	bool ctx_all_w;
 	__u32 max_ctx;
+	__s32 pkt_data, pkt_end;       /* the ctx offsets of data and data_end (-1: no direct packet access) */
+	bool lookup_native;            /* bpf_map_lookup_elem is bpfemu's (no user function stands in) */
 };
+
+/* A call: helpers may move the packet; nothing known of it holds any more. */
+static void forget_pkt(struct astate *s)
+{
+	for (int r = 0; r < 10; r++)
+		if (s->r[r].kind == A_PKT || s->r[r].kind == A_PKT_END)
+			s->r[r] = unk;
+	s->pkt = 0;
+}
 
 /* The abstract effect of instruction i on s. */
 static void transfer(const struct dctx *d, __u32 i, struct astate *s)
@@ -141,9 +170,18 @@ static void transfer(const struct dctx *d, __u32 i, struct astate *s)
 	case BPF_ALU:
 		set_reg(s, in->dst_reg, unk);
 		break;
-	case BPF_LDX:
-		set_reg(s, in->dst_reg, unk);
+	case BPF_LDX: {
+		struct aval v = unk, b = reg_val(s, in->src_reg);
+		if (d->pkt_data >= 0 && b.kind == A_CTX && in->code == (BPF_LDX | BPF_MEM | BPF_W)) {
+			__s64 o = (__s64)b.v + in->off;
+			if (o == d->pkt_data)
+				v = (struct aval){ A_PKT, 0, 0, 0 };
+			else if (o == d->pkt_end)
+				v = (struct aval){ A_PKT_END, 0, 0, 0 };
+		}
+		set_reg(s, in->dst_reg, v);
 		break;
+	}
 	case BPF_STX:
 		if (BPF_MODE(in->code) == BPF_ATOMIC) {
 			if (in->imm == BPF_CMPXCHG)
@@ -169,23 +207,91 @@ static void transfer(const struct dctx *d, __u32 i, struct astate *s)
 		} else {                         /* LD_ABS / LD_IND: a call */
 			for (int r = 0; r <= 5; r++)
 				s->r[r] = unk;
+			forget_pkt(s);
 		}
 		break;
 	case BPF_JMP:
-		if (op == BPF_CALL)
+		if (op == BPF_CALL) {
+			struct aval r1 = reg_val(s, BPF_REG_1);
 			for (int r = 0; r <= 5; r++)
 				s->r[r] = unk;
+			forget_pkt(s);
+			/* a value of a known map, or NULL (not map-in-map: its values are maps) */
+			if (in->src_reg == 0 && in->imm == BPF_FUNC_map_lookup_elem && r1.kind == A_MAP && d->lookup_native) {
+				__u32 t = d->p->maps[r1.m]->type;
+				if (t != BPF_MAP_TYPE_ARRAY_OF_MAPS && t != BPF_MAP_TYPE_HASH_OF_MAPS)
+					s->r[0] = (struct aval){ A_VAL_OR_NULL, 0, r1.m, 0 };
+			}
+		}
 		break;
 	default:
 		break;
 	}
 }
 
+/*
+ * What a conditional jump at i proves on one of its edges (taken or not):
+ * data + N compared with data_end (64-bit, unsigned, register operands).
+ * The edge where data + N <= data_end holds proves N bytes.
+ */
+static void refine(const struct dctx *d, __u32 i, struct astate *s, bool taken)
+{
+	const struct bpf_insn *in = &d->in[i];
+	if (BPF_CLASS(in->code) != BPF_JMP)
+		return;
+	if (BPF_SRC(in->code) == BPF_K) {
+		/* a looked-up value compared with NULL: a value on the edge where it is not NULL */
+		struct aval v = reg_val(s, in->dst_reg);
+		__u8 jop = BPF_OP(in->code);
+		if (v.kind == A_VAL_OR_NULL && in->imm == 0 && (jop == BPF_JEQ || jop == BPF_JNE))
+			set_reg(s, in->dst_reg, taken == (jop == BPF_JNE) ? (struct aval){ A_VAL, 0, v.m, 0 }
+									  : (struct aval){ A_CONST, 0, 0, 0 });
+		return;
+	}
+	struct aval a = reg_val(s, in->dst_reg), b = reg_val(s, in->src_reg);
+	__u8 op = BPF_OP(in->code);
+	__s32 n;
+	bool in_range_taken;             /* is "data + N <= data_end" the taken edge? */
+	if (a.kind == A_PKT && b.kind == A_PKT_END) {
+		n = a.v;
+		if (op == BPF_JGT || op == BPF_JGE)          /* data + N > end: not taken */
+			in_range_taken = false;
+		else if (op == BPF_JLT || op == BPF_JLE)     /* data + N < end: taken */
+			in_range_taken = true;
+		else
+			return;
+	} else if (a.kind == A_PKT_END && b.kind == A_PKT) {
+		n = b.v;
+		if (op == BPF_JGT || op == BPF_JGE)          /* end > data + N: taken */
+			in_range_taken = true;
+		else if (op == BPF_JLT || op == BPF_JLE)     /* end < data + N: not taken */
+			in_range_taken = false;
+		else
+			return;
+	} else {
+		return;
+	}
+	if (taken == in_range_taken && n > 0 && (__u32)n > s->pkt)
+		s->pkt = (__u32)n;
+}
+
+static bool proofs_off;
+
+void vm_decode_proofs(bool on)
+{
+	__atomic_store_n(&proofs_off, !on, __ATOMIC_RELAXED);
+}
+
 /* Is an access of size bytes at base + off, through a register holding b, safe by construction? */
-static bool proven(struct dctx *d, struct aval b, __s16 off, __u32 size, bool write, bool read)
+static bool proven(struct dctx *d, const struct astate *s, struct aval b, __s16 off, __u32 size, bool write,
+		   bool read)
 {
 	__s64 a = (__s64)b.v + off;
+	if (__atomic_load_n(&proofs_off, __ATOMIC_RELAXED))
+		return false;
 	switch (b.kind) {
+	case A_PKT:                       /* the packet region is readable and writable (XDP, tc) */
+		return a >= 0 && a + size <= s->pkt;
 	case A_FP:
 		return a >= -(__s64)VM_STACK_SIZE && a + size <= 0;
 	case A_CTX:
@@ -203,6 +309,12 @@ static bool proven(struct dctx *d, struct aval b, __s16 off, __u32 size, bool wr
 		if ((__u32)(a + size) > d->max_ctx)
 			d->max_ctx = (__u32)(a + size);
 		return true;
+	case A_VAL: {                    /* the region a lookup added: value_size bytes */
+		const struct vm_map *m = d->p->maps[b.m];
+		if ((write && !m->writable) || (read && !m->readable))
+			return false;
+		return a >= 0 && a + size <= m->value_size;
+	}
 	case A_MAPVAL: {
 		const struct vm_map *m = d->p->maps[b.m];
 		if (write && !m->writable)
@@ -230,14 +342,19 @@ static __u32 size_of(__u8 code)
 
 static void ctx_shape(struct dctx *d, __u32 type)
 {
+	d->pkt_data = d->pkt_end = -1;
 	switch (type) {
 	case BPF_PROG_TYPE_XDP:
 		d->ctx_size = sizeof(struct xdp_md);
+		d->pkt_data = offsetof(struct xdp_md, data);
+		d->pkt_end = offsetof(struct xdp_md, data_end);
 		break;
 	case BPF_PROG_TYPE_SCHED_CLS:
 	case BPF_PROG_TYPE_SCHED_ACT:
 		d->ctx_size = sizeof(struct __sk_buff);
 		d->ctx_wmask = vm_skb_wmask_tc;
+		d->pkt_data = offsetof(struct __sk_buff, data);
+		d->pkt_end = offsetof(struct __sk_buff, data_end);
 		break;
 	case BPF_PROG_TYPE_SOCKET_FILTER:
 		d->ctx_size = sizeof(struct __sk_buff);
@@ -413,6 +530,8 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 		goto out;
 	d.map_idx = map_idx;
 	ctx_shape(&d, p->type);
+	/* a user function's return value is not a map value the run registered */
+	d.lookup_native = !vm_ffi_helper_replaced(BPF_FUNC_map_lookup_elem);
 
 	/* functions, maps */
 	is_func[0] = true;
@@ -560,7 +679,10 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 				if (succ[k] < 0 || succ[k] >= n || func_of[succ[k]] != func_of[bstart[b]])
 					continue;
 				__u32 sb = block[succ[k]];
-				if (join(&bst[sb], &s) && !queued[sb]) {
+				struct astate e = s;
+				if (ns == 2)                  /* a conditional jump: k 0 is taken */
+					refine(&d, i, &e, k == 0);
+				if (join(&bst[sb], &e) && !queued[sb]) {
 					queued[sb] = true;
 					work[wn++] = sb;
 				}
@@ -819,7 +941,7 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 				} else {
 					bool rd = x->imm != BPF_STORE_REL, wr = x->imm != BPF_LOAD_ACQ;
 					__u8 base = x->imm == BPF_LOAD_ACQ ? x->src_reg : x->dst_reg;
-					if (proven(&d, reg_val(&s, base), x->off, size, wr, rd))
+					if (proven(&d, &s, reg_val(&s, base), x->off, size, wr, rd))
 						o->flags |= VM_I_FAST;
 				}
 			} else if ((cls == BPF_LDX && mode != BPF_MEM && mode != BPF_MEMSX) ||
@@ -827,7 +949,7 @@ static int decode(struct vm_prog *p, const struct bpf_insn *in, __u32 n)
 				set_bad(o, "unknown memory access mode");
 			} else {
 				__u8 base = cls == BPF_LDX ? x->src_reg : x->dst_reg;
-				bool fast = proven(&d, reg_val(&s, base), x->off, size, cls != BPF_LDX, cls == BPF_LDX);
+				bool fast = proven(&d, &s, reg_val(&s, base), x->off, size, cls != BPF_LDX, cls == BPF_LDX);
 				o->op = (__u16)mem_op(cls, mode, BPF_SIZE(x->code), fast);
 				if (o->op == VM_OP_FAULT)
 					set_bad(o, "sign-extending load of 8 bytes");
@@ -881,6 +1003,7 @@ void vm_prog_free(struct vm_prog *p)
 {
 	if (!p)
 		return;
+	vm_jit_free(p->jit);
 	vm_ffi_free(p->binds);
 	vm_btf_free(p->btf);
 	free(p->insns);
@@ -922,6 +1045,7 @@ const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err)
 		p = NULL;
 		goto out;
 	}
+	vm_jit_compile(p);
 	__atomic_store_n((struct vm_prog **)&obj->vm, p, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&decode_lock);

@@ -517,6 +517,13 @@ static struct vm_btf *prog_btf(const struct vm_prog *p)
 	return b;
 }
 
+/* Does a user function stand in for helper id? (a question only: no binding is made) */
+bool vm_ffi_helper_replaced(__s32 id)
+{
+	const char *name = vm_helper_name(id);
+	return name && user_fn(name);
+}
+
 /*
  * A CALL of helper id: its user function, if there is one and the helper's
  * prototype is known. 0 and *fn / *k set, 1 (none: the helper as it is), or

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "vm_int.h"
+#include "jit/jit.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the interpreter's byte swaps assume a little-endian host"
@@ -351,6 +352,8 @@ void vm_link(struct vm_insn *insns, __u32 n)
 
 __u64 vm_exec(struct vm_run *run, const struct vm_insn *entry, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
+	if (run->prog->jit)
+		return vm_jit_exec(run, entry, r1, r2, r3, r4, r5);
 	__u64 R[11] = { 0, r1, r2, r3, r4, r5, 0, 0, 0, 0, run->stack_top - (__u64)run->depth * VM_STACK_SIZE };
 	return interp(run, entry, R, run->depth, NULL);
 }

@@ -14,7 +14,8 @@
  * compares against the last region hit; this file is the slow half: the
  * fixed regions of the run, the dynamic ones (a vector, indexed by page once
  * it holds more than 16), and the program's direct-value regions. A hit
- * refreshes the cache. Context writes always come here (the cache never
+ * refreshes the cache, and so does a region added (a lookup's value: the
+ * program's next access is likely there). Context writes always come here (the cache never
  * grants them unless the whole context is writable) and are checked byte by
  * byte against the type's writable mask.
  */
@@ -125,24 +126,36 @@ static int hash_rebuild(struct vm_regions *d, __u32 cap)
 
 static __u64 max_span_pages;           /* the longest dynamic region seen, in pages (grows only) */
 
+/* a region just handed to the program (a lookup's value) is where its next access goes */
+static inline void cache_set(struct vm_run *run, __u64 lo, __u64 len, __u32 perm)
+{
+	run->c_lo = lo;
+	run->c_len = len;
+	run->c_perm = perm;
+}
+
 int vm_region_add(struct vm_run *run, __u64 lo, __u64 len, __u32 perm, int kind, struct vm_map *map)
 {
 	struct vm_regions *d = &run->dyn;
 	if (!len)
 		return 0;
 	/* the same value again (a lookup in a loop): nothing new */
-	if (d->n && d->r[d->last].lo == lo && d->r[d->last].len == len)
+	if (d->n && d->r[d->last].lo == lo && d->r[d->last].len == len) {
+		cache_set(run, lo, len, d->r[d->last].perm);
 		return 0;
+	}
 	if (d->n <= HASH_FROM) {
 		for (__u32 i = 0; i < d->n; i++)
 			if (d->r[i].lo == lo && d->r[i].len == len) {
 				d->r[i].perm = perm;
+				cache_set(run, lo, len, perm);
 				return 0;
 			}
 	} else {
 		for (__u32 i = d->hash[page_hash(lo >> PAGE_SHIFT, d->hcap)]; i; i = d->next[i - 1])
 			if (d->r[i - 1].lo == lo && d->r[i - 1].len == len) {
 				d->r[i - 1].perm = perm;
+				cache_set(run, lo, len, perm);
 				return 0;
 			}
 	}
@@ -165,6 +178,7 @@ int vm_region_add(struct vm_run *run, __u64 lo, __u64 len, __u32 perm, int kind,
 	if (span > __atomic_load_n(&max_span_pages, __ATOMIC_RELAXED))
 		__atomic_store_n(&max_span_pages, span, __ATOMIC_RELAXED);
 	d->n++;
+	cache_set(run, lo, len, perm);
 	if (d->n == HASH_FROM + 1 || (d->hash && d->n > d->hcap / 2)) {
 		if (hash_rebuild(d, d->hcap ? d->hcap * 4 : 256))
 			return -ENOMEM;

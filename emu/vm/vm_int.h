@@ -126,6 +126,7 @@ struct vm_prog {
 	__u32 not_runnable_insn;
 	struct vm_ffi_bind *binds;     /* its calls of user functions (ffi.c) */
 	struct vm_btf *btf;            /* its own BTF, once a kfunc needed it */
+	struct vm_jit *jit;            /* its machine code (jit/jit.h), NULL: the interpreter runs it */
 };
 
 /* ---- regions: what a run may touch ---- */
@@ -198,6 +199,7 @@ struct vm_run {
 	__u64 ticks;                   /* loop ticks left before the next clock check */
 	__u64 deadline_ns;             /* CLOCK_MONOTONIC; 0: none */
 	__u64 may_goto;                /* the running function's may_goto count */
+	__u64 jit_sp;                  /* the JIT's native stack at its entry (jit/x86_64.c: the fault exit) */
 	struct vm_frame frames[VM_MAX_FRAMES];
 
 	/* the static regions of this run: stack, ctx, packet, and what the
@@ -265,6 +267,8 @@ enum { VM_CHECKSUM_NONE, VM_CHECKSUM_UNNECESSARY, VM_CHECKSUM_COMPLETE };
 const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
 void vm_prog_free(struct vm_prog *p);
 bool vm_func_entry(const struct vm_prog *p, __u64 addr, const struct vm_insn **entry);
+/* Tests: off, the load step proves nothing (every access checked) for programs decoded from now on. */
+void vm_decode_proofs(bool on);
 
 /* ---- interp.c ---- */
 /* Runs from entry in a frame whose R10 is stack_top - depth * VM_STACK_SIZE,
@@ -329,6 +333,7 @@ const char *vm_helper_sig(__s32 id);                  /* the prototype a user fu
 struct vm_ffi_bind;
 __u64 vm_h_user(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
 int vm_ffi_helper(struct vm_prog *p, __s32 id, const char *sig, vm_helper_fn *fn, __u64 *k);
+bool vm_ffi_helper_replaced(__s32 id);
 int vm_ffi_kfunc(struct vm_prog *p, __u32 btf_id, vm_helper_fn *fn, __u64 *k, const char **why);
 void vm_ffi_free(struct vm_ffi_bind *b);
 const char *vm_helper_name(__s32 id);
