@@ -136,6 +136,10 @@ static struct reader *reader_self(void)
  * it, and never waited for forever). */
 static int wait_readers(struct emu_obj *obj)
 {
+	/* the registration for membarrier happens with the first reader; a
+	 * process that only closes (no reader yet) registers here, so that it
+	 * fences instead of sleeping a millisecond per object it frees */
+	pthread_once(&reader_once, reader_init);
 	if (!__atomic_load_n(&membarrier_ok, __ATOMIC_ACQUIRE) ||
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
 		/* no asymmetric fence: from now on readers fence themselves; wait

@@ -20,7 +20,7 @@
 #define PTR_TO_SOCK_COMMON_OR_NULL (PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL)
 #define PTR_TO_SOCKET_OR_NULL (PTR_TO_SOCKET | PTR_MAYBE_NULL)
 #define PT_REGS_SIZE 168        /* x86-64 struct pt_regs */
-#define PERF_MAX_TRACE_SIZE 2048
+#define PERF_MAX_TRACE_SIZE 8192       /* Linux 6.18 (older kernels: 2048) */
 
 static bool narrow_ok(int size, int size_default)
 {
@@ -539,7 +539,10 @@ static bool tp_access(struct venv *env, int off, int size, int t, struct ctx_acc
 {
 	(void)env;
 	(void)info;
-	if (off < 8 || off >= PERF_MAX_TRACE_SIZE || t != BPF_READ || off % size)
+	/* tp_prog_is_valid_access() compares off with sizeof(void *), as an
+	 * unsigned value: negative offsets pass that test (and reach the VM's
+	 * bounds at run time) */
+	if (((unsigned int)off < 8) || off >= PERF_MAX_TRACE_SIZE || t != BPF_READ || off % size)
 		return false;
 	return true;
 }

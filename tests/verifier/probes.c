@@ -81,66 +81,146 @@ struct ptype {
 	__u32 type, attach, flags;
 	const char *btf;        /* attach_btf_id: this name in the kernel's BTF */
 	__u32 btf_kind;
+	bool variant;           /* another attach type of a type above: each helper's first probe only */
+	int ret;                /* what the probes return (recvmsg, getpeername, getsockname: 1) */
 };
 
 static const struct ptype ptypes[] = {
-	{ "socket_filter", BPF_PROG_TYPE_SOCKET_FILTER, 0, 0, NULL, 0 },
-	{ "kprobe", BPF_PROG_TYPE_KPROBE, 0, 0, NULL, 0 },
-	{ "sched_cls", BPF_PROG_TYPE_SCHED_CLS, 0, 0, NULL, 0 },
-	{ "sched_act", BPF_PROG_TYPE_SCHED_ACT, 0, 0, NULL, 0 },
-	{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT, 0, 0, NULL, 0 },
-	{ "xdp", BPF_PROG_TYPE_XDP, 0, 0, NULL, 0 },
-	{ "perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, 0, NULL, 0 },
-	{ "cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, 0, NULL, 0 },
-	{ "cgroup_sock", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, 0, NULL, 0 },
-	{ "lwt_in", BPF_PROG_TYPE_LWT_IN, 0, 0, NULL, 0 },
-	{ "lwt_out", BPF_PROG_TYPE_LWT_OUT, 0, 0, NULL, 0 },
-	{ "lwt_xmit", BPF_PROG_TYPE_LWT_XMIT, 0, 0, NULL, 0 },
-	{ "sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, 0, NULL, 0 },
-	{ "sk_skb", BPF_PROG_TYPE_SK_SKB, 0, 0, NULL, 0 },
-	{ "cgroup_device", BPF_PROG_TYPE_CGROUP_DEVICE, 0, 0, NULL, 0 },
-	{ "sk_msg", BPF_PROG_TYPE_SK_MSG, 0, 0, NULL, 0 },
-	{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, NULL, 0 },
-	{ "cgroup_sock_addr", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, 0, NULL, 0 },
-	{ "lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, 0, NULL, 0 },
-	{ "sk_reuseport", BPF_PROG_TYPE_SK_REUSEPORT, 0, 0, NULL, 0 },
-	{ "flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, 0, 0, NULL, 0 },
-	{ "cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, 0, NULL, 0 },
-	{ "raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, 0, NULL, 0 },
-	{ "cgroup_getsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, 0, NULL, 0 },
-	{ "cgroup_setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, 0, NULL, 0 },
-	{ "tp_btf_sys_enter", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_sys_enter", BTF_KIND_TYPEDEF },
-	{ "tp_btf_kfree_skb", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF },
-	{ "iter_task", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, "bpf_iter_task", BTF_KIND_FUNC },
-	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, "bpf_fentry_test1", BTF_KIND_FUNC },
-	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, 0, "bpf_lsm_file_open", BTF_KIND_FUNC },
-	{ "dummy_ops_test_1", BPF_PROG_TYPE_STRUCT_OPS, 0, 0, "bpf_dummy_ops", BTF_KIND_STRUCT },
-	{ "dummy_ops_test_2", BPF_PROG_TYPE_STRUCT_OPS, 1, 0, "bpf_dummy_ops", BTF_KIND_STRUCT },
-	{ "sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 0, NULL, 0 },
-	{ "syscall", 31 /* BPF_PROG_TYPE_SYSCALL */, 0, 1u << 4 /* BPF_F_SLEEPABLE */, NULL, 0 },
-	{ "netfilter", 32 /* BPF_PROG_TYPE_NETFILTER */, 45 /* BPF_NETFILTER */, 0, NULL, 0 },
+	{ "socket_filter", BPF_PROG_TYPE_SOCKET_FILTER, 0, 0, NULL, 0, false, 0 },
+	{ "kprobe", BPF_PROG_TYPE_KPROBE, 0, 0, NULL, 0, false, 0 },
+	{ "sched_cls", BPF_PROG_TYPE_SCHED_CLS, 0, 0, NULL, 0, false, 0 },
+	{ "sched_act", BPF_PROG_TYPE_SCHED_ACT, 0, 0, NULL, 0, false, 0 },
+	{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT, 0, 0, NULL, 0, false, 0 },
+	{ "xdp", BPF_PROG_TYPE_XDP, 0, 0, NULL, 0, false, 0 },
+	{ "perf_event", BPF_PROG_TYPE_PERF_EVENT, 0, 0, NULL, 0, false, 0 },
+	{ "cgroup_skb", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS, 0, NULL, 0, false, 0 },
+	{ "cgroup_sock", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE, 0, NULL, 0, false, 0 },
+	{ "lwt_in", BPF_PROG_TYPE_LWT_IN, 0, 0, NULL, 0, false, 0 },
+	{ "lwt_out", BPF_PROG_TYPE_LWT_OUT, 0, 0, NULL, 0, false, 0 },
+	{ "lwt_xmit", BPF_PROG_TYPE_LWT_XMIT, 0, 0, NULL, 0, false, 0 },
+	{ "sock_ops", BPF_PROG_TYPE_SOCK_OPS, 0, 0, NULL, 0, false, 0 },
+	{ "sk_skb", BPF_PROG_TYPE_SK_SKB, 0, 0, NULL, 0, false, 0 },
+	{ "cgroup_device", BPF_PROG_TYPE_CGROUP_DEVICE, 0, 0, NULL, 0, false, 0 },
+	{ "sk_msg", BPF_PROG_TYPE_SK_MSG, 0, 0, NULL, 0, false, 0 },
+	{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, NULL, 0, false, 0 },
+	{ "cgroup_sock_addr", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, 0, NULL, 0, false, 0 },
+	{ "lwt_seg6local", BPF_PROG_TYPE_LWT_SEG6LOCAL, 0, 0, NULL, 0, false, 0 },
+	{ "sk_reuseport", BPF_PROG_TYPE_SK_REUSEPORT, 0, 0, NULL, 0, false, 0 },
+	{ "flow_dissector", BPF_PROG_TYPE_FLOW_DISSECTOR, 0, 0, NULL, 0, false, 0 },
+	{ "cgroup_sysctl", BPF_PROG_TYPE_CGROUP_SYSCTL, 0, 0, NULL, 0, false, 0 },
+	{ "raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, 0, 0, NULL, 0, false, 0 },
+	{ "cgroup_getsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, 0, NULL, 0, false, 0 },
+	{ "cgroup_setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_SETSOCKOPT, 0, NULL, 0, false, 0 },
+	{ "tp_btf_sys_enter", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_sys_enter", BTF_KIND_TYPEDEF, false, 0 },
+	{ "tp_btf_kfree_skb", BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, 0, "btf_trace_kfree_skb", BTF_KIND_TYPEDEF, false, 0 },
+	{ "iter_task", BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, "bpf_iter_task", BTF_KIND_FUNC, false, 0 },
+	{ "fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, "bpf_fentry_test1", BTF_KIND_FUNC, false, 0 },
+	{ "lsm", BPF_PROG_TYPE_LSM, BPF_LSM_MAC, 0, "bpf_lsm_file_open", BTF_KIND_FUNC, false, 0 },
+	{ "dummy_ops_test_1", BPF_PROG_TYPE_STRUCT_OPS, 0, 0, "bpf_dummy_ops", BTF_KIND_STRUCT, false, 0 },
+	{ "dummy_ops_test_2", BPF_PROG_TYPE_STRUCT_OPS, 1, 0, "bpf_dummy_ops", BTF_KIND_STRUCT, false, 0 },
+	{ "sk_lookup", BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 0, NULL, 0, false, 0 },
+	{ "syscall", 31 /* BPF_PROG_TYPE_SYSCALL */, 0, 1u << 4 /* BPF_F_SLEEPABLE */, NULL, 0, false, 0 },
+	{ "netfilter", 32 /* BPF_PROG_TYPE_NETFILTER */, 45 /* BPF_NETFILTER */, 0, NULL, 0, false, 0 },
+	/* the attach types that change the context or the helpers */
+#define V(name, type, attach) { name, type, attach, 0, NULL, 0, true, 0 }
+#define V1(name, type, attach) { name, type, attach, 0, NULL, 0, true, 1 }
+	V("xdp_devmap", BPF_PROG_TYPE_XDP, BPF_XDP_DEVMAP),
+	V("xdp_cpumap", BPF_PROG_TYPE_XDP, BPF_XDP_CPUMAP),
+	V("xdp_link", BPF_PROG_TYPE_XDP, BPF_XDP),
+	V("tcx_ingress", BPF_PROG_TYPE_SCHED_CLS, 46),
+	V("tcx_egress", BPF_PROG_TYPE_SCHED_CLS, 47),
+	V("netkit_primary", BPF_PROG_TYPE_SCHED_CLS, 54),
+	V("netkit_peer", BPF_PROG_TYPE_SCHED_CLS, 55),
+	V("kprobe_multi", BPF_PROG_TYPE_KPROBE, 42),
+	V("uprobe_multi", BPF_PROG_TYPE_KPROBE, 48),
+	V("kprobe_session", BPF_PROG_TYPE_KPROBE, 56),
+	V("uprobe_session", BPF_PROG_TYPE_KPROBE, 57),
+	V("cgroup_skb_egress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS),
+	V("cgroup_post_bind4", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET4_POST_BIND),
+	V("cgroup_post_bind6", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND),
+	V("cgroup_sock_release", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_RELEASE),
+	V("cgroup_bind4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_BIND),
+	V("cgroup_bind6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_BIND),
+	V("cgroup_connect6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_CONNECT),
+	V("cgroup_sendmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG),
+	V("cgroup_sendmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG),
+	V1("cgroup_recvmsg4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP4_RECVMSG),
+	V1("cgroup_recvmsg6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_UDP6_RECVMSG),
+	V1("cgroup_getpeername4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_GETPEERNAME),
+	V1("cgroup_getpeername6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_GETPEERNAME),
+	V1("cgroup_getsockname4", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_GETSOCKNAME),
+	V1("cgroup_getsockname6", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET6_GETSOCKNAME),
+	V("cgroup_unix_connect", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 49),
+	V("cgroup_unix_sendmsg", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 50),
+	V1("cgroup_unix_recvmsg", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 51),
+	V1("cgroup_unix_getpeername", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 52),
+	V1("cgroup_unix_getsockname", BPF_PROG_TYPE_CGROUP_SOCK_ADDR, 53),
+	V("sk_reuseport_select", BPF_PROG_TYPE_SK_REUSEPORT, BPF_SK_REUSEPORT_SELECT),
+	V("sk_reuseport_migrate", BPF_PROG_TYPE_SK_REUSEPORT, BPF_SK_REUSEPORT_SELECT_OR_MIGRATE),
+	V("sk_skb_stream_parser", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_PARSER),
+	V("sk_skb_stream_verdict", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT),
+	V("sk_skb_verdict", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_VERDICT),
+	V("sk_msg_verdict", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT),
+#undef V
+#undef V1
 };
 #define NTYPES (sizeof(ptypes) / sizeof(ptypes[0]))
+
+/* the kernel's BTF, where the engine reads it too (BPFEMU_KERNEL_BTF/vmlinux,
+ * else /sys/kernel/btf/vmlinux); NULL if absent */
+static char *kbtf_data;
+static size_t kbtf_size;
+
+static bool kbtf_load(void)
+{
+	static bool tried;
+	if (tried)
+		return kbtf_data != NULL;
+	tried = true;
+	const char *dir = getenv("BPFEMU_KERNEL_BTF");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/vmlinux", dir && *dir ? dir : "/sys/kernel/btf");
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t cap = 1 << 20, n;
+	char *data = malloc(cap);
+	while (data && (n = fread(data + kbtf_size, 1, cap - kbtf_size, f)) > 0)
+		if ((kbtf_size += n) == cap) {
+			char *nd = realloc(data, cap *= 2);
+			if (!nd)
+				free(data);
+			data = nd;
+		}
+	fclose(f);
+	if (!data || kbtf_size < sizeof(struct btf_header)) {
+		free(data);
+		kbtf_size = 0;
+		return false;
+	}
+	kbtf_data = data;
+	return true;
+}
+
+static __u64 fnv(__u64 h, const void *b, size_t n);
+#define FNV0 0xcbf29ce484222325ull
+
+/* which kernel BTF the tracing, LSM and struct_ops probes saw: 0 if none */
+static __u64 kbtf_fingerprint(void)
+{
+	return kbtf_load() ? fnv(FNV0, kbtf_data, kbtf_size) | 1 : 0;
+}
 
 /* the kernel's BTF: the id of a name of a kind, 0 if none */
 static __u32 kbtf_id(const char *name, __u32 kind)
 {
-	static char *data;
-	static size_t size;
-	if (!data) {
-		FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
-		if (!f)
-			return 0;
-		size_t cap = 1 << 20, n;
-		data = malloc(cap);
-		while (data && (n = fread(data + size, 1, cap - size, f)) > 0)
-			if ((size += n) == cap)
-				data = realloc(data, cap *= 2);
-		fclose(f);
-		if (!data)
-			return 0;
-	}
+	if (!kbtf_load())
+		return 0;
+	const char *data = kbtf_data;
 	const struct btf_header *h = (const void *)data;
+	if ((size_t)h->hdr_len + h->type_off + h->type_len > kbtf_size ||
+	    (size_t)h->hdr_len + h->str_off + h->str_len > kbtf_size)
+		return 0;
 	const char *types = data + h->hdr_len + h->type_off, *strs = data + h->hdr_len + h->str_off;
 	__u32 off = 0, id = 1;
 	while (off < h->type_len) {
@@ -186,9 +266,7 @@ static const struct {
 	[M_CGROUP_ARRAY] = { BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 4 },
 };
 static int map_fds[NMAPS];
-#ifndef VPROBES_KERNEL
-static int kmap_fds[NMAPS];
-#endif
+static int kmap_fds[NMAPS];     /* the kernel's, where vprobes compares with it (diff) */
 
 static void make_maps(long (*bpf)(int, union bpf_attr *), int *fds)
 {
@@ -206,6 +284,28 @@ static void make_maps(long (*bpf)(int, union bpf_attr *), int *fds)
 		}
 		fds[k] = (int)fd;
 	}
+}
+
+/* a new, empty program array for each type: the first program that uses one
+ * owns it (its type), and later types could not tail-call through it */
+static void fresh_prog_array(long (*bpf)(int, union bpf_attr *), int *fds)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = map_specs[M_PROG].type;
+	a.key_size = map_specs[M_PROG].key;
+	a.value_size = map_specs[M_PROG].value;
+	a.max_entries = map_specs[M_PROG].max;
+	long fd = bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0) {
+		fprintf(stderr, "vprobes: a program array: %s\n", strerror((int)-fd));
+		exit(1);
+	}
+	if (bpf == kernel_bpf)
+		close(fds[M_PROG]);
+	else
+		sys_close(fds[M_PROG]);
+	fds[M_PROG] = (int)fd;
 }
 
 /* the map a helper's map argument gets */
@@ -240,6 +340,7 @@ static int map_for(int id)
 }
 
 /* ---- probes ---- */
+static int probe_ret;           /* the value the probes (but the return values of group x) return */
 #define MAXI 64
 #define I(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define MOVI(d, i) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
@@ -280,7 +381,7 @@ static bool ctx_probe(int g, int k, struct prog *p)
 		emit(p, MOVI(2, 1));
 		emit(p, I(BPF_STX | BPF_MEM | sizes[g & 3], 1, 2, (__s16)off, 0));
 	}
-	emit(p, MOVI(0, 0));
+	emit(p, MOVI(0, probe_ret));
 	emit(p, EXIT);
 	return true;
 }
@@ -359,25 +460,81 @@ static bool helper_probe(int id, int k, struct prog *p)
 	emit(p, ADDI(2, -72));
 	emit(p, I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem));
 	emit(p, I(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 2, 0));
-	emit(p, MOVI(0, 0));
+	emit(p, MOVI(0, probe_ret));
 	emit(p, EXIT);
 	emit(p, MOVR(7, 0));
 	for (int a = 0; a < 5; a++)
 		set_arg(p, 1 + a, kinds[a], map_for(id));
 	emit(p, I(BPF_JMP | BPF_CALL, 0, 0, 0, id));
-	emit(p, MOVI(0, 0));
+	emit(p, MOVI(0, probe_ret));
 	emit(p, EXIT);
 	return true;
 }
 
-/* groups: 0..7 the context, 8 + id the helpers */
+/* the other ways a program meets its context and its end (group x): stores
+ * of an immediate, an atomic add, a moved context pointer, a negative offset,
+ * the context or nothing as the return value, and return values (the range
+ * each type and attach type allows) */
+static const __s64 ret_values[] = { 0, 1, 2, 3, 4, 5, 7, 8, -1, -2, 0x7fffffff, 0x100000000ll };
+#define NRET (int)(sizeof(ret_values) / sizeof(ret_values[0]))
+
+static bool misc_probe(int k, struct prog *p)
+{
+	p->len = 0;
+	switch (k) {
+	case 0: emit(p, I(BPF_ST | BPF_MEM | BPF_W, 1, 0, 0, 1)); break;
+	case 1: emit(p, I(BPF_ST | BPF_MEM | BPF_DW, 1, 0, 0, 1)); break;
+	case 2:
+		emit(p, MOVI(2, 1));
+		emit(p, I(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, BPF_ADD));
+		break;
+	case 3:
+		emit(p, ADDI(1, 8));
+		emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0));
+		break;
+	case 4: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, -4, 0)); break;
+	case 5: emit(p, I(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, -8, 0)); break;
+	case 6: emit(p, I(BPF_LDX | BPF_MEM | BPF_B, 0, 1, -1, 0)); break;
+	case 7: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 2048, 0)); break;
+	case 8: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 8188, 0)); break;
+	case 9: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 8192, 0)); break;
+	case 10: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0x7ffc, 0)); break;
+	case 11:
+		emit(p, MOVR(0, 1));
+		emit(p, EXIT);
+		return true;
+	case 12:
+		emit(p, EXIT);
+		return true;
+	default:
+		if (k - 13 >= NRET)
+			return false;
+		__s64 v = ret_values[k - 13];
+		if (v == (__s32)v) {
+			emit(p, MOVI(0, (__s32)v));
+		} else {
+			emit(p, I(BPF_LD | BPF_IMM | BPF_DW, 0, 0, 0, (__s32)v));
+			emit(p, I(0, 0, 0, 0, (__s32)(v >> 32)));
+		}
+		emit(p, EXIT);
+		return true;
+	}
+	emit(p, MOVI(0, probe_ret));
+	emit(p, EXIT);
+	return true;
+}
+
+/* groups: 0..7 the context, 8 + id the helpers, then x */
 #define NHELPERS 212
-#define NGROUPS (8 + NHELPERS)
+#define G_MISC (8 + NHELPERS)
+#define NGROUPS (G_MISC + 1)
 
 static void group_name(int g, char *out, size_t n)
 {
 	if (g < 8)
 		snprintf(out, n, "%c%d", g < 4 ? 'l' : 's', 1 << (g & 3));
+	else if (g == G_MISC)
+		snprintf(out, n, "x");
 	else
 		snprintf(out, n, "h%d", g - 8);
 }
@@ -397,9 +554,22 @@ static bool probe(int g, int k, struct prog *p)
 {
 	if (g < 8)
 		return ctx_probe(g, k, p);
+	if (g == G_MISC)
+		return misc_probe(k, p);
 	if (g == 8)
 		return false;                           /* helper 0 */
 	return helper_probe(g - 8, k, p);
+}
+
+/* type ti's probe k of group g */
+static bool tprobe(int ti, int g, int k, struct prog *p)
+{
+	if (ptypes[ti].variant && g > 8 && g < G_MISC && k > 0)
+		return false;
+	probe_ret = ptypes[ti].ret;
+	bool r = probe(g, k, p);
+	probe_ret = 0;
+	return r;
 }
 
 /* ---- loading ---- */
@@ -486,7 +656,6 @@ static __u64 fnv(__u64 h, const void *b, size_t n)
 		h = (h ^ ((const unsigned char *)b)[i]) * 0x100000001b3ull;
 	return h;
 }
-#define FNV0 0xcbf29ce484222325ull
 
 static __u64 programs_hash(void)
 {
@@ -506,7 +675,7 @@ static int run_group(long (*bpf)(int, union bpf_attr *), const int *fds, int ti,
 	__u64 h = FNV0;
 	int k;
 	struct prog p;
-	for (k = 0; probe(g, k, &p) && (size_t)k + 1 < n; k++) {
+	for (k = 0; tprobe(ti, g, k, &p) && (size_t)k + 1 < n; k++) {
 		struct answer a;
 		load(bpf, fds, &ptypes[ti], btf_ids[ti], &p, &a);
 		verdicts[k] = verdict(a.err);
@@ -522,9 +691,10 @@ static int run_group(long (*bpf)(int, union bpf_attr *), const int *fds, int ti,
 static int type_ok(long (*bpf)(int, union bpf_attr *), int ti)
 {
 	const struct ptype *t = &ptypes[ti];
+	fresh_prog_array(bpf, bpf == sys_bpf ? map_fds : kmap_fds);
 	if (t->btf && !(btf_ids[ti] = kbtf_id(t->btf, t->btf_kind)))
 		return -ENOENT;
-	struct prog p = { .insns = { MOVI(0, 0), EXIT }, .len = 2 };
+	struct prog p = { .insns = { MOVI(0, t->ret), EXIT }, .len = 2 };
 	struct answer a;
 	load(bpf, map_fds, t, btf_ids[ti], &p, &a);
 	return -a.err;
@@ -555,6 +725,7 @@ static int diff(int only_type, int only_group)
 		if (only_type >= 0 && ti != only_type)
 			continue;
 		int kerr = type_ok(kernel_bpf, ti);
+		fresh_prog_array(sys_bpf, map_fds);
 		if (kerr) {
 			printf("%s: the host refuses it (%s)\n", ptypes[ti].name, strerror(-kerr));
 			continue;
@@ -563,7 +734,7 @@ static int diff(int only_type, int only_group)
 			if (only_group >= 0 && g != only_group)
 				continue;
 			struct prog p;
-			for (int k = 0; probe(g, k, &p); k++) {
+			for (int k = 0; tprobe(ti, g, k, &p); k++) {
 				struct answer e, kr;
 				load(sys_bpf, map_fds, &ptypes[ti], btf_ids[ti], &p, &e);
 				load(kernel_bpf, kmap_fds, &ptypes[ti], btf_ids[ti], &p, &kr);
@@ -583,6 +754,197 @@ static int diff(int only_type, int only_group)
 }
 #endif
 
+/* ---- check: this bpf()'s answers against the corpus ----
+ *
+ * The engine (vprobes) must give the recorded answers everywhere, except for
+ * the differences KNOWN lists (type group verdicts hash: the engine's answers
+ * to a group where they are not the kernel's); a difference not listed, or a
+ * listed one that went away, fails. Types whose probes need the kernel's BTF
+ * (tracing, LSM, struct_ops) are skipped, with the reason, on a host whose
+ * BTF is not the recording kernel's.
+ *
+ * The kernel (vprobes_kernel) must give the recorded answers when it is the
+ * recording kernel; on another release the differences are printed and the
+ * test skips. Types this host refuses are skipped, with the reason; not root
+ * skips all.
+ */
+struct known {
+	char type[64], group[16], verdicts[512];
+	unsigned int hash;
+	bool seen;
+};
+
+static int read_known(const char *path, struct known **out)
+{
+	*out = NULL;
+	if (!path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	char buf[1024];
+	int n = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		struct known k;
+		memset(&k, 0, sizeof(k));
+		if (buf[0] == '#' || buf[0] == '\n')
+			continue;
+		if (sscanf(buf, "%63s %15s %511s %x", k.type, k.group, k.verdicts, &k.hash) != 4) {
+			fprintf(stderr, "vprobes: %s: a line that is not TYPE GROUP VERDICTS HASH: %s", path, buf);
+			fclose(f);
+			free(*out);
+			return -1;
+		}
+		struct known *nk = realloc(*out, (size_t)(n + 1) * sizeof(k));
+		if (!nk) {
+			fclose(f);
+			free(*out);
+			return -1;
+		}
+		*out = nk;
+		(*out)[n++] = k;
+	}
+	fclose(f);
+	return n;
+}
+
+static int check(const char *file, const char *known_path)
+{
+#ifdef VPROBES_KERNEL
+	if (geteuid() != 0) {
+		printf("vprobes_kernel: skipped: not root (the kernel twin loads every program type)\n");
+		return 77;
+	}
+#endif
+	struct known *known;
+	int nknown = read_known(known_path, &known);
+	if (nknown < 0)
+		return 1;
+	FILE *f = fopen(file, "r");
+	if (!f) {
+		perror(file);
+		return 1;
+	}
+	struct utsname u;
+	uname(&u);
+	static char verdicts[512];
+	char buf[1024], rec_kernel[128] = "";
+	int groups = 0, same = 0, probes = 0, probes_same = 0, ndiff = 0, nknown_diff = 0, ran_types = 0;
+	unsigned long long ph = 0, rec_btf = 0;
+	enum { T_UNSEEN, T_RUN, T_SKIP } state[NTYPES] = { 0 };
+	int failed = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		char tn[64], gn[64], v[600];
+		unsigned int h;
+		if (buf[0] == '#')
+			continue;
+		if (sscanf(buf, "programs %llx", &ph) == 1) {
+			if (ph != programs_hash()) {
+				fprintf(stderr, "vprobes: the probes are not the ones %s was recorded with (the probes or "
+						"emu/verifier/helper_protos.h changed): record it again on the kernel, as root "
+						"(vprobes_kernel record %s)\n", file, file);
+				return 1;
+			}
+			continue;
+		}
+		if (sscanf(buf, "kernel %127s", rec_kernel) == 1 || sscanf(buf, "btf %llx", &rec_btf) == 1)
+			continue;
+		if (sscanf(buf, "%63s %63s %599s %x", tn, gn, v, &h) != 4) {
+			if (sscanf(buf, "%63s refused", tn) == 1)
+				printf("%s: skipped, the recording host refused it:%s", tn, strstr(buf, "refused") + 7);
+			continue;
+		}
+		int ti = type_of(tn), g = group_of(gn);
+		if (ti < 0 || g < 0) {
+			fprintf(stderr, "vprobes: unknown type or group in %s", buf);
+			return 1;
+		}
+		if (state[ti] == T_UNSEEN) {
+			state[ti] = T_RUN;
+#ifdef VPROBES_KERNEL
+			int err = type_ok(sys_bpf, ti);
+			if (err) {
+				printf("%s: skipped, this host refuses it (%s)\n", tn, strerror(-err));
+				state[ti] = T_SKIP;
+			}
+#else
+			if (ptypes[ti].btf && kbtf_fingerprint() != rec_btf) {
+				printf("%s: skipped, its probes need the recording kernel's BTF and this host's %s\n", tn,
+				       kbtf_fingerprint() ? "is another (BPFEMU_KERNEL_BTF or /sys/kernel/btf/vmlinux)"
+							  : "is absent");
+				state[ti] = T_SKIP;
+			} else {
+				int err = type_ok(sys_bpf, ti);
+				if (err) {
+					printf("DIFF %s: the kernel loads \"r0 = 0; exit\", here: %s\n", tn, strerror(-err));
+					failed = 1;
+					state[ti] = T_SKIP;
+				}
+			}
+#endif
+			if (state[ti] == T_RUN)
+				ran_types++;
+		}
+		if (state[ti] == T_SKIP)
+			continue;
+		__u32 mine;
+		int n = run_group(sys_bpf, map_fds, ti, g, verdicts, sizeof(verdicts), &mine);
+		groups++;
+		probes += n;
+		int s = 0;
+		for (int k = 0; k < n && v[k]; k++)
+			s += verdicts[k] == v[k];
+		probes_same += s;
+		struct known *kn = NULL;
+		for (int i = 0; i < nknown; i++)
+			if (!strcmp(known[i].type, tn) && !strcmp(known[i].group, gn))
+				kn = &known[i];
+		if (kn)
+			kn->seen = true;
+		if (mine == h && !strcmp(verdicts, v)) {
+			same++;
+			if (kn) {
+				printf("FIXED %s %s: the same answers as the kernel now; remove it from %s\n", tn, gn,
+				       known_path);
+				failed = 1;
+			}
+			continue;
+		}
+		if (kn && kn->hash == mine && !strcmp(kn->verdicts, verdicts)) {
+			printf("KNOWN %s %s: kernel %s %08x | here %s %08x\n", tn, gn, v, h, verdicts, mine);
+			nknown_diff++;
+			continue;
+		}
+		printf("DIFF %s %s: kernel %s %08x | here %s %08x (vprobes diff %s %s, as root, shows each probe)\n", tn,
+		       gn, v, h, verdicts, mine, tn, gn);
+		ndiff++;
+	}
+	fclose(f);
+	free(known);
+	if (!ph) {
+		fprintf(stderr, "vprobes: %s has no programs line\n", file);
+		return 1;
+	}
+	printf("%d types, %d groups, %d probes: the same verdicts for %d probes (%.2f%%), the same answers (errno and "
+	       "error line) for %d of %d groups (%.2f%%), %d known differences, %d new\n", ran_types, groups, probes,
+	       probes_same, probes ? 100.0 * probes_same / probes : 100.0, same, groups,
+	       groups ? 100.0 * same / groups : 100.0, nknown_diff, ndiff);
+	if (!groups) {
+		printf("vprobes: skipped: no type could be checked on this host\n");
+		return 77;
+	}
+#ifdef VPROBES_KERNEL
+	if (ndiff && strcmp(rec_kernel, u.release)) {
+		printf("vprobes_kernel: skipped: %s was recorded on %s and this kernel is %s (%d groups answer "
+		       "otherwise); record it again to compare\n", file, rec_kernel, u.release, ndiff);
+		return 77;
+	}
+#endif
+	return ndiff || failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -590,6 +952,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[1];
+#ifdef VPROBES_KERNEL
+	if (geteuid() != 0) {
+		printf("vprobes_kernel: skipped: not root (the kernel twin loads every program type)\n");
+		return 77;
+	}
+#endif
 	make_maps(sys_bpf, map_fds);
 	if (!strcmp(mode, "show") && argc > 3) {
 		int ti = type_of(argv[2]), g = group_of(argv[3]);
@@ -603,7 +971,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		struct prog p;
-		for (int k = 0; probe(g, k, &p); k++) {
+		for (int k = 0; tprobe(ti, g, k, &p); k++) {
 			struct answer a;
 			load(sys_bpf, map_fds, &ptypes[ti], btf_ids[ti], &p, &a);
 			printf("#%d: %c \"%s\"\n", k, verdict(a.err), a.line);
@@ -620,8 +988,12 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return 2;
 	const char *file = argv[2];
-	static char verdicts[512];
 	if (!strcmp(mode, "record")) {
+#ifndef VPROBES_KERNEL
+		fprintf(stderr, "vprobes: the corpus holds the kernel's answers: record it with vprobes_kernel\n");
+		return 2;
+#else
+		static char verdicts[512];
 		FILE *f = fopen(file, "w");
 		if (!f) {
 			perror(file);
@@ -632,6 +1004,8 @@ int main(int argc, char **argv)
 		fprintf(f, "# vprobes: each program type's context and helpers (type group verdicts hash), recorded on "
 			   "%s %s\n", u.sysname, u.release);
 		fprintf(f, "programs %016llx\n", (unsigned long long)programs_hash());
+		fprintf(f, "kernel %s\n", u.release);
+		fprintf(f, "btf %016llx\n", (unsigned long long)kbtf_fingerprint());
 		for (int ti = 0; ti < (int)NTYPES; ti++) {
 			int err = type_ok(sys_bpf, ti);
 			if (err) {
@@ -649,63 +1023,9 @@ int main(int argc, char **argv)
 		}
 		fclose(f);
 		return 0;
+#endif
 	}
 	if (strcmp(mode, "check"))
 		return 2;
-	FILE *f = fopen(file, "r");
-	if (!f) {
-		perror(file);
-		return 1;
-	}
-	char buf[1024];
-	int groups = 0, same = 0, probes = 0, probes_same = 0;
-	unsigned long long ph = 0;
-	while (fgets(buf, sizeof(buf), f)) {
-		char tn[64], gn[64], v[600];
-		unsigned int h;
-		if (buf[0] == '#')
-			continue;
-		if (sscanf(buf, "programs %llx", &ph) == 1) {
-			if (ph != programs_hash()) {
-				fprintf(stderr, "vprobes: the probes are not the ones %s was recorded with: record it again "
-						"on the kernel (vprobes_kernel record)\n", file);
-				return 1;
-			}
-			continue;
-		}
-		if (sscanf(buf, "%63s %63s %599s %x", tn, gn, v, &h) != 4) {
-			if (sscanf(buf, "%63s refused", tn) == 1)
-				printf("%s: skipped, the recording host refused it:%s", tn, strstr(buf, "refused") + 7);
-			continue;
-		}
-		int ti = type_of(tn), g = group_of(gn);
-		if (ti < 0 || g < 0) {
-			fprintf(stderr, "vprobes: unknown type or group in %s", buf);
-			return 1;
-		}
-		if (ptypes[ti].btf && !btf_ids[ti])
-			btf_ids[ti] = kbtf_id(ptypes[ti].btf, ptypes[ti].btf_kind);
-		__u32 mine;
-		int n = run_group(sys_bpf, map_fds, ti, g, verdicts, sizeof(verdicts), &mine);
-		groups++;
-		probes += n;
-		int s = 0;
-		for (int k = 0; k < n && v[k]; k++)
-			s += verdicts[k] == v[k];
-		probes_same += s;
-		if (mine == h && !strcmp(verdicts, v)) {
-			same++;
-			continue;
-		}
-		printf("DIFF %s %s: kernel %s %08x | here %s %08x\n", tn, gn, v, h, verdicts, mine);
-	}
-	fclose(f);
-	if (!ph) {
-		fprintf(stderr, "vprobes: %s has no programs line\n", file);
-		return 1;
-	}
-	printf("%d groups, %d probes: the same verdicts for %d probes (%.2f%%), the same answers (errno and error "
-	       "line) for %d of %d groups (%.2f%%)\n", groups, probes, probes_same,
-	       probes ? 100.0 * probes_same / probes : 100.0, same, groups, groups ? 100.0 * same / groups : 100.0);
-	return same == groups ? 0 : 1;
+	return check(file, argc > 3 ? argv[3] : NULL);
 }
