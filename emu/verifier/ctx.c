@@ -255,6 +255,8 @@ static bool flow_dissector_access(struct venv *env, int off, int size, int t, st
 	(void)env;
 	if (off < 0 || off >= (int)sizeof(struct __sk_buff))
 		return false;
+	if (off % size)         /* the 2025 fix that 6.18 has: a misaligned load made a packet pointer */
+		return false;
 	if (t == BPF_WRITE)
 		return false;
 	switch (off) {

@@ -161,6 +161,8 @@ static const struct ptype ptypes[] = {
 	V("sk_skb_stream_verdict", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_STREAM_VERDICT),
 	V("sk_skb_verdict", BPF_PROG_TYPE_SK_SKB, BPF_SK_SKB_VERDICT),
 	V("sk_msg_verdict", BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT),
+	{ "xdp_frags", BPF_PROG_TYPE_XDP, BPF_XDP, 1u << 5 /* BPF_F_XDP_HAS_FRAGS */, NULL, 0, true, 0 },
+	{ "uprobe_multi_sleepable", BPF_PROG_TYPE_KPROBE, 48, 1u << 4 /* BPF_F_SLEEPABLE */, NULL, 0, true, 0 },
 #undef V
 #undef V1
 };
@@ -286,26 +288,31 @@ static void make_maps(long (*bpf)(int, union bpf_attr *), int *fds)
 	}
 }
 
-/* a new, empty program array for each type: the first program that uses one
- * owns it (its type), and later types could not tail-call through it */
-static void fresh_prog_array(long (*bpf)(int, union bpf_attr *), int *fds)
+/* new, empty maps that hold programs (prog array, devmap, cpumap) for each
+ * type: the first program that loads with one owns it (its type, flags,
+ * attach type), and later types could not use it */
+static void fresh_prog_maps(long (*bpf)(int, union bpf_attr *), int *fds)
 {
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = map_specs[M_PROG].type;
-	a.key_size = map_specs[M_PROG].key;
-	a.value_size = map_specs[M_PROG].value;
-	a.max_entries = map_specs[M_PROG].max;
-	long fd = bpf(BPF_MAP_CREATE, &a);
-	if (fd < 0) {
-		fprintf(stderr, "vprobes: a program array: %s\n", strerror((int)-fd));
-		exit(1);
+	static const int which[] = { M_PROG, M_DEVMAP, M_CPUMAP };
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+		int k = which[i];
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = map_specs[k].type;
+		a.key_size = map_specs[k].key;
+		a.value_size = map_specs[k].value;
+		a.max_entries = map_specs[k].max;
+		long fd = bpf(BPF_MAP_CREATE, &a);
+		if (fd < 0) {
+			fprintf(stderr, "vprobes: map %d (type %u): %s\n", k, map_specs[k].type, strerror((int)-fd));
+			exit(1);
+		}
+		if (bpf == kernel_bpf)
+			close(fds[k]);
+		else
+			sys_close(fds[k]);
+		fds[k] = (int)fd;
 	}
-	if (bpf == kernel_bpf)
-		close(fds[M_PROG]);
-	else
-		sys_close(fds[M_PROG]);
-	fds[M_PROG] = (int)fd;
 }
 
 /* the map a helper's map argument gets */
@@ -387,7 +394,7 @@ static bool ctx_probe(int g, int k, struct prog *p)
 }
 
 /* what an argument register holds */
-enum { K_NONE, K_CTX, K_NULL, K_SCALAR, K_STACK, K_MAP, K_MAPVAL, NKINDS };
+enum { K_NONE, K_CTX, K_NULL, K_SCALAR, K_STACK, K_MAP, K_MAPVAL, K_PKT, NKINDS };
 static const int alt_kinds[] = { K_NULL, K_SCALAR, K_CTX, K_STACK, K_MAPVAL };
 
 static int base_kind(__u32 arg_type)
@@ -417,9 +424,13 @@ static void set_arg(struct prog *p, int reg, int kind, int map)
 	case K_STACK: emit(p, MOVR(reg, 10)); emit(p, ADDI(reg, -64)); break;
 	case K_MAP: emit_map(p, reg, map); break;
 	case K_MAPVAL: emit(p, MOVR(reg, 7)); break;
+	case K_PKT: emit(p, MOVR(reg, 8)); break;
 	default: break;
 	}
 }
+
+/* where the type's context has data and data_end (group p), -1 if nowhere */
+static int pkt_data_off = -1, pkt_end_off = -1;
 
 /* the arguments of helper id's probe k: k 0 the prototype's, then one argument changed at a time */
 static bool helper_kinds(int id, int k, int kinds[5])
@@ -463,6 +474,18 @@ static bool helper_probe(int id, int k, struct prog *p)
 	emit(p, MOVI(0, probe_ret));
 	emit(p, EXIT);
 	emit(p, MOVR(7, 0));
+	if (pkt_data_off >= 0) {                        /* r8: 64 bytes of packet, checked against data_end */
+		emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 8, 6, (__s16)pkt_data_off, 0));
+		emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 9, 6, (__s16)pkt_end_off, 0));
+		emit(p, MOVR(2, 8));
+		emit(p, ADDI(2, 64));
+		emit(p, I(BPF_JMP | BPF_JLE | BPF_X, 2, 9, 2, 0));
+		emit(p, MOVI(0, probe_ret));
+		emit(p, EXIT);
+		for (int a = 0; a < 5; a++)
+			if (kinds[a] == K_STACK || kinds[a] == K_MAPVAL)
+				kinds[a] = K_PKT;
+	}
 	for (int a = 0; a < 5; a++)
 		set_arg(p, 1 + a, kinds[a], map_for(id));
 	emit(p, I(BPF_JMP | BPF_CALL, 0, 0, 0, id));
@@ -506,10 +529,23 @@ static bool misc_probe(int k, struct prog *p)
 	case 12:
 		emit(p, EXIT);
 		return true;
+	/* misaligned loads and stores */
+	case 13: emit(p, I(BPF_LDX | BPF_MEM | BPF_H, 0, 1, 1, 0)); break;
+	case 14: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 2, 0)); break;
+	case 15: emit(p, I(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 4, 0)); break;
+	case 16: emit(p, I(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 12, 0)); break;
+	case 17: emit(p, I(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 77, 0)); break;
+	case 18:
+		emit(p, MOVI(2, 1));
+		emit(p, I(BPF_STX | BPF_MEM | BPF_W, 1, 2, 2, 0));
+		break;
+	/* a sign-extending load (cpu v4) */
+	case 19: emit(p, I(BPF_LDX | BPF_MEMSX | BPF_W, 0, 1, 0, 0)); break;
+	case 20: emit(p, I(BPF_LDX | BPF_MEMSX | BPF_B, 0, 1, 0, 0)); break;
 	default:
-		if (k - 13 >= NRET)
+		if (k - 21 >= NRET)
 			return false;
-		__s64 v = ret_values[k - 13];
+		__s64 v = ret_values[k - 21];
 		if (v == (__s32)v) {
 			emit(p, MOVI(0, (__s32)v));
 		} else {
@@ -524,10 +560,36 @@ static bool misc_probe(int k, struct prog *p)
 	return true;
 }
 
-/* groups: 0..7 the context, 8 + id the helpers, then x */
+/* groups: 0..7 the context, 8 + id the helpers, then x, r and p */
 #define NHELPERS 212
 #define G_MISC (8 + NHELPERS)
-#define NGROUPS (G_MISC + 1)
+#define G_RET (G_MISC + 1)
+#define G_PKT (G_RET + 1)
+#define NGROUPS (G_PKT + 1)
+
+/* group r: what a helper returns, probe k for helper id k + 1: its first
+ * probe, then a byte read through R0 (a scalar, a pointer or NULL, memory of
+ * some size, an acquired reference that is not released) */
+static bool ret_probe(int k, struct prog *p)
+{
+	if (k + 1 >= NHELPERS || !helper_probe(k + 1, 0, p))
+		return false;
+	p->len -= 2;                                    /* r0 = ret; exit */
+	emit(p, I(BPF_LDX | BPF_MEM | BPF_B, 1, 0, 0, 0));
+	emit(p, MOVI(0, probe_ret));
+	emit(p, EXIT);
+	return true;
+}
+
+/* group p, for the types with packet data in their context: probe k for
+ * helper id k + 1, its first probe with a packet pointer (64 bytes checked
+ * against data_end) in place of each stack or map value argument */
+static bool pkt_probe(int k, struct prog *p)
+{
+	if (pkt_data_off < 0 || k + 1 >= NHELPERS)
+		return false;
+	return helper_probe(k + 1, 0, p);
+}
 
 static void group_name(int g, char *out, size_t n)
 {
@@ -535,6 +597,10 @@ static void group_name(int g, char *out, size_t n)
 		snprintf(out, n, "%c%d", g < 4 ? 'l' : 's', 1 << (g & 3));
 	else if (g == G_MISC)
 		snprintf(out, n, "x");
+	else if (g == G_RET)
+		snprintf(out, n, "r");
+	else if (g == G_PKT)
+		snprintf(out, n, "p");
 	else
 		snprintf(out, n, "h%d", g - 8);
 }
@@ -556,9 +622,37 @@ static bool probe(int g, int k, struct prog *p)
 		return ctx_probe(g, k, p);
 	if (g == G_MISC)
 		return misc_probe(k, p);
+	if (g == G_RET)
+		return ret_probe(k, p);
+	if (g == G_PKT)
+		return pkt_probe(k, p);
 	if (g == 8)
 		return false;                           /* helper 0 */
 	return helper_probe(g - 8, k, p);
+}
+
+/* the packet's place in type ti's context */
+static void pkt_layout(int ti, int *data, int *end)
+{
+	*data = *end = -1;
+	switch (ptypes[ti].type) {
+	case BPF_PROG_TYPE_XDP:
+		*data = offsetof(struct xdp_md, data);
+		*end = offsetof(struct xdp_md, data_end);
+		break;
+	case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT: case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_SK_SKB: case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_OUT: case BPF_PROG_TYPE_LWT_XMIT:
+	case BPF_PROG_TYPE_LWT_SEG6LOCAL: case BPF_PROG_TYPE_FLOW_DISSECTOR:
+		*data = offsetof(struct __sk_buff, data);
+		*end = offsetof(struct __sk_buff, data_end);
+		break;
+	case BPF_PROG_TYPE_SK_MSG:
+		*data = offsetof(struct sk_msg_md, data);
+		*end = offsetof(struct sk_msg_md, data_end);
+		break;
+	default:
+		break;
+	}
 }
 
 /* type ti's probe k of group g */
@@ -567,8 +661,11 @@ static bool tprobe(int ti, int g, int k, struct prog *p)
 	if (ptypes[ti].variant && g > 8 && g < G_MISC && k > 0)
 		return false;
 	probe_ret = ptypes[ti].ret;
+	if (g == G_PKT)
+		pkt_layout(ti, &pkt_data_off, &pkt_end_off);
 	bool r = probe(g, k, p);
 	probe_ret = 0;
+	pkt_data_off = pkt_end_off = -1;
 	return r;
 }
 
@@ -662,8 +759,13 @@ static __u64 programs_hash(void)
 	__u64 h = FNV0;
 	for (int g = 0; g < NGROUPS; g++) {
 		struct prog p;
+		if (g == G_PKT) {
+			pkt_data_off = offsetof(struct __sk_buff, data);
+			pkt_end_off = offsetof(struct __sk_buff, data_end);
+		}
 		for (int k = 0; probe(g, k, &p); k++)
 			h = fnv(h, p.insns, (size_t)p.len * sizeof(p.insns[0]));
+		pkt_data_off = pkt_end_off = -1;
 	}
 	return h;
 }
@@ -691,7 +793,7 @@ static int run_group(long (*bpf)(int, union bpf_attr *), const int *fds, int ti,
 static int type_ok(long (*bpf)(int, union bpf_attr *), int ti)
 {
 	const struct ptype *t = &ptypes[ti];
-	fresh_prog_array(bpf, bpf == sys_bpf ? map_fds : kmap_fds);
+	fresh_prog_maps(bpf, bpf == sys_bpf ? map_fds : kmap_fds);
 	if (t->btf && !(btf_ids[ti] = kbtf_id(t->btf, t->btf_kind)))
 		return -ENOENT;
 	struct prog p = { .insns = { MOVI(0, t->ret), EXIT }, .len = 2 };
@@ -725,7 +827,7 @@ static int diff(int only_type, int only_group)
 		if (only_type >= 0 && ti != only_type)
 			continue;
 		int kerr = type_ok(kernel_bpf, ti);
-		fresh_prog_array(sys_bpf, map_fds);
+		fresh_prog_maps(sys_bpf, map_fds);
 		if (kerr) {
 			printf("%s: the host refuses it (%s)\n", ptypes[ti].name, strerror(-kerr));
 			continue;
