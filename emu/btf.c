@@ -23,6 +23,7 @@
 
 #include "btf.h"
 #include "map.h"
+#include "os.h"
 
 #define BTF_MAX_SIZE (16u * 1024 * 1024)
 #define BTF_INFO_MASK 0x9f1fffffu
@@ -1777,7 +1778,8 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	}
 
 	struct emu_obj *obj;
-	int fd = emu_obj_create(EMU_KIND_BTF, s->btf_size, &obj);
+	/* anon_inode_getfd("btf", ..., O_RDONLY | O_CLOEXEC) */
+	int fd = emu_obj_create_mode(EMU_KIND_BTF, s->btf_size, s->btf_size, O_RDONLY, &obj);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -1791,24 +1793,11 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 		goto fail_obj;
 	}
 	__atomic_store_n(&obj->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	/* anon_inode_getfd("btf", ..., O_RDONLY | O_CLOEXEC) */
-	int rfd = emu_fd_reopen(fd, O_RDONLY);
-	if (rfd < 0) {
-		err = rfd;
-		goto fail_obj;
-	}
-	/* keep the number of the first fd, the lowest free one as the kernel gives */
-	if (dup3(rfd, fd, O_CLOEXEC) < 0) {
-		err = -errno;
-		close(rfd);
-		goto fail_obj;
-	}
-	close(rfd);
-	emu_fd_install(fd, obj);
+	emu_fd_install_acc(fd, obj, O_RDONLY);
 	err = fd;
 	goto out;
 fail_obj:
-	close(fd);
+	emu_os_close(fd);
 	emu_obj_put(obj);
 out:
 	env_free(&e);
@@ -1868,6 +1857,8 @@ int emu_btf_get_info(struct emu_obj *obj, void *uinfo, __u32 info_len, __u32 *ou
 
 /* ---- the map side ---- */
 
+#define MAP_TYPE_CGRP_STORAGE 32u      /* BPF_MAP_TYPE_CGRP_STORAGE: newer than the installed header */
+
 /* btf_parse_fields() reduced to what a value may hold at its top level */
 static int find_special(const struct env *e, const struct btf_type *t, struct emu_map_btf *out)
 {
@@ -1903,7 +1894,7 @@ static int find_special(const struct env *e, const struct btf_type *t, struct em
 				return -E2BIG;
 			out->spin_lock_off = (__s32)off;
 		}
-		out->special = 1;
+		out->special |= lock ? 1u : 2u;     /* a lock; a timer or workqueue */
 	}
 	return 0;
 }
@@ -1957,7 +1948,14 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 		err = -EACCES;
 		goto out;
 	}
-	if (out->special && spec->map_type != BPF_MAP_TYPE_HASH && spec->map_type != BPF_MAP_TYPE_ARRAY) {
+	/* map_check_btf(): which map types take which special field */
+	bool storage = spec->map_type == BPF_MAP_TYPE_SK_STORAGE || spec->map_type == BPF_MAP_TYPE_INODE_STORAGE ||
+		       spec->map_type == BPF_MAP_TYPE_TASK_STORAGE || spec->map_type == MAP_TYPE_CGRP_STORAGE;
+	bool lock_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_ARRAY ||
+		       spec->map_type == BPF_MAP_TYPE_CGROUP_STORAGE || storage;
+	bool timer_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_LRU_HASH ||
+			spec->map_type == BPF_MAP_TYPE_ARRAY;
+	if (((out->special & 1) && !lock_ok) || ((out->special & 2) && !timer_ok)) {
 		err = -EOPNOTSUPP;
 		goto out;
 	}
@@ -1970,6 +1968,9 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 			goto out;
 		}
 	}
+	if (storage && (!is_int(kt) || kt->size != 4 || BTF_INT_BITS(int_data(kt)) != 32 ||
+			BTF_INT_OFFSET(int_data(kt))))   /* bpf_local_storage_map_check_btf(): btf_type_is_i32 */
+		goto out;
 	err = 0;
 out:
 	env_free(&e);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "os.h"
 #include "perf/perf.h"
 #include "map.h"
 #include "prog.h"
@@ -168,21 +169,29 @@ static __u32 kb_find(const struct kbtf *b, const char *name, __u32 kind)
 	return 0;
 }
 
+/* NULL with errno set */
 static char *read_file(const char *path, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
+	}
 	struct stat sb;
-	size_t cap = !fstat(fd, &sb) && sb.st_size > 0 ? (size_t)sb.st_size : 1 << 20, n = 0;
+	size_t cap = !emu_os_fstat(fd, &sb) && sb.st_size > 0 ? (size_t)sb.st_size : 1 << 20, n = 0;
 	char *buf = malloc(cap);
 	for (;;) {
-		if (!buf)
+		if (!buf) {
+			errno = ENOMEM;
 			break;
-		ssize_t r = read(fd, buf + n, cap - n);
+		}
+		long r = emu_os_read(fd, buf + n, cap - n);
+		if (r == -EINTR)
+			continue;
 		if (r < 0) {
 			free(buf);
 			buf = NULL;
+			errno = (int)-r;
 			break;
 		}
 		n += (size_t)r;
@@ -199,7 +208,7 @@ static char *read_file(const char *path, size_t *size)
 			cap *= 2;
 		}
 	}
-	close(fd);
+	emu_os_close(fd);
 	*size = n;
 	return buf;
 }
@@ -276,9 +285,8 @@ static int kdir(char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/kernel-btf", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
+	err = emu_os_mkdir(buf, 0700);
+	return err == -EEXIST ? 0 : err;
 }
 
 struct kentry {
@@ -294,13 +302,13 @@ static int index_read(struct kentry *e, int max)
 	if (err)
 		return err;
 	strncat(path, "/index", sizeof(path) - strlen(path) - 1);
-	FILE *f = fopen(path, "re");
+	struct emu_os_lines *f = emu_os_lines_open(path, &err);
 	if (!f)
-		return -errno;
-	while (n < max && fgets(line, sizeof(line), f))
+		return err;
+	while (n < max && emu_os_lines_get(line, sizeof(line), f))
 		if (sscanf(line, "%u %63s", &e[n].id, e[n].name) == 2)
 			n++;
-	fclose(f);
+	emu_os_lines_close(f);
 	return n;
 }
 
@@ -314,38 +322,45 @@ static int reserve_locked(const char *dir)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/index", dir);
-	if (!access(path, F_OK))
+	if (!emu_os_faccessat(AT_FDCWD, path, F_OK))
 		return 0;
 	char tmp[PATH_MAX];
 	snprintf(tmp, sizeof(tmp), "%s/index.tmp", dir);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	char vpath[PATH_MAX];
+	int f = emu_os_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (f < 0)
+		return f;
+	char vpath[PATH_MAX], line[96];
+	int err = 0;
 	snprintf(vpath, sizeof(vpath), "%.4000s/vmlinux", kbtf_dir());
-	if (!access(vpath, R_OK)) {
+	if (!emu_os_faccessat(AT_FDCWD, vpath, R_OK)) {
 		char *names[4096];
 		size_t n = 0;
-		DIR *d = opendir(kbtf_dir());
-		struct dirent *e;
-		while (d && (e = readdir(d)) && n < 4096)
-			if (e->d_name[0] != '.' && strcmp(e->d_name, "vmlinux") && strlen(e->d_name) < 64)
-				names[n++] = strdup(e->d_name);
+		struct emu_os_dir *d = emu_os_opendir(kbtf_dir(), NULL);
+		const struct emu_os_dirent *e;
+		while (d && (e = emu_os_readdir(d)) && n < 4096)
+			if (e->name[0] != '.' && strcmp(e->name, "vmlinux") && strlen(e->name) < 64)
+				names[n++] = strdup(e->name);
 		if (d)
-			closedir(d);
+			emu_os_closedir(d);
 		qsort(names, n, sizeof(*names), name_cmp);
-		fprintf(f, "%u vmlinux\n", emu_id_alloc(EMU_KIND_BTF));
+		int l = snprintf(line, sizeof(line), "%u vmlinux\n", emu_id_alloc(EMU_KIND_BTF));
+		if (emu_os_write(f, line, (size_t)l) != l)
+			err = -EIO;
 		for (size_t i = 0; i < n; i++) {
-			if (names[i])
-				fprintf(f, "%u %s\n", emu_id_alloc(EMU_KIND_BTF), names[i]);
+			if (names[i]) {
+				l = snprintf(line, sizeof(line), "%u %s\n", emu_id_alloc(EMU_KIND_BTF), names[i]);
+				if (emu_os_write(f, line, (size_t)l) != l)
+					err = -EIO;
+			}
 			free(names[i]);
 		}
 	} else {
 		no_btf_log();
 	}
-	if (fclose(f) || rename(tmp, path))
-		return -errno;
-	return 0;
+	emu_os_close(f);
+	if (!err)
+		err = emu_os_renameat(AT_FDCWD, tmp, AT_FDCWD, path);
+	return err;
 }
 
 static int with_kdir_lock(int (*fn)(const char *dir))
@@ -354,13 +369,13 @@ static int with_kdir_lock(int (*fn)(const char *dir))
 	int err = kdir(dir, sizeof(dir));
 	if (err)
 		return err;
-	int lfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lfd = emu_os_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (lfd < 0)
-		return -errno;
-	while (flock(lfd, LOCK_EX) && errno == EINTR)
+		return lfd;
+	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
 		;
 	err = fn(dir);
-	close(lfd);
+	emu_os_close(lfd);
 	return err;
 }
 
@@ -380,7 +395,7 @@ static int publish_one(const struct kentry *k, int refdir)
 {
 	char name[32], path[PATH_MAX];
 	snprintf(name, sizeof(name), "btf-%u-0", k->id);
-	if (!faccessat(refdir, name, F_OK, 0))
+	if (!emu_os_faccessat(refdir, name, F_OK))
 		return 0;
 	snprintf(path, sizeof(path), "%.4000s/%.63s", kbtf_dir(), k->name);
 	size_t n;
@@ -402,8 +417,9 @@ static int publish_one(const struct kentry *k, int refdir)
 	__atomic_store_n(&obj->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	int err = linkat(AT_FDCWD, proc, refdir, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
-	close(fd);
+	emu_obj_mark_linked(obj);     /* a name besides its spare name */
+	int err = emu_os_linkat(AT_FDCWD, proc, refdir, name, AT_SYMLINK_FOLLOW);
+	emu_os_close(fd);
 	emu_obj_put(obj);
 	return err;
 }
@@ -417,17 +433,18 @@ static int publish_locked(const char *dir)
 		return n;
 	char refs[PATH_MAX];
 	snprintf(refs, sizeof(refs), "%.4000s/refs", emu_config()->root);
-	mkdir(refs, 0700);
+	emu_os_mkdir(refs, 0700);
 	strncat(refs, "/kernel", sizeof(refs) - strlen(refs) - 1);
-	if (mkdir(refs, 0700) && errno != EEXIST)
-		return -errno;
-	int rfd = open(refs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err = emu_os_mkdir(refs, 0700);
+	if (err && err != -EEXIST)
+		return err;
+	int rfd = emu_os_open(refs, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (rfd < 0)
-		return -errno;
-	int err = 0;
+		return rfd;
+	err = 0;
 	for (int i = 0; i < n && !err; i++)
 		err = publish_one(&e[i], rfd);
-	close(rfd);
+	emu_os_close(rfd);
 	return err;
 }
 
@@ -572,17 +589,17 @@ static int distill(const struct kbtf *b, const struct btf_type *proto, const cha
 /* Is addr-of-name on the error-injection list? 1 yes, 0 no, -1 cannot tell (debugfs is root's). */
 static int error_injectable(const char *name)
 {
-	FILE *f = fopen("/sys/kernel/debug/error_injection/list", "re");
+	struct emu_os_lines *f = emu_os_lines_open("/sys/kernel/debug/error_injection/list", NULL);
 	char line[256], fn[200];
 	int r = 0;
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
+	while (emu_os_lines_get(line, sizeof(line), f))
 		if (sscanf(line, "%199s", fn) == 1 && !strcmp(fn, name)) {
 			r = 1;
 			break;
 		}
-	fclose(f);
+	emu_os_lines_close(f);
 	return r;
 }
 
@@ -674,7 +691,7 @@ static struct kbtf *prog_btf(const struct emu_obj *prog)
 		emu_obj_put(btf);
 	}
 	emu_fd_closed(fd);
-	close(fd);
+	emu_os_close(fd);
 	return b;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "os.h"
 
 EMU_TLS struct emu_caller *emu_caller_cur;
 
@@ -39,7 +40,7 @@ pid_t emu_caller_pid(void)
 
 pid_t emu_caller_tid(void)
 {
-	return emu_caller_cur ? emu_caller_cur->tid : (pid_t)syscall(SYS_gettid);
+	return emu_caller_cur ? emu_caller_cur->tid : (pid_t)emu_os_gettid();
 }
 
 int emu_caller_fd(int ufd)
@@ -59,7 +60,7 @@ int emu_caller_give_fd(int fd)
 		return fd;
 	int ufd = c->fd_give(c, fd);
 	emu_fd_closed(fd);
-	close(fd);
+	emu_os_close(fd);
 	return ufd;
 }
 
@@ -72,19 +73,19 @@ ssize_t emu_caller_dir(int dirfd, char *buf, size_t len)
 	if (!len)
 		return -EINVAL;
 	if (!c && dirfd == AT_FDCWD) {
-		if (!getcwd(buf, len))
-			return -errno;
-		return (ssize_t)strlen(buf);
+		int err = emu_os_getcwd(buf, len);
+		return err ? err : (ssize_t)strlen(buf);
 	}
 	if (dirfd == AT_FDCWD)
 		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)c->tid);
 	else if (c)
 		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)c->tid, dirfd);
+	if (!c && dirfd != AT_FDCWD)
+		n = emu_os_fd_path(dirfd, buf, len - 1);
 	else
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-	n = readlink(link, buf, len - 1);
+		n = emu_os_readlink(link, buf, len - 1);
 	if (n < 0)
-		return -errno;
+		return n;
 	buf[n] = '\0';
 	return n;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "os.h"
 
 static struct emu_config cfg;
 static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
@@ -147,9 +148,8 @@ const struct emu_config *emu_config(void)
 
 static int mkdir_0700(const char *path)
 {
-	if (mkdir(path, 0700) == 0 || errno == EEXIST)
-		return 0;
-	return -errno;
+	int err = emu_os_mkdir(path, 0700);
+	return err == -EEXIST ? 0 : err;
 }
 
 static int root_state;          /* 0 unknown, 1 ready, <0 -errno */
@@ -177,22 +177,22 @@ static void root_cpus_settle(const struct emu_config *c)
 		want = emu_host_possible_cpus();
 	}
 	int n = snprintf(buf, sizeof(buf), "%u\n", want);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = emu_os_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		ssize_t w = write(fd, buf, (size_t)n);
-		close(fd);
+		long w = emu_os_write(fd, buf, (size_t)n);
+		emu_os_close(fd);
 		if (w == n) {
 			root_cpus = want;
 			return;
 		}
-		unlink(path);
+		emu_os_unlinkat(AT_FDCWD, path, 0);
 		return;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	ssize_t r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	long r = emu_os_read(fd, buf, sizeof(buf) - 1);
+	emu_os_close(fd);
 	if (r <= 0)
 		return;
 	buf[r] = '\0';
@@ -216,13 +216,13 @@ int emu_root_ready(void)
 		return st > 0 ? 0 : st;
 
 	const struct emu_config *c = emu_config();
-	int saved = errno, err;
+	int err;
 	struct stat sb;
 
 	pthread_mutex_lock(&root_lock);
 	err = mkdir_0700(c->root);
-	if (!err && stat(c->root, &sb))
-		err = -errno;
+	if (!err)
+		err = emu_os_stat(c->root, &sb);
 	if (!err && !S_ISDIR(sb.st_mode))
 		err = -ENOTDIR;
 	if (!err && sb.st_uid != getuid() && sb.st_uid != 0) {
@@ -243,23 +243,23 @@ int emu_root_ready(void)
 		__atomic_store_n(&root_shared, true, __ATOMIC_RELEASE);
 	if (!err) {
 		/* bpffs' root directory is 1777 like the kernel's (sticky). */
-		if (stat(c->bpffs_dir, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 07777) != 01777)
-			chmod(c->bpffs_dir, 01777);
+		if (emu_os_stat(c->bpffs_dir, &sb) == 0 && sb.st_uid == getuid() && (sb.st_mode & 07777) != 01777)
+			emu_os_fchmodat(AT_FDCWD, c->bpffs_dir, 01777);
 		/* the entries bpf_preload shows in a bpffs root: 0400, empty */
 		static const char *const names[] = EMU_BPFFS_DEBUG_ENTRIES;
 		char path[PATH_MAX];
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			snprintf(path, sizeof(path), "%.4000s/%s", c->bpffs_dir, names[i]);
-			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+			int fd = emu_os_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
 			if (fd >= 0) {
-				fchmod(fd, 0400);
-				close(fd);
+				emu_os_fchmod(fd, 0400);
+				emu_os_close(fd);
 			}
 		}
 		err = mkdir_0700(c->objs_dir);
-		if (!err && root_shared && stat(c->objs_dir, &sb) == 0 && sb.st_uid == getuid() &&
+		if (!err && root_shared && emu_os_stat(c->objs_dir, &sb) == 0 && sb.st_uid == getuid() &&
 		    (sb.st_mode & 07777) != 01777)
-			chmod(c->objs_dir, 01777);
+			emu_os_fchmodat(AT_FDCWD, c->objs_dir, 01777);
 		if (!err)
 			root_cpus_settle(c);
 	}
@@ -267,7 +267,6 @@ int emu_root_ready(void)
 		EMU_LOG(EMU_LOG_SYS, "state root %s: %s", c->root, strerror(-err));
 	__atomic_store_n(&root_state, err ? err : 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&root_lock);
-	errno = saved;
 	return err;
 }
 
@@ -295,8 +294,6 @@ void emu_log(unsigned int cat, const char *fmt, ...)
 	size_t len = strnlen(line, sizeof(line) - 2);
 	line[len++] = '\n';
 	/* one write(2): lines from several threads and processes do not interleave */
-	if (write(STDERR_FILENO, line, len) < 0) {
-		/* nothing sensible to do */
-	}
+	(void)emu_os_write(STDERR_FILENO, line, len);
 	errno = saved;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "map.h"
+#include "os.h"
 
 #define KERNEL_CPU_MAP_SIZE 304u        /* sizeof(struct bpf_cpu_map): bytes_memlock */
 #define CPUMAP_MAX_QSIZE 16384u
@@ -24,12 +25,11 @@ static __u32 nr_cpus(void)
 {
 	static __u32 n;
 	if (!n) {
-		FILE *f = fopen("/sys/devices/system/cpu/kernel_max", "re");
+		char buf[32];
 		unsigned int v = 0;
-		if (!f || fscanf(f, "%u", &v) != 1)
+		if (emu_os_read_file("/sys/devices/system/cpu/kernel_max", buf, sizeof(buf)) <= 0 ||
+		    sscanf(buf, "%u", &v) != 1)
 			v = 8191;
-		if (f)
-			fclose(f);
 		n = v + 1;
 	}
 	return n;

@@ -4,8 +4,11 @@
  *
  * Convention: every function returns >= 0 or -errno and never touches errno
  * (the two edges, bpfemu_bpf() and the shim's syscall(), convert). The engine
- * may call libc functions that the shim wraps; the shim forwards those calls
- * because it raises its busy flag around every call into the engine.
+ * knows nothing of the shim: its own file, descriptor and memory calls go to
+ * the system directly (emu/os.h), never to a libc function the shim wraps, so
+ * it behaves the same linked alone or inside libbpfemu.so, and the program's
+ * fd bookkeeping never sees the engine's descriptors
+ * (tests/preload/engine_calls.c, engine_symbols.sh).
  */
 #ifndef BPFEMU_EMU_H
 #define BPFEMU_EMU_H
@@ -113,6 +116,7 @@ void emu_fd_hooks_active(void);
 void emu_fd_closed(int fd);                          /* after a successful close */
 void emu_fd_range_closed(unsigned int first, unsigned int last);
 void emu_fd_duped(int oldfd, int newfd);             /* newfd now shares oldfd's file */
+void emu_fd_shared(int fd);                          /* fd is being sent to another process (SCM_RIGHTS) */
 
 /* Objects the engine keeps as files. Kinds past EMU_KIND_LINK are not bpf objects (bpf()
  * answers them as it answers any other fd): emu_fd_get() returns them only when asked for by
@@ -177,6 +181,12 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 /* The reverse, for paths handed back to the program (realpath, getcwd,
  * readlink): a state-root bpffs path becomes its mount-point path in buf. */
 const char *emu_bpffs_untranslate(const char *real, char buf[PATH_MAX]);
+/* The fake bpffs's directory with symlinks resolved (its canonical path). */
+const char *emu_bpffs_real(void);
+/* real (a translated path) relative to an fd of the fake bpffs's root that
+ * the engine keeps, in *dirfd, when it lies below the root with no ".." on
+ * the way (the same file, by a shorter walk); else AT_FDCWD and real. */
+const char *emu_bpffs_from_root(const char *real, int *dirfd);
 /* Is this real (already translated) path at or under the fake bpffs? */
 bool emu_bpffs_contains(const char *real);
 /* The entries a bpffs mount shows in its root only (bpf_preload's iterators):
@@ -222,6 +232,10 @@ int emu_proc_open(const char *path, int flags);
  * /proc/thread-self/fd/N) for a bpf object fd: "anon_inode:bpf-map" and so
  * on; NULL for anything else. */
 const char *emu_proc_fd_link(const char *path);
+/* N when path names /proc/self/fd/N (or /proc/<caller>/fd/N,
+ * /proc/thread-self/fd/N, /dev/fd/N) and the caller's fd N is a bpf object
+ * fd; -1 otherwise. errno is left as it was. */
+int emu_proc_obj_fd(const char *path);
 
 /* ---- the trace buffer and its tracefs files (emu/tracefs.c) ---- */
 /* One event (its line as trace_pipe shows it, with the newline) into the state root's buffer. */

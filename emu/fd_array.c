@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 #include "perf/perf.h"
 
 #define FD_ARRAY_FLAG_MASK                                                                   \
@@ -157,10 +158,10 @@ static int cgroup_check(int ufd)
 	struct statfs sfs;
 	struct stat sb;
 	ufd = emu_caller_fd(ufd);
-	if (ufd < 0 || fstat(ufd, &sb))
+	if (ufd < 0 || emu_os_fstat(ufd, &sb))
 		return -EBADF;
 	/* cgroup_get_from_fd(): a cgroup directory, and of the default (v2) hierarchy */
-	if (fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (emu_os_fstatfs(ufd, &sfs) || !S_ISDIR(sb.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EBADF;
 	return 0;
 }

@@ -39,6 +39,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "os.h"
 #include "btf.h"
 #include "link.h"
 #include "map.h"
@@ -133,18 +134,18 @@ static __u64 *gen_map(void)
 	char path[PATH_MAX];
 	if (emu_root_ready() || snprintf(path, sizeof(path), "%.4000s/attach-gen", emu_config()->root) >= (int)sizeof(path))
 		return NULL;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = emu_os_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return NULL;
-	if (ftruncate(fd, EMU_PAGE_SIZE) == 0) {
-		void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (emu_os_ftruncate(fd, EMU_PAGE_SIZE) == 0) {
+		void *m = emu_os_mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
 		if (m != MAP_FAILED) {
 			snprintf(gen_root, sizeof(gen_root), "%s", emu_config()->root);
 			__atomic_store_n(&gen, (__u64 *)m, __ATOMIC_RELEASE);
 			g = m;
 		}
 	}
-	close(fd);
+	emu_os_close(fd);
 	return g;
 }
 
@@ -260,9 +261,9 @@ static int cgroup_of_fd(int fd, __u64 *id)
 	struct stat sb;
 	struct statfs sfs;
 	fd = emu_caller_fd(fd);
-	if (fd < 0 || fstat(fd, &sb))
+	if (fd < 0 || emu_os_fstat(fd, &sb))
 		return -EBADF;
-	if (fstatfs(fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(sb.st_mode))
+	if (emu_os_fstatfs(fd, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(sb.st_mode))
 		return -EBADF;
 	*id = sb.st_ino;
 	return 0;
@@ -274,9 +275,9 @@ static int netns_of_fd(int fd, __u32 *ino)
 	struct stat sb;
 	struct statfs sfs;
 	fd = emu_caller_fd(fd);
-	if (fd < 0 || fstat(fd, &sb))
+	if (fd < 0 || emu_os_fstat(fd, &sb))
 		return -EBADF;
-	if (fstatfs(fd, &sfs) || sfs.f_type != NSFS_MAGIC || ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+	if (emu_os_fstatfs(fd, &sfs) || sfs.f_type != NSFS_MAGIC || emu_os_ioctl(fd, NS_GET_NSTYPE, 0) != CLONE_NEWNET)
 		return -EINVAL;
 	*ino = (__u32)sb.st_ino;
 	return 0;
@@ -316,7 +317,8 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	n->d.name_len = (__u32)name_len;
 	size_t head = sizeof(struct link_data) + ((name_len + 1 + n->d.syms_len + 7) & ~(size_t)7);
 	size_t size = head + 16ull * n->d.count;
-	int fd = emu_obj_create(EMU_KIND_LINK, size, &link);
+	/* bpf_link_settle(): anon_inode_getfile(..., O_CLOEXEC), a read-only fd */
+	int fd = emu_obj_create_mode(EMU_KIND_LINK, size, size, O_RDONLY, &link);
 	if (fd < 0)
 		return fd;
 	struct emu_link_desc *l = &link->hdr->link;
@@ -341,12 +343,12 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	}
 	link->hdr->id = emu_id_alloc(EMU_KIND_LINK);
 	if (!link->hdr->id) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(link);
 		return -ENOSPC;
 	}
 	__atomic_store_n(&link->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	emu_fd_install(fd, link);
+	emu_fd_install_acc(fd, link, O_RDONLY);
 	gen_bump();
 	EMU_LOG(EMU_LOG_SYS, "bpf(%s): BPFEMU_ATTACH=inert: link %u (type %u) for program %u%s%s does nothing", cmd,
 		link->hdr->id, n->link_type, prog->hdr->id, n->name ? " at " : "", n->name ? n->name : "");
@@ -501,7 +503,7 @@ static int perf_attach(struct emu_obj *prog, const struct emu_link_create_attr *
 			emu_obj_put(link);
 			if (err) {
 				emu_fd_closed(fd);
-				close(fd);
+				emu_os_close(fd);
 				fd = err;
 			}
 		}
@@ -899,7 +901,7 @@ static int foreach_link(int (*fn)(struct emu_obj *link, void *ctx), void *ctx)
 			emu_obj_put(link);
 		}
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 	}
 	return r;
 }
@@ -959,18 +961,20 @@ static int fill_name(unsigned char *info, size_t off_ptr, size_t off_len, const 
 
 static __u64 kallsyms_addr(const char *name, __u64 off)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512], nm[400];
 	unsigned long long a;
 	__u64 r = 0;
-	if (!f || !name)
+	if (!name)
 		return 0;
-	while (fgets(line, sizeof(line), f))
+	struct emu_os_lines *f = emu_os_lines_open("/proc/kallsyms", NULL);
+	if (!f)
+		return 0;
+	while (emu_os_lines_get(line, sizeof(line), f))
 		if (sscanf(line, "%llx %*c %399s", &a, nm) == 2 && !strcmp(nm, name)) {
 			r = a ? a + off : 0;     /* zeros: this user may not see addresses */
 			break;
 		}
-	fclose(f);
+	emu_os_lines_close(f);
 	return r;
 }
 
@@ -1220,9 +1224,8 @@ static int attach_dir(char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/attach", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
+	err = emu_os_mkdir(buf, 0700);
+	return err == -EEXIST ? 0 : err;
 }
 
 /* A legacy attachment's record name: <kind>-<target>-<attach type>-<flags>-<seq>-<prog id> */
@@ -1238,21 +1241,21 @@ static int records(struct record *out, int max, const char *kind, __u64 target, 
 	char dir[PATH_MAX];
 	if (attach_dir(dir, sizeof(dir)))
 		return 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(dir, NULL);
+	const struct emu_os_dirent *e;
 	int n = 0;
-	while (d && (e = readdir(d))) {
+	while (d && (e = emu_os_readdir(d))) {
 		struct record r;
-		if (sscanf(e->d_name, "%7[a-z]-%llu-%u-%u-%u-%u", r.kind, &r.target, &r.type, &r.flags, &r.seq, &r.prog) != 6)
+		if (sscanf(e->name, "%7[a-z]-%llu-%u-%u-%u-%u", r.kind, &r.target, &r.type, &r.flags, &r.seq, &r.prog) != 6)
 			continue;
 		if (strcmp(r.kind, kind) || r.target != target || r.type != type)
 			continue;
-		snprintf(r.name, sizeof(r.name), "%.120s", e->d_name);
+		snprintf(r.name, sizeof(r.name), "%.120s", e->name);
 		if (n < max)
 			out[n++] = r;
 	}
 	if (d)
-		closedir(d);
+		emu_os_closedir(d);
 	/* attach order */
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && out[j].seq < out[j - 1].seq; j--) {
@@ -1272,11 +1275,17 @@ static int record_add(const char *kind, __u64 target, __u32 type, __u32 flags, i
 	snprintf(name, sizeof(name), "%s-%llu-%u-%u-%u-%u", kind, (unsigned long long)target, type, flags,
 		 (unsigned int)(emu_attach_generation() & 0x7fffffff), prog_id);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(prog_fd));
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct emu_obj *prog;
+	int acc;
+	if (!emu_fd_get(prog_fd, EMU_KIND_NONE, &prog, &acc)) {
+		emu_obj_mark_linked(prog);    /* a name besides its spare name */
+		emu_obj_put(prog);
+	}
+	int dfd = emu_os_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0)
-		return -errno;
-	err = linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) ? -errno : 0;
-	close(dfd);
+		return dfd;
+	err = emu_os_linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW);
+	emu_os_close(dfd);
 	gen_bump();
 	return err;
 }
@@ -1288,7 +1297,7 @@ static void record_del(const struct record *r)
 		return;
 	strncat(path, "/", sizeof(path) - strlen(path) - 1);
 	strncat(path, r->name, sizeof(path) - strlen(path) - 1);
-	unlink(path);
+	emu_os_unlinkat(AT_FDCWD, path, 0);
 	gen_bump();
 }
 
@@ -1548,17 +1557,17 @@ int emu_task_fd_query(int pid, int fd, __u32 flags, void *uq)
 	if (emu_copy_from_user(&q, uq, sizeof(q)))
 		return -EFAULT;
 	snprintf(path, sizeof(path), "/proc/%d", pid);
-	if (pid <= 0 || access(path, F_OK))
+	if (pid <= 0 || emu_os_faccessat(AT_FDCWD, path, F_OK))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	/* only our object files are opened (a FIFO or a tty must not be): regular files of the state root */
 	struct stat sb;
 	dev_t rdev;
-	if (stat(path, &sb))
+	if (emu_os_stat(path, &sb))
 		return -EBADF;                       /* fget_task(): no such file (or not ours to see) */
 	if (!S_ISREG(sb.st_mode) || emu_root_dev(&rdev) || sb.st_dev != rdev)
 		return -ENOTSUPP;
-	int ofd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int ofd = emu_os_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 	if (ofd < 0)
 		return -EBADF;
 	struct emu_obj *obj = NULL;
@@ -1606,7 +1615,7 @@ int emu_task_fd_query(int pid, int fd, __u32 flags, void *uq)
 	if (obj)
 		emu_obj_put(obj);
 	emu_fd_closed(ofd);
-	close(ofd);
+	emu_os_close(ofd);
 	return err;
 }
 
@@ -1715,15 +1724,15 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 			emu_obj_put(ev);
 		}
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 	}
 	/* legacy attachments */
 	char dir[PATH_MAX];
-	DIR *d = !r && !attach_dir(dir, sizeof(dir)) ? opendir(dir) : NULL;
-	struct dirent *e;
-	while (d && !r && (e = readdir(d))) {
+	struct emu_os_dir *d = !r && !attach_dir(dir, sizeof(dir)) ? emu_os_opendir(dir, NULL) : NULL;
+	const struct emu_os_dirent *e;
+	while (d && !r && (e = emu_os_readdir(d))) {
 		struct record rec;
-		if (sscanf(e->d_name, "%7[a-z]-%llu-%u-%u-%u-%u", rec.kind, &rec.target, &rec.type, &rec.flags, &rec.seq,
+		if (sscanf(e->name, "%7[a-z]-%llu-%u-%u-%u-%u", rec.kind, &rec.target, &rec.type, &rec.flags, &rec.seq,
 			   &rec.prog) != 6)
 			continue;
 		struct emu_attach_point pt = { .prog_id = rec.prog, .attach_type = rec.type, .target = rec.target };
@@ -1732,7 +1741,7 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 		r = fn(&pt, ctx);
 	}
 	if (d)
-		closedir(d);
+		emu_os_closedir(d);
 	return r;
 }
 

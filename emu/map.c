@@ -13,6 +13,7 @@
 #include "btf.h"
 #include "perf/perf.h"
 #include "map.h"
+#include "os.h"
 
 static const struct emu_map_ops *const emu_map_types[] = {
 #define EMU_MAP_TYPE(id, ops) [id] = &ops,
@@ -31,15 +32,15 @@ static unsigned int numa_nodes(void)
 	if (n)
 		return n;
 	unsigned int c = 0;
-	DIR *d = opendir("/sys/devices/system/node");
+	struct emu_os_dir *d = emu_os_opendir("/sys/devices/system/node", NULL);
 	if (d) {
-		struct dirent *e;
+		const struct emu_os_dirent *e;
 		unsigned int x;
 		char tail;
-		while ((e = readdir(d)))
-			if (sscanf(e->d_name, "node%u%c", &x, &tail) == 1 && x + 1 > c)
+		while ((e = emu_os_readdir(d)))
+			if (sscanf(e->name, "node%u%c", &x, &tail) == 1 && x + 1 > c)
 				c = x + 1;
-		closedir(d);
+		emu_os_closedir(d);
 	}
 	n = c ? c : 1;
 	return n;
@@ -89,7 +90,8 @@ int emu_map_create(const struct emu_map_spec *spec)
 	}
 
 	__u64 data_size = ops->data_size(spec);
-	fd = emu_obj_create_lazy(EMU_KIND_MAP, data_size, ops->reserve_size ? ops->reserve_size(spec) : data_size, &map);
+	fd = emu_obj_create_mode(EMU_KIND_MAP, data_size, ops->reserve_size ? ops->reserve_size(spec) : data_size,
+				 f_flags, &map);
 	if (fd < 0)
 		return fd;
 	struct emu_obj_hdr *h = map->hdr;
@@ -128,42 +130,25 @@ int emu_map_create(const struct emu_map_spec *spec)
 		goto fail;
 	}
 	if (with_btf) {
-		/* the map holds its BTF (map->btf): a reference link, as a map slot
-		 * holds an inner map (emu/map_in_map.c) */
+		/* the map holds its BTF (map->btf): emu_obj_hold_btf */
 		struct emu_obj *btf;
 		int acc;
 		err = emu_fd_get((int)spec->btf_fd, EMU_KIND_BTF, &btf, &acc);
 		if (err)
 			goto fail;
-		int dfd = emu_refs_lock(map);
-		err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)spec->btf_fd, btf);
-		emu_refs_unlock(dfd);
+		err = emu_obj_hold_btf(map, (int)spec->btf_fd, btf);
 		emu_obj_put(btf);
 		if (err)
 			goto fail;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 
-	if (f_flags != O_RDWR) {
-		int nfd = emu_fd_reopen(fd, f_flags);
-		if (nfd < 0) {
-			err = nfd;
-			goto fail;
-		}
-		/* keep the number of the first fd, the lowest free one as the kernel gives */
-		if (dup3(nfd, fd, O_CLOEXEC) < 0) {
-			err = -errno;
-			close(nfd);
-			goto fail;
-		}
-		close(nfd);
-	}
-	emu_fd_install(fd, map);
+	emu_fd_install_acc(fd, map, f_flags);
 	EMU_LOG(EMU_LOG_MAP, "map %u created: type %u key %u value %u max_entries %u flags 0x%x fd %d", h->id,
 		d->map_type, d->key_size, d->value_size, d->max_entries, d->map_flags, fd);
 	return fd;
 fail:
-	close(fd);
+	emu_os_close(fd);
 	emu_obj_put(map);
 	return err;
 }
@@ -290,8 +275,14 @@ int emu_mmap_check(int fd, size_t len, int prot, int flags, off_t off, off_t *re
 	}
 	err = obj->ops->mmap_check_prot ? obj->ops->mmap_check_prot(obj, len, off, prot)
 					: obj->ops->mmap_check(obj, len, off);
-	if (!err)
+	if (!err) {
 		*real_off = (off_t)obj->hdr->data_off + off;
+		/* the mapping keeps the map alive, as the kernel's vma does (it
+		 * also keeps the fd's open file, so emu_file_held sees it): the
+		 * file is never reused for another object (emu/fdtable.c) */
+		if (!(__atomic_load_n(&obj->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_USER_MAPPED))
+			__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_USER_MAPPED, __ATOMIC_RELAXED);
+	}
 out:
 	emu_obj_put(obj);
 	return err;

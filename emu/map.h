@@ -210,6 +210,10 @@ void emu_ringbuf_notify_gc(void);     /* drops the wake-up FIFOs of rings that a
 /* emu/map_in_map.c: references from a map's slots to other objects (hard
  * links under <root>/refs/<holder id>/), and the inner-map template */
 int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held; or -errno */
+/* holder is dead (no fd, pin or reference reaches its file): its references
+ * go now rather than at the next id scan (emu_refs_gc), as the kernel drops a
+ * dead program's maps. */
+void emu_refs_drop(const struct emu_obj *holder);
 void emu_refs_unlock(int dfd);
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);

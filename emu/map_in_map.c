@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 #include "perf/perf.h"
 
 static const char *const kind_tag[] = {
@@ -59,6 +60,7 @@ static const char *const kind_tag[] = {
 	[EMU_KIND_PERF_EVENT] = "perf",
 };
 
+/* <root>/refs, which holder_dir_lock makes when it is missing */
 static int refs_root(char *buf, size_t len)
 {
 	int err = emu_root_ready();
@@ -66,8 +68,6 @@ static int refs_root(char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/refs", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -75,6 +75,8 @@ static EMU_TLS int refs_lock_fd = -1;
 
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
  * map's BTF), "prog-<id>" for a program (its BTF). */
+static void refs_remove_dir(const char *path);
+
 static const char *holder_prefix(enum emu_kind kind)
 {
 	return kind == EMU_KIND_PROG ? "prog-" : "";
@@ -88,23 +90,25 @@ static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
 	int err = refs_root(path, sizeof(path));
 	if (err)
 		return err;
-	int lfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (lfd == -ENOENT && create) {
+		err = emu_os_mkdir(path, 0700);
+		lfd = err && err != -EEXIST ? err : emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	}
 	if (lfd < 0)
-		return -errno;
-	while (flock(lfd, LOCK_EX) && errno == EINTR)
+		return lfd;
+	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
 		;
 	size_t n = strlen(path);
 	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), holder_id);
-	if (create && mkdir(path, 0700) && errno != EEXIST) {
-		err = -errno;
-		close(lfd);
+	if (create && (err = emu_os_mkdir(path, 0700)) && err != -EEXIST) {
+		emu_os_close(lfd);
 		return err;
 	}
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0) {
-		err = -errno;
-		close(lfd);
-		return err;
+		emu_os_close(lfd);
+		return dfd;
 	}
 	refs_lock_fd = lfd;
 	return dfd;
@@ -115,8 +119,9 @@ static int limbo_path(const char *kind, __u32 id, char *buf, size_t len)
 {
 	if (snprintf(buf, len, "%.4000s/limbo", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
+	int err = emu_os_mkdir(buf, 0700);
+	if (err && err != -EEXIST)
+		return err;
 	size_t n = strlen(buf);
 	snprintf(buf + n, len - n, "/%.8s-%u", kind, id);
 	return 0;
@@ -128,10 +133,10 @@ static void ref_unlink(int dfd, const char *name)
 	char limbo[PATH_MAX], kind[8];
 	unsigned int id;
 	struct stat sb;
-	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1 ||
+	if (emu_os_fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1 ||
 	    sscanf(name, "%7[a-z]-%u", kind, &id) != 2 || limbo_path(kind, id, limbo, sizeof(limbo)) ||
-	    renameat(dfd, name, AT_FDCWD, limbo))
-		unlinkat(dfd, name, 0);     /* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
+	    emu_os_renameat(dfd, name, AT_FDCWD, limbo))
+		emu_os_unlinkat(dfd, name, 0);     /* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
 }
 
 int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id)
@@ -141,23 +146,44 @@ int emu_limbo_keep(int dirfd, const char *path, enum emu_kind kind, __u32 id)
 								   : -EINVAL;
 	if (err)
 		return err;
-	if (linkat(dirfd, path, AT_FDCWD, limbo, 0) && errno != EEXIST)
-		return -errno;
-	return 0;
+	err = emu_os_linkat(dirfd, path, AT_FDCWD, limbo, 0);
+	return err == -EEXIST ? 0 : err;
 }
 
 int emu_refs_lock(const struct emu_obj *holder)
 {
+	if (!holder->rdonly)
+		__atomic_or_fetch(&holder->hdr->flags, EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
 	return holder_dir_lock((enum emu_kind)holder->hdr->kind, holder->hdr->id, true);
+}
+
+void emu_refs_drop(const struct emu_obj *holder)
+{
+	enum emu_kind kind = (enum emu_kind)holder->hdr->kind;
+	__u32 id = holder->hdr->id;
+	char path[PATH_MAX];
+	if (refs_root(path, sizeof(path)))
+		return;
+	size_t n = strlen(path);
+	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), id);
+	int dfd = holder_dir_lock(kind, id, false);
+	if (dfd < 0) {
+		refs_lock_fd = -1;       /* holder_dir_lock let go of it */
+		return;
+	}
+	refs_remove_dir(path);
+	EMU_LOG(EMU_LOG_MAP, "%s %u is gone: its references to other objects are dropped",
+		kind == EMU_KIND_PROG ? "program" : "map", id);
+	emu_refs_unlock(dfd);
 }
 
 void emu_refs_unlock(int dfd)
 {
 	if (dfd < 0)
 		return;
-	close(dfd);
+	emu_os_close(dfd);
 	if (refs_lock_fd >= 0)
-		close(refs_lock_fd);      /* releases the flock */
+		emu_os_close(refs_lock_fd);      /* releases the flock */
 	refs_lock_fd = -1;
 }
 
@@ -165,16 +191,18 @@ int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target)
 {
 	char proc[64], name[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(target_fd));
+	emu_obj_mark_linked(target);
 	for (unsigned int n = 0; n < 1u << 20; n++) {
 		snprintf(name, sizeof(name), "%s-%u-%u", kind_tag[target->hdr->kind], target->hdr->id, n);
-		if (!linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW))
+		int err = emu_os_linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW);
+		if (!err)
 			return 0;
-		if (errno != EEXIST) {
+		if (err != -EEXIST) {
 			/* ENOENT: the file was linked once and lost every link outside our limbo (a pin
 			 * unlinked by hand); Linux does not let it be linked again */
 			EMU_LOG(EMU_LOG_SYS, "reference to %s %u: linkat: %s", kind_tag[target->hdr->kind],
-				target->hdr->id, strerror(errno));
-			return errno == ENOSPC || errno == EMLINK ? -ENOMEM : -errno;
+				target->hdr->id, strerror(-err));
+			return err == -ENOSPC || err == -EMLINK ? -ENOMEM : err;
 		}
 	}
 	return -ENOMEM;
@@ -190,27 +218,27 @@ int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, stru
 	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
 		 holder->hdr->id);
 	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
-	DIR *d = opendir(path);
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
 	if (!d)
 		return -ENOENT;
-	struct dirent *e;
+	const struct emu_os_dirent *e;
 	int fd = -1;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, prefix, (size_t)n)) {
-			fd = openat(dirfd(d), e->d_name, O_RDWR | O_CLOEXEC);
-			if (fd < 0 && errno == EACCES)
-				fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+	while ((e = emu_os_readdir(d)))
+		if (!strncmp(e->name, prefix, (size_t)n)) {
+			fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
+			if (fd == -EACCES)
+				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
 			if (fd >= 0)
 				break;
 		}
-	closedir(d);
+	emu_os_closedir(d);
 	if (fd < 0)
 		return -ENOENT;
 	struct emu_obj *obj;
 	int acc;
 	err = emu_fd_get_local(fd, kind, &obj, &acc);     /* our own fd, whoever the caller is */
 	emu_fd_closed(fd);
-	close(fd);
+	emu_os_close(fd);
 	if (err)
 		return err;
 	if (obj->hdr->id != id) {
@@ -225,34 +253,30 @@ void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id)
 {
 	char prefix[48];
 	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], target_id);
-	int d2 = dup(dfd);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
-	struct dirent *e;
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
+	struct emu_os_dir *d = emu_os_opendirat(dfd, ".", NULL);
+	const struct emu_os_dirent *e;
+	if (!d)
 		return;
-	}
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, prefix, (size_t)n)) {
-			ref_unlink(dfd, e->d_name);
+	while ((e = emu_os_readdir(d)))
+		if (!strncmp(e->name, prefix, (size_t)n)) {
+			ref_unlink(dfd, e->name);
 			break;
 		}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 /* Removes every reference of a holder (all of its slots are gone). */
 static void refs_remove_dir(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	const struct emu_os_dirent *e;
 	if (d) {
-		while ((e = readdir(d)))
-			if (e->d_name[0] != '.')
-				ref_unlink(dirfd(d), e->d_name);
-		closedir(d);
+		while ((e = emu_os_readdir(d)))
+			if (e->name[0] != '.')
+				ref_unlink(emu_os_dirfd(d), e->name);
+		emu_os_closedir(d);
 	}
-	rmdir(path);
+	emu_os_unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
 /* Limbo entries of objects nothing reaches any more. */
@@ -260,23 +284,23 @@ static void limbo_gc(void)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%.4000s/limbo", emu_config()->root);
-	DIR *d = opendir(path);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		unsigned int id;
 		char kind[8];
 		enum emu_kind k = EMU_KIND_NONE;
-		if (sscanf(e->d_name, "%7[a-z]-%u", kind, &id) != 2)
+		if (sscanf(e->name, "%7[a-z]-%u", kind, &id) != 2)
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(kind_tag); i++)
 			if (kind_tag[i] && !strcmp(kind_tag[i], kind))
 				k = (enum emu_kind)i;
 		if (k != EMU_KIND_NONE && !emu_obj_alive(k, id))
-			unlinkat(dirfd(d), e->d_name, 0);
+			emu_os_unlinkat(emu_os_dirfd(d), e->name, 0);
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 void emu_refs_gc(void)
@@ -284,14 +308,15 @@ void emu_refs_gc(void)
 	char root[PATH_MAX];
 	if (refs_root(root, sizeof(root)))
 		return;
-	DIR *d = opendir(root);
-	struct dirent *e;
+	emu_os_mkdir(root, 0700);     /* its flock guards limbo too */
+	struct emu_os_dir *d = emu_os_opendir(root, NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		char path[PATH_MAX], *end;
-		enum emu_kind kind = strncmp(e->d_name, "prog-", 5) ? EMU_KIND_MAP : EMU_KIND_PROG;
-		const char *num = e->d_name + strlen(holder_prefix(kind));
+		enum emu_kind kind = strncmp(e->name, "prog-", 5) ? EMU_KIND_MAP : EMU_KIND_PROG;
+		const char *num = e->name + strlen(holder_prefix(kind));
 		unsigned long id = strtoul(num, &end, 10);
 		if (num[0] < '0' || num[0] > '9' || *end || !id)
 			continue;
@@ -300,26 +325,26 @@ void emu_refs_gc(void)
 		int dfd = holder_dir_lock(kind, (__u32)id, false);
 		if (dfd < 0) {
 			if (refs_lock_fd >= 0)
-				close(refs_lock_fd);
+				emu_os_close(refs_lock_fd);
 			refs_lock_fd = -1;
 			continue;
 		}
 		/* checked again under the lock: a holder's directory is made only once it has an id and an fd */
 		if (!emu_obj_alive(kind, (__u32)id)) {
-			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->d_name) < (int)sizeof(path))
+			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->name) < (int)sizeof(path))
 				refs_remove_dir(path);
 			EMU_LOG(EMU_LOG_MAP, "%s %lu is gone: its references to other objects are dropped",
 				kind == EMU_KIND_PROG ? "program" : "map", id);
 		}
 		emu_refs_unlock(dfd);
 	}
-	closedir(d);
-	int lfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	emu_os_closedir(d);
+	int lfd = emu_os_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (lfd >= 0) {
-		while (flock(lfd, LOCK_EX) && errno == EINTR)
+		while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
 			;
 		limbo_gc();
-		close(lfd);
+		emu_os_close(lfd);
 	}
 	emu_ringbuf_notify_gc();
 	emu_perf_notify_gc();

@@ -23,14 +23,16 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 5      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
+#define EMU_OBJ_VERSION 6      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
                                 * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes;
-                                * 5: the data first, the header in the last page */
+                                * 5: the data first, the header in the last page;
+                                * 6: hdr->flags, spare names and BTF holds (object files are reused: emu/fdtable.c) */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 
@@ -136,6 +138,16 @@ struct emu_obj_hdr {
 	__u32 lock_gen;                /* bumped when a dead holder's state was repaired */
 	__u32 lock_seq;                /* odd while a holder is inside: lock-free readers of
 	                                * read-only mappings retry (emu_obj_read_begin) */
+	__u32 flags;                   /* EMU_OBJ_F_*: when the file may not be reused */
+	__u32 spare_pid;               /* the file's spare name, <root>/spare/<pid>.<stamp>.<seq> */
+	__u64 spare_stamp;             /* (0: it has none): emu/fdtable.c */
+	__u32 spare_seq;
+	__u32 btf_pid;                 /* the BTF this object holds, by its spare name, while */
+	__u64 btf_stamp;               /* that hold is not a reference link yet */
+	__u32 btf_seq;                 /* (EMU_OBJ_F_BTF_REF): emu_obj_hold_btf */
+	__u32 holders;                 /* a BTF: holders in its spare name's process that hold it
+	                                * with no reference link (alive while that process is) */
+	__u32 pad1;
 	union {
 		struct emu_map_desc map;
 		struct emu_prog_desc prog;
@@ -144,6 +156,15 @@ struct emu_obj_hdr {
 	};
 };
 _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must fit its page");
+
+/* hdr->flags: the object file must never be reused for another object */
+#define EMU_OBJ_F_USER_MAPPED (1u << 0)   /* a program mapped it: the kernel keeps such a map alive */
+#define EMU_OBJ_F_UNHELD      (1u << 1)   /* an fd of it could not be marked held (emu_fd_hold) */
+#define EMU_OBJ_F_BTF_REF     (1u << 2)   /* its BTF hold is a reference link (or it holds none) */
+#define EMU_OBJ_F_POPULATED   (1u << 3)   /* a lazy family wrote past the part reserved at create */
+#define EMU_OBJ_F_SHARED      (1u << 4)   /* an fd of it holds another byte than 0 (emu_fd_hold) */
+#define EMU_OBJ_F_LINKED      (1u << 5)   /* it got a name besides its spare name (a pin, a reference) */
+#define EMU_OBJ_F_HOLDS_REFS  (1u << 6)   /* it has a holder directory under <root>/refs */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
@@ -159,6 +180,11 @@ struct emu_obj {
 	const struct emu_map_ops *ops; /* maps only; per process: pointers differ per process */
 	void *vm;                      /* programs: the decoded program of this process (emu/vm), or NULL */
 	struct emu_obj *next;          /* process-wide list, by inode */
+	bool spare;                    /* this process named the file to reuse it (emu/fdtable.c) */
+	struct emu_obj *btf_hold;      /* the BTF it holds in this process (a reference) while that
+	                                * hold is no reference link: emu_obj_hold_btf */
+	__u64 reserve_end;             /* bytes from the file's start backed at create */
+	int held_fd1;                  /* 1 + the fd whose hold spare_take took already; 0: none */
 };
 
 static inline void *emu_obj_data(const struct emu_obj *obj)
@@ -192,10 +218,52 @@ int emu_obj_create(enum emu_kind kind, __u64 data_size, struct emu_obj **objp);
  * once; the rest is populated by emu_obj_populate() as the family fills it. */
 int emu_obj_create_lazy(enum emu_kind kind, __u64 data_size, __u64 reserve, struct emu_obj **objp);
 int emu_obj_populate(struct emu_obj *obj, __u64 off, __u64 len);
+/* The same, the fd in accmode (O_RDONLY, O_WRONLY or O_RDWR), as the
+ * kernel's anon_inode_getfd flags for the object. */
+int emu_obj_create_mode(enum emu_kind kind, __u64 data_size, __u64 reserve, int accmode, struct emu_obj **objp);
+/* Mark fd (an fd handed to the program, of obj) as holding its file: an OFD
+ * lock that the kernel drops with the last descriptor of that open file, in
+ * whatever process. A file no fd holds and no name links is dead and may be
+ * reused (emu_obj_create) or skipped by id scans. 0 or -errno. */
+int emu_fd_hold(int fd, int accmode, struct emu_obj *obj);
+/* or'ed into accmode: hold another byte than 0 at once (a get of an object
+ * that a pin or another fd holds: byte 0 is taken, the flag is set anyway) */
+#define EMU_HOLD_SECOND 0x40000000
+/* emu_fd_get_local() for an fd the engine just opened in accmode (may carry
+ * EMU_HOLD_SECOND), whose stat is sb. */
+int emu_fd_adopt(int fd, const struct stat *sb, int accmode, struct emu_obj **objp);
+/* obj is about to get a name besides its spare name (a pin, a reference
+ * link): its file's reuse must then count its links. */
+void emu_obj_mark_linked(const struct emu_obj *obj);
+/* Does anything hold the file of fd, whose stat and header are given: a link
+ * other than its spare name, or an fd that emu_fd_hold marked? */
+bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
+/* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
+int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
+/* linkat() of an object's file by its spare name to newpath: 0 or -errno
+ * (-ENOENT: no spare name). */
+int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newpath);
+/* An O_PATH fd of the bpffs root that the engine keeps (only under the shim,
+ * which tells it when the program closes fds), or -1. */
+int emu_bpffs_dirfd(void);
+/* holder (a map or program being made, with an id) holds the BTF object btf,
+ * whose fd is btf_fd, as the kernel's map->btf / prog->aux->btf: 0 or -errno.
+ * A reference link (emu/map_in_map.c) when the hold must outlive this
+ * process's view of both; as long as both are small objects this process
+ * made and nothing else can reach the holder, the link is made only when it
+ * becomes needed (shared, pinned, outliving the BTF's fds here, a fork, the
+ * process's exit). */
+int emu_obj_hold_btf(struct emu_obj *holder, int btf_fd, struct emu_obj *btf);
+/* holder may now be reached from elsewhere: make its BTF hold a link. */
+void emu_obj_share(struct emu_obj *holder);
 /* Install fd -> obj in the fd table (takes over the caller's reference). */
 void emu_fd_install(int fd, struct emu_obj *obj);
+/* The same for an fd whose access mode the caller knows (no fcntl). */
+void emu_fd_install_acc(int fd, struct emu_obj *obj, int accmode);
 /* Reopen fd with another access mode (O_RDONLY/O_WRONLY/O_RDWR), O_CLOEXEC. */
 int emu_fd_reopen(int fd, int accmode);
+/* The same in fd itself (the number stays, as the kernel's one fd): 0 or -errno. */
+int emu_fd_reopen_in_place(int fd, int accmode);
 
 /* Robust process-shared mutexes (the header lock, hash stripes): lock returns
  * true if the previous holder died (the mutex is made consistent; the caller
@@ -220,8 +288,9 @@ bool emu_obj_holder_alive(const struct emu_obj *obj);
 
 /* ---- emu/objfs.c ---- */
 __u32 emu_id_alloc(enum emu_kind kind);             /* 0 when exhausted (-ENOSPC) */
-int emu_obj_pin(int fd, const char *pathname);
-int emu_obj_get(const char *pathname, int accmode);
+/* pathname relative to dirfd (AT_FDCWD: the cwd), as BPF_F_PATH_FD gives it */
+int emu_obj_pin_at(int fd, int dirfd, const char *pathname);
+int emu_obj_get_at(int dirfd, const char *pathname, int accmode);
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next);
 int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode);
 bool emu_obj_writably_mapped(const struct emu_obj *obj);

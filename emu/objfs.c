@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "os.h"
 
 struct id_counters {
 	__u32 next[8];     /* by enum emu_kind */
@@ -40,18 +41,20 @@ static struct id_counters *ids_map(void)
 	if (!ids && !emu_root_ready()) {
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%.4000s/ids", emu_config()->root);
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int fd = emu_os_open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			struct stat sb;
 			/* in a shared root every user takes ids from the same counters */
-			if (emu_root_shared() && !fstat(fd, &sb) && sb.st_uid == getuid() && (sb.st_mode & 0777) != 0666)
-				fchmod(fd, 0666);
-			if (!fstat(fd, &sb) && (sb.st_size >= (off_t)EMU_PAGE_SIZE || !posix_fallocate(fd, 0, EMU_PAGE_SIZE))) {
-				void *m = mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (emu_root_shared() && !emu_os_fstat(fd, &sb) && sb.st_uid == getuid() &&
+			    (sb.st_mode & 0777) != 0666)
+				emu_os_fchmod(fd, 0666);
+			if (!emu_os_fstat(fd, &sb) &&
+			    (sb.st_size >= (off_t)EMU_PAGE_SIZE || !emu_os_fallocate(fd, 0, 0, EMU_PAGE_SIZE))) {
+				void *m = emu_os_mmap(NULL, EMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
 				if (m != MAP_FAILED)
 					__atomic_store_n(&ids, m, __ATOMIC_RELEASE);
 			}
-			close(fd);
+			emu_os_close(fd);
 		}
 	}
 	pthread_mutex_unlock(&ids_lock);
@@ -69,31 +72,138 @@ __u32 emu_id_alloc(enum emu_kind kind)
 
 /* ---- pin / get ---- */
 
-/* bpf_lookup(): a name with a dot is reserved in bpffs, its lookup is EPERM
- * (only the files bpffs itself creates, like maps.debug, have one). */
-static bool bpffs_dotted(const char *real)
+/*
+ * The program's view of pathname as an absolute path: as given if absolute,
+ * else after the directory dirfd (or the cwd) stands for, bpffs directories
+ * shown at their mount point. The kernel's errors for the base: EBADF for a
+ * dirfd that is not open, ENOTDIR for one that is no directory.
+ */
+static int abs_view(int dirfd, const char *pathname, char out[PATH_MAX])
 {
-	size_t n = strlen(emu_config()->bpffs_dir);
-	/* the path is normalized: no "." or ".." components are left */
-	return !strncmp(real, emu_config()->bpffs_dir, n) && strchr(real + n, '.');
+	char real[PATH_MAX], view[PATH_MAX];
+	if (pathname[0] == '/') {
+		if (strlen(pathname) >= PATH_MAX)
+			return -ENAMETOOLONG;
+		strcpy(out, pathname);
+		return 0;
+	}
+	if (dirfd != AT_FDCWD) {
+		/* the caller's fd (emu/caller.c): open, and a directory */
+		struct stat sb;
+		int lfd = emu_caller_fd(dirfd);
+		int err = lfd < 0 ? -EBADF : emu_os_fstat(lfd, &sb);
+		if (err)
+			return err;
+		if (!S_ISDIR(sb.st_mode))
+			return -ENOTDIR;
+	}
+	long n = emu_caller_dir(dirfd, real, sizeof(real));
+	if (n <= 0 || real[0] != '/')
+		return n < 0 ? (int)n : -ENOENT;
+	const char *v = emu_bpffs_untranslate(real, view);
+	if (!v)
+		return -ENAMETOOLONG;
+	if (snprintf(out, PATH_MAX, "%s/%s", strcmp(v, "/") ? v : "", pathname) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
-/* Does real_path, symlinks resolved, lie in the fake bpffs? A symlink planted
- * inside it must not let a pin or a get reach a file outside (the kernel
- * refuses a pin whose parent is not on a bpffs, and a get of a file that is
- * not a bpf object). */
-static bool resolves_inside(const char *real_path)
+static bool canon_inside(const char *canon)
 {
-	char canon[PATH_MAX], base[PATH_MAX];
-	if (!realpath(real_path, canon) || !realpath(emu_config()->bpffs_dir, base))
-		return false;
+	const char *base = emu_bpffs_real();
 	size_t n = strlen(base);
 	return !strncmp(canon, base, n) && (canon[n] == '\0' || canon[n] == '/');
 }
 
-int emu_obj_pin(int fd, const char *pathname)
+static bool resolves_inside(const char *real_path)
 {
-	char buf[PATH_MAX], proc[64];
+	char canon[PATH_MAX];
+	return !emu_os_realpath(real_path, canon) && canon_inside(canon);
+}
+
+/* A path below the bpffs root with no ".." component. */
+static bool lexically_inside(const char *real_path)
+{
+	const char *base = emu_bpffs_real();
+	size_t n = strlen(base);
+	if (strncmp(real_path, base, n) || real_path[n] != '/')
+		return false;
+	for (const char *c = real_path + n; *c;) {
+		while (*c == '/')
+			c++;
+		const char *e = strchrnul(c, '/');
+		if (e - c == 2 && c[0] == '.' && c[1] == '.')
+			return false;
+		c = e;
+	}
+	return true;
+}
+
+const char *emu_bpffs_from_root(const char *real_path, int *dirfd)
+{
+	*dirfd = AT_FDCWD;
+	if (!lexically_inside(real_path))
+		return real_path;
+	const char *rel = real_path + strlen(emu_bpffs_real());
+	while (*rel == '/')
+		rel++;
+	int d = *rel ? emu_bpffs_dirfd() : -1;
+	if (d < 0)
+		return real_path;
+	*dirfd = d;
+	return rel;
+}
+
+/* The same for the file an fd is open on. */
+static bool fd_inside(int fd)
+{
+	char canon[PATH_MAX];
+	long n = emu_os_fd_path(fd, canon, sizeof(canon) - 1);
+	if (n <= 0)
+		return false;
+	canon[n] = '\0';
+	return canon_inside(canon);
+}
+
+/*
+ * bpf_lookup(): a name with a dot is reserved in bpffs, the lookup of one that
+ * does not exist is EPERM (only the files bpffs itself creates, like
+ * maps.debug, have one). The
+ * kernel meets it walking: a component before it that is missing or no
+ * directory answers first. real is a translated (normalized) bpffs path;
+ * 0 if no component has a dot, else the walk's errno.
+ */
+static int bpffs_dotted(const char *real)
+{
+	size_t n = strlen(emu_config()->bpffs_dir);
+	if (strncmp(real, emu_config()->bpffs_dir, n))
+		return 0;
+	for (const char *c = real + n; *c;) {
+		while (*c == '/')
+			c++;
+		const char *e = strchrnul(c, '/');
+		if (memchr(c, '.', (size_t)(e - c))) {
+			char parent[PATH_MAX];
+			struct stat sb;
+			snprintf(parent, sizeof(parent), "%.*s", (int)(c - real), real);
+			int err = emu_os_stat(parent, &sb);
+			if (err)
+				return err;
+			if (!S_ISDIR(sb.st_mode))
+				return -ENOTDIR;
+			/* bpffs' own dotted entries (maps.debug) are found */
+			snprintf(parent, sizeof(parent), "%.*s", (int)(e - real), real);
+			if (emu_os_lstat(parent, &sb))
+				return -EPERM;
+		}
+		c = e;
+	}
+	return 0;
+}
+
+int emu_obj_pin_at(int fd, int dirfd, const char *pathname)
+{
+	char abs[PATH_MAX], buf[PATH_MAX], proc[64];
 	struct emu_obj *obj;
 	struct stat sb;
 	int acc, err;
@@ -101,18 +211,20 @@ int emu_obj_pin(int fd, const char *pathname)
 	err = emu_fd_get(fd, EMU_KIND_NONE, &obj, &acc);
 	if (err)
 		return err;
-	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	err = abs_view(dirfd, pathname, abs);
+	if (err)
+		goto out;
+	const char *path = emu_bpffs_translate(AT_FDCWD, abs, buf);
 	if (!path) {
 		err = -errno;
 		goto out;
 	}
-	if (path == pathname) {
+	if (path == abs) {
 		/* Outside every bpffs: user_path_create() errors first, then EPERM. */
-		if (!lstat(path, &sb)) {
+		err = emu_os_lstat(path, &sb);
+		if (!err) {
 			err = -EEXIST;
-		} else if (errno != ENOENT) {
-			err = -errno;
-		} else {
+		} else if (err == -ENOENT) {
 			char parent[PATH_MAX];
 			snprintf(parent, sizeof(parent), "%s", path);
 			char *slash = strrchr(parent, '/');
@@ -120,9 +232,9 @@ int emu_obj_pin(int fd, const char *pathname)
 				parent[1] = '\0';
 			else if (slash)
 				*slash = '\0';
-			else
-				snprintf(parent, sizeof(parent), ".");
-			err = stat(parent, &sb) ? -errno : !S_ISDIR(sb.st_mode) ? -ENOTDIR : -EPERM;
+			err = emu_os_stat(parent, &sb);
+			if (!err)
+				err = !S_ISDIR(sb.st_mode) ? -ENOTDIR : path[strlen(path) - 1] == '/' ? -ENOENT : -EPERM;
 		}
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: not on a bpf filesystem (%s)", pathname, strerror(-err));
 		goto out;
@@ -131,9 +243,10 @@ int emu_obj_pin(int fd, const char *pathname)
 		err = -EEXIST;
 		goto out;
 	}
-	if (bpffs_dotted(path)) {
-		err = -EPERM;
-		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: EPERM", pathname);
+	err = bpffs_dotted(path);
+	if (err) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: names with a dot are reserved in bpffs: %s", pathname,
+			strerror(-err));
 		goto out;
 	}
 	char parent[PATH_MAX];
@@ -141,15 +254,28 @@ int emu_obj_pin(int fd, const char *pathname)
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent)
 		*slash = '\0';
-	/* user_path_create(): an existing name is EEXIST before anything else */
-	if (lstat(path, &sb) && errno == ENOENT && !lstat(parent, &sb) && !resolves_inside(parent)) {
+	/* user_path_create(): an existing name is EEXIST before anything else;
+	 * a parent below the bpffs root may be a symlink planted to lead out
+	 * (the root itself is ours) */
+	if (strcmp(parent, emu_config()->bpffs_dir) && emu_os_lstat(path, &sb) == -ENOENT &&
+	    !emu_os_lstat(parent, &sb) && !resolves_inside(parent)) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_PIN %s: the parent resolves outside the bpf filesystem: EPERM", pathname);
 		err = -EPERM;
 		goto out;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(fd));
-	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW))
-		err = -errno;
+	emu_obj_share(obj);      /* a pin reaches it from anywhere: its BTF hold becomes a link */
+	emu_obj_mark_linked(obj);
+	err = -ENOENT;
+	if (obj->hdr->spare_seq) {
+		/* by its spare name: a shorter walk */
+		int dfd;
+		const char *rel = emu_bpffs_from_root(path, &dfd);
+		err = emu_obj_link_spare(obj, dfd, rel);
+	}
+	if (err == -ENOENT) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", emu_caller_fd(fd));
+		err = emu_os_linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+	}
 	EMU_LOG(EMU_LOG_PATH, "pin fd %d (id %u) at %s -> %s: %s", fd, obj->hdr->id, pathname, path,
 		err ? strerror(-err) : "ok");
 out:
@@ -157,42 +283,87 @@ out:
 	return err;
 }
 
-int emu_obj_get(const char *pathname, int accmode)
+int emu_obj_get_at(int dirfd, const char *pathname, int accmode)
 {
-	char buf[PATH_MAX];
+	char abs[PATH_MAX], buf[PATH_MAX];
 	struct stat sb;
 
-	const char *path = emu_bpffs_translate(AT_FDCWD, pathname, buf);
+	int err = abs_view(dirfd, pathname, abs);
+	if (err)
+		return err;
+	const char *path = emu_bpffs_translate(AT_FDCWD, abs, buf);
 	if (!path)
 		return -errno;
-	if (path != pathname && emu_bpffs_debug_entry(AT_FDCWD, path))
-		return -ENOENT;      /* bpf_preload's entries are no objects: ENOENT, as their open */
-	if (path != pathname && bpffs_dotted(path))
-		return -EPERM;
-	if (stat(path, &sb))
-		return -errno;
-	if (path == pathname || !S_ISREG(sb.st_mode) || !resolves_inside(path)) {
-		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
+	if (path != abs && emu_bpffs_debug_entry(AT_FDCWD, path)) {
+		/* bpf_preload's entries are root's 0400 files: the permission
+		 * check refuses everyone else; root gets no object from them */
+		return geteuid() == 0 ? -ENOENT : -EACCES;
+	}
+	if (path != abs && (err = bpffs_dotted(path)))
+		return err;
+	if (path == abs) {
+		/* outside every bpffs: the walk's errors, else no bpf object */
+		err = emu_os_stat(path, &sb);
+		if (err)
+			return err;
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not on a bpf filesystem: EACCES", pathname);
 		return -EACCES;
 	}
-	int fd = open(path, accmode | O_CLOEXEC);
+	/* the walk's errors and the permission check come with the open itself;
+	 * a directory, or a file reached through a symlink out of bpffs, is no
+	 * bpf object (EACCES). A walk without symlinks and ".." from the bpffs
+	 * root stays inside: no need to ask where the file is. */
+	bool inside = false;
+	int fd = -ENOSYS;
+	if (lexically_inside(path)) {
+		int dfd;
+		const char *rel = emu_bpffs_from_root(path, &dfd);
+		fd = emu_os_open_nosymlinks(dfd, rel, accmode | O_CLOEXEC);
+		inside = fd >= 0;
+		if (fd == -ELOOP)
+			fd = -ENOSYS;     /* a symlink on the way: the plain open below follows it */
+	}
+	if (fd == -ENOSYS)
+		fd = emu_os_open(path, accmode | O_CLOEXEC, 0);
+	if (fd == -EISDIR)
+		return -EACCES;
 	if (fd < 0)
-		return -errno;
+		return fd;
+	if (emu_os_fstat(fd, &sb) || !S_ISREG(sb.st_mode) || (!inside && !fd_inside(fd))) {
+		EMU_LOG(EMU_LOG_SYS, "BPF_OBJ_GET %s: not a bpf object: EACCES", pathname);
+		emu_os_close(fd);
+		return -EACCES;
+	}
 	struct emu_obj *obj;
-	int acc;
-	int err = emu_fd_get_local(fd, EMU_KIND_NONE, &obj, &acc);
+	/* a pin holds it: byte 0 is likely taken, the shared flag changes nothing */
+	err = emu_fd_adopt(fd, &sb, accmode | EMU_HOLD_SECOND, &obj);
 	if (err) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return err == -EINVAL ? -EACCES : err;
 	}
 	bool bad = obj->hdr->kind != EMU_KIND_MAP && accmode != O_RDWR;
-	emu_obj_put(obj);
+	bool link = obj->hdr->kind == EMU_KIND_LINK;
 	if (bad) {
+		emu_obj_put(obj);
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -EINVAL;
 	}
+	if (link) {
+		/* checked for reading and writing like any get without flags, a
+		 * link's fd is read-only (bpf_link_new_fd) */
+		err = emu_fd_reopen_in_place(fd, O_RDONLY);
+		if (err) {
+			emu_obj_put(obj);
+			emu_fd_closed(fd);
+			emu_os_close(fd);
+			return err;
+		}
+		emu_fd_closed(fd);       /* the cached access mode was read-write */
+		emu_fd_hold(fd, O_RDONLY, obj);
+	}
+	emu_obj_put(obj);
 	return fd;
 }
 
@@ -212,13 +383,15 @@ static void consider(struct scan *s, const char *path)
 {
 	struct emu_obj_hdr h;
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
 
 	if (fd < 0)
 		return;
-	if (!fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
-	    pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (ssize_t)sizeof(h) &&
-	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind) {
+	/* a file nothing holds (a spare, emu/fdtable.c) is no live object */
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
+	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
+	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind &&
+	    emu_file_held(fd, &sb, &h)) {
 		bool take = s->want ? h.id == s->want && !s->best
 				    : h.id > s->start && (!s->best || h.id < s->best);
 		if (take) {
@@ -226,53 +399,53 @@ static void consider(struct scan *s, const char *path)
 			snprintf(s->best_path, sizeof(s->best_path), "%s", path);
 		}
 	}
-	close(fd);
+	emu_os_close(fd);
 }
 
 static void scan_dir(struct scan *s, const char *dir, int depth)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(dir, NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		char path[PATH_MAX];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->name, ".") || !strcmp(e->name, ".."))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->name) >= (int)sizeof(path))
 			continue;
-		if (e->d_type == DT_DIR && depth < 32)
+		if (e->type == DT_DIR && depth < 32)
 			scan_dir(s, path, depth + 1);
-		else if (e->d_type == DT_REG || e->d_type == DT_UNKNOWN)
+		else if (e->type == DT_REG || e->type == DT_UNKNOWN)
 			consider(s, path);
 		if (s->want && s->best)
 			break;
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
+	struct emu_os_dir *proc = emu_os_opendir("/proc", NULL);
+	const struct emu_os_dirent *p;
 	if (!proc)
 		return;
-	while ((p = readdir(proc)) && !(s->want && s->best)) {
+	while ((p = emu_os_readdir(proc)) && !(s->want && s->best)) {
 		char fddir[64];
-		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+		if (p->name[0] < '0' || p->name[0] > '9')
 			continue;
-		snprintf(fddir, sizeof(fddir), "/proc/%.20s/fd", p->d_name);
-		DIR *d = opendir(fddir);
-		struct dirent *e;
+		snprintf(fddir, sizeof(fddir), "/proc/%.20s/fd", p->name);
+		struct emu_os_dir *d = emu_os_opendir(fddir, NULL);
+		const struct emu_os_dirent *e;
 		if (!d)
 			continue;
-		while ((e = readdir(d))) {
+		while ((e = emu_os_readdir(d))) {
 			char path[96], target[PATH_MAX];
-			if (e->d_name[0] == '.')
+			if (e->name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%.20s", fddir, e->d_name);
-			ssize_t n = readlink(path, target, sizeof(target) - 1);
-			if (n <= (ssize_t)root_len)
+			snprintf(path, sizeof(path), "%s/%.20s", fddir, e->name);
+			long n = emu_os_readlink(path, target, sizeof(target) - 1);
+			if (n <= (long)root_len)
 				continue;
 			target[n] = '\0';
 			/* ours: an object file of our state root; root also takes
@@ -285,27 +458,27 @@ static void scan_procs(struct scan *s, const char *root_real, size_t root_len)
 			if (s->want && s->best)
 				break;
 		}
-		closedir(d);
+		emu_os_closedir(d);
 	}
-	closedir(proc);
+	emu_os_closedir(proc);
 }
 
 /* Root: the pins of the other users' default state roots (/dev/shm/bpfemu-UID/bpffs). */
 static void scan_other_pins(struct scan *s, const char *own_bpffs)
 {
-	DIR *d = opendir("/dev/shm");
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir("/dev/shm", NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d)) && !(s->want && s->best)) {
+	while ((e = emu_os_readdir(d)) && !(s->want && s->best)) {
 		char path[PATH_MAX];
-		if (strncmp(e->d_name, "bpfemu-", 7))
+		if (strncmp(e->name, "bpfemu-", 7))
 			continue;
-		snprintf(path, sizeof(path), "/dev/shm/%.200s/bpffs", e->d_name);
+		snprintf(path, sizeof(path), "/dev/shm/%.200s/bpffs", e->name);
 		if (strcmp(path, own_bpffs))
 			scan_dir(s, path, 0);
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 
@@ -318,10 +491,11 @@ static int scan_ids(struct scan *s)
 
 	if (err)
 		return err;
-	if (stat(c->objs_dir, &sb))
-		return -errno;
+	err = emu_os_stat(c->objs_dir, &sb);
+	if (err)
+		return err;
 	s->dev = sb.st_dev;
-	if (!realpath(c->root, root_real))
+	if (emu_os_realpath(c->root, root_real))
 		snprintf(root_real, sizeof(root_real), "%s", c->root);
 	/* Root in the default state root also sees the other users' default
 	 * roots. A root given by BPFEMU_ROOT is a private world: its ids are
@@ -332,6 +506,12 @@ static int scan_ids(struct scan *s)
 	scan_dir(s, c->bpffs_dir, 0);
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
+	if (s->kind == EMU_KIND_BTF && !(s->want && s->best)) {
+		/* BTF that only maps or programs of its process hold (emu/fdtable.c) */
+		char spare[PATH_MAX];
+		snprintf(spare, sizeof(spare), "%.4000s/spare", c->root);
+		scan_dir(s, spare, 0);
+	}
 	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
 		char refs[PATH_MAX];
 		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
@@ -370,22 +550,22 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 		return err;
 	if (!s.best)
 		return -ENOENT;
-	int fd = open(s.best_path, accmode | O_CLOEXEC);
+	int fd = emu_os_open(s.best_path, accmode | O_CLOEXEC, 0);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+		return fd;
 	struct emu_obj *obj;
 	int acc;
 	err = emu_fd_get_local(fd, kind, &obj, &acc);
 	if (err) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -ENOENT;
 	}
 	bool same = obj->hdr->id == id;
 	emu_obj_put(obj);
 	if (!same) {
 		emu_fd_closed(fd);
-		close(fd);
+		emu_os_close(fd);
 		return -ENOENT;
 	}
 	return fd;
@@ -397,21 +577,21 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
  * the file's last; user mappings end before it. Only MAP_FREEZE asks. */
 bool emu_obj_writably_mapped(const struct emu_obj *obj)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *p;
+	struct emu_os_dir *proc = emu_os_opendir("/proc", NULL);
+	const struct emu_os_dirent *p;
 	bool found = false;
 
 	if (!proc)
 		return false;
-	while (!found && (p = readdir(proc))) {
-		char path[64], line[PATH_MAX + 128];
-		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+	while (!found && (p = emu_os_readdir(proc))) {
+		char path[64];
+		if (p->name[0] < '0' || p->name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/maps", p->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f)
+		snprintf(path, sizeof(path), "/proc/%.20s/maps", p->name);
+		char *text = emu_os_slurp(path, NULL, NULL);
+		if (!text)
 			continue;
-		while (!found && fgets(line, sizeof(line), f)) {
+		for (char *save, *line = strtok_r(text, "\n", &save); !found && line; line = strtok_r(NULL, "\n", &save)) {
 			char perms[8];
 			unsigned long long start, end, off, ino;
 			unsigned int maj, min;
@@ -421,14 +601,15 @@ bool emu_obj_writably_mapped(const struct emu_obj *obj)
 			    perms[1] == 'w' && perms[3] == 's' && off + (end - start) <= obj->hdr->data_size)
 				found = true;
 		}
-		fclose(f);
+		free(text);
 	}
-	closedir(proc);
+	emu_os_closedir(proc);
 	return found;
 }
 
 /* Before the shim unlinks a bpffs name: an object file's last link is kept in
- * limbo too (emu_limbo_keep), because Linux never links a file again once it
+ * limbo too (emu_limbo_keep; a spare name, emu/fdtable.c, is a link that its
+ * process hands to limbo in the same way when it goes), because Linux never links a file again once it
  * lost its last link, and the kernel lets a pinned fd be pinned again after
  * its pin was removed. The limbo link goes with the next id scan once no fd
  * reaches the object (emu_refs_gc). */
@@ -436,15 +617,15 @@ void emu_unpin_prepare(int dirfd, const char *path)
 {
 	struct emu_obj_hdr h;
 	struct stat sb;
-	if (fstatat(dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	if (emu_os_fstatat(dirfd, path, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
 	    sb.st_size < (off_t)EMU_PAGE_SIZE)
 		return;
-	int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = emu_os_openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	ssize_t n = pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), emu_obj_hdr_off(sb.st_size));
-	close(fd);
-	if (n != (ssize_t)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
+	long n = emu_os_pread(fd, &h, offsetof(struct emu_obj_hdr, owner_uid), emu_obj_hdr_off(sb.st_size));
+	emu_os_close(fd);
+	if (n != (long)offsetof(struct emu_obj_hdr, owner_uid) || h.magic != EMU_OBJ_MAGIC)
 		return;
 	int err = emu_limbo_keep(dirfd, path, (enum emu_kind)h.kind, h.id);
 	EMU_LOG(EMU_LOG_PATH, "unpin %s: object %u keeps a link in limbo: %s", path, h.id,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "os.h"
 
 /* Length of the mount point p is at or under in the normalized absolute path
  * abs, or 0. The longest match wins (a mount point nested in another). */
@@ -62,13 +63,10 @@ static int dotdot_check(const char *out, size_t o)
 	int n = snprintf(real, sizeof(real), "%s%s", emu_config()->bpffs_dir, out + m);
 	if (n < 0 || n >= (int)sizeof(real))
 		return ENAMETOOLONG;
-	int saved = errno, err = 0;
-	if (stat(real, &st))
-		err = errno;
-	else if (!S_ISDIR(st.st_mode))
-		err = ENOTDIR;
-	errno = saved;
-	return err;
+	int err = emu_os_stat(real, &st);
+	if (err)
+		return -err;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
 /*
@@ -152,16 +150,20 @@ static const char *bpffs_dir_canonical(void)
 
 	if (!__atomic_load_n(&state, __ATOMIC_ACQUIRE)) {
 		char tmp[PATH_MAX];
-		int saved = errno;
-		if (realpath(emu_config()->bpffs_dir, tmp) && strcmp(tmp, emu_config()->bpffs_dir)) {
+		if (!emu_os_realpath(emu_config()->bpffs_dir, tmp) && strcmp(tmp, emu_config()->bpffs_dir)) {
 			memcpy(canon, tmp, sizeof(canon));
 			__atomic_store_n(&state, 1, __ATOMIC_RELEASE);
-		} else if (!access(emu_config()->bpffs_dir, F_OK)) {
+		} else if (!emu_os_faccessat(AT_FDCWD, emu_config()->bpffs_dir, F_OK)) {
 			__atomic_store_n(&state, 1, __ATOMIC_RELEASE);   /* exists, no symlinks */
 		}
-		errno = saved;
 	}
 	return canon;
+}
+
+const char *emu_bpffs_real(void)
+{
+	const char *c = bpffs_dir_canonical();
+	return c[0] ? c : emu_config()->bpffs_dir;
 }
 
 bool emu_bpffs_debug_entry(int dirfd, const char *path)
@@ -175,7 +177,6 @@ bool emu_bpffs_debug_entry(int dirfd, const char *path)
 		match |= !strcmp(name, names[i]);
 	if (!match)
 		return false;
-	int saved = errno;
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	if (path[0] == '/') {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(dlen ? dlen : 1), path);
@@ -185,10 +186,8 @@ bool emu_bpffs_debug_entry(int dirfd, const char *path)
 			base[0] = '\0';
 		snprintf(dir, sizeof(dir), "%.2000s/%.*s", base, (int)dlen, path);
 	}
-	match = realpath(dir, canon) &&
-		(!strcmp(canon, emu_config()->bpffs_dir) || !strcmp(canon, bpffs_dir_canonical()));
-	errno = saved;
-	return match;
+	return !emu_os_realpath(dir, canon) &&
+	       (!strcmp(canon, emu_config()->bpffs_dir) || !strcmp(canon, bpffs_dir_canonical()));
 }
 
 /* Length of the bpffs directory prefix of the real path p, or 0. */
@@ -214,6 +213,33 @@ static int base_dir(int dirfd, char *out, size_t *o, bool *in_bpffs)
 	if (view != out)
 		snprintf(out, PATH_MAX, "%s", view);
 	*o = strlen(out);
+	return 0;
+}
+
+/* Must what path names be a directory? It ends in "/", "." or "..": the
+ * kernel's walk then answers ENOTDIR for a pin (a file), and a new name
+ * cannot be created (ENOENT). Normalization drops those, so the translation
+ * keeps a trailing "/" for the real call to answer the same. */
+static bool names_dir(const char *path)
+{
+	size_t n = strlen(path);
+	if (n && path[n - 1] == '/')
+		return true;
+	const char *last = strrchr(path, '/');
+	last = last ? last + 1 : path;
+	return !strcmp(last, ".") || !strcmp(last, "..");
+}
+
+/* Appends "/" to buf (a path of length n) if the input path named a
+ * directory; -1 if it does not fit. */
+static int keep_dir_slash(char *buf, size_t n, const char *path)
+{
+	if (!names_dir(path) || (n && buf[n - 1] == '/'))
+		return 0;
+	if (n + 1 >= PATH_MAX)
+		return -1;
+	buf[n] = '/';
+	buf[n + 1] = '\0';
 	return 0;
 }
 
@@ -261,10 +287,14 @@ const char *emu_bpffs_translate(int dirfd, const char *path, char buf[PATH_MAX])
 		/* A relative path that left bpffs through "..": hand back the
 		 * absolute view, so it does not resolve inside the state root. */
 		memcpy(buf, abs, o + 1);
+		if (keep_dir_slash(buf, o, path)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
 		return buf;
 	}
 	int n = snprintf(buf, PATH_MAX, "%s%s", c->bpffs_dir, abs + m);
-	if (n < 0 || n >= PATH_MAX) {
+	if (n < 0 || n >= PATH_MAX || keep_dir_slash(buf, (size_t)n, path)) {
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
@@ -301,19 +331,13 @@ bool emu_bpffs_rel_contains(int dirfd, const char *path, dev_t dev)
 	if (dirfd != AT_FDCWD)
 		return emu_bpffs_fd_contains(dirfd);
 	char cwd[PATH_MAX];
-	int saved = errno;
-	bool in = emu_caller_dir(AT_FDCWD, cwd, sizeof(cwd)) > 0 && emu_bpffs_contains(cwd);
-	errno = saved;
-	return in;
+	return emu_caller_dir(AT_FDCWD, cwd, sizeof(cwd)) > 0 && emu_bpffs_contains(cwd);
 }
 
 bool emu_bpffs_fd_contains(int fd)
 {
 	char real[PATH_MAX];
-	int saved = errno;
-	ssize_t n = emu_caller_dir(fd, real, sizeof(real));
-	errno = saved;
-	return n > 0 && emu_bpffs_contains(real);
+	return emu_caller_dir(fd, real, sizeof(real)) > 0 && emu_bpffs_contains(real);
 }
 
 /* The kernel's mangle() for /proc/mounts fields: space, tab, newline and
@@ -371,15 +395,13 @@ struct mnt_scan {
 static void scan_mountinfo(struct mnt_scan *sc)
 {
 	const struct emu_config *c = emu_config();
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
+	char *text = emu_os_slurp("/proc/self/mountinfo", NULL, NULL);
 
 	memset(sc, 0, sizeof(*sc));
 	sc->max_id = 100;
-	if (!f)
+	if (!text)
 		return;
-	while (getline(&line, &cap, f) > 0) {
+	for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		int id, parent, off = 0;
 		unsigned int maj, min;
 		char mp[PATH_MAX], fstype[64];
@@ -407,8 +429,7 @@ static void scan_mountinfo(struct mnt_scan *sc)
 			}
 		}
 	}
-	free(line);
-	fclose(f);
+	free(text);
 }
 
 size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo)
@@ -418,11 +439,9 @@ size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo)
 	struct stat st;
 	unsigned int maj, min;
 	size_t o = 0;
-	int saved = errno;
-
 	scan_mountinfo(&sc);
 	/* The device stat() reports for the mount point is the state root's. */
-	if (!stat(c->bpffs_dir, &st)) {
+	if (!emu_os_stat(c->bpffs_dir, &st)) {
 		maj = major(st.st_dev);
 		min = minor(st.st_dev);
 	} else {
@@ -453,6 +472,5 @@ size_t emu_bpffs_mount_lines(char *buf, size_t len, bool mountinfo)
 	}
 	if (len)
 		buf[o < len ? o : len - 1] = '\0';
-	errno = saved;
 	return o < len ? o : (len ? len - 1 : 0);
 }

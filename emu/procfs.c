@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "os.h"
 #include "vm/vm.h"
 
 enum proc_file { PROC_NONE, PROC_MOUNTS, PROC_MOUNTINFO, PROC_FDINFO, PROC_FD, PROC_CPU_POSSIBLE, PROC_BPF_STATS_SYSCTL };
@@ -66,7 +67,7 @@ static enum proc_file classify(const char *path, int *num)
 	if (n == 2 && comp_is(c[0], len[0], "etc") && comp_is(c[1], len[1], "mtab")) {
 		/* /etc/mtab is a symlink to ../proc/self/mounts on every modern system */
 		char target[64];
-		ssize_t r = readlink("/etc/mtab", target, sizeof(target) - 1);
+		long r = emu_os_readlink("/etc/mtab", target, sizeof(target) - 1);
 		if (r <= 0)
 			return PROC_NONE;
 		target[r] = '\0';
@@ -77,6 +78,14 @@ static enum proc_file classify(const char *path, int *num)
 	if (n == 5 && comp_is(c[0], len[0], "sys") && comp_is(c[1], len[1], "devices") &&
 	    comp_is(c[2], len[2], "system") && comp_is(c[3], len[3], "cpu") && comp_is(c[4], len[4], "possible"))
 		return emu_possible_cpus() != emu_host_possible_cpus() ? PROC_CPU_POSSIBLE : PROC_NONE;
+	if (n == 3 && comp_is(c[0], len[0], "dev") && comp_is(c[1], len[1], "fd")) {
+		/* /dev/fd is a link to /proc/self/fd on every modern system */
+		long fd = comp_num(c[2], len[2]);
+		if (fd < 0 || fd > INT_MAX)
+			return PROC_NONE;
+		*num = (int)fd;
+		return PROC_FD;
+	}
 	if (n < 2 || !comp_is(c[0], len[0], "proc"))
 		return PROC_NONE;
 	if (n == 4 && comp_is(c[1], len[1], "sys") && comp_is(c[2], len[2], "kernel") &&
@@ -129,62 +138,58 @@ static int sbuf_reserve(struct sbuf *b, size_t more)
 	return 0;
 }
 
+/* 0 or -errno */
 static int sbuf_read_file(struct sbuf *b, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
 
 	if (fd < 0)
-		return -1;
+		return fd;
 	for (;;) {
 		if (sbuf_reserve(b, 4096)) {
-			close(fd);
-			errno = ENOMEM;
-			return -1;
+			emu_os_close(fd);
+			return -ENOMEM;
 		}
-		ssize_t n = read(fd, b->p + b->len, b->cap - b->len);
-		if (n < 0 && errno == EINTR)
+		long n = emu_os_read(fd, b->p + b->len, b->cap - b->len);
+		if (n == -EINTR)
 			continue;
 		if (n <= 0) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return n < 0 ? -1 : 0;
+			emu_os_close(fd);
+			return n < 0 ? (int)n : 0;
 		}
 		b->len += (size_t)n;
 	}
 }
 
 /* A read-only descriptor (O_CLOEXEC / O_NONBLOCK as asked) of a memfd
- * holding data; -1 with errno. */
+ * holding data; -errno. */
 static int memfd_with(const char *data, size_t len, int flags)
 {
-	int mfd = memfd_create("bpfemu-proc", MFD_CLOEXEC);
+	int mfd = emu_os_memfd_create("bpfemu-proc", MFD_CLOEXEC);
 
 	if (mfd < 0)
-		return -1;
+		return mfd;
 	for (size_t off = 0; off < len;) {
-		ssize_t n = write(mfd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
+		long n = emu_os_write(mfd, data + off, len - off);
+		if (n == -EINTR)
 			continue;
 		if (n <= 0) {
-			int err = n < 0 ? errno : EIO;
-			close(mfd);
-			errno = err;
-			return -1;
+			emu_os_close(mfd);
+			return n < 0 ? (int)n : -EIO;
 		}
 		off += (size_t)n;
 	}
 	/* reopen read-only, as the program asked for a read-only file */
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
-	int fd = open(self, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK)));
+	int fd = emu_os_open(self, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK)), 0);
 	if (fd >= 0) {
-		close(mfd);
+		emu_os_close(mfd);
 		return fd;
 	}
-	lseek(mfd, 0, SEEK_SET);
+	EMU_OS_SC(SYS_lseek, mfd, 0, SEEK_SET, 0, 0, 0);
 	if (!(flags & O_CLOEXEC))
-		fcntl(mfd, F_SETFD, 0);
+		emu_os_fcntl(mfd, F_SETFD, 0);
 	return mfd;
 }
 
@@ -198,25 +203,19 @@ static void anon_inode_ids(int *mnt_id, unsigned long *ino)
 	if (__atomic_load_n(&cached_mnt, __ATOMIC_ACQUIRE) < 0) {
 		int mnt = 0;
 		unsigned long i = 0;
-		int efd = eventfd(0, EFD_CLOEXEC);
+		int efd = (int)EMU_OS_SC(SYS_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0, 0);
 		if (efd >= 0) {
 			char path[64], text[512];
 			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", efd);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				ssize_t n = read(fd, text, sizeof(text) - 1);
-				if (n > 0) {
-					text[n] = '\0';
-					const char *m = strstr(text, "mnt_id:");
-					const char *in = strstr(text, "\nino:");
-					if (m)
-						mnt = atoi(m + 7);
-					if (in)
-						i = strtoul(in + 5, NULL, 10);
-				}
-				close(fd);
+			if (emu_os_read_file(path, text, sizeof(text)) > 0) {
+				const char *m = strstr(text, "mnt_id:");
+				const char *in = strstr(text, "\nino:");
+				if (m)
+					mnt = atoi(m + 7);
+				if (in)
+					i = strtoul(in + 5, NULL, 10);
 			}
-			close(efd);
+			emu_os_close(efd);
 		}
 		cached_ino = i;
 		__atomic_store_n(&cached_mnt, mnt, __ATOMIC_RELEASE);
@@ -229,42 +228,35 @@ static void anon_inode_ids(int *mnt_id, unsigned long *ino)
 static int fd_cloexec(int fd, int ufd)
 {
 	if (!emu_caller_get()) {
-		int fdfl = fcntl(fd, F_GETFD);
+		int fdfl = emu_os_fcntl(fd, F_GETFD, 0);
 		return fdfl < 0 ? -1 : (fdfl & FD_CLOEXEC) != 0;
 	}
 	/* another process's flag: its own fdinfo's flags line has O_CLOEXEC */
 	char path[64], text[512];
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)emu_caller_tid(), ufd);
-	int f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	if (emu_os_read_file(path, text, sizeof(text)) <= 0)
 		return -1;
-	ssize_t n = read(f, text, sizeof(text) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
 	const char *l = strstr(text, "flags:");
 	return l && (strtoul(l + 6, NULL, 8) & O_CLOEXEC) != 0;
 }
 
+/* 0 or -errno */
 static int fdinfo_text(struct sbuf *b, int fd, int ufd)
 {
-	int fl = fcntl(fd, F_GETFL), cloexec = fd_cloexec(fd, ufd), mnt_id;
+	int fl = emu_os_fcntl(fd, F_GETFL, 0), cloexec = fd_cloexec(fd, ufd), mnt_id;
 	unsigned long ino;
 
-	if (fl < 0 || cloexec < 0)
-		return -1;
+	if (fl < 0)
+		return fl;
+	if (cloexec < 0)
+		return -EBADF;
 	anon_inode_ids(&mnt_id, &ino);
 	unsigned int flags = (unsigned int)(fl & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | (cloexec ? O_CLOEXEC : 0);
-	if (sbuf_reserve(b, 8192)) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if (sbuf_reserve(b, 8192))
+		return -ENOMEM;
 	int n = snprintf(b->p, b->cap, "pos:\t0\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n", flags, mnt_id, ino);
-	if (n < 0 || (size_t)n >= b->cap) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if (n < 0 || (size_t)n >= b->cap)
+		return -ENOMEM;
 	b->len = (size_t)n;
 	int m = emu_fdinfo_format(fd, b->p + b->len, b->cap - b->len);
 	if (m > 0)
@@ -314,7 +306,6 @@ int emu_proc_open(const char *path, int flags)
 		}
 		b.len += emu_bpffs_mount_lines(b.p + b.len, b.cap - b.len, kind == PROC_MOUNTINFO);
 		fd = memfd_with(b.p, b.len, flags);
-		fd = fd < 0 ? -errno : fd;
 		break;
 	case PROC_CPU_POSSIBLE: {
 		/* BPFEMU_CPUS, or a state root made with it: the program sizes
@@ -323,15 +314,15 @@ int emu_proc_open(const char *path, int flags)
 		unsigned int n = emu_possible_cpus();
 		int len = n > 1 ? snprintf(line, sizeof(line), "0-%u\n", n - 1) : snprintf(line, sizeof(line), "0\n");
 		fd = memfd_with(line, (size_t)len, flags);
-		fd = fd < 0 ? -errno : fd;
 		break;
 	}
 	case PROC_FDINFO: {
 		int lfd = emu_caller_fd(num);
 		if (lfd < 0 || (emu_fd_kind(lfd) == EMU_KIND_NONE && !emu_vm_is_stats_fd(lfd)))
 			break;
-		fd = fdinfo_text(&b, lfd, num) < 0 ? -1 : memfd_with(b.p, b.len, flags);
-		fd = fd < 0 ? -errno : fd;
+		fd = fdinfo_text(&b, lfd, num);
+		if (fd == 0)
+			fd = memfd_with(b.p, b.len, flags);
 		break;
 	}
 	default:
@@ -340,6 +331,19 @@ int emu_proc_open(const char *path, int flags)
 	free(b.p);
 	errno = saved;
 	return fd;
+}
+
+int emu_proc_obj_fd(const char *path)
+{
+	int saved = errno, num = -1, r = -1;
+
+	if (classify(path, &num) == PROC_FD) {
+		int lfd = emu_caller_fd(num);
+		if (lfd >= 0 && emu_fd_kind(lfd) != EMU_KIND_NONE)
+			r = num;
+	}
+	errno = saved;
+	return r;
 }
 
 const char *emu_proc_fd_link(const char *path)

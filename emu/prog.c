@@ -24,6 +24,7 @@
 #include "helpers.h"
 #include "map.h"
 #include "prog.h"
+#include "os.h"
 #include "verifier/verifier.h"
 #include "vm/vm.h"
 
@@ -313,7 +314,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	}
 	h->id = emu_id_alloc(EMU_KIND_PROG);
 	if (!h->id) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(prog);
 		err = -ENOSPC;
 		goto out_insns;
@@ -321,14 +322,12 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	if (vr.btf_id) {
 		/* the program holds its BTF (prog->aux->btf), as a map holds its own */
 		struct emu_obj *btf;
-		int acc, dfd;
+		int acc;
 		if (!emu_fd_get((int)s->prog_btf_fd, EMU_KIND_BTF, &btf, &acc)) {
-			dfd = emu_refs_lock(prog);
-			err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)s->prog_btf_fd, btf);
-			emu_refs_unlock(dfd);
+			err = emu_obj_hold_btf(prog, (int)s->prog_btf_fd, btf);
 			emu_obj_put(btf);
 			if (err) {
-				close(fd);
+				emu_os_close(fd);
 				emu_obj_put(prog);
 				goto out_insns;
 			}
@@ -337,12 +336,12 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	/* the VM: references to the maps, map ids in the stored instructions, decoded */
 	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
 	if (err) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(prog);
 		goto out_insns;
 	}
 	__atomic_store_n(&h->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
-	emu_fd_install(fd, prog);
+	emu_fd_install_acc(fd, prog, O_RDWR);
 	err = fd;
 out_insns:
 	emu_verifier_result_free(&vr);

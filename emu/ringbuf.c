@@ -45,6 +45,7 @@
 
 #include "bpfemu/bpfemu.h"
 #include "map.h"
+#include "os.h"
 
 #define RB_BUSY_BIT (1u << 31)
 #define RB_DISCARD_BIT (1u << 30)
@@ -325,8 +326,9 @@ static int notify_path(const struct emu_obj *map, char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/notify", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
+	err = emu_os_mkdir(buf, 0700);
+	if (err && err != -EEXIST)
+		return err;
 	size_t n = strlen(buf);
 	snprintf(buf + n, len - n, "/map-%u", map->hdr->id);
 	return 0;
@@ -339,12 +341,12 @@ static void rb_notify(struct emu_obj *map)
 		return;                         /* nobody sleeps: waiters check the state first */
 	if (notify_path(map, path, sizeof(path)))
 		return;
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = emu_os_open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;                         /* ENOENT, ENXIO: no waiter holds it open */
-	ssize_t w = write(fd, "", 1);       /* EAGAIN: full of wake-ups already */
+	long w = emu_os_write(fd, "", 1);   /* EAGAIN: full of wake-ups already */
 	(void)w;
-	close(fd);
+	emu_os_close(fd);
 }
 
 static int ringbuf_get(int fd, bool cached_only, struct emu_obj **mapp)
@@ -380,12 +382,10 @@ int emu_ringbuf_notify_open(int fd)
 	if (err)
 		return err;
 	err = notify_path(map, path, sizeof(path));
-	if (!err && mkfifo(path, 0600) && errno != EEXIST)
-		err = -errno;
+	if (!err && (err = emu_os_mknodat(AT_FDCWD, path, S_IFIFO | 0600, 0)) == -EEXIST)
+		err = 0;
 	/* read-write: the FIFO always has a writer, so it never reports a hang-up */
-	int nfd = err ? err : open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (nfd < 0 && !err)
-		nfd = -errno;
+	int nfd = err ? err : emu_os_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 	emu_obj_put(map);
 	return nfd;
 }
@@ -413,16 +413,16 @@ void emu_ringbuf_notify_gc(void)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%.4000s/notify", emu_config()->root) >= (int)sizeof(path))
 		return;
-	DIR *d = opendir(path);
-	struct dirent *e;
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	const struct emu_os_dirent *e;
 	if (!d)
 		return;
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		unsigned int id;
-		if (sscanf(e->d_name, "map-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_MAP, id))
-			unlinkat(dirfd(d), e->d_name, 0);
+		if (sscanf(e->name, "map-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_MAP, id))
+			emu_os_unlinkat(emu_os_dirfd(d), e->name, 0);
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }
 
 void emu_ringbuf_waiting(int fd, int delta)

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 
 #include "map.h"
+#include "os.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -52,7 +53,7 @@ int emu_sock_get(int fd, struct emu_sock *sk)
 
 	memset(sk, 0, sizeof(*sk));
 	fd = emu_caller_fd(fd);                       /* the caller's fd number */
-	if (fd < 0 || fstat(fd, &sb) || !S_ISSOCK(sb.st_mode))
+	if (fd < 0 || emu_os_fstat(fd, &sb) || !S_ISSOCK(sb.st_mode))
 		return -ENOTSOCK;                         /* sockfd_lookup, also for a closed fd */
 	sk->family = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN);
 	sk->type = sockopt_int(fd, SOL_SOCKET, SO_TYPE);

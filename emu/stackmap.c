@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "map.h"
+#include "os.h"
 
 #define STACK_CREATE_FLAG_MASK (BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_STACK_BUILD_ID)
 #define KERNEL_STACK_MAP_SIZE 320u      /* sizeof(struct bpf_stack_map): bytes_memlock */
@@ -22,12 +23,11 @@ static __u32 perf_max_stack(void)
 {
 	static __u32 n;
 	if (!n) {
-		FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "re");
+		char buf[32];
 		unsigned int v = 0;
-		if (!f || fscanf(f, "%u", &v) != 1 || !v)
+		if (emu_os_read_file("/proc/sys/kernel/perf_event_max_stack", buf, sizeof(buf)) <= 0 ||
+		    sscanf(buf, "%u", &v) != 1 || !v)
 			v = 127;
-		if (f)
-			fclose(f);
 		n = v;
 	}
 	return n;

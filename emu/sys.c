@@ -22,6 +22,7 @@
 #include "map.h"
 #include "prog.h"
 #include "trace.h"
+#include "os.h"
 #include "vm/vm.h"
 
 #define PTR(u64) ((void *)(unsigned long)(u64))
@@ -516,7 +517,7 @@ static int iter_create(union bpf_attr *attr, void *uattr)
 static int link_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
-	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDWR);
+	return emu_obj_fd_by_id(EMU_KIND_LINK, attr->link_id, O_RDONLY);   /* bpf_link_new_fd: O_CLOEXEC only */
 }
 
 static int link_detach(union bpf_attr *attr, void *uattr)
@@ -574,8 +575,8 @@ static int btf_load(union bpf_attr *attr, void *uattr)
 	if (flags & ~EMU_F_TOKEN_FD)
 		return -EINVAL;
 	if (flags & EMU_F_TOKEN_FD)           /* no bpf tokens here: whatever the fd is, it is not one */
-		return emu_caller_fd((int)token_fd) < 0 || fcntl(emu_caller_fd((int)token_fd), F_GETFD) < 0 ? -EBADF
-											   : -EINVAL;
+		return emu_caller_fd((int)token_fd) < 0 || emu_os_fcntl(emu_caller_fd((int)token_fd), F_GETFD, 0) < 0
+			       ? -EBADF : -EINVAL;
 	struct emu_btf_load_spec spec = {
 		.btf = PTR(attr->btf),
 		.btf_size = attr->btf_size,
@@ -588,12 +589,33 @@ static int btf_load(union bpf_attr *attr, void *uattr)
 	return emu_btf_load(&spec);
 }
 
+/* BPF_OBJ_PIN / BPF_OBJ_GET since Linux 6.5: path_fd after file_flags, used
+ * with BPF_F_PATH_FD (pathname relative to it); not in the installed header. */
+#define OBJ_PATH_FD_OFF 16u
+#define OBJ_END 20u
+#define EMU_F_PATH_FD (1u << 14)
+
+static int obj_path_fd(const union bpf_attr *attr, int *dirfd)
+{
+	__s32 path_fd;
+	memcpy(&path_fd, (const char *)attr + OBJ_PATH_FD_OFF, 4);
+	/* path_fd has to be accompanied by BPF_F_PATH_FD */
+	if (!(attr->file_flags & EMU_F_PATH_FD) && path_fd)
+		return -EINVAL;
+	*dirfd = attr->file_flags & EMU_F_PATH_FD ? path_fd : AT_FDCWD;
+	return 0;
+}
+
 static int obj_pin(union bpf_attr *attr, void *uattr)
 {
 	char path[4096];
+	int dirfd;
 	(void)uattr;
-	if (attr->file_flags)
+	if (attr->file_flags & ~EMU_F_PATH_FD)
 		return -EINVAL;
+	int err = obj_path_fd(attr, &dirfd);
+	if (err)
+		return err;
 	/* the object first (bpf_fd_probe_obj), then the path */
 	struct emu_obj *obj;
 	int acc;
@@ -605,15 +627,19 @@ static int obj_pin(union bpf_attr *attr, void *uattr)
 		return (int)n;
 	if (n == 0)
 		return -ENOENT;
-	return emu_obj_pin((int)attr->bpf_fd, path);
+	return emu_obj_pin_at((int)attr->bpf_fd, dirfd, path);
 }
 
 static int obj_get(union bpf_attr *attr, void *uattr)
 {
 	char path[4096];
+	int dirfd;
 	(void)uattr;
-	if (attr->bpf_fd || (attr->file_flags & ~(__u32)(BPF_F_RDONLY | BPF_F_WRONLY)))
+	if (attr->bpf_fd || (attr->file_flags & ~(__u32)(BPF_F_RDONLY | BPF_F_WRONLY | EMU_F_PATH_FD)))
 		return -EINVAL;
+	int err = obj_path_fd(attr, &dirfd);
+	if (err)
+		return err;
 	if ((attr->file_flags & BPF_F_RDONLY) && (attr->file_flags & BPF_F_WRONLY))
 		return -EINVAL;
 	int acc = attr->file_flags & BPF_F_RDONLY ? O_RDONLY : attr->file_flags & BPF_F_WRONLY ? O_WRONLY : O_RDWR;
@@ -622,7 +648,7 @@ static int obj_get(union bpf_attr *attr, void *uattr)
 		return (int)n;
 	if (n == 0)
 		return -ENOENT;
-	return emu_obj_get(path, acc);
+	return emu_obj_get_at(dirfd, path, acc);
 }
 
 static int get_next_id(union bpf_attr *attr, void *uattr, enum emu_kind kind)
@@ -665,7 +691,7 @@ static int btf_get_fd_by_id(union bpf_attr *attr, void *uattr)
 {
 	(void)uattr;
 	emu_kernel_btf_publish();
-	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDWR);
+	return emu_obj_fd_by_id(EMU_KIND_BTF, attr->btf_id, O_RDONLY);     /* btf_new_fd: O_RDONLY */
 }
 
 /* bpf_enable_stats(): an fd that keeps run-time statistics (run_time_ns,
@@ -873,8 +899,8 @@ static const struct emu_cmd emu_cmds[] = {
 	EMU_CMD(BPF_MAP_GET_NEXT_KEY, map_get_next_key, next_key),
 	EMU_CMD(BPF_PROG_LOAD, prog_load, attach_prog_fd),
 	EMU_CMD(BPF_PROG_TEST_RUN, prog_test_run, test.batch_size),
-	EMU_CMD(BPF_OBJ_PIN, obj_pin, file_flags),
-	EMU_CMD(BPF_OBJ_GET, obj_get, file_flags),
+	EMU_CMD_END(BPF_OBJ_PIN, obj_pin, OBJ_END),
+	EMU_CMD_END(BPF_OBJ_GET, obj_get, OBJ_END),
 	EMU_CMD(BPF_PROG_GET_NEXT_ID, prog_get_next_id, next_id),
 	EMU_CMD(BPF_MAP_GET_NEXT_ID, map_get_next_id, next_id),
 	EMU_CMD(BPF_PROG_GET_FD_BY_ID, prog_get_fd_by_id, prog_id),
@@ -1003,9 +1029,10 @@ long emu_sys_bpf(int cmd, const void *uattr, unsigned int size)
 	return ret;
 }
 
-/* Weak: libbpfemu.so defines its own, which raises the shim's busy flag
- * around the engine so the engine's libc calls do not re-enter the shim. */
-long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((weak, visibility("default")));
+/* The one embedding entry, in libbpfemu.so as in a program linking the
+ * engine: the engine reaches the system itself (emu/os.c), so the same call
+ * behaves the same with or without the shim around it. */
+long bpfemu_bpf(int cmd, void *attr, unsigned int size) __attribute__((visibility("default")));
 long bpfemu_bpf(int cmd, void *attr, unsigned int size)
 {
 	int err = 0;

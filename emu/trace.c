@@ -35,6 +35,7 @@
 
 #include "map.h"
 #include "trace.h"
+#include "os.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -1089,17 +1090,18 @@ static int trace_open(void)
 {
 	const struct emu_config *c = emu_config();
 	struct stat st;
-	int fd = open(c->trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = emu_os_open(c->trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return -errno;
-	int high = fcntl(fd, F_DUPFD_CLOEXEC, TRACE_FD_MIN);
+		return fd;
+	int high = emu_os_fcntl(fd, F_DUPFD_CLOEXEC, TRACE_FD_MIN);
 	if (high >= 0) {
-		close(fd);
+		emu_os_close(fd);
 		fd = high;
 	}
-	if (fstat(fd, &st)) {
-		close(fd);
-		return -errno;
+	int err = emu_os_fstat(fd, &st);
+	if (err) {
+		emu_os_close(fd);
+		return err;
 	}
 	trace_dev = st.st_dev;
 	trace_ino = st.st_ino;
@@ -1115,9 +1117,8 @@ static void trace_init(void)
 	if (fd < 0) {
 		char msg[PATH_MAX + 64];
 		int n = snprintf(msg, sizeof(msg), "bpfemu: BPFEMU_TRACE=%s: %s\n", c->trace, strerror(-fd));
-		if (n > 0 && write(STDERR_FILENO, msg, MIN((size_t)n, sizeof(msg) - 1)) < 0) {
-			/* nothing more to say */
-		}
+		if (n > 0)
+			(void)emu_os_write(STDERR_FILENO, msg, MIN((size_t)n, sizeof(msg) - 1));
 		return;
 	}
 	leader = c->trace_pid > 0 ? c->trace_pid : emu_caller_pid();
@@ -1136,11 +1137,11 @@ static int trace_fd_checked(void)
 {
 	struct stat st;
 	int fd = __atomic_load_n(&trace_fd, __ATOMIC_ACQUIRE);
-	if (fd >= 0 && !fstat(fd, &st) && st.st_dev == trace_dev && st.st_ino == trace_ino)
+	if (fd >= 0 && !emu_os_fstat(fd, &st) && st.st_dev == trace_dev && st.st_ino == trace_ino)
 		return fd;
 	pthread_mutex_lock(&trace_lock);
 	fd = trace_fd;
-	if (fd < 0 || fstat(fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino) {
+	if (fd < 0 || emu_os_fstat(fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino) {
 		fd = trace_open();       /* the old number is not ours any more: leave it alone */
 		__atomic_store_n(&trace_fd, fd < 0 ? -1 : fd, __ATOMIC_RELEASE);
 	}
@@ -1162,14 +1163,8 @@ static long proc_stat_field(pid_t pid, int field, char *state)
 {
 	char path[40], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (emu_os_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return -1;
@@ -1204,18 +1199,18 @@ static bool live_child(void)
 		if (si.si_pid == 0)
 			return true;            /* children, none exited */
 	}
-	DIR *d = opendir("/proc");
+	struct emu_os_dir *d = emu_os_opendir("/proc", NULL);
 	bool found = false;
 	if (!d)
 		return false;
-	for (struct dirent *e; !found && (e = readdir(d));) {
+	for (const struct emu_os_dirent *e; !found && (e = emu_os_readdir(d));) {
 		char st = 0;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+		if (e->name[0] < '1' || e->name[0] > '9')
 			continue;
-		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+		pid_t pid = (pid_t)strtol(e->name, NULL, 10);
 		found = proc_stat_field(pid, 1, &st) == self && st != 'Z' && st != 'X';   /* field 1: ppid */
 	}
-	closedir(d);
+	emu_os_closedir(d);
 	return found;
 }
 
@@ -1338,9 +1333,8 @@ void emu_trace_exit(struct emu_trace_call *t, long ret)
 		put_comment(&l, t, &before, ret, raw_attr);
 	put(&l, "\n", 1);
 	int fd = l.oom ? -1 : trace_fd_checked();
-	if (fd >= 0 && write(fd, l.p, l.len) < 0) {
-		/* a full disk loses trace lines, never the call */
-	}
+	if (fd >= 0)
+		(void)emu_os_write(fd, l.p, l.len);   /* a full disk loses trace lines, never the call */
 	free(l.p);
 	free(t->info_in);
 	t->info_in = NULL;

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "os_errno.h"
 
 #define BUF_CAP (4u << 20)             /* past this, the oldest half goes */
 #define REC_MAX 4096u
@@ -76,22 +77,22 @@ static int open_locked(int lock, bool create, int *sfd)
 	int err = paths(dir, buf, state, sizeof(dir));
 	if (err)
 		return err;
-	if (create && mkdir(dir, emu_root_shared() ? 01777 : 0700) && errno != EEXIST)
+	if (create && emu_oe_mkdir(dir, emu_root_shared() ? 01777 : 0700) && errno != EEXIST)
 		return -errno;
-	int fd = open(buf, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), file_mode());
+	int fd = emu_oe_open(buf, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), file_mode());
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, lock)) {
+	while (emu_oe_flock(fd, lock)) {
 		if (errno != EINTR) {
 			err = -errno;
-			close(fd);
+			emu_oe_close(fd);
 			return err;
 		}
 	}
-	*sfd = open(state, O_RDWR | O_CLOEXEC | O_CREAT, file_mode());
+	*sfd = emu_oe_open(state, O_RDWR | O_CLOEXEC | O_CREAT, file_mode());
 	if (*sfd < 0) {
 		err = -errno;
-		close(fd);
+		emu_oe_close(fd);
 		return err;
 	}
 	return fd;
@@ -100,13 +101,13 @@ static int open_locked(int lock, bool create, int *sfd)
 static void state_get(int sfd, struct tstate *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (pread(sfd, st, sizeof(*st), 0) != (ssize_t)sizeof(*st))
+	if (emu_oe_pread(sfd, st, sizeof(*st), 0) != (ssize_t)sizeof(*st))
 		memset(st, 0, sizeof(*st));
 }
 
 static void state_put(int sfd, const struct tstate *st)
 {
-	ssize_t w = pwrite(sfd, st, sizeof(*st), 0);
+	ssize_t w = emu_oe_pwrite(sfd, st, sizeof(*st), 0);
 	(void)w;
 }
 
@@ -123,32 +124,32 @@ static void compact(int fd, int sfd, off_t size)
 	__u64 dropped = 0;
 	while (cut < size / 2) {
 		__u32 len;
-		if (pread(fd, &len, 4, cut) != 4 || len > REC_MAX)
+		if (emu_oe_pread(fd, &len, 4, cut) != 4 || len > REC_MAX)
 			return;
 		if ((__u64)cut >= st.consumed_off)
 			dropped++;
 		cut += 4 + (off_t)len;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.%d", buf, (int)getpid());
-	int nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, file_mode());
+	int nfd = emu_oe_open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, file_mode());
 	if (nfd < 0)
 		return;
 	char chunk[65536];
 	for (off_t o = cut; o < size;) {
-		ssize_t r = pread(fd, chunk, sizeof(chunk), o);
-		if (r <= 0 || write(nfd, chunk, (size_t)r) != r) {
-			close(nfd);
-			unlink(tmp);
+		ssize_t r = emu_oe_pread(fd, chunk, sizeof(chunk), o);
+		if (r <= 0 || emu_oe_write(nfd, chunk, (size_t)r) != r) {
+			emu_oe_close(nfd);
+			emu_oe_unlink(tmp);
 			return;
 		}
 		o += r;
 	}
-	if (flock(nfd, LOCK_EX) || rename(tmp, buf)) {
-		close(nfd);
-		unlink(tmp);
+	if (emu_oe_flock(nfd, LOCK_EX) || emu_oe_rename(tmp, buf)) {
+		emu_oe_close(nfd);
+		emu_oe_unlink(tmp);
 		return;
 	}
-	close(nfd);
+	emu_oe_close(nfd);
 	st.consumed_off = st.consumed_off > (__u64)cut ? st.consumed_off - (__u64)cut : 0;
 	st.lost += dropped;
 	state_put(sfd, &st);
@@ -165,8 +166,8 @@ void emu_trace_event(const char *line, size_t len)
 	__u32 l = (__u32)len;
 	memcpy(rec, &l, 4);
 	memcpy(rec + 4, line, len);
-	off_t end = lseek(fd, 0, SEEK_END);
-	if (end >= 0 && pwrite(fd, rec, 4 + len, end) == (ssize_t)(4 + len)) {
+	off_t end = emu_oe_lseek(fd, 0, SEEK_END);
+	if (end >= 0 && emu_oe_pwrite(fd, rec, 4 + len, end) == (ssize_t)(4 + len)) {
 		struct tstate st;
 		state_get(sfd, &st);
 		st.written++;
@@ -174,8 +175,8 @@ void emu_trace_event(const char *line, size_t len)
 		if (end + 4 + (off_t)len > (off_t)BUF_CAP)
 			compact(fd, sfd, end + 4 + (off_t)len);
 	}
-	close(sfd);
-	close(fd);
+	emu_oe_close(sfd);
+	emu_oe_close(fd);
 }
 
 /* ---- trace: a snapshot of the unread events, after the header ---- */
@@ -187,15 +188,15 @@ static int snapshot(int flags)
 		return fd;
 	struct tstate st;
 	state_get(sfd, &st);
-	close(sfd);
+	emu_oe_close(sfd);
 	struct stat sb;
 	char *body = NULL;
 	size_t blen = 0, n = 0;
-	if (!fstat(fd, &sb) && (__u64)sb.st_size > st.consumed_off) {
+	if (!emu_oe_fstat(fd, &sb) && (__u64)sb.st_size > st.consumed_off) {
 		size_t raw = (size_t)((__u64)sb.st_size - st.consumed_off);
 		char *r = malloc(raw);
 		body = malloc(raw);
-		if (r && body && pread(fd, r, raw, (off_t)st.consumed_off) == (ssize_t)raw) {
+		if (r && body && emu_oe_pread(fd, r, raw, (off_t)st.consumed_off) == (ssize_t)raw) {
 			for (size_t o = 0; o + 4 <= raw;) {
 				__u32 len;
 				memcpy(&len, r + o, 4);
@@ -209,7 +210,7 @@ static int snapshot(int flags)
 		}
 		free(r);
 	}
-	close(fd);
+	emu_oe_close(fd);
 	char head[1024];
 	/* the kernel's entries-written: what is in the buffer and what was overwritten unread */
 	__u64 written = n + st.lost;
@@ -227,35 +228,35 @@ static int snapshot(int flags)
 			  "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
 			  "#              | |         |   |||||     |         |\n",
 			  n, (unsigned long long)written, emu_possible_cpus());
-	int mfd = memfd_create("bpfemu-trace", MFD_CLOEXEC);
+	int mfd = emu_oe_memfd_create("bpfemu-trace", MFD_CLOEXEC);
 	int err = mfd < 0 ? -errno : 0;
-	if (!err && (write(mfd, head, (size_t)hl) != hl || (blen && write(mfd, body, blen) != (ssize_t)blen)))
+	if (!err && (emu_oe_write(mfd, head, (size_t)hl) != hl || (blen && emu_oe_write(mfd, body, blen) != (ssize_t)blen)))
 		err = -EIO;
 	free(body);
 	if (err) {
 		if (mfd >= 0)
-			close(mfd);
+			emu_oe_close(mfd);
 		return err;
 	}
 	char self[64];
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", mfd);
-	int rfd = open(self, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK)));
+	int rfd = emu_oe_open(self, O_RDONLY | (flags & (O_CLOEXEC | O_NONBLOCK)));
 	if (rfd >= 0) {
-		close(mfd);
+		emu_oe_close(mfd);
 		return rfd;
 	}
-	lseek(mfd, 0, SEEK_SET);
+	emu_oe_lseek(mfd, 0, SEEK_SET);
 	if (!(flags & O_CLOEXEC))
-		fcntl(mfd, F_SETFD, 0);
+		emu_oe_fcntl(mfd, F_SETFD, 0);
 	return mfd;
 }
 
 /* writes to trace go nowhere (the kernel's trace write is a stub) */
 static int devnull(int flags)
 {
-	int fd = open("/dev/null", (flags & O_ACCMODE) | O_CLOEXEC);
+	int fd = emu_oe_open("/dev/null", (flags & O_ACCMODE) | O_CLOEXEC);
 	if (fd >= 0 && !(flags & O_CLOEXEC))
-		fcntl(fd, F_SETFD, 0);
+		emu_oe_fcntl(fd, F_SETFD, 0);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -266,14 +267,14 @@ static int clear(int flags)
 	if (fd < 0)
 		return fd;
 	struct tstate st = { 0 };
-	if (ftruncate(fd, 0))
+	if (emu_oe_ftruncate(fd, 0))
 		fd = -errno;
 	else
 		state_put(sfd, &st);
-	close(sfd);
+	emu_oe_close(sfd);
 	if (fd < 0)
 		return fd;
-	close(fd);
+	emu_oe_close(fd);
 	return devnull(flags);
 }
 
@@ -284,22 +285,22 @@ static int clear(int flags)
  * calls only (it runs in a child of a possibly threaded process). */
 static bool pump_once(int wfd, const char *buf, const char *state)
 {
-	int fd = open(buf, O_RDWR | O_CLOEXEC);
+	int fd = emu_oe_open(buf, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT;        /* not written yet: wait */
 	int sfd = -1;
 	bool alive = true;
-	while (flock(fd, LOCK_EX) && errno == EINTR)
+	while (emu_oe_flock(fd, LOCK_EX) && errno == EINTR)
 		;
-	sfd = open(state, O_RDWR | O_CLOEXEC);
+	sfd = emu_oe_open(state, O_RDWR | O_CLOEXEC);
 	if (sfd < 0) {
-		close(fd);
+		emu_oe_close(fd);
 		return true;
 	}
 	struct tstate st;
 	state_get(sfd, &st);
 	static char chunk[65536];
-	ssize_t r = pread(fd, chunk, sizeof(chunk), (off_t)st.consumed_off);
+	ssize_t r = emu_oe_pread(fd, chunk, sizeof(chunk), (off_t)st.consumed_off);
 	size_t o = 0;
 	__u64 events = 0;
 	while (r > 0 && o + 4 <= (size_t)r) {
@@ -307,7 +308,7 @@ static bool pump_once(int wfd, const char *buf, const char *state)
 		memcpy(&len, chunk + o, 4);
 		if (len > REC_MAX || o + 4 + len > (size_t)r)
 			break;
-		ssize_t w = write(wfd, chunk + o + 4, len);
+		ssize_t w = emu_oe_write(wfd, chunk + o + 4, len);
 		if (w < 0 && errno == EPIPE) {
 			alive = false;
 			break;
@@ -322,8 +323,8 @@ static bool pump_once(int wfd, const char *buf, const char *state)
 		st.consumed += events;
 		state_put(sfd, &st);
 	}
-	close(sfd);
-	close(fd);
+	emu_oe_close(sfd);
+	emu_oe_close(fd);
 	return alive;
 }
 
@@ -333,11 +334,11 @@ static void pump(int wfd, const char *buf, const char *state, const char *root)
 		if (!pump_once(wfd, buf, state))
 			return;
 		struct stat sb;
-		if (stat(root, &sb))
+		if (emu_oe_stat(root, &sb))
 			return;                     /* the state root is gone */
 		/* the reader closing its end shows as POLLERR on ours */
 		struct pollfd p = { .fd = wfd, .events = 0 };
-		int n = poll(&p, 1, 50);
+		int n = emu_oe_poll(&p, 1, 50);
 		if (n > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
 			return;
 	}
@@ -350,50 +351,50 @@ static int pipe_open(int flags)
 	if (err)
 		return err;
 	snprintf(root, sizeof(root), "%s", emu_config()->root);
-	if (mkdir(dir, emu_root_shared() ? 01777 : 0700) && errno != EEXIST)
+	if (emu_oe_mkdir(dir, emu_root_shared() ? 01777 : 0700) && errno != EEXIST)
 		return -errno;
 	int p[2];
-	if (pipe2(p, O_CLOEXEC))
+	if (emu_oe_pipe2(p, O_CLOEXEC))
 		return -errno;
 	/* the raw system call: no atfork handlers run (the calling process may be
 	 * threaded, its handlers may take locks); the child makes no libc call
 	 * that is not async-signal-safe */
-	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid_t pid = emu_oe_fork_raw();
 	if (pid < 0) {
 		err = -errno;
-		close(p[0]);
-		close(p[1]);
+		emu_oe_close(p[0]);
+		emu_oe_close(p[1]);
 		return err;
 	}
 	if (pid == 0) {
 		/* detach: the pump is nobody's child, and holds nothing but its end */
-		if (syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) != 0)
+		if (emu_oe_fork_raw() != 0)
 			_exit(0);
 		setsid();
 		struct sigaction sa = { .sa_handler = SIG_IGN };
-		sigaction(SIGPIPE, &sa, NULL);
-		fcntl(p[1], F_SETFL, O_NONBLOCK);
+		emu_oe_sigaction(SIGPIPE, &sa, NULL);
+		emu_oe_fcntl(p[1], F_SETFL, O_NONBLOCK);
 		int keep = p[1];
 		if (keep != 3) {
-			if (dup2(keep, 3) < 0)
+			if (emu_oe_dup2(keep, 3) < 0)
 				_exit(1);
 			keep = 3;
 		}
-		if (syscall(SYS_close_range, 4u, ~0u, 0u))
+		if (emu_oe_close_range(4u, ~0u, 0u))
 			for (int i = 4; i < 65536; i++)
-				close(i);
+				emu_oe_close(i);
 		for (int i = 0; i < 3; i++)
-			close(i);
+			emu_oe_close(i);
 		pump(keep, buf, state, root);
 		_exit(0);
 	}
-	close(p[1]);
+	emu_oe_close(p[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	if (!(flags & O_CLOEXEC))
-		fcntl(p[0], F_SETFD, 0);
+		emu_oe_fcntl(p[0], F_SETFD, 0);
 	if (flags & O_NONBLOCK)
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		emu_oe_fcntl(p[0], F_SETFL, O_NONBLOCK);
 	return p[0];
 }
 
@@ -457,10 +458,10 @@ int emu_tracefs_open(const char *path, int flags)
 		else
 			fd = devnull(flags);
 	} else if (!strcmp(rest, "tracing_on") && acc == O_RDONLY) {
-		int mfd = memfd_create("bpfemu-trace", MFD_CLOEXEC);
+		int mfd = emu_oe_memfd_create("bpfemu-trace", MFD_CLOEXEC);
 		fd = mfd < 0 ? -errno : mfd;
-		if (mfd >= 0 && (write(mfd, "1\n", 2) != 2 || lseek(mfd, 0, SEEK_SET))) {
-			close(mfd);
+		if (mfd >= 0 && (emu_oe_write(mfd, "1\n", 2) != 2 || emu_oe_lseek(mfd, 0, SEEK_SET))) {
+			emu_oe_close(mfd);
 			fd = -EIO;
 		}
 	}

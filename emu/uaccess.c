@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "obj.h"
+#include "os.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define EMU_FAULT_HANDLER 0
@@ -41,7 +42,6 @@
 #endif
 
 static EMU_TLS sigjmp_buf *fault_jmp;     /* armed while this thread copies */
-static EMU_TLS volatile bool resetting;   /* on_fault restores a default action (volatile: read by the shim's sigaction) */
 static struct sigaction prev_act[2];       /* [0] SIGSEGV, [1] SIGBUS: the program's */
 static bool fast;                          /* the handler is installed */
 static bool enabled;                       /* the shim is there to keep it installed */
@@ -139,9 +139,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		resetting = true;        /* the shim's sigaction() must not keep ours */
-		sigaction(sig, &dfl, NULL);
-		resetting = false;
+		emu_os_sigaction(sig, &dfl, NULL);
 	} else {
 		p->sa_handler(sig);
 	}
@@ -154,7 +152,7 @@ static void install(void)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &prev_act[0]) == 0 && sigaction(SIGBUS, &sa, &prev_act[1]) == 0)
+	if (emu_os_sigaction(SIGSEGV, &sa, &prev_act[0]) == 0 && emu_os_sigaction(SIGBUS, &sa, &prev_act[1]) == 0)
 		__atomic_store_n(&fast, true, __ATOMIC_RELEASE);
 }
 
@@ -177,7 +175,7 @@ bool emu_uaccess_fast(void)
  * SIGBUS, so the program's handler runs for its own faults and ours stays. */
 int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&fast, __ATOMIC_ACQUIRE) || resetting)
+	if ((sig != SIGSEGV && sig != SIGBUS) || !__atomic_load_n(&fast, __ATOMIC_ACQUIRE))
 		return 1;     /* not ours: the caller does the real sigaction */
 	struct sigaction *p = &prev_act[sig == SIGBUS];
 	if (old)
@@ -190,11 +188,10 @@ int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction
 static int slow_copy(void *dst, const void *src, size_t len, bool to_user)
 {
 	struct iovec l = { to_user ? (void *)src : dst, len }, r = { to_user ? dst : (void *)src, len };
-	ssize_t n = to_user ? process_vm_writev(getpid(), &l, 1, &r, 1, 0)
-			    : process_vm_readv(getpid(), &l, 1, &r, 1, 0);
-	if (n == (ssize_t)len)
+	long n = emu_os_process_vm(to_user, &l, &r);
+	if (n == (long)len)
 		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+	if (n == -ENOSYS || n == -EPERM) {
 		memcpy(dst, src, len);     /* no way to check: trust the caller */
 		return 0;
 	}

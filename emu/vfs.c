@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "os.h"
 
 int emu_bpffs_debug_open_errno(int flags)
 {
@@ -37,16 +38,16 @@ int emu_bpffs_open_check(const char *t, int flags)
 		return 0;
 	if (emu_bpffs_debug_entry(AT_FDCWD, t))
 		return -emu_bpffs_debug_open_errno(flags);
-	int r = (flags & O_NOFOLLOW) ? lstat(t, &st) : stat(t, &st);
+	int r = (flags & O_NOFOLLOW) ? emu_os_lstat(t, &st) : emu_os_stat(t, &st);
 	if (r == 0 && S_ISREG(st.st_mode)) {
 		err = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? -EEXIST : -EIO;
-	} else if (r < 0 && errno == ENOENT && (flags & O_CREAT)) {
+	} else if (r == -ENOENT && (flags & O_CREAT)) {
 		char parent[PATH_MAX];
 		snprintf(parent, sizeof(parent), "%s", t);
 		char *slash = strrchr(parent, '/');
 		if (slash && slash != parent)
 			*slash = '\0';
-		if (access(parent, F_OK) == 0)
+		if (emu_os_faccessat(AT_FDCWD, parent, F_OK) == 0)
 			err = -EACCES;
 	}
 	errno = saved;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * preload/fd.c: keeps the engine's fd cache right (close, the dup family,
- * fcntl(F_DUPFD*), and the stdio/dirent closers that free a descriptor), and
- * mmap() of bpf object fds.
+ * fcntl(F_DUPFD*), and the stdio/dirent closers that free a descriptor),
+ * mmap() of bpf object fds, and sendmsg()/sendmmsg() passing them away.
  */
 #undef _FORTIFY_SOURCE
 #undef _FILE_OFFSET_BITS
@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "emu.h"
@@ -212,3 +214,40 @@ static int mmap_check(int fd, size_t len, int prot, int flags, off_t *off)
 
 WRAP_MMAP(mmap, off_t)
 WRAP_MMAP(mmap64, off64_t)
+
+/* An object fd sent over a socket (SCM_RIGHTS) may outlive this process's
+ * view of it: the engine makes the object's holds links first. */
+static void note_sent(const struct msghdr *m)
+{
+	if (!m || !m->msg_control)
+		return;
+	int saved = errno;
+	SHIM_ENTER();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			emu_fd_shared(fd);
+		}
+	}
+	SHIM_LEAVE();
+	errno = saved;
+}
+
+SHIM_EXPORT ssize_t sendmsg(int sock, const struct msghdr *m, int flags)
+{
+	if (!shim_busy)
+		note_sent(m);
+	return REAL(sendmsg)(sock, m, flags);
+}
+
+SHIM_EXPORT int sendmmsg(int sock, struct mmsghdr *v, unsigned int n, int flags)
+{
+	if (!shim_busy && v)
+		for (unsigned int i = 0; i < n; i++)
+			note_sent(&v[i].msg_hdr);
+	return REAL(sendmmsg)(sock, v, n, flags);
+}

@@ -50,6 +50,8 @@ int __openat64_2(int dirfd, const char *path, int flags);
 int __xstat(int ver, const char *path, struct stat *buf);
 int __lxstat(int ver, const char *path, struct stat *buf);
 int __xstat64(int ver, const char *path, struct stat64 *buf);
+int __fxstat(int ver, int fd, struct stat *buf);
+int __fxstat64(int ver, int fd, struct stat64 *buf);
 int __lxstat64(int ver, const char *path, struct stat64 *buf);
 int __fxstatat(int ver, int dirfd, const char *path, struct stat *buf, int flags);
 int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *buf, int flags);
@@ -330,13 +332,17 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 /* ---- stat ---- */
 
 /* A pin reads as an empty regular file and a directory as an empty one, as
- * on bpffs (the object's storage behind a pin is the engine's business). */
+ * on bpffs (the object's storage behind a pin is the engine's business); a
+ * pin is one name of its own (here pins of one object are links of one
+ * file). */
 #define PATCH_PIN_STAT(st)                                                              \
 	do {                                                                            \
 		if (S_ISREG((st)->st_mode) || S_ISDIR((st)->st_mode)) {                 \
 			(st)->st_size = 0;                                              \
 			(st)->st_blocks = 0;                                            \
 		}                                                                       \
+		if (S_ISREG((st)->st_mode))                                             \
+			(st)->st_nlink = 1;                                             \
 	} while (0)
 /* maps.debug and progs.debug are root's on the kernel, whoever mounted it */
 #define PATCH_DEBUG_OWNER(st, dirfd, t)                                                 \
@@ -345,7 +351,29 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 			(st)->st_uid = (st)->st_gid = 0;                                \
 	} while (0)
 
-#define WRAP_STAT(name, type)                                                           \
+/* A bpf object fd is an anonymous inode on the kernel (mode 0600, no file
+ * type, root's, size 0, shared by every such fd): fstat of it, and stat of
+ * /proc/self/fd/N through the link, show that inode. struct stat64 is struct
+ * stat on the 64-bit targets. */
+_Static_assert(sizeof(struct stat64) == sizeof(struct stat), "stat64 is stat");
+#define PATCH_OBJ_STAT(st)                                                              \
+	do {                                                                            \
+		struct stat a_;                                                         \
+		if (!shim_anon_stat(&a_, NULL, NULL))                                   \
+			memcpy((st), &a_, sizeof(a_));                                  \
+	} while (0)
+/* Is the object fd that the stat call named (fd-based: AT_EMPTY_PATH with
+ * "", or a /proc/self/fd/N path followed) a bpf object? */
+static bool names_obj(int dirfd, const char *path, int flags)
+{
+	if (path && !path[0] && (flags & AT_EMPTY_PATH))
+		return shim_fd_is_obj(dirfd);
+	if (!path || (flags & AT_SYMLINK_NOFOLLOW) || path[0] != '/')
+		return false;
+	return shim_proc_obj_fd(path) >= 0;
+}
+
+#define WRAP_STAT(name, type, follow)                                                   \
 	SHIM_EXPORT int name(const char *path, struct type *st)                         \
 	{                                                                               \
 		char buf_[PATH_MAX];                                                    \
@@ -360,6 +388,8 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 			PATCH_PIN_STAT(st);                                             \
 		if (r_ == 0)                                                            \
 			PATCH_DEBUG_OWNER(st, AT_FDCWD, t_);                            \
+		if (r_ == 0 && (follow) && names_obj(AT_FDCWD, path, 0))                \
+			PATCH_OBJ_STAT(st);                                             \
 		return r_;                                                              \
 	}
 
@@ -378,6 +408,17 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 			PATCH_PIN_STAT(st);                                             \
 		if (r_ == 0 && t_[0])                                                   \
 			PATCH_DEBUG_OWNER(st, dirfd, t_);                               \
+		if (r_ == 0 && names_obj(dirfd, path, flags))                           \
+			PATCH_OBJ_STAT(st);                                             \
+		return r_;                                                              \
+	}
+
+#define WRAP_FSTAT(name, type)                                                          \
+	SHIM_EXPORT int name(int fd, struct type *st)                                   \
+	{                                                                               \
+		int r_ = REAL(name)(fd, st);                                            \
+		if (r_ == 0 && !shim_busy && shim_fd_is_obj(fd))                        \
+			PATCH_OBJ_STAT(st);                                             \
 		return r_;                                                              \
 	}
 
@@ -392,6 +433,13 @@ static FILE *fdopen_or_close(int fd, const char *mode)
 	{                                                                               \
 		(void)ver;                                                              \
 		return plain(path, st);                                                 \
+	}
+
+#define WRAP_VERFSTAT(name, plain, type)                                                \
+	SHIM_EXPORT int name(int ver, int fd, struct type *st)                          \
+	{                                                                               \
+		(void)ver;                                                              \
+		return plain(fd, st);                                                   \
 	}
 
 #define WRAP_FXSTATAT(name, plain, type)                                                \
@@ -468,6 +516,8 @@ static unsigned long fd_fs_magic(int fd)
 		int r_ = REAL(name)(t_, s);                                             \
 		if (r_ == 0 && bpffs_)                                                  \
 			PATCH_STATFS(s, BPF_FS_MAGIC);                                  \
+		else if (r_ == 0 && shim_proc_obj_fd(path) >= 0)                        \
+			PATCH_STATFS(s, ANON_INODE_FS_MAGIC);                           \
 		if (!bpffs_ && tracefs_dir(path)) {                                     \
 			/* the engine's tracefs views (emu/tracefs.c) */                \
 			if (r_)                                                         \
@@ -499,7 +549,7 @@ static unsigned long fd_fs_magic(int fd)
 		if (!t_)                                                                \
 			return -1;                                                      \
 		int r_ = REAL(name)(t_, s);                                             \
-		if (r_ == 0 && bpffs_)                                                  \
+		if (r_ == 0 && (bpffs_ || shim_proc_obj_fd(path) >= 0))                 \
 			PATCH_STATVFS(s);                                               \
 		return r_;                                                              \
 	}
@@ -590,6 +640,8 @@ static int unlink_common(int dirfd, const char *path, int flags)
 	if (!(flags & AT_REMOVEDIR) && refine_in_bpffs(dirfd, t, in || t != path)) {
 		int saved = errno;
 		SHIM_ENTER();
+		if (t[0] == '/')
+			t = emu_bpffs_from_root(t, &dirfd);   /* a shorter walk to the same name */
 		emu_unpin_prepare(dirfd, t);
 		SHIM_LEAVE();
 		errno = saved;
@@ -685,8 +737,19 @@ SHIM_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		stx->stx_size = 0;
 		stx->stx_blocks = 0;
 	}
+	if (r == 0 && bpffs && S_ISREG(stx->stx_mode))
+		stx->stx_nlink = 1;
 	if (r == 0 && t[0] && S_ISREG(stx->stx_mode) && debug_entry(dirfd, t))
 		stx->stx_uid = stx->stx_gid = 0;
+	if (r == 0 && names_obj(dirfd, path, flags)) {
+		struct statx a;
+		if (!shim_anon_stat(NULL, &a, NULL)) {
+			/* what was asked for, as the kernel fills it for that inode */
+			__u32 m = stx->stx_mask;
+			*stx = a;
+			stx->stx_mask = m;
+		}
+	}
 	return r;
 }
 

@@ -3,6 +3,10 @@
 #ifndef BPFEMU_PRELOAD_PROCFS_H
 #define BPFEMU_PRELOAD_PROCFS_H
 
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
 #define SHIM_UNHANDLED (-2)       /* "not mine": the caller does the real call */
 
 /*
@@ -17,5 +21,16 @@ int shim_proc_open(const char *path, int flags);
  * /proc/thread-self/fd/N) for a bpf object fd: "anon_inode:bpf-map" and so
  * on; NULL for anything else. */
 const char *shim_proc_fd_link(const char *path);
+
+/* The bpf object fd N that path names through /proc/self/fd/N (or
+ * /proc/<our pid>/fd/N, /proc/thread-self/fd/N, /dev/fd/N), or -1. */
+int shim_proc_obj_fd(const char *path);
+/* Is fd a bpf object fd? */
+bool shim_fd_is_obj(int fd);
+/* What stat, statx and statfs show for a bpf object fd on the kernel: its
+ * anonymous inode (that of any eventfd). Any pointer may be NULL; 0, or -1
+ * if it cannot be had. */
+struct statx;
+int shim_anon_stat(struct stat *st, struct statx *stx, struct statfs *sfs);
 
 #endif

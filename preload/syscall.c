@@ -88,19 +88,3 @@ SHIM_EXPORT long syscall(long nr, ...)
 	}
 	return ret;
 }
-
-/* The embedding API as libbpfemu.so exports it (the engine's copy is weak in
- * the shim's link, see CMakeLists.txt): with shim_busy raised, so the
- * engine's own libc calls are not wrapped. */
-SHIM_EXPORT long bpfemu_bpf(int cmd, void *attr, unsigned int size)
-{
-	int err = 0;
-	long ret;
-
-	SHIM_ENTER();
-	ret = emu_ret_to_libc(emu_sys_bpf(cmd, attr, size), &err);
-	SHIM_LEAVE();
-	if (ret < 0)
-		errno = err;
-	return ret;
-}

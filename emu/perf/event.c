@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../os.h"
 #include "perf.h"
 
 #define KERNEL_ATTR_SIZE 136u          /* sizeof(struct perf_event_attr) in Linux 6.18 (VER8) */
@@ -124,14 +125,8 @@ e2big:
 static __u32 sysctl_u32(const char *path, __u32 dflt)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (emu_os_read_file(path, buf, sizeof(buf)) <= 0)
 		return dflt;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return dflt;
-	buf[n] = '\0';
 	return (__u32)strtoul(buf, NULL, 10);
 }
 
@@ -140,13 +135,9 @@ static __u32 sysctl_u32(const char *path, __u32 dflt)
 static bool cpu_online(int cpu)
 {
 	char buf[256];
-	int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
+	long n = emu_os_read_file("/sys/devices/system/cpu/online", buf, sizeof(buf));
 	if (n <= 0)
 		return true;
-	buf[n] = '\0';
 	unsigned int last = 0;
 	for (char *save, *tok = strtok_r(buf, ",\n", &save); tok; tok = strtok_r(NULL, ",\n", &save)) {
 		unsigned int a, b;
@@ -198,8 +189,9 @@ static int probe_describe(enum emu_perf_kind kind, const struct attr_in *a, stru
 		st->name_len = (__u32)n;
 		st->probe_offset = a->config2;
 		st->ref_ctr_offset = a->config >> 32;
-		if (stat(st->name, &sb))
-			return -errno;
+		int serr = emu_os_stat(st->name, &sb);
+		if (serr)
+			return serr;
 		if (!S_ISREG(sb.st_mode))
 			return -EINVAL;
 		return 0;
@@ -287,7 +279,7 @@ int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsig
 		return -EOPNOTSUPP;                  /* no AUX-capable group leader */
 	if (flags & PERF_FLAG_PID_CGROUP) {
 		struct stat sb;
-		if (fstat(emu_caller_fd(pid), &sb) || !S_ISDIR(sb.st_mode))
+		if (emu_os_fstat(emu_caller_fd(pid), &sb) || !S_ISDIR(sb.st_mode))
 			return -EBADF;               /* perf_cgroup_connect() */
 	}
 	if (kind == EMU_PERF_BPF_OUTPUT) {
@@ -310,7 +302,7 @@ int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsig
 		return fd;
 	err = emu_obj_populate(ev, EMU_PERF_STATE_OFF, EMU_PERF_STATE_SIZE);
 	if (err) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(ev);
 		return err;
 	}
@@ -333,19 +325,19 @@ int emu_perf_event_open(const void *uattr, int pid, int cpu, int group_fd, unsig
 	if (kind != EMU_PERF_BPF_OUTPUT) {
 		err = probe_describe(kind, &a, st);
 		if (err) {
-			close(fd);
+			emu_os_close(fd);
 			emu_obj_put(ev);
 			return err;
 		}
 	}
 	ev->hdr->id = emu_id_alloc(EMU_KIND_PERF_EVENT);
 	if (!ev->hdr->id) {
-		close(fd);
+		emu_os_close(fd);
 		emu_obj_put(ev);
 		return -ENOSPC;
 	}
 	if (!(flags & PERF_FLAG_FD_CLOEXEC))
-		fcntl(fd, F_SETFD, 0);
+		emu_os_fcntl(fd, F_SETFD, 0);
 	__atomic_store_n(&ev->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
 	emu_fd_install(fd, ev);
 	if (kind == EMU_PERF_BPF_OUTPUT)
@@ -531,8 +523,9 @@ static int notify_path(__u32 id, char *buf, size_t len)
 		return err;
 	if (snprintf(buf, len, "%.4000s/notify", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
+	err = emu_os_mkdir(buf, 0700);
+	if (err && err != -EEXIST)
+		return err;
 	size_t n = strlen(buf);
 	snprintf(buf + n, len - n, "/perf-%u", id);
 	return 0;
@@ -545,12 +538,12 @@ void emu_perf_wake(__u32 id, struct emu_perf_state *st)
 	__atomic_store_n(&st->poll, POLLIN, __ATOMIC_SEQ_CST);     /* perf_output_wakeup(): EPOLLIN */
 	if (!__atomic_load_n(&st->waiters, __ATOMIC_SEQ_CST) || notify_path(id, path, sizeof(path)))
 		return;
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = emu_os_open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;                          /* nobody holds it open */
-	ssize_t w = write(fd, "", 1);
+	long w = emu_os_write(fd, "", 1);
 	(void)w;
-	close(fd);
+	emu_os_close(fd);
 }
 
 static int event_get(int fd, bool cached_only, struct emu_obj **evp)
@@ -582,11 +575,12 @@ int emu_perf_notify_open(int fd)
 	if (err)
 		return err;
 	err = notify_path(ev->hdr->id, path, sizeof(path));
-	if (!err && mkfifo(path, 0600) && errno != EEXIST)
-		err = -errno;
-	int nfd = err ? err : open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (nfd < 0 && !err)
-		nfd = -errno;
+	if (!err) {
+		err = emu_os_mknodat(AT_FDCWD, path, S_IFIFO | 0600, 0);
+		if (err == -EEXIST)
+			err = 0;
+	}
+	int nfd = err ? err : emu_os_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 	emu_obj_put(ev);
 	return nfd;
 }
@@ -622,19 +616,14 @@ void emu_perf_notify_gc(void)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%.4000s/notify", emu_config()->root) >= (int)sizeof(path))
 		return;
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	const struct emu_os_dirent *e;
+	if (!d)
 		return;
-	DIR *d = fdopendir(dfd);
-	struct dirent *e;
-	if (!d) {
-		close(dfd);
-		return;
-	}
-	while ((e = readdir(d))) {
+	while ((e = emu_os_readdir(d))) {
 		unsigned int id;
-		if (sscanf(e->d_name, "perf-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_PERF_EVENT, id))
-			unlinkat(dirfd(d), e->d_name, 0);
+		if (sscanf(e->name, "perf-%u", &id) == 1 && !emu_obj_alive(EMU_KIND_PERF_EVENT, id))
+			emu_os_unlinkat(emu_os_dirfd(d), e->name, 0);
 	}
-	closedir(d);
+	emu_os_closedir(d);
 }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "map.h"
+#include "../os.h"
 #include "perf.h"
 
 #define SAMPLE_ID_ALL_BIT (1ull << 18)
@@ -60,7 +61,7 @@ static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
 static void writer_unmap(struct writer *w)
 {
 	if (w->base)
-		munmap(w->base, w->len);
+		emu_os_munmap(w->base, w->len);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -71,26 +72,15 @@ static int open_ref(const struct emu_obj *map, __u32 ev_id)
 	if (snprintf(dir, sizeof(dir), "%.4000s/refs/%u", emu_config()->root, map->hdr->id) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	int n = snprintf(prefix, sizeof(prefix), "perf-%u-", ev_id);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -ENOENT;
-	int d2 = dup(dfd);
-	DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+	struct emu_os_dir *d = emu_os_opendir(dir, NULL);
 	int fd = -ENOENT;
-	if (!d) {
-		if (d2 >= 0)
-			close(d2);
-	} else {
-		struct dirent *e;
-		while (fd < 0 && (e = readdir(d)))
-			if (!strncmp(e->d_name, prefix, (size_t)n)) {
-				fd = openat(dfd, e->d_name, O_RDWR | O_CLOEXEC);
-				if (fd < 0)
-					fd = -errno;
-			}
-		closedir(d);
-	}
-	close(dfd);
+	if (!d)
+		return -ENOENT;
+	const struct emu_os_dirent *e;
+	while (fd < 0 && (e = emu_os_readdir(d)))
+		if (!strncmp(e->name, prefix, (size_t)n))
+			fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
+	emu_os_closedir(d);
 	return fd;
 }
 
@@ -102,22 +92,26 @@ static int writer_map(struct writer *w, const struct emu_obj *map)
 	struct emu_obj_hdr h;
 	struct stat sb;
 	int err = 0;
-	if (fstat(fd, &sb) ||
-	    pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) != (ssize_t)sizeof(h) || h.magic != EMU_OBJ_MAGIC ||
+	if (emu_os_fstat(fd, &sb) ||
+	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) != (long)sizeof(h) || h.magic != EMU_OBJ_MAGIC ||
 	    h.kind != EMU_KIND_PERF_EVENT || h.id != w->ev_id || (__u64)sb.st_size != h.total_size ||
 	    h.data_size < EMU_PERF_DATA_SIZE)
 		err = -ENOENT;
 	void *p = MAP_FAILED;
+	/* the mapping keeps this open file: held (emu_fd_hold), so that the
+	 * event's file is not reused while we write into it */
+	if (!err && emu_fd_hold(fd, O_RDWR | EMU_HOLD_SECOND, NULL))
+		err = -ENOLCK;
 	if (!err) {
-		p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		p = emu_os_mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, NULL);
 		if (p == MAP_FAILED)
 			err = -ENOMEM;
 	}
-	close(fd);
+	emu_os_close(fd);
 	if (err)
 		return err;
 	if (w->base)
-		munmap(w->base, w->len);
+		emu_os_munmap(w->base, w->len);
 	w->base = p;
 	w->len = (size_t)sb.st_size;
 	return 0;
@@ -442,7 +436,7 @@ int emu_perf_array_get(int ufd, struct emu_obj **evp)
 	struct emu_obj *ev;
 	int acc;
 	*evp = NULL;
-	if (ufd < 0 || fcntl(emu_caller_fd(ufd), F_GETFD) < 0)
+	if (ufd < 0 || emu_os_fcntl(emu_caller_fd(ufd), F_GETFD, 0) < 0)
 		return -EBADF;
 	if (!emu_fd_get(ufd, EMU_KIND_PERF_EVENT, &ev, &acc)) {
 		/* perf_event_read_local(): inherited events are EOPNOTSUPP */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "perf.h"
+#include "../os.h"
 
 #define MADE_UP_KPROBE_TYPE 1000001
 #define MADE_UP_UPROBE_TYPE 1000002
@@ -41,14 +42,8 @@ const char *emu_perf_kind_name(enum emu_perf_kind kind)
 static int read_sysfs_int(const char *path, int *out)
 {
 	char buf[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (emu_os_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	*out = atoi(buf);
 	return 0;
 }
@@ -107,7 +102,7 @@ enum emu_perf_kind emu_perf_fd_kind(int fd)
 	}
 	char path[64], target[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", emu_caller_fd(fd));
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	long n = emu_os_readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return EMU_PERF_NONE;
 	target[n] = '\0';
@@ -124,14 +119,13 @@ static int registry_path(char *buf, size_t len)
 	return snprintf(buf, len, "%.4000s/tracepoints", emu_config()->root) >= (int)len ? -ENAMETOOLONG : 0;
 }
 
-/* Looks id up in <root>/tracepoints ("ID CAT/NAME" lines); 0 found, -ENOENT. */
-static int registry_find(__u32 id, char *name, size_t len, FILE *f)
+/* Looks id up in the text of <root>/tracepoints ("ID CAT/NAME" lines); 0 found, -ENOENT. */
+static int registry_find(__u32 id, char *name, size_t len, const char *text)
 {
-	char line[600], nm[512];
+	char nm[512];
 	unsigned int k;
-	rewind(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%u %511s", &k, nm) == 2 && k == id) {
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (sscanf(l, "%u %511s", &k, nm) == 2 && k == id) {
 			snprintf(name, len, "%s", nm);
 			return 0;
 		}
@@ -140,67 +134,91 @@ static int registry_find(__u32 id, char *name, size_t len, FILE *f)
 
 static void registry_add(__u32 id, const char *catname)
 {
-	char path[PATH_MAX], old[512];
+	char path[PATH_MAX], old[512], line[600];
 	if (registry_path(path, sizeof(path)))
 		return;
-	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = emu_os_open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	FILE *f = fdopen(fd, "a+");
-	if (!f) {
-		close(fd);
-		return;
+	emu_os_flock(fd, LOCK_EX);
+	/* the lines so far (reads start at 0; O_APPEND only moves writes) */
+	size_t cap = 4096, n = 0;
+	char *text = malloc(cap);
+	for (;;) {
+		if (!text)
+			break;
+		if (cap - n < 1025) {
+			char *nt = realloc(text, cap * 2);
+			if (!nt) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = nt;
+			cap *= 2;
+		}
+		long r = emu_os_read(fd, text + n, cap - n - 1);
+		if (r == -EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
 	}
-	flock(fd, LOCK_EX);
-	if (registry_find(id, old, sizeof(old), f))
-		fprintf(f, "%u %s\n", id, catname);
-	fflush(f);
-	flock(fd, LOCK_UN);
-	fclose(f);
+	if (text) {
+		text[n] = '\0';
+		if (registry_find(id, old, sizeof(old), text)) {
+			int l = snprintf(line, sizeof(line), "%u %s\n", id, catname);
+			if (l > 0 && (size_t)l < sizeof(line))
+				(void)emu_os_write(fd, line, (size_t)l);
+		}
+		free(text);
+	}
+	emu_os_flock(fd, LOCK_UN);
+	emu_os_close(fd);
 }
 
 int emu_perf_tp_name(__u32 id, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	if (!registry_path(path, sizeof(path))) {
-		FILE *f = fopen(path, "re");
-		if (f) {
-			int err = registry_find(id, buf, len, f);
-			fclose(f);
+		char *text = emu_os_slurp(path, NULL, NULL);
+		if (text) {
+			int err = registry_find(id, buf, len, text);
+			free(text);
 			if (!err)
 				return 0;
 		}
 	}
 	static const char *const roots[] = { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" };
 	for (size_t r = 0; r < ARRAY_SIZE(roots); r++) {
-		DIR *cats = opendir(roots[r]);
-		struct dirent *c, *e;
+		struct emu_os_dir *cats = emu_os_opendir(roots[r], NULL);
+		const struct emu_os_dirent *c, *e;
 		if (!cats)
 			continue;
-		while ((c = readdir(cats))) {
-			if (c->d_name[0] == '.')
+		while ((c = emu_os_readdir(cats))) {
+			if (c->name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", roots[r], c->d_name);
-			DIR *evs = opendir(path);
+			snprintf(path, sizeof(path), "%s/%s", roots[r], c->name);
+			struct emu_os_dir *evs = emu_os_opendir(path, NULL);
 			if (!evs)
 				continue;
-			while ((e = readdir(evs))) {
+			while ((e = emu_os_readdir(evs))) {
 				char idp[PATH_MAX];
 				int v;
-				if (e->d_name[0] == '.')
+				if (e->name[0] == '.')
 					continue;
-				if (snprintf(idp, sizeof(idp), "%s/%s/id", path, e->d_name) >= (int)sizeof(idp))
+				if (snprintf(idp, sizeof(idp), "%s/%s/id", path, e->name) >= (int)sizeof(idp))
 					continue;
 				if (!read_sysfs_int(idp, &v) && (__u32)v == id) {
-					snprintf(buf, len, "%s/%s", c->d_name, e->d_name);
-					closedir(evs);
-					closedir(cats);
+					snprintf(buf, len, "%s/%s", c->name, e->name);
+					emu_os_closedir(evs);
+					emu_os_closedir(cats);
 					return 0;
 				}
 			}
-			closedir(evs);
+			emu_os_closedir(evs);
 		}
-		closedir(cats);
+		emu_os_closedir(cats);
 	}
 	return -ENOENT;
 }
@@ -276,18 +294,19 @@ static void syms_insert(char *name)
 
 static int syms_load(void)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
+	int err = 0;
+	struct emu_os_lines *f = emu_os_lines_open("/proc/kallsyms", &err);
 	char line[512];
 	size_t n = 0;
 	if (!f)
-		return -errno;
+		return err;
 	syms_cap = 1u << 20;
 	syms = calloc(syms_cap, sizeof(*syms));
 	if (!syms) {
-		fclose(f);
+		emu_os_lines_close(f);
 		return -ENOMEM;
 	}
-	while (fgets(line, sizeof(line), f) && n < syms_cap / 2) {
+	while (emu_os_lines_get(line, sizeof(line), f) && n < syms_cap / 2) {
 		char type, name[400];
 		if (sscanf(line, "%*s %c %399s", &type, name) != 2)
 			continue;
@@ -297,7 +316,7 @@ static int syms_load(void)
 		syms_insert(copy);
 		n++;
 	}
-	fclose(f);
+	emu_os_lines_close(f);
 	return n ? 1 : -ENOENT;
 }
 

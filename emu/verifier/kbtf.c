@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "../os_errno.h"
 #include "../perf/perf.h"
 
 #define MAX_RESOLVE_DEPTH 32
@@ -45,7 +46,7 @@ static __u32 type_extra(const struct btf_type *t)
 
 static struct kbtf *kbtf_load(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	struct kbtf *b = calloc(1, sizeof(*b));
@@ -61,14 +62,14 @@ static struct kbtf *kbtf_load(const char *path)
 			buf = n;
 			cap *= 2;
 		}
-		ssize_t r = read(fd, buf + b->size, cap - b->size);
+		ssize_t r = emu_oe_read(fd, buf + b->size, cap - b->size);
 		if (r < 0)
 			goto fail;
 		if (r == 0)
 			break;
 		b->size += (size_t)r;
 	}
-	close(fd);
+	emu_oe_close(fd);
 	fd = -1;
 	b->raw = buf;
 	struct btf_header h;
@@ -95,7 +96,7 @@ static struct kbtf *kbtf_load(const char *path)
 	return b;
 fail:
 	if (fd >= 0)
-		close(fd);
+		emu_oe_close(fd);
 	if (b)
 		free(b->types);
 	free(buf);

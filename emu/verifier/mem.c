@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "env.h"
+#include "../os_errno.h"
 
 bool is_spilled_reg(const struct vslot *s)
 {
@@ -778,7 +779,7 @@ static int btf_struct_access_write(struct venv *env, const struct vreg *reg, int
 	}
 	/* tc_cls_act_btf_struct_access(), xdp_btf_struct_access(): nf_conntrack's
 	 * check when the module is loaded, else EACCES without a word */
-	if (access("/sys/module/nf_conntrack", F_OK) == 0)
+	if (emu_oe_access("/sys/module/nf_conntrack", F_OK) == 0)
 		verbose(env, "only read is supported\n");
 	return -EACCES;
 }

@@ -1017,15 +1017,15 @@ void vm_prog_free(struct vm_prog *p)
 
 static pthread_mutex_t decode_lock = PTHREAD_MUTEX_INITIALIZER;
 
-const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err)
+static const struct vm_prog *prog_get(struct emu_obj *obj, int *err, bool compile)
 {
 	struct vm_prog *p = __atomic_load_n((struct vm_prog **)&obj->vm, __ATOMIC_ACQUIRE);
-	if (likely(p))
+	if (likely(p) && (!compile || __atomic_load_n(&p->jit_tried, __ATOMIC_ACQUIRE)))
 		return p;
 	pthread_mutex_lock(&decode_lock);
 	p = obj->vm;
 	if (p)
-		goto out;
+		goto compile;
 	const struct emu_prog_desc *pd = &obj->hdr->prog;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -1039,15 +1039,32 @@ const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err)
 	p->prog_flags = pd->prog_flags;
 	memcpy(p->name, obj->hdr->name, sizeof(p->name));
 	p->name[15] = '\0';
+	p->jit_wanted = vm_jit_enabled();
 	*err = decode(p, emu_obj_data(obj), pd->insn_cnt);
 	if (*err) {
 		vm_prog_free(p);
 		p = NULL;
 		goto out;
 	}
-	vm_jit_compile(p);
 	__atomic_store_n((struct vm_prog **)&obj->vm, p, __ATOMIC_RELEASE);
+compile:
+	/* p->jit is written before jit_tried is published: a runner that sees
+	 * jit_tried sees the code (or NULL: the interpreter) */
+	if (compile && !p->jit_tried) {
+		vm_jit_compile(p);
+		__atomic_store_n(&p->jit_tried, true, __ATOMIC_RELEASE);
+	}
 out:
 	pthread_mutex_unlock(&decode_lock);
 	return p;
+}
+
+const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err)
+{
+	return prog_get(obj, err, true);
+}
+
+const struct vm_prog *vm_prog_decode(struct emu_obj *obj, int *err)
+{
+	return prog_get(obj, err, false);
 }

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "vm_int.h"
+#include "../os_errno.h"
 #include "../helpers.h"
 
 /* ---- the registry of user functions ---- */
@@ -513,7 +514,7 @@ static struct vm_btf *prog_btf(const struct vm_prog *p)
 		emu_obj_put(o);
 	}
 	emu_fd_closed(fd);
-	close(fd);
+	emu_oe_close(fd);
 	return b;
 }
 

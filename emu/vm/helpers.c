@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vm_int.h"
+#include "../os.h"
 #include "../helpers.h"
 
 #define VM_HELPER(id, fn, sig, lim) __u64 fn(struct vm_run *, __u64, __u64, __u64, __u64, __u64);
@@ -128,7 +129,7 @@ __u64 vm_h_get_numa_node_id(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __
 {
 	(void)run; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
 	unsigned int cpu = 0, node = 0;
-	if (syscall(SYS_getcpu, &cpu, &node, NULL))
+	if (EMU_OS_SC(SYS_getcpu, &cpu, &node, 0, 0, 0, 0))
 		node = 0;
 	return node;
 }
@@ -150,11 +151,11 @@ void vm_caller_comm(char comm[17])
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)emu_caller_pid(), (int)emu_caller_tid());
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	ssize_t n = read(fd, comm, 16);
-	close(fd);
+	long n = emu_os_read(fd, comm, 16);
+	emu_os_close(fd);
 	if (n > 0 && comm[n - 1] == '\n')
 		comm[n - 1] = '\0';
 }
@@ -173,16 +174,15 @@ __u64 vm_h_get_current_uid_gid(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3,
 	if (!caller_is_self()) {
 		char path[64], line[256];
 		snprintf(path, sizeof(path), "/proc/%d/status", (int)emu_caller_pid());
-		FILE *f = fopen(path, "re");
-		while (f && fgets(line, sizeof(line), f)) {
+		struct emu_os_lines *f = emu_os_lines_open(path, NULL);
+		while (f && emu_os_lines_get(line, sizeof(line), f)) {
 			unsigned int v;
 			if (sscanf(line, "Uid: %u", &v) == 1)
 				uid = v;
 			else if (sscanf(line, "Gid: %u", &v) == 1)
 				gid = v;
 		}
-		if (f)
-			fclose(f);
+		emu_os_lines_close(f);
 	}
 	return (__u64)gid << 32 | uid;
 }

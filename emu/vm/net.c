@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vm_int.h"
+#include "../os_errno.h"
 
 #define ETH_HLEN 14
 #define XDP_FRAME_SIZE 40u             /* sizeof(struct xdp_frame), Linux 6.18 x86-64 */
@@ -327,11 +328,11 @@ static int forwarding(int v6, const char *dev)
 {
 	char path[128], c = 0;
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv%d/conf/%s/forwarding", v6 ? 6 : 4, dev);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, &c, 1);
-	close(fd);
+	ssize_t n = emu_oe_read(fd, &c, 1);
+	emu_oe_close(fd);
 	return n == 1 ? c != '0' : -1;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vm_int.h"
+#include "../os_errno.h"
 
 struct sb_caller {
 	struct emu_caller c;
@@ -69,7 +70,7 @@ static int sb_fd_give(struct emu_caller *c, int fd)
 	struct sb_caller *s = (struct sb_caller *)c;
 	if (s->outer)
 		return s->outer->fd_give(s->outer, fd);
-	int n = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int n = emu_oe_fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (n < 0)
 		return -errno;
 	s->given_from = fd;
@@ -108,10 +109,10 @@ __u64 vm_h_sys_bpf(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, _
 	long ret = emu_sys_bpf(cmd, (const void *)(uintptr_t)r2, size);
 	emu_caller_set(outer);
 	if (!outer && s.given_to >= 0 && ret == s.given_to &&
-	    dup3(s.given_to, s.given_from, O_CLOEXEC) == s.given_from) {
+	    emu_oe_dup3(s.given_to, s.given_from, O_CLOEXEC) == s.given_from) {
 		/* the number the kernel would have given: the lowest free one */
 		emu_fd_closed(s.given_to);
-		close(s.given_to);
+		emu_oe_close(s.given_to);
 		ret = s.given_from;
 	}
 	return (__u64)ret;

@@ -45,7 +45,9 @@
 #include <unistd.h>
 
 #include "vm.h"
+#include "../os.h"
 #include "vm_int.h"
+#include "../os_errno.h"
 
 #define ETH_HLEN 14
 
@@ -74,7 +76,7 @@ static void thr_free(void *p)
 		return;
 	free(t->stack);
 	if (t->pkt)
-		munmap(t->pkt, VM_PKT_BUF);
+		emu_os_munmap(t->pkt, VM_PKT_BUF);
 	vm_regions_free(&t->run.dyn);
 	free(t->run.inner);
 	free(t);
@@ -90,18 +92,18 @@ static void thr_init(void)
 static void *low_map(size_t len)
 {
 #ifdef MAP_32BIT
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	void *p = emu_os_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0, NULL);
 	if (p != MAP_FAILED)
 		return p;
 #endif
 	for (uintptr_t hint = 0x10000000; hint < 0xf0000000; hint += 0x10000000) {
-		void *q = mmap((void *)hint, len, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		void *q = emu_os_mmap((void *)hint, len, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0, NULL);
 		if (q == MAP_FAILED)
 			continue;
 		if ((uintptr_t)q + len <= 0xffffffffull)
 			return q;
-		munmap(q, len);
+		emu_os_munmap(q, len);
 	}
 	return NULL;
 }
@@ -503,7 +505,7 @@ static unsigned int rx_queues(const char *ifname)
 	for (unsigned int q = 0; q < 4096; q++) {
 		char p2[192];
 		snprintf(p2, sizeof(p2), "%s/rx-%u", path, q);
-		if (access(p2, F_OK))
+		if (emu_os_faccessat(AT_FDCWD, p2, F_OK))
 			break;
 		n++;
 	}
@@ -735,15 +737,11 @@ static void read_mac(const char *name, const char *file, unsigned char mac[6])
 	char path[128], line[64];
 	memset(mac, 0, 6);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, file);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
 	unsigned int b[6];
-	if (fgets(line, sizeof(line), f) &&
+	if (emu_os_read_file(path, line, sizeof(line)) > 0 &&
 	    sscanf(line, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6)
 		for (int i = 0; i < 6; i++)
 			mac[i] = (unsigned char)b[i];
-	fclose(f);
 }
 
 /* a device's address and broadcast address (loopback's are both zeros); false: no such device */
@@ -1097,14 +1095,26 @@ int bpfemu_test_run_redirect(unsigned int *ifindex, unsigned int *map_id, unsign
  * (an fd from BPF_ENABLE_STATS, its dups, a fork's copy: the kernel's
  * refcount of enable_stats fds, across processes; gone with the last close
  * or exit). */
-static int stats_path(char *buf, size_t len)
+static int stats_path_in(char *buf, size_t len, bool make_root)
 {
-	int err = emu_root_ready();
+	int err = make_root ? emu_root_ready() : 0;
 	if (err)
 		return err;
 	if (snprintf(buf, len, "%.4000s/bpf-stats", emu_config()->root) >= (int)len)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* the state root is made at first use: a reader (the sysctl's value, is
+ * this fd the statistics file?) only looks, and finds nothing without it */
+static int stats_path(char *buf, size_t len)
+{
+	return stats_path_in(buf, len, true);
+}
+
+static int stats_path_look(char *buf, size_t len)
+{
+	return stats_path_in(buf, len, false);
 }
 
 int emu_vm_enable_stats(void)
@@ -1113,13 +1123,12 @@ int emu_vm_enable_stats(void)
 	int err = stats_path(path, sizeof(path));
 	if (err)
 		return err;
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	int fd = emu_os_open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_SH)) {
-		if (errno != EINTR) {
-			err = -errno;
-			close(fd);
+		return fd;
+	while ((err = emu_os_flock(fd, LOCK_SH))) {
+		if (err != -EINTR) {
+			emu_os_close(fd);
 			return err;
 		}
 	}
@@ -1137,14 +1146,14 @@ int emu_vm_enable_stats(void)
 static int sysctl_value(void)
 {
 	char path[PATH_MAX], ok[PATH_MAX + 4], buf[32];
-	if (stats_path(path, sizeof(path)) || strlen(path) + 8 >= sizeof(path))
+	if (stats_path_look(path, sizeof(path)) || strlen(path) + 8 >= sizeof(path))
 		return 0;
 	strcat(path, "-sysctl");
 	snprintf(ok, sizeof(ok), "%s.ok", path);
-	int v = -1, fd = open(path, O_RDONLY | O_CLOEXEC);
+	int v = -1, fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
+		ssize_t n = emu_oe_read(fd, buf, sizeof(buf) - 1);
+		emu_oe_close(fd);
 		if (n > 0) {
 			buf[n] = '\0';
 			char *p = buf, *end;
@@ -1159,47 +1168,48 @@ static int sysctl_value(void)
 	}
 	if (v >= 0) {
 		/* remember it for a later write the kernel would refuse */
-		int o = open(ok, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, emu_root_shared() ? 0666 : 0600);
+		int o = emu_oe_open(ok, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, emu_root_shared() ? 0666 : 0600);
 		if (o >= 0) {
-			ssize_t w = write(o, v ? "1" : "0", 1);
+			ssize_t w = emu_oe_write(o, v ? "1" : "0", 1);
 			(void)w;
-			close(o);
+			emu_oe_close(o);
 		}
 		return v;
 	}
-	fd = open(ok, O_RDONLY | O_CLOEXEC);
+	fd = emu_oe_open(ok, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	char c = '0';
-	ssize_t n = read(fd, &c, 1);
-	close(fd);
+	ssize_t n = emu_oe_read(fd, &c, 1);
+	emu_oe_close(fd);
 	return n == 1 && c == '1';
 }
 
 int emu_vm_stats_sysctl_open(int flags)
 {
 	char path[PATH_MAX];
-	int err = stats_path(path, sizeof(path));
+	/* reading the value makes no state root (without one it is 0) */
+	int err = (flags & O_ACCMODE) != O_RDONLY ? stats_path(path, sizeof(path)) : stats_path_look(path, sizeof(path));
 	if (err)
 		return err;
 	if (strlen(path) + 8 >= sizeof(path))
 		return -ENAMETOOLONG;
 	strcat(path, "-sysctl");
 	if ((flags & O_ACCMODE) != O_RDONLY) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | (flags & (O_CLOEXEC | O_NONBLOCK)),
+		int fd = emu_oe_open(path, O_WRONLY | O_CREAT | O_TRUNC | (flags & (O_CLOEXEC | O_NONBLOCK)),
 			      emu_root_shared() ? 0666 : 0600);
 		return fd < 0 ? -errno : fd;
 	}
 	char line[4] = { sysctl_value() ? '1' : '0', '\n', 0, 0 };
-	int mfd = memfd_create("bpfemu-sysctl", MFD_CLOEXEC);
+	int mfd = emu_oe_memfd_create("bpfemu-sysctl", MFD_CLOEXEC);
 	if (mfd < 0)
 		return -errno;
-	if (write(mfd, line, 2) != 2 || lseek(mfd, 0, SEEK_SET)) {
-		close(mfd);
+	if (emu_oe_write(mfd, line, 2) != 2 || emu_oe_lseek(mfd, 0, SEEK_SET)) {
+		emu_oe_close(mfd);
 		return -EIO;
 	}
 	if (!(flags & O_CLOEXEC))
-		fcntl(mfd, F_SETFD, 0);
+		emu_oe_fcntl(mfd, F_SETFD, 0);
 	return mfd;
 }
 
@@ -1207,7 +1217,7 @@ bool emu_vm_is_stats_fd(int fd)
 {
 	char path[PATH_MAX];
 	struct stat a, b;
-	if (fstat(fd, &a) || !S_ISREG(a.st_mode) || stats_path(path, sizeof(path)) || stat(path, &b))
+	if (emu_oe_fstat(fd, &a) || !S_ISREG(a.st_mode) || stats_path_look(path, sizeof(path)) || emu_oe_stat(path, &b))
 		return false;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -1219,10 +1229,10 @@ bool emu_vm_stats_enabled(void)
 	char path[PATH_MAX];
 	if (stats_path(path, sizeof(path)))
 		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd >= 0) {
-		bool on = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
-		close(fd);            /* releases our exclusive lock if we got it */
+		bool on = emu_os_flock(fd, LOCK_EX | LOCK_NB) == -EWOULDBLOCK;
+		emu_os_close(fd);     /* releases our exclusive lock if we got it */
 		if (on)
 			return true;
 	}
@@ -1275,9 +1285,10 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 	}
 	if (dfd >= 0)
 		emu_refs_unlock(dfd);
-	/* decode now: the loader's process runs it without a second look */
+	/* decode now: the loader's process runs it without a second look
+	 * (compiled at its first run) */
 	int derr;
-	if (!err && !vm_prog_get(prog, &derr))
+	if (!err && !vm_prog_decode(prog, &derr))
 		EMU_LOG(EMU_LOG_VM, "prog '%s' (id %u): not decoded at load: %s", prog->hdr->name, prog->hdr->id,
 			strerror(-derr));
 	for (__u32 i = 0; i < nh; i++)

@@ -26,6 +26,7 @@
 
 #include "vm.h"
 #include "vm_int.h"
+#include "../os_errno.h"
 #include "../btf.h"
 #include "../link.h"
 
@@ -496,7 +497,7 @@ static int tramp_collect(const struct emu_attach_point *pt, void *c)
 	int acc;
 	int err = emu_fd_get_local(fd, EMU_KIND_PROG, &o, &acc);
 	emu_fd_closed(fd);
-	close(fd);
+	emu_oe_close(fd);
 	if (err)
 		return 0;
 	if (tr->n == tr->cap) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "vm_int.h"
+#include "../os_errno.h"
 
 struct vm_btf {
 	char *data;
@@ -110,7 +111,7 @@ static void vmlinux_load(void)
 	const char *dir = getenv("BPFEMU_KERNEL_BTF");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/vmlinux", dir && *dir ? dir : "/sys/kernel/btf");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	size_t cap = 1 << 20, len = 0;
@@ -127,14 +128,14 @@ static void vmlinux_load(void)
 			}
 			data = nd;
 		}
-		ssize_t r = read(fd, data + len, cap - len);
+		ssize_t r = emu_oe_read(fd, data + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		len += (size_t)r;
 	}
-	close(fd);
+	emu_oe_close(fd);
 	if (data)
 		vmlinux = parse(data, len);
 }

@@ -127,6 +127,8 @@ struct vm_prog {
 	struct vm_ffi_bind *binds;     /* its calls of user functions (ffi.c) */
 	struct vm_btf *btf;            /* its own BTF, once a kfunc needed it */
 	struct vm_jit *jit;            /* its machine code (jit/jit.h), NULL: the interpreter runs it */
+	bool jit_wanted;               /* the JIT was on when it was decoded (vm_jit_enabled()) */
+	bool jit_tried;                /* compiled (or found not compilable): at its first run, not at load */
 };
 
 /* ---- regions: what a run may touch ---- */
@@ -264,7 +266,11 @@ enum { VM_CHECKSUM_NONE, VM_CHECKSUM_UNNECESSARY, VM_CHECKSUM_COMPLETE };
 /* ---- decode.c ---- */
 /* The decoded program of obj for this process (decoded on first use): NULL
  * with *err set on failure. Thread-safe. */
+/* The program decoded, and compiled when the JIT is on: what a run needs. */
 const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
+/* Decoded only (the load step: a program loaded and dropped, as feature
+ * probes and loaders do, pays no compilation; its first run compiles it). */
+const struct vm_prog *vm_prog_decode(struct emu_obj *obj, int *err);
 void vm_prog_free(struct vm_prog *p);
 bool vm_func_entry(const struct vm_prog *p, __u64 addr, const struct vm_insn **entry);
 /* Tests: off, the load step proves nothing (every access checked) for programs decoded from now on. */

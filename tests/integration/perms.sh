@@ -17,6 +17,16 @@ expect() { local want=$1 got; shift; got=$("$@" 2>&1); [ "$got" = "$want" ] || f
 mkdir -m 1777 "$STAGE/pub"
 expect "pin=OK" run_as "$U1" "$STAGE/pub/fresh" "$P" pin /sys/fs/bpf/m
 [ "$(stat -c %a "$STAGE/pub/fresh")" = 700 ] || fail "fresh root is $(stat -c %a "$STAGE/pub/fresh")"
+# the state root is made at first use, not by every process that loads the
+# shim: a root-started setpriv (or shell) in front of the real program leaves
+# nothing behind, so the program, run as nobody, makes its own root
+(cd / && "$STAGE/bpfemu" run --root "$STAGE/pub/late" -- sh -c 'ls / >/dev/null; exec 3</etc/passwd; cat /proc/self/fdinfo/3 >/dev/null; readlink /proc/self/fd/3 >/dev/null; cat /proc/sys/kernel/bpf_stats_enabled >/dev/null 2>&1; test -e /proc/self/fd/3') ||
+	fail "a shell under the shim"
+[ -e "$STAGE/pub/late" ] && fail "a process that never used bpf() nor bpffs made the state root"
+got=$(cd / && "$STAGE/bpfemu" run --root "$STAGE/pub/late" -- $U1 "$P" pin /sys/fs/bpf/m 2>&1)
+[ "$got" = "pin=OK" ] || fail "setpriv in front of the program: got '$got'"
+[ "$(stat -c '%a %U' "$STAGE/pub/late")" = "700 nobody" ] || fail "late root: $(stat -c '%a %U' "$STAGE/pub/late")"
+say "ok: the state root is made by the first process that uses it (nobody behind a root setpriv)"
 # one owned by another user, or writable by others without the sticky bit, is refused
 mkdir -m 755 "$STAGE/daemons" && chown 1:1 "$STAGE/daemons"
 expect "create=EACCES" run_as "$U1" "$STAGE/daemons" "$P" pin /sys/fs/bpf/m

@@ -9,7 +9,9 @@
  * while 2 more threads churn the fd table (OBJ_GET of the pin, lookups
  * through that fd, close) and create, pin, unpin and close maps of their own.
  * At the end every key matches its owner's model and iteration yields each
- * present key once. Exit 0 on success, 1 with a message otherwise.
+ * present key once. Exit 0 on success, 1 with a message otherwise. With
+ * --hooks the engine runs as under the shim (a trusted fd cache, object files
+ * reused once dropped).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -181,11 +183,16 @@ static int rm_cb(const char *p, const struct stat *sb, int f, struct FTW *ftw)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char root[] = "/tmp/bpfemu-threads-XXXXXX";
 	if (!mkdtemp(root))
 		return 1;
+	/* --hooks: as under the shim, which tells the engine of every close
+	 * (closefd does): the fd cache is trusted and dropped object files are
+	 * kept and reused (emu/fdtable.c), from every thread at once */
+	if (argc > 1 && !strcmp(argv[1], "--hooks"))
+		emu_fd_hooks_active();
 	setenv("BPFEMU_ROOT", root, 1);
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		fam = &families[f];

@@ -238,3 +238,78 @@ BT_TEST(map_create_returns_cloexec_fd)
 	cr_assert(ge(i32, fl, 0));
 	cr_assert(ne(int, fl & FD_CLOEXEC, 0));
 }
+
+/* ---- object names: bpf_obj_name_cpy() with the kernel's isalnum() ---- */
+
+/* The bytes the kernel takes in a map or program name: '.', '_', digits,
+ * ASCII letters, and the Latin-1 letters its ctype table knows (0xc0-0xff
+ * but for 0xd7 and 0xf7). Written out, not computed like the engine does. */
+static bool name_byte_ok(unsigned int b)
+{
+	static const char ok[] = "._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	if (b && strchr(ok, (int)b))
+		return true;
+	return (b >= 0xc0 && b <= 0xd6) || (b >= 0xd8 && b <= 0xf6) || (b >= 0xf8 && b <= 0xff);
+}
+
+BT_TEST(name_every_byte_value_in_map_and_prog_names)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K }, { .code = BPF_JMP | BPF_EXIT },
+	};
+	for (unsigned int b = 1; b < 256; b++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_ARRAY;
+		a.key_size = 4;
+		a.value_size = 4;
+		a.max_entries = 1;
+		a.map_name[0] = 'm';
+		a.map_name[1] = (char)b;
+		a.map_name[2] = (char)b;
+		long fd = bt_map_create_attr(&a);
+		cr_assert(eq(i64, fd < 0 ? fd : 0, name_byte_ok(b) ? 0 : -EINVAL), "map name byte %#x", b);
+		if (fd >= 0) {
+			struct bpf_map_info info;
+			__u32 len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+			cr_assert(eq(u8, (unsigned char)info.name[1], b));
+			cr_assert(eq(u8, (unsigned char)info.name[2], b));
+			cr_assert(eq(u8, (unsigned char)info.name[3], 0));
+			bt_close((int)fd);
+		}
+
+		memset(&a, 0, sizeof(a));
+		a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+		a.insns = BT_PTR(insns);
+		a.insn_cnt = 2;
+		a.license = BT_PTR("GPL");
+		a.prog_name[0] = (char)b;
+		fd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+		cr_assert(eq(i64, fd < 0 ? fd : 0, name_byte_ok(b) ? 0 : -EINVAL), "prog name byte %#x", b);
+		if (fd >= 0) {
+			struct bpf_prog_info info;
+			__u32 len = sizeof(info);
+			memset(&info, 0, sizeof(info));
+			cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+			cr_assert(eq(u8, (unsigned char)info.name[0], b));
+			bt_close((int)fd);
+		}
+	}
+}
+
+BT_TEST(name_without_nul_in_16_bytes_is_einval_even_of_latin1_letters)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 1;
+	memset(a.map_name, 0xe9, sizeof(a.map_name));
+	cr_assert(eq(i64, bt_map_create_attr(&a), -EINVAL));
+	a.map_name[sizeof(a.map_name) - 1] = 0;
+	long fd = bt_map_create_attr(&a);
+	cr_assert(ge(i64, fd, 0));
+}

@@ -601,7 +601,9 @@ static bool jitted(int fd)
 	int acc;
 	if (emu_fd_get(fd, EMU_KIND_PROG, &obj, &acc))
 		return false;
-	const struct vm_prog *p = obj->vm;
+	/* compiled at the first run (vm_prog_get), in the mode of its load */
+	int err = 0;
+	const struct vm_prog *p = vm_prog_get(obj, &err);
 	bool j = p && p->jit;
 	emu_obj_put(obj);
 	return j;

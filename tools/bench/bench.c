@@ -19,9 +19,14 @@
  * Prints one line per row: "row <name> <ns_per_op>" (median of the repeats),
  * plus "mem <name> <value>" lines. tools/bench/run-bench runs all backends
  * in one go and prints the ratios. Options: --quick (fewer repeats, 100K
- * instead of 1M entries: for a smoke run, not for the README's table).
+ * instead of 1M entries: for a smoke run, not for the README's table),
+ * --life (the life-cycle rows only), --cpu (CPU time of the process instead
+ * of elapsed time: steadier on a busy machine, but it leaves out what the
+ * kernel defers to its own threads, such as freeing maps; the mix rows, which
+ * measure parallel throughput, keep elapsed time).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -534,7 +539,17 @@ static const struct backend abi_backend = {
 static const struct backend *be;
 static int repeats = 5;
 
+static clockid_t bench_clock = CLOCK_MONOTONIC;   /* --cpu: the process's CPU time */
+
 static __u64 now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(bench_clock, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* elapsed time, whatever --cpu says (throughput of threads and processes) */
+static __u64 wall_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -681,14 +696,14 @@ static double run_mix_threads(unsigned int n, int threads, unsigned int nops)
 	pthread_t tid[8];
 	struct mix_arg args[8];
 	fill(t, n);
-	__u64 t0 = now_ns();
+	__u64 t0 = wall_ns();
 	for (int i = 0; i < threads; i++) {
 		args[i] = (struct mix_arg){ t, n, nops, 0x9999ull + (__u64)i * 77 };
 		pthread_create(&tid[i], NULL, mix_thread, &args[i]);
 	}
 	for (int i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
-	__u64 t1 = now_ns();
+	__u64 t1 = wall_ns();
 	be->destroy(t);
 	return (double)(t1 - t0) / ((double)nops * threads);
 }
@@ -719,13 +734,21 @@ static double run_mix_procs(unsigned int n, int procs, unsigned int nops, const 
 	}
 	close(go[0]);
 	usleep(100000);     /* let the children open the pin */
-	__u64 t0 = now_ns();
+	__u64 t0 = wall_ns();
 	close(go[1]);
 	for (int i = 0; i < procs; i++)
 		waitpid(pids[i], NULL, 0);
-	__u64 t1 = now_ns();
+	__u64 t1 = wall_ns();
 	be->destroy(t);
 	return (double)(t1 - t0) / ((double)nops * procs);
+}
+
+/* The file behind fd as the system sees it: a raw fstat, which the shim's
+ * syscall() passes on (its fstat() shows a bpf fd as the kernel does, an
+ * anonymous inode with no blocks). */
+static int raw_fstat(int fd, struct stat *sb)
+{
+	return (int)syscall(SYS_newfstatat, fd, "", sb, AT_EMPTY_PATH);
 }
 
 /* bytes of state-root storage per entry of a full map (emulator only: the
@@ -735,13 +758,11 @@ static void mem_rows(unsigned int n)
 	if (be != &sc_backend)
 		return;
 	struct table *t = be->create(BPF_MAP_TYPE_HASH, 4, 8, n);
-	char path[64];
 	struct stat sb;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->fd);
-	if (!stat(path, &sb))
+	if (!raw_fstat(t->fd, &sb) && sb.st_blocks)
 		printf("mem hash_4_8_%u_empty_bytes %lld\n", n, (long long)sb.st_blocks * 512);
 	fill(t, n);
-	if (!stat(path, &sb))
+	if (!raw_fstat(t->fd, &sb) && sb.st_blocks)
 		printf("mem hash_4_8_%u_full_bytes_per_entry %.1f\n", n, (double)sb.st_blocks * 512 / n);
 	/* the kernel's own figure, for comparison: bytes_memlock from the info */
 	struct bpf_map_info info;
@@ -767,9 +788,270 @@ static void mem_rows(unsigned int n)
 	be->destroy(t);
 }
 
+/* ---- life-cycle rows (syscall backend only): what making and dropping
+ * objects costs, per iteration, kernel against emulator ---- */
+
+#define BENCH_MAP_TYPE_CGRP_STORAGE 32
+#define BENCH_MAP_TYPE_ARENA 33
+#define BENCH_F_NO_PREALLOC (1U << 0)
+#define BENCH_F_MMAPABLE (1U << 10)
+
+static long life_sys(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+/* The BTF libbpf's and bpftool's probes load for the local storages:
+ * int [1]; struct bpf_spin_lock { int val; } [2]; struct val { int cnt;
+ * struct bpf_spin_lock l; } [3]. */
+static int life_btf_load(void)
+{
+	static const char strs[] = "\0bpf_spin_lock\0val\0cnt\0l";
+	static const __u32 types[] = {
+		0, 1u << 24, 4, (1u << 24) | 32,                  /* [1] int, signed, 32 bits */
+		1, (4u << 24) | 1, 4, 15, 1, 0,                   /* [2] struct bpf_spin_lock */
+		15, (4u << 24) | 2, 8, 19, 1, 0, 23, 2, 32,       /* [3] struct val */
+	};
+	struct {
+		__u16 magic;
+		__u8 version, flags;
+		__u32 hdr_len, type_off, type_len, str_off, str_len;
+		char data[sizeof(types) + sizeof(strs)];
+	} blob;
+	memset(&blob, 0, sizeof(blob));
+	blob.magic = 0xeB9F;
+	blob.version = 1;
+	blob.hdr_len = 24;
+	blob.type_len = sizeof(types);
+	blob.str_off = sizeof(types);
+	blob.str_len = sizeof(strs);
+	memcpy(blob.data, types, sizeof(types));
+	memcpy(blob.data + sizeof(types), strs, sizeof(strs));
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (__u64)(unsigned long)&blob;
+	a.btf_size = 24 + sizeof(types) + sizeof(strs);
+	return (int)life_sys(BPF_BTF_LOAD, &a);
+}
+
+struct life_map {
+	const char *name;
+	__u32 type, ksz, vsz, max, flags;
+	bool storage_btf;       /* key int, value struct val: the local storages */
+	bool inner;             /* a map-in-map: inner_map_fd */
+};
+
+static const struct life_map life_maps[] = {
+	{ "hash", BPF_MAP_TYPE_HASH, 4, 8, 1024, 0, false, false },
+	{ "array", BPF_MAP_TYPE_ARRAY, 4, 8, 1024, 0, false, false },
+	{ "prog_array", BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 1024, 0, false, false },
+	{ "perf_event_array", BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 2, 0, false, false },
+	{ "percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 4, 8, 1024, 0, false, false },
+	{ "percpu_array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1024, 0, false, false },
+	{ "stack_trace", BPF_MAP_TYPE_STACK_TRACE, 4, 64, 1024, 0, false, false },
+	{ "cgroup_array", BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1024, 0, false, false },
+	{ "lru_hash", BPF_MAP_TYPE_LRU_HASH, 4, 8, 1024, 0, false, false },
+	{ "lru_percpu_hash", BPF_MAP_TYPE_LRU_PERCPU_HASH, 4, 8, 1024, 0, false, false },
+	{ "lpm_trie", BPF_MAP_TYPE_LPM_TRIE, 8, 8, 1024, BENCH_F_NO_PREALLOC, false, false },
+	{ "array_of_maps", BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1024, 0, false, true },
+	{ "hash_of_maps", BPF_MAP_TYPE_HASH_OF_MAPS, 4, 4, 1024, 0, false, true },
+	{ "devmap", BPF_MAP_TYPE_DEVMAP, 4, 4, 1024, 0, false, false },
+	{ "sockmap", BPF_MAP_TYPE_SOCKMAP, 4, 4, 1024, 0, false, false },
+	{ "cpumap", BPF_MAP_TYPE_CPUMAP, 4, 4, 2, 0, false, false },
+	{ "xskmap", BPF_MAP_TYPE_XSKMAP, 4, 4, 1024, 0, false, false },
+	{ "sockhash", BPF_MAP_TYPE_SOCKHASH, 4, 4, 1024, 0, false, false },
+	{ "cgroup_storage", BPF_MAP_TYPE_CGROUP_STORAGE, 16, 8, 0, 0, false, false },
+	{ "reuseport_sockarray", BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 4, 1024, 0, false, false },
+	{ "percpu_cgroup_storage", BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, 16, 8, 0, 0, false, false },
+	{ "queue", BPF_MAP_TYPE_QUEUE, 0, 8, 1024, 0, false, false },
+	{ "stack", BPF_MAP_TYPE_STACK, 0, 8, 1024, 0, false, false },
+	{ "sk_storage", BPF_MAP_TYPE_SK_STORAGE, 4, 8, 0, BENCH_F_NO_PREALLOC, true, false },
+	{ "devmap_hash", BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 1024, 0, false, false },
+	{ "ringbuf", BPF_MAP_TYPE_RINGBUF, 0, 0, 4096, 0, false, false },
+	{ "inode_storage", BPF_MAP_TYPE_INODE_STORAGE, 4, 8, 0, BENCH_F_NO_PREALLOC, true, false },
+	{ "task_storage", BPF_MAP_TYPE_TASK_STORAGE, 4, 8, 0, BENCH_F_NO_PREALLOC, true, false },
+	{ "bloom_filter", BPF_MAP_TYPE_BLOOM_FILTER, 0, 8, 1024, 0, false, false },
+	{ "user_ringbuf", BPF_MAP_TYPE_USER_RINGBUF, 0, 0, 4096, 0, false, false },
+	{ "cgrp_storage", BENCH_MAP_TYPE_CGRP_STORAGE, 4, 8, 0, BENCH_F_NO_PREALLOC, true, false },
+	{ "arena", BENCH_MAP_TYPE_ARENA, 0, 0, 1, BENCH_F_MMAPABLE, false, false },
+};
+
+static void life_map_attr(union bpf_attr *a, const struct life_map *m, int btf_fd, int inner_fd)
+{
+	memset(a, 0, sizeof(*a));
+	a->map_type = m->type;
+	a->key_size = m->ksz;
+	a->value_size = m->vsz;
+	a->max_entries = m->max;
+	a->map_flags = m->flags;
+	if (m->storage_btf) {
+		a->btf_fd = (__u32)btf_fd;
+		a->btf_key_type_id = 1;
+		a->btf_value_type_id = 3;
+	}
+	if (m->inner)
+		a->inner_map_fd = (__u32)inner_fd;
+}
+
+/* median ns per iteration of body over `iters` iterations, `repeats` times;
+ * -1 if the first iteration fails (the host refuses: the row is n/a) */
+#define LIFE_ROW(name, iters, setup_ok, body)                                           \
+	do {                                                                            \
+		double s_[16];                                                          \
+		int n_ = 0;                                                             \
+		bool ok_ = (setup_ok);                                                  \
+		for (int r_ = 0; ok_ && r_ < repeats; r_++) {                           \
+			__u64 t0_ = now_ns();                                           \
+			for (unsigned int i_ = 0; ok_ && i_ < (iters); i_++) {          \
+				body                                                    \
+			}                                                               \
+			__u64 t1_ = now_ns();                                           \
+			if (ok_)                                                        \
+				s_[n_++] = (double)(t1_ - t0_) / (iters);               \
+		}                                                                       \
+		if (n_)                                                                 \
+			report(name, s_, n_);                                           \
+		else                                                                    \
+			printf("row %s n/a\n", name);                                   \
+		fflush(stdout);                                                         \
+	} while (0)
+
+static void life_rows(bool quick)
+{
+	unsigned int iters = quick ? 200 : 2000;
+	union bpf_attr a;
+	char name[96];
+	int btf_fd = life_btf_load();
+	int inner_fd;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 1;
+	inner_fd = (int)life_sys(BPF_MAP_CREATE, &a);
+
+	/* every map type, small: create + close */
+	for (size_t i = 0; i < sizeof(life_maps) / sizeof(life_maps[0]); i++) {
+		const struct life_map *m = &life_maps[i];
+		snprintf(name, sizeof(name), "life_create_close_%s", m->name);
+		life_map_attr(&a, m, btf_fd, inner_fd);
+		LIFE_ROW(name, iters, true, {
+			int fd = (int)life_sys(BPF_MAP_CREATE, &a);
+			if (fd < 0)
+				ok_ = false;
+			else
+				close(fd);
+		});
+	}
+
+	/* a big hash: create + close */
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 1000000;
+	LIFE_ROW("life_create_close_hash_1m", quick ? 3u : 10u, true, {
+		int fd = (int)life_sys(BPF_MAP_CREATE, &a);
+		if (fd < 0)
+			ok_ = false;
+		else
+			close(fd);
+	});
+
+	/* pin, get, close, unpin */
+	{
+		const char *pin = "/sys/fs/bpf/bench-life-pin";
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_HASH;
+		a.key_size = 4;
+		a.value_size = 8;
+		a.max_entries = 1024;
+		int fd = (int)life_sys(BPF_MAP_CREATE, &a);
+		unlink(pin);
+		LIFE_ROW("life_pin_get_unpin", iters, fd >= 0, {
+			union bpf_attr p;
+			memset(&p, 0, sizeof(p));
+			p.pathname = (__u64)(unsigned long)pin;
+			p.bpf_fd = (__u32)fd;
+			int g = -1;
+			if (life_sys(BPF_OBJ_PIN, &p) == 0) {
+				p.bpf_fd = 0;
+				g = (int)life_sys(BPF_OBJ_GET, &p);
+			}
+			if (g < 0)
+				ok_ = false;
+			else
+				close(g);
+			unlink(pin);
+		});
+		if (fd >= 0)
+			close(fd);
+	}
+
+	/* a 2-instruction socket filter: load + close */
+	{
+		static const struct bpf_insn insns[] = {
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+		memset(&a, 0, sizeof(a));
+		a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+		a.insns = (__u64)(unsigned long)insns;
+		a.insn_cnt = 2;
+		a.license = (__u64)(unsigned long)"GPL";
+		LIFE_ROW("life_prog_load_close", iters, true, {
+			int fd = (int)life_sys(BPF_PROG_LOAD, &a);
+			if (fd < 0)
+				ok_ = false;
+			else
+				close(fd);
+		});
+	}
+
+	/* BTF load + close */
+	LIFE_ROW("life_btf_load_close", iters, true, {
+		int fd = life_btf_load();
+		if (fd < 0)
+			ok_ = false;
+		else
+			close(fd);
+	});
+
+	/* an inner map into a map-in-map slot, and out again */
+	{
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
+		a.key_size = 4;
+		a.value_size = 4;
+		a.max_entries = 4;
+		a.inner_map_fd = (__u32)inner_fd;
+		int outer = (int)life_sys(BPF_MAP_CREATE, &a);
+		__u32 key = 0, val = (__u32)inner_fd;
+		LIFE_ROW("life_inner_map_insert_delete", iters, outer >= 0 && inner_fd >= 0, {
+			union bpf_attr e;
+			memset(&e, 0, sizeof(e));
+			e.map_fd = (__u32)outer;
+			e.key = (__u64)(unsigned long)&key;
+			e.value = (__u64)(unsigned long)&val;
+			if (life_sys(BPF_MAP_UPDATE_ELEM, &e))
+				ok_ = false;
+			e.value = 0;
+			if (life_sys(BPF_MAP_DELETE_ELEM, &e))
+				ok_ = false;
+		});
+		if (outer >= 0)
+			close(outer);
+	}
+	if (inner_fd >= 0)
+		close(inner_fd);
+	if (btf_fd >= 0)
+		close(btf_fd);
+}
+
 int main(int argc, char **argv)
 {
-	bool quick = false;
+	bool quick = false, life_only = false;
 	const char *pin = "/sys/fs/bpf/bpfemu-bench";
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench syscall|floor|abi [--quick] [--pin PATH]\n");
@@ -784,12 +1066,20 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--life"))
+			life_only = true;
+		else if (!strcmp(argv[i], "--cpu"))
+			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
 		else if (!strcmp(argv[i], "--pin") && i + 1 < argc)
 			pin = argv[++i];
 	}
 	unsigned int big = quick ? 100000 : 1000000;
 	if (quick)
 		repeats = 3;
+	if (be == &sc_backend)
+		life_rows(quick);
+	if (life_only)
+		return 0;
 
 	static const struct { int type; unsigned int ksz, vsz; const char *name; } cfgs[] = {
 		{ BPF_MAP_TYPE_HASH, 4, 8, "hash_4_8" },

@@ -279,6 +279,9 @@ static void patch_stat(struct stat *st, bool in_bpffs, struct path *pa)
 		st->st_size = 0;
 		st->st_blocks = 0;
 	}
+	/* a pin is one name of its own (the engine's file may have others) */
+	if (in_bpffs && S_ISREG(st->st_mode))
+		st->st_nlink = 1;
 	if (S_ISREG(st->st_mode) && pa->t[0] &&
 	    emu_bpffs_debug_entry(pa->changed ? AT_FDCWD : pa->dirfd, pa->t))
 		st->st_uid = st->st_gid = 0;
@@ -399,6 +402,8 @@ static int do_statx(struct call *k, const struct fcall *f, struct path *pa)
 		stx.stx_size = 0;
 		stx.stx_blocks = 0;
 	}
+	if ((pa->bpffs || pa->rel > 0) && S_ISREG(stx.stx_mode))
+		stx.stx_nlink = 1;
 	if (S_ISREG(stx.stx_mode) && pa->t[0] && emu_bpffs_debug_entry(pa->changed ? AT_FDCWD : pa->dirfd, pa->t))
 		stx.stx_uid = stx.stx_gid = 0;
 	return out(k, f->a[2], &stx, sizeof(stx), 0);

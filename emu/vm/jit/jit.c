@@ -2,8 +2,11 @@
 /*
  * emu/vm/jit/jit.c: the JIT's life cycle and what its code calls.
  *
- * vm_jit_compile() runs once per decoded program (decode.c, before the
- * program is published to other threads): the code generator (x86_64.c)
+ * vm_jit_compile() runs once per decoded program, at its first run
+ * (decode.c, under the decode lock, before runners see the code; a program
+ * loaded and dropped unrun, as feature probes and loaders do, is never
+ * compiled; whether the JIT is on is decided when it is decoded, at load):
+ * the code generator (x86_64.c)
  * builds the image in ordinary memory, which is copied into a fresh anonymous
  * mapping that is then made read + execute. The mapping is never writable and
  * executable at once (W^X); a host that refuses PROT_EXEC (SELinux execmem,
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "jit.h"
+#include "../../os_errno.h"
 
 static int override = -1;
 
@@ -57,21 +61,21 @@ static void dump(const struct vm_prog *p, const unsigned char *code, size_t len)
 	char path[4096];
 	if (!dir || !*dir || snprintf(path, sizeof(path), "%s/%u-%s.bin", dir, p->id, p->name) >= (int)sizeof(path))
 		return;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = emu_oe_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
 	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, code + off, len - off);
+		ssize_t n = emu_oe_write(fd, code + off, len - off);
 		if (n <= 0)
 			break;
 		off += (size_t)n;
 	}
-	close(fd);
+	emu_oe_close(fd);
 }
 
 void vm_jit_compile(struct vm_prog *p)
 {
-	if (!vm_jit_enabled() || p->not_runnable)
+	if (!p->jit_wanted || p->not_runnable)
 		return;
 	unsigned char *code = NULL;
 	size_t len = 0, enter_off = 0;
@@ -85,7 +89,7 @@ void vm_jit_compile(struct vm_prog *p)
 	long pg = sysconf(_SC_PAGESIZE);
 	size_t size = (len + (size_t)pg - 1) & ~((size_t)pg - 1);
 	struct vm_jit *j = calloc(1, sizeof(*j));
-	void *img = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *img = emu_oe_mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!j || img == MAP_FAILED) {
 		err = ENOMEM;
 		goto fail;
@@ -95,7 +99,7 @@ void vm_jit_compile(struct vm_prog *p)
 	memset((unsigned char *)img + len, 0xcc, size - len);        /* int3 after the code */
 	if (mprotect(img, size, PROT_READ | PROT_EXEC)) {
 		err = errno;
-		munmap(img, size);
+		emu_oe_munmap(img, size);
 		img = MAP_FAILED;
 		goto fail;
 	}
@@ -112,7 +116,7 @@ fail:
 	EMU_LOG(EMU_LOG_VM, "prog '%s' (id %u): no executable memory for its code (%s): the interpreter runs it",
 		p->name, p->id, strerror(err));
 	if (img != MAP_FAILED)
-		munmap(img, size);
+		emu_oe_munmap(img, size);
 	free(j);
 	free(code);
 	free(offs);
@@ -122,7 +126,7 @@ void vm_jit_free(struct vm_jit *j)
 {
 	if (!j)
 		return;
-	munmap(j->image, j->size);
+	emu_oe_munmap(j->image, j->size);
 	free(j->offs);
 	free(j);
 }

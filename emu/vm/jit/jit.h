@@ -44,7 +44,7 @@ bool vm_jit_enabled(void);
 void vm_jit_override(int on);
 
 /* Compiles p into p->jit; leaves p->jit NULL (the interpreter runs p) when
- * the JIT is off or cannot take p. */
+ * the JIT was off at p's decoding (p->jit_wanted) or cannot take p. */
 void vm_jit_compile(struct vm_prog *p);
 void vm_jit_free(struct vm_jit *j);
 

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/integration/lifecycle.c: objects made and dropped over and over keep
+ * to themselves. Under the shim a small object's file is reused once nothing
+ * holds it (emu/fdtable.c, "spare object files"); this program checks what
+ * the kernel guarantees anyway, that no map ever shows another one's data or
+ * disappears while something still holds it: a fd in a forked child, a fd
+ * passed over a socket, an OBJ_GET fd in another process, a pin, a slot of a
+ * map of maps, a program's mapping; that a dropped map is gone for ids; and
+ * that a program closing every fd (closefrom) or dup2'ing over high numbers
+ * changes nothing. For lifecycle.sh (the kernel as root, the shim as nobody).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (!(cond)) {                                                          \
+			printf("FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
+			printf(__VA_ARGS__);                                            \
+			printf(" (errno %s)\n", strerrorname_np(errno));                \
+			exit(1);                                                        \
+		}                                                                       \
+	} while (0)
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+static int array(__u32 flags)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 16;
+	a.map_flags = flags;
+	int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(fd >= 0, "array create");
+	return fd;
+}
+
+static void put(int fd, __u32 k, __u64 v)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)fd;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0, "update fd %d", fd);
+}
+
+static __u64 get(int fd, __u32 k)
+{
+	union bpf_attr a;
+	__u64 v = 0;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)fd;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) == 0, "lookup fd %d", fd);
+	return v;
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0, "info");
+	return info.id;
+}
+
+static bool id_alive(__u32 id)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_id = id;
+	int fd = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* a BTF of its own: int [1], struct s { int x; } [2] named by tag */
+static int btf_load(__u32 tag)
+{
+	char strs[16];
+	int sl = snprintf(strs + 1, sizeof(strs) - 1, "x%u", tag % 100000) + 2;
+	strs[0] = '\0';
+	__u32 types[] = { 0, 1u << 24, 4, (1u << 24) | 32, 1, (4u << 24) | 1, 4, 1, 1, 0 };
+	struct {
+		__u16 magic;
+		__u8 version, flags;
+		__u32 hdr_len, type_off, type_len, str_off, str_len;
+		char data[sizeof(types) + sizeof(strs)];
+	} blob;
+	memset(&blob, 0, sizeof(blob));
+	blob.magic = 0xeB9F;
+	blob.version = 1;
+	blob.hdr_len = 24;
+	blob.type_len = sizeof(types);
+	blob.str_off = sizeof(types);
+	blob.str_len = (__u32)sl;
+	memcpy(blob.data, types, sizeof(types));
+	memcpy(blob.data + sizeof(types), strs, (size_t)sl);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (__u64)(unsigned long)&blob;
+	a.btf_size = 24 + sizeof(types) + (__u32)sl;
+	int fd = (int)sys_bpf(BPF_BTF_LOAD, &a);
+	CHECK(fd >= 0, "BTF load");
+	return fd;
+}
+
+static int btf_map(int btf)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 8;
+	a.btf_fd = (__u32)btf;
+	a.btf_key_type_id = 1;
+	a.btf_value_type_id = 2;
+	int fd = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(fd >= 0, "map with BTF");
+	return fd;
+}
+
+/* the BTF the map says it holds, by id: its first string after "", or "" */
+static const char *held_btf_name(int map)
+{
+	static char name[32];
+	struct bpf_map_info info;
+	union bpf_attr a;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)map;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && info.btf_id, "map info with a btf_id");
+	memset(&a, 0, sizeof(a));
+	a.btf_id = info.btf_id;
+	int b = (int)sys_bpf(BPF_BTF_GET_FD_BY_ID, &a);
+	name[0] = '\0';
+	if (b < 0)
+		return name;
+	char raw[256];
+	struct bpf_btf_info bi;
+	memset(&bi, 0, sizeof(bi));
+	bi.btf = (__u64)(unsigned long)raw;
+	bi.btf_size = sizeof(raw);
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (__u32)b;
+	a.info.info_len = sizeof(bi);
+	a.info.info = (__u64)(unsigned long)&bi;
+	CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && bi.id == info.btf_id, "BTF info");
+	close(b);
+	__u32 str_off, type_len;
+	memcpy(&type_len, raw + 12, 4);
+	memcpy(&str_off, raw + 16, 4);
+	snprintf(name, sizeof(name), "%s", raw + 24 + str_off + 1);
+	return name;
+}
+
+/* makes and drops maps of the same size, each with its own values */
+static void churn(int n, __u64 tag)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = array(0);
+		CHECK(get(fd, 3) == 0, "a new map reads zero (round %d)", i);
+		put(fd, 3, tag + (__u64)i);
+		close(fd);
+	}
+}
+
+/* pins fd, takes it back with OBJ_GET, reads key 1 through that, unpins */
+static __u64 pin_get_unpin(int fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle_cycle";
+	a.bpf_fd = (__u32)fd;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	a.bpf_fd = 0;
+	int g = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(g >= 0, "get");
+	__u64 v = get(g, 1);
+	close(g);
+	CHECK(unlink("/sys/fs/bpf/lifecycle_cycle") == 0, "unpin");
+	return v;
+}
+
+static void wait_ok(pid_t pid)
+{
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed (status %#x)", st);
+}
+
+int main(void)
+{
+	/* fresh maps read zero, over and over */
+	churn(50, 1000);
+	printf("50 maps made and dropped: each new one reads zero\n");
+
+	/* fresh hashes are empty, whatever the last one of their size held */
+	for (int round = 0; round < 20; round++) {
+		union bpf_attr h;
+		memset(&h, 0, sizeof(h));
+		h.map_type = BPF_MAP_TYPE_HASH;
+		h.key_size = 4;
+		h.value_size = 8;
+		h.max_entries = 256;
+		int hf = (int)sys_bpf(BPF_MAP_CREATE, &h);
+		CHECK(hf >= 0, "hash create");
+		__u32 k, next;
+		memset(&h, 0, sizeof(h));
+		h.map_fd = (__u32)hf;
+		h.next_key = (__u64)(unsigned long)&next;
+		CHECK(sys_bpf(BPF_MAP_GET_NEXT_KEY, &h) < 0 && errno == ENOENT, "a new hash is empty (round %d)", round);
+		for (k = 0; k < 200; k++)
+			put(hf, k, 0x7000 + k);
+		close(hf);
+	}
+	printf("20 hashes filled and dropped: each new one is empty\n");
+
+	/* a dropped map is gone for ids */
+	int fd = array(0);
+	__u32 id = map_id(fd);
+	CHECK(id_alive(id), "a live map is found by id");
+	close(fd);
+	CHECK(!id_alive(id), "a closed map is found by id");
+	churn(3, 2000);
+	CHECK(!id_alive(id), "a closed map is found by id after maps of its size were made");
+	printf("a dropped map is gone for MAP_GET_FD_BY_ID, also after others of its size came\n");
+
+	/* held by a forked child */
+	int pipe_go[2], pipe_done[2];
+	CHECK(pipe(pipe_go) == 0 && pipe(pipe_done) == 0, "pipe");
+	fd = array(0);
+	put(fd, 1, 0x1111);
+	pid_t child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		char c;
+		close(pipe_go[1]);
+		CHECK(read(pipe_go[0], &c, 1) == 1, "child read");
+		CHECK(get(fd, 1) == 0x1111, "the child's inherited map kept its value: %#llx",
+		      (unsigned long long)get(fd, 1));
+		put(fd, 2, 0x2222);
+		_exit(0);
+	}
+	close(fd);
+	churn(20, 3000);
+	CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+	wait_ok(child);
+	printf("a map a forked child still holds survives its creator's close and 20 new maps\n");
+
+	/* passed over a socket, then closed by the sender */
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	fd = array(0);
+	put(fd, 1, 0x3333);
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		char c, buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &c, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		close(sv[0]);
+		CHECK(recvmsg(sv[1], &m, 0) == 1, "recvmsg");
+		int got;
+		memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(got));
+		CHECK(read(sv[1], &c, 1) == 1, "child wait");
+		CHECK(get(got, 1) == 0x3333, "the received map kept its value");
+		_exit(0);
+	}
+	{
+		char c = 'x', buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &c, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+		CHECK(sendmsg(sv[0], &m, 0) == 1, "sendmsg");
+		close(fd);
+		usleep(20000);
+		churn(20, 4000);
+		CHECK(write(sv[0], "y", 1) == 1, "go");
+		wait_ok(child);
+	}
+	printf("a map passed over a socket survives the sender's close and 20 new maps\n");
+
+	/* pinned, then closed; taken again with OBJ_GET in another process */
+	fd = array(0);
+	put(fd, 1, 0x4444);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle";
+	a.bpf_fd = (__u32)fd;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	close(fd);
+	churn(20, 5000);
+	a.bpf_fd = 0;
+	fd = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(fd >= 0 && get(fd, 1) == 0x4444, "the pinned map kept its value");
+	close(fd);
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int g = (int)sys_bpf(BPF_OBJ_GET, &a);
+		CHECK(g >= 0, "child get");
+		CHECK(unlink("/sys/fs/bpf/lifecycle") == 0, "unpin");
+		CHECK(write(pipe_done[1], "x", 1) == 1, "ready");
+		char c;
+		CHECK(read(pipe_go[0], &c, 1) == 1, "child wait");
+		CHECK(get(g, 1) == 0x4444, "the OBJ_GET fd of an unpinned map kept its value");
+		_exit(0);
+	}
+	char c;
+	CHECK(read(pipe_done[0], &c, 1) == 1, "wait for the child");
+	churn(20, 6000);
+	CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+	wait_ok(child);
+	printf("a pinned map survives its fd's close; an OBJ_GET fd in another process keeps it after the unpin\n");
+
+	/* taken by id in another process (read-write, then read-only), then
+	 * closed by its creator */
+	for (int ro = 0; ro < 2; ro++) {
+		fd = array(0);
+		put(fd, 1, 0x4545 + (__u64)ro);
+		id = map_id(fd);
+		child = fork();
+		CHECK(child >= 0, "fork");
+		if (child == 0) {
+			close(fd);          /* its own open of the file, not the creator's */
+			union bpf_attr b;
+			memset(&b, 0, sizeof(b));
+			b.map_id = id;
+			b.open_flags = ro ? BPF_F_RDONLY : 0;
+			int g = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &b);
+			CHECK(g >= 0, "child MAP_GET_FD_BY_ID");
+			CHECK(write(pipe_done[1], "x", 1) == 1, "ready");
+			CHECK(read(pipe_go[0], &c, 1) == 1, "child wait");
+			CHECK(get(g, 1) == 0x4545 + (__u64)ro, "the map taken by id (%s) kept its value: %#llx",
+			      ro ? "read-only" : "read-write", (unsigned long long)get(g, 1));
+			_exit(0);
+		}
+		CHECK(read(pipe_done[0], &c, 1) == 1, "wait for the child");
+		close(fd);
+		churn(20, 6500);
+		CHECK(write(pipe_go[1], "x", 1) == 1, "go");
+		wait_ok(child);
+	}
+	printf("a map another process took by id (read-write, read-only) survives its creator's close and 20 new maps\n");
+
+	/* a slot of a map of maps holds the inner map */
+	int inner = array(0);
+	put(inner, 1, 0x5555);
+	__u32 inner_id = map_id(inner);
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 2;
+	a.inner_map_fd = (__u32)inner;
+	int outer = (int)sys_bpf(BPF_MAP_CREATE, &a);
+	CHECK(outer >= 0, "outer");
+	__u32 k = 0, v = (__u32)inner;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (__u32)outer;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
+	CHECK(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0, "insert");
+	close(inner);
+	churn(20, 7000);
+	memset(&a, 0, sizeof(a));
+	a.map_id = inner_id;
+	inner = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+	CHECK(inner >= 0 && get(inner, 1) == 0x5555, "the inner map kept its value");
+	close(inner);
+	close(outer);
+	printf("an inner map held only by a slot survives its fd's close and 20 new maps\n");
+
+	/* a program's mapping of a mmapable array */
+	fd = array(BPF_F_MMAPABLE);
+	__u64 *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(mem != MAP_FAILED, "mmap");
+	mem[1] = 0x6666;
+	close(fd);
+	for (int i = 0; i < 20; i++) {
+		int f = array(BPF_F_MMAPABLE);
+		CHECK(get(f, 1) == 0, "a new mmapable array reads zero");
+		put(f, 1, 0x7777);
+		close(f);
+	}
+	CHECK(mem[1] == 0x6666, "the mapping of a closed map kept its value: %#llx", (unsigned long long)mem[1]);
+	munmap(mem, 4096);
+	printf("a mapped array outlives its fd and keeps its values\n");
+
+	/* the program closes every fd it does not know, or dup2s over high numbers */
+	fd = array(0);
+	put(fd, 1, 0x8888);
+	int keep_safe = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	close(fd);
+	for (int i = 3; i < 4096; i++)
+		if (i != keep_safe && i != pipe_go[0] && i != pipe_go[1] && i != pipe_done[0] && i != pipe_done[1] &&
+		    i != sv[0] && i != sv[1])
+			close(i);
+	churn(20, 8000);
+	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
+	CHECK(pin_get_unpin(keep_safe) == 0x8888, "pin, get and unpin after a closefrom");
+	int devnull = open("/dev/null", O_RDONLY);
+	for (int i = 500; i < 1100; i++)
+		dup2(devnull, i);
+	churn(20, 9000);
+	CHECK(pin_get_unpin(keep_safe) == 0x8888, "pin, get and unpin with dup2 over high numbers");
+	for (int i = 500; i < 1100; i++)
+		close(i);
+	churn(20, 10000);
+	CHECK(get(keep_safe, 1) == 0x8888, "a map kept through a dup");
+	printf("closing every other fd and dup2 over high numbers change nothing\n");
+
+	/* a map holds its BTF: after the BTF's fd is closed, while BTFs and maps
+	 * of the same sizes come and go; pinned; sent over a socket by a process
+	 * that is then killed */
+	int btf = btf_load(1);
+	int bm = btf_map(btf);
+	close(btf);
+	for (int i = 0; i < 20; i++) {
+		int b2 = btf_load(100 + (__u32)i), m2 = btf_map(b2);
+		close(m2);
+		close(b2);
+	}
+	CHECK(!strcmp(held_btf_name(bm), "x1"), "the BTF a map holds, by id: '%s'", held_btf_name(bm));
+	memset(&a, 0, sizeof(a));
+	a.pathname = (__u64)(unsigned long)"/sys/fs/bpf/lifecycle_btf";
+	a.bpf_fd = (__u32)bm;
+	CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "pin");
+	close(bm);
+	for (int i = 0; i < 20; i++) {
+		int b2 = btf_load(200 + (__u32)i), m2 = btf_map(b2);
+		close(m2);
+		close(b2);
+	}
+	a.bpf_fd = 0;
+	bm = (int)sys_bpf(BPF_OBJ_GET, &a);
+	CHECK(bm >= 0 && !strcmp(held_btf_name(bm), "x1"), "the BTF a pinned map holds: '%s'", held_btf_name(bm));
+	close(bm);
+	CHECK(unlink("/sys/fs/bpf/lifecycle_btf") == 0, "unpin");
+	int sv2[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2) == 0, "socketpair");
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int b3 = btf_load(3), m3 = btf_map(b3);
+		char cc = 'm', buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &cc, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &m3, sizeof(m3));
+		CHECK(sendmsg(sv2[1], &m, 0) == 1, "sendmsg");
+		pause();
+		_exit(0);
+	}
+	{
+		char cc, buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &cc, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		CHECK(recvmsg(sv2[0], &m, 0) == 1, "recvmsg");
+		memcpy(&bm, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(bm));
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		churn(5, 11000);
+		CHECK(!strcmp(held_btf_name(bm), "x3"), "the BTF of a map received from a killed process: '%s'",
+		      held_btf_name(bm));
+		close(bm);
+	}
+	/* taken by id from a process that lives on and makes BTFs of the same size */
+	child = fork();
+	CHECK(child >= 0, "fork");
+	if (child == 0) {
+		int b4 = btf_load(4), m4 = btf_map(b4);
+		char cc;
+		__u32 id4 = map_id(m4);
+		CHECK(write(sv2[1], &id4, sizeof(id4)) == (ssize_t)sizeof(id4), "send the id");
+		CHECK(read(sv2[1], &cc, 1) == 1, "child wait");     /* the parent has it */
+		close(m4);
+		close(b4);
+		for (int i = 0; i < 20; i++) {
+			int b5 = btf_load(400 + (__u32)i), m5 = btf_map(b5);
+			close(m5);
+			close(b5);
+		}
+		CHECK(write(sv2[1], "d", 1) == 1, "child done");
+		pause();
+		_exit(0);
+	}
+	{
+		char cc;
+		__u32 id4;
+		CHECK(read(sv2[0], &id4, sizeof(id4)) == (ssize_t)sizeof(id4), "read the id");
+		memset(&a, 0, sizeof(a));
+		a.map_id = id4;
+		bm = (int)sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+		CHECK(bm >= 0 && !strcmp(held_btf_name(bm), "x4"), "the BTF of a map taken by id: '%s'", held_btf_name(bm));
+		CHECK(write(sv2[0], "u", 1) == 1, "go");
+		CHECK(read(sv2[0], &cc, 1) == 1, "wait for the child");
+		CHECK(!strcmp(held_btf_name(bm), "x4"), "the BTF of a map taken by id, after its maker dropped it and made "
+		      "20 of its size: '%s'", held_btf_name(bm));
+		close(bm);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	printf("a map holds its BTF: after the BTF fd's close, pinned, received from a killed process, taken by id "
+	       "from one that goes on\n");
+	return 0;
+}
