@@ -35,8 +35,13 @@
 #define KERNEL_BPF_ARRAY_SIZE 312u     /* sizeof(struct bpf_array) */
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
-/* type_state slots: the program type that owns a PROG_ARRAY (set by its first program) */
-enum { FA_OWNER_SET, FA_OWNER_TYPE };
+/* type_state slots of the maps that hold programs (PROG_ARRAY, DEVMAP,
+ * DEVMAP_HASH, CPUMAP: map_type_contains_progs()), the kernel's bpf_map_owner,
+ * set by the first program that uses the map: its type, expected attach type
+ * and flags (BPF_F_XDP_HAS_FRAGS, BPF_F_SLEEPABLE). In the wrapper's range
+ * [16, 24) (obj.h), after devmap's count. */
+enum { OWN_SET = 20, OWN_TYPE, OWN_EAT, OWN_FLAGS };
+#define OWNER_FLAGS (BPF_F_XDP_HAS_FRAGS | BPF_F_SLEEPABLE)
 
 static int fd_array_check_spec(const struct emu_map_spec *s)
 {
@@ -87,29 +92,42 @@ static enum emu_kind target_kind(__u32 map_type)
 	       : map_type == BPF_MAP_TYPE_PERF_EVENT_ARRAY ? EMU_KIND_PERF_EVENT : EMU_KIND_NONE;
 }
 
-/* __bpf_prog_map_compatible() for a program that uses the array (at load):
- * the first program's type owns the array; 0 or -EINVAL. */
-int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type)
+bool emu_map_holds_progs(__u32 map_type)
 {
+	return map_type == BPF_MAP_TYPE_PROG_ARRAY || map_type == BPF_MAP_TYPE_DEVMAP ||
+	       map_type == BPF_MAP_TYPE_DEVMAP_HASH || map_type == BPF_MAP_TYPE_CPUMAP;
+}
+
+/* __bpf_prog_map_compatible(): the first program owns the map; a later one
+ * must have its type, its frags and sleepable flags and, for a PROG_ARRAY,
+ * its expected attach type. 0 or -EINVAL. (Not compared: the cgroup storage
+ * cookies, the traced function's prototype.) */
+int emu_prog_map_claim(struct emu_obj *map, __u32 prog_type, __u32 expected_attach_type, __u32 prog_flags)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
 	__u64 *st = emu_map_desc(map)->type_state;
 	int err = 0;
+	prog_flags &= OWNER_FLAGS;
 	emu_obj_lock(map);
-	if (!st[FA_OWNER_SET]) {
-		st[FA_OWNER_TYPE] = prog_type;
-		st[FA_OWNER_SET] = 1;
-	} else if (st[FA_OWNER_TYPE] != prog_type) {
+	if (!st[OWN_SET]) {
+		st[OWN_TYPE] = prog_type;
+		st[OWN_EAT] = expected_attach_type;
+		st[OWN_FLAGS] = prog_flags;
+		st[OWN_SET] = 1;
+	} else if (st[OWN_TYPE] != prog_type || st[OWN_FLAGS] != prog_flags ||
+		   (d->map_type == BPF_MAP_TYPE_PROG_ARRAY && st[OWN_EAT] != expected_attach_type)) {
 		err = -EINVAL;
 	}
 	emu_obj_unlock(map);
 	return err;
 }
 
-/* fdinfo's owner lines: 1 and the owner's type once a program claimed it */
-bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type)
+/* fdinfo's owner lines: 1 and the owner's type once a program claimed the map */
+bool emu_prog_map_owner(const struct emu_obj *map, __u32 *prog_type)
 {
 	const __u64 *st = map->hdr->map.type_state;
-	*prog_type = (__u32)st[FA_OWNER_TYPE];
-	return st[FA_OWNER_SET] != 0;
+	*prog_type = (__u32)st[OWN_TYPE];
+	return st[OWN_SET] != 0;
 }
 
 /* ---- map_fd_get_ptr per type: 0 and the target (or NULL) or -errno ---- */
@@ -120,17 +138,10 @@ static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
 	int acc, err = emu_fd_get(ufd, EMU_KIND_PROG, &prog, &acc);
 	if (err)
 		return err;
-	__u64 *st = emu_map_desc(map)->type_state;
-	__u32 type = prog->hdr->prog.prog_type;
-	/* __bpf_prog_map_compatible(): the first program's type owns the array for good */
-	emu_obj_lock(map);
-	if (!st[FA_OWNER_SET]) {
-		st[FA_OWNER_TYPE] = type;
-		st[FA_OWNER_SET] = 1;
-	} else if (st[FA_OWNER_TYPE] != type) {
-		err = -EINVAL;
-	}
-	emu_obj_unlock(map);
+	const struct emu_prog_desc *pd = &prog->hdr->prog;
+	__u32 type = pd->prog_type;
+	/* bpf_prog_map_compatible(): the first program owns the array for good */
+	err = emu_prog_map_claim(map, type, pd->expected_attach_type, pd->prog_flags);
 	if (type == BPF_PROG_TYPE_EXT)
 		err = -EINVAL;
 	if (err) {

@@ -183,7 +183,7 @@ int emu_map_fdinfo(struct emu_obj *map, char *buf, size_t len)
 			 (unsigned long long)d->map_extra, (unsigned long long)map->ops->mem_usage(map),
 			 map->hdr->id, __atomic_load_n(&d->frozen, __ATOMIC_ACQUIRE) ? 1 : 0);
 	__u32 owner;
-	if (n >= 0 && (size_t)n < len && d->map_type == BPF_MAP_TYPE_PROG_ARRAY && emu_prog_array_owner(map, &owner)) {
+	if (n >= 0 && (size_t)n < len && emu_map_holds_progs(d->map_type) && emu_prog_map_owner(map, &owner)) {
 		/* no JIT here: the owner is not jited */
 		int m = snprintf(buf + n, len - (size_t)n, "owner_prog_type:\t%u\nowner_jited:\t0\n", owner);
 		n = m < 0 ? m : n + m;

@@ -85,8 +85,9 @@ struct emu_map_ops {
 int emu_stackmap_store(struct emu_obj *map, const __u64 *ips, __u32 nr, __u64 flags);
 
 /* emu/fd_array.c: PROG_ARRAY ownership (the first program type that uses it) */
-int emu_prog_array_claim(struct emu_obj *map, __u32 prog_type);
-bool emu_prog_array_owner(const struct emu_obj *map, __u32 *prog_type);
+bool emu_map_holds_progs(__u32 map_type);
+int emu_prog_map_claim(struct emu_obj *map, __u32 prog_type, __u32 expected_attach_type, __u32 prog_flags);
+bool emu_prog_map_owner(const struct emu_obj *map, __u32 *prog_type);
 __u32 emu_prog_array_slot(struct emu_obj *map, __u32 index);      /* the program id in a slot, 0: none */
 
 #ifndef ENOTSUPP

@@ -37,11 +37,12 @@ static bool is_ldimm64(const struct bpf_insn *i) { return i->code == (BPF_LD | B
 
 /*
  * After a successful verification (bpf_check_tail_call() at the end of the
- * load): a PROG_ARRAY the program uses belongs to the first program type
- * that used it. EINVAL without a verifier message, and a load that failed
- * earlier claims nothing.
+ * load): a map that holds programs (prog array, devmap, cpumap) belongs to
+ * the first program that used it (its type, flags, attach type). EINVAL
+ * without a verifier message, and a load that failed earlier claims nothing.
  */
-static int claim_prog_arrays(const struct bpf_insn *insns, __u32 cnt, __u32 prog_type)
+static int claim_prog_maps(const struct bpf_insn *insns, __u32 cnt, __u32 prog_type, __u32 expected_attach_type,
+			   __u32 prog_flags)
 {
 	for (__u32 i = 0; i + 1 < cnt; i++) {
 		if (!is_ldimm64(&insns[i]))
@@ -51,8 +52,8 @@ static int claim_prog_arrays(const struct bpf_insn *insns, __u32 cnt, __u32 prog
 			int acc, err = emu_fd_get(insns[i].imm, EMU_KIND_MAP, &map, &acc);
 			if (err)
 				return err;
-			if (map->hdr->map.map_type == BPF_MAP_TYPE_PROG_ARRAY)
-				err = emu_prog_array_claim(map, prog_type);
+			if (emu_map_holds_progs(map->hdr->map.map_type))
+				err = emu_prog_map_claim(map, prog_type, expected_attach_type, prog_flags);
 			emu_obj_put(map);
 			if (err)
 				return err;
@@ -268,7 +269,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	};
 	err = emu_verify(&va, &vr);
 	if (!err)
-		err = claim_prog_arrays(insns, s->insn_cnt, s->prog_type);
+		err = claim_prog_maps(insns, s->insn_cnt, s->prog_type, s->expected_attach_type, s->prog_flags);
 	if (err) {
 		EMU_LOG(EMU_LOG_SYS, "BPF_PROG_LOAD: program rejected: %s", strerror(-err));
 		goto out_insns;

@@ -457,6 +457,232 @@ static bool can_elide_value_nullness(__u32 type)
 	return type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
+/* ---- bpf_dynptr on the stack (two slots of STACK_DYNPTR; the first slot's
+ * spilled_ptr holds the type, the id slices refer to and, for a ring buffer
+ * record's, the reference) ---- */
+#define BPF_DYNPTR_SIZE 16
+#define BPF_DYNPTR_NR_SLOTS 2
+
+static int dynptr_get_spi(struct venv *env, const struct vreg *reg)
+{
+	if (!tnum_is_const(reg->var_off)) {
+		verbose(env, "%s has to be at a constant offset\n", "dynptr");
+		return -EINVAL;
+	}
+	int off = reg->off + (int)reg->var_off.value;
+	if (off % BPF_REG_SIZE) {
+		verbose(env, "cannot pass in %s at an offset=%d\n", "dynptr", off);
+		return -EINVAL;
+	}
+	int spi = __get_spi(off);
+	if (spi + 1 < BPF_DYNPTR_NR_SLOTS) {
+		verbose(env, "cannot pass in %s at an offset=%d\n", "dynptr", off);
+		return -EINVAL;
+	}
+	const struct vfunc *st = func_of(env, reg);
+	if (spi - BPF_DYNPTR_NR_SLOTS + 1 < 0 || spi >= st->allocated_stack / BPF_REG_SIZE)
+		return -ERANGE;
+	return spi;
+}
+
+static __u32 arg_to_dynptr_type(__u32 arg_type)
+{
+	switch (arg_type & DYNPTR_TYPE_FLAG_MASK) {
+	case DYNPTR_TYPE_LOCAL: return BPF_DYNPTR_TYPE_LOCAL;
+	case DYNPTR_TYPE_RINGBUF: return BPF_DYNPTR_TYPE_RINGBUF;
+	case DYNPTR_TYPE_SKB: return BPF_DYNPTR_TYPE_SKB;
+	case DYNPTR_TYPE_XDP: return BPF_DYNPTR_TYPE_XDP;
+	case DYNPTR_TYPE_SKB_META: return BPF_DYNPTR_TYPE_SKB_META;
+	default: return BPF_DYNPTR_TYPE_INVALID;
+	}
+}
+
+static void mark_dynptr_reg(struct vreg *reg, __u32 type, bool first_slot, __u32 dynptr_id)
+{
+	__mark_reg_known_zero(reg);
+	reg->type = CONST_PTR_TO_DYNPTR;
+	reg->id = dynptr_id;
+	reg->dynptr.type = type;
+	reg->dynptr.first_slot = first_slot;
+}
+
+static int mark_stack_slots_dynptr(struct venv *env, const struct vreg *reg, __u32 arg_type, int insn_idx)
+{
+	struct vfunc *state = func_of(env, reg);
+	int spi = dynptr_get_spi(env, reg), err;
+	if (spi < 0)
+		return spi;
+	err = destroy_if_dynptr_stack_slot(env, state, spi);
+	if (err)
+		return err;
+	err = destroy_if_dynptr_stack_slot(env, state, spi - 1);
+	if (err)
+		return err;
+	for (int i = 0; i < BPF_REG_SIZE; i++) {
+		state->stack[spi].slot_type[i] = STACK_DYNPTR;
+		state->stack[spi - 1].slot_type[i] = STACK_DYNPTR;
+	}
+	__u32 type = arg_to_dynptr_type(arg_type);
+	if (type == BPF_DYNPTR_TYPE_INVALID)
+		return -EINVAL;
+	__u32 id = ++env->id_gen;
+	mark_dynptr_reg(&state->stack[spi].spilled_ptr, type, true, id);
+	mark_dynptr_reg(&state->stack[spi - 1].spilled_ptr, type, false, id);
+	if (type == BPF_DYNPTR_TYPE_RINGBUF) {
+		int ref = acquire_reference(env, insn_idx);
+		if (ref < 0)
+			return ref;
+		state->stack[spi].spilled_ptr.ref_obj_id = (__u32)ref;
+		state->stack[spi - 1].spilled_ptr.ref_obj_id = (__u32)ref;
+	}
+	live_mark_stack_write(env, state->frameno, BIT(spi - 1) | BIT(spi));
+	return 0;
+}
+
+static void invalidate_dynptr(struct venv *env, struct vfunc *state, int spi)
+{
+	for (int i = 0; i < BPF_REG_SIZE; i++) {
+		state->stack[spi].slot_type[i] = STACK_INVALID;
+		state->stack[spi - 1].slot_type[i] = STACK_INVALID;
+	}
+	__mark_reg_not_init(env, &state->stack[spi].spilled_ptr);
+	__mark_reg_not_init(env, &state->stack[spi - 1].spilled_ptr);
+	live_mark_stack_write(env, state->frameno, BIT(spi - 1) | BIT(spi));
+}
+
+/* a dynptr released by a helper: a ring buffer record's also ends its clones and slices */
+static int unmark_stack_slots_dynptr(struct venv *env, const struct vreg *reg)
+{
+	struct vfunc *state = func_of(env, reg);
+	int spi = dynptr_get_spi(env, reg);
+	if (spi < 0)
+		return spi;
+	if (state->stack[spi].spilled_ptr.dynptr.type != BPF_DYNPTR_TYPE_RINGBUF) {
+		invalidate_dynptr(env, state, spi);
+		return 0;
+	}
+	__u32 ref_obj_id = state->stack[spi].spilled_ptr.ref_obj_id;
+	(void)release_reference(env, ref_obj_id);
+	for (int i = 1; i < state->allocated_stack / BPF_REG_SIZE; i++) {
+		if (state->stack[i].spilled_ptr.ref_obj_id != ref_obj_id)
+			continue;
+		if (state->stack[i].slot_type[0] != STACK_DYNPTR) {
+			verbose(env, "verifier bug: misconfigured ref_obj_id\n");
+			return -EFAULT;
+		}
+		if (state->stack[i].spilled_ptr.dynptr.first_slot)
+			invalidate_dynptr(env, state, i);
+	}
+	return 0;
+}
+
+static bool is_dynptr_reg_valid_uninit(struct venv *env, const struct vreg *reg)
+{
+	if (reg->type == CONST_PTR_TO_DYNPTR)
+		return false;
+	int spi = dynptr_get_spi(env, reg);
+	return spi >= 0 || spi == -ERANGE;
+}
+
+static bool is_dynptr_reg_valid_init(struct venv *env, const struct vreg *reg)
+{
+	if (reg->type == CONST_PTR_TO_DYNPTR)
+		return true;
+	const struct vfunc *state = func_of(env, reg);
+	int spi = dynptr_get_spi(env, reg);
+	if (spi < 0 || !state->stack[spi].spilled_ptr.dynptr.first_slot)
+		return false;
+	for (int i = 0; i < BPF_REG_SIZE; i++)
+		if (state->stack[spi].slot_type[i] != STACK_DYNPTR || state->stack[spi - 1].slot_type[i] != STACK_DYNPTR)
+			return false;
+	return true;
+}
+
+static bool is_dynptr_type_expected(struct venv *env, const struct vreg *reg, __u32 arg_type)
+{
+	if (arg_type == ARG_PTR_TO_DYNPTR)
+		return true;
+	__u32 type = arg_to_dynptr_type(arg_type);
+	if (reg->type == CONST_PTR_TO_DYNPTR)
+		return reg->dynptr.type == type;
+	int spi = dynptr_get_spi(env, reg);
+	return spi >= 0 && func_of(env, reg)->stack[spi].spilled_ptr.dynptr.type == type;
+}
+
+static int mark_dynptr_read(struct venv *env, const struct vreg *reg)
+{
+	if (reg->type == CONST_PTR_TO_DYNPTR)
+		return 0;
+	int spi = dynptr_get_spi(env, reg);
+	if (spi < 0)
+		return spi;
+	for (int i = 0; i < BPF_DYNPTR_NR_SLOTS; i++) {
+		int err = live_mark_stack_read(env, reg->frameno, (__u32)env->insn_idx, BIT(spi - i));
+		if (err)
+			return err;
+		mark_stack_slot_scratched(env, (__u32)(spi - i));
+	}
+	return 0;
+}
+
+/* process_dynptr_func(): MEM_UNINIT makes a dynptr in 16 bytes of stack, otherwise one must be there */
+static int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u32 arg_type)
+{
+	struct vreg *reg = &cur_regs(env)[regno];
+	if (reg->type != PTR_TO_STACK && reg->type != CONST_PTR_TO_DYNPTR) {
+		verbose(env, "arg#%d expected pointer to stack or const struct bpf_dynptr\n", regno - 1);
+		return -EINVAL;
+	}
+	if (arg_type & MEM_UNINIT) {
+		if (!is_dynptr_reg_valid_uninit(env, reg)) {
+			verbose(env, "Dynptr has to be an uninitialized dynptr\n");
+			return -EINVAL;
+		}
+		for (int i = 0; i < BPF_DYNPTR_SIZE; i += 8) {
+			int err = check_mem_access(env, insn_idx, regno, i, BPF_DW, BPF_WRITE, -1, false, false);
+			if (err)
+				return err;
+		}
+		return mark_stack_slots_dynptr(env, reg, arg_type, insn_idx);
+	}
+	if (reg->type == CONST_PTR_TO_DYNPTR && !(arg_type & MEM_RDONLY)) {
+		verbose(env, "cannot pass pointer to const bpf_dynptr, the helper mutates it\n");
+		return -EINVAL;
+	}
+	if (!is_dynptr_reg_valid_init(env, reg)) {
+		verbose(env, "Expected an initialized dynptr as arg #%d\n", regno - 1);
+		return -EINVAL;
+	}
+	if (!is_dynptr_type_expected(env, reg, arg_type & ~MEM_RDONLY)) {
+		verbose(env, "Expected a dynptr of type %s as arg #%d\n", dynptr_type_str(arg_to_dynptr_type(arg_type)),
+			regno - 1);
+		return -EINVAL;
+	}
+	return mark_dynptr_read(env, reg);
+}
+
+/* the dynptr a helper's slice comes from: its id and reference */
+static int dynptr_ids(struct venv *env, const struct helper_proto *fn, __u32 *id, __u32 *ref_obj_id)
+{
+	const struct vreg *reg = NULL;
+	for (int i = 0; i < MAX_BPF_FUNC_REG_ARGS; i++)
+		if (base_type(fn->arg_type[i]) == ARG_PTR_TO_DYNPTR)
+			reg = &cur_regs(env)[BPF_REG_1 + i];
+	if (!reg)
+		return -EFAULT;
+	if (reg->type == CONST_PTR_TO_DYNPTR) {
+		*id = reg->id;
+		*ref_obj_id = reg->ref_obj_id;
+		return 0;
+	}
+	int spi = dynptr_get_spi(env, reg);
+	if (spi < 0)
+		return spi;
+	*id = func_of(env, reg)->stack[spi].spilled_ptr.id;
+	*ref_obj_id = func_of(env, reg)->stack[spi].spilled_ptr.ref_obj_id;
+	return 0;
+}
+
 static int check_func_arg(struct venv *env, __u32 arg, struct call_meta *meta, const struct helper_proto *fn)
 {
 	__u32 regno = BPF_REG_1 + arg;
@@ -511,7 +737,13 @@ static int check_func_arg(struct venv *env, __u32 arg, struct call_meta *meta, c
 skip_type_check:
 	if (arg_type & OBJ_RELEASE) {
 		if (base_type(arg_type) == ARG_PTR_TO_DYNPTR) {
-			if (reg->type != PTR_TO_STACK) {
+			if (reg->type == PTR_TO_STACK) {
+				int spi = dynptr_get_spi(env, reg);
+				if (spi < 0 || !func_of(env, reg)->stack[spi].spilled_ptr.ref_obj_id) {
+					verbose(env, "arg %d is an unacquired reference\n", regno);
+					return -EINVAL;
+				}
+			} else {
 				verbose(env, "cannot release unowned const bpf_dynptr\n");
 				return -EINVAL;
 			}
@@ -608,6 +840,14 @@ skip_type_check:
 	case ARG_PTR_TO_FUNC:
 		meta->subprogno = reg->subprogno;
 		break;
+	case ARG_KPTR_XCHG_DEST:
+		/* process_kptr_func(): the map value's BTF record says where kptrs are; bpfemu keeps no
+		 * records, so only a map without BTF (no kptr can be there) is told apart */
+		if (reg->type == PTR_TO_MAP_VALUE && !reg->map_ptr->btf_id) {
+			verbose(env, "map '%s' has to have BTF in order to use bpf_kptr_xchg\n", reg->map_ptr->name);
+			return -EINVAL;
+		}
+		break;
 	case ARG_PTR_TO_MEM:
 		meta->raw_mode = arg_type & MEM_UNINIT;
 		if (arg_type & MEM_FIXED_SIZE) {
@@ -628,10 +868,9 @@ skip_type_check:
 					 meta);
 		break;
 	case ARG_PTR_TO_DYNPTR:
-		/* a struct bpf_dynptr on the stack: 16 bytes the helper reads or fills */
-		if (reg->type == PTR_TO_STACK)
-			err = check_helper_mem_access(env, (int)regno, 16, arg_type & MEM_UNINIT ? BPF_WRITE : BPF_READ,
-						      false, NULL);
+		err = process_dynptr_func(env, regno, env->insn_idx, arg_type);
+		if (err)
+			return err;
 		break;
 	case ARG_CONST_ALLOC_SIZE_OR_ZERO:
 		if (!tnum_is_const(reg->var_off)) {
@@ -1107,7 +1346,7 @@ static int set_map_elem_callback_state(struct venv *env, struct vfunc *caller, s
 		break;
 	default:
 		verbose(env, "callback function not allowed for map\n");
-		return -ENOTSUP;
+		return -ENOTSUPP;
 	}
 	callee->regs[BPF_REG_1] = caller->regs[BPF_REG_1];
 	callee->regs[BPF_REG_2].type = PTR_TO_MAP_KEY;
@@ -1330,7 +1569,7 @@ static int check_get_func_ip(struct venv *env)
 		if (eat != BPF_TRACE_FENTRY && eat != BPF_TRACE_FEXIT && eat != BPF_MODIFY_RETURN) {
 			verbose(env, "func %s#%d supported only for fentry/fexit/fmod_ret programs\n",
 				func_id_name(BPF_FUNC_get_func_ip), BPF_FUNC_get_func_ip);
-			return -ENOTSUP;
+			return -ENOTSUPP;
 		}
 		return 0;
 	}
@@ -1338,7 +1577,7 @@ static int check_get_func_ip(struct venv *env)
 		return 0;
 	verbose(env, "func %s#%d not supported for program type %d\n", func_id_name(BPF_FUNC_get_func_ip),
 		BPF_FUNC_get_func_ip, env->prog_type);
-	return -ENOTSUP;
+	return -ENOTSUPP;
 }
 
 int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p)
@@ -1418,7 +1657,7 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 	if (meta.release_regno) {
 		err = -EINVAL;
 		if (base_type(fn->arg_type[meta.release_regno - BPF_REG_1]) == ARG_PTR_TO_DYNPTR)
-			err = 0;
+			err = unmark_stack_slots_dynptr(env, &regs[meta.release_regno]);
 		else if (meta.ref_obj_id)
 			err = release_reference(env, meta.ref_obj_id);
 		else if (register_is_null(&regs[meta.release_regno]))
@@ -1468,6 +1707,20 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 			return -EACCES;
 		}
 		break;
+	case BPF_FUNC_dynptr_data: {
+		__u32 id = 0, ref = 0;
+		if (meta.dynptr_id || meta.ref_obj_id) {
+			verbose(env, "verifier bug: meta.%s already set\n", meta.dynptr_id ? "dynptr_id" : "ref_obj_id");
+			return -EFAULT;
+		}
+		if (dynptr_ids(env, fn, &id, &ref) < 0) {
+			verbose(env, "verifier bug: failed to obtain dynptr id\n");
+			return -EFAULT;
+		}
+		meta.dynptr_id = id;
+		meta.ref_obj_id = ref;
+		break;
+	}
 	case BPF_FUNC_user_ringbuf_drain:
 		err = push_callback_call(env, insn, insn_idx, (int)meta.subprogno, set_user_ringbuf_callback_state);
 		break;
@@ -1570,7 +1823,7 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 	if (err)
 		return err;
 	if (func_id == BPF_FUNC_get_func_ip && check_get_func_ip(env))
-		return -ENOTSUP;
+		return -ENOTSUPP;
 	if (changes_data)
 		clear_all_pkt_pointers(env);
 	return 0;

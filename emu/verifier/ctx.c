@@ -20,7 +20,7 @@
 #define PTR_TO_SOCK_COMMON_OR_NULL (PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL)
 #define PTR_TO_SOCKET_OR_NULL (PTR_TO_SOCKET | PTR_MAYBE_NULL)
 #define PT_REGS_SIZE 168        /* x86-64 struct pt_regs */
-#define PERF_MAX_TRACE_SIZE 2048
+#define PERF_MAX_TRACE_SIZE 8192       /* Linux 6.18 (older kernels: 2048) */
 
 static bool narrow_ok(int size, int size_default)
 {
@@ -67,7 +67,7 @@ static bool skb_access(struct venv *env, int off, int size, int t, struct ctx_ac
 		if (size != 8)
 			return false;
 		break;
-	case offsetof(struct __sk_buff, sk):
+	case RANGE_PTR(struct __sk_buff, sk):
 		if (t == BPF_WRITE || size != 8)
 			return false;
 		info->reg_type = PTR_TO_SOCK_COMMON_OR_NULL;
@@ -255,6 +255,8 @@ static bool flow_dissector_access(struct venv *env, int off, int size, int t, st
 	(void)env;
 	if (off < 0 || off >= (int)sizeof(struct __sk_buff))
 		return false;
+	if (off % size)         /* the 2025 fix that 6.18 has: a misaligned load made a packet pointer */
+		return false;
 	if (t == BPF_WRITE)
 		return false;
 	switch (off) {
@@ -422,24 +424,34 @@ static bool sock_addr_access(struct venv *env, int off, int size, int t, struct 
 		if (t == BPF_READ ? !narrow_ok(size, 4) : size != 4)
 			return false;
 		break;
-	case offsetof(struct bpf_sock_addr, sk):
+	case RANGE_PTR(struct bpf_sock_addr, sk):
 		if (t != BPF_READ || size != 8)
 			return false;
 		info->reg_type = PTR_TO_SOCKET;
 		break;
-	default:
+	case RANGE(struct bpf_sock_addr, user_family):
+	case RANGE(struct bpf_sock_addr, family):
+	case RANGE(struct bpf_sock_addr, type):
+	case RANGE(struct bpf_sock_addr, protocol):
 		if (t != BPF_READ || size != 4)
 			return false;
+		break;
+	default:
+		return false;
 	}
 	return true;
 }
 
 /* ---- struct bpf_sock_ops ---- */
 
+/* Linux 6.18's struct bpf_sock_ops ends with __u64 skb_hwtstamp, which the installed (6.1) headers lack */
+#define SOCK_OPS_HWTSTAMP 216
+#define SOCK_OPS_SIZE 224
+
 static bool sock_ops_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info)
 {
 	(void)env;
-	if (off < 0 || off >= (int)sizeof(struct bpf_sock_ops) || off % size)
+	if (off < 0 || off >= SOCK_OPS_SIZE || off % size)
 		return false;
 	if (t == BPF_WRITE) {
 		switch (off) {
@@ -453,17 +465,17 @@ static bool sock_ops_access(struct venv *env, int off, int size, int t, struct c
 	switch (off) {
 	case RANGE_TILL(struct bpf_sock_ops, bytes_received, bytes_acked):
 		return size == 8;
-	case offsetof(struct bpf_sock_ops, sk):
+	case RANGE_PTR(struct bpf_sock_ops, sk):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_SOCKET_OR_NULL;
 		return true;
-	case offsetof(struct bpf_sock_ops, skb_data):
+	case RANGE_PTR(struct bpf_sock_ops, skb_data):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_PACKET;
 		return true;
-	case offsetof(struct bpf_sock_ops, skb_data_end):
+	case RANGE_PTR(struct bpf_sock_ops, skb_data_end):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_PACKET_END;
@@ -471,6 +483,8 @@ static bool sock_ops_access(struct venv *env, int off, int size, int t, struct c
 	case offsetof(struct bpf_sock_ops, skb_tcp_flags):
 		info->ctx_field_size = 4;
 		return narrow_ok(size, 4);
+	case SOCK_OPS_HWTSTAMP ... SOCK_OPS_HWTSTAMP + 7:
+		return size == 8;
 	default:
 		return size == 4;
 	}
@@ -527,7 +541,10 @@ static bool tp_access(struct venv *env, int off, int size, int t, struct ctx_acc
 {
 	(void)env;
 	(void)info;
-	if (off < 8 || off >= PERF_MAX_TRACE_SIZE || t != BPF_READ || off % size)
+	/* tp_prog_is_valid_access() compares off with sizeof(void *), as an
+	 * unsigned value: negative offsets pass that test (and reach the VM's
+	 * bounds at run time) */
+	if (((unsigned int)off < 8) || off >= PERF_MAX_TRACE_SIZE || t != BPF_READ || off % size)
 		return false;
 	return true;
 }
@@ -568,7 +585,7 @@ static bool tracing_access(struct venv *env, int off, int size, int t, struct ct
 {
 	if (off < 0 || off >= 8 * MAX_BPF_FUNC_ARGS || off % size)
 		return false;
-	if (env->prog_type == BPF_PROG_TYPE_TRACING && t != BPF_READ)
+	if ((env->prog_type == BPF_PROG_TYPE_TRACING || env->prog_type == BPF_PROG_TYPE_STRUCT_OPS) && t != BPF_READ)
 		return false;
 	return kbtf_ctx_access(env, off, size, t, info);
 }
@@ -588,11 +605,13 @@ static bool cgroup_dev_access(struct venv *env, int off, int size, int t, struct
 	(void)env;
 	if (off < 0 || off + size > (int)sizeof(struct bpf_cgroup_dev_ctx) || t == BPF_WRITE || off % size)
 		return false;
-	if (off == (int)offsetof(struct bpf_cgroup_dev_ctx, access_type)) {
+	switch (off) {
+	case RANGE(struct bpf_cgroup_dev_ctx, access_type):
 		info->ctx_field_size = 4;
 		return narrow_ok(size, 4);
+	default:
+		return size == 4;
 	}
-	return size == 4;
 }
 
 static bool sysctl_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info)
@@ -639,22 +658,22 @@ static bool sockopt_access(struct venv *env, int off, int size, int t, struct ct
 		}
 	}
 	switch (off) {
-	case offsetof(struct bpf_sockopt, sk):
+	case RANGE_PTR(struct bpf_sockopt, sk):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_SOCKET;
 		break;
-	case offsetof(struct bpf_sockopt, optval):
+	case RANGE_PTR(struct bpf_sockopt, optval):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_PACKET;
 		break;
-	case offsetof(struct bpf_sockopt, optval_end):
+	case RANGE_PTR(struct bpf_sockopt, optval_end):
 		if (size != 8)
 			return false;
 		info->reg_type = PTR_TO_PACKET_END;
 		break;
-	case offsetof(struct bpf_sockopt, retval):
+	case RANGE(struct bpf_sockopt, retval):
 		if (size != 4)
 			return false;
 		return env->expected_attach_type == BPF_CGROUP_GETSOCKOPT;
@@ -673,7 +692,7 @@ static bool sk_lookup_access(struct venv *env, int off, int size, int t, struct 
 	if (off < 0 || off >= (int)sizeof(struct bpf_sk_lookup) || off % size || t != BPF_READ)
 		return false;
 	switch (off) {
-	case offsetof(struct bpf_sk_lookup, sk):
+	case RANGE_PTR(struct bpf_sk_lookup, sk):
 		info->reg_type = PTR_TO_SOCKET_OR_NULL;
 		return size == 8;
 	case RANGE(struct bpf_sk_lookup, family):
@@ -692,6 +711,46 @@ static bool sk_lookup_access(struct venv *env, int off, int size, int t, struct 
 			return true;
 		info->ctx_field_size = 2;
 		return narrow_ok(size, 2);
+	case OFFEND(struct bpf_sk_lookup, remote_port) ... offsetof(struct bpf_sk_lookup, local_ip4) - 1:
+		/* the zero padding, for backward compatibility */
+		info->ctx_field_size = 2;
+		return narrow_ok(size, 2);
+	default:
+		return false;
+	}
+}
+
+/* ---- sk_reuseport: struct sk_reuseport_md ---- */
+
+static bool sk_reuseport_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info)
+{
+	(void)env;
+	if (off < 0 || off >= (int)sizeof(struct sk_reuseport_md) || off % size || t != BPF_READ)
+		return false;
+	switch (off) {
+	case offsetof(struct sk_reuseport_md, data):
+		info->reg_type = PTR_TO_PACKET;
+		return size == 8;
+	case offsetof(struct sk_reuseport_md, data_end):
+		info->reg_type = PTR_TO_PACKET_END;
+		return size == 8;
+	case offsetof(struct sk_reuseport_md, hash):
+		return size == 4;
+	case offsetof(struct sk_reuseport_md, sk):
+		info->reg_type = PTR_TO_SOCKET;
+		return size == 8;
+	case offsetof(struct sk_reuseport_md, migrating_sk):
+		info->reg_type = PTR_TO_SOCK_COMMON_OR_NULL;
+		return size == 8;
+	case RANGE(struct sk_reuseport_md, eth_protocol):
+		if (size < 2)   /* sizeof_field(struct sk_buff, protocol) */
+			return false;
+		/* fall through */
+	case RANGE(struct sk_reuseport_md, ip_protocol):
+	case RANGE(struct sk_reuseport_md, bind_inany):
+	case RANGE(struct sk_reuseport_md, len):
+		info->ctx_field_size = 4;
+		return narrow_ok(size, 4);
 	default:
 		return false;
 	}
@@ -749,6 +808,7 @@ static access_fn access_of(__u32 prog_type)
 	case BPF_PROG_TYPE_CGROUP_SYSCTL: return sysctl_access;
 	case BPF_PROG_TYPE_CGROUP_SOCKOPT: return sockopt_access;
 	case BPF_PROG_TYPE_SK_LOOKUP: return sk_lookup_access;
+	case BPF_PROG_TYPE_SK_REUSEPORT: return sk_reuseport_access;
 	case PROG_TYPE_NETFILTER: return nf_access;
 	default: return NULL;
 	}

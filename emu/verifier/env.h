@@ -648,6 +648,10 @@ struct call_meta {
 	__s64 const_map_key;
 	__u32 dynptr_id;
 };
+/* enum bpf_dynptr_type */
+enum { BPF_DYNPTR_TYPE_INVALID, BPF_DYNPTR_TYPE_LOCAL, BPF_DYNPTR_TYPE_RINGBUF, BPF_DYNPTR_TYPE_SKB, BPF_DYNPTR_TYPE_XDP,
+       BPF_DYNPTR_TYPE_SKB_META };
+int destroy_if_dynptr_stack_slot(struct venv *env, struct vfunc *state, int spi);
 int check_mem_access(struct venv *env, int insn_idx, __u32 regno, int off, int bpf_size, int t, int value_regno,
 		     bool strict_alignment_once, bool is_ldsx);
 int check_load_mem(struct venv *env, const struct bpf_insn *insn, bool strict_alignment_once, bool is_ldsx,

@@ -508,7 +508,22 @@ static bool is_tracing_prog_type(__u32 type)
  * each kind, one arena. Not here: list heads and rb roots in map values
  * (their BTF records are not kept), an arena's user address.
  */
-static int check_map_prog_compatibility(struct venv *env, const struct emu_map_desc *d)
+static bool sleepable_map_ok(__u32 type)
+{
+	switch (type) {
+	case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS: case BPF_MAP_TYPE_RINGBUF:
+	case BPF_MAP_TYPE_USER_RINGBUF: case BPF_MAP_TYPE_INODE_STORAGE: case BPF_MAP_TYPE_SK_STORAGE:
+	case BPF_MAP_TYPE_TASK_STORAGE: case MAP_TYPE_CGRP_STORAGE: case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK: case MAP_TYPE_ARENA:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int check_map_prog_compatibility(struct venv *env, struct emu_obj *map, const struct emu_map_desc *d)
 {
 	if (d->spin_lock_off >= 0) {
 		if (env->prog_type == BPF_PROG_TYPE_SOCKET_FILTER) {
@@ -524,19 +539,19 @@ static int check_map_prog_compatibility(struct venv *env, const struct emu_map_d
 		verbose(env, "bpf_struct_ops map cannot be used in prog\n");
 		return -EINVAL;
 	}
-	if (env->sleepable)
-		switch (d->map_type) {
-		case BPF_MAP_TYPE_HASH: case BPF_MAP_TYPE_LRU_HASH: case BPF_MAP_TYPE_ARRAY:
-		case BPF_MAP_TYPE_PERCPU_HASH: case BPF_MAP_TYPE_PERCPU_ARRAY: case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-		case BPF_MAP_TYPE_ARRAY_OF_MAPS: case BPF_MAP_TYPE_HASH_OF_MAPS: case BPF_MAP_TYPE_RINGBUF:
-		case BPF_MAP_TYPE_USER_RINGBUF: case BPF_MAP_TYPE_INODE_STORAGE: case BPF_MAP_TYPE_SK_STORAGE:
-		case BPF_MAP_TYPE_TASK_STORAGE: case MAP_TYPE_CGRP_STORAGE: case BPF_MAP_TYPE_QUEUE:
-		case BPF_MAP_TYPE_STACK: case MAP_TYPE_ARENA:
-			break;
-		default:
-			verbose(env, "Sleepable programs can only use array, hash, ringbuf and local storage maps\n");
+	if (env->sleepable) {
+		/* the host's 6.18.44 checks a map-in-map's inner map too, and says so */
+		struct emu_map_desc inner;
+		bool ok = sleepable_map_ok(d->map_type);
+		if (ok && (d->map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS || d->map_type == BPF_MAP_TYPE_HASH_OF_MAPS) &&
+		    !emu_inner_meta_get(map, &inner))
+			ok = sleepable_map_ok(inner.map_type);
+		if (!ok) {
+			verbose(env, "Sleepable programs can only use array, hash, ringbuf and local storage maps, "
+				     "also as inner maps\n");
 			return -EINVAL;
 		}
+	}
 	if (d->map_type == BPF_MAP_TYPE_CGROUP_STORAGE || d->map_type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE) {
 		int kind = d->map_type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 		if (env->cgroup_storage_map[kind] >= 0) {
@@ -575,7 +590,7 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 		return -E2BIG;
 	}
 	const struct emu_map_desc *d = emu_map_desc(map);
-	err = check_map_prog_compatibility(env, d);
+	err = check_map_prog_compatibility(env, map, d);
 	if (err) {
 		emu_obj_put(map);
 		return err;
@@ -592,6 +607,7 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 	memcpy(m->name, map->hdr->name, sizeof(m->name));
 	m->frozen = __atomic_load_n(&d->frozen, __ATOMIC_ACQUIRE) != 0;
 	m->rdonly = (d->map_flags & BPF_F_RDONLY_PROG) && m->frozen;
+	m->btf_id = d->btf_id;
 	m->btf_value_type_id = d->btf_value_type_id;
 	m->spin_lock_off = d->spin_lock_off;
 	m->special = d->special;

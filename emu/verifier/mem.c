@@ -179,6 +179,38 @@ static void assign_scalar_id_before_mov(struct venv *env, struct vreg *src_reg)
 		src_reg->id = ++env->id_gen;
 }
 
+/* destroy_if_dynptr_stack_slot(): a write into a bpf_dynptr's stack slots ends it
+ * (both slots, and the slices taken from it); a referenced one (a ring buffer
+ * record's) may not be overwritten */
+int destroy_if_dynptr_stack_slot(struct venv *env, struct vfunc *state, int spi)
+{
+	if (spi < 0 || spi >= state->allocated_stack / BPF_REG_SIZE || state->stack[spi].slot_type[0] != STACK_DYNPTR)
+		return 0;
+	if (!state->stack[spi].spilled_ptr.dynptr.first_slot)
+		spi++;
+	if (state->stack[spi].spilled_ptr.dynptr.type == BPF_DYNPTR_TYPE_RINGBUF) {
+		verbose(env, "cannot overwrite referenced dynptr\n");
+		return -EINVAL;
+	}
+	mark_stack_slot_scratched(env, (__u32)spi);
+	mark_stack_slot_scratched(env, (__u32)spi - 1);
+	for (int i = 0; i < BPF_REG_SIZE; i++) {
+		state->stack[spi].slot_type[i] = STACK_INVALID;
+		state->stack[spi - 1].slot_type[i] = STACK_INVALID;
+	}
+	__u32 dynptr_id = state->stack[spi].spilled_ptr.id;
+	for_each_reg_in_state(env->cur_state, fn, dreg, {
+		(void)fn;
+		if ((dreg->type == (PTR_TO_MEM | PTR_MAYBE_NULL) || dreg->type == PTR_TO_MEM) &&
+		    dreg->dynptr_id == dynptr_id)
+			mark_reg_invalid(env, dreg);
+	});
+	__mark_reg_not_init(env, &state->stack[spi].spilled_ptr);
+	__mark_reg_not_init(env, &state->stack[spi - 1].spilled_ptr);
+	live_mark_stack_write(env, state->frameno, BIT(spi - 1) | BIT(spi));
+	return 0;
+}
+
 static int check_stack_write_fixed_off(struct venv *env, struct vfunc *state, int off, int size, int value_regno,
 				       int insn_idx)
 {
@@ -193,6 +225,9 @@ static int check_stack_write_fixed_off(struct venv *env, struct vfunc *state, in
 		verbose(env, "attempt to corrupt spilled pointer on stack\n");
 		return -EACCES;
 	}
+	err = destroy_if_dynptr_stack_slot(env, state, spi);
+	if (err)
+		return err;
 	if (!(off % BPF_REG_SIZE) && size == BPF_REG_SIZE)
 		live_mark_stack_write(env, state->frameno, BIT(spi));
 	mark_stack_slot_scratched(env, (__u32)spi);
@@ -252,6 +287,11 @@ static int check_stack_write_var_off(struct venv *env, struct vfunc *state, int 
 			    (!value_reg && BPF_CLASS(insn->code) == BPF_ST && insn->imm == 0);
 	bool zero_used = false;
 
+	for (int i = min_off; i < max_off; i++) {
+		int err = destroy_if_dynptr_stack_slot(env, state, __get_spi(i));
+		if (err)
+			return err;
+	}
 	for (int i = min_off; i < max_off; i++) {
 		int slot = -i - 1, spi = slot / BPF_REG_SIZE;
 		__u8 *stype = &state->stack[spi].slot_type[slot % BPF_REG_SIZE];

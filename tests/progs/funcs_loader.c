@@ -28,8 +28,10 @@ int main(int argc, char **argv)
 	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
 	int err = obj ? bpf_object__load(obj) : -errno;
 	printf("load: %s\n", err ? strerrorname_np(-err) : "ok");
-	if (err)
+	if (err) {
+		bpf_object__close(obj);
 		return 0;
+	}
 	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_funcs");
 	unsigned char pkt[64] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt));
@@ -41,5 +43,6 @@ int main(int argc, char **argv)
 	err = bpf_map_lookup_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, ".bss")), &k, &bss);
 	printf(".bss: %s now %llu rnd %llu ret %d hash %#x type %u\n", err ? strerrorname_np(errno) : "ok", bss.now,
 	       bss.rnd, bss.ret, bss.hash, bss.type);
+	bpf_object__close(obj);
 	return 0;
 }

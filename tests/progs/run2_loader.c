@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (argc > 3 && !strcmp(argv[2], "print")) {
 		print_runs(prog(obj, "xdp_print"), atoi(argv[3]));
+		bpf_object__close(obj);
 		return 0;
 	}
 	flow(prog(obj, "flow"));

@@ -889,6 +889,40 @@ BT_TEST(load_prog_array_claimed_by_verified_load_only)
 	bt_close(map);
 }
 
+BT_TEST(load_prog_maps_owned_by_first_program)
+{
+	/* bpf_check_tail_call(): a prog array, devmap or cpumap belongs to the
+	 * first program that loads with it: its type, its frags and sleepable
+	 * flags, and (a prog array) its expected attach type; others: EINVAL
+	 * after the verifier's statistics */
+	const __u32 frags = 1u << 5, sleepable = BPF_F_SLEEPABLE;
+	const __u32 kprobe_multi = 42, uprobe_multi = 48;
+	__u32 types[] = { BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_CPUMAP };
+	for (int k = 0; k < 2; k++) {
+		int map = bt_map_new(types[k], 4, 4, 2, 0);
+		const struct bpf_insn ok[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, map), MOV0, EXIT };
+		cr_assert(eq(i64, load_v(BPF_PROG_TYPE_XDP, 0, 0, 0, "GPL", ok, 4), 0), "%s", vlog_buf);
+		cr_assert(eq(i64, load_v(BPF_PROG_TYPE_XDP, 0, frags, 0, "GPL", ok, 4), -EINVAL), "map type %u", types[k]);
+		cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
+		/* the attach type is not compared outside prog arrays */
+		cr_assert(eq(i64, load_v(BPF_PROG_TYPE_XDP, BPF_XDP, 0, 0, "GPL", ok, 4), 0), "%s", vlog_buf);
+		cr_assert(eq(i64, load_v(BPF_PROG_TYPE_SCHED_CLS, 0, 0, 0, "GPL", ok, 4), -EINVAL));
+		bt_close(map);
+	}
+	int pa = bt_map_new(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 2, 0);
+	const struct bpf_insn ok[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, pa), MOV0, EXIT };
+	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_KPROBE, 0, 0, 0, "GPL", ok, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_KPROBE, kprobe_multi, 0, 0, "GPL", ok, 4), -EINVAL));
+	cr_assert(eq(str, vlog_buf, "processed 3" STATS_TAIL));
+	bt_close(pa);
+	pa = bt_map_new(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 2, 0);
+	const struct bpf_insn ok2[] = { LDIMM(1, BPF_PSEUDO_MAP_FD, pa), MOV0, EXIT };
+	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_KPROBE, uprobe_multi, 0, 0, "GPL", ok2, 4), 0), "%s", vlog_buf);
+	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_KPROBE, uprobe_multi, sleepable, 0, "GPL", ok2, 4), -EINVAL));
+	cr_assert(eq(i64, load_v(BPF_PROG_TYPE_KPROBE, uprobe_multi, 0, 0, "GPL", ok2, 4), 0), "%s", vlog_buf);
+	bt_close(pa);
+}
+
 /* ---- frames: bpf-to-bpf callees, global functions, callbacks ---- */
 
 #define PCALL(k) INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, k)

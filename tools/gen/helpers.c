@@ -11,7 +11,8 @@
  * 0 and no flags (and for the pairs in extra[] below, with that
  * expected_attach_type, as libbpf loads those sections), and for every helper id from 0 up to the first id the
  * verifier calls "invalid func unknown#N" (that id is __BPF_FUNC_MAX_ID),
- * it loads "call id; r0 = 0; exit" with log_level 2, once with license "GPL"
+ * it loads "call id; r0 = 0; exit" (r0 = 1 for the attach types that must
+ * return 1: recvmsg, getpeername, getsockname) with log_level 2, once with license "GPL"
  * and once with "MIT", and classifies the verifier's answer:
  *   '-' "program of this type cannot use helper"   (not allowed: EINVAL)
  *   'g' allowed, but the MIT load says "cannot call GPL-restricted function"
@@ -32,6 +33,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/btf.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,29 +47,99 @@
 #define MAX_ID 1024
 
 /* (program type, expected_attach_type) pairs libbpf loads with a non-zero
- * expected_attach_type: xdp (BPF_XDP), tcx/ingress and tcx/egress, kprobe.multi;
- * and the ones libbpf's feature probes use for types that need one:
- * cgroup_sock_addr (BPF_CGROUP_INET4_CONNECT), cgroup_sockopt
- * (BPF_CGROUP_GETSOCKOPT), sk_lookup (BPF_SK_LOOKUP) */
-static const unsigned int extra[][2] = { { 6, 37 }, { 3, 46 }, { 3, 47 }, { 2, 42 },
-					 { 18, 10 }, { 25, 22 }, { 30, 36 } };
+ * expected_attach_type: xdp (BPF_XDP, devmap, cpumap), tcx/ingress and
+ * tcx/egress, netkit, kprobe.multi and kprobe.session, uprobe.multi and
+ * uprobe.session, every attach type of cgroup_skb, cgroup_sock,
+ * cgroup_sock_addr, cgroup_sockopt, sk_skb, sk_msg and sk_reuseport (their
+ * helpers differ by attach type), sk_lookup, netfilter; syscall programs
+ * (which must be sleepable); tracing programs by attach type, on a target of
+ * that kind (tp_btf, iterators, fentry/fexit/fmod_ret, lsm: a host without
+ * trampolines refuses the last ones, and their rows are left out); the
+ * struct_ops bpf_dummy_ops by member (expected_attach_type is the member's
+ * index). */
+struct extra_row {
+	unsigned int type, attach, flags;
+	const char *btf;        /* attach_btf_id: this name in the kernel's BTF */
+	unsigned int btf_kind;
+};
+#define R(t, a) { t, a, 0, NULL, 0 }
+static const struct extra_row extra[] = {
+	R(6, 37), R(6, 33), R(6, 35), R(3, 46), R(3, 47), R(3, 54), R(3, 55), R(2, 42), R(2, 48), R(2, 56),
+	R(2, 57), R(8, 1), R(9, 2), R(9, 12), R(9, 13), R(9, 34), R(18, 8), R(18, 9), R(18, 10), R(18, 11), R(18, 14),
+	R(18, 15), R(18, 19), R(18, 20), R(18, 29), R(18, 30), R(18, 31), R(18, 32), R(18, 49), R(18, 50),
+	R(18, 51), R(18, 52), R(18, 53), R(25, 21), R(25, 22), R(14, 4), R(14, 5), R(14, 38), R(16, 7),
+	R(21, 39), R(21, 40), R(30, 36), R(32, 45), { 31, 0, 1u << 4 /* BPF_F_SLEEPABLE */, NULL, 0 },
+	{ 26, 23, 0, "btf_trace_sys_enter", 8 /* BTF_KIND_TYPEDEF */ },
+	{ 26, 28, 0, "bpf_iter_task", 12 /* BTF_KIND_FUNC */ },
+	{ 26, 24, 0, "bpf_fentry_test1", 12 }, { 26, 25, 0, "bpf_fentry_test1", 12 },
+	{ 26, 26, 0, "bpf_modify_return_test", 12 }, { 29, 27, 0, "bpf_lsm_file_open", 12 },
+	{ 29, 43, 0, "bpf_lsm_socket_create", 12 },
+	{ 27, 0, 0, "bpf_dummy_ops", 4 /* BTF_KIND_STRUCT */ }, { 27, 1, 0, "bpf_dummy_ops", 4 },
+};
+#undef R
 #define NR_ROWS (MAX_TYPE + sizeof(extra) / sizeof(extra[0]))
 
 static char logbuf[1 << 20];
 
 static unsigned int attach_type;   /* expected_attach_type of the loads */
+static unsigned int load_flags, attach_btf_id;
+static int exit_value;             /* r0 at exit: 1 for the attach types that must return 1 */
+
+/* the kernel's BTF: the id of a name of a kind, 0 if none */
+static unsigned int kbtf_id(const char *name, unsigned int kind)
+{
+	static char *data;
+	static size_t size;
+	if (!data) {
+		FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+		if (!f)
+			return 0;
+		size_t cap = 1 << 20, n;
+		data = malloc(cap);
+		while (data && (n = fread(data + size, 1, cap - size, f)) > 0)
+			if ((size += n) == cap)
+				data = realloc(data, cap *= 2);
+		fclose(f);
+		if (!data)
+			return 0;
+	}
+	const struct btf_header *h = (const void *)data;
+	const char *types = data + h->hdr_len + h->type_off, *strs = data + h->hdr_len + h->str_off;
+	unsigned int off = 0, id = 1;
+	while (off < h->type_len) {
+		const struct btf_type *t = (const void *)(types + off);
+		unsigned int k = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		if (k == kind && !strcmp(strs + t->name_off, name))
+			return id;
+		off += sizeof(*t);
+		switch (k) {
+		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: off += 4; break;
+		case BTF_KIND_ARRAY: off += 12; break;
+		case BTF_KIND_STRUCT: case BTF_KIND_UNION: off += vlen * 12; break;
+		case BTF_KIND_ENUM: off += vlen * 8; break;
+		case 19: off += vlen * 12; break;       /* ENUM64 */
+		case BTF_KIND_FUNC_PROTO: off += vlen * 8; break;
+		case BTF_KIND_DATASEC: off += vlen * 12; break;
+		default: break;
+		}
+		id++;
+	}
+	return 0;
+}
 
 static int load(unsigned int type, int id, const char *license, int level)
 {
 	struct bpf_insn call[] = {
 		{ .code = BPF_JMP | BPF_CALL, .imm = id },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = exit_value },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.prog_type = type;
 	a.expected_attach_type = attach_type;
+	a.prog_flags = load_flags;
+	a.attach_btf_id = attach_btf_id;
 	a.insns = (unsigned long)(id < 0 ? call + 1 : call);
 	a.insn_cnt = id < 0 ? 2 : 3;
 	a.license = (unsigned long)license;
@@ -95,6 +167,7 @@ static bool type_absent(unsigned int type)
 	if (syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a)) >= 0 || errno != EFAULT)
 		return false;
 	attach_type = 0;
+	load_flags = attach_btf_id = 0;
 	return load(type, -1, "GPL", 1) == -EINVAL && logbuf[0] == '\0';
 }
 
@@ -140,8 +213,16 @@ int main(void)
 	for (unsigned int t = 1; t < MAX_TYPE; t++)
 		absent[t] = type_absent(t);
 	for (unsigned int r = 1; r < NR_ROWS; r++) {
-		unsigned int t = r < MAX_TYPE ? r : extra[r - MAX_TYPE][0];
-		attach_type = r < MAX_TYPE ? 0 : extra[r - MAX_TYPE][1];
+		const struct extra_row *x = r < MAX_TYPE ? NULL : &extra[r - MAX_TYPE];
+		unsigned int t = x ? x->type : r;
+		attach_type = x ? x->attach : 0;
+		load_flags = x ? x->flags : 0;
+		attach_btf_id = x && x->btf ? kbtf_id(x->btf, x->btf_kind) : 0;
+		if (x && x->btf && !attach_btf_id)
+			continue;
+		exit_value = 0;
+		if (load(t, -1, "GPL", 0))
+			exit_value = 1;
 		types[r] = t;
 		attach[r] = attach_type;
 		if (load(t, -1, "GPL", 0))
@@ -175,7 +256,8 @@ int main(void)
 	printf(" * verifier calls \"invalid func unknown#N\"). emu_helper_names[] are the names its\n");
 	printf(" * verifier prints. emu_helper_rows[] has one string per program type that loads\n");
 	printf(" * with expected_attach_type 0 and no flags, and per (type, expected_attach_type)\n");
-	printf(" * pair libbpf loads with one, one character per helper id:\n");
+	printf(" * pair libbpf loads with one (tracing: on a target of that kind; struct_ops:\n");
+	printf(" * bpf_dummy_ops's member of that index), one character per helper id:\n");
 	printf(" *   '-' \"program of this type cannot use helper\"   'y' allowed\n");
 	printf(" *   'g' allowed, GPL-compatible license only       'p' \"not allowed in probe\"\n");
 	printf(" *   's' \"might sleep in a non-sleepable prog\"\n");
