@@ -152,7 +152,7 @@ int xdp_timer(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	v->init = bpf_timer_init(&v->t, &tmap, 1 /* CLOCK_MONOTONIC */);
 	v->set = bpf_timer_set_callback(&v->t, timer_cb);
-	v->start = bpf_timer_start(&v->t, 50 * 1000 * 1000, 0);
+	v->start = bpf_timer_start(&v->t, 200 * 1000 * 1000, 0);   /* 200 ms: a loaded machine may stall the reader between run and lookup */
 	v->cancel = *(__u8 *)data == 1 ? bpf_timer_cancel(&v->t) : -1;
 	return XDP_PASS;
 }

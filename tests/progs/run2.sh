@@ -58,8 +58,8 @@ EXPECT=(
 	'^  cb 0 0 0 0xabcd 0x1002a$'
 	'^sys_prog: ok retval 7 parsed -1234 cmp -1 fmt_len 20 out "ab=-1234 \[   -3\] ff"$'
 	'^  sys_bpf map: ok type 2 key 4 value 8 entries 2$'
-	'^timer 300 ms later: ok fired 1 init -16 set 0 start 0 cancel -1$'
-	'^timer cancelled, 150 ms later: ok fired 1 init -16 set 0 start 0 cancel 1$'
+	'^timer later: ok fired 1 init -16 set 0 start 0 cancel -1$'
+	'^timer cancelled, 400 ms later: ok fired 1 init -16 set 0 start 0 cancel 1$'
 	'^enable_stats: ok link anon_inode:bpf-stats$'
 	'^COMM-PID \[CPU\] b\.\.11 T: bpf_trace_printk: run2 xdp len 60$'
 )
