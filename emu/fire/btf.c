@@ -311,7 +311,7 @@ void fb_type_str(__u32 id, char *buf, size_t len)
 		snprintf(buf, len, "enum %s", fb_name(s));
 		return;
 	case BTF_KIND_ARRAY: {
-		__u32 e, ne;
+		__u32 e = 0, ne = 0;
 		char inner[128];
 		fb_array(s, &e, &ne);
 		fb_type_str(e, inner, sizeof(inner));
