@@ -27,6 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "btf_blob.h"
+
 #define CHECK(cond, ...)                                                                \
 	do {                                                                            \
 		if (!(cond)) {                                                          \
@@ -108,26 +110,11 @@ static int btf_load(__u32 tag)
 	char strs[16];
 	int sl = snprintf(strs + 1, sizeof(strs) - 1, "x%u", tag % 100000) + 2;
 	strs[0] = '\0';
-	__u32 types[] = { 0, 1u << 24, 4, (1u << 24) | 32, 1, (4u << 24) | 1, 4, 1, 1, 0 };
-	struct {
-		__u16 magic;
-		__u8 version, flags;
-		__u32 hdr_len, type_off, type_len, str_off, str_len;
-		char data[sizeof(types) + sizeof(strs)];
-	} blob;
-	memset(&blob, 0, sizeof(blob));
-	blob.magic = 0xeB9F;
-	blob.version = 1;
-	blob.hdr_len = 24;
-	blob.type_len = sizeof(types);
-	blob.str_off = sizeof(types);
-	blob.str_len = (__u32)sl;
-	memcpy(blob.data, types, sizeof(types));
-	memcpy(blob.data + sizeof(types), strs, (size_t)sl);
+	static const __u32 types[] = { 0, 1u << 24, 4, (1u << 24) | 32, 1, (4u << 24) | 1, 4, 1, 1, 0 };
+	struct test_btf b;
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf = (__u64)(unsigned long)&blob;
-	a.btf_size = 24 + sizeof(types) + (__u32)sl;
+	test_btf_make(&b, types, sizeof(types), strs, (__u32)sl);
+	test_btf_attr(&a, &b);
 	int fd = (int)sys_bpf(BPF_BTF_LOAD, &a);
 	CHECK(fd >= 0, "BTF load");
 	return fd;

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "btf_blob.h"
+
 #define T_CGRP_STORAGE 32u
 #define ENOTSUPP 524
 
@@ -37,35 +39,13 @@ static long sys_bpf(int cmd, union bpf_attr *a)
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
 }
 
-/* libbpf's load_local_storage_btf(): int [1], struct bpf_spin_lock { int
- * val; } [2], struct val { int cnt; struct bpf_spin_lock l; } [3] */
+/* libbpf's load_local_storage_btf(): int, struct bpf_spin_lock, struct val */
 static int storage_btf(void)
 {
-	static const char strs[] = "\0bpf_spin_lock\0val\0cnt\0l";
-	static const __u32 types[] = {
-		0, 1u << 24, 4, (1u << 24) | 32,
-		1, (4u << 24) | 1, 4, 15, 1, 0,
-		15, (4u << 24) | 2, 8, 19, 1, 0, 23, 2, 32,
-	};
-	struct {
-		__u16 magic;
-		__u8 version, flags;
-		__u32 hdr_len, type_off, type_len, str_off, str_len;
-		char data[sizeof(types) + sizeof(strs)];
-	} blob;
-	memset(&blob, 0, sizeof(blob));
-	blob.magic = 0xeB9F;
-	blob.version = 1;
-	blob.hdr_len = 24;
-	blob.type_len = sizeof(types);
-	blob.str_off = sizeof(types);
-	blob.str_len = sizeof(strs);
-	memcpy(blob.data, types, sizeof(types));
-	memcpy(blob.data + sizeof(types), strs, sizeof(strs));
+	struct test_btf b;
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf = (__u64)(unsigned long)&blob;
-	a.btf_size = 24 + sizeof(types) + sizeof(strs);
+	test_btf_spin_lock(&b);
+	test_btf_attr(&a, &b);
 	return (int)sys_bpf(BPF_BTF_LOAD, &a);
 }
 
