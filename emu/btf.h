@@ -60,6 +60,16 @@ struct emu_attach_check {
 };
 int emu_attach_btf_check(const struct emu_attach_check *c, char *msg, size_t len);
 
+/* A kernel BTF file's bytes (path: /sys/kernel/btf/vmlinux or a copy), read-only, read
+ * once per process and shared by the engine's readers (mapped where the file can be
+ * mapped): *size bytes, or NULL with errno set. */
+const void *emu_kernel_btf_file(const char *path, size_t *size);
+/* The type index of such a file (a base BTF: vmlinux), once per process and shared:
+ * off[id] the offset of type id in the type section (off[0] unused), *nr the last id
+ * + 1; NULL if emu_kernel_btf_file(path) did not read it, its header is not BTF's, or
+ * ENOMEM. */
+const __u32 *emu_kernel_btf_offsets(const char *path, __u32 *nr);
+
 /* Read access to vmlinux's BTF (this process's copy of the kernel's file): the number
  * of type ids (the last id + 1; 0 without kernel BTF), a type (id 0: void; NULL past
  * the last), a string by offset (NULL if none). */

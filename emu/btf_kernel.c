@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,7 @@ struct kbtf {
 	__u32 start_id;                /* id of the first: 1, or the base's count + 1 */
 	__u32 str_start;               /* string offsets below this are the base's */
 	const struct kbtf *base;
+	bool borrowed;                 /* data and off are emu_kernel_btf_file()'s and _offsets()' */
 };
 
 static __u32 kind_of(const struct btf_type *t) { return BTF_INFO_KIND(t->info); }
@@ -89,13 +91,16 @@ static void kbtf_free(struct kbtf *b)
 {
 	if (!b)
 		return;
-	free(b->off);
-	free(b->data);
+	if (!b->borrowed) {
+		free(b->off);
+		free(b->data);
+	}
 	free(b);
 }
 
-/* Indexes raw BTF (taking over data, malloc'ed) on top of base (NULL for vmlinux or a program's BTF). */
-static struct kbtf *kbtf_parse(char *data, size_t size, const struct kbtf *base)
+/* Indexes raw BTF (taking over data, malloc'ed) on top of base (NULL for vmlinux or a program's BTF);
+ * with path (vmlinux's), the data is emu_kernel_btf_file()'s and the index the shared one. */
+static struct kbtf *kbtf_parse_shared(char *data, size_t size, const struct kbtf *base, const char *path)
 {
 	struct kbtf *b = calloc(1, sizeof(*b));
 	const struct btf_header *h = (const void *)data;
@@ -110,6 +115,16 @@ static struct kbtf *kbtf_parse(char *data, size_t size, const struct kbtf *base)
 	b->base = base;
 	b->start_id = base ? base->start_id + base->nr : 1;
 	b->str_start = base ? base->str_start + base->str_len : 0;
+	if (path) {
+		__u32 nr;
+		const __u32 *off = emu_kernel_btf_offsets(path, &nr);
+		if (!off)
+			goto fail;
+		b->borrowed = true;
+		b->off = (__u32 *)off + 1;     /* ids from 1 */
+		b->nr = nr - 1;
+		return b;
+	}
 	size_t cap = 1024;
 	b->off = malloc(cap * sizeof(*b->off));
 	if (!b->off)
@@ -132,6 +147,11 @@ fail:
 		b->data = NULL;                /* the caller still owns data on failure */
 	kbtf_free(b);
 	return NULL;
+}
+
+static struct kbtf *kbtf_parse(char *data, size_t size, const struct kbtf *base)
+{
+	return kbtf_parse_shared(data, size, base, NULL);
 }
 
 static const struct btf_type void_type;
@@ -170,6 +190,107 @@ static __u32 kb_find(const struct kbtf *b, const char *name, __u32 kind)
 }
 
 /* NULL with errno set */
+static char *read_file(const char *path, size_t *size);
+
+/*
+ * A kernel BTF file's bytes, read-only, read once per process and path and
+ * shared by the engine's readers (this file, the verifier's and the VM's
+ * views). Mapped where the file can be mapped (/sys/kernel/btf/vmlinux since
+ * Linux 6.16, read-only and private; a copy on disk): no 5 MB copy through
+ * read(); else read into memory. NULL with errno set.
+ */
+struct kfile {
+	char path[PATH_MAX];
+	const char *data;
+	size_t size;
+	__u32 *off;                    /* emu_kernel_btf_offsets(): NULL until asked */
+	__u32 nr;
+	struct kfile *next;
+};
+static struct kfile *kfiles;
+static pthread_mutex_t kfile_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const void *emu_kernel_btf_file(const char *path, size_t *size)
+{
+	pthread_mutex_lock(&kfile_lock);
+	struct kfile *k = kfiles;
+	while (k && strcmp(k->path, path))
+		k = k->next;
+	if (!k && strlen(path) < sizeof(k->path) && (k = calloc(1, sizeof(*k)))) {
+		strcpy(k->path, path);
+		int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
+		struct stat sb;
+		if (fd >= 0 && !emu_os_fstat(fd, &sb) && sb.st_size > 0) {
+			void *p = emu_os_mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0, NULL);
+			if (p != MAP_FAILED) {
+				k->data = p;
+				k->size = (size_t)sb.st_size;
+			}
+		}
+		if (fd >= 0)
+			emu_os_close(fd);
+		if (!k->data)
+			k->data = read_file(path, &k->size);
+		if (k->data) {
+			k->next = kfiles;
+			kfiles = k;
+		} else {
+			int e = errno;
+			free(k);
+			k = NULL;
+			errno = e;
+		}
+	} else if (!k && strlen(path) >= sizeof(k->path)) {
+		errno = ENAMETOOLONG;
+	}
+	pthread_mutex_unlock(&kfile_lock);
+	if (!k)
+		return NULL;
+	*size = k->size;
+	return k->data;
+}
+
+/*
+ * The type index of a kernel BTF file that emu_kernel_btf_file() gave (a
+ * base BTF: vmlinux): off[id] is the offset of type id in the type section
+ * (off[0] unused), *nr the last id + 1. Built once per process and shared by
+ * the readers (a walk of some 100,000 types each would cost about a
+ * millisecond). NULL if the header is not BTF's or on ENOMEM.
+ */
+const __u32 *emu_kernel_btf_offsets(const char *path, __u32 *nr)
+{
+	const __u32 *r = NULL;
+	pthread_mutex_lock(&kfile_lock);
+	struct kfile *k = kfiles;
+	while (k && strcmp(k->path, path))
+		k = k->next;
+	if (k && !k->off) {
+		const struct btf_header *h = (const void *)k->data;
+		if (k->size >= sizeof(*h) && h->magic == BTF_MAGIC && h->hdr_len <= k->size &&
+		    (__u64)h->hdr_len + h->type_off + h->type_len <= k->size) {
+			const char *types = k->data + h->hdr_len + h->type_off;
+			__u32 cap = 1 + h->type_len / sizeof(struct btf_type), n = 1;
+			__u32 *off = malloc((size_t)cap * sizeof(*off));
+			if (off) {
+				off[0] = 0;
+				for (size_t pos = 0; pos + sizeof(struct btf_type) <= h->type_len && n < cap;) {
+					const struct btf_type *t = (const void *)(types + pos);
+					off[n++] = (__u32)pos;
+					pos += sizeof(*t) + type_extra(t);
+				}
+				k->off = off;
+				k->nr = n;
+			}
+		}
+	}
+	if (k && k->off) {
+		r = k->off;
+		*nr = k->nr;
+	}
+	pthread_mutex_unlock(&kfile_lock);
+	return r;
+}
+
 static char *read_file(const char *path, size_t *size)
 {
 	int fd = emu_os_open(path, O_RDONLY | O_CLOEXEC, 0);
@@ -239,10 +360,8 @@ static const struct kbtf *kbtf_vmlinux(void)
 		size_t n;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%.4000s/vmlinux", kbtf_dir());
-		char *d = read_file(path, &n);
-		vmlinux = d ? kbtf_parse(d, n, NULL) : NULL;
-		if (d && !vmlinux)
-			free(d);
+		char *d = (char *)emu_kernel_btf_file(path, &n);
+		vmlinux = d ? kbtf_parse_shared(d, n, NULL, path) : NULL;
 		vmlinux_state = vmlinux ? 1 : -1;
 	}
 	pthread_mutex_unlock(&kb_lock);
@@ -399,17 +518,14 @@ static int publish_one(const struct kentry *k, int refdir)
 		return 0;
 	snprintf(path, sizeof(path), "%.4000s/%.63s", kbtf_dir(), k->name);
 	size_t n;
-	char *data = read_file(path, &n);
+	const char *data = emu_kernel_btf_file(path, &n);
 	if (!data)
 		return -errno;
 	struct emu_obj *obj;
 	int fd = emu_obj_create(EMU_KIND_BTF, n, &obj);
-	if (fd < 0) {
-		free(data);
+	if (fd < 0)
 		return fd;
-	}
 	memcpy(emu_obj_data(obj), data, n);
-	free(data);
 	obj->hdr->btf.data_size = (__u32)n;
 	obj->hdr->btf.kernel_btf = 1;
 	snprintf(obj->hdr->btf.name, sizeof(obj->hdr->btf.name), "%s", k->name);

@@ -18,60 +18,35 @@
 #include "env.h"
 #include "../os_errno.h"
 #include "../perf/perf.h"
+#include "../btf.h"
 
 #define MAX_RESOLVE_DEPTH 32
 
 struct kbtf {
-	char *raw;
+	const char *raw;
 	size_t size;
 	const char *strs;
 	__u32 str_len;
-	const struct btf_type **types;   /* [0]: void */
+	const char *tsec;                /* the type section */
+	const __u32 *off;                /* off[id]: type id's offset in it (emu_kernel_btf_offsets(); [0]: void) */
 	__u32 nr;
 };
 
 static const struct btf_type btf_void;
 
-static __u32 type_extra(const struct btf_type *t)
-{
-	__u32 vlen = BTF_INFO_VLEN(t->info);
-	switch (BTF_INFO_KIND(t->info)) {
-	case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: return 4;
-	case BTF_KIND_ARRAY: return 12;
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_DATASEC: case BTF_KIND_ENUM64: return vlen * 12;
-	case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO: return vlen * 8;
-	default: return 0;
-	}
-}
-
+/* Indexes the kernel's file (emu_kernel_btf_file(): read once per process,
+ * shared with the engine's other readers, never freed). */
 static struct kbtf *kbtf_load(const char *path)
 {
-	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	size_t size;
+	const char *buf = emu_kernel_btf_file(path, &size);
+	if (!buf)
 		return NULL;
 	struct kbtf *b = calloc(1, sizeof(*b));
-	size_t cap = 8u << 20;
-	char *buf = malloc(cap);
-	if (!b || !buf)
-		goto fail;
-	for (;;) {
-		if (b->size == cap) {
-			char *n = realloc(buf, cap * 2);
-			if (!n)
-				goto fail;
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t r = emu_oe_read(fd, buf + b->size, cap - b->size);
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		b->size += (size_t)r;
-	}
-	emu_oe_close(fd);
-	fd = -1;
+	if (!b)
+		return NULL;
 	b->raw = buf;
+	b->size = size;
 	struct btf_header h;
 	if (b->size < sizeof(h))
 		goto fail;
@@ -81,25 +56,12 @@ static struct kbtf *kbtf_load(const char *path)
 		goto fail;
 	b->strs = buf + h.hdr_len + h.str_off;
 	b->str_len = h.str_len;
-	const char *types = buf + h.hdr_len + h.type_off;
-	__u32 cap_t = 1 + h.type_len / sizeof(struct btf_type);
-	b->types = calloc(cap_t, sizeof(*b->types));
-	if (!b->types)
+	b->tsec = buf + h.hdr_len + h.type_off;
+	b->off = emu_kernel_btf_offsets(path, &b->nr);
+	if (!b->off)
 		goto fail;
-	b->types[0] = &btf_void;
-	b->nr = 1;
-	for (__u32 off = 0; off + sizeof(struct btf_type) <= h.type_len && b->nr < cap_t;) {
-		const struct btf_type *t = (const void *)(types + off);
-		b->types[b->nr++] = t;
-		off += sizeof(*t) + type_extra(t);
-	}
 	return b;
 fail:
-	if (fd >= 0)
-		emu_oe_close(fd);
-	if (b)
-		free(b->types);
-	free(buf);
 	free(b);
 	return NULL;
 }
@@ -120,7 +82,9 @@ const struct kbtf *kbtf_vmlinux(void)
 
 const struct btf_type *kbtf_type(const struct kbtf *b, __u32 id)
 {
-	return b && id < b->nr ? b->types[id] : NULL;
+	if (!b || id >= b->nr)
+		return NULL;
+	return id ? (const struct btf_type *)(b->tsec + b->off[id]) : &btf_void;
 }
 
 __u32 kbtf_nr_types(const struct kbtf *b) { return b ? b->nr : 0; }
@@ -193,7 +157,7 @@ __s32 kbtf_find_by_name_kind(const struct kbtf *b, const char *name, __u32 k)
 	if (!b)
 		return -ENOENT;
 	for (__u32 i = 1; i < b->nr; i++) {
-		const struct btf_type *t = b->types[i];
+		const struct btf_type *t = kbtf_type(b, i);
 		if (kind(t) == k && !strcmp(kbtf_name(b, t->name_off), name))
 			return (__s32)i;
 	}

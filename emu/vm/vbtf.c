@@ -22,6 +22,7 @@
 
 #include "vm_int.h"
 #include "../os_errno.h"
+#include "../btf.h"
 
 struct vm_btf {
 	char *data;
@@ -30,6 +31,7 @@ struct vm_btf {
 	__u32 str_len;
 	__u32 *off;                    /* offset of type id (1-based) in types */
 	__u32 nr;                      /* the number of types + 1 */
+	bool shared;                   /* off is emu_kernel_btf_offsets()' */
 };
 
 static size_t extra(const struct btf_type *t)
@@ -47,19 +49,28 @@ static size_t extra(const struct btf_type *t)
 	}
 }
 
-/* takes data (malloc'ed) over */
-static struct vm_btf *parse(char *data, size_t size)
+/* takes data (malloc'ed) over; with kpath (the kernel's file), borrows data
+ * and the type index from emu_kernel_btf_file() and _offsets() */
+static struct vm_btf *parse(char *data, size_t size, const char *kpath)
 {
 	struct vm_btf *b = calloc(1, sizeof(*b));
 	const struct btf_header *h = (const void *)data;
 	if (!b || size < sizeof(*h) || h->magic != BTF_MAGIC || h->hdr_len > size ||
 	    (__u64)h->hdr_len + h->type_off + h->type_len > size || (__u64)h->hdr_len + h->str_off + h->str_len > size)
 		goto bad;
-	b->data = data;
+	b->data = kpath ? NULL : data;        /* freed with b: only what it owns */
 	b->size = size;
 	b->types = data + h->hdr_len + h->type_off;
 	b->strs = data + h->hdr_len + h->str_off;
 	b->str_len = h->str_len;
+	if (kpath) {
+		const __u32 *off = emu_kernel_btf_offsets(kpath, &b->nr);
+		if (!off)
+			goto bad;
+		b->off = (__u32 *)off;
+		b->shared = true;
+		return b;
+	}
 	__u32 cap = 1024, n = 1;
 	b->off = malloc(cap * sizeof(*b->off));
 	if (!b->off)
@@ -78,10 +89,11 @@ static struct vm_btf *parse(char *data, size_t size)
 	b->nr = n;
 	return b;
 bad:
-	if (b)
+	if (b && !b->shared)
 		free(b->off);
 	free(b);
-	free(data);
+	if (!kpath)
+		free(data);
 	return NULL;
 }
 
@@ -91,14 +103,15 @@ struct vm_btf *vm_btf_parse(const void *data, size_t size)
 	if (!copy)
 		return NULL;
 	memcpy(copy, data, size);
-	return parse(copy, size);
+	return parse(copy, size, NULL);
 }
 
 void vm_btf_free(struct vm_btf *b)
 {
 	if (!b)
 		return;
-	free(b->off);
+	if (!b->shared)
+		free(b->off);
 	free(b->data);
 	free(b);
 }
@@ -111,33 +124,12 @@ static void vmlinux_load(void)
 	const char *dir = getenv("BPFEMU_KERNEL_BTF");
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/vmlinux", dir && *dir ? dir : "/sys/kernel/btf");
-	int fd = emu_oe_open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* the engine's one copy of the file (read once per process, never freed) */
+	size_t len;
+	const char *data = emu_kernel_btf_file(path, &len);
+	if (!data)
 		return;
-	size_t cap = 1 << 20, len = 0;
-	char *data = malloc(cap);
-	for (;;) {
-		if (!data)
-			break;
-		if (len == cap) {
-			char *nd = realloc(data, cap *= 2);
-			if (!nd) {
-				free(data);
-				data = NULL;
-				break;
-			}
-			data = nd;
-		}
-		ssize_t r = emu_oe_read(fd, data + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	emu_oe_close(fd);
-	if (data)
-		vmlinux = parse(data, len);
+	vmlinux = parse((char *)data, len, path);
 }
 
 const struct vm_btf *vm_btf_vmlinux(void)
