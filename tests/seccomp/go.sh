@@ -27,7 +27,7 @@ for l in 'hash lookup 3 = 300' 'reopened: type Hash key 4 value 8 max 16 pinned 
 done
 printf '%s\n' "$OUT" >"$STAGE/emu.out"
 
-if [ "$MODE" = diff ]; then
+if [ "$MODE" = diff ] && kernel_on; then
 	if ! kern "$STAGE/cilium_maps" /sys/fs/bpf testrun >"$STAGE/kernel.out" 2>&1; then
 		# a host that refuses the feeder program (BPF_PROG_TEST_RUN of sched_cls) or a map type
 		if grep -qE 'feeder (program|test run): error: .*(operation not permitted|not supported|invalid argument)' "$STAGE/kernel.out"; then
