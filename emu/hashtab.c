@@ -20,7 +20,9 @@
  * allocation state (free list, bump index, count, populated bytes) is under
  * the object's lock, taken briefly inside the stripe's (lock order: stripe,
  * then object; only the repair holds more than one stripe, all of them, in
- * index order). Each stripe keeps one spare element: an update replacing a key
+ * index order); but a delete pushes its element on the free list and lowers
+ * the count with atomics, under its stripe alone (the one who pops the free
+ * list holds the object lock). Each stripe keeps one spare element: an update replacing a key
  * builds the new element in the spare and the replaced one becomes the spare,
  * so the common update takes no shared lock at all (the kernel's per-CPU extra
  * elements). Hence max_entries + 1 + nstripes elements.
@@ -455,8 +457,8 @@ static bool htab_repair(struct htab *h)
 			elem_at(h, i)->next = free_head;
 			free_head = i;
 		}
-	h->st[HT_FREE] = free_head;
-	h->st[HT_COUNT] = count;
+	__atomic_store_n(&h->st[HT_FREE], free_head, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->st[HT_COUNT], count, __ATOMIC_RELAXED);
 	for (__u32 i = 0; i < h->nstripes; i++)
 		h->stripes[i].spare = 0;     /* on the free list now */
 	if (h->lru) {
@@ -563,9 +565,10 @@ struct wctx {
 	bool odd;                      /* the sequence was made odd (a writer) */
 };
 
-static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
+/* w->h is htab_of(map), built in place (a copy of it, just written, is read
+ * back in pieces the stores cannot be forwarded to: a stall per call) */
+static void lock_stripe_h(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
 {
-	w->h = htab_of(map);
 	w->odd = odd;
 	w->s = NULL;
 	if (!w->h.nstripes) {
@@ -591,12 +594,18 @@ static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
 	}
 }
 
+static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
+{
+	w->h = htab_of(map);
+	lock_stripe_h(map, w, si, odd);
+}
+
 /* Locks the stripe of key's bucket; returns the key's hash. */
 static __u32 lock_key(struct emu_obj *map, struct wctx *w, const void *key, bool odd)
 {
-	struct htab h = htab_of(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	lock_stripe(map, w, hash, odd);
+	w->h = htab_of(map);
+	__u32 hash = hash_key(key, w->h.key_size, w->h.st[HT_SEED]);
+	lock_stripe_h(map, w, hash, odd);
 	return hash;
 }
 
@@ -631,12 +640,29 @@ static void unlock_alloc(struct emu_obj *map, struct wctx *w)
 }
 
 /* Find key; *prevp gets the link that points at it (bucket slot or prev->next). */
+static inline bool key_eq(const void *a, const void *b, __u32 size)
+{
+	if (size == 4) {             /* one load each, no call */
+		__u32 x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (size == 8) {
+		__u64 x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return !memcmp(a, b, size);
+}
+
 static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **linkp)
 {
 	__u32 *link = &h->buckets[hash & (h->n_buckets - 1)];
 	for (__u32 i = *link; i; link = &elem_at(h, i)->next, i = *link) {
 		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && !memcmp(elem_key(e), key, h->key_size)) {
+		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size)) {
 			if (linkp)
 				*linkp = link;
 			return i;
@@ -645,12 +671,15 @@ static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **lin
 	return 0;
 }
 
+/* Pops the free list (object lock held: the only popper) or takes the next
+ * element never used. */
 static __u32 alloc_elem(struct htab *h)
 {
-	__u32 i = (__u32)h->st[HT_FREE];
-	if (i) {
-		h->st[HT_FREE] = elem_at(h, i)->next;
-		return i;
+	__u64 i = __atomic_load_n(&h->st[HT_FREE], __ATOMIC_ACQUIRE);
+	while (i) {
+		__u32 next = __atomic_load_n(&elem_at(h, (__u32)i)->next, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&h->st[HT_FREE], &i, next, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			return (__u32)i;
 	}
 	if (h->st[HT_BUMP] < h->nelems) {
 		/* back the next stretch of elements with memory before using it */
@@ -666,10 +695,26 @@ static __u32 alloc_elem(struct htab *h)
 	return 0;
 }
 
+/* Pushes element i on the free list. Pushers need not hold the object lock
+ * (a delete holds only its stripe), the one popper does (alloc_elem): with a
+ * single popper the list has no ABA, the head it read stays on the list
+ * until its own compare-and-swap. A pusher killed before its swap leaks the
+ * element until the repair its dead stripe lock sets off. */
 static void free_elem(struct htab *h, __u32 i)
 {
-	elem_at(h, i)->next = (__u32)h->st[HT_FREE];
-	h->st[HT_FREE] = i;
+	__u64 head = __atomic_load_n(&h->st[HT_FREE], __ATOMIC_RELAXED);
+	do
+		__atomic_store_n(&elem_at(h, i)->next, (__u32)head, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&h->st[HT_FREE], &head, i, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* The element count: changed with atomics (deletes hold only their stripe),
+ * raised only under the object lock, after the max_entries check; a delete
+ * lowers it after the element is back on the free list, so a count below
+ * max_entries always leaves an element to take. */
+static void count_sub(struct htab *h, __u64 n)
+{
+	__atomic_sub_fetch(&h->st[HT_COUNT], n, __ATOMIC_RELAXED);
 }
 
 /* ---- LRU recency lists ---- */
@@ -709,7 +754,7 @@ static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
 	if (h->lru)
 		lru_release(h, i, evicted);
 	free_elem(h, i);
-	h->st[HT_COUNT]--;
+	count_sub(h, 1);
 }
 
 #define LOCAL_NR_SCANS LOCAL_FREE_TARGET
@@ -908,7 +953,7 @@ static long find_seq(const struct htab *h, const void *key, __u32 hash)
 		if (i > limit || ++steps > limit)
 			return -1;
 		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && !memcmp(elem_key(e), key, h->key_size))
+		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size))
 			return i;
 	}
 	return 0;
@@ -1050,7 +1095,7 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			err = HTAB_AGAIN;
 			goto out;
 		}
-		if (!old && !h->lru && h->st[HT_COUNT] >= h->max_entries) {
+		if (!old && !h->lru && __atomic_load_n(&h->st[HT_COUNT], __ATOMIC_RELAXED) >= h->max_entries) {
 			unlock_alloc(map, &w);
 			err = -E2BIG;
 			goto out;
@@ -1063,7 +1108,7 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			goto out;
 		}
 		if (!old)
-			h->st[HT_COUNT]++;
+			__atomic_add_fetch(&h->st[HT_COUNT], 1, __ATOMIC_RELAXED);
 		unlock_alloc(map, &w);
 	}
 	struct htab_elem *e = elem_at(h, n);
@@ -1254,29 +1299,24 @@ static int htab_prog_value_lock(struct emu_obj *map, void *value, bool lock)
 /* delete and lookup_and_delete (value != NULL) */
 static int htab_delete_common(struct emu_obj *map, const void *key, void *value)
 {
-	for (;;) {
-		struct wctx w;
-		__u32 hash = lock_key(map, &w, key, true);
-		__u32 *link;
-		__u32 i = find(&w.h, key, hash, &link);
-		if (i && !lock_alloc(map, &w)) {
-			unlock_stripe(map, &w);
-			continue;
-		}
-		if (i) {
-			struct htab_elem *e = elem_at(&w.h, i);
-			if (value)
-				memcpy(value, elem_value(&w.h, e), w.h.vbytes);
-			__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
-			if (w.h.lru)
-				lru_release(&w.h, i, false);
-			free_elem(&w.h, i);
-			w.h.st[HT_COUNT]--;
-			unlock_alloc(map, &w);
-		}
-		unlock_stripe(map, &w);
-		return i ? 0 : -ENOENT;
+	struct wctx w;
+	__u32 hash = lock_key(map, &w, key, true);
+	__u32 *link;
+	__u32 i = find(&w.h, key, hash, &link);
+	if (i) {
+		/* no object lock: the free list takes pushes and the count
+		 * changes without it (LRU: held already) */
+		struct htab_elem *e = elem_at(&w.h, i);
+		if (value)
+			memcpy(value, elem_value(&w.h, e), w.h.vbytes);
+		__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
+		if (w.h.lru)
+			lru_release(&w.h, i, false);
+		free_elem(&w.h, i);
+		count_sub(&w.h, 1);
 	}
+	unlock_stripe(map, &w);
+	return i ? 0 : -ENOENT;
 }
 
 static int htab_delete(struct emu_obj *map, const void *key)
@@ -1420,7 +1460,7 @@ static int take_bucket(struct emu_obj *map, __u32 b, bool del, char *keys, char 
 				free_elem(h, i);
 				i = next;
 			}
-			h->st[HT_COUNT] -= cnt;
+			count_sub(h, cnt);
 			unlock_alloc(map, &w);
 		}
 		unlock_stripe(map, &w);
