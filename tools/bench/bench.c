@@ -20,8 +20,9 @@
  * plus "mem <name> <value>" lines. tools/bench/run-bench runs all backends
  * in one go and prints the ratios. Options: --quick (fewer repeats, 100K
  * instead of 1M entries: for a smoke run, not for the README's table),
- * --life (the life-cycle rows only), --only SUBSTR (only the element rows
- * whose name contains SUBSTR: for profiling one workload), --cpu (CPU time of the process instead
+ * --life (the life-cycle rows only), --only SUBSTR (only the element and
+ * mix rows whose name contains SUBSTR, no life-cycle or memory rows: for
+ * profiling one workload), --cpu (CPU time of the process instead
  * of elapsed time: steadier on a busy machine, but it leaves out what the
  * kernel defers to its own threads, such as freeing maps; the mix rows, which
  * measure parallel throughput, keep elapsed time).
@@ -1118,26 +1119,27 @@ int main(int argc, char **argv)
 				else
 					printf("row %s n/a\n", name);
 			}
-	if (only)
-		return 0;
 	for (int th = 1; th <= 2; th++) {
 		double samples[8];
 		int reps = repeats < 3 ? repeats : 3;
-		for (int r = 0; r < reps; r++)
-			samples[r] = run_mix_threads(big, th, 300000);
 		char name[64];
 		snprintf(name, sizeof(name), "hash_4_8_%s_mix_%dthread", quick ? "100k" : "1m", th);
+		if (only && !strstr(name, only))
+			continue;
+		for (int r = 0; r < reps; r++)
+			samples[r] = run_mix_threads(big, th, 300000);
 		report(name, samples, reps);
 	}
-	{
+	char name[64];
+	snprintf(name, sizeof(name), "hash_4_8_%s_mix_2proc", quick ? "100k" : "1m");
+	if (!only || strstr(name, only)) {
 		double samples[8];
 		int reps = repeats < 3 ? repeats : 3;
 		for (int r = 0; r < reps; r++)
 			samples[r] = run_mix_procs(big, 2, 300000, pin);
-		char name[64];
-		snprintf(name, sizeof(name), "hash_4_8_%s_mix_2proc", quick ? "100k" : "1m");
 		report(name, samples, reps);
 	}
-	mem_rows(big);
+	if (!only)
+		mem_rows(big);
 	return 0;
 }
