@@ -22,10 +22,13 @@
  * then object; only the repair holds more than one stripe, all of them, in
  * index order); but a delete pushes its element on the free list and lowers
  * the count with atomics, under its stripe alone (the one who pops the free
- * list holds the object lock). Each stripe keeps one spare element: an update replacing a key
- * builds the new element in the spare and the replaced one becomes the spare,
- * so the common update takes no shared lock at all (the kernel's per-CPU extra
- * elements). Hence max_entries + 1 + nstripes elements.
+ * list holds the object lock). Each stripe keeps one spare element: an update
+ * replacing a key builds the new element in the spare and the replaced one
+ * becomes the spare, so the common update takes no shared lock at all (the
+ * kernel's per-CPU extra elements); an insert that finds no spare takes one
+ * for the stripe's next insert along with its own element, so every other
+ * insert takes no shared lock either. Hence max_entries + 1 + nstripes
+ * elements.
  *
  * LRU flavours run every operation under the object's lock (each update
  * touches the global recency lists), with one map-wide sequence.
@@ -720,13 +723,27 @@ static void free_elem(struct htab *h, __u32 i)
 	while (!__atomic_compare_exchange_n(&h->st[HT_FREE], &head, i, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-/* The element count: changed with atomics (deletes hold only their stripe),
- * raised only under the object lock, after the max_entries check; a delete
- * lowers it after the element is back on the free list, so a count below
- * max_entries always leaves an element to take. */
+/* The element count: changed with atomics (deletes and inserts into a
+ * stripe's spare hold only their stripe), raised by a compare-and-swap below
+ * max_entries; a delete lowers it after the element is back on the free
+ * list, so a count below max_entries always leaves an element to take
+ * (elements not in a chain nor free are spares, one per stripe at most, or
+ * counted). */
 static void count_sub(struct htab *h, __u64 n)
 {
 	__atomic_sub_fetch(&h->st[HT_COUNT], n, __ATOMIC_RELAXED);
+}
+
+/* A new key's place: the count raised if below max_entries (an insert that
+ * uses its stripe's spare does this without the object lock). */
+static bool count_take(struct htab *h)
+{
+	__u64 c = __atomic_load_n(&h->st[HT_COUNT], __ATOMIC_RELAXED);
+	do
+		if (c >= h->max_entries)
+			return false;
+	while (!__atomic_compare_exchange_n(&h->st[HT_COUNT], &c, c + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
 }
 
 /* ---- LRU recency lists ---- */
@@ -1099,7 +1116,15 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 		goto out;
 	}
 	__u32 n;
-	if (old && w.s && w.s->spare) {
+	bool counted = false;                    /* a new key's place in the count is taken */
+	if (!old && w.s && w.s->spare) {
+		if (!count_take(h)) {
+			err = -E2BIG;
+			goto out;
+		}
+		counted = true;
+	}
+	if ((old || counted) && w.s && w.s->spare) {
 		n = w.s->spare;                  /* the stripe's own: no shared lock */
 		w.s->spare = 0;
 	} else {
@@ -1107,20 +1132,32 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			err = HTAB_AGAIN;
 			goto out;
 		}
-		if (!old && !h->lru && __atomic_load_n(&h->st[HT_COUNT], __ATOMIC_RELAXED) >= h->max_entries) {
-			unlock_alloc(map, &w);
-			err = -E2BIG;
-			goto out;
+		if (!old && !h->lru) {
+			if (!count_take(h)) {
+				unlock_alloc(map, &w);
+				err = -E2BIG;
+				goto out;
+			}
+			counted = true;
 		}
 		n = alloc_elem(h);
 		if (!n) {
 			/* full, or no memory behind the next elements (a full tmpfs) */
 			err = h->st[HT_BUMP] < h->nelems ? -ENOMEM : -E2BIG;
+			if (counted)
+				count_sub(h, 1);
 			unlock_alloc(map, &w);
 			goto out;
 		}
-		if (!old)
+		if (!old && h->lru)
 			__atomic_add_fetch(&h->st[HT_COUNT], 1, __ATOMIC_RELAXED);
+		/* a new key's stripe takes a spare for its next new key while the
+		 * object lock is held anyway: every other insert in a stripe then
+		 * takes no shared lock (a replacing update leaves the old element
+		 * there instead). At most one spare per stripe, as the element
+		 * budget (max_entries + 1 + stripes) allows. */
+		if (!old && w.s && !w.s->spare)
+			w.s->spare = alloc_elem(h);
 		unlock_alloc(map, &w);
 	}
 	struct htab_elem *e = elem_at(h, n);
