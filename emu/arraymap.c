@@ -182,12 +182,15 @@ static void journaled_write(struct emu_obj *map, __u32 index, const void *value)
 	memcpy(j->value, value, user_bytes(d));
 	/* the mark is stored after the entry and before the first byte goes into
 	 * place, in program order: a kill between any two stores leaves either
-	 * the old value and no mark, or a complete entry */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	 * the old value and no mark, or a complete entry. Program order is all a
+	 * kill needs: a killed thread's stores that executed all reach memory
+	 * before its robust lock is marked dead, so only the compiler must keep
+	 * them in order (a signal fence); no other thread reads the journal
+	 * without the lock but a reader that finds its holder dead. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&j->state, JOURNAL_VALID(index), __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	copy_into_place(d, dst, j->value);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	copy_into_place(d, dst, value);
 	__atomic_store_n(&j->state, 0, __ATOMIC_RELEASE);
 }
 
@@ -299,6 +302,70 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 	return 0;
 }
 
+/*
+ * MAP_LOOKUP_BATCH: what emu_generic_map_lookup_batch does through
+ * get_next_key and lookup element by element (the kernel's
+ * generic_map_lookup_batch), a chunk at a time: indices from the one after
+ * in_batch (an index past the end starts over at 0, as get_next_key does),
+ * keys made here, values read as array_lookup reads them (values of up to 8
+ * bytes with one load each; larger ones copied out in place when they lie
+ * back to back, as they do when value_size is a multiple of 8). BPF_F_LOCK,
+ * an update a dead writer left in the journal, and larger values with
+ * padding between them go the generic way.
+ */
+#define ARRAY_BATCH_CHUNK 512u
+static int array_lookup_batch(struct emu_obj *map, const struct emu_map_batch *b)
+{
+	const struct emu_map_desc *d = emu_map_desc(map);
+	__u32 n = user_bytes(d), es = elem_size(d), max = d->max_entries;
+
+	if (b->elem_flags || (n > 8 && n != es) ||
+	    (journaled(d) && __atomic_load_n(&journal_of(map)->state, __ATOMIC_ACQUIRE)))
+		return emu_generic_map_lookup_batch(map, b);
+	if (!b->count)
+		return 0;
+	__u32 start = 0, zero = 0;
+	if (emu_copy_to_user(b->ucount, &zero, sizeof(zero)))
+		return -EFAULT;
+	if (b->in_batch) {
+		__u32 prev;
+		if (emu_copy_from_user(&prev, b->in_batch, sizeof(prev)))
+			return -EFAULT;
+		if (prev < max) {
+			if (prev == max - 1)
+				return -ENOENT;       /* nothing after the last index; out_batch untouched */
+			start = prev + 1;
+		}
+	}
+	__u32 avail = max - start, take = b->count < avail ? b->count : avail;
+	__u32 kbuf[ARRAY_BATCH_CHUNK];
+	__u64 vbuf[ARRAY_BATCH_CHUNK];
+	for (__u32 done = 0, c; done < take; done += c) {
+		c = take - done < ARRAY_BATCH_CHUNK ? take - done : ARRAY_BATCH_CHUNK;
+		__u32 first = start + done;
+		for (__u32 i = 0; i < c; i++)
+			kbuf[i] = first + i;
+		if (emu_copy_to_user(UPTR_ADD(b->keys, (size_t)done * 4), kbuf, (size_t)c * 4))
+			return -EFAULT;
+		const void *src = value_at(map, first);
+		if (n <= 8) {
+			for (__u32 i = 0; i < c; i++)
+				load_small((char *)vbuf + (size_t)i * n, value_at(map, first + i), n);
+			src = vbuf;
+		}
+		if (emu_copy_to_user(UPTR_ADD(b->values, (size_t)done * n), src, (size_t)c * n))
+			return -EFAULT;
+	}
+	if (emu_copy_to_user(b->ucount, &take, sizeof(take)))
+		return -EFAULT;
+	if (take) {
+		__u32 last = start + take - 1;
+		if (emu_copy_to_user(b->out_batch, &last, sizeof(last)))
+			return -EFAULT;
+	}
+	return b->count > avail ? -ENOENT : 0;
+}
+
 /* ---- from BPF programs (emu/vm) ---- */
 
 /* bpf_map_lookup_elem(): the value in place; per-CPU: the CPU's slot */
@@ -378,7 +445,7 @@ const struct emu_map_ops array_map_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.mmap_check = array_mmap_check,
-	.lookup_batch = emu_generic_map_lookup_batch,
+	.lookup_batch = array_lookup_batch,
 	.update_batch = emu_generic_map_update_batch,
 	.prog_lookup = array_prog_lookup,
 	.prog_update = array_prog_update,
@@ -395,7 +462,7 @@ const struct emu_map_ops percpu_array_map_ops = {
 	.delete = array_delete,
 	.get_next_key = array_get_next_key,
 	.user_value_size = percpu_array_user_value_size,
-	.lookup_batch = emu_generic_map_lookup_batch,
+	.lookup_batch = array_lookup_batch,
 	.update_batch = emu_generic_map_update_batch,
 	.prog_lookup = array_prog_lookup,
 	.prog_update = array_prog_update,

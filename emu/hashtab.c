@@ -20,10 +20,15 @@
  * allocation state (free list, bump index, count, populated bytes) is under
  * the object's lock, taken briefly inside the stripe's (lock order: stripe,
  * then object; only the repair holds more than one stripe, all of them, in
- * index order). Each stripe keeps one spare element: an update replacing a key
- * builds the new element in the spare and the replaced one becomes the spare,
- * so the common update takes no shared lock at all (the kernel's per-CPU extra
- * elements). Hence max_entries + 1 + nstripes elements.
+ * index order); but a delete pushes its element on the free list and lowers
+ * the count with atomics, under its stripe alone (the one who pops the free
+ * list holds the object lock). Each stripe keeps one spare element: an update
+ * replacing a key builds the new element in the spare and the replaced one
+ * becomes the spare, so the common update takes no shared lock at all (the
+ * kernel's per-CPU extra elements); an insert that finds no spare takes one
+ * for the stripe's next insert along with its own element, so every other
+ * insert takes no shared lock either. Hence max_entries + 1 + nstripes
+ * elements.
  *
  * LRU flavours run every operation under the object's lock (each update
  * touches the global recency lists), with one map-wide sequence.
@@ -73,12 +78,18 @@
 struct htab_elem {
 	__u32 next;                    /* index + 1 of the next element in the chain */
 	__u32 hash;
-	__u32 lru_prev, lru_next;      /* LRU types: index + 1 in the recency list (older, newer) */
-	__u32 lru_list;                /* LRU types: which list */
-	__u32 lru_gen;                 /* LRU types: the list's refill generation when it was taken */
-	__u32 lru_sub;                 /* LRU types: LRU_INACTIVE or LRU_ACTIVE */
-	__u32 lru_ref;                 /* LRU types: the kernel's reference bit */
-	/* key (rounded to 8), value (rounded to 8; per-CPU: one such slot per CPU) */
+	/* key (rounded to 8), value (rounded to 8; per-CPU: one such slot per
+	 * CPU), then, LRU types only, a struct htab_lru: the other types' elements
+	 * carry no recency fields (a 4/8 element is 24 bytes, not 48: fewer
+	 * cache misses on a big map) */
+};
+
+struct htab_lru {
+	__u32 lru_prev, lru_next;      /* index + 1 in the recency list (older, newer) */
+	__u32 lru_list;                /* which list */
+	__u32 lru_gen;                 /* the list's refill generation when it was taken */
+	__u32 lru_sub;                 /* LRU_INACTIVE or LRU_ACTIVE */
+	__u32 lru_ref;                 /* the kernel's reference bit */
 };
 
 /* one recency list of an LRU map, in the data area after the buckets */
@@ -184,6 +195,11 @@ static inline struct htab_elem *elem_at(const struct htab *h, __u32 idx1)
 	return (struct htab_elem *)(h->elems + (size_t)(idx1 - 1) * h->elem_size);
 }
 static inline void *elem_key(struct htab_elem *e) { return e + 1; }
+/* an LRU element's recency fields, after its value */
+static inline struct htab_lru *lru_at(const struct htab *h, __u32 idx1)
+{
+	return (struct htab_lru *)((char *)elem_at(h, idx1) + h->elem_size - sizeof(struct htab_lru));
+}
 static inline void *elem_value(const struct htab *h, struct htab_elem *e)
 {
 	return (char *)(e + 1) + round_up8(h->key_size);
@@ -253,7 +269,8 @@ static __u64 vbytes_of(const struct emu_map_spec *s)
 
 static __u64 elem_size_of(const struct emu_map_spec *s)
 {
-	return sizeof(struct htab_elem) + round_up8(s->key_size) + round_up8(vbytes_of(s));
+	return sizeof(struct htab_elem) + round_up8(s->key_size) + round_up8(vbytes_of(s)) +
+	       (type_is_lru(s->map_type) ? sizeof(struct htab_lru) : 0);
 }
 
 static __u32 nlists_of(const struct emu_map_spec *s)
@@ -392,15 +409,15 @@ static __u32 htab_user_value_size(const struct emu_obj *map)
 
 static void lru_unlink(struct htab *h, __u32 i)
 {
-	struct htab_elem *e = elem_at(h, i);
+	struct htab_lru *e = lru_at(h, i);
 	struct lru_list *L = &h->lists[e->lru_list];
 	__u32 sub = e->lru_sub;
 	if (e->lru_prev)
-		elem_at(h, e->lru_prev)->lru_next = e->lru_next;
+		lru_at(h, e->lru_prev)->lru_next = e->lru_next;
 	else
 		L->oldest[sub] = e->lru_next;
 	if (e->lru_next)
-		elem_at(h, e->lru_next)->lru_prev = e->lru_prev;
+		lru_at(h, e->lru_next)->lru_prev = e->lru_prev;
 	else
 		L->newest[sub] = e->lru_prev;
 	L->n[sub]--;
@@ -410,7 +427,7 @@ static void lru_unlink(struct htab *h, __u32 i)
 /* Element i becomes the newest of a sublist of list. */
 static void lru_push(struct htab *h, __u32 i, __u32 list, __u32 sub, __u32 ref)
 {
-	struct htab_elem *e = elem_at(h, i);
+	struct htab_lru *e = lru_at(h, i);
 	struct lru_list *L = &h->lists[list];
 	e->lru_list = list;
 	e->lru_sub = sub;
@@ -418,7 +435,7 @@ static void lru_push(struct htab *h, __u32 i, __u32 list, __u32 sub, __u32 ref)
 	e->lru_next = 0;
 	e->lru_prev = L->newest[sub];
 	if (L->newest[sub])
-		elem_at(h, L->newest[sub])->lru_next = i;
+		lru_at(h, L->newest[sub])->lru_next = i;
 	else
 		L->oldest[sub] = i;
 	L->newest[sub] = i;
@@ -429,7 +446,7 @@ static void lru_push(struct htab *h, __u32 i, __u32 list, __u32 sub, __u32 ref)
 /* __bpf_lru_node_move(): to the newest end of a sublist, reference cleared */
 static void lru_move(struct htab *h, __u32 i, __u32 sub)
 {
-	__u32 list = elem_at(h, i)->lru_list;
+	__u32 list = lru_at(h, i)->lru_list;
 	lru_unlink(h, i);
 	lru_push(h, i, list, sub, 0);
 }
@@ -455,8 +472,8 @@ static bool htab_repair(struct htab *h)
 			elem_at(h, i)->next = free_head;
 			free_head = i;
 		}
-	h->st[HT_FREE] = free_head;
-	h->st[HT_COUNT] = count;
+	__atomic_store_n(&h->st[HT_FREE], free_head, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->st[HT_COUNT], count, __ATOMIC_RELAXED);
 	for (__u32 i = 0; i < h->nstripes; i++)
 		h->stripes[i].spare = 0;     /* on the free list now */
 	if (h->lru) {
@@ -470,7 +487,7 @@ static bool htab_repair(struct htab *h)
 		for (__u32 i = 1; i <= bump; i++) {
 			if (!seen[i])
 				continue;
-			struct htab_elem *e = elem_at(h, i);
+			struct htab_lru *e = lru_at(h, i);
 			lru_push(h, i, e->lru_list < n ? e->lru_list : 0, LRU_INACTIVE, 0);
 		}
 		if (n == 1) {
@@ -563,9 +580,10 @@ struct wctx {
 	bool odd;                      /* the sequence was made odd (a writer) */
 };
 
-static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
+/* w->h is htab_of(map), built in place (a copy of it, just written, is read
+ * back in pieces the stores cannot be forwarded to: a stall per call) */
+static void lock_stripe_h(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
 {
-	w->h = htab_of(map);
 	w->odd = odd;
 	w->s = NULL;
 	if (!w->h.nstripes) {
@@ -591,12 +609,18 @@ static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
 	}
 }
 
+static void lock_stripe(struct emu_obj *map, struct wctx *w, __u32 si, bool odd)
+{
+	w->h = htab_of(map);
+	lock_stripe_h(map, w, si, odd);
+}
+
 /* Locks the stripe of key's bucket; returns the key's hash. */
 static __u32 lock_key(struct emu_obj *map, struct wctx *w, const void *key, bool odd)
 {
-	struct htab h = htab_of(map);
-	__u32 hash = hash_key(key, h.key_size, h.st[HT_SEED]);
-	lock_stripe(map, w, hash, odd);
+	w->h = htab_of(map);
+	__u32 hash = hash_key(key, w->h.key_size, w->h.st[HT_SEED]);
+	lock_stripe_h(map, w, hash, odd);
 	return hash;
 }
 
@@ -631,12 +655,29 @@ static void unlock_alloc(struct emu_obj *map, struct wctx *w)
 }
 
 /* Find key; *prevp gets the link that points at it (bucket slot or prev->next). */
+static inline bool key_eq(const void *a, const void *b, __u32 size)
+{
+	if (size == 4) {             /* one load each, no call */
+		__u32 x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		return x == y;
+	}
+	if (size == 8) {
+		__u64 x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
+	return !memcmp(a, b, size);
+}
+
 static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **linkp)
 {
 	__u32 *link = &h->buckets[hash & (h->n_buckets - 1)];
 	for (__u32 i = *link; i; link = &elem_at(h, i)->next, i = *link) {
 		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && !memcmp(elem_key(e), key, h->key_size)) {
+		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size)) {
 			if (linkp)
 				*linkp = link;
 			return i;
@@ -645,12 +686,15 @@ static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **lin
 	return 0;
 }
 
+/* Pops the free list (object lock held: the only popper) or takes the next
+ * element never used. */
 static __u32 alloc_elem(struct htab *h)
 {
-	__u32 i = (__u32)h->st[HT_FREE];
-	if (i) {
-		h->st[HT_FREE] = elem_at(h, i)->next;
-		return i;
+	__u64 i = __atomic_load_n(&h->st[HT_FREE], __ATOMIC_ACQUIRE);
+	while (i) {
+		__u32 next = __atomic_load_n(&elem_at(h, (__u32)i)->next, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&h->st[HT_FREE], &i, next, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			return (__u32)i;
 	}
 	if (h->st[HT_BUMP] < h->nelems) {
 		/* back the next stretch of elements with memory before using it */
@@ -666,10 +710,40 @@ static __u32 alloc_elem(struct htab *h)
 	return 0;
 }
 
+/* Pushes element i on the free list. Pushers need not hold the object lock
+ * (a delete holds only its stripe), the one popper does (alloc_elem): with a
+ * single popper the list has no ABA, the head it read stays on the list
+ * until its own compare-and-swap. A pusher killed before its swap leaks the
+ * element until the repair its dead stripe lock sets off. */
 static void free_elem(struct htab *h, __u32 i)
 {
-	elem_at(h, i)->next = (__u32)h->st[HT_FREE];
-	h->st[HT_FREE] = i;
+	__u64 head = __atomic_load_n(&h->st[HT_FREE], __ATOMIC_RELAXED);
+	do
+		__atomic_store_n(&elem_at(h, i)->next, (__u32)head, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&h->st[HT_FREE], &head, i, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+/* The element count: changed with atomics (deletes and inserts into a
+ * stripe's spare hold only their stripe), raised by a compare-and-swap below
+ * max_entries; a delete lowers it after the element is back on the free
+ * list, so a count below max_entries always leaves an element to take
+ * (elements not in a chain nor free are spares, one per stripe at most, or
+ * counted). */
+static void count_sub(struct htab *h, __u64 n)
+{
+	__atomic_sub_fetch(&h->st[HT_COUNT], n, __ATOMIC_RELAXED);
+}
+
+/* A new key's place: the count raised if below max_entries (an insert that
+ * uses its stripe's spare does this without the object lock). */
+static bool count_take(struct htab *h)
+{
+	__u64 c = __atomic_load_n(&h->st[HT_COUNT], __ATOMIC_RELAXED);
+	do
+		if (c >= h->max_entries)
+			return false;
+	while (!__atomic_compare_exchange_n(&h->st[HT_COUNT], &c, c + 1, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
 }
 
 /* ---- LRU recency lists ---- */
@@ -687,7 +761,7 @@ static __u32 lru_list_of_caller(const struct htab *h)
 /* Element i leaves its LRU list; its node goes back to a free list. */
 static void lru_release(struct htab *h, __u32 i, bool evicted)
 {
-	struct htab_elem *e = elem_at(h, i);
+	struct htab_lru *e = lru_at(h, i);
 	struct lru_list *L = &h->lists[e->lru_list];
 	lru_unlink(h, i);
 	if (h->st[HT_NLISTS] == 1) {
@@ -709,7 +783,7 @@ static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
 	if (h->lru)
 		lru_release(h, i, evicted);
 	free_elem(h, i);
-	h->st[HT_COUNT]--;
+	count_sub(h, 1);
 }
 
 #define LOCAL_NR_SCANS LOCAL_FREE_TARGET
@@ -723,8 +797,8 @@ static void lru_rotate(struct htab *h, struct lru_list *L, __u32 nr_scans)
 	if (L->n[LRU_INACTIVE] < L->n[LRU_ACTIVE]) {
 		__u32 first = L->newest[LRU_ACTIVE], i = L->oldest[LRU_ACTIVE];
 		for (__u32 scanned = 0; i;) {
-			__u32 next = elem_at(h, i)->lru_next;
-			lru_move(h, i, elem_at(h, i)->lru_ref ? LRU_ACTIVE : LRU_INACTIVE);
+			__u32 next = lru_at(h, i)->lru_next;
+			lru_move(h, i, lru_at(h, i)->lru_ref ? LRU_ACTIVE : LRU_INACTIVE);
 			if (++scanned == nr_scans || i == first)
 				break;
 			i = next;
@@ -732,8 +806,8 @@ static void lru_rotate(struct htab *h, struct lru_list *L, __u32 nr_scans)
 	}
 	__u32 i = L->oldest[LRU_INACTIVE];
 	for (__u32 scanned = 0; i && scanned < nr_scans; scanned++) {
-		__u32 next = elem_at(h, i)->lru_next;
-		if (elem_at(h, i)->lru_ref)
+		__u32 next = lru_at(h, i)->lru_next;
+		if (lru_at(h, i)->lru_ref)
 			lru_move(h, i, LRU_ACTIVE);
 		i = next;
 	}
@@ -745,8 +819,8 @@ static void lru_evict(struct htab *h, struct lru_list *L, __u32 n, __u32 nr_scan
 {
 	__u32 done = 0, i = L->oldest[LRU_INACTIVE];
 	for (__u32 scanned = 0; i && done < n;) {
-		__u32 next = elem_at(h, i)->lru_next;
-		if (elem_at(h, i)->lru_ref) {
+		__u32 next = lru_at(h, i)->lru_next;
+		if (lru_at(h, i)->lru_ref) {
 			lru_move(h, i, LRU_ACTIVE);
 		} else {
 			unlink_and_free(h, i, true);
@@ -908,7 +982,7 @@ static long find_seq(const struct htab *h, const void *key, __u32 hash)
 		if (i > limit || ++steps > limit)
 			return -1;
 		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && !memcmp(elem_key(e), key, h->key_size))
+		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size))
 			return i;
 	}
 	return 0;
@@ -1038,11 +1112,19 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			memcpy((char *)elem_value(h, elem_at(h, old)) + (size_t)cpu * round_up8(map->hdr->map.value_size),
 			       value, map->hdr->map.value_size);
 		if (h->lru)
-			elem_at(h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
+			lru_at(h, old)->lru_ref = 1;    /* the kernel sets the reference bit */
 		goto out;
 	}
 	__u32 n;
-	if (old && w.s && w.s->spare) {
+	bool counted = false;                    /* a new key's place in the count is taken */
+	if (!old && w.s && w.s->spare) {
+		if (!count_take(h)) {
+			err = -E2BIG;
+			goto out;
+		}
+		counted = true;
+	}
+	if ((old || counted) && w.s && w.s->spare) {
 		n = w.s->spare;                  /* the stripe's own: no shared lock */
 		w.s->spare = 0;
 	} else {
@@ -1050,20 +1132,32 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			err = HTAB_AGAIN;
 			goto out;
 		}
-		if (!old && !h->lru && h->st[HT_COUNT] >= h->max_entries) {
-			unlock_alloc(map, &w);
-			err = -E2BIG;
-			goto out;
+		if (!old && !h->lru) {
+			if (!count_take(h)) {
+				unlock_alloc(map, &w);
+				err = -E2BIG;
+				goto out;
+			}
+			counted = true;
 		}
 		n = alloc_elem(h);
 		if (!n) {
 			/* full, or no memory behind the next elements (a full tmpfs) */
 			err = h->st[HT_BUMP] < h->nelems ? -ENOMEM : -E2BIG;
+			if (counted)
+				count_sub(h, 1);
 			unlock_alloc(map, &w);
 			goto out;
 		}
-		if (!old)
-			h->st[HT_COUNT]++;
+		if (!old && h->lru)
+			__atomic_add_fetch(&h->st[HT_COUNT], 1, __ATOMIC_RELAXED);
+		/* a new key's stripe takes a spare for its next new key while the
+		 * object lock is held anyway: every other insert in a stripe then
+		 * takes no shared lock (a replacing update leaves the old element
+		 * there instead). At most one spare per stripe, as the element
+		 * budget (max_entries + 1 + stripes) allows. */
+		if (!old && w.s && !w.s->spare)
+			w.s->spare = alloc_elem(h);
 		unlock_alloc(map, &w);
 	}
 	struct htab_elem *e = elem_at(h, n);
@@ -1103,7 +1197,7 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 			lru_push(h, n, list, LRU_ACTIVE, 0);
 		else
 			lru_push(h, n, list, LRU_INACTIVE, 1);
-		elem_at(h, n)->lru_gen = h->lists[list].gen;
+		lru_at(h, n)->lru_gen = h->lists[list].gen;
 		reserved = false;
 	}
 out:
@@ -1157,7 +1251,7 @@ static void *htab_prog_lookup_slow(struct emu_obj *map, const void *key, unsigne
 		return NULL;
 	struct htab_elem *e = elem_at(&h, (__u32)i);
 	if (h.lru && !map->rdonly)
-		__atomic_store_n(&e->lru_ref, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&lru_at(&h, (__u32)i)->lru_ref, 1, __ATOMIC_RELAXED);
 	char *v = elem_value(&h, e);
 	return h.percpu ? v + (size_t)cpu * round_up8(map->hdr->map.value_size) : v;
 }
@@ -1254,29 +1348,24 @@ static int htab_prog_value_lock(struct emu_obj *map, void *value, bool lock)
 /* delete and lookup_and_delete (value != NULL) */
 static int htab_delete_common(struct emu_obj *map, const void *key, void *value)
 {
-	for (;;) {
-		struct wctx w;
-		__u32 hash = lock_key(map, &w, key, true);
-		__u32 *link;
-		__u32 i = find(&w.h, key, hash, &link);
-		if (i && !lock_alloc(map, &w)) {
-			unlock_stripe(map, &w);
-			continue;
-		}
-		if (i) {
-			struct htab_elem *e = elem_at(&w.h, i);
-			if (value)
-				memcpy(value, elem_value(&w.h, e), w.h.vbytes);
-			__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
-			if (w.h.lru)
-				lru_release(&w.h, i, false);
-			free_elem(&w.h, i);
-			w.h.st[HT_COUNT]--;
-			unlock_alloc(map, &w);
-		}
-		unlock_stripe(map, &w);
-		return i ? 0 : -ENOENT;
+	struct wctx w;
+	__u32 hash = lock_key(map, &w, key, true);
+	__u32 *link;
+	__u32 i = find(&w.h, key, hash, &link);
+	if (i) {
+		/* no object lock: the free list takes pushes and the count
+		 * changes without it (LRU: held already) */
+		struct htab_elem *e = elem_at(&w.h, i);
+		if (value)
+			memcpy(value, elem_value(&w.h, e), w.h.vbytes);
+		__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
+		if (w.h.lru)
+			lru_release(&w.h, i, false);
+		free_elem(&w.h, i);
+		count_sub(&w.h, 1);
 	}
+	unlock_stripe(map, &w);
+	return i ? 0 : -ENOENT;
 }
 
 static int htab_delete(struct emu_obj *map, const void *key)
@@ -1420,7 +1509,7 @@ static int take_bucket(struct emu_obj *map, __u32 b, bool del, char *keys, char 
 				free_elem(h, i);
 				i = next;
 			}
-			h->st[HT_COUNT] -= cnt;
+			count_sub(h, cnt);
 			unlock_alloc(map, &w);
 		}
 		unlock_stripe(map, &w);

@@ -959,12 +959,17 @@ static bool mem_is_zero(const void *p, size_t n)
 	for (; i < n && ((uintptr_t)(c + i) & 7); i++)
 		if (c[i])
 			return false;
-	/* OR the words together without a branch per word (vectorizes) */
+	/* OR the words together without a branch per word, a word at a time:
+	 * the attr was just written by 8-byte stores, which a 16-byte load
+	 * spanning two of them cannot be forwarded from (a stall per call),
+	 * so the empty asm keeps the compiler from vectorizing the loop */
 	__u64 acc = 0;
 	size_t words = (n - i) / 8;
 	const __u64 *w = (const __u64 *)(const void *)(c + i);
-	for (size_t k = 0; k < words; k++)
+	for (size_t k = 0; k < words; k++) {
 		acc |= w[k];
+		__asm__("" : "+r"(acc));
+	}
 	for (i += words * 8; i < n; i++)
 		acc |= c[i];
 	return !acc;
@@ -979,9 +984,17 @@ static long sys_bpf(int cmd, const void *uattr, unsigned int size)
 	err = tail_zero(uattr, sizeof(attr), size);
 	if (err)
 		return err;
-	/* zero-extend a short attr; the copy fills the rest */
-	if (size < sizeof(attr))
-		memset(attr.raw + size, 0, sizeof(attr) - size);
+	/* zero-extend a short attr, the copy fills the rest: word stores from
+	 * the word holding byte size on (a memset here is a rep stos, whose
+	 * start-up cost and stores the loads below wait for, on every call) */
+	if (size < sizeof(attr)) {
+		_Static_assert(sizeof(attr) % 8 == 0, "attr in words");
+		__u64 *w = (__u64 *)(void *)&attr;
+		for (size_t k = size / 8; k < sizeof(attr) / 8; k++) {
+			w[k] = 0;
+			__asm__("" ::: "memory");     /* stays word stores, not a memset */
+		}
+	}
 	if (emu_copy_from_user(&attr, uattr, MIN(size, sizeof(attr))))
 		return -EFAULT;
 	if (!c || !c->fn) {

@@ -1227,8 +1227,12 @@ static bool several_tasks(void)
 
 bool emu_trace_enter(struct emu_trace_call *t, int cmd, const void *uattr, unsigned int size)
 {
-	pthread_once(&trace_once, trace_init);
-	if (trace_fd < 0)
+	static bool ready;     /* trace_init has run: no pthread_once call per bpf() */
+	if (__builtin_expect(!__atomic_load_n(&ready, __ATOMIC_ACQUIRE), 0)) {
+		pthread_once(&trace_once, trace_init);
+		__atomic_store_n(&ready, true, __ATOMIC_RELEASE);
+	}
+	if (__atomic_load_n(&trace_fd, __ATOMIC_RELAXED) < 0)
 		return false;
 	t->cmd = cmd;
 	t->uattr = uattr;

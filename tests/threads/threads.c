@@ -36,12 +36,15 @@ struct family {
 static const struct family families[] = {
 	{ "hash", BPF_MAP_TYPE_HASH, 1024, 0, true },
 	{ "hash_no_prealloc", BPF_MAP_TYPE_HASH, 1024, BPF_F_NO_PREALLOC, true },
+	/* exactly as many entries as keys: an insert must never see E2BIG while
+	 * other threads' deletes put elements back without the object lock */
+	{ "hash_exact_fit", BPF_MAP_TYPE_HASH, 800, 0, true },
 	{ "array", BPF_MAP_TYPE_ARRAY, 1024, 0, false },
 };
 
 #define NWORKERS 4
 #define NCHURN 2
-#define RANGE 200
+#define RANGE 200      /* NWORKERS * RANGE keys: hash_exact_fit's max_entries */
 #define OPS 3000
 
 static atomic_int failures;

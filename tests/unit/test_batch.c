@@ -441,6 +441,44 @@ BT_TEST(lookup_batch_array_bad_values_is_efault_count_zero)
 	cr_assert(eq(u32, out, 5));
 }
 
+BT_TEST(lookup_batch_array_value_sizes_match_element_lookups)
+{
+	/* value sizes read one load each (4, 8), back to back (64), and with
+	 * padding between them (12: element by element); chunks of 3 from
+	 * 1000 entries, then one call past the end */
+	static const __u32 sizes[] = { 4, 8, 12, 64 };
+	for (size_t s = 0; s < BT_ARRAY_SIZE(sizes); s++) {
+		__u32 vs = sizes[s], max = 1000;
+		int fd = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, vs, max, 0);
+		unsigned char v[64], got[3 * 64], want[64];
+		for (__u32 i = 0; i < max; i += 7) {
+			memset(v, (int)(i & 0xff), sizeof(v));
+			memcpy(v, &i, 4);
+			cr_assert(eq(i64, bt_update(fd, &i, v, BPF_ANY), 0));
+		}
+		__u32 keys[3], in = 0, out = 0, seen = 0;
+		for (bool first = true;; first = false) {
+			struct batch_res r = bt_batch(BPF_MAP_LOOKUP_BATCH, fd, first ? NULL : &in, &out, keys, got, 3, 0, 0);
+			cr_assert(r.ret == 0 || r.ret == -ENOENT, "size %u: %ld", vs, r.ret);
+			for (__u32 j = 0; j < r.count; j++) {
+				cr_assert(eq(u32, keys[j], seen + j), "size %u", vs);
+				cr_assert(eq(i64, bt_lookup(fd, &keys[j], want), 0));
+				cr_assert(eq(int, memcmp(got + (size_t)j * vs, want, vs), 0), "size %u key %u", vs, keys[j]);
+			}
+			seen += r.count;
+			if (r.ret == -ENOENT) {
+				cr_assert(eq(u32, r.count, 1), "size %u: 1000 = 333 * 3 + 1", vs);
+				cr_assert(eq(u32, out, max - 1));
+				break;
+			}
+			cr_assert(eq(u32, out, seen - 1));
+			in = out;
+		}
+		cr_assert(eq(u32, seen, max));
+		close(fd);
+	}
+}
+
 /* ---- update ---- */
 
 BT_TEST(update_batch_hash_inserts_all_and_counts)

@@ -20,7 +20,9 @@
  * plus "mem <name> <value>" lines. tools/bench/run-bench runs all backends
  * in one go and prints the ratios. Options: --quick (fewer repeats, 100K
  * instead of 1M entries: for a smoke run, not for the README's table),
- * --life (the life-cycle rows only), --cpu (CPU time of the process instead
+ * --life (the life-cycle rows only), --only SUBSTR (only the element and
+ * mix rows whose name contains SUBSTR, no life-cycle or memory rows: for
+ * profiling one workload), --cpu (CPU time of the process instead
  * of elapsed time: steadier on a busy machine, but it leaves out what the
  * kernel defers to its own threads, such as freeing maps; the mix rows, which
  * measure parallel throughput, keep elapsed time).
@@ -1052,6 +1054,7 @@ static void life_rows(bool quick)
 int main(int argc, char **argv)
 {
 	bool quick = false, life_only = false;
+	const char *only = NULL;     /* --only SUBSTR: the element and mix rows whose name has it, nothing else */
 	const char *pin = "/sys/fs/bpf/bpfemu-bench";
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench syscall|floor|abi [--quick] [--pin PATH]\n");
@@ -1072,11 +1075,13 @@ int main(int argc, char **argv)
 			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
 		else if (!strcmp(argv[i], "--pin") && i + 1 < argc)
 			pin = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
 	}
 	unsigned int big = quick ? 100000 : 1000000;
 	if (quick)
 		repeats = 3;
-	if (be == &sc_backend)
+	if (be == &sc_backend && !only)
 		life_rows(quick);
 	if (life_only)
 		return 0;
@@ -1095,6 +1100,11 @@ int main(int argc, char **argv)
 				if (!hash && (op == OP_UPDATE_NEW || op == OP_DELETE))
 					continue;
 				unsigned int n = sizes[s];
+				char name[96];
+				snprintf(name, sizeof(name), "%s_%s_%s", cfgs[c].name, n == 1000 ? "1k" : quick ? "100k" : "1m",
+					 op_names[op]);
+				if (only && !strstr(name, only))
+					continue;
 				unsigned int nops = n < 200000 ? 200000 : 300000;
 				double samples[16];
 				int got = 0;
@@ -1104,9 +1114,6 @@ int main(int argc, char **argv)
 					if (x >= 0)
 						samples[got++] = x;
 				}
-				char name[96];
-				snprintf(name, sizeof(name), "%s_%s_%s", cfgs[c].name, n == 1000 ? "1k" : quick ? "100k" : "1m",
-					 op_names[op]);
 				if (got)
 					report(name, samples, got);
 				else
@@ -1115,21 +1122,24 @@ int main(int argc, char **argv)
 	for (int th = 1; th <= 2; th++) {
 		double samples[8];
 		int reps = repeats < 3 ? repeats : 3;
-		for (int r = 0; r < reps; r++)
-			samples[r] = run_mix_threads(big, th, 300000);
 		char name[64];
 		snprintf(name, sizeof(name), "hash_4_8_%s_mix_%dthread", quick ? "100k" : "1m", th);
+		if (only && !strstr(name, only))
+			continue;
+		for (int r = 0; r < reps; r++)
+			samples[r] = run_mix_threads(big, th, 300000);
 		report(name, samples, reps);
 	}
-	{
+	char name[64];
+	snprintf(name, sizeof(name), "hash_4_8_%s_mix_2proc", quick ? "100k" : "1m");
+	if (!only || strstr(name, only)) {
 		double samples[8];
 		int reps = repeats < 3 ? repeats : 3;
 		for (int r = 0; r < reps; r++)
 			samples[r] = run_mix_procs(big, 2, 300000, pin);
-		char name[64];
-		snprintf(name, sizeof(name), "hash_4_8_%s_mix_2proc", quick ? "100k" : "1m");
 		report(name, samples, reps);
 	}
-	mem_rows(big);
+	if (!only)
+		mem_rows(big);
 	return 0;
 }
