@@ -203,6 +203,21 @@ static inline long bt_map_create(__u32 type, __u32 ks, __u32 vs, __u32 max, __u3
 	return bt_map_create_attr(&a);
 }
 
+/* The number of possible CPUs, as libbpf's libbpf_num_possible_cpus() reads
+ * it: a per-CPU value from user space is this many slots. */
+static inline unsigned int bt_possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	unsigned int a = 0, b = 0, n = 0;
+	cr_assert(ne(ptr, f, NULL));
+	char buf[256];
+	cr_assert(ne(ptr, fgets(buf, sizeof(buf), f), NULL));
+	fclose(f);
+	for (char *save, *t = strtok_r(buf, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save))
+		n += sscanf(t, "%u-%u", &a, &b) == 2 ? b - a + 1 : 1;
+	return n;
+}
+
 /* Creates a map or fails the test. */
 static inline int bt_map_new(__u32 type, __u32 ks, __u32 vs, __u32 max, __u32 flags)
 {

@@ -479,6 +479,45 @@ BT_TEST(lookup_batch_array_value_sizes_match_element_lookups)
 	}
 }
 
+BT_TEST(lookup_batch_percpu_array_matches_element_lookups)
+{
+	/* every CPU's slot (value sizes 4 and 12, each slot rounded up to 8),
+	 * chunks of 4 from 10 entries: 4, 4, then 2 and ENOENT */
+	static const __u32 sizes[] = { 4, 12 };
+	unsigned int ncpu = bt_possible_cpus();
+	for (size_t s = 0; s < BT_ARRAY_SIZE(sizes); s++) {
+		__u32 vs = sizes[s], slot = (vs + 7) / 8 * 8, max = 10;
+		size_t one = (size_t)slot * ncpu;
+		int fd = bt_map_new(BPF_MAP_TYPE_PERCPU_ARRAY, 4, vs, max, 0);
+		unsigned char *v = calloc(1, one), *got = calloc(4, one), *want = calloc(1, one);
+		cr_assert(v && got && want);
+		for (__u32 i = 0; i < max; i++) {
+			for (unsigned int c = 0; c < ncpu; c++)
+				memset(v + (size_t)c * slot, (int)(i * 16 + c + 1), vs);
+			cr_assert(eq(i64, bt_update(fd, &i, v, BPF_ANY), 0));
+		}
+		__u32 keys[4], in = 0, out = 0, seen = 0;
+		static const __u32 counts[] = { 4, 4, 2 };
+		for (size_t call = 0; call < BT_ARRAY_SIZE(counts); call++) {
+			struct batch_res r = bt_batch(BPF_MAP_LOOKUP_BATCH, fd, call ? &in : NULL, &out, keys, got, 4, 0, 0);
+			cr_assert(eq(i64, r.ret, call == 2 ? -ENOENT : 0), "size %u call %zu", vs, call);
+			cr_assert(eq(u32, r.count, counts[call]), "size %u call %zu", vs, call);
+			for (__u32 j = 0; j < r.count; j++) {
+				cr_assert(eq(u32, keys[j], seen + j));
+				cr_assert(eq(i64, bt_lookup(fd, &keys[j], want), 0));
+				cr_assert(eq(int, memcmp(got + j * one, want, one), 0), "size %u key %u", vs, keys[j]);
+			}
+			seen += r.count;
+			cr_assert(eq(u32, out, seen - 1));
+			in = out;
+		}
+		free(v);
+		free(got);
+		free(want);
+		close(fd);
+	}
+}
+
 /* ---- update ---- */
 
 BT_TEST(update_batch_hash_inserts_all_and_counts)

@@ -11,19 +11,7 @@
 #include <sched.h>
 #include "bt.h"
 
-static unsigned int ncpus(void)
-{
-	/* what libbpf's libbpf_num_possible_cpus() reads */
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
-	unsigned int a = 0, b = 0, n = 0;
-	cr_assert(ne(ptr, f, NULL));
-	char buf[256];
-	cr_assert(ne(ptr, fgets(buf, sizeof(buf), f), NULL));
-	fclose(f);
-	for (char *save, *t = strtok_r(buf, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save))
-		n += sscanf(t, "%u-%u", &a, &b) == 2 ? b - a + 1 : 1;
-	return n;
-}
+static unsigned int ncpus(void) { return bt_possible_cpus(); }
 
 static void pin_cpu0(void)
 {
