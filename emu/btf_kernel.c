@@ -40,6 +40,7 @@
 #include "perf/perf.h"
 #include "map.h"
 #include "prog.h"
+#include "btf_layout.h"
 
 /* Where the kernel's BTF is: /sys/kernel/btf, or BPFEMU_KERNEL_BTF (a copy of
  * another kernel's, or a directory without vmlinux: a kernel without BTF). */
@@ -75,16 +76,11 @@ struct kbtf {
 static __u32 kind_of(const struct btf_type *t) { return BTF_INFO_KIND(t->info); }
 static __u32 vlen_of(const struct btf_type *t) { return BTF_INFO_VLEN(t->info); }
 
+/* the kernel wrote it: every kind is one it (and btf_layout.h) knows */
 static size_t type_extra(const struct btf_type *t)
 {
-	switch (kind_of(t)) {
-	case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: return 4;
-	case BTF_KIND_ARRAY: return 12;
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION: return (size_t)vlen_of(t) * 12;
-	case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO: return (size_t)vlen_of(t) * 8;
-	case BTF_KIND_DATASEC: case BTF_KIND_ENUM64: return (size_t)vlen_of(t) * 12;
-	default: return 0;
-	}
+	long n = emu_btf_type_extra(t);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 static void kbtf_free(struct kbtf *b)

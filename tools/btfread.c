@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "btfread.h"
+#include "../emu/btf_layout.h"
 
 #define BTF_MAGIC 0xeB9F
 #define MAX_RESOLVE_DEPTH 32
@@ -26,34 +27,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 /* Bytes that follow struct btf_type for this kind, or -1 for an unknown kind. */
 static long extra_size(const struct btf_type *t)
 {
-	__u32 vlen = btfr_vlen(t);
-
-	switch (btfr_kind(t)) {
-	case BTF_KIND_INT:
-		return sizeof(__u32);
-	case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE:
-	case BTF_KIND_CONST: case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT:
-	case BTF_KIND_TYPE_TAG:
-		return 0;
-	case BTF_KIND_ARRAY:
-		return sizeof(struct btf_array);
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION:
-		return (long)vlen * sizeof(struct btf_member);
-	case BTF_KIND_ENUM:
-		return (long)vlen * sizeof(struct btf_enum);
-	case BTF_KIND_FUNC_PROTO:
-		return (long)vlen * sizeof(struct btf_param);
-	case BTF_KIND_VAR:
-		return sizeof(struct btf_var);
-	case BTF_KIND_DATASEC:
-		return (long)vlen * sizeof(struct btf_var_secinfo);
-	case BTF_KIND_DECL_TAG:
-		return sizeof(struct btf_decl_tag);
-	case BTF_KIND_ENUM64:
-		return (long)vlen * sizeof(struct btf_enum64);
-	default:
-		return -1;
-	}
+	return emu_btf_type_extra(t);
 }
 
 int btfr_parse(struct btfr *b, const void *data, size_t size, char *err, size_t errlen)

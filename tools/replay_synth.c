@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "replay.h"
+#include "../emu/btf_layout.h"
 
 /* ---- BTF ---- */
 
@@ -162,24 +163,11 @@ unsigned char *synth_btf(const struct btf_needs *n, __u32 *len)
 struct func { __u32 id; const char *name; bool global; };
 
 /* size of the type record at p (its kind's trailing data), 0 if unknown */
+/* the record's whole size, or 0 for an unknown kind */
 static size_t type_size(const struct btf_type *t)
 {
-	__u32 vlen = BTF_INFO_VLEN(t->info);
-	switch (BTF_INFO_KIND(t->info)) {
-	case BTF_KIND_INT: return sizeof(*t) + 4;
-	case BTF_KIND_PTR: case BTF_KIND_FWD: case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
-	case BTF_KIND_RESTRICT: case BTF_KIND_FUNC: case BTF_KIND_FLOAT: case 18 /* TYPE_TAG */:
-		return sizeof(*t);
-	case BTF_KIND_ARRAY: return sizeof(*t) + sizeof(struct btf_array);
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION: return sizeof(*t) + vlen * sizeof(struct btf_member);
-	case BTF_KIND_ENUM: return sizeof(*t) + vlen * sizeof(struct btf_enum);
-	case BTF_KIND_FUNC_PROTO: return sizeof(*t) + vlen * sizeof(struct btf_param);
-	case BTF_KIND_VAR: return sizeof(*t) + sizeof(struct btf_var);
-	case BTF_KIND_DATASEC: return sizeof(*t) + vlen * sizeof(struct btf_var_secinfo);
-	case 17 /* DECL_TAG */: return sizeof(*t) + 4;
-	case 19 /* ENUM64 */: return sizeof(*t) + vlen * 12;
-	}
-	return 0;
+	long n = emu_btf_type_extra(t);
+	return n < 0 ? 0 : sizeof(*t) + (size_t)n;
 }
 
 static size_t funcs_of(const unsigned char *b, __u32 len, struct func *out, size_t max)

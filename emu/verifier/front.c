@@ -16,6 +16,7 @@
 
 #include "env.h"
 #include "helper_protos.h"
+#include "../btf_layout.h"
 #include "../map.h"
 #include "../vm/vm.h"
 
@@ -32,16 +33,11 @@ struct pbtf_view {
 	const struct btf_type **by_id;
 };
 
+/* the program's BTF passed emu/btf.c's checks: every kind is a known one */
 static __u32 btf_type_extra(const struct btf_type *t)
 {
-	__u32 vlen = BTF_INFO_VLEN(t->info);
-	switch (BTF_INFO_KIND(t->info)) {
-	case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: return 4;
-	case BTF_KIND_ARRAY: return 12;
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION: case BTF_KIND_DATASEC: case BTF_KIND_ENUM64: return vlen * 12;
-	case BTF_KIND_ENUM: case BTF_KIND_FUNC_PROTO: return vlen * 8;
-	default: return 0;
-	}
+	long n = emu_btf_type_extra(t);
+	return n < 0 ? 0 : (__u32)n;
 }
 
 static int pbtf_open(struct emu_obj *btf, struct pbtf_view **out)

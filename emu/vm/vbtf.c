@@ -23,6 +23,7 @@
 #include "vm_int.h"
 #include "../os_errno.h"
 #include "../btf.h"
+#include "../btf_layout.h"
 
 struct vm_btf {
 	char *data;
@@ -36,17 +37,8 @@ struct vm_btf {
 
 static size_t extra(const struct btf_type *t)
 {
-	__u32 vlen = BTF_INFO_VLEN(t->info);
-	switch (BTF_INFO_KIND(t->info)) {
-	case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: return 4;
-	case BTF_KIND_ARRAY: return sizeof(struct btf_array);
-	case BTF_KIND_STRUCT: case BTF_KIND_UNION: return (size_t)vlen * sizeof(struct btf_member);
-	case BTF_KIND_ENUM: return (size_t)vlen * sizeof(struct btf_enum);
-	case 19 /* BTF_KIND_ENUM64 */: return (size_t)vlen * 12;
-	case BTF_KIND_FUNC_PROTO: return (size_t)vlen * sizeof(struct btf_param);
-	case BTF_KIND_DATASEC: return (size_t)vlen * sizeof(struct btf_var_secinfo);
-	default: return 0;
-	}
+	long n = emu_btf_type_extra(t);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 /* takes data (malloc'ed) over; with kpath (the kernel's file), borrows data

@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../emu/btf_layout.h"
+
 #define MAX_TYPE 40
 #define MAX_ID 1024
 
@@ -108,20 +110,12 @@ static unsigned int kbtf_id(const char *name, unsigned int kind)
 	unsigned int off = 0, id = 1;
 	while (off < h->type_len) {
 		const struct btf_type *t = (const void *)(types + off);
-		unsigned int k = BTF_INFO_KIND(t->info), vlen = BTF_INFO_VLEN(t->info);
+		unsigned int k = BTF_INFO_KIND(t->info);
 		if (k == kind && !strcmp(strs + t->name_off, name))
 			return id;
 		off += sizeof(*t);
-		switch (k) {
-		case BTF_KIND_INT: case BTF_KIND_VAR: case BTF_KIND_DECL_TAG: off += 4; break;
-		case BTF_KIND_ARRAY: off += 12; break;
-		case BTF_KIND_STRUCT: case BTF_KIND_UNION: off += vlen * 12; break;
-		case BTF_KIND_ENUM: off += vlen * 8; break;
-		case 19: off += vlen * 12; break;       /* ENUM64 */
-		case BTF_KIND_FUNC_PROTO: off += vlen * 8; break;
-		case BTF_KIND_DATASEC: off += vlen * 12; break;
-		default: break;
-		}
+		if (emu_btf_type_extra(t) > 0)
+			off += (unsigned int)emu_btf_type_extra(t);
 		id++;
 	}
 	return 0;
