@@ -29,20 +29,7 @@
 
 #include "btf_blob.h"
 
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			printf("FAILED %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
-			printf(__VA_ARGS__);                                            \
-			printf(" (errno %s)\n", strerrorname_np(errno));                \
-			exit(1);                                                        \
-		}                                                                       \
-	} while (0)
-
-static long sys_bpf(int cmd, union bpf_attr *a)
-{
-	return syscall(__NR_bpf, cmd, a, sizeof(*a));
-}
+#include "check.h"
 
 static int array(__u32 flags)
 {
