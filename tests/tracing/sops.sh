@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tests/tracing/sops.sh emu|diff
+#
+# struct_ops (issue 16's last attach kind): BPF_MAP_TYPE_STRUCT_OPS and
+# BPF_PROG_TYPE_STRUCT_OPS as Linux 6.18 answers them.
+#   1. sops_twin (raw bpf()): map creation errors, member program loads, the
+#      value's update checks (tcp_congestion_ops' members, unique names),
+#      lookups (state, refcnt, programs by id), delete, BPF_F_LINK maps with
+#      LINK_CREATE / LINK_UPDATE / LINK_DETACH and link info, bpf_dummy_ops
+#   2. bpftool as a user would: `struct_ops register` of a libbpf object
+#      (sops.bpf.c, Debian's libbpf 1.1: bpf_map__attach_struct_ops), then in
+#      other processes `struct_ops show`, `struct_ops dump`, `map show`,
+#      `prog show`, `struct_ops unregister`, `show` again; a linked map while
+#      `link show` and `struct_ops show` look (sops_twin link-show)
+#   emu   both under the shim as nobody, against sops.expected (ids, times and
+#         what only a JIT has normalized)
+#   diff  also on the kernel as root in a private mount namespace: identical
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "$0")/../integration/common.sh"
+
+MODE=${1:-emu}
+case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
+[ -r /sys/kernel/btf/vmlinux ] || skip "this host has no /sys/kernel/btf/vmlinux (struct_ops types are its)"
+command -v bpftool >/dev/null || skip "bpftool is not installed"
+stage sops_twin
+cp "$ITEST_BIN/sops.o" "$STAGE/" || fail "sops.o is missing: build first"
+chmod 644 "$STAGE/sops.o"
+HERE=$(dirname "$0")
+
+# ids, times, the JIT and uids as tokens; libbpf's notes on sections it skips dropped
+norm() {
+	sed -E -e 's/^[0-9]+: /ID: /' -e 's/\b(id|map_id|prog|btf_id) [1-9][0-9]*/\1 ID/g' -e 's/prog_id:[0-9]+/prog_id:ID/g' \
+		-e 's/"(id|btf_id)": [0-9]+/"\1": ID/' -e 's/map_ids [0-9,]+/map_ids ID/' \
+		-e 's/loaded_at [^ ]+/loaded_at TIME/' -e 's/\buid [0-9]+/uid UID/' \
+		-e 's/(not jited|jited [0-9]+B)/JIT/' -e 's/ +$//' \
+		-e '/^libbpf: elf: skipping/d'
+}
+
+# session RUNNER...: the whole transcript, each command through RUNNER
+session() {
+	"$@" "$STAGE/sops_twin" || echo "sops_twin: exit $?"
+	echo "-- bpftool"
+	{
+		"$@" bpftool struct_ops register "$STAGE/sops.o"
+		"$@" bpftool struct_ops show
+		"$@" bpftool struct_ops dump name sops_ca
+		"$@" bpftool map show name sops_ca
+		"$@" bpftool prog show name sops_ssthresh
+		"$@" bpftool struct_ops unregister name sops_ca
+		"$@" bpftool struct_ops unregister name sops_ca
+		echo "show after unregister:"
+		"$@" bpftool struct_ops show
+		"$@" "$STAGE/sops_twin" link-show 'bpftool link show id $LINK; bpftool struct_ops show id $MAP'
+		echo "show after the link closed:"
+		"$@" bpftool struct_ops show
+	} 2>&1 | norm
+}
+
+say "struct_ops session as $EMU_USER under the shim"
+session emu >"$STAGE/emu.out" 2>&1
+# SOPS_KEEP=PREFIX keeps the transcripts (PREFIX.emu, PREFIX.kernel) to write sops.expected from
+[ -n "${SOPS_KEEP:-}" ] && cp "$STAGE/emu.out" "$SOPS_KEEP.emu"
+if diff -u --label expected --label bpfemu "$HERE/sops.expected" "$STAGE/emu.out"; then
+	say "bpfemu's transcript is the expected one ($(wc -l <"$HERE/sops.expected") lines)"
+else
+	fail "bpfemu's transcript differs from the expected one (-)"
+fi
+
+if [ "$MODE" = diff ]; then
+	is_root || skip "the kernel comparison needs root"
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	say "the same session on the kernel: root, a private mount namespace"
+	krun() { (cd / && unshare -m --propagation private "$@"); }
+	session krun >"$STAGE/kernel.out" 2>&1
+	[ -n "${SOPS_KEEP:-}" ] && cp "$STAGE/kernel.out" "$SOPS_KEEP.kernel"
+	# a host that refuses struct_ops (no CAP_BPF, lockdown): the expected file still checked the engine
+	if grep -q "^create tcp_congestion_ops: EPERM" "$STAGE/kernel.out"; then
+		skip "this host's kernel refuses struct_ops maps as root (EPERM)"
+	fi
+	same_or_fail "struct_ops session" "$STAGE/kernel.out" "$STAGE/emu.out"
+fi
+exit 0
