@@ -186,6 +186,8 @@ static int map_create_quiet(__u32 vsize)
 	return (int)sys_bpf(BPF_MAP_CREATE, &a, sizeof(a));
 }
 
+static __u32 load_flags;           /* prog_flags of the next loads */
+
 static int load(const char *what_, __u32 type_id, __u32 idx_, int ret, const char *license)
 {
 	struct bpf_insn p[2] = {
@@ -201,6 +203,7 @@ static int load(const char *what_, __u32 type_id, __u32 idx_, int ret, const cha
 	a.license = (uintptr_t)license;
 	a.expected_attach_type = idx_;
 	a.attach_btf_id = type_id;
+	a.prog_flags = load_flags;
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);
 	a.log_level = 1;
@@ -432,6 +435,16 @@ int main(int argc, char **argv)
 	int p_init = load("init", ca_id, (__u32)m_init, 0, "GPL");
 	load("ssthresh, not GPL", ca_id, (__u32)m_ss, 7, "MIT");
 	load("member past the end", ca_id, 100, 0, "GPL");
+	load("get_info", ca_id, (__u32)member(ca_id, "get_info", NULL), 0, "GPL");
+	load("release", ca_id, (__u32)member(ca_id, "release", NULL), 0, "GPL");
+	load("cong_control", ca_id, (__u32)member(ca_id, "cong_control", NULL), 0, "GPL");
+	load("bpf_dummy_ops test_2", dummy_id, (__u32)member(dummy_id, "test_2", NULL), 0, "GPL");
+	load_flags = BPF_F_SLEEPABLE;
+	load("bpf_dummy_ops test_2 sleepable", dummy_id, (__u32)member(dummy_id, "test_2", NULL), 0, "GPL");
+	load("bpf_dummy_ops test_sleepable sleepable", dummy_id, (__u32)member(dummy_id, "test_sleepable", NULL), 0,
+	     "GPL");
+	load("tcp_congestion_ops ssthresh sleepable", ca_id, (__u32)m_ss, 0, "GPL");
+	load_flags = 0;
 	load("member name (no function)", ca_id, (__u32)member(ca_id, "name", NULL), 0, "GPL");
 	load("struct task_struct", find("task_struct"), 0, 0, "GPL");
 	load("struct_ops value type", ca_vid, 0, 0, "GPL");
