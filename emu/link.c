@@ -1867,6 +1867,8 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 	}
 	if (d)
 		emu_os_closedir(d);
+	if (!r)
+		r = emu_struct_ops_foreach(fn, ctx);
 	return r;
 }
 

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "link.h"
 #include "map.h"
 #include "os.h"
 
@@ -719,6 +720,87 @@ int emu_struct_ops_link_update(struct emu_obj *link, __u32 map_id, struct emu_ob
 	}
 	emu_obj_put(old);
 	return err;
+}
+
+/* ---- the registrations as attach points (emu/fire) ---- */
+
+/* One registered map's file entry (in the holder directory dfd): its function members. */
+static int each_member(int dfd, const char *entry, __u32 link_id,
+		       int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx)
+{
+	unsigned int id, n;
+	if (sscanf(entry, "map-%u-%u", &id, &n) != 2)
+		return 0;
+	int fd = emu_os_openat(dfd, entry, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct stat sb;
+	struct emu_obj_hdr h;
+	struct so_map m;
+	unsigned char *v = NULL;
+	int r = 0;
+	if (emu_os_fstat(fd, &sb) || pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) != (ssize_t)sizeof(h) ||
+	    h.magic != EMU_OBJ_MAGIC || h.kind != EMU_KIND_MAP || h.id != id ||
+	    h.map.map_type != BPF_MAP_TYPE_STRUCT_OPS || pread(fd, &m, sizeof(m), 0) != (ssize_t)sizeof(m) ||
+	    !(v = malloc(h.map.value_size)) ||
+	    pread(fd, v, h.map.value_size, sizeof(m)) != (ssize_t)h.map.value_size)
+		goto out;
+	const struct btf_type *t = emu_vmlinux_btf_type(m.type_id);
+	const char *tname = t ? emu_vmlinux_btf_str(t->name_off) : NULL;
+	if (!tname)
+		goto out;
+	char inst[EMU_OBJ_NAME_LEN + 1], name[256];
+	if (m.kind == SO_TCP)
+		snprintf(inst, sizeof(inst), "%.16s", (const char *)v + m.data_off + m.name_off);
+	else
+		snprintf(inst, sizeof(inst), "%.16s", h.name);
+	const struct btf_member *mb = members(t);
+	for (__u32 i = 0; !r && i < vlen_of(t); i++) {
+		__u64 prog;
+		const char *mname = emu_vmlinux_btf_str(mb[i].name_off);
+		if (!mname || !is_func_ptr(mb[i].type))
+			continue;
+		memcpy(&prog, v + m.data_off + member_off(t, &mb[i]), 8);
+		if (!prog || prog > 0xffffffffull)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s.%s", tname, inst, mname);
+		struct emu_attach_point pt = { .kind = EMU_AT_STRUCT_OPS, .prog_id = (__u32)prog, .link_id = link_id,
+					       .attach_type = i, .name = name, .target = id };
+		r = fn(&pt, ctx);
+	}
+out:
+	free(v);
+	emu_os_close(fd);
+	return r;
+}
+
+int emu_struct_ops_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx)
+{
+	char path[PATH_MAX];
+	if (refs_path(path, sizeof(path), ""))
+		return 0;
+	struct emu_os_dir *d = emu_os_opendir(path, NULL);
+	const struct emu_os_dirent *e;
+	int r = 0;
+	while (d && !r && (e = emu_os_readdir(d))) {
+		unsigned int link_id = 0;
+		if (strcmp(e->name, "struct_ops") && sscanf(e->name, "link-%u", &link_id) != 1)
+			continue;
+		if (link_id && !emu_obj_alive(EMU_KIND_LINK, link_id))
+			continue;
+		int dfd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		struct emu_os_dir *sd = dfd >= 0 ? emu_os_opendirat(dfd, ".", NULL) : NULL;
+		const struct emu_os_dirent *se;
+		while (sd && !r && (se = emu_os_readdir(sd)))
+			r = each_member(dfd, se->name, link_id, fn, ctx);
+		if (sd)
+			emu_os_closedir(sd);
+		if (dfd >= 0)
+			emu_os_close(dfd);
+	}
+	if (d)
+		emu_os_closedir(d);
+	return r;
 }
 
 const struct emu_map_ops struct_ops_map_ops = {

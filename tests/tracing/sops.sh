@@ -66,6 +66,28 @@ else
 	fail "bpfemu's transcript differs from the expected one (-)"
 fi
 
+# No kernel side: a registered member's program run by `bpfemu fire`
+say "bpfemu fire struct_ops:tcp_congestion_ops/bpfemu_sops.MEMBER as $EMU_USER"
+fresh_state
+emu bpftool struct_ops register "$STAGE/sops.o" >/dev/null 2>&1 || fail "struct_ops register"
+bfire() { as_user "$STAGE/bpfemu" fire --root "$STATE" "$@"; }
+out=$(bfire -v struct_ops:tcp_congestion_ops/bpfemu_sops.ssthresh 2>&1) || fail "fire ssthresh: $out"
+echo "  $out"
+[[ $out =~ ^prog\ [0-9]+\ \'sops_ssthresh\'\ \(struct_ops\):\ returned\ 7$ ]] || fail "fire ssthresh: '$out'"
+out=$(bfire -v struct_ops:tcp_congestion_ops/bpfemu_sops.cong_avoid arg1=3 arg2=5 2>&1) || fail "fire cong_avoid: $out"
+echo "  $out"
+[[ $out =~ \'sops_cong_avoid\'\ \(struct_ops\):\ returned\ 0$ ]] || fail "fire cong_avoid: '$out'"
+# ssthresh adds 1 to calls, cong_avoid its acked (arg2)
+emu bpftool map dump name sops.bss >"$STAGE/bss.out" 2>&1
+grep -q '"calls": 6$' "$STAGE/bss.out" || { cat "$STAGE/bss.out"; fail "the programs' .bss: calls is not 6"; }
+say "the programs counted 6 in their .bss"
+out=$(bfire struct_ops:tcp_congestion_ops/bpfemu_sops.get_info 2>&1) && fail "fire get_info (no program): '$out'"
+out=$(bfire struct_ops:tcp_congestion_ops/bpfemu_sops.nope 2>&1) && fail "fire of a member the struct has not ran"
+[[ $out == *"no function member nope in struct tcp_congestion_ops"* ]] || fail "fire of member nope: '$out'"
+emu bpftool struct_ops unregister name sops_ca >/dev/null 2>&1 || fail "unregister"
+out=$(bfire struct_ops:tcp_congestion_ops/bpfemu_sops.ssthresh 2>&1) && fail "fire after unregister ran: '$out'"
+say "after unregister nothing runs: $out"
+
 if [ "$MODE" = diff ]; then
 	is_root || skip "the kernel comparison needs root"
 	command -v unshare >/dev/null || skip "unshare is not installed"
