@@ -7,6 +7,7 @@
 #      value's update checks (tcp_congestion_ops' members, unique names),
 #      lookups (state, refcnt, programs by id), delete, BPF_F_LINK maps with
 #      LINK_CREATE / LINK_UPDATE / LINK_DETACH and link info, bpf_dummy_ops
+#      (also under the seccomp door: --mode seccomp)
 #   2. bpftool as a user would: `struct_ops register` of a libbpf object
 #      (sops.bpf.c, Debian's libbpf 1.1: bpf_map__attach_struct_ops), then in
 #      other processes `struct_ops show`, `struct_ops dump`, `map show`,
@@ -65,6 +66,13 @@ if diff -u --label expected --label bpfemu "$HERE/sops.expected" "$STAGE/emu.out
 else
 	fail "bpfemu's transcript differs from the expected one (-)"
 fi
+
+say "sops_twin under the seccomp door (--mode seccomp): the same transcript"
+fresh_state
+as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" "$STAGE/bpfemu" run --mode seccomp -- \
+	"$STAGE/sops_twin" >"$STAGE/door.out" 2>"$STAGE/door.err" || { cat "$STAGE/door.err"; fail "sops_twin under the door"; }
+sed '/^-- bpftool$/,$d' "$HERE/sops.expected" | diff -u --label expected --label door - "$STAGE/door.out" ||
+	fail "sops_twin under the seccomp door differs from the expected transcript (-)"
 
 # No kernel side: a registered member's program run by `bpfemu fire`
 say "bpfemu fire struct_ops:tcp_congestion_ops/bpfemu_sops.MEMBER as $EMU_USER"
