@@ -13,7 +13,8 @@
 #      other processes `struct_ops show`, `struct_ops dump`, `map show`,
 #      `prog show`, `struct_ops unregister`, `show` again; a linked map while
 #      `link show` and `struct_ops show` look (sops_twin link-show)
-#   emu   both under the shim as nobody, against sops.expected (ids, times and
+#   3. (engine only) bpfemu fire struct_ops:tcp_congestion_ops/bpfemu_sops.MEMBER
+#   emu   1 and 2 under the shim as nobody, against sops.expected (ids, times and
 #         what only a JIT has normalized)
 #   diff  also on the kernel as root in a private mount namespace: identical
 # shellcheck source=tests/integration/common.sh
@@ -51,6 +52,7 @@ session() {
 		"$@" bpftool struct_ops unregister name sops_ca
 		echo "show after unregister:"
 		"$@" bpftool struct_ops show
+		# shellcheck disable=SC2016 # $LINK and $MAP are sops_twin's, for the shell it starts
 		"$@" "$STAGE/sops_twin" link-show 'bpftool link show id $LINK; bpftool struct_ops show id $MAP'
 		echo "show after the link closed:"
 		"$@" bpftool struct_ops show
@@ -100,6 +102,7 @@ if [ "$MODE" = diff ]; then
 	is_root || skip "the kernel comparison needs root"
 	command -v unshare >/dev/null || skip "unshare is not installed"
 	say "the same session on the kernel: root, a private mount namespace"
+	# shellcheck disable=SC2317 # called through session
 	krun() { (cd / && unshare -m --propagation private "$@"); }
 	session krun >"$STAGE/kernel.out" 2>&1
 	[ -n "${SOPS_KEEP:-}" ] && cp "$STAGE/kernel.out" "$SOPS_KEEP.kernel"
