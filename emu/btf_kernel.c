@@ -901,6 +901,13 @@ static int check_struct_ops(const struct emu_attach_check *c, char *msg, size_t 
 	const char *mname = kb_name(b, m->name_off);
 	if (!func_ptr(b, m->type))
 		FAIL(-EINVAL, "attach to invalid member %s(@idx %u) of struct %s\n", mname ? mname : "", idx, name);
+	/* st_ops->check_member(): tcp_congestion_ops' get_info is unsupported
+	 * (bpf_tcp_ca_check_member); of bpf_dummy_ops only test_sleepable may be
+	 * sleepable (bpf_dummy_ops_check_member) */
+	if (!strcmp(name, "tcp_congestion_ops") && mname && !strcmp(mname, "get_info"))
+		FAIL(-ENOTSUPP, "attach to unsupported member %s of struct %s\n", mname, name);
+	if (!strcmp(name, "bpf_dummy_ops") && c->sleepable && mname && strcmp(mname, "test_sleepable"))
+		FAIL(-EINVAL, "attach to unsupported member %s of struct %s\n", mname, name);
 	return 0;
 }
 

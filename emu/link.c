@@ -308,6 +308,8 @@ struct new_link {
 	const char *name;              /* copied into names */
 	const char *syms;              /* kprobe.multi: syms_len bytes */
 	const __u64 *addrs, *cookies;  /* count each (NULL: zeros) */
+	struct emu_obj *so_map;        /* struct_ops: the map the link registers (no program) */
+	int so_map_fd;
 };
 
 static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
@@ -324,8 +326,8 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	struct emu_link_desc *l = &link->hdr->link;
 	l->link_type = n->link_type;
 	l->attach_type = n->attach_type;
-	l->prog_id = prog->hdr->id;
-	l->prog_type = prog->hdr->prog.prog_type;
+	l->prog_id = prog ? prog->hdr->id : 0;
+	l->prog_type = prog ? prog->hdr->prog.prog_type : 0;
 	l->target_ifindex = n->d.ifindex;
 	snprintf(l->tp_name, sizeof(l->tp_name), "%s", n->name ? n->name : "");
 	struct link_data *d = ld(link);
@@ -348,10 +350,23 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 		return -ENOSPC;
 	}
 	__atomic_store_n(&link->hdr->magic, EMU_OBJ_MAGIC, __ATOMIC_RELEASE);
+	if (n->so_map) {
+		/* bpf_struct_ops_link_create(): the id is taken (bpf_link_prime), then reg() */
+		int err = emu_struct_ops_link_reg(link, n->so_map, n->so_map_fd);
+		if (err) {
+			emu_os_close(fd);
+			emu_obj_put(link);
+			return err;
+		}
+	}
 	emu_fd_install_acc(fd, link, O_RDONLY);
 	gen_bump();
-	EMU_LOG(EMU_LOG_SYS, "bpf(%s): BPFEMU_ATTACH=inert: link %u (type %u) for program %u%s%s does nothing", cmd,
-		link->hdr->id, n->link_type, prog->hdr->id, n->name ? " at " : "", n->name ? n->name : "");
+	if (n->so_map)
+		EMU_LOG(EMU_LOG_MAP, "bpf(%s): link %u registers struct_ops map %u", cmd, link->hdr->id,
+			n->so_map->hdr->id);
+	else
+		EMU_LOG(EMU_LOG_SYS, "bpf(%s): BPFEMU_ATTACH=inert: link %u (type %u) for program %u%s%s does nothing",
+			cmd, link->hdr->id, n->link_type, prog->hdr->id, n->name ? " at " : "", n->name ? n->name : "");
 	return fd;
 }
 
@@ -792,13 +807,22 @@ int emu_link_create(const struct emu_link_create_attr *a)
 	int acc, err;
 
 	if (a->attach_type == AT_STRUCT_OPS) {
-		EMU_LOG(EMU_LOG_SYS, "bpf(%s): struct_ops maps are not emulated, so nothing can be attached: EINVAL", cmd);
+		/* bpf_struct_ops_link_create(): a BPF_F_LINK map in state READY (no inert mode
+		 * needed: a registration is the emulated kernel's state, nothing on the host runs it) */
 		struct emu_obj *map;
 		err = emu_fd_get((int)a->prog_fd, EMU_KIND_MAP, &map, &acc);
 		if (err)
 			return err;
+		if (!emu_struct_ops_ready(map)) {
+			emu_obj_put(map);
+			return -EINVAL;
+		}
+		struct new_link n = { .link_type = LT_STRUCT_OPS, .attach_type = AT_STRUCT_OPS, .so_map = map,
+				      .so_map_fd = (int)a->prog_fd };
+		n.d.map_id = map->hdr->id;
+		err = link_make(NULL, &n, cmd);
 		emu_obj_put(map);
-		return -EINVAL;
+		return err;
 	}
 	err = emu_fd_get((int)a->prog_fd, EMU_KIND_PROG, &prog, &acc);
 	if (err)
@@ -1089,6 +1113,9 @@ int emu_link_fill_info(struct emu_obj *link, void *uinfo_copy)
 		PUT32(U, d->detached ? 0 : d->map_id);
 		PUT32(U + 4, l->attach_type);
 		return 0;
+	case LT_STRUCT_OPS:
+		PUT32(U, __atomic_load_n(&d->detached, __ATOMIC_ACQUIRE) ? 0 : __atomic_load_n(&d->map_id, __ATOMIC_ACQUIRE));
+		return 0;
 	case LT_KPROBE_MULTI: {
 		__u64 uaddrs, ucookies;
 		__u32 ucount;
@@ -1173,7 +1200,7 @@ bool emu_link_type_detachable(__u32 link_type)
 {
 	switch (link_type) {
 	case BPF_LINK_TYPE_CGROUP: case BPF_LINK_TYPE_NETNS: case BPF_LINK_TYPE_XDP: case LT_TCX: case LT_NETKIT:
-	case LT_SOCKMAP: case LT_NETFILTER:
+	case LT_SOCKMAP: case LT_NETFILTER: case LT_STRUCT_OPS:
 		return true;
 	default:
 		return false;                        /* no detach op */
@@ -1186,13 +1213,61 @@ int emu_link_detach(int link_fd)
 	int acc, err = emu_fd_get(link_fd, EMU_KIND_LINK, &link, &acc);
 	if (err)
 		return err;
-	if (emu_link_type_detachable(link->hdr->link.link_type)) {
+	if (link->hdr->link.link_type == LT_STRUCT_OPS) {
+		/* bpf_struct_ops_map_link_detach(): unregisters, drops the map; 0 also when done */
+		emu_obj_lock(link);
+		if (!ld(link)->detached) {
+			emu_struct_ops_link_unreg(link, ld(link)->map_id);
+			__atomic_store_n(&ld(link)->detached, 1, __ATOMIC_RELEASE);
+			gen_bump();
+		}
+		emu_obj_unlock(link);
+	} else if (emu_link_type_detachable(link->hdr->link.link_type)) {
 		__atomic_store_n(&ld(link)->detached, 1, __ATOMIC_RELEASE);
 		gen_bump();
 	} else {
 		err = -EOPNOTSUPP;
 	}
 	emu_obj_put(link);
+	return err;
+}
+
+/* link_update_map() and bpf_struct_ops_map_link_update(): fds of maps */
+static int struct_ops_update(struct emu_obj *link, int new_fd, __u32 flags, int old_fd)
+{
+	struct emu_obj *nm, *om = NULL;
+	int acc, err = emu_fd_get(new_fd, EMU_KIND_MAP, &nm, &acc);
+	if (err)
+		return err;
+	if (flags & BPF_F_REPLACE) {
+		err = emu_fd_get(old_fd, EMU_KIND_MAP, &om, &acc);
+		if (err)
+			goto out;
+	} else if (old_fd) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!emu_struct_ops_ready(nm)) {
+		err = -EINVAL;
+		goto out;
+	}
+	emu_obj_lock(link);
+	struct link_data *d = ld(link);
+	if (d->detached)
+		err = -ENOLINK;
+	else if (om && om->hdr->id != d->map_id)
+		err = -EPERM;
+	else
+		err = emu_struct_ops_link_update(link, d->map_id, nm, new_fd);
+	if (!err) {
+		__atomic_store_n(&d->map_id, nm->hdr->id, __ATOMIC_RELEASE);
+		gen_bump();
+	}
+	emu_obj_unlock(link);
+out:
+	if (om)
+		emu_obj_put(om);
+	emu_obj_put(nm);
 	return err;
 }
 
@@ -1205,6 +1280,11 @@ int emu_link_update(int link_fd, int new_prog_fd, __u32 flags, int old_prog_fd)
 	err = emu_fd_get(link_fd, EMU_KIND_LINK, &link, &acc);
 	if (err)
 		return err;
+	if (link->hdr->link.link_type == LT_STRUCT_OPS) {
+		err = struct_ops_update(link, new_prog_fd, flags, old_prog_fd);
+		emu_obj_put(link);
+		return err;
+	}
 	err = emu_fd_get(new_prog_fd, EMU_KIND_PROG, &np, &acc);
 	if (err)
 		goto out_link;
@@ -1787,6 +1867,8 @@ int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), 
 	}
 	if (d)
 		emu_os_closedir(d);
+	if (!r)
+		r = emu_struct_ops_foreach(fn, ctx);
 	return r;
 }
 

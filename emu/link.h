@@ -99,13 +99,16 @@ enum emu_attach_kind {
 	EMU_AT_NONE, EMU_AT_TRACEPOINT, EMU_AT_RAW_TP, EMU_AT_KPROBE, EMU_AT_KRETPROBE, EMU_AT_UPROBE,
 	EMU_AT_URETPROBE, EMU_AT_FENTRY, EMU_AT_FEXIT, EMU_AT_FMOD_RET, EMU_AT_LSM, EMU_AT_ITER, EMU_AT_CGROUP,
 	EMU_AT_XDP, EMU_AT_TCX, EMU_AT_NETFILTER, EMU_AT_NETNS, EMU_AT_SOCKMAP, EMU_AT_PERF_EVENT,
+	EMU_AT_STRUCT_OPS,             /* a member of a registered struct_ops map: name "TYPE/NAME.MEMBER" */
 };
 /* One attached program, as an event source would look it up. */
 struct emu_attach_point {
 	enum emu_attach_kind kind;
 	__u32 prog_id, link_id;        /* link_id 0: attached without a link (SET_BPF, PROG_ATTACH) */
 	__u32 attach_type;
-	const char *name;              /* tracepoint "CATEGORY/NAME", raw tracepoint, function, uprobe path */
+	const char *name;              /* tracepoint "CATEGORY/NAME", raw tracepoint, function, uprobe path,
+	                                * struct_ops "TYPE/NAME.MEMBER" (NAME: tcp_congestion_ops' name, else
+	                                * the map's) */
 	__u64 offset;                  /* probe offset */
 	__u64 cookie;
 	__u64 target;                  /* cgroup id, ifindex, netns inode, map id, btf id; uprobes: the file's inode */
@@ -118,6 +121,9 @@ struct emu_attach_point {
  * for live objects (as the id commands do); firers cache and re-scan when
  * emu_attach_generation() changed. */
 int emu_attach_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx);
+/* emu/struct_ops.c: the function members of registered struct_ops maps (INUSE, or READY
+ * with a live link), as attach points (target: the map id; link_id: the link or 0). */
+int emu_struct_ops_foreach(int (*fn)(const struct emu_attach_point *pt, void *ctx), void *ctx);
 /* Bumped by every attach and detach of this state root. */
 __u64 emu_attach_generation(void);
 

@@ -169,6 +169,10 @@ int emu_map_fill_info(struct emu_obj *map, struct bpf_map_info *info)
 	info->btf_key_type_id = d->btf_key_type_id;
 	info->btf_value_type_id = d->btf_value_type_id;
 	info->btf_vmlinux_value_type_id = d->btf_vmlinux_value_type_id;
+	if (d->map_type == BPF_MAP_TYPE_STRUCT_OPS) {      /* btf_vmlinux_id (6.18), after btf_value_type_id */
+		__u32 id = emu_struct_ops_btf_obj_id(map);
+		memcpy((char *)info + offsetof(struct bpf_map_info, btf_value_type_id) + 4, &id, 4);
+	}
 	return 0;
 }
 

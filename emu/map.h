@@ -220,6 +220,9 @@ int emu_refs_lock(const struct emu_obj *holder);          /* dir fd, flock held;
  * dead program's maps. */
 void emu_refs_drop(const struct emu_obj *holder);
 void emu_refs_unlock(int dfd);
+/* The same for a holder directory by name (<root>/refs/<name>, made if missing):
+ * one that no id scan decides about ("struct_ops": emu/struct_ops.c). */
+int emu_refs_lock_name(const char *name);
 int emu_ref_take(int dfd, int target_fd, const struct emu_obj *target);
 void emu_ref_drop(int dfd, enum emu_kind kind, __u32 target_id);
 /* Links path (relative to dirfd) as <root>/limbo/<kind>-<id>, so the file stays
@@ -241,6 +244,21 @@ extern const struct emu_map_ops trie_map_ops;
 extern const struct emu_map_ops queue_map_ops;
 extern const struct emu_map_ops stack_map_ops;
 extern const struct emu_map_ops bloom_filter_map_ops;
+
+/* emu/struct_ops.c: BPF_MAP_TYPE_STRUCT_OPS (the kernel's bpf_struct_ops.c) */
+/* BPF_MAP_UPDATE_ELEM: map_fd is the caller's fd of map (a registration holds the map by it) */
+int emu_struct_ops_update(struct emu_obj *map, int map_fd, const void *key, const void *value, __u64 flags);
+__u32 emu_struct_ops_btf_obj_id(const struct emu_obj *map);   /* bpf_map_info.btf_vmlinux_id */
+/* bpf_struct_ops_valid_to_reg(): a BPF_F_LINK struct_ops map in state READY */
+bool emu_struct_ops_ready(const struct emu_obj *map);
+/* link (being made: an id, no fd yet) registers map (the caller's map_fd): the
+ * type's reg() (tcp_congestion_ops: a unique name, -EEXIST) and the link's
+ * reference to map. 0 or -errno. */
+int emu_struct_ops_link_reg(struct emu_obj *link, struct emu_obj *map, int map_fd);
+/* link (holding map_id) drops map: unregistered. */
+void emu_struct_ops_link_unreg(struct emu_obj *link, __u32 map_id);
+/* the link's map map_id is replaced by new_map (the caller's new_fd): the type's update(). */
+int emu_struct_ops_link_update(struct emu_obj *link, __u32 map_id, struct emu_obj *new_map, int new_fd);
 
 /* emu/map.c: the command handlers' map side, attr already decoded */
 int emu_map_create(const struct emu_map_spec *spec);

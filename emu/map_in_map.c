@@ -74,17 +74,33 @@ static int refs_root(char *buf, size_t len)
 static EMU_TLS int refs_lock_fd = -1;
 
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
- * map's BTF), "prog-<id>" for a program (its BTF). */
+ * map's BTF), "prog-<id>" for a program (its BTF), "link-<id>" for a link
+ * (a struct_ops link's map: emu/struct_ops.c). "struct_ops" (registered
+ * struct_ops maps) is a holder that never dies. */
 static void refs_remove_dir(const char *path);
 
 static const char *holder_prefix(enum emu_kind kind)
 {
-	return kind == EMU_KIND_PROG ? "prog-" : "";
+	return kind == EMU_KIND_PROG ? "prog-" : kind == EMU_KIND_LINK ? "link-" : "";
 }
 
 /* Takes the flock on <root>/refs (every change of references runs under it)
  * and opens the holder's directory, creating it if asked. Returns its fd. */
+static int holder_dir_lock_name(const char *name, bool create);
+
 static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "%s%u", holder_prefix(kind), holder_id);
+	return holder_dir_lock_name(name, create);
+}
+
+int emu_refs_lock_name(const char *name)
+{
+	return holder_dir_lock_name(name, true);
+}
+
+static int holder_dir_lock_name(const char *name, bool create)
 {
 	char path[PATH_MAX];
 	int err = refs_root(path, sizeof(path));
@@ -100,7 +116,7 @@ static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
 	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
 		;
 	size_t n = strlen(path);
-	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), holder_id);
+	snprintf(path + n, sizeof(path) - n, "/%s", name);
 	if (create && (err = emu_os_mkdir(path, 0700)) && err != -EEXIST) {
 		emu_os_close(lfd);
 		return err;
@@ -315,7 +331,9 @@ void emu_refs_gc(void)
 		return;
 	while ((e = emu_os_readdir(d))) {
 		char path[PATH_MAX], *end;
-		enum emu_kind kind = strncmp(e->name, "prog-", 5) ? EMU_KIND_MAP : EMU_KIND_PROG;
+		enum emu_kind kind = !strncmp(e->name, "prog-", 5)   ? EMU_KIND_PROG
+				     : !strncmp(e->name, "link-", 5) ? EMU_KIND_LINK
+								     : EMU_KIND_MAP;
 		const char *num = e->name + strlen(holder_prefix(kind));
 		unsigned long id = strtoul(num, &end, 10);
 		if (num[0] < '0' || num[0] > '9' || *end || !id)
@@ -334,7 +352,7 @@ void emu_refs_gc(void)
 			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->name) < (int)sizeof(path))
 				refs_remove_dir(path);
 			EMU_LOG(EMU_LOG_MAP, "%s %lu is gone: its references to other objects are dropped",
-				kind == EMU_KIND_PROG ? "program" : "map", id);
+				kind == EMU_KIND_PROG ? "program" : kind == EMU_KIND_LINK ? "link" : "map", id);
 		}
 		emu_refs_unlock(dfd);
 	}

@@ -243,7 +243,9 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 	}
 	err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
 	if (!err)
-		err = map->ops->update(map, key, value, attr->flags);
+		err = d->map_type == BPF_MAP_TYPE_STRUCT_OPS
+			      ? emu_struct_ops_update(map, (int)attr->map_fd, key, value, attr->flags)
+			      : map->ops->update(map, key, value, attr->flags);
 free_key:
 out:
 	emu_obj_put(map);

@@ -48,6 +48,8 @@ void fire_help(FILE *f)
 		"    kretprobe:FUNC        kretprobes and fexit programs on FUNC, ret=VALUE (fexit:)\n"
 		"    uprobe:PATH:SYM|OFF   uprobes on that file and offset (uretprobe: with ret=)\n"
 		"    lsm:HOOK              lsm programs on bpf_lsm_HOOK\n"
+		"    struct_ops:TYPE/NAME.MEMBER  the program in MEMBER of a registered struct_ops map of\n"
+		"                          TYPE (NAME: a tcp_congestion_ops' name, else the map's)\n"
 		"\n"
 		"  NAME=VALUE: a tracepoint's record field (typed by its tracefs format, else the\n"
 		"  kernel's BTF), an argument by name or as argN (raw tracepoints, functions: the\n"

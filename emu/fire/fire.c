@@ -16,6 +16,11 @@
  *   kretprobe:FUNC       kretprobes and fexit programs: its return
  *   uprobe:PATH:SYM|OFF  uprobes on that file and offset (uretprobe: returns)
  *   lsm:HOOK             lsm programs on bpf_lsm_HOOK
+ *   struct_ops:TYPE/NAME.MEMBER
+ *                        the program in MEMBER of a registered struct_ops
+ *                        map of TYPE (NAME: a tcp_congestion_ops' name,
+ *                        otherwise the map's), e.g.
+ *                        struct_ops:tcp_congestion_ops/cubic2.ssthresh
  *
  * fentry: and fexit: are the same events as kprobe: and kretprobe:.
  *
@@ -23,6 +28,7 @@
  * PERF_MAX_TRACE_SIZE bytes, the rest zero); raw_tp and tp_btf programs the
  * raw tracepoint's arguments as u64s; fentry/fexit/fmod_ret and lsm
  * programs the function's arguments as u64s (fexit: then its return value);
+ * struct_ops programs the member's arguments as u64s;
  * kprobe and uprobe programs an x86-64 struct pt_regs with the arguments in
  * di, si, dx, cx, r8, r9 (kretprobe: the return value in ax). Arguments that
  * point to kernel structures point to objects in the event's kernel memory,
@@ -73,7 +79,7 @@ static const __u32 arg_regs[6] = { 112, 104, 96, 88, 72, 64 };   /* di si dx cx 
 #define REG_AX 80u
 #define REG_IP 128u
 
-enum fire_kind { FK_TP, FK_RAW_TP, FK_ENTRY, FK_EXIT, FK_UPROBE, FK_URETPROBE, FK_LSM };
+enum fire_kind { FK_TP, FK_RAW_TP, FK_ENTRY, FK_EXIT, FK_UPROBE, FK_URETPROBE, FK_LSM, FK_STRUCT_OPS };
 
 struct assign {
 	char *name;                    /* without @user/@kernel */
@@ -140,7 +146,7 @@ static int collect(const struct emu_attach_point *pt, void *ctx)
 	switch (pt->kind) {
 	case EMU_AT_TRACEPOINT: case EMU_AT_RAW_TP: case EMU_AT_KPROBE: case EMU_AT_KRETPROBE:
 	case EMU_AT_UPROBE: case EMU_AT_URETPROBE: case EMU_AT_FENTRY: case EMU_AT_FEXIT: case EMU_AT_FMOD_RET:
-	case EMU_AT_LSM:
+	case EMU_AT_LSM: case EMU_AT_STRUCT_OPS:
 		break;
 	default:
 		return 0;                      /* not an event firing reaches */
@@ -446,10 +452,18 @@ static int parse_event(struct fire_world *w, struct fire_req *r, const char *ev)
 		if (!*t || strlen(t) >= sizeof(r->name) - 8)
 			return fire_fail(w, -EINVAL, "%s: no hook name", ev);
 		snprintf(r->name, sizeof(r->name), "%s", t);
+	} else if (IS("struct_ops")) {
+		r->kind = FK_STRUCT_OPS;
+		const char *slash = strchr(t, '/'), *dot = slash ? strrchr(slash, '.') : NULL;
+		if (!slash || slash == t || !dot || dot == slash + 1 || !dot[1] || strlen(t) >= sizeof(r->name) ||
+		    (size_t)(slash - t) >= sizeof(r->cat))
+			return fire_fail(w, -EINVAL, "%s: a struct_ops member is TYPE/NAME.MEMBER", ev);
+		snprintf(r->cat, sizeof(r->cat), "%.*s", (int)(slash - t), t);
+		snprintf(r->name, sizeof(r->name), "%s", t);
 	} else {
 		return fire_fail(w, -EINVAL,
 				 "'%.*s' is not an event kind (tracepoint, raw_tracepoint, kprobe, kretprobe, fentry, "
-				 "fexit, uprobe, uretprobe, lsm)",
+				 "fexit, uprobe, uretprobe, lsm, struct_ops)",
 				 (int)kl, ev);
 	}
 #undef IS
@@ -765,7 +779,7 @@ struct event {
 static const char *kind_name(enum fire_kind k)
 {
 	static const char *const n[] = { "tracepoint", "raw_tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe",
-					 "lsm" };
+					 "lsm", "struct_ops" };
 	return n[k];
 }
 
@@ -1073,6 +1087,15 @@ static int prepare(struct fire_world *w, struct event *e)
 	case FK_URETPROBE:
 		e->fip = r->offset;
 		break;
+	case FK_STRUCT_OPS: {
+		struct fb_member m;
+		const char *member = strrchr(r->name, '.') + 1;
+		__u32 sid = fb_find(r->cat, BTF_KIND_STRUCT);
+		if (!sid || fb_member(sid, member, &m) || !(e->proto = fb_proto(m.type)))
+			return fire_fail(w, -ENOENT, "struct_ops:%s: no function member %s in struct %s of the kernel's BTF",
+					 r->name, member, r->cat);
+		break;
+	}
 	}
 	if (r->ip_set)
 		e->fip = r->ip;
@@ -1193,6 +1216,8 @@ static const char *matches(const struct event *e, const struct point *p, const s
 	case FK_LSM:
 		snprintf(buf, sizeof(buf), "bpf_lsm_%s", r->name);
 		return p->kind == EMU_AT_LSM && p->name && !strcmp(p->name, buf) ? "lsm" : NULL;
+	case FK_STRUCT_OPS:
+		return p->kind == EMU_AT_STRUCT_OPS && p->name && !strcmp(p->name, r->name) ? "struct_ops" : NULL;
 	}
 	return NULL;
 }
@@ -1220,7 +1245,7 @@ static int run_one(struct fire_world *w, struct event *e, const struct point *p,
 		ev.ctx = e->rec;
 		ev.ctx_size = PERF_MAX_TRACE_SIZE;
 		ev.func_ip = 0;
-	} else if (!strcmp(how, "raw_tp") || !strcmp(how, "tp_btf")) {
+	} else if (!strcmp(how, "raw_tp") || !strcmp(how, "tp_btf") || !strcmp(how, "struct_ops")) {
 		ev.ctx = e->args;
 		ev.ctx_size = 8 * e->nargs;
 		ev.func_ip = 0;
