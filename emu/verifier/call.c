@@ -295,7 +295,7 @@ found:
 	return 0;
 }
 
-static int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type)
+int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type)
 {
 	if (arg_type & OBJ_RELEASE) {
 		if (base_type(arg_type) == ARG_PTR_TO_DYNPTR && reg->type == PTR_TO_STACK)
@@ -1827,28 +1827,4 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 	if (changes_data)
 		clear_all_pkt_pointers(env);
 	return 0;
-}
-
-/* kfunc calls: front.c refuses every id but 0 (skipped here) and those bpfemu
- * or a user function provides (emu/vm/ffi.c). Those are not checked against
- * their prototype here (the VM checks the arguments against it at run time):
- * R1-R5 are clobbered and R0 is an unknown scalar. */
-int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p)
-{
-	(void)insn_idx_p;
-	if (!insn->imm) {
-		env->kfunc0 = true;
-		return 0;
-	}
-	if (emu_vm_kfunc_available((__u32)insn->imm)) {
-		struct vreg *regs = cur_regs(env);
-		for (__u32 i = 0; i < CALLER_SAVED_REGS; i++) {
-			mark_reg_not_init(env, regs, i);
-			check_reg_arg(env, i, DST_OP_NO_MARK);
-		}
-		mark_reg_unknown(env, regs, BPF_REG_0);
-		return 0;
-	}
-	verbose(env, "kernel btf_id %u is not a function\n", (__u32)insn->imm);
-	return -EINVAL;
 }

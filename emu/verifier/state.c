@@ -1124,8 +1124,15 @@ static bool stacksafe(struct venv *env, const struct vfunc *old, const struct vf
 			if (!regsafe(env, &old->stack[spi].spilled_ptr, &cur->stack[spi].spilled_ptr, idmap, exact))
 				return false;
 			break;
+		case STACK_ITER: {
+			/* the depth is not compared: it only keeps the infinite loop check off */
+			const struct vreg *o = &old->stack[spi].spilled_ptr, *c = &cur->stack[spi].spilled_ptr;
+			if (o->iter.btf != c->iter.btf || o->iter.btf_id != c->iter.btf_id ||
+			    o->iter.state != c->iter.state || !check_ids(o->ref_obj_id, c->ref_obj_id, idmap))
+				return false;
+			break;
+		}
 		case STACK_DYNPTR:
-		case STACK_ITER:
 		case STACK_IRQ_FLAG:
 			if (!check_ids(old->stack[spi].spilled_ptr.ref_obj_id, cur->stack[spi].spilled_ptr.ref_obj_id,
 				       idmap) ||
@@ -1364,6 +1371,20 @@ int is_state_visited(struct venv *env, int insn_idx)
 			if (frame->in_async_callback_fn &&
 			    frame->async_entry_cnt != cur->frame[cur->curframe]->async_entry_cnt)
 				goto skip_inf_loop_check;
+			/* an open-coded iterator's next call: a state equal to one seen with the
+			 * iterator active is the loop converging */
+			if (is_iter_next_insn(env, insn_idx)) {
+				if (states_equal(env, &sl->state, cur, RANGE_WITHIN)) {
+					const struct vreg *iter_reg = &cur->frame[cur->curframe]->regs[BPF_REG_1];
+					int spi = __get_spi(iter_reg->off + (__s32)iter_reg->var_off.value);
+					const struct vreg *iter_state = &cur->frame[iter_reg->frameno]->stack[spi].spilled_ptr;
+					if (iter_state->iter.state == BPF_ITER_STATE_ACTIVE) {
+						loop = true;
+						goto hit;
+					}
+				}
+				goto skip_inf_loop_check;
+			}
 			if (is_may_goto_insn(&env->insns[insn_idx])) {
 				if (sl->state.may_goto_depth != cur->may_goto_depth &&
 				    states_equal(env, &sl->state, cur, RANGE_WITHIN)) {
@@ -1379,7 +1400,7 @@ int is_state_visited(struct venv *env, int insn_idx)
 				goto skip_inf_loop_check;
 			}
 			if (states_maybe_looping(&sl->state, cur) && states_equal(env, &sl->state, cur, EXACT) &&
-			    sl->state.may_goto_depth == cur->may_goto_depth &&
+			    !iter_active_depths_differ(&sl->state, cur) && sl->state.may_goto_depth == cur->may_goto_depth &&
 			    sl->state.callback_unroll_depth == cur->callback_unroll_depth) {
 				verbose_linfo(env, (__u32)insn_idx, "; ");
 				verbose(env, "infinite loop detected at insn %d\n", insn_idx);

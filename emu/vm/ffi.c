@@ -27,8 +27,10 @@
  * Struct and float parameters are refused at decode (the kernel's kfuncs
  * take neither by value).
  *
- * kfuncs bpfemu provides itself (the table below): the RCU and preemption
- * brackets (no-ops: a run is one thread that nothing preempts). A user
+ * kfuncs bpfemu provides itself (the table below): the numbers iterator
+ * (bpf_iter_num_new/next/destroy, what bpf_for and bpf_repeat expand to),
+ * the RCU and preemption brackets (no-ops: a run is one thread that nothing
+ * preempts). A user
  * function of the same name wins. A user function also lets a program load
  * that calls a kfunc the kernel would refuse it (the XDP metadata kfuncs
  * outside device-bound programs, say): it is a test's stand-in, and the
@@ -451,10 +453,75 @@ static __u64 k_noop(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, 
 	return 0;
 }
 
+/*
+ * The numbers iterator (Linux 6.18 kernel/bpf/bpf_iter.c's semantics):
+ * struct bpf_iter_num is 8 bytes of the program's stack, { int cur, end; }.
+ * new() fails with -EINVAL for start > end and -E2BIG for more than
+ * BPF_MAX_LOOPS numbers (the iterator then yields nothing); next() returns
+ * a pointer to cur, NULL when done; destroy() empties it.
+ */
+#define BPF_MAX_LOOPS (8 * 1024 * 1024)
+struct iter_num {
+	__s32 cur, end;
+};
+
+static struct iter_num *iter_num(struct vm_run *run, __u64 p, const char *fn)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "%s's argument 1", fn);
+	return vm_mem_arg(run, p, sizeof(struct iter_num), VM_RW, what) ? NULL : (struct iter_num *)(uintptr_t)p;
+}
+
+static __u64 k_iter_num_new(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_new");
+	__s32 start = (__s32)r2, end = (__s32)r3;
+	if (!s)
+		return 0;
+	if (start > end) {
+		s->cur = s->end = 0;
+		return (__u64)(__s64)-EINVAL;
+	}
+	if ((__s64)end - (__s64)start > BPF_MAX_LOOPS) {
+		s->cur = s->end = 0;
+		return (__u64)(__s64)-E2BIG;
+	}
+	s->cur = start - 1;
+	s->end = end;
+	return 0;
+}
+
+static __u64 k_iter_num_next(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_next");
+	if (!s)
+		return 0;
+	if ((__s64)s->cur + 1 >= s->end) {
+		s->cur = s->end = 0;
+		return 0;
+	}
+	s->cur++;
+	return (__u64)(uintptr_t)&s->cur;
+}
+
+static __u64 k_iter_num_destroy(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_destroy");
+	if (s)
+		s->cur = s->end = 0;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	vm_helper_fn fn;
 } kfuncs[] = {
+	{ "bpf_iter_num_new", k_iter_num_new },
+	{ "bpf_iter_num_next", k_iter_num_next },
+	{ "bpf_iter_num_destroy", k_iter_num_destroy },
 	{ "bpf_rcu_read_lock", k_noop },
 	{ "bpf_rcu_read_unlock", k_noop },
 	{ "bpf_preempt_disable", k_noop },
