@@ -54,6 +54,7 @@ static const struct {
 	{ "bpf_cgroup_from_id", KF_ACQUIRE | KF_RET_NULL },
 	{ "bpf_task_from_pid", KF_ACQUIRE | KF_RET_NULL },
 	{ "bpf_task_from_vpid", KF_ACQUIRE | KF_RET_NULL },
+	{ "bpf_copy_from_user_str", KF_SLEEPABLE },
 	/* common_btf_ids */
 	{ "bpf_cast_to_kern_ctx", KF_FASTCALL },
 	{ "bpf_rdonly_cast", KF_FASTCALL },
@@ -109,7 +110,9 @@ static __u32 flags_of(const char *name)
 static bool is_kfunc_acquire(const struct kmeta *m) { return m->kfunc_flags & KF_ACQUIRE; }
 static bool is_kfunc_release(const struct kmeta *m) { return m->kfunc_flags & KF_RELEASE; }
 static bool is_kfunc_ret_null(const struct kmeta *m) { return m->kfunc_flags & KF_RET_NULL; }
-static bool is_kfunc_trusted_args(const struct kmeta *m) { return m->kfunc_flags & KF_TRUSTED_ARGS; }
+static bool is_kfunc_release(const struct kmeta *m);
+/* a release function's arguments are trusted too */
+static bool is_kfunc_trusted_args(const struct kmeta *m) { return (m->kfunc_flags & KF_TRUSTED_ARGS) || is_kfunc_release(m); }
 static bool is_kfunc_sleepable(const struct kmeta *m) { return m->kfunc_flags & KF_SLEEPABLE; }
 static bool is_kfunc_rcu(const struct kmeta *m) { return m->kfunc_flags & KF_RCU; }
 static bool is_kfunc_rcu_protected(const struct kmeta *m) { return m->kfunc_flags & KF_RCU_PROTECTED; }
@@ -775,7 +778,7 @@ int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_id
 	if (err)
 		return err;
 	env->aux[insn_idx].is_iter_next = is_iter_next_kfunc(&m);
-	if (is_kfunc_sleepable(&m) && !env->cur_state->in_sleepable) {
+	if (is_kfunc_sleepable(&m) && !(env->sleepable || env->cur_state->in_sleepable)) {
 		verbose(env, "program must be sleepable to call sleepable kfunc %s\n", m.func_name);
 		return -EACCES;
 	}

@@ -321,6 +321,25 @@ static int btf_arg(const struct vm_btf *b, __u32 tid, struct arg *a)
 	}
 }
 
+/* a pointer to a struct holding pointers: a kernel object (a task, a cgroup)
+ * the verifier typed as PTR_TO_BTF_ID, not the program's memory */
+static bool kernel_object_ptr(const struct vm_btf *b, __u32 tid)
+{
+	const struct btf_type *t = vm_btf_type(b, vm_btf_skip_mods(b, tid));
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_PTR)
+		return false;
+	t = vm_btf_type(b, vm_btf_skip_mods(b, t->type));
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT)
+		return false;
+	const struct btf_member *m = (const void *)(t + 1);
+	for (__u32 i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		const struct btf_type *mt = vm_btf_type(b, vm_btf_skip_mods(b, m[i].type));
+		if (mt && BTF_INFO_KIND(mt->info) == BTF_KIND_PTR)
+			return true;
+	}
+	return false;
+}
+
 /* from a FUNC of BTF b (names: the same function in names_b, for the __sz rules) */
 static int bind_btf(const struct vm_btf *b, __u32 func_id, const struct vm_btf *names_b, __u32 names_id,
 		    struct vm_ffi_bind *x)
@@ -357,6 +376,9 @@ static int bind_btf(const struct vm_btf *b, __u32 func_id, const struct vm_btf *
 			a->string = ends_with(nm, "__str");
 			if (ends_with(nm, "__ign"))
 				a->kind = A_OPAQUE;   /* the kernel does not check it: passed as it is */
+			/* the kernel's prototype points to a kernel object: the verifier checked its type */
+			if (kernel_object_ptr(b, pa[i].type) || (npa && kernel_object_ptr(names_b, npa[i].type)))
+				a->kind = A_OPAQUE;
 		}
 	}
 	x->nargs = (__u8)n;
