@@ -701,6 +701,9 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 int check_func_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx);
 int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p);
 int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type);
+int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u32 arg_type, __u32 clone_ref_obj_id);
+int dynptr_reg_info(struct venv *env, const struct vreg *reg, __u32 *id, __u32 *type, __u32 *ref_obj_id);
+__u32 dynptr_type_flag(__u32 type);
 
 /* ---- kfunc.c ---- */
 enum { BPF_ITER_STATE_INVALID, BPF_ITER_STATE_ACTIVE, BPF_ITER_STATE_DRAINED };

@@ -26,6 +26,7 @@
 #include "tnum.h"
 #include "../vm/vm.h"
 #include "../btf.h"
+#include "helper_protos.h"
 
 /* include/linux/btf.h */
 #define KF_ACQUIRE (1u << 0)
@@ -72,7 +73,13 @@ static const struct {
 	{ "bpf_dynptr_clone", 0 },
 	{ "bpf_preempt_disable", 0 },
 	{ "bpf_preempt_enable", 0 },
+	/* net/core/filter.c: bpf_kfunc_check_set_skb, bpf_kfunc_check_set_xdp */
+	{ "bpf_dynptr_from_skb", KF_TRUSTED_ARGS },
+	{ "bpf_dynptr_from_xdp", 0 },
 };
+
+/* bpf_dynptr_slice_rdwr(): EPERM "bpf_dynptr_slice_rdwr() is not allowed" on this host */
+#define HOST_REFUSES_SLICE_RDWR 1
 
 /* enum kfunc_ptr_arg_type (the kinds handled here) */
 enum { KF_ARG_PTR_TO_CTX, KF_ARG_PTR_TO_BTF_ID, KF_ARG_PTR_TO_ITER, KF_ARG_PTR_TO_MEM, KF_ARG_PTR_TO_MEM_SIZE,
@@ -97,6 +104,9 @@ struct kmeta {
 		int spi;
 		__u32 frameno;
 	} iter;
+	struct {
+		__u32 id, type, ref_obj_id;
+	} initialized_dynptr;
 };
 
 static __u32 flags_of(const char *name)
@@ -122,6 +132,31 @@ static bool is_iter_destroy_kfunc(const struct kmeta *m) { return m->kfunc_flags
 static bool is_iter_kfunc(const struct kmeta *m)
 {
 	return m->kfunc_flags & (KF_ITER_NEW | KF_ITER_NEXT | KF_ITER_DESTROY);
+}
+
+/* btf_kfunc_id_set_contains(): the kfuncs registered for some program types
+ * only (net/core/filter.c bpf_kfunc_init()); the rest of the table is
+ * registered for every type. A user function is not filtered. */
+static bool kfunc_allowed(const struct venv *env, const char *name)
+{
+	switch (env->prog_type) {
+	case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT: case BPF_PROG_TYPE_SK_SKB:
+	case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_CGROUP_SKB: case BPF_PROG_TYPE_LWT_OUT:
+	case BPF_PROG_TYPE_LWT_IN: case BPF_PROG_TYPE_LWT_XMIT: case BPF_PROG_TYPE_LWT_SEG6LOCAL:
+	case PROG_TYPE_NETFILTER: case BPF_PROG_TYPE_TRACING:
+		if (!strcmp(name, "bpf_dynptr_from_xdp"))
+			return false;
+		break;
+	case BPF_PROG_TYPE_XDP:
+		if (!strcmp(name, "bpf_dynptr_from_skb"))
+			return false;
+		break;
+	default:
+		if (!strcmp(name, "bpf_dynptr_from_skb") || !strcmp(name, "bpf_dynptr_from_xdp"))
+			return false;
+		break;
+	}
+	return true;
 }
 
 /* fetch_kfunc_meta(): the FUNC of the kernel's BTF the call names, its prototype and flags */
@@ -154,6 +189,8 @@ int kfunc_nr_params(struct venv *env, const struct bpf_insn *insn)
 {
 	struct kmeta m;
 	if (!insn->imm || fetch_kfunc_meta(env, insn, &m, false))
+		return -1;
+	if (!emu_vm_kfunc_is_user((__u32)insn->imm) && !kfunc_allowed(env, m.func_name))
 		return -1;
 	return (int)BTF_INFO_VLEN(m.func_proto->info);
 }
@@ -514,8 +551,7 @@ static int kfunc_ptr_arg_type(struct venv *env, struct kmeta *m, const struct bt
 	bool arg_mem_size = false;
 	if (is_ctx_struct(env, m, ref_t))
 		return KF_ARG_PTR_TO_CTX;
-	if ((param_suffix(m, &args[argno], "__nullable") || param_suffix(m, &args[argno], "__opt")) &&
-	    register_is_null(reg))
+	if (param_suffix(m, &args[argno], "__nullable") && register_is_null(reg))
 		return KF_ARG_PTR_TO_NULL;
 	if (btf_is_struct(ref_t) && !strcmp(ref_tname, "bpf_dynptr"))
 		return KF_ARG_PTR_TO_DYNPTR;
@@ -618,7 +654,7 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 			verbose(env, "Unrecognized arg#%d type %s\n", i, kbtf_kind_str(t));
 			return -EINVAL;
 		}
-		bool nullable = param_suffix(m, &args[i], "__nullable") || param_suffix(m, &args[i], "__opt");
+		bool nullable = param_suffix(m, &args[i], "__nullable");
 		if ((is_kfunc_trusted_args(m) || is_kfunc_rcu(m)) &&
 		    (register_is_null(reg) || type_may_be_null(reg->type)) && !nullable) {
 			verbose(env, "Possibly NULL pointer passed to trusted arg%d\n", i);
@@ -684,9 +720,42 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 			if (err < 0)
 				return err;
 			break;
-		case KF_ARG_PTR_TO_DYNPTR:
-			verbose(env, "verifier bug: bpfemu checks no dynptr argument of kfunc %s\n", m->func_name);
-			return -EFAULT;
+		case KF_ARG_PTR_TO_DYNPTR: {
+			__u32 dynptr_arg_type = ARG_PTR_TO_DYNPTR, clone_ref_obj_id = 0;
+			if (reg->type == CONST_PTR_TO_DYNPTR)
+				dynptr_arg_type |= MEM_RDONLY;
+			if (param_suffix(m, &args[i], "__uninit"))
+				dynptr_arg_type |= MEM_UNINIT;
+			if (!strcmp(m->func_name, "bpf_dynptr_from_skb")) {
+				dynptr_arg_type |= DYNPTR_TYPE_SKB;
+			} else if (!strcmp(m->func_name, "bpf_dynptr_from_xdp")) {
+				dynptr_arg_type |= DYNPTR_TYPE_XDP;
+			} else if (!strcmp(m->func_name, "bpf_dynptr_clone") && (dynptr_arg_type & MEM_UNINIT)) {
+				__u32 parent_type = m->initialized_dynptr.type;
+				if (parent_type == BPF_DYNPTR_TYPE_INVALID) {
+					verbose(env, "verifier bug: no dynptr type for parent of clone\n");
+					return -EFAULT;
+				}
+				dynptr_arg_type |= dynptr_type_flag(parent_type);
+				clone_ref_obj_id = m->initialized_dynptr.ref_obj_id;
+				if (parent_type == BPF_DYNPTR_TYPE_RINGBUF && !clone_ref_obj_id) {
+					verbose(env, "verifier bug: missing ref obj id for parent of clone\n");
+					return -EFAULT;
+				}
+			}
+			err = process_dynptr_func(env, regno, insn_idx, dynptr_arg_type, clone_ref_obj_id);
+			if (err < 0)
+				return err;
+			if (!(dynptr_arg_type & MEM_UNINIT)) {
+				err = dynptr_reg_info(env, reg, &m->initialized_dynptr.id, &m->initialized_dynptr.type,
+						      &m->initialized_dynptr.ref_obj_id);
+				if (err < 0) {
+					verbose(env, "verifier bug: failed to obtain dynptr id\n");
+					return err;
+				}
+			}
+			break;
+		}
 		case KF_ARG_PTR_TO_BTF_ID:
 			if (base_type(reg->type) != PTR_TO_BTF_ID || (reg->type & PTR_UNTRUSTED && !is_rcu_reg(reg))) {
 				verbose(env, "arg#%d is %s ", i, reg_type_str(env, reg->type));
@@ -727,6 +796,12 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 						i + 1);
 					return err;
 				}
+			} else {
+				/* a NULL optional buffer: its zero is made precise (as this
+				 * host's level-2 log shows) */
+				err = mark_chain_precision(env, (int)regno);
+				if (err < 0)
+					return err;
 			}
 			if (param_suffix(m, size_arg, "__szk")) {
 				if (m->arg_constant.found) {
@@ -737,6 +812,9 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 					verbose(env, "R%d must be a known constant\n", regno + 1);
 					return -EINVAL;
 				}
+				err = mark_chain_precision(env, (int)regno + 1);
+				if (err < 0)
+					return err;
 				m->arg_constant.found = true;
 				m->arg_constant.value = size_reg->var_off.value;
 			}
@@ -777,6 +855,10 @@ int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_id
 	err = fetch_kfunc_meta(env, insn, &m, true);
 	if (err)
 		return err;
+	if (!emu_vm_kfunc_is_user((__u32)insn->imm) && !kfunc_allowed(env, m.func_name)) {
+		verbose(env, "calling kernel function %s is not allowed\n", m.func_name);
+		return -EACCES;
+	}
 	env->aux[insn_idx].is_iter_next = is_iter_next_kfunc(&m);
 	if (is_kfunc_sleepable(&m) && !(env->sleepable || env->cur_state->in_sleepable)) {
 		verbose(env, "program must be sleepable to call sleepable kfunc %s\n", m.func_name);
@@ -860,7 +942,33 @@ int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_id
 		mark_reg_unknown(env, regs, BPF_REG_0);
 	} else if (kind_is(t, BTF_KIND_PTR)) {
 		const struct btf_type *ptr_type = kbtf_skip_modifiers(m.btf, t->type, &ptr_type_id);
-		if (!ptr_type || !t->type || (ptr_type && BTF_INFO_KIND(ptr_type->info) == 0)) {
+		bool slice = !strcmp(m.func_name, "bpf_dynptr_slice"), slice_rdwr = !strcmp(m.func_name, "bpf_dynptr_slice_rdwr");
+		if (slice || slice_rdwr) {
+			/* check_special_kfunc(): memory of the constant size, of the dynptr's kind */
+			mark_reg_known_zero(env, regs, BPF_REG_0);
+			if (!m.arg_constant.found) {
+				verbose(env, "verifier bug: bpf_dynptr_slice(_rdwr) no constant size\n");
+				return -EFAULT;
+			}
+			regs[BPF_REG_0].mem_size = (__u32)m.arg_constant.value;
+			regs[BPF_REG_0].type = PTR_TO_MEM | dynptr_type_flag(m.initialized_dynptr.type);
+			if (slice) {
+				regs[BPF_REG_0].type |= MEM_RDONLY;
+			} else if (HOST_REFUSES_SLICE_RDWR) {
+				/* this host's 6.18 (6.18.44) refuses it for every dynptr, after the
+				 * arguments' checks, where the source allows it: the host wins */
+				verbose(env, "bpf_dynptr_slice_rdwr() is not allowed\n");
+				return -EPERM;
+			} else if (!may_access_direct_pkt_data(env, NULL, BPF_WRITE)) {
+				verbose(env, "the prog does not allow writes to packet data\n");
+				return -EINVAL;
+			}
+			if (!m.initialized_dynptr.id) {
+				verbose(env, "verifier bug: no dynptr id\n");
+				return -EFAULT;
+			}
+			regs[BPF_REG_0].dynptr_id = m.initialized_dynptr.id;
+		} else if (!ptr_type || !t->type || (ptr_type && BTF_INFO_KIND(ptr_type->info) == 0)) {
 			/* a kfunc returning void * returns a scalar */
 			mark_reg_unknown(env, regs, BPF_REG_0);
 		} else if (!btf_is_struct(ptr_type)) {

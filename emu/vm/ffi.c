@@ -29,6 +29,7 @@
  *
  * kfuncs bpfemu provides itself (the table below): the numbers iterator
  * (bpf_iter_num_new/next/destroy, what bpf_for and bpf_repeat expand to),
+ * the dynptr kfuncs over a run's packet (dynptr.c),
  * the RCU and preemption brackets (no-ops: a run is one thread that nothing
  * preempts). A user
  * function of the same name wins. A user function also lets a program load
@@ -544,6 +545,15 @@ static const struct {
 	{ "bpf_iter_num_new", k_iter_num_new },
 	{ "bpf_iter_num_next", k_iter_num_next },
 	{ "bpf_iter_num_destroy", k_iter_num_destroy },
+	{ "bpf_dynptr_from_skb", vm_k_dynptr_from_skb },
+	{ "bpf_dynptr_from_xdp", vm_k_dynptr_from_xdp },
+	{ "bpf_dynptr_slice", vm_k_dynptr_slice },
+	{ "bpf_dynptr_slice_rdwr", vm_k_dynptr_slice_rdwr },
+	{ "bpf_dynptr_adjust", vm_k_dynptr_adjust },
+	{ "bpf_dynptr_is_null", vm_k_dynptr_is_null },
+	{ "bpf_dynptr_is_rdonly", vm_k_dynptr_is_rdonly },
+	{ "bpf_dynptr_size", vm_k_dynptr_size },
+	{ "bpf_dynptr_clone", vm_k_dynptr_clone },
 	{ "bpf_rcu_read_lock", k_noop },
 	{ "bpf_rcu_read_unlock", k_noop },
 	{ "bpf_preempt_disable", k_noop },
@@ -566,6 +576,12 @@ static const char *kfunc_name(__u32 btf_id)
 	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC)
 		return NULL;
 	return vm_btf_str(v, t->name_off);
+}
+
+bool emu_vm_kfunc_is_user(__u32 btf_id)
+{
+	const char *name = kfunc_name(btf_id);
+	return name && user_fn(name);
 }
 
 bool emu_vm_kfunc_available(__u32 btf_id)

@@ -262,3 +262,168 @@ int size_ok(void *ctx)
 	char buf[8];
 	return bpf_copy_from_user_str(buf, sizeof(buf), (void *)0, 0) == -14 ? 0 : 1;
 }
+
+/* dynptrs over the packet */
+extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+extern int bpf_dynptr_from_xdp(struct xdp_md *x, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt, __u32 buffer__szk) __ksym;
+extern void *bpf_dynptr_slice_rdwr(const struct bpf_dynptr *p, __u32 offset, void *buffer__opt,
+				   __u32 buffer__szk) __ksym;
+extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end) __ksym;
+extern _Bool bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
+extern _Bool bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
+extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
+extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
+
+SEC("xdp")
+int dynptr_xdp(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char buf[14];
+	unsigned char *eth;
+	if (bpf_dynptr_from_xdp(ctx, 0, &d))
+		return 100;
+	eth = bpf_dynptr_slice(&d, 0, buf, sizeof(buf));
+	if (!eth)
+		return 101;
+	int r = eth[12] << 8 | eth[13];
+	if (bpf_dynptr_slice(&d, 60, NULL, 8))
+		r += 1000;
+	return r + bpf_dynptr_size(&d) * 100000;
+}
+
+SEC("tc")
+int dynptr_skb(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d, c;
+	__u16 *proto;
+	int r = 0;
+	if (bpf_dynptr_from_skb(skb, 0, &d))
+		return 100;
+	if (bpf_dynptr_is_rdonly(&d))
+		r |= 1;
+	if (bpf_dynptr_is_null(&d))
+		r |= 2;
+	if (bpf_dynptr_clone(&d, &c))
+		return 101;
+	if (bpf_dynptr_adjust(&c, 12, 14))
+		return 102;
+	proto = bpf_dynptr_slice(&c, 0, NULL, 2);
+	if (!proto)
+		return 103;
+	if (*proto == 8)
+		r |= 4;
+	r |= bpf_dynptr_size(&c) << 4;
+	if (bpf_dynptr_adjust(&c, 3, 2) == -22)
+		r |= 1 << 8;
+	if (bpf_dynptr_adjust(&c, 0, 3) == -34)
+		r |= 1 << 9;
+	return r | bpf_dynptr_size(&d) << 12;
+}
+
+SEC("socket")
+int dynptr_rdonly(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	if (bpf_dynptr_from_skb(skb, 0, &d))
+		return 100;
+	if (bpf_dynptr_from_skb(skb, 1, &d) != -22 || !bpf_dynptr_is_null(&d))
+		return 101;
+	bpf_dynptr_from_skb(skb, 0, &d);
+	return bpf_dynptr_is_rdonly(&d) ? 7 : 8;
+}
+
+SEC("xdp")
+int bad_slice_unchecked(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char *p;
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, NULL, 4);
+	return p[0];
+}
+
+SEC("xdp")
+int bad_slice_oob(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	__u32 *p;
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, NULL, 4);
+	if (!p)
+		return 0;
+	return p[1];
+}
+
+SEC("xdp")
+int bad_slice_size(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char buf[4];
+	unsigned char *p;
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, buf, 8);
+	return p ? p[0] : 0;
+}
+
+SEC("xdp")
+int bad_slice_not_const(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char *p;
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	p = bpf_dynptr_slice(&d, 0, NULL, ctx->ingress_ifindex & 7);
+	return p ? p[0] : 0;
+}
+
+SEC("xdp")
+int bad_dynptr_uninit(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	return bpf_dynptr_size(&d);
+}
+
+SEC("tc")
+int bad_dynptr_wrong_kind(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	bpf_dynptr_from_xdp((struct xdp_md *)skb, 0, &d);
+	return 0;
+}
+
+SEC("socket")
+int bad_rdwr_socket(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	unsigned char *p;
+	bpf_dynptr_from_skb(skb, 0, &d);
+	p = bpf_dynptr_slice_rdwr(&d, 0, NULL, 2);
+	return p ? p[0] : 0;
+}
+
+/* this host's 6.18 refuses bpf_dynptr_slice_rdwr() (EPERM) where the source allows it */
+SEC("xdp")
+int rdwr_xdp(struct xdp_md *ctx)
+{
+	struct bpf_dynptr d;
+	unsigned char *w;
+	bpf_dynptr_from_xdp(ctx, 0, &d);
+	w = bpf_dynptr_slice_rdwr(&d, 6, NULL, 2);
+	if (!w)
+		return 1;
+	w[0] = 0x42;
+	return 2;
+}
+
+SEC("tc")
+int rdwr_tc(struct __sk_buff *skb)
+{
+	struct bpf_dynptr d;
+	unsigned char *w;
+	bpf_dynptr_from_skb(skb, 0, &d);
+	w = bpf_dynptr_slice_rdwr(&d, 6, NULL, 2);
+	if (!w)
+		return 1;
+	w[0] = 0x42;
+	return 2;
+}
