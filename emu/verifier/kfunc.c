@@ -292,7 +292,8 @@ static int iter_get_spi(struct venv *env, const struct vreg *reg, int nr_slots)
 		return -EINVAL;
 	}
 	int spi = __get_spi(off);
-	if (spi + 1 < nr_slots) {
+	/* fp+0 is refused too (the kernel answers "offset=0" for one slot) */
+	if (off >= 0 || spi + 1 < nr_slots) {
 		verbose(env, "cannot pass in %s at an offset=%d\n", "iter", off);
 		return -EINVAL;
 	}
@@ -565,7 +566,9 @@ static int kfunc_ptr_arg_type(struct venv *env, struct kmeta *m, const struct bt
 		}
 		return KF_ARG_PTR_TO_BTF_ID;
 	}
-	if (argno + 1 < nargs &&
+	/* is_kfunc_arg_mem_size(), is_kfunc_arg_const_mem_size(): a scalar parameter, a scalar register */
+	if (argno + 1 < nargs && btf_is_scalar(kbtf_skip_modifiers(m->btf, args[argno + 1].type, NULL)) &&
+	    cur_regs(env)[argno + 2].type == SCALAR_VALUE &&
 	    (param_suffix(m, &args[argno + 1], "__sz") || param_suffix(m, &args[argno + 1], "__szk")))
 		arg_mem_size = true;
 	if (!btf_is_scalar(ref_t) && !is_scalar_struct(m->btf, ref_t, 0) && !arg_mem_size) {
@@ -691,9 +694,12 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 					return -EINVAL;
 				}
 			}
-			/* fallthrough */
-		case KF_ARG_PTR_TO_CTX:
+			/* trusted: the offset checks of a released argument */
 			arg_type |= OBJ_RELEASE;
+			break;
+		case KF_ARG_PTR_TO_CTX:
+			/* no release offset checks (the host: a scalar gets "expected pointer to ctx",
+			 * an uninitialized register the offset check's line) */
 			break;
 		default:
 			break;

@@ -1008,9 +1008,12 @@ static bool check_ids(__u32 old_id, __u32 cur_id, struct vidmap *idmap)
 	return false;
 }
 
+/* an old scalar with no id is independent: any link in cur only adds constraints
+ * (the later fix this host's 6.18.44 has) */
 static bool check_scalar_ids(__u32 old_id, __u32 cur_id, struct vidmap *idmap)
 {
-	old_id = old_id ? old_id : ++idmap->tmp_id_gen;
+	if (!old_id)
+		return true;
 	cur_id = cur_id ? cur_id : ++idmap->tmp_id_gen;
 	return check_ids(old_id, cur_id, idmap);
 }
@@ -1045,12 +1048,13 @@ static bool regsafe(struct venv *env, const struct vreg *rold, const struct vreg
 			return !memcmp(rold, rcur, REG_CMP_TO_ID) && check_scalar_ids(rold->id, rcur->id, idmap);
 		if (!rold->precise && exact == NOT_EXACT)
 			return true;
-		if ((rold->id & BPF_ADD_CONST) != (rcur->id & BPF_ADD_CONST))
+		if (rold->id && (rold->id & BPF_ADD_CONST) != (rcur->id & BPF_ADD_CONST))
 			return false;
 		if ((rold->id & BPF_ADD_CONST) && rold->off != rcur->off)
 			return false;
-		return range_within(rold, rcur) && tnum_in(rold->var_off, rcur->var_off) &&
-		       check_scalar_ids(rold->id, rcur->id, idmap);
+		if (!check_scalar_ids(rold->id, rcur->id, idmap))
+			return false;
+		return range_within(rold, rcur) && tnum_in(rold->var_off, rcur->var_off);
 	case PTR_TO_MAP_KEY: case PTR_TO_MAP_VALUE: case PTR_TO_MEM: case PTR_TO_BUF: case PTR_TO_TP_BUFFER:
 		return !memcmp(rold, rcur, REG_CMP_TO_VAROFF) && range_within(rold, rcur) &&
 		       tnum_in(rold->var_off, rcur->var_off) && check_ids(rold->id, rcur->id, idmap) &&
@@ -1095,7 +1099,9 @@ static bool stacksafe(struct venv *env, const struct vfunc *old, const struct vf
 	for (int i = 0; i < old->allocated_stack; i++) {
 		int spi = i / BPF_REG_SIZE;
 		__u8 ot = old->stack[spi].slot_type[i % BPF_REG_SIZE];
-		if (exact != NOT_EXACT &&
+		/* slot types must be the same only for EXACT: this host's 6.18 (6.18.44) has the
+		 * later fix that no longer asks it of RANGE_WITHIN (loop and iterator heads) */
+		if (exact == EXACT &&
 		    (i >= cur->allocated_stack || ot != cur->stack[spi].slot_type[i % BPF_REG_SIZE]))
 			return false;
 		if (ot == STACK_INVALID)
