@@ -136,7 +136,7 @@ const char *kbtf_kind_str(const struct btf_type *t)
 	static const char *const k[] = { "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD",
 					 "TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR",
 					 "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64" };
-	__u32 n = t == &btf_void ? 0 : kind(t);
+	__u32 n = !t || t == &btf_void ? 0 : kind(t);
 	return n < ARRAY_SIZE(k) ? k[n] : "UNKN";
 }
 

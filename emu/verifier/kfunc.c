@@ -674,7 +674,11 @@ static int check_kfunc_args(struct venv *env, struct kmeta *m, int insn_idx)
 				m->release_regno = regno;
 		}
 		const struct btf_type *ref_t = kbtf_skip_modifiers(m->btf, t->type, &ref_id);
-		const char *ref_tname = ref_t ? kbtf_name(m->btf, ref_t->name_off) : "";
+		if (!ref_t) {
+			verbose(env, "Unrecognized arg#%d type %s\n", i, kbtf_kind_str(t));
+			return -EINVAL;
+		}
+		const char *ref_tname = kbtf_name(m->btf, ref_t->name_off);
 		int kf_arg_type = kfunc_ptr_arg_type(env, m, ref_t, ref_tname, i, nargs);
 		if (kf_arg_type < 0)
 			return kf_arg_type;
