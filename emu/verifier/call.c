@@ -295,7 +295,7 @@ found:
 	return 0;
 }
 
-static int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type)
+int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type)
 {
 	if (arg_type & OBJ_RELEASE) {
 		if (base_type(arg_type) == ARG_PTR_TO_DYNPTR && reg->type == PTR_TO_STACK)
@@ -506,7 +506,8 @@ static void mark_dynptr_reg(struct vreg *reg, __u32 type, bool first_slot, __u32
 	reg->dynptr.first_slot = first_slot;
 }
 
-static int mark_stack_slots_dynptr(struct venv *env, const struct vreg *reg, __u32 arg_type, int insn_idx)
+static int mark_stack_slots_dynptr(struct venv *env, const struct vreg *reg, __u32 arg_type, int insn_idx,
+				   __u32 clone_ref_obj_id)
 {
 	struct vfunc *state = func_of(env, reg);
 	int spi = dynptr_get_spi(env, reg), err;
@@ -529,7 +530,8 @@ static int mark_stack_slots_dynptr(struct venv *env, const struct vreg *reg, __u
 	mark_dynptr_reg(&state->stack[spi].spilled_ptr, type, true, id);
 	mark_dynptr_reg(&state->stack[spi - 1].spilled_ptr, type, false, id);
 	if (type == BPF_DYNPTR_TYPE_RINGBUF) {
-		int ref = acquire_reference(env, insn_idx);
+		/* a clone shares its parent's reference */
+		int ref = clone_ref_obj_id ? (int)clone_ref_obj_id : acquire_reference(env, insn_idx);
 		if (ref < 0)
 			return ref;
 		state->stack[spi].spilled_ptr.ref_obj_id = (__u32)ref;
@@ -626,7 +628,7 @@ static int mark_dynptr_read(struct venv *env, const struct vreg *reg)
 }
 
 /* process_dynptr_func(): MEM_UNINIT makes a dynptr in 16 bytes of stack, otherwise one must be there */
-static int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u32 arg_type)
+int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u32 arg_type, __u32 clone_ref_obj_id)
 {
 	struct vreg *reg = &cur_regs(env)[regno];
 	if (reg->type != PTR_TO_STACK && reg->type != CONST_PTR_TO_DYNPTR) {
@@ -643,7 +645,7 @@ static int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u3
 			if (err)
 				return err;
 		}
-		return mark_stack_slots_dynptr(env, reg, arg_type, insn_idx);
+		return mark_stack_slots_dynptr(env, reg, arg_type, insn_idx, clone_ref_obj_id);
 	}
 	if (reg->type == CONST_PTR_TO_DYNPTR && !(arg_type & MEM_RDONLY)) {
 		verbose(env, "cannot pass pointer to const bpf_dynptr, the helper mutates it\n");
@@ -659,6 +661,34 @@ static int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u3
 		return -EINVAL;
 	}
 	return mark_dynptr_read(env, reg);
+}
+
+/* an initialized dynptr's id, type and reference (dynptr_id(), dynptr_get_type(), dynptr_ref_obj_id()) */
+int dynptr_reg_info(struct venv *env, const struct vreg *reg, __u32 *id, __u32 *type, __u32 *ref_obj_id)
+{
+	const struct vreg *d = reg;
+	if (reg->type != CONST_PTR_TO_DYNPTR) {
+		int spi = dynptr_get_spi(env, reg);
+		if (spi < 0)
+			return spi;
+		d = &func_of(env, reg)->stack[spi].spilled_ptr;
+	}
+	*id = d->id;
+	*type = d->dynptr.type;
+	*ref_obj_id = d->ref_obj_id;
+	return 0;
+}
+
+__u32 dynptr_type_flag(__u32 type)
+{
+	switch (type) {
+	case BPF_DYNPTR_TYPE_LOCAL: return DYNPTR_TYPE_LOCAL;
+	case BPF_DYNPTR_TYPE_RINGBUF: return DYNPTR_TYPE_RINGBUF;
+	case BPF_DYNPTR_TYPE_SKB: return DYNPTR_TYPE_SKB;
+	case BPF_DYNPTR_TYPE_XDP: return DYNPTR_TYPE_XDP;
+	case BPF_DYNPTR_TYPE_SKB_META: return DYNPTR_TYPE_SKB_META;
+	default: return 0;
+	}
 }
 
 /* the dynptr a helper's slice comes from: its id and reference */
@@ -868,7 +898,7 @@ skip_type_check:
 					 meta);
 		break;
 	case ARG_PTR_TO_DYNPTR:
-		err = process_dynptr_func(env, regno, env->insn_idx, arg_type);
+		err = process_dynptr_func(env, regno, env->insn_idx, arg_type, 0);
 		if (err)
 			return err;
 		break;
@@ -1827,28 +1857,4 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 	if (changes_data)
 		clear_all_pkt_pointers(env);
 	return 0;
-}
-
-/* kfunc calls: front.c refuses every id but 0 (skipped here) and those bpfemu
- * or a user function provides (emu/vm/ffi.c). Those are not checked against
- * their prototype here (the VM checks the arguments against it at run time):
- * R1-R5 are clobbered and R0 is an unknown scalar. */
-int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p)
-{
-	(void)insn_idx_p;
-	if (!insn->imm) {
-		env->kfunc0 = true;
-		return 0;
-	}
-	if (emu_vm_kfunc_available((__u32)insn->imm)) {
-		struct vreg *regs = cur_regs(env);
-		for (__u32 i = 0; i < CALLER_SAVED_REGS; i++) {
-			mark_reg_not_init(env, regs, i);
-			check_reg_arg(env, i, DST_OP_NO_MARK);
-		}
-		mark_reg_unknown(env, regs, BPF_REG_0);
-		return 0;
-	}
-	verbose(env, "kernel btf_id %u is not a function\n", (__u32)insn->imm);
-	return -EINVAL;
 }

@@ -163,6 +163,8 @@ static int visit_insn(struct venv *env, struct cfg *c, int t)
 					sp->changes_pkt_data = true;
 			}
 		}
+		if (bpf_pseudo_kfunc_call(insn))
+			kfunc_mark_cfg(env, t);
 		return visit_func_call_insn(env, c, t, insn->src_reg == BPF_PSEUDO_CALL);
 	case BPF_JA:
 		if (BPF_SRC(insn->code) != BPF_K)
@@ -351,6 +353,10 @@ static void insn_use_def(struct venv *env, const struct bpf_insn *insn, __u16 *u
 			/* get_call_summary(): a known helper reads its parameters only */
 			if (bpf_helper_call(insn)) {
 				int n = helper_nr_params(env, insn->imm, NULL, NULL);
+				if (n >= 0)
+					use = (__u16)(((1u << (n + 1)) - 1) & ~1u);
+			} else if (bpf_pseudo_kfunc_call(insn)) {
+				int n = kfunc_nr_params(env, insn);
 				if (n >= 0)
 					use = (__u16)(((1u << (n + 1)) - 1) & ~1u);
 			}

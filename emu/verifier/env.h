@@ -183,6 +183,12 @@ struct vreg {
 			__u32 type;
 			bool first_slot;
 		} dynptr;
+		struct {
+			const void *btf;            /* the kernel BTF (struct kbtf) of the iterator's struct */
+			__u32 btf_id;               /* struct bpf_iter_<type> */
+			__u32 state : 2;            /* BPF_ITER_STATE_* */
+			__u32 depth : 30;           /* iterations walked (the kernel's int depth:30) */
+		} iter;
 		__u32 subprogno;                    /* PTR_TO_FUNC */
 		__u64 raw[2];
 	};
@@ -304,6 +310,7 @@ struct vaux {
 	bool prune_point, jmp_point, force_checkpoint, calls_callback;
 	bool seen;
 	bool nospec, nospec_result;
+	bool is_iter_next;              /* a kfunc call of an iterator's next (KF_ITER_NEXT) */
 	__u8 taken_seen;                /* conditional jumps: 1 fall-through walked, 2 target walked */
 	__u16 live_regs_before;
 	__u32 scc;
@@ -693,6 +700,20 @@ void attach_target_setup(struct venv *env);
 int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p);
 int check_func_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx);
 int check_kfunc_call(struct venv *env, const struct bpf_insn *insn, int *insn_idx_p);
+int check_func_arg_reg_off(struct venv *env, const struct vreg *reg, int regno, __u32 arg_type);
+int process_dynptr_func(struct venv *env, __u32 regno, int insn_idx, __u32 arg_type, __u32 clone_ref_obj_id);
+int dynptr_reg_info(struct venv *env, const struct vreg *reg, __u32 *id, __u32 *type, __u32 *ref_obj_id);
+__u32 dynptr_type_flag(__u32 type);
+
+/* ---- kfunc.c ---- */
+enum { BPF_ITER_STATE_INVALID, BPF_ITER_STATE_ACTIVE, BPF_ITER_STATE_DRAINED };
+int kfunc_nr_params(struct venv *env, const struct bpf_insn *insn);
+void kfunc_mark_cfg(struct venv *env, int t);
+static inline bool is_iter_next_insn(struct venv *env, int idx) { return env->aux[idx].is_iter_next; }
+const char *iter_state_str(__u32 state);
+const char *iter_type_str(const struct kbtf *b, __u32 btf_id);
+bool iter_active_depths_differ(const struct vstate *old, const struct vstate *cur);
+const char *prog_ctx_type_name(__u32 prog_type);
 int prepare_func_exit(struct venv *env, int *insn_idx);
 int check_resource_leak(struct venv *env, bool exception_exit, bool check_lock, const char *prefix);
 bool helper_changes_pkt_data(int func_id);

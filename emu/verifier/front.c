@@ -830,7 +830,7 @@ static int pbtf_resolve_size(const struct pbtf_view *b, const struct btf_type *t
 }
 
 /* the struct names the kernel takes for each program type's context (bpf_types.h) */
-static const char *ctx_type_name(__u32 prog_type)
+const char *prog_ctx_type_name(__u32 prog_type)
 {
 	switch (prog_type) {
 	case BPF_PROG_TYPE_SOCKET_FILTER: case BPF_PROG_TYPE_SCHED_CLS: case BPF_PROG_TYPE_SCHED_ACT:
@@ -871,7 +871,7 @@ static bool pbtf_is_ctx(const struct venv *env, const struct btf_type *ptr)
 		t = pbtf_type(b, t->type);
 	if (!t || (BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT && BTF_INFO_KIND(t->info) != BTF_KIND_UNION))
 		return false;
-	const char *tname = vbtf_str(env, t->name_off), *want = ctx_type_name(env->prog_type);
+	const char *tname = vbtf_str(env, t->name_off), *want = prog_ctx_type_name(env->prog_type);
 	if (!want[0])
 		return false;
 	if ((!strcmp(want, "__sk_buff") && !strcmp(tname, "sk_buff")) || (!strcmp(want, "xdp_md") && !strcmp(tname, "xdp_buff")))

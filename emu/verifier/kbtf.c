@@ -133,10 +133,10 @@ static bool is_type_tag(const struct btf_type *t) { return t != &btf_void && kin
 
 const char *kbtf_kind_str(const struct btf_type *t)
 {
-	static const char *const k[] = { "UNKN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD",
+	static const char *const k[] = { "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD",
 					 "TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR",
 					 "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64" };
-	__u32 n = t == &btf_void ? 0 : kind(t);
+	__u32 n = !t || t == &btf_void ? 0 : kind(t);
 	return n < ARRAY_SIZE(k) ? k[n] : "UNKN";
 }
 

@@ -376,6 +376,14 @@ void print_verifier_state(struct venv *env, const struct vstate *vs, __u32 frame
 			print_reg_state(env, state, reg);
 			break;
 		}
+		case STACK_ITER:
+			/* only the first slot has the reference */
+			if (!reg->ref_obj_id)
+				continue;
+			verbose(env, " fp%d=iter_%s(ref_id=%d,state=%s,depth=%u)", (-i - 1) * BPF_REG_SIZE,
+				iter_type_str(reg->iter.btf, reg->iter.btf_id), reg->ref_obj_id,
+				iter_state_str(reg->iter.state), (unsigned)reg->iter.depth);
+			break;
 		case STACK_DYNPTR: {
 			const char *sep = "";
 			i++;

@@ -1008,9 +1008,12 @@ static bool check_ids(__u32 old_id, __u32 cur_id, struct vidmap *idmap)
 	return false;
 }
 
+/* an old scalar with no id is independent: any link in cur only adds constraints
+ * (the later fix this host's 6.18.44 has) */
 static bool check_scalar_ids(__u32 old_id, __u32 cur_id, struct vidmap *idmap)
 {
-	old_id = old_id ? old_id : ++idmap->tmp_id_gen;
+	if (!old_id)
+		return true;
 	cur_id = cur_id ? cur_id : ++idmap->tmp_id_gen;
 	return check_ids(old_id, cur_id, idmap);
 }
@@ -1045,12 +1048,13 @@ static bool regsafe(struct venv *env, const struct vreg *rold, const struct vreg
 			return !memcmp(rold, rcur, REG_CMP_TO_ID) && check_scalar_ids(rold->id, rcur->id, idmap);
 		if (!rold->precise && exact == NOT_EXACT)
 			return true;
-		if ((rold->id & BPF_ADD_CONST) != (rcur->id & BPF_ADD_CONST))
+		if (rold->id && (rold->id & BPF_ADD_CONST) != (rcur->id & BPF_ADD_CONST))
 			return false;
 		if ((rold->id & BPF_ADD_CONST) && rold->off != rcur->off)
 			return false;
-		return range_within(rold, rcur) && tnum_in(rold->var_off, rcur->var_off) &&
-		       check_scalar_ids(rold->id, rcur->id, idmap);
+		if (!check_scalar_ids(rold->id, rcur->id, idmap))
+			return false;
+		return range_within(rold, rcur) && tnum_in(rold->var_off, rcur->var_off);
 	case PTR_TO_MAP_KEY: case PTR_TO_MAP_VALUE: case PTR_TO_MEM: case PTR_TO_BUF: case PTR_TO_TP_BUFFER:
 		return !memcmp(rold, rcur, REG_CMP_TO_VAROFF) && range_within(rold, rcur) &&
 		       tnum_in(rold->var_off, rcur->var_off) && check_ids(rold->id, rcur->id, idmap) &&
@@ -1095,7 +1099,9 @@ static bool stacksafe(struct venv *env, const struct vfunc *old, const struct vf
 	for (int i = 0; i < old->allocated_stack; i++) {
 		int spi = i / BPF_REG_SIZE;
 		__u8 ot = old->stack[spi].slot_type[i % BPF_REG_SIZE];
-		if (exact != NOT_EXACT &&
+		/* slot types must be the same only for EXACT: this host's 6.18 (6.18.44) has the
+		 * later fix that no longer asks it of RANGE_WITHIN (loop and iterator heads) */
+		if (exact == EXACT &&
 		    (i >= cur->allocated_stack || ot != cur->stack[spi].slot_type[i % BPF_REG_SIZE]))
 			return false;
 		if (ot == STACK_INVALID)
@@ -1124,8 +1130,15 @@ static bool stacksafe(struct venv *env, const struct vfunc *old, const struct vf
 			if (!regsafe(env, &old->stack[spi].spilled_ptr, &cur->stack[spi].spilled_ptr, idmap, exact))
 				return false;
 			break;
+		case STACK_ITER: {
+			/* the depth is not compared: it only keeps the infinite loop check off */
+			const struct vreg *o = &old->stack[spi].spilled_ptr, *c = &cur->stack[spi].spilled_ptr;
+			if (o->iter.btf != c->iter.btf || o->iter.btf_id != c->iter.btf_id ||
+			    o->iter.state != c->iter.state || !check_ids(o->ref_obj_id, c->ref_obj_id, idmap))
+				return false;
+			break;
+		}
 		case STACK_DYNPTR:
-		case STACK_ITER:
 		case STACK_IRQ_FLAG:
 			if (!check_ids(old->stack[spi].spilled_ptr.ref_obj_id, cur->stack[spi].spilled_ptr.ref_obj_id,
 				       idmap) ||
@@ -1364,6 +1377,20 @@ int is_state_visited(struct venv *env, int insn_idx)
 			if (frame->in_async_callback_fn &&
 			    frame->async_entry_cnt != cur->frame[cur->curframe]->async_entry_cnt)
 				goto skip_inf_loop_check;
+			/* an open-coded iterator's next call: a state equal to one seen with the
+			 * iterator active is the loop converging */
+			if (is_iter_next_insn(env, insn_idx)) {
+				if (states_equal(env, &sl->state, cur, RANGE_WITHIN)) {
+					const struct vreg *iter_reg = &cur->frame[cur->curframe]->regs[BPF_REG_1];
+					int spi = __get_spi(iter_reg->off + (__s32)iter_reg->var_off.value);
+					const struct vreg *iter_state = &cur->frame[iter_reg->frameno]->stack[spi].spilled_ptr;
+					if (iter_state->iter.state == BPF_ITER_STATE_ACTIVE) {
+						loop = true;
+						goto hit;
+					}
+				}
+				goto skip_inf_loop_check;
+			}
 			if (is_may_goto_insn(&env->insns[insn_idx])) {
 				if (sl->state.may_goto_depth != cur->may_goto_depth &&
 				    states_equal(env, &sl->state, cur, RANGE_WITHIN)) {
@@ -1379,7 +1406,7 @@ int is_state_visited(struct venv *env, int insn_idx)
 				goto skip_inf_loop_check;
 			}
 			if (states_maybe_looping(&sl->state, cur) && states_equal(env, &sl->state, cur, EXACT) &&
-			    sl->state.may_goto_depth == cur->may_goto_depth &&
+			    !iter_active_depths_differ(&sl->state, cur) && sl->state.may_goto_depth == cur->may_goto_depth &&
 			    sl->state.callback_unroll_depth == cur->callback_unroll_depth) {
 				verbose_linfo(env, (__u32)insn_idx, "; ");
 				verbose(env, "infinite loop detected at insn %d\n", insn_idx);

@@ -27,8 +27,11 @@
  * Struct and float parameters are refused at decode (the kernel's kfuncs
  * take neither by value).
  *
- * kfuncs bpfemu provides itself (the table below): the RCU and preemption
- * brackets (no-ops: a run is one thread that nothing preempts). A user
+ * kfuncs bpfemu provides itself (the table below): the numbers iterator
+ * (bpf_iter_num_new/next/destroy, what bpf_for and bpf_repeat expand to),
+ * the dynptr kfuncs over a run's packet (dynptr.c),
+ * the RCU and preemption brackets (no-ops: a run is one thread that nothing
+ * preempts). A user
  * function of the same name wins. A user function also lets a program load
  * that calls a kfunc the kernel would refuse it (the XDP metadata kfuncs
  * outside device-bound programs, say): it is a test's stand-in, and the
@@ -319,6 +322,25 @@ static int btf_arg(const struct vm_btf *b, __u32 tid, struct arg *a)
 	}
 }
 
+/* a pointer to a struct holding pointers: a kernel object (a task, a cgroup)
+ * the verifier typed as PTR_TO_BTF_ID, not the program's memory */
+static bool kernel_object_ptr(const struct vm_btf *b, __u32 tid)
+{
+	const struct btf_type *t = vm_btf_type(b, vm_btf_skip_mods(b, tid));
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_PTR)
+		return false;
+	t = vm_btf_type(b, vm_btf_skip_mods(b, t->type));
+	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_STRUCT)
+		return false;
+	const struct btf_member *m = (const void *)(t + 1);
+	for (__u32 i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		const struct btf_type *mt = vm_btf_type(b, vm_btf_skip_mods(b, m[i].type));
+		if (mt && BTF_INFO_KIND(mt->info) == BTF_KIND_PTR)
+			return true;
+	}
+	return false;
+}
+
 /* from a FUNC of BTF b (names: the same function in names_b, for the __sz rules) */
 static int bind_btf(const struct vm_btf *b, __u32 func_id, const struct vm_btf *names_b, __u32 names_id,
 		    struct vm_ffi_bind *x)
@@ -355,6 +377,9 @@ static int bind_btf(const struct vm_btf *b, __u32 func_id, const struct vm_btf *
 			a->string = ends_with(nm, "__str");
 			if (ends_with(nm, "__ign"))
 				a->kind = A_OPAQUE;   /* the kernel does not check it: passed as it is */
+			/* the kernel's prototype points to a kernel object: the verifier checked its type */
+			if (kernel_object_ptr(b, pa[i].type) || (npa && kernel_object_ptr(names_b, npa[i].type)))
+				a->kind = A_OPAQUE;
 		}
 	}
 	x->nargs = (__u8)n;
@@ -451,10 +476,84 @@ static __u64 k_noop(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, 
 	return 0;
 }
 
+/*
+ * The numbers iterator (Linux 6.18 kernel/bpf/bpf_iter.c's semantics):
+ * struct bpf_iter_num is 8 bytes of the program's stack, { int cur, end; }.
+ * new() fails with -EINVAL for start > end and -E2BIG for more than
+ * BPF_MAX_LOOPS numbers (the iterator then yields nothing); next() returns
+ * a pointer to cur, NULL when done; destroy() empties it.
+ */
+#define BPF_MAX_LOOPS (8 * 1024 * 1024)
+struct iter_num {
+	__s32 cur, end;
+};
+
+static struct iter_num *iter_num(struct vm_run *run, __u64 p, const char *fn)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "%s's argument 1", fn);
+	return vm_mem_arg(run, p, sizeof(struct iter_num), VM_RW, what) ? NULL : (struct iter_num *)(uintptr_t)p;
+}
+
+static __u64 k_iter_num_new(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_new");
+	__s32 start = (__s32)r2, end = (__s32)r3;
+	if (!s)
+		return 0;
+	if (start > end) {
+		s->cur = s->end = 0;
+		return (__u64)(__s64)-EINVAL;
+	}
+	if ((__s64)end - (__s64)start > BPF_MAX_LOOPS) {
+		s->cur = s->end = 0;
+		return (__u64)(__s64)-E2BIG;
+	}
+	s->cur = start - 1;
+	s->end = end;
+	return 0;
+}
+
+static __u64 k_iter_num_next(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_next");
+	if (!s)
+		return 0;
+	if ((__s64)s->cur + 1 >= s->end) {
+		s->cur = s->end = 0;
+		return 0;
+	}
+	s->cur++;
+	return (__u64)(uintptr_t)&s->cur;
+}
+
+static __u64 k_iter_num_destroy(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	struct iter_num *s = iter_num(run, r1, "bpf_iter_num_destroy");
+	if (s)
+		s->cur = s->end = 0;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	vm_helper_fn fn;
 } kfuncs[] = {
+	{ "bpf_iter_num_new", k_iter_num_new },
+	{ "bpf_iter_num_next", k_iter_num_next },
+	{ "bpf_iter_num_destroy", k_iter_num_destroy },
+	{ "bpf_dynptr_from_skb", vm_k_dynptr_from_skb },
+	{ "bpf_dynptr_from_xdp", vm_k_dynptr_from_xdp },
+	{ "bpf_dynptr_slice", vm_k_dynptr_slice },
+	{ "bpf_dynptr_slice_rdwr", vm_k_dynptr_slice_rdwr },
+	{ "bpf_dynptr_adjust", vm_k_dynptr_adjust },
+	{ "bpf_dynptr_is_null", vm_k_dynptr_is_null },
+	{ "bpf_dynptr_is_rdonly", vm_k_dynptr_is_rdonly },
+	{ "bpf_dynptr_size", vm_k_dynptr_size },
+	{ "bpf_dynptr_clone", vm_k_dynptr_clone },
 	{ "bpf_rcu_read_lock", k_noop },
 	{ "bpf_rcu_read_unlock", k_noop },
 	{ "bpf_preempt_disable", k_noop },
@@ -477,6 +576,12 @@ static const char *kfunc_name(__u32 btf_id)
 	if (!t || BTF_INFO_KIND(t->info) != BTF_KIND_FUNC)
 		return NULL;
 	return vm_btf_str(v, t->name_off);
+}
+
+bool emu_vm_kfunc_is_user(__u32 btf_id)
+{
+	const char *name = kfunc_name(btf_id);
+	return name && user_fn(name);
 }
 
 bool emu_vm_kfunc_available(__u32 btf_id)

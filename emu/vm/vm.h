@@ -59,6 +59,8 @@ int emu_vm_enable_stats(void);
 /* prog.c's load check of a kfunc call: is kernel BTF id btf_id a function
  * bpfemu or a user function (BPFEMU_FUNCS) provides? */
 bool emu_vm_kfunc_available(__u32 btf_id);
+/* a user function (BPFEMU_FUNCS) stands in for kfunc btf_id */
+bool emu_vm_kfunc_is_user(__u32 btf_id);
 
 /* Are run-time statistics on (an enable_stats fd open anywhere, or the sysctl)? */
 bool emu_vm_stats_enabled(void);

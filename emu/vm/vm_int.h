@@ -316,6 +316,17 @@ bool vm_mem_slow(struct vm_run *run, const struct vm_insn *pc, __u64 a, __u32 n,
 /* The check for a helper's pointer argument: 0 or -EFAULT (fault recorded
  * with the helper's name). len 0 is always allowed. */
 int vm_mem_arg(struct vm_run *run, __u64 a, __u64 len, __u32 acc, const char *what);
+
+/* dynptr.c: the dynptr kfuncs over the run's packet */
+__u64 vm_k_dynptr_from_skb(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_from_xdp(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_slice(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_slice_rdwr(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_adjust(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_is_null(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_is_rdonly(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_size(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_k_dynptr_clone(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
 /* The region holding [a, a+n), or NULL (no fault recorded). */
 const struct vm_region *vm_region_find(struct vm_run *run, __u64 a, __u64 n);
 int vm_region_add(struct vm_run *run, __u64 lo, __u64 len, __u32 perm, int kind, struct vm_map *map);

@@ -196,9 +196,17 @@ FFI_TEST(user_functions_implement_kfuncs)
 	cr_assert(ge(i64, fd, 0), "%s", bt_log);
 	cr_assert(eq(u32, xdp_run((int)fd), 1000 + 0xab + 2));
 	cr_assert(eq(int, rx_hash_calls, 1));
-	/* hash pointing outside the program's memory: EFAULT before the call */
+	/* hash pointing outside the program's memory: the verifier checks the
+	 * argument against the kernel's prototype (u32 *: 4 bytes) as the kernel
+	 * does, and refuses the load */
 	p[3] = ALU64_I(BPF_ADD, 2, 4096);
 	fd = xdp_load(p, N_INSNS(p));
+	cr_assert(eq(i64, fd, -EACCES), "%s", bt_log);
+	cr_assert(ne(ptr, strstr(bt_log, "invalid read from stack R2 off=4096 size=4"), NULL), "%s", bt_log);
+	/* loaded without the walk, the VM's own check stops it: EFAULT before the call */
+	emu_verifier_set_walk(false);
+	fd = xdp_load(p, N_INSNS(p));
+	emu_verifier_set_walk(true);
 	cr_assert(ge(i64, fd, 0), "%s", bt_log);
 	struct bt_run r;
 	cr_assert(eq(i64, bt_run_data((int)fd, pkt, sizeof(pkt), 1, &r), -EFAULT));

@@ -11,6 +11,8 @@
  * holds, a helper buffer size off by one, and generic changes (operands,
  * offsets, opcodes, sizes, jump targets, deleted, swapped or inserted
  * instructions). The mutants are the same on every run (a fixed generator).
+ * Mutants 10400 and up come from kfunc seeds (iterators, dynptrs, the RCU
+ * bracket: kseeds below), their calls resolved in the host kernel's BTF.
  * Each is loaded (log level 0: the verdict and errno, and the
  * verified_insns of an accepted one; then, when refused, log level 1 for its
  * error line, the line before the statistics line).
@@ -211,6 +213,94 @@ static const struct seed seeds[] = {
 		JI(BPF_JEQ, 0, 0, 2), LDX(BPF_DW, 1, 0, 0), STX(BPF_DW, 0, 1, 0), MOVI(0, 0), EXIT }, 11 },
 };
 #define NSEEDS (sizeof(seeds) / sizeof(seeds[0]))
+
+/*
+ * kfunc seeds (mutants KF_BASE and up): calls of the kernel's own kfuncs
+ * that bpfemu runs (open-coded iterators, dynptrs over the packet, the RCU
+ * bracket). A call names its kfunc by KF_IMM + index into kfunc_names;
+ * load() puts the host kernel BTF's id of that name there (a mutated imm
+ * that names none is loaded as it is). The ids are the host's, as libbpf's
+ * would be; the records hold no id.
+ */
+static const char *const kfunc_names[] = { "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy",
+					   "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_rcu_read_lock",
+					   "bpf_rcu_read_unlock", "bpf_dynptr_size" };
+#define NKFUNCS (sizeof(kfunc_names) / sizeof(kfunc_names[0]))
+enum { K_new, K_next, K_destroy, K_from_xdp, K_slice, K_rcu_lock, K_rcu_unlock, K_dsize };
+#define KF_IMM 1000000
+#define KFUNC(k) I(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, KF_IMM + (k))
+#define KF_BASE 10400
+static __s32 kfunc_ids[NKFUNCS];
+static bool kfuncs_resolved;
+
+static const struct seed kseeds[] = {
+	{ "iter_sum", XDP, 0, {
+		MOVR(7, 10), ALUI(BPF_ADD, 7, -8), MOVI(6, 0), MOVR(1, 7), MOVI(2, 0), MOVI(3, 10), KFUNC(K_new),
+		MOVR(1, 7), KFUNC(K_next), JI(BPF_JEQ, 0, 0, 8), MOVI(1, 0),
+		LDX(BPF_W, 6, 0, 0), ALUR(BPF_ADD, 6, 1), MOVR(1, 10), ALUI(BPF_ADD, 1, -8), KFUNC(K_next), MOVR(1, 6),
+		JI(BPF_JNE, 0, 0, -7),
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -8), KFUNC(K_destroy), MOVR(0, 6), EXIT }, 23 },
+	{ "iter_array", XDP, 0, {
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -8), MOVI(2, 0), MOVI(3, 4), KFUNC(K_new),
+		ST(BPF_DW, 10, -40, 0), ST(BPF_DW, 10, -32, 0), ST(BPF_DW, 10, -24, 0), ST(BPF_DW, 10, -16, 0),
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -8), KFUNC(K_next), JI(BPF_JEQ, 0, 0, 8),
+		LDX(BPF_W, 2, 0, 0), JI(BPF_JGT, 2, 3, -6), ALUI(BPF_LSH, 2, 3), MOVR(3, 10), ALUI(BPF_ADD, 3, -40),
+		ALUR(BPF_ADD, 3, 2), ST(BPF_DW, 3, 0, 7), JA(-12),
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -8), KFUNC(K_destroy), LDX(BPF_DW, 0, 10, -40), EXIT }, 26 },
+	{ "dynptr_slice", XDP, 0, {
+		MOVR(6, 1), MOVR(3, 10), ALUI(BPF_ADD, 3, -16), MOVR(1, 6), MOVI(2, 0), KFUNC(K_from_xdp),
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -16), MOVI(2, 0), MOVI(3, 0), MOVI(4, 14), KFUNC(K_slice),
+		JI(BPF_JEQ, 0, 0, 2), LDX(BPF_B, 0, 0, 12), EXIT,
+		MOVR(1, 10), ALUI(BPF_ADD, 1, -16), KFUNC(K_dsize), EXIT }, 19 },
+	{ "rcu_lookup", XDP, 0, {
+		KFUNC(K_rcu_lock), ST(BPF_W, 10, -4, 0), LDMAP(1, 0), MOVR(2, 10), ALUI(BPF_ADD, 2, -4),
+		CALL(F_map_lookup), MOVI(6, 0), JI(BPF_JEQ, 0, 0, 1), LDX(BPF_DW, 6, 0, 0), KFUNC(K_rcu_unlock),
+		MOVR(0, 6), ALUI(BPF_AND, 0, 1), EXIT }, 14 },
+};
+#define NKSEEDS (sizeof(kseeds) / sizeof(kseeds[0]))
+
+/* the host kernel BTF's FUNC ids of kfunc_names (none found: kfuncs_resolved stays false) */
+static void resolve_kfuncs(void)
+{
+	FILE *f = fopen("/sys/kernel/btf/vmlinux", "rb");
+	if (!f)
+		return;
+	static unsigned char buf[16 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	struct { __u16 magic; __u8 version, flags; __u32 hdr_len, type_off, type_len, str_off, str_len; } h;
+	if (n < sizeof(h))
+		return;
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != 0xeB9F || (size_t)h.hdr_len + h.str_off + h.str_len > n ||
+	    (size_t)h.hdr_len + h.type_off + h.type_len > n)
+		return;
+	const unsigned char *t = buf + h.hdr_len + h.type_off, *end = t + h.type_len;
+	const char *strs = (const char *)buf + h.hdr_len + h.str_off;
+	int found = 0;
+	for (__u32 id = 1; t + 12 <= end; id++) {
+		__u32 name_off, info;
+		memcpy(&name_off, t, 4);
+		memcpy(&info, t + 4, 4);
+		__u32 kind = (info >> 24) & 0x1f, vlen = info & 0xffff;
+		if (kind == 12 && name_off < h.str_len)          /* FUNC */
+			for (size_t k = 0; k < NKFUNCS; k++)
+				if (!strcmp(strs + name_off, kfunc_names[k]) && !kfunc_ids[k]) {
+					kfunc_ids[k] = (__s32)id;
+					found++;
+				}
+		size_t extra = 0;
+		switch (kind) {
+		case 1: case 14: case 17: extra = 4; break;      /* INT, VAR, DECL_TAG */
+		case 3: extra = 12; break;                       /* ARRAY */
+		case 4: case 5: case 15: case 19: extra = 12u * vlen; break;  /* STRUCT, UNION, DATASEC, ENUM64 */
+		case 6: case 13: extra = 8u * vlen; break;       /* ENUM, FUNC_PROTO */
+		default: break;
+		}
+		t += 12 + extra;
+	}
+	kfuncs_resolved = found == (int)NKFUNCS;
+}
 
 /* ---- the mutants ---- */
 static __u64 rng_state;
@@ -478,7 +568,7 @@ static const char *targeted(struct prog *p, int which)
 /* mutant number id: a seed and one or two changes, always the same */
 static void make(int id, struct prog *p, const struct seed **sd)
 {
-	*sd = &seeds[id % NSEEDS];
+	*sd = id >= KF_BASE ? &kseeds[(id - KF_BASE) % NKSEEDS] : &seeds[id % NSEEDS];
 	memcpy(p->insns, (*sd)->insns, sizeof((*sd)->insns));
 	p->len = (*sd)->len;
 	rng_state = 0x9e3779b97f4a7c15ull ^ ((__u64)id * 0x100000001b3ull);
@@ -548,6 +638,10 @@ static void load(const struct prog *p, const struct seed *sd, struct answer *a)
 			insns[i].imm = insns[i].imm >= 0 && insns[i].imm < (int)NMAPS ? map_fds[insns[i].imm] : 9999;
 			i++;
 		}
+	for (int i = 0; i < p->len; i++)
+		if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == BPF_PSEUDO_KFUNC_CALL &&
+		    insns[i].imm >= KF_IMM && insns[i].imm < KF_IMM + (int)NKFUNCS)
+			insns[i].imm = kfunc_ids[insns[i].imm - KF_IMM];
 	union bpf_attr at;
 	memset(&at, 0, sizeof(at));
 	at.prog_type = sd->type;
@@ -673,7 +767,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[1], *file = argv[2];
-	int n = argc > 3 ? atoi(argv[3]) : 10400;
+	int n = argc > 3 ? atoi(argv[3]) : KF_BASE + 1600;
+	resolve_kfuncs();
 
 	if (!strcmp(mode, "show")) {
 		int id = atoi(argv[3]);
@@ -735,26 +830,28 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "logs")) {             /* the seeds' whole logs at level FILE (1 or 2) */
 		log_level = (__u32)atoi(file);
-		for (size_t k = 0; k < NSEEDS; k++) {
+		for (size_t k = 0; k < NSEEDS + NKSEEDS; k++) {
+			const struct seed *sd = k < NSEEDS ? &seeds[k] : &kseeds[k - NSEEDS];
 			struct prog p;
 			struct answer a;
-			memcpy(p.insns, seeds[k].insns, sizeof(seeds[k].insns));
-			p.len = seeds[k].len;
+			memcpy(p.insns, sd->insns, sizeof(sd->insns));
+			p.len = sd->len;
 			logbuf[0] = '\0';
-			load(&p, &seeds[k], &a);
-			printf("=== %s %s\n%s", seeds[k].name, ename(a.err), logbuf);
+			load(&p, sd, &a);
+			printf("=== %s %s\n%s", sd->name, ename(a.err), logbuf);
 		}
 		return 0;
 	}
 	if (!strcmp(mode, "seeds")) {            /* the seeds themselves: all must load */
 		int bad = 0;
-		for (size_t k = 0; k < NSEEDS; k++) {
+		for (size_t k = 0; k < NSEEDS + NKSEEDS; k++) {
+			const struct seed *sd = k < NSEEDS ? &seeds[k] : &kseeds[k - NSEEDS];
 			struct prog p;
 			struct answer a;
-			memcpy(p.insns, seeds[k].insns, sizeof(seeds[k].insns));
-			p.len = seeds[k].len;
-			load(&p, &seeds[k], &a);
-			printf("%-16s %s %ld \"%s\"\n", seeds[k].name, ename(a.err), a.verified, a.line);
+			memcpy(p.insns, sd->insns, sizeof(sd->insns));
+			p.len = sd->len;
+			load(&p, sd, &a);
+			printf("%-16s %s %ld \"%s\"\n", sd->name, ename(a.err), a.verified, a.line);
 			bad += a.err != 0;
 		}
 		return bad ? 1 : 0;
@@ -798,6 +895,12 @@ int main(int argc, char **argv)
 			continue;
 		if (r.id >= n)
 			break;
+		if (r.id >= KF_BASE && !kfuncs_resolved) {
+			if (r.id == KF_BASE)
+				printf("vmutants: the kfunc mutants (%d and up) skipped: this host's kernel BTF lacks their "
+				       "kfuncs\n", KF_BASE);
+			continue;
+		}
 		struct prog p;
 		const struct seed *sd;
 		struct answer a;
