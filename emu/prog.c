@@ -275,11 +275,16 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		goto out_insns;
 	}
 
+	/* the object keeps the program as the verifier rewrote it (dead code
+	 * cut): what info's xlated instructions show and what the VM runs */
+	const struct bpf_insn *xl = vr.xlated ? vr.xlated : insns;
+	__u32 xcnt = vr.xlated ? vr.xlated_cnt : s->insn_cnt;
+	size_t xbytes = (size_t)xcnt * sizeof(struct bpf_insn);
 	struct emu_obj *prog;
 	size_t fbytes = (size_t)vr.nr_finfo * sizeof(struct bpf_func_info);
 	size_t lbytes = (size_t)vr.nr_linfo * sizeof(struct bpf_line_info);
-	size_t abytes = vr.aux ? (size_t)s->insn_cnt * sizeof(struct emu_insn_aux) : 0;
-	int fd = emu_obj_create(EMU_KIND_PROG, bytes + fbytes + lbytes + abytes, &prog);
+	size_t abytes = vr.aux ? (size_t)xcnt * sizeof(struct emu_insn_aux) : 0;
+	int fd = emu_obj_create(EMU_KIND_PROG, xbytes + fbytes + lbytes + abytes, &prog);
 	if (fd < 0) {
 		err = fd;
 		goto out_insns;
@@ -289,7 +294,8 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	struct emu_prog_desc *p = &h->prog;
 	p->prog_type = s->prog_type;
 	p->expected_attach_type = s->expected_attach_type;
-	p->insn_cnt = s->insn_cnt;
+	p->insn_cnt = xcnt;
+	p->loaded_insn_cnt = s->insn_cnt;
 	p->prog_flags = s->prog_flags;
 	p->gpl_compatible = gpl;
 	p->load_time = emu_ktime_boot_ns();
@@ -298,19 +304,19 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->nr_map_ids = vr.nr_map_ids < ARRAY_SIZE(p->map_ids) ? vr.nr_map_ids : (__u32)ARRAY_SIZE(p->map_ids);
 	memcpy(p->map_ids, vr.map_ids, p->nr_map_ids * sizeof(__u32));
 	prog_tag(insns, s->insn_cnt, p->tag);
-	memcpy(emu_obj_data(prog), insns, bytes);
+	memcpy(emu_obj_data(prog), xl, xbytes);
 	p->btf_id = vr.btf_id;
 	p->nr_func_info = vr.nr_finfo;
 	p->nr_line_info = vr.nr_linfo;
 	p->attach_btf_id = s->attach_btf_id;
 	p->attach_btf_obj_id = tgt.btf_obj_id;
 	if (fbytes)
-		memcpy((char *)emu_obj_data(prog) + bytes, vr.finfo, fbytes);
+		memcpy((char *)emu_obj_data(prog) + xbytes, vr.finfo, fbytes);
 	if (lbytes)
-		memcpy((char *)emu_obj_data(prog) + bytes + fbytes, vr.linfo, lbytes);
+		memcpy((char *)emu_obj_data(prog) + xbytes + fbytes, vr.linfo, lbytes);
 	if (abytes) {
-		memcpy((char *)emu_obj_data(prog) + bytes + fbytes + lbytes, vr.aux, abytes);
-		p->nr_insn_aux = s->insn_cnt;
+		memcpy((char *)emu_obj_data(prog) + xbytes + fbytes + lbytes, vr.aux, abytes);
+		p->nr_insn_aux = xcnt;
 	}
 	h->id = emu_id_alloc(EMU_KIND_PROG);
 	if (!h->id) {
@@ -334,7 +340,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		}
 	}
 	/* the VM: references to the maps, map ids in the stored instructions, decoded */
-	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
+	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);     /* maps of cut code held too, as used_maps */
 	if (err) {
 		emu_os_close(fd);
 		emu_obj_put(prog);
