@@ -383,6 +383,75 @@ int emu_prog_bind_map(int prog_fd, int map_fd)
 	return err;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool pseudo_func(const struct bpf_insn *in)
+{
+	return in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC;
+}
+
+static bool pseudo_call(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+}
+
+/*
+ * jit_subprogs()'s last step, which leaves the main program's instructions
+ * for dumps: a pseudo call gets its distance in off and the callee's
+ * subprogram index in imm, an ld_imm64 of a function its distance in imm and
+ * the index in the second half's imm. Only a program with subprograms is
+ * split (the kernel JITs; this host's bpf_jit_enable is 1, as x86-64's
+ * default).
+ */
+struct bpf_insn *emu_prog_xlated_dump(struct emu_obj *prog, __u32 n)
+{
+	const struct emu_prog_desc *p = &prog->hdr->prog;
+	const struct bpf_insn *src = emu_obj_data(prog);
+	__u32 cnt = p->insn_cnt, ns = 0;
+	struct bpf_insn *out = malloc((size_t)(n ? n : 1) * sizeof(*out));
+	__u32 *starts = malloc((size_t)(cnt + 1) * sizeof(*starts));
+	if (!out || !starts) {
+		free(out);
+		free(starts);
+		return NULL;
+	}
+	memcpy(out, src, (size_t)n * sizeof(*out));
+	starts[ns++] = 0;
+	for (__u32 i = 0; i < cnt; i++)
+		if (pseudo_call(&src[i]) || (pseudo_func(&src[i]) && i + 1 < cnt)) {
+			__s64 t = (__s64)i + 1 + src[i].imm;
+			if (t >= 0 && t < cnt)
+				starts[ns++] = (__u32)t;
+		}
+	qsort(starts, ns, sizeof(*starts), cmp_u32);
+	__u32 u = 0;
+	for (__u32 k = 0; k < ns; k++)
+		if (!u || starts[u - 1] != starts[k])
+			starts[u++] = starts[k];
+	for (__u32 i = 0; u > 1 && i < n; i++) {
+		if (!pseudo_call(&src[i]) && !pseudo_func(&src[i]))
+			continue;
+		__u32 t = (__u32)((__s64)i + 1 + src[i].imm), k = 0;
+		while (k < u && starts[k] != t)
+			k++;
+		if (pseudo_call(&src[i])) {
+			out[i].off = (__s16)src[i].imm;
+			out[i].imm = (__s32)k;
+		} else {
+			out[i].off = 0;
+			if (i + 1 < n)
+				out[i + 1].imm = (__s32)k;
+			i++;
+		}
+	}
+	free(starts);
+	return out;
+}
+
 int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *map_ids_out, __u32 nr_map_ids)
 {
 	const struct emu_prog_desc *p = &prog->hdr->prog;

@@ -8,8 +8,7 @@
  *  - exact:  the same instructions, once what differs by design is set
  *            aside: ld_imm64 of a map or BTF object (ids and addresses of
  *            each run), helper and kfunc calls (the kernel's imm is the
- *            function's address), pseudo calls compared by target (the
- *            kernel's JITed dump holds the distance in off);
+ *            function's address);
  *  - shape:  the same line_info records (file, line, column), in the same
  *            order: the same source lines survived the dead code passes,
  *            whatever the kernel's other rewrites inserted;
@@ -121,7 +120,7 @@ static bool same_insn(const struct bpf_insn *k, const struct bpf_insn *e, bool *
 	}
 	if (k->code == (BPF_JMP | BPF_CALL)) {
 		if (is_pcall(k))
-			return (k->off ? k->off : k->imm) == e->imm;
+			return k->off == e->off && k->imm == e->imm;
 		return true;    /* a helper's or kfunc's address */
 	}
 	return k->off == e->off && k->imm == e->imm;
@@ -131,7 +130,9 @@ static const char *kind(const struct bpf_insn *i, char *buf, size_t len)
 {
 	__u8 cls = BPF_CLASS(i->code);
 	if (i->code == (BPF_JMP | BPF_CALL) && i->src_reg == 0)
-		snprintf(buf, len, "call helper %d", i->imm);
+		snprintf(buf, len, "call helper %d%s", i->imm,
+			 i->imm == BPF_FUNC_map_lookup_elem ? " (map_lookup_elem)" :
+			 i->imm == BPF_FUNC_get_smp_processor_id ? " (get_smp_processor_id)" : "");
 	else if (i->code == (BPF_JMP | BPF_CALL) && i->src_reg == BPF_PSEUDO_KFUNC_CALL)
 		snprintf(buf, len, "call kfunc");
 	else if (is_pcall(i))
@@ -144,8 +145,12 @@ static const char *kind(const struct bpf_insn *i, char *buf, size_t len)
 		snprintf(buf, len, "%s mode %#x", cls == BPF_ST ? "st" : "stx", BPF_MODE(i->code));
 	else if (cls == BPF_JMP || cls == BPF_JMP32)
 		snprintf(buf, len, "jmp op %#x", BPF_OP(i->code));
-	else
-		snprintf(buf, len, "class %u op %#x", cls, BPF_OP(i->code));
+	else {
+		static const char *const ops[16] = { "add", "sub", "mul", "div", "or", "and", "lsh", "rsh",
+						     "neg", "mod", "xor", "mov", "arsh", "end", "?", "?" };
+		snprintf(buf, len, "%s %s by %s", cls == BPF_ALU64 ? "alu64" : "alu32", ops[BPF_OP(i->code) >> 4],
+			 BPF_SRC(i->code) == BPF_X ? "register" : "constant");
+	}
 	return buf;
 }
 
@@ -170,7 +175,7 @@ static bool is_jump(const struct bpf_insn *i)
 static int jump_off(const struct bpf_insn *i)
 {
 	if (is_pcall(i))
-		return i->off ? i->off : i->imm;
+		return i->off;  /* the distance, as a JITed kernel dumps it (imm: the callee's index) */
 	return i->code == (BPF_JMP32 | BPF_JA) ? i->imm : i->off;
 }
 
@@ -208,7 +213,7 @@ static bool agree(const struct side *k, unsigned j, const struct side *e, unsign
 }
 
 struct bucket {
-	char kind[48];
+	char kind[64];
 	unsigned progs, events;
 	long added;
 	unsigned last;          /* the program counted last */
@@ -217,8 +222,13 @@ struct bucket {
 static struct bucket buckets[128];
 static unsigned nbuckets;
 
+static const char *cur_prog;
+static bool cur_verbose;
+
 static void count(const char *kd, unsigned prog, long added)
 {
+	if (cur_verbose)
+		printf("rewrite: %s: %s, %+ld\n", cur_prog, kd, added);
 	unsigned m = 0;
 	while (m < nbuckets && strcmp(buckets[m].kind, kd))
 		m++;
@@ -272,7 +282,7 @@ static int align(const struct prog *pk, const struct prog *pe, unsigned idx, boo
 			for (d = 1; d <= 8 && !agree(&k, j + d, &e, i); d++)
 				;
 			if (d <= 8) {
-				snprintf(lb, sizeof(lb), "after call helper %d", i ? e.in[i - 1].imm : -1);
+				snprintf(lb, sizeof(lb), "after %s", i ? kind(&e.in[i - 1], kb, sizeof(kb)) : "start");
 				count(lb, idx, d);
 				map[i] = j;
 				j += d;
@@ -290,7 +300,7 @@ static int align(const struct prog *pk, const struct prog *pe, unsigned idx, boo
 			if (agree(&k, j + d, &e, i)) {
 				/* inserted before bpfemu's instruction i */
 				if (i && e.in[i - 1].code == (BPF_JMP | BPF_CALL) && !e.in[i - 1].src_reg)
-					snprintf(lb, sizeof(lb), "after call helper %d", e.in[i - 1].imm);
+					snprintf(lb, sizeof(lb), "after %s", kind(&e.in[i - 1], kb, sizeof(kb)));
 				else
 					snprintf(lb, sizeof(lb), "before %s", kind(&e.in[i], kb, sizeof(kb)));
 				count(lb, idx, d);
@@ -382,6 +392,10 @@ int main(int argc, char **argv)
 		while (j < pk->n && j < pe->n && same_insn(&pk->insns[j], &pe->insns[j], &skip))
 			j += skip ? 2 : 1;
 		exact += j >= pk->n && j >= pe->n && pk->n == pe->n;
+		char pn[160];
+		snprintf(pn, sizeof(pn), "%s/%s", pk->tool, pk->name);
+		cur_prog = pn;
+		cur_verbose = verbose;
 		int a = align(pk, pe, (unsigned)i, verbose);
 		aligned += a >= 0;
 		jumps += a > 0;
@@ -398,6 +412,6 @@ int main(int argc, char **argv)
 	printf("  and every jump bpfemu keeps goes where the kernel's goes: %u of %zu\n", jumps, nk);
 	printf("the kernel's other rewrites, by bpfemu's instruction there (programs, places, instructions added):\n");
 	for (unsigned m = 0; m < nbuckets; m++)
-		printf("  %-30s %4u %5u %+6ld\n", buckets[m].kind, buckets[m].progs, buckets[m].events, buckets[m].added);
+		printf("  %-40s %4u %5u %+6ld\n", buckets[m].kind, buckets[m].progs, buckets[m].events, buckets[m].added);
 	return lines == nk && jumps == nk ? 0 : 1;
 }
