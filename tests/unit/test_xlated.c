@@ -306,3 +306,45 @@ BT_TEST(xlated_line_info_of_a_dead_tail)
 	bt_close((int)fd);
 	bt_close(btf);
 }
+
+BT_TEST(xlated_may_goto_0_goes)
+{
+	/* may_goto +0 goes either way to the next instruction: opt_remove_nops cuts it like ja 0 */
+	const struct bpf_insn p[] = { MOV64_I(0, 2), BI(BPF_JMP | 0xe0, 0, 0, 0, 0), ALU64_I(BPF_ADD, 0, 1), EXIT };
+	long fd = load(BPF_PROG_TYPE_XDP, p, N_INSNS(p), -1, NULL, 0, NULL, 0);
+	struct xl x;
+	get_xlated((int)fd, &x);
+	const struct bpf_insn want[] = { MOV64_I(0, 2), ALU64_I(BPF_ADD, 0, 1), EXIT };
+	expect_insns(&x, want, N_INSNS(want));
+	cr_assert(eq(u32, run_xdp((int)fd), 3));
+	bt_close((int)fd);
+}
+
+BT_TEST(xlated_map_of_cut_code_stays_used)
+{
+	/* the ld_imm64 of a map is dead, both halves go; the map stays the program's (used_maps) */
+	int map = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0);
+	const struct bpf_insn p[] = { MOV64_I(0, 0), MOV64_I(1, 0), JMP_I(BPF_JEQ, 1, 0, 2), LD_MAP(2, map), EXIT };
+	long fd = load(BPF_PROG_TYPE_XDP, p, N_INSNS(p), -1, NULL, 0, NULL, 0);
+	struct xl x;
+	get_xlated((int)fd, &x);
+	const struct bpf_insn want[] = { MOV64_I(0, 0), MOV64_I(1, 0), EXIT };
+	expect_insns(&x, want, N_INSNS(want));
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), id = 0;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = 1;
+	info.map_ids = BT_PTR(&id);
+	cr_assert(eq(i64, bt_info((int)fd, &info, &len), 0));
+	cr_assert(eq(u32, info.nr_map_ids, 1));
+	cr_assert(eq(u32, id, bt_map_id(map)));
+	bt_close(map);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_id = id;
+	long mfd = bt_bpf(BPF_MAP_GET_FD_BY_ID, &a, sizeof(a));
+	cr_assert(ge(i64, mfd, 0), "the program holds the map: %s", strerror((int)-mfd));
+	bt_close((int)mfd);
+	cr_assert(eq(u32, run_xdp((int)fd), 0));
+	bt_close((int)fd);
+}
