@@ -213,7 +213,7 @@ int emu_fdinfo_format(int fd, char *buf, size_t len)
 			snprintf(tag + 2 * i, 3, "%02x", p->tag[i]);
 		n = snprintf(buf, len, "prog_type:\t%u\nprog_jited:\t0\nprog_tag:\t%s\nmemlock:\t%llu\nprog_id:\t%u\n"
 			     "run_time_ns:\t%llu\nrun_cnt:\t%llu\nrecursion_misses:\t%llu\nverified_insns:\t%u\n",
-			     p->prog_type, tag, (unsigned long long)page_align((__u64)p->insn_cnt * 8),
+			     p->prog_type, tag, (unsigned long long)page_align((__u64)(p->loaded_insn_cnt ? p->loaded_insn_cnt : p->insn_cnt) * 8),
 			     obj->hdr->id, (unsigned long long)__atomic_load_n(&p->run_time_ns, __ATOMIC_RELAXED),
 			     (unsigned long long)__atomic_load_n(&p->run_cnt, __ATOMIC_RELAXED),
 			     (unsigned long long)__atomic_load_n(&p->recursion_misses, __ATOMIC_RELAXED),

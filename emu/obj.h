@@ -108,7 +108,9 @@ struct emu_prog_desc {
 	__u64 run_cnt;
 	__u64 recursion_misses;
 	__u32 nr_insn_aux;             /* insn_cnt, or 0: an object without the verifier's facts */
-	/* insns (struct bpf_insn[insn_cnt]) at hdr->data_off, then
+	__u32 loaded_insn_cnt;         /* the loaded length (memlock), insn_cnt: the xlated one
+	                                * after the verifier cut dead code (0: an older object) */
+	/* insns (struct bpf_insn[insn_cnt]: the xlated program, what runs) at hdr->data_off, then
 	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info],
 	 * then struct emu_insn_aux[nr_insn_aux] (emu/verifier/verifier.h: what the
 	 * verifier proved of each instruction) */

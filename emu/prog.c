@@ -275,11 +275,16 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		goto out_insns;
 	}
 
+	/* the object keeps the program as the verifier rewrote it (dead code
+	 * cut): what info's xlated instructions show and what the VM runs */
+	const struct bpf_insn *xl = vr.xlated ? vr.xlated : insns;
+	__u32 xcnt = vr.xlated ? vr.xlated_cnt : s->insn_cnt;
+	size_t xbytes = (size_t)xcnt * sizeof(struct bpf_insn);
 	struct emu_obj *prog;
 	size_t fbytes = (size_t)vr.nr_finfo * sizeof(struct bpf_func_info);
 	size_t lbytes = (size_t)vr.nr_linfo * sizeof(struct bpf_line_info);
-	size_t abytes = vr.aux ? (size_t)s->insn_cnt * sizeof(struct emu_insn_aux) : 0;
-	int fd = emu_obj_create(EMU_KIND_PROG, bytes + fbytes + lbytes + abytes, &prog);
+	size_t abytes = vr.aux ? (size_t)xcnt * sizeof(struct emu_insn_aux) : 0;
+	int fd = emu_obj_create(EMU_KIND_PROG, xbytes + fbytes + lbytes + abytes, &prog);
 	if (fd < 0) {
 		err = fd;
 		goto out_insns;
@@ -289,7 +294,8 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	struct emu_prog_desc *p = &h->prog;
 	p->prog_type = s->prog_type;
 	p->expected_attach_type = s->expected_attach_type;
-	p->insn_cnt = s->insn_cnt;
+	p->insn_cnt = xcnt;
+	p->loaded_insn_cnt = s->insn_cnt;
 	p->prog_flags = s->prog_flags;
 	p->gpl_compatible = gpl;
 	p->load_time = emu_ktime_boot_ns();
@@ -298,19 +304,19 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->nr_map_ids = vr.nr_map_ids < ARRAY_SIZE(p->map_ids) ? vr.nr_map_ids : (__u32)ARRAY_SIZE(p->map_ids);
 	memcpy(p->map_ids, vr.map_ids, p->nr_map_ids * sizeof(__u32));
 	prog_tag(insns, s->insn_cnt, p->tag);
-	memcpy(emu_obj_data(prog), insns, bytes);
+	memcpy(emu_obj_data(prog), xl, xbytes);
 	p->btf_id = vr.btf_id;
 	p->nr_func_info = vr.nr_finfo;
 	p->nr_line_info = vr.nr_linfo;
 	p->attach_btf_id = s->attach_btf_id;
 	p->attach_btf_obj_id = tgt.btf_obj_id;
 	if (fbytes)
-		memcpy((char *)emu_obj_data(prog) + bytes, vr.finfo, fbytes);
+		memcpy((char *)emu_obj_data(prog) + xbytes, vr.finfo, fbytes);
 	if (lbytes)
-		memcpy((char *)emu_obj_data(prog) + bytes + fbytes, vr.linfo, lbytes);
+		memcpy((char *)emu_obj_data(prog) + xbytes + fbytes, vr.linfo, lbytes);
 	if (abytes) {
-		memcpy((char *)emu_obj_data(prog) + bytes + fbytes + lbytes, vr.aux, abytes);
-		p->nr_insn_aux = s->insn_cnt;
+		memcpy((char *)emu_obj_data(prog) + xbytes + fbytes + lbytes, vr.aux, abytes);
+		p->nr_insn_aux = xcnt;
 	}
 	h->id = emu_id_alloc(EMU_KIND_PROG);
 	if (!h->id) {
@@ -334,7 +340,7 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		}
 	}
 	/* the VM: references to the maps, map ids in the stored instructions, decoded */
-	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);
+	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);     /* maps of cut code held too, as used_maps */
 	if (err) {
 		emu_os_close(fd);
 		emu_obj_put(prog);
@@ -375,6 +381,75 @@ int emu_prog_bind_map(int prog_fd, int map_fd)
 	emu_obj_put(map);
 	emu_obj_put(prog);
 	return err;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool pseudo_func(const struct bpf_insn *in)
+{
+	return in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC;
+}
+
+static bool pseudo_call(const struct bpf_insn *in)
+{
+	return in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+}
+
+/*
+ * jit_subprogs()'s last step, which leaves the main program's instructions
+ * for dumps: a pseudo call gets its distance in off and the callee's
+ * subprogram index in imm, an ld_imm64 of a function its distance in imm and
+ * the index in the second half's imm. Only a program with subprograms is
+ * split (the kernel JITs; this host's bpf_jit_enable is 1, as x86-64's
+ * default).
+ */
+struct bpf_insn *emu_prog_xlated_dump(struct emu_obj *prog, __u32 n)
+{
+	const struct emu_prog_desc *p = &prog->hdr->prog;
+	const struct bpf_insn *src = emu_obj_data(prog);
+	__u32 cnt = p->insn_cnt, ns = 0;
+	struct bpf_insn *out = malloc((size_t)(n ? n : 1) * sizeof(*out));
+	__u32 *starts = malloc((size_t)(cnt + 1) * sizeof(*starts));
+	if (!out || !starts) {
+		free(out);
+		free(starts);
+		return NULL;
+	}
+	memcpy(out, src, (size_t)n * sizeof(*out));
+	starts[ns++] = 0;
+	for (__u32 i = 0; i < cnt; i++)
+		if (pseudo_call(&src[i]) || (pseudo_func(&src[i]) && i + 1 < cnt)) {
+			__s64 t = (__s64)i + 1 + src[i].imm;
+			if (t >= 0 && t < cnt)
+				starts[ns++] = (__u32)t;
+		}
+	qsort(starts, ns, sizeof(*starts), cmp_u32);
+	__u32 u = 0;
+	for (__u32 k = 0; k < ns; k++)
+		if (!u || starts[u - 1] != starts[k])
+			starts[u++] = starts[k];
+	for (__u32 i = 0; u > 1 && i < n; i++) {
+		if (!pseudo_call(&src[i]) && !pseudo_func(&src[i]))
+			continue;
+		__u32 t = (__u32)((__s64)i + 1 + src[i].imm), k = 0;
+		while (k < u && starts[k] != t)
+			k++;
+		if (pseudo_call(&src[i])) {
+			out[i].off = (__s16)src[i].imm;
+			out[i].imm = (__s32)k;
+		} else {
+			out[i].off = 0;
+			if (i + 1 < n)
+				out[i + 1].imm = (__s32)k;
+			i++;
+		}
+	}
+	free(starts);
+	return out;
 }
 
 int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *map_ids_out, __u32 nr_map_ids)

@@ -34,4 +34,10 @@ int emu_prog_load(const struct emu_prog_spec *spec);
 int emu_prog_bind_map(int prog_fd, int map_fd);
 int emu_prog_fill_info(struct emu_obj *prog, struct bpf_prog_info *info, __u32 *map_ids_out, __u32 nr_map_ids);
 
+/* The first n (<= insn_cnt) of the program's xlated instructions as info
+ * shows them (a JITed kernel's dump of a program with subprograms: a call's
+ * distance in off and the callee's index in imm): a malloc'd copy, NULL on
+ * ENOMEM. */
+struct bpf_insn *emu_prog_xlated_dump(struct emu_obj *prog, __u32 n);
+
 #endif

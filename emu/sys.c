@@ -839,8 +839,19 @@ static int prog_info(struct emu_obj *prog, union bpf_attr *attr, void *uattr)
 			return -EFAULT;
 	}
 	n = MIN(uinfo_in.xlated_prog_len, info.xlated_prog_len);
-	if (n && emu_copy_to_user(PTR(uinfo_in.xlated_prog_insns), emu_obj_data(prog), n))
-		return -EFAULT;
+	if (n) {
+		struct bpf_insn *x = emu_prog_xlated_dump(prog, n / 8);
+		if (!x)
+			return -ENOMEM;
+		/* a length not a multiple of 8 copies the bytes asked for */
+		err = emu_copy_to_user(PTR(uinfo_in.xlated_prog_insns), x, n - n % 8);
+		if (!err && n % 8)
+			err = emu_copy_to_user((char *)PTR(uinfo_in.xlated_prog_insns) + n - n % 8,
+					       (const char *)emu_obj_data(prog) + n - n % 8, n % 8);
+		free(x);
+		if (err)
+			return -EFAULT;
+	}
 	if (uinfo_in.nr_prog_tags && emu_copy_to_user(PTR(uinfo_in.prog_tags), info.tag, sizeof(info.tag)))
 		return -EFAULT;
 	/* func_info then line_info follow the instructions in the object */

@@ -743,6 +743,22 @@ bool kbtf_struct_ids_match(const struct kbtf *b, __u32 id, int off, __u32 need_i
 bool kbtf_ctx_access(struct venv *env, int off, int size, int t, struct ctx_access_info *info);
 bool kallsyms_has(const char *name);
 
+/* xlate.c: the dead code passes on a copy of the program (the kernel's
+ * insns, insn_aux_data, subprog_info[].start with its end marker, func_info
+ * and line_info, changed in place) */
+struct xlate {
+	struct bpf_insn *insns;
+	__u32 len;
+	struct emu_insn_aux *aux;       /* len entries: seen decides what is dead */
+	__u32 *start;                   /* nr_subprogs + 1 entries, the last the program's length */
+	__u32 nr_subprogs;
+	struct bpf_func_info *finfo;    /* NULL, or nr_finfo (== nr_subprogs) records */
+	__u32 nr_finfo;
+	struct bpf_line_info *linfo;
+	__u32 nr_linfo;
+};
+void xlate_dead_code(struct xlate *x);
+
 /* misc */
 static inline bool bpf_pseudo_call(const struct bpf_insn *i)
 {

@@ -74,7 +74,12 @@ struct emu_verifier_result {
 	__u32 nr_finfo;
 	struct bpf_line_info *linfo;
 	__u32 nr_linfo;
-	struct emu_insn_aux *aux;       /* insn_cnt entries */
+	struct emu_insn_aux *aux;       /* xlated_cnt entries (of the xlated instructions) */
+	/* the program after the kernel's dead code passes (xlate.c): what
+	 * bpf_prog_info's xlated instructions show and what runs; finfo and
+	 * linfo above are of it. NULL: the loaded program unchanged (no walk) */
+	struct bpf_insn *xlated;
+	__u32 xlated_cnt;
 	__u32 stack_depth;              /* the deepest stack of the main program (bytes, rounded to 8) */
 };
 

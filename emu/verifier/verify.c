@@ -112,7 +112,9 @@ static void print_stats(struct venv *env)
 		env->peak_states, 0);
 }
 
-static void fill_result(struct venv *env, struct emu_verifier_result *res)
+static bool no_walk;
+
+static int fill_result(struct venv *env, struct emu_verifier_result *res)
 {
 	res->verified_insns = env->insn_processed;
 	res->nr_map_ids = 0;
@@ -128,7 +130,7 @@ static void fill_result(struct venv *env, struct emu_verifier_result *res)
 	res->stack_depth = env->subprog[0].stack_depth;
 	res->aux = calloc(env->len, sizeof(*res->aux));
 	if (!res->aux)
-		return;
+		return -ENOMEM;
 	for (__u32 i = 0; i < env->len; i++) {
 		const struct vaux *a = &env->aux[i];
 		struct emu_insn_aux *o = &res->aux[i];
@@ -142,9 +144,28 @@ static void fill_result(struct venv *env, struct emu_verifier_result *res)
 		    a->map_index < env->nr_maps)
 			o->map_id = env->maps[a->map_index].id;
 	}
+	if (__atomic_load_n(&no_walk, __ATOMIC_RELAXED))
+		return 0;       /* nothing was seen: nothing is dead */
+	/* the rewrites after check_max_stack_depth() that change the stream */
+	__u32 *start = malloc((env->subprog_cnt + 1) * sizeof(*start));
+	res->xlated = malloc((size_t)env->len * sizeof(*res->xlated));
+	if (!start || !res->xlated) {
+		free(start);
+		return -ENOMEM;
+	}
+	memcpy(res->xlated, env->insns, (size_t)env->len * sizeof(*res->xlated));
+	for (__u32 k = 0; k <= env->subprog_cnt; k++)
+		start[k] = env->subprog[k].start;
+	struct xlate x = { .insns = res->xlated, .len = env->len, .aux = res->aux, .start = start,
+			   .nr_subprogs = env->subprog_cnt, .finfo = res->finfo, .nr_finfo = res->nr_finfo,
+			   .linfo = res->linfo, .nr_linfo = res->nr_linfo };
+	xlate_dead_code(&x);
+	res->xlated_cnt = x.len;
+	res->nr_finfo = x.nr_finfo;
+	res->nr_linfo = x.nr_linfo;
+	free(start);
+	return 0;
 }
-
-static bool no_walk;
 
 void emu_verifier_set_walk(bool walk)
 {
@@ -248,8 +269,10 @@ skip_full_check:
 			ret = cerr;
 	}
 	if (!ret)
-		fill_result(env, res);
-	if (!ret && __atomic_load_n(&no_walk, __ATOMIC_RELAXED)) {
+		ret = fill_result(env, res);
+	if (ret)
+		emu_verifier_result_free(res);
+	else if (__atomic_load_n(&no_walk, __ATOMIC_RELAXED)) {
 		free(res->aux);
 		res->aux = NULL;        /* nothing was proved */
 	}
@@ -273,5 +296,6 @@ void emu_verifier_result_free(struct emu_verifier_result *res)
 	free(res->finfo);
 	free(res->linfo);
 	free(res->aux);
+	free(res->xlated);
 	memset(res, 0, sizeof(*res));
 }

@@ -1278,13 +1278,28 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 					done[nd++] = id;
 			}
 			emu_obj_put(map);
-			/* the kernel's xlated dump names the map by id */
-			stored[i].imm = (__s32)id;
 		}
 		i++;
 	}
 	if (dfd >= 0)
 		emu_refs_unlock(dfd);
+	/* the kernel's xlated dump names the map by id (the stored program is
+	 * the xlated one: the verifier may have cut instructions) */
+	for (__u32 i = 0; !err && i + 1 < prog->hdr->prog.insn_cnt; i++) {
+		struct bpf_insn *in = &stored[i];
+		if (in->code != (BPF_LD | BPF_IMM | BPF_DW))
+			continue;
+		if (in->src_reg == BPF_PSEUDO_MAP_FD || in->src_reg == BPF_PSEUDO_MAP_VALUE) {
+			struct emu_obj *map;
+			int acc;
+			err = emu_fd_get(in->imm, EMU_KIND_MAP, &map, &acc);
+			if (err)
+				break;
+			in->imm = (__s32)map->hdr->id;
+			emu_obj_put(map);
+		}
+		i++;
+	}
 	/* decode now: the loader's process runs it without a second look
 	 * (compiled at its first run) */
 	int derr;

@@ -44,7 +44,9 @@ int emu_vm_test_run(const struct emu_test_run_spec *spec);
  * takes references on the maps its ld_imm64 instructions name (hard links
  * under <root>/refs/prog-<id>/, so any process reaches them), the stored
  * instructions name maps by id instead of by the loader's fd (as the kernel's
- * xlated dump does), and the program is decoded for this process. 0 or -errno
+ * xlated dump does), and the program is decoded for this process. insns
+ * are the loaded ones (maps only cut dead code names are held too, as the
+ * kernel's used_maps holds them); the stored ones may be fewer. 0 or -errno
  * (a map fd gone meanwhile; ENOMEM).
  */
 int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32 cnt);

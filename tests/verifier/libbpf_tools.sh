@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/verifier/libbpf_tools.sh emu|diff: every BPF program of Debian's
+# tests/verifier/libbpf_tools.sh emu|diff|xlated: every BPF program of Debian's
 # libbpf-tools, loaded the way each tool loads it (its own CO-RE relocations,
 # read-only data, the programs it chooses after probing the kernel), under
 # bpfemu and on the kernel: the same programs accepted or refused, with the
@@ -18,13 +18,20 @@
 # against that file on a host with the same BTF and libbpf-tools, against the
 # live kernel on another one (as root), and skipped with the reason otherwise.
 # BPFEMU_UPDATE_EXPECTED=kernel rewrites the file from the kernel's run.
+#
+# xlated (as root): both runs also write each program as bpf_prog_info shows
+# it (LOADWATCH_XLATED), and xlcmp prints how many programs have the
+# kernel's xlated_prog_len, its instructions (map, helper and call addresses
+# set aside) and its dead code shape (the line_info records that survive the
+# dead code passes), and classifies the other differences (the kernel's
+# rewrites bpfemu does not make); it fails when a shape differs.
 # shellcheck source=../integration/common.sh
 source "$(dirname "$0")/../integration/common.sh"
 
 : "${VTEST_BIN:=$BPFEMU_BUILD_DIR/tests/verifier}"
 EXP=$ITEST_DIR/expected/libbpf_tools.txt
 MODE=${1:-}
-case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
+case $MODE in emu | diff | xlated) ;; *) echo "usage: $0 emu|diff|xlated" >&2; exit 2 ;; esac
 
 # tool -> arguments it needs to reach its load
 declare -A ARGS=([funclatency]="vfs_read" [javagc]="-p 1" [ksnoop]="trace ip_send_skb"
@@ -38,17 +45,19 @@ host_id="libbpf-tools $ver, vmlinux BTF sha256 $btf_sha"
 TOOLS=$(dpkg-query -L libbpf-tools | grep '^/usr/sbin/' | xargs -n1 basename | LC_ALL=C sort)
 
 stage
-for f in libloadwatch.so vhelper; do
+for f in libloadwatch.so vhelper xlcmp; do
 	[ -r "$VTEST_BIN/$f" ] || fail "$VTEST_BIN/$f is missing: build first"
 	cp -- "$VTEST_BIN/$f" "$STAGE/" && chmod 755 "$STAGE/$f" || fail "cp $f"
 done
 
 # run_all emu|kernel REFUSE OUT: the transcript of all tools
 run_all() {
-	local m=$1 refuse=$2 out=$3 t lw
+	local m=$1 refuse=$2 out=$3 xl=${4:-} t lw
 	: >"$out"
+	[ -z "$xl" ] || { : >"$xl" && chmod 666 "$xl"; }
 	for t in $TOOLS; do
 		echo "== $t" >>"$out"
+		[ -z "$xl" ] || echo "== $t" >>"$xl"
 		lw=$STAGE/lw.$m.$t
 		rm -f "$lw"
 		if [ "$m" = kernel ]; then
@@ -58,13 +67,13 @@ run_all() {
 			(cd / && unshare -m --propagation private sh -c '
 				mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 				mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
-				exec "$@"' sh env LOADWATCH_STOP=1 LOADWATCH_OUT="$lw" LD_PRELOAD="$STAGE/libloadwatch.so" \
+				exec "$@"' sh env LOADWATCH_STOP=1 LOADWATCH_OUT="$lw" LOADWATCH_XLATED="$xl" LD_PRELOAD="$STAGE/libloadwatch.so" \
 				timeout -s INT 20 "/usr/sbin/$t" ${ARGS[$t]:-}) >/dev/null 2>&1 </dev/null
 		else
 			fresh_state
 			: >"$lw" && chmod 666 "$lw"
 			as_user env LD_PRELOAD="$STAGE/libloadwatch.so:$STAGE/libbpfemu.so" BPFEMU_LIB="$STAGE/libbpfemu.so" \
-				LOADWATCH_STOP=1 LOADWATCH_OUT="$lw" REFUSE_LOADS="$refuse" BPFEMU_ROOT="$STATE" \
+				LOADWATCH_STOP=1 LOADWATCH_OUT="$lw" LOADWATCH_XLATED="$xl" REFUSE_LOADS="$refuse" BPFEMU_ROOT="$STATE" \
 				BPFEMU_ATTACH=inert timeout -s INT 20 "$STAGE/bpfemu" run -- "/usr/sbin/$t" ${ARGS[$t]:-} \
 				>/dev/null 2>&1 </dev/null
 		fi
@@ -73,6 +82,18 @@ run_all() {
 }
 
 header_field() { sed -n "s/^# $1: //p" "$EXP" | head -1; }
+
+if [ "$MODE" = xlated ]; then
+	is_root || skip "not root (the kernel's xlated programs are read as root)"
+	refuse=$("$STAGE/vhelper" refused) || fail "vhelper refused"
+	run_all kernel "$refuse" "$STAGE/kernel.txt" "$STAGE/kernel.xl"
+	run_all emu "$refuse" "$STAGE/emu.txt" "$STAGE/emu.xl"
+	same_or_fail "libbpf-tools loads" "$STAGE/kernel.txt" "$STAGE/emu.txt"
+	[ -z "${XLCMP_KEEP:-}" ] || cp -- "$STAGE/kernel.xl" "$STAGE/emu.xl" "$XLCMP_KEEP/" || fail "cp to $XLCMP_KEEP"
+	"$STAGE/xlcmp" "$STAGE/kernel.xl" "$STAGE/emu.xl" ${XLCMP_VERBOSE:+-v} || fail "a dead code shape differs from the kernel's"
+	say "libbpf-tools: dead code shapes as the kernel's"
+	exit 0
+fi
 
 live=
 if [ "$MODE" = diff ]; then

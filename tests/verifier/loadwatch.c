@@ -10,6 +10,9 @@
  *                        TYPE ATTACH "NAME" INSN_CNT OK VERIFIED_INSNS
  *                        or TYPE ATTACH "NAME" INSN_CNT ERRNO_NAME
  *                        (VERIFIED_INSNS from BPF_OBJ_GET_INFO_BY_FD)
+ *   LOADWATCH_XLATED=FILE appends, for each of those loaded, the program
+ *                        as bpf_prog_info shows it (tests/verifier/xlcmp.c):
+ *                        X "NAME" INSN_CNT XLATED_CNT HEX L NR_LINE_INFO HEX
  *   LOADWATCH_TIME=1     adds the wall time of the BPF_PROG_LOAD call (ns)
  *                        at the end of each line (tools/bench/verifier-bench)
  *   LOADWATCH_STOP=1     ends the program (exit status 0) when it attaches one
@@ -101,6 +104,55 @@ static const char *errno_name(int e)
 	}
 }
 
+static void put_hex(FILE *f, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", ((const unsigned char *)p)[i]);
+}
+
+/* LOADWATCH_XLATED: the xlated instructions and line_info of program fd */
+static void dump_xlated(int fd, const char *name, __u32 insn_cnt)
+{
+	const char *out = getenv("LOADWATCH_XLATED");
+	if (!out)
+		return;
+	struct bpf_prog_info info;
+	union bpf_attr ia;
+	memset(&info, 0, sizeof(info));
+	memset(&ia, 0, sizeof(ia));
+	ia.info.bpf_fd = (__u32)fd;
+	ia.info.info_len = sizeof(info);
+	ia.info.info = (__u64)(unsigned long)&info;
+	if (next(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, (long)&ia, sizeof(ia), 0, 0, 0))
+		return;
+	__u32 xlen = info.xlated_prog_len, nli = info.nr_line_info;
+	void *insns = malloc(xlen ? xlen : 1);
+	struct bpf_line_info *li = calloc(nli ? nli : 1, sizeof(*li));
+	if (!insns || !li)
+		goto out;
+	memset(&info, 0, sizeof(info));
+	info.xlated_prog_len = xlen;
+	info.xlated_prog_insns = (__u64)(unsigned long)insns;
+	info.nr_line_info = nli;
+	info.line_info_rec_size = sizeof(*li);
+	info.line_info = (__u64)(unsigned long)li;
+	ia.info.info_len = sizeof(info);
+	if (next(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, (long)&ia, sizeof(ia), 0, 0, 0))
+		goto out;
+	FILE *f = fopen(out, "ae");
+	if (f) {
+		fprintf(f, "X \"%s\" %u %u ", name, insn_cnt, xlen / 8);
+		put_hex(f, insns, xlen);
+		fprintf(f, " L %u ", nli);
+		put_hex(f, li, (size_t)nli * sizeof(*li));
+		fputc('\n', f);
+		fclose(f);
+	}
+out:
+	free(insns);
+	free(li);
+}
+
 static void watch(const union bpf_attr *a, long ret, int err, long long ns)
 {
 	const char *out = getenv("LOADWATCH_OUT");
@@ -127,6 +179,8 @@ static void watch(const union bpf_attr *a, long ret, int err, long long ns)
 		n = snprintf(line, sizeof(line), "%u %u \"%s\" %u %s\n", a->prog_type, a->expected_attach_type, name,
 			     a->insn_cnt, errno_name(err));
 	}
+	if (ret >= 0)
+		dump_xlated((int)ret, name, a->insn_cnt);
 	if (getenv("LOADWATCH_TIME") && n > 0 && (size_t)n < sizeof(line))
 		n += snprintf(line + n - 1, sizeof(line) - (size_t)n + 1, " %lld\n", ns) - 1;
 	int fd = open(out, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
