@@ -319,6 +319,47 @@ static void limbo_gc(void)
 	emu_os_closedir(d);
 }
 
+/* Drops the directory of holder (kind, id), found dead, under its lock and
+ * after a last check: in the sorted ids alive (batch), else by
+ * emu_obj_alive (one scan). */
+static int cmp_id(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void gc_holder(const char *root, const char *name, enum emu_kind kind, __u32 id, bool batch,
+		      const __u32 *alive, size_t nalive)
+{
+	int dfd = holder_dir_lock(kind, id, false);
+	if (dfd < 0) {
+		if (refs_lock_fd >= 0)
+			emu_os_close(refs_lock_fd);
+		refs_lock_fd = -1;
+		return;
+	}
+	/* checked again under the lock: a holder's directory is made only once it has an id and an fd */
+	bool live = batch ? nalive && bsearch(&id, alive, nalive, sizeof(*alive), cmp_id) : emu_obj_alive(kind, id);
+	if (!live) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, name) < (int)sizeof(path))
+			refs_remove_dir(path);
+		EMU_LOG(EMU_LOG_MAP, "%s %u is gone: its references to other objects are dropped",
+			kind == EMU_KIND_PROG ? "program" : kind == EMU_KIND_LINK ? "link" : "map", id);
+	}
+	emu_refs_unlock(dfd);
+}
+
+/* Up to this many holders of a kind are checked one scan each (the usual
+ * case: a few maps of maps, a few programs); more are checked against the
+ * kind's live ids, gathered in one scan before and one after reading the
+ * directory (a program that loads thousands of programs and never scans ids
+ * leaves thousands of holders: one scan per holder, each reading all of
+ * them, took minutes). */
+#define GC_ONE_BY_ONE 8
+
+struct gc_holder { enum emu_kind kind; __u32 id; };
+
 void emu_refs_gc(void)
 {
 	char root[PATH_MAX];
@@ -329,34 +370,67 @@ void emu_refs_gc(void)
 	const struct emu_os_dirent *e;
 	if (!d)
 		return;
+	struct gc_holder *hs = NULL;
+	size_t nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
 	while ((e = emu_os_readdir(d))) {
-		char path[PATH_MAX], *end;
+		char *end;
 		enum emu_kind kind = !strncmp(e->name, "prog-", 5)   ? EMU_KIND_PROG
 				     : !strncmp(e->name, "link-", 5) ? EMU_KIND_LINK
 								     : EMU_KIND_MAP;
 		const char *num = e->name + strlen(holder_prefix(kind));
 		unsigned long id = strtoul(num, &end, 10);
-		if (num[0] < '0' || num[0] > '9' || *end || !id)
+		if (num[0] < '0' || num[0] > '9' || *end || !id || id > UINT32_MAX)
 			continue;
-		if (emu_obj_alive(kind, (__u32)id))
-			continue;
-		int dfd = holder_dir_lock(kind, (__u32)id, false);
-		if (dfd < 0) {
-			if (refs_lock_fd >= 0)
-				emu_os_close(refs_lock_fd);
-			refs_lock_fd = -1;
-			continue;
+		if (nh == caph) {
+			size_t cap = caph ? caph * 2 : 64;
+			struct gc_holder *n = realloc(hs, cap * sizeof(*n));
+			if (!n)
+				break;            /* the rest waits for the next scan */
+			hs = n;
+			caph = cap;
 		}
-		/* checked again under the lock: a holder's directory is made only once it has an id and an fd */
-		if (!emu_obj_alive(kind, (__u32)id)) {
-			if (snprintf(path, sizeof(path), "%.3800s/%.200s", root, e->name) < (int)sizeof(path))
-				refs_remove_dir(path);
-			EMU_LOG(EMU_LOG_MAP, "%s %lu is gone: its references to other objects are dropped",
-				kind == EMU_KIND_PROG ? "program" : kind == EMU_KIND_LINK ? "link" : "map", id);
-		}
-		emu_refs_unlock(dfd);
+		hs[nh++] = (struct gc_holder){ kind, (__u32)id };
+		per_kind[kind]++;
 	}
 	emu_os_closedir(d);
+	static const enum emu_kind kinds[] = { EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_LINK };
+	__u32 *cand = nh ? malloc(nh * sizeof(*cand)) : NULL;
+	for (size_t k = 0; cand && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		enum emu_kind kind = kinds[k];
+		__u32 *alive = NULL;
+		size_t nalive = 0, ncand = 0;
+		if (!per_kind[kind])
+			continue;
+		/* many holders: the kind's live ids in one scan names the
+		 * candidates, and a second one confirms them */
+		bool batch = per_kind[kind] > GC_ONE_BY_ONE && !emu_obj_alive_ids(kind, &alive, &nalive);
+		for (size_t i = 0; i < nh; i++) {
+			if (hs[i].kind != kind)
+				continue;
+			bool live = batch ? nalive && bsearch(&hs[i].id, alive, nalive, sizeof(*alive), cmp_id)
+					  : emu_obj_alive(kind, hs[i].id);
+			if (!live)
+				cand[ncand++] = hs[i].id;
+		}
+		if (batch) {
+			free(alive);
+			alive = NULL;
+			nalive = 0;
+			if (ncand && emu_obj_alive_ids(kind, &alive, &nalive))
+				ncand = 0;      /* cannot confirm: they wait for the next scan */
+			/* a directory read above belongs to an object that had
+			 * an fd before the first scan; dead in both, it stays dead
+			 * (the two scans guard against one that raced a pin) */
+		}
+		for (size_t i = 0; i < ncand; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "%s%u", holder_prefix(kind), cand[i]);
+			gc_holder(root, name, kind, cand[i], batch, alive, nalive);
+		}
+		free(alive);
+	}
+	free(cand);
+	free(hs);
 	int lfd = emu_os_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (lfd >= 0) {
 		while (emu_os_flock(lfd, LOCK_EX) == -EINTR)

@@ -310,6 +310,9 @@ void emu_uaccess_enable(void);
 bool emu_uaccess_fast(void);
 int emu_uaccess_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 bool emu_obj_alive(enum emu_kind kind, __u32 id);   /* reached by a pin or a visible fd */
+/* The ids emu_obj_alive() would call alive, all of them in one scan: a sorted
+ * malloc'ed array (duplicates possible) the caller frees; 0 or -errno. */
+int emu_obj_alive_ids(enum emu_kind kind, __u32 **ids, size_t *n);
 void emu_refs_gc(void);                             /* emu/map_in_map.c: drop dead holders' references */
 
 /* ---- emu/caller.c: the caller another process is served for (NULL: ourselves) ---- */

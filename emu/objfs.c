@@ -383,6 +383,11 @@ struct scan {
 	__u32 *seen;
 	size_t nseen, capseen;
 	int each_ret;
+	/* emu_obj_alive_ids: every live id of the kind, duplicates included */
+	bool collect;
+	__u32 *ids;
+	size_t nids, capids;
+	bool oom;
 };
 
 static void consider(struct scan *s, const char *path)
@@ -398,6 +403,22 @@ static void consider(struct scan *s, const char *path)
 	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
 	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind &&
 	    emu_file_held(fd, &sb, &h)) {
+		if (s->collect) {
+			if (s->nids == s->capids) {
+				size_t cap = s->capids ? s->capids * 2 : 256;
+				__u32 *n = realloc(s->ids, cap * sizeof(*n));
+				if (!n) {
+					s->oom = true;
+					emu_os_close(fd);
+					return;
+				}
+				s->ids = n;
+				s->capids = cap;
+			}
+			s->ids[s->nids++] = h.id;
+			emu_os_close(fd);
+			return;
+		}
 		if (s->each) {
 			size_t i = 0;
 			while (i < s->nseen && s->seen[i] != h.id)
@@ -555,6 +576,29 @@ int emu_obj_foreach(enum emu_kind kind, int (*fn)(__u32 id, const char *path, vo
 	int err = scan_ids(&s);
 	free(s.seen);
 	return err ? err : s.each_ret;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	return x < y ? -1 : x > y;
+}
+
+int emu_obj_alive_ids(enum emu_kind kind, __u32 **ids, size_t *n)
+{
+	struct scan s = { .kind = kind, .collect = true };
+	int err = scan_ids(&s);
+	if (!err && s.oom)
+		err = -ENOMEM;
+	if (err) {
+		free(s.ids);
+		return err;
+	}
+	if (s.nids)
+		qsort(s.ids, s.nids, sizeof(*s.ids), cmp_u32);
+	*ids = s.ids;
+	*n = s.nids;
+	return 0;
 }
 
 bool emu_obj_alive(enum emu_kind kind, __u32 id)

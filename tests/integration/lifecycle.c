@@ -91,6 +91,35 @@ static bool id_alive(__u32 id)
 	return fd >= 0;
 }
 
+/* a socket filter whose ld_imm64 names map fd: the program holds the map */
+static int prog_using(int map)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1, .src_reg = BPF_PSEUDO_MAP_FD, .imm = map },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (__u64)(unsigned long)insns;
+	a.insn_cnt = 4;
+	a.license = (__u64)(unsigned long)"GPL";
+	return (int)sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* the kernel drops a freed program's maps after an RCU grace period: wait for it */
+static bool id_gone_soon(__u32 id)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!id_alive(id))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* a BTF of its own: int [1], struct s { int x; } [2] named by tag */
 static int btf_load(__u32 tag)
 {
@@ -229,6 +258,26 @@ int main(void)
 	churn(3, 2000);
 	CHECK(!id_alive(id), "a closed map is found by id after maps of its size were made");
 	printf("a dropped map is gone for MAP_GET_FD_BY_ID, also after others of its size came\n");
+
+	/* a map only programs hold lives as long as one of them does; many
+	 * programs dropped at once drop their holds in one id scan */
+	{
+		enum { NPROGS = 40 };
+		int progs[NPROGS], m = array(0);
+		__u32 mid = map_id(m);
+		for (int i = 0; i < NPROGS; i++) {
+			progs[i] = prog_using(m);
+			CHECK(progs[i] >= 0, "load program %d using the map", i);
+		}
+		close(m);
+		CHECK(id_alive(mid), "a map its programs hold is found by id");
+		for (int i = 1; i < NPROGS; i++)
+			close(progs[i]);
+		CHECK(id_alive(mid), "a map one live program of %d holds is found by id", NPROGS);
+		close(progs[0]);
+		CHECK(id_gone_soon(mid), "a map its dropped programs held is gone for ids");
+	}
+	printf("a map held by programs only: alive while one of them is, gone with the last\n");
 
 	/* held by a forked child */
 	int pipe_go[2], pipe_done[2];

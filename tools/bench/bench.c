@@ -1011,6 +1011,43 @@ static void life_rows(bool quick)
 		});
 	}
 
+	/* a process loads 200 programs holding one map and exits without
+	 * closing them, then one id scan (in the engine the scan collects the
+	 * dead programs' holds: one scan per dropped holder made it quadratic
+	 * in the holders a state root had gathered); per round of 200 */
+	{
+		int m = (int)life_sys(BPF_MAP_CREATE, &(union bpf_attr){ .map_type = BPF_MAP_TYPE_ARRAY,
+			.key_size = 4, .value_size = 8, .max_entries = 4 });
+		struct bpf_insn insns[] = {
+			{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = 1, .src_reg = BPF_PSEUDO_MAP_FD, .imm = m },
+			{ 0 },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+		memset(&a, 0, sizeof(a));
+		a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+		a.insns = (__u64)(unsigned long)insns;
+		a.insn_cnt = 4;
+		a.license = (__u64)(unsigned long)"GPL";
+		LIFE_ROW("life_exit_with_200_progs_then_id_scan", quick ? 5u : 20u, m >= 0, {
+			pid_t pid = fork();
+			if (pid == 0) {
+				for (int k = 0; k < 200; k++)
+					if (life_sys(BPF_PROG_LOAD, &a) < 0)
+						_exit(1);
+				_exit(0);
+			}
+			int st = 1;
+			if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+				ok_ = false;
+			union bpf_attr n;
+			memset(&n, 0, sizeof(n));
+			life_sys(BPF_MAP_GET_NEXT_ID, &n);
+		});
+		if (m >= 0)
+			close(m);
+	}
+
 	/* BTF load + close */
 	LIFE_ROW("life_btf_load_close", iters, true, {
 		int fd = life_btf_load();
