@@ -976,6 +976,30 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 	}
 	if (f)
 		return 0;
+	if (!strcmp(base, "ret") && *rest && e->r->kind == FK_EXIT) {
+		/* members of the returned object: inet_csk_accept's sock, ret.__sk_common.skc_num=80
+		 * (a cast names its type: ret<inet_sock>.inet_sport=...); made when ret is not given */
+		__u32 rt = e->proto ? fb_type(e->proto)->type : 0;
+		if (!rt || !fb_pointee(rt))
+			return fire_fail(w, -EINVAL, "%s: %s does not return a typed pointer (in the kernel's BTF)", a->name,
+					 e->r->name);
+		__u64 leaf;
+		__u32 lt;
+		struct fb_member bits;
+		a->used = true;
+		err = fv_path(w, (__u64)(uintptr_t)&e->ret, rt, rest + (*rest == '.'), &leaf, &lt, &bits, a->name);
+		if (err == -ENOENT)
+			err = -EINVAL;
+		if (!err && bits.bit_size)
+			err = fire_fail(w, -EINVAL, "%s: bitfields are set through their object (current.X)", a->name);
+		if (!err) {
+			struct ftype t = fv_btf_type(lt, user);
+			err = fv_put(w, (void *)(uintptr_t)leaf, &t, a->value, a->name);
+		}
+		if (!err)
+			e->ret_set = true;
+		return err;
+	}
 	if (!strcmp(base, "ret") && !*rest && (e->r->kind == FK_EXIT || e->r->kind == FK_URETPROBE)) {
 		__s64 v;
 		if (fv_int(a->value, 0, &v) || !(isdigit((unsigned char)a->value[0]) || a->value[0] == '-')) {
