@@ -678,6 +678,40 @@ static __u64 ns_inum(__u32 pid, const char *name)
 	return lb ? strtoull(lb + 1, NULL, 10) : 0;
 }
 
+/* One task, one task_struct address: the events this process fires for the same tid (in the same
+ * state root) find their task where the last one left it, as the kernel's task has one address
+ * (ksnoop keys its call stacks by bpf_get_current_task()), rebuilt from zero at each event. The last
+ * TASK_ADDRS tasks are remembered; like named objects, until the events' ring comes round. */
+#define TASK_ADDRS 32
+static struct {
+	char root[PATH_MAX];
+	__u32 tid;
+	__u64 addr;
+} task_addr[TASK_ADDRS];
+static unsigned task_next;
+static pthread_mutex_t task_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static __u64 task_object(struct fire_world *w, __u32 ts, __u32 tid)
+{
+	__s64 size = fb_size(ts);
+	__u64 addr = 0;
+	pthread_mutex_lock(&task_lock);
+	for (unsigned i = 0; i < TASK_ADDRS && !addr; i++)
+		if (task_addr[i].addr && task_addr[i].tid == tid && !strcmp(task_addr[i].root, w->kmem.root) &&
+		    size > 0 && fmem_has(&w->kmem, task_addr[i].addr, (__u64)size)) {
+			addr = task_addr[i].addr;
+			memset((void *)(uintptr_t)addr, 0, (size_t)size);
+		}
+	if (!addr && (addr = fv_object(w, ts))) {
+		unsigned i = task_next++ % TASK_ADDRS;
+		snprintf(task_addr[i].root, sizeof(task_addr[i].root), "%s", w->kmem.root);
+		task_addr[i].tid = tid;
+		task_addr[i].addr = addr;
+	}
+	pthread_mutex_unlock(&task_lock);
+	return addr;
+}
+
 /* The task's task_struct: pid, tgid, comm, parents, credentials, an mm (a user task),
  * its namespaces (those of the process it is, or of the firing one). */
 static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u32 ppid, __u32 cpu, __u32 src)
@@ -686,7 +720,7 @@ static int build_current(struct fire_world *w, const struct emu_vm_task *t, __u3
 	w->current = 0;
 	if (!ts)
 		return 0;
-	__u64 cur = fv_object(w, ts);
+	__u64 cur = task_object(w, ts, t->tid);
 	if (!cur)
 		return fire_fail(w, -ENOMEM, "an object too large for the events' kernel memory");
 	w->current = cur;
@@ -773,6 +807,7 @@ struct event {
 	unsigned char regs[PT_REGS_SIZE];
 	bool regs_used;                /* kprobe/uprobe register names were given */
 	__u64 fip;
+	bool ip_given;                 /* the ip register was given (ip=...) */
 	bool user_args;                /* arguments point to user memory (syscalls, uprobes) */
 };
 
@@ -990,6 +1025,30 @@ static int assign_one(struct fire_world *w, struct event *e, struct assign *a)
 	}
 	if (f)
 		return 0;
+	if (!strcmp(base, "ret") && *rest && e->r->kind == FK_EXIT) {
+		/* members of the returned object: inet_csk_accept's sock, ret.__sk_common.skc_num=80
+		 * (a cast names its type: ret<inet_sock>.inet_sport=...); made when ret is not given */
+		__u32 rt = e->proto ? fb_type(e->proto)->type : 0;
+		if (!rt || !fb_pointee(rt))
+			return fire_fail(w, -EINVAL, "%s: %s does not return a typed pointer (in the kernel's BTF)", a->name,
+					 e->r->name);
+		__u64 leaf;
+		__u32 lt;
+		struct fb_member bits;
+		a->used = true;
+		err = fv_path(w, (__u64)(uintptr_t)&e->ret, rt, rest + (*rest == '.'), &leaf, &lt, &bits, a->name);
+		if (err == -ENOENT)
+			err = -EINVAL;
+		if (!err && bits.bit_size)
+			err = fire_fail(w, -EINVAL, "%s: bitfields are set through their object (current.X)", a->name);
+		if (!err) {
+			struct ftype t = fv_btf_type(lt, user);
+			err = fv_put(w, (void *)(uintptr_t)leaf, &t, a->value, a->name);
+		}
+		if (!err)
+			e->ret_set = true;
+		return err;
+	}
 	if (!strcmp(base, "ret") && !*rest && (e->r->kind == FK_EXIT || e->r->kind == FK_URETPROBE)) {
 		__s64 v;
 		if (fv_int(a->value, 0, &v) || !(isdigit((unsigned char)a->value[0]) || a->value[0] == '-')) {
@@ -1163,6 +1222,7 @@ static int prepare(struct fire_world *w, struct event *e)
 		memcpy(e->regs + REG_AX, &e->ret, 8);
 	__u64 ip;
 	memcpy(&ip, e->regs + REG_IP, 8);
+	e->ip_given = ip != 0;
 	if (!ip)
 		memcpy(e->regs + REG_IP, &e->fip, 8);
 	return 0;
@@ -1260,6 +1320,15 @@ static int run_one(struct fire_world *w, struct event *e, const struct point *p,
 		ev.ctx = &slots[2];
 		ev.ctx_size = 8 * (e->nargs + ev.has_ret);
 	} else {
+		/* a kprobe's pre-handler sees ip one byte past the probed address (x86-64's int3, and
+		 * the ftrace-based kprobe sets it so too; ksnoop subtracts it); a kprobe.multi's fprobe,
+		 * a kretprobe and a uprobe see the address as it is */
+		if (!e->ip_given) {
+			__u64 ip = e->fip;
+			if (!strcmp(how, "kprobe") && p->attach_type != BPF_TRACE_KPROBE_MULTI)
+				ip++;
+			memcpy(e->regs + REG_IP, &ip, 8);
+		}
 		ev.ctx = e->regs;
 		ev.ctx_size = PT_REGS_SIZE;
 	}

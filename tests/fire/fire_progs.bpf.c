@@ -192,6 +192,8 @@ int BPF_KPROBE(kp_nanosleep, struct hrtimer_sleeper *t, int mode)
 	r->a0 = (long)t == 0;
 	r->a1 = mode;
 	r->ip = bpf_get_func_ip(ctx);
+	/* the pre-handler's ip: one byte past the probed address (x86-64's int3) */
+	r->a2 = (long)(PT_REGS_IP(ctx) - r->ip);
 	r->cookie = bpf_get_attach_cookie(ctx);
 	send(ctx, r);
 	return 0;

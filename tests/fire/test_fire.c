@@ -370,6 +370,107 @@ Test(fire, tp_btf_loads_through_btf_pointers)
 	cr_expect(eq(u64, slot(map, 1), 8));
 }
 
+/* One task, one task_struct: the events one process fires for the same tid see the same address from
+ * bpf_get_current_task() (ksnoop keys its call stacks by it), rebuilt at each event (a member given at
+ * one event is gone at the next); another tid has another. */
+Test(fire, a_task_keeps_its_task_struct)
+{
+	NEED_BTF();
+	int map = array_map();
+	__s32 flags_off = member_off("task_struct", "flags"), pid_off = member_off("task_struct", "pid");
+	/* slot 0 = bpf_get_current_task(), slot 1 = its flags, slot 2 = its pid (probe reads) */
+	struct bpf_insn p[] = {
+		CALL(BPF_FUNC_get_current_task), MOV64_R(BPF_REG_6, BPF_REG_0), MOV64_R(BPF_REG_7, BPF_REG_0),
+		STORE_SLOT(map, 0),
+		MOV64_R(BPF_REG_1, BPF_REG_10), ALU64_I(BPF_ADD, BPF_REG_1, -24), MOV64_I(BPF_REG_2, 4),
+		MOV64_R(BPF_REG_3, BPF_REG_6), ALU64_I(BPF_ADD, BPF_REG_3, flags_off), ST(BPF_DW, BPF_REG_10, -24, 0),
+		CALL(BPF_FUNC_probe_read_kernel), LDX(BPF_DW, BPF_REG_7, BPF_REG_10, -24), STORE_SLOT(map, 1),
+		MOV64_R(BPF_REG_1, BPF_REG_10), ALU64_I(BPF_ADD, BPF_REG_1, -24), MOV64_I(BPF_REG_2, 4),
+		MOV64_R(BPF_REG_3, BPF_REG_6), ALU64_I(BPF_ADD, BPF_REG_3, pid_off), ST(BPF_DW, BPF_REG_10, -24, 0),
+		CALL(BPF_FUNC_probe_read_kernel), LDX(BPF_DW, BPF_REG_7, BPF_REG_10, -24), STORE_SLOT(map, 2),
+		MOV64_I(BPF_REG_0, 0), EXIT,
+	};
+	long pfd = bt_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, p, N_INSNS(p));
+	cr_assert(ge(long, pfd, 0), "%s", bt_log);
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = BT_PTR("sched_switch");
+	a.raw_tracepoint.prog_fd = (__u32)pfd;
+	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch --pid 4242 --tid 4243 current.flags=0x40"), 1), "%s",
+		  bpfemu_fire_error());
+	__u64 t1 = slot(map, 0);
+	cr_expect(ne(u64, t1, 0));
+	cr_expect(eq(u64, slot(map, 1), 0x40));
+	cr_expect(eq(u64, slot(map, 2), 4243));
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch --pid 4242 --tid 4244"), 1), "%s", bpfemu_fire_error());
+	cr_expect(ne(u64, slot(map, 0), t1), "another thread, another task_struct");
+	cr_expect(eq(u64, slot(map, 2), 4244));
+	cr_assert(eq(int, bpfemu_fire_line("raw_tp:sched_switch --pid 4242 --tid 4243"), 1), "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), t1), "the same thread, the same task_struct");
+	cr_expect(eq(u64, slot(map, 1), 0), "rebuilt: the last event's flags are gone");
+	cr_expect(eq(u64, slot(map, 2), 4243));
+}
+
+/* An fexit program on a function returning a pointer (inet_csk_accept's sock): ret.MEMBER gives the
+ * returned object's members (made when ret is not given), a cast names a bigger type
+ * (ret<inet_sock>.inet_sport), and ret=&TYPE:NAME with members is a named object the next event sees. */
+Test(fire, fexit_return_members)
+{
+	NEED_BTF();
+	__u32 fid = fb_find("inet_csk_accept", BTF_KIND_FUNC);
+	if (!fid)
+		cr_skip_test("no inet_csk_accept in this kernel's BTF");
+	__u32 nargs;
+	fb_params(fb_proto(fid), &nargs);
+	int map = array_map();
+	__s32 num_off = member_off("sock_common", "skc_num"), sport_off = member_off("inet_sock", "inet_sport");
+	/* slot 0 = ret->__sk_common.skc_num (a BTF load; __sk_common is sock's first member),
+	 * slot 1 = ((struct inet_sock *)ret)->inet_sport (probe read), slot 2 = the read's result */
+	struct bpf_insn p[] = {
+		LDX(BPF_DW, BPF_REG_6, BPF_REG_1, (__s16)(8 * nargs)),
+		LDX(BPF_H, BPF_REG_7, BPF_REG_6, num_off), STORE_SLOT(map, 0),
+		MOV64_R(BPF_REG_1, BPF_REG_10), ALU64_I(BPF_ADD, BPF_REG_1, -24), MOV64_I(BPF_REG_2, 2),
+		MOV64_R(BPF_REG_3, BPF_REG_6), ALU64_I(BPF_ADD, BPF_REG_3, sport_off), ST(BPF_DW, BPF_REG_10, -24, 0),
+		CALL(BPF_FUNC_probe_read_kernel), MOV64_R(BPF_REG_8, BPF_REG_0),
+		LDX(BPF_DW, BPF_REG_7, BPF_REG_10, -24), STORE_SLOT(map, 1),
+		MOV64_R(BPF_REG_7, BPF_REG_8), STORE_SLOT(map, 2),
+		MOV64_I(BPF_REG_0, 0), EXIT,
+	};
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_TRACING;
+	a.expected_attach_type = BPF_TRACE_FEXIT;
+	a.attach_btf_id = fid;
+	a.insns = BT_PTR(p);
+	a.insn_cnt = N_INSNS(p);
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(bt_log);
+	a.log_size = sizeof(bt_log);
+	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.prog_fd = (__u32)pfd;
+	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	cr_assert(eq(int, bpfemu_fire_line("kretprobe:inet_csk_accept ret.__sk_common.skc_num=8080 "
+					   "ret<inet_sock>.inet_sport=be16:8080"), 1), "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 8080));
+	cr_expect(eq(u64, slot(map, 1), 0x901f));         /* be16:8080 as the u16 reads on x86-64 */
+	cr_expect(eq(u64, slot(map, 2), 0));
+	/* a named returned object keeps its members for the next event */
+	cr_assert(eq(int, bpfemu_fire_line("fexit:inet_csk_accept ret=&inet_sock:srv ret.__sk_common.skc_num=443"), 1),
+		  "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 443));
+	cr_expect(eq(u64, slot(map, 1), 0));
+	cr_assert(eq(int, bpfemu_fire_line("fexit:inet_csk_accept ret=&inet_sock:srv"), 1), "%s", bpfemu_fire_error());
+	cr_expect(eq(u64, slot(map, 0), 443));
+	/* members of what does not return a pointer: a bad event */
+	char msg[512];
+	cr_expect(eq(int, emu_fire_line("fexit:do_unlinkat ret.x=1", NULL, NULL, msg, sizeof(msg)), -EINVAL));
+	cr_expect(strstr(msg, "does not return a typed pointer") != NULL, "%s", msg);
+}
+
 /* A tp_btf program whose dead code reads past its tracepoint's arguments (biosnoop's ctx[1] of
  * block_rq_issue, for kernels before 5.11, behind a constant): the kernel's verifier never walks it,
  * and the fired event runs the live path on its one argument. */

@@ -8,7 +8,12 @@
 # (a histogram of 1000 chosen latencies), runqslower, cpudist, bitesize and
 # biolatency, gethostlatency (a uprobe on libc's getaddrinfo), tcpstates and
 # tcplife (one socket's sock:inet_sock_set_state events, a named tcp_sock its
-# skaddr points to in each), each as
+# skaddr points to in each), oomkill, tcprtt, funclatency, biosnoop; the file
+# system tools (fsslower, ext4slower, btrfsslower, xfsslower, fsdist, ext4dist,
+# btrfsdist, xfsdist: an open, write, read and fsync with chosen latencies),
+# tcpconnlat, tcptracer, tcptop, tcpsynbl, the stack tools (wakeuptime,
+# offcputime, biostacks: --kstack), biotop, biopattern, filetop, klockstat
+# and ksnoop, each as
 # nobody under the shim with BPFEMU_ATTACH=inert (as the user running the
 # test when that is not root).
 #   emu   the fired events' lines must be in each tool's output
@@ -23,7 +28,7 @@ MODE=${1:-emu}
 case $MODE in emu | diff) ;; *) echo "usage: $0 emu|diff" >&2; exit 2 ;; esac
 dpkg -s libbpf-tools >/dev/null 2>&1 || skip "the libbpf-tools package is not installed"
 [ -r /sys/kernel/btf/vmlinux ] || skip "this host has no /sys/kernel/btf/vmlinux"
-TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates,tcplife,oomkill,tcprtt,funclatency,biosnoop
+TOOLS=execsnoop,opensnoop,exitsnoop,killsnoop,sigsnoop,syscount,vfsstat,capable,tcpconnect,bashreadline,hardirqs,softirqs,drsnoop,solisten,mountsnoop,runqlat,runqslower,cpudist,bitesize,biolatency,gethostlatency,tcpstates,tcplife,oomkill,tcprtt,funclatency,biosnoop,ext4slower,fsslower,btrfsslower,xfsslower,ext4dist,fsdist,btrfsdist,xfsdist,tcpconnlat,tcptracer,tcptop,tcpsynbl,wakeuptime,offcputime,biostacks,biotop,biopattern,filetop,klockstat,ksnoop
 OPTS=(--build "$BPFEMU_BUILD_DIR" --only "$TOOLS")
 if [ "$MODE" = diff ] && ! is_root; then
 	# the engine's side is fire.tools; without root there is nothing to add
