@@ -718,10 +718,8 @@ int map_kptr_match_type(struct venv *env, const struct emu_map_field *f, const s
 	    reg->btf != kb)
 		goto bad;
 	reg_name = kbtf_type_name(kb, reg->btf_id);
-	if (reg->off || !tnum_is_const(reg->var_off) || reg->var_off.value) {
-		verbose(env, "R%u must have zero offset when passed to release func or trusted arg to kfunc\n", regno);
+	if (__check_ptr_off_reg(env, reg, (int)regno, true))
 		return -EACCES;
-	}
 	if (!kbtf_struct_ids_match(kb, reg->btf_id, reg->off, f->kptr_btf_id, f->type != EMU_FIELD_KPTR_UNREF))
 		goto bad;
 	return 0;

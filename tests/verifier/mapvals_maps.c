@@ -310,6 +310,8 @@ static void kptr_progs(void)
 		P("bad_weak_store_ctx", LOOKUP(fd), STX(BPF_DW, 6, 9, 8), MOVI(0, 0), EXIT),
 		P("weak_store_task", LOOKUP(fd), ACQUIRE, STX(BPF_DW, 6, 7, 8), ST(BPF_DW, 6, 8, 0), MOVR(1, 7),
 		  KCALL(release), MOVI(0, 6), EXIT),
+		P("bad_weak_store_off", LOOKUP(fd), ACQUIRE, MOVR(1, 7), ADDI(1, 8), STX(BPF_DW, 6, 1, 8), MOVR(1, 7),
+		  KCALL(release), MOVI(0, 6), EXIT),
 		P("kptr_load_again", LOOKUP(fd), ACQUIRE, MOVR(1, 6), ADDI(1, 16), MOVR(2, 7), CALL(BPF_FUNC_kptr_xchg),
 		  JEQI(0, 0, 2), MOVR(1, 0), KCALL(release), LDX(BPF_DW, 1, 6, 16), MOVI(0, 10), JEQI(1, 0, 1), MOVI(0, 20),
 		  MOVR(8, 0), MOVR(1, 6), ADDI(1, 16), MOVI(2, 0), CALL(BPF_FUNC_kptr_xchg), JEQI(0, 0, 2), MOVR(1, 0),
