@@ -278,3 +278,22 @@ int bad_timer_var(struct __sk_buff *skb)
 	bpf_timer_init((struct bpf_timer *)((char *)v + i), &thash, 1);
 	return 0;
 }
+
+/* a lock in global data: the .data.locked map's value is a section (DATASEC) */
+struct bpf_spin_lock glock SEC(".data.locked");
+int gcount SEC(".data.locked");
+
+SEC("tc")
+int global_lock(struct __sk_buff *skb)
+{
+	bpf_spin_lock(&glock);
+	gcount += 2;
+	bpf_spin_unlock(&glock);
+	return gcount;
+}
+
+SEC("tc")
+int bad_global_lock_load(struct __sk_buff *skb)
+{
+	return *(volatile int *)&glock;
+}
