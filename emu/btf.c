@@ -1753,6 +1753,8 @@ static int verify(struct env *e)
 	return check_type_tags(e);
 }
 
+static int parse_struct_metas(const struct env *e);
+
 int emu_btf_load(const struct emu_btf_load_spec *s)
 {
 	struct env e;
@@ -1767,6 +1769,8 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	err = env_place(&e, s->btf, s->btf_size, true);
 	if (!err)
 		err = verify(&e);
+	if (!err)
+		err = parse_struct_metas(&e);
 	if (e.log.oom && !err)
 		err = -ENOMEM;
 	ret = blog_finalize(&e.log, s->log_true_size);
@@ -1859,42 +1863,372 @@ int emu_btf_get_info(struct emu_obj *obj, void *uinfo, __u32 info_len, __u32 *ou
 
 #define MAP_TYPE_CGRP_STORAGE 32u      /* BPF_MAP_TYPE_CGRP_STORAGE: newer than the installed header */
 
-/* btf_parse_fields() reduced to what a value may hold at its top level */
-static int find_special(const struct env *e, const struct btf_type *t, struct emu_map_btf *out)
+/* btf_parse_fields(): the value's special fields, nested structs and arrays of
+ * them included, in Linux 6.18's order and errnos. */
+#define FIELD_IGNORE 0
+#define FIELD_FOUND 1
+
+struct finfo {
+	__u32 type, off, type_id;
+};
+
+struct fwalk {
+	const struct env *e;
+	__u32 mask;
+	struct finfo info[EMU_MAP_FIELDS_MAX];
+};
+
+static const struct {
+	const char *name;
+	__u32 type, size, align;
+	bool once;                /* a second one is -E2BIG */
+} named_fields[] = {
+	{ "bpf_spin_lock", EMU_FIELD_SPIN_LOCK, 4, 4, true },
+	{ "bpf_res_spin_lock", EMU_FIELD_RES_SPIN_LOCK, 8, 8, true },
+	{ "bpf_timer", EMU_FIELD_TIMER, 16, 8, true },
+	{ "bpf_wq", EMU_FIELD_WORKQUEUE, 16, 8, true },
+	{ "bpf_list_head", EMU_FIELD_LIST_HEAD, 16, 8, false },
+	{ "bpf_list_node", EMU_FIELD_LIST_NODE, 24, 8, false },
+	{ "bpf_rb_root", EMU_FIELD_RB_ROOT, 16, 8, false },
+	{ "bpf_rb_node", EMU_FIELD_RB_NODE, 32, 8, false },
+	{ "bpf_refcount", EMU_FIELD_REFCOUNT, 4, 4, true },
+};
+
+static __u32 field_size(__u32 type)
 {
-	out->spin_lock_off = -1;
-	out->special = 0;
-	if (!is_struct(t))
+	for (size_t i = 0; i < sizeof(named_fields) / sizeof(*named_fields); i++)
+		if (named_fields[i].type == type)
+			return named_fields[i].size;
+	return 8;                 /* the kptrs, uptr */
+}
+
+static bool field_once(__u32 type)
+{
+	for (size_t i = 0; i < sizeof(named_fields) / sizeof(*named_fields); i++)
+		if (named_fields[i].type == type)
+			return named_fields[i].once;
+	return false;
+}
+
+/* btf_get_field_type(): 0, a field type, or -E2BIG for a second one of a kind that may be there once */
+static int get_field_type(struct fwalk *w, const struct btf_type *t, __u32 *seen, __u32 *align, __u32 *sz)
+{
+	const char *name = name_of(w->e, t->name_off);
+	for (size_t i = 0; i < sizeof(named_fields) / sizeof(*named_fields); i++) {
+		if (!(w->mask & named_fields[i].type) || strcmp(name, named_fields[i].name))
+			continue;
+		if (named_fields[i].once) {
+			if (*seen & named_fields[i].type)
+				return -E2BIG;
+			*seen |= named_fields[i].type;
+		}
+		*align = named_fields[i].align;
+		*sz = named_fields[i].size;
+		return (int)named_fields[i].type;
+	}
+	/* a kptr only when no name matched */
+	if ((w->mask & (EMU_FIELD_KPTR | EMU_FIELD_UPTR)) && kind_of(t) != BTF_KIND_STRUCT) {
+		*align = 8;
+		*sz = 8;
+		return EMU_FIELD_KPTR_REF;
+	}
+	return 0;
+}
+
+/* btf_find_kptr() */
+static int find_kptr(struct fwalk *w, const struct btf_type *t, __u32 off, struct finfo *info)
+{
+	const struct env *e = w->e;
+	if (kind_of(t) == BTF_KIND_VOLATILE)
+		t = type_by_id(e, t->type);
+	if (!t || !is_ptr(t))
+		return FIELD_IGNORE;
+	t = type_by_id(e, t->type);
+	if (!t || !is_type_tag(t) || kflag_of(t))
+		return FIELD_IGNORE;
+	const struct btf_type *next = type_by_id(e, t->type);
+	if (next && is_type_tag(next))
+		return -EINVAL;
+	const char *tag = name_of(e, t->name_off);
+	__u32 type;
+	if (!strcmp(tag, "kptr_untrusted"))
+		type = EMU_FIELD_KPTR_UNREF;
+	else if (!strcmp(tag, "kptr"))
+		type = EMU_FIELD_KPTR_REF;
+	else if (!strcmp(tag, "percpu_kptr"))
+		type = EMU_FIELD_KPTR_PERCPU;
+	else if (!strcmp(tag, "uptr"))
+		type = EMU_FIELD_UPTR;
+	else
+		return -EINVAL;
+	if (!(type & w->mask))
+		return FIELD_IGNORE;
+	__u32 id = t->type;
+	t = type_by_id(e, id);
+	while (t && is_modifier(t)) {
+		id = t->type;
+		t = type_by_id(e, id);
+	}
+	if (!t || kind_of(t) != BTF_KIND_STRUCT)
+		return -EINVAL;
+	info->type = type;
+	info->off = off;
+	info->type_id = id;
+	return FIELD_FOUND;
+}
+
+static int find_struct_fields(struct fwalk *w, const struct btf_type *t, __u32 base, __u32 idx, __u32 level);
+
+/* btf_repeat_fields(): copies of the first n infos, nelems - 1 times, each sz further */
+static int repeat_fields(struct fwalk *w, __u32 idx, __u32 n, __u32 times, __u32 sz)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (field_once(w->info[idx + i].type))
+			return -EINVAL;
+	for (__u32 k = 1; k <= times; k++)
+		for (__u32 i = 0; i < n; i++) {
+			w->info[idx + k * n + i] = w->info[idx + i];
+			w->info[idx + k * n + i].off += k * sz;
+		}
+	return 0;
+}
+
+/* btf_find_field_one(): how many infos it added at idx, or -errno */
+static int find_field_one(struct fwalk *w, const struct btf_type *t, __u32 off, __u32 expected, __u32 *seen,
+			  __u32 idx, __u32 level)
+{
+	const struct env *e = w->e;
+	__u64 nelems = 1;
+	int i;
+	for (i = 0; i < MAX_RESOLVE_DEPTH && t && is_array(t); i++) {
+		nelems *= array_of(t)->nelems;
+		t = type_by_id(e, array_of(t)->type);
+	}
+	if (i == MAX_RESOLVE_DEPTH)
+		return -E2BIG;
+	if (!nelems || !t)
 		return 0;
+	__u32 align = 1, sz = 0, cap = EMU_MAP_FIELDS_MAX - idx;
+	int ft = get_field_type(w, t, seen, &align, &sz);
+	if (!ft && kind_of(t) == BTF_KIND_STRUCT) {
+		/* btf_find_nested_struct() */
+		if (expected && expected != t->size * nelems)
+			return 0;
+		if (level >= MAX_RESOLVE_DEPTH)
+			return -E2BIG;
+		int n = find_struct_fields(w, t, off, idx, level + 1);
+		if (n <= 0)
+			return n;
+		if ((__u64)n * nelems > cap)
+			return -E2BIG;
+		if (nelems > 1) {
+			int err = repeat_fields(w, idx, (__u32)n, (__u32)nelems - 1, t->size);
+			if (err)
+				return err;
+		}
+		return n * (int)nelems;
+	}
+	if (ft <= 0)
+		return ft;
+	if (expected && expected != sz * nelems)
+		return 0;
+	if (off % align)
+		return 0;
+	struct finfo tmp, *info = cap ? &w->info[idx] : &tmp;
+	if (ft & (EMU_FIELD_KPTR | EMU_FIELD_UPTR)) {
+		int ret = find_kptr(w, t, off, info);
+		if (ret <= 0)
+			return ret;
+	} else {
+		info->type = (__u32)ft;
+		info->off = off;
+		info->type_id = 0;
+	}
+	if (nelems > cap)
+		return -E2BIG;
+	if (nelems > 1) {
+		int err = repeat_fields(w, idx, 1, (__u32)nelems - 1, sz);
+		if (err)
+			return err;
+	}
+	return (int)nelems;
+}
+
+/* btf_find_struct_field() */
+static int find_struct_fields(struct fwalk *w, const struct btf_type *t, __u32 base, __u32 idx, __u32 level)
+{
+	__u32 seen = 0, start = idx;
 	const struct btf_member *m = members_of(t);
 	for (__u16 i = 0; i < vlen_of(t); i++, m++) {
-		const struct btf_type *mt = type_by_id(e, m->type);
-		if (!mt || !is_struct(mt))
-			continue;
-		const char *name = name_of(e, mt->name_off);
-		int sz, align;
-		bool lock = false;
-		if (!strcmp(name, "bpf_spin_lock")) {
-			sz = 4, align = 4, lock = true;
-		} else if (!strcmp(name, "bpf_timer") || !strcmp(name, "bpf_wq")) {
-			sz = 16, align = 8;
-		} else {
-			continue;
-		}
-		if (mt->size != (__u32)sz)
-			continue;
+		const struct btf_type *mt = type_by_id(w->e, m->type);
 		__u32 off = member_bit_offset(t, m);
 		if (off % 8)
 			return -EINVAL;
-		off /= 8;
-		if (off % (__u32)align)
-			continue;
-		if (lock) {
-			if (out->spin_lock_off >= 0)
-				return -E2BIG;
-			out->spin_lock_off = (__s32)off;
+		int n = find_field_one(w, mt, base + off / 8, 0, &seen, idx, level);
+		if (n < 0)
+			return n;
+		idx += (__u32)n;
+	}
+	return (int)(idx - start);
+}
+
+/* btf_find_datasec_var() */
+static int find_datasec_fields(struct fwalk *w, const struct btf_type *t)
+{
+	__u32 seen = 0, idx = 0;
+	const struct btf_var_secinfo *vsi = (const void *)(t + 1);
+	for (__u16 i = 0; i < vlen_of(t); i++, vsi++) {
+		const struct btf_type *var = type_by_id(w->e, vsi->type);
+		const struct btf_type *vt = var ? type_by_id(w->e, var->type) : NULL;
+		int n = find_field_one(w, vt, vsi->offset, vsi->size, &seen, idx, 0);
+		if (n < 0)
+			return n;
+		idx += (__u32)n;
+	}
+	return (int)idx;
+}
+
+/* the kernel types a referenced kptr may point to: those with a destructor
+ * kfunc registered (register_btf_id_dtor_kfuncs() in 6.18's kernel/bpf) */
+static bool kernel_kptr_has_dtor(const char *name)
+{
+	static const char *const with_dtor[] = { "task_struct", "cgroup", "bpf_cpumask", "bpf_crypto_ctx" };
+	for (size_t i = 0; i < sizeof(with_dtor) / sizeof(*with_dtor); i++)
+		if (!strcmp(name, with_dtor[i]))
+			return true;
+	return false;
+}
+
+/* btf_parse_fields(): 0 with rec->nr_fields (0: no record), or -errno */
+static int parse_fields(const struct env *e, const struct btf_type *t, __u32 mask, __u32 value_size,
+			struct emu_map_btf *rec)
+{
+	struct fwalk w = { .e = e, .mask = mask };
+	int cnt;
+	rec->nr_fields = 0;
+	rec->special = 0;
+	rec->spin_lock_off = -1;
+	if (kind_of(t) == BTF_KIND_STRUCT)
+		cnt = find_struct_fields(&w, t, 0, 0, 0);
+	else if (is_datasec(t))
+		cnt = find_datasec_fields(&w, t);
+	else
+		return -EINVAL;
+	if (cnt <= 0)
+		return cnt;
+	__u32 next_off = 0;
+	bool lock = false, res_lock = false;
+	for (int i = 0; i < cnt; i++) {
+		const struct finfo *in = &w.info[i];
+		__u32 sz = field_size(in->type);
+		if (in->off + sz > value_size)
+			return -EFAULT;
+		if (in->off < next_off)
+			return -EEXIST;
+		next_off = in->off + sz;
+		struct emu_map_field *f = &rec->fields[i];
+		memset(f, 0, sizeof(*f));
+		f->off = in->off;
+		f->type = in->type;
+		f->size = sz;
+		if (in->type & (EMU_FIELD_KPTR | EMU_FIELD_UPTR)) {
+			/* btf_parse_kptr(): the struct of that name in the kernel's BTF, else the program's own */
+			const struct btf_type *kt = type_by_id(e, in->type_id);
+			const char *name = kt ? name_of(e, kt->name_off) : "";
+			__u32 obj = 0, kid = *name ? emu_kernel_btf_find(name, BTF_KIND_STRUCT, &obj) : 0;
+			if (kid) {
+				if (in->type == EMU_FIELD_KPTR_REF && !kernel_kptr_has_dtor(name))
+					return -ENOENT;
+				f->kptr_btf_id = kid;
+				f->kptr_kernel = obj ? obj : 1;
+			} else {
+				f->kptr_btf_id = in->type_id;
+			}
 		}
-		out->special |= lock ? 1u : 2u;     /* a lock; a timer or workqueue */
+		if (in->type == EMU_FIELD_SPIN_LOCK) {
+			lock = true;
+			rec->spin_lock_off = (__s32)in->off;
+		}
+		if (in->type == EMU_FIELD_RES_SPIN_LOCK)
+			res_lock = true;
+		rec->special |= in->type;
+		rec->nr_fields++;
+	}
+	if (lock && res_lock)
+		return -EINVAL;
+	if ((rec->special & (EMU_FIELD_LIST_HEAD | EMU_FIELD_RB_ROOT)) && !lock && !res_lock)
+		return -EINVAL;
+	if (!(rec->special & EMU_FIELD_REFCOUNT) && (rec->special & EMU_FIELD_LIST_NODE) &&
+	    (rec->special & EMU_FIELD_RB_NODE))
+		return -EINVAL;
+	/* sorted by offset (a nested struct's fields may come after a later member's) */
+	for (__u32 i = 1; i < rec->nr_fields; i++)
+		for (__u32 j = i; j > 0 && rec->fields[j - 1].off > rec->fields[j].off; j--) {
+			struct emu_map_field x = rec->fields[j];
+			rec->fields[j] = rec->fields[j - 1];
+			rec->fields[j - 1] = x;
+		}
+	return 0;
+}
+
+/* what map_check_btf() asks for (bpf_list_head and bpf_rb_root: see README, not parsed) */
+#define RECORD_MASK (EMU_FIELD_SPIN_LOCK | EMU_FIELD_RES_SPIN_LOCK | EMU_FIELD_TIMER | EMU_FIELD_KPTR | \
+		     EMU_FIELD_REFCOUNT | EMU_FIELD_WORKQUEUE | EMU_FIELD_UPTR)
+
+#define STRUCT_META_MASK (EMU_FIELD_SPIN_LOCK | EMU_FIELD_RES_SPIN_LOCK | EMU_FIELD_LIST_HEAD | \
+			  EMU_FIELD_LIST_NODE | EMU_FIELD_RB_ROOT | EMU_FIELD_RB_NODE | EMU_FIELD_REFCOUNT | \
+			  EMU_FIELD_KPTR)
+
+/* btf_parse_struct_metas(): at BPF_BTF_LOAD, each struct with a member of a
+ * special struct type (or a kptr) has its fields parsed; an error fails the load,
+ * as does such a struct with no field found (-EFAULT). */
+static int parse_struct_metas(const struct env *e)
+{
+	static const char *const aof_names[] = { "bpf_spin_lock", "bpf_res_spin_lock", "bpf_list_head",
+						 "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount" };
+	__u32 aof[sizeof(aof_names) / sizeof(*aof_names)];
+	size_t naof = 0;
+	bool any_tag = false;
+	for (size_t k = 0; k < sizeof(aof_names) / sizeof(*aof_names); k++)
+		for (__u32 id = 1; id < e->nr_types; id++) {
+			const struct btf_type *t = type_by_id(e, id);
+			if (t && kind_of(t) == BTF_KIND_STRUCT && !strcmp(name_of(e, t->name_off), aof_names[k])) {
+				aof[naof++] = id;
+				break;
+			}
+		}
+	for (__u32 id = 1; id < e->nr_types && !any_tag; id++) {
+		const struct btf_type *t = type_by_id(e, id);
+		any_tag = t && is_type_tag(t);
+	}
+	if (!naof && !any_tag)
+		return 0;
+	for (__u32 id = 1; id < e->nr_types; id++) {
+		const struct btf_type *t = type_by_id(e, id);
+		if (!t || kind_of(t) != BTF_KIND_STRUCT)
+			continue;
+		const struct btf_member *m = members_of(t);
+		bool parse = false;
+		for (__u16 i = 0; i < vlen_of(t) && !parse; i++, m++) {
+			for (size_t k = 0; k < naof && !parse; k++)
+				parse = m->type == aof[k];
+			const struct btf_type *mt = type_by_id(e, m->type);
+			if (!parse && mt && is_ptr(mt)) {
+				const struct btf_type *tt = type_by_id(e, mt->type);
+				if (tt && is_type_tag(tt) && !kflag_of(tt)) {
+					const char *tag = name_of(e, tt->name_off);
+					parse = !strcmp(tag, "kptr") || !strcmp(tag, "percpu_kptr");
+				}
+			}
+		}
+		if (!parse)
+			continue;
+		struct emu_map_btf rec;
+		int err = parse_fields(e, t, STRUCT_META_MASK, t->size, &rec);
+		if (err)
+			return err;
+		if (!rec.nr_fields)
+			return -EFAULT;
 	}
 	return 0;
 }
@@ -1908,6 +2242,7 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 	out->btf_id = 0;
 	out->spin_lock_off = -1;
 	out->special = 0;
+	out->nr_fields = 0;
 	err = emu_fd_get((int)spec->btf_fd, EMU_KIND_BTF, &obj, &acc);
 	if (err)
 		return err;
@@ -1941,23 +2276,50 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 	vt = type_id_size(&e, &vid, &vsize);
 	if (!vt || vsize != spec->value_size)
 		goto out;
-	err = find_special(&e, vt, out);
-	if (err)
-		goto out;
+	/* map_check_btf(): a record that fails to parse is no record */
+	if (parse_fields(&e, vt, RECORD_MASK, spec->value_size, out)) {
+		out->nr_fields = 0;
+		out->special = 0;
+		out->spin_lock_off = -1;
+	}
 	if (out->special && (spec->map_flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG))) {
 		err = -EACCES;
 		goto out;
 	}
-	/* map_check_btf(): which map types take which special field */
-	bool storage = spec->map_type == BPF_MAP_TYPE_SK_STORAGE || spec->map_type == BPF_MAP_TYPE_INODE_STORAGE ||
-		       spec->map_type == BPF_MAP_TYPE_TASK_STORAGE || spec->map_type == MAP_TYPE_CGRP_STORAGE;
-	bool lock_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_ARRAY ||
-		       spec->map_type == BPF_MAP_TYPE_CGROUP_STORAGE || storage;
-	bool timer_ok = spec->map_type == BPF_MAP_TYPE_HASH || spec->map_type == BPF_MAP_TYPE_LRU_HASH ||
-			spec->map_type == BPF_MAP_TYPE_ARRAY;
-	if (((out->special & 1) && !lock_ok) || ((out->special & 2) && !timer_ok)) {
-		err = -EOPNOTSUPP;
-		goto out;
+	/* which map types take which special field */
+	__u32 mt = spec->map_type;
+	bool storage = mt == BPF_MAP_TYPE_SK_STORAGE || mt == BPF_MAP_TYPE_INODE_STORAGE ||
+		       mt == BPF_MAP_TYPE_TASK_STORAGE || mt == MAP_TYPE_CGRP_STORAGE;
+	bool lock_ok = mt == BPF_MAP_TYPE_HASH || mt == BPF_MAP_TYPE_ARRAY || mt == BPF_MAP_TYPE_CGROUP_STORAGE || storage;
+	bool timer_ok = mt == BPF_MAP_TYPE_HASH || mt == BPF_MAP_TYPE_LRU_HASH || mt == BPF_MAP_TYPE_ARRAY;
+	bool kptr_ok = mt == BPF_MAP_TYPE_HASH || mt == BPF_MAP_TYPE_PERCPU_HASH || mt == BPF_MAP_TYPE_LRU_HASH ||
+		       mt == BPF_MAP_TYPE_LRU_PERCPU_HASH || mt == BPF_MAP_TYPE_ARRAY ||
+		       mt == BPF_MAP_TYPE_PERCPU_ARRAY || storage;
+	for (__u32 bit = 0; bit < 32; bit++) {
+		bool ok;
+		switch (out->special & (1u << bit)) {
+		case 0:
+			continue;
+		case EMU_FIELD_SPIN_LOCK: case EMU_FIELD_RES_SPIN_LOCK:
+			ok = lock_ok;
+			break;
+		case EMU_FIELD_TIMER: case EMU_FIELD_WORKQUEUE: case EMU_FIELD_LIST_HEAD: case EMU_FIELD_RB_ROOT:
+			ok = timer_ok;
+			break;
+		case EMU_FIELD_KPTR_UNREF: case EMU_FIELD_KPTR_REF: case EMU_FIELD_KPTR_PERCPU: case EMU_FIELD_REFCOUNT:
+			ok = kptr_ok;
+			break;
+		case EMU_FIELD_UPTR:
+			ok = mt == BPF_MAP_TYPE_TASK_STORAGE;
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		if (!ok) {
+			err = -EOPNOTSUPP;
+			goto out;
+		}
 	}
 	err = -EINVAL;
 	if (spec->map_type == BPF_MAP_TYPE_ARRAY) {       /* array_map_check_btf() */

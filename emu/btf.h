@@ -19,7 +19,9 @@ struct emu_btf_load_spec {
 struct emu_map_btf {
 	__u32 btf_id;
 	__s32 spin_lock_off;      /* -1: no bpf_spin_lock in the value */
-	__u32 special;            /* the value has special fields (spin lock, timer...): a btf_record */
+	__u32 special;            /* the record's field types (EMU_FIELD_*), 0: no btf_record */
+	__u32 nr_fields;          /* the record, sorted by offset */
+	struct emu_map_field fields[EMU_MAP_FIELDS_MAX];
 };
 
 struct emu_map_spec;

@@ -105,6 +105,8 @@ int emu_map_create(const struct emu_map_spec *spec)
 		d->btf_vmlinux_value_type_id = spec->btf_vmlinux_value_type_id;
 		d->spin_lock_off = mb.spin_lock_off;
 		d->special = mb.special;
+		d->nr_fields = mb.nr_fields;
+		memcpy(d->fields, mb.fields, sizeof(d->fields));
 	}
 	d->map_type = spec->map_type;
 	d->key_size = spec->key_size;

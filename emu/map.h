@@ -109,6 +109,29 @@ static inline bool emu_map_has_spin_lock(const struct emu_obj *map)
 	return map->hdr->map.spin_lock_off >= 0;
 }
 
+/* check_and_init_map_value(): a value copied out to user space (every CPU's
+ * copy of a per-CPU one, each rounded up to 8 bytes) reads zero in its special
+ * fields; with keep_lock, the bpf_spin_lock is left alone (an update's buffer:
+ * the kernel frees the timers and kptrs an update overwrites, the lock is never
+ * the caller's to write). */
+static inline void emu_map_zero_fields(const struct emu_obj *map, void *value, bool keep_lock)
+{
+	const struct emu_map_desc *d = &map->hdr->map;
+	__u32 total = emu_map_value_size(map), stride = total;
+	if (!d->nr_fields || d->nr_fields > EMU_MAP_FIELDS_MAX)
+		return;
+	if (total > d->value_size)
+		stride = (d->value_size + 7) & ~7u;
+	for (__u32 base = 0; base + d->value_size <= total; base += stride)
+		for (__u32 i = 0; i < d->nr_fields; i++) {
+			const struct emu_map_field *f = &d->fields[i];
+			if (keep_lock && f->type == EMU_FIELD_SPIN_LOCK)
+				continue;
+			if (f->off + f->size <= d->value_size)
+				memset((char *)value + base + f->off, 0, f->size);
+		}
+}
+
 /* emu/map.c: the kernel's generic_map_{lookup,update,delete}_batch over the element ops */
 int emu_generic_map_lookup_batch(struct emu_obj *map, const struct emu_map_batch *b);
 int emu_generic_map_update_batch(struct emu_obj *map, const struct emu_map_batch *b);

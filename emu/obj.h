@@ -57,6 +57,31 @@ static inline void emu_cpu_relax(void)
 #define round_up8(x) (((x) + 7u) & ~(__u64)7u)
 #define page_align(x) (((x) + (__u64)EMU_PAGE_SIZE - 1) & ~((__u64)EMU_PAGE_SIZE - 1))
 
+/* A special field of a map value (the kernel's struct btf_field): types as the
+ * kernel's enum btf_field_type bits. */
+enum {
+	EMU_FIELD_SPIN_LOCK = 1u << 0,
+	EMU_FIELD_TIMER = 1u << 1,
+	EMU_FIELD_KPTR_UNREF = 1u << 2,
+	EMU_FIELD_KPTR_REF = 1u << 3,
+	EMU_FIELD_KPTR_PERCPU = 1u << 4,
+	EMU_FIELD_LIST_HEAD = 1u << 5,
+	EMU_FIELD_LIST_NODE = 1u << 6,
+	EMU_FIELD_RB_ROOT = 1u << 7,
+	EMU_FIELD_RB_NODE = 1u << 8,
+	EMU_FIELD_REFCOUNT = 1u << 9,
+	EMU_FIELD_WORKQUEUE = 1u << 10,
+	EMU_FIELD_UPTR = 1u << 11,
+	EMU_FIELD_RES_SPIN_LOCK = 1u << 12,
+};
+#define EMU_FIELD_KPTR (EMU_FIELD_KPTR_UNREF | EMU_FIELD_KPTR_REF | EMU_FIELD_KPTR_PERCPU)
+#define EMU_MAP_FIELDS_MAX 11          /* BTF_FIELDS_MAX */
+struct emu_map_field {
+	__u32 off, type, size;
+	__u32 kptr_btf_id;             /* a kptr's struct: its id in vmlinux (kptr_kernel) or in the map's BTF */
+	__u32 kptr_kernel;
+};
+
 struct emu_map_desc {
 	__u32 map_type;
 	__u32 key_size;
@@ -77,6 +102,8 @@ struct emu_map_desc {
 	__u64 type_state[24];
 	__s32 spin_lock_off;           /* offset of the value's bpf_spin_lock, -1 for none */
 	__u32 special;                 /* the value has special fields (a btf_record): no freeze, no mmap */
+	__u32 nr_fields;               /* the record (btf_parse_fields()): its fields, by offset */
+	struct emu_map_field fields[EMU_MAP_FIELDS_MAX];
 };
 
 struct emu_btf_desc {

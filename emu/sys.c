@@ -204,8 +204,8 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 		goto free_value;
 	}
 	err = map->ops->lookup(map, key, value, attr->flags);
-	if (!err && d->spin_lock_off >= 0)      /* special fields read as zero */
-		memset((char *)value + d->spin_lock_off, 0, 4);
+	if (!err)                               /* special fields read as zero */
+		emu_map_zero_fields(map, value, false);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 free_value:
@@ -242,6 +242,8 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 		goto free_key;
 	}
 	err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
+	if (!err && !(attr->flags & BPF_F_LOCK))
+		emu_map_zero_fields(map, value, true);
 	if (!err)
 		err = d->map_type == BPF_MAP_TYPE_STRUCT_OPS
 			      ? emu_struct_ops_update(map, (int)attr->map_fd, key, value, attr->flags)
@@ -341,8 +343,8 @@ static int map_lookup_and_delete_elem(union bpf_attr *attr, void *uattr)
 		goto free_key;
 	}
 	err = map->ops->lookup_and_delete ? map->ops->lookup_and_delete(map, key, value, attr->flags) : -ENOTSUPP;
-	if (!err && d->spin_lock_off >= 0)
-		memset((char *)value + d->spin_lock_off, 0, 4);
+	if (!err)
+		emu_map_zero_fields(map, value, false);
 	if (!err)
 		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
 free_key:

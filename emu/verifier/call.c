@@ -275,6 +275,11 @@ found:
 			verbose(env, "Possibly NULL pointer passed to helper arg%d\n", regno);
 			return -EACCES;
 		}
+		if (meta->func_id == BPF_FUNC_kptr_xchg) {
+			if (meta->kptr_field && map_kptr_match_type(env, meta->kptr_field, reg, regno))
+				return -EACCES;
+			break;
+		}
 		const char *want = arg_btf;
 		if (!want && compatible == &btf_id_sock_common_types)
 			want = "sock_common";
@@ -860,9 +865,22 @@ skip_type_check:
 			verbose(env, "map '%s' has to have BTF in order to use %s\n", reg->map_ptr->name, "bpf_timer");
 			return -EINVAL;
 		}
-		if (!reg->map_ptr->special) {
+		const struct emu_map_field *tf = NULL;
+		for (__u32 i = 0; i < reg->map_ptr->nr_fields && !tf; i++)
+			if (reg->map_ptr->fields[i].type == EMU_FIELD_TIMER)
+				tf = &reg->map_ptr->fields[i];
+		if (!tf) {
 			verbose(env, "map '%s' has no valid %s\n", reg->map_ptr->name, "bpf_timer");
 			return -EINVAL;
+		}
+		if ((__u64)tf->off != reg->var_off.value + (__u64)(__s64)reg->off) {
+			verbose(env, "off %lld doesn't point to 'struct %s' that is at %d\n",
+				(long long)(reg->var_off.value + (__u64)(__s64)reg->off), "bpf_timer", (int)tf->off);
+			return -EINVAL;
+		}
+		if (meta->map_ptr) {
+			verbose(env, "verifier bug: Two map pointers in a timer helper\n");
+			return -EFAULT;
 		}
 		meta->map_uid = reg->map_uid;
 		meta->map_ptr = reg->map_ptr;
@@ -871,11 +889,38 @@ skip_type_check:
 		meta->subprogno = reg->subprogno;
 		break;
 	case ARG_KPTR_XCHG_DEST:
-		/* process_kptr_func(): the map value's BTF record says where kptrs are; bpfemu keeps no
-		 * records, so only a map without BTF (no kptr can be there) is told apart */
-		if (reg->type == PTR_TO_MAP_VALUE && !reg->map_ptr->btf_id) {
-			verbose(env, "map '%s' has to have BTF in order to use bpf_kptr_xchg\n", reg->map_ptr->name);
+		/* process_kptr_func(): the field of the map value's record it points to */
+		if (reg->type == PTR_TO_MAP_VALUE) {
+			if (!reg->map_ptr->btf_id) {
+				verbose(env, "map '%s' has to have BTF in order to use bpf_kptr_xchg\n", reg->map_ptr->name);
+				return -EINVAL;
+			}
+			meta->map_ptr = reg->map_ptr;
+		} else {
+			/* a local kptr (bpf_obj_new's) as the destination: not modelled */
+			verbose(env, "R%u has no valid kptr\n", regno);
 			return -EINVAL;
+		}
+		if (!tnum_is_const(reg->var_off)) {
+			verbose(env, "R%u doesn't have constant offset. kptr has to be at the constant offset\n", regno);
+			return -EINVAL;
+		}
+		if (!(reg->map_ptr->special & EMU_FIELD_KPTR)) {
+			verbose(env, "R%u has no valid kptr\n", regno);
+			return -EINVAL;
+		}
+		{
+			__u32 koff = (__u32)((__u64)(__s64)reg->off + reg->var_off.value);
+			const struct emu_map_field *kf = map_field_at(reg->map_ptr, koff, EMU_FIELD_KPTR);
+			if (!kf) {
+				verbose(env, "off=%d doesn't point to kptr\n", (int)koff);
+				return -EACCES;
+			}
+			if (kf->type != EMU_FIELD_KPTR_REF && kf->type != EMU_FIELD_KPTR_PERCPU) {
+				verbose(env, "off=%d kptr isn't referenced kptr\n", (int)koff);
+				return -EACCES;
+			}
+			meta->kptr_field = kf;
 		}
 		break;
 	case ARG_PTR_TO_MEM:
@@ -1826,6 +1871,17 @@ int check_helper_call(struct venv *env, const struct bpf_insn *insn, int *insn_i
 		mark_reg_known_zero(env, regs, BPF_REG_0);
 		regs[BPF_REG_0].type = PTR_TO_BTF_ID | ret_flag;
 		regs[BPF_REG_0].btf = env->kbtf;
+		if (func_id == BPF_FUNC_kptr_xchg && meta.kptr_field) {
+			/* the field's type: a kernel struct, else a program-local one (MEM_ALLOC) */
+			regs[BPF_REG_0].btf_id = meta.kptr_field->kptr_btf_id;
+			if (!meta.kptr_field->kptr_kernel) {
+				regs[BPF_REG_0].btf = NULL;
+				regs[BPF_REG_0].type |= MEM_ALLOC;
+				if (meta.kptr_field->type == EMU_FIELD_KPTR_PERCPU)
+					regs[BPF_REG_0].type |= MEM_PERCPU;
+			}
+			break;
+		}
 		regs[BPF_REG_0].btf_id =
 			env->kbtf && fn->ret_btf ? (__u32)kbtf_find_by_name_kind(env->kbtf, fn->ret_btf, BTF_KIND_STRUCT) : 0;
 		break;

@@ -23,6 +23,7 @@
 #include <linux/bpf.h>
 #include <linux/btf.h>
 
+#include "../obj.h"
 #include "tnum.h"
 #include "verifier.h"
 
@@ -156,7 +157,9 @@ struct vmap {
 	bool frozen, rdonly;
 	__u32 btf_id, btf_value_type_id;
 	__s32 spin_lock_off;
-	bool special;           /* the value has a btf_record (spin lock, timer, kptr...) */
+	__u32 special;          /* the btf_record's field types (EMU_FIELD_*), 0: none */
+	__u32 nr_fields;        /* the btf_record, by offset */
+	struct emu_map_field fields[EMU_MAP_FIELDS_MAX];
 	struct emu_obj *obj;    /* held for the whole verification */
 	struct vmap *inner;     /* map-in-map: the inner template (owned) */
 };
@@ -641,6 +644,7 @@ enum { BPF_READ = 1, BPF_WRITE = 2 };
 enum { ACCESS_DIRECT = 1, ACCESS_HELPER = 2 };
 /* struct bpf_call_arg_meta: what a helper call's arguments told about each other */
 struct call_meta {
+	const struct emu_map_field *kptr_field;   /* bpf_kptr_xchg's destination field */
 	const struct vmap *map_ptr;
 	bool raw_mode, pkt_access;
 	__u8 release_regno;
@@ -673,6 +677,9 @@ int check_mem_reg(struct venv *env, struct vreg *reg, __u32 regno, __u32 mem_siz
 int check_ptr_off_reg(struct venv *env, const struct vreg *reg, int regno);
 int __check_ptr_off_reg(struct venv *env, const struct vreg *reg, int regno, bool fixed_off_ok);
 int check_map_access(struct venv *env, __u32 regno, int off, int size, bool zero_size_allowed, int src);
+const char *field_type_name(__u32 type);
+const struct emu_map_field *map_field_at(const struct vmap *map, __u64 off, __u32 types);
+int map_kptr_match_type(struct venv *env, const struct emu_map_field *f, const struct vreg *reg, __u32 regno);
 int check_ptr_alignment(struct venv *env, const struct vreg *reg, int off, int size, bool strict_alignment_once);
 int save_aux_ptr_type(struct venv *env, __u32 type, bool allow_trust_mismatch);
 bool may_access_direct_pkt_data(struct venv *env, const struct call_meta *meta, int t);

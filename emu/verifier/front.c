@@ -521,7 +521,7 @@ static bool sleepable_map_ok(__u32 type)
 
 static int check_map_prog_compatibility(struct venv *env, struct emu_obj *map, const struct emu_map_desc *d)
 {
-	if (d->spin_lock_off >= 0) {
+	if (d->special & (EMU_FIELD_SPIN_LOCK | EMU_FIELD_RES_SPIN_LOCK)) {
 		if (env->prog_type == BPF_PROG_TYPE_SOCKET_FILTER) {
 			verbose(env, "socket filter progs cannot use bpf_spin_lock yet\n");
 			return -EINVAL;
@@ -530,6 +530,14 @@ static int check_map_prog_compatibility(struct venv *env, struct emu_obj *map, c
 			verbose(env, "tracing progs cannot use bpf_spin_lock yet\n");
 			return -EINVAL;
 		}
+	}
+	if ((d->special & EMU_FIELD_TIMER) && is_tracing_prog_type(env->prog_type)) {
+		verbose(env, "tracing progs cannot use bpf_timer yet\n");
+		return -EINVAL;
+	}
+	if ((d->special & EMU_FIELD_WORKQUEUE) && is_tracing_prog_type(env->prog_type)) {
+		verbose(env, "tracing progs cannot use bpf_wq yet\n");
+		return -EINVAL;
 	}
 	if (d->map_type == BPF_MAP_TYPE_STRUCT_OPS) {
 		verbose(env, "bpf_struct_ops map cannot be used in prog\n");
@@ -607,6 +615,8 @@ static int add_used_map(struct venv *env, int fd, __u32 *index)
 	m->btf_value_type_id = d->btf_value_type_id;
 	m->spin_lock_off = d->spin_lock_off;
 	m->special = d->special;
+	m->nr_fields = d->nr_fields <= EMU_MAP_FIELDS_MAX ? d->nr_fields : 0;
+	memcpy(m->fields, d->fields, sizeof(m->fields));
 	if (d->map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS || d->map_type == BPF_MAP_TYPE_HASH_OF_MAPS) {
 		struct emu_map_desc inner;
 		m->inner = calloc(1, sizeof(*m->inner));

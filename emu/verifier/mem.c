@@ -619,21 +619,175 @@ static int check_mem_region_access(struct venv *env, __u32 regno, int off, int s
 	return 0;
 }
 
+/* btf_field_type_name() */
+const char *field_type_name(__u32 type)
+{
+	switch (type) {
+	case EMU_FIELD_SPIN_LOCK: return "bpf_spin_lock";
+	case EMU_FIELD_RES_SPIN_LOCK: return "bpf_res_spin_lock";
+	case EMU_FIELD_TIMER: return "bpf_timer";
+	case EMU_FIELD_WORKQUEUE: return "bpf_wq";
+	case EMU_FIELD_KPTR_UNREF: case EMU_FIELD_KPTR_REF: return "kptr";
+	case EMU_FIELD_KPTR_PERCPU: return "percpu_kptr";
+	case EMU_FIELD_UPTR: return "uptr";
+	case EMU_FIELD_LIST_HEAD: return "bpf_list_head";
+	case EMU_FIELD_LIST_NODE: return "bpf_list_node";
+	case EMU_FIELD_RB_ROOT: return "bpf_rb_root";
+	case EMU_FIELD_RB_NODE: return "bpf_rb_node";
+	case EMU_FIELD_REFCOUNT: return "bpf_refcount";
+	default: return "unknown";
+	}
+}
+
+/* btf_record_find(): the field of one of the types at exactly off */
+const struct emu_map_field *map_field_at(const struct vmap *map, __u64 off, __u32 types)
+{
+	for (__u32 i = 0; i < map->nr_fields; i++)
+		if (map->fields[i].off == off && (map->fields[i].type & types))
+			return &map->fields[i];
+	return NULL;
+}
+
 int check_map_access(struct venv *env, __u32 regno, int off, int size, bool zero_size_allowed, int src)
 {
 	struct vreg *reg = &cur_regs(env)[regno];
 	const struct vmap *map = reg->map_ptr;
-	(void)src;
 	int err = check_mem_region_access(env, regno, off, size, map->value_size, zero_size_allowed);
 	if (err)
 		return err;
-	/* the value's special fields: the bpf_spin_lock is the one this engine knows where it is */
-	if (map->spin_lock_off >= 0) {
-		__s64 p = map->spin_lock_off;
-		if (reg->smin_value + off < p + 4 && p < (__s64)(reg->umax_value + (__u64)off + (__u64)size)) {
-			verbose(env, "%s cannot be accessed directly by load/store\n", "bpf_spin_lock");
+	/* the record's fields: touching any part of one is refused, but for a kptr's own 8-byte load/store */
+	for (__u32 i = 0; i < map->nr_fields; i++) {
+		const struct emu_map_field *f = &map->fields[i];
+		__s64 p = f->off;
+		if (!(reg->smin_value + off < p + f->size && p < (__s64)(reg->umax_value + (__u64)off + (__u64)size)))
+			continue;
+		switch (f->type) {
+		case EMU_FIELD_KPTR_UNREF: case EMU_FIELD_KPTR_REF: case EMU_FIELD_KPTR_PERCPU: case EMU_FIELD_UPTR:
+			if (src != ACCESS_DIRECT) {
+				verbose(env, "%s cannot be accessed indirectly by helper\n", field_type_name(f->type));
+				return -EACCES;
+			}
+			if (!tnum_is_const(reg->var_off)) {
+				verbose(env, "%s access cannot have variable offset\n", field_type_name(f->type));
+				return -EACCES;
+			}
+			if ((__u64)p != (__u64)(__s64)off + reg->var_off.value) {
+				verbose(env, "%s access misaligned expected=%u off=%llu\n", field_type_name(f->type), f->off,
+					(unsigned long long)((__u64)(__s64)off + reg->var_off.value));
+				return -EACCES;
+			}
+			if (size != 8) {
+				verbose(env, "%s access size must be BPF_DW\n", field_type_name(f->type));
+				return -EACCES;
+			}
+			break;
+		default:
+			verbose(env, "%s cannot be accessed directly by load/store\n", field_type_name(f->type));
 			return -EACCES;
 		}
+	}
+	return 0;
+}
+
+/* rcu_protected_object(): the kernel types whose kptrs are RCU protected (6.18's
+ * rcu_protected_types), and every program-local type */
+static bool kptr_rcu_safe(const struct emu_map_field *f)
+{
+	if (f->type == EMU_FIELD_KPTR_PERCPU)
+		return true;
+	if (f->type != EMU_FIELD_KPTR_REF)
+		return false;
+	if (!f->kptr_kernel)
+		return true;
+	const struct kbtf *kb = kbtf_vmlinux();
+	const char *name = kb ? kbtf_type_name(kb, f->kptr_btf_id) : NULL;
+	return name && (!strcmp(name, "task_struct") || !strcmp(name, "cgroup") || !strcmp(name, "bpf_cpumask") ||
+			!strcmp(name, "bpf_crypto_ctx"));
+}
+
+/* map_kptr_match_type(): a pointer stored into (or exchanged with) a kptr field */
+int map_kptr_match_type(struct venv *env, const struct emu_map_field *f, const struct vreg *reg, __u32 regno)
+{
+	const struct kbtf *kb = kbtf_vmlinux();
+	const char *targ = f->kptr_kernel && kb ? kbtf_type_name(kb, f->kptr_btf_id) : "";
+	const char *reg_name = "";
+	__u32 perm = PTR_MAYBE_NULL | PTR_TRUSTED | MEM_RCU;
+	if (f->type == EMU_FIELD_KPTR_UNREF)
+		perm |= PTR_UNTRUSTED;
+	if (base_type(reg->type) != PTR_TO_BTF_ID || (type_flag(reg->type) & ~perm) || !f->kptr_kernel ||
+	    reg->btf != kb)
+		goto bad;
+	reg_name = kbtf_type_name(kb, reg->btf_id);
+	if (__check_ptr_off_reg(env, reg, (int)regno, true))
+		return -EACCES;
+	if (!kbtf_struct_ids_match(kb, reg->btf_id, reg->off, f->kptr_btf_id, f->type != EMU_FIELD_KPTR_UNREF))
+		goto bad;
+	return 0;
+bad:
+	verbose(env, "invalid kptr access, R%u type=%s%s ", regno, reg_type_str(env, reg->type), reg_name ? reg_name : "");
+	verbose(env, "expected=%s%s", reg_type_str(env, PTR_TO_BTF_ID), targ ? targ : "");
+	if (f->type == EMU_FIELD_KPTR_UNREF)
+		verbose(env, " or %s%s\n", reg_type_str(env, PTR_TO_BTF_ID | PTR_UNTRUSTED), targ ? targ : "");
+	else
+		verbose(env, "\n");
+	return -EINVAL;
+}
+
+/* check_map_kptr_access(): an 8-byte load or store of a kptr field */
+static int check_map_kptr_access(struct venv *env, __u32 regno, int value_regno, int insn_idx,
+				 const struct emu_map_field *f)
+{
+	const struct bpf_insn *insn = &env->insns[insn_idx];
+	__u8 cls = BPF_CLASS(insn->code);
+	(void)regno;
+	if (BPF_MODE(insn->code) != BPF_MEM) {
+		verbose(env, "kptr in map can only be accessed using BPF_MEM instruction mode\n");
+		return -EACCES;
+	}
+	if (cls != BPF_LDX && (f->type == EMU_FIELD_KPTR_REF || f->type == EMU_FIELD_KPTR_PERCPU)) {
+		verbose(env, "store to referenced kptr disallowed\n");
+		return -EACCES;
+	}
+	if (cls != BPF_LDX && f->type == EMU_FIELD_UPTR) {
+		verbose(env, "store to uptr disallowed\n");
+		return -EACCES;
+	}
+	if (cls == BPF_LDX) {
+		struct vreg *regs = cur_regs(env);
+		if (value_regno < 0)
+			return 0;
+		if (f->type == EMU_FIELD_UPTR || !f->kptr_kernel) {
+			/* uptrs and program-local kptrs (bpf_obj_new's): not modelled, see README */
+			mark_reg_unknown(env, regs, (__u32)value_regno);
+			return 0;
+		}
+		struct vstate *st = env->cur_state;
+		bool rcu_cs = st->active_rcu_lock || st->active_locks || !(env->sleepable || st->in_sleepable);
+		__u32 flag = PTR_MAYBE_NULL;
+		if (kptr_rcu_safe(f) && rcu_cs) {
+			flag |= MEM_RCU;
+			if (f->type == EMU_FIELD_KPTR_PERCPU)
+				flag |= MEM_PERCPU;
+		} else {
+			flag |= PTR_UNTRUSTED;
+		}
+		mark_reg_known_zero(env, regs, (__u32)value_regno);
+		regs[value_regno].type = PTR_TO_BTF_ID | flag;
+		regs[value_regno].btf = kbtf_vmlinux();
+		regs[value_regno].btf_id = f->kptr_btf_id;
+		regs[value_regno].id = ++env->id_gen;
+	} else if (cls == BPF_STX) {
+		const struct vreg *val = &cur_regs(env)[value_regno];
+		if (!register_is_null(val) && map_kptr_match_type(env, f, val, (__u32)value_regno))
+			return -EACCES;
+	} else if (cls == BPF_ST) {
+		if (insn->imm) {
+			verbose(env, "BPF_ST imm must be 0 when storing to kptr at off=%u\n", f->off);
+			return -EACCES;
+		}
+	} else {
+		verbose(env, "kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST\n");
+		return -EACCES;
 	}
 	return 0;
 }
@@ -945,7 +1099,15 @@ int check_mem_access(struct venv *env, int insn_idx, __u32 regno, int off, int b
 		err = check_map_access(env, regno, off, size, false, ACCESS_DIRECT);
 		if (err)
 			return err;
-		if (t == BPF_READ && value_regno >= 0) {
+		const struct emu_map_field *kptr = NULL;
+		if (tnum_is_const(reg->var_off))
+			kptr = map_field_at(reg->map_ptr, (__u64)(__s64)off + reg->var_off.value,
+					    EMU_FIELD_KPTR | EMU_FIELD_UPTR);
+		if (kptr) {
+			err = check_map_kptr_access(env, regno, value_regno, insn_idx, kptr);
+			if (err)
+				return err;
+		} else if (t == BPF_READ && value_regno >= 0) {
 			const struct vmap *map = reg->map_ptr;
 			if (tnum_is_const(reg->var_off) && map_is_rdonly(map) && map_direct_value_ok(map)) {
 				__u64 val = 0;

@@ -29,6 +29,9 @@ VM_HELPER(BPF_FUNC_for_each_map_elem, vm_h_for_each_map_elem, NULL,
 	  "hash (get_next_key order, the next key taken before the callback runs), array")
 VM_HELPER(BPF_FUNC_spin_lock, vm_h_spin_lock, NULL, "the lock BPF_F_LOCK takes (hash: the key's stripe; array: the map's)")
 VM_HELPER(BPF_FUNC_spin_unlock, vm_h_spin_unlock, NULL, NULL)
+VM_HELPER(BPF_FUNC_kptr_xchg, vm_h_kptr_xchg, NULL,
+	  "a referenced kptr field of a map value: an atomic exchange; an object left in a map is never released "
+	  "(no destructor when the element is overwritten, deleted or the map freed)")
 VM_HELPER(BPF_FUNC_tail_call, vm_h_tail_call, NULL, "33 at most; the target's own maps")
 /* ring buffers */
 VM_HELPER(BPF_FUNC_ringbuf_output, vm_h_ringbuf_output, NULL, NULL)

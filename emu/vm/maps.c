@@ -444,6 +444,20 @@ __u64 vm_h_for_each_map_elem(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, _
 	return n;
 }
 
+/* ---- bpf_kptr_xchg: the 8 bytes of a kptr field, exchanged ---- */
+
+__u64 vm_h_kptr_xchg(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	(void)r3; (void)r4; (void)r5;
+	const struct vm_region *r = vm_region_find(run, r1, 8);
+	if (!r || r->kind != VM_R_MAPVAL || (r1 & 7)) {
+		vm_fault(run, -EINVAL, "bpf_kptr_xchg: %#llx is not a kptr in a map value the program holds",
+			 (unsigned long long)r1);
+		return 0;
+	}
+	return __atomic_exchange_n((__u64 *)(uintptr_t)r1, r2, __ATOMIC_SEQ_CST);
+}
+
 /* ---- bpf_spin_lock / bpf_spin_unlock: the lock BPF_F_LOCK takes from user space ---- */
 
 __u64 vm_h_spin_lock(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)

@@ -353,6 +353,7 @@ void vm_run_release_maps(struct vm_run *run);
 void vm_release_lock(struct vm_run *run);
 const struct vm_prog *vm_tail_target(struct vm_run *run, __u64 map, __u64 index);
 __u64 vm_h_spin_unlock(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+__u64 vm_h_kptr_xchg(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
 
 /* ---- helpers.c ---- */
 struct vm_helper {

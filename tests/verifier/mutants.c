@@ -12,7 +12,9 @@
  * offsets, opcodes, sizes, jump targets, deleted, swapped or inserted
  * instructions). The mutants are the same on every run (a fixed generator).
  * Mutants 10400 and up come from kfunc seeds (iterators, dynptrs, the RCU
- * bracket: kseeds below), their calls resolved in the host kernel's BTF.
+ * bracket: kseeds below), their calls resolved in the host kernel's BTF;
+ * mutants 12000 and up from seeds on a map value with a bpf_spin_lock and a
+ * bpf_timer (rseeds: the value's BTF record).
  * Each is loaded (log level 0: the verdict and errno, and the
  * verified_insns of an accepted one; then, when refused, log level 1 for its
  * error line, the line before the statistics line).
@@ -44,6 +46,7 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <linux/btf.h>
 
 #ifndef BPF_MEMSX
 #define BPF_MEMSX 0x80
@@ -258,6 +261,76 @@ static const struct seed kseeds[] = {
 		MOVR(0, 6), ALUI(BPF_AND, 0, 1), EXIT }, 14 },
 };
 #define NKSEEDS (sizeof(kseeds) / sizeof(kseeds[0]))
+
+/*
+ * record seeds (mutants RS_BASE and up): an array map whose value has BTF
+ * with a bpf_spin_lock at 4 and a bpf_timer at 24 (struct { int pad; struct
+ * bpf_spin_lock lock; int cnt; u64 x; struct bpf_timer t; }), slot RMAP in
+ * ld_imm64; the lock's pairing, the direct access and the timer rules are
+ * what their mutants break.
+ */
+#define RS_BASE 12000
+#define RMAP 100
+static int rmap_fd = -1;
+#define RLOOKUP ST(BPF_W, 10, -4, 0), LDMAP(1, RMAP), MOVR(2, 10), ALUI(BPF_ADD, 2, -4), CALL(F_map_lookup), \
+	JI(BPF_JNE, 0, 0, 2), MOVI(0, 0), EXIT, MOVR(6, 0)
+static const struct seed rseeds[] = {
+	{ "lock_inc", XDP, 0, {
+		RLOOKUP, MOVR(1, 6), ALUI(BPF_ADD, 1, 4), CALL(BPF_FUNC_spin_lock), LDX(BPF_W, 1, 6, 8),
+		ALUI(BPF_ADD, 1, 1), STX(BPF_W, 6, 1, 8), MOVR(1, 6), ALUI(BPF_ADD, 1, 4), CALL(BPF_FUNC_spin_unlock),
+		LDX(BPF_DW, 0, 6, 16), EXIT }, 21 },
+	{ "timer_arm", XDP, 0, {
+		RLOOKUP, MOVR(1, 6), ALUI(BPF_ADD, 1, 24), LDMAP(2, RMAP), MOVI(3, 1), CALL(BPF_FUNC_timer_init),
+		MOVR(1, 6), ALUI(BPF_ADD, 1, 24), MOVI(2, 1000), MOVI(3, 0), CALL(BPF_FUNC_timer_start),
+		MOVR(1, 6), ALUI(BPF_ADD, 1, 24), CALL(BPF_FUNC_timer_cancel), MOVI(0, 0), EXIT }, 26 },
+	{ "lock_copy", XDP, 0, {
+		RLOOKUP, MOVR(1, 6), ALUI(BPF_ADD, 1, 4), CALL(BPF_FUNC_spin_lock), LDX(BPF_DW, 7, 6, 16),
+		LDX(BPF_W, 8, 6, 0), STX(BPF_W, 6, 8, 8), MOVR(1, 6), ALUI(BPF_ADD, 1, 4), CALL(BPF_FUNC_spin_unlock),
+		MOVR(0, 7), EXIT }, 21 },
+};
+#define NRSEEDS (sizeof(rseeds) / sizeof(rseeds[0]))
+
+/* BPF_BTF_LOAD of the record map's value type, then the map (-1: the host refuses either) */
+static int make_record_map(void)
+{
+	static const char strs[] = "\0int\0bpf_spin_lock\0val\0u64\0bpf_timer\0a\0b\0v\0pad\0lock\0cnt\0x\0t";
+	enum { S_int = 1, S_lock = 5, S_val = 19, S_u64 = 23, S_timer = 27, S_a = 37, S_b = 39, S_v = 41, S_pad = 43,
+	       S_lockm = 47, S_cnt = 52, S_x = 56, S_t = 58 };
+#define TY(name, kind, vlen, sz) (name), ((__u32)(kind) << 24) | (vlen), (sz)
+	static const __u32 types[] = {
+		TY(S_int, BTF_KIND_INT, 0, 4), (1u << 24) | 32,                        /* [1] int */
+		TY(S_lock, BTF_KIND_STRUCT, 1, 4), S_val, 1, 0,                        /* [2] bpf_spin_lock */
+		TY(S_u64, BTF_KIND_INT, 0, 8), 64,                                     /* [3] u64 */
+		TY(S_timer, BTF_KIND_STRUCT, 2, 16), S_a, 3, 0, S_b, 3, 64,            /* [4] bpf_timer */
+		TY(S_v, BTF_KIND_STRUCT, 5, 40), S_pad, 1, 0, S_lockm, 2, 32, S_cnt, 1, 64, S_x, 3, 128,
+		S_t, 4, 192,                                                           /* [5] the value */
+	};
+#undef TY
+	static unsigned char blob[24 + sizeof(types) + sizeof(strs)];
+	struct { __u16 magic; __u8 version, flags; __u32 hdr_len, type_off, type_len, str_off, str_len; } h = {
+		0xeB9F, 1, 0, 24, 0, sizeof(types), sizeof(types), sizeof(strs) };
+	memcpy(blob, &h, 24);
+	memcpy(blob + 24, types, sizeof(types));
+	memcpy(blob + 24 + sizeof(types), strs, sizeof(strs));
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.btf = (__u64)(unsigned long)blob;
+	a.btf_size = sizeof(blob);
+	long btf = sys_bpf(BPF_BTF_LOAD, &a);
+	if (btf < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 40;
+	a.max_entries = 2;
+	a.btf_fd = (__u32)btf;
+	a.btf_key_type_id = 1;
+	a.btf_value_type_id = 5;
+	long fd = sys_bpf(BPF_MAP_CREATE, &a);
+	sys_close((int)btf);
+	return fd < 0 ? -1 : (int)fd;
+}
 
 /* the host kernel BTF's FUNC ids of kfunc_names (none found: kfuncs_resolved stays false) */
 static void resolve_kfuncs(void)
@@ -568,7 +641,8 @@ static const char *targeted(struct prog *p, int which)
 /* mutant number id: a seed and one or two changes, always the same */
 static void make(int id, struct prog *p, const struct seed **sd)
 {
-	*sd = id >= KF_BASE ? &kseeds[(id - KF_BASE) % NKSEEDS] : &seeds[id % NSEEDS];
+	*sd = id >= RS_BASE ? &rseeds[(id - RS_BASE) % NRSEEDS]
+	      : id >= KF_BASE ? &kseeds[(id - KF_BASE) % NKSEEDS] : &seeds[id % NSEEDS];
 	memcpy(p->insns, (*sd)->insns, sizeof((*sd)->insns));
 	p->len = (*sd)->len;
 	rng_state = 0x9e3779b97f4a7c15ull ^ ((__u64)id * 0x100000001b3ull);
@@ -635,7 +709,8 @@ static void load(const struct prog *p, const struct seed *sd, struct answer *a)
 	memcpy(insns, p->insns, sizeof(insns));
 	for (int i = 0; i + 1 < p->len; i++)
 		if (is_ld64(&insns[i]) && (insns[i].src_reg == BPF_PSEUDO_MAP_FD || insns[i].src_reg == BPF_PSEUDO_MAP_VALUE)) {
-			insns[i].imm = insns[i].imm >= 0 && insns[i].imm < (int)NMAPS ? map_fds[insns[i].imm] : 9999;
+			insns[i].imm = insns[i].imm >= 0 && insns[i].imm < (int)NMAPS ? map_fds[insns[i].imm]
+				       : insns[i].imm == RMAP && rmap_fd >= 0 ? rmap_fd : 9999;
 			i++;
 		}
 	for (int i = 0; i < p->len; i++)
@@ -699,6 +774,7 @@ static void make_maps(void)
 		}
 		map_fds[k] = (int)fd;
 	}
+	rmap_fd = make_record_map();
 }
 
 static const char *ename(int e)
@@ -767,7 +843,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[1], *file = argv[2];
-	int n = argc > 3 ? atoi(argv[3]) : KF_BASE + 1600;
+	int n = argc > 3 ? atoi(argv[3]) : RS_BASE + 600;
 	resolve_kfuncs();
 
 	if (!strcmp(mode, "show")) {
@@ -830,8 +906,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "logs")) {             /* the seeds' whole logs at level FILE (1 or 2) */
 		log_level = (__u32)atoi(file);
-		for (size_t k = 0; k < NSEEDS + NKSEEDS; k++) {
-			const struct seed *sd = k < NSEEDS ? &seeds[k] : &kseeds[k - NSEEDS];
+		for (size_t k = 0; k < NSEEDS + NKSEEDS + NRSEEDS; k++) {
+			const struct seed *sd = k < NSEEDS ? &seeds[k]
+					      : k < NSEEDS + NKSEEDS ? &kseeds[k - NSEEDS] : &rseeds[k - NSEEDS - NKSEEDS];
 			struct prog p;
 			struct answer a;
 			memcpy(p.insns, sd->insns, sizeof(sd->insns));
@@ -844,8 +921,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "seeds")) {            /* the seeds themselves: all must load */
 		int bad = 0;
-		for (size_t k = 0; k < NSEEDS + NKSEEDS; k++) {
-			const struct seed *sd = k < NSEEDS ? &seeds[k] : &kseeds[k - NSEEDS];
+		for (size_t k = 0; k < NSEEDS + NKSEEDS + NRSEEDS; k++) {
+			const struct seed *sd = k < NSEEDS ? &seeds[k]
+					      : k < NSEEDS + NKSEEDS ? &kseeds[k - NSEEDS] : &rseeds[k - NSEEDS - NKSEEDS];
 			struct prog p;
 			struct answer a;
 			memcpy(p.insns, sd->insns, sizeof(sd->insns));
@@ -895,7 +973,12 @@ int main(int argc, char **argv)
 			continue;
 		if (r.id >= n)
 			break;
-		if (r.id >= KF_BASE && !kfuncs_resolved) {
+		if (r.id >= RS_BASE && rmap_fd < 0) {
+			if (r.id == RS_BASE)
+				printf("vmutants: the record mutants (%d and up) skipped: their map could not be made\n", RS_BASE);
+			continue;
+		}
+		if (r.id >= KF_BASE && r.id < RS_BASE && !kfuncs_resolved) {
 			if (r.id == KF_BASE)
 				printf("vmutants: the kfunc mutants (%d and up) skipped: this host's kernel BTF lacks their "
 				       "kfuncs\n", KF_BASE);
