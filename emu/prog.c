@@ -186,6 +186,7 @@ static const struct {
 	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, B(BPF_CGROUP_GETSOCKOPT) | B(BPF_CGROUP_SETSOCKOPT) },
 	{ BPF_PROG_TYPE_SK_LOOKUP, B(BPF_SK_LOOKUP) },
 	{ BPF_PROG_TYPE_SYSCALL, B(0) },
+	{ BPF_PROG_TYPE_EXT, B(0) },
 	{ 32 /* BPF_PROG_TYPE_NETFILTER */, B(45) /* BPF_NETFILTER */ },
 };
 #undef B
@@ -293,7 +294,11 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	memcpy(h->name, name, sizeof(h->name));
 	struct emu_prog_desc *p = &h->prog;
 	p->prog_type = s->prog_type;
-	p->expected_attach_type = s->expected_attach_type;
+	/* an extension takes its target's (check_attach_btf_id()) */
+	p->expected_attach_type = vr.dst_prog_id ? vr.dst_eat : s->expected_attach_type;
+	p->ext_dst_prog_id = vr.dst_prog_id;
+	p->ext_dst_btf_id = vr.dst_btf_id;
+	p->ext_dst_insn_off = vr.dst_insn_off;
 	p->insn_cnt = xcnt;
 	p->loaded_insn_cnt = s->insn_cnt;
 	p->prog_flags = s->prog_flags;
