@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/tracing/ext.bpf.c: program extensions (SEC("freplace/...")) for
+ * ext_tgt.bpf.c's functions (ext.sh). ext_twin loads one at a time. */
+#include <linux/bpf.h>
+
+#define SEC(n) __attribute__((section(n), used))
+
+/* XDP_DROP where check() says XDP_PASS, and a counter in .bss */
+int calls;
+
+SEC("freplace/check") int new_check(struct xdp_md *ctx)
+{
+	__sync_fetch_and_add(&calls, 1);
+	return ctx->data_end - ctx->data > 10 ? XDP_DROP : XDP_ABORTED;
+}
+
+/* the same prototype again: a second extension of check() */
+SEC("freplace/check") int other_check(struct xdp_md *ctx)
+{
+	return ctx->data ? XDP_TX : XDP_ABORTED;
+}
+
+/* one argument too many */
+SEC("freplace/check") int bad_args(struct xdp_md *ctx, int x)
+{
+	return x + (ctx != 0);
+}
+
+/* a scalar where check() takes the context */
+SEC("freplace/check") int bad_arg0(long x)
+{
+	return x;
+}
+
+/* for the static function and for two() */
+SEC("freplace/quiet") int new_quiet(struct xdp_md *ctx)
+{
+	return ctx != 0;
+}
+
+SEC("freplace/two") int new_two(struct xdp_md *ctx, int x)
+{
+	return ctx ? x + 3 : 0;
+}
+
+char _license[] SEC("license") = "GPL";
