@@ -413,6 +413,45 @@ static int raw_tp_attach(struct emu_obj *prog, const void *user_name, __u64 cook
 	return link_make(prog, &n, cmd);
 }
 
+/* tgt_prog->aux->is_extended: a live link of an extension replaces one of its functions */
+bool emu_prog_extended(const struct emu_obj *prog)
+{
+	const struct emu_prog_desc *p = &prog->hdr->prog;
+	__u32 n = __atomic_load_n(&p->nr_ext, __ATOMIC_ACQUIRE);
+	for (__u32 k = 0; k < n && k < ARRAY_SIZE(p->ext); k++) {
+		__u32 link = __atomic_load_n(&p->ext[k].link_id, __ATOMIC_ACQUIRE);
+		if (link && emu_obj_alive(EMU_KIND_LINK, link))
+			return true;
+	}
+	return false;
+}
+
+/* tgt_prog->aux->prog_array_member_cnt != 0: the program is in a slot of some prog array */
+static int in_prog_array_one(__u32 id, const char *path, void *ctx)
+{
+	(void)path;
+	__u32 want = *(const __u32 *)ctx;
+	int fd = emu_obj_fd_by_id(EMU_KIND_MAP, id, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	struct emu_obj *map;
+	int acc, found = 0;
+	if (!emu_fd_get_local(fd, EMU_KIND_MAP, &map, &acc)) {
+		const struct emu_map_desc *d = &map->hdr->map;
+		for (__u32 i = 0; d->map_type == BPF_MAP_TYPE_PROG_ARRAY && i < d->max_entries && !found; i++)
+			found = emu_prog_array_slot(map, i) == want;
+		emu_obj_put(map);
+	}
+	emu_fd_closed(fd);
+	emu_os_close(fd);
+	return found;                                /* non-zero ends the scan */
+}
+
+static bool in_prog_array(__u32 prog_id)
+{
+	return emu_obj_foreach(EMU_KIND_MAP, in_prog_array_one, &prog_id) > 0;
+}
+
 /*
  * bpf_tracing_prog_attach() for an extension: the target given now
  * (target_fd + target_btf_id: checked again as at load) or the one it was
@@ -473,6 +512,9 @@ static int ext_attach(struct emu_obj *prog, int tgt_fd, struct new_link *n, __u6
 	}
 	if (!err && free_slot == ARRAY_SIZE(tp->ext))
 		err = -E2BIG;                        /* more replaced functions than the slots here */
+	/* bpf_freplace_check_tgt_prog(): a tail call's target cannot be extended */
+	if (!err && in_prog_array(tgt->hdr->id))
+		err = -EBUSY;
 	int fd = err;
 	if (!err) {
 		n->d.cookie = cookie;
@@ -517,7 +559,8 @@ out_fd:
 }
 
 /* bpf_tracing_prog_attach(): fentry/fexit/fmod_ret, lsm, ext */
-static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id, __u64 cookie, const char *cmd)
+static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id, __u64 cookie, __u32 at,
+			  const char *cmd)
 {
 	const struct emu_prog_desc *p = &prog->hdr->prog;
 	__u32 eat = p->expected_attach_type;
@@ -539,7 +582,8 @@ static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id,
 	}
 	if (!!tgt_prog_fd != !!btf_id)
 		return -EINVAL;
-	struct new_link n = { .link_type = BPF_LINK_TYPE_TRACING, .attach_type = eat };
+	/* the link's attach type (bpf_link_init()): LINK_CREATE's, or the program's */
+	struct new_link n = { .link_type = BPF_LINK_TYPE_TRACING, .attach_type = at };
 	n.d.btf_obj_id = p->attach_btf_obj_id;
 	n.d.btf_id = p->attach_btf_id;
 	if (tgt_prog_fd) {
@@ -941,7 +985,7 @@ int emu_link_create(const struct emu_link_create_attr *a)
 		err = cgroup_link_attach(prog, a, cmd);
 		break;
 	case BPF_PROG_TYPE_EXT:
-		err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, cmd);
+		err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, a->attach_type, cmd);
 		break;
 	case BPF_PROG_TYPE_LSM:
 	case BPF_PROG_TYPE_TRACING:
@@ -956,7 +1000,7 @@ int emu_link_create(const struct emu_link_create_attr *a)
 		else if (p->expected_attach_type == BPF_LSM_CGROUP)
 			err = cgroup_link_attach(prog, a, cmd);
 		else
-			err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, cmd);
+			err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, a->attach_type, cmd);
 		break;
 	case BPF_PROG_TYPE_FLOW_DISSECTOR:
 	case BPF_PROG_TYPE_SK_LOOKUP:
@@ -1006,7 +1050,7 @@ int emu_raw_tracepoint_open(int prog_fd, const void *name, __u64 cookie)
 		return err;
 	err = raw_tp_attach(prog, name, cookie, cmd);
 	if (err == 1)                            /* fentry, fexit, fmod_ret, lsm, ext: a tracing link */
-		err = tracing_attach(prog, 0, 0, cookie, cmd);
+		err = tracing_attach(prog, 0, 0, cookie, prog->hdr->prog.expected_attach_type, cmd);
 	emu_obj_put(prog);
 	return err;
 }

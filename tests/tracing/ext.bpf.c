@@ -44,3 +44,9 @@ SEC("freplace/two") int new_two(struct xdp_md *ctx, int x)
 }
 
 char _license[] SEC("license") = "GPL";
+
+/* the target's main function itself */
+SEC("freplace/xdp_main") int new_main(struct xdp_md *ctx)
+{
+	return ctx->data ? XDP_TX : XDP_ABORTED;
+}

@@ -176,6 +176,14 @@ static void raw_tp(const char *what, int prog_fd)
 	close(fd);
 }
 
+/* slot 0 of prog array map_fd: prog_fd (or deleted with -1) */
+static void prog_array(const char *what, int map_fd, int prog_fd)
+{
+	__u32 k = 0;
+	int r = prog_fd < 0 ? bpf_map_delete_elem(map_fd, &k) : bpf_map_update_elem(map_fd, &k, &prog_fd, BPF_ANY);
+	printf("prog array %s: %s\n", what, r ? en(errno) : "ok");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -268,17 +276,83 @@ int main(int argc, char **argv)
 		close(l1);
 	run("target, link closed", tgt);
 	raw_tp("new_check after detach", fd);
+	/* a tail call's target cannot be extended, an extended program not be one */
+	int pa = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "ext_pa", 4, 4, 1, NULL);
+	if (pa < 0)
+		printf("prog array: %s\n", en(errno));
+	prog_array("target in", pa, tgt);
+	link_create("new_check, target in a prog array", fd, tgt, (__u32)btf_check, 0);
+	prog_array("target out", pa, -1);
 	int l2 = link_create("new_check with target", fd, tgt, (__u32)btf_check, 0);
 	run("target, new_check attached by LINK_CREATE", tgt);
+	prog_array("extended target in", pa, tgt);
+	close(pa);
 	/* the target program closed: the link holds it */
+	__u32 tgt_id = prog_id(tgt);
 	bpf_object__close(t);
-	printf("target closed\n");
+	int again = bpf_prog_get_fd_by_id(tgt_id);
+	printf("target closed, by id: %s\n", again < 0 ? en(errno) : "ok");
+	if (again >= 0) {
+		run("target by id, new_check attached", again);
+		close(again);
+	}
 	if (l2 >= 0)
 		close(l2);
 	printf("link closed\n");
+	again = bpf_prog_get_fd_by_id(tgt_id);
+	printf("target by id: %s\n", again < 0 ? en(errno) : "ok");
+	if (again >= 0)
+		close(again);
 	bpf_object__close(o);
 	bpf_object__close(o2);
 	if (o3)
 		bpf_object__close(o3);
+
+	/* a new target: LINK_CREATE's attach_type is the link's; the main function replaced */
+	t = bpf_object__open_file(path, NULL);
+	if (t)
+		bpf_program__set_expected_attach_type(bpf_object__find_program_by_name(t, "xdp_main"), 0);
+	if (!t || bpf_object__load(t)) {
+		printf("load ext_tgt.o again: %s\n", en(errno));
+		return 1;
+	}
+	tgt = bpf_program__fd(bpf_object__find_program_by_name(t, "xdp_main"));
+	printf("target xdp_main: P%d\n", idx(PROGS, prog_id(tgt)));
+	o = load_ext("new_check", tgt, "check", &fd);
+	o2 = load_ext("new_main", tgt, "xdp_main", &fd2);
+	if (!o || !o2)
+		return 1;
+	memset(&info, 0, sizeof(info));
+	ilen = sizeof(info);
+	bpf_obj_get_info_by_fd(fd2, &info, &ilen);
+	l1 = link_create("new_check, attach_type 37", fd, tgt, (__u32)btf_check, 37);
+	run("target, new_check attached", tgt);
+	l2 = link_create("new_main", fd2, tgt, info.attach_btf_id, 0);
+	run("target, xdp_main replaced", tgt);
+	close(l2);
+	run("target, new_main detached", tgt);
+	close(l1);
+	run("target, new_check detached", tgt);
+	bpf_object__close(o);
+	bpf_object__close(o2);
+	bpf_object__close(t);
+
+	/* a target whose expected_attach_type is BPF_XDP (libbpf's for SEC("xdp")):
+	 * its extension takes it over, and an extension's link wants 0 */
+	t = bpf_object__open_file(path, NULL);
+	if (!t || bpf_object__load(t)) {
+		printf("load ext_tgt.o with BPF_XDP: %s\n", en(errno));
+		return 1;
+	}
+	tgt = bpf_program__fd(bpf_object__find_program_by_name(t, "xdp_main"));
+	printf("target xdp_main (BPF_XDP): P%d\n", idx(PROGS, prog_id(tgt)));
+	o = load_ext("new_check", tgt, "check", &fd);
+	if (!o)
+		return 1;
+	raw_tp("new_check of a BPF_XDP target", fd);
+	link_create("new_check of a BPF_XDP target", fd, tgt, (__u32)btf_check, 0);
+	run("BPF_XDP target", tgt);
+	bpf_object__close(o);
+	bpf_object__close(t);
 	return 0;
 }
