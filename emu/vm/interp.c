@@ -387,9 +387,7 @@ __u64 vm_exec(struct vm_run *run, const struct vm_insn *entry, __u64 r1, __u64 r
 			entry = xp->funcs[0].entry;
 		}
 	}
-	/* the JIT calls functions directly: a program extensions replace functions
-	 * of runs in the interpreter, which looks at every call */
-	if (run->prog->jit && !extended)
+	if (run->prog->jit)
 		return vm_jit_exec(run, entry, r1, r2, r3, r4, r5);
 	__u64 R[11] = { 0, r1, r2, r3, r4, r5, 0, 0, 0, 0, run->stack_top - (__u64)run->depth * VM_STACK_SIZE };
 	return interp(run, entry, R, run->depth, NULL);
@@ -409,6 +407,26 @@ __u64 vm_callback(struct vm_run *run, const struct vm_insn *fn, __u64 r1, __u64 
 	run->depth--;
 	run->prog = prog;
 	run->may_goto = may_goto;
+	return r0;
+}
+
+/* The JIT's call of a function of a program extensions replace functions of
+ * (jit/x86_64.c: its cold stub): map_hint is the callee's decoded index. The
+ * extension that replaces it runs (JIT code or interpreted) as the callee, or
+ * the function itself in the interpreter. */
+__u64 vm_jit_ext_call(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	const struct vm_prog *cur = run->prog;
+	const struct vm_insn *entry = &cur->insns[run->map_hint];
+	const struct vm_prog *xp = vm_ext_target(run, cur, vm_func_start(cur, entry));
+	if (run->err)
+		return 0;
+	if (xp) {
+		run->prog = xp;
+		entry = xp->funcs[0].entry;
+	}
+	__u64 r0 = vm_callback(run, entry, r1, r2, r3, r4, r5);
+	run->prog = cur;
 	return r0;
 }
 

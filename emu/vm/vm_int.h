@@ -288,6 +288,7 @@ const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
  * if it cannot be decoded); a function's first instruction by its entry. */
 const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *prog, __u32 start);
 __u32 vm_func_start(const struct vm_prog *prog, const struct vm_insn *entry);
+__u64 vm_jit_ext_call(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
 static inline bool vm_prog_extended(const struct vm_prog *prog)
 {
 	return __atomic_load_n(&prog->obj->hdr->prog.nr_ext, __ATOMIC_ACQUIRE) != 0;
