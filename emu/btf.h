@@ -62,6 +62,7 @@ struct emu_attach_check {
 	__u32 prog_btf_obj_id;    /* or, without prog_btf_fd, its BTF object's id */
 	bool has_finfo;
 	__u32 func0_type_id;
+	bool changes_pkt_data, might_sleep;     /* the extension's main function's */
 	/* out, an extension that passed: the target's type, expected_attach_type and
 	 * id, and the first instruction of the function it replaces */
 	__u32 dst_prog_type, dst_eat, dst_prog_id, dst_insn_off;

@@ -955,9 +955,19 @@ static int check_dst_prog(struct emu_attach_check *c, char *msg, size_t len)
 		goto out;
 	}
 	/* An extension's target runs in the VM, which bpfemu runs (and the
-	 * extension with it): as a kernel whose JIT is on, the JIT checks pass.
-	 * Not modelled: "Extension program changes packet data / may sleep,
-	 * while original does not" (the subprograms' flags are not kept). */
+	 * extension with it): as a kernel whose JIT is on, the JIT checks pass */
+	bool tgt_pkt = sub >= 64 || (p->sub_pkt_mask >> sub & 1);
+	bool tgt_sleep = sub >= 64 || (p->sub_sleep_mask >> sub & 1);
+	if (c->changes_pkt_data && !tgt_pkt) {
+		snprintf(msg, len, "Extension program changes packet data, while original does not\n");
+		err = -EINVAL;
+		goto out;
+	}
+	if (c->might_sleep && !tgt_sleep) {
+		snprintf(msg, len, "Extension program may sleep, while original does not\n");
+		err = -EINVAL;
+		goto out;
+	}
 	if (p->prog_type == BPF_PROG_TYPE_EXT) {
 		snprintf(msg, len, "Cannot recursively attach\n");
 		err = -EINVAL;

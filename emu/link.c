@@ -480,7 +480,9 @@ static int ext_attach(struct emu_obj *prog, int tgt_fd, struct new_link *n, __u6
 		struct emu_attach_check c = { .prog_type = BPF_PROG_TYPE_EXT, .btf_id = n->d.btf_id,
 					      .dst_prog_fd = tgt_fd, .prog_btf_obj_id = p->btf_id,
 					      .has_finfo = p->nr_func_info > 0,
-					      .func0_type_id = p->nr_func_info ? fi[0].type_id : 0 };
+					      .func0_type_id = p->nr_func_info ? fi[0].type_id : 0,
+					      .changes_pkt_data = p->sub_pkt_mask & 1,
+					      .might_sleep = p->sub_sleep_mask & 1 };
 		int err = emu_attach_btf_check(&c, msg, sizeof(msg));
 		if (err)
 			return err;

@@ -114,6 +114,9 @@ struct emu_prog_desc {
 	 * the BTF id and first instruction of the function it replaces; cleared by
 	 * its first attach, as the kernel's prog->aux->dst_prog */
 	__u32 ext_dst_prog_id, ext_dst_btf_id, ext_dst_insn_off;
+	/* bit i: subprogram i changes packet data / might sleep (the verifier's;
+	 * past the 64th: set), what an extension of it is checked against */
+	__u64 sub_pkt_mask, sub_sleep_mask;
 	/* the functions extensions replace in this program (under the object's
 	 * lock): each entry live while its link is (emu/link.c, emu/vm) */
 	__u32 nr_ext;

@@ -299,6 +299,8 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	p->ext_dst_prog_id = vr.dst_prog_id;
 	p->ext_dst_btf_id = vr.dst_btf_id;
 	p->ext_dst_insn_off = vr.dst_insn_off;
+	p->sub_pkt_mask = vr.sub_pkt_mask;
+	p->sub_sleep_mask = vr.sub_sleep_mask;
 	p->insn_cnt = xcnt;
 	p->loaded_insn_cnt = s->insn_cnt;
 	p->prog_flags = s->prog_flags;

@@ -57,7 +57,9 @@ static int check_attach_btf_id(struct venv *env)
 				       .btf_id = a->attach_btf_id, .sleepable = env->sleepable, .gpl = env->gpl,
 				       .btf_obj_id = a->attach_btf_obj_id, .dst_prog_fd = a->attach_prog_fd,
 				       .prog_btf_fd = (int)a->prog_btf_fd, .has_finfo = env->nr_finfo > 0,
-				       .func0_type_id = env->nr_finfo ? env->finfo[0].type_id : 0 };
+				       .func0_type_id = env->nr_finfo ? env->finfo[0].type_id : 0,
+				       .changes_pkt_data = env->subprog[0].changes_pkt_data,
+				       .might_sleep = env->subprog[0].might_sleep };
 	int err = emu_attach_btf_check(&ac, msg, sizeof(msg));
 	if (msg[0])
 		verbose(env, "%s", msg);
@@ -133,6 +135,13 @@ static int fill_result(struct venv *env, struct emu_verifier_result *res)
 	for (__u32 k = 0; k < env->nr_maps && k < ARRAY_SIZE(res->map_ids); k++)
 		res->map_ids[res->nr_map_ids++] = env->maps[k].id;
 	res->btf_id = env->btf_id;
+	res->sub_pkt_mask = res->sub_sleep_mask = ~0ull;
+	for (__u32 i = 0; i < env->subprog_cnt && i < 64; i++) {
+		if (!env->subprog[i].changes_pkt_data)
+			res->sub_pkt_mask &= ~(1ull << i);
+		if (!env->subprog[i].might_sleep)
+			res->sub_sleep_mask &= ~(1ull << i);
+	}
 	if (env->ext) {
 		res->dst_prog_id = env->dst_prog_id;
 		res->dst_eat = env->expected_attach_type;

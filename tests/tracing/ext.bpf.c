@@ -5,6 +5,8 @@
 
 #define SEC(n) __attribute__((section(n), used))
 
+static long (*bpf_xdp_adjust_head)(struct xdp_md *ctx, int delta) = (void *)BPF_FUNC_xdp_adjust_head;
+
 /* XDP_DROP where check() says XDP_PASS, and a counter in .bss */
 int calls;
 
@@ -49,4 +51,15 @@ char _license[] SEC("license") = "GPL";
 SEC("freplace/xdp_main") int new_main(struct xdp_md *ctx)
 {
 	return ctx->data ? XDP_TX : XDP_ABORTED;
+}
+
+/* packet data changed where check() does not change it; grow() does */
+SEC("freplace/check") int check_grows(struct xdp_md *ctx)
+{
+	return bpf_xdp_adjust_head(ctx, 0) ? XDP_ABORTED : XDP_PASS;
+}
+
+SEC("freplace/grow") int new_grow(struct xdp_md *ctx)
+{
+	return bpf_xdp_adjust_head(ctx, 0) + 2;
 }

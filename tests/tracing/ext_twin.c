@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	load_ext("bad_args", tgt, "check", &fd);
 	load_ext("bad_arg0", tgt, "check", &fd);
 	load_ext("new_check", tgt, "two", &fd);
+	load_ext("check_grows", tgt, "check", &fd);
 	raw_load("no target, no btf id", 0, 0, 0);
 	raw_load("no target, btf id 1", 0, 1, 0);
 	raw_load("target, btf id 1 (no function)", (__u32)tgt, 1, 0);
@@ -327,6 +328,16 @@ int main(int argc, char **argv)
 	bpf_obj_get_info_by_fd(fd2, &info, &ilen);
 	l1 = link_create("new_check, attach_type 37", fd, tgt, (__u32)btf_check, 37);
 	run("target, new_check attached", tgt);
+	int fd3;
+	struct bpf_object *o5 = load_ext("new_grow", tgt, "grow", &fd3);
+	if (o5) {
+		int l3 = bpf_raw_tracepoint_open(NULL, fd3);
+		printf("raw_tracepoint_open new_grow: %s\n", l3 < 0 ? en(errno) : "ok");
+		run("target, new_check and new_grow attached", tgt);
+		if (l3 >= 0)
+			close(l3);
+		bpf_object__close(o5);
+	}
 	l2 = link_create("new_main", fd2, tgt, info.attach_btf_id, 0);
 	run("target, xdp_main replaced", tgt);
 	close(l2);
