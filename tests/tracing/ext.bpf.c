@@ -63,3 +63,16 @@ SEC("freplace/grow") int new_grow(struct xdp_md *ctx)
 {
 	return bpf_xdp_adjust_head(ctx, 0) + 2;
 }
+
+/* ext_fire.bpf.c's pick(): an extension of a raw tracepoint program returns
+ * 0, as the program itself must */
+SEC("freplace/pick") int new_pick(struct bpf_raw_tracepoint_args *ctx)
+{
+	__sync_fetch_and_add(&calls, ctx->args[1] == 12345 ? 100 : 1);
+	return 0;
+}
+
+SEC("freplace/pick") int new_pick_7(struct bpf_raw_tracepoint_args *ctx)
+{
+	return ctx->args[1] == 12345 ? 8 : 7;
+}

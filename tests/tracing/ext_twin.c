@@ -14,6 +14,11 @@
  *
  * ext_twin DIR [CMD]: the objects in DIR; CMD runs (sh -c) while the link is
  * attached with $LINK, $TGT and $EXT set to the link's and programs' ids.
+ *
+ * ext_twin fire DIR CMD (bpfemu only, BPFEMU_ATTACH=inert): ext_fire.o's raw
+ * tracepoint program attached to sys_enter, CMD (`bpfemu fire ...`) run
+ * before, while and after new_pick() replaces its pick(), and the .bss the
+ * program writes (hits, last) printed after each.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -184,8 +189,78 @@ static void prog_array(const char *what, int map_fd, int prog_fd)
 	printf("prog array %s: %s\n", what, r ? en(errno) : "ok");
 }
 
+/* the first two ints of an object's .bss (ext_fire.o: hits, last; ext.o: calls) */
+static void bss(struct bpf_object *o, const char *what)
+{
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, o) {
+		const char *n = bpf_map__name(m);
+		size_t l = strlen(n);
+		if (l < 4 || strcmp(n + l - 4, ".bss"))
+			continue;
+		int v[2] = { 0, 0 };
+		__u32 k = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(m), &k, v))
+			printf("%s: .bss: %s\n", what, en(errno));
+		else if (strstr(n, "ext_fire"))
+			printf("%s: hits %d last %d\n", what, v[0], v[1]);
+		else
+			printf("%s: calls %d\n", what, v[0]);
+	}
+}
+
+static int fire_mode(const char *cmd)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/ext_fire.o", dir);
+	struct bpf_object *t = bpf_object__open_file(path, NULL);
+	if (!t || bpf_object__load(t)) {
+		printf("load ext_fire.o: %s\n", en(errno));
+		return 1;
+	}
+	struct bpf_program *p = bpf_object__find_program_by_name(t, "fire_main");
+	int tgt = bpf_program__fd(p);
+	struct bpf_link *rt = bpf_program__attach_raw_tracepoint(p, "sys_enter");
+	printf("fire_main on sys_enter: %s\n", rt ? "ok" : en(errno));
+	int fd;
+	load_ext("new_pick_7", tgt, "pick", &fd);
+	struct bpf_object *o = load_ext("new_pick", tgt, "pick", &fd);
+	if (!o || !rt)
+		return 1;
+	fflush(stdout);
+	if (system(cmd))
+		printf("cmd failed\n");
+	bss(t, "fired");
+	struct bpf_prog_info info;
+	__u32 ilen = sizeof(info);
+	memset(&info, 0, sizeof(info));
+	bpf_obj_get_info_by_fd(fd, &info, &ilen);
+	int l = link_create("new_pick", fd, tgt, info.attach_btf_id, 0);
+	fflush(stdout);
+	if (system(cmd))
+		printf("cmd failed\n");
+	bss(t, "fired, new_pick attached");
+	bss(o, "new_pick's");
+	if (l >= 0)
+		close(l);
+	fflush(stdout);
+	if (system(cmd))
+		printf("cmd failed\n");
+	bss(t, "fired, new_pick detached");
+	bpf_link__destroy(rt);
+	bpf_object__close(o);
+	bpf_object__close(t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "fire")) {
+		dir = argv[2];
+		libbpf_set_print(quiet);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		return fire_mode(argv[3]);
+	}
 	if (argc < 2) {
 		fprintf(stderr, "usage: ext_twin DIR [CMD]\n");
 		return 2;
