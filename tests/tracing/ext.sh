@@ -9,7 +9,8 @@
 # the same function), link info, `bpftool link show` / `prog show` while
 # attached, and BPF_PROG_TEST_RUN of the target before, while and after the
 # extension replaces check() (retval 2, then 1, then 2 again).
-# Then (engine only) `bpfemu fire raw_tracepoint:sys_enter` of a raw_tp
+# The same under the seccomp door (--mode seccomp). Then (engine only)
+# `bpfemu fire raw_tracepoint:sys_enter` of a raw_tp
 # program (ext_fire.bpf.c) whose pick() new_pick() replaces while attached.
 #   emu   under the shim as nobody, without BPFEMU_ATTACH=inert, against
 #         ext.expected (ids, times and the JIT normalized)
@@ -48,6 +49,13 @@ if diff -u --label expected --label bpfemu "$HERE/ext.expected" "$STAGE/emu.out"
 else
 	fail "bpfemu's transcript differs from the expected one (-)"
 fi
+
+say "ext_twin under the seccomp door (--mode seccomp): the same transcript"
+fresh_state
+as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" "$STAGE/bpfemu" run --mode seccomp -- \
+	"$STAGE/ext_twin" "$STAGE" "$CMD" 2>&1 | norm >"$STAGE/door.out"
+diff -u --label expected --label door "$HERE/ext.expected" "$STAGE/door.out" ||
+	fail "ext_twin under the seccomp door differs from the expected transcript (-)"
 
 # No kernel side: an extension of a program `bpfemu fire` runs (BPFEMU_ATTACH=inert
 # for the raw tracepoint; the extension's link needs no inert mode)
