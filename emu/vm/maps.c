@@ -579,16 +579,24 @@ static struct emu_obj *prog_obj_by_id(__u32 id, int *err)
 	return obj;
 }
 
-/* The extension that replaces the function of prog starting at BPF
- * instruction start, while its link lives (emu/link.c: ext_attach()), or NULL */
-const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *prog, __u32 start)
+/* The live extensions of prog into run->ext: slots whose link is gone are
+ * cleared, and nr_ext drops to the last slot in use (0: the calls are plain
+ * again, for the JIT's code too) */
+static void ext_lookup(struct vm_run *run, const struct vm_prog *prog)
 {
-	const struct emu_prog_desc *d = &prog->obj->hdr->prog;
+	struct emu_prog_desc *d = &prog->obj->hdr->prog;
+	run->ext_of = prog;
+	run->ext_n = 0;
+	bool dead = false;
 	__u32 n = __atomic_load_n(&d->nr_ext, __ATOMIC_ACQUIRE);
 	for (__u32 k = 0; k < n && k < ARRAY_SIZE(d->ext); k++) {
 		__u32 link = __atomic_load_n(&d->ext[k].link_id, __ATOMIC_ACQUIRE);
-		if (!link || d->ext[k].insn_off != start || !emu_obj_alive(EMU_KIND_LINK, link))
+		if (!link)
 			continue;
+		if (!emu_obj_alive(EMU_KIND_LINK, link)) {
+			dead = true;
+			continue;
+		}
 		__u32 id = d->ext[k].prog_id;
 		int err = 0;
 		struct emu_obj *obj = prog_obj_by_id(id, &err);
@@ -597,10 +605,41 @@ const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *pr
 		const struct vm_prog *x = vm_prog_get(obj, &err);
 		if (!x) {
 			vm_fault(run, err, "extension program %u cannot be decoded", id);
-			return NULL;
+			return;
 		}
-		return x;
+		if (run->ext_n < ARRAY_SIZE(run->ext)) {
+			run->ext[run->ext_n].start = d->ext[k].insn_off;
+			run->ext[run->ext_n++].x = x;
+		}
 	}
+	if (!dead)
+		return;
+	emu_obj_lock(prog->obj);
+	__u32 last = 0;
+	n = d->nr_ext;
+	for (__u32 k = 0; k < n && k < ARRAY_SIZE(d->ext); k++) {
+		__u32 link = d->ext[k].link_id;
+		if (link && !emu_obj_alive(EMU_KIND_LINK, link))
+			__atomic_store_n(&d->ext[k].link_id, 0, __ATOMIC_RELEASE);
+		else if (link)
+			last = k + 1;
+	}
+	__atomic_store_n(&d->nr_ext, last, __ATOMIC_RELEASE);
+	emu_obj_unlock(prog->obj);
+}
+
+/* The extension that replaces the function of prog starting at BPF
+ * instruction start, while its link lives (emu/link.c: ext_attach()), or NULL */
+const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *prog, __u32 start)
+{
+	if (run->ext_of != prog) {
+		ext_lookup(run, prog);
+		if (run->err)
+			return NULL;
+	}
+	for (__u32 k = 0; k < run->ext_n; k++)
+		if (run->ext[k].start == start)
+			return run->ext[k].x;
 	return NULL;
 }
 

@@ -242,6 +242,13 @@ struct vm_run {
 	 * (VM_I_PROBE); a program without them: every plain load */
 	bool probe_zero;
 	bool sk_selected;              /* sk_lookup: bpf_sk_assign() selected a socket */
+
+	/* program extensions (maps.c: vm_ext_target()): the live ones of ext_of,
+	 * looked up once per run setup (a link's liveness is a scan of the state
+	 * root, too slow for every call) */
+	const struct vm_prog *ext_of;
+	__u32 ext_n;
+	struct { __u32 start; const struct vm_prog *x; } ext[8];
 };
 
 enum {
