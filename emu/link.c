@@ -544,7 +544,14 @@ static int ext_attach(struct emu_obj *prog, int tgt_fd, struct new_link *n, __u6
 		__atomic_store_n(&tp->ext[free_slot].link_id, link_id, __ATOMIC_RELEASE);
 		if (free_slot >= tp->nr_ext)
 			__atomic_store_n(&tp->nr_ext, free_slot + 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&p->ext_dst_prog_id, 0, __ATOMIC_RELEASE);
+		if (__atomic_exchange_n(&p->ext_dst_prog_id, 0, __ATOMIC_ACQ_REL) == dst && dst) {
+			/* the load's target is no longer held by the extension (the link holds its own) */
+			int dfd = emu_refs_lock(prog);
+			if (dfd >= 0) {
+				emu_ref_drop(dfd, EMU_KIND_PROG, dst);
+				emu_refs_unlock(dfd);
+			}
+		}
 		gen_bump();
 		EMU_LOG(EMU_LOG_SYS, "bpf(%s): link %u: extension %u replaces the function at insn %u of program %u",
 			cmd, link_id, prog->hdr->id, insn_off, tgt->hdr->id);

@@ -346,6 +346,22 @@ int emu_prog_load(const struct emu_prog_spec *s)
 			}
 		}
 	}
+	if (vr.dst_prog_id) {
+		/* an extension holds its target until its first attach (prog->aux->dst_prog) */
+		struct emu_obj *dst;
+		int acc;
+		if (!emu_fd_get((int)s->attach_prog_fd, EMU_KIND_PROG, &dst, &acc)) {
+			int dfd = emu_refs_lock(prog);
+			err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)s->attach_prog_fd, dst);
+			emu_refs_unlock(dfd);
+			emu_obj_put(dst);
+			if (err) {
+				emu_os_close(fd);
+				emu_obj_put(prog);
+				goto out_insns;
+			}
+		}
+	}
 	/* the VM: references to the maps, map ids in the stored instructions, decoded */
 	err = emu_vm_prog_loaded(prog, insns, s->insn_cnt);     /* maps of cut code held too, as used_maps */
 	if (err) {

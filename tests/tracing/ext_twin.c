@@ -440,5 +440,36 @@ int main(int argc, char **argv)
 	run("BPF_XDP target", tgt);
 	bpf_object__close(o);
 	bpf_object__close(t);
+
+	/* an extension holds the target it was loaded with until its first attach */
+	t = bpf_object__open_file(path, NULL);
+	if (t)
+		bpf_program__set_expected_attach_type(bpf_object__find_program_by_name(t, "xdp_main"), 0);
+	if (!t || bpf_object__load(t)) {
+		printf("load ext_tgt.o again: %s\n", en(errno));
+		return 1;
+	}
+	tgt = bpf_program__fd(bpf_object__find_program_by_name(t, "xdp_main"));
+	tgt_id = prog_id(tgt);
+	printf("target xdp_main: P%d\n", idx(PROGS, tgt_id));
+	o = load_ext("new_check", tgt, "check", &fd);
+	if (!o)
+		return 1;
+	bpf_object__close(t);
+	again = bpf_prog_get_fd_by_id(tgt_id);
+	printf("target closed, extension not attached, by id: %s\n", again < 0 ? en(errno) : "ok");
+	l1 = bpf_raw_tracepoint_open(NULL, fd);
+	printf("raw_tracepoint_open new_check: %s\n", l1 < 0 ? en(errno) : "ok");
+	if (again >= 0) {
+		run("target by id, new_check attached", again);
+		close(again);
+	}
+	if (l1 >= 0)
+		close(l1);
+	again = bpf_prog_get_fd_by_id(tgt_id);
+	printf("link closed, target by id: %s\n", again < 0 ? en(errno) : "ok");
+	if (again >= 0)
+		close(again);
+	bpf_object__close(o);
 	return 0;
 }
