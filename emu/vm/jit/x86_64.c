@@ -70,20 +70,27 @@ struct jit {
 
 /* ---- bytes ---- */
 
+/* out of line: inlined into every emitter, gcc 12 at -O2 took the realloc'd
+ * buffer for one of size 0 (-Wstringop-overflow) */
+static __attribute__((noinline)) int grow(struct jit *j)
+{
+	size_t cap = j->cap ? j->cap * 2 : 4096;
+	unsigned char *n = realloc(j->buf, cap);
+	if (!n) {
+		j->err = -ENOMEM;
+		return -1;
+	}
+	j->buf = n;
+	j->cap = cap;
+	return 0;
+}
+
 static void b1(struct jit *j, __u8 x)
 {
 	if (j->err)
 		return;                        /* the pass is dropped */
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 4096;
-		unsigned char *n = realloc(j->buf, cap);
-		if (!n) {
-			j->err = -ENOMEM;
-			return;
-		}
-		j->buf = n;
-		j->cap = cap;
-	}
+	if (j->len >= j->cap && grow(j))
+		return;
 	j->buf[j->len++] = x;
 }
 
