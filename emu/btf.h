@@ -59,8 +59,17 @@ struct emu_attach_check {
 	bool sleepable, gpl;
 	__u32 btf_obj_id;
 	int dst_prog_fd;          /* > 0: the target program's fd */
+	/* an extension: its own BTF (prog_btf_fd) and first function (func_info[0]) */
+	int prog_btf_fd;
+	__u32 prog_btf_obj_id;    /* or, without prog_btf_fd, its BTF object's id */
+	bool has_finfo;
+	__u32 func0_type_id;
+	bool changes_pkt_data, might_sleep;     /* the extension's main function's */
+	/* out, an extension that passed: the target's type, expected_attach_type and
+	 * id, and the first instruction of the function it replaces */
+	__u32 dst_prog_type, dst_eat, dst_prog_id, dst_insn_off;
 };
-int emu_attach_btf_check(const struct emu_attach_check *c, char *msg, size_t len);
+int emu_attach_btf_check(struct emu_attach_check *c, char *msg, size_t len);
 
 /* A kernel BTF file's bytes (path: /sys/kernel/btf/vmlinux or a copy), read-only, read
  * once per process and shared by the engine's readers (mapped where the file can be

@@ -779,19 +779,22 @@ static bool iter_target(const struct kbtf *b, const struct btf_type *func, const
 	return sn && !strcmp(sn, "bpf_iter_meta");
 }
 
-/* A program's BTF (for attach_prog_fd targets). */
-static struct kbtf *prog_btf(const struct emu_obj *prog)
+/* A BTF object's types by fd (acc: any) or by id: its own parsed copy, or NULL. */
+static struct kbtf *btf_obj_parse(int fd, __u32 id)
 {
 	struct emu_obj *btf;
-	__u32 id = prog->hdr->prog.btf_id;
-	if (!id)
-		return NULL;
-	int fd = emu_obj_fd_by_id(EMU_KIND_BTF, id, O_RDONLY);
-	if (fd < 0)
-		return NULL;
+	bool opened = false;
+	if (fd <= 0) {
+		if (!id)
+			return NULL;
+		fd = emu_obj_fd_by_id(EMU_KIND_BTF, id, O_RDONLY);
+		if (fd < 0)
+			return NULL;
+		opened = true;
+	}
 	int acc;
 	struct kbtf *b = NULL;
-	if (!emu_fd_get_local(fd, EMU_KIND_BTF, &btf, &acc)) {
+	if (!(opened ? emu_fd_get_local(fd, EMU_KIND_BTF, &btf, &acc) : emu_fd_get(fd, EMU_KIND_BTF, &btf, &acc))) {
 		size_t n = btf->hdr->btf.data_size;
 		char *d = malloc(n);
 		if (d) {
@@ -802,13 +805,103 @@ static struct kbtf *prog_btf(const struct emu_obj *prog)
 		}
 		emu_obj_put(btf);
 	}
-	emu_fd_closed(fd);
-	emu_os_close(fd);
+	if (opened) {
+		emu_fd_closed(fd);
+		emu_os_close(fd);
+	}
 	return b;
 }
 
+/* A program's BTF (for attach_prog_fd targets). */
+static struct kbtf *prog_btf(const struct emu_obj *prog)
+{
+	return btf_obj_parse(-1, prog->hdr->prog.btf_id);
+}
+
+static const struct btf_type *skip_mods(const struct kbtf *b, __u32 id)
+{
+	const struct btf_type *t = kb_type(b, id);
+	while (t && is_modifier(t))
+		t = kb_type(b, t->type);
+	return t ? t : &void_type;
+}
+
+static bool has_size(const struct btf_type *t)
+{
+	__u32 k = kind_of(t);
+	return k == BTF_KIND_INT || k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
+	       k == BTF_KIND_DATASEC || k == BTF_KIND_FLOAT || k == BTF_KIND_ENUM64;
+}
+
+/* btf_check_func_type_match(): the extension's function (b1, t1) against the one it replaces */
+static int func_type_match(const struct kbtf *b1, const struct btf_type *t1, const struct kbtf *b2,
+			   const struct btf_type *t2, char *msg, size_t len)
+{
+	const char *fn1 = kb_name(b1, t1->name_off), *fn2 = kb_name(b2, t2->name_off);
+	fn1 = fn1 ? fn1 : "";
+	fn2 = fn2 ? fn2 : "";
+	if (vlen_of(t1) != BTF_FUNC_GLOBAL)
+		FAIL(-EINVAL, "%s() is not a global function\n", fn1);
+	if (vlen_of(t2) != BTF_FUNC_GLOBAL)
+		FAIL(-EINVAL, "%s() is not a global function\n", fn2);
+	t1 = kb_type(b1, t1->type);
+	t2 = kb_type(b2, t2->type);
+	if (!t1 || kind_of(t1) != BTF_KIND_FUNC_PROTO || !t2 || kind_of(t2) != BTF_KIND_FUNC_PROTO)
+		return -EFAULT;
+	const struct btf_param *a1 = (const void *)(t1 + 1), *a2 = (const void *)(t2 + 1);
+	__u32 n1 = vlen_of(t1), n2 = vlen_of(t2);
+	if (n1 != n2)
+		FAIL(-EINVAL, "%s() has %d args while %s() has %d args\n", fn1, (int)n1, fn2, (int)n2);
+	const struct btf_type *r1 = skip_mods(b1, t1->type), *r2 = skip_mods(b2, t2->type);
+	if (r1->info != r2->info)
+		FAIL(-EINVAL, "Return type %s of %s() doesn't match type %s of %s()\n", type_str(r1), fn1,
+		     type_str(r2), fn2);
+	for (__u32 i = 0; i < n1; i++) {
+		const struct btf_type *x = skip_mods(b1, a1[i].type), *y = skip_mods(b2, a2[i].type);
+		if (x->info != y->info)
+			FAIL(-EINVAL, "arg%d in %s() is %s while %s() has %s\n", (int)i, fn1, type_str(x), fn2,
+			     type_str(y));
+		if (has_size(x) && x->size != y->size)
+			FAIL(-EINVAL, "arg%d in %s() has size %d while %s() has %d\n", (int)i, fn1, (int)x->size, fn2,
+			     (int)y->size);
+		__u32 k = kind_of(x);
+		if (k == BTF_KIND_INT || k == BTF_KIND_ENUM || k == BTF_KIND_ENUM64)
+			continue;
+		if (k != BTF_KIND_PTR)
+			FAIL(-EINVAL, "arg%d in %s() has unrecognized type\n", (int)i, fn1);
+		x = skip_mods(b1, x->type);
+		y = skip_mods(b2, y->type);
+		if (kind_of(x) != BTF_KIND_STRUCT && kind_of(x) != BTF_KIND_UNION)
+			FAIL(-EINVAL, "arg%d in %s() is not a pointer to context\n", (int)i, fn1);
+		if (kind_of(y) != BTF_KIND_STRUCT && kind_of(y) != BTF_KIND_UNION)
+			FAIL(-EINVAL, "arg%d in %s() is not a pointer to context\n", (int)i, fn2);
+		const char *s1 = kb_name(b1, x->name_off), *s2 = kb_name(b2, y->name_off);
+		if (strcmp(s1 ? s1 : "", s2 ? s2 : ""))
+			FAIL(-EINVAL, "arg%d in %s() %s doesn't match %s() %s\n", (int)i, fn1, s1 ? s1 : "", fn2,
+			     s2 ? s2 : "");
+	}
+	return 0;
+}
+
+/* btf_check_type_match(): the extension's own BTF and first function */
+static int ext_type_match(const struct emu_attach_check *c, const struct kbtf *b2, const struct btf_type *t2,
+			  char *msg, size_t len)
+{
+	if (!c->has_finfo)
+		FAIL(-EINVAL, "Program extension requires BTF\n");
+	if (!c->func0_type_id)
+		return -EFAULT;
+	struct kbtf *b1 = btf_obj_parse(c->prog_btf_fd, c->prog_btf_obj_id);
+	const struct btf_type *t1 = b1 ? kb_type(b1, c->func0_type_id) : NULL;
+	int err = -EFAULT;
+	if (t1 && kind_of(t1) == BTF_KIND_FUNC)
+		err = func_type_match(b1, t1, b2, t2, msg, len);
+	kbtf_free(b1);
+	return err;
+}
+
 /* The target program's part of bpf_check_attach_target() (tgt_prog != NULL). */
-static int check_dst_prog(const struct emu_attach_check *c, char *msg, size_t len)
+static int check_dst_prog(struct emu_attach_check *c, char *msg, size_t len)
 {
 	struct emu_obj *tgt;
 	int acc, err = emu_fd_get(c->dst_prog_fd, EMU_KIND_PROG, &tgt, &acc);
@@ -830,6 +923,11 @@ static int check_dst_prog(const struct emu_attach_check *c, char *msg, size_t le
 		goto out;
 	}
 	tname = kb_name(b, t->name_off);
+	if (!tname) {
+		snprintf(msg, len, "attach_btf_id %u doesn't have a name\n", c->btf_id);
+		err = -EINVAL;
+		goto out;
+	}
 	const struct emu_prog_desc *p = &tgt->hdr->prog;
 	const struct bpf_func_info *fi =
 		(const void *)((char *)emu_obj_data(tgt) + (size_t)p->insn_cnt * sizeof(struct bpf_insn));
@@ -840,25 +938,67 @@ static int check_dst_prog(const struct emu_attach_check *c, char *msg, size_t le
 			break;
 		}
 	if (sub < 0) {
-		snprintf(msg, len, "Subprog %s doesn't exist\n", tname ? tname : "");
+		snprintf(msg, len, "Subprog %s doesn't exist\n", tname);
 		err = -EINVAL;
 		goto out;
 	}
-	if (ext) {
-		/* func_info_aux[].unreliable: a static function */
-		const struct btf_type *ft = kb_type(b, fi[sub].type_id);
-		if (ft && BTF_INFO_VLEN(ft->info) == BTF_FUNC_STATIC) {
-			snprintf(msg, len, "Cannot replace static functions\n");
-			err = -EINVAL;
-			goto out;
-		}
-		/* no JIT here, as on a kernel without one: jit_requested is false */
-		snprintf(msg, len, "Extension programs should be JITed\n");
+	if (!ext) {
+		/* no JIT shown here, as on a kernel without one: tgt_prog->jited is false */
+		snprintf(msg, len, "Can attach to only JITed progs\n");
 		err = -EINVAL;
 		goto out;
 	}
-	snprintf(msg, len, "Can attach to only JITed progs\n");
-	err = -EINVAL;
+	/* func_info_aux[].unreliable: a static function */
+	if (BTF_INFO_VLEN(t->info) == BTF_FUNC_STATIC) {
+		snprintf(msg, len, "Cannot replace static functions\n");
+		err = -EINVAL;
+		goto out;
+	}
+	/* An extension's target runs in the VM, which bpfemu runs (and the
+	 * extension with it): as a kernel whose JIT is on, the JIT checks pass */
+	bool tgt_pkt = sub >= 64 || (p->sub_pkt_mask >> sub & 1);
+	bool tgt_sleep = sub >= 64 || (p->sub_sleep_mask >> sub & 1);
+	if (c->changes_pkt_data && !tgt_pkt) {
+		snprintf(msg, len, "Extension program changes packet data, while original does not\n");
+		err = -EINVAL;
+		goto out;
+	}
+	if (c->might_sleep && !tgt_sleep) {
+		snprintf(msg, len, "Extension program may sleep, while original does not\n");
+		err = -EINVAL;
+		goto out;
+	}
+	if (p->prog_type == BPF_PROG_TYPE_EXT) {
+		snprintf(msg, len, "Cannot recursively attach\n");
+		err = -EINVAL;
+		goto out;
+	}
+	if (p->prog_type == BPF_PROG_TYPE_TRACING &&
+	    (p->expected_attach_type == BPF_TRACE_FENTRY || p->expected_attach_type == BPF_TRACE_FEXIT)) {
+		snprintf(msg, len, "Cannot extend fentry/fexit\n");
+		err = -EINVAL;
+		goto out;
+	}
+	/* the switch on expected_attach_type: an extension takes the function path */
+	if (kind_of(t) != BTF_KIND_FUNC) {
+		snprintf(msg, len, "attach_btf_id %u is not a function\n", c->btf_id);
+		err = -EINVAL;
+		goto out;
+	}
+	if (ext_type_match(c, b, t, msg, len)) {
+		err = -EINVAL;
+		goto out;
+	}
+	const struct btf_type *proto = kb_type(b, t->type);
+	if (!proto || kind_of(proto) != BTF_KIND_FUNC_PROTO) {
+		err = -EINVAL;
+		goto out;
+	}
+	c->dst_prog_type = p->prog_type;
+	c->dst_eat = p->expected_attach_type;
+	c->dst_prog_id = tgt->hdr->id;
+	c->dst_insn_off = fi[sub].insn_off;
+	err = 0;
 out:
 	kbtf_free(b);
 	emu_obj_put(tgt);
@@ -911,7 +1051,7 @@ static int check_struct_ops(const struct emu_attach_check *c, char *msg, size_t 
 	return 0;
 }
 
-int emu_attach_btf_check(const struct emu_attach_check *c, char *msg, size_t len)
+int emu_attach_btf_check(struct emu_attach_check *c, char *msg, size_t len)
 {
 	msg[0] = '\0';
 	if (c->prog_type == BPF_PROG_TYPE_STRUCT_OPS)

@@ -25,6 +25,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "map.h"
 #include "os.h"
 #include "perf/perf.h"
@@ -140,15 +141,22 @@ static int prog_get(struct emu_obj *map, int ufd, struct emu_obj **tp)
 		return err;
 	const struct emu_prog_desc *pd = &prog->hdr->prog;
 	__u32 type = pd->prog_type;
-	/* bpf_prog_map_compatible(): the first program owns the array for good */
-	err = emu_prog_map_claim(map, type, pd->expected_attach_type, pd->prog_flags);
-	if (type == BPF_PROG_TYPE_EXT)
-		err = -EINVAL;
+	/* bpf_prog_map_compatible(): the first program owns the array for good (an
+	 * extension is refused before it) */
+	err = type == BPF_PROG_TYPE_EXT ? -EINVAL
+					 : emu_prog_map_claim(map, type, pd->expected_attach_type, pd->prog_flags);
 	if (err) {
 		EMU_LOG(EMU_LOG_SYS, "prog array %u: program type %u does not match the array's: EINVAL",
 			map->hdr->id, type);
 		emu_obj_put(prog);
 		return err;
+	}
+	/* prog_fd_array_get_ptr(): a program an extension replaces functions of
+	 * cannot be a tail call's target */
+	if (emu_prog_extended(prog)) {
+		EMU_LOG(EMU_LOG_SYS, "prog array %u: program %u is extended: EBUSY", map->hdr->id, prog->hdr->id);
+		emu_obj_put(prog);
+		return -EBUSY;
 	}
 	*tp = prog;
 	return 0;

@@ -364,7 +364,7 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	if (n->so_map)
 		EMU_LOG(EMU_LOG_MAP, "bpf(%s): link %u registers struct_ops map %u", cmd, link->hdr->id,
 			n->so_map->hdr->id);
-	else
+	else if (!prog || prog->hdr->prog.prog_type != BPF_PROG_TYPE_EXT)
 		EMU_LOG(EMU_LOG_SYS, "bpf(%s): BPFEMU_ATTACH=inert: link %u (type %u) for program %u%s%s does nothing",
 			cmd, link->hdr->id, n->link_type, prog->hdr->id, n->name ? " at " : "", n->name ? n->name : "");
 	return fd;
@@ -413,8 +413,163 @@ static int raw_tp_attach(struct emu_obj *prog, const void *user_name, __u64 cook
 	return link_make(prog, &n, cmd);
 }
 
+/* tgt_prog->aux->is_extended: a live link of an extension replaces one of its functions */
+bool emu_prog_extended(const struct emu_obj *prog)
+{
+	const struct emu_prog_desc *p = &prog->hdr->prog;
+	__u32 n = __atomic_load_n(&p->nr_ext, __ATOMIC_ACQUIRE);
+	for (__u32 k = 0; k < n && k < ARRAY_SIZE(p->ext); k++) {
+		__u32 link = __atomic_load_n(&p->ext[k].link_id, __ATOMIC_ACQUIRE);
+		if (link && emu_obj_alive(EMU_KIND_LINK, link))
+			return true;
+	}
+	return false;
+}
+
+/* tgt_prog->aux->prog_array_member_cnt != 0: the program is in a slot of some prog array */
+static int in_prog_array_one(__u32 id, const char *path, void *ctx)
+{
+	(void)path;
+	__u32 want = *(const __u32 *)ctx;
+	int fd = emu_obj_fd_by_id(EMU_KIND_MAP, id, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	struct emu_obj *map;
+	int acc, found = 0;
+	if (!emu_fd_get_local(fd, EMU_KIND_MAP, &map, &acc)) {
+		const struct emu_map_desc *d = &map->hdr->map;
+		for (__u32 i = 0; d->map_type == BPF_MAP_TYPE_PROG_ARRAY && i < d->max_entries && !found; i++)
+			found = emu_prog_array_slot(map, i) == want;
+		emu_obj_put(map);
+	}
+	emu_fd_closed(fd);
+	emu_os_close(fd);
+	return found;                                /* non-zero ends the scan */
+}
+
+static bool in_prog_array(__u32 prog_id)
+{
+	return emu_obj_foreach(EMU_KIND_MAP, in_prog_array_one, &prog_id) > 0;
+}
+
+/*
+ * bpf_tracing_prog_attach() for an extension: the target given now
+ * (target_fd + target_btf_id: checked again as at load) or the one it was
+ * loaded with (once: the first attach clears it, as the kernel's dst_prog),
+ * then bpf_trampoline_link_prog(): one extension per function (EBUSY). The
+ * target program runs in the VM, which calls the extension instead of the
+ * function while the link lives (emu/vm: vm_ext_target()), so the attach
+ * works without BPFEMU_ATTACH=inert. The link holds the target program.
+ */
+static int ext_attach(struct emu_obj *prog, int tgt_fd, struct new_link *n, __u64 cookie, const char *cmd)
+{
+	struct emu_prog_desc *p = &prog->hdr->prog;
+	__u32 dst = __atomic_load_n(&p->ext_dst_prog_id, __ATOMIC_ACQUIRE);
+	__u32 insn_off = p->ext_dst_insn_off;
+	bool own_fd = false;
+	if (!n->d.tgt_prog_id) {
+		if (!dst)
+			return -EINVAL;                  /* attached before, and no target given */
+		n->d.tgt_prog_id = dst;
+		n->d.btf_id = p->ext_dst_btf_id;
+	} else if (!dst || dst != n->d.tgt_prog_id || p->ext_dst_btf_id != n->d.btf_id) {
+		/* a new target: bpf_check_attach_target() without a log */
+		char msg[256];
+		const struct bpf_func_info *fi =
+			(const void *)((char *)emu_obj_data(prog) + (size_t)p->insn_cnt * sizeof(struct bpf_insn));
+		struct emu_attach_check c = { .prog_type = BPF_PROG_TYPE_EXT, .btf_id = n->d.btf_id,
+					      .dst_prog_fd = tgt_fd, .prog_btf_obj_id = p->btf_id,
+					      .has_finfo = p->nr_func_info > 0,
+					      .func0_type_id = p->nr_func_info ? fi[0].type_id : 0,
+					      .changes_pkt_data = p->sub_pkt_mask & 1,
+					      .might_sleep = p->sub_sleep_mask & 1 };
+		int err = emu_attach_btf_check(&c, msg, sizeof(msg));
+		if (err)
+			return err;
+		insn_off = c.dst_insn_off;
+	}
+	struct emu_obj *tgt;
+	int acc, err;
+	if (tgt_fd <= 0) {
+		tgt_fd = emu_obj_fd_by_id(EMU_KIND_PROG, n->d.tgt_prog_id, O_RDONLY);
+		if (tgt_fd < 0)
+			return -EINVAL;
+		own_fd = true;
+		err = emu_fd_get_local(tgt_fd, EMU_KIND_PROG, &tgt, &acc);
+	} else {
+		err = emu_fd_get(tgt_fd, EMU_KIND_PROG, &tgt, &acc);
+	}
+	if (err)
+		goto out_fd;
+	/* bpf_trampoline_link_prog(): the function's trampoline has an extension already */
+	struct emu_prog_desc *tp = &tgt->hdr->prog;
+	emu_obj_lock(tgt);
+	__u32 free_slot = ARRAY_SIZE(tp->ext);
+	for (__u32 k = 0; k < ARRAY_SIZE(tp->ext) && !err; k++) {
+		bool live = tp->ext[k].link_id && emu_obj_alive(EMU_KIND_LINK, tp->ext[k].link_id);
+		if (live && tp->ext[k].insn_off == insn_off)
+			err = -EBUSY;
+		else if (!live && free_slot == ARRAY_SIZE(tp->ext))
+			free_slot = k;
+	}
+	if (!err && free_slot == ARRAY_SIZE(tp->ext))
+		err = -E2BIG;                        /* more replaced functions than the slots here */
+	/* bpf_freplace_check_tgt_prog(): a tail call's target cannot be extended */
+	if (!err && in_prog_array(tgt->hdr->id))
+		err = -EBUSY;
+	int fd = err;
+	if (!err) {
+		n->d.cookie = cookie;
+		n->name = NULL;
+		fd = link_make(prog, n, cmd);
+	}
+	if (fd >= 0) {
+		struct emu_obj *link;
+		int lacc;
+		__u32 link_id = 0;
+		if (!emu_fd_get_local(fd, EMU_KIND_LINK, &link, &lacc)) {
+			link_id = link->hdr->id;
+			/* the link holds the target program (bpf_tracing_link's tgt_prog) */
+			int dfd = emu_refs_lock(link);
+			if (dfd >= 0) {
+				if (emu_ref_take(dfd, tgt_fd, tgt))
+					EMU_LOG(EMU_LOG_SYS, "bpf(%s): link %u cannot hold program %u", cmd, link_id,
+						tgt->hdr->id);
+				emu_refs_unlock(dfd);
+			}
+			emu_obj_put(link);
+		}
+		tp->ext[free_slot].insn_off = insn_off;
+		tp->ext[free_slot].prog_id = prog->hdr->id;
+		__atomic_store_n(&tp->ext[free_slot].link_id, link_id, __ATOMIC_RELEASE);
+		if (free_slot >= tp->nr_ext)
+			__atomic_store_n(&tp->nr_ext, free_slot + 1, __ATOMIC_RELEASE);
+		if (__atomic_exchange_n(&p->ext_dst_prog_id, 0, __ATOMIC_ACQ_REL) == dst && dst) {
+			/* the load's target is no longer held by the extension (the link holds its own) */
+			int dfd = emu_refs_lock(prog);
+			if (dfd >= 0) {
+				emu_ref_drop(dfd, EMU_KIND_PROG, dst);
+				emu_refs_unlock(dfd);
+			}
+		}
+		gen_bump();
+		EMU_LOG(EMU_LOG_SYS, "bpf(%s): link %u: extension %u replaces the function at insn %u of program %u",
+			cmd, link_id, prog->hdr->id, insn_off, tgt->hdr->id);
+	}
+	emu_obj_unlock(tgt);
+	emu_obj_put(tgt);
+	err = fd;
+out_fd:
+	if (own_fd) {
+		emu_fd_closed(tgt_fd);
+		emu_os_close(tgt_fd);
+	}
+	return err;
+}
+
 /* bpf_tracing_prog_attach(): fentry/fexit/fmod_ret, lsm, ext */
-static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id, __u64 cookie, const char *cmd)
+static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id, __u64 cookie, __u32 at,
+			  const char *cmd)
 {
 	const struct emu_prog_desc *p = &prog->hdr->prog;
 	__u32 eat = p->expected_attach_type;
@@ -436,7 +591,8 @@ static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id,
 	}
 	if (!!tgt_prog_fd != !!btf_id)
 		return -EINVAL;
-	struct new_link n = { .link_type = BPF_LINK_TYPE_TRACING, .attach_type = eat };
+	/* the link's attach type (bpf_link_init()): LINK_CREATE's, or the program's */
+	struct new_link n = { .link_type = BPF_LINK_TYPE_TRACING, .attach_type = at };
 	n.d.btf_obj_id = p->attach_btf_obj_id;
 	n.d.btf_id = p->attach_btf_id;
 	if (tgt_prog_fd) {
@@ -451,8 +607,8 @@ static int tracing_attach(struct emu_obj *prog, __u32 tgt_prog_fd, __u32 btf_id,
 		n.d.btf_id = btf_id;
 		emu_obj_put(tgt);
 	}
-	if (p->prog_type == BPF_PROG_TYPE_EXT && !n.d.tgt_prog_id)
-		return -EINVAL;                      /* an extension loaded without a target program */
+	if (p->prog_type == BPF_PROG_TYPE_EXT)
+		return ext_attach(prog, (int)tgt_prog_fd, &n, cookie, cmd);
 	if (!emu_config()->attach_inert)
 		return not_possible(cmd);
 	n.d.cookie = cookie;
@@ -838,7 +994,7 @@ int emu_link_create(const struct emu_link_create_attr *a)
 		err = cgroup_link_attach(prog, a, cmd);
 		break;
 	case BPF_PROG_TYPE_EXT:
-		err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, cmd);
+		err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, a->attach_type, cmd);
 		break;
 	case BPF_PROG_TYPE_LSM:
 	case BPF_PROG_TYPE_TRACING:
@@ -853,7 +1009,7 @@ int emu_link_create(const struct emu_link_create_attr *a)
 		else if (p->expected_attach_type == BPF_LSM_CGROUP)
 			err = cgroup_link_attach(prog, a, cmd);
 		else
-			err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, cmd);
+			err = tracing_attach(prog, a->target_fd, a->tracing.target_btf_id, a->tracing.cookie, a->attach_type, cmd);
 		break;
 	case BPF_PROG_TYPE_FLOW_DISSECTOR:
 	case BPF_PROG_TYPE_SK_LOOKUP:
@@ -903,7 +1059,7 @@ int emu_raw_tracepoint_open(int prog_fd, const void *name, __u64 cookie)
 		return err;
 	err = raw_tp_attach(prog, name, cookie, cmd);
 	if (err == 1)                            /* fentry, fexit, fmod_ret, lsm, ext: a tracing link */
-		err = tracing_attach(prog, 0, 0, cookie, cmd);
+		err = tracing_attach(prog, 0, 0, cookie, prog->hdr->prog.expected_attach_type, cmd);
 	emu_obj_put(prog);
 	return err;
 }

@@ -82,6 +82,8 @@ int emu_raw_tracepoint_open(int prog_fd, const void *name, __u64 cookie);
 int emu_prog_attach(const struct emu_attach_attr *a, bool detach);
 int emu_prog_query(const struct emu_query_attr *a, void *uquery);
 int emu_link_detach(int link_fd);
+/* A program one of whose functions an attached extension replaces (is_extended). */
+bool emu_prog_extended(const struct emu_obj *prog);
 /* Has this link type a detach op (BPF_LINK_DETACH answers 0, not EOPNOTSUPP)? */
 bool emu_link_type_detachable(__u32 link_type);
 int emu_link_update(int link_fd, int new_prog_fd, __u32 flags, int old_prog_fd);

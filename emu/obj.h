@@ -137,6 +137,21 @@ struct emu_prog_desc {
 	__u32 nr_insn_aux;             /* insn_cnt, or 0: an object without the verifier's facts */
 	__u32 loaded_insn_cnt;         /* the loaded length (memlock), insn_cnt: the xlated one
 	                                * after the verifier cut dead code (0: an older object) */
+	/* an extension loaded with a target program (attach_prog_fd): the target's id,
+	 * the BTF id and first instruction of the function it replaces; cleared by
+	 * its first attach, as the kernel's prog->aux->dst_prog */
+	__u32 ext_dst_prog_id, ext_dst_btf_id, ext_dst_insn_off;
+	/* bit i: subprogram i changes packet data / might sleep (the verifier's;
+	 * past the 64th: set), what an extension of it is checked against */
+	__u64 sub_pkt_mask, sub_sleep_mask;
+	/* the functions extensions replace in this program (under the object's
+	 * lock): each entry live while its link is (emu/link.c, emu/vm) */
+	__u32 nr_ext;
+	struct emu_ext_slot {
+		__u32 insn_off;        /* the replaced function's first instruction */
+		__u32 prog_id;         /* the extension */
+		__u32 link_id;
+	} ext[8];
 	/* insns (struct bpf_insn[insn_cnt]: the xlated program, what runs) at hdr->data_off, then
 	 * struct bpf_func_info[nr_func_info], then struct bpf_line_info[nr_line_info],
 	 * then struct emu_insn_aux[nr_insn_aux] (emu/verifier/verifier.h: what the

@@ -186,6 +186,7 @@ static const struct {
 	{ BPF_PROG_TYPE_CGROUP_SOCKOPT, B(BPF_CGROUP_GETSOCKOPT) | B(BPF_CGROUP_SETSOCKOPT) },
 	{ BPF_PROG_TYPE_SK_LOOKUP, B(BPF_SK_LOOKUP) },
 	{ BPF_PROG_TYPE_SYSCALL, B(0) },
+	{ BPF_PROG_TYPE_EXT, B(0) },
 	{ 32 /* BPF_PROG_TYPE_NETFILTER */, B(45) /* BPF_NETFILTER */ },
 };
 #undef B
@@ -293,7 +294,13 @@ int emu_prog_load(const struct emu_prog_spec *s)
 	memcpy(h->name, name, sizeof(h->name));
 	struct emu_prog_desc *p = &h->prog;
 	p->prog_type = s->prog_type;
-	p->expected_attach_type = s->expected_attach_type;
+	/* an extension takes its target's (check_attach_btf_id()) */
+	p->expected_attach_type = vr.dst_prog_id ? vr.dst_eat : s->expected_attach_type;
+	p->ext_dst_prog_id = vr.dst_prog_id;
+	p->ext_dst_btf_id = vr.dst_btf_id;
+	p->ext_dst_insn_off = vr.dst_insn_off;
+	p->sub_pkt_mask = vr.sub_pkt_mask;
+	p->sub_sleep_mask = vr.sub_sleep_mask;
 	p->insn_cnt = xcnt;
 	p->loaded_insn_cnt = s->insn_cnt;
 	p->prog_flags = s->prog_flags;
@@ -332,6 +339,22 @@ int emu_prog_load(const struct emu_prog_spec *s)
 		if (!emu_fd_get((int)s->prog_btf_fd, EMU_KIND_BTF, &btf, &acc)) {
 			err = emu_obj_hold_btf(prog, (int)s->prog_btf_fd, btf);
 			emu_obj_put(btf);
+			if (err) {
+				emu_os_close(fd);
+				emu_obj_put(prog);
+				goto out_insns;
+			}
+		}
+	}
+	if (vr.dst_prog_id) {
+		/* an extension holds its target until its first attach (prog->aux->dst_prog) */
+		struct emu_obj *dst;
+		int acc;
+		if (!emu_fd_get((int)s->attach_prog_fd, EMU_KIND_PROG, &dst, &acc)) {
+			int dfd = emu_refs_lock(prog);
+			err = dfd < 0 ? dfd : emu_ref_take(dfd, (int)s->attach_prog_fd, dst);
+			emu_refs_unlock(dfd);
+			emu_obj_put(dst);
 			if (err) {
 				emu_os_close(fd);
 				emu_obj_put(prog);

@@ -1472,7 +1472,7 @@ static int do_check_common(struct venv *env, int subprog)
 	state->last_insn_idx = -1;
 
 	struct vreg *regs = state->frame[0]->regs;
-	if (subprog || env->prog_type == BPF_PROG_TYPE_EXT) {
+	if (subprog || env->ext || env->prog_type == BPF_PROG_TYPE_EXT) {
 		verbose(env, "Validating %s() func#%d...\n", subprog_name(env, (__u32)subprog), subprog);
 		ret = btf_prepare_func_args(env, (__u32)subprog);
 		if (ret)

@@ -394,6 +394,8 @@ struct venv {
 	__u32 len;
 	const struct emu_verifier_attr *attr;
 	__u32 prog_type, expected_attach_type, prog_flags;
+	bool ext;                       /* an extension: prog_type and expected_attach_type are its target's */
+	__u32 dst_prog_id, dst_insn_off;
 	bool gpl, sleepable, strict_alignment;
 	bool bpf_capable, allow_ptr_leaks, allow_uninit_stack, bypass_spec_v1, bypass_spec_v4;
 	struct vaux *aux;

@@ -81,6 +81,13 @@ struct emu_verifier_result {
 	struct bpf_insn *xlated;
 	__u32 xlated_cnt;
 	__u32 stack_depth;              /* the deepest stack of the main program (bytes, rounded to 8) */
+	/* an extension of a program: the target's id, expected_attach_type (the
+	 * extension's from now on, as the kernel's check_attach_btf_id() sets it)
+	 * and the first instruction of the function it replaces */
+	__u32 dst_prog_id, dst_eat, dst_insn_off, dst_btf_id;
+	/* bit i: subprogram i changes packet data / might sleep (a subprogram
+	 * past the 64th is taken as both) */
+	__u64 sub_pkt_mask, sub_sleep_mask;
 };
 
 /*

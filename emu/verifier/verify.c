@@ -55,12 +55,26 @@ static int check_attach_btf_id(struct venv *env)
 	char msg[512];
 	struct emu_attach_check ac = { .prog_type = env->prog_type, .eat = env->expected_attach_type,
 				       .btf_id = a->attach_btf_id, .sleepable = env->sleepable, .gpl = env->gpl,
-				       .btf_obj_id = a->attach_btf_obj_id, .dst_prog_fd = a->attach_prog_fd };
+				       .btf_obj_id = a->attach_btf_obj_id, .dst_prog_fd = a->attach_prog_fd,
+				       .prog_btf_fd = (int)a->prog_btf_fd, .has_finfo = env->nr_finfo > 0,
+				       .func0_type_id = env->nr_finfo ? env->finfo[0].type_id : 0,
+				       .changes_pkt_data = env->subprog[0].changes_pkt_data,
+				       .might_sleep = env->subprog[0].might_sleep };
 	int err = emu_attach_btf_check(&ac, msg, sizeof(msg));
 	if (msg[0])
 		verbose(env, "%s", msg);
 	if (err)
 		return err;
+	if (env->prog_type == BPF_PROG_TYPE_EXT && a->attach_prog_fd > 0) {
+		/* an extension is verified as its target: the target's context,
+		 * helpers and expected_attach_type (env->ops in the kernel) */
+		env->ext = true;
+		env->prog_type = ac.dst_prog_type;
+		env->expected_attach_type = ac.dst_eat;
+		env->dst_prog_id = ac.dst_prog_id;
+		env->dst_insn_off = ac.dst_insn_off;
+		return 0;
+	}
 	/* a target in vmlinux (the name the kernel's BTF object gives the id is ours): its prototype */
 	const char *kname = a->attach_btf_obj_id && a->attach_prog_fd <= 0 ?
 				    emu_kernel_btf_name(a->attach_btf_obj_id, a->attach_btf_id) : NULL;
@@ -121,6 +135,19 @@ static int fill_result(struct venv *env, struct emu_verifier_result *res)
 	for (__u32 k = 0; k < env->nr_maps && k < ARRAY_SIZE(res->map_ids); k++)
 		res->map_ids[res->nr_map_ids++] = env->maps[k].id;
 	res->btf_id = env->btf_id;
+	res->sub_pkt_mask = res->sub_sleep_mask = ~0ull;
+	for (__u32 i = 0; i < env->subprog_cnt && i < 64; i++) {
+		if (!env->subprog[i].changes_pkt_data)
+			res->sub_pkt_mask &= ~(1ull << i);
+		if (!env->subprog[i].might_sleep)
+			res->sub_sleep_mask &= ~(1ull << i);
+	}
+	if (env->ext) {
+		res->dst_prog_id = env->dst_prog_id;
+		res->dst_eat = env->expected_attach_type;
+		res->dst_insn_off = env->dst_insn_off;
+		res->dst_btf_id = env->attr->attach_btf_id;
+	}
 	res->finfo = env->finfo;
 	res->nr_finfo = env->nr_finfo;
 	env->finfo = NULL;

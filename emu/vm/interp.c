@@ -189,6 +189,15 @@ static __u64 interp(struct vm_run *run, const struct vm_insn *pc, __u64 *R, __u3
 			vm_fault(run, -E2BIG, "the call stack of %u frames is too deep", run->depth + 2);
 			goto out;
 		}
+		const struct vm_insn *to = pc->target;
+		const struct vm_prog *xp = NULL;
+		if (unlikely(vm_prog_extended(run->prog))) {
+			/* a function an extension replaces: the extension runs instead */
+			run->fault_insn = pc->idx;
+			xp = vm_ext_target(run, run->prog, vm_func_start(run->prog, to));
+			if (unlikely(run->err))
+				goto out;
+		}
 		struct vm_frame *f = &run->frames[run->depth++];
 		f->ret = pc + 1;
 		f->prog = run->prog;
@@ -199,7 +208,11 @@ static __u64 interp(struct vm_run *run, const struct vm_insn *pc, __u64 *R, __u3
 		f->may_goto = run->may_goto;
 		run->may_goto = VM_MAX_LOOPS;
 		R[10] -= VM_STACK_SIZE;
-		JUMP(pc->target);
+		if (xp) {
+			run->prog = xp;
+			to = xp->funcs[0].entry;
+		}
+		JUMP(to);
 	}
 	L_EXIT: {
 		if (run->depth == base)
@@ -363,6 +376,17 @@ void vm_link(struct vm_insn *insns, __u32 n)
 
 __u64 vm_exec(struct vm_run *run, const struct vm_insn *entry, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
 {
+	bool extended = vm_prog_extended(run->prog);
+	if (unlikely(extended) && run->depth == 0 && entry == run->prog->funcs[0].entry) {
+		/* the main function replaced (an extension of func#0) */
+		const struct vm_prog *xp = vm_ext_target(run, run->prog, 0);
+		if (run->err)
+			return 0;
+		if (xp) {
+			run->prog = xp;
+			entry = xp->funcs[0].entry;
+		}
+	}
 	if (run->prog->jit)
 		return vm_jit_exec(run, entry, r1, r2, r3, r4, r5);
 	__u64 R[11] = { 0, r1, r2, r3, r4, r5, 0, 0, 0, 0, run->stack_top - (__u64)run->depth * VM_STACK_SIZE };
@@ -383,6 +407,26 @@ __u64 vm_callback(struct vm_run *run, const struct vm_insn *fn, __u64 r1, __u64 
 	run->depth--;
 	run->prog = prog;
 	run->may_goto = may_goto;
+	return r0;
+}
+
+/* The JIT's call of a function of a program extensions replace functions of
+ * (jit/x86_64.c: its cold stub): map_hint is the callee's decoded index. The
+ * extension that replaces it runs (JIT code or interpreted) as the callee, or
+ * the function itself in the interpreter. */
+__u64 vm_jit_ext_call(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5)
+{
+	const struct vm_prog *cur = run->prog;
+	const struct vm_insn *entry = &cur->insns[run->map_hint];
+	const struct vm_prog *xp = vm_ext_target(run, cur, vm_func_start(cur, entry));
+	if (run->err)
+		return 0;
+	if (xp) {
+		run->prog = xp;
+		entry = xp->funcs[0].entry;
+	}
+	__u64 r0 = vm_callback(run, entry, r1, r2, r3, r4, r5);
+	run->prog = cur;
 	return r0;
 }
 

@@ -25,10 +25,13 @@
  * would write it ends the run (EACCES), never a SIGSEGV.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../emu.h"
+#include "../os.h"
 #include "vm_int.h"
 
 #define MAP_BUCKETS 1024u
@@ -548,6 +551,119 @@ static struct emu_obj *prog_obj(struct vm_map *array, __u32 id, int *err)
 	__atomic_store_n(&progs_by_id[id % PROG_BUCKETS], r, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&maps_lock);
 	return obj;
+}
+
+/* A program by id, opened once per process and kept (as tail call targets are) */
+static struct emu_obj *prog_obj_by_id(__u32 id, int *err)
+{
+	for (struct prog_ref *r = __atomic_load_n(&progs_by_id[id % PROG_BUCKETS], __ATOMIC_ACQUIRE); r; r = r->next)
+		if (r->id == id)
+			return r->obj;
+	int fd = emu_obj_fd_by_id(EMU_KIND_PROG, id, O_RDONLY);
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	struct emu_obj *obj;
+	int acc;
+	*err = emu_fd_get_local(fd, EMU_KIND_PROG, &obj, &acc);
+	emu_fd_closed(fd);
+	emu_os_close(fd);
+	if (*err)
+		return NULL;
+	pthread_mutex_lock(&maps_lock);
+	for (struct prog_ref *r = progs_by_id[id % PROG_BUCKETS]; r; r = r->next)
+		if (r->id == id) {
+			pthread_mutex_unlock(&maps_lock);
+			emu_obj_put(obj);
+			return r->obj;
+		}
+	struct prog_ref *r = calloc(1, sizeof(*r));
+	if (!r) {
+		pthread_mutex_unlock(&maps_lock);
+		emu_obj_put(obj);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r->id = id;
+	r->obj = obj;
+	r->next = progs_by_id[id % PROG_BUCKETS];
+	__atomic_store_n(&progs_by_id[id % PROG_BUCKETS], r, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&maps_lock);
+	return obj;
+}
+
+/* The live extensions of prog into run->ext: slots whose link is gone are
+ * cleared, and nr_ext drops to the last slot in use (0: the calls are plain
+ * again, for the JIT's code too) */
+static void ext_lookup(struct vm_run *run, const struct vm_prog *prog)
+{
+	struct emu_prog_desc *d = &prog->obj->hdr->prog;
+	run->ext_of = prog;
+	run->ext_n = 0;
+	bool dead = false;
+	__u32 n = __atomic_load_n(&d->nr_ext, __ATOMIC_ACQUIRE);
+	for (__u32 k = 0; k < n && k < ARRAY_SIZE(d->ext); k++) {
+		__u32 link = __atomic_load_n(&d->ext[k].link_id, __ATOMIC_ACQUIRE);
+		if (!link)
+			continue;
+		if (!emu_obj_alive(EMU_KIND_LINK, link)) {
+			dead = true;
+			continue;
+		}
+		__u32 id = d->ext[k].prog_id;
+		int err = 0;
+		struct emu_obj *obj = prog_obj_by_id(id, &err);
+		if (!obj)
+			continue;                    /* gone meanwhile: the function itself runs */
+		const struct vm_prog *x = vm_prog_get(obj, &err);
+		if (!x) {
+			vm_fault(run, err, "extension program %u cannot be decoded", id);
+			return;
+		}
+		if (run->ext_n < ARRAY_SIZE(run->ext)) {
+			run->ext[run->ext_n].start = d->ext[k].insn_off;
+			run->ext[run->ext_n++].x = x;
+		}
+	}
+	if (!dead)
+		return;
+	emu_obj_lock(prog->obj);
+	__u32 last = 0;
+	n = d->nr_ext;
+	for (__u32 k = 0; k < n && k < ARRAY_SIZE(d->ext); k++) {
+		__u32 link = d->ext[k].link_id;
+		if (link && !emu_obj_alive(EMU_KIND_LINK, link))
+			__atomic_store_n(&d->ext[k].link_id, 0, __ATOMIC_RELEASE);
+		else if (link)
+			last = k + 1;
+	}
+	__atomic_store_n(&d->nr_ext, last, __ATOMIC_RELEASE);
+	emu_obj_unlock(prog->obj);
+}
+
+/* The extension that replaces the function of prog starting at BPF
+ * instruction start, while its link lives (emu/link.c: ext_attach()), or NULL */
+const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *prog, __u32 start)
+{
+	if (run->ext_of != prog) {
+		ext_lookup(run, prog);
+		if (run->err)
+			return NULL;
+	}
+	for (__u32 k = 0; k < run->ext_n; k++)
+		if (run->ext[k].start == start)
+			return run->ext[k].x;
+	return NULL;
+}
+
+/* The first BPF instruction of the function whose decoded entry is entry */
+__u32 vm_func_start(const struct vm_prog *prog, const struct vm_insn *entry)
+{
+	for (__u32 k = 0; k < prog->nr_funcs; k++)
+		if (prog->funcs[k].entry == entry)
+			return prog->funcs[k].start;
+	return entry->idx;
 }
 
 /* bpf_tail_call(ctx, array, index): the program to go on with, or NULL (the

@@ -361,6 +361,7 @@ void vm_run_setup(struct vm_thread *t, const struct vm_prog *p, int ctx_kind, vo
 		      __u32 ctx_perm)
 {
 	struct vm_run *run = &t->run;
+	run->ext_of = NULL;                   /* extensions attached meanwhile: looked up again */
 	run->stack = t->stack;
 	run->stack_top = (__u64)(uintptr_t)(t->stack + VM_MAX_FRAMES * VM_STACK_SIZE);
 	run->ctx_kind = ctx_kind;

@@ -242,6 +242,13 @@ struct vm_run {
 	 * (VM_I_PROBE); a program without them: every plain load */
 	bool probe_zero;
 	bool sk_selected;              /* sk_lookup: bpf_sk_assign() selected a socket */
+
+	/* program extensions (maps.c: vm_ext_target()): the live ones of ext_of,
+	 * looked up once per run setup (a link's liveness is a scan of the state
+	 * root, too slow for every call) */
+	const struct vm_prog *ext_of;
+	__u32 ext_n;
+	struct { __u32 start; const struct vm_prog *x; } ext[8];
 };
 
 enum {
@@ -283,6 +290,16 @@ enum { VM_CHECKSUM_NONE, VM_CHECKSUM_UNNECESSARY, VM_CHECKSUM_COMPLETE };
  * with *err set on failure. Thread-safe. */
 /* The program decoded, and compiled when the JIT is on: what a run needs. */
 const struct vm_prog *vm_prog_get(struct emu_obj *obj, int *err);
+/* Program extensions (maps.c): the extension replacing prog's function that
+ * starts at BPF instruction start while its link lives, or NULL (run->err set
+ * if it cannot be decoded); a function's first instruction by its entry. */
+const struct vm_prog *vm_ext_target(struct vm_run *run, const struct vm_prog *prog, __u32 start);
+__u32 vm_func_start(const struct vm_prog *prog, const struct vm_insn *entry);
+__u64 vm_jit_ext_call(struct vm_run *run, __u64 r1, __u64 r2, __u64 r3, __u64 r4, __u64 r5);
+static inline bool vm_prog_extended(const struct vm_prog *prog)
+{
+	return __atomic_load_n(&prog->obj->hdr->prog.nr_ext, __ATOMIC_ACQUIRE) != 0;
+}
 /* Decoded only (the load step: a program loaded and dropped, as feature
  * probes and loaders do, pays no compilation; its first run compiles it). */
 const struct vm_prog *vm_prog_decode(struct emu_obj *obj, int *err);

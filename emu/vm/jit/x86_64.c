@@ -42,7 +42,7 @@ enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_BE = 6, CC_A = 7, CC_L = 0xc
 
 #define OFF(f) ((__s32)offsetof(struct vm_run, f))
 
-enum { COLD_MEM, COLD_TICK, COLD_FAULT, COLD_MAY_GOTO };
+enum { COLD_MEM, COLD_TICK, COLD_FAULT, COLD_MAY_GOTO, COLD_EXT };
 
 struct cold {
 	int kind;
@@ -70,20 +70,27 @@ struct jit {
 
 /* ---- bytes ---- */
 
+/* out of line: inlined into every emitter, gcc 12 at -O2 took the realloc'd
+ * buffer for one of size 0 (-Wstringop-overflow) */
+static __attribute__((noinline)) int grow(struct jit *j)
+{
+	size_t cap = j->cap ? j->cap * 2 : 4096;
+	unsigned char *n = realloc(j->buf, cap);
+	if (!n) {
+		j->err = -ENOMEM;
+		return -1;
+	}
+	j->buf = n;
+	j->cap = cap;
+	return 0;
+}
+
 static void b1(struct jit *j, __u8 x)
 {
 	if (j->err)
 		return;                        /* the pass is dropped */
-	if (j->len == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 4096;
-		unsigned char *n = realloc(j->buf, cap);
-		if (!n) {
-			j->err = -ENOMEM;
-			return;
-		}
-		j->buf = n;
-		j->cap = cap;
-	}
+	if (j->len >= j->cap && grow(j))
+		return;
 	j->buf[j->len++] = x;
 }
 
@@ -847,6 +854,12 @@ static void emit_insn(struct jit *j, __u32 i)
 		emit_fault_call(j, i, VM_JIT_F_OP);
 		break;
 	case VM_OP_CALL_FUNC: {
+		/* a program extensions replace functions of (its object's nr_ext): the
+		 * call goes through vm_jit_ext_call() in a cold stub */
+		mov_imm(j, R11, (__u64)(uintptr_t)&j->p->obj->hdr->prog.nr_ext);
+		alu_mi(j, 0, 7, R11, 0, 0);                /* cmp dword [r11], 0 */
+		struct cold *x = cold_new(j, COLD_EXT, i, 0);
+		cold_jump(j, x, CC_NE);
 		struct cold *c = cold_new(j, COLD_FAULT, i, VM_JIT_F_DEPTH);
 		alu_mi(j, 0, 7, RUN, OFF(depth), VM_MAX_FRAMES - 1);
 		cold_jump(j, c, CC_AE);
@@ -877,6 +890,8 @@ static void emit_insn(struct jit *j, __u32 i)
 		pop(j, R13);
 		pop(j, RBX);
 		alu_mi(j, 0, 5, RUN, OFF(depth), 1);
+		if (x)
+			x->back = (__u32)j->len;
 		break;
 	}
 	case VM_OP_EXIT:
@@ -1056,6 +1071,19 @@ static void emit_cold(struct jit *j)
 			jmp_back(j, CC_E, j->o_fault);
 			jmp_back(j, -1, c->back);
 			break;
+		case COLD_EXT: {
+			/* vm_jit_ext_call(run, R1..R5), the callee's decoded index in map_hint */
+			const struct vm_insn *pc = &j->p->insns[c->insn];
+			op_mem(j, 0, 0, 0xc7, 0, RUN, OFF(fault_insn), false);
+			b4(j, pc->idx);
+			mov_m64_imm(j, RUN, OFF(map_hint), (__s32)insn_index(j, pc->target));
+			shift_args(j);
+			call_abs(j, (const void *)vm_jit_ext_call);
+			alu_mi(j, 0, 7, RUN, OFF(err), 0);
+			jmp_back(j, CC_NE, j->o_fault);
+			jmp_back(j, -1, c->back);
+			break;
+		}
 		case COLD_MAY_GOTO:
 			mov_m64_imm(j, RUN, OFF(may_goto), 0);
 			jmp_back(j, -1, j->offs[insn_index(j, j->p->insns[c->insn].target)]);
