@@ -521,16 +521,10 @@ struct prog_ref {
 };
 static struct prog_ref *progs_by_id[PROG_BUCKETS];
 
-/* The program a PROG_ARRAY slot names (for good in this process). */
-static struct emu_obj *prog_obj(struct vm_map *array, __u32 id, int *err)
+/* Keeps obj (a reference the caller took) as program id's for the process;
+ * if another thread kept one first, that one, and obj's reference goes. */
+static struct emu_obj *prog_cache_add(__u32 id, struct emu_obj *obj, int *err)
 {
-	for (struct prog_ref *r = __atomic_load_n(&progs_by_id[id % PROG_BUCKETS], __ATOMIC_ACQUIRE); r; r = r->next)
-		if (r->id == id)
-			return r->obj;
-	struct emu_obj *obj;
-	*err = emu_ref_get(array->obj, EMU_KIND_PROG, id, &obj);
-	if (*err)
-		return NULL;
 	pthread_mutex_lock(&maps_lock);
 	for (struct prog_ref *r = progs_by_id[id % PROG_BUCKETS]; r; r = r->next)
 		if (r->id == id) {
@@ -553,6 +547,19 @@ static struct emu_obj *prog_obj(struct vm_map *array, __u32 id, int *err)
 	return obj;
 }
 
+/* The program a PROG_ARRAY slot names (for good in this process). */
+static struct emu_obj *prog_obj(struct vm_map *array, __u32 id, int *err)
+{
+	for (struct prog_ref *r = __atomic_load_n(&progs_by_id[id % PROG_BUCKETS], __ATOMIC_ACQUIRE); r; r = r->next)
+		if (r->id == id)
+			return r->obj;
+	struct emu_obj *obj;
+	*err = emu_ref_get(array->obj, EMU_KIND_PROG, id, &obj);
+	if (*err)
+		return NULL;
+	return prog_cache_add(id, obj, err);
+}
+
 /* A program by id, opened once per process and kept (as tail call targets are) */
 static struct emu_obj *prog_obj_by_id(__u32 id, int *err)
 {
@@ -571,26 +578,7 @@ static struct emu_obj *prog_obj_by_id(__u32 id, int *err)
 	emu_os_close(fd);
 	if (*err)
 		return NULL;
-	pthread_mutex_lock(&maps_lock);
-	for (struct prog_ref *r = progs_by_id[id % PROG_BUCKETS]; r; r = r->next)
-		if (r->id == id) {
-			pthread_mutex_unlock(&maps_lock);
-			emu_obj_put(obj);
-			return r->obj;
-		}
-	struct prog_ref *r = calloc(1, sizeof(*r));
-	if (!r) {
-		pthread_mutex_unlock(&maps_lock);
-		emu_obj_put(obj);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	r->id = id;
-	r->obj = obj;
-	r->next = progs_by_id[id % PROG_BUCKETS];
-	__atomic_store_n(&progs_by_id[id % PROG_BUCKETS], r, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&maps_lock);
-	return obj;
+	return prog_cache_add(id, obj, err);
 }
 
 /* The live extensions of prog into run->ext: slots whose link is gone are
