@@ -86,15 +86,15 @@ static struct prog *read_file(const char *path, size_t *np)
 			continue;
 		hex++;
 		p->insns = calloc(p->n + 1, sizeof(*p->insns));
-		if (!p->insns || unhex(hex, p->insns, (size_t)p->n * 8))
+		char *l = p->insns && !unhex(hex, p->insns, (size_t)p->n * 8) ? strstr(hex, " L ") : NULL;
+		if (l && sscanf(l + 3, "%u", &p->nli) == 1)
+			p->li = calloc(p->nli + 1, sizeof(*p->li));
+		char *lh = l ? strchr(l + 3, ' ') : NULL;
+		if (!p->li || (p->nli && (!lh || unhex(lh + 1, p->li, (size_t)p->nli * sizeof(*p->li))))) {
+			free(p->insns);       /* a line that does not parse: its slot is used again */
+			free(p->li);
 			continue;
-		char *l = strstr(hex, " L ");
-		if (!l || sscanf(l + 3, "%u", &p->nli) != 1)
-			continue;
-		p->li = calloc(p->nli + 1, sizeof(*p->li));
-		char *lh = strchr(l + 3, ' ');
-		if (!p->li || (p->nli && (!lh || unhex(lh + 1, p->li, (size_t)p->nli * sizeof(*p->li)))))
-			continue;
+		}
 		n++;
 	}
 	free(line);
@@ -413,5 +413,13 @@ int main(int argc, char **argv)
 	printf("the kernel's other rewrites, by bpfemu's instruction there (programs, places, instructions added):\n");
 	for (unsigned m = 0; m < nbuckets; m++)
 		printf("  %-40s %4u %5u %+6ld\n", buckets[m].kind, buckets[m].progs, buckets[m].events, buckets[m].added);
+	for (size_t i = 0; i < nk; i++) {
+		free(k[i].insns);
+		free(k[i].li);
+		free(e[i].insns);
+		free(e[i].li);
+	}
+	free(k);
+	free(e);
 	return lines == nk && jumps == nk ? 0 : 1;
 }
