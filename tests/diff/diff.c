@@ -901,22 +901,27 @@ static void case_attr_rules(void)
 	a->max_entries = 2;
 	close_fd(C(BPF_MAP_CREATE, buf, 16, "create size=16 garbage after"));
 
-	/* a byte at every offset past each element command's last field */
+	/* a byte at every offset past each element command's last field (set
+	 * to 1 where it is 0): the key and value pointers live where their low
+	 * bytes are never 0, so that byte never moves them (a stack address
+	 * ending in 0x00, as ASan's fake stack gave once, changed the run) */
+	static __u64 kv[4] __attribute__((aligned(64)));
 	long fd = mk(BPF_MAP_TYPE_HASH, 4, 8, 4, 0);
-	__u32 k = 1;
+	__u32 *kp = (__u32 *)((char *)kv + 4);
+	*kp = 1;
 	__u64 v = 2;
-	upd(fd, &k, &v, BPF_ANY);
+	upd(fd, kp, &v, BPF_ANY);
 	static const int cmds[] = { BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM,
 				    BPF_MAP_GET_NEXT_KEY, BPF_MAP_FREEZE, BPF_MAP_LOOKUP_AND_DELETE_ELEM,
 				    BPF_OBJ_GET_INFO_BY_FD, BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET };
-	__u64 out = 0;
+	__u64 *outp = &kv[2];
 	for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
 		for (unsigned int off = 4; off < KERNEL_ATTR_SIZE; off += 4) {
 			memset(buf, 0, sizeof(buf));
 			a->map_fd = (__u32)fd;
 			if (cmds[c] != BPF_MAP_FREEZE) {
-				a->key = PTR(&k);
-				a->value = PTR(&out);
+				a->key = PTR(kp);
+				a->value = PTR(outp);
 			}
 			if (cmds[c] == BPF_OBJ_GET_INFO_BY_FD) {
 				memset(buf, 0, 16);
