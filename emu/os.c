@@ -43,8 +43,21 @@ long emu_os_sc6(long nr, long a, long b, long c, long d, long e, long f)
 
 #ifdef EMU_OS_SANITIZED
 #include <dlfcn.h>
+/* The runtime's interceptor by its own name: RTLD_NEXT from a program that
+ * links the engine (the CLI, a test) finds a preloaded shim's wrapper first,
+ * and the shim's engine would then adopt the program engine's descriptors.
+ * Older runtimes name it __interceptor_X, newer ones ___interceptor_X. */
 static void *next_sym(const char *name)
 {
+	static const char *const prefixes[] = { "__interceptor_", "___interceptor_" };
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		char sym[64];
+		if (snprintf(sym, sizeof(sym), "%s%s", prefixes[i], name) >= (int)sizeof(sym))
+			continue;
+		void *f = dlsym(RTLD_DEFAULT, sym);
+		if (f)
+			return f;
+	}
 	return dlsym(RTLD_NEXT, name);
 }
 #endif
