@@ -32,6 +32,8 @@
 #include <criterion/new/assert.h>
 #include <criterion/parameterized.h>
 
+#include "btf_blob.h"
+
 #ifndef BPFEMU_TEST_KERNEL
 #include <bpfemu/bpfemu.h>
 #include "emu.h"
@@ -114,6 +116,19 @@ static inline long bt_bpf(int cmd, void *attr, unsigned int size)
 	errno = 0;
 	long r = bt_sys(cmd, attr, size);
 	return r < 0 ? -errno : r;
+}
+
+/* BPF_BTF_LOAD of the blob these types and strings make (sizes in bytes);
+ * the test fails when the load does. */
+static inline int bt_btf_load(const __u32 *types, __u32 types_len, const char *strs, __u32 strs_len)
+{
+	struct test_btf b;
+	union bpf_attr a;
+	test_btf_make(&b, types, types_len, strs, strs_len);
+	test_btf_attr(&a, &b);
+	long fd = bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
+	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
+	return (int)fd;
 }
 
 static char bt_root[64];

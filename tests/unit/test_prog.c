@@ -979,19 +979,7 @@ static int load_func_btf(void)
 		0, (__u32)BTF_KIND_FUNC_PROTO << 24, 0,                                    /* [5] void (void) */
 		9, (__u32)BTF_KIND_FUNC << 24 | BTF_FUNC_STATIC, 5,                        /* [6] t, static */
 	};
-	static char blob[256];
-	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
-				.type_len = sizeof(types), .str_off = sizeof(types), .str_len = sizeof(strs) };
-	memcpy(blob, &h, sizeof(h));
-	memcpy(blob + sizeof(h), types, sizeof(types));
-	memcpy(blob + sizeof(h) + sizeof(types), strs, sizeof(strs));
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf = BT_PTR(blob);
-	a.btf_size = (__u32)(sizeof(h) + sizeof(types) + sizeof(strs));
-	long fd = bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
-	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
-	return (int)fd;
+	return bt_btf_load(types, sizeof(types), strs, sizeof(strs));
 }
 
 static __u32 func_rec_size = sizeof(struct bpf_func_info);

@@ -515,19 +515,7 @@ static int lock_btf(void)
 		5, (__u32)BTF_KIND_STRUCT << 24 | 1, 4, 19, 1, 0,
 		23, (__u32)BTF_KIND_STRUCT << 24 | 2, 8, 25, 1, 0, 29, 2, 32,
 	};
-	static char blob[512];
-	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
-				.type_len = sizeof(types), .str_off = sizeof(types), .str_len = sizeof(strs) };
-	memcpy(blob, &h, sizeof(h));
-	memcpy(blob + sizeof(h), types, sizeof(types));
-	memcpy(blob + sizeof(h) + sizeof(types), strs, sizeof(strs));
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf = BT_PTR(blob);
-	a.btf_size = (__u32)(sizeof(h) + sizeof(types) + sizeof(strs));
-	long fd = bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
-	cr_assert(ge(i64, fd, 0), "BTF_LOAD: %s", strerror((int)-fd));
-	return (int)fd;
+	return bt_btf_load(types, sizeof(types), strs, sizeof(strs));
 }
 
 BT_TEST(spin_lock_in_a_program_and_bpf_f_lock_in_user_space)

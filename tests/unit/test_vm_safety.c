@@ -283,18 +283,8 @@ SAFE_TEST(a_lock_left_held_is_released_and_the_run_fails)
 		5, (__u32)BTF_KIND_STRUCT << 24 | 1, 4, 19, 1, 0,
 		23, (__u32)BTF_KIND_STRUCT << 24 | 2, 8, 25, 1, 0, 29, 2, 32,
 	};
-	static char blob[512];
-	struct btf_header h = { .magic = BTF_MAGIC, .version = BTF_VERSION, .hdr_len = sizeof(h),
-				.type_len = sizeof(types), .str_off = sizeof(types), .str_len = sizeof(strs) };
-	memcpy(blob, &h, sizeof(h));
-	memcpy(blob + sizeof(h), types, sizeof(types));
-	memcpy(blob + sizeof(h) + sizeof(types), strs, sizeof(strs));
+	int btf = bt_btf_load(types, sizeof(types), strs, sizeof(strs));
 	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.btf = BT_PTR(blob);
-	a.btf_size = (__u32)(sizeof(h) + sizeof(types) + sizeof(strs));
-	int btf = (int)bt_bpf(BPF_BTF_LOAD, &a, sizeof(a));
-	cr_assert(ge(i32, btf, 0));
 	memset(&a, 0, sizeof(a));
 	a.map_type = BPF_MAP_TYPE_ARRAY;
 	a.key_size = 4;
