@@ -197,6 +197,25 @@ itest_init() {
 	fi
 }
 
+# kernel_session WHAT KEEP REFUSED WHY: diff mode's kernel half of a test
+# whose `session RUNNER` prints a transcript: the same session as root in a
+# private mount namespace into $STAGE/kernel.out (copied to KEEP.kernel when
+# KEEP is set), a skip with WHY when a line of it matches REFUSED (the host
+# refuses the feature; the expected transcript still checked the engine),
+# else identical to $STAGE/emu.out.
+kernel_session() {
+	local what=$1 keep=$2 refused=$3 why=$4
+	is_root || skip "the kernel comparison needs root"
+	command -v unshare >/dev/null || skip "unshare is not installed"
+	say "the same session on the kernel: root, a private mount namespace"
+	# shellcheck disable=SC2317 # called through session
+	krun() { (cd / && unshare -m --propagation private "$@"); }
+	session krun >"$STAGE/kernel.out" 2>&1
+	[ -n "$keep" ] && cp "$STAGE/kernel.out" "$keep.kernel"
+	grep -q -- "$refused" "$STAGE/kernel.out" && skip "$why"
+	same_or_fail "$what" "$STAGE/kernel.out" "$STAGE/emu.out"
+}
+
 # Prints a unified diff of two files and fails if they differ.
 same_or_fail() {
 	local what=$1 a=$2 b=$3

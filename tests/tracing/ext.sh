@@ -90,16 +90,7 @@ EOF
 say "fired: pick() replaced while the link lived (last 0, new_pick counted 101), restored after"
 
 if [ "$MODE" = diff ]; then
-	is_root || skip "the kernel comparison needs root"
-	command -v unshare >/dev/null || skip "unshare is not installed"
-	say "the same session on the kernel: root, a private mount namespace"
-	# shellcheck disable=SC2317 # called through session
-	krun() { (cd / && unshare -m --propagation private "$@"); }
-	session krun >"$STAGE/kernel.out" 2>&1
-	[ -n "${EXT_KEEP:-}" ] && cp "$STAGE/kernel.out" "$EXT_KEEP.kernel"
-	if grep -q "^load new_two -> two: EPERM" "$STAGE/kernel.out"; then
-		skip "this host's kernel refuses extension programs as root (EPERM)"
-	fi
-	same_or_fail "extension session" "$STAGE/kernel.out" "$STAGE/emu.out"
+	kernel_session "extension session" "${EXT_KEEP:-}" "^load new_two -> two: EPERM" \
+		"this host's kernel refuses extension programs as root (EPERM)"
 fi
 exit 0

@@ -99,17 +99,8 @@ out=$(bfire struct_ops:tcp_congestion_ops/bpfemu_sops.ssthresh 2>&1) && fail "fi
 say "after unregister nothing runs: $out"
 
 if [ "$MODE" = diff ]; then
-	is_root || skip "the kernel comparison needs root"
-	command -v unshare >/dev/null || skip "unshare is not installed"
-	say "the same session on the kernel: root, a private mount namespace"
-	# shellcheck disable=SC2317 # called through session
-	krun() { (cd / && unshare -m --propagation private "$@"); }
-	session krun >"$STAGE/kernel.out" 2>&1
-	[ -n "${SOPS_KEEP:-}" ] && cp "$STAGE/kernel.out" "$SOPS_KEEP.kernel"
 	# a host that refuses struct_ops (no CAP_BPF, lockdown): the expected file still checked the engine
-	if grep -q "^create tcp_congestion_ops: EPERM" "$STAGE/kernel.out"; then
-		skip "this host's kernel refuses struct_ops maps as root (EPERM)"
-	fi
-	same_or_fail "struct_ops session" "$STAGE/kernel.out" "$STAGE/emu.out"
+	kernel_session "struct_ops session" "${SOPS_KEEP:-}" "^create tcp_congestion_ops: EPERM" \
+		"this host's kernel refuses struct_ops maps as root (EPERM)"
 fi
 exit 0
