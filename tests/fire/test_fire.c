@@ -252,6 +252,28 @@ static __u64 slot(int map, __u32 k)
 	return v;
 }
 
+/* Loads a tracing program of this attach type on BTF type id btf_id and
+ * attaches it (BPF_RAW_TRACEPOINT_OPEN); the test fails if either fails. */
+static void tracing_attach(__u32 eat, __u32 btf_id, const struct bpf_insn *p, __u32 n)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_TRACING;
+	a.expected_attach_type = eat;
+	a.attach_btf_id = btf_id;
+	a.insns = BT_PTR(p);
+	a.insn_cnt = n;
+	a.license = BT_PTR("GPL");
+	a.log_level = 1;
+	a.log_buf = BT_PTR(bt_log);
+	a.log_size = sizeof(bt_log);
+	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.prog_fd = (__u32)pfd;
+	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+}
+
 static __s32 member_off(const char *sname, const char *member)
 {
 	struct fb_member m;
@@ -344,22 +366,7 @@ Test(fire, tp_btf_loads_through_btf_pointers)
 		LDX(BPF_W, BPF_REG_7, BPF_REG_8, tgid_off), STORE_SLOT(map, 2),
 		MOV64_I(BPF_REG_0, 0), EXIT,
 	};
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = BPF_TRACE_RAW_TP;
-	a.attach_btf_id = tid;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = N_INSNS(p);
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(bt_log);
-	a.log_size = sizeof(bt_log);
-	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
-	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.prog_fd = (__u32)pfd;
-	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	tracing_attach(BPF_TRACE_RAW_TP, tid, p, N_INSNS(p));
 	cr_assert(eq(int, bpfemu_fire_line("tracepoint:sched:sched_switch --ppid 99 next.pid=1234"), 1), "%s",
 		  bpfemu_fire_error());
 	cr_expect(eq(u64, slot(map, 0), 1234));
@@ -437,22 +444,7 @@ Test(fire, fexit_return_members)
 		MOV64_R(BPF_REG_7, BPF_REG_8), STORE_SLOT(map, 2),
 		MOV64_I(BPF_REG_0, 0), EXIT,
 	};
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = BPF_TRACE_FEXIT;
-	a.attach_btf_id = fid;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = N_INSNS(p);
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(bt_log);
-	a.log_size = sizeof(bt_log);
-	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
-	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.prog_fd = (__u32)pfd;
-	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	tracing_attach(BPF_TRACE_FEXIT, fid, p, N_INSNS(p));
 	cr_assert(eq(int, bpfemu_fire_line("kretprobe:inet_csk_accept ret.__sk_common.skc_num=8080 "
 					   "ret<inet_sock>.inet_sport=be16:8080"), 1), "%s", bpfemu_fire_error());
 	cr_expect(eq(u64, slot(map, 0), 8080));
@@ -486,22 +478,7 @@ Test(fire, dead_reads_past_the_arguments_do_not_stop_a_run)
 		JMP_I(BPF_JEQ, BPF_REG_2, 0, 1), LDX(BPF_DW, BPF_REG_7, BPF_REG_1, 8),
 		STORE_SLOT(map, 0), MOV64_I(BPF_REG_0, 0), EXIT,
 	};
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = BPF_TRACE_RAW_TP;
-	a.attach_btf_id = tid;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = N_INSNS(p);
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(bt_log);
-	a.log_size = sizeof(bt_log);
-	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
-	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.prog_fd = (__u32)pfd;
-	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));
+	tracing_attach(BPF_TRACE_RAW_TP, tid, p, N_INSNS(p));
 	cr_assert(eq(int, bpfemu_fire_line("tp:block:block_rq_issue rq=&request:dead1 rq.__sector=8"), 1), "%s",
 		  bpfemu_fire_error());
 	cr_expect(ne(u64, slot(map, 0), 0));
