@@ -186,7 +186,7 @@ static struct htab htab_of(struct emu_obj *map)
 		h.stripes = (struct htab_stripe *)((char *)h.buckets + stripes_off(h.n_buckets, 0));
 		h.elems = (char *)(h.stripes + h.nstripes);
 	} else {
-		h.elems = p + sizeof(struct lru_list) * d->type_state[HT_NLISTS];
+		h.elems = p + round_up8(sizeof(struct lru_list) * d->type_state[HT_NLISTS]);
 	}
 	return h;
 }
@@ -309,7 +309,9 @@ static __u64 elems_off(const struct emu_map_spec *s)
 	__u32 n = nstripes_of(s);
 	if (n)
 		return stripes_off(nb, 0) + sizeof(struct htab_stripe) * n;
-	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s);
+	/* 8-aligned: a value handed to a program is as aligned as the kernel's
+	 * (a list is 44 bytes; one list left every value at 4 mod 8) */
+	return round_up8(nb * 4) + round_up8(sizeof(struct lru_list) * nlists_of(s));
 }
 
 /* the E2BIG checks of htab_map_alloc(), on the kernel's max_entries */

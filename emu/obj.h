@@ -33,7 +33,8 @@
                                 * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes;
                                 * 5: the data first, the header in the last page;
                                 * 6: hdr->flags, spare names and BTF holds (object files are reused: emu/fdtable.c);
-                                * 7: a hash element's key of at most 4 bytes sits where its hash was (emu/hashtab.c) */
+                                * 7: a hash element's key of at most 4 bytes sits where its hash was, LRU hash
+                                *    elements start 8-aligned (emu/hashtab.c) */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 
