@@ -77,11 +77,12 @@
 
 struct htab_elem {
 	__u32 next;                    /* index + 1 of the next element in the chain */
-	__u32 hash;
-	/* key (rounded to 8), value (rounded to 8; per-CPU: one such slot per
-	 * CPU), then, LRU types only, a struct htab_lru: the other types' elements
-	 * carry no recency fields (a 4/8 element is 24 bytes, not 48: fewer
-	 * cache misses on a big map) */
+	__u32 hash;                    /* keys of at most 4 bytes: the key itself (see key_inline) */
+	/* key (rounded to 8; a key of at most 4 bytes is in the word above
+	 * instead), value (rounded to 8; per-CPU: one such slot per CPU), then,
+	 * LRU types only, a struct htab_lru: the other types' elements carry no
+	 * recency fields (a 4/8 element is 16 bytes, not 48: fewer cache misses
+	 * on a big map, and none straddles two cache lines) */
 };
 
 struct htab_lru {
@@ -185,7 +186,7 @@ static struct htab htab_of(struct emu_obj *map)
 		h.stripes = (struct htab_stripe *)((char *)h.buckets + stripes_off(h.n_buckets, 0));
 		h.elems = (char *)(h.stripes + h.nstripes);
 	} else {
-		h.elems = p + sizeof(struct lru_list) * d->type_state[HT_NLISTS];
+		h.elems = p + round_up8(sizeof(struct lru_list) * d->type_state[HT_NLISTS]);
 	}
 	return h;
 }
@@ -194,7 +195,19 @@ static inline struct htab_elem *elem_at(const struct htab *h, __u32 idx1)
 {
 	return (struct htab_elem *)(h->elems + (size_t)(idx1 - 1) * h->elem_size);
 }
-static inline void *elem_key(struct htab_elem *e) { return e + 1; }
+/* A key of at most 4 bytes takes the place of the element's hash: one load
+ * compares it as fast as the hash, and the element shrinks by 8 bytes (a
+ * 4/8 element is 16; the hash is computed again where it is needed, from the
+ * key: unlinking an evicted element, bpf_spin_lock's stripe). */
+static inline bool key_inline(__u32 key_size) { return key_size <= 4; }
+static inline __u32 value_off(__u32 key_size)
+{
+	return (__u32)sizeof(struct htab_elem) + (key_inline(key_size) ? 0 : round_up8(key_size));
+}
+static inline void *elem_key(const struct htab *h, struct htab_elem *e)
+{
+	return key_inline(h->key_size) ? (void *)&e->hash : (void *)(e + 1);
+}
 /* an LRU element's recency fields, after its value */
 static inline struct htab_lru *lru_at(const struct htab *h, __u32 idx1)
 {
@@ -202,7 +215,7 @@ static inline struct htab_lru *lru_at(const struct htab *h, __u32 idx1)
 }
 static inline void *elem_value(const struct htab *h, struct htab_elem *e)
 {
-	return (char *)(e + 1) + round_up8(h->key_size);
+	return (char *)e + value_off(h->key_size);
 }
 
 /* A seeded 64-bit mix over the key bytes (our own; the kernel uses jhash). */
@@ -269,7 +282,7 @@ static __u64 vbytes_of(const struct emu_map_spec *s)
 
 static __u64 elem_size_of(const struct emu_map_spec *s)
 {
-	return sizeof(struct htab_elem) + round_up8(s->key_size) + round_up8(vbytes_of(s)) +
+	return value_off(s->key_size) + round_up8(vbytes_of(s)) +
 	       (type_is_lru(s->map_type) ? sizeof(struct htab_lru) : 0);
 }
 
@@ -296,7 +309,9 @@ static __u64 elems_off(const struct emu_map_spec *s)
 	__u32 n = nstripes_of(s);
 	if (n)
 		return stripes_off(nb, 0) + sizeof(struct htab_stripe) * n;
-	return round_up8(nb * 4) + sizeof(struct lru_list) * nlists_of(s);
+	/* 8-aligned: a value handed to a program is as aligned as the kernel's
+	 * (a list is 44 bytes; one list left every value at 4 mod 8) */
+	return round_up8(nb * 4) + round_up8(sizeof(struct lru_list) * nlists_of(s));
 }
 
 /* the E2BIG checks of htab_map_alloc(), on the kernel's max_entries */
@@ -672,12 +687,27 @@ static inline bool key_eq(const void *a, const void *b, __u32 size)
 	return !memcmp(a, b, size);
 }
 
+/* element e holds key (whose hash is hash) */
+static inline bool elem_is(const struct htab *h, struct htab_elem *e, const void *key, __u32 hash)
+{
+	if (key_inline(h->key_size))
+		return key_eq(&e->hash, key, h->key_size);
+	return e->hash == hash && key_eq(e + 1, key, h->key_size);
+}
+
+/* the hash of element e's key */
+static inline __u32 elem_hash(const struct htab *h, struct htab_elem *e)
+{
+	if (key_inline(h->key_size))
+		return hash_key(&e->hash, h->key_size, h->st[HT_SEED]);
+	return __atomic_load_n(&e->hash, __ATOMIC_RELAXED);
+}
+
 static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **linkp)
 {
 	__u32 *link = &h->buckets[hash & (h->n_buckets - 1)];
 	for (__u32 i = *link; i; link = &elem_at(h, i)->next, i = *link) {
-		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size)) {
+		if (elem_is(h, elem_at(h, i), key, hash)) {
 			if (linkp)
 				*linkp = link;
 			return i;
@@ -777,7 +807,7 @@ static void unlink_and_free(struct htab *h, __u32 i, bool evicted)
 {
 	struct htab_elem *e = elem_at(h, i);
 	__u32 *link = NULL;
-	if (find(h, elem_key(e), e->hash, &link) != i)
+	if (find(h, elem_key(h, e), elem_hash(h, e), &link) != i)
 		return;
 	__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
 	if (h->lru)
@@ -981,8 +1011,7 @@ static long find_seq(const struct htab *h, const void *key, __u32 hash)
 	     i = __atomic_load_n(&elem_at(h, i)->next, __ATOMIC_ACQUIRE)) {
 		if (i > limit || ++steps > limit)
 			return -1;
-		struct htab_elem *e = elem_at(h, i);
-		if (e->hash == hash && key_eq(elem_key(e), key, h->key_size))
+		if (elem_is(h, elem_at(h, i), key, hash))
 			return i;
 	}
 	return 0;
@@ -1040,7 +1069,7 @@ static int htab_get_next_key_seq(struct emu_obj *map, const void *key, void *nex
 		if (i > h.nelems)
 			found = -1;
 		if (found >= 0 && i)
-			memcpy(next, elem_key(elem_at(&h, i)), h.key_size);
+			memcpy(next, elem_key(&h, elem_at(&h, i)), h.key_size);
 		if (found >= 0 && !seqset_retry(&h, &ss, &tries))
 			return i ? 0 : -ENOENT;
 	} while (map->rdonly || tries < 4);
@@ -1161,8 +1190,9 @@ static int htab_update_once(struct emu_obj *map, const void *key, const void *va
 		unlock_alloc(map, &w);
 	}
 	struct htab_elem *e = elem_at(h, n);
-	e->hash = hash;
-	memcpy(elem_key(e), key, h->key_size);
+	if (!key_inline(h->key_size))
+		e->hash = hash;
+	memcpy(elem_key(h, e), key, h->key_size);
 	if (cpu < 0) {
 		memcpy(elem_value(h, e), value, h->vbytes);
 	} else if (h->percpu) {
@@ -1284,14 +1314,16 @@ static void *htab_prog_lookup(struct emu_obj *map, const void *key, unsigned int
 		if (i > limit || ++steps > limit)
 			return htab_prog_lookup_slow(map, key, cpu);
 		e = (struct htab_elem *)(elems + (size_t)(i - 1) * esize);
-		if (e->hash != hash)
-			continue;
 		bool eq;
-		if (key_size == 4) {             /* one load each, no call */
+		if (key_size == 4) {             /* one load each, no call; the key is where the hash would be */
 			__u32 a, b;
-			memcpy(&a, e + 1, 4);
+			memcpy(&a, &e->hash, 4);
 			memcpy(&b, key, 4);
 			eq = a == b;
+		} else if (key_inline(key_size)) {
+			eq = !memcmp(&e->hash, key, key_size);
+		} else if (e->hash != hash) {
+			continue;
 		} else if (key_size == 8) {
 			__u64 a, b;
 			memcpy(&a, e + 1, 8);
@@ -1310,7 +1342,7 @@ static void *htab_prog_lookup(struct emu_obj *map, const void *key, unsigned int
 		return htab_prog_lookup_slow(map, key, cpu);
 	if (!found)
 		return NULL;
-	char *v = (char *)(found + 1) + round_up8(key_size);
+	char *v = (char *)found + value_off(key_size);
 	return type_is_percpu(d->map_type) ? v + (size_t)cpu * round_up8(d->value_size) : v;
 }
 
@@ -1331,8 +1363,8 @@ static int htab_prog_update(struct emu_obj *map, const void *key, const void *va
 static int htab_prog_value_lock(struct emu_obj *map, void *value, bool lock)
 {
 	struct htab h = htab_of(map);
-	struct htab_elem *e = (struct htab_elem *)((char *)value - round_up8(h.key_size)) - 1;
-	__u32 hash = __atomic_load_n(&e->hash, __ATOMIC_RELAXED);
+	struct htab_elem *e = (struct htab_elem *)((char *)value - value_off(h.key_size));
+	__u32 hash = elem_hash(&h, e);
 	struct wctx w;
 	if (lock) {
 		lock_stripe(map, &w, hash, true);
@@ -1402,7 +1434,7 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
 	for (; !i && b < h.n_buckets; b++)
 		i = h.buckets[b];
 	if (i) {
-		memcpy(next, elem_key(elem_at(&h, i)), h.key_size);
+		memcpy(next, elem_key(&h, elem_at(&h, i)), h.key_size);
 		err = 0;
 	}
 	unlock_all(map, &h);
@@ -1452,7 +1484,7 @@ static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, 
 				}
 				if (n + cnt <= room) {
 					struct htab_elem *e = elem_at(&h, i);
-					memcpy(keys + (size_t)(n + cnt - 1) * ks, elem_key(e), ks);
+					memcpy(keys + (size_t)(n + cnt - 1) * ks, elem_key(&h, e), ks);
 					memcpy(vals + (size_t)(n + cnt - 1) * vs, elem_value(&h, e), vs);
 				}
 			}
@@ -1496,7 +1528,7 @@ static int take_bucket(struct emu_obj *map, __u32 b, bool del, char *keys, char 
 		}
 		for (__u32 i = h->buckets[b]; i; i = elem_at(h, i)->next, n++) {
 			struct htab_elem *e = elem_at(h, i);
-			memcpy(keys + (size_t)n * h->key_size, elem_key(e), h->key_size);
+			memcpy(keys + (size_t)n * h->key_size, elem_key(h, e), h->key_size);
 			memcpy(vals + (size_t)n * h->vbytes, elem_value(h, e), h->vbytes);
 		}
 		if (del) {

@@ -29,10 +29,12 @@
 #include "emu.h"
 
 #define EMU_OBJ_MAGIC   0x4f4a424f554d4545ULL   /* "EEMUOBJO" */
-#define EMU_OBJ_VERSION 6      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
+#define EMU_OBJ_VERSION 7      /* 2: hash elements carry LRU bookkeeping; 3: arrays of values over 8 bytes end in a redo journal;
                                 * 4: HASH/PERCPU_HASH (and the families wrapping them) lock by stripes;
                                 * 5: the data first, the header in the last page;
-                                * 6: hdr->flags, spare names and BTF holds (object files are reused: emu/fdtable.c) */
+                                * 6: hdr->flags, spare names and BTF holds (object files are reused: emu/fdtable.c);
+                                * 7: a hash element's key of at most 4 bytes sits where its hash was, LRU hash
+                                *    elements start 8-aligned (emu/hashtab.c) */
 #define EMU_PAGE_SIZE   4096u
 #define EMU_OBJ_NAME_LEN 16
 

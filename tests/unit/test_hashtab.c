@@ -503,3 +503,103 @@ BT_TEST(unmapped_key_or_value_is_efault)
 	cr_assert(eq(i64, bt_next_key(fd, NULL, bad), -EFAULT));
 	cr_assert(eq(i64, bt_lookup(fd, &k, &v), 0));
 }
+
+/* ---- key sizes: a key of at most 4 bytes is stored where a longer key's
+ * element keeps its hash (emu/hashtab.c), so each size is walked whole ---- */
+
+/* key i of ks bytes: every byte a function of i, distinct for i < 200 */
+static void small_key(unsigned char *k, __u32 ks, __u32 i)
+{
+	for (__u32 b = 0; b < ks; b++)
+		k[b] = (unsigned char)(b ? i * 7 + b : i);
+}
+
+static void key_size_round_trip(__u32 type, __u32 ks)
+{
+	enum { N = 200 };
+	int fd = bt_map_new(type, ks, 12, N, 0);
+	unsigned char k[16], next[16], v[12], out[12];
+	for (__u32 i = 0; i < N; i++) {
+		small_key(k, ks, i);
+		memset(v, (int)i, sizeof(v));
+		cr_assert(eq(i64, bt_update(fd, k, v, BPF_NOEXIST), 0), "ks %u key %u", ks, i);
+	}
+	for (__u32 i = 0; i < N; i++) {
+		small_key(k, ks, i);
+		memset(v, (int)i, sizeof(v));
+		cr_assert(eq(i64, bt_lookup(fd, k, out), 0), "ks %u key %u", ks, i);
+		cr_assert(eq(i32, memcmp(out, v, sizeof(v)), 0), "ks %u key %u", ks, i);
+	}
+	/* every key once, its bytes whole */
+	int seen[N] = { 0 }, n = 0;
+	long r = bt_next_key(fd, NULL, next);
+	while (r == 0) {
+		__u32 i = next[0];
+		cr_assert(lt(u32, i, N), "ks %u", ks);
+		small_key(k, ks, i);
+		cr_assert(eq(i32, memcmp(next, k, ks), 0), "ks %u key %u", ks, i);
+		seen[i]++;
+		cr_assert(le(i32, ++n, N), "walk does not end");
+		memcpy(k, next, ks);
+		r = bt_next_key(fd, k, next);
+	}
+	cr_assert(eq(i64, r, -ENOENT));
+	for (int i = 0; i < N; i++)
+		cr_assert(eq(i32, seen[i], 1), "ks %u key %d seen %d times", ks, i, seen[i]);
+	/* odd keys out; even keys stay, values intact */
+	for (__u32 i = 1; i < N; i += 2) {
+		small_key(k, ks, i);
+		cr_assert(eq(i64, bt_delete(fd, k), 0), "ks %u key %u", ks, i);
+	}
+	for (__u32 i = 0; i < N; i++) {
+		small_key(k, ks, i);
+		memset(v, (int)i, sizeof(v));
+		long want = i & 1 ? -ENOENT : 0;
+		cr_assert(eq(i64, bt_lookup(fd, k, out), want), "ks %u key %u", ks, i);
+		if (!want)
+			cr_assert(eq(i32, memcmp(out, v, sizeof(v)), 0), "ks %u key %u", ks, i);
+	}
+	close(fd);
+}
+
+BT_TEST(every_key_size_round_trips)
+{
+	static const __u32 sizes[] = { 1, 2, 3, 4, 5, 8, 12 };
+	for (unsigned int s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		key_size_round_trip(BPF_MAP_TYPE_HASH, sizes[s]);
+}
+
+/* LRU eviction unlinks the oldest elements by their keys' hashes (computed
+ * again from a key of at most 4 bytes): whatever survives is found by its key */
+BT_TEST(lru_eviction_with_small_keys_keeps_chains_whole)
+{
+	static const __u32 sizes[] = { 2, 4, 8 };
+	for (unsigned int s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		__u32 ks = sizes[s];
+		int fd = bt_map_new(BPF_MAP_TYPE_LRU_HASH, ks, 8, 16, 0);
+		unsigned char k[8], next[8];
+		for (__u32 i = 0; i < 100; i++) {
+			__u64 v = i;
+			small_key(k, ks, i);
+			cr_assert(eq(i64, bt_update(fd, k, &v, BPF_ANY), 0), "ks %u key %u", ks, i);
+		}
+		int n = 0;
+		long r = bt_next_key(fd, NULL, next);
+		while (r == 0) {
+			__u64 v = ~0ull;
+			cr_assert(eq(i64, bt_lookup(fd, next, &v), 0), "ks %u", ks);
+			cr_assert(eq(u64, v, next[0]), "ks %u", ks);
+			cr_assert(le(i32, ++n, 16), "ks %u: more than max_entries", ks);
+			memcpy(k, next, ks);
+			r = bt_next_key(fd, k, next);
+		}
+		cr_assert(eq(i64, r, -ENOENT));
+		cr_assert(gt(i32, n, 0), "ks %u", ks);
+		/* the newest key was kept */
+		__u64 v = 0;
+		small_key(k, ks, 99);
+		cr_assert(eq(i64, bt_lookup(fd, k, &v), 0), "ks %u", ks);
+		cr_assert(eq(u64, v, 99), "ks %u", ks);
+		close(fd);
+	}
+}
