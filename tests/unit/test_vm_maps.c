@@ -80,6 +80,43 @@ BT_TEST(hash_counter_from_a_program_is_seen_by_user_space)
 	cr_assert(eq(u64, v, 5));
 }
 
+/* The value a program gets is 8-aligned, as the kernel's htab_elem puts it
+ * (at round_up(key_size, 8) past the key) whatever the key size, for plain
+ * and LRU hashes: the program stores the pointer it got in the value itself
+ * (a privileged program may), and user space reads it back. */
+BT_TEST(hash_values_a_program_gets_are_8_aligned)
+{
+	static const __u32 types[] = { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH };
+	static const __u32 ksizes[] = { 1, 3, 4, 5, 8, 12 };
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		for (size_t k = 0; k < sizeof(ksizes) / sizeof(ksizes[0]); k++) {
+			int map = bt_map_new(types[t], ksizes[k], 8, 64, 0);
+			unsigned char key[12] = { 7 };
+			__u64 v = 0;
+			/* every key byte zero but the first: the program's key is fp-16's 7 and zeros */
+			cr_assert(eq(i64, bt_update(map, key, &v, BPF_ANY), 0));
+			struct bpf_insn p[] = {
+				ST(BPF_DW, 10, -16, 7), ST(BPF_DW, 10, -8, 0),
+				MOV64_R(2, 10), ALU64_I(BPF_ADD, 2, -16),
+				LD_MAP(1, map),
+				CALL(BPF_FUNC_map_lookup_elem),
+				JMP_I(BPF_JEQ, 0, 0, 2),
+				STX(BPF_DW, 0, 0, 0),
+				MOV64_I(0, 1),
+				EXIT,
+			};
+			int fd = load(XDP, p, N_INSNS(p));
+			cr_assert(eq(u32, run(fd), 1), "type %u key size %u: the lookup failed", types[t], ksizes[k]);
+			cr_assert(eq(i64, bt_lookup(map, key, &v), 0));
+			cr_assert(ne(u64, v, 0));
+			cr_expect(eq(u64, v & 7, 0), "type %u key size %u: the value is at %#llx", types[t], ksizes[k],
+				  (unsigned long long)v);
+			bt_close(fd);
+			bt_close(map);
+		}
+	}
+}
+
 BT_TEST(map_update_and_delete_results_are_the_kernels)
 {
 	int map = bt_map_new(BPF_MAP_TYPE_HASH, 4, 8, 1, 0);
