@@ -191,6 +191,10 @@ static inline int emu_os_mknodat(int dirfd, const char *path, mode_t mode, dev_t
 {
 	return (int)EMU_OS_SC(SYS_mknodat, dirfd, path, mode, dev, 0, 0);
 }
+static inline int emu_os_symlinkat(const char *target, int dirfd, const char *path)
+{
+	return (int)EMU_OS_SC(SYS_symlinkat, target, dirfd, path, 0, 0, 0);
+}
 static inline int emu_os_unlinkat(int dirfd, const char *path, int flags)
 {
 	return (int)EMU_OS_SC(SYS_unlinkat, dirfd, path, flags, 0, 0, 0);
