@@ -18,14 +18,20 @@
  * target lives too long), never frees a target that a slot still names.
  *
  * The holder's own death: the kernel drops the references when the outer map
- * is freed. Nothing runs when our holder's last fd closes, so the directory
- * of a dead holder is collected before every id scan (MAP_GET_NEXT_ID,
- * GET_FD_BY_ID: emu_refs_gc), the only calls that can observe an object no fd
- * or pin reaches. A holder is alive if a pin or an fd of a process we can see
- * reaches it; an fd in flight in an SCM_RIGHTS message is invisible, so a
- * holder that exists only there loses its references. Holders are never
- * targets (an inner map cannot hold maps, a program array cannot be an inner
- * map), so one pass decides.
+ * is freed. Nothing runs when our holder's last fd closes in a process that
+ * then exits, so the directory of a dead holder is collected before every id
+ * scan (MAP_GET_NEXT_ID, GET_FD_BY_ID: emu_refs_gc), the only calls that can
+ * observe an object no fd or pin reaches. The directory keeps a symlink
+ * "self" to the holder's own file by its spare name (emu/fdtable.c), so the
+ * gc asks that file directly, as a spare's reuse does: held by a link other
+ * than its own name (a pin), or by an fd anywhere (every fd handed out holds
+ * an OFD lock on it, which dup, fork, SCM_RIGHTS, an fd in flight and a
+ * mapping keep), it is alive; a file that went to another object (another id
+ * in its header) was dead. Where the file cannot tell (a holder without a
+ * spare name, or whose spare name went while a pin holds it), a scan
+ * decides: a holder is alive if a pin or an fd of a process we can see
+ * reaches it. Holders are never targets (an inner map cannot hold maps, a
+ * program array cannot be an inner map), so one pass decides.
  *
  * Ids scan these directories too (emu/objfs.c), so an inner map reached only
  * through an outer map is found by MAP_GET_FD_BY_ID, as in the kernel.
@@ -368,8 +374,8 @@ static void gc_holder(const char *root, const char *name, enum emu_kind kind, __
 	emu_refs_unlock(dfd);
 }
 
-/* Up to this many holders of a kind are checked one scan each (the usual
- * case: a few maps of maps, a few programs); more are checked against the
+/* Holders whose own file cannot tell (holder_held): up to this many of a
+ * kind are checked one scan each; more are checked against the
  * kind's live ids, gathered in one scan before and one after reading the
  * directory (a program that loads thousands of programs and never scans ids
  * leaves thousands of holders: one scan per holder, each reading all of
