@@ -254,7 +254,9 @@ static void obj_release_locked(struct emu_obj *obj)
  * handed out holds its file with an OFD lock (emu_fd_hold), which the kernel
  * drops with the last descriptor of that open file in whatever process (dup,
  * fork and SCM_RIGHTS share it; a program's mapping keeps it too). Id scans
- * use the same test (emu_file_held), so a spare never shows as a live object.
+ * use the same test (emu_file_held), so a spare never shows as a live object,
+ * and so does the gc of dead holders' references (emu_spare_obj_held, through
+ * a symlink to the holder's spare name: emu/map_in_map.c).
  * A file a program mapped is never reused (EMU_OBJ_F_USER_MAPPED), as the
  * kernel keeps a mapped map.
  *
