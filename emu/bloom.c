@@ -17,6 +17,7 @@
 #include <sys/random.h>
 
 #include "map.h"
+#include "os.h"
 
 #define BLOOM_CREATE_FLAG_MASK                                                                    \
 	(BPF_F_NUMA_NODE | BPF_F_ZERO_SEED | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG |    \
@@ -73,7 +74,7 @@ static int bloom_init(struct emu_obj *map)
 {
 	struct emu_map_desc *d = emu_map_desc(map);
 	__u32 seed = 0;
-	if (!(d->map_flags & BPF_F_ZERO_SEED) && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+	if (!(d->map_flags & BPF_F_ZERO_SEED) && emu_os_random(&seed, sizeof(seed)))
 		seed = (__u32)(emu_ktime_boot_ns() * 0x9e3779b97f4a7c15ull >> 32);
 	d->type_state[BL_NHASH] = nr_hashes(d->map_extra);
 	d->type_state[BL_MASK] = bitset_mask(d->max_entries, (__u32)d->type_state[BL_NHASH]);

@@ -254,7 +254,9 @@ static void obj_release_locked(struct emu_obj *obj)
  * handed out holds its file with an OFD lock (emu_fd_hold), which the kernel
  * drops with the last descriptor of that open file in whatever process (dup,
  * fork and SCM_RIGHTS share it; a program's mapping keeps it too). Id scans
- * use the same test (emu_file_held), so a spare never shows as a live object.
+ * use the same test (emu_file_held), so a spare never shows as a live object,
+ * and so does the gc of dead holders' references (emu_spare_obj_held, through
+ * a symlink to the holder's spare name: emu/map_in_map.c).
  * A file a program mapped is never reused (EMU_OBJ_F_USER_MAPPED), as the
  * kernel keeps a mapped map.
  *
@@ -1116,6 +1118,39 @@ bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h)
 			own = 1;
 	}
 	return file_held(fd, sb, own, h);
+}
+
+int emu_obj_spare_name(const struct emu_obj_hdr *h, char *buf, size_t len)
+{
+	if (!h->spare_seq || len < 48)
+		return -ENOENT;
+	spare_name(buf, h->spare_pid, h->spare_stamp, h->spare_seq);
+	return 0;
+}
+
+int emu_spare_obj_held(int dfd, const char *path, int limbo_dfd, const char *limbo_name, enum emu_kind kind, __u32 id)
+{
+	const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+	int fd = path ? emu_os_openat(dfd, path, flags, 0) : -ENOENT;
+	if (fd == -ENOENT)       /* its process went while something held it: spare_unname kept a limbo link */
+		fd = emu_os_openat(limbo_dfd, limbo_name, flags | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return -1;       /* no name of ours left: pinned only, or gone */
+	struct emu_obj_hdr h;
+	struct stat sb;
+	int r = -1;
+	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
+	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h)) {
+		if (h.id != id || h.kind != (__u32)kind)
+			r = 0;   /* the file is another object's: reused, which only a dead one's file is */
+		else if (__atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) != EMU_OBJ_MAGIC)
+			/* being made (the id comes before the magic), by the process that named the file */
+			r = EMU_OS_SC(SYS_kill, h.spare_pid, 0, 0, 0, 0, 0) != -ESRCH;
+		else if (!(h.flags & EMU_OBJ_F_UNHELD))
+			r = file_held(fd, &sb, 1, &h);
+	}
+	emu_os_close(fd);
+	return r;
 }
 
 /* accmode may carry EMU_HOLD_SECOND */

@@ -74,6 +74,7 @@
 #include <sys/random.h>
 
 #include "map.h"
+#include "os.h"
 
 struct htab_elem {
 	__u32 next;                    /* index + 1 of the next element in the chain */
@@ -355,7 +356,7 @@ static int htab_init(struct emu_obj *map)
 				  .max_entries = d->max_entries, .map_flags = d->map_flags };
 	__u32 cpus = emu_possible_cpus();
 
-	if (!(d->map_flags & BPF_F_ZERO_SEED) && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+	if (!(d->map_flags & BPF_F_ZERO_SEED) && emu_os_random(&seed, sizeof(seed)))
 		seed = (__u64)emu_ktime_boot_ns() * 0x9e3779b97f4a7c15ull;
 	d->max_entries = kernel_max_entries(&s);
 	d->type_state[HT_NBUCKETS] = roundup_pow2(d->max_entries);

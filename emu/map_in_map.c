@@ -18,14 +18,20 @@
  * target lives too long), never frees a target that a slot still names.
  *
  * The holder's own death: the kernel drops the references when the outer map
- * is freed. Nothing runs when our holder's last fd closes, so the directory
- * of a dead holder is collected before every id scan (MAP_GET_NEXT_ID,
- * GET_FD_BY_ID: emu_refs_gc), the only calls that can observe an object no fd
- * or pin reaches. A holder is alive if a pin or an fd of a process we can see
- * reaches it; an fd in flight in an SCM_RIGHTS message is invisible, so a
- * holder that exists only there loses its references. Holders are never
- * targets (an inner map cannot hold maps, a program array cannot be an inner
- * map), so one pass decides.
+ * is freed. Nothing runs when our holder's last fd closes in a process that
+ * then exits, so the directory of a dead holder is collected before every id
+ * scan (MAP_GET_NEXT_ID, GET_FD_BY_ID: emu_refs_gc), the only calls that can
+ * observe an object no fd or pin reaches. The directory keeps a symlink
+ * "self" to the holder's own file by its spare name (emu/fdtable.c), so the
+ * gc asks that file directly, as a spare's reuse does: held by a link other
+ * than its own name (a pin), or by an fd anywhere (every fd handed out holds
+ * an OFD lock on it, which dup, fork, SCM_RIGHTS, an fd in flight and a
+ * mapping keep), it is alive; a file that went to another object (another id
+ * in its header) was dead. Where the file cannot tell (a holder without a
+ * spare name, or whose spare name went while a pin holds it), a scan
+ * decides: a holder is alive if a pin or an fd of a process we can see
+ * reaches it. Holders are never targets (an inner map cannot hold maps, a
+ * program array cannot be an inner map), so one pass decides.
  *
  * Ids scan these directories too (emu/objfs.c), so an inner map reached only
  * through an outer map is found by MAP_GET_FD_BY_ID, as in the kernel.
@@ -73,6 +79,10 @@ static int refs_root(char *buf, size_t len)
 
 static EMU_TLS int refs_lock_fd = -1;
 
+/* In a holder's directory: a symlink to the holder's own file by its spare
+ * name (../../spare/<name>, emu/fdtable.c), made with the directory. */
+#define SELF_LINK "self"
+
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
  * map's BTF), "prog-<id>" for a program (its BTF), "link-<id>" for a link
  * (a struct_ops link's map: emu/struct_ops.c). "struct_ops" (registered
@@ -86,21 +96,21 @@ static const char *holder_prefix(enum emu_kind kind)
 
 /* Takes the flock on <root>/refs (every change of references runs under it)
  * and opens the holder's directory, creating it if asked. Returns its fd. */
-static int holder_dir_lock_name(const char *name, bool create);
+static int holder_dir_lock_name(const char *name, bool create, bool *made);
 
-static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create)
+static int holder_dir_lock(enum emu_kind kind, __u32 holder_id, bool create, bool *made)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "%s%u", holder_prefix(kind), holder_id);
-	return holder_dir_lock_name(name, create);
+	return holder_dir_lock_name(name, create, made);
 }
 
 int emu_refs_lock_name(const char *name)
 {
-	return holder_dir_lock_name(name, true);
+	return holder_dir_lock_name(name, true, NULL);
 }
 
-static int holder_dir_lock_name(const char *name, bool create)
+static int holder_dir_lock_name(const char *name, bool create, bool *made)
 {
 	char path[PATH_MAX];
 	int err = refs_root(path, sizeof(path));
@@ -121,6 +131,8 @@ static int holder_dir_lock_name(const char *name, bool create)
 		emu_os_close(lfd);
 		return err;
 	}
+	if (made)
+		*made = create && !err;
 	int dfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd < 0) {
 		emu_os_close(lfd);
@@ -149,7 +161,7 @@ static void ref_unlink(int dfd, const char *name)
 	char limbo[PATH_MAX], kind[8];
 	unsigned int id;
 	struct stat sb;
-	if (emu_os_fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1 ||
+	if (!strcmp(name, SELF_LINK) || emu_os_fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) || sb.st_nlink > 1 ||
 	    sscanf(name, "%7[a-z]-%u", kind, &id) != 2 || limbo_path(kind, id, limbo, sizeof(limbo)) ||
 	    emu_os_renameat(dfd, name, AT_FDCWD, limbo))
 		emu_os_unlinkat(dfd, name, 0);     /* name is <kind>-<id>-<n>: limbo keeps <kind>-<id> */
@@ -170,7 +182,13 @@ int emu_refs_lock(const struct emu_obj *holder)
 {
 	if (!holder->rdonly)
 		__atomic_or_fetch(&holder->hdr->flags, EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
-	return holder_dir_lock((enum emu_kind)holder->hdr->kind, holder->hdr->id, true);
+	bool made = false;
+	int dfd = holder_dir_lock((enum emu_kind)holder->hdr->kind, holder->hdr->id, true, &made);
+	char name[64];
+	memcpy(name, "../../spare/", 12);
+	if (dfd >= 0 && made && !emu_obj_spare_name(holder->hdr, name + 12, sizeof(name) - 12))
+		emu_os_symlinkat(name, dfd, SELF_LINK);     /* for emu_refs_gc: the holder's own file */
+	return dfd;
 }
 
 void emu_refs_drop(const struct emu_obj *holder)
@@ -182,7 +200,7 @@ void emu_refs_drop(const struct emu_obj *holder)
 		return;
 	size_t n = strlen(path);
 	snprintf(path + n, sizeof(path) - n, "/%s%u", holder_prefix(kind), id);
-	int dfd = holder_dir_lock(kind, id, false);
+	int dfd = holder_dir_lock(kind, id, false, NULL);
 	if (dfd < 0) {
 		refs_lock_fd = -1;       /* holder_dir_lock let go of it */
 		return;
@@ -313,7 +331,13 @@ static void limbo_gc(void)
 		for (size_t i = 0; i < ARRAY_SIZE(kind_tag); i++)
 			if (kind_tag[i] && !strcmp(kind_tag[i], kind))
 				k = (enum emu_kind)i;
-		if (k != EMU_KIND_NONE && !emu_obj_alive(k, id))
+		if (k == EMU_KIND_NONE)
+			continue;
+		/* asked of the file; a scan only when it cannot tell */
+		int held = emu_spare_obj_held(-1, NULL, emu_os_dirfd(d), e->name, k, id);
+		if (held < 0)
+			held = emu_obj_alive(k, id);
+		if (!held)
 			emu_os_unlinkat(emu_os_dirfd(d), e->name, 0);
 	}
 	emu_os_closedir(d);
@@ -331,7 +355,7 @@ static int cmp_id(const void *a, const void *b)
 static void gc_holder(const char *root, const char *name, enum emu_kind kind, __u32 id, bool batch,
 		      const __u32 *alive, size_t nalive)
 {
-	int dfd = holder_dir_lock(kind, id, false);
+	int dfd = holder_dir_lock(kind, id, false, NULL);
 	if (dfd < 0) {
 		if (refs_lock_fd >= 0)
 			emu_os_close(refs_lock_fd);
@@ -350,8 +374,8 @@ static void gc_holder(const char *root, const char *name, enum emu_kind kind, __
 	emu_refs_unlock(dfd);
 }
 
-/* Up to this many holders of a kind are checked one scan each (the usual
- * case: a few maps of maps, a few programs); more are checked against the
+/* Holders whose own file cannot tell (holder_held): up to this many of a
+ * kind are checked one scan each; more are checked against the
  * kind's live ids, gathered in one scan before and one after reading the
  * directory (a program that loads thousands of programs and never scans ids
  * leaves thousands of holders: one scan per holder, each reading all of
@@ -360,18 +384,38 @@ static void gc_holder(const char *root, const char *name, enum emu_kind kind, __
 
 struct gc_holder { enum emu_kind kind; __u32 id; };
 
+/* The holder's own file, reached through its SELF_LINK (or its limbo
+ * link): 1 held, 0 dead, -1 cannot tell (a holder without a spare name, or
+ * whose spare name went while a pin holds it). */
+static int holder_held(int rfd, int limbo_dfd, const char *dir, enum emu_kind kind, __u32 id)
+{
+	char link[96], limbo[32];
+	if (snprintf(link, sizeof(link), "%s/" SELF_LINK, dir) >= (int)sizeof(link))
+		return -1;
+	snprintf(limbo, sizeof(limbo), "%s-%u", kind_tag[kind], id);
+	return emu_spare_obj_held(rfd, link, limbo_dfd, limbo, kind, id);
+}
+
 void emu_refs_gc(void)
 {
-	char root[PATH_MAX];
+	char root[PATH_MAX], path[PATH_MAX];
 	if (refs_root(root, sizeof(root)))
 		return;
 	emu_os_mkdir(root, 0700);     /* its flock guards limbo too */
-	struct emu_os_dir *d = emu_os_opendir(root, NULL);
-	const struct emu_os_dirent *e;
-	if (!d)
+	int rfd = emu_os_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (rfd < 0)
 		return;
-	struct gc_holder *hs = NULL;
-	size_t nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
+	struct emu_os_dir *d = emu_os_opendirat(rfd, ".", NULL);
+	const struct emu_os_dirent *e;
+	if (!d) {
+		emu_os_close(rfd);
+		return;
+	}
+	snprintf(path, sizeof(path), "%.4000s/limbo", emu_config()->root);
+	int limbo_dfd = emu_os_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	/* holders found dead (dead), and those whose file could not tell (unsure) */
+	struct gc_holder *dead = NULL, *hs = NULL;
+	size_t nd = 0, capd = 0, nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
 	while ((e = emu_os_readdir(d))) {
 		char *end;
 		enum emu_kind kind = !strncmp(e->name, "prog-", 5)   ? EMU_KIND_PROG
@@ -381,18 +425,44 @@ void emu_refs_gc(void)
 		unsigned long id = strtoul(num, &end, 10);
 		if (num[0] < '0' || num[0] > '9' || *end || !id || id > UINT32_MAX)
 			continue;
-		if (nh == caph) {
-			size_t cap = caph ? caph * 2 : 64;
-			struct gc_holder *n = realloc(hs, cap * sizeof(*n));
+		int held = holder_held(rfd, limbo_dfd, e->name, kind, (__u32)id);
+		if (held > 0)
+			continue;
+		struct gc_holder **list = held ? &hs : &dead;
+		size_t *len = held ? &nh : &nd, *cap = held ? &caph : &capd;
+		if (*len == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			struct gc_holder *n = realloc(*list, c * sizeof(*n));
 			if (!n)
 				break;            /* the rest waits for the next scan */
-			hs = n;
-			caph = cap;
+			*list = n;
+			*cap = c;
 		}
-		hs[nh++] = (struct gc_holder){ kind, (__u32)id };
-		per_kind[kind]++;
+		(*list)[(*len)++] = (struct gc_holder){ kind, (__u32)id };
+		if (held)
+			per_kind[kind]++;
 	}
 	emu_os_closedir(d);
+	if (limbo_dfd >= 0)
+		emu_os_close(limbo_dfd);
+	/* The dead go under one lock. A holder found dead stays dead: nothing
+	 * reaches its file any more (no fd, no name but ours), so no slot of it
+	 * is written again; its file's next object has another id. */
+	if (nd) {
+		while (emu_os_flock(rfd, LOCK_EX) == -EINTR)
+			;
+		for (size_t i = 0; i < nd; i++) {
+			enum emu_kind kind = dead[i].kind;
+			if (snprintf(path, sizeof(path), "%.3800s/%s%u", root, holder_prefix(kind), dead[i].id) >=
+			    (int)sizeof(path))
+				continue;
+			refs_remove_dir(path);
+			EMU_LOG(EMU_LOG_MAP, "%s %u is gone: its references to other objects are dropped",
+				kind == EMU_KIND_PROG ? "program" : kind == EMU_KIND_LINK ? "link" : "map", dead[i].id);
+		}
+		emu_os_flock(rfd, LOCK_UN);
+	}
+	free(dead);
 	static const enum emu_kind kinds[] = { EMU_KIND_MAP, EMU_KIND_PROG, EMU_KIND_LINK };
 	__u32 *cand = nh ? malloc(nh * sizeof(*cand)) : NULL;
 	for (size_t k = 0; cand && k < sizeof(kinds) / sizeof(kinds[0]); k++) {
@@ -431,13 +501,10 @@ void emu_refs_gc(void)
 	}
 	free(cand);
 	free(hs);
-	int lfd = emu_os_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (lfd >= 0) {
-		while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
-			;
-		limbo_gc();
-		emu_os_close(lfd);
-	}
+	while (emu_os_flock(rfd, LOCK_EX) == -EINTR)
+		;
+	limbo_gc();
+	emu_os_close(rfd);
 	emu_ringbuf_notify_gc();
 	emu_perf_notify_gc();
 }

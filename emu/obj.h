@@ -286,6 +286,16 @@ void emu_obj_mark_linked(const struct emu_obj *obj);
 bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
 /* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
 int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
+/* The last component of that name ("<pid>.<stamp>.<seq>", in <root>/spare):
+ * 0, or -ENOENT without one. buf: at least 48 bytes. */
+int emu_obj_spare_name(const struct emu_obj_hdr *h, char *buf, size_t len);
+/* Is object (kind, id) still held? Asked of its file (no scan), opened by
+ * path in dfd (a symlink to its spare name: path NULL for none), else by its
+ * limbo link limbo_name in limbo_dfd. 1 held (or being made), 0 dead
+ * (nothing holds it, or the file went to another object, which only a dead
+ * object's file does), -1 cannot tell (no name of ours left, or an fd of it
+ * could not be marked held): the caller scans. */
+int emu_spare_obj_held(int dfd, const char *path, int limbo_dfd, const char *limbo_name, enum emu_kind kind, __u32 id);
 /* linkat() of an object's file by its spare name to newpath: 0 or -errno
  * (-ENOENT: no spare name). */
 int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newpath);

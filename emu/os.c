@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,54 @@ long emu_os_sc6(long nr, long a, long b, long c, long d, long e, long f)
 	return r;
 }
 #endif
+
+/* ---- random bytes for seeds ----
+ *
+ * A map's seed must be unpredictable and its own, what get_random_u32()
+ * gives the kernel's maps; it need not cost a getrandom() per map (a third
+ * of a small map's create). The bytes come from the kernel's generator all
+ * the same, 256 at a time into a per-thread batch, each handed out once. A
+ * forked child drops what its parent's batch had left: both would otherwise
+ * hand out the same seeds.
+ */
+static __thread __attribute__((tls_model("initial-exec"))) struct {
+	unsigned char buf[256];
+	unsigned int pos;        /* bytes used: sizeof(buf) when empty */
+	unsigned int gen;        /* fork generation the batch belongs to */
+} rnd = { .pos = 256 };
+static unsigned int rnd_fork_gen;
+static pthread_once_t rnd_once = PTHREAD_ONCE_INIT;
+
+static void rnd_atfork_child(void)
+{
+	__atomic_add_fetch(&rnd_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static void rnd_init(void)
+{
+	pthread_atfork(NULL, NULL, rnd_atfork_child);
+}
+
+int emu_os_random(void *buf, size_t len)
+{
+	if (len > 64)
+		return -EINVAL;
+	pthread_once(&rnd_once, rnd_init);
+	unsigned int gen = __atomic_load_n(&rnd_fork_gen, __ATOMIC_RELAXED);
+	if (rnd.gen != gen || rnd.pos + len > sizeof(rnd.buf)) {
+		long n = EMU_OS_SC(SYS_getrandom, rnd.buf, sizeof(rnd.buf), 0, 0, 0, 0);
+		if (n != (long)sizeof(rnd.buf)) {
+			rnd.pos = sizeof(rnd.buf);
+			return n < 0 ? (int)n : -EAGAIN;
+		}
+		rnd.pos = 0;
+		rnd.gen = gen;
+	}
+	memcpy(buf, rnd.buf + rnd.pos, len);
+	memset(rnd.buf + rnd.pos, 0, len);      /* handed out once */
+	rnd.pos += (unsigned int)len;
+	return 0;
+}
 
 /*
  * Sanitizer builds map and unmap through the runtime's interceptors: TSan

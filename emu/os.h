@@ -191,6 +191,10 @@ static inline int emu_os_mknodat(int dirfd, const char *path, mode_t mode, dev_t
 {
 	return (int)EMU_OS_SC(SYS_mknodat, dirfd, path, mode, dev, 0, 0);
 }
+static inline int emu_os_symlinkat(const char *target, int dirfd, const char *path)
+{
+	return (int)EMU_OS_SC(SYS_symlinkat, target, dirfd, path, 0, 0, 0);
+}
 static inline int emu_os_unlinkat(int dirfd, const char *path, int flags)
 {
 	return (int)EMU_OS_SC(SYS_unlinkat, dirfd, path, flags, 0, 0, 0);
@@ -245,6 +249,11 @@ long emu_os_read_file(const char *path, char *buf, size_t len);
 /* The whole of a file of any size (a /proc file reads as it goes), NUL-terminated,
  * malloc'ed: free() it. NULL with *err = -errno. */
 char *emu_os_slurp(const char *path, size_t *len, int *err);
+/* len (at most 64) random bytes for an object's seed (a hash's, a bloom
+ * filter's): 0, or -errno when the kernel has none to give. Taken from a
+ * per-thread batch that one getrandom() fills, as the kernel's
+ * get_random_u32() hands out a per-CPU batch of its generator's output. */
+int emu_os_random(void *buf, size_t len);
 /* Reading a text file line by line (no FILE, no libc descriptor). */
 struct emu_os_lines;
 /* NULL with *err = -errno (err may be NULL) */

@@ -279,6 +279,66 @@ int main(void)
 	}
 	printf("a map held by programs only: alive while one of them is, gone with the last\n");
 
+	/* programs of a process that exits without closing them: the maps only
+	 * they held go with them, except the one a program still in flight in
+	 * a socket holds and the one a pinned program holds */
+	{
+		int ms[3], sp[2];
+		__u32 ids[3];
+		for (int i = 0; i < 3; i++) {
+			ms[i] = array(0);
+			ids[i] = map_id(ms[i]);
+		}
+		CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair");
+		const char *pin = "/sys/fs/bpf/lifecycle_exit_prog";
+		unlink(pin);
+		pid_t c = fork();
+		CHECK(c >= 0, "fork");
+		if (c == 0) {
+			for (int i = 0; i < 20; i++)
+				CHECK(prog_using(ms[0]) >= 0, "child: load program %d", i);
+			int sent = prog_using(ms[1]), pinned = prog_using(ms[2]);
+			CHECK(sent >= 0 && pinned >= 0, "child: load");
+			char cc = 'p', buf[CMSG_SPACE(sizeof(int))];
+			struct iovec io = { &cc, 1 };
+			struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &sent, sizeof(sent));
+			CHECK(sendmsg(sp[1], &mh, 0) == 1, "child: sendmsg");
+			union bpf_attr pa;
+			memset(&pa, 0, sizeof(pa));
+			pa.pathname = (__u64)(unsigned long)pin;
+			pa.bpf_fd = (__u32)pinned;
+			CHECK(sys_bpf(BPF_OBJ_PIN, &pa) == 0, "child: pin");
+			_exit(0);       /* no close, no destructor */
+		}
+		wait_ok(c);
+		for (int i = 0; i < 3; i++)
+			close(ms[i]);
+		CHECK(id_gone_soon(ids[0]), "a map the programs of an exited process held is gone for ids");
+		CHECK(id_alive(ids[1]), "a map a program in flight in a socket holds is found by id");
+		CHECK(id_alive(ids[2]), "a map a pinned program of an exited process holds is found by id");
+		char cc, buf[CMSG_SPACE(sizeof(int))];
+		struct iovec io = { &cc, 1 };
+		struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+		CHECK(recvmsg(sp[0], &mh, 0) == 1 && CMSG_FIRSTHDR(&mh), "recvmsg");
+		int got;
+		memcpy(&got, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(got));
+		CHECK(id_alive(ids[1]), "a map a received program holds is found by id");
+		close(got);
+		CHECK(id_gone_soon(ids[1]), "a map its received program held is gone for ids once that is closed");
+		CHECK(id_alive(ids[2]), "a map a pinned program holds is found by id");
+		CHECK(unlink(pin) == 0, "unpin");
+		CHECK(id_gone_soon(ids[2]), "a map its pinned program held is gone for ids once unpinned");
+		close(sp[0]);
+		close(sp[1]);
+	}
+	printf("the programs of a process that exits without closing them: their maps go, but for the one a program "
+	       "in flight in a socket holds and the one a pinned program holds\n");
+
 	/* held by a forked child */
 	int pipe_go[2], pipe_done[2];
 	CHECK(pipe(pipe_go) == 0 && pipe(pipe_done) == 0, "pipe");
