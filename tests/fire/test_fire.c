@@ -256,19 +256,9 @@ static __u64 slot(int map, __u32 k)
  * attaches it (BPF_RAW_TRACEPOINT_OPEN); the test fails if either fails. */
 static void tracing_attach(__u32 eat, __u32 btf_id, const struct bpf_insn *p, __u32 n)
 {
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_TRACING;
-	a.expected_attach_type = eat;
-	a.attach_btf_id = btf_id;
-	a.insns = BT_PTR(p);
-	a.insn_cnt = n;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(bt_log);
-	a.log_size = sizeof(bt_log);
-	long pfd = bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	long pfd = bt_prog_load_btf(BPF_PROG_TYPE_TRACING, eat, btf_id, p, n);
 	cr_assert(ge(long, pfd, 0), "load: %s %s", strerror((int)-pfd), bt_log);
+	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.raw_tracepoint.prog_fd = (__u32)pfd;
 	cr_assert(ge(long, bt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a)), 0));

@@ -44,13 +44,16 @@
 
 static char bt_log[65536];
 
-/* A load with a level-1 log in bt_log: the fd or -errno. */
-static inline long bt_prog_load(__u32 type, __u32 attach, __u32 flags, const struct bpf_insn *insns, __u32 n)
+/* A load with a level-1 log in bt_log, attached to BTF type btf_id (0:
+ * none): the fd or -errno. */
+static inline long bt_prog_load_full(__u32 type, __u32 attach, __u32 btf_id, __u32 flags, const struct bpf_insn *insns,
+				     __u32 n)
 {
 	union bpf_attr a;
 	memset(&a, 0, sizeof(a));
 	a.prog_type = type;
 	a.expected_attach_type = attach;
+	a.attach_btf_id = btf_id;
 	a.prog_flags = flags;
 	a.insns = BT_PTR(insns);
 	a.insn_cnt = n;
@@ -60,6 +63,12 @@ static inline long bt_prog_load(__u32 type, __u32 attach, __u32 flags, const str
 	a.log_size = sizeof(bt_log);
 	bt_log[0] = '\0';
 	return bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+/* The same without an attach BTF type. */
+static inline long bt_prog_load(__u32 type, __u32 attach, __u32 flags, const struct bpf_insn *insns, __u32 n)
+{
+	return bt_prog_load_full(type, attach, 0, flags, insns, n);
 }
 
 /* BTF for programs with several functions: [1] int, [2] int (void), [3]
@@ -183,19 +192,7 @@ static inline void bt_kernel_needs_syscall_progs(void)
 /* A load with attach_btf_id (tracing, struct_ops): the fd or -errno, the log in bt_log. */
 static inline long bt_prog_load_btf(__u32 type, __u32 attach, __u32 btf_id, const struct bpf_insn *insns, __u32 n)
 {
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
-	a.expected_attach_type = attach;
-	a.attach_btf_id = btf_id;
-	a.insns = BT_PTR(insns);
-	a.insn_cnt = n;
-	a.license = BT_PTR("GPL");
-	a.log_level = 1;
-	a.log_buf = BT_PTR(bt_log);
-	a.log_size = sizeof(bt_log);
-	bt_log[0] = '\0';
-	return bt_bpf(BPF_PROG_LOAD, &a, sizeof(a));
+	return bt_prog_load_full(type, attach, btf_id, 0, insns, n);
 }
 
 /* The byte offset of member name in the running kernel's struct sname (through
