@@ -31,6 +31,20 @@
 
 #include "check.h"
 
+/* Sends fd over the socket with one byte, tag (SCM_RIGHTS): sendmsg's result. */
+static ssize_t send_fd(int sock, int fd, char tag)
+{
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct iovec io = { &tag, 1 };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	return sendmsg(sock, &m, 0);
+}
+
 static int array(__u32 flags)
 {
 	union bpf_attr a;
@@ -299,15 +313,7 @@ int main(void)
 				CHECK(prog_using(ms[0]) >= 0, "child: load program %d", i);
 			int sent = prog_using(ms[1]), pinned = prog_using(ms[2]);
 			CHECK(sent >= 0 && pinned >= 0, "child: load");
-			char cc = 'p', buf[CMSG_SPACE(sizeof(int))];
-			struct iovec io = { &cc, 1 };
-			struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &sent, sizeof(sent));
-			CHECK(sendmsg(sp[1], &mh, 0) == 1, "child: sendmsg");
+			CHECK(send_fd(sp[1], sent, 'p') == 1, "child: sendmsg");
 			union bpf_attr pa;
 			memset(&pa, 0, sizeof(pa));
 			pa.pathname = (__u64)(unsigned long)pin;
@@ -381,15 +387,7 @@ int main(void)
 		_exit(0);
 	}
 	{
-		char c = 'x', buf[CMSG_SPACE(sizeof(int))];
-		struct iovec io = { &c, 1 };
-		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
-		CHECK(sendmsg(sv[0], &m, 0) == 1, "sendmsg");
+		CHECK(send_fd(sv[0], fd, 'x') == 1, "sendmsg");
 		close(fd);
 		usleep(20000);
 		churn(20, 4000);
@@ -561,15 +559,7 @@ int main(void)
 	CHECK(child >= 0, "fork");
 	if (child == 0) {
 		int b3 = btf_load(3), m3 = btf_map(b3);
-		char cc = 'm', buf[CMSG_SPACE(sizeof(int))];
-		struct iovec io = { &cc, 1 };
-		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &m3, sizeof(m3));
-		CHECK(sendmsg(sv2[1], &m, 0) == 1, "sendmsg");
+		CHECK(send_fd(sv2[1], m3, 'm') == 1, "sendmsg");
 		pause();
 		_exit(0);
 	}
