@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "map.h"
 #include "os.h"

@@ -71,7 +71,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "map.h"
 #include "os.h"
