@@ -14,11 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level; (void)fmt; (void)ap;
-	return 0;
-}
+#include "transcript.h"
 
 int main(int argc, char **argv)
 {

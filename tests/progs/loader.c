@@ -27,26 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static const char *en(int err)
-{
-	if (err < 0)
-		err = -err;
-	const char *n = strerrorname_np(err);
-	return n ? n : "E?";
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN || !getenv("LOADER_VERBOSE"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void hex(const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", ((const unsigned char *)p)[i]);
-}
+#include "transcript.h"
 
 static void show_map(struct bpf_map *m)
 {

@@ -23,36 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static const char *en(int err)
-{
-	if (err < 0)
-		err = -err;
-	const char *n = strerrorname_np(err);
-	return n ? n : "E?";
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN || !getenv("LOADER_VERBOSE"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void hex(const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", ((const unsigned char *)p)[i]);
-}
-
-static struct bpf_program *prog(struct bpf_object *obj, const char *name)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
-	if (!p) {
-		printf("no program %s\n", name);
-		exit(1);
-	}
-	return p;
-}
+#include "transcript.h"
 
 /* IPv4/UDP from 10.0.0.1:12345 to 10.0.0.2:<dport>, 64 bytes, the IP checksum right */
 static void make_pkt(unsigned char *p, int dport)

@@ -27,26 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static const char *en(int err)
-{
-	if (err < 0)
-		err = -err;
-	const char *n = strerrorname_np(err);
-	return n ? n : "E?";
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN || !getenv("LOADER_VERBOSE"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void hex(const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", ((const unsigned char *)p)[i]);
-}
+#include "transcript.h"
 
 /* packets: IPv4/UDP from 10.0.0.<src> to 10.0.0.9:<dport>, proto, total size */
 static size_t make_pkt(unsigned char *p, size_t size, int src, int proto, int dport)
@@ -72,16 +53,6 @@ static size_t make_pkt(unsigned char *p, size_t size, int src, int proto, int dp
 	for (size_t i = 42; i < size; i++)
 		p[i] = (unsigned char)(i * 3);
 	return size;
-}
-
-static struct bpf_program *prog(struct bpf_object *obj, const char *name)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
-	if (!p) {
-		printf("no program %s\n", name);
-		exit(1);
-	}
-	return p;
 }
 
 /* one test run: retval, sizes, the data out (hex, up to 80 bytes) */

@@ -16,19 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "transcript.h"
+
 #include "progs.skel.h"
-
-static const char *en(int err)
-{
-	const char *n = strerrorname_np(err < 0 ? -err : err);
-	return n ? n : "E?";
-}
-
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level, (void)fmt, (void)ap;
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
