@@ -32,17 +32,6 @@ normalize() {
 		awk '!(/^\tpinned / && $0 == prev) { print } { prev = $0 }'
 }
 
-step() {
-	local m=$1 out rc
-	shift
-	out=$(in_mode "$m" "$BPFTOOL" "$@" 2>&1)
-	rc=$?
-	case " $* " in
-	*" dump "*) out=$(sort_dump <<<"$out") ;;
-	esac
-	printf '$ bpftool %s\n%s\n[exit %d]\n' "$*" "$(normalize <<<"$out")" "$rc" >>"$TRANSCRIPT"
-}
-
 session() {
 	local m=$1 line name args k1 k2 v P
 	TRANSCRIPT=$STAGE/transcript.$m
@@ -54,33 +43,33 @@ session() {
 		P=/sys/fs/bpf/$name
 		# shellcheck disable=SC2086
 		{
-			step "$m" map create $P $args
-			for f in "" -j -p -f "-f -j"; do step "$m" $f map show pinned $P; done
-			step "$m" map list pinned $P
-			step "$m" map update pinned $P key $k1 value $v
-			step "$m" map update pinned $P key $k1 value $v noexist
-			step "$m" map update pinned $P key $k2 value $v exist
-			step "$m" map update pinned $P key $k2 value $v any
-			for f in "" -j -p; do step "$m" $f map lookup pinned $P key $k1; done
-			step "$m" map lookup pinned $P key 3 3 3 3
-			step "$m" map lookup pinned $P key 1
-			for f in "" -j -p; do step "$m" $f map dump pinned $P; done
-			step "$m" map delete pinned $P key $k2
-			step "$m" map delete pinned $P key $k2
+			bpftool_step "$m" map create $P $args
+			for f in "" -j -p -f "-f -j"; do bpftool_step "$m" $f map show pinned $P; done
+			bpftool_step "$m" map list pinned $P
+			bpftool_step "$m" map update pinned $P key $k1 value $v
+			bpftool_step "$m" map update pinned $P key $k1 value $v noexist
+			bpftool_step "$m" map update pinned $P key $k2 value $v exist
+			bpftool_step "$m" map update pinned $P key $k2 value $v any
+			for f in "" -j -p; do bpftool_step "$m" $f map lookup pinned $P key $k1; done
+			bpftool_step "$m" map lookup pinned $P key 3 3 3 3
+			bpftool_step "$m" map lookup pinned $P key 1
+			for f in "" -j -p; do bpftool_step "$m" $f map dump pinned $P; done
+			bpftool_step "$m" map delete pinned $P key $k2
+			bpftool_step "$m" map delete pinned $P key $k2
 			# from here on a hash holds one key: getnext does not depend on bucket order
-			step "$m" map getnext pinned $P key 3 3 3 3
-			step "$m" -j map getnext pinned $P
-			step "$m" map getnext pinned $P key $k1
-			step "$m" map pin pinned $P $P.2
-			step "$m" map show pinned $P.2
-			for c in peek pop dequeue; do step "$m" map $c pinned $P; done
-			for c in push enqueue; do step "$m" map $c pinned $P value $v; done
-			step "$m" map event_pipe pinned $P
-			step "$m" map freeze pinned $P
-			step "$m" -j map show pinned $P
-			step "$m" map update pinned $P key $k1 value $v
-			step "$m" map freeze pinned $P
-			step "$m" map dump pinned $P
+			bpftool_step "$m" map getnext pinned $P key 3 3 3 3
+			bpftool_step "$m" -j map getnext pinned $P
+			bpftool_step "$m" map getnext pinned $P key $k1
+			bpftool_step "$m" map pin pinned $P $P.2
+			bpftool_step "$m" map show pinned $P.2
+			for c in peek pop dequeue; do bpftool_step "$m" map $c pinned $P; done
+			for c in push enqueue; do bpftool_step "$m" map $c pinned $P value $v; done
+			bpftool_step "$m" map event_pipe pinned $P
+			bpftool_step "$m" map freeze pinned $P
+			bpftool_step "$m" -j map show pinned $P
+			bpftool_step "$m" map update pinned $P key $k1 value $v
+			bpftool_step "$m" map freeze pinned $P
+			bpftool_step "$m" map dump pinned $P
 		}
 	done
 }

@@ -18,37 +18,6 @@ P=/sys/fs/bpf
 NCPUS=$(awk -F, '{n=0; for (i=1;i<=NF;i++) { split($i,r,"-"); n += (r[2]=="" ? 1 : r[2]-r[1]+1) } print n}' \
 	/sys/devices/system/cpu/possible)
 
-# step MODE CMD...: as in bpftool_session.sh (OUT, RC, TRANSCRIPT, FILTER)
-step() {
-	local m=$1 shown tout
-	shift
-	shown="$*"
-	shown=${shown/#$BPFTOOL/bpftool}
-	[ "$m" = emu ] && shown="bpfemu run -- $shown"
-	OUT=$(in_mode "$m" "$@" 2>&1)
-	RC=$?
-	printf '$ %s\n' "$shown"
-	[ -n "$OUT" ] && printf '%s\n' "$OUT"
-	printf '[exit %d]\n' "$RC"
-	tout=$OUT
-	[ -n "${FILTER:-}" ] && tout=$("$FILTER" <<<"$OUT")
-	{
-		printf '$ %s\n' "${shown#bpfemu run -- }"
-		[ -n "$tout" ] && printf '%s\n' "$tout"
-		printf '[exit %d]\n' "$RC"
-	} >>"$TRANSCRIPT"
-}
-
-FAILS=0
-bad() {
-	printf 'FAIL: %s\n' "$*"
-	FAILS=$((FAILS + 1))
-}
-ok() { [ "$RC" -eq 0 ] || bad "$1: exit status $RC, expected 0"; }
-nok() { [ "$RC" -ne 0 ] || bad "$1: succeeded, expected a failure"; }
-has() { grep -qE -- "$2" <<<"$OUT" || bad "$1: output lacks /$2/"; }
-count() { [ "$(grep -cE -- "$2" <<<"$OUT")" -eq "$3" ] || bad "$1: /$2/ not $3 times"; }
-
 # hash dumps list keys in bucket order, which depends on the hash function
 sorted() { sort; }
 # the maps of this session only (a kernel has others)

@@ -15,40 +15,6 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 [ -x "$BPFTOOL" ] || skip "bpftool is not installed (apt-get install bpftool)"
 PIN=/sys/fs/bpf/demo
 
-# step MODE CMD...: runs CMD, prints "$ CMD", its output and exit status;
-# leaves them in OUT and RC and appends them to TRANSCRIPT (through the
-# function named by FILTER, if set).
-step() {
-	local m=$1 shown tout
-	shift
-	shown="$*"
-	shown=${shown/#$BPFTOOL/bpftool}
-	[ "$m" = emu ] && shown="bpfemu run -- $shown"
-	OUT=$(in_mode "$m" "$@" 2>&1)
-	RC=$?
-	printf '$ %s\n' "$shown"
-	[ -n "$OUT" ] && printf '%s\n' "$OUT"
-	printf '[exit %d]\n' "$RC"
-	tout=$OUT
-	[ -n "${FILTER:-}" ] && tout=$("$FILTER" <<<"$OUT")
-	{
-		printf '$ %s\n' "${shown#bpfemu run -- }"
-		[ -n "$tout" ] && printf '%s\n' "$tout"
-		printf '[exit %d]\n' "$RC"
-	} >>"$TRANSCRIPT"
-}
-
-# A failed check is reported and counted; the session goes on so that one
-# run shows every problem.
-FAILS=0
-bad() {
-	printf 'FAIL: %s\n' "$*"
-	FAILS=$((FAILS + 1))
-}
-ok() { [ "$RC" -eq 0 ] || bad "$1: exit status $RC, expected 0"; }
-has() { grep -qE -- "$2" <<<"$OUT" || bad "$1: output lacks /$2/"; }
-lacks() { ! grep -qE -- "$2" <<<"$OUT" || bad "$1: output has /$2/"; }
-
 # Keeps the `bpftool map show` block of our map "demo", by its id: a kernel
 # has others, maybe also named demo (tests running beside this one). bpftool
 # 7.1's listing repeats the btf_id of the last map with BTF on every map after

@@ -216,6 +216,58 @@ kernel_session() {
 	same_or_fail "$what" "$STAGE/kernel.out" "$STAGE/emu.out"
 }
 
+# ---- sessions that print what they ran and check as they go ----
+
+# step MODE CMD...: runs CMD, prints "$ CMD", its output and exit status;
+# leaves them in OUT and RC and appends them to TRANSCRIPT (through the
+# function named by FILTER, if set).
+step() {
+	local m=$1 shown tout
+	shift
+	shown="$*"
+	shown=${shown/#$BPFTOOL/bpftool}
+	[ "$m" = emu ] && shown="bpfemu run -- $shown"
+	OUT=$(in_mode "$m" "$@" 2>&1)
+	RC=$?
+	printf '$ %s\n' "$shown"
+	[ -n "$OUT" ] && printf '%s\n' "$OUT"
+	printf '[exit %d]\n' "$RC"
+	tout=$OUT
+	[ -n "${FILTER:-}" ] && tout=$("$FILTER" <<<"$OUT")
+	{
+		printf '$ %s\n' "${shown#bpfemu run -- }"
+		[ -n "$tout" ] && printf '%s\n' "$tout"
+		printf '[exit %d]\n' "$RC"
+	} >>"$TRANSCRIPT"
+}
+
+# bpftool_step MODE ARGS...: runs bpftool ARGS, appends "$ bpftool ARGS",
+# its output (dumps sorted, then through the script's `normalize`) and exit
+# status to TRANSCRIPT.
+bpftool_step() {
+	local m=$1 out rc
+	shift
+	out=$(in_mode "$m" "$BPFTOOL" "$@" 2>&1)
+	rc=$?
+	case " $* " in
+	*" dump "*) out=$(sort_dump <<<"$out") ;;
+	esac
+	printf '$ bpftool %s\n%s\n[exit %d]\n' "$*" "$(normalize <<<"$out")" "$rc" >>"$TRANSCRIPT"
+}
+
+# A failed check is reported and counted (FAILS); the session goes on so
+# that one run shows every problem. The checks read OUT and RC of the last step.
+FAILS=0
+bad() {
+	printf 'FAIL: %s\n' "$*"
+	FAILS=$((FAILS + 1))
+}
+ok() { [ "$RC" -eq 0 ] || bad "$1: exit status $RC, expected 0"; }
+nok() { [ "$RC" -ne 0 ] || bad "$1: succeeded, expected a failure"; }
+has() { grep -qE -- "$2" <<<"$OUT" || bad "$1: output lacks /$2/"; }
+lacks() { ! grep -qE -- "$2" <<<"$OUT" || bad "$1: output has /$2/"; }
+count() { [ "$(grep -cE -- "$2" <<<"$OUT")" -eq "$3" ] || bad "$1: /$2/ not $3 times"; }
+
 # Prints a unified diff of two files and fails if they differ.
 same_or_fail() {
 	local what=$1 a=$2 b=$3

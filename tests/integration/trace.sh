@@ -23,12 +23,6 @@ BPFTOOL=$(command -v bpftool || echo /usr/sbin/bpftool)
 PIN=/sys/fs/bpf/demo
 LOGS=$STAGE/logs
 mkdir -m 777 "$LOGS"
-FAILS=0
-bad() {
-	printf 'FAIL: %s\n' "$*"
-	FAILS=$((FAILS + 1))
-}
-
 # name, then the command: one log per step (so no pid prefixes)
 STEPS=(
 	"create|$BPFTOOL map create $PIN type hash key 4 value 8 entries 1024 name demo"

@@ -45,12 +45,6 @@ cp -- "$ITEST_BIN/trace_skel.bpf.o" "$STAGE/trace_skel.bpf.o" && chmod 644 "$STA
 	fail "cannot stage trace_skel.bpf.o"
 LOGS=$STAGE/logs
 mkdir -m 777 "$LOGS"
-FAILS=0
-bad() {
-	printf 'FAIL: %s\n' "$*"
-	FAILS=$((FAILS + 1))
-}
-
 cat >"$STAGE/bpftool.sh" <<EOF
 #!/bin/sh
 $BPFTOOL prog loadall $STAGE/trace_skel.bpf.o /sys/fs/bpf/ts pinmaps /sys/fs/bpf/tsmaps &&
