@@ -199,6 +199,18 @@ static inline __u64 emu_load_tail(const unsigned char *p, unsigned int len)
 	return w;
 }
 
+/* Maps whose slots hold socket cookies (SOCKMAP, REUSEPORT_SOCKARRAY): an
+ * array of __u64, 0 for an empty slot, read from user space as the cookie
+ * (8-byte values only: ENOSPC otherwise, as sock_map_lookup_sys and
+ * reuseport_array_lookup_elem answer). */
+__u64 emu_cookie_slots_size(const struct emu_map_spec *s);
+int emu_cookie_slot_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags);
+
+static inline __u64 *emu_cookie_slot(struct emu_obj *map, __u32 i)
+{
+	return (__u64 *)emu_obj_data(map) + i;
+}
+
 static inline int emu_array_next_key(__u32 max, const void *key, void *next)
 {
 	__u32 index = 0xffffffffu, n;

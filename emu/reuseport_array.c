@@ -30,35 +30,9 @@ static int rp_check_spec(const struct emu_map_spec *s)
 	return 0;
 }
 
-static __u64 rp_data_size(const struct emu_map_spec *s)
-{
-	return page_align((__u64)s->max_entries * 8);
-}
-
 static __u64 rp_mem_usage(const struct emu_obj *map)
 {
 	return KERNEL_REUSEPORT_ARRAY_SIZE + 8ull * emu_map_desc(map)->max_entries;
-}
-
-static inline __u64 *slot_at(struct emu_obj *map, __u32 i)
-{
-	return (__u64 *)emu_obj_data(map) + i;
-}
-
-static int rp_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
-{
-	__u32 i;
-	(void)flags;
-	if (emu_map_desc(map)->value_size != 8)
-		return -ENOSPC;
-	memcpy(&i, key, 4);
-	if (i >= emu_map_desc(map)->max_entries)
-		return -ENOENT;
-	__u64 c = __atomic_load_n(slot_at(map, i), __ATOMIC_ACQUIRE);
-	if (!c)
-		return -ENOENT;
-	memcpy(value, &c, 8);
-	return 0;
 }
 
 static int rp_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
@@ -86,7 +60,7 @@ static int rp_update(struct emu_obj *map, const void *key, const void *value, __
 	if (err)
 		return err;
 	emu_obj_lock(map);
-	__u64 *s = slot_at(map, i);
+	__u64 *s = emu_cookie_slot(map, i);
 	/* reuseport_array_update_check */
 	if (*s && flags == BPF_NOEXIST)
 		err = -EEXIST;
@@ -100,7 +74,7 @@ static int rp_update(struct emu_obj *map, const void *key, const void *value, __
 		err = -EINVAL;
 	else
 		for (__u32 j = 0; j < d->max_entries && !err; j++)
-			if (*slot_at(map, j) == sk.cookie)
+			if (*emu_cookie_slot(map, j) == sk.cookie)
 				err = -EBUSY;           /* sk_user_data: the socket is in the array */
 	if (!err)
 		__atomic_store_n(s, sk.cookie, __ATOMIC_RELEASE);
@@ -114,7 +88,7 @@ static int rp_delete(struct emu_obj *map, const void *key)
 	memcpy(&i, key, 4);
 	if (i >= emu_map_desc(map)->max_entries)
 		return -E2BIG;
-	return __atomic_exchange_n(slot_at(map, i), 0, __ATOMIC_ACQ_REL) ? 0 : -ENOENT;
+	return __atomic_exchange_n(emu_cookie_slot(map, i), 0, __ATOMIC_ACQ_REL) ? 0 : -ENOENT;
 }
 
 static int rp_get_next_key(struct emu_obj *map, const void *key, void *next)
@@ -124,9 +98,9 @@ static int rp_get_next_key(struct emu_obj *map, const void *key, void *next)
 
 const struct emu_map_ops reuseport_array_ops = {
 	.check_spec = rp_check_spec,
-	.data_size = rp_data_size,
+	.data_size = emu_cookie_slots_size,
 	.mem_usage = rp_mem_usage,
-	.lookup = rp_lookup,
+	.lookup = emu_cookie_slot_lookup,
 	.update = rp_update,
 	.delete = rp_delete,
 	.get_next_key = rp_get_next_key,

@@ -145,9 +145,9 @@ static int sock_check_spec(const struct emu_map_spec *s)
 	return 0;
 }
 
-/* ---- SOCKMAP: an array of cookies ---- */
+/* ---- SOCKMAP: an array of cookies (its slots, shared with REUSEPORT_SOCKARRAY: emu/map.h) ---- */
 
-static __u64 sockmap_data_size(const struct emu_map_spec *s)
+__u64 emu_cookie_slots_size(const struct emu_map_spec *s)
 {
 	return page_align((__u64)s->max_entries * 8);
 }
@@ -157,12 +157,7 @@ static __u64 sockmap_mem_usage(const struct emu_obj *map)
 	return KERNEL_STAB_SIZE + 8ull * emu_map_desc(map)->max_entries;
 }
 
-static inline __u64 *slot_at(struct emu_obj *map, __u32 i)
-{
-	return (__u64 *)emu_obj_data(map) + i;
-}
-
-static int sockmap_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
+int emu_cookie_slot_lookup(struct emu_obj *map, const void *key, void *value, __u64 flags)
 {
 	__u32 i;
 	(void)flags;
@@ -171,7 +166,7 @@ static int sockmap_lookup(struct emu_obj *map, const void *key, void *value, __u
 	memcpy(&i, key, 4);
 	if (i >= emu_map_desc(map)->max_entries)
 		return -ENOENT;
-	__u64 c = __atomic_load_n(slot_at(map, i), __ATOMIC_ACQUIRE);
+	__u64 c = __atomic_load_n(emu_cookie_slot(map, i), __ATOMIC_ACQUIRE);
 	if (!c)
 		return -ENOENT;
 	memcpy(value, &c, 8);
@@ -192,7 +187,7 @@ static int sockmap_update(struct emu_obj *map, const void *key, const void *valu
 	if (i >= emu_map_desc(map)->max_entries)
 		return -E2BIG;
 	emu_obj_lock(map);
-	__u64 *s = slot_at(map, i);
+	__u64 *s = emu_cookie_slot(map, i);
 	if (*s && flags == BPF_NOEXIST)
 		err = -EEXIST;
 	else if (!*s && flags == BPF_EXIST)
@@ -209,7 +204,7 @@ static int sockmap_delete(struct emu_obj *map, const void *key)
 	memcpy(&i, key, 4);
 	if (i >= emu_map_desc(map)->max_entries)
 		return -EINVAL;
-	return __atomic_exchange_n(slot_at(map, i), 0, __ATOMIC_ACQ_REL) ? 0 : -EINVAL;
+	return __atomic_exchange_n(emu_cookie_slot(map, i), 0, __ATOMIC_ACQ_REL) ? 0 : -EINVAL;
 }
 
 static int sockmap_get_next_key(struct emu_obj *map, const void *key, void *next)
@@ -287,9 +282,9 @@ static int sockhash_get_next_key(struct emu_obj *map, const void *key, void *nex
 
 const struct emu_map_ops sock_map_ops = {
 	.check_spec = sock_check_spec,
-	.data_size = sockmap_data_size,
+	.data_size = emu_cookie_slots_size,
 	.mem_usage = sockmap_mem_usage,
-	.lookup = sockmap_lookup,
+	.lookup = emu_cookie_slot_lookup,
 	.update = sockmap_update,
 	.delete = sockmap_delete,
 	.get_next_key = sockmap_get_next_key,
