@@ -8,7 +8,9 @@
  * lines, then keeps the raw bytes in an object file (EMU_KIND_BTF) whose fd,
  * like the kernel's, is read-only. The map side re-parses the stored bytes to
  * check key/value types against the map's sizes (map_check_btf) and find a
- * bpf_spin_lock in the value.
+ * bpf_spin_lock in the value; the parsed types of the last blobs verified are
+ * kept, keyed by their bytes, so that it (and a load of the same bytes
+ * without a log) does not verify them again.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -163,6 +165,7 @@ struct env {
 	int resolve_mode;
 	struct vertex stack[MAX_RESOLVE_DEPTH];
 	int top;
+	bool metas_ok;                 /* parse_struct_metas() passed (a kept env: verified_put) */
 };
 
 struct kind_ops {
@@ -1737,6 +1740,77 @@ static int env_place(struct env *e, const void *src, __u32 size, bool user)
 	return 0;
 }
 
+/* ---- verified BTF, kept for the next look ----
+ *
+ * The verdict on a BTF blob is a function of its bytes (and of the kernel's
+ * BTF, fixed for the life of the process). Loaders load one object's BTF over
+ * and over (libbpf: every bpf_object__load), and every map made with it asks
+ * map_check_btf() about its key and value, which needs the parsed and
+ * resolved types. The envs of the last few blobs verified here without a log
+ * are kept, keyed by the bytes themselves (compared whole, never by id or
+ * name), so that a map's check and a repeated load without a log skip the
+ * verification. Slots are taken and given back with atomic exchanges (no
+ * lock to inherit across fork); a thread that finds a slot empty simply
+ * verifies. */
+#define VERIFIED_SLOTS 4
+#define VERIFIED_MAX (1u << 20)        /* bigger blobs are verified each time */
+static struct env *verified[VERIFIED_SLOTS];
+static unsigned int verified_next;
+
+/* gives v (heap, verified without a log) to the cache */
+static void verified_put(struct env *v)
+{
+	for (int i = 0; i < VERIFIED_SLOTS; i++) {
+		struct env *none = NULL;
+		if (__atomic_compare_exchange_n(&verified[i], &none, v, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
+	}
+	unsigned int i = __atomic_fetch_add(&verified_next, 1, __ATOMIC_RELAXED) % VERIFIED_SLOTS;
+	struct env *old = __atomic_exchange_n(&verified[i], v, __ATOMIC_ACQ_REL);
+	if (old) {
+		env_free(old);
+		free(old);
+	}
+}
+
+/* the kept env of exactly these bytes, taken out of the cache, or NULL */
+static struct env *verified_take(const void *data, __u32 size)
+{
+	if (size > VERIFIED_MAX)
+		return NULL;
+	for (int i = 0; i < VERIFIED_SLOTS; i++) {
+		if (!__atomic_load_n(&verified[i], __ATOMIC_RELAXED))
+			continue;
+		struct env *v = __atomic_exchange_n(&verified[i], NULL, __ATOMIC_ACQ_REL);
+		if (!v)
+			continue;
+		if (v->data_size == size && !memcmp(v->data, data, size))
+			return v;
+		struct env *none = NULL;
+		if (!__atomic_compare_exchange_n(&verified[i], &none, v, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			env_free(v);
+			free(v);
+		}
+	}
+	return NULL;
+}
+
+/* e (verified, no log) goes to the cache, or is freed; e is emptied */
+static void verified_keep(struct env *e)
+{
+	struct env *v = e->data_size <= VERIFIED_MAX && e->types ? malloc(sizeof(*v)) : NULL;
+	if (!v) {
+		env_free(e);
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	free(e->log.buf);
+	*v = *e;
+	memset(&v->log, 0, sizeof(v->log));
+	memset(e, 0, sizeof(*e));
+	verified_put(v);
+}
+
 /* The whole verifier. 0 or -errno; e keeps the parsed types. */
 static int verify(struct env *e)
 {
@@ -1767,12 +1841,19 @@ int emu_btf_load(const struct emu_btf_load_spec *s)
 	if (err)
 		return err;
 	err = env_place(&e, s->btf, s->btf_size, true);
-	if (!err)
+	/* the same bytes verified here before, without a log: the same answer */
+	struct env *v = !err && !s->log_level ? verified_take(e.data, e.data_size) : NULL;
+	if (!err && !v)
 		err = verify(&e);
-	if (!err)
-		err = parse_struct_metas(&e);
+	if (!err && !(v ? v->metas_ok : false))
+		err = parse_struct_metas(v ? v : &e);
 	if (e.log.oom && !err)
 		err = -ENOMEM;
+	if (v) {
+		v->metas_ok = v->metas_ok || !err;
+		verified_put(v);
+	}
+	e.metas_ok = !v && !err && !s->log_level;     /* kept at the end (verified_keep) */
 	ret = blog_finalize(&e.log, s->log_true_size);
 	if (ret)
 		err = ret;
@@ -1804,7 +1885,10 @@ fail_obj:
 	emu_os_close(fd);
 	emu_obj_put(obj);
 out:
-	env_free(&e);
+	if (e.metas_ok)
+		verified_keep(&e);
+	else
+		env_free(&e);
 	return err;
 }
 
@@ -2252,9 +2336,16 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 		return 0;
 	}
 	memset(&e, 0, sizeof(e));
-	err = env_place(&e, emu_obj_data(obj), obj->hdr->btf.data_size, false);
-	if (!err)
-		err = verify(&e);
+	struct env *v = verified_take(emu_obj_data(obj), obj->hdr->btf.data_size);
+	if (v) {
+		e = *v;        /* lent: given back at the end (verified_put) */
+		free(v);
+		err = 0;
+	} else {
+		err = env_place(&e, emu_obj_data(obj), obj->hdr->btf.data_size, false);
+		if (!err)
+			err = verify(&e);
+	}
 	emu_obj_put(obj);
 	if (err) {
 		env_free(&e);
@@ -2335,6 +2426,6 @@ int emu_btf_map_check(const struct emu_map_spec *spec, struct emu_map_btf *out)
 		goto out;
 	err = 0;
 out:
-	env_free(&e);
+	verified_keep(&e);
 	return err;
 }

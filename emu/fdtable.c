@@ -1469,19 +1469,34 @@ static int spare_try(struct emu_obj *o, int mode, int *fdp)
 	return 1;
 }
 
+/* Can spare o become an object reserving [0, reserve_end) without fallocate
+ * (spare_reuse: nothing to punch back to holes, nothing to grow)? */
+static bool spare_fits(const struct emu_obj *o, __u64 reserve_end)
+{
+	return o->reserve_end == reserve_end &&
+	       (reserve_end >= o->map_len - EMU_PAGE_SIZE || !(__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED));
+}
+
 /* A dead spare of exactly total bytes, taken off the list, and a fresh open
- * file of it for the program (O_RDWR, close-on-exec) in *fdp. Spares still
+ * file of it for the program (O_RDWR, close-on-exec) in *fdp: the newest
+ * that needs no fallocate for reserve_end, else the newest. Spares still
  * held go to the list's end, where they are tried last (and evicted
  * first). */
-static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
+static struct emu_obj *spare_take(__u64 total, __u64 reserve_end, int mode, int *fdp)
 {
 	struct emu_obj *held = NULL, *found = NULL;
 	for (int tries = 0; tries < 3 && !found; tries++) {
 		pthread_mutex_lock(&fd_lock);
-		struct emu_obj **pp = &spares;
+		struct emu_obj **pp = &spares, **first = NULL;
 		for (; *pp; pp = &(*pp)->next)
-			if ((*pp)->map_len == total)
-				break;
+			if ((*pp)->map_len == total) {
+				if (spare_fits(*pp, reserve_end))
+					break;
+				if (!first)
+					first = pp;
+			}
+		if (!*pp && first)
+			pp = first;
 		struct emu_obj *o = *pp;
 		if (o) {
 			*pp = o->next;
@@ -1517,7 +1532,7 @@ static struct emu_obj *spare_take(__u64 total, int mode, int *fdp)
 /* Makes a spare the new object: the header and data as a new file has them.
  * The file's data is [0, data_len) (the same size as before), its header the
  * page after. */
-static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 data_len)
+static int spare_reuse(struct emu_obj *o, int fd, int accmode, __u64 reserve_end, __u64 data_len)
 {
 	int err = 0, wfd = fd;
 	bool grow = o->reserve_end < reserve_end;
@@ -1525,7 +1540,7 @@ static int spare_reuse(struct emu_obj *o, int fd, __u64 reserve_end, __u64 data_
 	 * being a hole; pages only read are zero already */
 	bool punch = reserve_end < data_len && (o->reserve_end > reserve_end ||
 						(__atomic_load_n(&o->hdr->flags, __ATOMIC_RELAXED) & EMU_OBJ_F_POPULATED));
-	if ((punch || grow) && (emu_os_fcntl(fd, F_GETFL, 0) & O_ACCMODE) != O_RDWR) {
+	if ((punch || grow) && (accmode & O_ACCMODE) != O_RDWR) {
 		/* fd is read-only or write-only: fallocate wants both */
 		wfd = spare_open(o->hdr->spare_pid, o->hdr->spare_stamp, o->hdr->spare_seq,
 				 O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
@@ -1589,8 +1604,8 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 	int fd = -1;
 	__u32 seq = 0;
 
-	if (spare_ok && (obj = spare_take(total, accmode, &fd))) {
-		err = spare_reuse(obj, fd, reserve_end, data_len);
+	if (spare_ok && (obj = spare_take(total, reserve_end, accmode, &fd))) {
+		err = spare_reuse(obj, fd, accmode, reserve_end, data_len);
 		EMU_LOG(EMU_LOG_MAP, "the file of a dropped object (%llu bytes) is reused: %s", (unsigned long long)total,
 			err ? strerror(-err) : "ok");
 		if (err) {

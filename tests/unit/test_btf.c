@@ -447,3 +447,75 @@ BT_TEST(lock_mmap_is_enotsupp)
 	cr_assert(eq(ptr, bt_mmap(fd, 4096, PROT_READ, MAP_SHARED), MAP_FAILED));
 	cr_assert(eq(int, errno, 524));
 }
+
+/* emu/btf.c keeps the parsed types of blobs verified without a log, keyed by
+ * their bytes: a blob that differs in one byte is verified on its own, a
+ * reload of a kept one answers as the first load did, with or without a log,
+ * and maps made with it are checked as with a fresh verification, past the
+ * cache's few slots too. */
+BT_TEST(load_again_and_maps_answer_as_the_first_time)
+{
+	static char bad[4096], log1[LOG_SIZE], log2[LOG_SIZE];
+	__u32 size = good_blob();
+	int fds[2];
+	for (int i = 0; i < 2; i++) {
+		long fd = btf_load_raw(blob, size, NULL, 0, 0, NULL);
+		cr_assert(ge(i64, fd, 0), "load %d: %s", i, strerror((int)-fd));
+		fds[i] = (int)fd;
+	}
+	/* struct s's member v of type 99: the same size, one word apart */
+	__u32 types[BT_ARRAY_SIZE(lock_types)];
+	memcpy(types, lock_types, sizeof(types));
+	cr_assert(eq(u32, types[17], 2));
+	types[17] = 99;
+	__u32 bsize = bb_build(bad, sizeof(bad), types, BT_ARRAY_SIZE(types), BB_STRS, BB_STRS_LEN, NULL, 0, 0);
+	cr_assert(eq(u32, bsize, size));
+	for (int i = 0; i < 2; i++)
+		cr_assert(eq(i64, btf_load_raw(bad, bsize, NULL, 0, 0, NULL), -EINVAL), "load %d of the bad blob", i);
+	cr_assert(eq(i64, btf_load_raw(bad, bsize, log1, LOG_SIZE, 1, NULL), -EINVAL));
+	cr_assert(not(eq(ptr, strstr(last_line(log1), "Invalid member"), NULL)), "%s", last_line(log1));
+	/* a kept blob with a log: the same log as a fresh one */
+	long l1 = btf_load_raw(blob, size, log1, LOG_SIZE, 1, NULL);
+	long l2 = btf_load_raw(blob, size, log2, LOG_SIZE, 1, NULL);
+	cr_assert(ge(i64, l1, 0));
+	cr_assert(ge(i64, l2, 0));
+	cr_assert(eq(str, log1, log2));
+	cr_assert(gt(sz, strlen(log1), 0));
+	/* more kept blobs than slots (a typedef more each: other bytes), then
+	 * maps on every one of them, twice */
+	int more[6];
+	static __u32 grown[BT_ARRAY_SIZE(lock_types) + 3 * 6];
+	static char mblob[6][4096];
+	memcpy(grown, lock_types, sizeof(lock_types));
+	for (int i = 0; i < 6; i++) {
+		__u32 *t = grown + BT_ARRAY_SIZE(lock_types) + 3 * i;
+		t[0] = S_T;
+		t[1] = BB_INFO(BTF_KIND_TYPEDEF, 0, 0);
+		t[2] = 1;
+		__u32 n = bb_build(mblob[i], sizeof(mblob[i]), grown, BT_ARRAY_SIZE(lock_types) + 3 * (i + 1), BB_STRS,
+				   BB_STRS_LEN, NULL, 0, 0);
+		long fd = btf_load_raw(mblob[i], n, NULL, 0, 0, NULL);
+		cr_assert(ge(i64, fd, 0), "blob %d: %s", i, strerror((int)-fd));
+		more[i] = (int)fd;
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 8; i++) {
+			int btf = i < 2 ? fds[i] : more[i - 2];
+			long m = map_create_btf(BPF_MAP_TYPE_HASH, 4, 8, 0, btf, 1, 3);
+			cr_assert(ge(i64, m, 0), "round %d btf %d: %s", round, i, strerror((int)-m));
+			close((int)m);
+			cr_assert(eq(i64, map_create_btf(BPF_MAP_TYPE_HASH, 4, 4, 0, btf, 1, 3), -EINVAL));
+			cr_assert(eq(i64, map_create_btf(BPF_MAP_TYPE_HASH, 4, 8, BPF_F_RDONLY_PROG, btf, 1, 3), -EACCES));
+			cr_assert(eq(i64, map_create_btf(BPF_MAP_TYPE_ARRAY, 4, 4, 0, btf, 1, 3 + 3 + (__u32)i), -EINVAL),
+				  "value id past this blob's end");
+			/* [6], a typedef of int, only in the grown blobs */
+			m = map_create_btf(BPF_MAP_TYPE_HASH, 4, 4, 0, btf, 4, 6);
+			if (i < 2) {
+				cr_assert(eq(i64, m, -EINVAL), "round %d btf %d", round, i);
+			} else {
+				cr_assert(ge(i64, m, 0), "round %d btf %d: %s", round, i, strerror((int)-m));
+				close((int)m);
+			}
+		}
+	}
+}
