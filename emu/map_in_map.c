@@ -50,6 +50,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,211 @@ static void refs_remove_dir(const char *path)
 	emu_os_unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
+/* ---- a program's holds on its maps inside its process ----
+ *
+ * A loaded program holds its maps (the kernel's used_maps). As a reference
+ * link of its own (<root>/refs/prog-<id>/map-<id>-0) that is a directory, a
+ * symlink and a link at every load, and the same again to remove at the
+ * next id scan once the program is gone: a loader that exits with 200
+ * programs left 2,600 system calls to the next scan. A program this process
+ * named (a spare, emu/fdtable.c) can only be reached from this process
+ * until it is pinned, sent, inherited, taken by another fd table, put in a
+ * slot or attached, so its holds start as the process's:
+ *
+ *     <root>/refs/proc-<pid>.<stamp>/map-<id>-0
+ *
+ * one link per map that a live program of this process holds (a count
+ * here), made at the first such load and removed when the last of those
+ * programs is released here, or by the next id scan once the process is
+ * gone (emu_refs_gc). The program's header says so (EMU_OBJ_F_MAPS_LOCAL);
+ * every way out of the process (emu_obj_share: a pin, sendmsg, a fork, an
+ * fd adopted by another fd table; emu_obj_mark_linked: a slot, an
+ * attachment) first links the maps from that directory into the program's
+ * own (emu_refs_proc_share), whatever process does it.
+ */
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct proc_count { __u32 id, n; } *proc_counts;    /* proc_lock */
+static size_t nproc_counts, capproc_counts;
+static char proc_dir_cur[64];                               /* proc_lock: ours, once made */
+
+static int proc_dir_name(char *buf, size_t len, __u32 pid, __u64 stamp)
+{
+	return snprintf(buf, len, "proc-%u.%llx", pid, (unsigned long long)stamp) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* Takes the refs flock unless this thread holds it: the fd of <root>/refs
+ * (*taken: release it with refs_flock_end), or -errno. */
+static int refs_flock_begin(bool *taken)
+{
+	*taken = false;
+	if (refs_lock_fd >= 0)
+		return refs_lock_fd;
+	char path[PATH_MAX];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	int lfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (lfd == -ENOENT) {
+		err = emu_os_mkdir(path, 0700);
+		lfd = err && err != -EEXIST ? err : emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	}
+	if (lfd < 0)
+		return lfd;
+	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
+		;
+	*taken = true;
+	return lfd;
+}
+
+static void refs_flock_end(int lfd, bool taken)
+{
+	if (taken && lfd >= 0)
+		emu_os_close(lfd);
+}
+
+int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *map)
+{
+	struct emu_obj_hdr *h = prog->hdr;
+	if (!prog->spare || prog->rdonly || !h->spare_seq || h->spare_pid != (__u32)getpid() ||
+	    emu_caller_cur != NULL || h->kind != EMU_KIND_PROG)
+		return -EOPNOTSUPP;
+	__u32 id = map->hdr->id;
+	for (__u32 k = 0; k < prog->nlocal_maps; k++)
+		if (prog->local_maps[k] == id)
+			return 0;
+	__u32 *ids = realloc(prog->local_maps, (prog->nlocal_maps + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	prog->local_maps = ids;
+	pthread_mutex_lock(&proc_lock);
+	size_t i = 0;
+	while (i < nproc_counts && proc_counts[i].id != id)
+		i++;
+	int err = 0;
+	if (i == nproc_counts) {
+		if (nproc_counts == capproc_counts) {
+			size_t cap = capproc_counts ? capproc_counts * 2 : 16;
+			struct proc_count *n = realloc(proc_counts, cap * sizeof(*n));
+			if (!n) {
+				pthread_mutex_unlock(&proc_lock);
+				return -ENOMEM;
+			}
+			proc_counts = n;
+			capproc_counts = cap;
+		}
+		/* the first program here that holds this map: the process's link */
+		char dir[64], name[128], proc[64];
+		bool taken;
+		int lfd = refs_flock_begin(&taken);
+		err = lfd < 0 ? lfd : proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+		if (!err && (err = emu_os_mkdirat(lfd, dir, 0700)) == -EEXIST)
+			err = 0;
+		if (!err) {
+			emu_obj_mark_linked(map);
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", map_fd);
+			snprintf(name, sizeof(name), "%s/map-%u-0", dir, id);
+			err = emu_os_linkat(AT_FDCWD, proc, lfd, name, AT_SYMLINK_FOLLOW);
+			if (err == -EEXIST)
+				err = 0;
+		}
+		refs_flock_end(lfd, taken);
+		if (!err) {
+			proc_counts[nproc_counts++] = (struct proc_count){ id, 0 };
+			memcpy(proc_dir_cur, dir, sizeof(dir));
+		}
+	}
+	if (!err) {
+		proc_counts[i].n++;
+		prog->local_maps[prog->nlocal_maps++] = id;
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&proc_lock);
+	return err;
+}
+
+void emu_refs_proc_release(struct emu_obj *prog)
+{
+	if (!prog->local_maps)
+		return;
+	char name[96];
+	int lfd = -1;
+	bool taken = false;
+	pthread_mutex_lock(&proc_lock);
+	for (__u32 k = 0; k < prog->nlocal_maps; k++) {
+		size_t i = 0;
+		while (i < nproc_counts && proc_counts[i].id != prog->local_maps[k])
+			i++;
+		if (i == nproc_counts || --proc_counts[i].n)
+			continue;
+		/* the last program here that held it */
+		if (lfd < 0)
+			lfd = refs_flock_begin(&taken);
+		int dfd = lfd < 0 ? lfd : emu_os_openat(lfd, proc_dir_cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (dfd >= 0) {
+			snprintf(name, sizeof(name), "map-%u-0", proc_counts[i].id);
+			ref_unlink(dfd, name);
+			emu_os_close(dfd);
+		}
+		proc_counts[i] = proc_counts[--nproc_counts];
+	}
+	pthread_mutex_unlock(&proc_lock);
+	refs_flock_end(lfd, taken);
+	free(prog->local_maps);
+	prog->local_maps = NULL;
+	prog->nlocal_maps = 0;
+}
+
+void emu_refs_proc_share(const struct emu_obj *prog)
+{
+	struct emu_obj_hdr *h = prog->hdr;
+	if (prog->rdonly || h->kind != EMU_KIND_PROG ||
+	    !(__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_MAPS_LOCAL))
+		return;
+	char dir[64], holder[64], from[128], name[48];
+	bool taken;
+	int lfd = refs_flock_begin(&taken);
+	if (lfd < 0)
+		return;
+	int err = proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+	snprintf(holder, sizeof(holder), "%s%u", holder_prefix(EMU_KIND_PROG), h->id);
+	if (!err && (err = emu_os_mkdirat(lfd, holder, 0700)) == -EEXIST)
+		err = 0;
+	int dfd = err ? err : emu_os_openat(lfd, holder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd >= 0) {
+		char self[64];
+		memcpy(self, "../../spare/", 12);
+		if (!emu_obj_spare_name(h, self + 12, sizeof(self) - 12))
+			emu_os_symlinkat(self, dfd, SELF_LINK);     /* -EEXIST: made before */
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
+		for (__u32 k = 0; k < h->prog.nr_map_ids && k < ARRAY_SIZE(h->prog.map_ids); k++) {
+			__u32 id = h->prog.map_ids[k];
+			snprintf(from, sizeof(from), "%s/map-%u-0", dir, id);
+			snprintf(name, sizeof(name), "map-%u-0", id);
+			int e = emu_os_linkat(lfd, from, dfd, name, 0);
+			if (e && e != -EEXIST && e != -ENOENT)   /* ENOENT: a map bound later, not held */
+				err = e;
+		}
+		emu_os_close(dfd);
+	} else {
+		err = dfd;
+	}
+	if (!err)
+		__atomic_and_fetch(&h->flags, ~EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
+	EMU_LOG(EMU_LOG_MAP, "program %u now holds its maps by reference links: %s", h->id,
+		err ? strerror(-err) : "ok");
+	refs_flock_end(lfd, taken);
+}
+
+void emu_refs_proc_forget(void)
+{
+	/* the child's programs were shared (links) before the fork; its counts start empty */
+	free(proc_counts);
+	proc_counts = NULL;
+	nproc_counts = capproc_counts = 0;
+	proc_dir_cur[0] = '\0';
+	pthread_mutex_init(&proc_lock, NULL);
+}
+
 /* Limbo entries of objects nothing reaches any more. */
 static void limbo_gc(void)
 {
@@ -382,7 +588,7 @@ static void gc_holder(const char *root, const char *name, enum emu_kind kind, __
  * them, took minutes). */
 #define GC_ONE_BY_ONE 8
 
-struct gc_holder { enum emu_kind kind; __u32 id; };
+struct gc_holder { enum emu_kind kind; __u32 id; __u64 stamp; /* EMU_KIND_NONE: a process's (proc-<id>.<stamp>) */ };
 
 /* The holder's own file, reached through its SELF_LINK (or its limbo
  * link): 1 held, 0 dead, -1 cannot tell (a holder without a spare name, or
@@ -418,6 +624,23 @@ void emu_refs_gc(void)
 	size_t nd = 0, capd = 0, nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
 	while ((e = emu_os_readdir(d))) {
 		char *end;
+		unsigned int ppid;
+		unsigned long long pstamp;
+		if (sscanf(e->name, "proc-%u.%llx", &ppid, &pstamp) == 2) {
+			/* a process's holds (emu_refs_proc_hold): they go with it */
+			if (EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH)
+				continue;
+			if (nd == capd) {
+				size_t c = capd ? capd * 2 : 64;
+				struct gc_holder *n = realloc(dead, c * sizeof(*n));
+				if (!n)
+					break;
+				dead = n;
+				capd = c;
+			}
+			dead[nd++] = (struct gc_holder){ EMU_KIND_NONE, ppid, pstamp };
+			continue;
+		}
 		enum emu_kind kind = !strncmp(e->name, "prog-", 5)   ? EMU_KIND_PROG
 				     : !strncmp(e->name, "link-", 5) ? EMU_KIND_LINK
 								     : EMU_KIND_MAP;
@@ -438,7 +661,7 @@ void emu_refs_gc(void)
 			*list = n;
 			*cap = c;
 		}
-		(*list)[(*len)++] = (struct gc_holder){ kind, (__u32)id };
+		(*list)[(*len)++] = (struct gc_holder){ kind, (__u32)id, 0 };
 		if (held)
 			per_kind[kind]++;
 	}
@@ -453,6 +676,15 @@ void emu_refs_gc(void)
 			;
 		for (size_t i = 0; i < nd; i++) {
 			enum emu_kind kind = dead[i].kind;
+			if (kind == EMU_KIND_NONE) {
+				char dir[64];
+				if (!proc_dir_name(dir, sizeof(dir), dead[i].id, dead[i].stamp) &&
+				    snprintf(path, sizeof(path), "%.3800s/%s", root, dir) < (int)sizeof(path))
+					refs_remove_dir(path);
+				EMU_LOG(EMU_LOG_MAP, "process %u is gone: the holds of its programs on maps are dropped",
+					dead[i].id);
+				continue;
+			}
 			if (snprintf(path, sizeof(path), "%.3800s/%s%u", root, holder_prefix(kind), dead[i].id) >=
 			    (int)sizeof(path))
 				continue;
