@@ -376,6 +376,17 @@ static void refs_flock_end(int lfd, bool taken)
 		emu_os_close(lfd);
 }
 
+/* The count of map id (proc_lock held): its index, or nproc_counts. An
+ * entry exists exactly while our directory has the map's link: both change
+ * under the refs flock, taken before proc_lock. */
+static size_t proc_find(__u32 id)
+{
+	size_t i = 0;
+	while (i < nproc_counts && proc_counts[i].id != id)
+		i++;
+	return i;
+}
+
 int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *map)
 {
 	struct emu_obj_hdr *h = prog->hdr;
@@ -390,27 +401,32 @@ int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *m
 	if (!ids)
 		return -ENOMEM;
 	prog->local_maps = ids;
+	int lfd = -1, err = 0;
+	bool taken = false;
 	pthread_mutex_lock(&proc_lock);
-	size_t i = 0;
-	while (i < nproc_counts && proc_counts[i].id != id)
-		i++;
-	int err = 0;
+	size_t i = proc_find(id);
 	if (i == nproc_counts) {
-		if (nproc_counts == capproc_counts) {
-			size_t cap = capproc_counts ? capproc_counts * 2 : 16;
-			struct proc_count *n = realloc(proc_counts, cap * sizeof(*n));
-			if (!n) {
-				pthread_mutex_unlock(&proc_lock);
-				return -ENOMEM;
-			}
+		/* the first program here that holds this map: the process's link */
+		pthread_mutex_unlock(&proc_lock);
+		lfd = refs_flock_begin(&taken);
+		if (lfd < 0)
+			return lfd;
+		pthread_mutex_lock(&proc_lock);
+		i = proc_find(id);
+	}
+	if (i == nproc_counts && nproc_counts == capproc_counts) {
+		size_t cap = capproc_counts ? capproc_counts * 2 : 16;
+		struct proc_count *n = realloc(proc_counts, cap * sizeof(*n));
+		if (n) {
 			proc_counts = n;
 			capproc_counts = cap;
+		} else {
+			err = -ENOMEM;
 		}
-		/* the first program here that holds this map: the process's link */
+	}
+	if (!err && i == nproc_counts) {
 		char dir[64], name[128], proc[64];
-		bool taken;
-		int lfd = refs_flock_begin(&taken);
-		err = lfd < 0 ? lfd : proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+		err = proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
 		if (!err && (err = emu_os_mkdirat(lfd, dir, 0700)) == -EEXIST)
 			err = 0;
 		if (!err) {
@@ -421,7 +437,6 @@ int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *m
 			if (err == -EEXIST)
 				err = 0;
 		}
-		refs_flock_end(lfd, taken);
 		if (!err) {
 			proc_counts[nproc_counts++] = (struct proc_count){ id, 0 };
 			memcpy(proc_dir_cur, dir, sizeof(dir));
@@ -433,6 +448,7 @@ int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *m
 		__atomic_or_fetch(&h->flags, EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&proc_lock);
+	refs_flock_end(lfd, taken);
 	return err;
 }
 
@@ -440,32 +456,39 @@ void emu_refs_proc_release(struct emu_obj *prog)
 {
 	if (!prog->local_maps)
 		return;
-	char name[96];
-	int lfd = -1;
-	bool taken = false;
+	bool last = false;
 	pthread_mutex_lock(&proc_lock);
 	for (__u32 k = 0; k < prog->nlocal_maps; k++) {
-		size_t i = 0;
-		while (i < nproc_counts && proc_counts[i].id != prog->local_maps[k])
-			i++;
-		if (i == nproc_counts || --proc_counts[i].n)
-			continue;
-		/* the last program here that held it */
-		if (lfd < 0)
-			lfd = refs_flock_begin(&taken);
-		int dfd = lfd < 0 ? lfd : emu_os_openat(lfd, proc_dir_cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-		if (dfd >= 0) {
-			snprintf(name, sizeof(name), "map-%u-0", proc_counts[i].id);
-			ref_unlink(dfd, name);
-			emu_os_close(dfd);
-		}
-		proc_counts[i] = proc_counts[--nproc_counts];
+		size_t i = proc_find(prog->local_maps[k]);
+		if (i < nproc_counts && !--proc_counts[i].n)
+			last = true;     /* the last program here that held it: its link goes below */
 	}
 	pthread_mutex_unlock(&proc_lock);
-	refs_flock_end(lfd, taken);
 	free(prog->local_maps);
 	prog->local_maps = NULL;
 	prog->nlocal_maps = 0;
+	if (!last)
+		return;
+	bool taken;
+	int lfd = refs_flock_begin(&taken);
+	if (lfd < 0)
+		return;          /* the links stay until the process is gone */
+	pthread_mutex_lock(&proc_lock);
+	int dfd = emu_os_openat(lfd, proc_dir_cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	for (size_t i = 0; dfd >= 0 && i < nproc_counts;) {
+		if (proc_counts[i].n) {      /* held again meanwhile */
+			i++;
+			continue;
+		}
+		char name[48];
+		snprintf(name, sizeof(name), "map-%u-0", proc_counts[i].id);
+		ref_unlink(dfd, name);
+		proc_counts[i] = proc_counts[--nproc_counts];
+	}
+	if (dfd >= 0)
+		emu_os_close(dfd);
+	pthread_mutex_unlock(&proc_lock);
+	refs_flock_end(lfd, taken);
 }
 
 void emu_refs_proc_share(const struct emu_obj *prog)
