@@ -84,6 +84,8 @@ static EMU_TLS int refs_lock_fd = -1;
  * name (../../spare/<name>, emu/fdtable.c), made with the directory. */
 #define SELF_LINK "self"
 
+static int proc_dir_name(char *buf, size_t len, __u32 pid, __u64 stamp);
+
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
  * map's BTF), "prog-<id>" for a program (its BTF), "link-<id>" for a link
  * (a struct_ops link's map: emu/struct_ops.c). "struct_ops" (registered
@@ -253,20 +255,31 @@ int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, stru
 	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
 		 holder->hdr->id);
 	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
-	struct emu_os_dir *d = emu_os_opendir(path, NULL);
-	if (!d)
-		return -ENOENT;
-	const struct emu_os_dirent *e;
 	int fd = -1;
-	while ((e = emu_os_readdir(d)))
-		if (!strncmp(e->name, prefix, (size_t)n)) {
-			fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
-			if (fd == -EACCES)
-				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
-			if (fd >= 0)
+	for (int pass = 0; pass < 2 && fd < 0; pass++) {
+		if (pass) {
+			/* a program whose maps its process holds (emu_refs_proc_hold) */
+			const struct emu_obj_hdr *h = holder->hdr;
+			if (h->kind != EMU_KIND_PROG || !(__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_MAPS_LOCAL))
 				break;
+			char dir[64];
+			proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+			snprintf(path + len, sizeof(path) - len, "/%s", dir);
 		}
-	emu_os_closedir(d);
+		struct emu_os_dir *d = emu_os_opendir(path, NULL);
+		if (!d)
+			continue;
+		const struct emu_os_dirent *e;
+		while ((e = emu_os_readdir(d)))
+			if (!strncmp(e->name, prefix, (size_t)n)) {
+				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
+				if (fd == -EACCES)
+					fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
+				if (fd >= 0)
+					break;
+			}
+		emu_os_closedir(d);
+	}
 	if (fd < 0)
 		return -ENOENT;
 	struct emu_obj *obj;
