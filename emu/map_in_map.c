@@ -638,6 +638,29 @@ static int holder_held(int rfd, int limbo_dfd, const char *dir, enum emu_kind ki
 	return emu_spare_obj_held(rfd, link, limbo_dfd, limbo, kind, id);
 }
 
+/* Is process pid, alive, another than the one that took stamp (its spare
+ * stamp, CLOCK_BOOTTIME)? It is if it started after that stamp (its start
+ * in /proc/PID/stat, in USER_HZ ticks of boot time, rounded down: a start
+ * in the stamp's own tick counts as the same process, which only keeps
+ * the holds longer). */
+static bool pid_reused(unsigned int pid, unsigned long long stamp)
+{
+	char path[48];
+	if (pid == (unsigned int)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	char *text = emu_os_slurp(path, NULL, NULL);
+	if (!text)
+		return false;
+	const char *p = strrchr(text, ')');
+	unsigned long long start = 0;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	bool ok = p && sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+			      &start) == 1;
+	free(text);
+	return ok && start * (1000000000ull / 100) > stamp;     /* USER_HZ is 100 */
+}
+
 void emu_refs_gc(void)
 {
 	char root[PATH_MAX], path[PATH_MAX];
@@ -664,7 +687,7 @@ void emu_refs_gc(void)
 		unsigned long long pstamp;
 		if (sscanf(e->name, "proc-%u.%llx", &ppid, &pstamp) == 2) {
 			/* a process's holds (emu_refs_proc_hold): they go with it */
-			if (EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH)
+			if (EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH && !pid_reused(ppid, pstamp))
 				continue;
 			if (nd == capd) {
 				size_t c = capd ? capd * 2 : 64;
