@@ -266,6 +266,7 @@ static void obj_release_locked(struct emu_obj *obj)
  * forked child only reuses files it named itself.
  */
 static void btf_refs_for(const struct emu_obj *btf);
+static void maps_refs_all(void);
 static void obj_put_locked(struct emu_obj *obj);
 static bool file_held(int fd, const struct stat *sb, nlink_t own, const struct emu_obj_hdr *h);
 
@@ -483,6 +484,7 @@ __attribute__((destructor)) static void spare_exit(void)
 static void spare_prepare(void)
 {
 	btf_refs_for(NULL);      /* the child may outlive us with our holders */
+	maps_refs_all();         /* and with our programs: their maps by links (emu_refs_proc_hold) */
 	pthread_mutex_lock(&fd_lock);
 }
 
@@ -512,7 +514,13 @@ static void spare_child(void)
 		o->btf_hold = NULL;
 		if (btf)
 			obj_put_locked(btf);
+		/* the parent's programs' holds on maps are the parent's (linked
+		 * for them too before the fork: spare_prepare) */
+		free(o->local_maps);
+		o->local_maps = NULL;
+		o->nlocal_maps = 0;
 	}
+	emu_refs_proc_forget();
 	spare_pid = 0;
 	spare_state = 0;
 	if (spare_dirfd >= 0)
@@ -665,6 +673,12 @@ static bool btf_deferred(const struct emu_obj *o)
 	       !(__atomic_load_n(&o->hdr->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_BTF_REF);
 }
 
+/* A program whose maps its process's hold directory holds (emu_refs_proc_hold) */
+static bool maps_deferred(const struct emu_obj *o)
+{
+	return !o->rdonly && (__atomic_load_n(&o->hdr->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_MAPS_LOCAL);
+}
+
 static int btf_ref_link(struct emu_obj *holder)
 {
 	struct emu_obj_hdr *h = holder->hdr;
@@ -739,6 +753,8 @@ void emu_obj_share(struct emu_obj *holder)
 {
 	if (btf_deferred(holder))
 		btf_ref_link(holder);
+	if (maps_deferred(holder))
+		emu_refs_proc_share(holder);
 }
 
 void emu_fd_shared(int fd)
@@ -778,6 +794,29 @@ static void btf_refs_for(const struct emu_obj *btf)
 	}
 }
 
+/* Every live program here whose maps its process's hold directory holds
+ * (a fork: the child may outlive us with them). */
+static void maps_refs_all(void)
+{
+	struct emu_obj *todo[64];
+	for (;;) {
+		int n = 0;
+		pthread_mutex_lock(&fd_lock);
+		for (struct emu_obj *o = objs; o && n < 64; o = o->next)
+			if (maps_deferred(o) && obj_get_not_zero(o))
+				todo[n++] = o;
+		pthread_mutex_unlock(&fd_lock);
+		if (!n)
+			return;
+		for (int i = 0; i < n; i++) {
+			emu_refs_proc_share(todo[i]);
+			/* no retry loop: a program whose links failed holds by its process's only */
+			__atomic_and_fetch(&todo[i]->hdr->flags, ~EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
+			emu_obj_put(todo[i]);
+		}
+	}
+}
+
 /* Unlock fd_lock, then finish releasing what died meanwhile (waiting for
  * readers must not happen under the lock: a reader may be about to take it). */
 static void fd_unlock(void)
@@ -805,6 +844,7 @@ static void fd_unlock(void)
 			}
 			if (d->vm)
 				emu_vm_obj_release(d);
+			emu_refs_proc_release(d);    /* its maps, if its process's hold held them */
 			spare_drop_refs_if_dead(d);
 			if (spare_put(d)) {
 				d = next;
@@ -1087,8 +1127,12 @@ int emu_fd_hold(int fd, int accmode, struct emu_obj *obj)
 
 void emu_obj_mark_linked(const struct emu_obj *obj)
 {
-	if (obj && !obj->rdonly)
+	if (obj && !obj->rdonly) {
 		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_LINKED, __ATOMIC_SEQ_CST);
+		/* a slot, an attachment or a pin reaches the program: its maps by links */
+		if (maps_deferred(obj))
+			emu_refs_proc_share(obj);
+	}
 }
 
 static bool file_held(int fd, const struct stat *sb, nlink_t own, const struct emu_obj_hdr *h)
@@ -1213,7 +1257,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 	if (err)
 		goto out;
 	hold_or_mark(fd, obj, (fl & O_ACCMODE) | (known ? known_acc & EMU_HOLD_SECOND : 0));
-	if (btf_deferred(obj))
+	if (btf_deferred(obj) || maps_deferred(obj))
 		deferred_share = obj;     /* another fd table (or fd) reaches it now */
 	err = fd_set_locked(fd, obj, fl & O_ACCMODE);
 	if (err) {
@@ -1226,7 +1270,7 @@ static int fd_get_slow(int fd, struct emu_obj **objp, int *accmode, bool trusted
 out:
 	fd_unlock();
 	if (deferred_share && !err)
-		btf_ref_link(deferred_share);   /* *objp holds a reference */
+		emu_obj_share(deferred_share);   /* *objp holds a reference */
 	return err;
 }
 

@@ -326,6 +326,8 @@ static int link_make(struct emu_obj *prog, struct new_link *n, const char *cmd)
 	struct emu_link_desc *l = &link->hdr->link;
 	l->link_type = n->link_type;
 	l->attach_type = n->attach_type;
+	if (prog)
+		emu_refs_proc_share(prog);     /* the link reaches it: its maps by links */
 	l->prog_id = prog ? prog->hdr->id : 0;
 	l->prog_type = prog ? prog->hdr->prog.prog_type : 0;
 	l->target_ifindex = n->d.ifindex;

@@ -50,6 +50,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,8 @@ static EMU_TLS int refs_lock_fd = -1;
 /* In a holder's directory: a symlink to the holder's own file by its spare
  * name (../../spare/<name>, emu/fdtable.c), made with the directory. */
 #define SELF_LINK "self"
+
+static int proc_dir_name(char *buf, size_t len, __u32 pid, __u64 stamp);
 
 /* A holder's directory under <root>/refs: "<id>" for a map (a map slot, a
  * map's BTF), "prog-<id>" for a program (its BTF), "link-<id>" for a link
@@ -252,20 +255,31 @@ int emu_ref_get(const struct emu_obj *holder, enum emu_kind kind, __u32 id, stru
 	snprintf(path + len, sizeof(path) - len, "/%s%u", holder_prefix((enum emu_kind)holder->hdr->kind),
 		 holder->hdr->id);
 	int n = snprintf(prefix, sizeof(prefix), "%s-%u-", kind_tag[kind], id);
-	struct emu_os_dir *d = emu_os_opendir(path, NULL);
-	if (!d)
-		return -ENOENT;
-	const struct emu_os_dirent *e;
 	int fd = -1;
-	while ((e = emu_os_readdir(d)))
-		if (!strncmp(e->name, prefix, (size_t)n)) {
-			fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
-			if (fd == -EACCES)
-				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
-			if (fd >= 0)
+	for (int pass = 0; pass < 2 && fd < 0; pass++) {
+		if (pass) {
+			/* a program whose maps its process holds (emu_refs_proc_hold) */
+			const struct emu_obj_hdr *h = holder->hdr;
+			if (h->kind != EMU_KIND_PROG || !(__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_MAPS_LOCAL))
 				break;
+			char dir[64];
+			proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+			snprintf(path + len, sizeof(path) - len, "/%s", dir);
 		}
-	emu_os_closedir(d);
+		struct emu_os_dir *d = emu_os_opendir(path, NULL);
+		if (!d)
+			continue;
+		const struct emu_os_dirent *e;
+		while ((e = emu_os_readdir(d)))
+			if (!strncmp(e->name, prefix, (size_t)n)) {
+				fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDWR | O_CLOEXEC, 0);
+				if (fd == -EACCES)
+					fd = emu_os_openat(emu_os_dirfd(d), e->name, O_RDONLY | O_CLOEXEC, 0);
+				if (fd >= 0)
+					break;
+			}
+		emu_os_closedir(d);
+	}
 	if (fd < 0)
 		return -ENOENT;
 	struct emu_obj *obj;
@@ -311,6 +325,234 @@ static void refs_remove_dir(const char *path)
 		emu_os_closedir(d);
 	}
 	emu_os_unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+}
+
+/* ---- a program's holds on its maps inside its process ----
+ *
+ * A loaded program holds its maps (the kernel's used_maps). As a reference
+ * link of its own (<root>/refs/prog-<id>/map-<id>-0) that is a directory, a
+ * symlink and a link at every load, and the same again to remove at the
+ * next id scan once the program is gone: a loader that exits with 200
+ * programs left 2,600 system calls to the next scan. A program this process
+ * named (a spare, emu/fdtable.c) can only be reached from this process
+ * until it is pinned, sent, inherited, taken by another fd table, put in a
+ * slot or attached, so its holds start as the process's:
+ *
+ *     <root>/refs/proc-<pid>.<stamp>/map-<id>-0
+ *
+ * one link per map that a live program of this process holds (a count
+ * here), made at the first such load and removed when the last of those
+ * programs is released here, or by the next id scan once the process is
+ * gone (emu_refs_gc). The program's header says so (EMU_OBJ_F_MAPS_LOCAL);
+ * every way out of the process (emu_obj_share: a pin, sendmsg, a fork, an
+ * fd adopted by another fd table; emu_obj_mark_linked: a slot, an
+ * attachment) first links the maps from that directory into the program's
+ * own (emu_refs_proc_share), whatever process does it.
+ */
+static pthread_mutex_t proc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct proc_count { __u32 id, n; } *proc_counts;    /* proc_lock */
+static size_t nproc_counts, capproc_counts;
+static char proc_dir_cur[64];                               /* proc_lock: ours, once made */
+
+static int proc_dir_name(char *buf, size_t len, __u32 pid, __u64 stamp)
+{
+	return snprintf(buf, len, "proc-%u.%llx", pid, (unsigned long long)stamp) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* Takes the refs flock unless this thread holds it: the fd of <root>/refs
+ * (*taken: release it with refs_flock_end), or -errno. */
+static int refs_flock_begin(bool *taken)
+{
+	*taken = false;
+	if (refs_lock_fd >= 0)
+		return refs_lock_fd;
+	char path[PATH_MAX];
+	int err = refs_root(path, sizeof(path));
+	if (err)
+		return err;
+	int lfd = emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (lfd == -ENOENT) {
+		err = emu_os_mkdir(path, 0700);
+		lfd = err && err != -EEXIST ? err : emu_os_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	}
+	if (lfd < 0)
+		return lfd;
+	while (emu_os_flock(lfd, LOCK_EX) == -EINTR)
+		;
+	*taken = true;
+	return lfd;
+}
+
+static void refs_flock_end(int lfd, bool taken)
+{
+	if (taken && lfd >= 0)
+		emu_os_close(lfd);
+}
+
+/* The count of map id (proc_lock held): its index, or nproc_counts. An
+ * entry exists exactly while our directory has the map's link: both change
+ * under the refs flock, taken before proc_lock. */
+static size_t proc_find(__u32 id)
+{
+	size_t i = 0;
+	while (i < nproc_counts && proc_counts[i].id != id)
+		i++;
+	return i;
+}
+
+int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *map)
+{
+	struct emu_obj_hdr *h = prog->hdr;
+	if (!prog->spare || prog->rdonly || !h->spare_seq || h->spare_pid != (__u32)getpid() ||
+	    emu_caller_cur != NULL || h->kind != EMU_KIND_PROG)
+		return -EOPNOTSUPP;
+	__u32 id = map->hdr->id;
+	for (__u32 k = 0; k < prog->nlocal_maps; k++)
+		if (prog->local_maps[k] == id)
+			return 0;
+	__u32 *ids = realloc(prog->local_maps, (prog->nlocal_maps + 1) * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	prog->local_maps = ids;
+	int lfd = -1, err = 0;
+	bool taken = false;
+	pthread_mutex_lock(&proc_lock);
+	size_t i = proc_find(id);
+	if (i == nproc_counts) {
+		/* the first program here that holds this map: the process's link */
+		pthread_mutex_unlock(&proc_lock);
+		lfd = refs_flock_begin(&taken);
+		if (lfd < 0)
+			return lfd;
+		pthread_mutex_lock(&proc_lock);
+		i = proc_find(id);
+	}
+	if (i == nproc_counts && nproc_counts == capproc_counts) {
+		size_t cap = capproc_counts ? capproc_counts * 2 : 16;
+		struct proc_count *n = realloc(proc_counts, cap * sizeof(*n));
+		if (n) {
+			proc_counts = n;
+			capproc_counts = cap;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (!err && i == nproc_counts) {
+		char dir[64], name[128], proc[64];
+		err = proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+		if (!err && (err = emu_os_mkdirat(lfd, dir, 0700)) == -EEXIST)
+			err = 0;
+		if (!err) {
+			emu_obj_mark_linked(map);
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", map_fd);
+			snprintf(name, sizeof(name), "%s/map-%u-0", dir, id);
+			err = emu_os_linkat(AT_FDCWD, proc, lfd, name, AT_SYMLINK_FOLLOW);
+			if (err == -EEXIST)
+				err = 0;
+		}
+		if (!err) {
+			proc_counts[nproc_counts++] = (struct proc_count){ id, 0 };
+			memcpy(proc_dir_cur, dir, sizeof(dir));
+		}
+	}
+	if (!err) {
+		proc_counts[i].n++;
+		prog->local_maps[prog->nlocal_maps++] = id;
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&proc_lock);
+	refs_flock_end(lfd, taken);
+	return err;
+}
+
+void emu_refs_proc_release(struct emu_obj *prog)
+{
+	if (!prog->local_maps)
+		return;
+	bool last = false;
+	pthread_mutex_lock(&proc_lock);
+	for (__u32 k = 0; k < prog->nlocal_maps; k++) {
+		size_t i = proc_find(prog->local_maps[k]);
+		if (i < nproc_counts && !--proc_counts[i].n)
+			last = true;     /* the last program here that held it: its link goes below */
+	}
+	pthread_mutex_unlock(&proc_lock);
+	free(prog->local_maps);
+	prog->local_maps = NULL;
+	prog->nlocal_maps = 0;
+	if (!last)
+		return;
+	bool taken;
+	int lfd = refs_flock_begin(&taken);
+	if (lfd < 0)
+		return;          /* the links stay until the process is gone */
+	pthread_mutex_lock(&proc_lock);
+	int dfd = emu_os_openat(lfd, proc_dir_cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	for (size_t i = 0; dfd >= 0 && i < nproc_counts;) {
+		if (proc_counts[i].n) {      /* held again meanwhile */
+			i++;
+			continue;
+		}
+		char name[48];
+		snprintf(name, sizeof(name), "map-%u-0", proc_counts[i].id);
+		ref_unlink(dfd, name);
+		proc_counts[i] = proc_counts[--nproc_counts];
+	}
+	if (dfd >= 0)
+		emu_os_close(dfd);
+	pthread_mutex_unlock(&proc_lock);
+	refs_flock_end(lfd, taken);
+}
+
+void emu_refs_proc_share(const struct emu_obj *prog)
+{
+	struct emu_obj_hdr *h = prog->hdr;
+	if (prog->rdonly || h->kind != EMU_KIND_PROG ||
+	    !(__atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & EMU_OBJ_F_MAPS_LOCAL))
+		return;
+	char dir[64], holder[64], from[128], name[48];
+	bool taken;
+	int lfd = refs_flock_begin(&taken);
+	if (lfd < 0)
+		return;
+	int err = proc_dir_name(dir, sizeof(dir), h->spare_pid, h->spare_stamp);
+	snprintf(holder, sizeof(holder), "%s%u", holder_prefix(EMU_KIND_PROG), h->id);
+	if (!err && (err = emu_os_mkdirat(lfd, holder, 0700)) == -EEXIST)
+		err = 0;
+	int dfd = err ? err : emu_os_openat(lfd, holder, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dfd >= 0) {
+		char self[64];
+		memcpy(self, "../../spare/", 12);
+		if (!emu_obj_spare_name(h, self + 12, sizeof(self) - 12))
+			emu_os_symlinkat(self, dfd, SELF_LINK);     /* -EEXIST: made before */
+		__atomic_or_fetch(&h->flags, EMU_OBJ_F_HOLDS_REFS, __ATOMIC_RELAXED);
+		for (__u32 k = 0; k < h->prog.nr_map_ids && k < ARRAY_SIZE(h->prog.map_ids); k++) {
+			__u32 id = h->prog.map_ids[k];
+			snprintf(from, sizeof(from), "%s/map-%u-0", dir, id);
+			snprintf(name, sizeof(name), "map-%u-0", id);
+			int e = emu_os_linkat(lfd, from, dfd, name, 0);
+			if (e && e != -EEXIST && e != -ENOENT)   /* ENOENT: a map bound later, not held */
+				err = e;
+		}
+		emu_os_close(dfd);
+	} else {
+		err = dfd;
+	}
+	if (!err)
+		__atomic_and_fetch(&h->flags, ~EMU_OBJ_F_MAPS_LOCAL, __ATOMIC_RELEASE);
+	EMU_LOG(EMU_LOG_MAP, "program %u now holds its maps by reference links: %s", h->id,
+		err ? strerror(-err) : "ok");
+	refs_flock_end(lfd, taken);
+}
+
+void emu_refs_proc_forget(void)
+{
+	/* the child's programs were shared (links) before the fork; its counts start empty */
+	free(proc_counts);
+	proc_counts = NULL;
+	nproc_counts = capproc_counts = 0;
+	proc_dir_cur[0] = '\0';
+	pthread_mutex_init(&proc_lock, NULL);
 }
 
 /* Limbo entries of objects nothing reaches any more. */
@@ -382,7 +624,7 @@ static void gc_holder(const char *root, const char *name, enum emu_kind kind, __
  * them, took minutes). */
 #define GC_ONE_BY_ONE 8
 
-struct gc_holder { enum emu_kind kind; __u32 id; };
+struct gc_holder { enum emu_kind kind; __u32 id; __u64 stamp; /* EMU_KIND_NONE: a process's (proc-<id>.<stamp>) */ };
 
 /* The holder's own file, reached through its SELF_LINK (or its limbo
  * link): 1 held, 0 dead, -1 cannot tell (a holder without a spare name, or
@@ -394,6 +636,29 @@ static int holder_held(int rfd, int limbo_dfd, const char *dir, enum emu_kind ki
 		return -1;
 	snprintf(limbo, sizeof(limbo), "%s-%u", kind_tag[kind], id);
 	return emu_spare_obj_held(rfd, link, limbo_dfd, limbo, kind, id);
+}
+
+/* Is process pid, alive, another than the one that took stamp (its spare
+ * stamp, CLOCK_BOOTTIME)? It is if it started after that stamp (its start
+ * in /proc/PID/stat, in USER_HZ ticks of boot time, rounded down: a start
+ * in the stamp's own tick counts as the same process, which only keeps
+ * the holds longer). */
+static bool pid_reused(unsigned int pid, unsigned long long stamp)
+{
+	char path[48];
+	if (pid == (unsigned int)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	char *text = emu_os_slurp(path, NULL, NULL);
+	if (!text)
+		return false;
+	const char *p = strrchr(text, ')');
+	unsigned long long start = 0;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	bool ok = p && sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+			      &start) == 1;
+	free(text);
+	return ok && start * (1000000000ull / 100) > stamp;     /* USER_HZ is 100 */
 }
 
 void emu_refs_gc(void)
@@ -418,6 +683,23 @@ void emu_refs_gc(void)
 	size_t nd = 0, capd = 0, nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
 	while ((e = emu_os_readdir(d))) {
 		char *end;
+		unsigned int ppid;
+		unsigned long long pstamp;
+		if (sscanf(e->name, "proc-%u.%llx", &ppid, &pstamp) == 2) {
+			/* a process's holds (emu_refs_proc_hold): they go with it */
+			if (EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH && !pid_reused(ppid, pstamp))
+				continue;
+			if (nd == capd) {
+				size_t c = capd ? capd * 2 : 64;
+				struct gc_holder *n = realloc(dead, c * sizeof(*n));
+				if (!n)
+					break;
+				dead = n;
+				capd = c;
+			}
+			dead[nd++] = (struct gc_holder){ EMU_KIND_NONE, ppid, pstamp };
+			continue;
+		}
 		enum emu_kind kind = !strncmp(e->name, "prog-", 5)   ? EMU_KIND_PROG
 				     : !strncmp(e->name, "link-", 5) ? EMU_KIND_LINK
 								     : EMU_KIND_MAP;
@@ -438,7 +720,7 @@ void emu_refs_gc(void)
 			*list = n;
 			*cap = c;
 		}
-		(*list)[(*len)++] = (struct gc_holder){ kind, (__u32)id };
+		(*list)[(*len)++] = (struct gc_holder){ kind, (__u32)id, 0 };
 		if (held)
 			per_kind[kind]++;
 	}
@@ -453,6 +735,15 @@ void emu_refs_gc(void)
 			;
 		for (size_t i = 0; i < nd; i++) {
 			enum emu_kind kind = dead[i].kind;
+			if (kind == EMU_KIND_NONE) {
+				char dir[64];
+				if (!proc_dir_name(dir, sizeof(dir), dead[i].id, dead[i].stamp) &&
+				    snprintf(path, sizeof(path), "%.3800s/%s", root, dir) < (int)sizeof(path))
+					refs_remove_dir(path);
+				EMU_LOG(EMU_LOG_MAP, "process %u is gone: the holds of its programs on maps are dropped",
+					dead[i].id);
+				continue;
+			}
 			if (snprintf(path, sizeof(path), "%.3800s/%s%u", root, holder_prefix(kind), dead[i].id) >=
 			    (int)sizeof(path))
 				continue;

@@ -211,6 +211,8 @@ _Static_assert(sizeof(struct emu_obj_hdr) <= EMU_PAGE_SIZE, "object header must 
 #define EMU_OBJ_F_SHARED      (1u << 4)   /* an fd of it holds another byte than 0 (emu_fd_hold) */
 #define EMU_OBJ_F_LINKED      (1u << 5)   /* it got a name besides its spare name (a pin, a reference) */
 #define EMU_OBJ_F_HOLDS_REFS  (1u << 6)   /* it has a holder directory under <root>/refs */
+#define EMU_OBJ_F_MAPS_LOCAL  (1u << 7)   /* a program whose maps its process's hold directory
+                                           * holds (no links of its own yet): emu_refs_proc_hold */
 
 /* Per-process handle of one object file (shared by every fd of that file). */
 struct emu_obj {
@@ -231,6 +233,9 @@ struct emu_obj {
 	                                * hold is no reference link: emu_obj_hold_btf */
 	__u64 reserve_end;             /* bytes from the file's start backed at create */
 	int held_fd1;                  /* 1 + the fd whose hold spare_take took already; 0: none */
+	__u32 *local_maps;             /* a program this process loaded: the maps its process's
+	                                * hold directory holds for it (emu_refs_proc_hold) */
+	__u32 nlocal_maps;
 };
 
 static inline void *emu_obj_data(const struct emu_obj *obj)
@@ -368,6 +373,11 @@ bool emu_obj_alive(enum emu_kind kind, __u32 id);   /* reached by a pin or a vis
  * malloc'ed array (duplicates possible) the caller frees; 0 or -errno. */
 int emu_obj_alive_ids(enum emu_kind kind, __u32 **ids, size_t *n);
 void emu_refs_gc(void);                             /* emu/map_in_map.c: drop dead holders' references */
+/* emu/map_in_map.c: a program's holds on its maps inside its process (emu_refs_proc_hold) */
+int emu_refs_proc_hold(struct emu_obj *prog, int map_fd, const struct emu_obj *map);
+void emu_refs_proc_release(struct emu_obj *prog);       /* its handle here is gone */
+void emu_refs_proc_share(const struct emu_obj *prog);   /* it can be reached from elsewhere: links */
+void emu_refs_proc_forget(void);                        /* a forked child: the parent's counts */
 
 /* ---- emu/caller.c: the caller another process is served for (NULL: ourselves) ---- */
 extern EMU_TLS struct emu_caller *emu_caller_cur;

@@ -1268,9 +1268,13 @@ int emu_vm_prog_loaded(struct emu_obj *prog, const struct bpf_insn *insns, __u32
 					held[nh] = vm_map_of(map);
 					nh += held[nh] != NULL;
 				}
-				if (dfd < 0)
+				/* the process's hold while only this process reaches the
+				 * program (emu_refs_proc_hold), else a link of its own */
+				int rerr = emu_refs_proc_hold(prog, in->imm, map);
+				if (rerr && dfd < 0)
 					dfd = emu_refs_lock(prog);
-				int rerr = dfd < 0 ? dfd : emu_ref_take(dfd, in->imm, map);
+				if (rerr)
+					rerr = dfd < 0 ? dfd : emu_ref_take(dfd, in->imm, map);
 				if (rerr)       /* e.g. a map whose last link went outside the shim */
 					EMU_LOG(EMU_LOG_SYS | EMU_LOG_VM,
 						"prog '%s' (id %u): no reference to map %u (%s): only this process can run it",

@@ -345,6 +345,107 @@ int main(void)
 	printf("the programs of a process that exits without closing them: their maps go, but for the one a program "
 	       "in flight in a socket holds and the one a pinned program holds\n");
 
+	/* a program's hold on its map after its process forked (the child
+	 * keeps the program), after another process took the program by id,
+	 * and after the program went into a pinned program array, each time
+	 * with the loader gone or its fds closed */
+	{
+		int m = array(0), p = prog_using(m), sv[2];
+		__u32 mid = map_id(m);
+		CHECK(p >= 0, "load a program using the map");
+		close(m);
+		CHECK(pipe(sv) == 0, "pipe");
+		pid_t c = fork();
+		CHECK(c >= 0, "fork");
+		if (c == 0) {          /* keeps the inherited program until the parent writes */
+			char x;
+			close(sv[1]);
+			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
+		}
+		close(sv[0]);
+		close(p);
+		CHECK(id_alive(mid), "a map a program a forked child inherited holds is found by id");
+		CHECK(write(sv[1], "x", 1) == 1, "let the child go");
+		wait_ok(c);
+		close(sv[1]);
+		CHECK(id_gone_soon(mid), "a map the program of an exited child held is gone for ids");
+	}
+	{
+		int m = array(0), sv[2], back[2];
+		__u32 mid = map_id(m), pid_id = 0;
+		CHECK(pipe(sv) == 0 && pipe(back) == 0, "pipe");
+		pid_t c = fork();
+		CHECK(c >= 0, "fork");
+		if (c == 0) {          /* loads, tells the program's id, waits, exits without closing */
+			char x;
+			int p = prog_using(m);
+			CHECK(p >= 0, "child: load");
+			close(m);
+			struct bpf_prog_info info;
+			union bpf_attr a;
+			memset(&info, 0, sizeof(info));
+			memset(&a, 0, sizeof(a));
+			a.info.bpf_fd = (__u32)p;
+			a.info.info_len = sizeof(info);
+			a.info.info = (__u64)(unsigned long)&info;
+			CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0, "child: prog info");
+			CHECK(write(back[1], &info.id, sizeof(info.id)) == sizeof(info.id), "child: write");
+			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
+		}
+		CHECK(read(back[0], &pid_id, sizeof(pid_id)) == sizeof(pid_id), "read the program's id");
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = pid_id;
+		int p = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		CHECK(p >= 0, "the child's program by id");
+		CHECK(write(sv[1], "x", 1) == 1, "let the child go");
+		wait_ok(c);
+		close(m);
+		CHECK(id_alive(mid), "a map a program taken by id from an exited process holds is found by id");
+		close(p);
+		CHECK(id_gone_soon(mid), "a map its program taken by id held is gone for ids once that is closed");
+		close(sv[0]);
+		close(sv[1]);
+		close(back[0]);
+		close(back[1]);
+	}
+	{
+		const char *pin = "/sys/fs/bpf/lifecycle_prog_array";
+		unlink(pin);
+		int m = array(0);
+		__u32 mid = map_id(m);
+		pid_t c = fork();
+		CHECK(c >= 0, "fork");
+		if (c == 0) {          /* a program in a slot of a pinned program array; exits */
+			union bpf_attr a;
+			memset(&a, 0, sizeof(a));
+			a.map_type = BPF_MAP_TYPE_PROG_ARRAY;
+			a.key_size = 4;
+			a.value_size = 4;
+			a.max_entries = 2;
+			int pa = (int)sys_bpf(BPF_MAP_CREATE, &a), p = prog_using(m);
+			CHECK(pa >= 0 && p >= 0, "child: program array and program");
+			__u32 k = 0, v = (__u32)p;
+			memset(&a, 0, sizeof(a));
+			a.map_fd = (__u32)pa;
+			a.key = (__u64)(unsigned long)&k;
+			a.value = (__u64)(unsigned long)&v;
+			CHECK(sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0, "child: the program into slot 0");
+			memset(&a, 0, sizeof(a));
+			a.pathname = (__u64)(unsigned long)pin;
+			a.bpf_fd = (__u32)pa;
+			CHECK(sys_bpf(BPF_OBJ_PIN, &a) == 0, "child: pin the program array");
+			_exit(0);
+		}
+		wait_ok(c);
+		close(m);
+		CHECK(id_alive(mid), "a map a program in a pinned program array holds is found by id");
+		CHECK(unlink(pin) == 0, "unpin the program array");
+		CHECK(id_gone_soon(mid), "a map a program of an unpinned program array held is gone for ids");
+	}
+	printf("a program's map stays with the program: inherited by a forked child, taken by id, in a pinned "
+	       "program array\n");
+
 	/* held by a forked child */
 	int pipe_go[2], pipe_done[2];
 	CHECK(pipe(pipe_go) == 0 && pipe(pipe_done) == 0, "pipe");

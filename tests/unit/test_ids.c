@@ -199,3 +199,70 @@ BT_TEST(get_fd_by_id_pinned_map_of_exited_process_opens)
 	cr_assert(ge(i32, fd, 0), "a pin keeps the map: %s", strerror(-fd));
 	bt_close(fd);
 }
+
+#ifndef BPFEMU_TEST_KERNEL
+#include <sys/stat.h>
+#include <time.h>
+
+/* The engine's layout (emu/map_in_map.c, emu_refs_proc_hold): a process
+ * holds the maps of programs only it reaches by links in
+ * <root>/refs/proc-<pid>.<stamp>/; the id scan's gc drops that directory
+ * once the process is gone, or once its pid names a process that started
+ * after the stamp (the pid was reused), and keeps it while the process
+ * that took the stamp lives. Made by hand here: unit tests run no shim. */
+static __u32 held_by_process(pid_t pid, unsigned long long stamp)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 1;
+	int fd = (int)bt_bpf(BPF_MAP_CREATE, &a, sizeof(a));
+	cr_assert(ge(i32, fd, 0));
+	__u32 id = obj_id(fd);
+	char dir[PATH_MAX], link[PATH_MAX + 32], proc[64];
+	snprintf(dir, sizeof(dir), "%s/refs", bt_root);
+	mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/refs/proc-%d.%llx", bt_root, (int)pid, stamp);
+	cr_assert(eq(i32, mkdir(dir, 0700), 0), "mkdir %s: %s", dir, strerror(errno));
+	snprintf(link, sizeof(link), "%s/map-%u-0", dir, id);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	cr_assert(eq(i32, linkat(AT_FDCWD, proc, AT_FDCWD, link, AT_SYMLINK_FOLLOW), 0), "link: %s", strerror(errno));
+	bt_close(fd);
+	return id;
+}
+
+BT_TEST(a_process_hold_goes_with_its_process_or_its_reused_pid)
+{
+	int go[2];
+	cr_assert(eq(i32, pipe(go), 0));
+	pid_t pid = fork();
+	cr_assert(ge(i32, pid, 0));
+	if (pid == 0) {
+		char x;
+		close(go[1]);
+		_exit(read(go[0], &x, 1) < 0);
+	}
+	close(go[0]);
+	usleep(20000);        /* a stamp in a later boot-time tick than the child's start */
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	unsigned long long now = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+	__u32 reused = held_by_process(pid, 1);          /* a stamp before the child started */
+	__u32 live = held_by_process(pid, now);
+	long fd = fd_by_id(BPF_MAP_GET_FD_BY_ID, reused);
+	cr_assert(eq(i64, fd, -ENOENT), "the hold of a process whose pid was reused is dropped");
+	fd = fd_by_id(BPF_MAP_GET_FD_BY_ID, live);
+	cr_assert(ge(i64, fd, 0), "the hold of a live process keeps its map: %s", strerror((int)-fd));
+	bt_close((int)fd);
+	close(go[1]);
+	int st;
+	cr_assert(eq(i32, waitpid(pid, &st, 0), pid));
+	fd = fd_by_id(BPF_MAP_GET_FD_BY_ID, live);
+	cr_assert(eq(i64, fd, -ENOENT), "the hold of an exited process is dropped");
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/refs/proc-%d.%llx", bt_root, (int)pid, now);
+	cr_assert(ne(i32, access(dir, F_OK), 0), "its directory is gone");
+}
+#endif
