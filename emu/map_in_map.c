@@ -661,6 +661,39 @@ static bool pid_reused(unsigned int pid, unsigned long long stamp)
 	return ok && start * (1000000000ull / 100) > stamp;     /* USER_HZ is 100 */
 }
 
+/* Our own hold directory from before an exec (same pid, another image: an
+ * image names one directory, proc_dir_cur, and an exec leaves no thread of
+ * the old one). The programs the old image left open across the exec (no
+ * close-on-exec) still hold their maps: each takes links of its own from
+ * the old directory (emu_obj_share), then the
+ * directory can go, as the kernel drops the maps of the programs the exec
+ * closed. */
+static bool proc_dir_before_exec(const char *name)
+{
+	pthread_mutex_lock(&proc_lock);
+	bool old = strcmp(name, proc_dir_cur) != 0;
+	pthread_mutex_unlock(&proc_lock);
+	if (!old)
+		return false;
+	struct emu_os_dir *d = emu_os_opendir("/proc/self/fd", NULL);
+	const struct emu_os_dirent *e;
+	if (!d)
+		return false;            /* cannot tell: it stays until the process is gone */
+	while ((e = emu_os_readdir(d))) {
+		char *end;
+		long fd = strtol(e->name, &end, 10);
+		if (e->name[0] < '0' || e->name[0] > '9' || *end || fd == emu_os_dirfd(d))
+			continue;
+		struct emu_obj *o = emu_obj_hold((int)fd);    /* adopts it: a program of the old image shares */
+		if (o) {
+			emu_obj_share(o);
+			emu_obj_release(o);
+		}
+	}
+	emu_os_closedir(d);
+	return true;
+}
+
 void emu_refs_gc(void)
 {
 	char root[PATH_MAX], path[PATH_MAX];
@@ -686,8 +719,11 @@ void emu_refs_gc(void)
 		unsigned int ppid;
 		unsigned long long pstamp;
 		if (sscanf(e->name, "proc-%u.%llx", &ppid, &pstamp) == 2) {
-			/* a process's holds (emu_refs_proc_hold): they go with it */
-			if (EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH && !pid_reused(ppid, pstamp))
+			/* a process's holds (emu_refs_proc_hold): they go with it,
+			 * and with its image (an exec) when the process is ours */
+			if (ppid == (unsigned int)getpid() ? !proc_dir_before_exec(e->name)
+							   : EMU_OS_SC(SYS_kill, ppid, 0, 0, 0, 0, 0) != -ESRCH &&
+								     !pid_reused(ppid, pstamp))
 				continue;
 			if (nd == capd) {
 				size_t c = capd ? capd * 2 : 64;

@@ -236,8 +236,47 @@ static void wait_ok(pid_t pid)
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed (status %#x)", st);
 }
 
-int main(void)
+/* After the exec of a process that loaded a program holding map mid (the
+ * process's only hold on it): the program fd kept across the exec (keep)
+ * still holds the map, one closed by the exec does not. */
+static int after_exec(__u32 mid, int keep)
 {
+	if (keep >= 0) {
+		CHECK(id_alive(mid), "a map a program kept across an exec holds is found by id");
+		close(keep);
+		CHECK(id_gone_soon(mid), "a map a program kept across an exec held is gone for ids once that is closed");
+	} else {
+		CHECK(id_gone_soon(mid), "a map a program closed by an exec held is gone for ids");
+	}
+	return 0;
+}
+
+/* A child loads a program holding a map of its own, then execs this
+ * program again (after_exec), the program's fd closed on exec or kept. */
+static void exec_case(bool keep)
+{
+	pid_t c = fork();
+	CHECK(c >= 0, "fork");
+	if (c == 0) {
+		int m = array(0), p = prog_using(m);
+		CHECK(p >= 0, "child: load a program using the map");
+		char mid[16], fd[16];
+		snprintf(mid, sizeof(mid), "%u", map_id(m));
+		snprintf(fd, sizeof(fd), "%d", keep ? p : -1);
+		close(m);
+		if (keep)
+			CHECK(fcntl(p, F_SETFD, 0) == 0, "child: the program's fd kept across exec");
+		execl("/proc/self/exe", "lifecycle", "after-exec", mid, fd, (char *)NULL);
+		CHECK(0, "exec: %s", strerror(errno));
+	}
+	wait_ok(c);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "after-exec"))
+		return after_exec((__u32)strtoul(argv[2], NULL, 10), atoi(argv[3]));
+
 	/* fresh maps read zero, over and over */
 	churn(50, 1000);
 	printf("50 maps made and dropped: each new one reads zero\n");
@@ -445,6 +484,9 @@ int main(void)
 	}
 	printf("a program's map stays with the program: inherited by a forked child, taken by id, in a pinned "
 	       "program array\n");
+	exec_case(false);
+	exec_case(true);
+	printf("an exec: a map goes with the program the exec closed, stays with one kept across it\n");
 
 	/* held by a forked child */
 	int pipe_go[2], pipe_done[2];
