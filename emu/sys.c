@@ -191,14 +191,15 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = scratch_get(SCRATCH_VALUE, emu_map_value_size(map));
+	__u32 vsize = emu_map_value_size(map);
+	void *value = scratch_get(SCRATCH_VALUE, vsize);
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
 	}
 	if (d->map_type == BPF_MAP_TYPE_BLOOM_FILTER) {
 		/* the value is what to look for; nothing is copied out */
-		err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
+		err = emu_copy_from_user(value, PTR(attr->value), vsize);
 		if (!err)
 			err = map->ops->lookup(map, key, value, attr->flags);
 		goto free_value;
@@ -207,7 +208,7 @@ static int map_lookup_elem(union bpf_attr *attr, void *uattr)
 	if (!err)                               /* special fields read as zero */
 		emu_map_zero_fields(map, value, false);
 	if (!err)
-		err = emu_copy_to_user(PTR(attr->value), value, emu_map_value_size(map));
+		err = emu_copy_to_user(PTR(attr->value), value, vsize);
 free_value:
 free_key:
 out:
@@ -236,12 +237,13 @@ static int map_update_elem(union bpf_attr *attr, void *uattr)
 	void *key = copy_key(PTR(attr->key), d->key_size, &err);
 	if (err)
 		goto out;
-	void *value = scratch_get(SCRATCH_VALUE, emu_map_value_size(map));
+	__u32 vsize = emu_map_value_size(map);
+	void *value = scratch_get(SCRATCH_VALUE, vsize);
 	if (!value) {
 		err = -ENOMEM;
 		goto free_key;
 	}
-	err = emu_copy_from_user(value, PTR(attr->value), emu_map_value_size(map));
+	err = emu_copy_from_user(value, PTR(attr->value), vsize);
 	if (!err && !(attr->flags & BPF_F_LOCK))
 		emu_map_zero_fields(map, value, true);
 	if (!err)
