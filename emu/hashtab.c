@@ -1100,10 +1100,22 @@ static int htab_lookup(struct emu_obj *map, const void *key, void *value, __u64 
 /* cpu < 0: value holds every CPU's slot (user space); else (a BPF program)
  * value is one value_size value for that CPU's slot, the other CPUs' slots of
  * a new element zeroed (the kernel's pcpu_init_value) */
+static int htab_update_locked(struct emu_obj *map, struct wctx *wp, __u32 hash, const void *key, const void *value,
+			      __u64 op, int cpu);
+
 static int htab_update_once(struct emu_obj *map, const void *key, const void *value, __u64 op, int cpu)
 {
 	struct wctx w;
 	__u32 hash = lock_key(map, &w, key, true);
+	return htab_update_locked(map, &w, hash, key, value, op, cpu);
+}
+
+/* The rest of an update, with w's stripe (LRU: the object lock) held and its
+ * sequence odd; lets go of it. */
+static int htab_update_locked(struct emu_obj *map, struct wctx *wp, __u32 hash, const void *key, const void *value,
+			      __u64 op, int cpu)
+{
+	struct wctx w = *wp;
 	struct htab *h = &w.h;
 	__u32 list = 0;
 	int err = 0;
@@ -1237,12 +1249,165 @@ out:
 	return err;
 }
 
+/*
+ * The element calls of user space on a striped map that is not per-CPU (HASH,
+ * and the devmap hash through htab_map_ops), in their common cases, reading
+ * only the fields they need instead of building the whole struct htab, with
+ * the same locks, sequences, stores and order as the general code above:
+ * an update that replaces a key or inserts a new one with its stripe's spare
+ * element, and a delete. What they do not handle (a lock's holder dead, a
+ * repair pending, a write that needs the object lock for an element) goes
+ * the general way: before anything is changed, either with nothing held or,
+ * for an update, continuing with the stripe held (htab_update_locked).
+ */
+struct htab_fast {
+	struct htab_stripe *s;
+	__u32 *buckets;
+	char *elems;
+	__u64 *st;
+	__u32 hash, n_buckets, elem_size, key_size, vbytes, voff;
+};
+
+/* Takes key's stripe with its sequence odd; false (nothing held, nothing
+ * changed) if the general path must run: not such a map, its holder died or a
+ * repair is pending (the general path's lock then repairs). */
+static inline bool htab_fast_lock(struct emu_obj *map, const void *key, struct htab_fast *f)
+{
+	struct emu_map_desc *d = emu_map_desc(map);
+	__u64 *st = d->type_state;
+	__u32 nstripes = (__u32)st[HT_NSTRIPES];
+	if (!nstripes || type_is_percpu(d->map_type))
+		return false;
+	f->st = st;
+	f->key_size = d->key_size;
+	f->n_buckets = (__u32)st[HT_NBUCKETS];
+	f->elem_size = (__u32)st[HT_ELEM_SIZE];
+	f->vbytes = (__u32)st[HT_VBYTES];
+	f->voff = value_off(f->key_size);
+	f->buckets = emu_obj_data(map);
+	struct htab_stripe *stripes = (struct htab_stripe *)((char *)f->buckets + stripes_off(f->n_buckets, 0));
+	f->elems = (char *)(stripes + nstripes);
+	f->hash = hash_key(key, f->key_size, st[HT_SEED]);
+	f->s = &stripes[f->hash & (nstripes - 1)];
+	if (emu_mutex_lock_robust(&f->s->lock)) {
+		__atomic_store_n(&st[HT_REPAIR], 1, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&f->s->lock);
+		return false;
+	}
+	if (__atomic_load_n(&st[HT_REPAIR], __ATOMIC_ACQUIRE)) {
+		pthread_mutex_unlock(&f->s->lock);
+		return false;
+	}
+	__atomic_store_n(&f->s->seq, f->s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return true;
+}
+
+static inline void htab_fast_unlock(struct htab_fast *f)
+{
+	__atomic_store_n(&f->s->seq, f->s->seq + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&f->s->lock);
+}
+
+static inline struct htab_elem *fast_elem(const struct htab_fast *f, __u32 idx1)
+{
+	return (struct htab_elem *)(f->elems + (size_t)(idx1 - 1) * f->elem_size);
+}
+
+/* find() on the fast path: the index of key's element (0: none), *linkp the
+ * link that points at it */
+static inline __u32 fast_find(const struct htab_fast *f, const void *key, __u32 **linkp)
+{
+	__u32 *link = &f->buckets[f->hash & (f->n_buckets - 1)];
+	bool inl = key_inline(f->key_size);
+	for (__u32 i = *link; i; link = &fast_elem(f, i)->next, i = *link) {
+		struct htab_elem *e = fast_elem(f, i);
+		if (inl ? key_eq(&e->hash, key, f->key_size) : e->hash == f->hash && key_eq(e + 1, key, f->key_size)) {
+			*linkp = link;
+			return i;
+		}
+	}
+	return 0;
+}
+
+/* 0 or -errno; 1: the general path (htab_update_once), nothing held */
+static int htab_update_fast(struct emu_obj *map, const void *key, const void *value, __u64 op)
+{
+	struct htab_fast f;
+	if (!htab_fast_lock(map, key, &f))
+		return 1;
+	__u32 *link = NULL;
+	__u32 old = fast_find(&f, key, &link), n = f.s->spare;
+	int err = 0;
+	if (old && op == BPF_NOEXIST) {
+		err = -EEXIST;
+	} else if (!old && op == BPF_EXIST) {
+		err = -ENOENT;
+	} else if (!n) {
+		/* no spare: the object lock for an element, the general way */
+		struct wctx w;
+		w.h = htab_of(map);
+		w.s = f.s;
+		w.odd = true;
+		return htab_update_locked(map, &w, f.hash, key, value, op, -1);
+	} else if (!old && !count_take(&(struct htab){ .st = f.st, .max_entries = emu_map_desc(map)->max_entries })) {
+		err = -E2BIG;
+	} else {
+		/* the stripe's spare becomes the key's element: built, then
+		 * published with one store (a replaced element is the next spare) */
+		f.s->spare = 0;
+		struct htab_elem *e = fast_elem(&f, n);
+		if (!key_inline(f.key_size))
+			e->hash = f.hash;
+		memcpy(key_inline(f.key_size) ? (void *)&e->hash : (void *)(e + 1), key, f.key_size);
+		memcpy((char *)e + f.voff, value, f.vbytes);
+		if (old) {
+			e->next = fast_elem(&f, old)->next;
+			__atomic_store_n(link, n, __ATOMIC_RELEASE);
+			f.s->spare = old;
+		} else {
+			__u32 *head = &f.buckets[f.hash & (f.n_buckets - 1)];
+			e->next = *head;
+			__atomic_store_n(head, n, __ATOMIC_RELEASE);
+		}
+	}
+	htab_fast_unlock(&f);
+	return err;
+}
+
+/* 0, -ENOENT; 1: the general path, nothing held */
+static int htab_delete_fast(struct emu_obj *map, const void *key)
+{
+	struct htab_fast f;
+	if (!htab_fast_lock(map, key, &f))
+		return 1;
+	__u32 *link = NULL;
+	__u32 i = fast_find(&f, key, &link);
+	if (i) {
+		struct htab_elem *e = fast_elem(&f, i);
+		__atomic_store_n(link, e->next, __ATOMIC_RELEASE);
+		if (!f.s->spare) {
+			/* unlinked under this stripe: its spare, as a replaced
+			 * element is (no compare-and-swap on the free list) */
+			f.s->spare = i;
+		} else {
+			struct htab h = { .st = f.st, .elems = f.elems, .elem_size = f.elem_size };
+			free_elem(&h, i);
+		}
+		count_sub(&(struct htab){ .st = f.st }, 1);
+	}
+	htab_fast_unlock(&f);
+	return i ? 0 : -ENOENT;
+}
+
 static int htab_update(struct emu_obj *map, const void *key, const void *value, __u64 flags)
 {
 	__u64 op = flags & ~(__u64)BPF_F_LOCK;
 	if (op > BPF_EXIST)
 		return -EINVAL;
-	int err;
+	int err = htab_update_fast(map, key, value, op);
+	if (err != 1)
+		return err;
 	while ((err = htab_update_once(map, key, value, op, -1)) == HTAB_AGAIN)
 		;
 	return err;
@@ -1402,7 +1567,8 @@ static int htab_delete_common(struct emu_obj *map, const void *key, void *value)
 
 static int htab_delete(struct emu_obj *map, const void *key)
 {
-	return htab_delete_common(map, key, NULL);
+	int err = htab_delete_fast(map, key);
+	return err != 1 ? err : htab_delete_common(map, key, NULL);
 }
 
 static int htab_lookup_and_delete(struct emu_obj *map, const void *key, void *value, __u64 flags)

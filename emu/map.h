@@ -117,9 +117,9 @@ static inline bool emu_map_has_spin_lock(const struct emu_obj *map)
 static inline void emu_map_zero_fields(const struct emu_obj *map, void *value, bool keep_lock)
 {
 	const struct emu_map_desc *d = &map->hdr->map;
-	__u32 total = emu_map_value_size(map), stride = total;
 	if (!d->nr_fields || d->nr_fields > EMU_MAP_FIELDS_MAX)
-		return;
+		return;     /* (before the value size: an indirect call for most maps) */
+	__u32 total = emu_map_value_size(map), stride = total;
 	if (total > d->value_size)
 		stride = (d->value_size + 7) & ~7u;
 	for (__u32 base = 0; base + d->value_size <= total; base += stride)

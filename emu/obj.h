@@ -386,6 +386,11 @@ extern EMU_TLS struct emu_caller *emu_caller_cur;
 /* Copy from/to caller memory; -EFAULT instead of a crash for bad pointers. */
 int emu_copy_from_user(void *dst, const void *src, size_t len);
 int emu_copy_to_user(void *dst, const void *src, size_t len);
+/* The attr's copy: `copy` bytes into dst, then 1 if any of the `check` bytes
+ * after them in src is not zero; 0, 1 or -EFAULT (any of the copy + check
+ * bytes unreadable). dst has room for copy + check bytes; a caller that
+ * zeroed those after `copy` finds them zero after an answer of 0. */
+int emu_copy_attr_from_user(void *dst, const void *src, size_t copy, size_t check);
 /* strncpy_from_user: length without NUL, -EFAULT, -ENAMETOOLONG if no NUL within len. */
 long emu_strncpy_from_user(char *dst, const void *src, size_t len);
 int emu_obj_name_cpy(char *dst, const char *src, size_t size);  /* bpf_obj_name_cpy */

@@ -103,12 +103,46 @@ __asm__(".text\n"
 	"	movb %al, (%rdi)\n"
 	"3:	xor %eax, %eax\n"
 	"	ret\n"
+	/* emu_uzero(src, len): 0 if the len bytes at src are all zero, 1 if
+	 * not; every byte is read (a fault anywhere answers -EFAULT, as the
+	 * kernel's copy of the whole attr would), two words a turn */
+	".p2align 4\n"
+	".type emu_uzero, @function\n"
+	"emu_uzero:\n"                      /* rdi src, rsi len */
+	"	xor %eax, %eax\n"
+	"	xor %edx, %edx\n"
+	"	cmp $16, %rsi\n"
+	"	jb 12f\n"
+	"11:	or (%rdi), %rax\n"
+	"	or 8(%rdi), %rdx\n"
+	"	add $16, %rdi\n"
+	"	sub $16, %rsi\n"
+	"	cmp $16, %rsi\n"
+	"	jae 11b\n"
+	"12:	cmp $8, %rsi\n"
+	"	jb 13f\n"
+	"	or (%rdi), %rax\n"
+	"	add $8, %rdi\n"
+	"	sub $8, %rsi\n"
+	"13:	test %rsi, %rsi\n"
+	"	jz 15f\n"
+	"14:	movzbl (%rdi), %ecx\n"
+	"	or %rcx, %rdx\n"
+	"	inc %rdi\n"
+	"	dec %rsi\n"
+	"	jnz 14b\n"
+	"15:	or %rdx, %rax\n"
+	"	setnz %al\n"
+	"	movzbl %al, %eax\n"
+	"	ret\n"
+	".size emu_uzero, .-emu_uzero\n"
 	"emu_ucopy_end:\n"
 	"emu_ucopy_fault:\n"
 	"	mov $-14, %eax\n"              /* -EFAULT */
 	"	ret\n"
 	".size emu_ucopy, .-emu_ucopy\n");
 int emu_ucopy(void *dst, const void *src, size_t len) __attribute__((visibility("hidden")));
+int emu_uzero(const void *src, size_t len) __attribute__((visibility("hidden")));
 extern const char emu_ucopy_end[] __attribute__((visibility("hidden")));
 extern const char emu_ucopy_fault[] __attribute__((visibility("hidden")));
 #define UCOPY_MAX 256
@@ -234,6 +268,28 @@ int emu_copy_from_user(void *dst, const void *src, size_t len)
 	if (__builtin_expect(emu_caller_cur != NULL, 0))     /* another process's memory */
 		return emu_caller_cur->read(emu_caller_cur, dst, src, len);
 	return emu_uaccess_fast() ? fast_copy(dst, src, len) : slow_copy(dst, src, len, false);
+}
+
+/* With the fault handler the checked bytes are read where they are, not
+ * copied and read back; without it they are copied (zeros over the caller's
+ * zeros when the answer is 0) and checked in dst. */
+int emu_copy_attr_from_user(void *dst, const void *src, size_t copy, size_t check)
+{
+#ifdef __x86_64__
+	if (__builtin_expect(emu_caller_cur == NULL, 1) && copy + check <= UCOPY_MAX &&
+	    (uintptr_t)src >= EMU_PAGE_SIZE && emu_uaccess_fast()) {
+		int err = emu_ucopy(dst, src, copy);
+		return err ? err : check ? emu_uzero((const char *)src + copy, check) : 0;
+	}
+#endif
+	int err = emu_copy_from_user(dst, src, copy + check);
+	if (err || !check)
+		return err;
+	const unsigned char *c = (const unsigned char *)dst + copy;
+	unsigned char acc = 0;
+	for (size_t i = 0; i < check; i++)
+		acc |= c[i];
+	return acc != 0;
 }
 
 int emu_copy_to_user(void *dst, const void *src, size_t len)

@@ -47,7 +47,9 @@ static void after_fd_syscall(long nr, const long a[6], long ret)
 
 /* Reads six variadic longs whatever the caller passed, as libc's own
  * syscall() does: that read past a short argument list is by design, so ASan
- * must not instrument it. */
+ * must not instrument it. bpf() takes three: it reads those only (the sixth
+ * is on the caller's stack, a load that can wait on the caller's last stores
+ * there; the other three would only be stored and never read). */
 __attribute__((no_sanitize_address))
 SHIM_EXPORT long syscall(long nr, ...)
 {
@@ -55,13 +57,10 @@ SHIM_EXPORT long syscall(long nr, ...)
 	long a[6], ret;
 
 	va_start(ap, nr);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 3; i++)
 		a[i] = va_arg(ap, long);
-	va_end(ap);
-
-	if (shim_busy)
-		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if (nr == SYS_bpf) {
+	if (nr == SYS_bpf && !shim_busy) {
+		va_end(ap);
 		int err = 0;
 		SHIM_ENTER();
 		ret = emu_ret_to_libc(emu_sys_bpf((int)a[0], (const void *)a[1], (unsigned int)a[2]), &err);
@@ -70,6 +69,12 @@ SHIM_EXPORT long syscall(long nr, ...)
 			errno = err;
 		return ret;
 	}
+	for (int i = 3; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+
+	if (shim_busy)
+		return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (nr == SYS_perf_event_open)
 		return shim_perf_event_open(a);
 	ret = REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

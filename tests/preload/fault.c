@@ -3,6 +3,7 @@
  * engine's fault handler), while the program's own SIGSEGV handler still
  * runs for its own faults and sigaction() reads back what it installed. */
 #include <setjmp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -118,6 +119,36 @@ int main(void)
 		CHECK(bpf(BPF_MAP_LOOKUP_ELEM, &c, sizeof(c)) == 0 && !memcmp(end, want, len),
 		      "len %u: the failed update changed nothing", len);
 		close(afd);
+	}
+
+	/* the attr's bytes after the command's last field, read where they are
+	 * (not copied): a nonzero one is EINVAL, an unreadable one EFAULT, and
+	 * EFAULT wins over a nonzero byte before it (the kernel copies the whole
+	 * attr before CHECK_ATTR); an attr ending at the hole is fine */
+	{
+		size_t sz = offsetof(union bpf_attr, flags) + 8 + 40;     /* the update's fields, then 40 bytes */
+		union bpf_attr *t = (union bpf_attr *)(void *)(two + 4096 - sz);
+		memset(t, 0, sz);
+		t->map_fd = (__u32)fd;
+		t->key = (unsigned long)&key;
+		t->value = (unsigned long)&val;
+		CHECK(bpf(BPF_MAP_UPDATE_ELEM, t, (unsigned int)sz) == 0, "update with an attr ending at the hole");
+		for (size_t off = offsetof(union bpf_attr, flags) + 8; off < sz; off += 13) {
+			((unsigned char *)t)[off] = 1;
+			errno = 0;
+			CHECK(bpf(BPF_MAP_UPDATE_ELEM, t, (unsigned int)sz) == -1 && errno == EINVAL,
+			      "a nonzero byte at %zu after the last field: EINVAL", off);
+			errno = 0;
+			CHECK(bpf(BPF_MAP_UPDATE_ELEM, t, (unsigned int)sz + 1) == -1 && errno == EFAULT,
+			      "the same attr one byte into the hole: EFAULT");
+			((unsigned char *)t)[off] = 0;
+		}
+		errno = 0;
+		CHECK(bpf(BPF_MAP_UPDATE_ELEM, t, (unsigned int)sz + 1) == -1 && errno == EFAULT,
+		      "a zero attr one byte into the hole: EFAULT");
+		val = 0;
+		t->value = (unsigned long)&val;
+		CHECK(bpf(BPF_MAP_LOOKUP_ELEM, t, (unsigned int)sz) == 0 && val == 2, "lookup with an attr ending at the hole");
 	}
 
 	/* the program's own handler: installed, read back, and called for its fault */
