@@ -1108,8 +1108,11 @@ int emu_fd_hold(int fd, int accmode, struct emu_obj *obj)
 		fl.l_type = acc == O_RDONLY ? F_RDLCK : F_WRLCK;
 		fl.l_start = 0;
 		int err = emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
-		if (err != -EAGAIN && err != -EACCES)
+		if (err != -EAGAIN && err != -EACCES) {
+			if (err)
+				emu_ids_unheld();    /* no lock holds this one: id scans must read /proc */
 			return err;
+		}
 	}
 	if (obj && !obj->rdonly)
 		__atomic_or_fetch(&obj->hdr->flags, EMU_OBJ_F_SHARED, __ATOMIC_SEQ_CST);
@@ -1122,7 +1125,10 @@ int emu_fd_hold(int fd, int accmode, struct emu_obj *obj)
 		fl.l_type = F_RDLCK;
 		fl.l_start = 1;
 	}
-	return emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+	int err = emu_os_fcntl(fd, F_OFD_SETLK, (long)&fl);
+	if (err)
+		emu_ids_unheld();
+	return err;
 }
 
 void emu_obj_mark_linked(const struct emu_obj *obj)

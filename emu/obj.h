@@ -289,6 +289,9 @@ void emu_obj_mark_linked(const struct emu_obj *obj);
 /* Does anything hold the file of fd, whose stat and header are given: a link
  * other than its spare name, or an fd that emu_fd_hold marked? */
 bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
+/* Some fd of the state root could not be marked held (emu_fd_hold failed):
+ * id scans read /proc from now on (emu/objfs.c). */
+void emu_ids_unheld(void);
 /* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
 int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
 /* The last component of that name ("<pid>.<stamp>.<seq>", in <root>/spare):

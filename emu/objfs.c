@@ -388,7 +388,38 @@ struct scan {
 	__u32 *ids;
 	size_t nids, capids;
 	bool oom;
+	/* the /proc scan only when a held file was not found by name (read_locks) */
+	bool filter;          /* locked is whole: the state root's OFD-locked inodes */
+	bool only_locked;     /* scan_dir: entries of locked inodes only (spare, limbo) */
+	ino_t *locked, *found;
+	size_t nlocked, nfound, capfound;
 };
+
+static int cmp_ino(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool ino_in(const ino_t *set, size_t n, ino_t ino)
+{
+	return n && bsearch(&ino, set, n, sizeof(*set), cmp_ino);
+}
+
+static void found_add(struct scan *s, ino_t ino)
+{
+	if (s->nfound == s->capfound) {
+		size_t cap = s->capfound ? s->capfound * 2 : 64;
+		ino_t *n = realloc(s->found, cap * sizeof(*n));
+		if (!n) {
+			s->filter = false;        /* cannot tell: the /proc scan */
+			return;
+		}
+		s->found = n;
+		s->capfound = cap;
+	}
+	s->found[s->nfound++] = ino;
+}
 
 static void consider(struct scan *s, const char *path)
 {
@@ -398,11 +429,16 @@ static void consider(struct scan *s, const char *path)
 
 	if (fd < 0)
 		return;
-	/* a file nothing holds (a spare, emu/fdtable.c) is no live object */
-	if (!emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev && sb.st_size >= (off_t)EMU_PAGE_SIZE &&
-	    emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
-	    __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC && h.kind == (__u32)s->kind &&
-	    emu_file_held(fd, &sb, &h)) {
+	/* a file nothing holds (a spare, emu/fdtable.c) is no live object; the
+	 * held ones of every kind are counted as found by name (s->filter) */
+	bool obj = !emu_os_fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_dev == s->dev &&
+		   sb.st_size >= (off_t)EMU_PAGE_SIZE &&
+		   emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
+		   __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC;
+	bool held = obj && (h.kind == (__u32)s->kind || s->filter) && emu_file_held(fd, &sb, &h);
+	if (held && s->filter)
+		found_add(s, sb.st_ino);
+	if (held && h.kind == (__u32)s->kind) {
 		if (s->collect) {
 			if (s->nids == s->capids) {
 				size_t cap = s->capids ? s->capids * 2 : 256;
@@ -463,7 +499,8 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
 			continue;
 		if (e->type == DT_DIR && depth < 32)
 			scan_dir(s, path, depth + 1);
-		else if (e->type == DT_REG || e->type == DT_UNKNOWN)
+		else if ((e->type == DT_REG || e->type == DT_UNKNOWN) &&
+			 !(s->only_locked && !ino_in(s->locked, s->nlocked, e->ino)))
 			consider(s, path);
 		if (s->want && s->best)
 			break;
@@ -551,6 +588,81 @@ static void scan_other_pins(struct scan *s, const char *own_bpffs)
 }
 
 
+/* The inodes of the state root's files that an OFD lock holds, from
+ * /proc/locks: every fd a program holds of an object holds its file so
+ * (emu_fd_hold), in whatever process. 0, or -errno when that cannot tell
+ * (no /proc/locks, an fd some process could not mark held: the "unheld"
+ * file of the state root, emu_ids_unheld). */
+static int read_locks(struct scan *s)
+{
+	char unheld[PATH_MAX];
+	struct stat sb;
+	snprintf(unheld, sizeof(unheld), "%.4000s/unheld", emu_config()->root);
+	if (!emu_os_stat(unheld, &sb))
+		return -ENOLCK;
+	int err = 0;
+	char *text = emu_os_slurp("/proc/locks", NULL, &err);
+	if (!text)
+		return err ? err : -ENOENT;
+	size_t cap = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		unsigned int maj, min;
+		unsigned long long ino;
+		char *dev = strstr(line, " -1 ");       /* OFD locks have no pid */
+		if (!strstr(line, "OFDLCK") || strstr(line, "->") || !dev ||
+		    sscanf(dev + 4, "%x:%x:%llu", &maj, &min, &ino) != 3 || makedev(maj, min) != s->dev)
+			continue;
+		if (s->nlocked == cap) {
+			cap = cap ? cap * 2 : 64;
+			ino_t *n = realloc(s->locked, cap * sizeof(*n));
+			if (!n) {
+				free(text);
+				return -ENOMEM;
+			}
+			s->locked = n;
+		}
+		s->locked[s->nlocked++] = (ino_t)ino;
+	}
+	free(text);
+	if (s->nlocked)
+		qsort(s->locked, s->nlocked, sizeof(*s->locked), cmp_ino);
+	return 0;
+}
+
+/* Was every locked file found by name (an object of some kind, held)? */
+static bool all_locked_found(struct scan *s)
+{
+	if (!s->filter)
+		return false;
+	if (s->nfound)
+		qsort(s->found, s->nfound, sizeof(*s->found), cmp_ino);
+	for (size_t i = 0; i < s->nlocked; i++)
+		if (!ino_in(s->found, s->nfound, s->locked[i]))
+			return false;
+	return true;
+}
+
+void emu_ids_unheld(void)
+{
+	static bool noted;
+	if (__atomic_exchange_n(&noted, true, __ATOMIC_RELAXED))
+		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%.4000s/unheld", emu_config()->root);
+	int fd = emu_os_open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		emu_os_close(fd);
+}
+
+static void scan_free(struct scan *s)
+{
+	free(s->locked);
+	free(s->found);
+}
+
 static int scan_ids(struct scan *s)
 {
 	const struct emu_config *c = emu_config();
@@ -572,21 +684,37 @@ static int scan_ids(struct scan *s)
 	char def[64];
 	snprintf(def, sizeof(def), "/dev/shm/bpfemu-%u", (unsigned int)getuid());
 	s->all_users = geteuid() == 0 && !strcmp(c->root, def);
+	/* Objects an fd holds are found in the fd directories of /proc, one
+	 * stat (and, for our own processes, a directory read) a process. Most
+	 * have a name in the state root though (a spare name, limbo): when
+	 * every file an OFD lock holds was found by name, so is every object
+	 * an fd holds, and /proc is not read. Root's view of other users'
+	 * roots has no such list. */
+	s->filter = !s->all_users && !read_locks(s);
 	scan_dir(s, c->bpffs_dir, 0);
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
-	if (s->kind == EMU_KIND_BTF && !(s->want && s->best)) {
-		/* BTF that only maps or programs of its process hold (emu/fdtable.c) */
-		char spare[PATH_MAX];
-		snprintf(spare, sizeof(spare), "%.4000s/spare", c->root);
+	char spare[PATH_MAX];
+	snprintf(spare, sizeof(spare), "%.4000s/spare", c->root);
+	if (s->kind == EMU_KIND_BTF && !(s->want && s->best))
+		scan_dir(s, spare, 0);    /* BTF that only maps or programs of its process hold (emu/fdtable.c) */
+	else if (s->filter && !(s->want && s->best)) {
+		s->only_locked = true;
 		scan_dir(s, spare, 0);
 	}
+	if (s->filter && !(s->want && s->best)) {
+		char limbo[PATH_MAX];
+		snprintf(limbo, sizeof(limbo), "%.4000s/limbo", c->root);
+		s->only_locked = true;
+		scan_dir(s, limbo, 0);
+	}
+	s->only_locked = false;
 	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
 		char refs[PATH_MAX];
 		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
 		scan_dir(s, refs, 0);
 	}
-	if (!(s->want && s->best))
+	if (!(s->want && s->best) && !all_locked_found(s))
 		scan_procs(s, root_real, strlen(root_real));
 	return 0;
 }
@@ -597,6 +725,7 @@ int emu_obj_foreach(enum emu_kind kind, int (*fn)(__u32 id, const char *path, vo
 	emu_refs_gc();
 	int err = scan_ids(&s);
 	free(s.seen);
+	scan_free(&s);
 	return err ? err : s.each_ret;
 }
 
@@ -610,6 +739,7 @@ int emu_obj_alive_ids(enum emu_kind kind, __u32 **ids, size_t *n)
 {
 	struct scan s = { .kind = kind, .collect = true };
 	int err = scan_ids(&s);
+	scan_free(&s);
 	if (!err && s.oom)
 		err = -ENOMEM;
 	if (err) {
@@ -626,7 +756,9 @@ int emu_obj_alive_ids(enum emu_kind kind, __u32 **ids, size_t *n)
 bool emu_obj_alive(enum emu_kind kind, __u32 id)
 {
 	struct scan s = { .kind = kind, .want = id };
-	return !scan_ids(&s) && s.best == id;
+	int err = scan_ids(&s);
+	scan_free(&s);
+	return !err && s.best == id;
 }
 
 int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
@@ -634,6 +766,7 @@ int emu_obj_next_id(enum emu_kind kind, __u32 start, __u32 *next)
 	struct scan s = { .kind = kind, .start = start };
 	emu_refs_gc();
 	int err = scan_ids(&s);
+	scan_free(&s);
 	if (err)
 		return err;
 	if (!s.best)
@@ -647,6 +780,7 @@ int emu_obj_fd_by_id(enum emu_kind kind, __u32 id, int accmode)
 	struct scan s = { .kind = kind, .want = id };
 	emu_refs_gc();
 	int err = scan_ids(&s);
+	scan_free(&s);
 	if (err)
 		return err;
 	if (!s.best)

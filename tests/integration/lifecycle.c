@@ -312,6 +312,40 @@ int main(int argc, char **argv)
 	CHECK(!id_alive(id), "a closed map is found by id after maps of its size were made");
 	printf("a dropped map is gone for MAP_GET_FD_BY_ID, also after others of its size came\n");
 
+	/* a map of more than 1 MiB (it gets no spare name) that only another
+	 * process's fd holds is found by id, and is gone once that process went */
+	{
+		int sv[2], back[2];
+		__u32 bid = 0;
+		CHECK(pipe(sv) == 0 && pipe(back) == 0, "pipe");
+		pid_t c = fork();
+		CHECK(c >= 0, "fork");
+		if (c == 0) {
+			char x;
+			union bpf_attr a;
+			memset(&a, 0, sizeof(a));
+			a.map_type = BPF_MAP_TYPE_ARRAY;
+			a.key_size = 4;
+			a.value_size = 8;
+			a.max_entries = 300000;
+			int big = (int)sys_bpf(BPF_MAP_CREATE, &a);
+			CHECK(big >= 0, "child: a 2.4 MB array");
+			__u32 bmid = map_id(big);
+			CHECK(write(back[1], &bmid, sizeof(bmid)) == sizeof(bmid), "child: write");
+			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
+		}
+		CHECK(read(back[0], &bid, sizeof(bid)) == sizeof(bid), "read the big map's id");
+		CHECK(id_alive(bid), "a map of 2.4 MB another process holds is found by id");
+		CHECK(write(sv[1], "x", 1) == 1, "let the child go");
+		wait_ok(c);
+		CHECK(id_gone_soon(bid), "a map of 2.4 MB is gone for ids once its process went");
+		close(sv[0]);
+		close(sv[1]);
+		close(back[0]);
+		close(back[1]);
+	}
+	printf("a map of 2.4 MB another process holds is found by id while it lives\n");
+
 	/* a map only programs hold lives as long as one of them does; many
 	 * programs dropped at once drop their holds in one id scan */
 	{
