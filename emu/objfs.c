@@ -689,8 +689,10 @@ static int scan_ids(struct scan *s)
 	 * have a name in the state root though (a spare name, limbo): when
 	 * every file an OFD lock holds was found by name, so is every object
 	 * an fd holds, and /proc is not read. Root's view of other users'
-	 * roots has no such list. */
-	s->filter = !s->all_users && !read_locks(s);
+	 * roots has no such list. Nor has a door's (tools/seccomp): its
+	 * supervisor keeps the mappings it made of its callers' objects, from
+	 * their own open files, so their locks outlive the callers' fds. */
+	s->filter = !s->all_users && !emu_caller_cur && !read_locks(s);
 	scan_dir(s, c->bpffs_dir, 0);
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
