@@ -81,9 +81,10 @@ static __u64 get(int fd, __u32 k)
 	return v;
 }
 
-static __u32 map_id(int fd)
+/* a map's or a program's id (both infos have it second; the larger buffer serves both) */
+static __u32 obj_id(int fd)
 {
-	struct bpf_map_info info;
+	struct bpf_prog_info info;
 	union bpf_attr a;
 	memset(&info, 0, sizeof(info));
 	memset(&a, 0, sizeof(a));
@@ -261,7 +262,7 @@ static void exec_case(bool keep)
 		int m = array(0), p = prog_using(m);
 		CHECK(p >= 0, "child: load a program using the map");
 		char mid[16], fd[16];
-		snprintf(mid, sizeof(mid), "%u", map_id(m));
+		snprintf(mid, sizeof(mid), "%u", obj_id(m));
 		snprintf(fd, sizeof(fd), "%d", keep ? p : -1);
 		close(m);
 		if (keep)
@@ -304,7 +305,7 @@ int main(int argc, char **argv)
 
 	/* a dropped map is gone for ids */
 	int fd = array(0);
-	__u32 id = map_id(fd);
+	__u32 id = obj_id(fd);
 	CHECK(id_alive(id), "a live map is found by id");
 	close(fd);
 	CHECK(!id_alive(id), "a closed map is found by id");
@@ -330,7 +331,7 @@ int main(int argc, char **argv)
 			a.max_entries = 300000;
 			int big = (int)sys_bpf(BPF_MAP_CREATE, &a);
 			CHECK(big >= 0, "child: a 2.4 MB array");
-			__u32 bmid = map_id(big);
+			__u32 bmid = obj_id(big);
 			CHECK(write(back[1], &bmid, sizeof(bmid)) == sizeof(bmid), "child: write");
 			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
 		}
@@ -351,7 +352,7 @@ int main(int argc, char **argv)
 	{
 		enum { NPROGS = 40 };
 		int progs[NPROGS], m = array(0);
-		__u32 mid = map_id(m);
+		__u32 mid = obj_id(m);
 		for (int i = 0; i < NPROGS; i++) {
 			progs[i] = prog_using(m);
 			CHECK(progs[i] >= 0, "load program %d using the map", i);
@@ -374,7 +375,7 @@ int main(int argc, char **argv)
 		__u32 ids[3];
 		for (int i = 0; i < 3; i++) {
 			ms[i] = array(0);
-			ids[i] = map_id(ms[i]);
+			ids[i] = obj_id(ms[i]);
 		}
 		CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair");
 		const char *pin = "/sys/fs/bpf/lifecycle_exit_prog";
@@ -424,7 +425,7 @@ int main(int argc, char **argv)
 	 * with the loader gone or its fds closed */
 	{
 		int m = array(0), p = prog_using(m), sv[2];
-		__u32 mid = map_id(m);
+		__u32 mid = obj_id(m);
 		CHECK(p >= 0, "load a program using the map");
 		close(m);
 		CHECK(pipe(sv) == 0, "pipe");
@@ -445,7 +446,7 @@ int main(int argc, char **argv)
 	}
 	{
 		int m = array(0), sv[2], back[2];
-		__u32 mid = map_id(m), pid_id = 0;
+		__u32 mid = obj_id(m), pid_id = 0;
 		CHECK(pipe(sv) == 0 && pipe(back) == 0, "pipe");
 		pid_t c = fork();
 		CHECK(c >= 0, "fork");
@@ -454,15 +455,8 @@ int main(int argc, char **argv)
 			int p = prog_using(m);
 			CHECK(p >= 0, "child: load");
 			close(m);
-			struct bpf_prog_info info;
-			union bpf_attr a;
-			memset(&info, 0, sizeof(info));
-			memset(&a, 0, sizeof(a));
-			a.info.bpf_fd = (__u32)p;
-			a.info.info_len = sizeof(info);
-			a.info.info = (__u64)(unsigned long)&info;
-			CHECK(sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0, "child: prog info");
-			CHECK(write(back[1], &info.id, sizeof(info.id)) == sizeof(info.id), "child: write");
+			__u32 id = obj_id(p);
+			CHECK(write(back[1], &id, sizeof(id)) == sizeof(id), "child: write");
 			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
 		}
 		CHECK(read(back[0], &pid_id, sizeof(pid_id)) == sizeof(pid_id), "read the program's id");
@@ -486,7 +480,7 @@ int main(int argc, char **argv)
 		const char *pin = "/sys/fs/bpf/lifecycle_prog_array";
 		unlink(pin);
 		int m = array(0);
-		__u32 mid = map_id(m);
+		__u32 mid = obj_id(m);
 		pid_t c = fork();
 		CHECK(c >= 0, "fork");
 		if (c == 0) {          /* a program in a slot of a pinned program array; exits */
@@ -611,7 +605,7 @@ int main(int argc, char **argv)
 	for (int ro = 0; ro < 2; ro++) {
 		fd = array(0);
 		put(fd, 1, 0x4545 + (__u64)ro);
-		id = map_id(fd);
+		id = obj_id(fd);
 		child = fork();
 		CHECK(child >= 0, "fork");
 		if (child == 0) {
@@ -639,7 +633,7 @@ int main(int argc, char **argv)
 	/* a slot of a map of maps holds the inner map */
 	int inner = array(0);
 	put(inner, 1, 0x5555);
-	__u32 inner_id = map_id(inner);
+	__u32 inner_id = obj_id(inner);
 	memset(&a, 0, sizeof(a));
 	a.map_type = BPF_MAP_TYPE_ARRAY_OF_MAPS;
 	a.key_size = 4;
@@ -759,7 +753,7 @@ int main(int argc, char **argv)
 	if (child == 0) {
 		int b4 = btf_load(4), m4 = btf_map(b4);
 		char cc;
-		__u32 id4 = map_id(m4);
+		__u32 id4 = obj_id(m4);
 		CHECK(write(sv2[1], &id4, sizeof(id4)) == (ssize_t)sizeof(id4), "send the id");
 		CHECK(read(sv2[1], &cc, 1) == 1, "child wait");     /* the parent has it */
 		close(m4);
