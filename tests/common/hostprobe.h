@@ -231,6 +231,81 @@ static inline int hp_host_refuses_prog(__u32 type, char *why, size_t len)
 	return 1;
 }
 
+/*
+ * XDP features a host may refuse where Linux 6.18 has them: the
+ * bpf_xdp_adjust_meta helper (a kernel built without it answers EINVAL,
+ * "program of this type cannot use helper") and test runs with
+ * BPF_F_TEST_XDP_LIVE_FRAMES (EPERM on some hosts). Each probe: the fd or
+ * 0 on success, else -errno.
+ */
+static inline long hp_xdp_meta_load(__u32 unused)
+{
+	static const struct bpf_insn p[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = -8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_meta },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	(void)unused;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (__u64)(uintptr_t)p;
+	a.insn_cnt = 4;
+	a.license = (__u64)(uintptr_t)"GPL";
+	return hp_sys(BPF_PROG_LOAD, &a);
+}
+
+static inline long hp_xdp_live_run(__u32 unused)
+{
+	static const struct bpf_insn p[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },    /* XDP_DROP */
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	unsigned char pkt[64] = { 0 };
+	union bpf_attr a;
+	(void)unused;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (__u64)(uintptr_t)p;
+	a.insn_cnt = 2;
+	a.license = (__u64)(uintptr_t)"GPL";
+	long fd = hp_sys(BPF_PROG_LOAD, &a);
+	if (fd < 0)
+		return fd;
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = (__u32)fd;
+	a.test.data_in = (__u64)(uintptr_t)pkt;
+	a.test.data_size_in = sizeof(pkt);
+	a.test.repeat = 1;
+	a.test.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
+	long r = hp_sys(BPF_PROG_TEST_RUN, &a);
+	close((int)fd);
+	return r;
+}
+
+static int hp_xdp_meta_state, hp_xdp_live_state;
+
+/* 1 and a reason in why if the host refuses bpf_xdp_adjust_meta, else 0. */
+static inline int hp_host_refuses_xdp_meta(char *why, size_t len)
+{
+	int err = hp_probe(&hp_xdp_meta_state, hp_xdp_meta_load, 0);
+	if (!hp_refusal(err))
+		return 0;
+	snprintf(why, len, "host kernel refuses bpf_xdp_adjust_meta in XDP programs (%s)", hp_errname(err));
+	return 1;
+}
+
+/* 1 and a reason in why if the host refuses XDP live-frame test runs, else 0. */
+static inline int hp_host_refuses_xdp_live(char *why, size_t len)
+{
+	int err = hp_probe(&hp_xdp_live_state, hp_xdp_live_run, 0);
+	if (!hp_refusal(err))
+		return 0;
+	snprintf(why, len, "host kernel refuses XDP test runs with BPF_F_TEST_XDP_LIVE_FRAMES (%s)", hp_errname(err));
+	return 1;
+}
+
 /* Reads len bytes of the caller's memory without faulting (a test may pass
  * NULL or a PROT_NONE page as attr on purpose): 0 or -1. */
 static inline int hp_peek(const void *p, void *out, size_t len)

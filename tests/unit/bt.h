@@ -97,6 +97,20 @@ static inline void bt_skip_log_(const char *why)
 static inline void bt_skip_log_(const char *why) { (void)why; }
 #endif
 
+/* Kernel builds: skip unless the host shows a feature that a probe of
+ * tests/common/hostprobe.h asks about (hp_host_refuses_xdp_meta, ...).
+ * Engine builds always go on. */
+#ifdef BPFEMU_TEST_KERNEL
+#define bt_need(probe)                                                                                 \
+	do {                                                                                           \
+		char bt_need_why_[200];                                                                \
+		if (probe(bt_need_why_, sizeof(bt_need_why_)))                                         \
+			bt_skip("%s", bt_need_why_);                                                   \
+	} while (0)
+#else
+#define bt_need(probe) ((void)0)
+#endif
+
 /* The raw call: what syscall(__NR_bpf, ...) returns, -1 and errno included. */
 static inline long bt_sys(int cmd, void *attr, unsigned int size)
 {

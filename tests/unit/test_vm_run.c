@@ -146,10 +146,6 @@ RUN_TEST(xdp_attr_checks_in_the_kernels_order)
 	attr_data(&a, fd, out, sizeof(out));
 	a.test.batch_size = 4;                        /* only with live frames */
 	cr_assert(eq(i64, bt_test_run(&a), -EINVAL));
-	attr_data(&a, fd, out, sizeof(out));
-	a.test.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
-	a.test.batch_size = 257;
-	cr_assert(eq(i64, bt_test_run(&a), -E2BIG));
 
 	/* ctx: a tail past xdp_md must be zero (E2BIG), then the field rules */
 	unsigned char big[32] = { 0 };
@@ -179,6 +175,13 @@ RUN_TEST(xdp_attr_checks_in_the_kernels_order)
 	attr_data(&a, fd, out, sizeof(out));
 	a.test.data_in = BT_PTR(bt_unmapped_page());
 	cr_assert(eq(i64, bt_test_run(&a), -EFAULT));
+	/* live frames take at most 256 a batch (last: a host may refuse live
+	 * frames, and its kernel side then skips here) */
+	bt_need(hp_host_refuses_xdp_live);
+	attr_data(&a, fd, out, sizeof(out));
+	a.test.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
+	a.test.batch_size = 257;
+	cr_assert(eq(i64, bt_test_run(&a), -E2BIG));
 }
 
 RUN_TEST(xdp_md_in_and_out)
@@ -233,6 +236,7 @@ RUN_TEST(xdp_md_in_and_out)
 
 RUN_TEST(xdp_adjust_head_tail_and_meta_move_the_packet)
 {
+	bt_need(hp_host_refuses_xdp_meta);
 	/*
 	 * adjust_head(+14), adjust_tail(+4), adjust_meta(-8); meta[0..8) = pattern;
 	 * r0 = 2 | the helpers' results in bits
@@ -267,6 +271,7 @@ RUN_TEST(xdp_adjust_head_tail_and_meta_move_the_packet)
 
 RUN_TEST(xdp_adjust_limits_are_the_kernels)
 {
+	bt_need(hp_host_refuses_xdp_meta);
 	/* ctx[...]: r0 = adjust_head(r1, R) for R from the packet's first byte (signed) */
 	struct bpf_insn p[] = {
 		MOV64_R(6, 1),

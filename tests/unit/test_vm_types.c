@@ -711,6 +711,7 @@ TYPES_TEST(tracing_fmod_ret_changes_what_the_function_returns)
 
 TYPES_TEST(xdp_live_frames_run_each_frame_afresh)
 {
+	bt_need(hp_host_refuses_xdp_live);
 	int map = bt_map_new(BPF_MAP_TYPE_ARRAY, 4, 16, 1, 0);
 	/* v[0] += 1; v[1] += data[0]; data[0] = 0xab; return XDP_DROP */
 	struct bpf_insn p[] = {
@@ -752,6 +753,7 @@ TYPES_TEST(xdp_live_frames_run_each_frame_afresh)
 
 TYPES_TEST(xdp_live_frames_attr_checks)
 {
+	bt_need(hp_host_refuses_xdp_live);
 	int fd = load(XDP, 0, ret1, 2);
 	static unsigned char big[4000];
 	unsigned char out[128];
