@@ -14,8 +14,8 @@
 #      `prog show`, `struct_ops unregister`, `show` again; a linked map while
 #      `link show` and `struct_ops show` look (sops_twin link-show)
 #   3. (engine only) bpfemu fire struct_ops:tcp_congestion_ops/bpfemu_sops.MEMBER
-#   emu   1 and 2 under the shim as nobody, against sops.expected (ids, times and
-#         what only a JIT has normalized)
+#   emu   1 and 2 under the shim as nobody, against sops.expected (ids, times,
+#         the value type's vmlinux BTF id and what only a JIT has normalized)
 #   diff  also on the kernel as root in a private mount namespace: identical
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/../integration/common.sh"
@@ -28,6 +28,11 @@ stage sops_twin
 cp "$ITEST_BIN/sops.o" "$STAGE/" || fail "sops.o is missing: build first"
 chmod 644 "$STAGE/sops.o"
 HERE=$(dirname "$0")
+# the value type's id in the host's vmlinux BTF: another kernel build numbers it otherwise
+VTYPE=$(bpftool btf dump file /sys/kernel/btf/vmlinux 2>/dev/null |
+	sed -nE "s/^\[([0-9]+)\] STRUCT 'bpf_struct_ops_tcp_congestion_ops' .*/\1/p")
+[ -n "$VTYPE" ] || skip "no bpf_struct_ops_tcp_congestion_ops in this host's vmlinux BTF"
+vtype_norm() { sed -E "s/(attach_btf_id |\"btf_vmlinux_value_type_id\": )$VTYPE\b/\1VTYPE_ID/"; }
 
 # ids, times, the JIT and uids as tokens; libbpf's notes on sections it skips dropped
 norm() {
@@ -35,12 +40,12 @@ norm() {
 		-e 's/"(id|btf_id)": [0-9]+/"\1": ID/' -e 's/map_ids [0-9,]+/map_ids ID/' \
 		-e 's/loaded_at [^ ]+/loaded_at TIME/' -e 's/\buid [0-9]+/uid UID/' \
 		-e 's/(not jited|jited [0-9]+B)/JIT/' -e 's/ +$//' \
-		-e '/^libbpf: elf: skipping/d'
+		-e '/^libbpf: elf: skipping/d' | vtype_norm
 }
 
 # session RUNNER...: the whole transcript, each command through RUNNER
 session() {
-	"$@" "$STAGE/sops_twin" || echo "sops_twin: exit $?"
+	{ "$@" "$STAGE/sops_twin" || echo "sops_twin: exit $?"; } | vtype_norm
 	echo "-- bpftool"
 	{
 		"$@" bpftool struct_ops register "$STAGE/sops.o"
@@ -73,7 +78,8 @@ say "sops_twin under the seccomp door (--mode seccomp): the same transcript"
 fresh_state
 as_user env BPFEMU_ROOT="$STATE" BPFEMU_LIB="$STAGE/libbpfemu.so" "$STAGE/bpfemu" run --mode seccomp -- \
 	"$STAGE/sops_twin" >"$STAGE/door.out" 2>"$STAGE/door.err" || { cat "$STAGE/door.err"; fail "sops_twin under the door"; }
-sed '/^-- bpftool$/,$d' "$HERE/sops.expected" | diff -u --label expected --label door - "$STAGE/door.out" ||
+vtype_norm <"$STAGE/door.out" >"$STAGE/door.norm"
+sed '/^-- bpftool$/,$d' "$HERE/sops.expected" | diff -u --label expected --label door - "$STAGE/door.norm" ||
 	fail "sops_twin under the seccomp door differs from the expected transcript (-)"
 
 # No kernel side: a registered member's program run by `bpfemu fire`
