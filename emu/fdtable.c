@@ -326,6 +326,35 @@ int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len)
 	return h->spare_seq ? obj_spare_path(h, buf, len) : -ENOENT;
 }
 
+size_t emu_objs_own_named(struct emu_own_obj **out)
+{
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	pthread_mutex_lock(&fd_lock);
+	if (spare_pid && spare_pid == getpid()) {
+		for (const struct emu_obj *o = objs; o; o = o->next)
+			cap++;
+		*out = cap ? malloc(cap * sizeof(**out)) : NULL;
+		for (const struct emu_obj *o = objs; *out && o; o = o->next) {
+			const struct emu_obj_hdr *h = o->hdr;
+			if (!h->spare_seq || h->spare_pid != (__u32)spare_pid || h->spare_stamp != spare_stamp)
+				continue;
+			struct emu_own_obj *r = &(*out)[n++];
+			r->kind = h->kind;
+			r->id = h->id;
+			r->dev = o->dev;
+			r->ino = o->ino;
+			spare_name(r->name, h->spare_pid, h->spare_stamp, h->spare_seq);
+		}
+	}
+	pthread_mutex_unlock(&fd_lock);
+	if (!n) {
+		free(*out);
+		*out = NULL;
+	}
+	return n;
+}
+
 int emu_obj_link_spare(const struct emu_obj *obj, int newdirfd, const char *newpath)
 {
 	const struct emu_obj_hdr *h = obj->hdr;
@@ -1718,6 +1747,8 @@ static int obj_create(enum emu_kind kind, __u64 data_size, __u64 reserve, int ac
 		obj->dev = sb.st_dev;
 		obj->ino = sb.st_ino;
 		obj->reserve_end = reserve_end;
+		if (!seq)
+			emu_ids_unnamed(sb.st_ino);     /* no name: id scans must know it is ours */
 		if (seq) {
 			obj->spare = true;
 			obj->hdr->spare_pid = (__u32)spare_pid;

@@ -699,18 +699,18 @@ void emu_refs_gc(void)
 	char root[PATH_MAX], path[PATH_MAX];
 	if (refs_root(root, sizeof(root)))
 		return;
-	emu_os_mkdir(root, 0700);     /* its flock guards limbo too */
-	int rfd = emu_os_open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-	if (rfd < 0)
-		return;
-	struct emu_os_dir *d = emu_os_opendirat(rfd, ".", NULL);
-	const struct emu_os_dirent *e;
-	if (!d) {
-		emu_os_close(rfd);
-		return;
+	/* its flock guards limbo too: the directory read's own fd takes it */
+	int err = 0;
+	struct emu_os_dir *d = emu_os_opendir(root, &err);
+	if (!d && err == -ENOENT) {
+		emu_os_mkdir(root, 0700);
+		d = emu_os_opendir(root, NULL);
 	}
-	snprintf(path, sizeof(path), "%.4000s/limbo", emu_config()->root);
-	int limbo_dfd = emu_os_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (!d)
+		return;
+	int rfd = emu_os_dirfd(d);
+	const struct emu_os_dirent *e;
+	int limbo_dfd = -2;       /* opened for the first holder that asks */
 	/* holders found dead (dead), and those whose file could not tell (unsure) */
 	struct gc_holder *dead = NULL, *hs = NULL;
 	size_t nd = 0, capd = 0, nh = 0, caph = 0, per_kind[EMU_KIND_LINK + 1] = { 0 };
@@ -743,6 +743,10 @@ void emu_refs_gc(void)
 		unsigned long id = strtoul(num, &end, 10);
 		if (num[0] < '0' || num[0] > '9' || *end || !id || id > UINT32_MAX)
 			continue;
+		if (limbo_dfd == -2) {
+			snprintf(path, sizeof(path), "%.4000s/limbo", emu_config()->root);
+			limbo_dfd = emu_os_open(path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		}
 		int held = holder_held(rfd, limbo_dfd, e->name, kind, (__u32)id);
 		if (held > 0)
 			continue;
@@ -760,7 +764,6 @@ void emu_refs_gc(void)
 		if (held)
 			per_kind[kind]++;
 	}
-	emu_os_closedir(d);
 	if (limbo_dfd >= 0)
 		emu_os_close(limbo_dfd);
 	/* The dead go under one lock. A holder found dead stays dead: nothing
@@ -831,7 +834,7 @@ void emu_refs_gc(void)
 	while (emu_os_flock(rfd, LOCK_EX) == -EINTR)
 		;
 	limbo_gc();
-	emu_os_close(rfd);
+	emu_os_closedir(d);
 	emu_ringbuf_notify_gc();
 	emu_perf_notify_gc();
 }

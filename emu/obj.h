@@ -292,6 +292,24 @@ bool emu_file_held(int fd, const struct stat *sb, const struct emu_obj_hdr *h);
 /* Some fd of the state root could not be marked held (emu_fd_hold failed):
  * id scans read /proc from now on (emu/objfs.c). */
 void emu_ids_unheld(void);
+/* The object file ino of the state root has no name in it (no spare name:
+ * too big, no shim, or the spare directory failed): a marker tells id scans
+ * that a locked file no name led to may be one of theirs (then they read
+ * /proc), where they would take it for another root's on the same file
+ * system (emu/objfs.c). */
+void emu_ids_unnamed(ino_t ino);
+/* This process's live objects under names of its own (spare names this
+ * process gave; no spares, no copies a fork inherited): kind, id, file and
+ * the name's last component, for an id scan that then need not read the
+ * spare directory (emu/objfs.c). A malloc'ed array in *out (NULL for none)
+ * and its length; 0 with *out NULL when memory is short. */
+struct emu_own_obj {
+	__u32 kind, id;
+	dev_t dev;
+	ino_t ino;
+	char name[48];
+};
+size_t emu_objs_own_named(struct emu_own_obj **out);
 /* The spare name of an object's file (emu/fdtable.c), if it has one: 0 or -errno. */
 int emu_obj_spare_path(const struct emu_obj_hdr *h, char *buf, size_t len);
 /* The last component of that name ("<pid>.<stamp>.<seq>", in <root>/spare):

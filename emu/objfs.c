@@ -391,8 +391,13 @@ struct scan {
 	/* the /proc scan only when a held file was not found by name (read_locks) */
 	bool filter;          /* locked is whole: the state root's OFD-locked inodes */
 	bool only_locked;     /* scan_dir: entries of locked inodes only (spare, limbo) */
+	bool bpffs_top;       /* scan_dir: the top of our bpffs (its two debug files) */
 	ino_t *locked, *found;
 	size_t nlocked, nfound, capfound;
+	struct timespec snap;  /* when /proc/locks was read (CLOCK_REALTIME) */
+	ino_t *markers;       /* unnamed files of the root that are locked (markers_read) */
+	size_t nmarkers;
+	bool markers_all;
 };
 
 static int cmp_ino(const void *a, const void *b)
@@ -421,6 +426,53 @@ static void found_add(struct scan *s, ino_t ino)
 	s->found[s->nfound++] = ino;
 }
 
+/* A live object of kind with id, by path (its file's inode ino). */
+static void seen_alive(struct scan *s, const char *path, __u32 kind, __u32 id, ino_t ino)
+{
+	if (s->filter)
+		found_add(s, ino);
+	if (kind != (__u32)s->kind)
+		return;
+	if (s->collect) {
+		if (s->nids == s->capids) {
+			size_t cap = s->capids ? s->capids * 2 : 256;
+			__u32 *n = realloc(s->ids, cap * sizeof(*n));
+			if (!n) {
+				s->oom = true;
+				return;
+			}
+			s->ids = n;
+			s->capids = cap;
+		}
+		s->ids[s->nids++] = id;
+		return;
+	}
+	if (s->each) {
+		size_t i = 0;
+		while (i < s->nseen && s->seen[i] != id)
+			i++;
+		if (i == s->nseen && !s->each_ret) {
+			if (s->nseen == s->capseen) {
+				size_t cap = s->capseen ? s->capseen * 2 : 64;
+				__u32 *n = realloc(s->seen, cap * sizeof(*n));
+				if (n) {
+					s->seen = n;
+					s->capseen = cap;
+				}
+			}
+			if (s->nseen < s->capseen)
+				s->seen[s->nseen++] = id;
+			s->each_ret = s->each(id, path, s->each_ctx);
+		}
+		return;
+	}
+	bool take = s->want ? id == s->want && !s->best : id > s->start && (!s->best || id < s->best);
+	if (take) {
+		s->best = id;
+		snprintf(s->best_path, sizeof(s->best_path), "%s", path);
+	}
+}
+
 static void consider(struct scan *s, const char *path)
 {
 	struct emu_obj_hdr h;
@@ -435,54 +487,29 @@ static void consider(struct scan *s, const char *path)
 		   sb.st_size >= (off_t)EMU_PAGE_SIZE &&
 		   emu_os_pread(fd, &h, sizeof(h), emu_obj_hdr_off(sb.st_size)) == (long)sizeof(h) &&
 		   __atomic_load_n(&h.magic, __ATOMIC_ACQUIRE) == EMU_OBJ_MAGIC;
-	bool held = obj && (h.kind == (__u32)s->kind || s->filter) && emu_file_held(fd, &sb, &h);
-	if (held && s->filter)
-		found_add(s, sb.st_ino);
-	if (held && h.kind == (__u32)s->kind) {
-		if (s->collect) {
-			if (s->nids == s->capids) {
-				size_t cap = s->capids ? s->capids * 2 : 256;
-				__u32 *n = realloc(s->ids, cap * sizeof(*n));
-				if (!n) {
-					s->oom = true;
-					emu_os_close(fd);
-					return;
-				}
-				s->ids = n;
-				s->capids = cap;
-			}
-			s->ids[s->nids++] = h.id;
-			emu_os_close(fd);
-			return;
-		}
-		if (s->each) {
-			size_t i = 0;
-			while (i < s->nseen && s->seen[i] != h.id)
-				i++;
-			if (i == s->nseen && !s->each_ret) {
-				if (s->nseen == s->capseen) {
-					size_t cap = s->capseen ? s->capseen * 2 : 64;
-					__u32 *n = realloc(s->seen, cap * sizeof(*n));
-					if (n) {
-						s->seen = n;
-						s->capseen = cap;
-					}
-				}
-				if (s->nseen < s->capseen)
-					s->seen[s->nseen++] = h.id;
-				s->each_ret = s->each(h.id, path, s->each_ctx);
-			}
-			emu_os_close(fd);
-			return;
-		}
-		bool take = s->want ? h.id == s->want && !s->best
-				    : h.id > s->start && (!s->best || h.id < s->best);
-		if (take) {
-			s->best = h.id;
-			snprintf(s->best_path, sizeof(s->best_path), "%s", path);
-		}
-	}
+	/* a file /proc/locks showed locked is held (by an fd, as the test
+	 * below would find: a lock released since is a close that raced the
+	 * scan, as on the kernel) */
+	bool held = obj && (h.kind == (__u32)s->kind || s->filter) &&
+		    ((s->only_locked && ino_in(s->locked, s->nlocked, sb.st_ino)) || emu_file_held(fd, &sb, &h));
 	emu_os_close(fd);
+	if (held)
+		seen_alive(s, path, h.kind, h.id, sb.st_ino);
+}
+
+/* bpffs's own entries in its root (EMU_BPFFS_DEBUG_ENTRIES): one stat,
+ * where consider() would open them to find no object (a pin by such a
+ * name, after they were removed, is considered as any other) */
+static bool is_debug_file(const char *path)
+{
+	static const char *const names[] = EMU_BPFFS_DEBUG_ENTRIES;
+	const char *base = strrchr(path, '/');
+	struct stat sb;
+	bool match = false;
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		match |= !strcmp(base, names[i]);
+	return match && !emu_os_stat(path, &sb) && sb.st_size < (off_t)EMU_PAGE_SIZE;
 }
 
 static void scan_dir(struct scan *s, const char *dir, int depth)
@@ -499,6 +526,8 @@ static void scan_dir(struct scan *s, const char *dir, int depth)
 			continue;
 		if (e->type == DT_DIR && depth < 32)
 			scan_dir(s, path, depth + 1);
+		else if (s->bpffs_top && !depth && is_debug_file(path))
+			continue;
 		else if ((e->type == DT_REG || e->type == DT_UNKNOWN) &&
 			 !(s->only_locked && !ino_in(s->locked, s->nlocked, e->ino)))
 			consider(s, path);
@@ -601,6 +630,7 @@ static int read_locks(struct scan *s)
 	if (!emu_os_stat(unheld, &sb))
 		return -ENOLCK;
 	int err = 0;
+	clock_gettime(CLOCK_REALTIME, &s->snap);
 	char *text = emu_os_slurp("/proc/locks", NULL, &err);
 	if (!text)
 		return err ? err : -ENOENT;
@@ -632,6 +662,22 @@ static int read_locks(struct scan *s)
 	return 0;
 }
 
+/* The locked files of this process's own live objects, from its table
+ * (their headers are mapped here): no directory read, no open. */
+static void scan_own(struct scan *s, const char *spare)
+{
+	struct emu_own_obj *own;
+	size_t n = emu_objs_own_named(&own);
+	for (size_t i = 0; i < n && !(s->want && s->best); i++) {
+		char path[PATH_MAX];
+		if (own[i].dev != s->dev || !ino_in(s->locked, s->nlocked, own[i].ino) ||
+		    snprintf(path, sizeof(path), "%s/%s", spare, own[i].name) >= (int)sizeof(path))
+			continue;
+		seen_alive(s, path, own[i].kind, own[i].id, own[i].ino);
+	}
+	free(own);
+}
+
 /* Was every locked file found by name (an object of some kind, held)? */
 static bool all_locked_found(struct scan *s)
 {
@@ -657,67 +703,165 @@ void emu_ids_unheld(void)
 		emu_os_close(fd);
 }
 
+/*
+ * Unnamed object files. Every fd of an object holds its file with an OFD
+ * lock, so /proc/locks lists the held files of every state root on the file
+ * system, by inode. A scan finds ours by their names (pins, spare names,
+ * limbo, reference links); a locked file it did not find is another root's,
+ * unless it is one of ours that has no name: an O_TMPFILE object (over
+ * 1 MiB, or made without the shim). Each of those leaves a marker,
+ * <root>/unnamed/<ino> (a symlink: one call), and a scan that misses a
+ * locked file with a marker reads /proc. Markers of files no lock holds
+ * any more go with the scans (markers_read); "all" (a marker that could not
+ * be made) sends every such miss to /proc.
+ */
+#define MARKERS_ALL "all"
+
+void emu_ids_unnamed(ino_t ino)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%.4000s/unnamed", emu_config()->root);
+	snprintf(path, sizeof(path), "%s/%llu", dir, (unsigned long long)ino);
+	int err = emu_os_symlinkat("-", AT_FDCWD, path);
+	if (err == -ENOENT) {
+		emu_os_mkdir(dir, emu_root_shared() ? 01777 : 0700);
+		err = emu_os_symlinkat("-", AT_FDCWD, path);
+	}
+	if (err && err != -EEXIST) {
+		snprintf(path, sizeof(path), "%.4000s/unnamed/" MARKERS_ALL, emu_config()->root);
+		err = emu_os_symlinkat("-", AT_FDCWD, path);
+		if (err && err != -EEXIST)
+			emu_ids_unheld();    /* nothing can say so: no shortcut for id scans at all */
+	}
+}
+
+/* Reads the markers into s (markers, markers_all), and removes those of
+ * files that no lock held at the scan's /proc/locks read (s->snap) and that
+ * were made before it (a marker comes before its file's first lock): such a
+ * file is gone, or only a name holds it, by which a scan finds it. */
+static void markers_read(struct scan *s)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%.4000s/unnamed", emu_config()->root);
+	int err = 0;
+	struct emu_os_dir *d = emu_os_opendir(dir, &err);
+	const struct emu_os_dirent *e;
+	if (!d) {
+		s->markers_all = err != -ENOENT;     /* cannot tell: ours, to be safe */
+		return;
+	}
+	size_t cap = 0;
+	while ((e = emu_os_readdir(d))) {
+		char *end;
+		unsigned long long ino = strtoull(e->name, &end, 10);
+		if (!strcmp(e->name, MARKERS_ALL))
+			s->markers_all = true;
+		if (e->name[0] < '0' || e->name[0] > '9' || *end)
+			continue;
+		struct stat sb;
+		if (!ino_in(s->locked, s->nlocked, (ino_t)ino)) {
+			/* a second of slack for the clocks' granularity */
+			if (!emu_os_fstatat(emu_os_dirfd(d), e->name, &sb, AT_SYMLINK_NOFOLLOW) &&
+			    sb.st_ctim.tv_sec + 1 < s->snap.tv_sec)
+				emu_os_unlinkat(emu_os_dirfd(d), e->name, 0);
+			continue;        /* no lock: no miss to explain */
+		}
+		if (s->nmarkers == cap) {
+			cap = cap ? cap * 2 : 16;
+			ino_t *n = realloc(s->markers, cap * sizeof(*n));
+			if (!n) {
+				s->markers_all = true;
+				break;
+			}
+			s->markers = n;
+		}
+		s->markers[s->nmarkers++] = (ino_t)ino;
+	}
+	emu_os_closedir(d);
+	if (s->nmarkers)
+		qsort(s->markers, s->nmarkers, sizeof(*s->markers), cmp_ino);
+}
+
+/* May one of the locked files no name led to be ours? */
+static bool unfound_may_be_ours(const struct scan *s)
+{
+	if (s->markers_all)
+		return true;
+	for (size_t i = 0; i < s->nlocked; i++)
+		if (!ino_in(s->found, s->nfound, s->locked[i]) && ino_in(s->markers, s->nmarkers, s->locked[i]))
+			return true;
+	return false;
+}
+
 static void scan_free(struct scan *s)
 {
 	free(s->locked);
 	free(s->found);
+	free(s->markers);
 }
 
 static int scan_ids(struct scan *s)
 {
 	const struct emu_config *c = emu_config();
-	char root_real[PATH_MAX];
-	struct stat sb;
 	int err = emu_root_ready();
 
 	if (err)
 		return err;
-	err = emu_os_stat(c->objs_dir, &sb);
+	err = emu_root_dev(&s->dev);
 	if (err)
 		return err;
-	s->dev = sb.st_dev;
-	if (emu_os_realpath(c->root, root_real))
-		snprintf(root_real, sizeof(root_real), "%s", c->root);
 	/* Root in the default state root also sees the other users' default
 	 * roots. A root given by BPFEMU_ROOT is a private world: its ids are
 	 * its own, and other roots' ids could collide with them. */
-	char def[64];
-	snprintf(def, sizeof(def), "/dev/shm/bpfemu-%u", (unsigned int)getuid());
-	s->all_users = geteuid() == 0 && !strcmp(c->root, def);
+	if (geteuid() == 0) {
+		char def[64];
+		snprintf(def, sizeof(def), "/dev/shm/bpfemu-%u", (unsigned int)getuid());
+		s->all_users = !strcmp(c->root, def);
+	}
 	/* Objects an fd holds are found in the fd directories of /proc, one
-	 * stat (and, for our own processes, a directory read) a process. Most
-	 * have a name in the state root though (a spare name, limbo): when
-	 * every file an OFD lock holds was found by name, so is every object
-	 * an fd holds, and /proc is not read. Root's view of other users'
+	 * stat (and, for our own processes, a directory read) a process. But
+	 * every object file has a name in the state root (a spare name, limbo)
+	 * unless the root says otherwise (emu_ids_unnamed): when every file an
+	 * OFD lock holds was found by name, or the rest can only be other
+	 * roots' files on the same file system, /proc is not read. Root's view of other users'
 	 * roots has no such list. Nor has a door's (tools/seccomp): its
 	 * supervisor keeps the mappings it made of its callers' objects, from
 	 * their own open files, so their locks outlive the callers' fds. */
 	s->filter = !s->all_users && !emu_caller_cur && !read_locks(s);
+	if (s->filter)
+		markers_read(s);
+	s->bpffs_top = true;
 	scan_dir(s, c->bpffs_dir, 0);
+	s->bpffs_top = false;
 	if (s->all_users && !(s->want && s->best))
 		scan_other_pins(s, c->bpffs_dir);
-	char spare[PATH_MAX];
-	snprintf(spare, sizeof(spare), "%.4000s/spare", c->root);
+	char dir[PATH_MAX];       /* one buffer for the directories below (fewer stack pages) */
+	snprintf(dir, sizeof(dir), "%.4000s/spare", c->root);
 	if (s->kind == EMU_KIND_BTF && !(s->want && s->best))
-		scan_dir(s, spare, 0);    /* BTF that only maps or programs of its process hold (emu/fdtable.c) */
+		scan_dir(s, dir, 0);    /* BTF that only maps or programs of its process hold (emu/fdtable.c) */
 	else if (s->filter && !(s->want && s->best)) {
+		/* our own process's objects are known without reading the
+		 * directory: the rest of the locked files by their names */
+		scan_own(s, dir);
 		s->only_locked = true;
-		scan_dir(s, spare, 0);
+		if (!(s->want && s->best) && !all_locked_found(s))
+			scan_dir(s, dir, 0);
 	}
-	if (s->filter && !(s->want && s->best)) {
-		char limbo[PATH_MAX];
-		snprintf(limbo, sizeof(limbo), "%.4000s/limbo", c->root);
+	if (s->filter && !(s->want && s->best) && !all_locked_found(s)) {
+		snprintf(dir, sizeof(dir), "%.4000s/limbo", c->root);
 		s->only_locked = true;
-		scan_dir(s, limbo, 0);
+		scan_dir(s, dir, 0);
 	}
 	s->only_locked = false;
 	if (!(s->want && s->best)) {      /* objects only a map slot holds (emu/map_in_map.c) */
-		char refs[PATH_MAX];
-		snprintf(refs, sizeof(refs), "%.4000s/refs", c->root);
-		scan_dir(s, refs, 0);
+		snprintf(dir, sizeof(dir), "%.4000s/refs", c->root);
+		scan_dir(s, dir, 0);
 	}
-	if (!(s->want && s->best) && !all_locked_found(s))
-		scan_procs(s, root_real, strlen(root_real));
+	if (!(s->want && s->best) && (!s->filter || (!all_locked_found(s) && unfound_may_be_ours(s)))) {
+		if (emu_os_realpath(c->root, dir))
+			snprintf(dir, sizeof(dir), "%s", c->root);
+		scan_procs(s, dir, strlen(dir));
+	}
 	return 0;
 }
 

@@ -419,6 +419,8 @@ struct emu_os_dir {
 	char buf[16384] __attribute__((aligned(8)));
 };
 
+static struct emu_os_dir *dir_spare;
+
 struct emu_os_dir *emu_os_opendirat(int dirfd, const char *path, int *err)
 {
 	int fd = emu_os_openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -427,7 +429,12 @@ struct emu_os_dir *emu_os_opendirat(int dirfd, const char *path, int *err)
 			*err = fd;
 		return NULL;
 	}
-	struct emu_os_dir *d = malloc(sizeof(*d));
+	/* the last one closed, if no one took it: an id scan reads a few
+	 * directories one after the other (no malloc and free of 16 KiB each,
+	 * and after a fork no heap pages written anew) */
+	struct emu_os_dir *d = __atomic_exchange_n(&dir_spare, NULL, __ATOMIC_ACQUIRE);
+	if (!d)
+		d = malloc(sizeof(*d));
 	if (!d) {
 		emu_os_close(fd);
 		if (err)
@@ -471,5 +478,7 @@ void emu_os_closedir(struct emu_os_dir *d)
 	if (!d)
 		return;
 	emu_os_close(d->fd);
-	free(d);
+	struct emu_os_dir *none = NULL;
+	if (!__atomic_compare_exchange_n(&dir_spare, &none, d, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		free(d);
 }

@@ -273,8 +273,96 @@ static void exec_case(bool keep)
 	wait_ok(c);
 }
 
+/* A map of more than 1 MiB (it gets no spare name: a marker of its file,
+ * emu/objfs.c) that only another process's fd holds is found by id, and is
+ * gone once that process went. */
+static void big_map_held_elsewhere(void)
+{
+	int sv[2], back[2];
+	__u32 bid = 0;
+	CHECK(pipe(sv) == 0 && pipe(back) == 0, "pipe");
+	pid_t c = fork();
+	CHECK(c >= 0, "fork");
+	if (c == 0) {
+		char x;
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_ARRAY;
+		a.key_size = 4;
+		a.value_size = 8;
+		a.max_entries = 300000;
+		int big = (int)sys_bpf(BPF_MAP_CREATE, &a);
+		CHECK(big >= 0, "child: a 2.4 MB array");
+		__u32 bmid = obj_id(big);
+		CHECK(write(back[1], &bmid, sizeof(bmid)) == sizeof(bmid), "child: write");
+		_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
+	}
+	CHECK(read(back[0], &bid, sizeof(bid)) == sizeof(bid), "read the big map's id");
+	CHECK(id_alive(bid), "a map of 2.4 MB another process holds is found by id");
+	CHECK(write(sv[1], "x", 1) == 1, "let the child go");
+	wait_ok(c);
+	CHECK(id_gone_soon(bid), "a map of 2.4 MB is gone for ids once its process went");
+	close(sv[0]);
+	close(sv[1]);
+	close(back[0]);
+	close(back[1]);
+}
+
+/* "hold-maps": a small and a 2.4 MB map, held until stdin closes; says "r"
+ * on stdout once they are made. */
+static int hold_maps(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 300000;
+	int big = (int)sys_bpf(BPF_MAP_CREATE, &a), small = array(0);
+	CHECK(big >= 0 && small >= 0, "holder: two maps");
+	char x;
+	CHECK(write(1, "r", 1) == 1, "holder: ready");
+	while (read(0, &x, 1) > 0)
+		;
+	return 0;
+}
+
+/* Starts this program as "hold-maps" with a state root inside ours
+ * (under the shim: the same file system, so its files' locks show in
+ * /proc/locks beside ours; on the kernel, just another process holding
+ * maps). Its stdin in *in: close it to end the holder. */
+static pid_t other_root_holder(int *in, char *root, size_t len)
+{
+	const char *ours = getenv("BPFEMU_ROOT");
+	int to[2], from[2];
+	char x;
+	root[0] = '\0';
+	if (ours && *ours)
+		snprintf(root, len, "%s/other-root", ours);    /* ours is writable, and on the same file system */
+	CHECK(pipe(to) == 0 && pipe(from) == 0, "pipe");
+	pid_t c = fork();
+	CHECK(c >= 0, "fork");
+	if (c == 0) {
+		CHECK(dup2(to[0], 0) == 0 && dup2(from[1], 1) == 1, "holder: dup2");
+		close(to[1]);      /* or its stdin never ends */
+		close(from[0]);
+		if (root[0])
+			CHECK(setenv("BPFEMU_ROOT", root, 1) == 0, "holder: setenv");
+		execl("/proc/self/exe", "lifecycle", "hold-maps", (char *)NULL);
+		CHECK(0, "exec: %s", strerror(errno));
+	}
+	close(to[0]);
+	close(from[1]);
+	CHECK(read(from[0], &x, 1) == 1, "the other root's holder is ready");
+	close(from[0]);
+	*in = to[1];
+	return c;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "hold-maps"))
+		return hold_maps();
 	if (argc == 4 && !strcmp(argv[1], "after-exec"))
 		return after_exec((__u32)strtoul(argv[2], NULL, 10), atoi(argv[3]));
 
@@ -313,39 +401,24 @@ int main(int argc, char **argv)
 	CHECK(!id_alive(id), "a closed map is found by id after maps of its size were made");
 	printf("a dropped map is gone for MAP_GET_FD_BY_ID, also after others of its size came\n");
 
-	/* a map of more than 1 MiB (it gets no spare name) that only another
-	 * process's fd holds is found by id, and is gone once that process went */
+	big_map_held_elsewhere();
+	/* the same while a process of another state root on the same file
+	 * system holds a small and a big map: the scan must not take the big
+	 * map's locked file, which no name leads to, for the other root's */
 	{
-		int sv[2], back[2];
-		__u32 bid = 0;
-		CHECK(pipe(sv) == 0 && pipe(back) == 0, "pipe");
-		pid_t c = fork();
-		CHECK(c >= 0, "fork");
-		if (c == 0) {
-			char x;
-			union bpf_attr a;
-			memset(&a, 0, sizeof(a));
-			a.map_type = BPF_MAP_TYPE_ARRAY;
-			a.key_size = 4;
-			a.value_size = 8;
-			a.max_entries = 300000;
-			int big = (int)sys_bpf(BPF_MAP_CREATE, &a);
-			CHECK(big >= 0, "child: a 2.4 MB array");
-			__u32 bmid = obj_id(big);
-			CHECK(write(back[1], &bmid, sizeof(bmid)) == sizeof(bmid), "child: write");
-			_exit(read(sv[0], &x, 1) == 1 ? 0 : 1);
+		char other[4096];
+		int in;
+		pid_t h = other_root_holder(&in, other, sizeof(other));
+		big_map_held_elsewhere();
+		close(in);
+		wait_ok(h);
+		if (other[0]) {
+			char cmd[4200];
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", other);
+			CHECK(system(cmd) == 0, "remove the other state root");
 		}
-		CHECK(read(back[0], &bid, sizeof(bid)) == sizeof(bid), "read the big map's id");
-		CHECK(id_alive(bid), "a map of 2.4 MB another process holds is found by id");
-		CHECK(write(sv[1], "x", 1) == 1, "let the child go");
-		wait_ok(c);
-		CHECK(id_gone_soon(bid), "a map of 2.4 MB is gone for ids once its process went");
-		close(sv[0]);
-		close(sv[1]);
-		close(back[0]);
-		close(back[1]);
 	}
-	printf("a map of 2.4 MB another process holds is found by id while it lives\n");
+	printf("a map of 2.4 MB another process holds is found by id while it lives, also beside another state root's\n");
 
 	/* a map only programs hold lives as long as one of them does; many
 	 * programs dropped at once drop their holds in one id scan */

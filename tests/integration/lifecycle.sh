@@ -22,6 +22,15 @@ run() {
 		n=$(grep -c 'the file of a dropped object .* is reused: ok' "$out.log")
 		[ "$n" -ge 100 ] || fail "emu: only $n object files reused"
 		say "emu: $n object files reused"
+		# the markers of files without a name (maps over 1 MiB: emu/objfs.c)
+		# go with an id scan once nothing holds their files
+		[ -d "$STATE/unnamed" ] || fail "emu: no marker of an unnamed file was made"
+		sleep 2
+		emu bpftool map list >/dev/null 2>&1 || fail "emu: bpftool map list"
+		local left
+		left=$(ls -A "$STATE/unnamed")
+		[ -z "$left" ] || fail "emu: markers of files nothing holds stay after an id scan: $left"
+		say "emu: the markers of unnamed files are gone with their files"
 	else
 		in_mode "$m" "$STAGE/lifecycle" >"$out" 2>&1 || fail "$m: $(grep FAILED "$out" || tail -3 "$out")"
 	fi
