@@ -337,7 +337,8 @@ size_t emu_objs_own_named(struct emu_own_obj **out)
 		*out = cap ? malloc(cap * sizeof(**out)) : NULL;
 		for (const struct emu_obj *o = objs; *out && o; o = o->next) {
 			const struct emu_obj_hdr *h = o->hdr;
-			if (!h->spare_seq || h->spare_pid != (__u32)spare_pid || h->spare_stamp != spare_stamp)
+			if (!h->spare_seq || h->spare_pid != (__u32)spare_pid || h->spare_stamp != spare_stamp ||
+			    __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != EMU_OBJ_MAGIC)    /* complete ones only */
 				continue;
 			struct emu_own_obj *r = &(*out)[n++];
 			r->kind = h->kind;
