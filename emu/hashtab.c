@@ -713,7 +713,23 @@ static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **lin
 			return i;
 		}
 	}
+	if (linkp)
+		*linkp = link;          /* not found: the chain's last link (see chain_append) */
 	return 0;
+}
+
+/* A new key's element e (index n) joins its chain at the end: link is the
+ * last link find() walked to (the key was not there, so it walked them all,
+ * and the stripe's lock keeps it the last). The kernel pushes at the head;
+ * at the end, a chain is in the order its keys came, so the keys that came
+ * first are the first found: deleting or looking up keys in the order they
+ * were inserted (expiry, a FIFO of flows) meets no newer element before its
+ * own, each of which is a cache miss on a big map. One release store
+ * publishes the built element, as a push at the head does. */
+static inline void chain_append(__u32 *link, struct htab_elem *e, __u32 n)
+{
+	e->next = 0;
+	__atomic_store_n(link, n, __ATOMIC_RELEASE);
 }
 
 /* Pops the free list (object lock held: the only popper) or takes the next
@@ -1225,9 +1241,7 @@ static int htab_update_locked(struct emu_obj *map, struct wctx *wp, __u32 hash, 
 		else
 			free_elem(h, old);
 	} else {
-		__u32 *head = &h->buckets[hash & (h->n_buckets - 1)];
-		e->next = *head;
-		__atomic_store_n(head, n, __ATOMIC_RELEASE);
+		chain_append(link, e, n);
 	}
 	if (h->lru) {
 		/* a replacing node carries the reference bit: the common LRU's
@@ -1327,6 +1341,7 @@ static inline __u32 fast_find(const struct htab_fast *f, const void *key, __u32 
 			return i;
 		}
 	}
+	*linkp = link;                  /* not found: the chain's last link */
 	return 0;
 }
 
@@ -1366,9 +1381,7 @@ static int htab_update_fast(struct emu_obj *map, const void *key, const void *va
 			__atomic_store_n(link, n, __ATOMIC_RELEASE);
 			f.s->spare = old;
 		} else {
-			__u32 *head = &f.buckets[f.hash & (f.n_buckets - 1)];
-			e->next = *head;
-			__atomic_store_n(head, n, __ATOMIC_RELEASE);
+			chain_append(link, e, n);
 		}
 	}
 	htab_fast_unlock(&f);
