@@ -10,10 +10,11 @@
  *
  * No update is ever left half done, even by a writer killed with SIGKILL (the
  * kernel finishes every update it starts): a user value of up to 8 bytes is
- * written with one aligned store; a larger one goes through a redo journal
- * (struct array_journal, on the page after the values, outside what mmap
- * can reach) under the object lock, and whoever next takes that lock, or a
- * reader that finds its element's update abandoned, replays it.
+ * written with one aligned store, one of up to 64 bytes with one masked
+ * store where the CPU has it (store_one); a larger one goes through a redo
+ * journal (struct array_journal, on the page after the values, outside what
+ * mmap can reach) under the object lock, and whoever next takes that lock,
+ * or a reader that finds its element's update abandoned, replays it.
  *
  * PERCPU_ARRAY stores, per index, one round_up(value_size, 8) slot per
  * possible CPU, contiguous, which is exactly what user space reads and writes.
