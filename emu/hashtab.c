@@ -742,18 +742,44 @@ static __u32 alloc_elem(struct htab *h)
 		if (__atomic_compare_exchange_n(&h->st[HT_FREE], &i, next, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			return (__u32)i;
 	}
-	if (h->st[HT_BUMP] < h->nelems) {
+	/* the bump index also moves without the object lock (bump_pair), by
+	 * compare-and-swap, within what is populated; only this lock's holder
+	 * populates more */
+	__u64 b = __atomic_load_n(&h->st[HT_BUMP], __ATOMIC_RELAXED);
+	while (b < h->nelems) {
 		/* back the next stretch of elements with memory before using it */
-		__u64 off = (__u64)(h->elems - (char *)h->buckets) + h->st[HT_BUMP] * h->elem_size;
-		if (off + h->elem_size > h->st[HT_POPULATED]) {
+		__u64 off = (__u64)(h->elems - (char *)h->buckets) + b * h->elem_size;
+		__u64 pop = __atomic_load_n(&h->st[HT_POPULATED], __ATOMIC_RELAXED);
+		if (off + h->elem_size > pop) {
 			__u64 upto = off + h->elem_size + HTAB_POPULATE_CHUNK;
-			if (emu_obj_populate(h->obj, h->st[HT_POPULATED], upto - h->st[HT_POPULATED]))
+			if (emu_obj_populate(h->obj, pop, upto - pop))
 				return 0;
-			h->st[HT_POPULATED] = upto;
+			__atomic_store_n(&h->st[HT_POPULATED], upto, __ATOMIC_RELEASE);
 		}
-		return (__u32)++h->st[HT_BUMP];
+		if (__atomic_compare_exchange_n(&h->st[HT_BUMP], &b, b + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return (__u32)b + 1;
 	}
 	return 0;
+}
+
+/* Two elements never used, for an insert and its stripe's next spare, by
+ * compare-and-swap on the bump index with no object lock (the caller holds
+ * its stripe): the index + 1 of the first, or 0 if the free list has
+ * elements (taken first, by the object lock's holder) or the next two are
+ * not populated yet (the object lock's holder populates). An inserter killed
+ * after the swap leaks them until the repair its dead stripe sets off, which
+ * frees every element below the bump index that no chain holds. */
+static inline __u32 bump_pair(__u64 *st, __u64 elems_off, __u32 elem_size, __u32 nelems)
+{
+	if (__atomic_load_n(&st[HT_FREE], __ATOMIC_RELAXED))
+		return 0;
+	__u64 pop = __atomic_load_n(&st[HT_POPULATED], __ATOMIC_ACQUIRE);
+	__u64 b = __atomic_load_n(&st[HT_BUMP], __ATOMIC_RELAXED);
+	do
+		if (b + 2 > nelems || elems_off + (b + 2) * elem_size > pop)
+			return 0;
+	while (!__atomic_compare_exchange_n(&st[HT_BUMP], &b, b + 2, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return (__u32)b + 1;
 }
 
 /* Pushes element i on the free list. Pushers need not hold the object lock
@@ -1352,25 +1378,38 @@ static int htab_update_fast(struct emu_obj *map, const void *key, const void *va
 	if (!htab_fast_lock(map, key, &f))
 		return 1;
 	__u32 *link = NULL;
-	__u32 old = fast_find(&f, key, &link), n = f.s->spare;
+	__u32 old = fast_find(&f, key, &link), n = f.s->spare, max = emu_map_desc(map)->max_entries;
 	int err = 0;
 	if (old && op == BPF_NOEXIST) {
 		err = -EEXIST;
 	} else if (!old && op == BPF_EXIST) {
 		err = -ENOENT;
-	} else if (!n) {
-		/* no spare: the object lock for an element, the general way */
-		struct wctx w;
-		w.h = htab_of(map);
-		w.s = f.s;
-		w.odd = true;
-		return htab_update_locked(map, &w, f.hash, key, value, op, -1);
-	} else if (!old && !count_take(&(struct htab){ .st = f.st, .max_entries = emu_map_desc(map)->max_entries })) {
+	} else if (!old && !count_take(&(struct htab){ .st = f.st, .max_entries = max })) {
 		err = -E2BIG;
 	} else {
-		/* the stripe's spare becomes the key's element: built, then
-		 * published with one store (a replaced element is the next spare) */
-		f.s->spare = 0;
+		if (!n) {
+			/* no spare: a new key takes two elements never used,
+			 * its own and the stripe's next spare, with no shared
+			 * lock; else (no such pair, or a replacing update) the
+			 * object lock for an element, the general way */
+			n = old ? 0
+				: bump_pair(f.st, (__u64)(f.elems - (char *)f.buckets), f.elem_size,
+					    max + 1 + (__u32)f.st[HT_NSTRIPES]);
+			if (!n) {
+				if (!old)
+					count_sub(&(struct htab){ .st = f.st }, 1);
+				struct wctx w;
+				w.h = htab_of(map);
+				w.s = f.s;
+				w.odd = true;
+				return htab_update_locked(map, &w, f.hash, key, value, op, -1);
+			}
+			f.s->spare = n + 1;
+		} else {
+			f.s->spare = 0;
+		}
+		/* the element is built, then published with one store (a
+		 * replaced element is the next spare) */
 		struct htab_elem *e = fast_elem(&f, n);
 		if (!key_inline(f.key_size))
 			e->hash = f.hash;
