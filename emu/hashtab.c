@@ -27,8 +27,10 @@
  * becomes the spare, so the common update takes no shared lock at all (the
  * kernel's per-CPU extra elements); an insert that finds no spare takes one
  * for the stripe's next insert along with its own element, so every other
- * insert takes no shared lock either. Hence max_entries + 1 + nstripes
- * elements.
+ * insert takes no shared lock either, and when both are elements never used
+ * (the free list empty, their memory populated) it takes them by
+ * compare-and-swap on the bump index without the object lock, so no insert
+ * into a fresh map takes it. Hence max_entries + 1 + nstripes elements.
  *
  * LRU flavours run every operation under the object's lock (each update
  * touches the global recency lists), with one map-wide sequence.
