@@ -10,10 +10,11 @@
  *
  * No update is ever left half done, even by a writer killed with SIGKILL (the
  * kernel finishes every update it starts): a user value of up to 8 bytes is
- * written with one aligned store; a larger one goes through a redo journal
- * (struct array_journal, on the page after the values, outside what mmap
- * can reach) under the object lock, and whoever next takes that lock, or a
- * reader that finds its element's update abandoned, replays it.
+ * written with one aligned store, one of up to 64 bytes with one masked
+ * store where the CPU has it (store_one); a larger one goes through a redo
+ * journal (struct array_journal, on the page after the values, outside what
+ * mmap can reach) under the object lock, and whoever next takes that lock,
+ * or a reader that finds its element's update abandoned, replays it.
  *
  * PERCPU_ARRAY stores, per index, one round_up(value_size, 8) slot per
  * possible CPU, contiguous, which is exactly what user space reads and writes.
@@ -225,6 +226,50 @@ static void store_small(const struct emu_map_desc *d, void *dst, const void *src
 	__atomic_store_n((__u64 *)dst, w, __ATOMIC_RELAXED);
 }
 
+/*
+ * A larger value that one store instruction can write whole needs no journal
+ * either: a kill lands between two instructions, and the stores of every
+ * instruction that retired reach memory, so a value written by one is
+ * either all there or not at all, as one aligned 8-byte store is. On x86-64
+ * with AVX-512BW that is a value of up to 64 bytes, written by one masked
+ * store (vmovdqu8 under a mask of its bytes: nothing past the value is
+ * touched, and the masked load reads nothing past the source). zmm16 keeps
+ * the AVX registers below 16 clean (no vzeroupper needed). 0 where no such
+ * store exists: the journal then writes every value over 8 bytes.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx512bw"))) static void store_one(void *dst, const void *src, __u32 n)
+{
+	__u64 mask = n >= 64 ? ~(__u64)0 : ((__u64)1 << n) - 1;
+	__asm__ volatile("kmovq %2, %%k1\n\t"
+			 "vmovdqu8 (%1), %%zmm16%{%%k1%}%{z%}\n\t"
+			 "vmovdqu8 %%zmm16, (%0)%{%%k1%}"
+			 :
+			 : "r"(dst), "r"(src), "r"(mask)
+			 : "k1", "xmm16", "memory");
+}
+
+static __u32 one_store_max(void)
+{
+	static int max = -1;
+	int m = __atomic_load_n(&max, __ATOMIC_RELAXED);
+	if (m < 0) {
+		__builtin_cpu_init();
+		m = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") ? 64 : 0;
+		__atomic_store_n(&max, m, __ATOMIC_RELAXED);
+	}
+	return (__u32)m;
+}
+#else
+static void store_one(void *dst, const void *src, __u32 n)
+{
+	(void)dst;
+	(void)src;
+	(void)n;
+}
+static __u32 one_store_max(void) { return 0; }
+#endif
+
 static void load_small(void *dst, const void *src, __u32 n)
 {
 	switch (n) {
@@ -292,6 +337,15 @@ static int array_update(struct emu_obj *map, const void *key, const void *value,
 		store_small(d, value_at(map, index), value);
 		if (flags & BPF_F_LOCK)
 			emu_obj_unlock(map);
+		return 0;
+	}
+	/* one store (see store_one), when no update is left in the journal: a
+	 * dead writer's is replayed under the lock first, so that it lands
+	 * before this one, as the kernel would have finished it before */
+	__u32 n = user_bytes(d);
+	if (!(flags & BPF_F_LOCK) && d->spin_lock_off < 0 && n <= one_store_max() &&
+	    !__atomic_load_n(&journal_of(map)->state, __ATOMIC_ACQUIRE)) {
+		store_one(value_at(map, index), value, n);
 		return 0;
 	}
 	/* with or without BPF_F_LOCK: holding the lock for a plain update as

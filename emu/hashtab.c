@@ -27,8 +27,10 @@
  * becomes the spare, so the common update takes no shared lock at all (the
  * kernel's per-CPU extra elements); an insert that finds no spare takes one
  * for the stripe's next insert along with its own element, so every other
- * insert takes no shared lock either. Hence max_entries + 1 + nstripes
- * elements.
+ * insert takes no shared lock either, and when both are elements never used
+ * (the free list empty, their memory populated) it takes them by
+ * compare-and-swap on the bump index without the object lock, so no insert
+ * into a fresh map takes it. Hence max_entries + 1 + nstripes elements.
  *
  * LRU flavours run every operation under the object's lock (each update
  * touches the global recency lists), with one map-wide sequence.
@@ -713,7 +715,23 @@ static __u32 find(const struct htab *h, const void *key, __u32 hash, __u32 **lin
 			return i;
 		}
 	}
+	if (linkp)
+		*linkp = link;          /* not found: the chain's last link (see chain_append) */
 	return 0;
+}
+
+/* A new key's element e (index n) joins its chain at the end: link is the
+ * last link find() walked to (the key was not there, so it walked them all,
+ * and the stripe's lock keeps it the last). The kernel pushes at the head;
+ * at the end, a chain is in the order its keys came, so the keys that came
+ * first are the first found: deleting or looking up keys in the order they
+ * were inserted (expiry, a FIFO of flows) meets no newer element before its
+ * own, each of which is a cache miss on a big map. One release store
+ * publishes the built element, as a push at the head does. */
+static inline void chain_append(__u32 *link, struct htab_elem *e, __u32 n)
+{
+	e->next = 0;
+	__atomic_store_n(link, n, __ATOMIC_RELEASE);
 }
 
 /* Pops the free list (object lock held: the only popper) or takes the next
@@ -726,18 +744,44 @@ static __u32 alloc_elem(struct htab *h)
 		if (__atomic_compare_exchange_n(&h->st[HT_FREE], &i, next, false, __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			return (__u32)i;
 	}
-	if (h->st[HT_BUMP] < h->nelems) {
+	/* the bump index also moves without the object lock (bump_pair), by
+	 * compare-and-swap, within what is populated; only this lock's holder
+	 * populates more */
+	__u64 b = __atomic_load_n(&h->st[HT_BUMP], __ATOMIC_RELAXED);
+	while (b < h->nelems) {
 		/* back the next stretch of elements with memory before using it */
-		__u64 off = (__u64)(h->elems - (char *)h->buckets) + h->st[HT_BUMP] * h->elem_size;
-		if (off + h->elem_size > h->st[HT_POPULATED]) {
+		__u64 off = (__u64)(h->elems - (char *)h->buckets) + b * h->elem_size;
+		__u64 pop = __atomic_load_n(&h->st[HT_POPULATED], __ATOMIC_RELAXED);
+		if (off + h->elem_size > pop) {
 			__u64 upto = off + h->elem_size + HTAB_POPULATE_CHUNK;
-			if (emu_obj_populate(h->obj, h->st[HT_POPULATED], upto - h->st[HT_POPULATED]))
+			if (emu_obj_populate(h->obj, pop, upto - pop))
 				return 0;
-			h->st[HT_POPULATED] = upto;
+			__atomic_store_n(&h->st[HT_POPULATED], upto, __ATOMIC_RELEASE);
 		}
-		return (__u32)++h->st[HT_BUMP];
+		if (__atomic_compare_exchange_n(&h->st[HT_BUMP], &b, b + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return (__u32)b + 1;
 	}
 	return 0;
+}
+
+/* Two elements never used, for an insert and its stripe's next spare, by
+ * compare-and-swap on the bump index with no object lock (the caller holds
+ * its stripe): the index + 1 of the first, or 0 if the free list has
+ * elements (taken first, by the object lock's holder) or the next two are
+ * not populated yet (the object lock's holder populates). An inserter killed
+ * after the swap leaks them until the repair its dead stripe sets off, which
+ * frees every element below the bump index that no chain holds. */
+static inline __u32 bump_pair(__u64 *st, __u64 elems_off, __u32 elem_size, __u32 nelems)
+{
+	if (__atomic_load_n(&st[HT_FREE], __ATOMIC_RELAXED))
+		return 0;
+	__u64 pop = __atomic_load_n(&st[HT_POPULATED], __ATOMIC_ACQUIRE);
+	__u64 b = __atomic_load_n(&st[HT_BUMP], __ATOMIC_RELAXED);
+	do
+		if (b + 2 > nelems || elems_off + (b + 2) * elem_size > pop)
+			return 0;
+	while (!__atomic_compare_exchange_n(&st[HT_BUMP], &b, b + 2, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return (__u32)b + 1;
 }
 
 /* Pushes element i on the free list. Pushers need not hold the object lock
@@ -1225,9 +1269,7 @@ static int htab_update_locked(struct emu_obj *map, struct wctx *wp, __u32 hash, 
 		else
 			free_elem(h, old);
 	} else {
-		__u32 *head = &h->buckets[hash & (h->n_buckets - 1)];
-		e->next = *head;
-		__atomic_store_n(head, n, __ATOMIC_RELEASE);
+		chain_append(link, e, n);
 	}
 	if (h->lru) {
 		/* a replacing node carries the reference bit: the common LRU's
@@ -1327,6 +1369,7 @@ static inline __u32 fast_find(const struct htab_fast *f, const void *key, __u32 
 			return i;
 		}
 	}
+	*linkp = link;                  /* not found: the chain's last link */
 	return 0;
 }
 
@@ -1337,25 +1380,38 @@ static int htab_update_fast(struct emu_obj *map, const void *key, const void *va
 	if (!htab_fast_lock(map, key, &f))
 		return 1;
 	__u32 *link = NULL;
-	__u32 old = fast_find(&f, key, &link), n = f.s->spare;
+	__u32 old = fast_find(&f, key, &link), n = f.s->spare, max = emu_map_desc(map)->max_entries;
 	int err = 0;
 	if (old && op == BPF_NOEXIST) {
 		err = -EEXIST;
 	} else if (!old && op == BPF_EXIST) {
 		err = -ENOENT;
-	} else if (!n) {
-		/* no spare: the object lock for an element, the general way */
-		struct wctx w;
-		w.h = htab_of(map);
-		w.s = f.s;
-		w.odd = true;
-		return htab_update_locked(map, &w, f.hash, key, value, op, -1);
-	} else if (!old && !count_take(&(struct htab){ .st = f.st, .max_entries = emu_map_desc(map)->max_entries })) {
+	} else if (!old && !count_take(&(struct htab){ .st = f.st, .max_entries = max })) {
 		err = -E2BIG;
 	} else {
-		/* the stripe's spare becomes the key's element: built, then
-		 * published with one store (a replaced element is the next spare) */
-		f.s->spare = 0;
+		if (!n) {
+			/* no spare: a new key takes two elements never used,
+			 * its own and the stripe's next spare, with no shared
+			 * lock; else (no such pair, or a replacing update) the
+			 * object lock for an element, the general way */
+			n = old ? 0
+				: bump_pair(f.st, (__u64)(f.elems - (char *)f.buckets), f.elem_size,
+					    max + 1 + (__u32)f.st[HT_NSTRIPES]);
+			if (!n) {
+				if (!old)
+					count_sub(&(struct htab){ .st = f.st }, 1);
+				struct wctx w;
+				w.h = htab_of(map);
+				w.s = f.s;
+				w.odd = true;
+				return htab_update_locked(map, &w, f.hash, key, value, op, -1);
+			}
+			f.s->spare = n + 1;
+		} else {
+			f.s->spare = 0;
+		}
+		/* the element is built, then published with one store (a
+		 * replaced element is the next spare) */
 		struct htab_elem *e = fast_elem(&f, n);
 		if (!key_inline(f.key_size))
 			e->hash = f.hash;
@@ -1366,9 +1422,7 @@ static int htab_update_fast(struct emu_obj *map, const void *key, const void *va
 			__atomic_store_n(link, n, __ATOMIC_RELEASE);
 			f.s->spare = old;
 		} else {
-			__u32 *head = &f.buckets[f.hash & (f.n_buckets - 1)];
-			e->next = *head;
-			__atomic_store_n(head, n, __ATOMIC_RELEASE);
+			chain_append(link, e, n);
 		}
 	}
 	htab_fast_unlock(&f);
@@ -1625,6 +1679,24 @@ static int htab_get_next_key(struct emu_obj *map, const void *key, void *next)
  * of the bucket at *bp if it did not fit (0 if the run ended at nb or at
  * HTAB_SEQ_RUN buckets); 1: take bucket *bp with its lock (nothing taken). */
 #define HTAB_SEQ_RUN 256u
+
+/* The walk asks for the first element of the bucket HTAB_PREFETCH ahead
+ * while it copies this one's: a big map's elements lie in the order their
+ * keys came, not in bucket order, so each chain's first element is a cache
+ * miss that nothing else would start early. A hint only (no fault, no
+ * ordering): the bucket is read again under the sequence. */
+#define HTAB_PREFETCH 12u
+#define HTAB_PREFETCH_BYTES (1u << 20)    /* elements a cache holds: no misses to start early */
+__attribute__((no_sanitize("thread")))
+static inline void prefetch_head(const struct htab *h, __u32 b)
+{
+	__u32 i = __atomic_load_n(&h->buckets[b], __ATOMIC_RELAXED);
+	if (i && i <= h->nelems) {
+		const char *e = (const char *)elem_at(h, i);
+		__builtin_prefetch(e);
+		__builtin_prefetch(e + h->elem_size - 1);
+	}
+}
 __attribute__((no_sanitize("thread")))
 static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, __u32 room, __u32 *np,
 			__u32 *cntp)
@@ -1632,6 +1704,7 @@ static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, 
 	struct htab h = htab_of(map);
 	__u32 lim = h.nelems, ks = h.key_size, vs = h.vbytes;
 	__u32 end = h.n_buckets - *bp > HTAB_SEQ_RUN ? *bp + HTAB_SEQ_RUN : h.n_buckets;
+	bool big_map = (__u64)h.nelems * h.elem_size > HTAB_PREFETCH_BYTES;
 	int tries = 0;
 	do {
 		struct seqset ss;
@@ -1641,6 +1714,8 @@ static int take_run_seq(struct emu_obj *map, __u32 *bp, char *keys, char *vals, 
 		for (; b < end && !bad; b++) {
 			if (!seqset_enter(map, &h, &ss, b, &tries))
 				return 1;
+			if (big_map && b + HTAB_PREFETCH < end)
+				prefetch_head(&h, b + HTAB_PREFETCH);
 			__u32 cnt = 0;
 			for (__u32 i = __atomic_load_n(&h.buckets[b], __ATOMIC_ACQUIRE); i;
 			     i = __atomic_load_n(&elem_at(&h, i)->next, __ATOMIC_ACQUIRE)) {
