@@ -286,24 +286,27 @@ static inline long hp_xdp_live_run(__u32 unused)
 
 static int hp_xdp_meta_state, hp_xdp_live_state;
 
-/* 1 and a reason in why if the host refuses bpf_xdp_adjust_meta, else 0. */
-static inline int hp_host_refuses_xdp_meta(char *why, size_t len)
+/* 1 and "host kernel refuses WHAT (ERRNO)" in why if the probe's answer is
+ * a refusal, else 0. */
+static inline int hp_host_refuses_feature(int *state, long (*probe)(__u32), const char *what, char *why, size_t len)
 {
-	int err = hp_probe(&hp_xdp_meta_state, hp_xdp_meta_load, 0);
+	int err = hp_probe(state, probe, 0);
 	if (!hp_refusal(err))
 		return 0;
-	snprintf(why, len, "host kernel refuses bpf_xdp_adjust_meta in XDP programs (%s)", hp_errname(err));
+	snprintf(why, len, "host kernel refuses %s (%s)", what, hp_errname(err));
 	return 1;
 }
 
-/* 1 and a reason in why if the host refuses XDP live-frame test runs, else 0. */
+static inline int hp_host_refuses_xdp_meta(char *why, size_t len)
+{
+	return hp_host_refuses_feature(&hp_xdp_meta_state, hp_xdp_meta_load, "bpf_xdp_adjust_meta in XDP programs",
+				       why, len);
+}
+
 static inline int hp_host_refuses_xdp_live(char *why, size_t len)
 {
-	int err = hp_probe(&hp_xdp_live_state, hp_xdp_live_run, 0);
-	if (!hp_refusal(err))
-		return 0;
-	snprintf(why, len, "host kernel refuses XDP test runs with BPF_F_TEST_XDP_LIVE_FRAMES (%s)", hp_errname(err));
-	return 1;
+	return hp_host_refuses_feature(&hp_xdp_live_state, hp_xdp_live_run,
+				       "XDP test runs with BPF_F_TEST_XDP_LIVE_FRAMES", why, len);
 }
 
 /* Reads len bytes of the caller's memory without faulting (a test may pass

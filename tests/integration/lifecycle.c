@@ -273,6 +273,18 @@ static void exec_case(bool keep)
 	wait_ok(c);
 }
 
+/* An array of 2.4 MB (300000 8-byte values): its fd, or -1. */
+static int big_array(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = 300000;
+	return (int)sys_bpf(BPF_MAP_CREATE, &a);
+}
+
 /* A map of more than 1 MiB (it gets no spare name: a marker of its file,
  * emu/objfs.c) that only another process's fd holds is found by id, and is
  * gone once that process went. */
@@ -285,13 +297,7 @@ static void big_map_held_elsewhere(void)
 	CHECK(c >= 0, "fork");
 	if (c == 0) {
 		char x;
-		union bpf_attr a;
-		memset(&a, 0, sizeof(a));
-		a.map_type = BPF_MAP_TYPE_ARRAY;
-		a.key_size = 4;
-		a.value_size = 8;
-		a.max_entries = 300000;
-		int big = (int)sys_bpf(BPF_MAP_CREATE, &a);
+		int big = big_array();
 		CHECK(big >= 0, "child: a 2.4 MB array");
 		__u32 bmid = obj_id(big);
 		CHECK(write(back[1], &bmid, sizeof(bmid)) == sizeof(bmid), "child: write");
@@ -312,13 +318,7 @@ static void big_map_held_elsewhere(void)
  * on stdout once they are made. */
 static int hold_maps(void)
 {
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_ARRAY;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 300000;
-	int big = (int)sys_bpf(BPF_MAP_CREATE, &a), small = array(0);
+	int big = big_array(), small = array(0);
 	CHECK(big >= 0 && small >= 0, "holder: two maps");
 	char x;
 	CHECK(write(1, "r", 1) == 1, "holder: ready");
