@@ -238,6 +238,17 @@ static inline int hp_host_refuses_prog(__u32 type, char *why, size_t len)
  * BPF_F_TEST_XDP_LIVE_FRAMES (EPERM on some hosts). Each probe: the fd or
  * 0 on success, else -errno.
  */
+static inline long hp_xdp_load(const struct bpf_insn *p, __u32 cnt)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (__u64)(uintptr_t)p;
+	a.insn_cnt = cnt;
+	a.license = (__u64)(uintptr_t)"GPL";
+	return hp_sys(BPF_PROG_LOAD, &a);
+}
+
 static inline long hp_xdp_meta_load(__u32 unused)
 {
 	static const struct bpf_insn p[] = {
@@ -246,14 +257,8 @@ static inline long hp_xdp_meta_load(__u32 unused)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 2 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	union bpf_attr a;
 	(void)unused;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (__u64)(uintptr_t)p;
-	a.insn_cnt = 4;
-	a.license = (__u64)(uintptr_t)"GPL";
-	return hp_sys(BPF_PROG_LOAD, &a);
+	return hp_xdp_load(p, 4);
 }
 
 static inline long hp_xdp_live_run(__u32 unused)
@@ -265,12 +270,7 @@ static inline long hp_xdp_live_run(__u32 unused)
 	unsigned char pkt[64] = { 0 };
 	union bpf_attr a;
 	(void)unused;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_XDP;
-	a.insns = (__u64)(uintptr_t)p;
-	a.insn_cnt = 2;
-	a.license = (__u64)(uintptr_t)"GPL";
-	long fd = hp_sys(BPF_PROG_LOAD, &a);
+	long fd = hp_xdp_load(p, 2);
 	if (fd < 0)
 		return fd;
 	memset(&a, 0, sizeof(a));
